@@ -1,0 +1,1 @@
+"""Benchmarks of mltrail (not part of the installed package)."""

@@ -1,0 +1,1 @@
+"""Side-by-side tracking-core workloads, one module each (see benchmarks/run.py)."""

@@ -1,0 +1,129 @@
+"""mltrail: the machine-learning lifecycle, compatible with MLflow's API.
+
+``import mltrail as mlflow`` runs MLflow tracking scripts unchanged.  Importing mltrail is
+light: no SQLAlchemy, pandas, numpy or server code loads until it is used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from mltrail._exceptions import MltrailError as _MltrailError
+from mltrail.entities import ViewType
+from mltrail.tracking._active import ActiveRun
+from mltrail.tracking._client import MlflowClient
+from mltrail.tracking._fluent import (
+    active_run,
+    delete_run,
+    delete_tag,
+    end_run,
+    flush,
+    get_artifact_uri,
+    get_run,
+    last_active_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_image,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    set_tag,
+    set_tags,
+    start_run,
+)
+from mltrail.tracking._fluent_experiments import (
+    create_experiment,
+    delete_experiment,
+    get_experiment,
+    get_experiment_by_name,
+    list_experiments,
+    rename_experiment,
+    restore_experiment,
+    search_experiments,
+    search_runs,
+    set_experiment,
+    set_experiment_tag,
+    set_experiment_tags,
+)
+from mltrail.tracking._system_metrics import (
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+)
+from mltrail.tracking._uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
+
+if TYPE_CHECKING:
+    from mltrail import data as data
+    from mltrail import entities as entities
+    from mltrail import exceptions as exceptions
+    from mltrail import tracking as tracking
+
+__version__ = "0.1.0.dev0"
+
+Client = MlflowClient
+MlflowException = _MltrailError
+
+# Submodules loaded on first attribute access (mltrail.data, mltrail.entities, ...).
+_LAZY_SUBMODULES = frozenset(
+    {"artifacts", "client", "data", "entities", "exceptions", "store", "tracking"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return import_module(f"mltrail.{name}")
+    raise AttributeError(f"module 'mltrail' has no attribute '{name}'")
+
+
+__all__ = [
+    "ActiveRun",
+    "Client",
+    "MlflowClient",
+    "MlflowException",
+    "ViewType",
+    "__version__",
+    "active_run",
+    "create_experiment",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
+    "end_run",
+    "flush",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "last_active_run",
+    "list_experiments",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "rename_experiment",
+    "restore_experiment",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

@@ -1,0 +1,79 @@
+"""Finding the artifact repository for a URI by its scheme.
+
+``file:`` URIs and plain local paths (absolute or relative) are served by
+:class:`~mltrail.artifacts.local.LocalArtifactRepository` directly.  Any other scheme is looked
+up in the ``mltrail.artifact_repository`` entry-point group, which is where mltrail's own
+optional backends are registered too, so a third-party package adds a scheme the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable
+from importlib.metadata import EntryPoint, entry_points
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.artifacts._base import ArtifactRepository
+from mltrail.artifacts.local import LocalArtifactRepository
+
+__all__ = ["ENTRY_POINT_GROUP", "get_artifact_repository"]
+
+ENTRY_POINT_GROUP = "mltrail.artifact_repository"
+
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+@functools.cache
+def _entry_points() -> dict[str, EntryPoint]:
+    """Entry points of the group by lower-case scheme; the first one installed wins."""
+    found: dict[str, EntryPoint] = {}
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(entry_point.name.lower(), entry_point)
+    return found
+
+
+@functools.cache
+def _factory(scheme: str) -> Callable[[str], ArtifactRepository]:
+    entry_point = _entry_points().get(scheme)
+    if entry_point is None:
+        known = sorted({"file", *_entry_points()})
+        raise InvalidArgument(
+            f"Unsupported artifact URI scheme {scheme!r}: no artifact repository is registered "
+            f"for it (known schemes: {', '.join(known)}; others are added through the "
+            f"{ENTRY_POINT_GROUP!r} entry-point group)"
+        )
+    try:
+        loaded = entry_point.load()
+    except ImportError as exc:
+        raise InvalidArgument(
+            f"The artifact repository for scheme {scheme!r} ({entry_point.value}) cannot be "
+            f"imported: {exc}; is the optional dependency installed?"
+        ) from exc
+    if not callable(loaded):
+        raise TypeError(f"Entry point {entry_point.value!r} for scheme {scheme!r} is not callable")
+    factory: Callable[[str], ArtifactRepository] = loaded
+    return factory
+
+
+def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
+    """The artifact repository for *artifact_uri*, chosen by its scheme.
+
+    ``InvalidArgument`` naming the scheme when no repository is registered for it.
+    """
+    if not isinstance(artifact_uri, str) or not artifact_uri:
+        raise InvalidArgument(f"Invalid artifact URI {artifact_uri!r}: expected a non-empty string")
+    match = _SCHEME_RE.match(artifact_uri)
+    if match is None or (os.name == "nt" and len(match.group(1)) == 1):  # C:\dir is a path
+        return LocalArtifactRepository(artifact_uri)
+    scheme = match.group(1).lower()
+    if scheme == "file":
+        return LocalArtifactRepository(artifact_uri)
+    repository = _factory(scheme)(artifact_uri)
+    if not isinstance(repository, ArtifactRepository):
+        raise TypeError(
+            f"The artifact repository factory for scheme {scheme!r} returned "
+            f"{type(repository).__name__}, not an ArtifactRepository"
+        )
+    return repository

@@ -1,0 +1,30 @@
+"""The root ``mltrail`` command group and its subcommands."""
+
+from __future__ import annotations
+
+import click
+
+from mltrail.cli._artifacts import artifacts
+from mltrail.cli._db import db
+from mltrail.cli._experiments import experiments
+from mltrail.cli._gc import gc
+from mltrail.cli._runs import runs
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mltrail")
+def cli() -> None:
+    """mltrail: track experiments, manage models, compatible with MLflow."""
+
+
+cli.add_command(experiments)
+cli.add_command(runs)
+cli.add_command(artifacts)
+cli.add_command(db)
+cli.add_command(gc)
+
+
+def main() -> None:
+    cli()

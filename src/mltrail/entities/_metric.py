@@ -1,0 +1,89 @@
+"""Metric, Param and tag entities."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+__all__ = ["ExperimentTag", "Metric", "Param", "RunTag", "metric_value_to_json"]
+
+
+def metric_value_to_json(value: float) -> float | str:
+    """MLflow's JSON form of a metric value: NaN and infinities travel as strings."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+class Metric(NamedTuple):
+    """One point of a metric series; ``timestamp`` in ms since the epoch."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+
+    def to_dictionary(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "value": self.value,
+            "timestamp": self.timestamp,
+            "step": self.step,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The REST (JSON) shape."""
+        return {
+            "key": self.key,
+            "value": metric_value_to_json(self.value),
+            "timestamp": self.timestamp,
+            "step": self.step,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Metric:
+        return cls(
+            d["key"], float(d["value"]), int(d.get("timestamp") or 0), int(d.get("step") or 0)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    key: str
+    value: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Param:
+        return cls(d["key"], str(d["value"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RunTag:
+    key: str
+    value: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunTag:
+        return cls(d["key"], str(d.get("value", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentTag:
+    key: str
+    value: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ExperimentTag:
+        return cls(d["key"], str(d.get("value", "")))

@@ -1,0 +1,153 @@
+"""The Run entity: ``run.info``, ``run.data`` and ``run.inputs`` as in MLflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mltrail.entities._dataset import DatasetInput
+from mltrail.entities._enums import LifecycleStage
+from mltrail.entities._metric import Metric, Param, RunTag, metric_value_to_json
+
+__all__ = ["Run", "RunData", "RunInfo", "RunInputs"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """A run's metadata; times are milliseconds since the epoch."""
+
+    run_id: str
+    experiment_id: str
+    run_name: str
+    user_id: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str = LifecycleStage.ACTIVE
+
+    @property
+    def run_uuid(self) -> str:
+        """MLflow's legacy name for ``run_id``."""
+        return self.run_id
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "run_id": self.run_id,
+            "run_uuid": self.run_id,
+            "run_name": self.run_name,
+            "experiment_id": self.experiment_id,
+            "user_id": self.user_id,
+            "status": self.status,
+            "start_time": self.start_time,
+            "artifact_uri": self.artifact_uri,
+            "lifecycle_stage": self.lifecycle_stage,
+        }
+        if self.end_time is not None:
+            out["end_time"] = self.end_time
+        if out["start_time"] is None:
+            del out["start_time"]
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunInfo:
+        return cls(
+            run_id=d.get("run_id") or d["run_uuid"],
+            experiment_id=str(d["experiment_id"]),
+            run_name=d.get("run_name", ""),
+            user_id=d.get("user_id", ""),
+            status=d.get("status", "RUNNING"),
+            start_time=None if d.get("start_time") is None else int(d["start_time"]),
+            end_time=None if d.get("end_time") is None else int(d["end_time"]),
+            artifact_uri=d.get("artifact_uri", ""),
+            lifecycle_stage=d.get("lifecycle_stage", LifecycleStage.ACTIVE),
+        )
+
+
+class RunData:
+    """A run's latest metric values, params and tags, each as a ``dict`` (MLflow's shape)."""
+
+    __slots__ = ("_metric_objs", "metrics", "params", "tags")
+
+    def __init__(
+        self,
+        metrics: list[Metric] | None = None,
+        params: list[Param] | None = None,
+        tags: list[RunTag] | None = None,
+    ) -> None:
+        self._metric_objs: list[Metric] = list(metrics or [])
+        self.metrics: dict[str, float] = {m.key: m.value for m in self._metric_objs}
+        self.params: dict[str, str] = {p.key: p.value for p in params or []}
+        self.tags: dict[str, str] = {t.key: t.value for t in tags or []}
+
+    def __repr__(self) -> str:
+        return f"RunData(metrics={self.metrics!r}, params={self.params!r}, tags={self.tags!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RunData):
+            return NotImplemented
+        return (self.metrics, self.params, self.tags) == (other.metrics, other.params, other.tags)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metrics": [m.to_dict() for m in self._metric_objs],
+            "params": [{"key": k, "value": v} for k, v in self.params.items()],
+            "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunData:
+        return cls(
+            metrics=[Metric.from_dict(m) for m in d.get("metrics", [])],
+            params=[Param.from_dict(p) for p in d.get("params", [])],
+            tags=[RunTag.from_dict(t) for t in d.get("tags", [])],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunInputs:
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset_inputs": [d.to_dict() for d in self.dataset_inputs]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunInputs:
+        return cls([DatasetInput.from_dict(x) for x in d.get("dataset_inputs", [])])
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    info: RunInfo
+    data: RunData
+    inputs: RunInputs = field(default_factory=RunInputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The REST (JSON) shape of ``runs/get``."""
+        return {
+            "info": self.info.to_dict(),
+            "data": self.data.to_dict(),
+            "inputs": self.inputs.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Run:
+        return cls(
+            info=RunInfo.from_dict(d["info"]),
+            data=RunData.from_dict(d.get("data", {})),
+            inputs=RunInputs.from_dict(d.get("inputs", {})),
+        )
+
+    def to_dictionary(self) -> dict[str, Any]:
+        """MLflow's plain-dict view: metrics, params and tags as mappings."""
+        return {
+            "info": self.info.to_dict(),
+            "data": {
+                "metrics": {k: metric_value_to_json(v) for k, v in self.data.metrics.items()},
+                "params": dict(self.data.params),
+                "tags": dict(self.data.tags),
+            },
+            "inputs": self.inputs.to_dict(),
+        }

@@ -1,0 +1,31 @@
+"""The model registry's rules that need no database: names, aliases, model URIs, sources.
+
+The stores (``mltrail.store``) keep registered models and versions; the client
+(``mltrail.MlflowClient``) exposes them with MLflow's method names.  Webhooks live in
+:mod:`mltrail.registry.webhooks`.
+"""
+
+from mltrail.registry._names import (
+    MAX_ALIAS_LENGTH,
+    MAX_MODEL_NAME_LENGTH,
+    MAX_REGISTRY_TAG_VALUE_LENGTH,
+    model_name_key,
+    parse_version,
+    validate_alias,
+    validate_model_name,
+)
+from mltrail.registry._uris import ModelsUri, parse_models_uri, parse_runs_uri, path_below
+
+__all__ = [
+    "MAX_ALIAS_LENGTH",
+    "MAX_MODEL_NAME_LENGTH",
+    "MAX_REGISTRY_TAG_VALUE_LENGTH",
+    "ModelsUri",
+    "model_name_key",
+    "parse_models_uri",
+    "parse_runs_uri",
+    "parse_version",
+    "path_below",
+    "validate_alias",
+    "validate_model_name",
+]

@@ -1,0 +1,191 @@
+"""Store interfaces, one per aggregate: experiments, runs, metrics.
+
+Every backend (the SQL store, the REST store) implements all three; the conformance suite in
+``tests/store`` runs against each of them.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from typing import Generic, TypeVar
+
+from mltrail.entities import (
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    Metric,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+    ViewType,
+)
+
+__all__ = ["ExperimentStore", "MetricStore", "PagedList", "RunStore", "TrackingStore"]
+
+T = TypeVar("T")
+
+
+class PagedList(list[T], Generic[T]):
+    """A page of results; ``token`` fetches the next page (None on the last one)."""
+
+    def __init__(self, items: Iterable[T], token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+class ExperimentStore(abc.ABC):
+    """Experiments and their tags."""
+
+    @abc.abstractmethod
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Sequence[ExperimentTag] | None = None,
+    ) -> str:
+        """Create an experiment and return its id; AlreadyExists when the name is taken."""
+
+    @abc.abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """NotFound when there is no such experiment (deleted ones are returned)."""
+
+    @abc.abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
+
+    @abc.abstractmethod
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]: ...
+
+    @abc.abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft-delete the experiment and its runs."""
+
+    @abc.abstractmethod
+    def restore_experiment(self, experiment_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
+
+    @abc.abstractmethod
+    def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None: ...
+
+    @abc.abstractmethod
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None: ...
+
+
+class RunStore(abc.ABC):
+    """Runs: their info, params, tags, datasets; search."""
+
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+        run_id: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run; *run_id* lets a client choose the id (32 hex chars)."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> Run: ...
+
+    @abc.abstractmethod
+    def update_run_info(
+        self,
+        run_id: str,
+        run_status: int | str | None,
+        end_time: int | None,
+        run_name: str | None,
+    ) -> RunInfo: ...
+
+    @abc.abstractmethod
+    def delete_run(self, run_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def restore_run(self, run_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Store all of it in one transaction or none of it."""
+
+    @abc.abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
+
+    @abc.abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | None,
+        filter_string: str | None = None,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """*experiment_ids* None searches every experiment."""
+
+    @abc.abstractmethod
+    def move_runs(self, run_ids: Sequence[str], experiment_id: str) -> None:
+        """Move runs to another experiment (their artifacts stay where they are)."""
+
+    @abc.abstractmethod
+    def deleted_runs(self, older_than_ms: int | None = None) -> list[RunInfo]:
+        """Soft-deleted runs, deleted before *older_than_ms* (ms since epoch) if given."""
+
+    @abc.abstractmethod
+    def hard_delete_run(self, run_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def deleted_experiments(self, older_than_ms: int | None = None) -> list[Experiment]: ...
+
+    @abc.abstractmethod
+    def hard_delete_experiment(self, experiment_id: str) -> None: ...
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        self.log_batch(run_id, metrics=[metric])
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        self.log_batch(run_id, params=[param])
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        self.log_batch(run_id, tags=[tag])
+
+
+class MetricStore(abc.ABC):
+    """Metric series."""
+
+    @abc.abstractmethod
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        """Every point of one series in logging order; paged when *max_results* is given."""
+
+
+class TrackingStore(ExperimentStore, RunStore, MetricStore, abc.ABC):
+    """Everything a tracking backend offers; what the client and the server talk to."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections."""

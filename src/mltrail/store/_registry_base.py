@@ -1,0 +1,189 @@
+"""Store interfaces of the model registry: registered models and versions, and webhooks.
+
+Every backend (the SQL store, the REST store) implements both; the conformance suite in
+``tests/registry`` runs against each of them.  Versions are addressed by model name and
+version number (an ``int``, or its string form).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from mltrail.entities import (
+    ModelVersion,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelTag,
+)
+from mltrail.registry.webhooks import (
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookTestResult,
+)
+from mltrail.store._base import PagedList
+
+__all__ = ["ModelRegistryStore", "WebhookStore"]
+
+
+class ModelRegistryStore(abc.ABC):
+    """Registered models, their versions, tags, aliases and stages."""
+
+    @abc.abstractmethod
+    def create_registered_model(
+        self,
+        name: str,
+        tags: Sequence[RegisteredModelTag] | None = None,
+        description: str | None = None,
+    ) -> RegisteredModel:
+        """AlreadyExists when a model of that name (after normalisation) exists."""
+
+    @abc.abstractmethod
+    def get_registered_model(self, name: str) -> RegisteredModel: ...
+
+    @abc.abstractmethod
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel: ...
+
+    @abc.abstractmethod
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel: ...
+
+    @abc.abstractmethod
+    def delete_registered_model(self, name: str) -> None:
+        """Delete the model with its versions, tags and aliases."""
+
+    @abc.abstractmethod
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]: ...
+
+    @abc.abstractmethod
+    def set_registered_model_tag(self, name: str, tag: RegisteredModelTag) -> None: ...
+
+    @abc.abstractmethod
+    def delete_registered_model_tag(self, name: str, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Sequence[ModelVersionTag] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        """The next version of *name*, READY.  *source* must resolve inside a run's or a
+        registered model version's artifacts (InvalidArgument otherwise)."""
+
+    @abc.abstractmethod
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None
+    ) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def delete_model_version(self, name: str, version: int | str) -> None: ...
+
+    @abc.abstractmethod
+    def transition_model_version_stage(
+        self, name: str, version: int | str, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """The newest version in each of *stages* (every stage when None or empty)."""
+
+    @abc.abstractmethod
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]: ...
+
+    @abc.abstractmethod
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        """Where the version's files are (the location its source resolved to)."""
+
+    @abc.abstractmethod
+    def set_model_version_tag(
+        self, name: str, version: int | str, tag: ModelVersionTag
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None: ...
+
+    @abc.abstractmethod
+    def delete_registered_model_alias(self, name: str, alias: str) -> None: ...
+
+    @abc.abstractmethod
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def copy_model_version(self, src_mv: ModelVersion, dst_name: str) -> ModelVersion:
+        """A new version of *dst_name* (created if missing) with *src_mv*'s files and tags."""
+
+
+class WebhookStore(abc.ABC):
+    """Webhooks for registry events and the log of their deliveries."""
+
+    @abc.abstractmethod
+    def create_webhook(
+        self,
+        name: str,
+        url: str,
+        events: Sequence[WebhookEvent],
+        description: str | None = None,
+        secret: str | None = None,
+        status: str | None = None,
+    ) -> Webhook: ...
+
+    @abc.abstractmethod
+    def get_webhook(self, webhook_id: str) -> Webhook: ...
+
+    @abc.abstractmethod
+    def list_webhooks(
+        self, max_results: int | None = None, page_token: str | None = None
+    ) -> PagedList[Webhook]: ...
+
+    @abc.abstractmethod
+    def update_webhook(
+        self,
+        webhook_id: str,
+        name: str | None = None,
+        description: str | None = None,
+        url: str | None = None,
+        events: Sequence[WebhookEvent] | None = None,
+        secret: str | None = None,
+        status: str | None = None,
+    ) -> Webhook: ...
+
+    @abc.abstractmethod
+    def delete_webhook(self, webhook_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def test_webhook(self, webhook_id: str, event: WebhookEvent | None = None) -> WebhookTestResult:
+        """Send an example payload now and report the answer (nothing is logged)."""
+
+    @abc.abstractmethod
+    def list_webhook_deliveries(
+        self,
+        webhook_id: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[WebhookDelivery]:
+        """Deliveries to one webhook, newest first."""

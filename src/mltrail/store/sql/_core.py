@@ -1,0 +1,150 @@
+"""State and helpers shared by the SQL store's parts."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.entities import LifecycleStage
+from mltrail.store.sql._engine import read_transaction, retrying, write_transaction
+from mltrail.store.sql._schema import experiments_table, runs_table
+
+__all__ = [
+    "SqlCore",
+    "insert_ignore_statement",
+    "inserted_id",
+    "now_ms",
+    "parse_experiment_id",
+    "upsert_statement",
+]
+
+T = TypeVar("T")
+
+
+@functools.lru_cache(maxsize=64)
+def upsert_statement(
+    dialect: str, table: Any, key_columns: tuple[str, ...], update_columns: tuple[str, ...]
+) -> Any:
+    """An INSERT that updates *update_columns* on a key conflict (built once, reused)."""
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        stmt: Any = insert(table)
+        return stmt.on_conflict_do_update(
+            index_elements=list(key_columns),
+            set_={c: stmt.excluded[c] for c in update_columns},
+        )
+    stmt = mysql.insert(table)
+    return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in update_columns})
+
+
+@functools.lru_cache(maxsize=16)
+def insert_ignore_statement(dialect: str, table: Any) -> Any:
+    """An INSERT that skips rows whose key already exists."""
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    stmt = mysql.insert(table)
+    first = next(iter(table.primary_key.columns)).name
+    return stmt.on_duplicate_key_update({first: stmt.inserted[first]})
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def inserted_id(result: Any) -> int:
+    """The primary key an INSERT generated."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def parse_experiment_id(experiment_id: Any) -> int:
+    try:
+        value = int(str(experiment_id))
+    except ValueError:
+        raise InvalidArgument(
+            f"Invalid experiment_id {experiment_id!r}: must be an integer id"
+        ) from None
+    if value < 0:
+        raise InvalidArgument(f"Invalid experiment_id {experiment_id!r}: must not be negative")
+    return value
+
+
+class SqlCore:
+    """The engine, the default artifact root and transaction helpers."""
+
+    _engine: Engine
+    _artifact_root: str
+
+    def _write(self, fn: Callable[[Connection], T]) -> T:
+        """Run *fn* in one write transaction, retried on lock contention."""
+
+        def attempt() -> T:
+            with write_transaction(self._engine) as conn:
+                return fn(conn)
+
+        return retrying(attempt)
+
+    def _read(self, fn: Callable[[Connection], T]) -> T:
+        def attempt() -> T:
+            with read_transaction(self._engine) as conn:
+                return fn(conn)
+
+        return retrying(attempt)
+
+    @property
+    def _dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def _upsert(
+        self,
+        conn: Connection,
+        table: Any,
+        rows: Sequence[dict[str, Any]],
+        key_columns: Sequence[str],
+        update_columns: Sequence[str],
+    ) -> None:
+        """Insert rows, replacing *update_columns* where the key already exists."""
+        if rows:
+            stmt = upsert_statement(self._dialect, table, tuple(key_columns), tuple(update_columns))
+            conn.execute(stmt, list(rows))
+
+    def _run_row(self, conn: Connection, run_id: str, *, for_update: bool = False) -> Row[Any]:
+        query = select(runs_table).where(runs_table.c.run_uuid == run_id)
+        if for_update and self._dialect != "sqlite":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"Run with id={run_id} not found")
+        return row
+
+    def _active_run_row(self, conn: Connection, run_id: str) -> Row[Any]:
+        row = self._run_row(conn, run_id)
+        if row.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidArgument(
+                f"The run {run_id} must be in the 'active' state; its current state is "
+                f"'{row.lifecycle_stage}'"
+            )
+        return row
+
+    def _experiment_row(self, conn: Connection, experiment_id: Any) -> Row[Any]:
+        eid = parse_experiment_id(experiment_id)
+        row = conn.execute(
+            select(experiments_table).where(experiments_table.c.experiment_id == eid)
+        ).first()
+        if row is None:
+            raise NotFound(f"No Experiment with id={experiment_id} exists")
+        return row
+
+    @staticmethod
+    def _is_integrity_error(exc: BaseException) -> bool:
+        return isinstance(exc, IntegrityError)

@@ -1,0 +1,209 @@
+"""What the registry's SQL parts share: row look-ups, entity loading, validation, events."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Row, and_, func, select
+
+from mltrail._exceptions import NotFound
+from mltrail.entities import ModelVersion, RegisteredModel
+from mltrail.entities._registry import ALL_STAGES, canonical_stage
+from mltrail.registry import (
+    MAX_REGISTRY_TAG_VALUE_LENGTH,
+    model_name_key,
+    parse_version,
+)
+from mltrail.store.sql._core import SqlCore
+from mltrail.store.sql._registry_schema import (
+    model_version_tags_table,
+    model_versions_table,
+    registered_model_aliases_table,
+    registered_model_tags_table,
+    registered_models_table,
+)
+from mltrail.validation import validate_key, validate_tag_value
+
+__all__ = ["RegistryCore", "registry_tag_rows"]
+
+T = TypeVar("T")
+_M = registered_models_table.c
+_V = model_versions_table.c
+
+
+def registry_tag_rows(tags: Sequence[Any], kind: str) -> dict[str, str]:
+    """Checked tags (objects with key/value, or a mapping) as key -> value."""
+    items = tags.items() if isinstance(tags, dict) else [(t.key, t.value) for t in tags]
+    out: dict[str, str] = {}
+    for key, value in items:
+        validate_key(key, kind)
+        out[key] = validate_tag_value(key, value, MAX_REGISTRY_TAG_VALUE_LENGTH)
+    return out
+
+
+class RegistryCore(SqlCore):
+    """Look-ups and loading of registered models and versions; the webhook event hook."""
+
+    _events_local = threading.local()
+
+    # -- events (the webhook mixin fills these in) ----------------------------------------
+    def _enqueue_event(self, conn: Connection, event: str, data: dict[str, Any]) -> bool:
+        """Write deliveries of *event* for subscribed webhooks; True when any was written."""
+        return False
+
+    def _kick_deliveries(self) -> None:
+        """Start sending deliveries written by a committed transaction."""
+
+    def _emit(self, conn: Connection, event: str, data: dict[str, Any]) -> None:
+        if self._enqueue_event(conn, event, data):
+            self._events_local.pending = True
+
+    def _registry_write(self, fn: Callable[[Connection], T]) -> T:
+        """A write transaction; deliveries it enqueued are kicked off after the commit."""
+        self._events_local.pending = False
+        try:
+            return self._write(fn)
+        finally:
+            if getattr(self._events_local, "pending", False):
+                self._events_local.pending = False
+                self._kick_deliveries()
+
+    # -- rows --------------------------------------------------------------------------------
+    def _model_row(self, conn: Connection, name: str, *, for_update: bool = False) -> Row[Any]:
+        if not isinstance(name, str) or not name:
+            raise NotFound(f"Registered Model with name={name!r} not found")
+        query = select(registered_models_table).where(_M.name_key == model_name_key(name))
+        if for_update and self._dialect != "sqlite":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"Registered Model with name={name} not found")
+        return row
+
+    def _version_row(self, conn: Connection, model: Row[Any], version: Any) -> Row[Any]:
+        number = parse_version(version)
+        row = conn.execute(
+            select(model_versions_table).where(_V.model_id == model.id, _V.version == number)
+        ).first()
+        if row is None:
+            raise NotFound(f"Model Version (name={model.name}, version={number}) not found")
+        return row
+
+    # -- entities ----------------------------------------------------------------------------
+    def _load_versions(
+        self, conn: Connection, rows: Sequence[Row[Any]], names: dict[int, str] | None = None
+    ) -> list[ModelVersion]:
+        """ModelVersion entities (with tags and aliases) for model_versions rows, in order."""
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        tags: dict[int, dict[str, str]] = {i: {} for i in ids}
+        aliases: dict[int, list[str]] = {i: [] for i in ids}
+        t = model_version_tags_table.c
+        for vid, key, value in conn.execute(
+            select(t.version_id, t.key, t.value).where(t.version_id.in_(ids))
+        ):
+            tags[vid][key] = value
+        a = registered_model_aliases_table.c
+        for vid, alias in conn.execute(
+            select(a.version_id, a.alias).where(a.version_id.in_(ids)).order_by(a.alias)
+        ):
+            aliases[vid].append(alias)
+        if names is None:
+            model_ids = list({r.model_id for r in rows})
+            names = dict(
+                conn.execute(select(_M.id, _M.name).where(_M.id.in_(model_ids))).tuples().all()
+            )
+        return [
+            ModelVersion(
+                name=names[r.model_id],
+                version=r.version,
+                creation_timestamp=r.creation_time,
+                last_updated_timestamp=r.last_updated_time,
+                description=r.description,
+                user_id=r.user_id,
+                current_stage=r.current_stage,
+                source=r.source,
+                run_id=r.run_id,
+                status=r.status,
+                status_message=r.status_message,
+                tags=tags[r.id],
+                run_link=r.run_link,
+                aliases=aliases[r.id],
+                model_id=r.model_ref,
+            )
+            for r in rows
+        ]
+
+    def _latest_version_rows(
+        self, conn: Connection, model_ids: Sequence[int], stages: Sequence[str] = ALL_STAGES
+    ) -> list[Row[Any]]:
+        """The newest version row of each model in each stage."""
+        if not model_ids:
+            return []
+        newest = (
+            select(_V.model_id, _V.current_stage, func.max(_V.version).label("version"))
+            .where(_V.model_id.in_(list(model_ids)), _V.current_stage.in_(list(stages)))
+            .group_by(_V.model_id, _V.current_stage)
+            .subquery()
+        )
+        query = (
+            select(model_versions_table)
+            .join(
+                newest,
+                and_(newest.c.model_id == _V.model_id, newest.c.version == _V.version),
+            )
+            .order_by(_V.model_id, _V.version)
+        )
+        return list(conn.execute(query).all())
+
+    def _load_models(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[RegisteredModel]:
+        """RegisteredModel entities with tags, aliases and latest versions, in order."""
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        names = {r.id: r.name for r in rows}
+        tags: dict[int, dict[str, str]] = {i: {} for i in ids}
+        t = registered_model_tags_table.c
+        for mid, key, value in conn.execute(
+            select(t.model_id, t.key, t.value).where(t.model_id.in_(ids))
+        ):
+            tags[mid][key] = value
+        aliases: dict[int, dict[str, int]] = {i: {} for i in ids}
+        a = registered_model_aliases_table.c
+        for mid, alias, version in conn.execute(
+            select(a.model_id, a.alias, _V.version)
+            .join(model_versions_table, _V.id == a.version_id)
+            .where(a.model_id.in_(ids))
+            .order_by(a.alias)
+        ):
+            aliases[mid][alias] = version
+        latest: dict[int, list[ModelVersion]] = {i: [] for i in ids}
+        latest_rows = self._latest_version_rows(conn, ids)
+        for version in zip(latest_rows, self._load_versions(conn, latest_rows, names), strict=True):
+            latest[version[0].model_id].append(version[1])
+        return [
+            RegisteredModel(
+                name=r.name,
+                creation_timestamp=r.creation_time,
+                last_updated_timestamp=r.last_updated_time,
+                description=r.description,
+                latest_versions=latest[r.id],
+                tags=tags[r.id],
+                aliases=aliases[r.id],
+            )
+            for r in rows
+        ]
+
+    def _get_model_version(self, conn: Connection, name: str, version: Any) -> ModelVersion:
+        model = self._model_row(conn, name)
+        row = self._version_row(conn, model, version)
+        return self._load_versions(conn, [row], {model.id: model.name})[0]
+
+    @staticmethod
+    def _stages(stages: Sequence[str] | None) -> list[str]:
+        if not stages:
+            return list(ALL_STAGES)
+        return list(dict.fromkeys(canonical_stage(s) for s in stages))

@@ -1,0 +1,237 @@
+"""Searching registered models and model versions: filters, sort orders, keyset pages.
+
+Filters use the tracking search grammar (``AND``, ``OR``, ``NOT``, parentheses, ``IN``,
+``LIKE``/``ILIKE``); tag conditions are ``id IN (subquery)`` so that they compose freely and
+use the (key, value) indexes.  Pages are keyset pages: a token holds the last row's sort values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, not_, or_, select
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.entities import ModelVersion, RegisteredModel
+from mltrail.entities._registry import canonical_stage
+from mltrail.search import And, Comparison, Expr, Not, Or, parse_filter, parse_order_by
+from mltrail.store._base import PagedList
+from mltrail.store.sql._codec import decode_token, encode_token
+from mltrail.store.sql._filters import _compare
+from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
+from mltrail.store.sql._registry_core import RegistryCore
+from mltrail.store.sql._registry_schema import (
+    model_version_tags_table,
+    model_versions_table,
+    registered_model_tags_table,
+    registered_models_table,
+)
+from mltrail.validation import validate_max_results
+
+__all__ = [
+    "MAX_MODEL_VERSIONS_RESULTS",
+    "MAX_REGISTERED_MODELS_RESULTS",
+    "SqlRegistrySearch",
+    "model_version_condition",
+    "registered_model_condition",
+]
+
+MAX_REGISTERED_MODELS_RESULTS = 1000
+MAX_MODEL_VERSIONS_RESULTS = 200_000
+
+_M = registered_models_table.c
+_V = model_versions_table.c
+
+_MODEL_SORT = {
+    "name": _M.name,
+    "creation_timestamp": _M.creation_time,
+    "last_updated_timestamp": _M.last_updated_time,
+}
+_VERSION_SORT: dict[str, Any] = {
+    "name": _M.name,
+    "version_number": _V.version,
+    "creation_timestamp": _V.creation_time,
+    "last_updated_timestamp": _V.last_updated_time,
+    "run_id": _V.run_id,
+}
+_VERSION_ATTRIBUTES: dict[str, Any] = {
+    "name": _M.name,
+    "run_id": _V.run_id,
+    "source_path": _V.source,
+    "current_stage": _V.current_stage,
+    "version_number": _V.version,
+}
+
+
+def _walk(expr: Expr, leaf: Any) -> ColumnElement[bool]:
+    if isinstance(expr, Comparison):
+        result: ColumnElement[bool] = leaf(expr)
+        return result
+    if isinstance(expr, And):
+        return and_(*(_walk(e, leaf) for e in expr.items))
+    if isinstance(expr, Or):
+        return or_(*(_walk(e, leaf) for e in expr.items))
+    if isinstance(expr, Not):
+        return not_(_walk(expr.item, leaf))
+    raise InvalidArgument(f"Unsupported filter expression {expr!r}")  # pragma: no cover
+
+
+def _tag_condition(table: Any, owner: Any, cmp: Comparison) -> ColumnElement[bool]:
+    c = table.c
+    fk = c.model_id if "model_id" in c else c.version_id
+    has_key = select(fk).where(c.key == cmp.ident.key)
+    if cmp.op == "IS NULL":
+        condition: ColumnElement[bool] = owner.not_in(has_key)
+    elif cmp.op == "IS NOT NULL":
+        condition = owner.in_(has_key)
+    else:
+        condition = owner.in_(has_key.where(_compare(c.value, cmp.op, cmp.value)))
+    return condition
+
+
+def _model_comparison(cmp: Comparison) -> ColumnElement[bool]:
+    if cmp.ident.entity == "tag":
+        return _tag_condition(registered_model_tags_table, _M.id, cmp)
+    return _compare(_M.name, cmp.op, cmp.value)
+
+
+def _stage_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(canonical_stage(v) for v in value)
+    if isinstance(value, str) and "%" not in value and "_" not in value:
+        return canonical_stage(value)
+    return value
+
+
+def _version_comparison(cmp: Comparison) -> ColumnElement[bool]:
+    if cmp.ident.entity == "tag":
+        return _tag_condition(model_version_tags_table, _V.id, cmp)
+    value: Any = cmp.value
+    if cmp.ident.key == "current_stage" and cmp.op in ("=", "!=", "IN", "NOT IN"):
+        value = _stage_value(value)
+    return _compare(_VERSION_ATTRIBUTES[cmp.ident.key], cmp.op, value)
+
+
+def registered_model_condition(expr: Expr) -> ColumnElement[bool]:
+    return _walk(expr, _model_comparison)
+
+
+def model_version_condition(expr: Expr) -> ColumnElement[bool]:
+    return _walk(expr, _version_comparison)
+
+
+@dataclass(frozen=True)
+class _Sort:
+    columns: list[SortColumn]
+    labels: list[str]
+
+
+def _sort(
+    order_by: Sequence[str] | None,
+    kind: str,
+    columns: dict[str, Any],
+    default: Sequence[tuple[str, bool]],
+    natural: Sequence[tuple[str, bool]],
+    unique: Any,
+) -> _Sort:
+    keys = [(k.ident.key, k.ascending) for k in parse_order_by(order_by, kind)]  # type: ignore[arg-type]
+    seen = [k for k, _ in keys]
+    if len(set(seen)) != len(seen):
+        raise InvalidArgument(f"`order_by` contains duplicate fields: {list(order_by or [])}")
+    if not keys:
+        keys = list(default)
+    present = {k for k, _ in keys}
+    keys += [(k, asc) for k, asc in natural if k not in present]
+    sort = [SortColumn(columns[k], asc, nullable=k == "run_id") for k, asc in keys]
+    sort.append(SortColumn(unique, ascending=True, nullable=False))
+    return _Sort(sort, [f"s{i}" for i in range(len(sort))])
+
+
+def _page(
+    conn: Connection, query: Select[Any], sort: _Sort, limit: int, kind: str
+) -> tuple[list[Any], str | None]:
+    labelled = query.add_columns(
+        *(col.expr.label(label) for col, label in zip(sort.columns, sort.labels, strict=True))
+    )
+    rows = list(conn.execute(labelled.order_by(*order_clauses(sort.columns)).limit(limit + 1)))
+    token = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]._mapping
+        token = encode_token({"t": kind, "k": [last[label] for label in sort.labels]})
+    return rows, token
+
+
+def _after(query: Select[Any], sort: _Sort, page_token: str | None, kind: str) -> Select[Any]:
+    if not page_token:
+        return query
+    state = decode_token(page_token, kind)
+    values = state.get("k")
+    if not isinstance(values, list) or len(values) != len(sort.columns):
+        raise InvalidArgument(f"Invalid page_token {page_token!r}: not a token for this query")
+    return query.where(after_condition(sort.columns, values))
+
+
+class SqlRegistrySearch(RegistryCore):
+    """search_registered_models and search_model_versions."""
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]:
+        limit = validate_max_results(max_results, MAX_REGISTERED_MODELS_RESULTS)
+        expr = parse_filter(filter_string, "registered_models")
+        sort = _sort(
+            order_by,
+            "registered_models",
+            _MODEL_SORT,
+            default=[("name", True)],
+            natural=[("name", True)],
+            unique=_M.id,
+        )
+        query = select(registered_models_table)
+        if expr is not None:
+            query = query.where(registered_model_condition(expr))
+        query = _after(query, sort, page_token, "registered_models")
+
+        def search(conn: Connection) -> PagedList[RegisteredModel]:
+            rows, token = _page(conn, query, sort, limit, "registered_models")
+            return PagedList(self._load_models(conn, rows), token)
+
+        return self._read(search)
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]:
+        limit = validate_max_results(max_results, MAX_MODEL_VERSIONS_RESULTS)
+        expr = parse_filter(filter_string, "model_versions")
+        sort = _sort(
+            order_by,
+            "model_versions",
+            _VERSION_SORT,
+            default=[("last_updated_timestamp", False), ("name", True), ("version_number", False)],
+            natural=[("name", True), ("version_number", False)],
+            unique=_V.id,
+        )
+        query = select(model_versions_table, _M.name.label("model_name")).join(
+            registered_models_table, _M.id == _V.model_id
+        )
+        if expr is not None:
+            query = query.where(model_version_condition(expr))
+        query = _after(query, sort, page_token, "model_versions")
+
+        def search(conn: Connection) -> PagedList[ModelVersion]:
+            rows, token = _page(conn, query, sort, limit, "model_versions")
+            names = {r.model_id: r.model_name for r in rows}
+            return PagedList(self._load_versions(conn, rows, names), token)
+
+        return self._read(search)

@@ -1,0 +1,377 @@
+"""Model versions in the SQL store: create (with source validation), stages, tags, copies.
+
+Source validation (CVE-2023-1177 and its siblings): a version's ``source`` must resolve inside
+a run's artifacts or a registered version's files, never a server-local path elsewhere.
+Accepted forms:
+
+- ``runs:/<run_id>/<path>``: the run must exist; the path is checked like any artifact path;
+- ``models:/<name>/<version|stage|latest>`` and ``models:/<name>@<alias>``: an existing
+  version, whose files the new version shares;
+- any other URI or path only together with ``run_id``, and only when it lies below that run's
+  artifact URI; what follows the run's artifact URI is checked like an artifact path, so
+  ``..``, ``%2e%2e`` (any depth of encoding), ``;``, ``?``, ``#``, backslashes and absolute or
+  drive paths are refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound
+from mltrail.entities import ModelVersion, ModelVersionStatus, ModelVersionTag
+from mltrail.entities._registry import (
+    ACTIVE_STAGES,
+    ALL_STAGES,
+    STAGE_ARCHIVED,
+    STAGE_NONE,
+    canonical_stage,
+)
+from mltrail.registry import ModelsUri, parse_models_uri, parse_runs_uri, path_below
+from mltrail.store.sql._core import now_ms
+from mltrail.store.sql._experiments import join_uri
+from mltrail.store.sql._registry_core import RegistryCore, registry_tag_rows
+from mltrail.store.sql._registry_schema import (
+    model_version_tags_table,
+    model_versions_table,
+    registered_model_aliases_table,
+    registered_models_table,
+)
+from mltrail.validation import validate_run_id
+
+__all__ = ["SqlModelVersions"]
+
+_M = registered_models_table.c
+_V = model_versions_table.c
+_T = model_version_tags_table.c
+MAX_RUN_LINK_LENGTH = 500
+
+
+def _join(base: str, path: str) -> str:
+    return join_uri(base, path) if path else base
+
+
+class SqlModelVersions(RegistryCore):
+    """Versions of registered models."""
+
+    # -- sources -----------------------------------------------------------------------------
+    def _logged_model_location(self, conn: Connection, model_id: str) -> str:
+        """The artifact location of a logged model (``models:/<model_id>``)."""
+        raise InvalidArgument(
+            f"Invalid model version source 'models:/{model_id}': this store has no logged "
+            "model of that id; register from runs:/<run_id>/<path> or models:/<name>/<version>"
+        )
+
+    def _resolve_version_row(self, conn: Connection, uri: ModelsUri) -> Row[Any]:
+        """The version row a ``models:/<name>/...`` URI names."""
+        assert uri.name is not None
+        model = self._model_row(conn, uri.name)
+        if uri.version is not None:
+            return self._version_row(conn, model, uri.version)
+        query = select(model_versions_table).where(_V.model_id == model.id)
+        if uri.alias is not None:
+            a = registered_model_aliases_table.c
+            query = query.join(registered_model_aliases_table, a.version_id == _V.id).where(
+                a.alias == uri.alias
+            )
+        elif uri.stage is not None:
+            query = query.where(_V.current_stage == canonical_stage(uri.stage))
+        row = conn.execute(query.order_by(_V.version.desc()).limit(1)).first()
+        if row is None:
+            what = f"alias {uri.alias}" if uri.alias else f"stage {uri.stage or 'latest'}"
+            raise NotFound(f"No version of registered model '{model.name}' for {what}")
+        return row
+
+    def _resolve_source(
+        self, conn: Connection, source: Any, run_id: str | None
+    ) -> tuple[str, str | None]:
+        """The storage location *source* resolves to, and the run it belongs to."""
+        if not isinstance(source, str) or not source.strip():
+            raise InvalidArgument(f"Invalid model version source {source!r}: must be a URI")
+        runs = parse_runs_uri(source)
+        if runs is not None:
+            source_run, path = runs
+            if run_id and source_run != run_id:
+                raise InvalidArgument(
+                    f"Invalid model version source {source!r}: it names run {source_run}, "
+                    f"but run_id is {run_id}"
+                )
+            run = self._run_row(conn, source_run)
+            return _join(run.artifact_uri, path), source_run
+        models = parse_models_uri(source)
+        if models is not None:
+            if models.model_id is not None:
+                return _join(self._logged_model_location(conn, models.model_id), ""), run_id
+            row = self._resolve_version_row(conn, models)
+            return _join(row.storage_location, models.path), run_id or row.run_id
+        if not run_id:
+            raise InvalidArgument(
+                f"Invalid model version source {source!r}: a source must be a runs:/ or "
+                "models:/ URI, or a location inside the artifacts of the run given as run_id"
+            )
+        run = self._run_row(conn, run_id)
+        rest = path_below(run.artifact_uri, source)
+        if rest is None:
+            raise InvalidArgument(
+                f"Invalid model version source {source!r}: it is not inside the artifacts of "
+                f"run {run_id} ({run.artifact_uri})"
+            )
+        return _join(run.artifact_uri, rest), run_id
+
+    # -- versions ----------------------------------------------------------------------------
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Sequence[ModelVersionTag] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        tag_map = registry_tag_rows(tags or [], "model version tag")
+        if run_id:
+            validate_run_id(run_id)
+        if run_link is not None and len(str(run_link)) > MAX_RUN_LINK_LENGTH:
+            raise InvalidArgument(f"Invalid run_link: longer than {MAX_RUN_LINK_LENGTH} characters")
+        if description is not None and not isinstance(description, str):
+            raise InvalidArgument("Invalid description: must be a string")
+
+        def create(conn: Connection) -> ModelVersion:
+            model = self._model_row(conn, name)
+            location, linked_run = self._resolve_source(conn, source, run_id or None)
+            now = now_ms()
+            # Take the number under the row lock the UPDATE holds until commit.
+            conn.execute(
+                update(registered_models_table)
+                .where(_M.id == model.id)
+                .values(next_version=_M.next_version + 1, last_updated_time=now)
+            )
+            number = conn.execute(select(_M.next_version).where(_M.id == model.id)).scalar_one()
+            number -= 1
+            result = conn.execute(
+                insert(model_versions_table).values(
+                    model_id=model.id,
+                    version=number,
+                    creation_time=now,
+                    last_updated_time=now,
+                    description=description,
+                    current_stage=STAGE_NONE,
+                    source=source,
+                    storage_location=location,
+                    run_id=linked_run,
+                    run_link=run_link or None,
+                    status=ModelVersionStatus.to_string(ModelVersionStatus.READY),
+                    model_ref=model_id,
+                )
+            )
+            (version_pk,) = result.inserted_primary_key or (None,)
+            if tag_map:
+                conn.execute(
+                    insert(model_version_tags_table),
+                    [{"version_id": version_pk, "key": k, "value": v} for k, v in tag_map.items()],
+                )
+            self._emit(
+                conn,
+                "model_version.created",
+                {
+                    "name": model.name,
+                    "version": str(number),
+                    "source": source,
+                    "run_id": linked_run,
+                    "tags": tag_map,
+                    "description": description,
+                },
+            )
+            return ModelVersion(
+                name=model.name,
+                version=number,
+                creation_timestamp=now,
+                last_updated_timestamp=now,
+                description=description,
+                current_stage=STAGE_NONE,
+                source=source,
+                run_id=linked_run,
+                tags=tag_map,
+                run_link=run_link or None,
+                model_id=model_id,
+            )
+
+        return self._registry_write(create)
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        return self._read(lambda c: self._get_model_version(c, name, version))
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None
+    ) -> ModelVersion:
+        if description is not None and not isinstance(description, str):
+            raise InvalidArgument("Invalid description: must be a string")
+
+        def apply(conn: Connection) -> ModelVersion:
+            model = self._model_row(conn, name)
+            row = self._version_row(conn, model, version)
+            conn.execute(
+                update(model_versions_table)
+                .where(_V.id == row.id)
+                .values(description=description, last_updated_time=now_ms())
+            )
+            return self._get_model_version(conn, name, version)
+
+        return self._registry_write(apply)
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        def apply(conn: Connection) -> None:
+            model = self._model_row(conn, name)
+            row = self._version_row(conn, model, version)
+            conn.execute(delete(model_versions_table).where(_V.id == row.id))
+            conn.execute(
+                update(registered_models_table)
+                .where(_M.id == model.id)
+                .values(last_updated_time=now_ms())
+            )
+
+        self._registry_write(apply)
+
+    def transition_model_version_stage(
+        self, name: str, version: int | str, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion:
+        target = canonical_stage(stage)
+        if archive_existing_versions and target not in ACTIVE_STAGES:
+            raise InvalidArgument(
+                "Model version transition cannot archive existing model versions because "
+                f"'{target}' is not an Active stage. Valid stages are {list(ACTIVE_STAGES)}"
+            )
+
+        def apply(conn: Connection) -> ModelVersion:
+            model = self._model_row(conn, name)
+            row = self._version_row(conn, model, version)
+            now = now_ms()
+            conn.execute(
+                update(model_versions_table)
+                .where(_V.id == row.id)
+                .values(current_stage=target, last_updated_time=now)
+            )
+            archived: list[int] = []
+            if archive_existing_versions:
+                others = select(_V.id, _V.version).where(
+                    _V.model_id == model.id, _V.current_stage == target, _V.id != row.id
+                )
+                found = conn.execute(others).all()
+                archived = sorted(r.version for r in found)
+                if found:
+                    conn.execute(
+                        update(model_versions_table)
+                        .where(_V.id.in_([r.id for r in found]))
+                        .values(current_stage=STAGE_ARCHIVED, last_updated_time=now)
+                    )
+            conn.execute(
+                update(registered_models_table)
+                .where(_M.id == model.id)
+                .values(last_updated_time=now)
+            )
+            self._emit(
+                conn,
+                "model_version.stage_changed",
+                {
+                    "name": model.name,
+                    "version": str(row.version),
+                    "from_stage": row.current_stage,
+                    "to_stage": target,
+                    "archived_versions": [str(v) for v in archived],
+                },
+            )
+            return self._get_model_version(conn, name, row.version)
+
+        return self._registry_write(apply)
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        wanted = self._stages(stages)
+
+        def get(conn: Connection) -> list[ModelVersion]:
+            model = self._model_row(conn, name)
+            rows = self._latest_version_rows(conn, [model.id], wanted)
+            rows.sort(key=lambda r: wanted.index(r.current_stage))
+            return self._load_versions(conn, rows, {model.id: model.name})
+
+        return self._read(get)
+
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        def get(conn: Connection) -> str:
+            row = self._version_row(conn, self._model_row(conn, name), version)
+            return str(row.storage_location)
+
+        return self._read(get)
+
+    def get_model_version_stages(self, name: str, version: int | str) -> list[str]:
+        return list(ALL_STAGES)
+
+    def newest_version(self, name: str) -> int | None:
+        """The highest version number of a model (None when it has none)."""
+
+        def get(conn: Connection) -> int | None:
+            model = self._model_row(conn, name)
+            value = conn.execute(
+                select(func.max(_V.version)).where(_V.model_id == model.id)
+            ).scalar()
+            return None if value is None else int(value)
+
+        return self._read(get)
+
+    # -- tags --------------------------------------------------------------------------------
+    def set_model_version_tag(self, name: str, version: int | str, tag: ModelVersionTag) -> None:
+        rows = registry_tag_rows([tag], "model version tag")
+
+        def apply(conn: Connection) -> None:
+            model = self._model_row(conn, name)
+            row = self._version_row(conn, model, version)
+            self._upsert(
+                conn,
+                model_version_tags_table,
+                [{"version_id": row.id, "key": k, "value": v} for k, v in rows.items()],
+                ["version_id", "key"],
+                ["value"],
+            )
+            for k, v in rows.items():
+                self._emit(
+                    conn,
+                    "model_version_tag.set",
+                    {"name": model.name, "version": str(row.version), "key": k, "value": v},
+                )
+
+        self._registry_write(apply)
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        def apply(conn: Connection) -> None:
+            model = self._model_row(conn, name)
+            row = self._version_row(conn, model, version)
+            result = conn.execute(
+                delete(model_version_tags_table).where(_T.version_id == row.id, _T.key == key)
+            )
+            if result.rowcount:
+                self._emit(
+                    conn,
+                    "model_version_tag.deleted",
+                    {"name": model.name, "version": str(row.version), "key": key},
+                )
+
+        self._registry_write(apply)
+
+    # -- copies ------------------------------------------------------------------------------
+    def copy_model_version(self, src_mv: ModelVersion, dst_name: str) -> ModelVersion:
+        src = self.get_model_version(src_mv.name, src_mv.version)
+        with contextlib.suppress(AlreadyExists):
+            self.create_registered_model(dst_name)  # type: ignore[attr-defined]
+        return self.create_model_version(
+            dst_name,
+            f"models:/{src.name}/{src.version}",
+            run_id=src.run_id,
+            tags=[ModelVersionTag(k, v) for k, v in src.tags.items()],
+            run_link=src.run_link,
+            description=src.description,
+        )

@@ -1,0 +1,168 @@
+"""Reading runs from the SQL store: get_run and search_runs (keyset-paged)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, and_, select
+
+from mltrail.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInputs,
+    RunTag,
+    ViewType,
+)
+from mltrail.search import OrderKey, parse_filter, parse_order_by
+from mltrail.store._base import PagedList
+from mltrail.store.sql._codec import decode_float, decode_token, encode_token
+from mltrail.store.sql._core import SqlCore, parse_experiment_id
+from mltrail.store.sql._filters import run_attribute_column, run_condition
+from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
+from mltrail.store.sql._runs import run_info_from_row
+from mltrail.store.sql._schema import (
+    dataset_table,
+    input_tags_table,
+    inputs_table,
+    latest_metrics_table,
+    params_table,
+    runs_table,
+    tags_table,
+)
+from mltrail.validation import validate_max_results
+
+__all__ = ["SqlRunReads"]
+
+_R = runs_table.c
+_METRIC_COLUMNS = {"latest": "value", "min": "min_value", "max": "max_value"}
+
+
+def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+    """Whole runs (info, latest metrics, params, tags, datasets) for runs rows, in order."""
+    ids = [r.id for r in rows]
+    params: dict[int, list[Param]] = {i: [] for i in ids}
+    tags: dict[int, list[RunTag]] = {i: [] for i in ids}
+    metrics: dict[int, list[Metric]] = {i: [] for i in ids}
+    inputs: dict[int, list[DatasetInput]] = {i: [] for i in ids}
+    if ids:
+        p, t, m = params_table.c, tags_table.c, latest_metrics_table.c
+        for run_pk, key, value in conn.execute(
+            select(p.run_id, p.key, p.value).where(p.run_id.in_(ids))
+        ):
+            params[run_pk].append(Param(key, value))
+        for run_pk, key, value in conn.execute(
+            select(t.run_id, t.key, t.value).where(t.run_id.in_(ids))
+        ):
+            tags[run_pk].append(RunTag(key, value))
+        query = select(m.run_id, m.key, m.value, m.special, m.timestamp, m.step).where(
+            m.run_id.in_(ids)
+        )
+        for run_pk, key, value, special, timestamp, step in conn.execute(query):
+            metrics[run_pk].append(Metric(key, decode_float(value, special), timestamp, step))
+        _load_inputs(conn, ids, inputs)
+    return [
+        Run(
+            run_info_from_row(r),
+            RunData(metrics=metrics[r.id], params=params[r.id], tags=tags[r.id]),
+            RunInputs(inputs[r.id]),
+        )
+        for r in rows
+    ]
+
+
+def _load_inputs(conn: Connection, ids: list[int], out: dict[int, list[DatasetInput]]) -> None:
+    i, d, it = inputs_table.c, dataset_table.c, input_tags_table.c
+    rows = conn.execute(
+        select(i.run_id, d.id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile)
+        .join(dataset_table, d.id == i.dataset_id)
+        .where(i.run_id.in_(ids))
+        .order_by(i.run_id, d.id)
+    ).all()
+    if not rows:
+        return
+    input_tags: dict[tuple[int, int], list[InputTag]] = {}
+    for run_pk, dataset_id, key, value in conn.execute(
+        select(it.run_id, it.dataset_id, it.key, it.value).where(it.run_id.in_(ids))
+    ):
+        input_tags.setdefault((run_pk, dataset_id), []).append(InputTag(key, value))
+    for run_pk, dataset_id, name, digest, source_type, source, schema, profile in rows:
+        dataset = Dataset(name, digest, source_type, source, schema, profile)
+        out[run_pk].append(DatasetInput(dataset, input_tags.get((run_pk, dataset_id), [])))
+
+
+class SqlRunReads(SqlCore):
+    def get_run(self, run_id: str) -> Run:
+        return self._read(lambda conn: _load_runs(conn, [self._run_row(conn, run_id)])[0])
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | None,
+        filter_string: str | None = None,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        limit = validate_max_results(max_results)
+        stages = LifecycleStage.view_type_to_stages(ViewType.coerce(run_view_type))
+        expr = parse_filter(filter_string, "runs")
+        query = select(runs_table.c.id)
+        sort: list[SortColumn] = []
+        for n, key in enumerate(parse_order_by(order_by, "runs")):
+            column, query = _sort_column(query, key, n)
+            sort.append(column)
+        if not any(s.expr is _R.start_time for s in sort):
+            sort.append(SortColumn(_R.start_time, ascending=False, nullable=False))
+        sort.append(SortColumn(_R.id, ascending=False, nullable=False))
+        query = query.add_columns(*(s.expr.label(f"s{i}") for i, s in enumerate(sort)))
+        conditions: list[ColumnElement[bool]] = [_R.lifecycle_stage.in_(stages)]
+        if experiment_ids is not None:
+            conditions.append(
+                _R.experiment_id.in_([parse_experiment_id(e) for e in experiment_ids])
+            )
+        if expr is not None:
+            conditions.append(run_condition(expr))
+        if page_token:
+            state = decode_token(page_token, "runs")
+            conditions.append(after_condition(sort, state["k"]))
+        query = query.where(and_(*conditions)).order_by(*order_clauses(sort)).limit(limit + 1)
+
+        def search(conn: Connection) -> PagedList[Run]:
+            found = conn.execute(query).all()
+            token = None
+            if len(found) > limit:
+                found = found[:limit]
+                last = found[-1]
+                token = encode_token({"t": "runs", "k": [last[i + 1] for i in range(len(sort))]})
+            ids = [r.id for r in found]
+            rows = (
+                {r.id: r for r in conn.execute(select(runs_table).where(_R.id.in_(ids)))}
+                if ids
+                else {}
+            )
+            return PagedList(_load_runs(conn, [rows[i] for i in ids]), token)
+
+        return self._read(search)
+
+
+def _sort_column(query: Any, key: OrderKey, n: int) -> tuple[SortColumn, Any]:
+    ident = key.ident
+    if ident.entity == "attribute":
+        column = run_attribute_column(ident.key)
+        nullable = ident.key == "end_time"
+        return SortColumn(column, key.ascending, nullable), query
+    if ident.entity == "metric":
+        alias = latest_metrics_table.alias(f"o{n}")
+        expr = alias.c[_METRIC_COLUMNS[ident.aggregate]]
+    else:
+        alias = (params_table if ident.entity == "param" else tags_table).alias(f"o{n}")
+        expr = alias.c.value
+    query = query.outerjoin(alias, and_(alias.c.run_id == _R.id, alias.c.key == ident.key))
+    return SortColumn(expr, key.ascending, nullable=True), query

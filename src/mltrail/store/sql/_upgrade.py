@@ -1,0 +1,105 @@
+"""``mltrail db upgrade``: bring an older database to the current schema, all or nothing.
+
+All pending Alembic revisions run in one transaction: on SQLite and PostgreSQL a failure leaves
+the database exactly as it was.  MariaDB/MySQL commit each DDL statement implicitly, so there
+a backup first is the only safe path (the command says so).  An SQLite file is copied beside
+itself (``<file>.bak-<revision>``) through SQLite's online backup before anything changes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from mltrail._exceptions import MltrailError, NotFound
+from mltrail.store.sql._engine import (
+    KNOWN_REVISIONS,
+    create_db_engine,
+    current_revision,
+    sqlite_path,
+)
+from mltrail.store.sql._schema import HEAD_REVISION, metadata
+
+__all__ = ["UpgradeResult", "upgrade_database"]
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    from_revision: str | None
+    to_revision: str
+    backup_path: str | None
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def _backup_sqlite(path: str, revision: str) -> str:
+    target = f"{path}.bak-{revision}"
+    src = sqlite3.connect(path)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return target
+
+
+def run_migrations(engine: Engine, target: str = "head") -> None:
+    """Run Alembic up to *target* in one transaction on *engine*."""
+    config = _alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, target)
+
+
+def upgrade_database(uri: str, *, backup: bool = True) -> UpgradeResult:
+    """Upgrade the database at *uri* to this mltrail's schema."""
+    from mltrail.store.sql._store import SqlStore
+
+    path = sqlite_path(uri) if uri.startswith("sqlite") else None
+    if path is not None and not os.path.exists(path):
+        raise NotFound(f"No SQLite database at {path}: nothing to upgrade")
+    engine = create_db_engine(uri)
+    try:
+        with engine.connect() as conn:
+            revision = current_revision(conn)
+            has_tables = any(conn.dialect.has_table(conn, t.name) for t in metadata.sorted_tables)
+        if revision == HEAD_REVISION:
+            return UpgradeResult(revision, HEAD_REVISION, None)
+        if revision is None and has_tables:
+            raise MltrailError(
+                "The database has tables but no mltrail schema version: it is not an mltrail "
+                "database, and mltrail will not change it"
+            )
+        if revision is None:
+            SqlStore(uri).close()  # a new database: created at the head revision
+            return UpgradeResult(None, HEAD_REVISION, None)
+        if revision not in KNOWN_REVISIONS:
+            raise MltrailError(
+                f"The database is at revision {revision!r}, unknown to this mltrail (it was "
+                "made by a newer version): upgrade mltrail instead"
+            )
+        backup_path = _backup_sqlite(path, revision) if backup and path else None
+        run_migrations(engine)
+    finally:
+        engine.dispose()
+    store = SqlStore(uri)
+    try:
+        store.ensure_default_experiment()
+    finally:
+        store.close()
+    return UpgradeResult(revision, HEAD_REVISION, backup_path)

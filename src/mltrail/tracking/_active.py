@@ -1,0 +1,81 @@
+"""Process state of the fluent API: the active experiment, the per-thread stack of active runs."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from mltrail.entities import Run, RunStatus
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from mltrail.tracking._client import MlflowClient
+
+__all__ = ["ActiveRun", "run_stack", "state"]
+
+
+class ActiveRun(Run):
+    """The run a ``with start_run():`` block works in; ends it when the block exits.
+
+    It ends FINISHED, FAILED if the block raised, KILLED on KeyboardInterrupt.
+    """
+
+    __slots__ = ("client",)
+    client: MlflowClient
+
+    def __init__(self, run: Run, client: MlflowClient) -> None:
+        object.__setattr__(self, "info", run.info)
+        object.__setattr__(self, "data", run.data)
+        object.__setattr__(self, "inputs", run.inputs)
+        object.__setattr__(self, "client", client)
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        from mltrail.tracking._fluent import end_run
+
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        if any(r.info.run_id == self.info.run_id for r in run_stack()):
+            end_run(RunStatus.to_string(status))
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun: run_id={self.info.run_id!r}, run_name={self.info.run_name!r}>"
+
+
+class _State:
+    """The fluent API's process-wide settings."""
+
+    def __init__(self) -> None:
+        self.experiment_id: str | None = None
+        self.last_run_id: str | None = None
+        self.last_client: MlflowClient | None = None
+        self.local = threading.local()
+
+    def env_experiment(self) -> tuple[str | None, str | None]:
+        """(id, name) from MLTRAIL_/MLFLOW_ EXPERIMENT_ID and EXPERIMENT_NAME."""
+        eid = os.environ.get("MLTRAIL_EXPERIMENT_ID") or os.environ.get("MLFLOW_EXPERIMENT_ID")
+        name = os.environ.get("MLTRAIL_EXPERIMENT_NAME") or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+        return eid, name
+
+
+state = _State()
+
+
+def run_stack() -> list[ActiveRun]:
+    stack: Any = getattr(state.local, "stack", None)
+    if stack is None:
+        stack = state.local.stack = []
+    return stack  # type: ignore[no-any-return]

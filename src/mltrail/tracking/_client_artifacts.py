@@ -1,0 +1,112 @@
+"""The artifact half of MlflowClient: files, folders, text, dicts, figures and images."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+from mltrail._exceptions import InvalidArgument
+
+if TYPE_CHECKING:
+    from mltrail.artifacts import ArtifactRepository, FileInfo
+    from mltrail.entities import RunInfo
+
+__all__ = ["ClientArtifacts"]
+
+
+class ClientArtifacts:
+    """Artifact methods of the client; needs ``_run_info(run_id)`` from the client."""
+
+    def _run_info(self, run_id: str) -> RunInfo:
+        raise NotImplementedError  # provided by MlflowClient
+
+    def _repo(self, run_id: str) -> ArtifactRepository:
+        from mltrail.artifacts import get_artifact_repository
+
+        return get_artifact_repository(self._run_info(run_id).artifact_uri)
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Copy a file (or a folder, recursively) into the run's artifacts."""
+        if os.path.isdir(local_path):
+            name = os.path.basename(os.path.normpath(local_path))
+            dest = posixpath.join(artifact_path, name) if artifact_path else name
+            self._repo(run_id).log_artifacts(os.fspath(local_path), dest)
+        else:
+            self._repo(run_id).log_artifact(os.fspath(local_path), artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        self._repo(run_id).log_artifacts(os.fspath(local_dir), artifact_path)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        return self._repo(run_id).list_artifacts(path)
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        return self._repo(run_id).download_artifacts(path, dst_path)
+
+    def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:
+        uri = self._run_info(run_id).artifact_uri
+        return posixpath.join(uri, artifact_path) if artifact_path else uri
+
+    def _log_via_file(self, run_id: str, artifact_file: str, write: Any, obj: Any) -> None:
+        if not artifact_file or artifact_file.endswith("/"):
+            raise InvalidArgument(f"Invalid artifact_file {artifact_file!r}: must name a file")
+        directory, name = posixpath.split(artifact_file)
+        with tempfile.TemporaryDirectory(prefix="mltrail-") as tmp:
+            local = os.path.join(tmp, name)
+            write(obj, local)
+            self._repo(run_id).log_artifact(local, directory or None)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        from mltrail.artifacts._serialize import write_text
+
+        self._log_via_file(run_id, artifact_file, write_text, text)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        """JSON, or YAML when the file name ends in .yaml/.yml."""
+        from mltrail.artifacts._serialize import write_dict
+
+        self._log_via_file(run_id, artifact_file, write_dict, dictionary)
+
+    def log_figure(
+        self,
+        run_id: str,
+        figure: Any,
+        artifact_file: str,
+        *,
+        save_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """A matplotlib or plotly figure, in the format the file name's extension says."""
+        from mltrail.artifacts._serialize import write_figure
+
+        self._log_via_file(
+            run_id, artifact_file, lambda f, p: write_figure(f, p, **(save_kwargs or {})), figure
+        )
+
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """A numpy array or PIL image, at *artifact_file* or as step *step* of series *key*."""
+        from mltrail.artifacts._serialize import write_image
+
+        if (artifact_file is None) == (key is None):
+            raise InvalidArgument("log_image takes exactly one of artifact_file and key")
+        if key is not None:
+            from mltrail.validation import validate_key
+
+            validate_key(key, "image")
+            artifact_file = f"images/{key}/step_{int(step or 0)}.png"
+        assert artifact_file is not None
+        self._log_via_file(run_id, artifact_file, write_image, image)

@@ -1,0 +1,341 @@
+"""The fluent tracking API: module-level functions working on the active run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.entities import Run
+from mltrail.tracking._active import ActiveRun, run_stack, state
+from mltrail.tracking._client import PARENT_RUN_TAG, MlflowClient
+from mltrail.tracking._system_metrics import start_monitor, stop_monitor, system_metrics_enabled
+from mltrail.validation import (
+    validate_int,
+    validate_key,
+    validate_metric_value,
+    validate_param_value,
+)
+
+__all__ = [
+    "active_run",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "flush",
+    "get_artifact_uri",
+    "get_run",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]
+
+DESCRIPTION_TAG = "mlflow.note.content"
+
+
+def _client() -> MlflowClient:
+    """A client for the current tracking URI (reused while the URI stays the same)."""
+    from mltrail.tracking._uri import get_tracking_uri
+
+    uri = get_tracking_uri()
+    client = state.last_client
+    if client is None or client.tracking_uri != uri:
+        client = state.last_client = MlflowClient(uri)
+    return client
+
+
+def _current_experiment_id(client: MlflowClient) -> str:
+    if state.experiment_id is not None:
+        return state.experiment_id
+    eid, name = state.env_experiment()
+    if eid:
+        return eid
+    if name:
+        exp = client.get_experiment_by_name(name)
+        return exp.experiment_id if exp else client.create_experiment(name)
+    return "0"
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a new run, or resume *run_id*, and make it the active run of this thread."""
+    stack = run_stack()
+    if stack and not nested:
+        raise InvalidArgument(
+            f"Run with UUID {stack[-1].info.run_id} is already active. To start a nested run, "
+            "call start_run with nested=True; to start another run, call end_run() first"
+        )
+    client = _client()
+    if run_id:
+        run = client.get_run(run_id)
+        if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
+            raise InvalidArgument(
+                f"Run {run_id} belongs to experiment {run.info.experiment_id}, not {experiment_id}"
+            )
+        client.update_run(run_id, status="RUNNING", name=run_name)
+        extra = {k: str(v) for k, v in (tags or {}).items()}
+        if description is not None:
+            extra[DESCRIPTION_TAG] = description
+        for key, value in extra.items():
+            client.set_tag(run_id, key, value)
+        run = client.get_run(run_id)
+    else:
+        from mltrail.tracking._context import resolve_run_context_tags
+
+        all_tags: dict[str, Any] = {**resolve_run_context_tags(), **(tags or {})}
+        parent = parent_run_id or (stack[-1].info.run_id if stack and nested else None)
+        if parent:
+            all_tags[PARENT_RUN_TAG] = parent
+        if description is not None:
+            all_tags[DESCRIPTION_TAG] = description
+        exp_id = str(experiment_id) if experiment_id is not None else _current_experiment_id(client)
+        run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
+    active = ActiveRun(run, client)
+    _register_exit_handler()
+    stack.append(active)
+    state.last_run_id = run.info.run_id
+    if log_system_metrics or (log_system_metrics is None and system_metrics_enabled()):
+        start_monitor(active.info.run_id, client)
+    return active
+
+
+_exit_handler_registered = False
+
+
+def _register_exit_handler() -> None:
+    """At interpreter exit, runs still active end FINISHED (as in MLflow)."""
+    global _exit_handler_registered
+    if not _exit_handler_registered:
+        import atexit
+
+        atexit.register(_end_runs_at_exit)
+        _exit_handler_registered = True
+
+
+def _end_runs_at_exit() -> None:
+    while run_stack():
+        end_run()
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the active run (if any) with *status*; waits until all its values are stored."""
+    stack = run_stack()
+    if not stack:
+        return
+    active = stack.pop()
+    stop_monitor(active.info.run_id)
+    active.client.set_terminated(active.info.run_id, status)
+
+
+def active_run() -> ActiveRun | None:
+    stack = run_stack()
+    return stack[-1] if stack else None
+
+
+def last_active_run() -> Run | None:
+    """The active run, else the most recently started one in this process."""
+    run = active_run()
+    run_id = run.info.run_id if run is not None else state.last_run_id
+    return None if run_id is None else _client().get_run(run_id)
+
+
+def _active_or_start() -> ActiveRun:
+    stack = run_stack()
+    return stack[-1] if stack else start_run()
+
+
+def _target(run_id: str | None) -> tuple[MlflowClient, str]:
+    if run_id:
+        return _client(), run_id
+    active = _active_or_start()
+    return active.client, active.info.run_id
+
+
+def get_run(run_id: str) -> Run:
+    return _client().get_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    _client().delete_run(run_id)
+
+
+def flush() -> None:
+    """Wait until every value logged so far is stored (raises the first failure)."""
+    seen = set()
+    for active in run_stack():
+        seen.add(id(active.client))
+        active.client.flush()
+    if state.last_client is not None and id(state.last_client) not in seen:
+        state.last_client.flush()
+
+
+def log_metric(
+    key: str,
+    value: float,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Log a metric value; returns at once (the write happens in the background)."""
+    client, rid = _target(run_id)
+    validate_key(key, "metric")
+    number = value if type(value) is float else validate_metric_value(key, value)
+    ts = time.time_ns() // 1_000_000 if timestamp is None else validate_int("timestamp", timestamp)
+    st = 0 if step is None else (step if type(step) is int else validate_int("step", step))
+    if synchronous:
+        client.log_metric(rid, key, number, ts, st)
+    else:
+        client._async.log_metric(rid, key, number, ts, st)
+
+
+def log_metrics(
+    metrics: Mapping[str, float],
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
+) -> None:
+    ts = time.time_ns() // 1_000_000 if timestamp is None else timestamp
+    for key, value in metrics.items():
+        log_metric(key, value, step, synchronous, ts, run_id)
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    client, rid = _target(None)
+    validate_key(key, "param")
+    text = validate_param_value(key, value)
+    if synchronous:
+        client.log_param(rid, key, text)
+    else:
+        client._async.log_param(rid, key, text)
+    return value
+
+
+def log_params(
+    params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
+    client, rid = _target(run_id)
+    for key, value in params.items():
+        validate_key(key, "param")
+        text = validate_param_value(key, value)
+        if synchronous:
+            client.log_param(rid, key, text)
+        else:
+            client._async.log_param(rid, key, text)
+
+
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+    client, rid = _target(None)
+    validate_key(key, "tag")
+    text = "" if value is None else str(value)
+    if synchronous:
+        client.set_tag(rid, key, text)
+    else:
+        client._async.set_tag(rid, key, text)
+
+
+def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
+    for key, value in tags.items():
+        set_tag(key, value, synchronous)
+
+
+def delete_tag(key: str) -> None:
+    client, rid = _target(None)
+    client.delete_tag(rid, key)
+
+
+def log_artifact(
+    local_path: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    client, rid = _target(run_id)
+    client.log_artifact(rid, local_path, artifact_path)
+
+
+def log_artifacts(
+    local_dir: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    client, rid = _target(run_id)
+    client.log_artifacts(rid, local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    client, rid = _target(run_id)
+    client.log_text(rid, text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    client, rid = _target(run_id)
+    client.log_dict(rid, dictionary, artifact_file)
+
+
+def log_figure(
+    figure: Any,
+    artifact_file: str,
+    *,
+    save_kwargs: dict[str, Any] | None = None,
+    run_id: str | None = None,
+) -> None:
+    client, rid = _target(run_id)
+    client.log_figure(rid, figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+) -> None:
+    client, rid = _target(run_id)
+    client.log_image(rid, image, artifact_file, key, step, timestamp, synchronous)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    active = _active_or_start()
+    return active.client.get_artifact_uri(active.info.run_id, artifact_path)
+
+
+def log_input(
+    dataset: Any,
+    context: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Record that the run used *dataset* (from ``mltrail.data``), e.g. with context "training"."""
+    from mltrail.entities import DatasetInput, InputTag
+
+    to_entity = getattr(dataset, "_to_mlflow_entity", None)
+    if to_entity is None:
+        raise InvalidArgument(
+            f"Invalid dataset {type(dataset).__name__}: log_input takes a dataset from "
+            "mltrail.data (e.g. mltrail.data.from_pandas(df))"
+        )
+    input_tags = [InputTag(k, str(v)) for k, v in (tags or {}).items()]
+    if context:
+        input_tags.append(InputTag("mlflow.data.context", context))
+    client, rid = _target(run_id)
+    client.log_inputs(rid, [DatasetInput(to_entity(), input_tags)])

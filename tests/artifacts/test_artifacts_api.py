@@ -1,0 +1,94 @@
+"""The public surface of mltrail.artifacts: __all__, the interface, and a light import."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import mltrail.artifacts as artifacts
+from mltrail.artifacts import ArtifactRepository
+
+HEAVY = ["PIL", "alembic", "matplotlib", "numpy", "pandas", "plotly", "sqlalchemy", "yaml"]
+
+
+def test_all_is_sorted_and_complete() -> None:
+    public = {
+        name
+        for name, value in vars(artifacts).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert artifacts.__all__ == sorted(artifacts.__all__)
+    assert set(artifacts.__all__) == public
+    assert artifacts.__all__ == [
+        "ArtifactRepository",
+        "FileInfo",
+        "LocalArtifactRepository",
+        "get_artifact_repository",
+        "validate_artifact_path",
+    ]
+
+
+def test_the_interface_is_enforced() -> None:
+    assert ArtifactRepository.__abstractmethods__ == {
+        "delete_artifacts",
+        "download_artifacts",
+        "file_info",
+        "list_artifacts",
+        "log_artifact",
+        "log_artifacts",
+        "open_read",
+        "write_stream",
+    }
+    with pytest.raises(TypeError):
+        ArtifactRepository("x")  # type: ignore[abstract]
+
+    class Partial(ArtifactRepository):
+        def list_artifacts(self, path: str | None = None) -> list[artifacts.FileInfo]:
+            return []
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial("x")  # type: ignore[abstract]
+
+
+def test_local_repository_keeps_the_interface_signatures() -> None:
+    for name in ArtifactRepository.__abstractmethods__:
+        base = inspect.signature(getattr(ArtifactRepository, name))
+        local = inspect.signature(getattr(artifacts.LocalArtifactRepository, name))
+        assert list(local.parameters) == list(base.parameters), name
+        for param in base.parameters.values():
+            assert local.parameters[param.name].default == param.default, name
+
+
+def _run_isolated(code: str) -> str:
+    src = Path(artifacts.__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_import_is_light() -> None:
+    code = f"import sys, mltrail.artifacts\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    assert _run_isolated(code) == "[]"
+
+
+def test_text_and_json_writers_stay_light(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from mltrail.artifacts._serialize import write_dict, write_text\n"
+        f"write_text('hi', {str(tmp_path / 'a.txt')!r})\n"
+        f"write_dict({{'a': 1}}, {str(tmp_path / 'a.json')!r})\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    assert _run_isolated(code) == "[]"
+    assert (tmp_path / "a.json").read_text() == '{\n  "a": 1\n}'

@@ -1,0 +1,192 @@
+"""Conformance: search_runs grammar, ordering and cursor paging, on every backend."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag, ViewType
+from mltrail.store import TrackingStore
+
+
+@pytest.fixture
+def runs(store: TrackingStore) -> dict[str, str]:
+    """Six runs in experiment 0 and one elsewhere; returns run name -> run id."""
+    spec = {
+        "a": ({"model": "rf", "depth": "3"}, {"acc": [0.5, 0.9, 0.7]}, {"team": "red"}),
+        "b": ({"model": "xgb", "depth": "5"}, {"acc": [0.8]}, {"team": "blue"}),
+        "c": ({"model": "rf", "depth": "7"}, {"acc": [0.6, 0.65]}, {"team": "Red"}),
+        "d": ({"model": "lr"}, {"acc": [math.nan]}, {}),
+        "e": ({"model": "xgb"}, {"acc": [math.inf], "loss": [0.1]}, {"team": "blue"}),
+        "f": ({}, {}, {"team": "green"}),
+    }
+    ids: dict[str, str] = {}
+    for i, (name, (params, metrics, tags)) in enumerate(spec.items()):
+        rid = store.create_run(
+            "0", f"user{i % 2}", 1000 + i, [RunTag(k, v) for k, v in tags.items()], name
+        ).info.run_id
+        points = [Metric(k, v, 1, s) for k, vs in metrics.items() for s, v in enumerate(vs)]
+        store.log_batch(rid, metrics=points, params=[Param(k, v) for k, v in params.items()])
+        ids[name] = rid
+    other = store.create_experiment("other")
+    ids["z"] = store.create_run(other, "u", 999, [], "z").info.run_id
+    store.log_batch(ids["z"], params=[Param("model", "rf")])
+    ds = Dataset("iris", "d1", "local", "{}")
+    store.log_inputs(ids["b"], [DatasetInput(ds, [InputTag("mlflow.data.context", "training")])])
+    return ids
+
+
+def names(
+    store: TrackingStore,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+    experiment_ids: tuple[str, ...] | None = ("0",),
+) -> list[str]:
+    found = store.search_runs(experiment_ids, filter_string, ViewType.ACTIVE_ONLY, 1000, order_by)
+    return [r.info.run_name for r in found]
+
+
+def test_default_order_is_newest_first(store: TrackingStore, runs: dict[str, str]) -> None:
+    assert names(store) == ["f", "e", "d", "c", "b", "a"]
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        ("params.model = 'rf'", {"a", "c"}),
+        ("params.model != 'rf'", {"b", "d", "e"}),
+        ("params.model IN ('rf', 'lr')", {"a", "c", "d"}),
+        ("params.model NOT IN ('rf', 'lr')", {"b", "e"}),
+        ("params.depth IS NULL", {"d", "e", "f"}),
+        ("params.depth IS NOT NULL", {"a", "b", "c"}),
+        ("metrics.acc > 0.66", {"a", "b", "e"}),
+        ("metrics.acc >= 0.65 AND metrics.acc < 0.8", {"a", "c"}),
+        ("max(metrics.acc) >= 0.9", {"a", "e"}),
+        ("min(metrics.acc) <= 0.5", {"a"}),
+        ("metrics.loss IS NULL", {"a", "b", "c", "d", "f"}),
+        ("tags.team = 'red'", {"a"}),
+        ("tags.team LIKE 'r%'", {"a"}),
+        ("tags.team ILIKE 'r%'", {"a", "c"}),
+        ("tags.team LIKE '%e%'", {"a", "c", "b", "e", "f"}),
+        ("params.model = 'rf' OR tags.team = 'blue'", {"a", "b", "c", "e"}),
+        ("(params.model = 'rf' OR params.model = 'xgb') AND metrics.acc > 0.7", {"b", "e"}),
+        ("NOT params.model = 'rf'", {"b", "d", "e", "f"}),
+        ("attributes.run_name IN ('a', 'b')", {"a", "b"}),
+        ("run_name NOT IN ('a', 'b', 'c')", {"d", "e", "f"}),
+        ("attributes.user_id = 'user1'", {"b", "d", "f"}),
+        ("attributes.status = 'RUNNING' AND start_time >= 1004", {"e", "f"}),
+        ("datasets.name = 'iris'", {"b"}),
+        ("datasets.context = 'training'", {"b"}),
+        ("metrics.acc = NaN", {"d"}),
+        ("attributes.end_time IS NULL", {"a", "b", "c", "d", "e", "f"}),
+        ("attributes.experiment_id = '0' AND params.model = 'rf'", {"a", "c"}),
+    ],
+)
+def test_filters(
+    store: TrackingStore, runs: dict[str, str], filter_string: str, expected: set[str]
+) -> None:
+    assert set(names(store, filter_string)) == expected
+
+
+def test_experiment_id_filter_across_experiments(
+    store: TrackingStore, runs: dict[str, str]
+) -> None:
+    other = store.get_experiment_by_name("other")
+    assert other is not None
+    found = names(store, f"experiment_id IN ('{other.experiment_id}')", experiment_ids=None)
+    assert found == ["z"]
+    with pytest.raises(InvalidArgument, match="integers"):
+        names(store, "experiment_id = 'abc'", experiment_ids=None)
+
+
+def test_run_id_filter(store: TrackingStore, runs: dict[str, str]) -> None:
+    assert names(store, f"attributes.run_id = '{runs['c']}'") == ["c"]
+    assert set(names(store, f"run_id IN ('{runs['a']}', '{runs['b']}')")) == {"a", "b"}
+
+
+def test_order_by_metric_missing_last_both_directions(
+    store: TrackingStore, runs: dict[str, str]
+) -> None:
+    # Latest acc: a 0.7, b 0.8, c 0.65, d NaN, e inf; f has none. NaN and missing go last.
+    assert names(store, order_by=["metrics.acc DESC"])[:4] == ["e", "b", "a", "c"]
+    assert names(store, order_by=["metrics.acc ASC"])[:4] == ["c", "a", "b", "e"]
+    assert set(names(store, order_by=["metrics.acc ASC"])[4:]) == {"d", "f"}
+    assert names(store, order_by=["max(metrics.acc) DESC"])[:3] == ["e", "a", "b"]
+
+
+def test_order_by_param_tag_and_attribute(store: TrackingStore, runs: dict[str, str]) -> None:
+    assert names(store, order_by=["params.depth DESC"])[:3] == ["c", "b", "a"]
+    assert names(store, order_by=["tags.team ASC", "run_name DESC"]) == [
+        "c",
+        "e",
+        "b",
+        "f",
+        "a",
+        "d",
+    ]
+    assert names(store, order_by=["attributes.run_name"]) == ["a", "b", "c", "d", "e", "f"]
+
+
+def test_search_all_experiments(store: TrackingStore, runs: dict[str, str]) -> None:
+    assert set(names(store, "params.model = 'rf'", experiment_ids=None)) == {"a", "c", "z"}
+
+
+def test_view_types(store: TrackingStore, runs: dict[str, str]) -> None:
+    store.delete_run(runs["a"])
+    assert "a" not in names(store)
+    deleted = store.search_runs(["0"], None, ViewType.DELETED_ONLY)
+    assert [r.info.run_name for r in deleted] == ["a"]
+    assert len(store.search_runs(["0"], None, ViewType.ALL)) == 6
+
+
+def test_results_carry_whole_runs(store: TrackingStore, runs: dict[str, str]) -> None:
+    (run,) = store.search_runs(["0"], "attributes.run_name = 'a'")
+    assert run.data.params == {"model": "rf", "depth": "3"}
+    assert run.data.metrics == {"acc": 0.7}
+    assert run.data.tags["team"] == "red"
+
+
+def test_cursor_pages_neither_repeat_nor_skip_while_runs_arrive(store: TrackingStore) -> None:
+    for i in range(25):
+        rid = store.create_run("0", "u", 1000 + i // 3, [], f"r{i:02d}").info.run_id
+        store.log_batch(rid, metrics=[Metric("m", float(i % 4), 0, 0)])
+    for order in (None, ["metrics.m DESC"], ["run_name ASC"]):
+        seen: list[str] = []
+        token = None
+        extra = 0
+        while True:
+            page = store.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 4, order, token)
+            seen.extend(r.info.run_id for r in page)
+            # New runs arrive between pages: newer start times, metric values in the middle.
+            rid = store.create_run("0", "u", 5000 + extra, [], f"new{extra}").info.run_id
+            store.log_batch(rid, metrics=[Metric("m", 1.5, 0, 0)])
+            extra += 1
+            token = page.token
+            if token is None:
+                break
+        assert len(seen) == len(set(seen))
+        assert len(seen) >= 25
+
+
+@pytest.mark.parametrize(
+    ("bad", "fragment"),
+    [
+        ("metrics.acc >", "position"),
+        ("params.model = rf", "position"),
+        ("foo.bar = '1'", "position"),
+        ("metrics.acc > 1 AND", "position"),
+        ("(params.a = '1'", "position"),
+    ],
+)
+def test_malformed_filters_name_the_position(store: TrackingStore, bad: str, fragment: str) -> None:
+    with pytest.raises(InvalidArgument, match=fragment):
+        store.search_runs(["0"], bad)
+
+
+def test_bad_max_results_and_token(store: TrackingStore) -> None:
+    with pytest.raises(InvalidArgument, match="max_results"):
+        store.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 50001)
+    with pytest.raises(InvalidArgument, match="page_token"):
+        store.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 10, None, "bogus")
