@@ -139,7 +139,10 @@ BY_NAME = {w.name: w for w in WORKLOADS}
 
 
 def child_env() -> dict[str, str]:
-    env = dict(os.environ)
+    # Byte code is cached as on a user's machine: PYTHONDONTWRITEBYTECODE (set in some sandboxes)
+    # would make every run recompile an editable install's sources, while a pip-installed MLflow
+    # ships compiled .pyc files.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
     return env

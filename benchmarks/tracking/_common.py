@@ -90,8 +90,11 @@ def rss_kib() -> tuple[int, int]:
 
 
 def child_env() -> dict[str, str]:
-    """The environment for a nested interpreter: no PYTHONPATH, no telemetry."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    """The environment for a nested interpreter: no PYTHONPATH, no telemetry, byte code cached
+    as on a user's machine (see ``benchmarks/run.py``)."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+    }
     env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
     return env
 

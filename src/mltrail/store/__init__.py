@@ -7,13 +7,14 @@ Backends register under the entry-point group ``mltrail.tracking_store`` (ours t
 from __future__ import annotations
 
 import functools
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.store._base import ExperimentStore, MetricStore, PagedList, RunStore, TrackingStore
 
 __all__ = [
+    "BUILTIN_SCHEMES",
     "ExperimentStore",
     "MetricStore",
     "PagedList",
@@ -26,31 +27,31 @@ __all__ = [
 _GROUP = "mltrail.tracking_store"
 
 
-@functools.cache
-def _own_entry_points() -> dict[str, str]:
-    """Our distribution's registrations (read from one distribution: fast)."""
-    try:
-        eps = metadata.distribution("mltrail").entry_points
-    except metadata.PackageNotFoundError:  # running from a source tree without install
-        return {
-            "sqlite": "mltrail.store.sql:SqlStore",
-            "postgresql": "mltrail.store.sql:SqlStore",
-            "mysql": "mltrail.store.sql:SqlStore",
-            "mariadb": "mltrail.store.sql:SqlStore",
-        }
-    return {ep.name: ep.value for ep in eps if ep.group == _GROUP}
+# The schemes mltrail itself ships.  They are registered as entry points too (pyproject.toml;
+# a test keeps the two in step), but are resolved from this table so that opening the default
+# store never pays for reading package metadata (importlib.metadata costs ~15 ms at start-up).
+BUILTIN_SCHEMES: dict[str, str] = {
+    "sqlite": "mltrail.store.sql:SqlStore",
+    "postgresql": "mltrail.store.sql:SqlStore",
+    "mysql": "mltrail.store.sql:SqlStore",
+    "mariadb": "mltrail.store.sql:SqlStore",
+}
 
 
 @functools.cache
-def _all_entry_points() -> dict[str, str]:
+def _installed_entry_points() -> dict[str, str]:
+    """Every registration in the group, third parties' included."""
+    from importlib import metadata
+
     return {ep.name: ep.value for ep in metadata.entry_points(group=_GROUP)}
 
 
 def store_class_for_scheme(scheme: str) -> Any:
+    """The store class registered for a URI scheme (``postgresql+psycopg`` -> ``postgresql``)."""
     base = scheme.split("+", 1)[0]
-    target = _own_entry_points().get(base) or _all_entry_points().get(base)
+    target = BUILTIN_SCHEMES.get(base) or _installed_entry_points().get(base)
     if target is None:
-        known = sorted(set(_own_entry_points()) | set(_all_entry_points()))
+        known = sorted(set(BUILTIN_SCHEMES) | set(_installed_entry_points()))
         raise InvalidArgument(
             f"Unsupported tracking URI scheme '{scheme}': known schemes are {', '.join(known)}"
         )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
+from importlib import import_module
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, select
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from mltrail._exceptions import InvalidArgument, NotFound
@@ -28,30 +28,34 @@ __all__ = [
 T = TypeVar("T")
 
 
+def _dialect_insert(dialect: str) -> Any:
+    """The dialect's own ``insert`` construct (its module is imported only when first used,
+    so an SQLite user never loads the server dialects)."""
+    name = "mysql" if dialect == "mariadb" else dialect
+    return import_module(f"sqlalchemy.dialects.{name}").insert
+
+
 @functools.lru_cache(maxsize=64)
 def upsert_statement(
     dialect: str, table: Any, key_columns: tuple[str, ...], update_columns: tuple[str, ...]
 ) -> Any:
     """An INSERT that updates *update_columns* on a key conflict (built once, reused)."""
     if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        stmt: Any = insert(table)
+        stmt: Any = _dialect_insert(dialect)(table)
         return stmt.on_conflict_do_update(
             index_elements=list(key_columns),
             set_={c: stmt.excluded[c] for c in update_columns},
         )
-    stmt = mysql.insert(table)
+    stmt = _dialect_insert("mysql")(table)
     return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in update_columns})
 
 
 @functools.lru_cache(maxsize=16)
 def insert_ignore_statement(dialect: str, table: Any) -> Any:
     """An INSERT that skips rows whose key already exists."""
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    stmt = mysql.insert(table)
+    if dialect in ("sqlite", "postgresql"):
+        return _dialect_insert(dialect)(table).on_conflict_do_nothing()
+    stmt = _dialect_insert("mysql")(table)
     first = next(iter(table.primary_key.columns)).name
     return stmt.on_duplicate_key_update({first: stmt.inserted[first]})
 
