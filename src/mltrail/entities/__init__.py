@@ -1,17 +1,14 @@
-"""Tracking entities with MLflow's names and attributes."""
+"""Tracking and registry entities with MLflow's names and attributes.
+
+The registry's entities load on first use, so that ``import mltrail`` does not pay for them.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from mltrail.entities._dataset import Dataset, DatasetInput, InputTag
 from mltrail.entities._enums import LifecycleStage, RunStatus, SourceType, ViewType
 from mltrail.entities._experiment import Experiment
 from mltrail.entities._metric import ExperimentTag, Metric, Param, RunTag
-from mltrail.entities._registry import (
-    ModelVersion,
-    ModelVersionStatus,
-    ModelVersionTag,
-    RegisteredModel,
-    RegisteredModelAlias,
-    RegisteredModelTag,
-)
 from mltrail.entities._run import Run, RunData, RunInfo, RunInputs
 
 __all__ = [
@@ -38,3 +35,38 @@ __all__ = [
     "SourceType",
     "ViewType",
 ]
+
+_REGISTRY_NAMES = frozenset(
+    {
+        "ModelVersion",
+        "ModelVersionStatus",
+        "ModelVersionTag",
+        "RegisteredModel",
+        "RegisteredModelAlias",
+        "RegisteredModelTag",
+    }
+)
+
+if TYPE_CHECKING:
+    from mltrail.entities._registry import (
+        ModelVersion,
+        ModelVersionStatus,
+        ModelVersionTag,
+        RegisteredModel,
+        RegisteredModelAlias,
+        RegisteredModelTag,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REGISTRY_NAMES:
+        from mltrail.entities import _registry
+
+        value = getattr(_registry, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _REGISTRY_NAMES)
