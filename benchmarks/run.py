@@ -302,6 +302,11 @@ def main() -> None:
     p.add_argument("--explain", action="store_true", help="-X importtime offenders of mltrail")
     p.add_argument("--quick", action="store_true", help="small sizes: a smoke test, not numbers")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temporary directories")
+    p.add_argument(
+        "--no-populate-cache",
+        action="store_true",
+        help="search: populate a fresh store every repeat (default: reuse benchmarks/.cache/)",
+    )
     p.add_argument("--timeout", type=float, default=3600, help="seconds per subprocess")
     args = p.parse_args()
 
@@ -314,6 +319,8 @@ def main() -> None:
         for i in range(repeat):
             for tool in args.tools:
                 extra = ["--quick"] if args.quick else []
+                if name == "search" and not args.no_populate_cache:
+                    extra += ["--populate-cache", str(HERE / ".cache")]
                 if name == "import" and args.explain and tool == "mltrail" and i == 0:
                     extra.append("--explain")
                 result = run_once(name, tool, extra, args.keep_tmp, args.timeout)

@@ -10,6 +10,9 @@ Check: both the matching-run count (paged through) and the ordered top 100 must 
 generator predicts, so both tools answer the same.  Time: one warm-up, then the median of
 ``--searches`` (>= 7) identical searches in this process.  mltrail also runs an OR/parentheses
 variant (MLflow's grammar rejects OR).
+With ``--populate-cache DIR`` a populated store is saved there (SQLite backup API) under a key
+of tool, tool version, run count and seed, and later repeats start from a copy of it instead of
+populating again (the searches and checks are the same; ``populate`` then says ``cached``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from benchmarks.tracking._common import (
@@ -158,26 +162,58 @@ def time_search(
     return times
 
 
-def run(args: argparse.Namespace) -> Result:
-    n = args.runs or (2_000 if args.quick else 100_000)
-    data = list(generate(n, args.seed))
+def sqlite_copy(src: Path, dst: Path) -> None:
+    """A consistent copy of an SQLite database, WAL content included."""
+    source, target = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def populated(args: argparse.Namespace, n: int, data: list[RunData]) -> tuple[Tool, str, Result]:
+    """(client, experiment id, populate facts): populated now or copied from the cache."""
+    db = args.tmp / "store.db"
+    cached: Path | None = None
+    if args.populate_cache is not None:
+        version = metadata.version(args.tool)
+        cached = args.populate_cache / f"search-{args.tool}-{version}-{n}-{args.seed}.db"
+        if cached.is_file():
+            sqlite_copy(cached, db)
+            _, client = connect(args.tool, args.tmp)
+            experiment_id = client.get_experiment_by_name("search").experiment_id
+            return client, experiment_id, {"populate": "cached"}
     _, client = connect(args.tool, args.tmp)
     experiment_id = client.create_experiment("search")
     start = time.perf_counter()
     if args.tool == "mltrail":
         populate_api(args.tool, client, experiment_id, data)
     else:
-        populate_mlflow_sql(args.tmp / "store.db", experiment_id, data)
-    populate_s = time.perf_counter() - start
+        populate_mlflow_sql(db, experiment_id, data)
+    facts: Result = {
+        "populate": "api" if args.tool == "mltrail" else "sql",
+        "populate_s": time.perf_counter() - start,
+    }
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        sqlite_copy(db, cached.with_suffix(".tmp"))
+        cached.with_suffix(".tmp").replace(cached)
+    return client, experiment_id, facts
+
+
+def run(args: argparse.Namespace) -> Result:
+    n = args.runs or (2_000 if args.quick else 100_000)
+    data = list(generate(n, args.seed))
+    client, experiment_id, facts = populated(args, n, data)
 
     count, top = expected(data, lambda r: r.params[0] == "v3" and r.metrics[0] > 0.5)
     got = count_matches(client, experiment_id, FILTER)
     check(got == count, f"{got} runs match {FILTER!r}, expected {count}")
     times = time_search(client, experiment_id, FILTER, args.searches, top)
     result: Result = {
+        **facts,
         "runs": n,
-        "populate": "api" if args.tool == "mltrail" else "sql",
-        "populate_s": populate_s,
         "count": got,
         "median_ms": median(times) * 1e3,
         "min_ms": min(times) * 1e3,
@@ -199,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=0, help="runs (default 100,000)")
     p.add_argument("--searches", type=int, default=9, help="timed searches (>= 7)")
     p.add_argument("--seed", type=int, default=20240601)
+    p.add_argument(
+        "--populate-cache", type=Path, help="keep/reuse populated stores in this directory"
+    )
     return p
 
 
