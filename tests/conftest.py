@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures `seaweedfs` and `s3_bucket` (SeaweedFS S3); `serve`, `free_port`, `tracking_server`
+# (uvicorn on 127.0.0.1 in a thread).
+pytest_plugins = ["tests._seaweed", "tests._live_server"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 MY_HOST, MY_PORT = "127.0.0.1", 3306
@@ -93,20 +97,30 @@ def db_uri(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(fixture))
 
 
+_TRACKING_ENV = (
+    "MLTRAIL_TRACKING_URI",
+    "MLFLOW_TRACKING_URI",
+    "MLTRAIL_EXPERIMENT_ID",
+    "MLFLOW_EXPERIMENT_ID",
+    "MLTRAIL_EXPERIMENT_NAME",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_RUN_ID",
+    "MLTRAIL_RUN_ID",
+)
+
+
 @pytest.fixture(autouse=True)
 def _clean_tracking_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Every test starts in its own working directory with no tracking configuration."""
-    for var in (
-        "MLTRAIL_TRACKING_URI",
-        "MLFLOW_TRACKING_URI",
-        "MLTRAIL_EXPERIMENT_ID",
-        "MLFLOW_EXPERIMENT_ID",
-        "MLTRAIL_EXPERIMENT_NAME",
-        "MLFLOW_EXPERIMENT_NAME",
-    ):
+    for var in _TRACKING_ENV:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
     yield
+    # monkeypatch restores only what it changed: a variable the test itself set (MLflow's
+    # set_experiment writes MLFLOW_EXPERIMENT_ID into os.environ) must not reach the next
+    # test's session fixtures, which are built before this fixture runs again.
+    for var in _TRACKING_ENV:
+        os.environ.pop(var, None)
     import mltrail
     from mltrail.tracking._active import run_stack, state
 

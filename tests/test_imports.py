@@ -13,7 +13,9 @@ HEAVY = (
     "numpy",
     "yaml",
     "click",
+    "httpx",
     "mltrail.store.sql",
+    "mltrail.store.rest",
     "mltrail.cli",
 )
 

@@ -51,6 +51,13 @@ from mltrail.tracking._fluent_experiments import (
     set_experiment_tag,
     set_experiment_tags,
 )
+from mltrail.tracking._fluent_registry import (
+    get_registry_uri,
+    register_model,
+    search_model_versions,
+    search_registered_models,
+    set_registry_uri,
+)
 from mltrail.tracking._system_metrics import (
     disable_system_metrics_logging,
     enable_system_metrics_logging,
@@ -61,6 +68,9 @@ if TYPE_CHECKING:
     from mltrail import data as data
     from mltrail import entities as entities
     from mltrail import exceptions as exceptions
+    from mltrail import models as models
+    from mltrail import pyfunc as pyfunc
+    from mltrail import sklearn as sklearn
     from mltrail import tracking as tracking
 
 __version__ = "0.1.0.dev0"
@@ -71,6 +81,8 @@ MlflowException = _MltrailError
 # Submodules loaded on first attribute access (mltrail.data, mltrail.entities, ...).
 _LAZY_SUBMODULES = frozenset(
     {"artifacts", "client", "data", "entities", "exceptions", "store", "tracking"}
+    # Models and their flavors: each imports its framework only when a model is saved/loaded.
+    | {"lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "xgboost"}
 )
 
 
@@ -99,6 +111,7 @@ __all__ = [
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
     "is_tracking_uri_set",
@@ -115,13 +128,17 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "rename_experiment",
     "restore_experiment",
     "search_experiments",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

@@ -14,7 +14,19 @@ import pytest
 import mltrail.artifacts as artifacts
 from mltrail.artifacts import ArtifactRepository
 
-HEAVY = ["PIL", "alembic", "matplotlib", "numpy", "pandas", "plotly", "sqlalchemy", "yaml"]
+HEAVY = [
+    "PIL",
+    "alembic",
+    "boto3",
+    "botocore",
+    "httpx",
+    "matplotlib",
+    "numpy",
+    "pandas",
+    "plotly",
+    "sqlalchemy",
+    "yaml",
+]
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -27,8 +39,15 @@ def test_all_is_sorted_and_complete() -> None:
     assert set(artifacts.__all__) == public
     assert artifacts.__all__ == [
         "ArtifactRepository",
+        "CreateMultipartUploadResponse",
         "FileInfo",
+        "HttpArtifactRepository",
         "LocalArtifactRepository",
+        "MlflowArtifactsRepository",
+        "MultipartUploadCredential",
+        "MultipartUploadPart",
+        "MultipartUploadRepository",
+        "S3ArtifactRepository",
         "get_artifact_repository",
         "validate_artifact_path",
     ]
@@ -56,13 +75,26 @@ def test_the_interface_is_enforced() -> None:
         Partial("x")  # type: ignore[abstract]
 
 
-def test_local_repository_keeps_the_interface_signatures() -> None:
-    for name in ArtifactRepository.__abstractmethods__:
-        base = inspect.signature(getattr(ArtifactRepository, name))
-        local = inspect.signature(getattr(artifacts.LocalArtifactRepository, name))
-        assert list(local.parameters) == list(base.parameters), name
-        for param in base.parameters.values():
-            assert local.parameters[param.name].default == param.default, name
+@pytest.mark.parametrize(
+    "cls",
+    [
+        artifacts.LocalArtifactRepository,
+        artifacts.S3ArtifactRepository,
+        artifacts.HttpArtifactRepository,
+        artifacts.MlflowArtifactsRepository,
+    ],
+)
+def test_repositories_keep_the_interface_signatures(cls: type[ArtifactRepository]) -> None:
+    interfaces = [ArtifactRepository]
+    if issubclass(cls, artifacts.MultipartUploadRepository):
+        interfaces.append(artifacts.MultipartUploadRepository)  # type: ignore[arg-type]
+    for interface in interfaces:
+        for name in interface.__abstractmethods__:
+            base = inspect.signature(getattr(interface, name))
+            own = inspect.signature(getattr(cls, name))
+            assert list(own.parameters) == list(base.parameters), name
+            for param in base.parameters.values():
+                assert own.parameters[param.name].default == param.default, name
 
 
 def _run_isolated(code: str) -> str:

@@ -6,7 +6,7 @@ import abc
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 __all__ = ["ArtifactRepository", "FileInfo"]
 
@@ -37,6 +37,10 @@ class ArtifactRepository(abc.ABC):
     :func:`~mltrail.artifacts.validate_artifact_path` (``None`` or ``""`` is the root), and no
     implementation reads, writes, lists or deletes anything outside its root.
     """
+
+    #: Whether the constructor takes ``tracking_uri=`` (``mlflow-artifacts:`` URIs are resolved
+    #: against the tracking server); :func:`~mltrail.artifacts.get_artifact_repository` passes it.
+    uses_tracking_uri: ClassVar[bool] = False
 
     def __init__(self, artifact_uri: str) -> None:
         self.artifact_uri = artifact_uri

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import posixpath
 import re
 import secrets
 import unicodedata
@@ -33,6 +34,7 @@ __all__ = [
     "is_valid_segment",
     "is_within",
     "iter_chunks",
+    "plan_upload",
     "safe_makedirs",
     "validate_artifact_path",
 ]
@@ -225,3 +227,43 @@ def atomic_write(directory: str, name: str, chunks: Iterable[bytes]) -> int:
                 raise
         raise
     return written
+
+
+def plan_upload(source: str, prefix: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Walk the resolved directory *source* and list what ``log_artifacts`` will create.
+
+    Returns the directories (artifact paths, parents first) and the files (resolved local
+    path, artifact path).  Raises before anything is copied when an entry cannot be uploaded.
+    """
+    dirs: list[str] = [prefix] if prefix else []
+    files: list[tuple[str, str]] = []
+
+    def walk(directory: str, rel: str, ancestors: frozenset[str]) -> None:
+        with os.scandir(directory) as iterator:
+            entries = sorted(iterator, key=lambda entry: entry.name)
+        for entry in entries:
+            local = entry.path
+            child = validate_artifact_path(posixpath.join(rel, entry.name))
+            real = os.path.realpath(local)
+            if entry.is_symlink():
+                if not os.path.exists(real):
+                    raise InvalidArgument(f"Cannot log {local!r}: it is a dangling symbolic link")
+                if not is_within(real, source):
+                    raise InvalidArgument(
+                        f"Cannot log {local!r}: it is a symbolic link to {real!r}, outside the "
+                        f"directory being logged ({source!r})"
+                    )
+            if os.path.isdir(real):
+                if real in ancestors:
+                    raise InvalidArgument(f"Cannot log {local!r}: symbolic link loop")
+                dirs.append(child)
+                walk(real, child, ancestors | {real})
+            elif os.path.isfile(real):
+                files.append((real, child))
+            else:
+                raise InvalidArgument(
+                    f"Cannot log {local!r}: only regular files and directories can be logged"
+                )
+
+    walk(source, prefix, frozenset({source}))
+    return dirs, files

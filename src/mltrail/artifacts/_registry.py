@@ -57,9 +57,13 @@ def _factory(scheme: str) -> Callable[[str], ArtifactRepository]:
     return factory
 
 
-def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
+def get_artifact_repository(
+    artifact_uri: str, *, tracking_uri: str | None = None
+) -> ArtifactRepository:
     """The artifact repository for *artifact_uri*, chosen by its scheme.
 
+    *tracking_uri* is handed to repositories that resolve their URI against the tracking
+    server (``mlflow-artifacts:``; they read ``MLTRAIL_TRACKING_URI`` otherwise).
     ``InvalidArgument`` naming the scheme when no repository is registered for it.
     """
     if not isinstance(artifact_uri, str) or not artifact_uri:
@@ -70,7 +74,11 @@ def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
     scheme = match.group(1).lower()
     if scheme == "file":
         return LocalArtifactRepository(artifact_uri)
-    repository = _factory(scheme)(artifact_uri)
+    factory = _factory(scheme)
+    if tracking_uri is not None and getattr(factory, "uses_tracking_uri", False):
+        repository = factory(artifact_uri, tracking_uri=tracking_uri)  # type: ignore[call-arg]
+    else:
+        repository = factory(artifact_uri)
     if not isinstance(repository, ArtifactRepository):
         raise TypeError(
             f"The artifact repository factory for scheme {scheme!r} returned "

@@ -40,6 +40,7 @@ from mltrail.artifacts._paths import (
     is_valid_segment,
     is_within,
     iter_chunks,
+    plan_upload,
     safe_makedirs,
     validate_artifact_path,
 )
@@ -151,7 +152,7 @@ class LocalArtifactRepository(ArtifactRepository):
         if not os.path.isdir(source):
             raise InvalidArgument(f"Cannot log {source!r}: it is not an existing local directory")
         prefix = validate_artifact_path(artifact_path)
-        dirs, files = _plan_upload(os.path.realpath(source), prefix)
+        dirs, files = plan_upload(os.path.realpath(source), prefix)
         root, _ = self._resolve(prefix, "write", create_root=True)
         for rel in dirs:
             safe_makedirs(root, _segments(rel))
@@ -297,43 +298,3 @@ def _copy_tree(
         elif os.path.isfile(real):
             with _open_regular(real, child) as stream:
                 atomic_write(target_dir, entry.name, iter_chunks(stream))
-
-
-def _plan_upload(source: str, prefix: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """Walk the resolved directory *source* and list what ``log_artifacts`` will create.
-
-    Returns the directories (artifact paths, parents first) and the files (resolved local
-    path, artifact path).  Raises before anything is copied when an entry cannot be uploaded.
-    """
-    dirs: list[str] = [prefix] if prefix else []
-    files: list[tuple[str, str]] = []
-
-    def walk(directory: str, rel: str, ancestors: frozenset[str]) -> None:
-        with os.scandir(directory) as iterator:
-            entries = sorted(iterator, key=lambda entry: entry.name)
-        for entry in entries:
-            local = entry.path
-            child = validate_artifact_path(posixpath.join(rel, entry.name))
-            real = os.path.realpath(local)
-            if entry.is_symlink():
-                if not os.path.exists(real):
-                    raise InvalidArgument(f"Cannot log {local!r}: it is a dangling symbolic link")
-                if not is_within(real, source):
-                    raise InvalidArgument(
-                        f"Cannot log {local!r}: it is a symbolic link to {real!r}, outside the "
-                        f"directory being logged ({source!r})"
-                    )
-            if os.path.isdir(real):
-                if real in ancestors:
-                    raise InvalidArgument(f"Cannot log {local!r}: symbolic link loop")
-                dirs.append(child)
-                walk(real, child, ancestors | {real})
-            elif os.path.isfile(real):
-                files.append((real, child))
-            else:
-                raise InvalidArgument(
-                    f"Cannot log {local!r}: only regular files and directories can be logged"
-                )
-
-    walk(source, prefix, frozenset({source}))
-    return dirs, files

@@ -8,7 +8,10 @@ from mltrail.cli._artifacts import artifacts
 from mltrail.cli._db import db
 from mltrail.cli._experiments import experiments
 from mltrail.cli._gc import gc
+from mltrail.cli._models import models
+from mltrail.cli._registry import MODEL_COMMANDS, webhooks
 from mltrail.cli._runs import runs
+from mltrail.cli._server import server, ui
 
 __all__ = ["cli", "main"]
 
@@ -24,6 +27,12 @@ cli.add_command(runs)
 cli.add_command(artifacts)
 cli.add_command(db)
 cli.add_command(gc)
+for _command in MODEL_COMMANDS:
+    models.add_command(_command)
+cli.add_command(models)
+cli.add_command(webhooks)
+cli.add_command(server)
+cli.add_command(ui)
 
 
 def main() -> None:

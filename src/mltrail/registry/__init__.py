@@ -14,18 +14,29 @@ from mltrail.registry._names import (
     validate_alias,
     validate_model_name,
 )
-from mltrail.registry._uris import ModelsUri, parse_models_uri, parse_runs_uri, path_below
+from mltrail.registry._uris import (
+    ModelsUri,
+    RegistryReader,
+    parse_models_uri,
+    parse_runs_uri,
+    path_below,
+    resolve_model_uri,
+    resolve_model_version,
+)
 
 __all__ = [
     "MAX_ALIAS_LENGTH",
     "MAX_MODEL_NAME_LENGTH",
     "MAX_REGISTRY_TAG_VALUE_LENGTH",
     "ModelsUri",
+    "RegistryReader",
     "model_name_key",
     "parse_models_uri",
     "parse_runs_uri",
     "parse_version",
     "path_below",
+    "resolve_model_uri",
+    "resolve_model_version",
     "validate_alias",
     "validate_model_name",
 ]

@@ -11,13 +11,24 @@ and may carry a path below the version's files (``models:/churn/3/MLmodel``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from mltrail._exceptions import InvalidArgument
+from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.artifacts._paths import validate_artifact_path
+from mltrail.entities._registry import canonical_stage
 from mltrail.validation import validate_run_id
 
-__all__ = ["ModelsUri", "parse_models_uri", "parse_runs_uri", "path_below"]
+__all__ = [
+    "ModelsUri",
+    "RegistryReader",
+    "parse_models_uri",
+    "parse_runs_uri",
+    "path_below",
+    "resolve_model_uri",
+    "resolve_model_version",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +115,58 @@ def path_below(root: str, location: str) -> str | None:
     if not target.startswith(base + "/"):
         return None
     return validate_artifact_path(target[len(base) + 1 :])
+
+
+class RegistryReader(Protocol):
+    """What :func:`resolve_model_uri` needs from a client (``MlflowClient`` has it all)."""
+
+    def get_model_version(self, name: str, version: int | str) -> Any: ...
+
+    def get_latest_versions(self, name: str, stages: Sequence[str] | None = None) -> Any: ...
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> Any: ...
+
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str: ...
+
+
+def resolve_model_version(uri: ModelsUri, client: RegistryReader) -> tuple[str, int]:
+    """The (model name, version number) a parsed ``models:/`` URI names.
+
+    ``<stage>`` and ``latest`` pick the highest version in that stage (in any stage for
+    ``latest``); NotFound when there is none.
+    """
+    if uri.name is None:
+        raise InvalidArgument(
+            f"Invalid model URI 'models:/{uri.model_id}': logged models (models:/<model_id>) "
+            "are not registered versions; use models:/<name>/<version>"
+        )
+    if uri.version is not None:
+        mv = client.get_model_version(uri.name, uri.version)
+    elif uri.alias is not None:
+        mv = client.get_model_version_by_alias(uri.name, uri.alias)
+    else:
+        stage = None if uri.latest else canonical_stage(uri.stage)
+        found = list(client.get_latest_versions(uri.name, None if stage is None else [stage]))
+        if not found:
+            where = "in any stage" if stage is None else f"in stage '{stage}'"
+            raise NotFound(f"No versions of registered model '{uri.name}' {where}")
+        mv = max(found, key=lambda v: int(v.version))
+    return str(mv.name), int(mv.version)
+
+
+def resolve_model_uri(uri: str, client: RegistryReader) -> str:
+    """Where the files of a ``models:/`` URI are: the version's download URI, plus the path
+    the URI names below it.  Other URIs (``runs:/``, ``s3://``, paths) are returned as given.
+
+    ``models:/churn/3``, ``models:/churn/Production``, ``models:/churn/latest`` and
+    ``models:/churn@champion`` are understood; a missing model, version, stage or alias is
+    NotFound, a malformed URI InvalidArgument.
+    """
+    parsed = parse_models_uri(uri)
+    if parsed is None:
+        return uri
+    name, version = resolve_model_version(parsed, client)
+    location = client.get_model_version_download_uri(name, version)
+    if not parsed.path:
+        return location
+    return location.rstrip("/") + "/" + parsed.path

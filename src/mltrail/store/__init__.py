@@ -35,6 +35,8 @@ BUILTIN_SCHEMES: dict[str, str] = {
     "postgresql": "mltrail.store.sql:SqlStore",
     "mysql": "mltrail.store.sql:SqlStore",
     "mariadb": "mltrail.store.sql:SqlStore",
+    "http": "mltrail.store.rest:RestStore",
+    "https": "mltrail.store.rest:RestStore",
 }
 
 

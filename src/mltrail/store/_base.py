@@ -21,8 +21,16 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
+from mltrail.store._series import MetricSeries, reduce_series, validate_series_request
 
-__all__ = ["ExperimentStore", "MetricStore", "PagedList", "RunStore", "TrackingStore"]
+__all__ = [
+    "ExperimentStore",
+    "MetricSeries",
+    "MetricStore",
+    "PagedList",
+    "RunStore",
+    "TrackingStore",
+]
 
 T = TypeVar("T")
 
@@ -181,6 +189,43 @@ class MetricStore(abc.ABC):
         page_token: str | None = None,
     ) -> PagedList[Metric]:
         """Every point of one series in logging order; paged when *max_results* is given."""
+
+    def get_metric_series(
+        self,
+        run_ids: Sequence[str],
+        metric_keys: Sequence[str],
+        max_buckets: int = 1000,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[MetricSeries]:
+        """Series of many runs x keys, each reduced to at most *max_buckets* buckets.
+
+        Within the optional step range ``[start_step, end_step]``, a series with more points
+        than *max_buckets* is split into buckets of equal step width, each giving its last
+        point and its min and max; a shorter one comes back exactly (see
+        :func:`mltrail.store._series.reduce_series`).  One entry per run and key with points
+        in the range, runs in the order given, then keys in the order given; ``NotFound`` for
+        an unknown run.  This default reads whole histories; the SQL store overrides it with a
+        single query that skips stored chunks outside the range.
+        """
+        buckets, start, end = validate_series_request(max_buckets, start_step, end_step)
+        out: list[MetricSeries] = []
+        for run_id in dict.fromkeys(run_ids):
+            for key in dict.fromkeys(metric_keys):
+                points = self.get_metric_history(run_id, key)
+                series = reduce_series(
+                    run_id,
+                    key,
+                    [p.step for p in points],
+                    [p.timestamp for p in points],
+                    [p.value for p in points],
+                    buckets,
+                    start,
+                    end,
+                )
+                if series.count:
+                    out.append(series)
+        return out
 
 
 class TrackingStore(ExperimentStore, RunStore, MetricStore, abc.ABC):

@@ -24,7 +24,7 @@ from mltrail.registry.webhooks import (
 )
 from mltrail.store._base import PagedList
 
-__all__ = ["ModelRegistryStore", "WebhookStore"]
+__all__ = ["ModelRegistryStore", "RegistryStore", "WebhookStore"]
 
 
 class ModelRegistryStore(abc.ABC):
@@ -187,3 +187,7 @@ class WebhookStore(abc.ABC):
         page_token: str | None = None,
     ) -> PagedList[WebhookDelivery]:
         """Deliveries to one webhook, newest first."""
+
+
+class RegistryStore(ModelRegistryStore, WebhookStore, abc.ABC):
+    """Both halves of the registry: what the client and the server's registry routes use."""

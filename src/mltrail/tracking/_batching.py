@@ -5,6 +5,11 @@ the worker groups queued values by run and writes each group with one ``log_batc
 transaction, or one HTTP request).  ``flush()`` waits until everything queued before it was
 written; end_run, reads through the client and interpreter exit flush.  A failed write is
 never swallowed: it is raised by the next call into the logger (or by flush).
+
+A store with request limits (``batch_limits``, e.g. a tracking server's 1000 metrics, 100 params
+and 100 tags per ``log-batch``) gets batches cut to them, each stored whole or not at all.  When
+the store cannot be reached (after its own retries), the rest of what was taken off the queue
+in that round is dropped and the failure is raised: values are never dropped silently.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mltrail._exceptions import MltrailError
+from mltrail._exceptions import InvalidArgument, RequestLimitExceeded, TemporarilyUnavailable
 from mltrail.entities import Metric, Param, RunTag
+from mltrail.store._batches import BatchLimits, split_batch
 
 __all__ = ["AsyncLogger"]
 
@@ -27,12 +33,18 @@ MAX_QUEUED = 1_000_000  # back-pressure: a producer waits when this many values 
 _LINGER_S = 0.05  # after a write, wait this long for more values to accumulate
 
 
+_Batch = tuple[list[Metric], dict[str, Param], dict[str, RunTag]]
 WriteBatch = Callable[[str, Sequence[Metric], Sequence[Param], Sequence[RunTag]], None]
 
 
+class _Unreachable(Exception):
+    """The store could not take a batch for a reason that holds for every batch (it is down)."""
+
+
 class AsyncLogger:
-    def __init__(self, write_batch: WriteBatch) -> None:
+    def __init__(self, write_batch: WriteBatch, limits: BatchLimits | None = None) -> None:
         self._write_batch = write_batch
+        self._limits = limits
         self._queue: deque[_Entry] = deque()
         self._submitted = 0  # entries ever queued
         self._put_lock = threading.Lock()
@@ -109,47 +121,61 @@ class AsyncLogger:
 
     def _drain(self) -> int:
         """Write what is queued, grouped per run; returns how many entries were taken."""
-        batches: dict[str, tuple[list[Metric], dict[str, Param], dict[str, RunTag]]] = {}
+        batches: dict[str, _Batch] = {}
         taken = 0
         queue = self._queue
-        while queue:
-            run_id, kind, item = queue.popleft()
-            taken += 1
-            batch = batches.get(run_id)
-            if batch is None:
-                batch = batches[run_id] = ([], {}, {})
-            if kind == 0:
-                batch[0].append(item)
-            elif kind == 1:
-                if item.key in batch[1] and batch[1][item.key].value != item.value:
-                    self._write_one(run_id, batch)  # let the store report the conflict
+        try:
+            while queue:
+                run_id, kind, item = queue.popleft()
+                taken += 1
+                batch = batches.get(run_id)
+                if batch is None:
                     batch = batches[run_id] = ([], {}, {})
-                batch[1][item.key] = item
-            else:
-                batch[2][item.key] = item
-        for run_id, batch in batches.items():
-            self._write_one(run_id, batch)
+                if kind == 0:
+                    batch[0].append(item)
+                elif kind == 1:
+                    if item.key in batch[1] and batch[1][item.key].value != item.value:
+                        self._write_grouped(run_id, batch)  # let the store report the conflict
+                        batch = batches[run_id] = ([], {}, {})
+                    batch[1][item.key] = item
+                else:
+                    batch[2][item.key] = item
+            for run_id, batch in batches.items():
+                self._write_grouped(run_id, batch)
+        except _Unreachable:
+            pass  # recorded; the rest of this round is dropped (the error is raised)
         return taken
 
+    def _write_grouped(self, run_id: str, batch: _Batch) -> None:
+        self._write_one(run_id, batch[0], list(batch[1].values()), list(batch[2].values()))
+
     def _write_one(
-        self, run_id: str, batch: tuple[list[Metric], dict[str, Param], dict[str, RunTag]]
+        self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]
     ) -> None:
-        metrics, params, tags = batch
+        if self._limits is None:
+            self._write_checked(run_id, metrics, params, tags)
+            return
+        for m, p, t in split_batch(metrics, params, tags, self._limits):
+            self._write_checked(run_id, list(m), list(p), list(t))
+
+    def _write_checked(
+        self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]
+    ) -> None:
         try:
-            self._write_batch(run_id, metrics, list(params.values()), list(tags.values()))
-        except MltrailError:
+            self._write_batch(run_id, metrics, params, tags)
+        except InvalidArgument:
             # A rule broken by one value (say, a changed param) must not cost the others:
             # write the parts on their own so only the offending value fails.
             parts: list[tuple[list[Metric], list[Param], list[RunTag]]] = [
                 (metrics, [], []),
-                ([], [], list(tags.values())),
-                *(([], [p], []) for p in params.values()),
+                ([], [], tags),
+                *(([], [p], []) for p in params),
             ]
             for part in parts:
                 if any(part):
                     self._try_write(run_id, *part)
         except BaseException as exc:  # surfaced at the next call or flush
-            self._record(exc)
+            self._try_failed(exc)
 
     def _try_write(
         self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]
@@ -157,7 +183,14 @@ class AsyncLogger:
         try:
             self._write_batch(run_id, metrics, params, tags)
         except BaseException as exc:
-            self._record(exc)
+            self._try_failed(exc)
+
+    def _try_failed(self, exc: BaseException) -> None:
+        """Record a failure; stop the round when it would fail every other batch too (the
+        store is down or refuses all traffic, after its own retries)."""
+        self._record(exc)
+        if isinstance(exc, (TemporarilyUnavailable, RequestLimitExceeded)):
+            raise _Unreachable from exc
 
     def _record(self, exc: BaseException) -> None:
         if self._error is None:

@@ -22,6 +22,7 @@ from mltrail.entities import (
 from mltrail.store import PagedList, TrackingStore, get_tracking_store
 from mltrail.tracking._batching import AsyncLogger
 from mltrail.tracking._client_artifacts import ClientArtifacts
+from mltrail.tracking._client_registry import ClientRegistry
 from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
 from mltrail.validation import validate_key, validate_metric_value, validate_param_value
 
@@ -42,7 +43,7 @@ def _tag_list(tags: Mapping[str, Any] | Sequence[RunTag] | None) -> list[RunTag]
     return list(tags)
 
 
-class MlflowClient(ClientArtifacts):
+class MlflowClient(ClientArtifacts, ClientRegistry):
     """A client of one tracking backend, addressed by tracking URI (default: the current one)."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
@@ -66,7 +67,8 @@ class MlflowClient(ClientArtifacts):
     @property
     def _async(self) -> AsyncLogger:
         if self._logger is None:
-            self._logger = AsyncLogger(self._store.log_batch)
+            store = self._store  # a server's store has per-request limits (batch_limits)
+            self._logger = AsyncLogger(store.log_batch, getattr(store, "batch_limits", None))
         return self._logger
 
     def flush(self) -> None:

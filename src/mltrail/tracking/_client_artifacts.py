@@ -25,7 +25,11 @@ class ClientArtifacts:
     def _repo(self, run_id: str) -> ArtifactRepository:
         from mltrail.artifacts import get_artifact_repository
 
-        return get_artifact_repository(self._run_info(run_id).artifact_uri)
+        # mlflow-artifacts: URIs are resolved against the client's tracking server.
+        tracking_uri = getattr(self, "_tracking_uri", None)
+        return get_artifact_repository(
+            self._run_info(run_id).artifact_uri, tracking_uri=tracking_uri
+        )
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None

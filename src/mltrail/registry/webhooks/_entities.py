@@ -92,15 +92,17 @@ class WebhookEvent:
     def coerce(cls, value: Any) -> WebhookEvent:
         if isinstance(value, WebhookEvent):
             return value
-        if isinstance(value, dict):
-            return cls(str(value.get("entity")), str(value.get("action")))
+        if isinstance(value, dict):  # the wire form: {"entity": "MODEL_VERSION", ...}
+            return cls(str(value.get("entity")).lower(), str(value.get("action")).lower())
         entity, action = getattr(value, "entity", None), getattr(value, "action", None)
         if entity is not None and action is not None:  # an MLflow WebhookEvent
             return cls(str(getattr(entity, "value", entity)), str(getattr(action, "value", action)))
         return cls.from_str(str(value))
 
     def to_dict(self) -> dict[str, str]:
-        return {"entity": self.entity, "action": self.action}
+        """The wire form (MLflow's proto enum names): ``{"entity": "MODEL_VERSION",
+        "action": "CREATED"}``."""
+        return {"entity": self.entity.upper(), "action": self.action.upper()}
 
 
 @dataclass(frozen=True, slots=True)

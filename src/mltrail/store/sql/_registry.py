@@ -7,17 +7,16 @@ Versions are in ``_registry_versions``, searches in ``_registry_search`` and web
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound
+from mltrail._exceptions import AlreadyExists, NotFound
 from mltrail.entities import ModelVersion, RegisteredModel, RegisteredModelTag
 from mltrail.registry import validate_alias, validate_model_name
-from mltrail.store._registry_base import ModelRegistryStore
+from mltrail.store._registry_base import RegistryStore
 from mltrail.store.sql._core import inserted_id, now_ms
-from mltrail.store.sql._registry_core import RegistryCore, registry_tag_rows
+from mltrail.store.sql._registry_core import RegistryCore, check_description, registry_tag_rows
 from mltrail.store.sql._registry_schema import (
     model_versions_table,
     registered_model_aliases_table,
@@ -28,18 +27,10 @@ from mltrail.store.sql._registry_search import SqlRegistrySearch
 from mltrail.store.sql._registry_versions import SqlModelVersions
 from mltrail.store.sql._webhooks import SqlWebhooks
 
-__all__ = ["SqlRegisteredModels", "SqlRegistry", "check_description"]
+__all__ = ["SqlRegisteredModels", "SqlRegistry"]
 
 _M = registered_models_table.c
 _A = registered_model_aliases_table.c
-
-
-def check_description(description: Any) -> str | None:
-    if description is None or isinstance(description, str):
-        return description
-    raise InvalidArgument(
-        f"Invalid description {description!r}: must be a string, not {type(description).__name__}"
-    )
 
 
 def _exists(name: str, existing: str) -> AlreadyExists:
@@ -237,6 +228,6 @@ class SqlRegisteredModels(RegistryCore):
 
 
 class SqlRegistry(
-    SqlRegisteredModels, SqlModelVersions, SqlRegistrySearch, SqlWebhooks, ModelRegistryStore
+    SqlRegisteredModels, SqlModelVersions, SqlRegistrySearch, SqlWebhooks, RegistryStore
 ):
     """Everything the registry offers, for ``SqlStore``."""

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, and_, func, select
 
-from mltrail._exceptions import NotFound
+from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import ModelVersion, RegisteredModel
 from mltrail.entities._registry import ALL_STAGES, canonical_stage
 from mltrail.registry import (
@@ -26,11 +26,19 @@ from mltrail.store.sql._registry_schema import (
 )
 from mltrail.validation import validate_key, validate_tag_value
 
-__all__ = ["RegistryCore", "registry_tag_rows"]
+__all__ = ["RegistryCore", "check_description", "registry_tag_rows"]
 
 T = TypeVar("T")
 _M = registered_models_table.c
 _V = model_versions_table.c
+
+
+def check_description(description: Any) -> str | None:
+    if description is None or isinstance(description, str):
+        return description
+    raise InvalidArgument(
+        f"Invalid description {description!r}: must be a string, not {type(description).__name__}"
+    )
 
 
 def registry_tag_rows(tags: Sequence[Any], kind: str) -> dict[str, str]:

@@ -43,6 +43,7 @@ MAX_MODEL_VERSIONS_RESULTS = 200_000
 
 _M = registered_models_table.c
 _V = model_versions_table.c
+PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 _MODEL_SORT = {
     "name": _M.name,
@@ -78,12 +79,23 @@ def _walk(expr: Expr, leaf: Any) -> ColumnElement[bool]:
     raise InvalidArgument(f"Unsupported filter expression {expr!r}")  # pragma: no cover
 
 
+def _not_a_prompt(cmp: Comparison) -> bool:
+    """MLflow's clients add ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every registry
+    search; a model without that tag is not a prompt, so it matches (as in MLflow)."""
+    if cmp.ident.key != PROMPT_TAG or not isinstance(cmp.value, str):
+        return False
+    value = cmp.value.lower()
+    return (cmp.op == "!=" and value == "true") or (cmp.op == "=" and value == "false")
+
+
 def _tag_condition(table: Any, owner: Any, cmp: Comparison) -> ColumnElement[bool]:
     c = table.c
     fk = c.model_id if "model_id" in c else c.version_id
     has_key = select(fk).where(c.key == cmp.ident.key)
-    if cmp.op == "IS NULL":
-        condition: ColumnElement[bool] = owner.not_in(has_key)
+    if _not_a_prompt(cmp):
+        condition: ColumnElement[bool] = owner.not_in(has_key.where(c.value == "true"))
+    elif cmp.op == "IS NULL":
+        condition = owner.not_in(has_key)
     elif cmp.op == "IS NOT NULL":
         condition = owner.in_(has_key)
     else:

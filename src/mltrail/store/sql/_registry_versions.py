@@ -33,7 +33,7 @@ from mltrail.entities._registry import (
 from mltrail.registry import ModelsUri, parse_models_uri, parse_runs_uri, path_below
 from mltrail.store.sql._core import now_ms
 from mltrail.store.sql._experiments import join_uri
-from mltrail.store.sql._registry_core import RegistryCore, registry_tag_rows
+from mltrail.store.sql._registry_core import RegistryCore, check_description, registry_tag_rows
 from mltrail.store.sql._registry_schema import (
     model_version_tags_table,
     model_versions_table,
@@ -137,8 +137,7 @@ class SqlModelVersions(RegistryCore):
             validate_run_id(run_id)
         if run_link is not None and len(str(run_link)) > MAX_RUN_LINK_LENGTH:
             raise InvalidArgument(f"Invalid run_link: longer than {MAX_RUN_LINK_LENGTH} characters")
-        if description is not None and not isinstance(description, str):
-            raise InvalidArgument("Invalid description: must be a string")
+        description = check_description(description)
 
         def create(conn: Connection) -> ModelVersion:
             model = self._model_row(conn, name)
@@ -208,8 +207,7 @@ class SqlModelVersions(RegistryCore):
     def update_model_version(
         self, name: str, version: int | str, description: str | None
     ) -> ModelVersion:
-        if description is not None and not isinstance(description, str):
-            raise InvalidArgument("Invalid description: must be a string")
+        description = check_description(description)
 
         def apply(conn: Connection) -> ModelVersion:
             model = self._model_row(conn, name)

@@ -13,6 +13,7 @@ from mltrail.store.sql._experiments import SqlExperiments, location_uri
 from mltrail.store.sql._registry import SqlRegistry
 from mltrail.store.sql._run_reads import SqlRunReads
 from mltrail.store.sql._runs import SqlRunWrites
+from mltrail.store.sql._series import SqlSeries
 
 __all__ = ["SqlStore", "artifact_root_for"]
 
@@ -26,7 +27,7 @@ def artifact_root_for(db_uri: str) -> str:
     return (base / ARTIFACTS_DIR_NAME).resolve().as_uri()
 
 
-class SqlStore(SqlExperiments, SqlRunWrites, SqlRunReads, SqlRegistry, TrackingStore):
+class SqlStore(SqlExperiments, SqlRunWrites, SqlRunReads, SqlSeries, SqlRegistry, TrackingStore):
     """Experiments, runs and metrics in one SQL database.
 
     The database is created on first use; an older schema must be upgraded with

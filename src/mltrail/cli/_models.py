@@ -1,0 +1,362 @@
+"""``mltrail models``: serve a model over HTTP, score a file with it, write a Dockerfile for it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from mltrail.cli._common import handle_errors, tracking_uri_option
+
+__all__ = ["models"]
+
+ENV_MANAGERS = ("local", "virtualenv", "uv")
+
+
+def _model_uri_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-m",
+        "--model-uri",
+        required=True,
+        metavar="URI",
+        help=(
+            "The model: runs:/<run_id>/<path>, models:/<name>/<version|stage|latest>, "
+            "models:/<name>@<alias>, a local folder, s3://... or mlflow-artifacts:/..."
+        ),
+    )(fn)
+
+
+def _env_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--env-root",
+        type=click.Path(file_okay=False),
+        metavar="DIR",
+        envvar="MLTRAIL_ENV_ROOT",
+        show_envvar=True,
+        default=None,
+        help="Where virtualenv/uv environments are built and cached. Default: "
+        "~/.cache/mltrail/envs.",
+    )(fn)
+    return click.option(
+        "--env-manager",
+        type=click.Choice(ENV_MANAGERS),
+        default="local",
+        show_default=True,
+        metavar="NAME",
+        help=(
+            "local (this Python), virtualenv or uv (an environment built from the model's "
+            "python_env.yaml and requirements.txt, cached and reused)."
+        ),
+    )(fn)
+
+
+def _use_tracking_uri(tracking_uri: str | None) -> None:
+    if tracking_uri:
+        from mltrail.tracking._uri import set_tracking_uri
+
+        set_tracking_uri(tracking_uri)
+
+
+@contextlib.contextmanager
+def _local_model(model_uri: str) -> Iterator[str]:
+    """A local directory holding the model (a private copy, removed at the end, when remote)."""
+    from mltrail.serving._server import local_model_dir
+
+    with local_model_dir(model_uri) as path:
+        yield path
+
+
+def _run_in_env(python: str, args: list[str]) -> int:
+    """Run ``python -m mltrail.serving ARGS``; SIGINT and SIGTERM are passed on to it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PYTHONNOUSERSITE"] = "1"
+    proc = subprocess.Popen([python, "-m", "mltrail.serving", *args], env=env)
+
+    def forward(signum: int, frame: Any) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return proc.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _env_python(env_manager: str, env_root: str | None, model_dir: str) -> str:
+    from mltrail.serving._env import EnvironmentManager
+
+    return str(EnvironmentManager(env_manager, env_root).prepare(model_dir))
+
+
+@click.group("models")
+def models() -> None:
+    """Serve models over HTTP, score files with them, build Docker images of them."""
+
+
+@models.command("serve", context_settings={"help_option_names": ["--help"]})
+@_model_uri_option
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    metavar="PORT",
+    help="Port to listen on.",
+)
+@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Worker processes sharing the port, each with its own copy of the model.",
+)
+@click.option(
+    "-t",
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds a request may take; slower ones are answered 503. 0: no limit.",
+)
+@click.option(
+    "--max-body-size",
+    type=click.IntRange(min=1),
+    default=100 * 1024 * 1024,
+    show_default=True,
+    metavar="BYTES",
+    help="Largest request body accepted; larger ones are answered 413.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    metavar="N",
+    help="Predictions that may run at once in each worker.",
+)
+@_env_options
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+    metavar="LEVEL",
+    help="critical, error, warning, info or debug.",
+)
+@click.option("--access-log", is_flag=True, help="Log every request (uvicorn's access log).")
+@tracking_uri_option
+@handle_errors
+def serve(
+    model_uri: str,
+    port: int,
+    host: str,
+    workers: int,
+    timeout: float,
+    max_body_size: int,
+    threads: int,
+    env_manager: str,
+    env_root: str | None,
+    log_level: str,
+    access_log: bool,
+    tracking_uri: str | None,
+) -> None:
+    """Serve a model over HTTP (MLflow's scoring protocol).
+
+    Endpoints: GET /ping, /health, /version and /metrics (Prometheus), POST /invocations
+    with application/json (one of dataframe_split, dataframe_records, instances, inputs, plus
+    optional params), text/csv or application/vnd.apache.parquet. Input is checked against
+    the model's signature. Example:
+
+    \b
+        mltrail models serve -m models:/churn/3 -p 5001
+        curl http://127.0.0.1:5001/invocations -H 'Content-Type: application/json' \\
+            -d '{"dataframe_split": {"columns": ["a"], "data": [[1]]}}'
+    """
+    _use_tracking_uri(tracking_uri)
+    if env_manager == "local":
+        from mltrail.serving._app import ScoringSettings
+        from mltrail.serving._server import ServerOptions
+        from mltrail.serving._server import serve as run
+
+        settings = ScoringSettings(timeout or None, max_body_size, threads)
+        run(model_uri, settings, ServerOptions(host, port, workers, log_level, access_log))
+        return
+    with _local_model(model_uri) as model_dir:
+        python = _env_python(env_manager, env_root, model_dir)
+        args = [
+            "serve",
+            "--model-path",
+            model_dir,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--timeout",
+            str(timeout),
+            "--max-body-size",
+            str(max_body_size),
+            "--threads",
+            str(threads),
+            "--log-level",
+            log_level,
+        ]
+        code = _run_in_env(python, [*args, *(["--access-log"] if access_log else [])])
+    if code:
+        sys.exit(code)
+
+
+def _progress() -> Callable[[int, int | None], None]:
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int | None) -> None:
+        text = f"Scored {done:,} rows" + (
+            f" of {total:,} ({100 * done // max(total, 1)}%)" if total else ""
+        )
+        if tty:
+            click.echo("\r" + text, err=True, nl=total is not None and done >= total)
+        else:
+            click.echo(text, err=True)
+
+    return show
+
+
+@models.command("predict")
+@_model_uri_option
+@click.option(
+    "-i",
+    "--input-path",
+    default=None,
+    metavar="PATH",
+    help="The input file. Default: standard input.",
+)
+@click.option(
+    "-o",
+    "--output-path",
+    default=None,
+    metavar="PATH",
+    help="Where predictions are written. Default: standard output.",
+)
+@click.option(
+    "-t",
+    "--content-type",
+    type=click.Choice(["json", "csv", "parquet"]),
+    default="json",
+    show_default=True,
+    metavar="TYPE",
+    help="The input's format, as POST /invocations reads it.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    metavar="FORMAT",
+    help='json: {"predictions": [...]} as the server answers; csv: a table.',
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=0),
+    default=10_000,
+    show_default=True,
+    metavar="N",
+    help="Rows scored per model call (progress is shown between batches); 0: all at once.",
+)
+@_env_options
+@tracking_uri_option
+@handle_errors
+def predict(
+    model_uri: str,
+    input_path: str | None,
+    output_path: str | None,
+    content_type: str,
+    output_format: str,
+    batch_size: int,
+    env_manager: str,
+    env_root: str | None,
+    tracking_uri: str | None,
+) -> None:
+    """Score a file with a model: the same input formats and checks as the server.
+
+    Example: mltrail models predict -m runs:/<run_id>/model -i data.csv -t csv -o out.json
+    """
+    _use_tracking_uri(tracking_uri)
+    if env_manager != "local":
+        with _local_model(model_uri) as model_dir:
+            python = _env_python(env_manager, env_root, model_dir)
+            args = ["predict", "--model-path", model_dir, "--content-type", content_type]
+            args += ["--output-type", output_format, "--batch-size", str(batch_size)]
+            if input_path:
+                args += ["--input", os.path.abspath(input_path)]
+            if output_path:
+                args += ["--output", os.path.abspath(output_path)]
+            code = _run_in_env(python, args)
+        if code:
+            sys.exit(code)
+        return
+    from mltrail.serving._predict import open_input, predict_stream
+    from mltrail.serving._server import load_model
+
+    model = load_model(model_uri)
+    source = open_input(input_path)
+    try:
+        if output_path is None or output_path == "-":
+            predict_stream(
+                model, source, sys.stdout, content_type, output_format, batch_size, _progress()
+            )
+        else:
+            with open(output_path, "w", encoding="utf-8", newline="") as sink:
+                predict_stream(
+                    model, source, sink, content_type, output_format, batch_size, _progress()
+                )
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+
+
+@models.command("generate-dockerfile")
+@_model_uri_option
+@click.option(
+    "-d",
+    "--output-directory",
+    default="mltrail-dockerfile",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Where the build context is written (must be empty or new).",
+)
+@click.option(
+    "--base-image",
+    default=None,
+    metavar="IMAGE",
+    help="The image to start from. Default: python:<the model's Python version>-slim.",
+)
+@tracking_uri_option
+@handle_errors
+def generate_dockerfile(
+    model_uri: str, output_directory: str, base_image: str | None, tracking_uri: str | None
+) -> None:
+    """Write a Docker build context (Dockerfile, model, mltrail) that serves the model.
+
+    Then: docker build -t my-model DIR && docker run -p 5001:8080 my-model
+    """
+    from mltrail.serving._docker import generate_dockerfile as generate
+
+    _use_tracking_uri(tracking_uri)
+    with _local_model(model_uri) as model_dir:
+        path = generate(model_dir, output_directory, base_image=base_image, model_uri=model_uri)
+    click.echo(f"Wrote {path}", err=True)

@@ -1,0 +1,234 @@
+"""The LightGBM flavor: Boosters in LightGBM's native text format, and the scikit-learn API.
+
+A ``lightgbm.Booster`` is written with its own ``save_model`` (``model.lgb``: trees and
+parameters as text, no Python objects).  ``LGBMClassifier``/``LGBMRegressor`` and the other
+estimators of the scikit-learn API are written as MLflow writes them, through the scikit-learn
+serializers: skops by default (``model.skops``), pickle or cloudpickle on request
+(``model.pkl``).  The ``MLmodel`` entries are MLflow's (``loader_module: mlflow.lightgbm``,
+``model_class``, ``serialization_format``), so the models move both ways.  A skops file is
+rebuilt trusting the LightGBM estimator classes plus the standard scikit-learn, numpy and
+scipy types, and nothing else unless allowed (see :mod:`mltrail.sklearn`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.models._model import Model, ModelInfo
+from mltrail.models._signature import ModelSignature
+
+__all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
+
+FLAVOR_NAME = "lightgbm"
+_BOOSTER_CLASS = "lightgbm.basic.Booster"
+_BOOSTER_FILE = "model.lgb"
+# The LightGBM types a skops file of the scikit-learn API holds (also listed in MLmodel, as
+# MLflow lists them, so that MLflow reloads the model with no extra argument).
+_TRUSTED_TYPES = (
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRanker",
+    "lightgbm.sklearn.LGBMRegressor",
+)
+
+
+def get_default_pip_requirements(
+    include_cloudpickle: bool = False, include_skops: bool = False
+) -> list[str]:
+    from mltrail.models._env import pinned
+
+    out = [pinned("lightgbm")]
+    if include_cloudpickle:
+        out.append(pinned("cloudpickle"))
+    if include_skops:
+        out.append(pinned("skops"))
+    return out
+
+
+def _model_class(model: Any) -> str:
+    cls = type(model)
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def save_model(
+    lgb_model: Any,
+    path: str | os.PathLike[str],
+    conda_env: Any = None,
+    code_paths: Sequence[str] | None = None,
+    mlflow_model: Model | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: str | Sequence[str] | None = None,
+    extra_pip_requirements: str | Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    serialization_format: str = "skops",
+    skops_trusted_types: Sequence[str] | None = None,
+) -> Model:
+    """Save a ``lightgbm.Booster`` or a LightGBM scikit-learn estimator to *path*.
+
+    *serialization_format* (``skops``, ``pickle``, ``cloudpickle``) applies to scikit-learn
+    estimators only; a Booster is always written in LightGBM's native format.
+    """
+    import lightgbm as lgb
+
+    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+    from mltrail.pyfunc._load import add_to_model
+    from mltrail.sklearn._flavor import SUPPORTED_SERIALIZATION_FORMATS, dump_estimator
+
+    if not isinstance(lgb_model, (lgb.Booster, lgb.LGBMModel)):
+        raise InvalidArgument(
+            f"Invalid lgb_model of type {type(lgb_model).__name__}: expected a lightgbm.Booster "
+            "or a LightGBM scikit-learn estimator"
+        )
+    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
+        raise InvalidArgument(
+            f"Invalid serialization_format {serialization_format!r}: expected one of "
+            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
+        )
+    local = prepare_model_dir(path)
+    model = mlflow_model if mlflow_model is not None else Model()
+    code = copy_code_paths(local, code_paths)
+    is_booster = isinstance(lgb_model, lgb.Booster)
+    trusted: list[str] | None = None
+    if is_booster:
+        file_name = _BOOSTER_FILE
+        lgb_model.save_model(os.path.join(local, file_name))
+        requirements = get_default_pip_requirements()
+    else:
+        file_name, found, from_file = dump_estimator(
+            lgb_model, local, serialization_format, skops_trusted_types
+        )
+        requirements = _merge(get_default_pip_requirements(), from_file)
+        if serialization_format == "skops":
+            trusted = sorted(set(found or []) | set(_TRUSTED_TYPES))
+    add_to_model(model, "mlflow.lightgbm", data=file_name, code=code)
+    model.add_flavor(
+        FLAVOR_NAME,
+        lgb_version=lgb.__version__,
+        data=file_name,
+        model_class=_model_class(lgb_model),
+        code=code,
+        serialization_format=serialization_format,
+        skops_trusted_types=trusted,
+    )
+    return finish_save(
+        local,
+        model,
+        predict=_LightGBMPyfunc(lgb_model).predict,
+        signature=signature,
+        input_example=input_example,
+        default_requirements=requirements,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+        metadata=metadata,
+        # A native file or a skops file names all it needs; a pickle can import anything.
+        infer_requirements=not is_booster and serialization_format != "skops",
+    )
+
+
+def _merge(first: list[str], second: list[str]) -> list[str]:
+    names = {r.split("==", 1)[0].lower() for r in first}
+    return first + [r for r in second if r.split("==", 1)[0].lower() not in names]
+
+
+def log_model(
+    lgb_model: Any,
+    artifact_path: str | None = None,
+    conda_env: Any = None,
+    code_paths: Sequence[str] | None = None,
+    registered_model_name: str | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    await_registration_for: int = 300,
+    pip_requirements: str | Sequence[str] | None = None,
+    extra_pip_requirements: str | Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    serialization_format: str = "skops",
+    skops_trusted_types: Sequence[str] | None = None,
+    name: str | None = None,
+    run_id: str | None = None,
+) -> ModelInfo:
+    """Log a LightGBM model to the active run (started if none)."""
+    from mltrail.models._log import log_model as _log_model
+
+    def save(local: str, model: Model) -> Model:
+        return save_model(
+            lgb_model,
+            local,
+            conda_env=conda_env,
+            code_paths=code_paths,
+            mlflow_model=model,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            metadata=metadata,
+            serialization_format=serialization_format,
+            skops_trusted_types=skops_trusted_types,
+        )
+
+    return _log_model(
+        save,
+        artifact_path=artifact_path,
+        name=name,
+        registered_model_name=registered_model_name,
+        run_id=run_id,
+    )
+
+
+def _load_file(model_dir: str, conf: dict[str, Any], extra_trusted: Sequence[str] | None) -> Any:
+    from mltrail.models._flavor import flavor_file
+
+    file = flavor_file(model_dir, conf.get("data"), "lightgbm data")
+    model_class = conf.get("model_class", _BOOSTER_CLASS)
+    if model_class == _BOOSTER_CLASS:
+        import lightgbm as lgb
+
+        return lgb.Booster(model_file=file)
+    if not isinstance(model_class, str) or not model_class.startswith("lightgbm."):
+        raise InvalidArgument(
+            f"Invalid lightgbm flavor: model_class {model_class!r} is not a LightGBM class"
+        )
+    from mltrail.sklearn._flavor import load_estimator
+
+    # MLflow wrote cloudpickle files before it recorded serialization_format.
+    sk_conf = {**conf, "serialization_format": conf.get("serialization_format", "cloudpickle")}
+    return load_estimator(file, sk_conf, [*_TRUSTED_TYPES, *(extra_trusted or [])])
+
+
+def load_model(
+    model_uri: str,
+    dst_path: str | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
+) -> Any:
+    """The ``lightgbm.Booster`` or LightGBM estimator saved at *model_uri*."""
+    from mltrail.models._flavor import load_flavor_conf, local_model
+
+    local = local_model(model_uri, dst_path)
+    return _load_file(local, load_flavor_conf(local, FLAVOR_NAME), skops_trusted_types)
+
+
+class _LightGBMPyfunc:
+    """The python_function implementation: the model's own ``predict``."""
+
+    def __init__(self, lgb_model: Any) -> None:
+        self.lgb_model = lgb_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.lgb_model.predict(data)
+
+    def get_raw_model(self) -> Any:
+        return self.lgb_model
+
+
+def _load_pyfunc(path: str) -> _LightGBMPyfunc:
+    """Loader of ``loader_module: mlflow.lightgbm`` (the model file or its directory)."""
+    from mltrail.models._flavor import load_flavor_conf
+
+    model_dir = os.path.dirname(path) if os.path.isfile(path) else path
+    return _LightGBMPyfunc(_load_file(model_dir, load_flavor_conf(model_dir, FLAVOR_NAME), None))

@@ -1,0 +1,222 @@
+"""A model's environment: ``requirements.txt``, ``python_env.yaml`` and ``conda.yaml``.
+
+Requirements are inferred by loading the saved model in a fresh interpreter
+(``python -m mltrail.models._probe``, with a timeout) and pinning, at their installed versions,
+the distributions of the modules loading it imported.  When that fails or times out, the
+flavor's own requirements are used and a message is logged.  Local version labels are dropped
+(``torch==2.13.0+cpu`` is written ``torch==2.13.0``) so the pins install from PyPI.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument
+
+__all__ = [
+    "CONDA_ENV_FILE",
+    "PYTHON_ENV_FILE",
+    "REQUIREMENTS_FILE",
+    "infer_requirements",
+    "modules_to_requirements",
+    "pinned",
+    "write_environment",
+]
+
+REQUIREMENTS_FILE = "requirements.txt"
+PYTHON_ENV_FILE = "python_env.yaml"
+CONDA_ENV_FILE = "conda.yaml"
+DEFAULT_TIMEOUT_SECONDS = 120.0
+_TIMEOUT_VARIABLE = "MLTRAIL_REQUIREMENTS_INFERENCE_TIMEOUT"
+
+_log = logging.getLogger(__name__)
+
+# Imported by every load through mltrail itself; never a requirement of a model on their own.
+_INFRASTRUCTURE = {"mltrail", "yaml", "_yaml", "pip", "setuptools", "pkg_resources", "wheel"}
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def pinned(dist: str) -> str:
+    """``dist==<installed version>`` without a local label; the bare name when not installed."""
+    version = _version(dist)
+    if version is None:
+        return dist
+    return f"{dist}=={version.split('+', 1)[0]}"
+
+
+@functools.cache
+def _module_distributions() -> dict[str, list[str]]:
+    return {k: list(v) for k, v in metadata.packages_distributions().items()}
+
+
+def _timeout() -> float:
+    raw = os.environ.get(_TIMEOUT_VARIABLE)
+    if not raw:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidArgument(
+            f"Invalid {_TIMEOUT_VARIABLE}={raw!r}: expected a number of seconds"
+        ) from None
+    if value <= 0:
+        raise InvalidArgument(f"Invalid {_TIMEOUT_VARIABLE}={raw!r}: must be positive")
+    return value
+
+
+def modules_to_requirements(modules: Iterable[str]) -> list[str]:
+    """Pinned distributions providing the top-level *modules* (standard library left out)."""
+    stdlib = set(getattr(sys, "stdlib_module_names", ()))
+    dists: set[str] = set()
+    mapping = _module_distributions()
+    for module in modules:
+        top = module.split(".", 1)[0]
+        if not top or top.startswith("_") or top in stdlib or top in _INFRASTRUCTURE:
+            continue
+        for dist in mapping.get(top, []):
+            dists.add(dist)
+    return sorted((pinned(d) for d in dists), key=str.lower)
+
+
+def infer_requirements(model_path: str, fallback: Sequence[str]) -> list[str]:
+    """The pinned requirements of the model saved at *model_path*, found by loading it."""
+    env = dict(os.environ, MLTRAIL_ALLOW_PICKLE="true")
+    command = [sys.executable, "-m", "mltrail.models._probe", model_path]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=_timeout(), env=env, check=False
+        )
+    except subprocess.TimeoutExpired:
+        _log.warning(
+            "Inferring the model's requirements timed out after %ss (%s); using the flavor's "
+            "defaults",
+            _timeout(),
+            _TIMEOUT_VARIABLE,
+        )
+        return list(fallback)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        _log.warning(
+            "Inferring the model's requirements failed (%s); using the flavor's defaults", tail[0]
+        )
+        return list(fallback)
+    modules = json.loads(done.stdout.strip().splitlines()[-1])
+    found = modules_to_requirements(modules)
+    names = {_req_name(r) for r in found}
+    return found + [r for r in fallback if _req_name(r) not in names]
+
+
+def _req_name(requirement: str) -> str:
+    for sep in ("==", ">=", "<=", "~=", "!=", ">", "<", "[", ";", " "):
+        requirement = requirement.split(sep, 1)[0]
+    return requirement.strip().lower().replace("_", "-")
+
+
+def _read_requirements(value: str | Sequence[str] | None, what: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        path = os.fspath(value)
+        if not os.path.isfile(path):
+            raise InvalidArgument(
+                f"Invalid {what} {path!r}: expected a list or a requirements file"
+            )
+        with open(path, encoding="utf-8") as f:
+            lines = [line.strip() for line in f]
+        return [line for line in lines if line and not line.startswith("#")]
+    if not all(isinstance(r, str) for r in value):
+        raise InvalidArgument(f"Invalid {what}: expected a list of requirement strings")
+    return [r.strip() for r in value if r.strip()]
+
+
+def _conda_pip_requirements(conda_env: Any) -> tuple[dict[str, Any], list[str]]:
+    import yaml
+
+    env = conda_env
+    if isinstance(conda_env, (str, os.PathLike)):
+        with open(conda_env, encoding="utf-8") as f:
+            env = yaml.safe_load(f)
+    if not isinstance(env, dict):
+        raise InvalidArgument("Invalid conda_env: expected a dict or the path of a YAML file")
+    pip: list[str] = []
+    for dep in env.get("dependencies") or []:
+        if isinstance(dep, dict) and isinstance(dep.get("pip"), list):
+            pip.extend(str(p) for p in dep["pip"])
+    return env, pip
+
+
+def _build_tools() -> list[str]:
+    return [pinned("pip"), pinned("setuptools"), pinned("wheel")]
+
+
+def write_environment(
+    path: str,
+    default_requirements: Sequence[str],
+    *,
+    infer: bool,
+    pip_requirements: str | Sequence[str] | None = None,
+    extra_pip_requirements: str | Sequence[str] | None = None,
+    conda_env: Any = None,
+) -> dict[str, str]:
+    """Write the three environment files into *path*; returns the pyfunc ``env`` entry."""
+    import yaml
+
+    given = _read_requirements(pip_requirements, "pip_requirements")
+    extra = _read_requirements(extra_pip_requirements, "extra_pip_requirements") or []
+    if given is not None and extra_pip_requirements is not None:
+        raise InvalidArgument(
+            "pip_requirements and extra_pip_requirements cannot both be given: "
+            "pip_requirements replaces the inferred list, extra_pip_requirements adds to it"
+        )
+    if conda_env is not None and (given is not None or extra_pip_requirements is not None):
+        raise InvalidArgument("conda_env cannot be combined with pip_requirements")
+    python_version = platform.python_version()
+    conda: dict[str, Any]
+    if conda_env is not None:
+        conda, requirements = _conda_pip_requirements(conda_env)
+    else:
+        if given is not None:
+            requirements = given
+        elif infer:
+            requirements = infer_requirements(path, default_requirements)
+        else:
+            requirements = list(default_requirements)
+        names = {_req_name(r) for r in extra}
+        requirements = [r for r in requirements if _req_name(r) not in names] + extra
+        pip_version = _version("pip") or "23.0"
+        conda = {
+            "channels": ["conda-forge"],
+            "dependencies": [
+                f"python={python_version}",
+                f"pip<={pip_version}",
+                {"pip": requirements},
+            ],
+            "name": "mlflow-env",
+        }
+    with open(os.path.join(path, REQUIREMENTS_FILE), "w", encoding="utf-8") as f:
+        f.write("\n".join(requirements) + ("\n" if requirements else ""))
+    python_env = {
+        "python": python_version,
+        "build_dependencies": _build_tools(),
+        "dependencies": [f"-r {REQUIREMENTS_FILE}"],
+    }
+    with open(os.path.join(path, PYTHON_ENV_FILE), "w", encoding="utf-8") as f:
+        yaml.safe_dump(python_env, f, sort_keys=False)
+    with open(os.path.join(path, CONDA_ENV_FILE), "w", encoding="utf-8") as f:
+        yaml.safe_dump(conda, f, sort_keys=False)
+    return {"conda": CONDA_ENV_FILE, "virtualenv": PYTHON_ENV_FILE}

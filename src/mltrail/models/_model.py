@@ -1,0 +1,228 @@
+"""The ``MLmodel`` file: a model directory's description, read and written in MLflow's format.
+
+::
+
+    artifact_path: model                      # where it was logged in its run (when logged)
+    flavors:
+      python_function: {loader_module: mlflow.sklearn, model_path: model.skops, env: {...}}
+      sklearn: {pickled_model: model.skops, serialization_format: skops, ...}
+    model_uuid: 82d4e29e99bd41da9d36a559b9905d33
+    run_id: ...
+    saved_input_example_info: {artifact_path: input_example.json, type: dataframe, ...}
+    signature: {inputs: '<json>', outputs: '<json>', params: '<json>'}
+    utc_time_created: '2026-01-01 10:00:00.000000'
+
+Keys this module does not know are kept and written back unchanged, so a file written by a
+newer MLflow survives a read-modify-write by mltrail.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.models._signature import ModelSignature
+
+__all__ = ["MLMODEL_FILE_NAME", "Model", "ModelInfo"]
+
+MLMODEL_FILE_NAME = "MLmodel"
+
+_KNOWN = (
+    "artifact_path",
+    "run_id",
+    "utc_time_created",
+    "flavors",
+    "signature",
+    "saved_input_example_info",
+    "model_uuid",
+    "metadata",
+    "model_size_bytes",
+)
+
+
+def _mltrail_version() -> str:
+    from mltrail import __version__
+
+    return __version__
+
+
+class Model:
+    """An MLflow Model: flavors, signature, input example and where it was logged."""
+
+    def __init__(
+        self,
+        artifact_path: str | None = None,
+        run_id: str | None = None,
+        utc_time_created: str | None = None,
+        flavors: dict[str, dict[str, Any]] | None = None,
+        signature: ModelSignature | None = None,
+        saved_input_example_info: dict[str, Any] | None = None,
+        model_uuid: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        model_size_bytes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.artifact_path = artifact_path
+        self.run_id = run_id
+        self.utc_time_created = utc_time_created or _dt.datetime.now(_dt.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M:%S.%f"
+        )
+        self.flavors: dict[str, dict[str, Any]] = dict(flavors or {})
+        self.signature = signature
+        self.saved_input_example_info = saved_input_example_info
+        self.model_uuid = model_uuid or uuid.uuid4().hex
+        self.metadata = metadata
+        self.model_size_bytes = model_size_bytes
+        self.extra: dict[str, Any] = dict(kwargs)
+        self.extra.setdefault("mltrail_version", _mltrail_version())
+
+    # -- flavors -----------------------------------------------------------------------------
+    def add_flavor(self, name: str, **params: Any) -> Model:
+        """Add (or replace) a flavor's configuration; returns self."""
+        self.flavors[name] = params
+        return self
+
+    def get_input_schema(self) -> Any:
+        return self.signature.inputs if self.signature is not None else None
+
+    def get_output_schema(self) -> Any:
+        return self.signature.outputs if self.signature is not None else None
+
+    def get_params_schema(self) -> Any:
+        return self.signature.params if self.signature is not None else None
+
+    def load_input_example(self, path: str | os.PathLike[str]) -> Any:
+        """The saved input example of the model stored at *path* (None when there is none)."""
+        from mltrail.models._example import read_input_example
+
+        return read_input_example(self, os.fspath(path))
+
+    # -- serialisation -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.artifact_path is not None:
+            out["artifact_path"] = self.artifact_path
+        out["flavors"] = self.flavors
+        out["model_uuid"] = self.model_uuid
+        if self.run_id is not None:
+            out["run_id"] = self.run_id
+        out["utc_time_created"] = self.utc_time_created
+        if self.signature is not None:
+            out["signature"] = self.signature.to_dict()
+        if self.saved_input_example_info is not None:
+            out["saved_input_example_info"] = self.saved_input_example_info
+        if self.metadata is not None:
+            out["metadata"] = self.metadata
+        if self.model_size_bytes is not None:
+            out["model_size_bytes"] = self.model_size_bytes
+        for key, value in self.extra.items():
+            out.setdefault(key, value)
+        return out
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        text: str = yaml.safe_dump(self.to_dict(), default_flow_style=False, sort_keys=True)
+        return text
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict())
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this model's ``MLmodel`` to *path* (a file path)."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.to_yaml())
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Model:
+        if not isinstance(d, dict):
+            raise InvalidArgument(f"Invalid MLmodel content: expected a mapping, got {type(d)}")
+        data = dict(d)
+        flavors = data.get("flavors")
+        if flavors is not None and not (
+            isinstance(flavors, dict) and all(isinstance(v, dict) for v in flavors.values())
+        ):
+            raise InvalidArgument("Invalid MLmodel content: 'flavors' must map names to mappings")
+        signature = data.get("signature")
+        if isinstance(signature, dict):
+            signature = ModelSignature.from_dict(signature)
+        elif signature is not None:
+            raise InvalidArgument("Invalid MLmodel content: 'signature' must be a mapping")
+        known = {k: data.pop(k) for k in _KNOWN if k in data}
+        known["signature"] = signature
+        return cls(**known, **data)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Model:
+        """Read a model description: a model directory, an ``MLmodel`` file or a model URI."""
+        import yaml
+
+        text = os.fspath(path)
+        local = text
+        if not os.path.exists(text):
+            from mltrail.models._uri import download_model_file, is_local_uri
+
+            if is_local_uri(text):
+                raise NotFound(f"No model at {text!r}: the path does not exist")
+            local = download_model_file(text, MLMODEL_FILE_NAME)
+        if os.path.isdir(local):
+            local = os.path.join(local, MLMODEL_FILE_NAME)
+        if not os.path.isfile(local):
+            raise NotFound(f"No MLmodel file at {local!r}: not a model directory")
+        with open(local, encoding="utf-8") as f:
+            content = yaml.safe_load(f)
+        return cls.from_dict(content or {})
+
+    def get_tags_dict(self) -> dict[str, Any]:
+        """The entry recorded in the run's ``mlflow.log-model.history`` tag."""
+        entry: dict[str, Any] = {
+            "run_id": self.run_id,
+            "artifact_path": self.artifact_path,
+            "utc_time_created": self.utc_time_created,
+            "model_uuid": self.model_uuid,
+            "flavors": {
+                name: {k: v for k, v in conf.items() if k != "config"}
+                for name, conf in self.flavors.items()
+            },
+        }
+        if self.signature is not None:
+            entry["signature"] = self.signature.to_dict()
+        return entry
+
+    def __repr__(self) -> str:
+        return (
+            f"Model(artifact_path={self.artifact_path!r}, run_id={self.run_id!r}, "
+            f"flavors={sorted(self.flavors)!r})"
+        )
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``log_model`` returns: where the model went and what it is."""
+
+    artifact_path: str
+    flavors: dict[str, Any]
+    model_uri: str
+    model_uuid: str
+    run_id: str
+    saved_input_example_info: dict[str, Any] | None
+    signature: ModelSignature | None
+    utc_time_created: str
+    mlflow_version: str
+    metadata: dict[str, Any] | None = None
+    registered_model_version: int | None = None
+    env_vars: list[str] | None = field(default=None)
+
+    @property
+    def signature_dict(self) -> dict[str, Any] | None:
+        return self.signature.to_dict() if self.signature is not None else None
+
+    @property
+    def name(self) -> str:
+        return self.artifact_path

@@ -1,0 +1,130 @@
+"""Model URIs to local model directories.
+
+* a local path or ``file:`` URI is used where it is (nothing is copied);
+* ``runs:/<run_id>/<path>`` is downloaded from the run's artifacts;
+* ``models:/<name>/<version|stage|latest>`` and ``models:/<name>@<alias>`` are resolved in the
+  current registry (:func:`mltrail.registry.resolve_model_uri`), then downloaded from where
+  the version's files are;
+* any other URI (``s3://``, ``mlflow-artifacts:/``, ...) is downloaded through the artifact
+  repository registered for its scheme.
+
+Downloads go into a new private (``0o700``) temporary directory unless a destination is given,
+and the artifact repositories never write outside the destination.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import tempfile
+from urllib.parse import unquote, urlparse
+
+from mltrail._exceptions import InvalidArgument, NotFound
+
+__all__ = [
+    "download_model",
+    "download_model_file",
+    "is_local_uri",
+]
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_MAX_REDIRECTS = 5
+
+
+def is_local_uri(uri: str) -> bool:
+    match = _SCHEME.match(uri)
+    return (
+        match is None
+        or match.group(1).lower() == "file"
+        or (os.name == "nt" and len(match.group(1)) == 1)
+    )
+
+
+def _local_path(uri: str) -> str:
+    if uri.lower().startswith("file:"):
+        parsed = urlparse(uri)
+        if parsed.netloc not in ("", "localhost"):
+            raise InvalidArgument(f"Invalid model URI {uri!r}: file URIs name no host")
+        return unquote(parsed.path)
+    return os.path.abspath(uri)
+
+
+def _private_dir(dst_path: str | None) -> str:
+    if dst_path is not None:
+        os.makedirs(dst_path, exist_ok=True)
+        return os.path.abspath(dst_path)
+    return tempfile.mkdtemp(prefix="mltrail-model-")  # mode 0o700
+
+
+def _resolve_models_uri(uri: str) -> str:
+    """Where the files of a ``models:/`` URI are, asked of the current registry."""
+    from mltrail.registry._uris import resolve_model_uri
+    from mltrail.tracking._client import MlflowClient
+    from mltrail.tracking._fluent_registry import get_registry_uri
+
+    return resolve_model_uri(uri, MlflowClient(registry_uri=get_registry_uri()))
+
+
+def _run_artifact_location(uri: str) -> tuple[str, str]:
+    from mltrail.registry._uris import parse_runs_uri
+    from mltrail.tracking._client import MlflowClient
+
+    parsed = parse_runs_uri(uri)
+    assert parsed is not None
+    run_id, path = parsed
+    return MlflowClient().get_run(run_id).info.artifact_uri, path
+
+
+def _download(uri: str, dst_path: str | None, depth: int = 0) -> str:
+    if depth > _MAX_REDIRECTS:
+        raise InvalidArgument(f"Cannot resolve model URI {uri!r}: too many indirections")
+    from mltrail.artifacts import get_artifact_repository
+
+    lower = uri.lower()
+    if lower.startswith("models:"):
+        return _download(_resolve_models_uri(uri), dst_path, depth + 1)
+    if lower.startswith("runs:"):
+        root, path = _run_artifact_location(uri)
+        if not path:
+            raise InvalidArgument(f"Invalid model URI {uri!r}: expected runs:/<run_id>/<path>")
+        return get_artifact_repository(root).download_artifacts(path, _private_dir(dst_path))
+    if is_local_uri(uri):
+        local = _local_path(uri)
+        if not os.path.exists(local):
+            raise NotFound(f"No model at {uri!r}: the path does not exist")
+        if dst_path is None:
+            return local
+        return get_artifact_repository(os.path.dirname(local)).download_artifacts(
+            os.path.basename(local), _private_dir(dst_path)
+        )
+    trimmed = uri.rstrip("/")
+    parent, _, leaf = trimmed.rpartition("/")
+    if not leaf or not parent or parent.endswith(":"):
+        return get_artifact_repository(trimmed).download_artifacts("", _private_dir(dst_path))
+    return get_artifact_repository(parent).download_artifacts(leaf, _private_dir(dst_path))
+
+
+def download_model(uri: str, dst_path: str | None = None) -> str:
+    """A local directory holding the model *uri* names (downloaded when it is remote)."""
+    if not isinstance(uri, str) or not uri:
+        raise InvalidArgument(f"Invalid model URI {uri!r}: expected a non-empty string")
+    return _download(os.fspath(uri), dst_path)
+
+
+def download_model_file(uri: str, name: str) -> str:
+    """One file of the model *uri* names, as a local path (for reading ``MLmodel`` only)."""
+    if is_local_uri(uri):
+        return os.path.join(_local_path(uri), name)
+    lower = uri.lower()
+    if lower.startswith("models:"):
+        return download_model_file(_resolve_models_uri(uri), name)
+    if lower.startswith("runs:"):
+        from mltrail.artifacts import get_artifact_repository
+
+        root, path = _run_artifact_location(uri)
+        target = posixpath.join(path, name) if path else name
+        return get_artifact_repository(root).download_artifacts(target, _private_dir(None))
+    from mltrail.artifacts import get_artifact_repository
+
+    return get_artifact_repository(uri.rstrip("/")).download_artifacts(name, _private_dir(None))

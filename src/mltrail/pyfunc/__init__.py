@@ -1,0 +1,21 @@
+"""The generic Python function flavor: every model loads as ``load_model(uri).predict(data)``.
+
+Custom models subclass :class:`PythonModel` (or are plain functions) and are saved with
+:func:`save_model` / :func:`log_model`; models of any flavor load with :func:`load_model`
+into a :class:`PyFuncModel` whose ``predict`` checks input against the model's signature.
+"""
+
+from mltrail.pyfunc._load import FLAVOR_NAME, PyFuncModel, add_to_model, load_model
+from mltrail.pyfunc._python_model import PythonModel, PythonModelContext
+from mltrail.pyfunc._save import log_model, save_model
+
+__all__ = [
+    "FLAVOR_NAME",
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "add_to_model",
+    "load_model",
+    "log_model",
+    "save_model",
+]

@@ -1,0 +1,205 @@
+"""``pyfunc.save_model`` and ``pyfunc.log_model``: custom models in MLflow's format.
+
+Two ways, as in MLflow: a ``python_model`` (a :class:`PythonModel` instance, or a plain
+function of the input) with optional ``artifacts`` and ``code_paths``; or a ``loader_module``
+with a ``data_path`` it knows how to load.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.models._model import Model, ModelInfo
+from mltrail.models._signature import ModelSignature
+from mltrail.pyfunc._load import add_to_model
+from mltrail.pyfunc._python_model import (
+    PYTHON_MODEL_FILE,
+    FunctionPythonModel,
+    PythonModel,
+    PythonModelContext,
+    PythonModelWrapper,
+)
+
+__all__ = ["log_model", "save_model"]
+
+ARTIFACTS_DIR = "artifacts"
+
+
+def _copy_artifacts(path: str, artifacts: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Copy each artifact into ``<path>/artifacts``; the ``artifacts`` flavor entry."""
+    from mltrail.models._uri import download_model, is_local_uri
+
+    if not isinstance(artifacts, dict):
+        raise InvalidArgument("Invalid artifacts: expected a dict of name -> URI or path")
+    target = os.path.join(path, ARTIFACTS_DIR)
+    os.makedirs(target, exist_ok=True)
+    entries: dict[str, dict[str, str]] = {}
+    for name, uri in artifacts.items():
+        if not isinstance(name, str) or not name or not isinstance(uri, (str, os.PathLike)):
+            raise InvalidArgument(f"Invalid artifact {name!r}: expected a name and a URI")
+        text = os.fspath(uri)
+        base = os.path.basename(text.rstrip("/")) or name
+        dest = os.path.join(target, base)
+        if os.path.exists(dest):
+            raise InvalidArgument(f"Invalid artifacts: two artifacts are named {base!r}")
+        if is_local_uri(text):
+            source = download_model(text)  # a checked local path (file: URIs too)
+            if os.path.isdir(source):
+                shutil.copytree(source, dest)
+            else:
+                shutil.copy2(source, dest)
+        else:
+            downloaded = download_model(text, os.path.join(target, f".{base}.tmp"))
+            os.replace(downloaded, dest)
+            shutil.rmtree(os.path.join(target, f".{base}.tmp"), ignore_errors=True)
+        entries[name] = {"path": f"{ARTIFACTS_DIR}/{base}", "uri": text}
+    return entries
+
+
+def _default_requirements() -> list[str]:
+    from mltrail.models._env import pinned
+
+    return [pinned("mltrail"), pinned("cloudpickle")]
+
+
+def save_model(
+    path: str | os.PathLike[str],
+    loader_module: str | None = None,
+    data_path: str | os.PathLike[str] | None = None,
+    code_paths: Sequence[str] | None = None,
+    conda_env: Any = None,
+    mlflow_model: Model | None = None,
+    python_model: PythonModel | Callable[..., Any] | None = None,
+    artifacts: dict[str, str] | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: str | Sequence[str] | None = None,
+    extra_pip_requirements: str | Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    model_config: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Model:
+    """Save a custom model to the new directory *path*; returns its ``Model``."""
+    import cloudpickle
+
+    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+
+    if (python_model is None) == (loader_module is None):
+        raise InvalidArgument(
+            "Exactly one of python_model and loader_module must be given: a PythonModel (or a "
+            "function), or a loader module with a data_path"
+        )
+    if artifacts and python_model is None:
+        raise InvalidArgument("artifacts can only be given with python_model")
+    if kwargs:
+        raise InvalidArgument(f"Unsupported arguments for pyfunc.save_model: {sorted(kwargs)}")
+    local = prepare_model_dir(path)
+    model = mlflow_model if mlflow_model is not None else Model()
+    code = copy_code_paths(local, code_paths)
+    predict: Callable[[Any], Any] | None = None
+    if python_model is not None:
+        if not isinstance(python_model, PythonModel):
+            if not callable(python_model):
+                raise InvalidArgument(
+                    f"Invalid python_model of type {type(python_model).__name__}: expected a "
+                    "PythonModel or a function"
+                )
+            python_model = FunctionPythonModel(python_model)
+        entries = _copy_artifacts(local, artifacts) if artifacts else {}
+        with open(os.path.join(local, PYTHON_MODEL_FILE), "wb") as f:
+            cloudpickle.dump(python_model, f)
+        conf: dict[str, Any] = {
+            "python_model": PYTHON_MODEL_FILE,
+            "cloudpickle_version": cloudpickle.__version__,
+        }
+        if entries:
+            conf["artifacts"] = entries
+        add_to_model(model, "mlflow.pyfunc.model", code=code, model_config=model_config, **conf)
+        if input_example is not None and signature is None:
+            context = PythonModelContext(
+                artifacts={
+                    n: os.path.join(local, *e["path"].split("/")) for n, e in entries.items()
+                },
+                model_config=dict(model_config or {}),
+            )
+            python_model.load_context(context)
+            predict = PythonModelWrapper(python_model, context).predict
+        requirements = _default_requirements()
+    else:
+        data = None
+        if data_path is not None:
+            source = os.path.abspath(os.fspath(data_path))
+            if not os.path.exists(source):
+                raise InvalidArgument(f"Invalid data_path {data_path!r}: no such file")
+            data = os.path.basename(source.rstrip(os.sep))
+            if os.path.isdir(source):
+                shutil.copytree(source, os.path.join(local, data))
+            else:
+                shutil.copy2(source, os.path.join(local, data))
+        add_to_model(model, str(loader_module), data=data, code=code, model_config=model_config)
+        requirements = []
+    return finish_save(
+        local,
+        model,
+        predict=predict,
+        signature=signature,
+        input_example=input_example,
+        default_requirements=requirements,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+        metadata=metadata,
+    )
+
+
+def log_model(
+    artifact_path: str | None = None,
+    loader_module: str | None = None,
+    data_path: str | os.PathLike[str] | None = None,
+    code_paths: Sequence[str] | None = None,
+    conda_env: Any = None,
+    python_model: PythonModel | Callable[..., Any] | None = None,
+    artifacts: dict[str, str] | None = None,
+    registered_model_name: str | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    await_registration_for: int = 300,
+    pip_requirements: str | Sequence[str] | None = None,
+    extra_pip_requirements: str | Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    model_config: dict[str, Any] | None = None,
+    name: str | None = None,
+    run_id: str | None = None,
+) -> ModelInfo:
+    """Log a custom model to the active run (started if none); returns its ``ModelInfo``."""
+    from mltrail.models._log import log_model as _log_model
+
+    def save(local: str, model: Model) -> Model:
+        return save_model(
+            local,
+            loader_module=loader_module,
+            data_path=data_path,
+            code_paths=code_paths,
+            conda_env=conda_env,
+            mlflow_model=model,
+            python_model=python_model,
+            artifacts=artifacts,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            metadata=metadata,
+            model_config=model_config,
+        )
+
+    return _log_model(
+        save,
+        artifact_path=artifact_path,
+        name=name,
+        registered_model_name=registered_model_name,
+        run_id=run_id,
+    )

@@ -1,0 +1,31 @@
+"""The PyTorch flavor (``mltrail.pytorch.log_model(module, artifact_path="model")``).
+
+torch is imported when a model is saved or loaded, not with this package.
+"""
+
+from mltrail.pytorch._flavor import (
+    FLAVOR_NAME,
+    SERIALIZATION_FORMAT_PICKLE,
+    SERIALIZATION_FORMAT_PT2,
+    _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.pytorch"
+    get_default_pip_requirements,
+    load_model,
+    load_state_dict,
+    log_model,
+    log_state_dict,
+    save_model,
+    save_state_dict,
+)
+
+__all__ = [
+    "FLAVOR_NAME",
+    "SERIALIZATION_FORMAT_PICKLE",
+    "SERIALIZATION_FORMAT_PT2",
+    "get_default_pip_requirements",
+    "load_model",
+    "load_state_dict",
+    "log_model",
+    "log_state_dict",
+    "save_model",
+    "save_state_dict",
+]

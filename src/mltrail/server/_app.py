@@ -1,0 +1,170 @@
+"""``create_app(settings)``: the tracking server as a Starlette application.
+
+Routes, in matching order:
+
+- ``/health`` ("OK"), ``/version`` (plain text), ``/api/openapi.json`` (the OpenAPI document);
+- ``/get-artifact?run_uuid=&path=``: one file of a run, for the web UI;
+- ``/api/2.0/...`` and ``/ajax-api/2.0/...``: every endpoint of :data:`ENDPOINT_GROUPS` (MLflow's
+  tracking, metrics and artifact API, mltrail's extensions under ``/mltrail/``), plus the
+  artifact proxy ``/mlflow-artifacts/...`` when artifacts are served; unknown paths and methods
+  below these prefixes answer MLflow's JSON error (404/405);
+- ``/api/3.0/mlflow/server-info`` (and under ``/ajax-api/3.0``);
+- the web UI (``mltrail.server._ui``), last, for every other GET path.
+
+Another module adds endpoints by appending its ``*_endpoints`` function to
+:data:`ENDPOINT_GROUPS` (the model registry does), or a caller passes ``extra_endpoints``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from mltrail._exceptions import MltrailError
+from mltrail.server._artifacts import artifact_endpoints, get_artifact_route
+from mltrail.server._context import ServerContext
+from mltrail.server._errors import (
+    error_response,
+    http_exception_response,
+    json_response,
+    unexpected_error_response,
+)
+from mltrail.server._experiments import experiment_endpoints
+from mltrail.server._logged_models import logged_model_endpoints
+from mltrail.server._meta import mltrail_version, server_info_endpoint
+from mltrail.server._metrics import metric_endpoints
+from mltrail.server._openapi import openapi_document
+from mltrail.server._registry_routes import registry_endpoints
+from mltrail.server._routing import Endpoint, routes_for
+from mltrail.server._runs import run_endpoints
+from mltrail.server._security import SecurityMiddleware
+from mltrail.server._settings import ServerSettings
+from mltrail.server._ui import ui_routes
+from mltrail.store import get_tracking_store
+
+__all__ = ["ENDPOINT_GROUPS", "OPENAPI_PATH", "create_app", "server_endpoints"]
+
+OPENAPI_PATH = "/api/openapi.json"
+#: Functions returning the endpoints the server mounts under /api/<version> and /ajax-api/...
+ENDPOINT_GROUPS: list[Callable[[], list[Endpoint]]] = [
+    experiment_endpoints,
+    run_endpoints,
+    metric_endpoints,
+    logged_model_endpoints,
+    registry_endpoints,
+    lambda: [server_info_endpoint()],
+]
+_PROXY_PREFIX = "/mlflow-artifacts/"
+
+
+def server_endpoints(
+    settings: ServerSettings, extra_endpoints: Sequence[Endpoint] = ()
+) -> list[Endpoint]:
+    """Every endpoint the app built from *settings* serves."""
+    endpoints = [e for group in ENDPOINT_GROUPS for e in group()]
+    for e in artifact_endpoints():
+        if settings.serve_artifacts or not e.path.startswith(_PROXY_PREFIX):
+            endpoints.append(e)
+    endpoints.extend(extra_endpoints)
+    return endpoints
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    extra_endpoints: Sequence[Endpoint] = (),
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The tracking server for *settings*; uvicorn (or any ASGI server) runs it.
+
+    The store opens now (a missing SQLite database is created, an outdated schema refused),
+    so configuration errors surface before the first request.
+    """
+    settings = settings or ServerSettings()
+    store = get_tracking_store(
+        settings.resolved_store_uri(), settings.resolved_default_artifact_root()
+    )
+    ctx = ServerContext(settings, store, settings.resolved_artifacts_destination())
+    endpoints = server_endpoints(settings, extra_endpoints)
+    document = openapi_document(endpoints, mltrail_version())
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("OK")
+
+    async def version(request: Request) -> Response:
+        return PlainTextResponse(mltrail_version())
+
+    async def openapi(request: Request) -> Response:
+        return json_response(document)
+
+    async def get_artifact(request: Request) -> Response:
+        try:
+            return await get_artifact_route(ctx, request)
+        except MltrailError as exc:
+            return error_response(exc)
+        except Exception as exc:
+            return unexpected_error_response(request, exc)
+
+    v2 = routes_for(endpoints, ctx, "2.0")
+    v3 = routes_for(endpoints, ctx, "3.0")
+    static = Path(settings.static_dir) if settings.static_dir else None
+    routes: list[BaseRoute] = [
+        Route("/health", health, methods=["GET", "HEAD"]),
+        Route("/version", version, methods=["GET", "HEAD"]),
+        Route(OPENAPI_PATH, openapi, methods=["GET"]),
+        Route("/get-artifact", get_artifact, methods=["GET"]),
+        Mount("/api/2.0", routes=v2),
+        Mount("/ajax-api/2.0", routes=v2),
+        Mount("/api/3.0", routes=v3),
+        Mount("/ajax-api/3.0", routes=v3),
+        *extra_routes,
+        *ui_routes(static),
+    ]
+    middleware = [
+        Middleware(
+            SecurityMiddleware,
+            allowed_hosts=settings.allowed_hosts,
+            cors_origins=settings.cors_allowed_origins,
+        )
+    ]
+    if settings.cors_allowed_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_allowed_origins),
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=["*"],
+                max_age=600,
+            )
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    async def on_http_exception(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return http_exception_response(request, exc)
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        return unexpected_error_response(request, exc)
+
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: on_http_exception, Exception: on_error},
+        lifespan=lifespan,
+    )
+    app.state.context = ctx
+    app.state.endpoints = endpoints
+    return app

@@ -1,0 +1,274 @@
+"""Artifact endpoints: a run's listing, the UI's file route, and the artifact proxy.
+
+The proxy (``/api/2.0/mlflow-artifacts/artifacts/<path>``) streams both ways: an upload is
+handed to the destination repository's ``write_stream`` in blocks of at most 1 MB as it
+arrives, a download is read from ``open_read`` in 1 MB blocks; neither holds a whole file in
+memory.  Every path goes through :func:`~mltrail.artifacts.validate_artifact_path` before
+anything is touched (``..``, encoded and double-encoded forms, backslashes, ``;``, ``#``,
+absolute and drive paths, control characters: 400).  Uploads and deletes are only accepted
+inside the artifact root of an existing, active run.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import anyio.from_thread
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
+
+from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
+from mltrail.artifacts import ArtifactRepository, FileInfo, validate_artifact_path
+from mltrail.server._context import STAGING_DIR, ServerContext
+from mltrail.server._errors import json_response
+from mltrail.server._routing import Endpoint
+from mltrail.server._runs import RUN_ID_FIELDS, run_id_of
+from mltrail.server._schema import array, obj, string
+from mltrail.server._shapes import FILE_INFO
+
+__all__ = [
+    "BLOCK_SIZE",
+    "artifact_endpoints",
+    "body_blocks",
+    "get_artifact_route",
+    "stream_file",
+]
+
+#: Bytes handed over per step when streaming.
+BLOCK_SIZE = 1024 * 1024
+# Served as text/plain: a browser must never run an artifact as a page or a script.
+_ACTIVE_TYPES = (
+    "text/html",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "text/javascript",
+    "application/javascript",
+    "text/xml",
+    "application/xml",
+)
+_SAFE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+}
+
+
+def _rel(raw: str | None) -> str:
+    return validate_artifact_path(raw or "")
+
+
+def _check_not_staging(rel: str) -> None:
+    if rel == STAGING_DIR or rel.startswith(STAGING_DIR + "/"):
+        raise PermissionDenied(f"Artifact path {rel!r} is reserved for the server")
+
+
+def _blocks(stream: BinaryIO) -> Iterator[bytes]:
+    try:
+        while block := stream.read(BLOCK_SIZE):
+            yield block
+    finally:
+        stream.close()
+
+
+async def stream_file(repo: ArtifactRepository, rel: str, *, inline: bool) -> Response:
+    """A streamed response with one artifact file (404 when missing, 400 for a directory)."""
+    info: FileInfo | None = await run_in_threadpool(repo.file_info, rel)
+    if info is None:
+        raise NotFound(f"Artifact {rel!r} does not exist")
+    if info.is_dir:
+        raise InvalidArgument(f"Artifact {rel!r} is a directory, not a file")
+    stream = await run_in_threadpool(repo.open_read, rel)
+    name = posixpath.basename(rel)
+    headers = dict(_SAFE_HEADERS)
+    if info.file_size is not None:
+        headers["Content-Length"] = str(info.file_size)
+    if inline:
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if media_type in _ACTIVE_TYPES:
+            media_type = "text/plain"
+        if media_type.startswith("text/"):
+            media_type += "; charset=utf-8"
+    else:
+        media_type = "application/octet-stream"
+        quoted = name.replace("\\", "_").replace('"', "_")
+        headers["Content-Disposition"] = f'attachment; filename="{quoted}"'
+    return StreamingResponse(_blocks(stream), headers=headers, media_type=media_type)
+
+
+def body_blocks(request: Request) -> Iterator[bytes]:
+    """The request body as blocks of up to 1 MB, for a worker thread to consume.
+
+    Each block is read on the event loop (``anyio.from_thread.run``), so the body is pulled
+    from the socket only as fast as the destination takes it.
+    """
+    chunks = request.stream().__aiter__()
+
+    async def next_block() -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while size < BLOCK_SIZE:
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            if chunk:
+                parts.append(chunk)
+                size += len(chunk)
+        return b"".join(parts)
+
+    while block := anyio.from_thread.run(next_block):
+        yield block
+
+
+# -- the proxy ----------------------------------------------------------------------------------
+
+
+async def _download(ctx: ServerContext, request: Request) -> Response:
+    rel = _rel(request.path_params["artifact_path"])
+    if not rel:
+        raise InvalidArgument("Invalid artifact path '': a file path is required")
+    _check_not_staging(rel)
+    return await stream_file(ctx.proxy_repo, rel, inline=False)
+
+
+async def _upload(ctx: ServerContext, request: Request) -> Response:
+    rel = _rel(request.path_params["artifact_path"])
+    await run_in_threadpool(ctx.run_for_upload, rel)
+
+    def write() -> int:
+        return ctx.proxy_repo.write_stream(rel, body_blocks(request))
+
+    try:
+        await run_in_threadpool(write)
+    except ClientDisconnect:
+        return Response(status_code=400)
+    return json_response({})
+
+
+async def _delete(ctx: ServerContext, request: Request) -> Response:
+    rel = _rel(request.path_params["artifact_path"])
+    await run_in_threadpool(ctx.run_for_upload, rel, True)
+    await run_in_threadpool(ctx.proxy_repo.delete_artifacts, rel)
+    return json_response({})
+
+
+async def _list(ctx: ServerContext, request: Request) -> Response:
+    rel = _rel(request.query_params.get("path"))
+    _check_not_staging(rel)
+    infos = await run_in_threadpool(ctx.proxy_repo.list_artifacts, rel or None)
+    files = []
+    for info in infos:
+        base = posixpath.basename(info.path)
+        if not rel and base == STAGING_DIR:
+            continue
+        files.append(FileInfo(base, info.is_dir, info.file_size).to_dict())
+    return json_response({"files": files})
+
+
+# -- a run's artifacts --------------------------------------------------------------------------
+
+
+def _list_run(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    run = ctx.store.get_run(run_id_of(args))
+    rel = _rel(args.get("path"))
+    repo = ctx.repo_for_uri(run.info.artifact_uri)
+    files = [f.to_dict() for f in repo.list_artifacts(rel or None)]
+    return {"root_uri": run.info.artifact_uri, "files": files}
+
+
+async def get_artifact_route(ctx: ServerContext, request: Request) -> Response:
+    """``GET /get-artifact?run_uuid=...&path=...``: one file of a run, for the UI to show."""
+    run_id = request.query_params.get("run_uuid") or request.query_params.get("run_id")
+    if not run_id:
+        raise InvalidArgument("Missing value for required parameter 'run_uuid'")
+    rel = _rel(request.query_params.get("path"))
+    if not rel:
+        raise InvalidArgument("Missing value for required parameter 'path'")
+    run = await run_in_threadpool(ctx.store.get_run, run_id)
+    repo = ctx.repo_for_uri(run.info.artifact_uri)
+    return await stream_file(repo, rel, inline=True)
+
+
+_PATH_PARAM = [
+    {"name": "artifact_path", "in": "path", "required": True, "schema": {"type": "string"}}
+]
+_JSON_OK = {"200": {"description": "Done", "content": {"application/json": {"schema": obj({})}}}}
+_FILE_OK = {
+    "200": {
+        "description": "The file, streamed",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def artifact_endpoints() -> list[Endpoint]:
+    proxy = "/mlflow-artifacts/artifacts"
+    return [
+        Endpoint(
+            "GET",
+            "/mlflow/artifacts/list",
+            "List a run's artifacts (direct children of path)",
+            obj({**RUN_ID_FIELDS, "path": string(), "page_token": string()}),
+            obj({"root_uri": string(), "files": array(FILE_INFO), "next_page_token": string()}),
+            _list_run,
+            tag="artifacts",
+        ),
+        Endpoint(
+            "GET",
+            f"{proxy}/{{artifact_path:path}}",
+            "Download an artifact file through the proxy (streamed)",
+            raw=_download,
+            tag="artifacts",
+            openapi={"parameters": _PATH_PARAM, "responses": _FILE_OK},
+        ),
+        Endpoint(
+            "PUT",
+            f"{proxy}/{{artifact_path:path}}",
+            "Upload an artifact file through the proxy (raw body, streamed); only inside an "
+            "existing run's artifact root",
+            raw=_upload,
+            tag="artifacts",
+            openapi={
+                "parameters": _PATH_PARAM,
+                "requestBody": {
+                    "content": {
+                        "application/octet-stream": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
+                    }
+                },
+                "responses": _JSON_OK,
+            },
+        ),
+        Endpoint(
+            "DELETE",
+            f"{proxy}/{{artifact_path:path}}",
+            "Delete an artifact file or folder inside an existing run's artifact root",
+            raw=_delete,
+            tag="artifacts",
+            openapi={"parameters": _PATH_PARAM, "responses": _JSON_OK},
+        ),
+        Endpoint(
+            "GET",
+            proxy,
+            "List a folder of the artifacts destination (names relative to path)",
+            raw=_list,
+            tag="artifacts",
+            openapi={
+                "parameters": [
+                    {"name": "path", "in": "query", "required": False, "schema": string()}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The entries",
+                        "content": {
+                            "application/json": {"schema": obj({"files": array(FILE_INFO)})}
+                        },
+                    }
+                },
+            },
+        ),
+    ]

@@ -1,0 +1,118 @@
+"""What every handler works with: the store, the settings and the artifact proxy's mapping.
+
+Runs created while the server serves artifacts get URIs ``mlflow-artifacts:/<exp>/<run>/
+artifacts``; clients turn them into proxy URLs, and the server maps the path after the scheme
+onto its artifacts destination (a folder or an S3 prefix).  Writes through the proxy are only
+accepted inside the artifact root of an existing, active run (:meth:`run_for_upload`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
+from mltrail.artifacts import ArtifactRepository, get_artifact_repository, validate_artifact_path
+from mltrail.entities import LifecycleStage, Run
+from mltrail.server._settings import ServerSettings
+from mltrail.store import TrackingStore
+from mltrail.validation import validate_run_id
+
+__all__ = ["PROXY_SCHEME", "STAGING_DIR", "ServerContext", "proxy_path"]
+
+PROXY_SCHEME = "mlflow-artifacts"
+#: Where multipart uploads keep their parts inside the destination (hidden from the proxy).
+STAGING_DIR = ".mltrail-mpu"
+
+
+def proxy_path(uri: str) -> str | None:
+    """The destination-relative path of an ``mlflow-artifacts:`` URI (None for other URIs)."""
+    if not uri.lower().startswith(PROXY_SCHEME + ":"):
+        return None
+    path = urlsplit(uri).path.strip("/")
+    return validate_artifact_path(path)
+
+
+def _is_prefix(prefix: list[str], segments: list[str], allow_equal: bool) -> bool:
+    longer = len(segments) > len(prefix) or (allow_equal and len(segments) == len(prefix))
+    return longer and segments[: len(prefix)] == prefix
+
+
+@dataclass
+class ServerContext:
+    settings: ServerSettings
+    store: TrackingStore
+    destination: str
+
+    @functools.cached_property
+    def proxy_repo(self) -> ArtifactRepository:
+        return get_artifact_repository(self.destination)
+
+    def repo_at(self, rel: str) -> ArtifactRepository:
+        """A repository rooted at *rel* (already validated) below the destination."""
+        if not rel:
+            return self.proxy_repo
+        return get_artifact_repository(self.destination.rstrip("/") + "/" + rel)
+
+    def repo_for_uri(self, uri: str) -> ArtifactRepository:
+        """The repository of a run's or experiment's artifact URI."""
+        rel = proxy_path(uri)
+        if rel is not None:
+            return self.repo_at(rel)
+        return get_artifact_repository(uri)
+
+    def check_artifact_location(self, location: str | None) -> str | None:
+        """When serving artifacts, a new experiment's location must stay in the destination."""
+        if not location or not self.settings.serve_artifacts:
+            return location or None
+        try:
+            rel = proxy_path(location)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"Invalid artifact_location {location!r}: {exc}") from None
+        if rel is None or not rel:
+            raise InvalidArgument(
+                f"Invalid artifact_location {location!r}: this server stores artifacts itself, "
+                "so an experiment's artifact_location must be an 'mlflow-artifacts:/<path>' URI "
+                "inside its artifacts destination"
+            )
+        return f"{PROXY_SCHEME}:/{rel}"
+
+    def run_for_upload(self, rel: str, allow_root: bool = False) -> Run:
+        """The active run whose artifact root holds the proxy path *rel*; else an error.
+
+        *allow_root* accepts the run's artifact root itself (to delete everything in it).
+        """
+        segments = rel.split("/") if rel else []
+        if segments and segments[0] == STAGING_DIR:
+            raise PermissionDenied(f"Artifact path {rel!r} is reserved for the server")
+        candidates = [
+            segments[i]
+            for i in range(len(segments) - (1 if allow_root else 2))
+            if segments[i + 1] == "artifacts" and _looks_like_run_id(segments[i])
+        ]
+        for run_id in candidates:
+            try:
+                run = self.store.get_run(run_id)
+            except NotFound:
+                continue
+            root = proxy_path(run.info.artifact_uri)
+            if root is None or not _is_prefix(root.split("/"), segments, allow_root):
+                continue
+            if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise PermissionDenied(
+                    f"Cannot write artifact {rel!r}: run {run_id} is deleted; restore it first"
+                )
+            return run
+        raise NotFound(
+            f"Cannot write artifact {rel!r}: artifacts are only accepted inside the artifact "
+            "root of an existing run (<experiment>/<run_id>/artifacts/<path>)"
+        )
+
+
+def _looks_like_run_id(segment: str) -> bool:
+    try:
+        validate_run_id(segment)
+    except InvalidArgument:
+        return False
+    return True

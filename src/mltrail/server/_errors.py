@@ -1,0 +1,94 @@
+"""Error responses: MLflow's JSON error body with the status of our exception tree.
+
+Every error leaves the server as ``{"error_code": ..., "message": ...}``.  Errors raised on
+purpose (:class:`~mltrail.MltrailError` and its subclasses) carry their own code, status and
+message; anything else is logged here with its traceback and answered with a bare
+``INTERNAL_ERROR``, so no stack trace, SQL text or file path reaches a client.  A database
+that cannot be reached answers ``TEMPORARILY_UNAVAILABLE`` (503), which clients retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mltrail._exceptions import MltrailError
+
+__all__ = [
+    "INTERNAL_MESSAGE",
+    "error_body",
+    "error_response",
+    "http_exception_response",
+    "json_response",
+    "unexpected_error_response",
+]
+
+logger = logging.getLogger("mltrail.server")
+
+INTERNAL_MESSAGE = "An internal error occurred on the server; the details are in its log."
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "ENDPOINT_NOT_FOUND",
+    405: "ENDPOINT_NOT_FOUND",
+    413: "BAD_REQUEST",
+    429: "REQUEST_LIMIT_EXCEEDED",
+    503: "TEMPORARILY_UNAVAILABLE",
+}
+
+
+def json_response(
+    data: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    body = json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    return Response(body, status_code, headers, media_type="application/json")
+
+
+def error_body(error_code: str, message: str) -> dict[str, str]:
+    return {"error_code": error_code, "message": message}
+
+
+def error_response(exc: MltrailError) -> Response:
+    status = exc.http_status
+    if exc.error_code == "INTERNAL_ERROR" and type(exc) is MltrailError:
+        status = 500
+    return json_response(exc.to_dict(), status)
+
+
+def _is_database_unavailable(exc: BaseException) -> bool:
+    try:
+        from sqlalchemy.exc import DisconnectionError, OperationalError
+    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
+        return False
+    return isinstance(exc, (OperationalError, DisconnectionError))
+
+
+def unexpected_error_response(request: Request, exc: BaseException) -> Response:
+    """Log *exc* with its traceback; answer without any detail."""
+    if _is_database_unavailable(exc):
+        logger.warning("Database unavailable during %s %s: %s", request.method, request.url, exc)
+        body = error_body(
+            "TEMPORARILY_UNAVAILABLE", "The tracking database is unavailable; try again."
+        )
+        return json_response(body, 503)
+    logger.error("Unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response(error_body("INTERNAL_ERROR", INTERNAL_MESSAGE), 500)
+
+
+def http_exception_response(request: Request, exc: HTTPException) -> Response:
+    """Starlette's 404/405 (and others) as MLflow error bodies."""
+    status = exc.status_code
+    code = _HTTP_CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
+    if status == 404:
+        message = f"No endpoint {request.method} {request.url.path}"
+    elif status == 405:
+        message = f"Method {request.method} is not allowed for {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return json_response(error_body(code, message), status, dict(exc.headers or {}))

@@ -1,0 +1,195 @@
+"""Experiment endpoints: create, get, get-by-name, search, update, delete, restore, tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mltrail._exceptions import NotFound
+from mltrail.entities import ExperimentTag, ViewType
+from mltrail.server._context import ServerContext
+from mltrail.server._routing import Endpoint
+from mltrail.server._schema import array, enum, int64, key_value, numeric_id, obj, string
+from mltrail.server._shapes import EXPERIMENT, paged
+from mltrail.validation import MAX_EXPERIMENT_TAG_VALUE_LENGTH
+
+__all__ = ["VIEW_TYPES", "experiment_endpoints", "experiment_tags"]
+
+VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
+_EXPERIMENT_ID = numeric_id("The experiment's id.")
+_ONE = obj({"experiment": EXPERIMENT})
+
+
+def experiment_tags(items: list[dict[str, Any]] | None) -> list[ExperimentTag]:
+    return [ExperimentTag(t["key"], t.get("value", "")) for t in items or []]
+
+
+def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    location = ctx.check_artifact_location(args.get("artifact_location"))
+    experiment_id = ctx.store.create_experiment(
+        args["name"], location, experiment_tags(args.get("tags"))
+    )
+    return {"experiment_id": experiment_id}
+
+
+def _get(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    return {"experiment": ctx.store.get_experiment(args["experiment_id"]).to_dict()}
+
+
+def _get_by_name(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    name = args["experiment_name"]
+    experiment = ctx.store.get_experiment_by_name(name)
+    if experiment is None:
+        raise NotFound(f"Could not find experiment with name '{name}'")
+    return {"experiment": experiment.to_dict()}
+
+
+def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    page = ctx.store.search_experiments(
+        view_type=ViewType.from_string(args.get("view_type", "ACTIVE_ONLY")),
+        max_results=args.get("max_results", 1000),
+        filter_string=args.get("filter") or None,
+        order_by=args.get("order_by") or None,
+        page_token=args.get("page_token") or None,
+    )
+    out: dict[str, Any] = {"experiments": [e.to_dict() for e in page]}
+    if page.token:
+        out["next_page_token"] = page.token
+    return out
+
+
+def _delete(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.delete_experiment(args["experiment_id"])
+    return {}
+
+
+def _restore(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.restore_experiment(args["experiment_id"])
+    return {}
+
+
+def _update(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    if "new_name" in args:
+        ctx.store.rename_experiment(args["experiment_id"], args["new_name"])
+    else:
+        ctx.store.get_experiment(args["experiment_id"])  # 404 for an unknown id
+    return {}
+
+
+def _set_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    tag = ExperimentTag(args["key"], args.get("value", ""))
+    ctx.store.set_experiment_tag(args["experiment_id"], tag)
+    return {}
+
+
+def _delete_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.delete_experiment_tag(args["experiment_id"], args["key"])
+    return {}
+
+
+_ID_ONLY = obj({"experiment_id": _EXPERIMENT_ID}, ["experiment_id"])
+_SEARCH = obj(
+    {
+        "max_results": int64("Page size (1..50000, default 1000).", minimum=1, maximum=50000),
+        "page_token": string("Token from the previous page."),
+        "filter": string("Filter, e.g. \"name LIKE 'a%'\" or \"tags.team = 'x'\"."),
+        "order_by": array(string(), "Sort keys such as 'name ASC' or 'creation_time DESC'."),
+        "view_type": enum(VIEW_TYPES, "Which lifecycle stages to include."),
+    }
+)
+
+
+def experiment_endpoints() -> list[Endpoint]:
+    ex = "/mlflow/experiments"
+    return [
+        Endpoint(
+            "POST",
+            f"{ex}/create",
+            "Create an experiment",
+            obj(
+                {
+                    "name": string("A unique name.", max_length=500),
+                    "artifact_location": string(
+                        "Where its runs' artifacts go (an mlflow-artifacts:/ URI when the server "
+                        "serves artifacts)."
+                    ),
+                    "tags": array(key_value(MAX_EXPERIMENT_TAG_VALUE_LENGTH)),
+                },
+                ["name"],
+            ),
+            obj({"experiment_id": string()}),
+            _create,
+        ),
+        Endpoint("GET", f"{ex}/get", "Get an experiment by id", _ID_ONLY, _ONE, _get),
+        Endpoint(
+            "GET",
+            f"{ex}/get-by-name",
+            "Get an experiment by name",
+            obj({"experiment_name": string(max_length=500)}, ["experiment_name"]),
+            _ONE,
+            _get_by_name,
+        ),
+        Endpoint(
+            "GET",
+            f"{ex}/search",
+            "Search experiments",
+            _SEARCH,
+            paged("experiments", EXPERIMENT),
+            _search,
+        ),
+        Endpoint(
+            "POST",
+            f"{ex}/search",
+            "Search experiments",
+            _SEARCH,
+            paged("experiments", EXPERIMENT),
+            _search,
+        ),
+        Endpoint(
+            "POST",
+            f"{ex}/delete",
+            "Delete an experiment (and its runs)",
+            _ID_ONLY,
+            handler=_delete,
+        ),
+        Endpoint(
+            "POST",
+            f"{ex}/restore",
+            "Restore a deleted experiment (and its runs)",
+            _ID_ONLY,
+            handler=_restore,
+        ),
+        Endpoint(
+            "POST",
+            f"{ex}/update",
+            "Rename an experiment",
+            obj(
+                {"experiment_id": _EXPERIMENT_ID, "new_name": string(max_length=500)},
+                ["experiment_id"],
+            ),
+            handler=_update,
+        ),
+        Endpoint(
+            "POST",
+            f"{ex}/set-experiment-tag",
+            "Set a tag on an experiment",
+            obj(
+                {
+                    "experiment_id": _EXPERIMENT_ID,
+                    "key": string(max_length=250),
+                    "value": string(max_length=MAX_EXPERIMENT_TAG_VALUE_LENGTH),
+                },
+                ["experiment_id", "key"],
+            ),
+            handler=_set_tag,
+        ),
+        Endpoint(
+            "POST",
+            f"{ex}/delete-experiment-tag",
+            "Delete a tag of an experiment",
+            obj(
+                {"experiment_id": _EXPERIMENT_ID, "key": string(max_length=250)},
+                ["experiment_id", "key"],
+            ),
+            handler=_delete_tag,
+        ),
+    ]

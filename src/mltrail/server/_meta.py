@@ -1,0 +1,57 @@
+"""Endpoints about the server itself: /health, /version, server-info and the OpenAPI document."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any
+
+from mltrail.server._context import ServerContext
+from mltrail.server._routing import Endpoint
+from mltrail.server._schema import boolean, obj, string
+
+__all__ = ["mltrail_version", "server_info", "server_info_endpoint"]
+
+
+def mltrail_version() -> str:
+    try:
+        return metadata.version("mltrail")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a source tree without install
+        return "0+unknown"
+
+
+def server_info(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    """MLflow's capability document (what clients probe before choosing upload strategies)."""
+    return {
+        "store_type": "SqlStore",
+        "workspaces_enabled": False,
+        "trace_archival_enabled": False,
+        "multipart_uploads_enabled": False,
+        "multipart_downloads_enabled": False,
+        "presigned_upload_run_id_supported": False,
+        "presigned_upload_model_id_supported": False,
+        "features_enabled": {"gateway": False},
+        "server": "mltrail",
+        "version": mltrail_version(),
+        "serve_artifacts": ctx.settings.serve_artifacts,
+    }
+
+
+def server_info_endpoint() -> Endpoint:
+    return Endpoint(
+        "GET",
+        "/mlflow/server-info",
+        "What this server supports (MLflow's capability document)",
+        response=obj(
+            {
+                "store_type": string(),
+                "multipart_uploads_enabled": boolean(),
+                "multipart_downloads_enabled": boolean(),
+                "server": string(),
+                "version": string(),
+                "serve_artifacts": boolean(),
+            }
+        ),
+        handler=server_info,
+        tag="server",
+        versions=("3.0",),
+    )

@@ -1,0 +1,701 @@
+"""Model registry endpoints: registered models, versions, tags, aliases, stages, webhooks.
+
+MLflow's paths and JSON shapes (``/mlflow/registered-models/...``, ``/mlflow/model-versions/
+...``, ``/mlflow/webhooks...``); version numbers travel as strings, as in MLflow.  mltrail adds
+``GET /mlflow/webhooks/{webhook_id}/deliveries``: the delivery log with each outcome.
+
+The app's store must implement :class:`~mltrail.store._registry_base.RegistryStore` (the SQL
+store does); otherwise every registry call answers NOT_IMPLEMENTED.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mltrail._exceptions import NotImplementedYet
+from mltrail.entities import ModelVersionTag, RegisteredModelTag
+from mltrail.registry import MAX_REGISTRY_TAG_VALUE_LENGTH
+from mltrail.registry.webhooks import WebhookEvent
+from mltrail.server._context import ServerContext
+from mltrail.server._errors import json_response
+from mltrail.server._routing import EMPTY, Endpoint, Handler, RawHandler, read_json_body
+from mltrail.server._schema import (
+    array,
+    boolean,
+    enum,
+    int32,
+    int64,
+    key_value,
+    obj,
+    parse_body,
+    parse_query,
+    string,
+)
+from mltrail.store._registry_base import RegistryStore
+
+__all__ = ["MODEL_VERSION", "REGISTERED_MODEL", "WEBHOOK", "registry_endpoints"]
+
+_TAGS = array(key_value(MAX_REGISTRY_TAG_VALUE_LENGTH))
+MODEL_VERSION = obj(
+    {
+        "name": string(),
+        "version": string(),
+        "creation_timestamp": int64(),
+        "last_updated_timestamp": int64(),
+        "user_id": string(),
+        "current_stage": string(),
+        "description": string(),
+        "source": string(),
+        "run_id": string(),
+        "status": string(),
+        "status_message": string(),
+        "tags": _TAGS,
+        "run_link": string(),
+        "aliases": array(string()),
+        "model_id": string(),
+    }
+)
+REGISTERED_MODEL = obj(
+    {
+        "name": string(),
+        "creation_timestamp": int64(),
+        "last_updated_timestamp": int64(),
+        "description": string(),
+        "latest_versions": array(MODEL_VERSION),
+        "tags": _TAGS,
+        "aliases": array(obj({"alias": string(), "version": string()})),
+    }
+)
+_EVENT = obj({"entity": string(), "action": string()}, ["entity", "action"])
+WEBHOOK = obj(
+    {
+        "webhook_id": string(),
+        "name": string(),
+        "description": string(),
+        "url": string(),
+        "events": array(_EVENT),
+        "status": string(),
+        "creation_timestamp": int64(),
+        "last_updated_timestamp": int64(),
+    }
+)
+_DELIVERY = obj(
+    {
+        "delivery_id": string(),
+        "webhook_id": string(),
+        "event": string(),
+        "payload": obj({}),
+        "status": enum(("PENDING", "SUCCEEDED", "FAILED")),
+        "attempts": int32(),
+        "creation_timestamp": int64(),
+        "next_attempt_timestamp": int64(),
+        "last_attempt_timestamp": int64(),
+        "last_status_code": int32(),
+        "last_error": string(),
+    }
+)
+
+_NAME = string("The registered model's name.", max_length=256)
+_VERSION = string('The version number (as a string, e.g. "1").', max_length=20)
+_ALIAS = string("An alias such as 'champion'.", max_length=255)
+_KEY = string(max_length=250)
+_VALUE = string(max_length=MAX_REGISTRY_TAG_VALUE_LENGTH)
+_DESCRIPTION = string(max_length=100_000)
+_STAGE = string("None, Staging, Production or Archived (any capitalisation).", max_length=20)
+_ONE_MODEL = obj({"registered_model": REGISTERED_MODEL})
+_ONE_VERSION = obj({"model_version": MODEL_VERSION})
+_ONE_WEBHOOK = obj({"webhook": WEBHOOK})
+
+
+def _registry(ctx: ServerContext) -> RegistryStore:
+    store = ctx.store
+    if not isinstance(store, RegistryStore):
+        raise NotImplementedYet(
+            f"This server's store ({type(store).__name__}) has no model registry"
+        )
+    return store
+
+
+def _page(name: str, items: list[Any], token: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {name: [i.to_dict() for i in items]}
+    if token:
+        out["next_page_token"] = token
+    return out
+
+
+# -- registered models ------------------------------------------------------------------------
+def _create_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    tags = [RegisteredModelTag(t["key"], t.get("value", "")) for t in args.get("tags") or []]
+    model = _registry(ctx).create_registered_model(args["name"], tags, args.get("description"))
+    return {"registered_model": model.to_dict()}
+
+
+def _get_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    return {"registered_model": _registry(ctx).get_registered_model(args["name"]).to_dict()}
+
+
+def _rename_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    model = _registry(ctx).rename_registered_model(args["name"], args["new_name"])
+    return {"registered_model": model.to_dict()}
+
+
+def _update_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    store = _registry(ctx)
+    if "description" not in args:
+        return {"registered_model": store.get_registered_model(args["name"]).to_dict()}
+    model = store.update_registered_model(args["name"], args["description"])
+    return {"registered_model": model.to_dict()}
+
+
+def _delete_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    _registry(ctx).delete_registered_model(args["name"])
+    return {}
+
+
+def _search_models(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    page = _registry(ctx).search_registered_models(
+        args.get("filter") or None,
+        args.get("max_results", 100),
+        args.get("order_by") or None,
+        args.get("page_token") or None,
+    )
+    return _page("registered_models", page, page.token)
+
+
+def _latest_versions(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    versions = _registry(ctx).get_latest_versions(args["name"], args.get("stages") or None)
+    return {"model_versions": [v.to_dict() for v in versions]}
+
+
+def _set_model_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    tag = RegisteredModelTag(args["key"], args.get("value", ""))
+    _registry(ctx).set_registered_model_tag(args["name"], tag)
+    return {}
+
+
+def _delete_model_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    _registry(ctx).delete_registered_model_tag(args["name"], args["key"])
+    return {}
+
+
+def _set_alias(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    _registry(ctx).set_registered_model_alias(args["name"], args["alias"], args["version"])
+    return {}
+
+
+def _delete_alias(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    _registry(ctx).delete_registered_model_alias(args["name"], args["alias"])
+    return {}
+
+
+def _get_by_alias(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    version = _registry(ctx).get_model_version_by_alias(args["name"], args["alias"])
+    return {"model_version": version.to_dict()}
+
+
+# -- versions -------------------------------------------------------------------------------
+def _create_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    tags = [ModelVersionTag(t["key"], t.get("value", "")) for t in args.get("tags") or []]
+    version = _registry(ctx).create_model_version(
+        args["name"],
+        args["source"],
+        run_id=args.get("run_id") or None,
+        tags=tags,
+        run_link=args.get("run_link") or None,
+        description=args.get("description"),
+        model_id=args.get("model_id") or None,
+    )
+    return {"model_version": version.to_dict()}
+
+
+def _get_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    version = _registry(ctx).get_model_version(args["name"], args["version"])
+    return {"model_version": version.to_dict()}
+
+
+def _update_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    store = _registry(ctx)
+    if "description" not in args:
+        return {"model_version": store.get_model_version(args["name"], args["version"]).to_dict()}
+    version = store.update_model_version(args["name"], args["version"], args["description"])
+    return {"model_version": version.to_dict()}
+
+
+def _delete_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    _registry(ctx).delete_model_version(args["name"], args["version"])
+    return {}
+
+
+def _transition(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    version = _registry(ctx).transition_model_version_stage(
+        args["name"],
+        args["version"],
+        args["stage"],
+        bool(args.get("archive_existing_versions", False)),
+    )
+    return {"model_version": version.to_dict()}
+
+
+def _search_versions(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    page = _registry(ctx).search_model_versions(
+        args.get("filter") or None,
+        args.get("max_results", 10_000),
+        args.get("order_by") or None,
+        args.get("page_token") or None,
+    )
+    return _page("model_versions", page, page.token)
+
+
+def _download_uri(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    uri = _registry(ctx).get_model_version_download_uri(args["name"], args["version"])
+    return {"artifact_uri": uri}
+
+
+def _set_version_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    tag = ModelVersionTag(args["key"], args.get("value", ""))
+    _registry(ctx).set_model_version_tag(args["name"], args["version"], tag)
+    return {}
+
+
+def _delete_version_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    _registry(ctx).delete_model_version_tag(args["name"], args["version"], args["key"])
+    return {}
+
+
+# -- webhooks -------------------------------------------------------------------------------
+def _events(items: list[dict[str, Any]] | None) -> list[WebhookEvent] | None:
+    return None if items is None else [WebhookEvent.coerce(e) for e in items]
+
+
+def _create_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    hook = _registry(ctx).create_webhook(
+        args["name"],
+        args["url"],
+        _events(args.get("events")) or [],
+        args.get("description"),
+        args.get("secret"),
+        args.get("status"),
+    )
+    return {"webhook": hook.to_dict()}
+
+
+def _list_webhooks(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    page = _registry(ctx).list_webhooks(args.get("max_results"), args.get("page_token") or None)
+    return _page("webhooks", page, page.token)
+
+
+def _get_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    return {"webhook": _registry(ctx).get_webhook(args["webhook_id"]).to_dict()}
+
+
+def _update_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    hook = _registry(ctx).update_webhook(
+        args["webhook_id"],
+        name=args.get("name"),
+        description=args.get("description"),
+        url=args.get("url"),
+        events=_events(args.get("events")),
+        secret=args.get("secret"),
+        status=args.get("status"),
+    )
+    return {"webhook": hook.to_dict()}
+
+
+def _delete_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    _registry(ctx).delete_webhook(args["webhook_id"])
+    return {}
+
+
+def _test_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    event = args.get("event")
+    result = _registry(ctx).test_webhook(
+        args["webhook_id"], None if event is None else WebhookEvent.coerce(event)
+    )
+    return {"result": result.to_dict()}
+
+
+def _deliveries(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    page = _registry(ctx).list_webhook_deliveries(
+        args["webhook_id"], args.get("max_results"), args.get("page_token") or None
+    )
+    return _page("deliveries", page, page.token)
+
+
+def _with_webhook_id(handler: Handler, schema: dict[str, Any], method: str) -> RawHandler:
+    """A raw handler for ``/mlflow/webhooks/{webhook_id}...``: the id comes from the path,
+    the other fields from the query (GET) or the JSON body."""
+
+    async def call(ctx: ServerContext, request: Request) -> Response:
+        if method == "GET":
+            args = parse_query(request.query_params, schema)
+        else:
+            body = await read_json_body(request, ctx.settings.max_json_body_bytes)
+            args = parse_body(body, schema)
+        args["webhook_id"] = request.path_params["webhook_id"]
+        return json_response(await run_in_threadpool(handler, ctx, args))
+
+    return call
+
+
+def _webhook_openapi(schema: dict[str, Any], response: dict[str, Any], method: str) -> Any:
+    path_param = {"name": "webhook_id", "in": "path", "required": True, "schema": string()}
+    spec: dict[str, Any] = {"parameters": [path_param]}
+    if method == "GET":
+        spec["parameters"] += [
+            {"name": n, "in": "query", "required": False, "schema": s}
+            for n, s in schema.get("properties", {}).items()
+        ]
+    else:
+        spec["requestBody"] = {"content": {"application/json": {"schema": schema}}}
+    spec["responses"] = {
+        "200": {"description": "OK", "content": {"application/json": {"schema": response}}}
+    }
+    return spec
+
+
+def _webhook_endpoint(
+    method: str,
+    suffix: str,
+    summary: str,
+    schema: dict[str, Any],
+    response: dict[str, Any],
+    handler: Handler,
+) -> Endpoint:
+    return Endpoint(
+        method,
+        "/mlflow/webhooks/{webhook_id}" + suffix,
+        summary,
+        raw=_with_webhook_id(handler, schema, method),
+        tag="webhooks",
+        openapi=_webhook_openapi(schema, response, method),
+    )
+
+
+_SEARCH = {
+    "filter": string("A filter such as \"name LIKE 'churn%'\" or \"tags.team = 'risk'\"."),
+    "order_by": array(string(), "Sort keys such as 'name ASC'."),
+    "page_token": string("Token from the previous page."),
+}
+_NAME_ONLY = obj({"name": _NAME}, ["name"])
+_NAME_VERSION = obj({"name": _NAME, "version": _VERSION}, ["name", "version"])
+_NAME_ALIAS = obj({"name": _NAME, "alias": _ALIAS}, ["name", "alias"])
+_LATEST = obj({"name": _NAME, "stages": array(_STAGE)}, ["name"])
+_WEBHOOK_FIELDS = {
+    "name": string(max_length=256),
+    "description": string(max_length=100_000),
+    "url": string(max_length=2000),
+    "events": array(_EVENT, max_items=100),
+    "secret": string(max_length=1000),
+    "status": enum(("ACTIVE", "DISABLED")),
+}
+_PAGE_ARGS = {
+    "max_results": int64("Page size (1..1000, default 100).", minimum=1, maximum=1000),
+    "page_token": string("Token from the previous page."),
+}
+
+
+def _model_endpoints() -> list[Endpoint]:
+    rm = "/mlflow/registered-models"
+    tag = "registry"
+    return [
+        Endpoint(
+            "POST",
+            f"{rm}/create",
+            "Create a registered model",
+            obj({"name": _NAME, "tags": _TAGS, "description": _DESCRIPTION}, ["name"]),
+            _ONE_MODEL,
+            _create_model,
+            tag=tag,
+        ),
+        Endpoint(
+            "GET",
+            f"{rm}/get",
+            "Get a registered model",
+            _NAME_ONLY,
+            _ONE_MODEL,
+            _get_model,
+            tag=tag,
+        ),
+        Endpoint(
+            "POST",
+            f"{rm}/rename",
+            "Rename a registered model",
+            obj({"name": _NAME, "new_name": _NAME}, ["name", "new_name"]),
+            _ONE_MODEL,
+            _rename_model,
+            tag=tag,
+        ),
+        Endpoint(
+            "PATCH",
+            f"{rm}/update",
+            "Update a registered model's description",
+            obj({"name": _NAME, "description": _DESCRIPTION}, ["name"]),
+            _ONE_MODEL,
+            _update_model,
+            tag=tag,
+        ),
+        Endpoint(
+            "DELETE",
+            f"{rm}/delete",
+            "Delete a registered model with its versions",
+            _NAME_ONLY,
+            handler=_delete_model,
+            tag=tag,
+        ),
+        *(
+            Endpoint(
+                method,
+                f"{rm}/search",
+                "Search registered models",
+                obj(
+                    {
+                        **_SEARCH,
+                        "max_results": int64(
+                            "Page size (1..1000, default 100).", minimum=1, maximum=1000
+                        ),
+                    }
+                ),
+                obj({"registered_models": array(REGISTERED_MODEL), "next_page_token": string()}),
+                _search_models,
+                tag=tag,
+            )
+            for method in ("GET", "POST")
+        ),
+        *(
+            Endpoint(
+                method,
+                f"{rm}/get-latest-versions",
+                "The newest version in each stage",
+                _LATEST,
+                obj({"model_versions": array(MODEL_VERSION)}),
+                _latest_versions,
+                tag=tag,
+            )
+            for method in ("GET", "POST")
+        ),
+        Endpoint(
+            "POST",
+            f"{rm}/set-tag",
+            "Set a tag on a registered model",
+            obj({"name": _NAME, "key": _KEY, "value": _VALUE}, ["name", "key"]),
+            handler=_set_model_tag,
+            tag=tag,
+        ),
+        Endpoint(
+            "DELETE",
+            f"{rm}/delete-tag",
+            "Delete a tag of a registered model",
+            obj({"name": _NAME, "key": _KEY}, ["name", "key"]),
+            handler=_delete_model_tag,
+            tag=tag,
+        ),
+        Endpoint(
+            "POST",
+            f"{rm}/alias",
+            "Point an alias at a version",
+            obj(
+                {"name": _NAME, "alias": _ALIAS, "version": _VERSION}, ["name", "alias", "version"]
+            ),
+            handler=_set_alias,
+            tag=tag,
+        ),
+        Endpoint(
+            "DELETE", f"{rm}/alias", "Delete an alias", _NAME_ALIAS, handler=_delete_alias, tag=tag
+        ),
+        Endpoint(
+            "GET",
+            f"{rm}/alias",
+            "The version an alias points at",
+            _NAME_ALIAS,
+            _ONE_VERSION,
+            _get_by_alias,
+            tag=tag,
+        ),
+    ]
+
+
+def _version_endpoints() -> list[Endpoint]:
+    mv = "/mlflow/model-versions"
+    tag = "registry"
+    return [
+        Endpoint(
+            "POST",
+            f"{mv}/create",
+            "Register a new version (its source must lie inside a run's or a version's artifacts)",
+            obj(
+                {
+                    "name": _NAME,
+                    "source": string(max_length=10_000),
+                    "run_id": string(max_length=256),
+                    "tags": _TAGS,
+                    "run_link": string(max_length=500),
+                    "description": _DESCRIPTION,
+                    "model_id": string(max_length=256),
+                },
+                ["name", "source"],
+            ),
+            _ONE_VERSION,
+            _create_version,
+            tag=tag,
+        ),
+        Endpoint(
+            "GET",
+            f"{mv}/get",
+            "Get a model version",
+            _NAME_VERSION,
+            _ONE_VERSION,
+            _get_version,
+            tag=tag,
+        ),
+        Endpoint(
+            "PATCH",
+            f"{mv}/update",
+            "Update a version's description",
+            obj(
+                {"name": _NAME, "version": _VERSION, "description": _DESCRIPTION},
+                ["name", "version"],
+            ),
+            _ONE_VERSION,
+            _update_version,
+            tag=tag,
+        ),
+        Endpoint(
+            "DELETE",
+            f"{mv}/delete",
+            "Delete a model version",
+            _NAME_VERSION,
+            handler=_delete_version,
+            tag=tag,
+        ),
+        Endpoint(
+            "POST",
+            f"{mv}/transition-stage",
+            "Move a version to a stage",
+            obj(
+                {
+                    "name": _NAME,
+                    "version": _VERSION,
+                    "stage": _STAGE,
+                    "archive_existing_versions": boolean(
+                        "Archive the other versions in that stage."
+                    ),
+                },
+                ["name", "version", "stage"],
+            ),
+            _ONE_VERSION,
+            _transition,
+            tag=tag,
+        ),
+        *(
+            Endpoint(
+                method,
+                f"{mv}/search",
+                "Search model versions",
+                obj(
+                    {
+                        **_SEARCH,
+                        "max_results": int64(
+                            "Page size (1..200000, default 10000).", minimum=1, maximum=200_000
+                        ),
+                    }
+                ),
+                obj({"model_versions": array(MODEL_VERSION), "next_page_token": string()}),
+                _search_versions,
+                tag=tag,
+            )
+            for method in ("GET", "POST")
+        ),
+        Endpoint(
+            "GET",
+            f"{mv}/get-download-uri",
+            "Where a version's files are",
+            _NAME_VERSION,
+            obj({"artifact_uri": string()}),
+            _download_uri,
+            tag=tag,
+        ),
+        Endpoint(
+            "POST",
+            f"{mv}/set-tag",
+            "Set a tag on a model version",
+            obj(
+                {"name": _NAME, "version": _VERSION, "key": _KEY, "value": _VALUE},
+                ["name", "version", "key"],
+            ),
+            handler=_set_version_tag,
+            tag=tag,
+        ),
+        Endpoint(
+            "DELETE",
+            f"{mv}/delete-tag",
+            "Delete a tag of a model version",
+            obj({"name": _NAME, "version": _VERSION, "key": _KEY}, ["name", "version", "key"]),
+            handler=_delete_version_tag,
+            tag=tag,
+        ),
+    ]
+
+
+def _webhook_endpoints() -> list[Endpoint]:
+    hooks = "/mlflow/webhooks"
+    return [
+        Endpoint(
+            "POST",
+            hooks,
+            "Create a webhook (private and loopback URLs are refused unless allowed)",
+            obj(_WEBHOOK_FIELDS, ["name", "url", "events"]),
+            _ONE_WEBHOOK,
+            _create_webhook,
+            tag="webhooks",
+        ),
+        Endpoint(
+            "GET",
+            hooks,
+            "List webhooks",
+            obj(_PAGE_ARGS),
+            obj({"webhooks": array(WEBHOOK), "next_page_token": string()}),
+            _list_webhooks,
+            tag="webhooks",
+        ),
+        _webhook_endpoint("GET", "", "Get a webhook", EMPTY, _ONE_WEBHOOK, _get_webhook),
+        _webhook_endpoint(
+            "PATCH", "", "Update a webhook", obj(_WEBHOOK_FIELDS), _ONE_WEBHOOK, _update_webhook
+        ),
+        _webhook_endpoint("DELETE", "", "Delete a webhook", EMPTY, EMPTY, _delete_webhook),
+        _webhook_endpoint(
+            "POST",
+            "/test",
+            "Send an example event to a webhook now",
+            obj({"event": _EVENT}),
+            obj(
+                {
+                    "result": obj(
+                        {
+                            "success": boolean(),
+                            "response_status": int32(),
+                            "response_body": string(),
+                            "error_message": string(),
+                        }
+                    )
+                }
+            ),
+            _test_webhook,
+        ),
+        _webhook_endpoint(
+            "GET",
+            "/deliveries",
+            "The deliveries to a webhook, newest first, with their outcome (mltrail)",
+            obj(_PAGE_ARGS),
+            obj({"deliveries": array(_DELIVERY), "next_page_token": string()}),
+            _deliveries,
+        ),
+    ]
+
+
+def registry_endpoints() -> list[Endpoint]:
+    """Every registry and webhook endpoint, for the app's endpoint table."""
+    return [*_model_endpoints(), *_version_endpoints(), *_webhook_endpoints()]

@@ -1,0 +1,354 @@
+"""Run endpoints: create, get, update, delete, restore, search, logging, tags, inputs, moves."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    Metric,
+    Param,
+    RunTag,
+    ViewType,
+)
+from mltrail.server._context import ServerContext
+from mltrail.server._experiments import VIEW_TYPES
+from mltrail.server._routing import Endpoint
+from mltrail.server._schema import (
+    array,
+    double,
+    enum,
+    int64,
+    key_value,
+    numeric_id,
+    obj,
+    string,
+)
+from mltrail.server._shapes import RUN, RUN_INFO, paged
+from mltrail.validation import (
+    MAX_PARAM_VALUE_LENGTH,
+    MAX_RUN_NAME_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
+    validate_batch_limits,
+)
+
+__all__ = ["RUN_ID_FIELDS", "run_endpoints", "run_id_of"]
+
+LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+_RUN_ID = string("The run's id.", max_length=256)
+#: ``run_id`` and MLflow's legacy name for it; one of them is required.
+RUN_ID_FIELDS: dict[str, Any] = {
+    "run_id": _RUN_ID,
+    "run_uuid": string("Legacy name of run_id.", max_length=256),
+}
+_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+_METRIC = obj(
+    {"key": string(max_length=250), "value": double(), "timestamp": int64(), "step": int64()},
+    ["key", "value", "timestamp"],
+)
+_DATASET_IN = obj(
+    {
+        "dataset": obj(
+            {
+                "name": string(max_length=500),
+                "digest": string(max_length=36),
+                "source_type": string(max_length=36),
+                "source": string(max_length=65535),
+                "schema": string(max_length=1048576),
+                "profile": string(max_length=16777215),
+            },
+            ["name", "digest", "source_type", "source"],
+        ),
+        "tags": array(key_value(500)),
+    },
+    ["dataset"],
+)
+
+
+def run_id_of(args: dict[str, Any]) -> str:
+    run_id = args.get("run_id") or args.get("run_uuid")
+    if not run_id:
+        raise InvalidArgument(
+            "Missing value for required parameter 'run_id'. See the API docs for more "
+            "information about request parameters."
+        )
+    return str(run_id)
+
+
+def _with_run(fields: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return obj({**RUN_ID_FIELDS, **fields}, required)
+
+
+def _tags(items: list[dict[str, Any]] | None) -> list[RunTag]:
+    return [RunTag(t["key"], t.get("value", "")) for t in items or []]
+
+
+def _metric(m: dict[str, Any]) -> Metric:
+    return Metric(m["key"], m["value"], m["timestamp"], m.get("step", 0))
+
+
+def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    run = ctx.store.create_run(
+        experiment_id=args.get("experiment_id", "0"),
+        user_id=args.get("user_id", ""),
+        start_time=args.get("start_time"),  # type: ignore[arg-type]  # None: now
+        tags=_tags(args.get("tags")),
+        run_name=args.get("run_name") or None,
+    )
+    return {"run": run.to_dict()}
+
+
+def _get(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    return {"run": ctx.store.get_run(run_id_of(args)).to_dict()}
+
+
+def _update(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    info = ctx.store.update_run_info(
+        run_id_of(args), args.get("status"), args.get("end_time"), args.get("run_name") or None
+    )
+    return {"run_info": info.to_dict()}
+
+
+def _delete(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.delete_run(run_id_of(args))
+    return {}
+
+
+def _restore(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.restore_run(run_id_of(args))
+    return {}
+
+
+def _log_metric(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.log_batch(run_id_of(args), metrics=[_metric(args)])
+    return {}
+
+
+def _log_param(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.log_batch(run_id_of(args), params=[Param(args["key"], args["value"])])
+    return {}
+
+
+def _set_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.log_batch(run_id_of(args), tags=[RunTag(args["key"], args.get("value", ""))])
+    return {}
+
+
+def _delete_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.delete_tag(run_id_of(args), args["key"])
+    return {}
+
+
+def _log_batch(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    metrics = [_metric(m) for m in args.get("metrics", [])]
+    params = [Param(p["key"], p.get("value", "")) for p in args.get("params", [])]
+    tags = _tags(args.get("tags"))
+    validate_batch_limits(metrics, params, tags)
+    if metrics or params or tags:
+        ctx.store.log_batch(run_id_of(args), metrics, params, tags)
+    else:
+        ctx.store.get_run(run_id_of(args))  # 404 for an unknown run, as MLflow does
+    return {}
+
+
+def _log_inputs(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    inputs = [
+        DatasetInput(
+            Dataset(**item["dataset"]),
+            [InputTag(t["key"], t.get("value", "")) for t in item.get("tags", [])],
+        )
+        for item in args.get("datasets", [])
+    ]
+    if inputs:
+        ctx.store.log_inputs(run_id_of(args), inputs)
+    else:
+        ctx.store.get_run(run_id_of(args))
+    return {}
+
+
+def _log_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    try:
+        model = json.loads(args["model_json"])
+    except ValueError:
+        raise InvalidArgument("Invalid value for parameter 'model_json': not valid JSON") from None
+    if not isinstance(model, dict):
+        raise InvalidArgument("Invalid value for parameter 'model_json': must be a JSON object")
+    run_id = run_id_of(args)
+    run = ctx.store.get_run(run_id)
+    history: list[Any] = []
+    previous = run.data.tags.get(LOG_MODEL_HISTORY_TAG)
+    if previous:
+        try:
+            loaded = json.loads(previous)
+            history = loaded if isinstance(loaded, list) else []
+        except ValueError:
+            history = []
+    history.append(model)
+    value = json.dumps(history, separators=(",", ":"))
+    ctx.store.log_batch(run_id, tags=[RunTag(LOG_MODEL_HISTORY_TAG, value)])
+    return {}
+
+
+def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ids = args.get("experiment_ids")
+    page = ctx.store.search_runs(
+        experiment_ids=ids or None,
+        filter_string=args.get("filter") or None,
+        run_view_type=ViewType.from_string(args.get("run_view_type", "ACTIVE_ONLY")),
+        max_results=args.get("max_results", 1000),
+        order_by=args.get("order_by") or None,
+        page_token=args.get("page_token") or None,
+    )
+    out: dict[str, Any] = {"runs": [r.to_dict() for r in page]}
+    if page.token:
+        out["next_page_token"] = page.token
+    return out
+
+
+def _move(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    ctx.store.move_runs(args["run_ids"], args["experiment_id"])
+    return {}
+
+
+def run_endpoints() -> list[Endpoint]:
+    runs = "/mlflow/runs"
+    tags = array(key_value(MAX_TAG_VALUE_LENGTH))
+    return [
+        Endpoint(
+            "POST",
+            f"{runs}/create",
+            "Create a run",
+            obj(
+                {
+                    "experiment_id": numeric_id("The experiment (default 0)."),
+                    "user_id": string(max_length=256),
+                    "run_name": string(max_length=MAX_RUN_NAME_LENGTH),
+                    "start_time": int64("Start time in ms since the epoch (default: now)."),
+                    "tags": tags,
+                }
+            ),
+            obj({"run": RUN}),
+            _create,
+        ),
+        Endpoint("GET", f"{runs}/get", "Get a run", _with_run({}, []), obj({"run": RUN}), _get),
+        Endpoint(
+            "POST",
+            f"{runs}/update",
+            "Update a run's status, end time or name",
+            _with_run(
+                {
+                    "status": enum(_STATUSES),
+                    "end_time": int64(),
+                    "run_name": string(max_length=MAX_RUN_NAME_LENGTH),
+                },
+                [],
+            ),
+            obj({"run_info": RUN_INFO}),
+            _update,
+        ),
+        Endpoint("POST", f"{runs}/delete", "Delete a run", _with_run({}, []), handler=_delete),
+        Endpoint(
+            "POST",
+            f"{runs}/restore",
+            "Restore a deleted run",
+            _with_run({}, []),
+            handler=_restore,
+        ),
+        Endpoint(
+            "POST",
+            f"{runs}/log-metric",
+            "Log one metric point",
+            _with_run(dict(_METRIC["properties"]), ["key", "value", "timestamp"]),
+            handler=_log_metric,
+        ),
+        Endpoint(
+            "POST",
+            f"{runs}/log-parameter",
+            "Log a param (immutable once logged)",
+            _with_run(
+                {"key": string(max_length=250), "value": string(max_length=MAX_PARAM_VALUE_LENGTH)},
+                ["key", "value"],
+            ),
+            handler=_log_param,
+        ),
+        Endpoint(
+            "POST",
+            f"{runs}/set-tag",
+            "Set a run tag",
+            _with_run(
+                {"key": string(max_length=250), "value": string(max_length=MAX_TAG_VALUE_LENGTH)},
+                ["key"],
+            ),
+            handler=_set_tag,
+        ),
+        Endpoint(
+            "POST",
+            f"{runs}/delete-tag",
+            "Delete a run tag",
+            _with_run({"key": string(max_length=250)}, ["key"]),
+            handler=_delete_tag,
+        ),
+        Endpoint(
+            "POST",
+            f"{runs}/log-batch",
+            "Log metrics, params and tags in one transaction",
+            _with_run(
+                {
+                    "metrics": array(_METRIC, max_items=1000),
+                    "params": array(key_value(MAX_PARAM_VALUE_LENGTH), max_items=100),
+                    "tags": array(key_value(MAX_TAG_VALUE_LENGTH), max_items=100),
+                },
+                [],
+            ),
+            handler=_log_batch,
+        ),
+        Endpoint(
+            "POST",
+            f"{runs}/log-inputs",
+            "Record datasets used by a run",
+            _with_run({"datasets": array(_DATASET_IN, max_items=1000)}, []),
+            handler=_log_inputs,
+        ),
+        Endpoint(
+            "POST",
+            f"{runs}/log-model",
+            "Record a logged model's MLmodel on the run (legacy)",
+            _with_run({"model_json": string(max_length=1_000_000)}, ["model_json"]),
+            handler=_log_model,
+        ),
+        Endpoint(
+            "POST",
+            f"{runs}/search",
+            "Search runs",
+            obj(
+                {
+                    "experiment_ids": array(numeric_id(), "Experiments to search (all if empty)."),
+                    "filter": string("Filter, e.g. \"metrics.rmse < 1 and params.a = '1'\"."),
+                    "run_view_type": enum(VIEW_TYPES),
+                    "max_results": int64(minimum=1, maximum=50000),
+                    "order_by": array(string()),
+                    "page_token": string(),
+                }
+            ),
+            paged("runs", RUN),
+            _search,
+        ),
+        Endpoint(
+            "POST",
+            "/mltrail/runs/move",
+            "Move runs to another experiment (mltrail extension)",
+            obj(
+                {
+                    "run_ids": array(string(max_length=256), max_items=1000),
+                    "experiment_id": numeric_id(),
+                },
+                ["run_ids", "experiment_id"],
+            ),
+            handler=_move,
+            tag="mltrail",
+        ),
+    ]

@@ -1,0 +1,329 @@
+"""The scikit-learn flavor: ``save_model``, ``log_model``, ``load_model`` (MLflow's format).
+
+Estimators are saved with skops by default (``model.skops``), which rebuilds objects without
+running pickle; ``serialization_format="pickle"`` or ``"cloudpickle"`` writes ``model.pkl``.
+At save time the types skops does not trust by itself are listed in ``MLmodel``
+(``skops_trusted_types``) so that MLflow reloads the model with no extra argument.  At load
+time mltrail trusts the scikit-learn, numpy and scipy types a file holds; any other type must
+be passed in ``skops_trusted_types``, or be listed in ``MLmodel`` while pickle-based loading is
+allowed (``MLTRAIL_ALLOW_PICKLE``, default true), since such types can run code when rebuilt.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument, PermissionDenied
+from mltrail.models._model import Model, ModelInfo
+from mltrail.models._signature import ModelSignature
+
+__all__ = [
+    "FLAVOR_NAME",
+    "SERIALIZATION_FORMAT_CLOUDPICKLE",
+    "SERIALIZATION_FORMAT_PICKLE",
+    "SERIALIZATION_FORMAT_SKOPS",
+    "SUPPORTED_SERIALIZATION_FORMATS",
+    "dump_estimator",
+    "get_default_pip_requirements",
+    "load_estimator",
+    "load_model",
+    "log_model",
+    "save_model",
+]
+
+FLAVOR_NAME = "sklearn"
+SERIALIZATION_FORMAT_SKOPS = "skops"
+SERIALIZATION_FORMAT_PICKLE = "pickle"
+SERIALIZATION_FORMAT_CLOUDPICKLE = "cloudpickle"
+SUPPORTED_SERIALIZATION_FORMATS = (
+    SERIALIZATION_FORMAT_SKOPS,
+    SERIALIZATION_FORMAT_PICKLE,
+    SERIALIZATION_FORMAT_CLOUDPICKLE,
+)
+_SKOPS_FILE = "model.skops"
+_PICKLE_FILE = "model.pkl"
+_STANDARD_ROOTS = ("sklearn", "numpy", "scipy")
+
+
+def get_default_pip_requirements(
+    include_cloudpickle: bool = False, include_skops: bool = False
+) -> list[str]:
+    from mltrail.models._env import pinned
+
+    out = [pinned("scikit-learn")]
+    if include_cloudpickle:
+        out.append(pinned("cloudpickle"))
+    if include_skops:
+        out.append(pinned("skops"))
+    return out
+
+
+def _is_standard(type_name: str) -> bool:
+    return type_name.split(".", 1)[0] in _STANDARD_ROOTS
+
+
+def save_model(
+    sk_model: Any,
+    path: str | os.PathLike[str],
+    conda_env: Any = None,
+    code_paths: Sequence[str] | None = None,
+    mlflow_model: Model | None = None,
+    serialization_format: str = SERIALIZATION_FORMAT_SKOPS,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: str | Sequence[str] | None = None,
+    extra_pip_requirements: str | Sequence[str] | None = None,
+    pyfunc_predict_fn: str = "predict",
+    metadata: dict[str, Any] | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
+) -> Model:
+    """Save a scikit-learn estimator (or pipeline) to the new directory *path*."""
+    import sklearn
+
+    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+    from mltrail.pyfunc._load import add_to_model
+
+    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
+        raise InvalidArgument(
+            f"Invalid serialization_format {serialization_format!r}: expected one of "
+            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
+        )
+    local = prepare_model_dir(path)
+    model = mlflow_model if mlflow_model is not None else Model()
+    code = copy_code_paths(local, code_paths)
+    file_name, trusted, requirements = dump_estimator(
+        sk_model, local, serialization_format, skops_trusted_types
+    )
+    predict = None
+    if hasattr(sk_model, pyfunc_predict_fn):
+        add_to_model(
+            model,
+            "mlflow.sklearn",
+            model_path=file_name,
+            code=code,
+            predict_fn=pyfunc_predict_fn,
+        )
+        predict = getattr(sk_model, pyfunc_predict_fn)
+    model.add_flavor(
+        FLAVOR_NAME,
+        pickled_model=file_name,
+        sklearn_version=sklearn.__version__,
+        serialization_format=serialization_format,
+        code=code,
+        skops_trusted_types=trusted,
+    )
+    return finish_save(
+        local,
+        model,
+        predict=predict,
+        signature=signature,
+        input_example=input_example,
+        default_requirements=requirements,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+        metadata=metadata,
+        # A skops file names every module it rebuilds objects from: its requirements are
+        # read from it.  A pickle can import anything: it is loaded in a subprocess.
+        infer_requirements=serialization_format != SERIALIZATION_FORMAT_SKOPS,
+    )
+
+
+def dump_estimator(
+    sk_model: Any,
+    local: str,
+    serialization_format: str,
+    skops_trusted_types: Sequence[str] | None = None,
+) -> tuple[str, list[str] | None, list[str]]:
+    """Write *sk_model* into *local*: its file name, skops trusted types and requirements."""
+    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
+        raise InvalidArgument(
+            f"Invalid serialization_format {serialization_format!r}: expected one of "
+            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
+        )
+    if serialization_format == SERIALIZATION_FORMAT_SKOPS:
+        import skops.io
+
+        file = os.path.join(local, _SKOPS_FILE)
+        skops.io.dump(sk_model, file)
+        found = skops.io.get_untrusted_types(file=file)
+        trusted = sorted(set(found) | set(skops_trusted_types or [])) or None
+        return _SKOPS_FILE, trusted, _skops_requirements(file)
+    requirements = get_default_pip_requirements(
+        include_cloudpickle=serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE
+    )
+    with open(os.path.join(local, _PICKLE_FILE), "wb") as f:
+        if serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE:
+            import cloudpickle
+
+            cloudpickle.dump(sk_model, f)
+        else:
+            import pickle
+
+            pickle.dump(sk_model, f, protocol=pickle.DEFAULT_PROTOCOL)
+    return _PICKLE_FILE, None, requirements
+
+
+def _skops_requirements(file: str) -> list[str]:
+    """Pinned distributions of every module a skops file rebuilds objects from."""
+    import json
+    import zipfile
+
+    from mltrail.models._env import modules_to_requirements, pinned
+
+    modules: set[str] = {"numpy", "pandas", "sklearn", "skops"}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            module = node.get("__module__")
+            if isinstance(module, str):
+                modules.add(module)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    with zipfile.ZipFile(file) as archive:
+        walk(json.loads(archive.read("schema.json")))
+    found = modules_to_requirements(modules)
+    return found or [pinned("scikit-learn"), pinned("skops")]
+
+
+def log_model(
+    sk_model: Any,
+    artifact_path: str | None = None,
+    conda_env: Any = None,
+    code_paths: Sequence[str] | None = None,
+    serialization_format: str = SERIALIZATION_FORMAT_SKOPS,
+    registered_model_name: str | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    await_registration_for: int = 300,
+    pip_requirements: str | Sequence[str] | None = None,
+    extra_pip_requirements: str | Sequence[str] | None = None,
+    pyfunc_predict_fn: str = "predict",
+    metadata: dict[str, Any] | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
+    name: str | None = None,
+    run_id: str | None = None,
+) -> ModelInfo:
+    """Log a scikit-learn model to the active run (started if none)."""
+    from mltrail.models._log import log_model as _log_model
+
+    def save(local: str, model: Model) -> Model:
+        return save_model(
+            sk_model,
+            local,
+            conda_env=conda_env,
+            code_paths=code_paths,
+            mlflow_model=model,
+            serialization_format=serialization_format,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            pyfunc_predict_fn=pyfunc_predict_fn,
+            metadata=metadata,
+            skops_trusted_types=skops_trusted_types,
+        )
+
+    return _log_model(
+        save,
+        artifact_path=artifact_path,
+        name=name,
+        registered_model_name=registered_model_name,
+        run_id=run_id,
+    )
+
+
+def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str] | None) -> Any:
+    """The estimator in *file*, read per the flavor entry *conf* (its serialization_format)."""
+    from mltrail.models._safety import check_pickle_allowed, pickle_allowed
+
+    fmt = conf.get("serialization_format", SERIALIZATION_FORMAT_PICKLE)
+    if fmt not in SUPPORTED_SERIALIZATION_FORMATS:
+        raise InvalidArgument(
+            f"Invalid sklearn flavor: unknown serialization_format {fmt!r} (expected one of "
+            f"{list(SUPPORTED_SERIALIZATION_FORMATS)})"
+        )
+    if fmt == SERIALIZATION_FORMAT_SKOPS:
+        import skops.io
+
+        found = skops.io.get_untrusted_types(file=file)
+        allowed = set(extra_trusted or [])
+        declared = set(conf.get("skops_trusted_types") or [])
+        refused = []
+        for type_name in found:
+            if _is_standard(type_name) or type_name in allowed:
+                continue
+            if type_name in declared and pickle_allowed():
+                continue
+            refused.append(type_name)
+        if refused:
+            raise PermissionDenied(
+                f"Refusing to load {file!r}: it holds types that are not standard "
+                f"scikit-learn, numpy or scipy types and can run code when rebuilt: {refused}. "
+                "Pass them in skops_trusted_types if you trust the model's source."
+            )
+        return skops.io.load(file, trusted=list(found))
+    check_pickle_allowed(f"the scikit-learn model {file!r} ({fmt})")
+    with open(file, "rb") as f:
+        if fmt == SERIALIZATION_FORMAT_CLOUDPICKLE:
+            import cloudpickle
+
+            return cloudpickle.load(f)
+        import pickle
+
+        return pickle.load(f)
+
+
+def load_model(
+    model_uri: str,
+    dst_path: str | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
+) -> Any:
+    """The scikit-learn estimator saved at *model_uri*."""
+    from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
+
+    local = local_model(model_uri, dst_path)
+    conf = load_flavor_conf(local, FLAVOR_NAME)
+    file = flavor_file(local, conf.get("pickled_model"), "sklearn pickled_model")
+    return load_estimator(file, conf, skops_trusted_types)
+
+
+class _SklearnPyfunc:
+    """The python_function implementation of a scikit-learn model."""
+
+    def __init__(self, sk_model: Any, predict_fn: str) -> None:
+        self.sk_model = sk_model
+        method = getattr(sk_model, predict_fn, None)
+        if not callable(method):
+            raise InvalidArgument(
+                f"The scikit-learn model has no method {predict_fn!r} (the MLmodel predict_fn)"
+            )
+        self._method = method
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self._method(data)
+
+    def get_raw_model(self) -> Any:
+        return self.sk_model
+
+
+def _load_pyfunc(path: str) -> _SklearnPyfunc:
+    """Loader of ``loader_module: mlflow.sklearn`` (a model directory or its model file)."""
+    from mltrail.models._flavor import flavor_file, load_flavor_conf
+
+    model_dir = os.path.dirname(path) if os.path.isfile(path) else path
+    conf = load_flavor_conf(model_dir, FLAVOR_NAME)
+    pyfunc_conf = load_flavor_conf(model_dir, "python_function")
+    if os.path.isfile(path):
+        file = path
+    else:
+        relative = pyfunc_conf.get("model_path") or conf.get("pickled_model")
+        file = flavor_file(model_dir, relative, "sklearn model_path")
+    predict_fn = str(pyfunc_conf.get("predict_fn") or "predict")
+    return _SklearnPyfunc(load_estimator(file, conf, None), predict_fn)

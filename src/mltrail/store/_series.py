@@ -1,0 +1,139 @@
+"""Metric series reduced for charts: at most N buckets of (last, min, max) per series.
+
+A chart never needs more points than it has pixels.  :func:`reduce_series` takes the points of
+one series, keeps those inside an optional step range, and when more than ``max_buckets``
+remain splits the range into ``max_buckets`` buckets of equal step width; each non-empty bucket
+gives the step, timestamp and value of its last point (greatest step, then timestamp, then the
+later logged) and the minimum and maximum value in it (NaN is ignored unless a bucket holds only
+NaN).  When no more than ``max_buckets`` points remain they are returned exactly, one bucket per
+point.  The tracking server answers both its own series endpoint and MLflow's
+``get-history-bulk-interval`` from this one function.
+
+numpy is imported when a series is reduced, never at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.entities._metric import metric_value_to_json
+
+__all__ = ["MAX_BUCKETS_LIMIT", "MetricSeries", "reduce_series", "validate_series_request"]
+
+#: The most buckets one series may be reduced to.
+MAX_BUCKETS_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeries:
+    """One (run, metric key) series, reduced; the lists are parallel, one entry per bucket.
+
+    ``exact`` is True when nothing was reduced (every point in the range is there and
+    ``last == min == max``); ``count`` is the number of points in the step range.
+    """
+
+    run_id: str
+    key: str
+    exact: bool
+    count: int
+    steps: list[int]
+    timestamps: list[int]
+    last: list[float]
+    min: list[float]
+    max: list[float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape: NaN and infinities as the strings MLflow uses for metric values."""
+        return {
+            "run_id": self.run_id,
+            "key": self.key,
+            "exact": self.exact,
+            "count": self.count,
+            "steps": self.steps,
+            "timestamps": self.timestamps,
+            "last": [metric_value_to_json(v) for v in self.last],
+            "min": [metric_value_to_json(v) for v in self.min],
+            "max": [metric_value_to_json(v) for v in self.max],
+        }
+
+
+def validate_series_request(
+    max_buckets: Any, start_step: Any, end_step: Any
+) -> tuple[int, int | None, int | None]:
+    """Check the reduction arguments; errors name the field and the rule."""
+    from mltrail.validation import validate_int
+
+    buckets = validate_int("max_buckets", max_buckets)
+    if not 1 <= buckets <= MAX_BUCKETS_LIMIT:
+        raise InvalidArgument(
+            f"Invalid max_buckets {max_buckets!r}: must be between 1 and {MAX_BUCKETS_LIMIT}"
+        )
+    start = None if start_step is None else validate_int("start_step", start_step)
+    end = None if end_step is None else validate_int("end_step", end_step)
+    if start is not None and end is not None and start > end:
+        raise InvalidArgument(
+            f"Invalid step range: start_step ({start}) must not be greater than end_step ({end})"
+        )
+    return buckets, start, end
+
+
+def reduce_series(
+    run_id: str,
+    key: str,
+    steps: Sequence[int] | Any,
+    timestamps: Sequence[int] | Any,
+    values: Sequence[float] | Any,
+    max_buckets: int,
+    start_step: int | None = None,
+    end_step: int | None = None,
+) -> MetricSeries:
+    """Reduce one series given as parallel sequences in logging order (see the module doc)."""
+    import numpy as np
+
+    step_arr = np.asarray(steps, dtype=np.int64)
+    stamp_arr = np.asarray(timestamps, dtype=np.int64)
+    value_arr = np.asarray(values, dtype=np.float64)
+    if start_step is not None or end_step is not None:
+        mask = np.ones(step_arr.shape, dtype=bool)
+        if start_step is not None:
+            mask &= step_arr >= start_step
+        if end_step is not None:
+            mask &= step_arr <= end_step
+        step_arr, stamp_arr, value_arr = step_arr[mask], stamp_arr[mask], value_arr[mask]
+    count = int(step_arr.size)
+    # By step, then timestamp, then logging order (lexsort is stable).
+    order = np.lexsort((stamp_arr, step_arr))
+    step_arr, stamp_arr, value_arr = step_arr[order], stamp_arr[order], value_arr[order]
+    if count <= max_buckets:
+        values_list = value_arr.tolist()
+        return MetricSeries(
+            run_id,
+            key,
+            True,
+            count,
+            step_arr.tolist(),
+            stamp_arr.tolist(),
+            values_list,
+            list(values_list),
+            list(values_list),
+        )
+    low = int(step_arr[0])
+    width = float(int(step_arr[-1]) - low + 1)
+    offsets = (step_arr - low).astype(np.float64)
+    bucket = np.minimum((offsets * max_buckets / width).astype(np.int64), max_buckets - 1)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(bucket)) + 1))
+    ends = np.concatenate((starts[1:] - 1, [count - 1]))
+    return MetricSeries(
+        run_id,
+        key,
+        False,
+        count,
+        step_arr[ends].tolist(),
+        stamp_arr[ends].tolist(),
+        value_arr[ends].tolist(),
+        np.fmin.reduceat(value_arr, starts).tolist(),
+        np.fmax.reduceat(value_arr, starts).tolist(),
+    )

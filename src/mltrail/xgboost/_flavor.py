@@ -1,0 +1,199 @@
+"""The XGBoost flavor: Boosters and the scikit-learn API, in XGBoost's native format.
+
+Models are written with XGBoost's own ``save_model`` (``model.ubj`` by default, or ``json``),
+which stores trees and parameters, never Python objects: loading one runs no pickle.  The
+``MLmodel`` entries are MLflow's (``loader_module: mlflow.xgboost``, ``model_class``,
+``model_format``), so the models move both ways.  Only classes of the ``xgboost`` package are
+ever instantiated from ``model_class``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.models._model import Model, ModelInfo
+from mltrail.models._signature import ModelSignature
+
+__all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
+
+FLAVOR_NAME = "xgboost"
+_FORMATS = ("ubj", "json", "xgb")
+
+
+def get_default_pip_requirements(sklearn_api: bool = False) -> list[str]:
+    from mltrail.models._env import pinned
+
+    out = [pinned("xgboost"), pinned("numpy"), pinned("pandas")]
+    if sklearn_api:
+        out.append(pinned("scikit-learn"))
+    return out
+
+
+def _model_class(model: Any) -> str:
+    cls = type(model)
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def save_model(
+    xgb_model: Any,
+    path: str | os.PathLike[str],
+    conda_env: Any = None,
+    code_paths: Sequence[str] | None = None,
+    mlflow_model: Model | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: str | Sequence[str] | None = None,
+    extra_pip_requirements: str | Sequence[str] | None = None,
+    model_format: str = "ubj",
+    metadata: dict[str, Any] | None = None,
+) -> Model:
+    """Save an ``xgboost.Booster`` or an XGBoost scikit-learn estimator to *path*."""
+    import xgboost as xgb
+
+    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+    from mltrail.pyfunc._load import add_to_model
+
+    if model_format not in _FORMATS:
+        raise InvalidArgument(
+            f"Invalid model_format {model_format!r}: expected one of {list(_FORMATS)}"
+        )
+    if not isinstance(xgb_model, (xgb.Booster, xgb.XGBModel)):
+        raise InvalidArgument(
+            f"Invalid xgb_model of type {type(xgb_model).__name__}: expected an xgboost.Booster "
+            "or an XGBoost scikit-learn estimator"
+        )
+    local = prepare_model_dir(path)
+    model = mlflow_model if mlflow_model is not None else Model()
+    code = copy_code_paths(local, code_paths)
+    file_name = f"model.{model_format}"
+    xgb_model.save_model(os.path.join(local, file_name))
+    add_to_model(model, "mlflow.xgboost", data=file_name, code=code)
+    model.add_flavor(
+        FLAVOR_NAME,
+        code=code,
+        data=file_name,
+        model_class=_model_class(xgb_model),
+        model_format=model_format,
+        xgb_version=xgb.__version__,
+    )
+    wrapper = _XGBoostPyfunc(xgb_model)
+    return finish_save(
+        local,
+        model,
+        predict=wrapper.predict,
+        signature=signature,
+        input_example=input_example,
+        default_requirements=get_default_pip_requirements(isinstance(xgb_model, xgb.XGBModel)),
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+        metadata=metadata,
+        infer_requirements=False,  # a native file: XGBoost (and its sklearn API) is all it needs
+    )
+
+
+def log_model(
+    xgb_model: Any,
+    artifact_path: str | None = None,
+    conda_env: Any = None,
+    code_paths: Sequence[str] | None = None,
+    registered_model_name: str | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    await_registration_for: int = 300,
+    pip_requirements: str | Sequence[str] | None = None,
+    extra_pip_requirements: str | Sequence[str] | None = None,
+    model_format: str = "ubj",
+    metadata: dict[str, Any] | None = None,
+    name: str | None = None,
+    run_id: str | None = None,
+) -> ModelInfo:
+    """Log an XGBoost model to the active run (started if none)."""
+    from mltrail.models._log import log_model as _log_model
+
+    def save(local: str, model: Model) -> Model:
+        return save_model(
+            xgb_model,
+            local,
+            conda_env=conda_env,
+            code_paths=code_paths,
+            mlflow_model=model,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            model_format=model_format,
+            metadata=metadata,
+        )
+
+    return _log_model(
+        save,
+        artifact_path=artifact_path,
+        name=name,
+        registered_model_name=registered_model_name,
+        run_id=run_id,
+    )
+
+
+def _instantiate(model_class: Any) -> Any:
+    """An empty model of *model_class*, which must be a class of the xgboost package."""
+    if not isinstance(model_class, str) or "." not in model_class:
+        raise InvalidArgument(f"Invalid xgboost flavor: bad model_class {model_class!r}")
+    module_name, _, class_name = model_class.rpartition(".")
+    if module_name != "xgboost" and not module_name.startswith("xgboost."):
+        raise InvalidArgument(
+            f"Invalid xgboost flavor: model_class {model_class!r} is not an XGBoost class"
+        )
+    cls = getattr(importlib.import_module(module_name), class_name, None)
+    if not isinstance(cls, type):
+        raise InvalidArgument(f"Invalid xgboost flavor: no class {model_class!r}")
+    return cls()
+
+
+def _load_file(model_dir: str, conf: dict[str, Any]) -> Any:
+    from mltrail.models._flavor import flavor_file
+
+    file = flavor_file(model_dir, conf.get("data"), "xgboost data")
+    model = _instantiate(conf.get("model_class", "xgboost.core.Booster"))
+    model.load_model(file)
+    return model
+
+
+def load_model(model_uri: str, dst_path: str | None = None) -> Any:
+    """The ``xgboost.Booster`` or XGBoost estimator saved at *model_uri*."""
+    from mltrail.models._flavor import load_flavor_conf, local_model
+
+    local = local_model(model_uri, dst_path)
+    return _load_file(local, load_flavor_conf(local, FLAVOR_NAME))
+
+
+class _XGBoostPyfunc:
+    """The python_function implementation: DataFrames go through a DMatrix for Boosters."""
+
+    def __init__(self, xgb_model: Any) -> None:
+        import xgboost as xgb
+
+        self.xgb_model = xgb_model
+        self._is_booster = isinstance(xgb_model, xgb.Booster)
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        if self._is_booster:
+            import xgboost as xgb
+
+            return self.xgb_model.predict(xgb.DMatrix(data))
+        return self.xgb_model.predict(data)
+
+    def get_raw_model(self) -> Any:
+        return self.xgb_model
+
+
+def _load_pyfunc(path: str) -> _XGBoostPyfunc:
+    """Loader of ``loader_module: mlflow.xgboost`` (the model file or its directory)."""
+    from mltrail.models._flavor import load_flavor_conf
+
+    model_dir = os.path.dirname(path) if os.path.isfile(path) else path
+    return _XGBoostPyfunc(_load_file(model_dir, load_flavor_conf(model_dir, FLAVOR_NAME)))

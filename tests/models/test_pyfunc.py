@@ -1,0 +1,297 @@
+"""python_function models: PythonModel, functions, artifacts, code paths, URIs, logging."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import mltrail
+import mltrail as mlflow
+from mltrail._exceptions import NotImplementedYet
+from mltrail.exceptions import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from mltrail.models import Model, infer_signature
+from mltrail.pyfunc import PythonModel, PythonModelContext
+
+REQS = ["numpy"]  # skips requirement inference where a test is not about it
+
+
+class Scaler(PythonModel):
+    def load_context(self, context: PythonModelContext) -> None:
+        self.factor = float(Path(context.artifacts["factor"]).read_text())
+        self.config = context.model_config
+
+    def predict(
+        self, context: PythonModelContext, model_input: Any, params: dict[str, Any] | None = None
+    ) -> Any:
+        shift = (params or {}).get("shift", 0)
+        return model_input["x"] * self.factor + shift
+
+
+class NoContext(PythonModel):
+    def predict(self, model_input: Any, params: dict[str, Any] | None = None) -> Any:  # type: ignore[override]
+        return [len(str(v)) for v in model_input.iloc[:, 0]]
+
+
+@pytest.fixture
+def tracking(tmp_path: Path) -> str:
+    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
+    mltrail.set_tracking_uri(uri)
+    return uri
+
+
+@pytest.fixture
+def factor_file(tmp_path: Path) -> str:
+    path = tmp_path / "factor.txt"
+    path.write_text("3")
+    return str(path)
+
+
+def test_python_model_with_artifacts_params_and_signature(tmp_path: Path, factor_file: str) -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    signature = infer_signature(frame, np.array([3.0, 6.0]), params={"shift": 0.0})
+    path = tmp_path / "m"
+    mlflow.pyfunc.save_model(
+        path,
+        python_model=Scaler(),
+        artifacts={"factor": factor_file},
+        signature=signature,
+        model_config={"mode": "fast"},
+        pip_requirements=REQS,
+    )
+    files = sorted(os.listdir(path))
+    assert files == [
+        "MLmodel",
+        "artifacts",
+        "conda.yaml",
+        "python_env.yaml",
+        "python_model.pkl",
+        "requirements.txt",
+    ]
+    conf = yaml.safe_load((path / "MLmodel").read_text())["flavors"]["python_function"]
+    assert conf["loader_module"] == "mlflow.pyfunc.model"
+    assert conf["artifacts"] == {"factor": {"path": "artifacts/factor.txt", "uri": factor_file}}
+    loaded = mlflow.pyfunc.load_model(str(path))
+    assert loaded.predict(frame).tolist() == [3.0, 6.0]
+    assert loaded.predict(frame, params={"shift": 1.0}).tolist() == [4.0, 7.0]
+    assert loaded.unwrap_python_model().config == {"mode": "fast"}
+    assert loaded.metadata.signature == signature
+    with pytest.raises(InvalidArgument, match="param 'shift'"):
+        loaded.predict(frame, params={"shift": "lots"})
+    with pytest.raises(InvalidArgument, match=r"missing inputs \['x'\]"):
+        loaded.predict(pd.DataFrame({"y": [1.0]}))
+
+
+def test_predict_without_context_and_plain_functions(tmp_path: Path) -> None:
+    mlflow.pyfunc.save_model(tmp_path / "a", python_model=NoContext(), pip_requirements=REQS)
+    loaded = mlflow.pyfunc.load_model(str(tmp_path / "a"))
+    assert loaded.predict(pd.DataFrame({"s": ["ab", "abc"]})) == [2, 3]
+
+    def double(model_input: Any) -> Any:
+        return model_input * 2
+
+    mlflow.pyfunc.save_model(tmp_path / "f", python_model=double, pip_requirements=REQS)
+    assert mlflow.pyfunc.load_model(str(tmp_path / "f")).predict(np.array([1, 2])).tolist() == [
+        2,
+        4,
+    ]
+
+
+def test_input_example_infers_signature_and_is_checked(tmp_path: Path, factor_file: str) -> None:
+    example = pd.DataFrame({"x": [1.0, 2.0]})
+    model = mlflow.pyfunc.save_model(
+        tmp_path / "m",
+        python_model=Scaler(),
+        artifacts={"factor": factor_file},
+        input_example=(example, {"shift": 0.5}),
+        pip_requirements=REQS,
+    )
+    assert model.signature is not None
+    assert model.signature.inputs.to_dict() == [{"type": "double", "name": "x", "required": True}]
+    assert model.signature.params is not None
+    assert [p.name for p in model.signature.params] == ["shift"]
+    serving = json.loads((tmp_path / "m" / "serving_input_example.json").read_text())
+    assert serving == {
+        "dataframe_split": {"columns": ["x"], "data": [[1.0], [2.0]]},
+        "params": {"shift": 0.5},
+    }
+    assert (tmp_path / "m" / "input_example.json").read_text() == (
+        '{"columns": ["x"], "data": [[1.0], [2.0]]}'
+    )
+    loaded = Model.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(loaded.load_input_example(tmp_path / "m"), example)
+    bad_signature = infer_signature(pd.DataFrame({"y": [1.0]}))
+    with pytest.raises(InvalidArgument, match=r"input example does not match.*'x'"):
+        mlflow.pyfunc.save_model(
+            tmp_path / "bad",
+            python_model=Scaler(),
+            artifacts={"factor": factor_file},
+            input_example=example,
+            signature=bad_signature,
+            pip_requirements=REQS,
+        )
+
+
+def test_code_paths_are_importable_at_load(tmp_path: Path) -> None:
+    code = tmp_path / "src" / "helper_mod_for_pyfunc.py"
+    code.parent.mkdir()
+    code.write_text("def triple(x):\n    return x * 3\n")
+    loader = tmp_path / "src" / "custom_loader_for_pyfunc.py"
+    loader.write_text(
+        "import helper_mod_for_pyfunc\n"
+        "class _Impl:\n"
+        "    def __init__(self, path):\n"
+        "        with open(path) as f:\n"
+        "            self.base = float(f.read())\n"
+        "    def predict(self, data):\n"
+        "        return helper_mod_for_pyfunc.triple(data) + self.base\n"
+        "def _load_pyfunc(path):\n"
+        "    return _Impl(path)\n"
+    )
+    data = tmp_path / "base.txt"
+    data.write_text("1")
+    mlflow.pyfunc.save_model(
+        tmp_path / "m",
+        loader_module="custom_loader_for_pyfunc",
+        data_path=str(data),
+        code_paths=[str(code), str(loader)],
+        pip_requirements=REQS,
+    )
+    assert sorted(os.listdir(tmp_path / "m" / "code")) == [
+        "custom_loader_for_pyfunc.py",
+        "helper_mod_for_pyfunc.py",
+    ]
+    loaded = mlflow.pyfunc.load_model(str(tmp_path / "m"))
+    assert loaded.predict(np.array([1.0])).tolist() == [4.0]
+
+
+def test_save_refuses_a_non_empty_directory_and_bad_arguments(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "x").write_text("")
+    with pytest.raises(AlreadyExists, match="already exists"):
+        mlflow.pyfunc.save_model(tmp_path / "m", python_model=NoContext())
+    with pytest.raises(InvalidArgument, match="Exactly one of python_model and loader_module"):
+        mlflow.pyfunc.save_model(tmp_path / "n")
+    with pytest.raises(InvalidArgument, match="cannot both be given"):
+        mlflow.pyfunc.save_model(
+            tmp_path / "o",
+            python_model=NoContext(),
+            pip_requirements=["a"],
+            extra_pip_requirements=["b"],
+        )
+    with pytest.raises(NotFound):
+        mlflow.pyfunc.load_model(str(tmp_path / "missing"))
+    (tmp_path / "nopyfunc").mkdir()
+    Model(flavors={"other": {}}).save(tmp_path / "nopyfunc" / "MLmodel")
+    with pytest.raises(InvalidArgument, match="no python_function flavor"):
+        mlflow.pyfunc.load_model(str(tmp_path / "nopyfunc"))
+
+
+def test_unsupported_mlflow_flavor_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    Model(flavors={"python_function": {"loader_module": "mlflow.transformers"}}).save(
+        tmp_path / "m" / "MLmodel"
+    )
+    with pytest.raises(NotImplementedYet, match=r"mlflow\.transformers"):
+        mlflow.pyfunc.load_model(str(tmp_path / "m"))
+
+
+def test_pickle_refused_by_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mlflow.pyfunc.save_model(tmp_path / "m", python_model=NoContext(), pip_requirements=REQS)
+    monkeypatch.setenv("MLTRAIL_ALLOW_PICKLE", "false")
+    with pytest.raises(PermissionDenied, match="MLTRAIL_ALLOW_PICKLE"):
+        mlflow.pyfunc.load_model(str(tmp_path / "m"))
+
+
+def test_log_model_records_history_and_loads_from_runs_uri(tracking: str, factor_file: str) -> None:
+    frame = pd.DataFrame({"x": [1.0]})
+    signature = infer_signature(frame, np.array([3.0]))
+    with mlflow.start_run() as run:
+        info = mlflow.pyfunc.log_model(
+            "scaler",
+            python_model=Scaler(),
+            artifacts={"factor": factor_file},
+            signature=signature,
+            pip_requirements=REQS,
+            metadata={"owner": "me"},
+        )
+        second = mlflow.pyfunc.log_model(
+            name="again", python_model=NoContext(), pip_requirements=REQS
+        )
+    assert info.model_uri == f"runs:/{run.info.run_id}/scaler"
+    assert info.artifact_path == "scaler"
+    assert second.artifact_path == "again"
+    assert info.run_id == run.info.run_id
+    assert info.metadata == {"owner": "me"}
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    assert loaded.predict(frame).tolist() == [3.0]
+    assert loaded.metadata.run_id == run.info.run_id
+    assert loaded.metadata.artifact_path == "scaler"
+    tags = mlflow.get_run(run.info.run_id).data.tags
+    history = json.loads(tags["mlflow.log-model.history"])
+    assert [h["artifact_path"] for h in history] == ["scaler", "again"]
+    assert history[0]["flavors"]["python_function"]["loader_module"] == "mlflow.pyfunc.model"
+    assert history[0]["signature"] == signature.to_dict()
+    assert history[0]["model_uuid"] == info.model_uuid
+    listed = mlflow.MlflowClient().list_artifacts(run.info.run_id, "scaler")
+    assert {os.path.basename(f.path) for f in listed} >= {"MLmodel", "python_model.pkl"}
+
+
+def test_log_model_starts_a_run_and_checks_artifact_path(tracking: str) -> None:
+    info = mlflow.pyfunc.log_model(python_model=NoContext(), pip_requirements=REQS)
+    assert info.artifact_path == "model"
+    active = mlflow.active_run()
+    assert active is not None
+    assert active.info.run_id == info.run_id
+    with pytest.raises(InvalidArgument):
+        mlflow.pyfunc.log_model("../escape", python_model=NoContext(), pip_requirements=REQS)
+    with pytest.raises(InvalidArgument, match="pass only one"):
+        mlflow.pyfunc.log_model("a", name="b", python_model=NoContext())
+
+
+def test_downloads_go_to_private_directories(tracking: str) -> None:
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model("m", python_model=NoContext(), pip_requirements=REQS)
+    from mltrail.models._uri import download_model
+
+    local = download_model(info.model_uri)
+    parent = os.path.dirname(local)
+    assert stat.S_IMODE(os.stat(parent).st_mode) == 0o700
+    assert os.path.isfile(os.path.join(local, "MLmodel"))
+
+
+def test_models_uris_resolve_through_the_registry(tracking: str) -> None:
+    from mltrail.store import get_tracking_store
+
+    with mlflow.start_run():
+        first = mlflow.pyfunc.log_model(
+            "m", python_model=NoContext(), pip_requirements=REQS, registered_model_name="words"
+        )
+
+        def upper(model_input: Any) -> Any:
+            return [str(v).upper() for v in model_input]
+
+        second = mlflow.pyfunc.log_model(
+            "m2", python_model=upper, pip_requirements=REQS, registered_model_name="words"
+        )
+    assert (first.registered_model_version, second.registered_model_version) == (1, 2)
+    store: Any = get_tracking_store(tracking)
+    store.set_registered_model_alias("words", "champion", 1)
+    store.transition_model_version_stage("words", 2, "Staging")
+    frame = pd.DataFrame({"s": ["ab"]})
+    assert mlflow.pyfunc.load_model("models:/words/1").predict(frame) == [2]
+    assert mlflow.pyfunc.load_model("models:/words@champion").predict(frame) == [2]
+    assert mlflow.pyfunc.load_model("models:/words/Staging").predict(["ab"]) == ["AB"]
+    assert mlflow.pyfunc.load_model("models:/words/latest").predict(["ab"]) == ["AB"]
+    assert Model.load("models:/words/1").artifact_path == "m"
+    with pytest.raises(NotFound):
+        mlflow.pyfunc.load_model("models:/words/Production")
+    with pytest.raises(NotFound):
+        mlflow.pyfunc.load_model("models:/nobody/1")

@@ -1,0 +1,173 @@
+"""Conformance: searching registered models and versions (filters, order, cursor pages)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mltrail._exceptions import InvalidArgument
+from mltrail.entities import ModelVersionTag, RegisteredModelTag
+from mltrail.store.sql import SqlStore
+
+
+@pytest.fixture
+def models(store: SqlStore, run_id: str) -> SqlStore:
+    for name, team in (("churn", "risk"), ("churn-v2", "risk"), ("fraud", "ops"), ("Ads", None)):
+        tags = [RegisteredModelTag("team", team)] if team else []
+        store.create_registered_model(name, tags)
+    for name, count in (("churn", 3), ("fraud", 2), ("Ads", 1)):
+        for _ in range(count):
+            store.create_model_version(name, f"runs:/{run_id}/model")
+    store.set_model_version_tag("churn", 2, ModelVersionTag("pre_deploy_checks", "PASSED"))
+    store.set_model_version_tag("fraud", 1, ModelVersionTag("pre_deploy_checks", "FAILED"))
+    store.transition_model_version_stage("churn", 3, "Production")
+    return store
+
+
+def _names(page: list[object]) -> list[str]:
+    return [m.name for m in page]  # type: ignore[attr-defined]
+
+
+def _versions(page: list[object]) -> list[tuple[str, int]]:
+    return [(v.name, v.version) for v in page]  # type: ignore[attr-defined]
+
+
+def test_search_registered_models_filters(models: SqlStore) -> None:
+    s = models
+    assert _names(s.search_registered_models()) == ["Ads", "churn", "churn-v2", "fraud"]
+    assert _names(s.search_registered_models("name = 'fraud'")) == ["fraud"]
+    assert _names(s.search_registered_models("name LIKE 'churn%'")) == ["churn", "churn-v2"]
+    assert _names(s.search_registered_models("name ILIKE 'ADS'")) == ["Ads"]
+    assert _names(s.search_registered_models("name LIKE 'ADS'")) == []
+    assert _names(s.search_registered_models("tags.team = 'risk'")) == ["churn", "churn-v2"]
+    assert _names(s.search_registered_models("tags.team IS NULL")) == ["Ads"]
+    assert _names(s.search_registered_models("name = 'fraud' OR tags.team = 'risk'")) == [
+        "churn",
+        "churn-v2",
+        "fraud",
+    ]
+    assert _names(
+        s.search_registered_models("(name LIKE 'c%' OR name = 'Ads') AND tags.team != 'x'")
+    ) == ["churn", "churn-v2"]
+    assert _names(s.search_registered_models("name IN ('Ads', 'fraud')")) == ["Ads", "fraud"]
+    found = s.search_registered_models("name = 'churn'")[0]
+    assert {v.current_stage: v.version for v in found.latest_versions} == {
+        "None": 2,
+        "Production": 3,
+    }
+
+
+def test_search_registered_models_order_and_pages(models: SqlStore) -> None:
+    s = models
+    assert _names(s.search_registered_models(order_by=["name DESC"])) == [
+        "fraud",
+        "churn-v2",
+        "churn",
+        "Ads",
+    ]
+    by_update = s.search_registered_models(order_by=["last_updated_timestamp DESC"])
+    stamps = [m.last_updated_timestamp or 0 for m in by_update]
+    assert stamps == sorted(stamps, reverse=True)
+    seen: list[str] = []
+    token = None
+    while True:
+        page = s.search_registered_models(max_results=1, page_token=token)
+        seen += _names(page)
+        token = page.token
+        if token is None:
+            break
+    assert seen == ["Ads", "churn", "churn-v2", "fraud"]
+    # a page ends exactly at the last row: no empty extra page
+    page = s.search_registered_models(max_results=4)
+    assert page.token is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"filter_string": "nonsense = 'x'"}, "nonsense"),
+        ({"filter_string": "name = "}, "expected a value"),
+        ({"filter_string": "metrics.x > 1"}, "metric"),
+        ({"max_results": 0}, "max_results"),
+        ({"max_results": 1001}, "max_results"),
+        ({"order_by": ["size DESC"]}, "size"),
+        ({"order_by": ["name", "name DESC"]}, "duplicate"),
+        ({"page_token": "garbage"}, "page_token"),
+    ],
+)
+def test_search_registered_models_errors(
+    models: SqlStore, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        models.search_registered_models(**kwargs)  # type: ignore[arg-type]
+
+
+def test_search_model_versions_filters(models: SqlStore, run_id: str) -> None:
+    s = models
+    assert len(s.search_model_versions()) == 6
+    assert sorted(_versions(s.search_model_versions("name = 'churn'"))) == [
+        ("churn", 1),
+        ("churn", 2),
+        ("churn", 3),
+    ]
+    assert _versions(s.search_model_versions("tags.pre_deploy_checks = 'PASSED'")) == [("churn", 2)]
+    assert sorted(
+        _versions(s.search_model_versions("name = 'Ads' OR tags.pre_deploy_checks = 'FAILED'"))
+    ) == [("Ads", 1), ("fraud", 1)]
+    assert _versions(s.search_model_versions("name = 'churn' AND version_number >= 3")) == [
+        ("churn", 3)
+    ]
+    assert _versions(s.search_model_versions("current_stage = 'production'")) == [("churn", 3)]
+    assert len(s.search_model_versions(f"run_id = '{run_id}'")) == 6
+    assert len(s.search_model_versions("source_path LIKE 'runs:/%'")) == 6
+    assert s.search_model_versions("name = 'nope'") == []
+    with pytest.raises(InvalidArgument, match="max_results"):
+        s.search_model_versions(max_results=0)
+
+
+def test_search_model_versions_order_and_pages(models: SqlStore) -> None:
+    s = models
+    ordered = _versions(s.search_model_versions(order_by=["name ASC", "version_number DESC"]))
+    assert ordered == [
+        ("Ads", 1),
+        ("churn", 3),
+        ("churn", 2),
+        ("churn", 1),
+        ("fraud", 2),
+        ("fraud", 1),
+    ]
+    seen: list[tuple[str, int]] = []
+    token = None
+    while True:
+        page = s.search_model_versions(
+            order_by=["name ASC", "version_number DESC"], max_results=4, page_token=token
+        )
+        seen += _versions(page)
+        token = page.token
+        if token is None:
+            break
+    assert seen == ordered
+    # default order: newest update first
+    stamps = [v.last_updated_timestamp or 0 for v in s.search_model_versions()]
+    assert stamps == sorted(stamps, reverse=True)
+    with pytest.raises(InvalidArgument, match="page_token"):
+        s.search_model_versions(page_token=s.search_registered_models(max_results=1).token)
+
+
+def test_mlflow_clients_prompt_filter_keeps_models(store: SqlStore, run_id: str) -> None:
+    """MLflow's client adds ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every search."""
+    store.create_registered_model("model")
+    store.create_registered_model("prompt", [RegisteredModelTag("mlflow.prompt.is_prompt", "true")])
+    store.create_model_version("model", f"runs:/{run_id}/m")
+    not_prompt = "tags.`mlflow.prompt.is_prompt` != 'true'"
+    assert _names(store.search_registered_models(not_prompt)) == ["model"]
+    assert _names(store.search_registered_models("tag.`mlflow.prompt.is_prompt` = 'false'")) == [
+        "model"
+    ]
+    assert _names(store.search_registered_models("tags.`mlflow.prompt.is_prompt` = 'true'")) == [
+        "prompt"
+    ]
+    assert _versions(store.search_model_versions(f"name = 'model' AND {not_prompt}")) == [
+        ("model", 1)
+    ]
+    # other tags keep the SQL meaning: != needs the tag to be there
+    assert _names(store.search_registered_models("tags.team != 'x'")) == []

@@ -1,0 +1,170 @@
+"""Reduced metric series: the store method, its SQL implementation and both endpoints."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+from tests.server.conftest import Api
+
+from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.entities import Metric
+from mltrail.store import MetricStore, get_tracking_store
+from mltrail.store._series import reduce_series
+
+
+def _same(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(
+        (math.isnan(x) and math.isnan(y)) or x == y for x, y in zip(a, b, strict=True)
+    )
+
+
+def test_reduce_exact_when_short() -> None:
+    s = reduce_series("r", "k", [3, 1, 2], [30, 10, 20], [0.3, 0.1, 0.2], 10)
+    assert s.exact
+    assert s.count == 3
+    assert s.steps == [1, 2, 3]
+    assert s.last == [0.1, 0.2, 0.3] == s.min == s.max
+
+
+def test_reduce_buckets_min_max_last() -> None:
+    steps = list(range(100))
+    values = [float(i % 10) for i in steps]
+    values[55] = math.nan
+    s = reduce_series("r", "k", steps, steps, values, 10)
+    assert not s.exact
+    assert s.count == 100
+    assert s.steps == [9, 19, 29, 39, 49, 59, 69, 79, 89, 99]
+    assert s.min == [0.0] * 10
+    assert s.max == [9.0] * 10
+    assert s.last == [9.0] * 10
+    ranged = reduce_series("r", "k", steps, steps, values, 4, 10, 29)
+    assert ranged.count == 20
+    assert ranged.steps == [14, 19, 24, 29]
+    assert ranged.min == [0.0, 5.0, 0.0, 5.0]
+    assert ranged.max == [4.0, 9.0, 4.0, 9.0]
+
+
+def test_reduce_same_step_keeps_the_later_point() -> None:
+    s = reduce_series("r", "k", [1, 1, 1], [5, 5, 5], [1.0, 2.0, 3.0], 1)
+    assert s.last == [3.0]
+    assert s.min == [1.0]
+    assert s.max == [3.0]
+
+
+def test_sql_matches_the_generic_implementation(db_uri: str) -> None:
+    store = get_tracking_store(db_uri)
+    eid = store.create_experiment("s")
+    runs = [store.create_run(eid, "u", 0, [], None).info.run_id for _ in range(3)]
+    for n, run_id in enumerate(runs):
+        for lo in range(0, 3000, 1000):
+            store.log_batch(
+                run_id,
+                metrics=[
+                    Metric("loss", math.nan if i % 97 == 0 else (i * (n + 1)) % 13, i, i)
+                    for i in range(lo, lo + 1000)
+                ]
+                + [
+                    Metric("acc", -math.inf if i == 7 else i / 3000, i, i // 2)
+                    for i in range(lo, lo + 1000, 3)
+                ],
+            )
+    for args in [
+        (50, None, None),
+        (5000, None, None),
+        (17, 100, 2000),
+        (1, 2500, 2500),
+        (7, 4000, 5000),
+    ]:
+        fast = store.get_metric_series(runs, ["loss", "acc", "missing"], *args)
+        slow = MetricStore.get_metric_series(store, runs, ["loss", "acc", "missing"], *args)
+        assert [(s.run_id, s.key) for s in fast] == [(s.run_id, s.key) for s in slow]
+        for a, b in zip(fast, slow, strict=True):
+            assert (a.exact, a.count, a.steps, a.timestamps) == (
+                b.exact,
+                b.count,
+                b.steps,
+                b.timestamps,
+            )
+            assert _same(a.last, b.last)
+            assert _same(a.min, b.min)
+            assert _same(a.max, b.max)
+            assert len(a.steps) <= args[0]
+    with pytest.raises(NotFound):
+        store.get_metric_series(["f" * 32], ["loss"])
+    with pytest.raises(InvalidArgument, match="start_step"):
+        store.get_metric_series(runs, ["loss"], 10, 5, 1)
+    with pytest.raises(InvalidArgument, match="max_buckets"):
+        store.get_metric_series(runs, ["loss"], 0)
+
+
+def test_series_and_bulk_interval_endpoints(api: Api) -> None:
+    eid = api.experiment()
+    a, b = api.run(eid)["run_id"], api.run(eid)["run_id"]
+    for run_id in (a, b):
+        metrics = [{"key": "m", "value": float(i), "timestamp": i, "step": i} for i in range(1000)]
+        api.ok(
+            "POST", "/api/2.0/mlflow/runs/log-batch", json={"run_id": run_id, "metrics": metrics}
+        )
+    series = api.ok(
+        "POST",
+        "/ajax-api/2.0/mltrail/metrics/series",
+        json={
+            "run_ids": [a, b],
+            "metric_keys": ["m"],
+            "max_buckets": 10,
+            "start_step": 100,
+            "end_step": 199,
+        },
+    )["series"]
+    assert [s["run_id"] for s in series] == [a, b]
+    assert series[0]["count"] == 100
+    assert not series[0]["exact"]
+    assert series[0]["steps"] == list(range(109, 200, 10))
+    assert series[0]["min"] == [float(x) for x in range(100, 200, 10)]
+    bulk = api.ok(
+        "GET",
+        "/api/2.0/mlflow/metrics/get-history-bulk-interval",
+        params={
+            "run_ids": [a, b],
+            "metric_key": "m",
+            "max_results": 10,
+            "start_step": 100,
+            "end_step": 199,
+        },
+    )["metrics"]
+    assert len(bulk) == 20
+    assert [m["step"] for m in bulk if m["run_id"] == a] == series[0]["steps"]
+    assert set(bulk[0]) == {"key", "value", "timestamp", "step", "run_id"}
+    too_many = api.get(
+        "/api/2.0/mlflow/metrics/get-history-bulk-interval",
+        params={"run_ids": [a] * 101, "metric_key": "m"},
+    )
+    assert too_many.status_code == 400
+    assert "'run_ids'" in too_many.json()["message"]
+    bad = api.get(
+        "/api/2.0/mlflow/metrics/get-history-bulk-interval",
+        params={"run_ids": [a], "metric_key": "m", "max_results": 2501},
+    )
+    assert bad.status_code == 400
+
+
+def test_series_reads_only_the_chunks_in_range(make_api: Callable[..., Api]) -> None:
+    """A long series reduced on the server: the response is small whatever the history."""
+    api = make_api()
+    rid = api.run(api.experiment())["run_id"]
+    for lo in range(0, 20000, 1000):
+        metrics = [
+            {"key": "m", "value": i, "timestamp": i, "step": i} for i in range(lo, lo + 1000)
+        ]
+        api.ok("POST", "/api/2.0/mlflow/runs/log-batch", json={"run_id": rid, "metrics": metrics})
+    body = api.ok(
+        "POST",
+        "/api/2.0/mltrail/metrics/series",
+        json={"run_ids": [rid], "metric_keys": ["m"], "max_buckets": 100},
+    )
+    (s,) = body["series"]
+    assert s["count"] == 20000
+    assert len(s["steps"]) == 100
+    assert s["max"][-1] == 19999

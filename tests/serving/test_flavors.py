@@ -1,0 +1,158 @@
+"""Every flavor the models package has, served and batch-scored: predictions equal the native
+model's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from tests.serving.conftest import child_env, run_server
+
+from mltrail.cli import cli
+
+FEATURES = ["a", "b", "c"]
+
+
+def _data() -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(80, 3)), columns=FEATURES)
+    return X, (X["a"] - X["b"] > 0).astype(int)
+
+
+def _xgb_classifier(path: Path) -> Callable[[pd.DataFrame], Any]:
+    xgb = pytest.importorskip("xgboost")
+    flavor = pytest.importorskip("mltrail.xgboost")
+    from mltrail.models import infer_signature
+
+    X, y = _data()
+    model = xgb.XGBClassifier(n_estimators=8, max_depth=2).fit(X, y)
+    flavor.save_model(
+        model, path, signature=infer_signature(X, model.predict(X)), pip_requirements=["xgboost"]
+    )
+    return model.predict
+
+
+def _xgb_booster(path: Path) -> Callable[[pd.DataFrame], Any]:
+    xgb = pytest.importorskip("xgboost")
+    flavor = pytest.importorskip("mltrail.xgboost")
+    from mltrail.models import infer_signature
+
+    X, _ = _data()
+    booster = xgb.train(
+        {"objective": "reg:squarederror", "max_depth": 2}, xgb.DMatrix(X, label=2 * X["a"]), 8
+    )
+    flavor.save_model(
+        booster,
+        path,
+        signature=infer_signature(X, booster.predict(xgb.DMatrix(X))),
+        pip_requirements=["xgboost"],
+    )
+    return lambda frame: booster.predict(xgb.DMatrix(frame))
+
+
+def _sklearn_pipeline(path: Path) -> Callable[[pd.DataFrame], Any]:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import mltrail.sklearn
+    from mltrail.models import infer_signature
+
+    X, y = _data()
+    model = make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5, random_state=0))
+    model.fit(X, y)
+    mltrail.sklearn.save_model(
+        model,
+        path,
+        signature=infer_signature(X, model.predict(X)),
+        pip_requirements=["scikit-learn"],
+    )
+    return model.predict
+
+
+def _pyfunc_function(path: Path) -> Callable[[pd.DataFrame], Any]:
+    import mltrail.pyfunc
+    from mltrail.models import infer_signature
+
+    X, _ = _data()
+
+    def score(model_input: pd.DataFrame) -> Any:
+        return (model_input["a"] * 2 + model_input["c"]).to_numpy()
+
+    mltrail.pyfunc.save_model(
+        path,
+        python_model=score,
+        signature=infer_signature(X, score(X)),
+        pip_requirements=["pandas"],
+    )
+    return score
+
+
+FLAVORS = {
+    "xgboost-classifier": _xgb_classifier,
+    "xgboost-booster": _xgb_booster,
+    "sklearn-pipeline": _sklearn_pipeline,
+    "pyfunc-function": _pyfunc_function,
+}
+
+
+@pytest.fixture(params=sorted(FLAVORS))
+def flavor_model(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Callable[..., Any]]:
+    path = tmp_path / request.param
+    native = FLAVORS[request.param](path)
+    return path, native
+
+
+def _close(predictions: Any, expected: Any) -> None:
+    np.testing.assert_allclose(
+        np.asarray(predictions, dtype=float), np.asarray(expected, dtype=float), rtol=1e-6
+    )
+
+
+def test_batch_prediction_equals_the_native_model(
+    flavor_model: tuple[Path, Callable[..., Any]], tmp_path: Path
+) -> None:
+    path, native = flavor_model
+    X, _ = _data()
+    source = tmp_path / "in.csv"
+    X.to_csv(source, index=False)
+    result = CliRunner().invoke(
+        cli, ["models", "predict", "-m", str(path), "-i", str(source), "-t", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    _close(json.loads(result.stdout)["predictions"], native(X))
+
+
+@pytest.mark.slow
+def test_served_predictions_equal_the_native_model(
+    flavor_model: tuple[Path, Callable[..., Any]], tmp_path: Path
+) -> None:
+    path, native = flavor_model
+    X, _ = _data()
+    with run_server(["-m", str(path)], tmp_path, child_env()) as server:
+        response = httpx.post(
+            server.url + "/invocations",
+            json={"dataframe_split": X.to_dict(orient="split")},
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        _close(response.json()["predictions"], native(X))
+        csv = httpx.post(
+            server.url + "/invocations",
+            content=X.to_csv(index=False),
+            headers={"Content-Type": "text/csv"},
+            timeout=60,
+        )
+        _close(csv.json()["predictions"], native(X))
+        wrong = httpx.post(
+            server.url + "/invocations", json={"dataframe_records": [{"a": 1.0}]}, timeout=60
+        )
+        assert wrong.status_code == 400
+        assert "'b'" in wrong.json()["message"]

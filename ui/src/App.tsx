@@ -1,0 +1,110 @@
+import { useEffect } from "react";
+import { Sidebar } from "./components/Sidebar";
+import { useStored } from "./lib/hooks";
+import { Link, match, navigate, useLocation } from "./lib/router";
+import { ComparePage } from "./pages/ComparePage";
+import { ExperimentPage } from "./pages/ExperimentPage";
+import { ModelPage, ModelsPage, VersionPage } from "./pages/Registry";
+import { RunPage } from "./pages/RunPage";
+import { useExperiments } from "./lib/experiments";
+
+type Theme = "light" | "dark";
+
+function ThemeToggle() {
+  const initial = (document.documentElement.dataset.theme as Theme | undefined) ?? "light";
+  const [theme, setTheme] = useStored<Theme>("mltrail.theme", initial);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  return (
+    <button
+      onClick={() => setTheme(theme === "dark" ? "light" : "dark")}
+      aria-label={`Switch to ${theme === "dark" ? "light" : "dark"} theme`}
+      title="Light / dark theme"
+      data-testid="theme-toggle"
+    >
+      {theme === "dark" ? "☀ Light" : "☾ Dark"}
+    </button>
+  );
+}
+
+function Home() {
+  // The first experiment with runs is the natural landing place; "all" when there are none.
+  const { all, loaded } = useExperiments();
+  useEffect(() => {
+    if (!loaded) return;
+    const active = all.filter((e) => e.lifecycle_stage === "active");
+    const target = active.find((e) => e.experiment_id !== "0") ?? active[0];
+    navigate(target ? `/experiments/${encodeURIComponent(target.experiment_id)}` : "/experiments/all", { replace: true });
+  }, [loaded, all]);
+  return null;
+}
+
+function NotFound({ path }: { path: string }) {
+  return (
+    <div className="page">
+      <h1>Page not found</h1>
+      <p className="muted">
+        Nothing lives at <code>{path}</code>. <Link href="/">Go to the experiments.</Link>
+      </p>
+    </div>
+  );
+}
+
+export function App() {
+  const loc = useLocation();
+  const path = loc.path.replace(/\/+$/, "") || "/";
+  let m: Record<string, string> | null;
+  let page: React.ReactNode;
+  let section: "experiments" | "models" = "experiments";
+  let sidebar: string[] | null | undefined;
+  if (path === "/" || path === "/experiments") page = <Home />;
+  else if ((m = match("/experiments/:ids", path))) {
+    sidebar = m.ids === "all" ? [] : m.ids!.split(",");
+    page = <ExperimentPage key={m.ids} idsParam={m.ids!} />;
+  } else if ((m = match("/runs/:id", path))) page = <RunPage key={m.id} runId={m.id!} />;
+  else if (path === "/compare") page = <ComparePage />;
+  else if (path === "/models") {
+    section = "models";
+    page = <ModelsPage />;
+  } else if ((m = match("/models/:name", path))) {
+    section = "models";
+    page = <ModelPage key={m.name} name={m.name!} />;
+  } else if ((m = match("/models/:name/versions/:version", path))) {
+    section = "models";
+    page = <VersionPage key={`${m.name}/${m.version}`} name={m.name!} version={m.version!} />;
+  } else page = <NotFound path={path} />;
+  if (sidebar === undefined && section === "experiments") sidebar = null;
+
+  useEffect(() => {
+    const base = "mltrail";
+    document.title = section === "models" ? `Models · ${base}` : base;
+  }, [section]);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link className="brand" href="/">
+          <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true">
+            <path d="M1 13 L6 7 L9 10 L15 3" stroke="var(--accent)" strokeWidth="2.2" fill="none" strokeLinecap="round" strokeLinejoin="round" />
+          </svg>
+          mltrail
+        </Link>
+        <nav className="topnav" style={{ display: "flex", gap: 14 }}>
+          <Link href="/" className={section === "experiments" ? "active" : ""}>
+            Experiments
+          </Link>
+          <Link href="/models" className={section === "models" ? "active" : ""}>
+            Models
+          </Link>
+        </nav>
+        <span className="spacer" />
+        <ThemeToggle />
+      </header>
+      <div className="body">
+        {section === "experiments" ? <Sidebar current={sidebar ?? null} /> : null}
+        <main className="main">{page}</main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+// A small fetch wrapper: JSON in, JSON out, errors as ApiError carrying the server's error code.
+
+import type { ErrorBody } from "./types";
+
+export const API = "/ajax-api/2.0/mlflow";
+export const MLTRAIL_API = "/ajax-api/2.0/mltrail";
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** Where in a filter the server found the problem (from "... at position N"). */
+  readonly position: number | null;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    const m = /at position (\d+)/.exec(message);
+    this.position = m ? Number(m[1]) : null;
+  }
+
+  /** True when the endpoint itself is missing (an older or a non-mltrail server). */
+  get isMissingEndpoint(): boolean {
+    return this.code === "ENDPOINT_NOT_FOUND" || (this.status === 404 && this.code === "HTTP_404");
+  }
+}
+
+type Query = Record<string, string | number | boolean | undefined | null | (string | number)[]>;
+
+export function queryString(query: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) for (const v of value) params.append(key, String(v));
+    else params.append(key, String(value));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : "";
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  let code = `HTTP_${response.status}`;
+  let message = response.statusText || `HTTP ${response.status}`;
+  try {
+    const text = await response.text();
+    try {
+      const body = JSON.parse(text) as Partial<ErrorBody>;
+      if (body.error_code) code = body.error_code;
+      if (body.message) message = body.message;
+    } catch {
+      if (text && text.length < 500) message = text;
+    }
+  } catch {
+    /* body unreadable: keep the status line */
+  }
+  return new ApiError(response.status, code, message);
+}
+
+export async function request<T>(
+  method: "GET" | "POST" | "PATCH" | "DELETE",
+  url: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: body === undefined ? { Accept: "application/json" } : {
+        Accept: "application/json",
+        "Content-Type": "application/json",
+      },
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: signal ?? null,
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new ApiError(0, "NETWORK_ERROR", `Cannot reach the server (${String(e)})`);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  const text = await response.text();
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+export const get = <T>(path: string, query: Query = {}, signal?: AbortSignal) =>
+  request<T>("GET", `${path}${queryString(query)}`, undefined, signal);
+export const post = <T>(path: string, body: unknown, signal?: AbortSignal) =>
+  request<T>("POST", path, body, signal);
+
+/** Fetch raw bytes (artifacts); returns the response so callers can read text or a blob. */
+export async function fetchRaw(url: string, signal?: AbortSignal): Promise<Response> {
+  const response = await fetch(url, { signal: signal ?? null });
+  if (!response.ok) throw await errorFrom(response);
+  return response;
+}
+
+export function isAbort(e: unknown): boolean {
+  return e instanceof DOMException && e.name === "AbortError";
+}

@@ -1,0 +1,317 @@
+// Every server call the UI makes, in one place.
+
+import { API, ApiError, MLTRAIL_API, get, post, request } from "./client";
+import type {
+  Experiment,
+  ListArtifactsResponse,
+  Metric,
+  MetricHistoryResponse,
+  MetricSeries,
+  MetricSeriesResponse,
+  MetricSummary,
+  ModelVersion,
+  RegisteredModel,
+  Run,
+  SearchExperimentsResponse,
+  SearchModelVersionsResponse,
+  SearchRegisteredModelsResponse,
+  SearchRunsRequest,
+  SearchRunsResponse,
+  ViewType,
+  WireNumber,
+} from "./types";
+
+// --- Experiments ------------------------------------------------------------------------------
+
+export async function searchExperiments(
+  viewType: ViewType = "ACTIVE_ONLY",
+  filter?: string,
+  signal?: AbortSignal,
+): Promise<Experiment[]> {
+  const out: Experiment[] = [];
+  let token: string | undefined;
+  do {
+    const r = await post<SearchExperimentsResponse>(
+      `${API}/experiments/search`,
+      { max_results: 1000, view_type: viewType, filter, order_by: ["name ASC"], page_token: token },
+      signal,
+    );
+    out.push(...(r.experiments ?? []));
+    token = r.next_page_token || undefined;
+  } while (token && out.length < 20000);
+  return out;
+}
+
+export const getExperiment = (id: string, signal?: AbortSignal) =>
+  get<{ experiment: Experiment }>(`${API}/experiments/get`, { experiment_id: id }, signal).then(
+    (r) => r.experiment,
+  );
+export const createExperiment = (name: string) =>
+  post<{ experiment_id: string }>(`${API}/experiments/create`, { name }).then((r) => r.experiment_id);
+export const renameExperiment = (id: string, newName: string) =>
+  post(`${API}/experiments/update`, { experiment_id: id, new_name: newName });
+export const deleteExperiment = (id: string) =>
+  post(`${API}/experiments/delete`, { experiment_id: id });
+export const restoreExperiment = (id: string) =>
+  post(`${API}/experiments/restore`, { experiment_id: id });
+
+// --- Runs -------------------------------------------------------------------------------------
+
+export const searchRuns = (req: SearchRunsRequest, signal?: AbortSignal) =>
+  post<SearchRunsResponse>(`${API}/runs/search`, req, signal);
+export const getRun = (id: string, signal?: AbortSignal) =>
+  get<{ run: Run }>(`${API}/runs/get`, { run_id: id }, signal).then((r) => r.run);
+export const deleteRun = (id: string) => post(`${API}/runs/delete`, { run_id: id });
+export const restoreRun = (id: string) => post(`${API}/runs/restore`, { run_id: id });
+export const setRunTag = (id: string, key: string, value: string) =>
+  post(`${API}/runs/set-tag`, { run_id: id, key, value });
+export const deleteRunTag = (id: string, key: string) =>
+  post(`${API}/runs/delete-tag`, { run_id: id, key });
+export const renameRun = (id: string, name: string) =>
+  post(`${API}/runs/update`, { run_id: id, run_name: name });
+/** mltrail extension: move runs to another experiment. */
+export const moveRuns = (runIds: string[], experimentId: string) =>
+  post(`${MLTRAIL_API}/runs/move`, { run_ids: runIds, experiment_id: experimentId });
+
+// --- Metric series ----------------------------------------------------------------------------
+
+export function toNumber(v: WireNumber | null | undefined): number {
+  if (typeof v === "number") return v;
+  if (v === "Infinity") return Infinity;
+  if (v === "-Infinity") return -Infinity;
+  return NaN;
+}
+
+let seriesEndpointMissing = false;
+const SERIES_MAX_RUNS = 1000;
+const SERIES_MAX_KEYS = 100;
+
+export interface SeriesRequest {
+  runIds: string[];
+  keys: string[];
+  maxBuckets: number;
+  startStep?: number | undefined;
+  endStep?: number | undefined;
+}
+
+/**
+ * Reduced series for charts. Uses the bulk bucketed endpoint when the server has it, else
+ * MLflow's get-history-bulk-interval (one key, up to 100 runs, max_results points per run):
+ * never a whole long history.
+ */
+export async function metricSeries(req: SeriesRequest, signal?: AbortSignal): Promise<MetricSeries[]> {
+  if (!seriesEndpointMissing) {
+    try {
+      // The server takes at most 1000 runs and 100 keys per request.
+      const calls: Promise<MetricSeriesResponse>[] = [];
+      for (let i = 0; i < req.runIds.length; i += SERIES_MAX_RUNS) {
+        for (let j = 0; j < req.keys.length; j += SERIES_MAX_KEYS) {
+          calls.push(
+            post<MetricSeriesResponse>(
+              `${MLTRAIL_API}/metrics/series`,
+              {
+                run_ids: req.runIds.slice(i, i + SERIES_MAX_RUNS),
+                metric_keys: req.keys.slice(j, j + SERIES_MAX_KEYS),
+                max_buckets: req.maxBuckets,
+                start_step: req.startStep,
+                end_step: req.endStep,
+              },
+              signal,
+            ),
+          );
+        }
+      }
+      return (await Promise.all(calls)).flatMap((r) => r.series);
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.isMissingEndpoint || e.status === 404 || e.status === 405)))
+        throw e;
+      seriesEndpointMissing = true;
+    }
+  }
+  const out: MetricSeries[] = [];
+  const maxResults = Math.max(1, Math.min(2500, Math.round(req.maxBuckets)));
+  for (const key of req.keys) {
+    for (let i = 0; i < req.runIds.length; i += 100) {
+      const chunk = req.runIds.slice(i, i + 100);
+      const r = await get<{ metrics?: Metric[] }>(
+        `${API}/metrics/get-history-bulk-interval`,
+        {
+          run_ids: chunk,
+          metric_key: key,
+          max_results: maxResults,
+          start_step: req.startStep,
+          end_step: req.endStep,
+        },
+        signal,
+      );
+      const byRun = new Map<string, Metric[]>();
+      for (const m of r.metrics ?? []) {
+        const id = m.run_id ?? "";
+        let list = byRun.get(id);
+        if (!list) byRun.set(id, (list = []));
+        list.push(m);
+      }
+      for (const id of chunk) {
+        const points = (byRun.get(id) ?? []).sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
+        const values = points.map((p) => p.value);
+        out.push({
+          run_id: id,
+          key,
+          exact: false,
+          count: points.length,
+          steps: points.map((p) => p.step ?? 0),
+          timestamps: points.map((p) => p.timestamp),
+          last: values,
+          min: values,
+          max: values,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Latest, min, max and count of metrics of runs: each series reduced to one bucket on the
+ * server (its last point, and the min and max over the whole history). Keyed by run id, then key.
+ */
+export async function metricSummaries(
+  runIds: string[],
+  keys: string[],
+  signal?: AbortSignal,
+): Promise<Map<string, Map<string, MetricSummary>>> {
+  const out = new Map<string, Map<string, MetricSummary>>();
+  if (!runIds.length || !keys.length) return out;
+  for (const s of await metricSeries({ runIds, keys, maxBuckets: 1 }, signal)) {
+    const n = s.last.length;
+    if (!n) continue;
+    let byKey = out.get(s.run_id);
+    if (!byKey) out.set(s.run_id, (byKey = new Map()));
+    const nums = (xs: WireNumber[]) => xs.map(toNumber).filter((v) => !Number.isNaN(v));
+    const lows = nums(s.min);
+    const highs = nums(s.max);
+    byKey.set(s.key, {
+      key: s.key,
+      latest: s.last[n - 1]!,
+      min: lows.length ? Math.min(...lows) : "NaN",
+      max: highs.length ? Math.max(...highs) : "NaN",
+      count: s.count ?? n,
+      step: s.steps[n - 1],
+    });
+  }
+  return out;
+}
+
+/** A short history (e.g. for a table cell); pages up to `limit` points at most. */
+export async function metricHistory(runId: string, key: string, limit = 10000): Promise<Metric[]> {
+  const out: Metric[] = [];
+  let token: string | undefined;
+  do {
+    const r = await get<MetricHistoryResponse>(`${API}/metrics/get-history`, {
+      run_id: runId,
+      metric_key: key,
+      max_results: Math.min(limit, 25000),
+      page_token: token,
+    });
+    out.push(...(r.metrics ?? []));
+    token = r.next_page_token || undefined;
+  } while (token && out.length < limit);
+  return out;
+}
+
+// --- Artifacts --------------------------------------------------------------------------------
+
+export async function listArtifacts(runId: string, path: string, signal?: AbortSignal) {
+  const files: NonNullable<ListArtifactsResponse["files"]> = [];
+  let token: string | undefined;
+  let root: string | undefined;
+  do {
+    const r = await get<ListArtifactsResponse>(
+      `${API}/artifacts/list`,
+      { run_id: runId, path: path || undefined, page_token: token },
+      signal,
+    );
+    root = r.root_uri;
+    files.push(...(r.files ?? []));
+    token = r.next_page_token || undefined;
+  } while (token);
+  return { root, files };
+}
+
+/** URL of one artifact file (MLflow's UI route `/get-artifact`, served by any artifact store). */
+export function artifactUrl(runId: string, path: string): string {
+  return `/get-artifact?path=${encodeURIComponent(path)}&run_uuid=${encodeURIComponent(runId)}`;
+}
+
+// --- Registry ---------------------------------------------------------------------------------
+
+export async function searchRegisteredModels(filter?: string, signal?: AbortSignal) {
+  const out: RegisteredModel[] = [];
+  let token: string | undefined;
+  do {
+    const r = await get<SearchRegisteredModelsResponse>(
+      `${API}/registered-models/search`,
+      { filter: filter || undefined, max_results: 1000, page_token: token, order_by: ["name ASC"] },
+      signal,
+    );
+    out.push(...(r.registered_models ?? []));
+    token = r.next_page_token || undefined;
+  } while (token && out.length < 20000);
+  return out;
+}
+
+export const getRegisteredModel = (name: string, signal?: AbortSignal) =>
+  get<{ registered_model: RegisteredModel }>(`${API}/registered-models/get`, { name }, signal).then(
+    (r) => r.registered_model,
+  );
+export const createRegisteredModel = (name: string) =>
+  post<{ registered_model: RegisteredModel }>(`${API}/registered-models/create`, { name });
+export const updateRegisteredModel = (name: string, description: string) =>
+  request("PATCH", `${API}/registered-models/update`, { name, description });
+export const setModelTag = (name: string, key: string, value: string) =>
+  post(`${API}/registered-models/set-tag`, { name, key, value });
+export const deleteModelTag = (name: string, key: string) =>
+  request("DELETE", `${API}/registered-models/delete-tag`, { name, key });
+export const setAlias = (name: string, alias: string, version: string) =>
+  post(`${API}/registered-models/alias`, { name, alias, version });
+export const deleteAlias = (name: string, alias: string) =>
+  request("DELETE", `${API}/registered-models/alias`, { name, alias });
+
+export async function searchModelVersions(filter: string, signal?: AbortSignal) {
+  const out: ModelVersion[] = [];
+  let token: string | undefined;
+  do {
+    const r = await get<SearchModelVersionsResponse>(
+      `${API}/model-versions/search`,
+      { filter, max_results: 1000, page_token: token },
+      signal,
+    );
+    out.push(...(r.model_versions ?? []));
+    token = r.next_page_token || undefined;
+  } while (token && out.length < 20000);
+  return out;
+}
+
+export const getModelVersion = (name: string, version: string, signal?: AbortSignal) =>
+  get<{ model_version: ModelVersion }>(`${API}/model-versions/get`, { name, version }, signal).then(
+    (r) => r.model_version,
+  );
+export const createModelVersion = (name: string, source: string, runId: string) =>
+  post<{ model_version: ModelVersion }>(`${API}/model-versions/create`, {
+    name,
+    source,
+    run_id: runId,
+  }).then((r) => r.model_version);
+export const updateModelVersion = (name: string, version: string, description: string) =>
+  request("PATCH", `${API}/model-versions/update`, { name, version, description });
+export const transitionStage = (name: string, version: string, stage: string, archive: boolean) =>
+  post(`${API}/model-versions/transition-stage`, {
+    name,
+    version,
+    stage,
+    archive_existing_versions: archive,
+  });
+export const setVersionTag = (name: string, version: string, key: string, value: string) =>
+  post(`${API}/model-versions/set-tag`, { name, version, key, value });
+export const deleteVersionTag = (name: string, version: string, key: string) =>
+  request("DELETE", `${API}/model-versions/delete-tag`, { name, version, key });

@@ -1,0 +1,430 @@
+import { useMemo, useState } from "react";
+import { ApiError } from "../api/client";
+import {
+  createModelVersion,
+  createRegisteredModel,
+  deleteRun,
+  deleteRunTag,
+  getRun,
+  metricSummaries,
+  renameRun,
+  restoreRun,
+  searchModelVersions,
+  searchRuns,
+  setRunTag,
+  toNumber,
+} from "../api/endpoints";
+import type { MetricSummary, Run } from "../api/types";
+import { ArtifactBrowser } from "../components/Artifacts";
+import { ChartControls, MetricChart } from "../components/Chart";
+import { ErrorBox, KeyValueTable, Loading, PromptModal, StatusBadge } from "../components/common";
+import { Markdown } from "../components/Markdown";
+import { runDuration, runName, tagValue } from "../lib/columns";
+import { useExperiments } from "../lib/experiments";
+import { formatDuration, formatNumber, formatTime } from "../lib/format";
+import { useAsync, useInterval } from "../lib/hooks";
+import { Link, enc, navigate, useLocation } from "../lib/router";
+import { type ViewState, formatView, parseView } from "../lib/urlState";
+
+const TABS = ["overview", "metrics", "system", "artifacts"] as const;
+type Tab = (typeof TABS)[number];
+
+interface LoggedModel {
+  artifact_path: string;
+  flavors?: Record<string, unknown>;
+  utc_time_created?: string;
+  signature?: unknown;
+}
+
+function loggedModels(run: Run): LoggedModel[] {
+  const raw = tagValue(run, "mlflow.log-model.history");
+  if (!raw) return [];
+  try {
+    const list = JSON.parse(raw) as LoggedModel[];
+    const seen = new Map<string, LoggedModel>();
+    for (const m of list) if (m.artifact_path) seen.set(m.artifact_path, m);
+    return [...seen.values()];
+  } catch {
+    return [];
+  }
+}
+
+export function RunPage({ runId }: { runId: string }) {
+  const loc = useLocation();
+  const tab = (TABS as readonly string[]).includes(loc.search.get("tab") ?? "") ? (loc.search.get("tab") as Tab) : "overview";
+  const view = useMemo(() => parseView(loc.search), [loc.search]);
+  const setQuery = (patch: Partial<ViewState>, extra: Record<string, string | null> = {}) => {
+    const base = new URLSearchParams(loc.search);
+    for (const [k, v] of Object.entries(extra)) (v === null ? base.delete(k) : base.set(k, v));
+    navigate(loc.path + formatView(patch, base), { replace: true });
+  };
+  const run = useAsync((signal) => getRun(runId, signal), [runId]);
+  const exps = useExperiments();
+  useInterval(() => !document.hidden && run.reload(), run.data?.info.status === "RUNNING" ? 5000 : null);
+
+  if (run.error) return <div className="page"><ErrorBox error={run.error} what={`Cannot load run ${runId}`} /></div>;
+  if (!run.data) return <div className="page"><Loading what="run" /></div>;
+  const r = run.data;
+  const exp = exps.byId.get(r.info.experiment_id);
+  const metricKeys = (r.data.metrics ?? []).map((m) => m.key).sort();
+  const userMetrics = metricKeys.filter((k) => !k.startsWith("system/"));
+  const systemMetrics = metricKeys.filter((k) => k.startsWith("system/"));
+  const chartRuns = [{ id: r.info.run_id, label: runName(r), start: r.info.start_time }];
+  const settings = { xAxis: view.xAxis, logScale: view.logScale, smoothing: view.smoothing };
+
+  return (
+    <div className="page">
+      <div className="breadcrumbs">
+        <Link href={`/experiments/${enc(r.info.experiment_id)}`}>{exp?.name ?? `Experiment ${r.info.experiment_id}`}</Link>
+        <span>›</span>
+      </div>
+      <div className="title-row">
+        <h1 data-testid="run-title">{runName(r)}</h1>
+        <StatusBadge status={r.info.status} />
+        {r.info.lifecycle_stage === "deleted" ? <span className="badge">deleted</span> : null}
+        <span className="muted mono small">{r.info.run_id}</span>
+        <span className="spacer" />
+        <RunActions run={r} reload={run.reload} />
+      </div>
+      <div className="tabs" role="tablist">
+        {TABS.map((t) => (
+          <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? "on" : ""} onClick={() => setQuery({}, { tab: t === "overview" ? null : t })}>
+            {t === "system" ? `System metrics (${systemMetrics.length})` : t === "metrics" ? `Metric charts (${userMetrics.length})` : t[0]!.toUpperCase() + t.slice(1)}
+          </button>
+        ))}
+      </div>
+      {tab === "overview" ? <Overview run={r} reload={run.reload} /> : null}
+      {tab === "metrics" || tab === "system" ? (
+        <>
+          <ChartControls settings={settings} onChange={(s) => setQuery(s)} />
+          <div className="grid2">
+            {(tab === "metrics" ? userMetrics : systemMetrics).map((k) => (
+              <MetricChart key={k} metricKey={k} runs={chartRuns} settings={settings} />
+            ))}
+          </div>
+          {!(tab === "metrics" ? userMetrics : systemMetrics).length ? <div className="empty">No {tab === "system" ? "system " : ""}metrics logged.</div> : null}
+        </>
+      ) : null}
+      {tab === "artifacts" ? <ArtifactBrowser runId={r.info.run_id} initialPath={loc.search.get("path") ?? undefined} /> : null}
+    </div>
+  );
+}
+
+function RunActions({ run, reload }: { run: Run; reload: () => void }) {
+  const [rename, setRename] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const act = async (fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <div className="toolbar">
+      {error ? <ErrorBox error={error} /> : null}
+      <button onClick={() => setRename(true)}>Rename</button>
+      {run.info.lifecycle_stage === "deleted" ? (
+        <button onClick={() => void act(() => restoreRun(run.info.run_id))}>Restore</button>
+      ) : (
+        <button className="danger" onClick={() => window.confirm("Delete this run? It can be restored.") && void act(() => deleteRun(run.info.run_id))}>
+          Delete
+        </button>
+      )}
+      {rename ? (
+        <PromptModal title="Rename run" label="Run name" initial={runName(run)} okText="Rename" onClose={() => setRename(false)} onOk={async (n) => { await renameRun(run.info.run_id, n); reload(); }} />
+      ) : null}
+    </div>
+  );
+}
+
+function Overview({ run, reload }: { run: Run; reload: () => void }) {
+  const info = run.info;
+  const t = (k: string) => tagValue(run, k);
+  const parent = t("mlflow.parentRunId");
+  const commit = t("mlflow.source.git.commit");
+  const repo = t("mlflow.source.git.repoURL");
+  const details: [string, React.ReactNode][] = [
+    ["Status", <StatusBadge key="s" status={info.status} />],
+    ["Started", formatTime(info.start_time)],
+    ["Ended", formatTime(info.end_time) || (info.status === "RUNNING" ? "still running" : "")],
+    ["Duration", formatDuration(runDuration(run))],
+    ["User", info.user_id || t("mlflow.user") || ""],
+    ["Source", `${t("mlflow.source.name") ?? ""}${t("mlflow.source.type") ? ` (${t("mlflow.source.type")})` : ""}`],
+    ["Git commit", commit ? <span key="c" title={repo}>{commit}</span> : ""],
+    ["Git branch", t("mlflow.source.git.branch") ?? ""],
+    ["Parent run", parent ? <Link key="p" href={`/runs/${enc(parent)}`}>{parent}</Link> : ""],
+    ["Artifact URI", info.artifact_uri ?? ""],
+  ];
+  const params = [...(run.data.params ?? [])].sort((a, b) => a.key.localeCompare(b.key));
+  const metrics = [...(run.data.metrics ?? [])].sort((a, b) => a.key.localeCompare(b.key));
+  // Min and max over each whole history: every series reduced to one bucket on the server.
+  const metricKeys = metrics.map((m) => m.key).join("\u0001");
+  const ranges = useAsync(
+    (signal) => metricSummaries([info.run_id], metrics.map((m) => m.key), signal),
+    [info.run_id, metricKeys, run],
+  );
+  const summaries = ranges.data?.get(info.run_id) ?? new Map<string, MetricSummary>();
+  const datasets = run.inputs?.dataset_inputs ?? [];
+  return (
+    <div className="overview">
+      <div className="card">
+        <h2>Details</h2>
+        <KeyValueTable rows={details.filter(([, v]) => v !== "")} />
+      </div>
+      <Description run={run} reload={reload} />
+      <div className="card">
+        <h2>Parameters ({params.length})</h2>
+        <KeyValueTable rows={params.map((p) => [p.key, p.value])} empty="No parameters." />
+      </div>
+      <div className="card">
+        <h2>Metrics ({metrics.length})</h2>
+        {metrics.length ? (
+          <table className="plain" data-testid="metrics-table">
+            <thead>
+              <tr>
+                <th>Key</th>
+                <th className="num">Latest</th>
+                <th className="num">Min</th>
+                <th className="num">Max</th>
+                <th className="num">Points</th>
+                <th className="num">Step</th>
+              </tr>
+            </thead>
+            <tbody>
+              {metrics.map((m) => {
+                const s = summaries.get(m.key);
+                return (
+                  <tr key={m.key}>
+                    <td className="mono">
+                      <Link href={`/runs/${enc(info.run_id)}?tab=${m.key.startsWith("system/") ? "system" : "metrics"}`}>{m.key}</Link>
+                    </td>
+                    <td className="num">{formatNumber(toNumber(m.value))}</td>
+                    <td className="num">{s ? formatNumber(toNumber(s.min)) : ""}</td>
+                    <td className="num">{s ? formatNumber(toNumber(s.max)) : ""}</td>
+                    <td className="num">{s ? s.count.toLocaleString() : ""}</td>
+                    <td className="num">{m.step ?? ""}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        ) : (
+          <div className="muted">No metrics.</div>
+        )}
+      </div>
+      <Tags run={run} reload={reload} />
+      <div className="card">
+        <h2>Datasets ({datasets.length})</h2>
+        {datasets.length ? (
+          <table className="plain">
+            <thead>
+              <tr><th>Name</th><th>Digest</th><th>Context</th><th>Source</th></tr>
+            </thead>
+            <tbody>
+              {datasets.map((d, i) => (
+                <tr key={i}>
+                  <td>{d.dataset.name}</td>
+                  <td className="mono">{d.dataset.digest}</td>
+                  <td>{d.tags?.find((x) => x.key === "mlflow.data.context")?.value ?? ""}</td>
+                  <td className="mono small">{d.dataset.source_type}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <div className="muted">No datasets logged.</div>
+        )}
+      </div>
+      <Models run={run} />
+      <ChildRuns run={run} />
+    </div>
+  );
+}
+
+function Description({ run, reload }: { run: Run; reload: () => void }) {
+  const current = tagValue(run, "mlflow.note.content") ?? "";
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState(current);
+  const [error, setError] = useState<unknown>(null);
+  const save = async () => {
+    try {
+      await setRunTag(run.info.run_id, "mlflow.note.content", text);
+      setEditing(false);
+      reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <div className="card">
+      <div className="title-row">
+        <h2>Description</h2>
+        <span className="spacer" />
+        {!editing ? <button onClick={() => (setText(current), setEditing(true))}>Edit</button> : null}
+      </div>
+      {editing ? (
+        <>
+          <textarea aria-label="Description (markdown)" value={text} onChange={(e) => setText(e.target.value)} />
+          {error ? <ErrorBox error={error} /> : null}
+          <div className="toolbar" style={{ marginTop: 6 }}>
+            <button className="primary" onClick={() => void save()}>Save</button>
+            <button onClick={() => setEditing(false)}>Cancel</button>
+            <span className="muted small">Markdown</span>
+          </div>
+        </>
+      ) : current ? (
+        <Markdown text={current} />
+      ) : (
+        <div className="muted">No description.</div>
+      )}
+    </div>
+  );
+}
+
+function Tags({ run, reload }: { run: Run; reload: () => void }) {
+  const [showSystem, setShowSystem] = useState(false);
+  const [key, setKey] = useState("");
+  const [value, setValue] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const tags = [...(run.data.tags ?? [])]
+    .filter((t) => showSystem || !t.key.startsWith("mlflow."))
+    .sort((a, b) => a.key.localeCompare(b.key));
+  const act = async (fn: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await fn();
+      reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <div className="card">
+      <div className="title-row">
+        <h2>Tags</h2>
+        <span className="spacer" />
+        <label className="small muted">
+          <input type="checkbox" checked={showSystem} onChange={(e) => setShowSystem(e.target.checked)} /> system tags
+        </label>
+      </div>
+      <table className="kv" data-testid="tags-table">
+        <tbody>
+          {tags.map((t) => (
+            <tr key={t.key}>
+              <th className="mono">{t.key}</th>
+              <td className="mono" style={{ wordBreak: "break-all" }}>{t.value}</td>
+              <td style={{ width: 30 }}>
+                <button className="link" title={`Delete tag ${t.key}`} onClick={() => void act(() => deleteRunTag(run.info.run_id, t.key))}>✕</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {!tags.length ? <div className="muted">No tags.</div> : null}
+      <div className="toolbar" style={{ marginTop: 8 }}>
+        <input placeholder="key" aria-label="Tag key" value={key} onChange={(e) => setKey(e.target.value)} style={{ width: 130 }} />
+        <input placeholder="value" aria-label="Tag value" value={value} onChange={(e) => setValue(e.target.value)} style={{ flex: 1 }} />
+        <button disabled={!key.trim()} onClick={() => void act(async () => { await setRunTag(run.info.run_id, key.trim(), value); setKey(""); setValue(""); })}>
+          Set tag
+        </button>
+      </div>
+      {error ? <ErrorBox error={error} /> : null}
+    </div>
+  );
+}
+
+function Models({ run }: { run: Run }) {
+  const models = loggedModels(run);
+  const versions = useAsync((signal) => searchModelVersions(`run_id = '${run.info.run_id}'`, signal), [run.info.run_id]);
+  const [register, setRegister] = useState<string | null>(null);
+  return (
+    <div className="card">
+      <h2>Models</h2>
+      {models.length ? (
+        <table className="plain">
+          <thead>
+            <tr><th>Logged model</th><th>Flavors</th><th /></tr>
+          </thead>
+          <tbody>
+            {models.map((m) => (
+              <tr key={m.artifact_path}>
+                <td className="mono">
+                  <Link href={`/runs/${enc(run.info.run_id)}?tab=artifacts&path=${enc(`${m.artifact_path}/MLmodel`)}`}>{m.artifact_path}</Link>
+                </td>
+                <td>{Object.keys(m.flavors ?? {}).join(", ")}</td>
+                <td>
+                  <button onClick={() => setRegister(m.artifact_path)}>Register model</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <div className="muted">No models logged by this run.</div>
+      )}
+      <h3 style={{ marginTop: 10 }}>Registered versions</h3>
+      {versions.error ? (
+        versions.error instanceof ApiError && versions.error.isMissingEndpoint ? <div className="muted">The server has no model registry.</div> : <ErrorBox error={versions.error} />
+      ) : !versions.data ? (
+        <Loading />
+      ) : versions.data.length ? (
+        <ul>
+          {versions.data.map((v) => (
+            <li key={`${v.name}/${v.version}`}>
+              <Link href={`/models/${enc(v.name)}/versions/${enc(v.version)}`}>
+                {v.name} v{v.version}
+              </Link>{" "}
+              {v.aliases?.map((a) => <span key={a} className="badge">@{a}</span>)}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <div className="muted">None.</div>
+      )}
+      {register ? (
+        <PromptModal
+          title={`Register ${register}`}
+          label="Registered model name (new or existing)"
+          okText="Register"
+          onClose={() => setRegister(null)}
+          onOk={async (name) => {
+            try {
+              await createRegisteredModel(name);
+            } catch (e) {
+              if (!(e instanceof ApiError && e.code === "RESOURCE_ALREADY_EXISTS")) throw e;
+            }
+            const source = `${(run.info.artifact_uri ?? "").replace(/\/$/, "")}/${register}`;
+            const v = await createModelVersion(name, source, run.info.run_id);
+            navigate(`/models/${enc(v.name)}/versions/${enc(v.version)}`);
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+function ChildRuns({ run }: { run: Run }) {
+  const children = useAsync(
+    (signal) =>
+      searchRuns(
+        { experiment_ids: [run.info.experiment_id], filter: `tags.\`mlflow.parentRunId\` = '${run.info.run_id}'`, max_results: 200 },
+        signal,
+      ).then((r) => r.runs ?? []),
+    [run.info.run_id],
+  );
+  if (!children.data?.length) return null;
+  return (
+    <div className="card">
+      <h2>Child runs ({children.data.length})</h2>
+      <ul>
+        {children.data.map((c) => (
+          <li key={c.info.run_id}>
+            <Link href={`/runs/${enc(c.info.run_id)}`}>{runName(c)}</Link> <StatusBadge status={c.info.status} />
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
