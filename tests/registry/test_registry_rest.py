@@ -396,3 +396,25 @@ def test_registry_endpoints_are_in_the_openapi_document(api: Api) -> None:
         "/api/2.0/mlflow/webhooks/{webhook_id}/deliveries",
     ):
         assert path in paths, path
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_the_server_setting_decides_private_webhook_destinations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, allow: bool
+) -> None:
+    # The library's environment variable says the opposite: the server's own setting wins.
+    monkeypatch.setenv("MLTRAIL_WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS", str(not allow).lower())
+    settings = ServerSettings(
+        backend_store_uri=f"sqlite:///{tmp_path / 'server.db'}",
+        artifacts_destination=str(tmp_path / "artifacts"),
+        webhooks_allow_private_destinations=allow,
+    )
+    api = Api(create_app(settings))
+    event = {"entity": "REGISTERED_MODEL", "action": "CREATED"}
+    response = api.post(
+        f"{API}/webhooks", json={"name": "h", "url": "http://127.0.0.1:9/x", "events": [event]}
+    )
+    if allow:
+        assert _ok(response)["webhook"]["url"] == "http://127.0.0.1:9/x"
+    else:
+        _error(response, 400, "INVALID_PARAMETER_VALUE", "refused")

@@ -104,6 +104,15 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ),
         click.option(
+            "--webhooks-allow-private-destinations",
+            is_flag=True,
+            default=False,
+            help=(
+                "Let registry webhooks deliver to loopback and private network addresses "
+                "(refused by default)."
+            ),
+        ),
+        click.option(
             "--log-level",
             type=click.Choice(["critical", "error", "warning", "info", "debug"]),
             default="info",
@@ -132,6 +141,7 @@ def _run(
     workers: int,
     allowed_hosts: tuple[str, ...],
     cors_allowed_origins: tuple[str, ...],
+    webhooks_allow_private_destinations: bool,
     log_level: str,
     access_log: bool,
 ) -> None:
@@ -144,6 +154,7 @@ def _run(
         artifacts_destination=artifacts_destination,
         allowed_hosts=_allowed_hosts(allowed_hosts, host),
         cors_allowed_origins=_split(cors_allowed_origins),
+        webhooks_allow_private_destinations=webhooks_allow_private_destinations,
     )
     if host in _ANY_ADDRESS and not allowed_hosts:
         click.echo(

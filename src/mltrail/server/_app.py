@@ -78,6 +78,16 @@ def server_endpoints(
     return endpoints
 
 
+def _configure_webhooks(store: object, settings: ServerSettings) -> None:
+    """The server's webhook policy, given to a store that delivers webhooks."""
+    configure = getattr(store, "configure_webhooks", None)
+    if configure is not None:
+        from mltrail.registry.webhooks import WebhookSettings
+
+        allow = settings.webhooks_allow_private_destinations
+        configure(WebhookSettings(allow_private_destinations=allow))
+
+
 def create_app(
     settings: ServerSettings | None = None,
     *,
@@ -93,6 +103,7 @@ def create_app(
     store = get_tracking_store(
         settings.resolved_store_uri(), settings.resolved_default_artifact_root()
     )
+    _configure_webhooks(store, settings)
     ctx = ServerContext(settings, store, settings.resolved_artifacts_destination())
     endpoints = server_endpoints(settings, extra_endpoints)
     document = openapi_document(endpoints, mltrail_version())

@@ -57,6 +57,8 @@ class ServerSettings:
       default; ``*`` for any).
     - ``max_json_body_bytes``: the largest JSON request body.
     - ``static_dir``: the built web UI (``None``: the packaged build).
+    - ``webhooks_allow_private_destinations``: let registry webhooks reach loopback and
+      private addresses (refused by default: a webhook must not probe the server's network).
     """
 
     backend_store_uri: str | None = None
@@ -67,6 +69,7 @@ class ServerSettings:
     cors_allowed_origins: tuple[str, ...] = ()
     max_json_body_bytes: int = DEFAULT_MAX_JSON_BODY_BYTES
     static_dir: str | None = None
+    webhooks_allow_private_destinations: bool = False
 
     def __post_init__(self) -> None:
         if self.max_json_body_bytes < 1024:
