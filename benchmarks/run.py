@@ -149,13 +149,20 @@ def child_env() -> dict[str, str]:
 
 
 def run_once(
-    workload: str, tool: str, extra: list[str], keep: bool, timeout: float
+    workload: str,
+    tool: str,
+    extra: list[str],
+    keep: bool,
+    timeout: float,
+    module: str | None = None,
 ) -> dict[str, Any]:
+    """Run one workload module (default ``benchmarks.tracking.bench_<workload>``) in a fresh
+    subprocess and directory; its last JSON line of output is the result."""
     tmp = Path(tempfile.mkdtemp(prefix=f"mltrail-bench-{workload}-{tool}-"))
     cmd = [
         sys.executable,
         "-m",
-        f"benchmarks.tracking.bench_{workload}",
+        module or f"benchmarks.tracking.bench_{workload}",
         "--tool",
         tool,
         "--tmp",

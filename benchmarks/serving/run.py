@@ -14,10 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,10 +25,10 @@ from benchmarks.run import (
     Row,
     _faster,
     cell,
-    child_env,
     environment,
     medians,
     print_table,
+    run_once,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -65,46 +62,6 @@ ROWS = (
         "  p99 latency, 100 rows", "p99_ms_100", "ms", False, "< MLflow", _less("p99_ms_100"), True
     ),
 )
-
-
-def run_once(tool: str, extra: list[str], keep: bool, timeout: float) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"mltrail-bench-serve-{tool}-"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks.serving.bench_serve",
-        "--tool",
-        tool,
-        "--tmp",
-        str(tmp),
-        *extra,
-    ]
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=tmp,
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return {"status": "error", "error": f"timed out after {timeout:.0f} s"}
-    finally:
-        if not keep:
-            shutil.rmtree(tmp, ignore_errors=True)
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("{"):
-            result: dict[str, Any] = json.loads(line)
-            if result.get("status") != "ok":
-                result["stderr_tail"] = proc.stderr[-3000:]
-            return result
-    return {
-        "status": "error",
-        "error": f"exit {proc.returncode}, no result",
-        "stderr_tail": proc.stderr[-3000:],
-    }
 
 
 def table(raw: dict[str, list[dict[str, Any]]], meds: dict[str, Medians | None]) -> list[list[str]]:
@@ -154,7 +111,9 @@ def main() -> None:
     raw: dict[str, list[dict[str, Any]]] = {tool: [] for tool in args.tools}
     for i in range(args.repeat):
         for tool in args.tools:
-            result = run_once(tool, extra, args.keep_tmp, args.timeout)
+            result = run_once(
+                "serve", tool, extra, args.keep_tmp, args.timeout, "benchmarks.serving.bench_serve"
+            )
             raw[tool].append(result)
             shown = {
                 k: v for k, v in result.items() if k not in ("stderr_tail", "workload", "tool")

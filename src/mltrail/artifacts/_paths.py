@@ -35,6 +35,7 @@ __all__ = [
     "is_within",
     "iter_chunks",
     "plan_upload",
+    "plan_upload_file",
     "safe_makedirs",
     "validate_artifact_path",
 ]
@@ -227,6 +228,18 @@ def atomic_write(directory: str, name: str, chunks: Iterable[bytes]) -> int:
                 raise
         raise
     return written
+
+
+def plan_upload_file(
+    local_file: str | os.PathLike[str], artifact_path: str | None
+) -> tuple[str, str]:
+    """(local path, artifact path) for ``log_artifact``: the file must exist, and it lands as
+    ``artifact_path/<its name>`` (checked like every artifact path)."""
+    source = os.fspath(local_file)
+    if not os.path.isfile(source):
+        raise InvalidArgument(f"Cannot log {source!r}: it is not an existing local file")
+    prefix = validate_artifact_path(artifact_path)
+    return source, validate_artifact_path(posixpath.join(prefix, os.path.basename(source)))
 
 
 def plan_upload(source: str, prefix: str) -> tuple[list[str], list[tuple[str, str]]]:

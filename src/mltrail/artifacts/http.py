@@ -63,6 +63,7 @@ from mltrail.artifacts._paths import (
     atomic_write,
     is_valid_segment,
     plan_upload,
+    plan_upload_file,
     safe_makedirs,
     validate_artifact_path,
 )
@@ -372,11 +373,7 @@ class HttpArtifactRepository(ArtifactRepository, MultipartUploadRepository):
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_file)
-        if not os.path.isfile(source):
-            raise InvalidArgument(f"Cannot log {source!r}: it is not an existing local file")
-        prefix = validate_artifact_path(artifact_path)
-        rel = validate_artifact_path(posixpath.join(prefix, os.path.basename(source)))
+        source, rel = plan_upload_file(local_file, artifact_path)
         self._upload(source, rel)
 
     def log_artifacts(

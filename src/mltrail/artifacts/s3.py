@@ -56,6 +56,7 @@ from mltrail.artifacts._paths import (
     is_valid_segment,
     iter_chunks,
     plan_upload,
+    plan_upload_file,
     safe_makedirs,
     validate_artifact_path,
 )
@@ -365,11 +366,7 @@ class S3ArtifactRepository(ArtifactRepository, MultipartUploadRepository):
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_file)
-        if not os.path.isfile(source):
-            raise InvalidArgument(f"Cannot log {source!r}: it is not an existing local file")
-        prefix = validate_artifact_path(artifact_path)
-        rel = validate_artifact_path(posixpath.join(prefix, os.path.basename(source)))
+        source, rel = plan_upload_file(local_file, artifact_path)
         key = self._check_writable(rel)
         with open(source, "rb") as stream:
             _StreamUpload(self, rel, key).run(iter_chunks(stream))

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._signature import ModelSignature
 
@@ -47,11 +48,6 @@ def get_default_pip_requirements(
     if include_skops:
         out.append(pinned("skops"))
     return out
-
-
-def _model_class(model: Any) -> str:
-    cls = type(model)
-    return f"{cls.__module__}.{cls.__name__}"
 
 
 def save_model(
@@ -110,7 +106,7 @@ def save_model(
         FLAVOR_NAME,
         lgb_version=lgb.__version__,
         data=file_name,
-        model_class=_model_class(lgb_model),
+        model_class=model_class_name(lgb_model),
         code=code,
         serialization_format=serialization_format,
         skops_trusted_types=trusted,
@@ -182,7 +178,6 @@ def log_model(
 
 
 def _load_file(model_dir: str, conf: dict[str, Any], extra_trusted: Sequence[str] | None) -> Any:
-    from mltrail.models._flavor import flavor_file
 
     file = flavor_file(model_dir, conf.get("data"), "lightgbm data")
     model_class = conf.get("model_class", _BOOSTER_CLASS)
@@ -207,7 +202,6 @@ def load_model(
     skops_trusted_types: Sequence[str] | None = None,
 ) -> Any:
     """The ``lightgbm.Booster`` or LightGBM estimator saved at *model_uri*."""
-    from mltrail.models._flavor import load_flavor_conf, local_model
 
     local = local_model(model_uri, dst_path)
     return _load_file(local, load_flavor_conf(local, FLAVOR_NAME), skops_trusted_types)
@@ -228,7 +222,6 @@ class _LightGBMPyfunc:
 
 def _load_pyfunc(path: str) -> _LightGBMPyfunc:
     """Loader of ``loader_module: mlflow.lightgbm`` (the model file or its directory)."""
-    from mltrail.models._flavor import load_flavor_conf
 
     model_dir = os.path.dirname(path) if os.path.isfile(path) else path
     return _LightGBMPyfunc(_load_file(model_dir, load_flavor_conf(model_dir, FLAVOR_NAME), None))

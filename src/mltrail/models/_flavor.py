@@ -7,7 +7,7 @@ from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 
-__all__ = ["flavor_file", "load_flavor_conf", "local_model"]
+__all__ = ["flavor_file", "load_flavor_conf", "local_model", "model_class_name"]
 
 
 def local_model(model_uri: str, dst_path: str | None = None) -> str:
@@ -38,3 +38,9 @@ def flavor_file(model_dir: str, relative: Any, what: str) -> str:
         raise InvalidArgument(f"Invalid MLmodel: the {what} path is missing")
     rel = validate_artifact_path(relative)
     return os.path.join(model_dir, *rel.split("/"))
+
+
+def model_class_name(model: Any) -> str:
+    """``module.Class`` of *model*, as MLmodel's ``model_class`` records it."""
+    cls = type(model)
+    return f"{cls.__module__}.{cls.__name__}"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._signature import ModelSignature
 
@@ -31,11 +32,6 @@ def get_default_pip_requirements(sklearn_api: bool = False) -> list[str]:
     if sklearn_api:
         out.append(pinned("scikit-learn"))
     return out
-
-
-def _model_class(model: Any) -> str:
-    cls = type(model)
-    return f"{cls.__module__}.{cls.__name__}"
 
 
 def save_model(
@@ -76,7 +72,7 @@ def save_model(
         FLAVOR_NAME,
         code=code,
         data=file_name,
-        model_class=_model_class(xgb_model),
+        model_class=model_class_name(xgb_model),
         model_format=model_format,
         xgb_version=xgb.__version__,
     )
@@ -155,7 +151,6 @@ def _instantiate(model_class: Any) -> Any:
 
 
 def _load_file(model_dir: str, conf: dict[str, Any]) -> Any:
-    from mltrail.models._flavor import flavor_file
 
     file = flavor_file(model_dir, conf.get("data"), "xgboost data")
     model = _instantiate(conf.get("model_class", "xgboost.core.Booster"))
@@ -165,7 +160,6 @@ def _load_file(model_dir: str, conf: dict[str, Any]) -> Any:
 
 def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     """The ``xgboost.Booster`` or XGBoost estimator saved at *model_uri*."""
-    from mltrail.models._flavor import load_flavor_conf, local_model
 
     local = local_model(model_uri, dst_path)
     return _load_file(local, load_flavor_conf(local, FLAVOR_NAME))
@@ -193,7 +187,6 @@ class _XGBoostPyfunc:
 
 def _load_pyfunc(path: str) -> _XGBoostPyfunc:
     """Loader of ``loader_module: mlflow.xgboost`` (the model file or its directory)."""
-    from mltrail.models._flavor import load_flavor_conf
 
     model_dir = os.path.dirname(path) if os.path.isfile(path) else path
     return _XGBoostPyfunc(_load_file(model_dir, load_flavor_conf(model_dir, FLAVOR_NAME)))
