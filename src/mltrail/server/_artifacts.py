@@ -16,10 +16,13 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+import anyio
 import anyio.from_thread
+import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
 from mltrail.artifacts import ArtifactRepository, FileInfo, validate_artifact_path
@@ -73,6 +76,27 @@ def _blocks(stream: BinaryIO) -> Iterator[bytes]:
         stream.close()
 
 
+class _StreamResponse(StreamingResponse):
+    """A streamed file that is closed when the response ends, however it ends.
+
+    The generator's own ``finally`` only runs when it is resumed or collected: a client that
+    drops before the first block (or in the middle) would leave the file or the S3 body open
+    until the garbage collector finds the generator.  Closing happens in a worker thread (a
+    read may be in progress there) and is shielded from the cancellation that ended the stream.
+    """
+
+    def __init__(self, stream: BinaryIO, **kwargs: Any) -> None:
+        self._stream = stream
+        super().__init__(_blocks(stream), **kwargs)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._stream.close)
+
+
 async def stream_file(repo: ArtifactRepository, rel: str, *, inline: bool) -> Response:
     """A streamed response with one artifact file (404 when missing, 400 for a directory)."""
     info: FileInfo | None = await run_in_threadpool(repo.file_info, rel)
@@ -95,7 +119,7 @@ async def stream_file(repo: ArtifactRepository, rel: str, *, inline: bool) -> Re
         media_type = "application/octet-stream"
         quoted = name.replace("\\", "_").replace('"', "_")
         headers["Content-Disposition"] = f'attachment; filename="{quoted}"'
-    return StreamingResponse(_blocks(stream), headers=headers, media_type=media_type)
+    return _StreamResponse(stream, headers=headers, media_type=media_type)
 
 
 def body_blocks(request: Request) -> Iterator[bytes]:
