@@ -1,190 +1,121 @@
-// Wire types of the tracking server's REST API (MLflow's JSON shapes plus mltrail's extensions).
+// The wire shapes the UI uses, named from the types generated out of the server's OpenAPI
+// document (./generated.ts, written by scripts/gen_ui_api_types.py).
+//
+// The schema declares almost every field optional (MLflow's JSON leaves empty fields out);
+// `Narrow` marks the few the UI relies on as present, or gives them a narrower type, and the
+// compiler checks each such type against the schema's: a field renamed, removed or retyped on
+// the server breaks `npm run typecheck` here instead of the page at run time.
+
+import type * as G from "./generated";
+
+/** The element type of an (optional) array type. */
+type Item<T> = NonNullable<T> extends readonly (infer U)[] ? U : never;
+/** The type of a property of an (optional) object type, made present. */
+type Prop<T, K extends keyof NonNullable<T>> = NonNullable<NonNullable<T>[K]>;
+/**
+ * T with the properties of P in place of its own: every key of P must be one of T's and every
+ * type in P assignable to T's (so narrowing, or making a field required, is all it can do).
+ */
+type Narrow<T, P extends { [K in keyof P]: K extends keyof T ? T[K] : never }> = Omit<T, keyof P> & P;
+
+type WireRun = Item<G.PostMlflowRunsSearchResponse["runs"]>;
+type WireRunData = Prop<WireRun, "data">;
+type WireDatasetInput = Item<Prop<WireRun, "inputs">["dataset_inputs"]>;
+type WireModel = Prop<G.GetMlflowRegisteredModelsGetResponse, "registered_model">;
 
 export type RunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
-export type ViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
+export type ViewType = NonNullable<G.PostMlflowRunsSearchRequest["run_view_type"]>;
 export type LifecycleStage = "active" | "deleted";
 
-export interface KeyValue {
-  key: string;
-  value: string;
-}
+export type KeyValue = Narrow<Item<WireRunData["tags"]>, { key: string; value: string }>;
 
-export interface Experiment {
-  experiment_id: string;
-  name: string;
-  artifact_location?: string;
-  lifecycle_stage: LifecycleStage;
-  last_update_time?: number;
-  creation_time?: number;
-  tags?: KeyValue[];
-}
+export type Experiment = Narrow<
+  Item<G.PostMlflowExperimentsSearchResponse["experiments"]>,
+  { experiment_id: string; name: string; lifecycle_stage: LifecycleStage; tags?: KeyValue[] }
+>;
 
 /** A metric value; MLflow sends NaN and the infinities as strings. */
-export type WireNumber = number | "NaN" | "Infinity" | "-Infinity";
+export type WireNumber = Prop<Item<WireRunData["metrics"]>, "value">;
 
-export interface Metric {
-  key: string;
-  value: WireNumber;
-  timestamp: number;
-  step?: number;
-  run_id?: string;
-}
+export type Metric = Narrow<Item<WireRunData["metrics"]>, { key: string; value: WireNumber; timestamp: number }>;
 
-/** Latest, min, max and count of one metric of a run (from a one-bucket series request). */
+/** Latest, min, max and count of one metric of a run (made by the UI from a one-bucket series). */
 export interface MetricSummary {
   key: string;
   latest: WireNumber;
   min: WireNumber;
   max: WireNumber;
   count: number;
-  step?: number;
+  step?: number | undefined;
 }
 
-export interface RunInfo {
-  run_id: string;
-  run_uuid?: string;
-  run_name?: string;
-  experiment_id: string;
-  user_id?: string;
-  status: RunStatus;
-  start_time?: number;
-  end_time?: number;
-  artifact_uri?: string;
-  lifecycle_stage: LifecycleStage;
-}
+export type RunInfo = Narrow<
+  Prop<WireRun, "info">,
+  { run_id: string; experiment_id: string; status: RunStatus; lifecycle_stage: LifecycleStage }
+>;
 
-export interface Dataset {
-  name: string;
-  digest: string;
-  source_type: string;
-  source: string;
-  schema?: string;
-  profile?: string;
-}
+export type Dataset = Narrow<
+  Prop<WireDatasetInput, "dataset">,
+  { name: string; digest: string; source_type: string; source: string }
+>;
 
-export interface DatasetInput {
-  tags?: KeyValue[];
-  dataset: Dataset;
-}
+export type DatasetInput = Narrow<WireDatasetInput, { tags?: KeyValue[]; dataset: Dataset }>;
 
-export interface RunData {
-  metrics?: Metric[];
-  params?: KeyValue[];
-  tags?: KeyValue[];
+export type RunData = Narrow<WireRunData, { metrics?: Metric[]; params?: KeyValue[]; tags?: KeyValue[] }> & {
   /** Filled in by the UI (see `metricSummaries`), not sent by the server. */
   metric_summaries?: MetricSummary[];
-}
+};
 
-export interface Run {
-  info: RunInfo;
-  data: RunData;
-  inputs?: { dataset_inputs?: DatasetInput[] };
-}
+export type Run = Narrow<WireRun, { info: RunInfo; data: RunData; inputs?: { dataset_inputs?: DatasetInput[] } }>;
 
-export interface SearchRunsRequest {
-  experiment_ids: string[];
-  filter?: string;
-  run_view_type?: ViewType;
-  max_results?: number;
-  order_by?: string[];
-  page_token?: string;
-}
+export type SearchRunsRequest = Narrow<G.PostMlflowRunsSearchRequest, { experiment_ids: string[] }>;
+export type SearchRunsResponse = Narrow<G.PostMlflowRunsSearchResponse, { runs?: Run[] }>;
+export type SearchExperimentsResponse = Narrow<G.PostMlflowExperimentsSearchResponse, { experiments?: Experiment[] }>;
 
-export interface SearchRunsResponse {
-  runs?: Run[];
-  next_page_token?: string;
-}
+export type FileInfo = Narrow<Item<G.GetMlflowArtifactsListResponse["files"]>, { path: string; is_dir: boolean }>;
+export type ListArtifactsResponse = Narrow<G.GetMlflowArtifactsListResponse, { files?: FileInfo[] }>;
 
-export interface SearchExperimentsResponse {
-  experiments?: Experiment[];
-  next_page_token?: string;
-}
-
-export interface FileInfo {
-  path: string;
-  is_dir: boolean;
-  file_size?: number;
-}
-
-export interface ListArtifactsResponse {
-  root_uri?: string;
-  files?: FileInfo[];
-  next_page_token?: string;
-}
-
-export interface MetricHistoryResponse {
-  metrics?: Metric[];
-  next_page_token?: string;
-}
+export type MetricHistoryResponse = Narrow<G.GetMlflowMetricsGetHistoryResponse, { metrics?: Metric[] }>;
 
 /**
- * mltrail extension (issue 3 item 6), columnar: one entry per (run, key), reduced on the server
- * to at most `max_buckets` buckets over [start_step, end_step]; `exact` when not reduced.
+ * mltrail extension, columnar: one entry per (run, key), reduced on the server to at most
+ * `max_buckets` buckets over [start_step, end_step]; `exact` when not reduced.
  */
-export interface MetricSeries {
-  run_id: string;
-  key: string;
-  exact: boolean;
-  count?: number;
-  steps: number[];
-  timestamps: number[];
-  last: WireNumber[];
-  min: WireNumber[];
-  max: WireNumber[];
-}
-
-export interface MetricSeriesResponse {
-  series: MetricSeries[];
-}
+export type MetricSeries = Narrow<
+  Item<G.PostMltrailMetricsSeriesResponse["series"]>,
+  {
+    run_id: string;
+    key: string;
+    exact: boolean;
+    steps: number[];
+    timestamps: number[];
+    last: WireNumber[];
+    min: WireNumber[];
+    max: WireNumber[];
+  }
+>;
+export type MetricSeriesResponse = Narrow<G.PostMltrailMetricsSeriesResponse, { series: MetricSeries[] }>;
 
 // --- Registry -------------------------------------------------------------------------------
 
 export type ModelVersionStatus = "PENDING_REGISTRATION" | "READY" | "FAILED_REGISTRATION";
 
-export interface ModelVersion {
-  name: string;
-  version: string;
-  creation_timestamp?: number;
-  last_updated_timestamp?: number;
-  user_id?: string;
-  current_stage?: string;
-  description?: string;
-  source?: string;
-  run_id?: string;
-  run_link?: string;
-  status?: ModelVersionStatus;
-  status_message?: string;
-  tags?: KeyValue[];
-  aliases?: string[];
-}
+export type ModelVersion = Narrow<
+  Prop<G.GetMlflowModelVersionsGetResponse, "model_version">,
+  { name: string; version: string; status?: ModelVersionStatus; tags?: KeyValue[] }
+>;
 
-export interface RegisteredModelAlias {
-  alias: string;
-  version: string;
-}
+export type RegisteredModelAlias = Narrow<Item<WireModel["aliases"]>, { alias: string; version: string }>;
 
-export interface RegisteredModel {
-  name: string;
-  creation_timestamp?: number;
-  last_updated_timestamp?: number;
-  user_id?: string;
-  description?: string;
-  latest_versions?: ModelVersion[];
-  tags?: KeyValue[];
-  aliases?: RegisteredModelAlias[];
-}
+export type RegisteredModel = Narrow<
+  WireModel,
+  { name: string; latest_versions?: ModelVersion[]; tags?: KeyValue[]; aliases?: RegisteredModelAlias[] }
+>;
 
-export interface SearchRegisteredModelsResponse {
-  registered_models?: RegisteredModel[];
-  next_page_token?: string;
-}
+export type SearchRegisteredModelsResponse = Narrow<
+  G.GetMlflowRegisteredModelsSearchResponse,
+  { registered_models?: RegisteredModel[] }
+>;
+export type SearchModelVersionsResponse = Narrow<G.GetMlflowModelVersionsSearchResponse, { model_versions?: ModelVersion[] }>;
 
-export interface SearchModelVersionsResponse {
-  model_versions?: ModelVersion[];
-  next_page_token?: string;
-}
-
-export interface ErrorBody {
-  error_code: string;
-  message: string;
-}
+export type ErrorBody = G.ErrorSchema;
