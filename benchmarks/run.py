@@ -229,11 +229,12 @@ def cell(tool_results: list[dict[str, Any]], med: Medians | None, row: Row) -> s
     return "n/a" if not tool_results or statuses == {"not available"} else "ERROR"
 
 
-def table(report: dict[str, Any]) -> list[list[str]]:
+def table(report: dict[str, Any], workloads: dict[str, Workload] | None = None) -> list[list[str]]:
+    """The printed table; *workloads* (default this module's) describe the report's rows."""
     lines = [["workload", "mltrail", "MLflow", "mltrail adv.", "target", "result"]]
     for name, entry in report["workloads"].items():
         mt, mf = entry["medians"].get("mltrail"), entry["medians"].get("mlflow")
-        for row in BY_NAME[name].rows:
+        for row in (workloads or BY_NAME)[name].rows:
             have_mt = mt is not None and row.key in mt
             have_mf = mf is not None and row.key in mf
             ratio = "-"

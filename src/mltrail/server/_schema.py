@@ -14,7 +14,7 @@ enums by name.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
@@ -132,6 +132,33 @@ def key_value(value_max: int | None = None) -> dict[str, Any]:
 
 
 # -- validation ---------------------------------------------------------------------------------
+#
+# A schema is compiled once into nested checker functions (cached by identity: schemas are built
+# when the app is and never changed afterwards), so a request pays for the checks and not for
+# reading the schema again: a log-batch of 1000 metrics is 4000 field checks.  A checker returns
+# the converted value or raises _Bad; the field path of the message (``metrics[3].key``) is put
+# together only on that error path, while _Bad travels out through the enclosing arrays and
+# objects.
+
+Checker = Callable[[Any], Any]
+
+
+class _Bad(Exception):
+    """A value broke a rule (or a required field is missing); ``parts`` is the path, innermost
+    first (``".key"``, ``"[3]"``, ``".metrics"``)."""
+
+    def __init__(self, value: Any, rule: str, part: str | None = None) -> None:
+        super().__init__(rule)
+        self.value = value
+        self.rule = rule
+        self.missing = part is not None
+        self.parts: list[str] = [] if part is None else [part]
+
+    def error(self, prefix: str) -> InvalidArgument:
+        path = prefix + "".join(reversed(self.parts))
+        if self.missing:
+            return _missing(path)
+        return _invalid(path, self.value, self.rule)
 
 
 def _shown(value: Any) -> str:
@@ -150,47 +177,70 @@ def _missing(path: str) -> InvalidArgument:
     )
 
 
-def _check_string(path: str, value: str, schema: dict[str, Any]) -> str:
-    if "\x00" in value:
-        raise _invalid(path, value, "NUL characters are not allowed")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _invalid(path, value, "must be valid Unicode (no lone surrogates)") from None
-    limit = schema.get("maxLength")
-    if limit is not None and len(value) > limit:
-        raise _invalid(path, value, f"at most {limit} characters (got {len(value)})")
-    allowed = schema.get("enum")
-    if allowed is not None and value not in allowed:
-        upper = value.upper()
-        if upper in allowed:
-            return upper
-        raise _invalid(path, value, f"must be one of {', '.join(allowed)}")
-    return value
+def _string_checker(schema: dict[str, Any]) -> Checker:
+    limit: int | None = schema.get("maxLength")
+    allowed: list[str] | None = schema.get("enum")
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            if (
+                allowed is not None
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+                and 1 <= value <= len(allowed)
+            ):
+                return allowed[value - 1]  # proto3 JSON may send an enum by number
+            raise _Bad(value, "must be a string")
+        if "\x00" in value:
+            raise _Bad(value, "NUL characters are not allowed")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Bad(value, "must be valid Unicode (no lone surrogates)") from None
+        if limit is not None and len(value) > limit:
+            raise _Bad(value, f"at most {limit} characters (got {len(value)})")
+        if allowed is not None and value not in allowed:
+            upper = value.upper()
+            if upper in allowed:
+                return upper
+            raise _Bad(value, f"must be one of {', '.join(allowed)}")
+        return value
+
+    return check
 
 
-def _check_int(path: str, value: Any, schema: dict[str, Any], from_query: bool) -> int:
-    number: int
-    if isinstance(value, bool):
-        raise _invalid(path, value, "must be an integer")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 40:
-        number = int(value.strip())
-    else:
-        raise _invalid(path, value, "must be an integer")
-    low, high = schema.get("minimum", INT64_MIN), schema.get("maximum", INT64_MAX)
-    if not low <= number <= high:
-        raise _invalid(path, value, f"must be between {low} and {high}")
-    return number
+def _int_checker(schema: dict[str, Any]) -> Checker:
+    low: int = schema.get("minimum", INT64_MIN)
+    high: int = schema.get("maximum", INT64_MAX)
+    out_of_range = f"must be between {low} and {high}"
+
+    def check(value: Any) -> int:
+        number: int
+        if type(value) is int:
+            number = value
+        elif isinstance(value, bool):
+            raise _Bad(value, "must be an integer")
+        elif isinstance(value, int):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 40:
+            number = int(value.strip())
+        else:
+            raise _Bad(value, "must be an integer")
+        if not low <= number <= high:
+            raise _Bad(value, out_of_range)
+        return number
+
+    return check
 
 
-def _check_double(path: str, value: Any) -> float:
+def _check_double(value: Any) -> float:
+    if type(value) is float:
+        return value
     if isinstance(value, bool) or value is None:
-        raise _invalid(path, value, "must be a number")
+        raise _Bad(value, "must be a number")
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
@@ -200,74 +250,171 @@ def _check_double(path: str, value: Any) -> float:
             return float(value)
         except ValueError:
             pass
-    raise _invalid(path, value, 'must be a number (or "NaN", "Infinity", "-Infinity")')
+    raise _Bad(value, 'must be a number (or "NaN", "Infinity", "-Infinity")')
 
 
-def _check_bool(path: str, value: Any, from_query: bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    if from_query and isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise _invalid(path, value, "must be true or false")
+def _check_id(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a client may send a numeric id as a JSON number
+    if not isinstance(value, str) or not value.isdigit() or len(value) > 18:
+        raise _Bad(value, "must be an id of at most 18 decimal digits")
+    return value
+
+
+def _bool_checker(from_query: bool) -> Checker:
+    def check(value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if from_query and isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise _Bad(value, "must be true or false")
+
+    return check
+
+
+def _array_checker(schema: dict[str, Any], from_query: bool) -> Checker:
+    limit: int | None = schema.get("maxItems")
+    item = _compile(schema["items"], from_query)
+
+    def check(value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise _Bad(value, "must be a list")
+        if limit is not None and len(value) > limit:
+            raise _Bad(value, f"at most {limit} items (got {len(value)})")
+        try:
+            return [item(v) for v in value]
+        except _Bad as bad:
+            # Which item? Found again only on this (rare) path; checks have no side effects.
+            index = next(i for i, v in enumerate(value) if not _passes(item, v))
+            bad.parts.append(f"[{index}]")
+            raise
+
+    return check
+
+
+def _passes(check: Checker, value: Any) -> bool:
+    try:
+        check(value)
+    except _Bad:
+        return False
+    return True
+
+
+def _fields_checker(schema: dict[str, Any], from_query: bool) -> Callable[[Any], dict[str, Any]]:
+    """The checker of an object's declared fields (*data* is known to be a mapping)."""
+    required = schema.get("required", ())
+    fields = tuple(
+        (name, _compile(field_schema, from_query), name in required, "." + name)
+        for name, field_schema in schema.get("properties", {}).items()
+    )
+
+    def check(data: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, field_check, is_required, part in fields:
+            value = data.get(name)
+            if value is None:
+                if is_required:
+                    raise _Bad(None, "", part)
+                continue
+            try:
+                out[name] = field_check(value)
+            except _Bad as bad:
+                bad.parts.append(part)
+                raise
+        return out
+
+    return check
+
+
+def _object_checker(schema: dict[str, Any], from_query: bool) -> Checker:
+    fields = _fields_checker(schema, from_query)
+
+    def check(value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _Bad(value, "must be an object")
+        return fields(value)
+
+    return check
+
+
+def _unsupported(schema: dict[str, Any]) -> Checker:
+    def check(value: Any) -> Any:  # pragma: no cover - a programming error in a schema
+        raise AssertionError(f"unsupported schema: {schema}")
+
+    return check
+
+
+def _compile(schema: dict[str, Any], from_query: bool) -> Checker:
+    kind_x = schema.get("x-kind")
+    if kind_x == "double":
+        return _check_double
+    if kind_x == "id":
+        return _check_id
+    kind = schema.get("type")
+    if kind == "string":
+        return _string_checker(schema)
+    if kind == "integer":
+        return _int_checker(schema)
+    if kind == "boolean":
+        return _bool_checker(from_query)
+    if kind == "array":
+        return _array_checker(schema, from_query)
+    if kind == "object":
+        return _object_checker(schema, from_query)
+    return _unsupported(schema)
+
+
+_MAX_CACHED = 4096
+# (id(schema), from_query, whole value or fields only) -> (schema, checker); holding the schema
+# keeps its id from being reused by another dict.
+_compiled: dict[tuple[int, bool, bool], tuple[dict[str, Any], Checker]] = {}
+
+
+def _checker(schema: dict[str, Any], from_query: bool, fields_only: bool = False) -> Checker:
+    key = (id(schema), from_query, fields_only)
+    entry = _compiled.get(key)
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    if fields_only:
+        checker = _fields_checker(schema, from_query)
+    else:
+        checker = _compile(schema, from_query)
+    if len(_compiled) >= _MAX_CACHED:
+        _compiled.clear()  # apps built and dropped by the thousand (tests): start afresh
+    _compiled[key] = (schema, checker)
+    return checker
 
 
 def check_value(path: str, value: Any, schema: dict[str, Any], from_query: bool = False) -> Any:
     """*value* checked against *schema* and converted (ints, floats, upper-cased enums)."""
-    kind_x = schema.get("x-kind")
-    if kind_x == "double":
-        return _check_double(path, value)
-    if kind_x == "id":
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # a client may send a numeric id as a JSON number
-        if not isinstance(value, str) or not value.isdigit() or len(value) > 18:
-            raise _invalid(path, value, "must be an id of at most 18 decimal digits")
-        return value
-    kind = schema.get("type")
-    if kind == "string":
-        if isinstance(value, str):
-            return _check_string(path, value, schema)
-        if "enum" in schema and isinstance(value, int) and not isinstance(value, bool):
-            names = schema["enum"]
-            if 1 <= value <= len(names):  # proto3 JSON may send an enum by number
-                return names[value - 1]
-        raise _invalid(path, value, "must be a string")
-    if kind == "integer":
-        return _check_int(path, value, schema, from_query)
-    if kind == "boolean":
-        return _check_bool(path, value, from_query)
-    if kind == "array":
-        if not isinstance(value, list):
-            raise _invalid(path, value, "must be a list")
-        limit = schema.get("maxItems")
-        if limit is not None and len(value) > limit:
-            raise _invalid(path, value, f"at most {limit} items (got {len(value)})")
-        items = schema["items"]
-        return [check_value(f"{path}[{i}]", v, items, from_query) for i, v in enumerate(value)]
-    if kind == "object":
-        if not isinstance(value, dict):
-            raise _invalid(path, value, "must be an object")
-        return check_object(value, schema, path + ".")
-    raise AssertionError(f"unsupported schema for {path}: {schema}")  # pragma: no cover
+    try:
+        return _checker(schema, from_query)(value)
+    except _Bad as bad:
+        raise bad.error(path) from None
+
+
+def _field_error(bad: _Bad, prefix: str) -> InvalidArgument:
+    # An object's path parts start with "."; a top-level field's path is *prefix* + its name.
+    path = prefix + "".join(reversed(bad.parts))[1:]
+    return _missing(path) if bad.missing else _invalid(path, bad.value, bad.rule)
 
 
 def check_object(data: Mapping[str, Any], schema: dict[str, Any], prefix: str = "") -> Any:
-    out: dict[str, Any] = {}
-    required = schema.get("required", ())
-    for name, field_schema in schema.get("properties", {}).items():
-        value = data.get(name)
-        if value is None:
-            if name in required:
-                raise _missing(prefix + name)
-            continue
-        out[name] = check_value(prefix + name, value, field_schema)
-    return out
+    """The declared fields of *data* checked and converted; unknown fields are left out."""
+    try:
+        return _checker(schema, False, fields_only=True)(data)
+    except _Bad as bad:
+        raise _field_error(bad, prefix) from None
 
 
 def parse_body(body: Any, schema: dict[str, Any]) -> dict[str, Any]:
     """Check a decoded JSON body (must be an object) against an object schema."""
     if not isinstance(body, dict):
         raise InvalidArgument("Invalid request body: expected a JSON object")
-    result: dict[str, Any] = check_object(body, schema)
+    try:
+        result: dict[str, Any] = _checker(schema, False, fields_only=True)(body)
+    except _Bad as bad:
+        raise _field_error(bad, "") from None
     return result
 
 
