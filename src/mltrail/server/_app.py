@@ -42,6 +42,7 @@ from mltrail.server._experiments import experiment_endpoints
 from mltrail.server._logged_models import logged_model_endpoints
 from mltrail.server._meta import mltrail_version, server_info_endpoint
 from mltrail.server._metrics import metric_endpoints
+from mltrail.server._multipart_routes import multipart_endpoints
 from mltrail.server._openapi import openapi_document
 from mltrail.server._registry_routes import registry_endpoints
 from mltrail.server._routing import Endpoint, routes_for
@@ -71,7 +72,7 @@ def server_endpoints(
 ) -> list[Endpoint]:
     """Every endpoint the app built from *settings* serves."""
     endpoints = [e for group in ENDPOINT_GROUPS for e in group()]
-    for e in artifact_endpoints():
+    for e in [*artifact_endpoints(), *multipart_endpoints()]:
         if settings.serve_artifacts or not e.path.startswith(_PROXY_PREFIX):
             endpoints.append(e)
     endpoints.extend(extra_endpoints)

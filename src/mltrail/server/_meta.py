@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any
 
+from mltrail.artifacts import MultipartUploadRepository
 from mltrail.server._context import ServerContext
 from mltrail.server._routing import Endpoint
 from mltrail.server._schema import boolean, obj, string
@@ -25,7 +26,10 @@ def server_info(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         "store_type": "SqlStore",
         "workspaces_enabled": False,
         "trace_archival_enabled": False,
-        "multipart_uploads_enabled": False,
+        # As MLflow: advertised when the destination takes parts itself (S3); a folder destination
+        # still accepts multipart uploads (staged by the server) from clients that ask for them.
+        "multipart_uploads_enabled": ctx.settings.serve_artifacts
+        and isinstance(ctx.proxy_repo, MultipartUploadRepository),
         "multipart_downloads_enabled": False,
         "presigned_upload_run_id_supported": False,
         "presigned_upload_model_id_supported": False,
