@@ -362,6 +362,9 @@ export interface PostMlflowRunsLogMetricRequest {
   value: number | "NaN" | "Infinity" | "-Infinity";
   timestamp: number;
   step?: number;
+  model_id?: string;
+  dataset_name?: string;
+  dataset_digest?: string;
 }
 
 /** Answer of Log one metric point (POST /api/2.0/mlflow/runs/log-metric) */
@@ -416,6 +419,9 @@ export interface PostMlflowRunsLogBatchRequest {
     value: number | "NaN" | "Infinity" | "-Infinity";
     timestamp: number;
     step?: number;
+    model_id?: string;
+    dataset_name?: string;
+    dataset_digest?: string;
   }[];
   params?: {
     key: string;
@@ -449,6 +455,9 @@ export interface PostMlflowRunsLogInputsRequest {
       key: string;
       value?: string;
     }[];
+  }[];
+  models?: {
+    model_id: string;
   }[];
 }
 
@@ -616,23 +625,9 @@ export interface PostMltrailMetricsSeriesResponse {
   }[];
 }
 
-/** Body of Search logged models (this server stores none: always an empty page) (POST /api/2.0/mlflow/logged-models/search) */
-export interface PostMlflowLoggedModelsSearchRequest {
-  experiment_ids?: string[];
-  filter?: string;
-  max_results?: number;
-  page_token?: string;
-}
-
-/** Answer of Search logged models (this server stores none: always an empty page) (POST /api/2.0/mlflow/logged-models/search) */
-export interface PostMlflowLoggedModelsSearchResponse {
-  models?: (Record<string, never>)[];
-  next_page_token?: string;
-}
-
-/** Body of Create a logged model (not supported: 501 NOT_IMPLEMENTED) (POST /api/2.0/mlflow/logged-models) */
+/** Body of Create a logged model (PENDING) in an experiment (POST /api/2.0/mlflow/logged-models) */
 export interface PostMlflowLoggedModelsRequest {
-  experiment_id?: string;
+  experiment_id: string;
   name?: string;
   model_type?: string;
   source_run_id?: string;
@@ -646,8 +641,289 @@ export interface PostMlflowLoggedModelsRequest {
   }[];
 }
 
-/** Answer of Create a logged model (not supported: 501 NOT_IMPLEMENTED) (POST /api/2.0/mlflow/logged-models) */
-export type PostMlflowLoggedModelsResponse = Record<string, never>;
+/** Answer of Create a logged model (PENDING) in an experiment (POST /api/2.0/mlflow/logged-models) */
+export interface PostMlflowLoggedModelsResponse {
+  model?: {
+    info?: {
+      model_id?: string;
+      experiment_id?: string;
+      name?: string;
+      creation_timestamp_ms?: number;
+      last_updated_timestamp_ms?: number;
+      artifact_uri?: string;
+      status?: "LOGGED_MODEL_PENDING" | "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED";
+      model_type?: string;
+      source_run_id?: string;
+      status_message?: string;
+      tags?: {
+        key: string;
+        value?: string;
+      }[];
+    };
+    data?: {
+      params?: {
+        key: string;
+        value?: string;
+      }[];
+      metrics?: {
+        key?: string;
+        value?: number | "NaN" | "Infinity" | "-Infinity";
+        timestamp?: number;
+        step?: number;
+        model_id?: string;
+        run_id?: string;
+        dataset_name?: string;
+        dataset_digest?: string;
+      }[];
+    };
+  };
+}
+
+/** Body of Search logged models (filter on name, status, params, tags, metrics; order_by) (POST /api/2.0/mlflow/logged-models/search) */
+export interface PostMlflowLoggedModelsSearchRequest {
+  experiment_ids: string[];
+  filter?: string;
+  datasets?: {
+    dataset_name: string;
+    dataset_digest?: string;
+  }[];
+  max_results?: number;
+  order_by?: {
+    field_name: string;
+    ascending?: boolean;
+    dataset_name?: string;
+    dataset_digest?: string;
+  }[];
+  page_token?: string;
+}
+
+/** Answer of Search logged models (filter on name, status, params, tags, metrics; order_by) (POST /api/2.0/mlflow/logged-models/search) */
+export interface PostMlflowLoggedModelsSearchResponse {
+  models?: {
+    info?: {
+      model_id?: string;
+      experiment_id?: string;
+      name?: string;
+      creation_timestamp_ms?: number;
+      last_updated_timestamp_ms?: number;
+      artifact_uri?: string;
+      status?: "LOGGED_MODEL_PENDING" | "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED";
+      model_type?: string;
+      source_run_id?: string;
+      status_message?: string;
+      tags?: {
+        key: string;
+        value?: string;
+      }[];
+    };
+    data?: {
+      params?: {
+        key: string;
+        value?: string;
+      }[];
+      metrics?: {
+        key?: string;
+        value?: number | "NaN" | "Infinity" | "-Infinity";
+        timestamp?: number;
+        step?: number;
+        model_id?: string;
+        run_id?: string;
+        dataset_name?: string;
+        dataset_digest?: string;
+      }[];
+    };
+  }[];
+  next_page_token?: string;
+}
+
+/** Query of Get a logged model (GET /api/2.0/mlflow/logged-models/{model_id}) */
+export interface GetMlflowLoggedModelsModelIdQuery {
+  allow_deleted?: boolean;
+}
+
+/** Answer of Get a logged model (GET /api/2.0/mlflow/logged-models/{model_id}) */
+export interface GetMlflowLoggedModelsModelIdResponse {
+  model?: {
+    info?: {
+      model_id?: string;
+      experiment_id?: string;
+      name?: string;
+      creation_timestamp_ms?: number;
+      last_updated_timestamp_ms?: number;
+      artifact_uri?: string;
+      status?: "LOGGED_MODEL_PENDING" | "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED";
+      model_type?: string;
+      source_run_id?: string;
+      status_message?: string;
+      tags?: {
+        key: string;
+        value?: string;
+      }[];
+    };
+    data?: {
+      params?: {
+        key: string;
+        value?: string;
+      }[];
+      metrics?: {
+        key?: string;
+        value?: number | "NaN" | "Infinity" | "-Infinity";
+        timestamp?: number;
+        step?: number;
+        model_id?: string;
+        run_id?: string;
+        dataset_name?: string;
+        dataset_digest?: string;
+      }[];
+    };
+  };
+}
+
+/** Body of Finalize a logged model: set its status (READY after a successful upload) (PATCH /api/2.0/mlflow/logged-models/{model_id}) */
+export interface PatchMlflowLoggedModelsModelIdRequest {
+  /** The logged model's id (m-<hex>). */
+  model_id?: string;
+  status: "LOGGED_MODEL_PENDING" | "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED" | "PENDING" | "READY" | "FAILED";
+}
+
+/** Answer of Finalize a logged model: set its status (READY after a successful upload) (PATCH /api/2.0/mlflow/logged-models/{model_id}) */
+export interface PatchMlflowLoggedModelsModelIdResponse {
+  model?: {
+    info?: {
+      model_id?: string;
+      experiment_id?: string;
+      name?: string;
+      creation_timestamp_ms?: number;
+      last_updated_timestamp_ms?: number;
+      artifact_uri?: string;
+      status?: "LOGGED_MODEL_PENDING" | "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED";
+      model_type?: string;
+      source_run_id?: string;
+      status_message?: string;
+      tags?: {
+        key: string;
+        value?: string;
+      }[];
+    };
+    data?: {
+      params?: {
+        key: string;
+        value?: string;
+      }[];
+      metrics?: {
+        key?: string;
+        value?: number | "NaN" | "Infinity" | "-Infinity";
+        timestamp?: number;
+        step?: number;
+        model_id?: string;
+        run_id?: string;
+        dataset_name?: string;
+        dataset_digest?: string;
+      }[];
+    };
+  };
+}
+
+/** Answer of Delete a logged model (DELETE /api/2.0/mlflow/logged-models/{model_id}) */
+export type DeleteMlflowLoggedModelsModelIdResponse = Record<string, never>;
+
+/** Body of Set tags on a logged model (PATCH /api/2.0/mlflow/logged-models/{model_id}/tags) */
+export interface PatchMlflowLoggedModelsModelIdTagsRequest {
+  /** The logged model's id (m-<hex>). */
+  model_id?: string;
+  tags?: {
+    key: string;
+    value?: string;
+  }[];
+}
+
+/** Answer of Set tags on a logged model (PATCH /api/2.0/mlflow/logged-models/{model_id}/tags) */
+export interface PatchMlflowLoggedModelsModelIdTagsResponse {
+  model?: {
+    info?: {
+      model_id?: string;
+      experiment_id?: string;
+      name?: string;
+      creation_timestamp_ms?: number;
+      last_updated_timestamp_ms?: number;
+      artifact_uri?: string;
+      status?: "LOGGED_MODEL_PENDING" | "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED";
+      model_type?: string;
+      source_run_id?: string;
+      status_message?: string;
+      tags?: {
+        key: string;
+        value?: string;
+      }[];
+    };
+    data?: {
+      params?: {
+        key: string;
+        value?: string;
+      }[];
+      metrics?: {
+        key?: string;
+        value?: number | "NaN" | "Infinity" | "-Infinity";
+        timestamp?: number;
+        step?: number;
+        model_id?: string;
+        run_id?: string;
+        dataset_name?: string;
+        dataset_digest?: string;
+      }[];
+    };
+  };
+}
+
+/** Answer of Delete a tag of a logged model (DELETE /api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}) */
+export type DeleteMlflowLoggedModelsModelIdTagsTagKeyResponse = Record<string, never>;
+
+/** Body of Log params of a logged model (immutable once logged) (POST /api/2.0/mlflow/logged-models/{model_id}/params) */
+export interface PostMlflowLoggedModelsModelIdParamsRequest {
+  /** The logged model's id (m-<hex>). */
+  model_id?: string;
+  params?: {
+    key: string;
+    value?: string;
+  }[];
+}
+
+/** Answer of Log params of a logged model (immutable once logged) (POST /api/2.0/mlflow/logged-models/{model_id}/params) */
+export type PostMlflowLoggedModelsModelIdParamsResponse = Record<string, never>;
+
+/** Query of List a logged model's artifacts (direct children of artifact_directory_path) (GET /api/2.0/mlflow/logged-models/{model_id}/artifacts/directories) */
+export interface GetMlflowLoggedModelsModelIdArtifactsDirectoriesQuery {
+  artifact_directory_path?: string;
+}
+
+/** Answer of List a logged model's artifacts (direct children of artifact_directory_path) (GET /api/2.0/mlflow/logged-models/{model_id}/artifacts/directories) */
+export interface GetMlflowLoggedModelsModelIdArtifactsDirectoriesResponse {
+  root_uri?: string;
+  files?: {
+    path?: string;
+    is_dir?: boolean;
+    file_size?: number;
+  }[];
+  next_page_token?: string;
+}
+
+/** Query of Download one file of a logged model (artifact_file_path) (GET /api/2.0/mlflow/logged-models/{model_id}/artifacts/files) */
+export interface GetMlflowLoggedModelsModelIdArtifactsFilesQuery {
+  artifact_file_path?: string;
+}
+
+/** Body of Record the logged models a run produced (POST /api/2.0/mlflow/runs/outputs) */
+export interface PostMlflowRunsOutputsRequest {
+  run_id: string;
+  models?: {
+    /** The logged model's id (m-<hex>). */
+    model_id: string;
+    step?: number;
+  }[];
+}
+
+/** Answer of Record the logged models a run produced (POST /api/2.0/mlflow/runs/outputs) */
+export type PostMlflowRunsOutputsResponse = Record<string, never>;
 
 /** Body of Create a registered model (POST /api/2.0/mlflow/registered-models/create) */
 export interface PostMlflowRegisteredModelsCreateRequest {
@@ -1550,6 +1826,50 @@ export interface GetMlflowArtifactsArtifactsResponse {
   }[];
 }
 
+/** Body of Start a multipart upload of <artifact_path>/<file name>; one part URL per part (POST /api/2.0/mlflow-artifacts/mpu/create/{artifact_path}) */
+export interface PostMlflowArtifactsMpuCreateArtifactPathRequest {
+  /** The file name (or the client's path to the file; its last component) */
+  path: string;
+  /** Number of parts */
+  num_parts?: number;
+}
+
+/** Answer of Start a multipart upload of <artifact_path>/<file name>; one part URL per part (POST /api/2.0/mlflow-artifacts/mpu/create/{artifact_path}) */
+export interface PostMlflowArtifactsMpuCreateArtifactPathResponse {
+  upload_id?: string;
+  credentials?: {
+    url?: string;
+    part_number?: number;
+    headers?: Record<string, never>;
+  }[];
+}
+
+/** Body of Join the uploaded parts into the artifact (POST /api/2.0/mlflow-artifacts/mpu/complete/{artifact_path}) */
+export interface PostMlflowArtifactsMpuCompleteArtifactPathRequest {
+  path: string;
+  upload_id?: string;
+  parts: {
+    part_number: number;
+    etag?: string;
+    url?: string;
+  }[];
+}
+
+/** Answer of Join the uploaded parts into the artifact (POST /api/2.0/mlflow-artifacts/mpu/complete/{artifact_path}) */
+export type PostMlflowArtifactsMpuCompleteArtifactPathResponse = Record<string, never>;
+
+/** Body of Throw away an unfinished multipart upload and its parts (POST /api/2.0/mlflow-artifacts/mpu/abort/{artifact_path}) */
+export interface PostMlflowArtifactsMpuAbortArtifactPathRequest {
+  path: string;
+  upload_id?: string;
+}
+
+/** Answer of Throw away an unfinished multipart upload and its parts (POST /api/2.0/mlflow-artifacts/mpu/abort/{artifact_path}) */
+export type PostMlflowArtifactsMpuAbortArtifactPathResponse = Record<string, never>;
+
+/** Answer of Upload one part of a multipart upload staged by this server (raw body, streamed); the answer's ETag header names the part for mpu/complete (PUT /api/2.0/mlflow-artifacts/mpu/part/{upload_id}/{part_number}) */
+export type PutMlflowArtifactsMpuPartUploadIdPartNumberResponse = Record<string, never>;
+
 /** Every JSON operation by method and path. */
 
 export interface Operations {
@@ -1580,8 +1900,17 @@ export interface Operations {
   "GET /api/2.0/mlflow/metrics/get-history": { query: GetMlflowMetricsGetHistoryQuery; response: GetMlflowMetricsGetHistoryResponse };
   "GET /api/2.0/mlflow/metrics/get-history-bulk-interval": { query: GetMlflowMetricsGetHistoryBulkIntervalQuery; response: GetMlflowMetricsGetHistoryBulkIntervalResponse };
   "POST /api/2.0/mltrail/metrics/series": { request: PostMltrailMetricsSeriesRequest; response: PostMltrailMetricsSeriesResponse };
-  "POST /api/2.0/mlflow/logged-models/search": { request: PostMlflowLoggedModelsSearchRequest; response: PostMlflowLoggedModelsSearchResponse };
   "POST /api/2.0/mlflow/logged-models": { request: PostMlflowLoggedModelsRequest; response: PostMlflowLoggedModelsResponse };
+  "POST /api/2.0/mlflow/logged-models/search": { request: PostMlflowLoggedModelsSearchRequest; response: PostMlflowLoggedModelsSearchResponse };
+  "GET /api/2.0/mlflow/logged-models/{model_id}": { query: GetMlflowLoggedModelsModelIdQuery; response: GetMlflowLoggedModelsModelIdResponse };
+  "PATCH /api/2.0/mlflow/logged-models/{model_id}": { request: PatchMlflowLoggedModelsModelIdRequest; response: PatchMlflowLoggedModelsModelIdResponse };
+  "DELETE /api/2.0/mlflow/logged-models/{model_id}": { response: DeleteMlflowLoggedModelsModelIdResponse };
+  "PATCH /api/2.0/mlflow/logged-models/{model_id}/tags": { request: PatchMlflowLoggedModelsModelIdTagsRequest; response: PatchMlflowLoggedModelsModelIdTagsResponse };
+  "DELETE /api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}": { response: DeleteMlflowLoggedModelsModelIdTagsTagKeyResponse };
+  "POST /api/2.0/mlflow/logged-models/{model_id}/params": { request: PostMlflowLoggedModelsModelIdParamsRequest; response: PostMlflowLoggedModelsModelIdParamsResponse };
+  "GET /api/2.0/mlflow/logged-models/{model_id}/artifacts/directories": { query: GetMlflowLoggedModelsModelIdArtifactsDirectoriesQuery; response: GetMlflowLoggedModelsModelIdArtifactsDirectoriesResponse };
+  "GET /api/2.0/mlflow/logged-models/{model_id}/artifacts/files": { query: GetMlflowLoggedModelsModelIdArtifactsFilesQuery };
+  "POST /api/2.0/mlflow/runs/outputs": { request: PostMlflowRunsOutputsRequest; response: PostMlflowRunsOutputsResponse };
   "POST /api/2.0/mlflow/registered-models/create": { request: PostMlflowRegisteredModelsCreateRequest; response: PostMlflowRegisteredModelsCreateResponse };
   "GET /api/2.0/mlflow/registered-models/get": { query: GetMlflowRegisteredModelsGetQuery; response: GetMlflowRegisteredModelsGetResponse };
   "POST /api/2.0/mlflow/registered-models/rename": { request: PostMlflowRegisteredModelsRenameRequest; response: PostMlflowRegisteredModelsRenameResponse };
@@ -1618,4 +1947,8 @@ export interface Operations {
   "PUT /api/2.0/mlflow-artifacts/artifacts/{artifact_path}": { response: PutMlflowArtifactsArtifactsArtifactPathResponse };
   "DELETE /api/2.0/mlflow-artifacts/artifacts/{artifact_path}": { response: DeleteMlflowArtifactsArtifactsArtifactPathResponse };
   "GET /api/2.0/mlflow-artifacts/artifacts": { query: GetMlflowArtifactsArtifactsQuery; response: GetMlflowArtifactsArtifactsResponse };
+  "POST /api/2.0/mlflow-artifacts/mpu/create/{artifact_path}": { request: PostMlflowArtifactsMpuCreateArtifactPathRequest; response: PostMlflowArtifactsMpuCreateArtifactPathResponse };
+  "POST /api/2.0/mlflow-artifacts/mpu/complete/{artifact_path}": { request: PostMlflowArtifactsMpuCompleteArtifactPathRequest; response: PostMlflowArtifactsMpuCompleteArtifactPathResponse };
+  "POST /api/2.0/mlflow-artifacts/mpu/abort/{artifact_path}": { request: PostMlflowArtifactsMpuAbortArtifactPathRequest; response: PostMlflowArtifactsMpuAbortArtifactPathResponse };
+  "PUT /api/2.0/mlflow-artifacts/mpu/part/{upload_id}/{part_number}": { response: PutMlflowArtifactsMpuPartUploadIdPartNumberResponse };
 }

@@ -2,6 +2,7 @@
 
 import { toNumber } from "../api/endpoints";
 import type { Run } from "../api/types";
+import { experimentName } from "./experiments";
 import { formatDuration, formatNumber, formatTime } from "./format";
 
 export type ColumnKind = "attr" | "param" | "metric" | "metricmin" | "metricmax" | "tag";
@@ -25,7 +26,7 @@ export const ATTRIBUTE_COLUMNS: Record<string, { label: string; width: number; o
   user_id: { label: "User", width: 110, orderBy: "attributes.user_id" },
   source: { label: "Source", width: 150, orderBy: "tags.`mlflow.source.name`" },
   git_commit: { label: "Commit", width: 86, orderBy: "tags.`mlflow.source.git.commit`" },
-  experiment_id: { label: "Experiment", width: 110, orderBy: "attributes.experiment_id" },
+  experiment_id: { label: "Experiment", width: 140, orderBy: "attributes.experiment_id" },
   run_id: { label: "Run ID", width: 120, orderBy: "attributes.run_id" },
   end_time: { label: "Ended", width: 160, orderBy: "attributes.end_time", numeric: true },
 };
@@ -138,7 +139,7 @@ export function cellValue(run: Run, col: Column, now = Date.now()): string | num
         case "git_commit":
           return tagValue(run, "mlflow.source.git.commit")?.slice(0, 8);
         case "experiment_id":
-          return run.info.experiment_id;
+          return experimentName(run.info.experiment_id) ?? run.info.experiment_id;
         case "run_id":
           return run.info.run_id;
       }
@@ -167,5 +168,6 @@ export function cellExport(run: Run, col: Column): string {
     return new Date(v as number).toISOString();
   }
   if (col.kind === "attr" && col.key === "duration") return String((v as number) / 1000);
+  if (col.kind === "attr" && col.key === "experiment_id") return run.info.experiment_id;
   return String(v);
 }

@@ -45,6 +45,11 @@ export function useExperiments(): State & { byId: Map<string, Experiment> } {
   return { ...s, byId: byIdOf(s.all) };
 }
 
+/** The name of a loaded experiment (undefined before the list arrives or for an unknown id). */
+export function experimentName(id: string): string | undefined {
+  return byIdOf(state.all).get(id)?.name;
+}
+
 let lastAll: Experiment[] | null = null;
 let lastMap = new Map<string, Experiment>();
 function byIdOf(all: Experiment[]) {

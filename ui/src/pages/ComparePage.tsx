@@ -251,7 +251,7 @@ function Scatter({ runs, params, metrics }: { runs: Run[]; params: string[]; met
   const ay = axisOf(runs, yf);
   const W = 640;
   const H = 380;
-  const pad = 50;
+  const pad = 72; // room for the y axis' end labels (e.g. 0.900635)
   return (
     <div className="card">
       <div className="toolbar">

@@ -142,16 +142,18 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
   const values = useCallback((field: string) => valuesOf(state.runs, field), [state.runs]);
 
   // Without columns in the URL: the defaults plus the first few metrics and params seen.
+  // Runs of several experiments: which one each belongs to, right after the run's name.
+  const several = idsParam === "all" || (ids?.length ?? 0) > 1;
   const columnIds = useMemo(
     () =>
       explicitColumns
         ? view.columns
         : [
-            ...view.columns,
+            ...(several ? [view.columns[0]!, "attr:experiment_id", ...view.columns.slice(1)] : view.columns),
             ...keys.metrics.filter((k) => !k.startsWith("system/")).slice(0, 4).map((k) => `metric:${k}`),
             ...keys.params.slice(0, 4).map((k) => `param:${k}`),
           ],
-    [explicitColumns, view.columns, keys],
+    [explicitColumns, view.columns, keys, several],
   );
   const columns = useMemo(() => columnsFromIds(columnIds), [columnIds]);
 
