@@ -64,11 +64,18 @@ class ServerProcess:
                 self.proc.wait()
 
 
-def start_server(cwd: Path, *args: str, timeout: float = 30.0) -> ServerProcess:
-    """``mltrail server --port <free> *args`` in *cwd*; returns once /health answers."""
+def start_server(
+    cwd: Path, *args: str, timeout: float = 30.0, env: dict[str, str] | None = None
+) -> ServerProcess:
+    """``mltrail server --port <free> *args`` in *cwd*; returns once /health answers.
+
+    The server gets this environment without its MLFLOW_/MLTRAIL_ variables, plus *env*.
+    """
     port = free_port()
     log = cwd / f"server-{port}.log"
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
+    env.update(extra)
     command = [
         sys.executable,
         "-c",
@@ -102,10 +109,12 @@ def start_server(cwd: Path, *args: str, timeout: float = 30.0) -> ServerProcess:
 def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     servers: list[ServerProcess] = []
 
-    def make(*args: str, cwd: Path | None = None) -> ServerProcess:
+    def make(
+        *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> ServerProcess:
         folder = cwd or tmp_path
         folder.mkdir(parents=True, exist_ok=True)
-        server = start_server(folder, *args)
+        server = start_server(folder, *args, env=env)
         servers.append(server)
         return server
 
