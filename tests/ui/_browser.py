@@ -122,7 +122,9 @@ def seed(uri: str, artifacts: Path, workdir: Path) -> Seeded:
             acc = 0.0
             for step in range(120):
                 acc = round(0.5 + 0.4 * (1 - math.exp(-step / (10 + 7 * i))) + 0.001 * i, 6)
-                mlflow.log_metrics({"acc": acc, "loss": 1 - acc}, step=step)
+                # One step every 2 s from the run's start, so wall and relative time axes spread.
+                at = run.info.start_time + 2000 * step
+                mlflow.log_metrics({"acc": acc, "loss": 1 - acc}, step=step, timestamp=at)
             seeded.runs[name] = run.info.run_id
             seeded.acc[name] = acc
             seeded.optimizer[name] = opt
@@ -137,6 +139,7 @@ def seed(uri: str, artifacts: Path, workdir: Path) -> Seeded:
                 mlflow.log_text("epoch 1 loss 0.5\nepoch 2 loss 0.3\n", "logs/train.log")
                 mlflow.log_dict({"lr": 0.1, "layers": [64, 32]}, "config.json")
                 mlflow.log_text("<h1>Report</h1><script>parent.pwned = 1</script>", "report.html")
+                mlflow.log_text("lr: 0.1\nlayers:\n  - 64\n  - 32\n", "config.yaml")
                 mlflow.log_text(_MLMODEL, "model/MLmodel")
                 mlflow.log_text("scikit-learn==1.5.0\n", "model/requirements.txt")
                 mlflow.set_tag("mlflow.log-model.history", _MODEL_HISTORY)

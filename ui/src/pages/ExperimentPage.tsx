@@ -269,7 +269,7 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
         ) : null}
         <span className="spacer" />
         <span className="muted small" data-testid="run-count">
-          {state.done ? `${state.runs.length}${state.token ? "+" : ""} runs` : ""}
+          {state.done && !state.error ? `${state.runs.length}${state.token ? "+" : ""} runs` : ""}
           {fetchMs !== null ? ` · ${Math.round(fetchMs)} ms` : ""}
         </span>
       </div>
@@ -296,7 +296,12 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
           Export CSV
         </button>
       </div>
-      {filterError ? <ErrorBox error={filterError} what="Bad filter" /> : state.error ? <ErrorBox error={state.error} what="Cannot load runs" /> : null}
+      {filterError ? <ErrorBox error={filterError} what="Bad filter" /> : state.error ? (
+        <div className="toolbar">
+          <ErrorBox error={state.error} what="Cannot load runs" />
+          <button onClick={forceReload}>Retry</button>
+        </div>
+      ) : null}
       {actionError ? <ErrorBox error={actionError} /> : null}
       {view.selected.length ? (
         <div className="toolbar" data-testid="selection-bar">

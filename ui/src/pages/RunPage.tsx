@@ -62,7 +62,16 @@ export function RunPage({ runId }: { runId: string }) {
   const exps = useExperiments();
   useInterval(() => !document.hidden && run.reload(), run.data?.info.status === "RUNNING" ? 5000 : null);
 
-  if (run.error) return <div className="page"><ErrorBox error={run.error} what={`Cannot load run ${runId}`} /></div>;
+  if (run.error)
+    return (
+      <div className="page">
+        <ErrorBox error={run.error} what={`Cannot load run ${runId}`} />
+        <div className="toolbar" style={{ marginTop: 8 }}>
+          <button onClick={run.reload}>Retry</button>
+          <Link href="/">Back to the experiments</Link>
+        </div>
+      </div>
+    );
   if (!run.data) return <div className="page"><Loading what="run" /></div>;
   const r = run.data;
   const exp = exps.byId.get(r.info.experiment_id);
