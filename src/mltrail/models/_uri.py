@@ -18,9 +18,13 @@ import os
 import posixpath
 import re
 import tempfile
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from mltrail._exceptions import InvalidArgument, NotFound
+
+if TYPE_CHECKING:
+    from mltrail.artifacts import ArtifactRepository
 
 __all__ = [
     "download_model",
@@ -57,6 +61,15 @@ def _private_dir(dst_path: str | None) -> str:
     return tempfile.mkdtemp(prefix="mltrail-model-")  # mode 0o700
 
 
+def _repository(uri: str) -> ArtifactRepository:
+    """The repository of *uri*; ``mlflow-artifacts:`` URIs resolve against the tracking URI in
+    use (set by ``set_tracking_uri`` or the environment), as the runs they belong to do."""
+    from mltrail.artifacts import get_artifact_repository
+    from mltrail.tracking._uri import get_tracking_uri
+
+    return get_artifact_repository(uri, tracking_uri=get_tracking_uri())
+
+
 def _resolve_models_uri(uri: str) -> str:
     """Where the files of a ``models:/`` URI are, asked of the current registry."""
     from mltrail.registry._uris import resolve_model_uri
@@ -79,8 +92,6 @@ def _run_artifact_location(uri: str) -> tuple[str, str]:
 def _download(uri: str, dst_path: str | None, depth: int = 0) -> str:
     if depth > _MAX_REDIRECTS:
         raise InvalidArgument(f"Cannot resolve model URI {uri!r}: too many indirections")
-    from mltrail.artifacts import get_artifact_repository
-
     lower = uri.lower()
     if lower.startswith("models:"):
         return _download(_resolve_models_uri(uri), dst_path, depth + 1)
@@ -88,21 +99,21 @@ def _download(uri: str, dst_path: str | None, depth: int = 0) -> str:
         root, path = _run_artifact_location(uri)
         if not path:
             raise InvalidArgument(f"Invalid model URI {uri!r}: expected runs:/<run_id>/<path>")
-        return get_artifact_repository(root).download_artifacts(path, _private_dir(dst_path))
+        return _repository(root).download_artifacts(path, _private_dir(dst_path))
     if is_local_uri(uri):
         local = _local_path(uri)
         if not os.path.exists(local):
             raise NotFound(f"No model at {uri!r}: the path does not exist")
         if dst_path is None:
             return local
-        return get_artifact_repository(os.path.dirname(local)).download_artifacts(
+        return _repository(os.path.dirname(local)).download_artifacts(
             os.path.basename(local), _private_dir(dst_path)
         )
     trimmed = uri.rstrip("/")
     parent, _, leaf = trimmed.rpartition("/")
     if not leaf or not parent or parent.endswith(":"):
-        return get_artifact_repository(trimmed).download_artifacts("", _private_dir(dst_path))
-    return get_artifact_repository(parent).download_artifacts(leaf, _private_dir(dst_path))
+        return _repository(trimmed).download_artifacts("", _private_dir(dst_path))
+    return _repository(parent).download_artifacts(leaf, _private_dir(dst_path))
 
 
 def download_model(uri: str, dst_path: str | None = None) -> str:
@@ -120,11 +131,7 @@ def download_model_file(uri: str, name: str) -> str:
     if lower.startswith("models:"):
         return download_model_file(_resolve_models_uri(uri), name)
     if lower.startswith("runs:"):
-        from mltrail.artifacts import get_artifact_repository
-
         root, path = _run_artifact_location(uri)
         target = posixpath.join(path, name) if path else name
-        return get_artifact_repository(root).download_artifacts(target, _private_dir(None))
-    from mltrail.artifacts import get_artifact_repository
-
-    return get_artifact_repository(uri.rstrip("/")).download_artifacts(name, _private_dir(None))
+        return _repository(root).download_artifacts(target, _private_dir(None))
+    return _repository(uri.rstrip("/")).download_artifacts(name, _private_dir(None))
