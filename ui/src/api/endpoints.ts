@@ -1,6 +1,7 @@
 // Every server call the UI makes, in one place.
 
 import { API, ApiError, MLTRAIL_API, get, post, request } from "./client";
+import type * as G from "./generated";
 import type {
   Experiment,
   ListArtifactsResponse,
@@ -33,7 +34,7 @@ export async function searchExperiments(
   do {
     const r = await post<SearchExperimentsResponse>(
       `${API}/experiments/search`,
-      { max_results: 1000, view_type: viewType, filter, order_by: ["name ASC"], page_token: token },
+      { max_results: 1000, view_type: viewType, filter, order_by: ["name ASC"], page_token: token } satisfies G.PostMlflowExperimentsSearchRequest,
       signal,
     );
     out.push(...(r.experiments ?? []));
@@ -43,35 +44,40 @@ export async function searchExperiments(
 }
 
 export const getExperiment = (id: string, signal?: AbortSignal) =>
-  get<{ experiment: Experiment }>(`${API}/experiments/get`, { experiment_id: id }, signal).then(
+  get<{ experiment: Experiment }>(`${API}/experiments/get`, { experiment_id: id } satisfies G.GetMlflowExperimentsGetQuery, signal).then(
     (r) => r.experiment,
   );
 export const createExperiment = (name: string) =>
-  post<{ experiment_id: string }>(`${API}/experiments/create`, { name }).then((r) => r.experiment_id);
+  post<G.PostMlflowExperimentsCreateResponse>(`${API}/experiments/create`, { name } satisfies G.PostMlflowExperimentsCreateRequest).then(
+    (r) => {
+      if (!r.experiment_id) throw new ApiError(200, "INVALID_RESPONSE", "The server's answer holds no experiment_id");
+      return r.experiment_id;
+    },
+  );
 export const renameExperiment = (id: string, newName: string) =>
-  post(`${API}/experiments/update`, { experiment_id: id, new_name: newName });
+  post(`${API}/experiments/update`, { experiment_id: id, new_name: newName } satisfies G.PostMlflowExperimentsUpdateRequest);
 export const deleteExperiment = (id: string) =>
-  post(`${API}/experiments/delete`, { experiment_id: id });
+  post(`${API}/experiments/delete`, { experiment_id: id } satisfies G.PostMlflowExperimentsDeleteRequest);
 export const restoreExperiment = (id: string) =>
-  post(`${API}/experiments/restore`, { experiment_id: id });
+  post(`${API}/experiments/restore`, { experiment_id: id } satisfies G.PostMlflowExperimentsRestoreRequest);
 
 // --- Runs -------------------------------------------------------------------------------------
 
 export const searchRuns = (req: SearchRunsRequest, signal?: AbortSignal) =>
   post<SearchRunsResponse>(`${API}/runs/search`, req, signal);
 export const getRun = (id: string, signal?: AbortSignal) =>
-  get<{ run: Run }>(`${API}/runs/get`, { run_id: id }, signal).then((r) => r.run);
-export const deleteRun = (id: string) => post(`${API}/runs/delete`, { run_id: id });
-export const restoreRun = (id: string) => post(`${API}/runs/restore`, { run_id: id });
+  get<{ run: Run }>(`${API}/runs/get`, { run_id: id } satisfies G.GetMlflowRunsGetQuery, signal).then((r) => r.run);
+export const deleteRun = (id: string) => post(`${API}/runs/delete`, { run_id: id } satisfies G.PostMlflowRunsDeleteRequest);
+export const restoreRun = (id: string) => post(`${API}/runs/restore`, { run_id: id } satisfies G.PostMlflowRunsRestoreRequest);
 export const setRunTag = (id: string, key: string, value: string) =>
-  post(`${API}/runs/set-tag`, { run_id: id, key, value });
+  post(`${API}/runs/set-tag`, { run_id: id, key, value } satisfies G.PostMlflowRunsSetTagRequest);
 export const deleteRunTag = (id: string, key: string) =>
-  post(`${API}/runs/delete-tag`, { run_id: id, key });
+  post(`${API}/runs/delete-tag`, { run_id: id, key } satisfies G.PostMlflowRunsDeleteTagRequest);
 export const renameRun = (id: string, name: string) =>
-  post(`${API}/runs/update`, { run_id: id, run_name: name });
+  post(`${API}/runs/update`, { run_id: id, run_name: name } satisfies G.PostMlflowRunsUpdateRequest);
 /** mltrail extension: move runs to another experiment. */
 export const moveRuns = (runIds: string[], experimentId: string) =>
-  post(`${MLTRAIL_API}/runs/move`, { run_ids: runIds, experiment_id: experimentId });
+  post(`${MLTRAIL_API}/runs/move`, { run_ids: runIds, experiment_id: experimentId } satisfies G.PostMltrailRunsMoveRequest);
 
 // --- Metric series ----------------------------------------------------------------------------
 
@@ -141,7 +147,7 @@ export async function metricSeries(req: SeriesRequest, signal?: AbortSignal): Pr
           max_results: maxResults,
           start_step: req.startStep,
           end_step: req.endStep,
-        },
+        } satisfies G.GetMlflowMetricsGetHistoryBulkIntervalQuery,
         signal,
       );
       const byRun = new Map<string, Metric[]>();
@@ -212,7 +218,7 @@ export async function metricHistory(runId: string, key: string, limit = 10000): 
       metric_key: key,
       max_results: Math.min(limit, 25000),
       page_token: token,
-    });
+    } satisfies G.GetMlflowMetricsGetHistoryQuery);
     out.push(...(r.metrics ?? []));
     token = r.next_page_token || undefined;
   } while (token && out.length < limit);
@@ -228,7 +234,7 @@ export async function listArtifacts(runId: string, path: string, signal?: AbortS
   do {
     const r = await get<ListArtifactsResponse>(
       `${API}/artifacts/list`,
-      { run_id: runId, path: path || undefined, page_token: token },
+      { run_id: runId, path: path || undefined, page_token: token } satisfies G.GetMlflowArtifactsListQuery,
       signal,
     );
     root = r.root_uri;
@@ -251,7 +257,7 @@ export async function searchRegisteredModels(filter?: string, signal?: AbortSign
   do {
     const r = await get<SearchRegisteredModelsResponse>(
       `${API}/registered-models/search`,
-      { filter: filter || undefined, max_results: 1000, page_token: token, order_by: ["name ASC"] },
+      { filter: filter || undefined, max_results: 1000, page_token: token, order_by: ["name ASC"] } satisfies G.GetMlflowRegisteredModelsSearchQuery,
       signal,
     );
     out.push(...(r.registered_models ?? []));
@@ -261,21 +267,21 @@ export async function searchRegisteredModels(filter?: string, signal?: AbortSign
 }
 
 export const getRegisteredModel = (name: string, signal?: AbortSignal) =>
-  get<{ registered_model: RegisteredModel }>(`${API}/registered-models/get`, { name }, signal).then(
+  get<{ registered_model: RegisteredModel }>(`${API}/registered-models/get`, { name } satisfies G.GetMlflowRegisteredModelsGetQuery, signal).then(
     (r) => r.registered_model,
   );
 export const createRegisteredModel = (name: string) =>
-  post<{ registered_model: RegisteredModel }>(`${API}/registered-models/create`, { name });
+  post<{ registered_model: RegisteredModel }>(`${API}/registered-models/create`, { name } satisfies G.PostMlflowRegisteredModelsCreateRequest);
 export const updateRegisteredModel = (name: string, description: string) =>
-  request("PATCH", `${API}/registered-models/update`, { name, description });
+  request("PATCH", `${API}/registered-models/update`, { name, description } satisfies G.PatchMlflowRegisteredModelsUpdateRequest);
 export const setModelTag = (name: string, key: string, value: string) =>
-  post(`${API}/registered-models/set-tag`, { name, key, value });
+  post(`${API}/registered-models/set-tag`, { name, key, value } satisfies G.PostMlflowRegisteredModelsSetTagRequest);
 export const deleteModelTag = (name: string, key: string) =>
-  request("DELETE", `${API}/registered-models/delete-tag`, { name, key });
+  request("DELETE", `${API}/registered-models/delete-tag`, { name, key } satisfies G.DeleteMlflowRegisteredModelsDeleteTagRequest);
 export const setAlias = (name: string, alias: string, version: string) =>
-  post(`${API}/registered-models/alias`, { name, alias, version });
+  post(`${API}/registered-models/alias`, { name, alias, version } satisfies G.PostMlflowRegisteredModelsAliasRequest);
 export const deleteAlias = (name: string, alias: string) =>
-  request("DELETE", `${API}/registered-models/alias`, { name, alias });
+  request("DELETE", `${API}/registered-models/alias`, { name, alias } satisfies G.DeleteMlflowRegisteredModelsAliasRequest);
 
 export async function searchModelVersions(filter: string, signal?: AbortSignal) {
   const out: ModelVersion[] = [];
@@ -283,7 +289,7 @@ export async function searchModelVersions(filter: string, signal?: AbortSignal) 
   do {
     const r = await get<SearchModelVersionsResponse>(
       `${API}/model-versions/search`,
-      { filter, max_results: 1000, page_token: token },
+      { filter, max_results: 1000, page_token: token } satisfies G.GetMlflowModelVersionsSearchQuery,
       signal,
     );
     out.push(...(r.model_versions ?? []));
@@ -293,7 +299,7 @@ export async function searchModelVersions(filter: string, signal?: AbortSignal) 
 }
 
 export const getModelVersion = (name: string, version: string, signal?: AbortSignal) =>
-  get<{ model_version: ModelVersion }>(`${API}/model-versions/get`, { name, version }, signal).then(
+  get<{ model_version: ModelVersion }>(`${API}/model-versions/get`, { name, version } satisfies G.GetMlflowModelVersionsGetQuery, signal).then(
     (r) => r.model_version,
   );
 export const createModelVersion = (name: string, source: string, runId: string) =>
@@ -301,17 +307,17 @@ export const createModelVersion = (name: string, source: string, runId: string) 
     name,
     source,
     run_id: runId,
-  }).then((r) => r.model_version);
+  } satisfies G.PostMlflowModelVersionsCreateRequest).then((r) => r.model_version);
 export const updateModelVersion = (name: string, version: string, description: string) =>
-  request("PATCH", `${API}/model-versions/update`, { name, version, description });
+  request("PATCH", `${API}/model-versions/update`, { name, version, description } satisfies G.PatchMlflowModelVersionsUpdateRequest);
 export const transitionStage = (name: string, version: string, stage: string, archive: boolean) =>
   post(`${API}/model-versions/transition-stage`, {
     name,
     version,
     stage,
     archive_existing_versions: archive,
-  });
+  } satisfies G.PostMlflowModelVersionsTransitionStageRequest);
 export const setVersionTag = (name: string, version: string, key: string, value: string) =>
-  post(`${API}/model-versions/set-tag`, { name, version, key, value });
+  post(`${API}/model-versions/set-tag`, { name, version, key, value } satisfies G.PostMlflowModelVersionsSetTagRequest);
 export const deleteVersionTag = (name: string, version: string, key: string) =>
-  request("DELETE", `${API}/model-versions/delete-tag`, { name, version, key });
+  request("DELETE", `${API}/model-versions/delete-tag`, { name, version, key } satisfies G.DeleteMlflowModelVersionsDeleteTagRequest);

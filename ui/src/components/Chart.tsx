@@ -206,7 +206,8 @@ export function MetricChart(props: {
         y: settings.logScale ? { distr: 3 } : {},
       },
       axes: [
-        { ...axis(), label: xLabel(settings.xAxis), labelSize: 18, size: 36 },
+        // Wall-time ticks take two lines (time, then date): room for both above the label.
+        { ...axis(), label: xLabel(settings.xAxis), labelSize: 18, size: settings.xAxis === "time" ? 52 : 36 },
         { ...axis(), size: 56, values: (_u, vals) => vals.map((v) => formatNumber(v)) },
       ],
       legend: { show: built.series.length <= 12, live: true },
