@@ -18,29 +18,48 @@ from typing import Any, BinaryIO
 import httpx
 import pytest
 
-from mltrail.artifacts import LocalArtifactRepository
+from mltrail.artifacts import LocalArtifactRepository, S3ArtifactRepository
 from mltrail.server import ServerSettings, create_app
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 
 
-class _RecordingRepository(LocalArtifactRepository):
+class _Recording:
     """Keeps every stream it opens (so only an explicit close can close it) and can hold
     ``open_read`` until the test has dropped its connection."""
 
-    def __init__(self, uri: str) -> None:
-        super().__init__(uri)
+    def _setup(self) -> None:
         self.opened: list[BinaryIO] = []
         self.hold = threading.Event()
         self.hold.set()
         self.entered = threading.Event()
 
-    def open_read(self, artifact_path: str) -> BinaryIO:
-        stream = super().open_read(artifact_path)
+    def _record(self, stream: BinaryIO) -> BinaryIO:
         self.opened.append(stream)
         self.entered.set()
         assert self.hold.wait(10)
         return stream
+
+
+class _RecordingLocal(_Recording, LocalArtifactRepository):
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self._setup()
+
+    def open_read(self, artifact_path: str) -> BinaryIO:
+        return self._record(super().open_read(artifact_path))
+
+
+class _RecordingS3(_Recording, S3ArtifactRepository):
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self._setup()
+
+    def open_read(self, artifact_path: str) -> BinaryIO:
+        return self._record(super().open_read(artifact_path))
+
+
+_RecordingRepository = _RecordingLocal | _RecordingS3
 
 
 @pytest.fixture
@@ -55,14 +74,18 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _served(tmp_path: Path, serve: Callable[..., Any]) -> tuple[str, str, _RecordingRepository]:
+def _served(
+    tmp_path: Path, serve: Callable[..., Any], destination: str | None = None
+) -> tuple[str, str, _RecordingRepository]:
     settings = ServerSettings(
         backend_store_uri=f"sqlite:///{tmp_path / 'mltrail.db'}",
-        artifacts_destination=str(tmp_path / "artifacts"),
+        artifacts_destination=destination or str(tmp_path / "artifacts"),
     )
     app = create_app(settings)
     ctx = app.state.context
-    repo = _RecordingRepository(ctx.destination)
+    repo: _RecordingRepository = (
+        _RecordingS3(ctx.destination) if destination else _RecordingLocal(ctx.destination)
+    )
     ctx.proxy_repo = repo  # a cached property: the instance attribute replaces it
     url = serve(app).url
     with httpx.Client(base_url=url) as client:
@@ -125,3 +148,17 @@ def test_download_read_to_the_end_closes_the_file(
     url, path, repo = _served(tmp_path, serve)
     assert len(httpx.get(f"{url}{PROXY}/{path}").content) == 8 << 20
     assert _wait_closed(repo.opened[-1])
+
+
+def test_s3_download_dropped_before_the_first_block_closes_the_body(
+    tmp_path: Path, serve: Callable[..., Any], s3_bucket: str, no_gc: None
+) -> None:
+    url, path, repo = _served(tmp_path, serve, f"{s3_bucket}/dest")
+    repo.hold.clear()
+    repo.entered.clear()
+    sock = _send_get(url, path)
+    assert repo.entered.wait(10)
+    sock.close()
+    time.sleep(0.2)
+    repo.hold.set()
+    assert _wait_closed(repo.opened[-1]), "the S3 body stayed open after the client dropped"
