@@ -254,16 +254,6 @@ def test_official_mlflow_client_uploads_in_parts_to_a_folder(
     assert not any((api.artifacts / ".mltrail-mpu").iterdir())
 
 
-def test_mltrail_client_uploads_in_parts_to_a_folder(
-    api: Api, tmp_path: Path, small_multipart: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    source, digest = _big_file(tmp_path, small_multipart + 1)
-    completed = _count_calls(monkeypatch, StagedUploads, "complete")
-    local = _mltrail_upload(api, source, tmp_path)
-    assert len(completed) == 1
-    assert hashlib.sha256(local.read_bytes()).hexdigest() == digest
-
-
 @pytest.fixture
 def s3_api(make_api: Callable[..., Api], s3_bucket: str) -> Api:
     return make_api(artifacts_destination=f"{s3_bucket}/team")
@@ -292,12 +282,26 @@ def test_official_mlflow_client_uploads_in_parts_to_s3(
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
-def test_mltrail_client_uploads_in_parts_to_s3(
-    s3_api: Api, tmp_path: Path, small_multipart: int, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("destination", ["folder", "s3"])
+def test_mltrail_client_uploads_in_parts(
+    destination: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    small_multipart: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    api: Api = request.getfixturevalue("api" if destination == "folder" else "s3_api")
+    joiner = (
+        (StagedUploads, "complete")
+        if destination == "folder"
+        else (
+            S3ArtifactRepository,
+            "complete_multipart_upload",
+        )
+    )
     source, digest = _big_file(tmp_path, small_multipart + 99)
-    completed = _count_calls(monkeypatch, S3ArtifactRepository, "complete_multipart_upload")
-    local = _mltrail_upload(s3_api, source, tmp_path)
+    completed = _count_calls(monkeypatch, *joiner)
+    local = _mltrail_upload(api, source, tmp_path)
     assert len(completed) == 1
     assert hashlib.sha256(local.read_bytes()).hexdigest() == digest
 

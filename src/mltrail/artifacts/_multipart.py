@@ -29,6 +29,7 @@ __all__ = [
     "MultipartUploadPart",
     "MultipartUploadRepository",
     "multipart_target",
+    "ordered_parts",
     "validate_num_parts",
 ]
 
@@ -59,6 +60,17 @@ def validate_num_parts(num_parts: object) -> int:
     if not 1 <= num_parts <= MAX_PARTS:
         raise InvalidArgument(f"Invalid 'num_parts' {num_parts}: must be between 1 and {MAX_PARTS}")
     return num_parts
+
+
+def ordered_parts(parts: Sequence[MultipartUploadPart]) -> list[MultipartUploadPart]:
+    """The parts of a ``complete`` request by part number; at least one, no number twice."""
+    if not parts:
+        raise InvalidArgument("Invalid 'parts': at least one part is needed")
+    ordered = sorted(parts, key=lambda part: part.part_number)
+    numbers = [part.part_number for part in ordered]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidArgument("Invalid 'parts': a part number appears more than once")
+    return ordered
 
 
 @dataclass(frozen=True, slots=True)

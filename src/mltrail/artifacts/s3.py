@@ -48,6 +48,7 @@ from mltrail.artifacts._multipart import (
     MultipartUploadPart,
     MultipartUploadRepository,
     multipart_target,
+    ordered_parts,
     validate_num_parts,
 )
 from mltrail.artifacts._paths import (
@@ -568,12 +569,7 @@ class S3ArtifactRepository(ArtifactRepository, MultipartUploadRepository):
         rel = multipart_target(local_file, artifact_path)
         if not isinstance(upload_id, str) or not upload_id:
             raise InvalidArgument(f"Invalid 'upload_id' {upload_id!r}: expected a string")
-        if not parts:
-            raise InvalidArgument("Invalid 'parts': at least one part is needed")
-        ordered = sorted(parts, key=lambda part: part.part_number)
-        numbers = [part.part_number for part in ordered]
-        if len(set(numbers)) != len(numbers):
-            raise InvalidArgument("Invalid 'parts': a part number appears more than once")
+        ordered = ordered_parts(parts)
         if any(not part.etag for part in ordered):
             raise InvalidArgument("Invalid 'parts': every part needs its 'etag'")
         key = self._key(rel)

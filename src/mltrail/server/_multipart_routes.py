@@ -49,7 +49,7 @@ from mltrail.artifacts import (
     MultipartUploadRepository,
     validate_artifact_path,
 )
-from mltrail.artifacts._multipart import MAX_PARTS, multipart_target
+from mltrail.artifacts._multipart import MAX_PARTS, multipart_target, ordered_parts
 from mltrail.server._artifacts import body_blocks
 from mltrail.server._context import STAGING_DIR, ServerContext
 from mltrail.server._errors import json_response
@@ -161,12 +161,7 @@ class StagedUploads:
     def complete(self, upload_id: str, target: str, parts: Sequence[MultipartUploadPart]) -> None:
         """Join *parts* (by number; each named by its ETag) into *target*, then clean up."""
         self._check_target(upload_id, target)
-        if not parts:
-            raise InvalidArgument("Invalid 'parts': at least one part is needed")
-        ordered = sorted(parts, key=lambda part: part.part_number)
-        numbers = [part.part_number for part in ordered]
-        if len(set(numbers)) != len(numbers):
-            raise InvalidArgument("Invalid 'parts': a part number appears more than once")
+        ordered = ordered_parts(parts)
         listing = self.repo.list_artifacts(self._dir(upload_id))
         stored = {info.path.rsplit("/", 1)[-1] for info in listing}
         names = []
@@ -334,30 +329,34 @@ def multipart_endpoints() -> list[Endpoint]:
     credential = obj({"url": string(), "part_number": int64(), "headers": obj({})})
     created = obj({"upload_id": string(), "credentials": array(credential)})
     mpu = "/mlflow-artifacts/mpu"
-    return [
-        Endpoint(
-            "POST",
-            f"{mpu}/create/{{artifact_path:path}}",
+    verbs = [
+        (
+            "create",
             "Start a multipart upload of <artifact_path>/<file name>; one part URL per part",
-            raw=_create,
-            tag="artifacts",
-            openapi=_json_openapi(_CREATE, created),
+            _create,
+            _CREATE,
+            created,
         ),
-        Endpoint(
-            "POST",
-            f"{mpu}/complete/{{artifact_path:path}}",
-            "Join the uploaded parts into the artifact",
-            raw=_complete,
-            tag="artifacts",
-            openapi=_json_openapi(_COMPLETE, obj({})),
-        ),
-        Endpoint(
-            "POST",
-            f"{mpu}/abort/{{artifact_path:path}}",
+        ("complete", "Join the uploaded parts into the artifact", _complete, _COMPLETE, obj({})),
+        (
+            "abort",
             "Throw away an unfinished multipart upload and its parts",
-            raw=_abort,
-            tag="artifacts",
-            openapi=_json_openapi(_ABORT, obj({})),
+            _abort,
+            _ABORT,
+            obj({}),
+        ),
+    ]
+    return [
+        *(
+            Endpoint(
+                "POST",
+                f"{mpu}/{verb}/{{artifact_path:path}}",
+                summary,
+                raw=handler,
+                tag="artifacts",
+                openapi=_json_openapi(request, response),
+            )
+            for verb, summary, handler, request, response in verbs
         ),
         Endpoint(
             "PUT",
