@@ -52,6 +52,10 @@ What each kind of search accepts
 ``model_versions``
     ``name``, ``run_id``, ``source_path``, ``current_stage`` (string operators),
     ``version_number`` (alias ``version``; numeric), tags.
+``logged_models``
+    ``name``, ``model_id``, ``status``, ``source_run_id``, ``model_type``, ``experiment_id``
+    (string operators), ``creation_timestamp`` (alias ``creation_time``),
+    ``last_updated_timestamp`` (numeric), params, tags, metrics.
 
 Order by
 ========

@@ -26,7 +26,9 @@ __all__ = [
 
 Entity: TypeAlias = Literal["metric", "param", "tag", "attribute", "dataset"]
 Aggregate: TypeAlias = Literal["latest", "min", "max"]
-SearchKind: TypeAlias = Literal["runs", "experiments", "registered_models", "model_versions"]
+SearchKind: TypeAlias = Literal[
+    "runs", "experiments", "registered_models", "model_versions", "logged_models"
+]
 Value: TypeAlias = str | float | int | tuple[str, ...] | None
 
 

@@ -17,6 +17,7 @@ from mltrail.artifacts import ArtifactRepository, get_artifact_repository, valid
 from mltrail.entities import LifecycleStage, Run
 from mltrail.server._settings import ServerSettings
 from mltrail.store import TrackingStore
+from mltrail.store._logged_models_base import LoggedModelStore
 from mltrail.validation import validate_run_id
 
 __all__ = ["PROXY_SCHEME", "STAGING_DIR", "ServerContext", "proxy_path"]
@@ -78,9 +79,11 @@ class ServerContext:
             )
         return f"{PROXY_SCHEME}:/{rel}"
 
-    def run_for_upload(self, rel: str, allow_root: bool = False) -> Run:
+    def run_for_upload(self, rel: str, allow_root: bool = False) -> Run | None:
         """The active run whose artifact root holds the proxy path *rel*; else an error.
 
+        None when *rel* is inside the artifact root of an active logged model instead
+        (``<experiment>/models/<model_id>/artifacts/<path>``, see :meth:`_in_logged_model`).
         *allow_root* accepts the run's artifact root itself (to delete everything in it).
         """
         segments = rel.split("/") if rel else []
@@ -104,10 +107,40 @@ class ServerContext:
                     f"Cannot write artifact {rel!r}: run {run_id} is deleted; restore it first"
                 )
             return run
+        if self._in_logged_model(rel, segments, allow_root):
+            return None
         raise NotFound(
             f"Cannot write artifact {rel!r}: artifacts are only accepted inside the artifact "
-            "root of an existing run (<experiment>/<run_id>/artifacts/<path>)"
+            "root of an existing run (<experiment>/<run_id>/artifacts/<path>) or logged model "
+            "(<experiment>/models/<model_id>/artifacts/<path>)"
         )
+
+    def _in_logged_model(self, rel: str, segments: list[str], allow_root: bool) -> bool:
+        """Whether *rel* lies inside an active logged model's artifact root."""
+        store = self.store
+        if not isinstance(store, LoggedModelStore):
+            return False
+        for i in range(1, len(segments) - (1 if allow_root else 2)):
+            model_id = segments[i]
+            if segments[i - 1] != "models" or segments[i + 1] != "artifacts":
+                continue
+            if not model_id.startswith("m-"):
+                continue
+            try:
+                model = store.get_logged_model(model_id, allow_deleted=True)
+            except (NotFound, InvalidArgument):
+                continue
+            root = proxy_path(model.artifact_location)
+            if root is None or not _is_prefix(root.split("/"), segments, allow_root):
+                continue
+            try:
+                store.get_logged_model(model_id)  # active ones only
+            except NotFound:
+                raise PermissionDenied(
+                    f"Cannot write artifact {rel!r}: logged model {model_id} is deleted"
+                ) from None
+            return True
+        return False
 
 
 def _looks_like_run_id(segment: str) -> bool:

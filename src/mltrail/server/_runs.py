@@ -17,6 +17,14 @@ from mltrail.entities import (
 )
 from mltrail.server._context import ServerContext
 from mltrail.server._experiments import VIEW_TYPES
+from mltrail.server._model_links import (
+    MODEL_INPUTS,
+    MODEL_METRIC_FIELDS,
+    logged_model_store,
+    model_inputs_of,
+    model_metrics_of,
+    run_model_links,
+)
 from mltrail.server._routing import Endpoint
 from mltrail.server._schema import (
     array,
@@ -47,7 +55,13 @@ RUN_ID_FIELDS: dict[str, Any] = {
 }
 _STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 _METRIC = obj(
-    {"key": string(max_length=250), "value": double(), "timestamp": int64(), "step": int64()},
+    {
+        "key": string(max_length=250),
+        "value": double(),
+        "timestamp": int64(),
+        "step": int64(),
+        **MODEL_METRIC_FIELDS,
+    },
     ["key", "value", "timestamp"],
 )
 _DATASET_IN = obj(
@@ -103,7 +117,8 @@ def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _get(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    return {"run": ctx.store.get_run(run_id_of(args)).to_dict()}
+    run_id = run_id_of(args)
+    return {"run": run_model_links(ctx, run_id, ctx.store.get_run(run_id).to_dict())}
 
 
 def _update(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +139,12 @@ def _restore(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _log_metric(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.log_batch(run_id_of(args), metrics=[_metric(args)])
+    run_id = run_id_of(args)
+    linked = model_metrics_of(run_id, [args])
+    if linked:
+        logged_model_store(ctx).log_model_metrics(run_id, linked)
+    else:
+        ctx.store.log_batch(run_id, metrics=[_metric(args)])
     return {}
 
 
@@ -144,14 +164,18 @@ def _delete_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _log_batch(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    metrics = [_metric(m) for m in args.get("metrics", [])]
+    raw_metrics = args.get("metrics", [])
+    metrics = [_metric(m) for m in raw_metrics if not m.get("model_id")]
     params = [Param(p["key"], p.get("value", "")) for p in args.get("params", [])]
     tags = _tags(args.get("tags"))
-    validate_batch_limits(metrics, params, tags)
+    linked = model_metrics_of(run_id_of(args), raw_metrics)
+    validate_batch_limits([*metrics, *linked], params, tags)
     if metrics or params or tags:
         ctx.store.log_batch(run_id_of(args), metrics, params, tags)
-    else:
+    elif not linked:
         ctx.store.get_run(run_id_of(args))  # 404 for an unknown run, as MLflow does
+    if linked:
+        logged_model_store(ctx).log_model_metrics(run_id_of(args), linked)
     return {}
 
 
@@ -163,10 +187,13 @@ def _log_inputs(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         )
         for item in args.get("datasets", [])
     ]
+    models = model_inputs_of(args)
     if inputs:
         ctx.store.log_inputs(run_id_of(args), inputs)
-    else:
+    elif not models:
         ctx.store.get_run(run_id_of(args))
+    if models:
+        logged_model_store(ctx).log_model_inputs(run_id_of(args), models)
     return {}
 
 
@@ -310,7 +337,7 @@ def run_endpoints() -> list[Endpoint]:
             "POST",
             f"{runs}/log-inputs",
             "Record datasets used by a run",
-            _with_run({"datasets": array(_DATASET_IN, max_items=1000)}, []),
+            _with_run({"datasets": array(_DATASET_IN, max_items=1000), "models": MODEL_INPUTS}, []),
             handler=_log_inputs,
         ),
         Endpoint(

@@ -43,6 +43,7 @@ from mltrail.store._base import PagedList, TrackingStore
 from mltrail.store._batches import MLFLOW_BATCH_LIMITS, BatchLimits, split_batch
 from mltrail.store.rest._config import HttpConfig
 from mltrail.store.rest._http import RestClient
+from mltrail.store.rest._logged_models import RestLoggedModels
 from mltrail.store.rest._registry import RestRegistry
 from mltrail.validation import (
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
@@ -110,7 +111,7 @@ def _view_type(value: int) -> str:
     return ViewType.to_string(ViewType.coerce(value))
 
 
-class RestStore(RestRegistry, TrackingStore):
+class RestStore(RestRegistry, RestLoggedModels, TrackingStore):
     """A tracking server's experiments, runs and metrics, through its REST API.
 
     ``RestStore("http://host:5000")``; *transport* replaces the network (an

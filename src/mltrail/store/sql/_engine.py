@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 # Every revision in migrations/versions, oldest first.
-KNOWN_REVISIONS = ("0001_initial", "0002_datasets", HEAD_REVISION)
+KNOWN_REVISIONS = ("0001_initial", "0002_datasets", "0003_registry", HEAD_REVISION)
 
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound
-from mltrail.entities import ModelVersion, ModelVersionStatus, ModelVersionTag
+from mltrail.entities import LifecycleStage, ModelVersion, ModelVersionStatus, ModelVersionTag
 from mltrail.entities._registry import (
     ACTIVE_STAGES,
     ALL_STAGES,
@@ -33,6 +33,7 @@ from mltrail.entities._registry import (
 from mltrail.registry import ModelsUri, parse_models_uri, parse_runs_uri, path_below
 from mltrail.store.sql._core import now_ms
 from mltrail.store.sql._experiments import join_uri
+from mltrail.store.sql._logged_model_schema import logged_models_table
 from mltrail.store.sql._registry_core import RegistryCore, check_description, registry_tag_rows
 from mltrail.store.sql._registry_schema import (
     model_version_tags_table,
@@ -58,12 +59,20 @@ class SqlModelVersions(RegistryCore):
     """Versions of registered models."""
 
     # -- sources -----------------------------------------------------------------------------
-    def _logged_model_location(self, conn: Connection, model_id: str) -> str:
-        """The artifact location of a logged model (``models:/<model_id>``)."""
-        raise InvalidArgument(
-            f"Invalid model version source 'models:/{model_id}': this store has no logged "
-            "model of that id; register from runs:/<run_id>/<path> or models:/<name>/<version>"
-        )
+    def _logged_model_location(self, conn: Connection, model_id: str) -> tuple[str, str | None]:
+        """Artifact location and source run of an active logged model (``models:/<id>``)."""
+        lm = logged_models_table.c
+        row = conn.execute(
+            select(lm.artifact_location, lm.source_run_id).where(
+                lm.model_id == model_id, lm.lifecycle_stage == LifecycleStage.ACTIVE
+            )
+        ).first()
+        if row is None:
+            raise InvalidArgument(
+                f"Invalid model version source 'models:/{model_id}': this store has no logged "
+                "model of that id; register from runs:/<run_id>/<path> or models:/<name>/<version>"
+            )
+        return str(row.artifact_location), row.source_run_id
 
     def _resolve_version_row(self, conn: Connection, uri: ModelsUri) -> Row[Any]:
         """The version row a ``models:/<name>/...`` URI names."""
@@ -104,7 +113,8 @@ class SqlModelVersions(RegistryCore):
         models = parse_models_uri(source)
         if models is not None:
             if models.model_id is not None:
-                return _join(self._logged_model_location(conn, models.model_id), ""), run_id
+                model_location, model_run = self._logged_model_location(conn, models.model_id)
+                return _join(model_location, models.path), run_id or model_run
             row = self._resolve_version_row(conn, models)
             return _join(row.storage_location, models.path), run_id or row.run_id
         if not run_id:
@@ -142,6 +152,8 @@ class SqlModelVersions(RegistryCore):
         def create(conn: Connection) -> ModelVersion:
             model = self._model_row(conn, name)
             location, linked_run = self._resolve_source(conn, source, run_id or None)
+            parsed = parse_models_uri(source)
+            model_ref = model_id or (parsed.model_id if parsed is not None else None)
             now = now_ms()
             # Take the number under the row lock the UPDATE holds until commit.
             conn.execute(
@@ -164,7 +176,7 @@ class SqlModelVersions(RegistryCore):
                     run_id=linked_run,
                     run_link=run_link or None,
                     status=ModelVersionStatus.to_string(ModelVersionStatus.READY),
-                    model_ref=model_id,
+                    model_ref=model_ref,
                 )
             )
             (version_pk,) = result.inserted_primary_key or (None,)
@@ -196,7 +208,7 @@ class SqlModelVersions(RegistryCore):
                 run_id=linked_run,
                 tags=tag_map,
                 run_link=run_link or None,
-                model_id=model_id,
+                model_id=model_ref,
             )
 
         return self._registry_write(create)

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 # The Alembic revision that create_all() corresponds to (see migrations/versions).
-HEAD_REVISION = "0003_registry"
+HEAD_REVISION = "0004_logged_models"
 
 metadata = MetaData()
 _MYSQL = MYSQL_TABLE_ARGS

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from mltrail.store._base import TrackingStore
 from mltrail.store.sql._engine import create_db_engine, ensure_schema, sqlite_path
 from mltrail.store.sql._experiments import SqlExperiments, location_uri
+from mltrail.store.sql._logged_model_search import SqlLoggedModels
 from mltrail.store.sql._registry import SqlRegistry
 from mltrail.store.sql._run_reads import SqlRunReads
 from mltrail.store.sql._runs import SqlRunWrites
@@ -27,7 +28,15 @@ def artifact_root_for(db_uri: str) -> str:
     return (base / ARTIFACTS_DIR_NAME).resolve().as_uri()
 
 
-class SqlStore(SqlExperiments, SqlRunWrites, SqlRunReads, SqlSeries, SqlRegistry, TrackingStore):
+class SqlStore(
+    SqlExperiments,
+    SqlRunWrites,
+    SqlRunReads,
+    SqlSeries,
+    SqlRegistry,
+    SqlLoggedModels,
+    TrackingStore,
+):
     """Experiments, runs and metrics in one SQL database.
 
     The database is created on first use; an older schema must be upgraded with

@@ -1,0 +1,77 @@
+"""What the run endpoints need of logged models: linked metrics, model inputs and outputs.
+
+Kept apart from ``_logged_models`` (the logged-model endpoints) so that ``_runs`` can use it
+without importing the artifact routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mltrail._exceptions import NotImplementedYet
+from mltrail.entities._logged_model import LoggedModelInput, LoggedModelMetric
+from mltrail.server._context import ServerContext
+from mltrail.server._schema import array, obj, string
+from mltrail.store._logged_models_base import LoggedModelStore
+
+__all__ = [
+    "MODEL_INPUTS",
+    "MODEL_METRIC_FIELDS",
+    "logged_model_store",
+    "model_inputs_of",
+    "model_metrics_of",
+    "run_model_links",
+]
+
+#: Fields a metric in ``log-metric`` / ``log-batch`` may carry to link it to a logged model.
+MODEL_METRIC_FIELDS: dict[str, Any] = {
+    "model_id": string(max_length=64),
+    "dataset_name": string(max_length=500),
+    "dataset_digest": string(max_length=64),
+}
+
+
+def logged_model_store(ctx: ServerContext) -> LoggedModelStore:
+    store = ctx.store
+    if not isinstance(store, LoggedModelStore):
+        raise NotImplementedYet("This server's tracking store does not keep logged models")
+    return store
+
+
+def model_metrics_of(run_id: str, metrics: list[dict[str, Any]]) -> list[LoggedModelMetric]:
+    """The checked metrics of a request that carry a ``model_id``, as entities."""
+    return [
+        LoggedModelMetric(
+            key=m["key"],
+            value=m["value"],
+            timestamp=m["timestamp"],
+            step=m.get("step", 0),
+            model_id=m["model_id"],
+            run_id=run_id,
+            dataset_name=m.get("dataset_name") or None,
+            dataset_digest=m.get("dataset_digest") or None,
+        )
+        for m in metrics
+        if m.get("model_id")
+    ]
+
+
+def run_model_links(ctx: ServerContext, run_id: str, run: dict[str, Any]) -> dict[str, Any]:
+    """A ``runs/get`` body with MLflow 3's ``outputs.model_outputs`` and ``inputs.model_inputs``."""
+    store = ctx.store
+    if not isinstance(store, LoggedModelStore):
+        return run
+    outputs, inputs = store.get_run_models(run_id)
+    if inputs:
+        run.setdefault("inputs", {})["model_inputs"] = [i.to_dict() for i in inputs]
+    run["outputs"] = {"model_outputs": [o.to_dict() for o in outputs]}
+    return run
+
+
+#: The ``models`` field of ``runs/log-inputs``.
+MODEL_INPUTS = array(obj({"model_id": string(max_length=64)}, ["model_id"]), max_items=1000)
+
+
+def model_inputs_of(datasets_request: dict[str, Any]) -> list[LoggedModelInput]:
+    """The ``models`` of a ``runs/log-inputs`` request as entities."""
+    return [LoggedModelInput(m["model_id"]) for m in datasets_request.get("models", [])]

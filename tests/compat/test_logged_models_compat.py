@@ -1,0 +1,147 @@
+"""MLflow 3's logged models with the official mlflow client against a real ``mltrail server``.
+
+``log_model`` creates a logged model (``models:/<model_id>``), uploads its files through the
+artifact proxy below the model's own location, links it to the run and finalizes it;
+autologging with its default arguments does the same after training; the model registers
+and loads back by id and by version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.compat.conftest import MLFLOW_WARNINGS, ServerProcess
+
+pytestmark = [pytest.mark.filterwarnings(w) for w in MLFLOW_WARNINGS]
+
+sklearn = pytest.importorskip("sklearn")
+
+
+def _iris() -> tuple[object, object]:
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)
+
+
+def test_log_model_and_load_it_back(mlflow_server: ServerProcess, tmp_path: Path) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+    from sklearn.linear_model import LogisticRegression
+
+    features, labels = _iris()
+    mlflow.set_experiment("logged-models")
+    with mlflow.start_run() as run:
+        mlflow.log_param("C", 1.0)
+        mlflow.log_metric("acc", 0.9, step=0)
+        model = LogisticRegression(max_iter=300).fit(features, labels)
+        info = mlflow.sklearn.log_model(model, name="model")
+    assert info.model_uri == f"models:/{info.model_id}"
+    assert info.model_id.startswith("m-")
+
+    client = MlflowClient()
+    logged = client.get_logged_model(info.model_id)
+    assert logged.name == "model"
+    assert logged.source_run_id == run.info.run_id
+    assert logged.experiment_id == run.info.experiment_id
+    assert str(logged.status) in ("LoggedModelStatus.READY", "READY")
+    assert logged.params["C"] == "1.0"
+    assert [(m.key, m.value, m.step) for m in logged.metrics] == [("acc", 0.9, 0)]
+    assert logged.artifact_location == (
+        f"mlflow-artifacts:/{run.info.experiment_id}/models/{info.model_id}/artifacts"
+    )
+    stored = (
+        tmp_path
+        / "srv"
+        / "mltrail-artifacts"
+        / run.info.experiment_id
+        / "models"
+        / info.model_id
+        / "artifacts"
+    )
+    assert (stored / "MLmodel").is_file()
+
+    # The run's own history is unchanged by the copy of its metrics to the model.
+    assert len(client.get_metric_history(run.info.run_id, "acc")) == 1
+    got = client.get_run(run.info.run_id)
+    assert [o.model_id for o in got.outputs.model_outputs] == [info.model_id]
+
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    assert list(loaded.predict(features[:5])) == list(model.predict(features[:5]))
+    # runs:/<run_id>/<name> resolves to the logged model too
+    by_run = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    assert list(by_run.predict(features[:3])) == list(model.predict(features[:3]))
+
+    found = mlflow.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string="name = 'model' AND params.C = '1.0' AND metrics.acc > 0.5",
+        output_format="list",
+    )
+    assert [m.model_id for m in found] == [info.model_id]
+    files = [f.path for f in client.list_logged_model_artifacts(info.model_id)]
+    assert "MLmodel" in files
+
+    client.set_logged_model_tags(info.model_id, {"stage": "candidate"})
+    assert client.get_logged_model(info.model_id).tags["stage"] == "candidate"
+    client.delete_logged_model_tag(info.model_id, "stage")
+    assert "stage" not in client.get_logged_model(info.model_id).tags
+
+
+def test_sklearn_autolog_logs_the_model(mlflow_server: ServerProcess) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+    from sklearn.linear_model import LogisticRegression
+
+    features, labels = _iris()
+    mlflow.set_experiment("autolog-models")
+    mlflow.sklearn.autolog()
+    try:
+        with mlflow.start_run() as run:
+            LogisticRegression(max_iter=300).fit(features, labels)
+    finally:
+        mlflow.sklearn.autolog(disable=True)
+    got = mlflow.get_run(run.info.run_id)
+    assert got.data.params["max_iter"] == "300"
+    assert got.data.metrics["training_accuracy_score"] > 0.9
+    assert got.data.tags["estimator_name"] == "LogisticRegression"
+    outputs = got.outputs.model_outputs
+    assert len(outputs) == 1
+    model_id = outputs[0].model_id
+    logged = MlflowClient().get_logged_model(model_id)
+    assert logged.source_run_id == run.info.run_id
+    assert logged.params["max_iter"] == "300"
+    assert {m.key for m in logged.metrics} >= {"training_accuracy_score"}
+    assert len(MlflowClient().get_metric_history(run.info.run_id, "training_accuracy_score")) == 1
+
+    loaded = mlflow.pyfunc.load_model(f"models:/{model_id}")
+    assert len(loaded.predict(features[:4])) == 4
+
+    version = mlflow.register_model(f"models:/{model_id}", "autologged")
+    assert version.version == "1" or version.version == 1
+    stored = MlflowClient().get_model_version("autologged", "1")
+    assert stored.source == f"models:/{model_id}"  # MLflow's client drops the model_id field
+    assert stored.run_id == run.info.run_id  # the logged model's source run
+    registered = mlflow.pyfunc.load_model("models:/autologged/1")
+    assert list(registered.predict(features[:4])) == list(loaded.predict(features[:4]))
+
+
+def test_logged_model_errors(mlflow_server: ServerProcess) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    with pytest.raises(MlflowException) as missing:
+        client.get_logged_model("m-" + "0" * 32)
+    assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    eid = mlflow.create_experiment("lm-errors")
+    with pytest.raises(MlflowException) as bad_name:
+        client.create_logged_model(eid, name="a/b")
+    assert bad_name.value.error_code == "INVALID_PARAMETER_VALUE"
+    model = client.create_logged_model(eid, name="plain", params={"p": "1"})
+    with pytest.raises(MlflowException) as changed:
+        client.log_model_params(model.model_id, {"p": "2"})
+    assert changed.value.error_code == "INVALID_PARAMETER_VALUE"
+    client.delete_logged_model(model.model_id)
+    with pytest.raises(MlflowException):
+        client.get_logged_model(model.model_id)

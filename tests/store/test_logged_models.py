@@ -1,0 +1,238 @@
+"""Conformance: MLflow 3's logged models on every backend (SQLite, PostgreSQL, MariaDB, REST)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.entities import Metric
+from mltrail.entities._logged_model import (
+    LoggedModelInput,
+    LoggedModelMetric,
+    LoggedModelOutput,
+    LoggedModelStatus,
+)
+from mltrail.store import TrackingStore
+from mltrail.store._logged_models_base import LoggedModelStore
+
+
+def _lm(store: TrackingStore) -> LoggedModelStore:
+    assert isinstance(store, LoggedModelStore)
+    return store
+
+
+def _run(store: TrackingStore, experiment_id: str) -> str:
+    return store.create_run(experiment_id, "u", 1_000, [], None).info.run_id
+
+
+def test_create_get_finalize_delete(store: TrackingStore) -> None:
+    lm = _lm(store)
+    eid = store.create_experiment("lm")
+    run_id = _run(store, eid)
+    model = lm.create_logged_model(
+        eid,
+        name="model",
+        source_run_id=run_id,
+        tags={"team": "a"},
+        params={"alpha": "0.5"},
+        model_type="sklearn",
+    )
+    assert re.fullmatch(r"m-[0-9a-f]{32}", model.model_id)
+    assert model.status == LoggedModelStatus.PENDING
+    assert (model.name, model.experiment_id, model.source_run_id) == ("model", eid, run_id)
+    assert (model.tags, model.params, model.model_type) == (
+        {"team": "a"},
+        {"alpha": "0.5"},
+        "sklearn",
+    )
+    assert model.artifact_location.endswith(f"/{eid}/models/{model.model_id}/artifacts")
+    assert model.creation_timestamp == model.last_updated_timestamp > 0
+    assert lm.get_logged_model(model.model_id) == model
+
+    ready = lm.finalize_logged_model(model.model_id, "LOGGED_MODEL_READY")
+    assert ready.status == LoggedModelStatus.READY
+    assert lm.finalize_logged_model(model.model_id, "FAILED").status == LoggedModelStatus.FAILED
+
+    unnamed = lm.create_logged_model(eid)
+    assert unnamed.name
+    assert unnamed.source_run_id is None
+    assert unnamed.tags == {}
+
+    lm.delete_logged_model(model.model_id)
+    with pytest.raises(NotFound, match="not found"):
+        lm.get_logged_model(model.model_id)
+    assert lm.get_logged_model(model.model_id, allow_deleted=True).model_id == model.model_id
+    with pytest.raises(NotFound):
+        lm.delete_logged_model(model.model_id)
+
+
+def test_errors(store: TrackingStore) -> None:
+    lm = _lm(store)
+    eid = store.create_experiment("lm-errors")
+    with pytest.raises(NotFound):
+        lm.get_logged_model("m-" + "0" * 32)
+    with pytest.raises(InvalidArgument, match="model_id"):
+        lm.get_logged_model("bad id!")
+    with pytest.raises(InvalidArgument, match="name"):
+        lm.create_logged_model(eid, name="a/b")
+    with pytest.raises(NotFound):
+        lm.create_logged_model("12345")
+    with pytest.raises(NotFound):
+        lm.create_logged_model(eid, source_run_id="f" * 32)
+    model = lm.create_logged_model(eid, params={"p": "1"})
+    with pytest.raises(InvalidArgument, match="status"):
+        lm.finalize_logged_model(model.model_id, "DONE")
+    with pytest.raises(InvalidArgument, match="param"):
+        lm.log_logged_model_params(model.model_id, {"p": "2"})
+    with pytest.raises(NotFound, match="tag"):
+        lm.delete_logged_model_tag(model.model_id, "missing")
+    store.delete_experiment(eid)
+    with pytest.raises(InvalidArgument, match="active"):
+        lm.create_logged_model(eid)
+
+
+def test_tags_and_params(store: TrackingStore) -> None:
+    lm = _lm(store)
+    eid = store.create_experiment("lm-tags")
+    model = lm.create_logged_model(eid, tags={"a": "1"}, params={"p": "1"})
+    lm.set_logged_model_tags(model.model_id, {"a": "2", "b/c": "x"})
+    lm.delete_logged_model_tag(model.model_id, "b/c")
+    lm.log_logged_model_params(model.model_id, {"p": "1", "q": "2"})  # same value again: fine
+    got = lm.get_logged_model(model.model_id)
+    assert got.tags == {"a": "2"}
+    assert got.params == {"p": "1", "q": "2"}
+    assert got.last_updated_timestamp >= model.last_updated_timestamp
+
+
+def test_linked_metrics_and_run_links(store: TrackingStore) -> None:
+    lm = _lm(store)
+    eid = store.create_experiment("lm-metrics")
+    run_id = _run(store, eid)
+    model = lm.create_logged_model(eid, source_run_id=run_id)
+    store.log_batch(run_id, metrics=[Metric("acc", 0.5, 10, 0)])
+    lm.log_model_metrics(
+        run_id,
+        [
+            # a copy of the run's point: linked, not stored twice in the run
+            LoggedModelMetric("acc", 0.5, 10, 0, model_id=model.model_id),
+            LoggedModelMetric("acc", 0.5, 10, 0, model_id=model.model_id),
+            LoggedModelMetric("loss", math.nan, 11, 1, model_id=model.model_id, dataset_name="val"),
+        ],
+    )
+    assert [(p.value, p.step) for p in store.get_metric_history(run_id, "acc")] == [(0.5, 0)]
+    loss = store.get_metric_history(run_id, "loss")
+    assert len(loss) == 1
+    assert math.isnan(loss[0].value)
+    got = lm.get_logged_model(model.model_id)
+    assert [(m.key, m.step, m.run_id, m.dataset_name) for m in got.metrics] == [
+        ("acc", 0, run_id, None),
+        ("loss", 1, run_id, "val"),
+    ]
+    assert math.isnan(got.metrics[1].value)
+    with pytest.raises(NotFound):
+        lm.log_model_metrics(run_id, [LoggedModelMetric("x", 1.0, 1, 0, model_id="m-" + "1" * 32)])
+
+    other = lm.create_logged_model(eid)
+    lm.log_outputs(run_id, [LoggedModelOutput(model.model_id, 3)])
+    lm.log_outputs(run_id, [LoggedModelOutput(model.model_id, 3)])  # once only
+    lm.log_model_inputs(run_id, [LoggedModelInput(other.model_id)])
+    outputs, inputs = lm.get_run_models(run_id)
+    assert outputs == [LoggedModelOutput(model.model_id, 3)]
+    assert inputs == [LoggedModelInput(other.model_id)]
+    with pytest.raises(NotFound):
+        lm.get_run_models("0" * 32)
+
+
+def test_search_filters(store: TrackingStore) -> None:
+    lm = _lm(store)
+    eid = store.create_experiment("lm-search")
+    other_eid = store.create_experiment("lm-search-other")
+    run_id = _run(store, eid)
+    a = lm.create_logged_model(eid, name="a", params={"lr": "0.1"}, tags={"t": "x"})
+    b = lm.create_logged_model(eid, name="b", source_run_id=run_id, model_type="torch")
+    c = lm.create_logged_model(other_eid, name="c")
+    lm.finalize_logged_model(b.model_id, "READY")
+    lm.log_model_metrics(
+        run_id,
+        [
+            LoggedModelMetric("acc", 0.7, 1, 0, model_id=a.model_id, dataset_name="train"),
+            LoggedModelMetric("acc", 0.9, 2, 1, model_id=a.model_id, dataset_name="val"),
+            LoggedModelMetric("acc", 0.8, 3, 0, model_id=b.model_id, dataset_name="val"),
+        ],
+    )
+
+    def names(filter_string: str | None = None, **kwargs: object) -> list[str]:
+        page = lm.search_logged_models([eid], filter_string, **kwargs)  # type: ignore[arg-type]
+        return [m.name for m in page]
+
+    assert names() == ["b", "a"]  # newest first
+    assert [m.name for m in lm.search_logged_models([eid, other_eid])] == ["c", "b", "a"]
+    assert names("name = 'a'") == ["a"]
+    assert names(f"model_id = '{b.model_id}'") == ["b"]
+    assert names("status = 'READY'") == ["b"]
+    assert names("status = 'LOGGED_MODEL_PENDING'") == ["a"]
+    assert names(f"source_run_id = '{run_id}'") == ["b"]
+    assert names("model_type = 'torch'") == ["b"]
+    assert names("params.lr = '0.1'") == ["a"]
+    assert names("tags.t LIKE 'x%'") == ["a"]
+    assert names("tags.t IS NULL") == ["b"]
+    assert names("metrics.acc > 0.85") == ["a"]  # any of its values
+    assert names("metrics.acc >= 0.8 AND name != 'a'") == ["b"]
+    assert names("max(metrics.acc) < 0.85") == ["b"]
+    assert names("name = 'a' OR name = 'b'") == ["b", "a"]
+    assert names("creation_time > 0") == ["b", "a"]
+    assert names("metrics.acc > 0.85", datasets=[{"dataset_name": "train"}]) == []
+    assert names(datasets=[{"dataset_name": "train"}]) == ["a"]
+    with pytest.raises(InvalidArgument):
+        lm.search_logged_models([eid], "metrics.acc LIKE 'x'")
+    with pytest.raises(InvalidArgument):
+        lm.search_logged_models([eid], "nonsense = 1")
+    lm.delete_logged_model(a.model_id)
+    assert names() == ["b"]
+    assert c.model_id not in {m.model_id for m in lm.search_logged_models([eid])}
+
+
+def test_search_order_and_pages(store: TrackingStore) -> None:
+    lm = _lm(store)
+    eid = store.create_experiment("lm-order")
+    run_id = _run(store, eid)
+    ids = []
+    for i, value in enumerate([0.3, 0.9, None, 0.5]):
+        model = lm.create_logged_model(eid, name=f"m{i}")
+        ids.append(model.model_id)
+        if value is not None:
+            lm.log_model_metrics(
+                run_id, [LoggedModelMetric("acc", value, i, 0, model_id=model.model_id)]
+            )
+
+    def order(*items: object) -> list[str]:
+        return [m.name for m in lm.search_logged_models([eid], order_by=list(items))]  # type: ignore[arg-type]
+
+    assert order({"field_name": "metrics.acc", "ascending": False}) == ["m1", "m3", "m0", "m2"]
+    assert order({"field_name": "metrics.acc"}) == ["m0", "m3", "m1", "m2"]  # missing last
+    assert order("name DESC") == ["m3", "m2", "m1", "m0"]
+    assert order({"field_name": "creation_timestamp", "ascending": True})[0] == "m0"
+    with pytest.raises(InvalidArgument):
+        order({"field_name": "params.x"})
+
+    seen: list[str] = []
+    token = None
+    while True:
+        page = lm.search_logged_models(
+            [eid],
+            max_results=3,
+            order_by=[{"field_name": "metrics.acc", "ascending": False}],
+            page_token=token,
+        )
+        seen.extend(m.name for m in page)
+        token = page.token
+        if token is None:
+            break
+    assert seen == ["m1", "m3", "m0", "m2"]
+    with pytest.raises(InvalidArgument, match="page_token"):
+        lm.search_logged_models([eid], page_token="garbage")
+    with pytest.raises(InvalidArgument, match="max_results"):
+        lm.search_logged_models([eid], max_results=0)
