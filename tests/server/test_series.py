@@ -168,3 +168,34 @@ def test_series_reads_only_the_chunks_in_range(make_api: Callable[..., Api]) -> 
     assert s["count"] == 20000
     assert len(s["steps"]) == 100
     assert s["max"][-1] == 19999
+
+
+def test_series_fields_pick_the_lists(make_api: Callable[..., Api]) -> None:
+    """``fields`` leaves out the lists a chart does not draw; non-finite values still travel."""
+    api = make_api()
+    rid = api.run(api.experiment())["run_id"]
+    metrics = [{"key": "m", "value": float(i), "timestamp": 100 + i, "step": i} for i in range(50)]
+    metrics[7]["value"] = "NaN"
+    api.ok("POST", "/api/2.0/mlflow/runs/log-batch", json={"run_id": rid, "metrics": metrics})
+    url = "/api/2.0/mltrail/metrics/series"
+    (s,) = api.ok(
+        "POST", url, json={"run_ids": [rid], "metric_keys": ["m"], "fields": ["last"]}
+    )["series"]
+    assert set(s) == {"run_id", "key", "exact", "count", "steps", "last"}
+    assert s["last"][7] == "NaN"
+    assert s["last"][:3] == [0.0, 1.0, 2.0]
+    (full,) = api.ok("POST", url, json={"run_ids": [rid], "metric_keys": ["m"]})["series"]
+    assert full["timestamps"][:2] == [100, 101]
+    assert full["min"] == full["max"] == full["last"]
+    bad = api.post(url, json={"run_ids": [rid], "metric_keys": ["m"], "fields": ["nope"]})
+    assert bad.status_code == 400
+    assert "fields" in bad.json()["message"]
+
+
+def test_reduce_out_of_order_steps_are_sorted() -> None:
+    s = reduce_series("r", "k", [2, 0, 1, 1], [1, 1, 9, 5], [2.0, 0.0, 1.9, 1.5], 10)
+    assert s.steps == [0, 1, 1, 2]
+    assert s.timestamps == [1, 5, 9, 1]
+    assert s.last == [0.0, 1.5, 1.9, 2.0]
+    tied = reduce_series("r", "k", [0, 1, 1], [1, 9, 5], [0.0, 1.9, 1.5], 10)
+    assert tied.timestamps == [1, 5, 9]

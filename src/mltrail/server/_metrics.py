@@ -14,9 +14,9 @@ from mltrail.entities._metric import metric_value_to_json
 from mltrail.server._context import ServerContext
 from mltrail.server._routing import Endpoint
 from mltrail.server._runs import RUN_ID_FIELDS, run_id_of
-from mltrail.server._schema import array, boolean, double, int32, int64, obj, string
+from mltrail.server._schema import array, boolean, double, enum, int32, int64, obj, string
 from mltrail.server._shapes import METRIC, paged
-from mltrail.store._series import MAX_BUCKETS_LIMIT
+from mltrail.store._series import MAX_BUCKETS_LIMIT, SERIES_FIELDS
 
 __all__ = ["metric_endpoints"]
 
@@ -70,7 +70,8 @@ def _series(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         start_step=args.get("start_step"),
         end_step=args.get("end_step"),
     )
-    return {"series": [s.to_dict() for s in series]}
+    fields = args.get("fields") or SERIES_FIELDS
+    return {"series": [s.to_dict(fields) for s in series]}
 
 
 _SERIES = obj(
@@ -80,10 +81,10 @@ _SERIES = obj(
         "exact": boolean("True when every point in the range is there (nothing reduced)."),
         "count": int64("Points in the step range."),
         "steps": array(int64(), "Step of each bucket's last point."),
-        "timestamps": array(int64()),
-        "last": array(double()),
-        "min": array(double()),
-        "max": array(double()),
+        "timestamps": array(int64(), "Present when asked for in fields (or fields is empty)."),
+        "last": array(double(), "Present when asked for in fields (or fields is empty)."),
+        "min": array(double(), "Present when asked for in fields (or fields is empty)."),
+        "max": array(double(), "Present when asked for in fields (or fields is empty)."),
     }
 )
 
@@ -134,6 +135,10 @@ def metric_endpoints() -> list[Endpoint]:
                     "max_buckets": int32(minimum=1, maximum=MAX_BUCKETS_LIMIT),
                     "start_step": int64(),
                     "end_step": int64(),
+                    "fields": array(
+                        enum(SERIES_FIELDS),
+                        "Which per-bucket lists to return besides steps (default: all)",
+                    ),
                 },
                 ["run_ids", "metric_keys"],
             ),

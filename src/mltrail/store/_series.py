@@ -14,17 +14,26 @@ numpy is imported when a series is reduced, never at import time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.entities._metric import metric_value_to_json
 
-__all__ = ["MAX_BUCKETS_LIMIT", "MetricSeries", "reduce_series", "validate_series_request"]
+__all__ = [
+    "MAX_BUCKETS_LIMIT",
+    "SERIES_FIELDS",
+    "MetricSeries",
+    "reduce_series",
+    "validate_series_request",
+]
 
 #: The most buckets one series may be reduced to.
 MAX_BUCKETS_LIMIT = 10_000
+#: The optional per-bucket lists of a series' JSON shape (``steps`` is always there).
+SERIES_FIELDS = ("timestamps", "last", "min", "max")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +54,34 @@ class MetricSeries:
     min: list[float]
     max: list[float]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape: NaN and infinities as the strings MLflow uses for metric values."""
-        return {
+    def to_dict(self, fields: Collection[str] = SERIES_FIELDS) -> dict[str, Any]:
+        """The JSON shape: NaN and infinities as the strings MLflow uses for metric values.
+
+        *fields* picks which of the optional lists (``SERIES_FIELDS``) are included; ``steps``
+        always is.  A chart of many overlaid runs, for one, needs neither timestamps on a step
+        axis nor the per-bucket min and max.
+        """
+        out: dict[str, Any] = {
             "run_id": self.run_id,
             "key": self.key,
             "exact": self.exact,
             "count": self.count,
             "steps": self.steps,
-            "timestamps": self.timestamps,
-            "last": [metric_value_to_json(v) for v in self.last],
-            "min": [metric_value_to_json(v) for v in self.min],
-            "max": [metric_value_to_json(v) for v in self.max],
         }
+        if "timestamps" in fields:
+            out["timestamps"] = self.timestamps
+        for name in ("last", "min", "max"):
+            if name in fields:
+                out[name] = _values_to_json(getattr(self, name))
+        return out
+
+
+def _values_to_json(values: list[float]) -> list[float | str]:
+    # A finite sum means no NaN or infinity in the list (those make any sum non-finite): then
+    # the list is already its JSON form, without a Python call per value.
+    if math.isfinite(sum(values)):
+        return values  # type: ignore[return-value]
+    return [metric_value_to_json(v) for v in values]
 
 
 def validate_series_request(
@@ -78,6 +102,17 @@ def validate_series_request(
             f"Invalid step range: start_step ({start}) must not be greater than end_step ({end})"
         )
     return buckets, start, end
+
+
+def _in_order(np: Any, steps: Any, stamps: Any) -> bool:
+    """True when (step, timestamp) never decreases, so a stable sort would keep the order."""
+    step_diff = np.diff(steps)
+    if bool((step_diff > 0).all()):
+        return True
+    if bool((step_diff < 0).any()):
+        return False
+    ties = np.flatnonzero(step_diff == 0)
+    return bool((stamps[ties + 1] >= stamps[ties]).all())
 
 
 def reduce_series(
@@ -104,9 +139,11 @@ def reduce_series(
             mask &= step_arr <= end_step
         step_arr, stamp_arr, value_arr = step_arr[mask], stamp_arr[mask], value_arr[mask]
     count = int(step_arr.size)
-    # By step, then timestamp, then logging order (lexsort is stable).
-    order = np.lexsort((stamp_arr, step_arr))
-    step_arr, stamp_arr, value_arr = step_arr[order], stamp_arr[order], value_arr[order]
+    # By step, then timestamp, then logging order (lexsort is stable).  Most series are logged
+    # in step order already: then sorting would change nothing, and checking is much cheaper.
+    if count > 1 and not _in_order(np, step_arr, stamp_arr):
+        order = np.lexsort((stamp_arr, step_arr))
+        step_arr, stamp_arr, value_arr = step_arr[order], stamp_arr[order], value_arr[order]
     if count <= max_buckets:
         values_list = value_arr.tolist()
         return MetricSeries(

@@ -98,7 +98,11 @@ export interface SeriesRequest {
   maxBuckets: number;
   startStep?: number | undefined;
   endStep?: number | undefined;
+  /** The per-bucket lists wanted besides steps (default all); absent ones come back empty or as `last`. */
+  fields?: SeriesField[] | undefined;
 }
+
+export type SeriesField = "timestamps" | "last" | "min" | "max";
 
 /**
  * Reduced series for charts. Uses the bulk bucketed endpoint when the server has it, else
@@ -121,13 +125,16 @@ export async function metricSeries(req: SeriesRequest, signal?: AbortSignal): Pr
                 max_buckets: req.maxBuckets,
                 start_step: req.startStep,
                 end_step: req.endStep,
+                fields: req.fields,
               },
               signal,
             ),
           );
         }
       }
-      return (await Promise.all(calls)).flatMap((r) => r.series);
+      const all = (await Promise.all(calls)).flatMap((r) => r.series);
+      if (!req.fields) return all;
+      return all.map((s) => ({ ...s, timestamps: s.timestamps ?? [], min: s.min ?? s.last, max: s.max ?? s.last }));
     } catch (e) {
       if (!(e instanceof ApiError && (e.isMissingEndpoint || e.status === 404 || e.status === 405)))
         throw e;

@@ -3,7 +3,7 @@
 // reduces them in parallel and each chart draws as soon as its own series arrive (one request
 // for 10 charts of 100 runs measured 4.6 s on the server; 10 parallel ones 1.2 s in all).
 
-import { metricSeries } from "../api/endpoints";
+import { type SeriesField, metricSeries } from "../api/endpoints";
 import type { MetricSeries } from "../api/types";
 
 interface Pending {
@@ -11,6 +11,7 @@ interface Pending {
   maxBuckets: number;
   startStep: number | undefined;
   endStep: number | undefined;
+  fields: SeriesField[] | undefined;
   keys: Set<string>;
   waiters: { key: string; resolve: (s: MetricSeries[]) => void; reject: (e: unknown) => void }[];
 }
@@ -23,11 +24,12 @@ export function loadSeries(
   maxBuckets: number,
   startStep?: number,
   endStep?: number,
+  fields?: SeriesField[],
 ): Promise<MetricSeries[]> {
-  const group = JSON.stringify([key, runIds, maxBuckets, startStep ?? null, endStep ?? null]);
+  const group = JSON.stringify([key, runIds, maxBuckets, startStep ?? null, endStep ?? null, fields ?? null]);
   let p = pending.get(group);
   if (!p) {
-    p = { runIds, maxBuckets, startStep, endStep, keys: new Set(), waiters: [] };
+    p = { runIds, maxBuckets, startStep, endStep, fields, keys: new Set(), waiters: [] };
     pending.set(group, p);
     const batch = p;
     queueMicrotask(() => {
@@ -38,6 +40,7 @@ export function loadSeries(
         maxBuckets: batch.maxBuckets,
         startStep: batch.startStep,
         endStep: batch.endStep,
+        fields: batch.fields,
       }).then(
         (all) => {
           for (const w of batch.waiters) w.resolve(all.filter((s) => s.key === w.key));
