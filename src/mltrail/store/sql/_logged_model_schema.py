@@ -72,31 +72,23 @@ def _model_fk() -> Column[int]:
     )
 
 
-logged_model_tags_table = Table(
-    "logged_model_tags",
-    metadata,
-    _model_fk(),
-    Column("key", Str(255), nullable=False),
-    Column("value", LongText, nullable=False),
-    PrimaryKeyConstraint("model_pk", "key", name="pk_logged_model_tags"),
-    Index(
-        "ix_logged_model_tags_key_value", "key", "value", "model_pk", mysql_length={"value": 200}
-    ),
-    **_MYSQL,
-)
+def _key_value_table(name: str) -> Table:
+    """``logged_model_tags`` or ``logged_model_params``: (model, key) -> value."""
+    table = f"logged_model_{name}"
+    return Table(
+        table,
+        metadata,
+        _model_fk(),
+        Column("key", Str(255), nullable=False),
+        Column("value", LongText, nullable=False),
+        PrimaryKeyConstraint("model_pk", "key", name=f"pk_{table}"),
+        Index(f"ix_{table}_key_value", "key", "value", "model_pk", mysql_length={"value": 200}),
+        **_MYSQL,
+    )
 
-logged_model_params_table = Table(
-    "logged_model_params",
-    metadata,
-    _model_fk(),
-    Column("key", Str(255), nullable=False),
-    Column("value", LongText, nullable=False),
-    PrimaryKeyConstraint("model_pk", "key", name="pk_logged_model_params"),
-    Index(
-        "ix_logged_model_params_key_value", "key", "value", "model_pk", mysql_length={"value": 200}
-    ),
-    **_MYSQL,
-)
+
+logged_model_tags_table = _key_value_table("tags")
+logged_model_params_table = _key_value_table("params")
 
 logged_model_metrics_table = Table(
     "logged_model_metrics",

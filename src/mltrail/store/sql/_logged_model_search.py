@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.entities import LifecycleStage
@@ -22,7 +22,6 @@ from mltrail.search import (
     And,
     Comparison,
     Expr,
-    Not,
     Or,
     OrderKey,
     SearchKind,
@@ -32,7 +31,7 @@ from mltrail.search import (
 from mltrail.store._base import PagedList
 from mltrail.store._logged_models_base import MAX_LOGGED_MODELS_RESULTS, OrderBy
 from mltrail.store.sql._codec import DBL_MAX, NAN, decode_token, encode_token
-from mltrail.store.sql._filters import _compare
+from mltrail.store.sql._filters import _compare, _walk
 from mltrail.store.sql._logged_model_schema import (
     logged_model_metrics_table,
     logged_model_params_table,
@@ -148,15 +147,7 @@ def _comparison(cmp: Comparison, datasets: ColumnElement[bool] | None) -> Column
 def logged_model_condition(
     expr: Expr, datasets: ColumnElement[bool] | None = None
 ) -> ColumnElement[bool]:
-    if isinstance(expr, Comparison):
-        return _comparison(expr, datasets)
-    if isinstance(expr, And):
-        return and_(*(logged_model_condition(e, datasets) for e in expr.items))
-    if isinstance(expr, Or):
-        return or_(*(logged_model_condition(e, datasets) for e in expr.items))
-    if isinstance(expr, Not):
-        return not_(logged_model_condition(expr.item, datasets))
-    raise InvalidArgument(f"Unsupported filter expression {expr!r}")  # pragma: no cover
+    return _walk(expr, lambda cmp: _comparison(cmp, datasets))
 
 
 def _has_metric(expr: Expr | None) -> bool:
