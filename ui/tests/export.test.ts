@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Run } from "../src/api/types";
-import { columnsFromIds } from "../src/lib/columns";
+import { cellText, columnsFromIds } from "../src/lib/columns";
 import { parseCsv } from "../src/lib/csv";
 import { runsToCsv } from "../src/lib/export";
 
@@ -36,5 +36,15 @@ describe("runsToCsv", () => {
     expect(rows[0]).toEqual(["run_id", "run_name", "start_time", "duration", "params.lr", "metrics.acc", "max(metrics.acc)", "tags.team"]);
     expect(rows[1]).toEqual(["a", "run,a", "2024-01-02T03:04:05.000Z", "30", "0.001", "0.123456789", "0.9", 'say "hi"']);
     expect(rows[2]).toEqual(["b", "run,b", "2024-01-02T03:04:05.000Z", "30", "", "NaN", "", ""]);
+  });
+});
+
+describe("the experiment column", () => {
+  it("exports the experiment's id, and shows the id while no name is known", () => {
+    const cols = columnsFromIds(["attr:run_name", "attr:experiment_id"]);
+    expect(cellText(run("a"), cols[1]!)).toBe("1");
+    const rows = parseCsv(runsToCsv([run("a")], cols)).rows;
+    expect(rows[0]).toEqual(["run_id", "run_name", "experiment_id"]);
+    expect(rows[1]).toEqual(["a", "run,a", "1"]);
   });
 });
