@@ -54,9 +54,7 @@ def _log_through(api: Api, model: LogisticRegression, X: pd.DataFrame) -> tuple[
     return url, run.info.run_id
 
 
-def _check_remote_loads(
-    api: Api, model: LogisticRegression, X: pd.DataFrame, url: str, run_id: str
-) -> None:
+def _check_remote_loads(model: LogisticRegression, X: pd.DataFrame, url: str, run_id: str) -> None:
     info = mltrail.MlflowClient().get_run(run_id).info
     assert info.artifact_uri.startswith("mlflow-artifacts:/")
     host = url.removeprefix("http://")
@@ -77,7 +75,7 @@ def test_load_through_the_proxy_to_a_folder(
     model, X = trained
     url, run_id = _log_through(api, model, X)
     assert any((api.artifacts).rglob("MLmodel"))
-    _check_remote_loads(api, model, X, url, run_id)
+    _check_remote_loads(model, X, url, run_id)
 
 
 def test_load_through_the_proxy_to_s3(
@@ -96,7 +94,7 @@ def test_load_through_the_proxy_to_s3(
     assert any(
         k.startswith("proxied/") and k.endswith(f"{run_id}/artifacts/model/MLmodel") for k in keys
     )
-    _check_remote_loads(api, model, X, url, run_id)
+    _check_remote_loads(model, X, url, run_id)
 
 
 def test_load_from_a_run_whose_artifacts_are_on_s3(

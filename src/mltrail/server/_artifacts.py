@@ -6,7 +6,9 @@ arrives, a download is read from ``open_read`` in 1 MB blocks; neither holds a w
 memory.  Every path goes through :func:`~mltrail.artifacts.validate_artifact_path` before
 anything is touched (``..``, encoded and double-encoded forms, backslashes, ``;``, ``#``,
 absolute and drive paths, control characters: 400).  Uploads and deletes are only accepted
-inside the artifact root of an existing, active run.
+inside the artifact root of an existing, active run.  A download's file (or S3 body) is closed
+when its response ends, also when the client drops before the first block.  Multipart uploads
+(``mpu/...``) are in :mod:`mltrail.server._multipart_routes`.
 """
 
 from __future__ import annotations
