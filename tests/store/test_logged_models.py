@@ -236,3 +236,26 @@ def test_search_order_and_pages(store: TrackingStore) -> None:
         lm.search_logged_models([eid], page_token="garbage")
     with pytest.raises(InvalidArgument, match="max_results"):
         lm.search_logged_models([eid], max_results=0)
+
+
+def test_permanent_deletes_take_links_and_models(store: TrackingStore) -> None:
+    from mltrail._exceptions import NotImplementedYet
+    from mltrail.store.rest import RestStore
+
+    lm = _lm(store)
+    eid = store.create_experiment("lm-gc")
+    run_id = _run(store, eid)
+    model = lm.create_logged_model(eid, source_run_id=run_id, tags={"a": "1"}, params={"p": "1"})
+    lm.log_model_metrics(run_id, [LoggedModelMetric("x", 1.0, 1, 0, model_id=model.model_id)])
+    lm.log_outputs(run_id, [LoggedModelOutput(model.model_id)])
+    store.delete_run(run_id)
+    if isinstance(store, RestStore):
+        with pytest.raises(NotImplementedYet):  # gc works on the database only
+            store.hard_delete_run(run_id)
+        return
+    store.hard_delete_run(run_id)  # the run goes, with its links; the model stays
+    assert lm.get_logged_model(model.model_id).source_run_id == run_id
+    store.delete_experiment(eid)
+    store.hard_delete_experiment(eid)
+    with pytest.raises(NotFound):
+        lm.get_logged_model(model.model_id, allow_deleted=True)
