@@ -140,6 +140,7 @@ def seed(uri: str, artifacts: Path, workdir: Path) -> Seeded:
                 mlflow.log_dict({"lr": 0.1, "layers": [64, 32]}, "config.json")
                 mlflow.log_text("<h1>Report</h1><script>parent.pwned = 1</script>", "report.html")
                 mlflow.log_text("lr: 0.1\nlayers:\n  - 64\n  - 32\n", "config.yaml")
+                mlflow.log_text('{"truncated": [1, 2', "broken.json")
                 mlflow.log_text(_MLMODEL, "model/MLmodel")
                 mlflow.log_text("scikit-learn==1.5.0\n", "model/requirements.txt")
                 mlflow.set_tag("mlflow.log-model.history", _MODEL_HISTORY)

@@ -194,6 +194,11 @@ def test_artifact_links_text_yaml_and_file_download(page: Page, server: Server) 
     page.get_by_test_id("csv-preview").filter(has_text="bird, small").wait_for()
     page.locator(".tree-item[data-path='config.yaml']").click()
     assert "layers:" in page.get_by_test_id("text-preview").inner_text()
+    assert page.get_by_test_id("parse-problem").count() == 0
+    # A file that does not parse is shown as text, saying so.
+    page.locator(".tree-item[data-path='broken.json']").click()
+    page.get_by_test_id("parse-problem").filter(has_text="Not valid JSON").wait_for()
+    assert page.get_by_test_id("text-preview").inner_text() == '{"truncated": [1, 2'
     page.locator(".tree-item[data-path='logs']").click()
     page.locator(".tree-item[data-path='logs/train.log']").click()
     preview = page.get_by_test_id("text-preview")

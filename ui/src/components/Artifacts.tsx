@@ -198,14 +198,22 @@ function Preview({ runId, file }: { runId: string; file: FileInfo }) {
   else {
     const t = text.data ?? "";
     if (kind === "csv" || kind === "tsv") body = <CsvTable text={t} sep={kind === "csv" ? "," : "\t"} />;
-    else if (kind === "json") {
-      let pretty = t;
+    else if (kind === "json" || kind === "yaml") {
+      // Pretty-printed JSON; YAML as written. Either way, say when the file does not parse.
+      let shown = t;
+      let problem: string | null = null;
       try {
-        pretty = JSON.stringify(JSON.parse(t), null, 2);
-      } catch {
-        /* JSON lines or invalid: show as is */
+        if (kind === "json") shown = JSON.stringify(JSON.parse(t), null, 2);
+        else YAML.parse(t);
+      } catch (e) {
+        problem = `Not valid ${kind.toUpperCase()}: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}. Shown as text.`;
       }
-      body = <pre data-testid="text-preview">{pretty}</pre>;
+      body = (
+        <>
+          {problem ? <div className="muted small" data-testid="parse-problem">{problem}</div> : null}
+          <pre data-testid="text-preview">{shown}</pre>
+        </>
+      );
     } else if (kind === "mlmodel") body = <MLmodelView text={t} />;
     else if (kind === "html")
       body = <iframe title={file.path} sandbox="" srcDoc={t} data-testid="html-preview" />;
