@@ -81,6 +81,12 @@ def test_log_model_and_load_it_back(mlflow_server: ServerProcess, tmp_path: Path
     files = [f.path for f in client.list_logged_model_artifacts(info.model_id)]
     assert "MLmodel" in files
 
+    # Registering runs:/<run_id>/<name> finds the logged model (MLflow 3 resolves it by search)
+    version = mlflow.register_model(f"runs:/{run.info.run_id}/model", "from-run")
+    assert client.get_model_version("from-run", version.version).source == info.model_uri
+    from_registry = mlflow.pyfunc.load_model("models:/from-run/1")
+    assert list(from_registry.predict(features[:3])) == list(model.predict(features[:3]))
+
     client.set_logged_model_tags(info.model_id, {"stage": "candidate"})
     assert client.get_logged_model(info.model_id).tags["stage"] == "candidate"
     client.delete_logged_model_tag(info.model_id, "stage")
