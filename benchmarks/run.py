@@ -52,6 +52,8 @@ class Workload:
     name: str
     rows: tuple[Row, ...]
     repeat: int = 5  # used when --repeat is not given
+    module: str | None = None  # default benchmarks.tracking.bench_<name>
+    cacheable: bool = False  # takes --populate-cache
 
 
 def _faster(key: str, factor: float) -> Callable[[Medians, Medians], bool]:
@@ -133,6 +135,25 @@ WORKLOADS = (
             ),
         ),
         repeat=3,  # each run already reports the median of >= 7 searches; populating is slow
+        cacheable=True,
+    ),
+    Workload(
+        "search_versions",
+        (
+            Row(
+                "search_model_versions",
+                "median_ms",
+                "ms",
+                False,
+                "< 50 ms, >= 10x",
+                lambda mt, mf: mt["median_ms"] < 50 and mt["median_ms"] * 10 <= mf["median_ms"],
+                needs_mlflow=True,
+            ),
+            Row("  CPU time", "cpu_median_ms", "ms", False, "(info)", None),
+        ),
+        repeat=5,
+        module="benchmarks.registry.bench_search_versions",
+        cacheable=True,
     ),
 )
 BY_NAME = {w.name: w for w in WORKLOADS}
@@ -313,7 +334,8 @@ def main() -> None:
     p.add_argument(
         "--no-populate-cache",
         action="store_true",
-        help="search: populate a fresh store every repeat (default: reuse benchmarks/.cache/)",
+        help="search workloads: populate a fresh store every repeat (default: reuse "
+        "benchmarks/.cache/)",
     )
     p.add_argument("--timeout", type=float, default=3600, help="seconds per subprocess")
     args = p.parse_args()
@@ -327,11 +349,13 @@ def main() -> None:
         for i in range(repeat):
             for tool in args.tools:
                 extra = ["--quick"] if args.quick else []
-                if name == "search" and not args.no_populate_cache:
+                if workload.cacheable and not args.no_populate_cache:
                     extra += ["--populate-cache", str(HERE / ".cache")]
                 if name == "import" and args.explain and tool == "mltrail" and i == 0:
                     extra.append("--explain")
-                result = run_once(name, tool, extra, args.keep_tmp, args.timeout)
+                result = run_once(
+                    name, tool, extra, args.keep_tmp, args.timeout, module=workload.module
+                )
                 raw[tool].append(result)
                 shown = {
                     k: v

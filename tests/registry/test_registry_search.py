@@ -153,6 +153,41 @@ def test_search_model_versions_order_and_pages(models: SqlStore) -> None:
         s.search_model_versions(page_token=s.search_registered_models(max_results=1).token)
 
 
+def test_search_one_models_versions_by_name(models: SqlStore) -> None:
+    """``name = '...'`` (alone or ANDed) reads one model's versions: same rows, order, pages,
+    tags and aliases as any other search, and the name still compares exactly."""
+    s = models
+    s.set_registered_model_alias("churn", "champion", 1)
+    s.set_registered_model_alias("churn", "backup", 1)
+    for order in (["version_number DESC"], ["version_number ASC"], ["creation_timestamp DESC"]):
+        pages: list[tuple[str, int]] = []
+        token = None
+        while True:
+            page = s.search_model_versions(
+                "name = 'churn'", max_results=2, order_by=order, page_token=token
+            )
+            pages += _versions(page)
+            token = page.token
+            if token is None:
+                break
+        assert pages == _versions(s.search_model_versions("name LIKE 'churn'", order_by=order))
+        assert sorted(pages) == [("churn", 1), ("churn", 2), ("churn", 3)]
+    newest_first = s.search_model_versions("name = 'churn'", order_by=["version_number DESC"])
+    assert [v.version for v in newest_first] == [3, 2, 1]
+    by_version = {v.version: v for v in newest_first}
+    assert by_version[2].tags == {"pre_deploy_checks": "PASSED"}
+    assert by_version[1].aliases == ["backup", "champion"]
+    assert by_version[3].tags == {}
+    assert by_version[3].aliases == []
+    assert by_version[3].current_stage == "Production"
+    both = "name = 'churn' AND tags.pre_deploy_checks = 'PASSED'"
+    assert _versions(s.search_model_versions(both)) == [("churn", 2)]
+    assert _versions(s.search_model_versions("name = 'churn' AND name = 'fraud'")) == []
+    assert s.search_model_versions("name = 'CHURN'") == []
+    either = s.search_model_versions("name = 'churn' OR name = 'Ads'", order_by=["name ASC"])
+    assert _versions(either) == [("Ads", 1), ("churn", 3), ("churn", 2), ("churn", 1)]
+
+
 def test_mlflow_clients_prompt_filter_keeps_models(store: SqlStore, run_id: str) -> None:
     """MLflow's client adds ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every search."""
     store.create_registered_model("model")

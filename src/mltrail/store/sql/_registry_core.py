@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, and_, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, exists, func, select
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import ModelVersion, RegisteredModel
@@ -26,11 +27,43 @@ from mltrail.store.sql._registry_schema import (
 )
 from mltrail.validation import validate_key, validate_tag_value
 
-__all__ = ["RegistryCore", "check_description", "registry_tag_rows"]
+__all__ = ["VERSION_FLAGS", "RegistryCore", "check_description", "registry_tag_rows"]
 
 T = TypeVar("T")
 _M = registered_models_table.c
 _V = model_versions_table.c
+_VT = model_version_tags_table.c
+_VA = registered_model_aliases_table.c
+_VERSION_TAGS = select(_VT.version_id, _VT.key, _VT.value).where(
+    _VT.version_id.in_(bindparam("ids", expanding=True))
+)
+_VERSION_ALIASES = (
+    select(_VA.version_id, _VA.alias)
+    .where(_VA.version_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_VA.alias)
+)
+# model_versions columns an entity is made of, in the order _load_versions unpacks them.
+_ENTITY_COLUMNS = (
+    "id",
+    "model_id",
+    "version",
+    "creation_time",
+    "last_updated_time",
+    "description",
+    "user_id",
+    "current_stage",
+    "source",
+    "run_id",
+    "status",
+    "status_message",
+    "run_link",
+    "model_ref",
+)
+# Columns to select beside model_versions rows: whether each version has tags, aliases.
+VERSION_FLAGS = (
+    exists().where(_VT.version_id == _V.id).label("has_tags"),
+    exists().where(_VA.version_id == _V.id).label("has_aliases"),
+)
 
 
 def check_description(description: Any) -> str | None:
@@ -103,46 +136,70 @@ class RegistryCore(SqlCore):
     def _load_versions(
         self, conn: Connection, rows: Sequence[Row[Any]], names: dict[int, str] | None = None
     ) -> list[ModelVersion]:
-        """ModelVersion entities (with tags and aliases) for model_versions rows, in order."""
+        """ModelVersion entities (with tags and aliases) for model_versions rows, in order.
+
+        Rows selected with :data:`VERSION_FLAGS` say whether a version has tags or aliases at
+        all, so that only those versions' are read (most versions have neither).
+        """
         if not rows:
             return []
-        ids = [r.id for r in rows]
-        tags: dict[int, dict[str, str]] = {i: {} for i in ids}
-        aliases: dict[int, list[str]] = {i: [] for i in ids}
-        t = model_version_tags_table.c
-        for vid, key, value in conn.execute(
-            select(t.version_id, t.key, t.value).where(t.version_id.in_(ids))
-        ):
-            tags[vid][key] = value
-        a = registered_model_aliases_table.c
-        for vid, alias in conn.execute(
-            select(a.version_id, a.alias).where(a.version_id.in_(ids)).order_by(a.alias)
-        ):
-            aliases[vid].append(alias)
+        # Rows are read by position: a Row's attribute access costs ~25x an index.
+        fields = rows[0]._fields
+        get = operator.itemgetter(*(fields.index(c) for c in _ENTITY_COLUMNS))
+        values = [get(r) for r in rows]
+        tags: dict[int, dict[str, str]] = {}
+        aliases: dict[int, list[str]] = {}
+        if "has_tags" in fields:
+            flags = operator.itemgetter(fields.index("has_tags"), fields.index("has_aliases"))
+            tag_ids = [v[0] for v, r in zip(values, rows, strict=True) if flags(r)[0]]
+            alias_ids = [v[0] for v, r in zip(values, rows, strict=True) if flags(r)[1]]
+        else:
+            tag_ids = alias_ids = [v[0] for v in values]
+        if tag_ids:
+            for vid, key, value in conn.execute(_VERSION_TAGS, {"ids": tag_ids}):
+                tags.setdefault(vid, {})[key] = value
+        if alias_ids:
+            for vid, alias in conn.execute(_VERSION_ALIASES, {"ids": alias_ids}):
+                aliases.setdefault(vid, []).append(alias)
         if names is None:
-            model_ids = list({r.model_id for r in rows})
+            model_ids = list({v[1] for v in values})
             names = dict(
                 conn.execute(select(_M.id, _M.name).where(_M.id.in_(model_ids))).tuples().all()
             )
         return [
             ModelVersion(
-                name=names[r.model_id],
-                version=r.version,
-                creation_timestamp=r.creation_time,
-                last_updated_timestamp=r.last_updated_time,
-                description=r.description,
-                user_id=r.user_id,
-                current_stage=r.current_stage,
-                source=r.source,
-                run_id=r.run_id,
-                status=r.status,
-                status_message=r.status_message,
-                tags=tags[r.id],
-                run_link=r.run_link,
-                aliases=aliases[r.id],
-                model_id=r.model_ref,
+                name=names[model_id],
+                version=version,
+                creation_timestamp=created,
+                last_updated_timestamp=updated,
+                description=description,
+                user_id=user_id,
+                current_stage=stage,
+                source=source,
+                run_id=run_id,
+                status=status,
+                status_message=status_message,
+                tags=tags.get(vid, {}),
+                run_link=run_link,
+                aliases=aliases.get(vid, []),
+                model_id=model_ref,
             )
-            for r in rows
+            for (
+                vid,
+                model_id,
+                version,
+                created,
+                updated,
+                description,
+                user_id,
+                stage,
+                source,
+                run_id,
+                status,
+                status_message,
+                run_link,
+                model_ref,
+            ) in values
         ]
 
     def _latest_version_rows(

@@ -7,11 +7,13 @@ use the (key, value) indexes.  Pages are keyset pages: a token holds the last ro
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, not_, or_, select
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.entities import ModelVersion, RegisteredModel
@@ -21,7 +23,7 @@ from mltrail.store._base import PagedList
 from mltrail.store.sql._codec import decode_token, encode_token
 from mltrail.store.sql._filters import _compare
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
-from mltrail.store.sql._registry_core import RegistryCore
+from mltrail.store.sql._registry_core import VERSION_FLAGS, RegistryCore
 from mltrail.store.sql._registry_schema import (
     model_version_tags_table,
     model_versions_table,
@@ -126,6 +128,26 @@ def _version_comparison(cmp: Comparison) -> ColumnElement[bool]:
     return _compare(_VERSION_ATTRIBUTES[cmp.ident.key], cmp.op, value)
 
 
+def _pinned_model_name(expr: Expr | None) -> str | None:
+    """The model name a version filter fixes with ``name = '...'`` at its top level, if any.
+
+    Such a search reads one model's versions: the store then looks the model up by name first
+    (a scalar subquery), so that the database walks that model's (model_id, version) index
+    instead of sorting every version of every model with that name.
+    """
+    items = expr.items if isinstance(expr, And) else (expr,)
+    for item in items:
+        if (
+            isinstance(item, Comparison)
+            and item.ident.entity != "tag"
+            and item.ident.key == "name"
+            and item.op == "="
+            and isinstance(item.value, str)
+        ):
+            return item.value
+    return None
+
+
 def registered_model_condition(expr: Expr) -> ColumnElement[bool]:
     return _walk(expr, _model_comparison)
 
@@ -161,29 +183,84 @@ def _sort(
     return _Sort(sort, [f"s{i}" for i in range(len(sort))])
 
 
-def _page(
-    conn: Connection, query: Select[Any], sort: _Sort, limit: int, kind: str
-) -> tuple[list[Any], str | None]:
+@dataclass(frozen=True)
+class _Plan:
+    """A search's statement (sort values labelled, ordered) and its sort; a page adds a limit
+    and, after the first, a keyset condition.  Plans are immutable and cached by
+    (filter, order_by): building SQLAlchemy statements costs more than running small ones."""
+
+    query: Select[Any]
+    sort: _Sort
+
+
+def _plan(query: Select[Any], sort: _Sort) -> _Plan:
     labelled = query.add_columns(
         *(col.expr.label(label) for col, label in zip(sort.columns, sort.labels, strict=True))
     )
-    rows = list(conn.execute(labelled.order_by(*order_clauses(sort.columns)).limit(limit + 1)))
+    ordered = labelled.order_by(*order_clauses(sort.columns)).limit(bindparam("page_limit"))
+    return _Plan(ordered, sort)
+
+
+@functools.lru_cache(maxsize=256)
+def _model_plan(filter_string: str | None, order_by: tuple[str, ...] | None) -> _Plan:
+    expr = parse_filter(filter_string, "registered_models")
+    sort = _sort(
+        order_by,
+        "registered_models",
+        _MODEL_SORT,
+        default=[("name", True)],
+        natural=[("name", True)],
+        unique=_M.id,
+    )
+    query = select(registered_models_table)
+    if expr is not None:
+        query = query.where(registered_model_condition(expr))
+    return _plan(query, sort)
+
+
+@functools.lru_cache(maxsize=256)
+def _version_plan(filter_string: str | None, order_by: tuple[str, ...] | None) -> _Plan:
+    expr = parse_filter(filter_string, "model_versions")
+    pinned = _pinned_model_name(expr)
+    # With one model pinned by name, its name ties every row: sorting on it is a no-op that
+    # would keep the database from reading the versions in index order.
+    by_name = [] if pinned is not None else [("name", True)]
+    sort = _sort(
+        order_by,
+        "model_versions",
+        _VERSION_SORT,
+        default=[("last_updated_timestamp", False), *by_name, ("version_number", False)],
+        natural=[*by_name, ("version_number", False)],
+        unique=_V.id,
+    )
+    query = select(model_versions_table, _M.name.label("model_name"), *VERSION_FLAGS).join(
+        registered_models_table, _M.id == _V.model_id
+    )
+    if expr is not None:
+        query = query.where(model_version_condition(expr))
+    if pinned is not None:
+        model_id = select(_M.id).where(_M.name == pinned).scalar_subquery()
+        query = query.where(_V.model_id == model_id)
+    return _plan(query, sort)
+
+
+def _page(
+    conn: Connection, plan: _Plan, page_token: str | None, limit: int, kind: str
+) -> tuple[Sequence[Any], str | None]:
+    query, sort = plan.query, plan.sort
+    if page_token:
+        state = decode_token(page_token, kind)
+        values = state.get("k")
+        if not isinstance(values, list) or len(values) != len(sort.columns):
+            raise InvalidArgument(f"Invalid page_token {page_token!r}: not a token for this query")
+        query = query.where(after_condition(sort.columns, values))
+    rows = conn.execute(query, {"page_limit": limit + 1}).all()
     token = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]._mapping
         token = encode_token({"t": kind, "k": [last[label] for label in sort.labels]})
     return rows, token
-
-
-def _after(query: Select[Any], sort: _Sort, page_token: str | None, kind: str) -> Select[Any]:
-    if not page_token:
-        return query
-    state = decode_token(page_token, kind)
-    values = state.get("k")
-    if not isinstance(values, list) or len(values) != len(sort.columns):
-        raise InvalidArgument(f"Invalid page_token {page_token!r}: not a token for this query")
-    return query.where(after_condition(sort.columns, values))
 
 
 class SqlRegistrySearch(RegistryCore):
@@ -197,22 +274,10 @@ class SqlRegistrySearch(RegistryCore):
         page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
         limit = validate_max_results(max_results, MAX_REGISTERED_MODELS_RESULTS)
-        expr = parse_filter(filter_string, "registered_models")
-        sort = _sort(
-            order_by,
-            "registered_models",
-            _MODEL_SORT,
-            default=[("name", True)],
-            natural=[("name", True)],
-            unique=_M.id,
-        )
-        query = select(registered_models_table)
-        if expr is not None:
-            query = query.where(registered_model_condition(expr))
-        query = _after(query, sort, page_token, "registered_models")
+        plan = _cached(_model_plan, filter_string, order_by)
 
         def search(conn: Connection) -> PagedList[RegisteredModel]:
-            rows, token = _page(conn, query, sort, limit, "registered_models")
+            rows, token = _page(conn, plan, page_token, limit, "registered_models")
             return PagedList(self._load_models(conn, rows), token)
 
         return self._read(search)
@@ -225,25 +290,28 @@ class SqlRegistrySearch(RegistryCore):
         page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
         limit = validate_max_results(max_results, MAX_MODEL_VERSIONS_RESULTS)
-        expr = parse_filter(filter_string, "model_versions")
-        sort = _sort(
-            order_by,
-            "model_versions",
-            _VERSION_SORT,
-            default=[("last_updated_timestamp", False), ("name", True), ("version_number", False)],
-            natural=[("name", True), ("version_number", False)],
-            unique=_V.id,
-        )
-        query = select(model_versions_table, _M.name.label("model_name")).join(
-            registered_models_table, _M.id == _V.model_id
-        )
-        if expr is not None:
-            query = query.where(model_version_condition(expr))
-        query = _after(query, sort, page_token, "model_versions")
+        plan = _cached(_version_plan, filter_string, order_by)
 
         def search(conn: Connection) -> PagedList[ModelVersion]:
-            rows, token = _page(conn, query, sort, limit, "model_versions")
-            names = {r.model_id: r.model_name for r in rows}
+            rows, token = _page(conn, plan, page_token, limit, "model_versions")
+            names = {}
+            if rows:
+                get = operator.itemgetter(*map(rows[0]._fields.index, ("model_id", "model_name")))
+                names = dict(map(get, rows))
             return PagedList(self._load_versions(conn, rows, names), token)
 
         return self._read(search)
+
+
+def _cached(plan: Any, filter_string: Any, order_by: Any) -> _Plan:
+    """``plan(filter_string, order_by)`` from its cache, when the arguments are strings (as
+    they should be; anything else goes to the parser uncached, which names the problem)."""
+    if isinstance(order_by, list | tuple) and all(isinstance(i, str) for i in order_by):
+        order_by = tuple(order_by)
+    if (filter_string is None or isinstance(filter_string, str)) and (
+        order_by is None or isinstance(order_by, str | tuple)
+    ):
+        result: _Plan = plan(filter_string, order_by)
+    else:
+        result = plan.__wrapped__(filter_string, order_by)
+    return result
