@@ -190,3 +190,28 @@ def test_bad_max_results_and_token(store: TrackingStore) -> None:
         store.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 50001)
     with pytest.raises(InvalidArgument, match="page_token"):
         store.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 10, None, "bogus")
+
+
+def test_key_sort_pages_through_runs_lacking_the_key(store: TrackingStore) -> None:
+    """Runs with the sort key come first (by value), then those lacking it or NaN (newest
+    first), page after page, exactly as in one page."""
+    eid = store.create_experiment("paged-sort")
+    values = [0.5, None, 0.2, math.nan, 0.9, None, 0.2, None]
+    for i, v in enumerate(values):
+        rid = store.create_run(eid, "u", 1000 + i, [], f"r{i}").info.run_id
+        if v is not None:
+            store.log_batch(rid, metrics=[Metric("m", v, 0, 0)], params=[Param("p", str(v))])
+    for order in (["metrics.m DESC"], ["metrics.m ASC"], ["params.p DESC", "metrics.m ASC"]):
+        whole = store.search_runs([eid], None, ViewType.ACTIVE_ONLY, 100, order)
+        expected = [r.info.run_name for r in whole]
+        for size in (1, 2, 3):
+            got, token = [], None
+            while True:
+                page = store.search_runs([eid], None, ViewType.ACTIVE_ONLY, size, order, token)
+                got += [r.info.run_name for r in page]
+                token = page.token
+                if not token:
+                    break
+            assert got == expected, (order, size)
+    desc = store.search_runs([eid], None, ViewType.ACTIVE_ONLY, 100, ["metrics.m DESC"])
+    assert [r.info.run_name for r in desc] == ["r4", "r0", "r6", "r2", "r7", "r5", "r3", "r1"]

@@ -113,15 +113,7 @@ class SqlRunReads(SqlCore):
         limit = validate_max_results(max_results)
         stages = LifecycleStage.view_type_to_stages(ViewType.coerce(run_view_type))
         expr = parse_filter(filter_string, "runs")
-        query = select(runs_table.c.id)
-        sort: list[SortColumn] = []
-        for n, key in enumerate(parse_order_by(order_by, "runs")):
-            column, query = _sort_column(query, key, n)
-            sort.append(column)
-        if not any(s.expr is _R.start_time for s in sort):
-            sort.append(SortColumn(_R.start_time, ascending=False, nullable=False))
-        sort.append(SortColumn(_R.id, ascending=False, nullable=False))
-        query = query.add_columns(*(s.expr.label(f"s{i}") for i, s in enumerate(sort)))
+        keys = parse_order_by(order_by, "runs")
         conditions: list[ColumnElement[bool]] = [_R.lifecycle_stage.in_(stages)]
         if experiment_ids is not None:
             conditions.append(
@@ -129,18 +121,51 @@ class SqlRunReads(SqlCore):
             )
         if expr is not None:
             conditions.append(run_condition(expr))
-        if page_token:
-            state = decode_token(page_token, "runs")
-            conditions.append(after_condition(sort, state["k"]))
-        query = query.where(and_(*conditions)).order_by(*order_clauses(sort)).limit(limit + 1)
+        state = decode_token(page_token, "runs") if page_token else None
+
+        def build(present: bool | None) -> tuple[Any, list[SortColumn]]:
+            """The query; with *present* True/False only runs that have/lack the first key.
+
+            A metric, param or tag sort puts runs lacking the key last.  Asking first for the
+            runs that have it lets the database walk its (key, value) index instead of sorting
+            every run of the experiments; those lacking it are read only when a page needs them.
+            """
+            query = select(runs_table.c.id)
+            sort: list[SortColumn] = []
+            for n, key in enumerate(keys):
+                column, query = _sort_column(query, key, n, inner=present is True and n == 0)
+                if n == 0 and present is not None:
+                    query = query.where(
+                        column.expr.is_not(None) if present else column.expr.is_(None)
+                    )
+                    column = SortColumn(column.expr, column.ascending, nullable=not present)
+                sort.append(column)
+            if not any(s.expr is _R.start_time for s in sort):
+                sort.append(SortColumn(_R.start_time, ascending=False, nullable=False))
+            sort.append(SortColumn(_R.id, ascending=False, nullable=False))
+            query = query.add_columns(*(s.expr.label(f"s{i}") for i, s in enumerate(sort)))
+            where = list(conditions)
+            if state is not None:
+                where.append(after_condition(sort, state["k"]))
+            return query.where(and_(*where)).order_by(*order_clauses(sort)), sort
+
+        split = bool(keys) and keys[0].ident.entity != "attribute"
+        parts = [build(True), build(False)] if split else [build(None)]
 
         def search(conn: Connection) -> PagedList[Run]:
-            found = conn.execute(query).all()
+            found: list[Any] = []
+            for query, _ in parts:
+                if state is not None and split and query is parts[0][0] and state["k"][0] is None:
+                    continue  # the previous page ended among the runs lacking the key
+                found += conn.execute(query.limit(limit + 1 - len(found))).all()
+                if len(found) > limit:
+                    break
             token = None
             if len(found) > limit:
                 found = found[:limit]
                 last = found[-1]
-                token = encode_token({"t": "runs", "k": [last[i + 1] for i in range(len(sort))]})
+                width = len(parts[0][1])
+                token = encode_token({"t": "runs", "k": [last[i + 1] for i in range(width)]})
             ids = [r.id for r in found]
             rows = (
                 {r.id: r for r in conn.execute(select(runs_table).where(_R.id.in_(ids)))}
@@ -152,7 +177,9 @@ class SqlRunReads(SqlCore):
         return self._read(search)
 
 
-def _sort_column(query: Any, key: OrderKey, n: int) -> tuple[SortColumn, Any]:
+def _sort_column(
+    query: Any, key: OrderKey, n: int, *, inner: bool = False
+) -> tuple[SortColumn, Any]:
     ident = key.ident
     if ident.entity == "attribute":
         column = run_attribute_column(ident.key)
@@ -164,5 +191,6 @@ def _sort_column(query: Any, key: OrderKey, n: int) -> tuple[SortColumn, Any]:
     else:
         alias = (params_table if ident.entity == "param" else tags_table).alias(f"o{n}")
         expr = alias.c.value
-    query = query.outerjoin(alias, and_(alias.c.run_id == _R.id, alias.c.key == ident.key))
+    on = and_(alias.c.run_id == _R.id, alias.c.key == ident.key)
+    query = query.join(alias, on) if inner else query.outerjoin(alias, on)
     return SortColumn(expr, key.ascending, nullable=True), query
