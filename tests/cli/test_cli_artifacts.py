@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from tests._live_server import ThreadedServer
 
 from mltrail import MlflowClient
 
@@ -138,3 +139,31 @@ def test_download_errors(mltrail, client: MlflowClient, run_id: str, files: Path
     err = mltrail.fails("artifacts", "download", "--run-id", run_id, "-a", "a/../..").stderr
     assert "Invalid artifact path" in err
     assert mltrail.fails("artifacts", "download", "--run-id", "c" * 32).stderr
+
+
+def test_download_through_a_tracking_servers_proxy(
+    mltrail, tracking_server: ThreadedServer, files: Path, tmp_path: Path
+) -> None:
+    """A run on a proxying server (``mlflow-artifacts:`` URI) downloads with ``--tracking-uri``
+    alone, with no tracking URI in the environment."""
+    remote = MlflowClient(tracking_server.url)
+    run_id = remote.create_run(remote.create_experiment("proxied")).info.run_id
+    assert remote.get_run(run_id).info.artifact_uri.startswith("mlflow-artifacts:")
+    remote.log_artifacts(run_id, str(files))
+    dst = tmp_path / "dst"
+    no_env = {"MLTRAIL_TRACKING_URI": None, "MLFLOW_TRACKING_URI": None}
+    out = mltrail.ok(
+        "artifacts",
+        "download",
+        "--tracking-uri",
+        tracking_server.url,
+        "--run-id",
+        run_id,
+        "-a",
+        "notes.txt",
+        "-d",
+        str(dst),
+        env=no_env,
+    ).stdout
+    assert out == f"{dst / 'notes.txt'}\n"
+    assert (dst / "notes.txt").read_text() == "hello"

@@ -136,8 +136,10 @@ def download(
     from mltrail.artifacts import get_artifact_repository, validate_artifact_path
 
     path = validate_artifact_path(artifact_path)
-    run = make_client(tracking_uri).get_run(run_id)
-    repo = get_artifact_repository(run.info.artifact_uri)
+    client = make_client(tracking_uri)
+    run = client.get_run(run_id)
+    # mlflow-artifacts: URIs resolve against the tracking server the command talks to.
+    repo = get_artifact_repository(run.info.artifact_uri, tracking_uri=client.tracking_uri)
     click.echo(_download(repo, run_id, path, dst_path))
 
 
