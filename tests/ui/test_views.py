@@ -179,9 +179,17 @@ def test_run_description_is_edited_as_markdown(page: Page, server: Server) -> No
     page.get_by_role("button", name="Set tag").click()
     table = page.get_by_test_id("tags-table")
     table.filter(has_text="tuning").wait_for()
+    # Edit: the tag's key and value come into the inputs; a new value replaces the old.
+    page.get_by_title("Edit tag stage").click()
+    assert page.get_by_label("Tag key").input_value() == "stage"
+    assert page.get_by_label("Tag value").input_value() == "tuning"
+    page.get_by_label("Tag value").fill("final")
+    page.get_by_role("button", name="Set tag").click()
+    table.filter(has_text="final").wait_for()
+    assert "tuning" not in table.inner_text()
     page.get_by_title("Delete tag stage").click()
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=tags-table]').textContent.includes('tuning')"
+        "() => !document.querySelector('[data-testid=tags-table]').textContent.includes('final')"
     )
     run = server.api("GET", "runs/get", params={"run_id": run_id}).json()["run"]
     assert "stage" not in {t["key"] for t in run["data"]["tags"]}

@@ -324,7 +324,8 @@ function Tags({ run, reload }: { run: Run; reload: () => void }) {
             <tr key={t.key}>
               <th className="mono">{t.key}</th>
               <td className="mono" style={{ wordBreak: "break-all" }}>{t.value}</td>
-              <td style={{ width: 30 }}>
+              <td style={{ width: 56, whiteSpace: "nowrap" }}>
+                <button className="link" title={`Edit tag ${t.key}`} onClick={() => (setKey(t.key), setValue(t.value))}>✎</button>{" "}
                 <button className="link" title={`Delete tag ${t.key}`} onClick={() => void act(() => deleteRunTag(run.info.run_id, t.key))}>✕</button>
               </td>
             </tr>
