@@ -20,7 +20,7 @@ import time
 from benchmarks.server._server import running_server
 from benchmarks.tracking._common import Result, check, load, main, parser
 
-DEFAULT_CALLS = {"mltrail": 100_000, "mlflow": 500}  # MLflow: ~10 synchronous calls/s here
+DEFAULT_CALLS = {"mltrail": 100_000, "mlflow": 200}  # MLflow: ~10 synchronous calls/s here
 QUICK_CALLS = {"mltrail": 10_000, "mlflow": 200}
 
 
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> Result:
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "")
-    p.add_argument("--calls", type=int, default=0, help="default: 100,000 mltrail, 500 mlflow")
+    p.add_argument("--calls", type=int, default=0, help="default: 100,000 mltrail, 200 mlflow")
     return p
 
 

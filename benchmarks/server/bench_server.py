@@ -87,7 +87,7 @@ def startup(args: argparse.Namespace) -> Result:
 
 
 def create_run(args: argparse.Namespace) -> Result:
-    n = args.calls or (300 if args.quick else {"mltrail": 3000, "mlflow": 600}[args.tool])
+    n = args.calls or (300 if args.quick else {"mltrail": 1000, "mlflow": 200}[args.tool])
     ts = now_ms()
     bodies = [
         json.dumps(
@@ -116,7 +116,7 @@ def create_run(args: argparse.Namespace) -> Result:
 
 
 def log_batch(args: argparse.Namespace) -> Result:
-    n = args.calls or (5 if args.quick else {"mltrail": 100, "mlflow": 20}[args.tool])
+    n = args.calls or (5 if args.quick else {"mltrail": 50, "mlflow": 5}[args.tool])
     keys, steps = 10, 100
     with running_server(args.tool, args.tmp) as server:
         client = Http(server)

@@ -25,7 +25,7 @@ Workloads (details in each module's docstring):
   through its API, MLflow's by SQL into its schema), kept in ``benchmarks/.cache/`` and
   copied for each repeat (``--no-populate-cache`` populates every time).
 * ``remote_log_metric`` (``bench_remote_log_metric``): 100,000 fluent ``log_metric`` calls to
-  the server (MLflow: 500, it sends each one synchronously), calls/s on the caller's side
+  the server (MLflow: 200, it sends each one synchronously), calls/s on the caller's side
   and the time from ``end_run`` until every point is stored.
 
 The 1-minute load average is recorded with every result (``loadavg_1m``; its median per
