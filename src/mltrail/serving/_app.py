@@ -36,9 +36,16 @@ from starlette.routing import Route
 
 from mltrail._exceptions import BadRequest, MltrailError, TemporarilyUnavailable
 from mltrail.serving._errors import PayloadTooLarge
+from mltrail.serving._fast import FastPath, fast_path_for
 from mltrail.serving._metrics import ScoringMetrics
 from mltrail.serving._output import predictions_to_json
-from mltrail.serving._parsing import parse_content_type, parse_request
+from mltrail.serving._parsing import (
+    CONTENT_TYPE_JSON,
+    load_json,
+    parse_content_type,
+    parse_json_input,
+    parse_request,
+)
 
 __all__ = ["ScoringSettings", "create_scoring_app", "predict_body"]
 
@@ -73,11 +80,13 @@ class ScoringSettings:
     ``timeout``: seconds a request may take before it is answered 503 (None: no limit).
     ``max_body_bytes``: the largest request body read; larger ones get 413.
     ``threads``: predictions that may run at once in one worker process.
+    ``fast_path``: score the requests :mod:`mltrail.serving._fast` takes without a DataFrame.
     """
 
     timeout: float | None = DEFAULT_TIMEOUT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     threads: int = 4
+    fast_path: bool = True
 
     def __post_init__(self) -> None:
         if self.timeout is not None and not self.timeout > 0:
@@ -102,16 +111,34 @@ def _rows(data: Any) -> int:
 
 
 def predict_body(
-    model: PredictingModel, body: bytes, content_type: str | None, schema: Any
+    model: PredictingModel,
+    body: bytes,
+    content_type: str | None,
+    schema: Any,
+    fast: FastPath | None = None,
 ) -> tuple[bytes, int]:
     """Parse a request body, predict, write the response body: (JSON bytes, rows scored).
 
-    Errors of the model itself (not mltrail's) become 400 naming the exception, as the input
-    is the usual cause; MLflow answers these 400 too.
+    With *fast* (see :mod:`mltrail.serving._fast`), JSON requests it takes skip the DataFrame;
+    the others, and every other content type, take the generic path.  Errors of the model
+    itself (not mltrail's) become 400 naming the exception, as the input is the usual cause;
+    MLflow answers these 400 too.
     """
-    parsed = parse_request(body, content_type, schema)
+    if fast is not None and parse_content_type(content_type) == CONTENT_TYPE_JSON:
+        obj = load_json(body)
+        rows = fast.rows(obj)
+        if rows is not None:
+            return predictions_to_json(_model_call(fast.predict, rows)), int(rows.shape[0])
+        parsed = parse_json_input(obj, schema)
+    else:
+        parsed = parse_request(body, content_type, schema)
+    predictions = _model_call(model.predict, parsed.data, params=parsed.params)
+    return predictions_to_json(predictions), _rows(parsed.data)
+
+
+def _model_call(predict: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
-        predictions = model.predict(parsed.data, params=parsed.params)
+        return predict(*args, **kwargs)
     except MltrailError:
         raise
     except Exception as exc:
@@ -123,7 +150,6 @@ def predict_body(
             f"The model failed to predict on this input; check that it matches the model's "
             f"signature. {detail}"
         ) from None
-    return predictions_to_json(predictions), _rows(parsed.data)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -182,6 +208,7 @@ def create_scoring_app(model: PredictingModel, settings: ScoringSettings | None 
     settings = settings or ScoringSettings()
     metadata = getattr(model, "metadata", None)
     schema = metadata.get_input_schema() if metadata is not None else None
+    fast = fast_path_for(model) if settings.fast_path else None
     metrics = ScoringMetrics()
     executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="mltrail-predict")
 
@@ -207,7 +234,7 @@ def create_scoring_app(model: PredictingModel, settings: ScoringSettings | None 
             body = await _read_body(request, settings.max_body_bytes)
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(
-                executor, predict_body, model, body, content_type, schema
+                executor, predict_body, model, body, content_type, schema, fast
             )
 
         try:

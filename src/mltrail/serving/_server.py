@@ -92,10 +92,21 @@ def serve_model(model: Any, settings: ScoringSettings, options: ServerOptions) -
     import uvicorn
 
     app = create_scoring_app(model, settings)
+    _freeze_heap()
     server = uvicorn.Server(_uvicorn_config(app, options, host=options.host, port=options.port))
     server.run()
     if not server.started:
         raise SystemExit(1)
+
+
+def _freeze_heap() -> None:
+    """Move everything allocated so far (the model, the libraries) out of the garbage
+    collector's view: full collections then scan only per-request objects, which shortens
+    the pauses that make a request's tail latency."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -121,6 +132,7 @@ def _worker(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops workers with SIGTERM
     model = load_model(model_path)
     app = create_scoring_app(model, settings)
+    _freeze_heap()
     server = uvicorn.Server(_uvicorn_config(app, options))
     server.run(sockets=[sock])
 
