@@ -330,6 +330,11 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
     report(f"{'figure':<24}{'mltrail':>10}{'MLflow':>10}{'ratio':>8}{'target':>10}  result")
     for key, target in TARGETS.items():
         a, b = mt.get(key), mf.get(key)
+        bound = ""
+        if b is not None and math.isinf(b):
+            # MLflow's compare that timed out: its time is at least the timeout.  Any other
+            # timed-out MLflow figure (a page element not found) gives no ratio at all.
+            b, bound = (COMPARE_TIMEOUT_MS, ">=") if key == "compare_all_charts_ms" else (None, "")
         ratio = b / a if a and b else None
         verdict = "-"
         if a is not None:
@@ -338,7 +343,7 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
                 "" if ratio is not None else " (no MLflow figure)"
             )
         cell = lambda v: f"{v:>8.0f}ms" if v is not None else f"{'-':>10}"  # noqa: E731
-        r = f"{ratio:>7.1f}x" if ratio is not None else f"{'-':>8}"
+        r = f"{bound}{ratio:.1f}x".rjust(8) if ratio is not None else f"{'-':>8}"
         report(f"{key:<24}{cell(a)}{cell(b)}{r}{target:>8.0f}ms  {verdict}")
     report(f"(raw numbers: {path})")
     return 0
