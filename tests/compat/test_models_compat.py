@@ -351,10 +351,10 @@ def test_pytorch_models_move_both_ways(tmp_path: Path) -> None:
     x = np.random.default_rng(5).random((6, 3)).astype(np.float32)
     with torch.no_grad():
         expected = net(torch.from_numpy(x)).numpy()
-    ours.pytorch.save_model(net, tmp_path / "ours_pickle", input_example=x[:2])
     ours.pytorch.save_model(
-        net, tmp_path / "ours_pt2", input_example=x[:2], serialization_format="pt2"
+        net, tmp_path / "ours_pickle", input_example=x[:2], serialization_format="pickle"
     )
+    ours.pytorch.save_model(net, tmp_path / "ours_pt2", input_example=x[:2])  # pt2 by default
     mlflow.pytorch.save_model(
         net, str(tmp_path / "theirs_pickle"), serialization_format="pickle", input_example=x[:2]
     )

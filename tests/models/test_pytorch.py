@@ -34,7 +34,9 @@ def expected(net: Any, x: np.ndarray) -> np.ndarray:
 
 def test_whole_module_round_trip(tmp_path: Path, x: np.ndarray) -> None:
     net = make_net()
-    mlflow.pytorch.save_model(net, tmp_path / "m", input_example=x[:2])
+    mlflow.pytorch.save_model(
+        net, tmp_path / "m", input_example=x[:2], serialization_format="pickle"
+    )
     content = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
     assert content["flavors"]["pytorch"] == {
         "code": None,
@@ -139,3 +141,16 @@ def test_bad_arguments(tmp_path: Path) -> None:
     (tmp_path / "d" / "data" / "pickle_module_info.txt").write_text("os")
     with pytest.raises(InvalidArgument, match="pickle_module 'os'"):
         mlflow.pytorch.load_model(str(tmp_path / "d"))
+
+
+def test_default_format_is_pt2_with_an_array_example_as_in_mlflow(
+    tmp_path: Path, x: np.ndarray
+) -> None:
+    net = make_net()
+    mlflow.pytorch.save_model(net, tmp_path / "traced", input_example=x[:2])
+    assert sorted(p.name for p in (tmp_path / "traced" / "data").iterdir()) == ["model.pt2"]
+    loaded = mlflow.pyfunc.load_model(str(tmp_path / "traced"))
+    np.testing.assert_allclose(loaded.predict(x), expected(net, x), rtol=1e-5)
+    # Nothing to trace from: pickled whole, as before.
+    mlflow.pytorch.save_model(net, tmp_path / "whole", pip_requirements=["torch"])
+    assert (tmp_path / "whole" / "data" / "model.pth").is_file()

@@ -122,8 +122,6 @@ def save_model(
         extra_pip_requirements=extra_pip_requirements,
         conda_env=conda_env,
         metadata=metadata,
-        # A native file or a skops file names all it needs; a pickle can import anything.
-        infer_requirements=not is_booster and serialization_format != "skops",
     )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "infer_requirements",
     "modules_to_requirements",
     "pinned",
+    "probed_modules",
     "write_environment",
 ]
 
@@ -42,6 +43,9 @@ _log = logging.getLogger(__name__)
 
 # Imported by every load through mltrail itself; never a requirement of a model on their own.
 _INFRASTRUCTURE = {"mltrail", "yaml", "_yaml", "pip", "setuptools", "pkg_resources", "wheel"}
+# Every python_function model takes and returns numpy arrays and pandas DataFrames.
+_MODEL_RUNTIME_MODULES = ("numpy", "pandas")
+_MODEL_RUNTIME = {"numpy", "pandas", "cloudpickle"}
 
 
 def _version(dist: str) -> str | None:
@@ -89,12 +93,42 @@ def modules_to_requirements(modules: Iterable[str]) -> list[str]:
         if not top or top.startswith("_") or top in stdlib or top in _INFRASTRUCTURE:
             continue
         for dist in mapping.get(top, []):
-            dists.add(dist)
+            if _req_name(dist) not in _own_requirements():
+                dists.add(dist)
     return sorted((pinned(d) for d in dists), key=str.lower)
 
 
+@functools.cache
+def _own_requirements() -> frozenset[str]:
+    """mltrail's own (non-optional) dependencies, but those models need at predict time."""
+    try:
+        declared = metadata.requires("mltrail") or []
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        declared = []
+    names = {_req_name(r) for r in declared if "extra ==" not in r}
+    return frozenset(names - _MODEL_RUNTIME)
+
+
+def probed_modules(edges: Iterable[Sequence[str]]) -> set[str]:
+    """The top-level modules the model needs, from the probe's ``[importer, imported]`` pairs.
+
+    Kept: what the loader (mltrail, the unpickler, skops, ``torch.load``) or the model's own
+    local code imported, plus numpy and pandas.  Dropped: what installed libraries imported
+    for themselves.
+    """
+    from mltrail.models._probe import ROOT
+
+    return set(_MODEL_RUNTIME_MODULES) | {b for a, b in edges if a == ROOT}
+
+
 def infer_requirements(model_path: str, fallback: Sequence[str]) -> list[str]:
-    """The pinned requirements of the model saved at *model_path*, found by loading it."""
+    """The pinned requirements of the model saved at *model_path*, found by loading it.
+
+    The model loads in a fresh interpreter (``python -m mltrail.models._probe``) within the
+    timeout; the distributions of what it needed are pinned at their installed versions, and
+    the flavor's own requirements (*fallback*) are added.  When the probe fails or times out,
+    *fallback* alone is returned and a warning logged.
+    """
     env = dict(os.environ, MLTRAIL_ALLOW_PICKLE="true")
     command = [sys.executable, "-m", "mltrail.models._probe", model_path]
     try:
@@ -109,14 +143,16 @@ def infer_requirements(model_path: str, fallback: Sequence[str]) -> list[str]:
             _TIMEOUT_VARIABLE,
         )
         return list(fallback)
-    if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+    try:
+        if done.returncode != 0:
+            raise ValueError((done.stderr.strip().splitlines() or ["no output"])[-1])
+        edges = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as exc:
         _log.warning(
-            "Inferring the model's requirements failed (%s); using the flavor's defaults", tail[0]
+            "Inferring the model's requirements failed (%s); using the flavor's defaults", exc
         )
         return list(fallback)
-    modules = json.loads(done.stdout.strip().splitlines()[-1])
-    found = modules_to_requirements(modules)
+    found = modules_to_requirements(probed_modules(edges))
     names = {_req_name(r) for r in found}
     return found + [r for r in fallback if _req_name(r) not in names]
 

@@ -1,31 +1,129 @@
-"""``python -m mltrail.models._probe MODEL_DIR``: load a model, print the modules it needed.
+"""``python -m mltrail.models._probe MODEL_DIR``: load a model, print who imported what.
 
-Run in a fresh interpreter by :func:`mltrail.models._env.infer_requirements`.  The last line
-printed is a JSON list of the top-level modules imported while loading the model, plus numpy
-and pandas, which every python_function model needs at predict time.
+Run in a fresh interpreter by :func:`mltrail.models._env.infer_requirements`, with only the
+standard library imported before the hooks go in.  While the model loads through its
+``python_function`` loader, every import is recorded with the top-level package of the code
+that asked for it: ``"<root>"`` when that is the loader itself (mltrail, the unpickler, or the
+deserializers that rebuild a model's objects: skops, ``torch.load``).  The last line printed is
+a JSON list of ``[importer, imported]`` pairs of top-level names (the model's own local code,
+outside the standard library and site-packages, counts as ``"<root>"`` too); the parent keeps
+what ``"<root>"`` imported and drops what libraries import for themselves (scikit-learn's
+optional progress bars, joblib's psutil, ...), which their own installation takes care of.
 """
 
 from __future__ import annotations
 
+import builtins
+import importlib
 import json
+import os
 import sys
+from types import FrameType
+from typing import Any
 
-__all__ = ["main"]
+__all__ = ["ROOT", "main"]
+
+ROOT = "<root>"
+# Code that rebuilds a model's objects: what it imports, the model references.  skops names
+# the modules of a file's objects to ``importlib.import_module``; its import statements are
+# its own business (optional integrations).  torch's unpicklers resolve classes by importing.
+_IMPORT_MODULE_LOADERS = ("skops.io",)
+_UNPICKLERS = ("torch.serialization", "torch._weights_only_unpickler")
+_UNPICKLING_FUNCTIONS = {"find_class", "load", "persistent_load"}
+_ROOT_PACKAGES = {"mltrail", "__main__", "pickle", "copyreg", "_pickle"}
+_SKIPPED = {"importlib", "importlib._bootstrap", "importlib._bootstrap_external", __name__}
+
+
+def _installed_prefixes() -> tuple[str, ...]:
+    """Where installed code lives: the standard library and every site-packages folder."""
+    import site
+    import sysconfig
+
+    paths = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    paths.update(site.getsitepackages())
+    paths.add(site.getusersitepackages())
+    return tuple(os.path.join(os.path.realpath(p), "") for p in paths if p)
+
+
+_INSTALLED = _installed_prefixes()
+
+
+def _is_local(frame: FrameType) -> bool:
+    """Code of the model's own (``code_paths``, working directory), not an installed library."""
+    file = frame.f_code.co_filename
+    if not file or file.startswith("<"):
+        return False
+    return not os.path.realpath(file).startswith(_INSTALLED)
+
+
+def _importer(frame: FrameType | None, by_name: bool) -> str:
+    while frame is not None and frame.f_globals.get("__name__") in _SKIPPED:
+        frame = frame.f_back
+    if frame is None:
+        return ROOT
+    name = str(frame.f_globals.get("__name__") or "")
+    if _is_local(frame):
+        return ROOT
+    if name.split(".", 1)[0] in _ROOT_PACKAGES:
+        return ROOT
+    if name.startswith(_UNPICKLERS) and frame.f_code.co_name in _UNPICKLING_FUNCTIONS:
+        return ROOT
+    if by_name and name.startswith(_IMPORT_MODULE_LOADERS):
+        return ROOT
+    return name.split(".", 1)[0]
+
+
+def _install_hooks(edges: set[tuple[str, str]]) -> None:
+    real_import = builtins.__import__
+    real_import_module = importlib.import_module
+
+    def record(name: str, level: int, by_name: bool) -> None:
+        if level == 0 and name:
+            edges.add((_importer(sys._getframe(2), by_name), name.split(".", 1)[0]))
+
+    def hooked_import(
+        name: str,
+        globals: Any = None,
+        locals: Any = None,
+        fromlist: Any = (),
+        level: int = 0,
+    ) -> Any:
+        record(name, level, False)
+        return real_import(name, globals, locals, fromlist, level)
+
+    def hooked_import_module(name: str, package: str | None = None) -> Any:
+        record(name, 0 if not name.startswith(".") else 1, True)
+        return real_import_module(name, package)
+
+    builtins.__import__ = hooked_import
+    importlib.import_module = hooked_import_module
+
+
+def _load(model_dir: str) -> None:
+    """Load *model_dir* the way ``pyfunc.load_model`` does, without its URI machinery."""
+    from mltrail.models._model import Model
+    from mltrail.pyfunc._load import FLAVOR_NAME, _add_code_to_path, loader_for
+
+    meta = Model.load(model_dir)
+    conf = meta.flavors.get(FLAVOR_NAME)
+    if conf is None:
+        raise SystemExit(f"no {FLAVOR_NAME} flavor in {model_dir}: nothing to load")
+    _add_code_to_path(model_dir, conf)
+    module = importlib.import_module(loader_for(str(conf.get("loader_module", ""))))
+    data_path = model_dir
+    if conf.get("data"):
+        data_path = os.path.join(model_dir, *str(conf["data"]).split("/"))
+    module._load_pyfunc(data_path)
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m mltrail.models._probe MODEL_DIR", file=sys.stderr)
         return 2
-    import numpy  # noqa: F401
-    import pandas  # noqa: F401
-
-    from mltrail import pyfunc
-
-    before = set(sys.modules)
-    pyfunc.load_model(argv[1])
-    loaded = {name.split(".", 1)[0] for name in set(sys.modules) - before}
-    print(json.dumps(sorted(loaded | {"numpy", "pandas"})))
+    edges: set[tuple[str, str]] = set()
+    _install_hooks(edges)
+    _load(argv[1])
+    print(json.dumps(sorted([a, b] for a, b in edges if a != b)))
     return 0
 
 

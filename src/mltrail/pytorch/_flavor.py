@@ -1,6 +1,7 @@
 """The PyTorch flavor (CPU): whole modules, exported programs and state dicts, MLflow's layout.
 
-A model directory holds ``data/``: either ``model.pth`` (the module written with
+A model directory holds ``data/``: either ``model.pt2`` (MLflow 3's default, when an array
+or tensor input example is given) or ``model.pth`` (the module written with
 ``torch.save`` and a pickle module, named in ``data/pickle_module_info.txt``; a
 ``torch.jit.ScriptModule`` is written with TorchScript) or ``model.pt2`` (a
 ``torch.export`` program, traced from the input example).  ``MLmodel`` carries MLflow's entries
@@ -87,6 +88,19 @@ def _example_tensors(input_example: Any) -> tuple[Any, ...]:
     return tuple(torch.from_numpy(v) if isinstance(v, np.ndarray) else v for v in values)
 
 
+def _default_format(pytorch_model: Any, input_example: Any) -> str:
+    """MLflow 3's default, ``pt2``, when the model can be traced from *input_example*."""
+    import numpy as np
+    import torch
+
+    if isinstance(pytorch_model, torch.jit.ScriptModule):
+        return SERIALIZATION_FORMAT_PICKLE
+    values = input_example if isinstance(input_example, (list, tuple)) else (input_example,)
+    if values and all(isinstance(v, (np.ndarray, torch.Tensor)) for v in values):
+        return SERIALIZATION_FORMAT_PT2
+    return SERIALIZATION_FORMAT_PICKLE
+
+
 def _export(pytorch_model: Any, input_example: Any, file: str) -> None:
     import torch
     from torch.export import Dim
@@ -115,9 +129,14 @@ def save_model(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
-    serialization_format: str = SERIALIZATION_FORMAT_PICKLE,
+    serialization_format: str | None = None,
 ) -> Model:
-    """Save a ``torch.nn.Module`` to *path*: pickled whole (default) or exported (``pt2``)."""
+    """Save a ``torch.nn.Module`` to *path*: exported (``pt2``) or pickled whole.
+
+    As in MLflow 3, the default is ``pt2`` (a traced program, traced from the input example);
+    with no array or tensor input example, or for a ``torch.jit.ScriptModule``, the default is
+    ``pickle`` (MLflow refuses instead).
+    """
     import torch
 
     from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
@@ -128,6 +147,8 @@ def save_model(
             f"Invalid pytorch_model of type {type(pytorch_model).__name__}: expected a "
             "torch.nn.Module (save a state dict with save_state_dict)"
         )
+    if serialization_format is None:
+        serialization_format = _default_format(pytorch_model, input_example)
     if serialization_format not in (SERIALIZATION_FORMAT_PICKLE, SERIALIZATION_FORMAT_PT2):
         raise InvalidArgument(
             f"Invalid serialization_format {serialization_format!r}: expected 'pickle' or 'pt2'"
@@ -174,8 +195,6 @@ def save_model(
         extra_pip_requirements=extra_pip_requirements,
         conda_env=conda_env,
         metadata=metadata,
-        # A pickled module can import anything: it is loaded in a subprocess to find out.
-        infer_requirements=not exported,
     )
 
 
@@ -192,7 +211,7 @@ def log_model(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
-    serialization_format: str = SERIALIZATION_FORMAT_PICKLE,
+    serialization_format: str | None = None,
     name: str | None = None,
     run_id: str | None = None,
 ) -> ModelInfo:

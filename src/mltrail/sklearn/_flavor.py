@@ -125,9 +125,6 @@ def save_model(
         extra_pip_requirements=extra_pip_requirements,
         conda_env=conda_env,
         metadata=metadata,
-        # A skops file names every module it rebuilds objects from: its requirements are
-        # read from it.  A pickle can import anything: it is loaded in a subprocess.
-        infer_requirements=serialization_format != SERIALIZATION_FORMAT_SKOPS,
     )
 
 
@@ -150,7 +147,7 @@ def dump_estimator(
         skops.io.dump(sk_model, file)
         found = skops.io.get_untrusted_types(file=file)
         trusted = sorted(set(found) | set(skops_trusted_types or [])) or None
-        return _SKOPS_FILE, trusted, _skops_requirements(file)
+        return _SKOPS_FILE, trusted, get_default_pip_requirements(include_skops=True)
     requirements = get_default_pip_requirements(
         include_cloudpickle=serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE
     )
@@ -164,32 +161,6 @@ def dump_estimator(
 
             pickle.dump(sk_model, f, protocol=pickle.DEFAULT_PROTOCOL)
     return _PICKLE_FILE, None, requirements
-
-
-def _skops_requirements(file: str) -> list[str]:
-    """Pinned distributions of every module a skops file rebuilds objects from."""
-    import json
-    import zipfile
-
-    from mltrail.models._env import modules_to_requirements, pinned
-
-    modules: set[str] = {"numpy", "pandas", "sklearn", "skops"}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            module = node.get("__module__")
-            if isinstance(module, str):
-                modules.add(module)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    with zipfile.ZipFile(file) as archive:
-        walk(json.loads(archive.read("schema.json")))
-    found = modules_to_requirements(modules)
-    return found or [pinned("scikit-learn"), pinned("skops")]
 
 
 def log_model(

@@ -88,7 +88,6 @@ def save_model(
         extra_pip_requirements=extra_pip_requirements,
         conda_env=conda_env,
         metadata=metadata,
-        infer_requirements=False,  # a native file: XGBoost (and its sklearn API) is all it needs
     )
 
 

@@ -1,0 +1,157 @@
+"""Side-by-side benchmark of model logging and pyfunc predict, mltrail against MLflow.
+
+    benchmarks/setup_env.sh                     # once: benchmarks/.venv with mlflow + mltrail
+    benchmarks/.venv/bin/python -m benchmarks.models.run [--repeat N] [--quick]
+
+Two workloads (benchmarks/models/bench_models.py), each run ``--repeat`` times per tool in a
+fresh subprocess and temporary directory (a fresh SQLite store for ``log_model``), tools
+alternating within each repeat:
+
+- ``log_model``: ``<tool>.sklearn.log_model`` of a small random forest with a signature and an
+  input example, end to end, each tool with its default (skops) serialization.  Target: mltrail
+  at least 3x faster than MLflow.
+- ``predict``: ``<tool>.pyfunc.load_model(path).predict`` on a 1-row and a 10,000-row
+  DataFrame, against the native ``model.predict`` in the same process.  Targets: at most 1.5x
+  the native cost, and no slower than MLflow's pyfunc.
+
+The table shows medians over the repeats, mltrail's advantage and the targets; the raw numbers
+and the load average go to benchmarks/results/models-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.run import (
+    TOOLS,
+    Row,
+    Workload,
+    _faster,
+    environment,
+    medians,
+    print_table,
+    run_once,
+    table,
+)
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+MODULE = "benchmarks.models.bench_models"
+
+WORKLOADS = {
+    "log_model": Workload(
+        "log_model",
+        (
+            Row(
+                "sklearn log_model",
+                "log_model_s",
+                "s",
+                False,
+                ">= 3x faster",
+                _faster("log_model_s", 3),
+                needs_mlflow=True,
+            ),
+        ),
+        module=MODULE,
+    ),
+    "predict": Workload(
+        "predict",
+        (
+            Row(
+                "pyfunc predict, 1 row",
+                "pyfunc_1_ms",
+                "ms",
+                False,
+                "<= MLflow",
+                _faster("pyfunc_1_ms", 1),
+                needs_mlflow=True,
+            ),
+            Row("  native predict, 1 row", "native_1_ms", "ms", False, "(info)", None),
+            Row(
+                "  pyfunc / native, 1 row",
+                "overhead_1_pct",
+                "%",
+                False,
+                "<= 150 %",
+                lambda mt, _: mt["overhead_1_pct"] <= 150,
+            ),
+            Row(
+                "pyfunc predict, 10k rows",
+                "pyfunc_10k_ms",
+                "ms",
+                False,
+                "<= MLflow",
+                _faster("pyfunc_10k_ms", 1),
+                needs_mlflow=True,
+            ),
+            Row("  native predict, 10k rows", "native_10k_ms", "ms", False, "(info)", None),
+            Row(
+                "  pyfunc / native, 10k rows",
+                "overhead_10k_pct",
+                "%",
+                False,
+                "<= 150 %",
+                lambda mt, _: mt["overhead_10k_pct"] <= 150,
+            ),
+        ),
+        module=MODULE,
+    ),
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--only", nargs="+", choices=list(WORKLOADS), metavar="NAME")
+    p.add_argument("--repeat", type=int, default=5, help="fresh runs per tool (default 5)")
+    p.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
+    p.add_argument("--quick", action="store_true", help="few predict calls: a smoke test")
+    p.add_argument("--keep-tmp", action="store_true")
+    p.add_argument("--timeout", type=float, default=900, help="seconds per subprocess")
+    args = p.parse_args()
+
+    report: dict[str, Any] = {"environment": environment(), "workloads": {}}
+    started = time.time()
+    for name in args.only or list(WORKLOADS):
+        extra = ["--case", name] + (["--quick"] if args.quick else [])
+        raw: dict[str, list[dict[str, Any]]] = {tool: [] for tool in args.tools}
+        for i in range(args.repeat):
+            for tool in args.tools:
+                result = run_once(name, tool, extra, args.keep_tmp, args.timeout, MODULE)
+                raw[tool].append(result)
+                shown = {k: v for k, v in result.items() if k not in ("stderr_tail", "tool")}
+                print(
+                    f"[{name} {i + 1}/{args.repeat} {tool}] {json.dumps(shown)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                if result.get("status") == "error":
+                    print(result.get("stderr_tail", ""), file=sys.stderr)
+        report["workloads"][name] = {
+            "repeat": args.repeat,
+            "raw": raw,
+            "medians": {tool: medians(results) for tool, results in raw.items()},
+        }
+    report["environment"]["loadavg_end"] = os.getloadavg()
+    report["elapsed_s"] = time.time() - started
+    lines = table(report, WORKLOADS)
+    report["table"] = lines
+    print()
+    print_table(lines)
+    print(
+        f"\nload average: start {report['environment']['loadavg_start']}, "
+        f"end {report['environment']['loadavg_end']}"
+    )
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    path = out / time.strftime("models-%Y%m%d-%H%M%S.json")
+    path.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
+    print(f"results: {path.relative_to(ROOT)}  ({report['elapsed_s']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
