@@ -178,9 +178,8 @@ def test_series_fields_pick_the_lists(make_api: Callable[..., Api]) -> None:
     metrics[7]["value"] = "NaN"
     api.ok("POST", "/api/2.0/mlflow/runs/log-batch", json={"run_id": rid, "metrics": metrics})
     url = "/api/2.0/mltrail/metrics/series"
-    (s,) = api.ok(
-        "POST", url, json={"run_ids": [rid], "metric_keys": ["m"], "fields": ["last"]}
-    )["series"]
+    body = {"run_ids": [rid], "metric_keys": ["m"], "fields": ["last"]}
+    (s,) = api.ok("POST", url, json=body)["series"]
     assert set(s) == {"run_id", "key", "exact", "count", "steps", "last"}
     assert s["last"][7] == "NaN"
     assert s["last"][:3] == [0.0, 1.0, 2.0]
