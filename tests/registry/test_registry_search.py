@@ -188,6 +188,17 @@ def test_search_one_models_versions_by_name(models: SqlStore) -> None:
     assert _versions(either) == [("Ads", 1), ("churn", 3), ("churn", 2), ("churn", 1)]
 
 
+def test_search_arguments_of_the_wrong_type(models: SqlStore) -> None:
+    """Arguments that cannot key the statement cache still get the parser's clear error."""
+    s = models
+    with pytest.raises(InvalidArgument, match="filter"):
+        s.search_model_versions(["name = 'churn'"])  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="order_by"):
+        s.search_model_versions(order_by=[["name"]])  # type: ignore[list-item]
+    with pytest.raises(InvalidArgument, match="filter"):
+        s.search_registered_models({"name": "churn"})  # type: ignore[arg-type]
+
+
 def test_mlflow_clients_prompt_filter_keeps_models(store: SqlStore, run_id: str) -> None:
     """MLflow's client adds ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every search."""
     store.create_registered_model("model")

@@ -150,9 +150,9 @@ class RegistryCore(SqlCore):
         tags: dict[int, dict[str, str]] = {}
         aliases: dict[int, list[str]] = {}
         if "has_tags" in fields:
-            flags = operator.itemgetter(fields.index("has_tags"), fields.index("has_aliases"))
-            tag_ids = [v[0] for v, r in zip(values, rows, strict=True) if flags(r)[0]]
-            alias_ids = [v[0] for v, r in zip(values, rows, strict=True) if flags(r)[1]]
+            has_tags, has_aliases = fields.index("has_tags"), fields.index("has_aliases")
+            tag_ids = [v[0] for v, r in zip(values, rows, strict=True) if r[has_tags]]
+            alias_ids = [v[0] for v, r in zip(values, rows, strict=True) if r[has_aliases]]
         else:
             tag_ids = alias_ids = [v[0] for v in values]
         if tag_ids:
