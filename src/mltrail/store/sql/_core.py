@@ -8,12 +8,13 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import LifecycleStage
 from mltrail.store.sql._engine import read_transaction, retrying, write_transaction
+from mltrail.store.sql._prepared import Prepared, bound
 from mltrail.store.sql._schema import experiments_table, runs_table
 
 __all__ = [
@@ -27,6 +28,20 @@ __all__ = [
 
 T = TypeVar("T")
 
+_RUN_BY_UUID = Prepared(
+    lambda _: select(runs_table).where(runs_table.c.run_uuid == bindparam("run_uuid"))
+)
+_RUN_BY_UUID_FOR_UPDATE = Prepared(
+    lambda _: (
+        select(runs_table).where(runs_table.c.run_uuid == bindparam("run_uuid")).with_for_update()
+    )
+)
+_EXPERIMENT_BY_ID = Prepared(
+    lambda _: select(experiments_table).where(
+        experiments_table.c.experiment_id == bindparam("experiment_id")
+    )
+)
+
 
 def _dialect_insert(dialect: str) -> Any:
     """The dialect's own ``insert`` construct (its module is imported only when first used,
@@ -35,29 +50,42 @@ def _dialect_insert(dialect: str) -> Any:
     return import_module(f"sqlalchemy.dialects.{name}").insert
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=128)
 def upsert_statement(
-    dialect: str, table: Any, key_columns: tuple[str, ...], update_columns: tuple[str, ...]
-) -> Any:
-    """An INSERT that updates *update_columns* on a key conflict (built once, reused)."""
-    if dialect in ("sqlite", "postgresql"):
-        stmt: Any = _dialect_insert(dialect)(table)
-        return stmt.on_conflict_do_update(
-            index_elements=list(key_columns),
-            set_={c: stmt.excluded[c] for c in update_columns},
-        )
-    stmt = _dialect_insert("mysql")(table)
-    return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in update_columns})
+    table: Any,
+    columns: tuple[str, ...],
+    key_columns: tuple[str, ...],
+    update_columns: tuple[str, ...],
+) -> Prepared:
+    """An INSERT of *columns* that updates *update_columns* on a key conflict."""
+
+    def build(dialect: str) -> Any:
+        values = bound(*columns)
+        if dialect in ("sqlite", "postgresql"):
+            stmt: Any = _dialect_insert(dialect)(table).values(**values)
+            return stmt.on_conflict_do_update(
+                index_elements=list(key_columns),
+                set_={c: stmt.excluded[c] for c in update_columns},
+            )
+        stmt = _dialect_insert("mysql")(table).values(**values)
+        return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in update_columns})
+
+    return Prepared(build)
 
 
-@functools.lru_cache(maxsize=16)
-def insert_ignore_statement(dialect: str, table: Any) -> Any:
-    """An INSERT that skips rows whose key already exists."""
-    if dialect in ("sqlite", "postgresql"):
-        return _dialect_insert(dialect)(table).on_conflict_do_nothing()
-    stmt = _dialect_insert("mysql")(table)
-    first = next(iter(table.primary_key.columns)).name
-    return stmt.on_duplicate_key_update({first: stmt.inserted[first]})
+@functools.lru_cache(maxsize=32)
+def insert_ignore_statement(table: Any, columns: tuple[str, ...]) -> Prepared:
+    """An INSERT of *columns* that skips rows whose key already exists."""
+
+    def build(dialect: str) -> Any:
+        values = bound(*columns)
+        if dialect in ("sqlite", "postgresql"):
+            return _dialect_insert(dialect)(table).values(**values).on_conflict_do_nothing()
+        stmt = _dialect_insert("mysql")(table).values(**values)
+        first = next(iter(table.primary_key.columns)).name
+        return stmt.on_duplicate_key_update({first: stmt.inserted[first]})
+
+    return Prepared(build)
 
 
 def now_ms() -> int:
@@ -119,19 +147,22 @@ class SqlCore:
     ) -> None:
         """Insert rows, replacing *update_columns* where the key already exists."""
         if rows:
-            stmt = upsert_statement(self._dialect, table, tuple(key_columns), tuple(update_columns))
-            conn.execute(stmt, list(rows))
+            stmt = upsert_statement(
+                table, tuple(rows[0]), tuple(key_columns), tuple(update_columns)
+            )
+            stmt.execute_many(conn, rows)
 
-    def _run_row(self, conn: Connection, run_id: str, *, for_update: bool = False) -> Row[Any]:
-        query = select(runs_table).where(runs_table.c.run_uuid == run_id)
-        if for_update and self._dialect != "sqlite":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+    def _run_row(self, conn: Connection, run_id: str, *, for_update: bool = False) -> Any:
+        """The runs row of *run_id* (a named tuple of the table's columns)."""
+        query = (
+            _RUN_BY_UUID_FOR_UPDATE if for_update and self._dialect != "sqlite" else _RUN_BY_UUID
+        )
+        row = query.first(conn, {"run_uuid": run_id})
         if row is None:
             raise NotFound(f"Run with id={run_id} not found")
         return row
 
-    def _active_run_row(self, conn: Connection, run_id: str) -> Row[Any]:
+    def _active_run_row(self, conn: Connection, run_id: str) -> Any:
         row = self._run_row(conn, run_id)
         if row.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidArgument(
@@ -140,11 +171,9 @@ class SqlCore:
             )
         return row
 
-    def _experiment_row(self, conn: Connection, experiment_id: Any) -> Row[Any]:
+    def _experiment_row(self, conn: Connection, experiment_id: Any) -> Any:
         eid = parse_experiment_id(experiment_id)
-        row = conn.execute(
-            select(experiments_table).where(experiments_table.c.experiment_id == eid)
-        ).first()
+        row = _EXPERIMENT_BY_ID.first(conn, {"experiment_id": eid})
         if row is None:
             raise NotFound(f"No Experiment with id={experiment_id} exists")
         return row

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -87,7 +88,15 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _on_sqlite_begin(conn: Connection) -> None:
     immediate = conn.get_execution_options().get("mltrail_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # Straight on the sqlite3 connection: SQLAlchemy's execution path costs more than BEGIN.
+    # Its errors (a lock held past the busy timeout) are wrapped as SQLAlchemy's would be, for
+    # `retrying`.
+    statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    dbapi_conn: Any = conn.connection.dbapi_connection
+    try:
+        dbapi_conn.execute(statement)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, (), exc, sqlite3.Error, dialect=conn.dialect) from exc
 
 
 def create_db_engine(uri: str) -> Engine:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound
@@ -17,6 +17,7 @@ from mltrail.store.sql._codec import decode_token, encode_token
 from mltrail.store.sql._core import SqlCore, inserted_id, now_ms
 from mltrail.store.sql._filters import experiment_condition
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
+from mltrail.store.sql._prepared import Prepared, PreparedIn
 from mltrail.store.sql._schema import experiment_tags_table, experiments_table, runs_table
 from mltrail.validation import (
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
@@ -29,6 +30,15 @@ from mltrail.validation import (
 __all__ = ["SqlExperiments", "join_uri", "location_uri"]
 
 _E = experiments_table.c
+_ET = experiment_tags_table.c
+_EXPERIMENT_BY_NAME = Prepared(
+    lambda _: select(experiments_table).where(_E.name == bindparam("name"))
+)
+_TAGS_OF_EXPERIMENTS = PreparedIn(
+    lambda _, n: select(_ET.experiment_id, _ET.key, _ET.value).where(
+        _ET.experiment_id.in_(PreparedIn.names(n))
+    )
+)
 
 
 def join_uri(base: str, *parts: str) -> str:
@@ -120,15 +130,11 @@ class SqlExperiments(SqlCore, ExperimentStore):
             rows[tag.key] = {"key": tag.key, "value": value}
         return list(rows.values())
 
-    def _to_experiments(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[Experiment]:
+    def _to_experiments(self, conn: Connection, rows: Sequence[Any]) -> list[Experiment]:
         ids = [r.experiment_id for r in rows]
         tags: dict[int, dict[str, str]] = {i: {} for i in ids}
-        if ids:
-            t = experiment_tags_table.c
-            for tr in conn.execute(
-                select(t.experiment_id, t.key, t.value).where(t.experiment_id.in_(ids))
-            ):
-                tags[tr.experiment_id][tr.key] = tr.value
+        for experiment_id, key, value in _TAGS_OF_EXPERIMENTS.all(conn, ids):
+            tags[experiment_id][key] = value
         return [
             Experiment(
                 experiment_id=str(r.experiment_id),
@@ -149,7 +155,7 @@ class SqlExperiments(SqlCore, ExperimentStore):
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         def get(conn: Connection) -> Experiment | None:
-            row = conn.execute(select(experiments_table).where(_E.name == name)).first()
+            row = _EXPERIMENT_BY_NAME.first(conn, {"name": name})
             return None if row is None else self._to_experiments(conn, [row])[0]
 
         return self._read(get)

@@ -461,8 +461,8 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
                 for model_id, step in dict.fromkeys(model_ids)
             ]
             if rows:
-                stmt = insert_ignore_statement(self._dialect, logged_model_run_links_table)
-                conn.execute(stmt, rows)
+                stmt = insert_ignore_statement(logged_model_run_links_table, tuple(rows[0]))
+                stmt.execute_many(conn, rows)
 
         self._write(apply)
 

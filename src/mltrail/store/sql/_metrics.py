@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from mltrail.entities import Metric
 from mltrail.store._base import MetricStore, PagedList
@@ -24,6 +24,7 @@ from mltrail.store.sql._codec import (
     unpack_int64,
 )
 from mltrail.store.sql._core import SqlCore
+from mltrail.store.sql._prepared import Prepared, PreparedIn, bound
 from mltrail.store.sql._schema import latest_metrics_table, metric_chunks_table
 from mltrail.validation import validate_int, validate_key, validate_metric_value
 
@@ -137,6 +138,25 @@ def _summary_row(run_pk: int, key: str, s: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _latest_rows(for_update: bool) -> PreparedIn:
+    def build(_: str, n: int) -> Any:
+        query = select(latest_metrics_table).where(
+            _LM.run_id == bindparam("run_id"), _LM.key.in_(PreparedIn.names(n))
+        )
+        return query.with_for_update() if for_update else query
+
+    return PreparedIn(build)
+
+
+_LATEST = _latest_rows(False)
+_LATEST_FOR_UPDATE = _latest_rows(True)
+_INSERT_CHUNK = Prepared(
+    lambda _: insert(metric_chunks_table).values(
+        **bound("run_id", "key", "count", "min_step", "max_step", "steps", "timestamps", "vals")
+    )
+)
+
+
 class SqlMetrics(SqlCore, MetricStore):
     def _write_metric_groups(
         self, conn: Connection, run_pk: int, groups: dict[str, SeriesGroup]
@@ -157,11 +177,9 @@ class SqlMetrics(SqlCore, MetricStore):
                         "vals": pack_float64(g.values[lo : lo + CHUNK_POINTS]),
                     }
                 )
-        conn.execute(insert(metric_chunks_table), chunks)
-        query = select(latest_metrics_table).where(_LM.run_id == run_pk, _LM.key.in_(list(groups)))
-        if self._dialect != "sqlite":
-            query = query.with_for_update()
-        stored = {row.key: row for row in conn.execute(query)}
+        _INSERT_CHUNK.execute_many(conn, chunks)
+        latest = _LATEST_FOR_UPDATE if self._dialect != "sqlite" else _LATEST
+        stored = {row.key: row for row in latest.all(conn, list(groups), {"run_id": run_pk})}
         rows = []
         for key, g in groups.items():
             summary = _summary(g)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, select
+from sqlalchemy import ColumnElement, Connection, and_, select
 
 from mltrail.entities import (
     Dataset,
@@ -26,6 +26,7 @@ from mltrail.store.sql._codec import decode_float, decode_token, encode_token
 from mltrail.store.sql._core import SqlCore, parse_experiment_id
 from mltrail.store.sql._filters import run_attribute_column, run_condition
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
+from mltrail.store.sql._prepared import PreparedIn
 from mltrail.store.sql._runs import run_info_from_row
 from mltrail.store.sql._schema import (
     dataset_table,
@@ -44,7 +45,40 @@ _R = runs_table.c
 _METRIC_COLUMNS = {"latest": "value", "min": "min_value", "max": "max_value"}
 
 
-def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+def _in_runs(*columns: Any, table: Any = None, order: Sequence[Any] = ()) -> PreparedIn:
+    """``SELECT columns ... WHERE run_id IN (...)`` (the first column is the run id)."""
+
+    def build(_: str, n: int) -> Any:
+        query = select(*columns)
+        if table is not None:
+            query = query.select_from(table)
+        return query.where(columns[0].in_(PreparedIn.names(n))).order_by(*order)
+
+    return PreparedIn(build)
+
+
+_P, _T, _M = params_table.c, tags_table.c, latest_metrics_table.c
+_I, _D, _IT = inputs_table.c, dataset_table.c, input_tags_table.c
+_RUNS_BY_PK = _in_runs(*runs_table.c)
+_PARAMS_OF = _in_runs(_P.run_id, _P.key, _P.value)
+_TAGS_OF = _in_runs(_T.run_id, _T.key, _T.value)
+_METRICS_OF = _in_runs(_M.run_id, _M.key, _M.value, _M.special, _M.timestamp, _M.step)
+_INPUTS_OF = _in_runs(
+    _I.run_id,
+    _D.id,
+    _D.name,
+    _D.digest,
+    _D.source_type,
+    _D.source,
+    _D.schema,
+    _D.profile,
+    table=inputs_table.join(dataset_table, _D.id == _I.dataset_id),
+    order=(_I.run_id, _D.id),
+)
+_INPUT_TAGS_OF = _in_runs(_IT.run_id, _IT.dataset_id, _IT.key, _IT.value)
+
+
+def _load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     """Whole runs (info, latest metrics, params, tags, datasets) for runs rows, in order."""
     ids = [r.id for r in rows]
     params: dict[int, list[Param]] = {i: [] for i in ids}
@@ -52,19 +86,11 @@ def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
     metrics: dict[int, list[Metric]] = {i: [] for i in ids}
     inputs: dict[int, list[DatasetInput]] = {i: [] for i in ids}
     if ids:
-        p, t, m = params_table.c, tags_table.c, latest_metrics_table.c
-        for run_pk, key, value in conn.execute(
-            select(p.run_id, p.key, p.value).where(p.run_id.in_(ids))
-        ):
+        for run_pk, key, value in _PARAMS_OF.all(conn, ids):
             params[run_pk].append(Param(key, value))
-        for run_pk, key, value in conn.execute(
-            select(t.run_id, t.key, t.value).where(t.run_id.in_(ids))
-        ):
+        for run_pk, key, value in _TAGS_OF.all(conn, ids):
             tags[run_pk].append(RunTag(key, value))
-        query = select(m.run_id, m.key, m.value, m.special, m.timestamp, m.step).where(
-            m.run_id.in_(ids)
-        )
-        for run_pk, key, value, special, timestamp, step in conn.execute(query):
+        for run_pk, key, value, special, timestamp, step in _METRICS_OF.all(conn, ids):
             metrics[run_pk].append(Metric(key, decode_float(value, special), timestamp, step))
         _load_inputs(conn, ids, inputs)
     return [
@@ -78,19 +104,11 @@ def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
 
 
 def _load_inputs(conn: Connection, ids: list[int], out: dict[int, list[DatasetInput]]) -> None:
-    i, d, it = inputs_table.c, dataset_table.c, input_tags_table.c
-    rows = conn.execute(
-        select(i.run_id, d.id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile)
-        .join(dataset_table, d.id == i.dataset_id)
-        .where(i.run_id.in_(ids))
-        .order_by(i.run_id, d.id)
-    ).all()
+    rows = _INPUTS_OF.all(conn, ids)
     if not rows:
         return
     input_tags: dict[tuple[int, int], list[InputTag]] = {}
-    for run_pk, dataset_id, key, value in conn.execute(
-        select(it.run_id, it.dataset_id, it.key, it.value).where(it.run_id.in_(ids))
-    ):
+    for run_pk, dataset_id, key, value in _INPUT_TAGS_OF.all(conn, ids):
         input_tags.setdefault((run_pk, dataset_id), []).append(InputTag(key, value))
     for run_pk, dataset_id, name, digest, source_type, source, schema, profile in rows:
         dataset = Dataset(name, digest, source_type, source, schema, profile)
@@ -167,11 +185,7 @@ class SqlRunReads(SqlCore):
                 width = len(parts[0][1])
                 token = encode_token({"t": "runs", "k": [last[i + 1] for i in range(width)]})
             ids = [r.id for r in found]
-            rows = (
-                {r.id: r for r in conn.execute(select(runs_table).where(_R.id.in_(ids)))}
-                if ids
-                else {}
-            )
+            rows = {r.id: r for r in _RUNS_BY_PK.all(conn, ids)}
             return PagedList(_load_runs(conn, [rows[i] for i in ids]), token)
 
         return self._read(search)

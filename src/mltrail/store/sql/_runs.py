@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail._run_names import generate_run_name
@@ -24,6 +24,7 @@ from mltrail.entities import (
 from mltrail.store.sql._core import insert_ignore_statement, inserted_id, now_ms
 from mltrail.store.sql._experiments import join_uri
 from mltrail.store.sql._metrics import SqlMetrics, group_metrics
+from mltrail.store.sql._prepared import Prepared, PreparedIn, bound
 from mltrail.store.sql._schema import (
     dataset_table,
     input_tags_table,
@@ -44,6 +45,35 @@ __all__ = ["SqlRunWrites", "run_info_from_row"]
 
 _R = runs_table.c
 RUN_NAME_TAG = "mlflow.runName"
+
+
+def _insert_run(dialect: str) -> Any:
+    stmt = insert(runs_table).values(
+        **bound(
+            "run_uuid",
+            "experiment_id",
+            "name",
+            "user_id",
+            "status",
+            "start_time",
+            "lifecycle_stage",
+            "artifact_uri",
+        )
+    )
+    return stmt.returning(_R.id) if dialect == "postgresql" else stmt
+
+
+_INSERT_RUN = Prepared(_insert_run)
+_P = params_table.c
+_PARAMS_BY_KEY = PreparedIn(
+    lambda _, n: select(_P.key, _P.value).where(
+        _P.run_id == bindparam("run_id"), _P.key.in_(PreparedIn.names(n))
+    )
+)
+_SET_RUN_NAME = Prepared(
+    lambda _: update(runs_table).where(_R.id == bindparam("pk")).values(name=bindparam("name"))
+)
+_INSERT_TAG = Prepared(lambda _: insert(tags_table).values(**bound("run_id", "key", "value")))
 
 
 def run_info_from_row(row: Row[Any]) -> RunInfo:
@@ -122,23 +152,21 @@ class SqlRunWrites(SqlMetrics):
                     f"runs in it; it is '{exp.lifecycle_stage}'"
                 )
             artifact_uri = join_uri(exp.artifact_location, run_uuid, "artifacts")
-            result = conn.execute(
-                insert(runs_table).values(
-                    run_uuid=run_uuid,
-                    experiment_id=exp.experiment_id,
-                    name=name,
-                    user_id=user_id or "",
-                    status=RunStatus.to_string(RunStatus.RUNNING),
-                    start_time=start,
-                    end_time=None,
-                    lifecycle_stage=LifecycleStage.ACTIVE,
-                    artifact_uri=artifact_uri,
-                )
+            pk = _INSERT_RUN.insert(
+                conn,
+                {
+                    "run_uuid": run_uuid,
+                    "experiment_id": exp.experiment_id,
+                    "name": name,
+                    "user_id": user_id or "",
+                    "status": "RUNNING",
+                    "start_time": start,
+                    "lifecycle_stage": LifecycleStage.ACTIVE,
+                    "artifact_uri": artifact_uri,
+                },
             )
-            pk = inserted_id(result)
-            conn.execute(
-                insert(tags_table),
-                [{"run_id": pk, "key": k, "value": v} for k, v in tag_map.items()],
+            _INSERT_TAG.execute_many(
+                conn, [{"run_id": pk, "key": k, "value": v} for k, v in tag_map.items()]
             )
             info = RunInfo(
                 run_id=run_uuid,
@@ -243,12 +271,8 @@ class SqlRunWrites(SqlMetrics):
 
     def _write_params(self, conn: Connection, pk: int, run_id: str, params: dict[str, str]) -> None:
         rows = [{"run_id": pk, "key": k, "value": v} for k, v in params.items()]
-        conn.execute(insert_ignore_statement(self._dialect, params_table), rows)
-        p = params_table.c
-        stored = conn.execute(
-            select(p.key, p.value).where(p.run_id == pk, p.key.in_(list(params)))
-        ).all()
-        for key, value in stored:
+        insert_ignore_statement(params_table, ("run_id", "key", "value")).execute_many(conn, rows)
+        for key, value in _PARAMS_BY_KEY.all(conn, list(params), {"run_id": pk}):
             if value != params[key]:
                 raise InvalidArgument(
                     f"Changing param values is not allowed. Param with key='{key}' was already "
@@ -261,7 +285,7 @@ class SqlRunWrites(SqlMetrics):
         self._upsert(conn, tags_table, rows, ["run_id", "key"], ["value"])
         if RUN_NAME_TAG in tags:
             name = _validated_run_name(tags[RUN_NAME_TAG])
-            conn.execute(update(runs_table).where(_R.id == pk).values(name=name))
+            _SET_RUN_NAME.execute(conn, {"pk": pk, "name": name})
 
     def delete_tag(self, run_id: str, key: str) -> None:
         def apply(conn: Connection) -> None:
