@@ -45,7 +45,7 @@ from mltrail.server._metrics import metric_endpoints
 from mltrail.server._multipart_routes import multipart_endpoints
 from mltrail.server._openapi import openapi_document
 from mltrail.server._registry_routes import registry_endpoints
-from mltrail.server._routing import Endpoint, routes_for
+from mltrail.server._routing import Endpoint, FastLane, fast_lane_table, routes_for
 from mltrail.server._runs import run_endpoints
 from mltrail.server._security import SecurityMiddleware
 from mltrail.server._settings import ServerSettings
@@ -158,11 +158,16 @@ def create_app(
                 max_age=600,
             )
         )
+    lanes = [("/api/2.0", v2), ("/ajax-api/2.0", v2), ("/api/3.0", v3), ("/ajax-api/3.0", v3)]
+    middleware.append(Middleware(FastLane, endpoints=fast_lane_table(lanes)))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        store.close()
+        try:
+            yield
+        finally:
+            ctx.close()
+            store.close()
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -16,10 +16,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mltrail._exceptions import BadRequest, InvalidArgument, MltrailError
 from mltrail.server._context import ServerContext
@@ -29,8 +30,11 @@ from mltrail.server._schema import obj, parse_body, parse_query
 __all__ = [
     "EMPTY",
     "Endpoint",
+    "FastLane",
     "Handler",
+    "JsonEndpointApp",
     "RawHandler",
+    "fast_lane_table",
     "json_route",
     "read_json_body",
     "routes_for",
@@ -69,21 +73,11 @@ class Endpoint:
         return self.method.lower() + "".join(p[:1].upper() + p[1:] for p in parts)
 
 
-async def read_json_body(request: Request, limit: int) -> Any:
-    """The decoded JSON body; at most *limit* bytes are read (413 beyond)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body too large: the limit for JSON bodies is {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"Request body too large: the limit for JSON bodies is {limit} bytes"
-            )
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"Request body too large: the limit for JSON bodies is {limit} bytes")
+
+
+def _decoded(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
@@ -92,11 +86,96 @@ async def read_json_body(request: Request, limit: int) -> Any:
         raise InvalidArgument("Invalid request body: not valid JSON") from None
 
 
+async def read_json_body(request: Request, limit: int) -> Any:
+    """The decoded JSON body; at most *limit* bytes are read (413 beyond)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return _decoded(b"".join(chunks))
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> Any:
+    """:func:`read_json_body` straight from the ASGI messages."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            if value.isdigit() and int(value) > limit:
+                raise _too_large(limit)
+            break
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return _decoded(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+
+
+class JsonEndpointApp:
+    """The ASGI app of one JSON endpoint: check the request, run the handler in the server's
+    thread pool (store calls block), answer with its JSON or MLflow's error body."""
+
+    __slots__ = ("_ctx", "_from_query", "_handler", "_limit", "_schema")
+
+    def __init__(self, endpoint: Endpoint, ctx: ServerContext) -> None:
+        assert endpoint.handler is not None, endpoint.path
+        self._handler = endpoint.handler
+        self._ctx = ctx
+        self._schema = endpoint.params
+        self._from_query = endpoint.method == "GET"
+        self._limit = ctx.settings.max_json_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            if self._from_query:
+                args = parse_query(QueryParams(scope["query_string"]), self._schema)
+            else:
+                args = parse_body(await _read_body(scope, receive, self._limit), self._schema)
+            result = await self._ctx.run_blocking(self._handler, self._ctx, args)
+            response = json_response(result)
+        except ClientDisconnect:
+            return
+        except MltrailError as exc:
+            response = error_response(exc)
+        except Exception as exc:
+            response = unexpected_error_response(Request(scope), exc)
+        await response(scope, receive, send)
+
+
+class FastLane:
+    """ASGI middleware (innermost, after the security checks): a request for a JSON endpoint
+    goes straight to it by an exact (path, method) lookup instead of through the router's
+    list of patterns; everything else passes on unchanged."""
+
+    def __init__(self, app: ASGIApp, endpoints: dict[tuple[str, str], ASGIApp]) -> None:
+        self.app = app
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            target = self.endpoints.get((scope["path"], scope["method"]))
+            if target is not None:
+                await target(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def json_route(endpoint: Endpoint, ctx: ServerContext) -> Route:
     """The Starlette route of a JSON endpoint (or of a raw one)."""
     method = endpoint.method
-    limit = ctx.settings.max_json_body_bytes
-
     if endpoint.raw is not None:
         raw = endpoint.raw
 
@@ -109,27 +188,22 @@ def json_route(endpoint: Endpoint, ctx: ServerContext) -> Route:
                 return unexpected_error_response(request, exc)
 
         return Route(endpoint.path, raw_call, methods=[method])
-
-    handler = endpoint.handler
-    assert handler is not None, endpoint.path
-    schema = endpoint.params
-    from_query = method == "GET"
-
-    async def call(request: Request) -> Response:
-        try:
-            if from_query:
-                args = parse_query(request.query_params, schema)
-            else:
-                args = parse_body(await read_json_body(request, limit), schema)
-            result = await run_in_threadpool(handler, ctx, args)
-            return json_response(result)
-        except MltrailError as exc:
-            return error_response(exc)
-        except Exception as exc:
-            return unexpected_error_response(request, exc)
-
-    return Route(endpoint.path, call, methods=[method])
+    return Route(endpoint.path, JsonEndpointApp(endpoint, ctx), methods=[method])
 
 
 def routes_for(endpoints: Sequence[Endpoint], ctx: ServerContext, version: str) -> list[Route]:
     return [json_route(e, ctx) for e in endpoints if version in e.versions]
+
+
+def fast_lane_table(
+    mounts: Sequence[tuple[str, Sequence[Route]]],
+) -> dict[tuple[str, str], ASGIApp]:
+    """(full path, method) -> app of every JSON endpoint route under the given prefixes."""
+    table: dict[tuple[str, str], ASGIApp] = {}
+    for prefix, routes in mounts:
+        for route in routes:
+            if isinstance(route.app, JsonEndpointApp) and "{" not in route.path:
+                for method in route.methods or ():
+                    if method != "HEAD":
+                        table[(prefix + route.path, method)] = route.app
+    return table
