@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -46,8 +47,17 @@ _HTTP_CODES = {
 def json_response(
     data: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    body = json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
-    return Response(body, status_code, headers, media_type="application/json")
+    return Response(dumps(data), status_code, headers, media_type="application/json")
+
+
+def dumps(data: Any) -> bytes:
+    """Compact UTF-8 JSON; values orjson refuses (integers past 64 bits, non-string keys)
+    go through the standard encoder, which refuses NaN as before."""
+    try:
+        return orjson.dumps(data)
+    except (orjson.JSONEncodeError, TypeError):
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+        return text.encode("utf-8")
 
 
 def error_body(error_code: str, message: str) -> dict[str, str]:

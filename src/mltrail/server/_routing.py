@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -80,6 +81,10 @@ def _too_large(limit: int) -> PayloadTooLarge:
 def _decoded(raw: bytes) -> Any:
     if not raw.strip():
         return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # strict JSON only; the standard parser also takes NaN, Infinity, big integers
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
