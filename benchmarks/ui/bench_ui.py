@@ -85,7 +85,14 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def server(tool: str, db: Path, artifacts: Path) -> Iterator[str]:
-    """A tracking server of *tool* on the store *db*, until the block ends."""
+    """A tracking server of *tool* on the store *db*, until the block ends: its URL."""
+    with server_process(tool, db, artifacts) as (url, _pid):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(tool: str, db: Path, artifacts: Path) -> Iterator[tuple[str, int]]:
+    """A tracking server of *tool* on the store *db*, until the block ends: URL and pid."""
     port = _free_port()
     uri = f"sqlite:///{db}"
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
@@ -110,7 +117,7 @@ def server(tool: str, db: Path, artifacts: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{tool} server did not start (see {log.name})")
             time.sleep(0.2)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
@@ -226,7 +233,7 @@ def measure_mlflow(page: Any, url: str, data: Layout, out: dict[str, float]) -> 
     out["chart_draw_ms"] = (time.perf_counter() - t0) * 1e3
     line = ".js-plotly-plot .scatterlayer .trace path.js-line"
     box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box(timeout=10_000)
-    drawn = page.get_attribute(line, "d")
+    drawn = page.get_attribute(line, "d", timeout=10_000)
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + box["width"] * 0.45, y)
     page.mouse.down()

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import math
+import random
+import struct
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from tests.server.conftest import Api
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import Metric
+from mltrail.server._metrics import PACKED_SERIES_MEDIA_TYPE
 from mltrail.store import MetricStore, get_tracking_store
 from mltrail.store._series import reduce_series
+from mltrail.store.sql._series import SqlSeries
 
 
 def _same(a: list[float], b: list[float]) -> bool:
@@ -198,3 +204,114 @@ def test_reduce_out_of_order_steps_are_sorted() -> None:
     assert s.last == [0.0, 1.5, 1.9, 2.0]
     tied = reduce_series("r", "k", [0, 1, 1], [1, 9, 5], [0.0, 1.9, 1.5], 10)
     assert tied.timestamps == [1, 5, 9]
+
+
+def _check_same(fast: list, slow: list) -> None:  # type: ignore[type-arg]
+    assert [(s.run_id, s.key) for s in fast] == [(s.run_id, s.key) for s in slow]
+    for a, b in zip(fast, slow, strict=True):
+        assert (a.exact, a.count, a.steps, a.timestamps) == (
+            b.exact,
+            b.count,
+            b.steps,
+            b.timestamps,
+        )
+        assert _same(a.last, b.last)
+        assert _same(a.min, b.min)
+        assert _same(a.max, b.max)
+
+
+def test_sql_without_timestamps_matches(db_uri: str) -> None:
+    """With and without timestamps, the SQL store gives what the generic implementation gives:
+    in-order, repeated and out-of-order steps (whose timestamps decide), NaN and infinities,
+    step ranges."""
+    rng = random.Random(5)
+    store = get_tracking_store(db_uri)
+    assert isinstance(store, SqlSeries)
+    eid = store.create_experiment("b")
+    runs = [store.create_run(eid, "u", 0, [], None).info.run_id for _ in range(6)]
+    for n, run_id in enumerate(runs):
+        for key in ("a", "b", "c"):
+            length = rng.choice([1, 2, 40, 300, 1500])
+            steps = list(range(0, length * 3, 3))
+            if (n + len(key)) % 4 == 0:
+                steps[length // 2] = steps[length // 3]  # a repeated step
+            if n == 5 and key == "c":
+                rng.shuffle(steps)  # out of order
+            values = [
+                rng.choice([math.nan, math.inf, -math.inf]) if rng.random() < 0.03 else rng.random()
+                for _ in steps
+            ]
+            stamps = [rng.randrange(1000) for _ in steps]
+            for lo in range(0, length, 700):
+                store.log_batch(
+                    run_id,
+                    metrics=[
+                        Metric(key, values[i], stamps[i], steps[i])
+                        for i in range(lo, min(length, lo + 700))
+                    ],
+                )
+    for args in [(1000, None, None), (10, None, None), (1, None, None), (7, 30, 2000)]:
+        slow = MetricStore.get_metric_series(store, runs, ["c", "a", "b", "zz"], *args)
+        fast = store.get_metric_series(runs, ["c", "a", "b", "zz"], *args)
+        _check_same(fast, slow)
+        bare = store.get_metric_series(runs, ["c", "a", "b", "zz"], *args, timestamps=False)
+        _check_same(bare, [replace(s, timestamps=[]) for s in slow])
+
+
+def _unpack(body: bytes) -> tuple[dict, list[list[float]]]:  # type: ignore[type-arg]
+    assert body[:4] == b"MTS1"
+    (length,) = struct.unpack("<I", body[4:8])
+    assert (8 + length) % 8 == 0
+    header = json.loads(body[8 : 8 + length])
+    values = struct.unpack(f"<{(len(body) - 8 - length) // 8}d", body[8 + length :])
+    lists, at = [], 0
+    for s in header["series"]:
+        for _ in header["fields"]:
+            lists.append(list(values[at : at + s["length"]]))
+            at += s["length"]
+    assert at == len(values)
+    return header, lists
+
+
+def test_packed_series_endpoint(make_api: Callable[..., Api]) -> None:
+    """series-packed: the JSON endpoint's series as float64 arrays, NaN and infinities as
+    IEEE values; the same checks and errors as the JSON endpoint."""
+    api = make_api()
+    eid = api.experiment()
+    a, b = api.run(eid)["run_id"], api.run(eid)["run_id"]
+    metrics = [{"key": "m", "value": float(i), "timestamp": 100 + i, "step": i} for i in range(50)]
+    metrics[7]["value"] = "NaN"
+    metrics[8]["value"] = "-Infinity"
+    api.ok("POST", "/api/2.0/mlflow/runs/log-batch", json={"run_id": a, "metrics": metrics})
+    api.ok("POST", "/api/2.0/mlflow/runs/log-batch", json={"run_id": b, "metrics": metrics[:5]})
+    url = "/ajax-api/2.0/mltrail/metrics/series-packed"
+    body = {"run_ids": [a, b], "metric_keys": ["m"], "max_buckets": 10, "fields": ["last"]}
+    response = api.post(url, json=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == PACKED_SERIES_MEDIA_TYPE
+    header, lists = _unpack(response.content)
+    assert header["fields"] == ["steps", "last"]
+    assert [(s["run_id"], s["exact"], s["count"], s["length"]) for s in header["series"]] == [
+        (a, False, 50, 10),
+        (b, True, 5, 5),
+    ]
+    json_a = api.ok("POST", url.replace("-packed", ""), json=body)["series"][0]
+    assert lists[0] == json_a["steps"]
+    assert lists[1] == json_a["last"]
+    assert lists[2:] == [[0, 1, 2, 3, 4], [0.0, 1.0, 2.0, 3.0, 4.0]]
+    full = {"run_ids": [a], "metric_keys": ["m"], "max_buckets": 100}
+    header, lists = _unpack(api.post(url, json=full).content)
+    assert header["fields"] == ["steps", "timestamps", "last", "min", "max"]
+    _steps, stamps, last, low, high = lists
+    assert stamps[:2] == [100, 101]
+    assert math.isnan(last[7])
+    assert last[8] == -math.inf
+    assert _same(low, last)
+    assert _same(high, last)
+    bad = api.post(url, json={"run_ids": [a], "metric_keys": ["m"], "fields": ["nope"]})
+    assert bad.status_code == 400
+    assert "fields" in bad.json()["message"]
+    missing = api.post(url, json={"run_ids": ["f" * 32], "metric_keys": ["m"]})
+    assert missing.status_code == 404
+    assert missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert api.post(url, json={"metric_keys": ["m"]}).status_code == 400

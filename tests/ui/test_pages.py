@@ -202,7 +202,7 @@ def test_long_history_is_reduced_and_zoom_refetches(page: Page, server: Server) 
     asked: list[dict[str, Any]] = []
 
     def on_request(r: Any) -> None:
-        if r.url.endswith("/metrics/series") and r.method == "POST":
+        if r.url.endswith(("/metrics/series", "/metrics/series-packed")) and r.method == "POST":
             asked.append(r.post_data_json)
         assert "get-history" not in r.url, f"a page asked for a whole history: {r.url}"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from tests.ui._browser import ROWS, Server, canvas_ink, row_names, screenshot, wait_rows
@@ -354,3 +354,39 @@ def test_loading_empty_and_error_states(page: Page, server: Server) -> None:
     # Compare without runs explains how to choose some.
     page.goto("/compare")
     page.get_by_text("Select runs in an experiment's table").wait_for()
+
+
+def test_the_first_page_is_asked_once_and_a_sort_once(page: Page, server: Server) -> None:
+    """index.html starts the first page's request before the app loads and the app takes that
+    response over (one request, not two); a click on a header asks once for the new order."""
+    bodies: list[dict[str, object]] = []
+
+    def on_request(r: Any) -> None:
+        if r.url.endswith("/runs/search") and r.method == "POST":
+            body = r.post_data_json
+            if "run_id IN" not in str(body.get("filter") or ""):  # not a live update
+                bodies.append(body)
+
+    page.on("request", on_request)
+    eid = server.data.experiment_id
+    page.goto(f"/experiments/{eid}?sort=-metric:acc&cols=attr:run_name,metric:acc")
+    page.locator(ROWS).first.wait_for()
+    acc = server.data.acc
+    assert row_names(page)[0] == max(acc, key=lambda n: acc[n])
+    page.wait_for_timeout(300)
+    assert bodies == [
+        {
+            "experiment_ids": [eid],
+            "run_view_type": "ACTIVE_ONLY",
+            "order_by": ["metrics.acc DESC"],
+            "max_results": 100,
+        }
+    ]
+    assert page.evaluate("window.__mltrailRunsPrefetch") is None  # taken over
+    page.click("[role=columnheader][data-col='metric:acc']")
+    page.wait_for_function(
+        "([sel, name]) => document.querySelector(sel + ' a')?.textContent === name",
+        arg=[ROWS, min(acc, key=lambda n: acc[n])],
+    )
+    page.wait_for_timeout(300)
+    assert [b["order_by"] for b in bodies] == [["metrics.acc DESC"], ["metrics.acc ASC"]]

@@ -1,24 +1,55 @@
 """Metric endpoints: full histories (paged), MLflow's bulk interval, and reduced chart series.
 
-``GET /mlflow/metrics/get-history-bulk-interval`` and ``POST /mltrail/metrics/series`` are
-answered by the same store call, :meth:`~mltrail.store.MetricStore.get_metric_series`: the
-first returns each bucket's last point (MLflow's shape, one list of metrics with ``run_id``),
-the second the columnar series with min, max and last per bucket.
+``GET /mlflow/metrics/get-history-bulk-interval``, ``POST /mltrail/metrics/series`` and
+``POST /mltrail/metrics/series-packed`` are answered by the same store call,
+:meth:`~mltrail.store.MetricStore.get_metric_series`: the first returns each bucket's last point
+(MLflow's shape, one list of metrics with ``run_id``), the second the columnar series with min,
+max and last per bucket as JSON, the third the same series as packed binary arrays (what the
+web UI's charts read: no number is formatted or parsed as text).
+
+The packed body (``application/vnd.mltrail.series``), all little-endian:
+
+* 4 bytes ``MTS1``; a uint32, the length *H* of the header;
+* *H* bytes of UTF-8 JSON, space-padded so that the arrays start on an 8-byte boundary:
+  ``{"fields": ["steps", ...], "series": [{"run_id", "key", "exact", "count", "length"}, ...]}``;
+* for each series in that order, for each of ``fields`` in that order, ``length`` float64
+  values.  Steps and timestamps are exact below 2**53; NaN and infinities are IEEE values.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
 
 from mltrail.entities._metric import metric_value_to_json
 from mltrail.server._context import ServerContext
-from mltrail.server._routing import Endpoint
+from mltrail.server._routing import Endpoint, read_json_body
 from mltrail.server._runs import RUN_ID_FIELDS, run_id_of
-from mltrail.server._schema import array, boolean, double, enum, int32, int64, obj, string
+from mltrail.server._schema import (
+    array,
+    boolean,
+    double,
+    enum,
+    int32,
+    int64,
+    obj,
+    parse_body,
+    string,
+)
 from mltrail.server._shapes import METRIC, paged
-from mltrail.store._series import MAX_BUCKETS_LIMIT, SERIES_FIELDS
+from mltrail.store._series import MAX_BUCKETS_LIMIT, SERIES_FIELDS, MetricSeries
+from mltrail.store.sql._series import SqlSeries
 
-__all__ = ["metric_endpoints"]
+__all__ = ["PACKED_SERIES_MEDIA_TYPE", "metric_endpoints", "pack_series"]
+
+#: The media type of ``POST /mltrail/metrics/series-packed`` responses (see the module doc).
+PACKED_SERIES_MEDIA_TYPE = "application/vnd.mltrail.series"
+_MAGIC = b"MTS1"
 
 #: MLflow's limits for get-history-bulk-interval.
 MAX_BULK_RUNS = 100
@@ -62,17 +93,79 @@ def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     return {"metrics": metrics}
 
 
-def _series(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    series = ctx.store.get_metric_series(
-        args["run_ids"],
-        args["metric_keys"],
-        max_buckets=args.get("max_buckets", 1000),
-        start_step=args.get("start_step"),
-        end_step=args.get("end_step"),
-    )
+def _read_series(ctx: ServerContext, args: dict[str, Any]) -> tuple[list[MetricSeries], Any]:
     fields = args.get("fields") or SERIES_FIELDS
+    kwargs: dict[str, Any] = {
+        "max_buckets": args.get("max_buckets", 1000),
+        "start_step": args.get("start_step"),
+        "end_step": args.get("end_step"),
+    }
+    store = ctx.store
+    if "timestamps" not in fields and isinstance(store, SqlSeries):
+        kwargs["timestamps"] = False  # not read at all
+    return store.get_metric_series(args["run_ids"], args["metric_keys"], **kwargs), fields
+
+
+def _series(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    series, fields = _read_series(ctx, args)
     return {"series": [s.to_dict(fields) for s in series]}
 
+
+def pack_series(series: Sequence[MetricSeries], fields: Sequence[str]) -> bytes:
+    """The packed body of *series* with ``steps`` and *fields* (see the module doc)."""
+    import numpy as np
+
+    names = ["steps", *(f for f in SERIES_FIELDS if f in fields)]
+    header = {
+        "fields": names,
+        "series": [
+            {
+                "run_id": s.run_id,
+                "key": s.key,
+                "exact": s.exact,
+                "count": s.count,
+                "length": len(s.steps),
+            }
+            for s in series
+        ],
+    }
+    head = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    head += b" " * (-(len(head) + 8) % 8)
+    columns = [getattr(s, name) for s in series for name in names]
+    total = sum(len(c) for c in columns)
+    out = np.empty(total, dtype="<f8")
+    at = 0
+    for column in columns:
+        out[at : at + len(column)] = column
+        at += len(column)
+    return _MAGIC + len(head).to_bytes(4, "little") + head + out.tobytes()
+
+
+async def _series_packed(ctx: ServerContext, request: Request) -> Response:
+    args = parse_body(await read_json_body(request, ctx.settings.max_json_body_bytes), _SERIES_ARGS)
+
+    def run() -> bytes:
+        series, fields = _read_series(ctx, args)
+        return pack_series(series, fields)
+
+    body = await run_in_threadpool(run)
+    return Response(body, media_type=PACKED_SERIES_MEDIA_TYPE)
+
+
+_SERIES_ARGS = obj(
+    {
+        "run_ids": array(string(max_length=256), max_items=1000),
+        "metric_keys": array(string(max_length=250), max_items=100),
+        "max_buckets": int32(minimum=1, maximum=MAX_BUCKETS_LIMIT),
+        "start_step": int64(),
+        "end_step": int64(),
+        "fields": array(
+            enum(SERIES_FIELDS),
+            "Which per-bucket lists to return besides steps (default: all)",
+        ),
+    },
+    ["run_ids", "metric_keys"],
+)
 
 _SERIES = obj(
     {
@@ -128,22 +221,36 @@ def metric_endpoints() -> list[Endpoint]:
             "POST",
             "/mltrail/metrics/series",
             "Series of many runs x keys, each reduced to at most max_buckets (min, max, last)",
-            obj(
-                {
-                    "run_ids": array(string(max_length=256), max_items=1000),
-                    "metric_keys": array(string(max_length=250), max_items=100),
-                    "max_buckets": int32(minimum=1, maximum=MAX_BUCKETS_LIMIT),
-                    "start_step": int64(),
-                    "end_step": int64(),
-                    "fields": array(
-                        enum(SERIES_FIELDS),
-                        "Which per-bucket lists to return besides steps (default: all)",
-                    ),
-                },
-                ["run_ids", "metric_keys"],
-            ),
+            _SERIES_ARGS,
             obj({"series": array(_SERIES)}),
             _series,
             tag="mltrail",
+        ),
+        Endpoint(
+            "POST",
+            "/mltrail/metrics/series-packed",
+            "The same series as /mltrail/metrics/series, as packed float64 arrays",
+            _SERIES_ARGS,
+            raw=_series_packed,
+            tag="mltrail",
+            openapi={
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _SERIES_ARGS}},
+                },
+                "responses": {
+                    "200": {
+                        "description": (
+                            "MTS1, a uint32 header length, a JSON header (fields; per series"
+                            " run_id, key, exact, count, length), then float64 arrays"
+                        ),
+                        "content": {
+                            PACKED_SERIES_MEDIA_TYPE: {
+                                "schema": {"type": "string", "format": "binary"}
+                            }
+                        },
+                    }
+                },
+            },
         ),
     ]

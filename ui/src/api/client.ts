@@ -88,6 +88,24 @@ export const get = <T>(path: string, query: Query = {}, signal?: AbortSignal) =>
 export const post = <T>(path: string, body: unknown, signal?: AbortSignal) =>
   request<T>("POST", path, body, signal);
 
+/** POST a JSON body, get the response's bytes (packed series); errors as for `request`. */
+export async function postForBytes(path: string, body: unknown, accept: string, signal?: AbortSignal): Promise<ArrayBuffer> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      headers: { Accept: `${accept}, application/json`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      signal: signal ?? null,
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new ApiError(0, "NETWORK_ERROR", `Cannot reach the server (${String(e)})`);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response.arrayBuffer();
+}
+
 /** Fetch raw bytes (artifacts); returns the response so callers can read text or a blob. */
 export async function fetchRaw(url: string, signal?: AbortSignal): Promise<Response> {
   const response = await fetch(url, { signal: signal ?? null });

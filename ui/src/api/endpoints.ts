@@ -1,6 +1,7 @@
 // Every server call the UI makes, in one place.
 
-import { API, ApiError, MLTRAIL_API, get, post, request } from "./client";
+import { PACKED_SERIES_MEDIA_TYPE, decodePackedSeries } from "../lib/packedSeries";
+import { API, ApiError, MLTRAIL_API, get, post, postForBytes, request } from "./client";
 import type * as G from "./generated";
 import type {
   Experiment,
@@ -89,6 +90,7 @@ export function toNumber(v: WireNumber | null | undefined): number {
 }
 
 let seriesEndpointMissing = false;
+let packedEndpointMissing = false;
 const SERIES_MAX_RUNS = 1000;
 const SERIES_MAX_KEYS = 100;
 
@@ -104,41 +106,47 @@ export interface SeriesRequest {
 
 export type SeriesField = "timestamps" | "last" | "min" | "max";
 
+/** One series request: packed float64 arrays (no number as text), or JSON from an older server. */
+async function seriesCall(body: G.PostMltrailMetricsSeriesPackedRequest, signal?: AbortSignal): Promise<MetricSeries[]> {
+  if (!packedEndpointMissing) {
+    return decodePackedSeries(await postForBytes(`${MLTRAIL_API}/metrics/series-packed`, body, PACKED_SERIES_MEDIA_TYPE, signal));
+  }
+  const r = await post<MetricSeriesResponse>(`${MLTRAIL_API}/metrics/series`, body satisfies G.PostMltrailMetricsSeriesRequest, signal);
+  if (!body.fields) return r.series;
+  return r.series.map((s) => ({ ...s, timestamps: s.timestamps ?? [], min: s.min ?? s.last, max: s.max ?? s.last }));
+}
+
 /**
  * Reduced series for charts. Uses the bulk bucketed endpoint when the server has it, else
  * MLflow's get-history-bulk-interval (one key, up to 100 runs, max_results points per run):
  * never a whole long history.
  */
 export async function metricSeries(req: SeriesRequest, signal?: AbortSignal): Promise<MetricSeries[]> {
-  if (!seriesEndpointMissing) {
+  if (!packedEndpointMissing || !seriesEndpointMissing) {
     try {
       // The server takes at most 1000 runs and 100 keys per request.
-      const calls: Promise<MetricSeriesResponse>[] = [];
+      const calls: Promise<MetricSeries[]>[] = [];
       for (let i = 0; i < req.runIds.length; i += SERIES_MAX_RUNS) {
         for (let j = 0; j < req.keys.length; j += SERIES_MAX_KEYS) {
-          calls.push(
-            post<MetricSeriesResponse>(
-              `${MLTRAIL_API}/metrics/series`,
-              {
-                run_ids: req.runIds.slice(i, i + SERIES_MAX_RUNS),
-                metric_keys: req.keys.slice(j, j + SERIES_MAX_KEYS),
-                max_buckets: req.maxBuckets,
-                start_step: req.startStep,
-                end_step: req.endStep,
-                fields: req.fields,
-              },
-              signal,
-            ),
-          );
+          const body = {
+            run_ids: req.runIds.slice(i, i + SERIES_MAX_RUNS),
+            metric_keys: req.keys.slice(j, j + SERIES_MAX_KEYS),
+            max_buckets: req.maxBuckets,
+            start_step: req.startStep,
+            end_step: req.endStep,
+            fields: req.fields,
+          } satisfies G.PostMltrailMetricsSeriesPackedRequest;
+          calls.push(seriesCall(body, signal));
         }
       }
-      const all = (await Promise.all(calls)).flatMap((r) => r.series);
-      if (!req.fields) return all;
-      return all.map((s) => ({ ...s, timestamps: s.timestamps ?? [], min: s.min ?? s.last, max: s.max ?? s.last }));
+      return (await Promise.all(calls)).flat();
     } catch (e) {
-      if (!(e instanceof ApiError && (e.isMissingEndpoint || e.status === 404 || e.status === 405)))
-        throw e;
-      seriesEndpointMissing = true;
+      // A missing endpoint (an older or a non-mltrail server), not a missing run.
+      const missing = e instanceof ApiError && (e.isMissingEndpoint || e.status === 405 || (e.status === 404 && e.code !== "RESOURCE_DOES_NOT_EXIST"));
+      if (!missing) throw e;
+      if (packedEndpointMissing) seriesEndpointMissing = true;
+      else packedEndpointMissing = true;
+      if (!seriesEndpointMissing) return metricSeries(req, signal);
     }
   }
   const out: MetricSeries[] = [];

@@ -625,6 +625,17 @@ export interface PostMltrailMetricsSeriesResponse {
   }[];
 }
 
+/** Body of The same series as /mltrail/metrics/series, as packed float64 arrays (POST /api/2.0/mltrail/metrics/series-packed) */
+export interface PostMltrailMetricsSeriesPackedRequest {
+  run_ids: string[];
+  metric_keys: string[];
+  max_buckets?: number;
+  start_step?: number;
+  end_step?: number;
+  /** Which per-bucket lists to return besides steps (default: all) */
+  fields?: ("timestamps" | "last" | "min" | "max")[];
+}
+
 /** Body of Create a logged model (PENDING) in an experiment (POST /api/2.0/mlflow/logged-models) */
 export interface PostMlflowLoggedModelsRequest {
   experiment_id: string;
@@ -1900,6 +1911,7 @@ export interface Operations {
   "GET /api/2.0/mlflow/metrics/get-history": { query: GetMlflowMetricsGetHistoryQuery; response: GetMlflowMetricsGetHistoryResponse };
   "GET /api/2.0/mlflow/metrics/get-history-bulk-interval": { query: GetMlflowMetricsGetHistoryBulkIntervalQuery; response: GetMlflowMetricsGetHistoryBulkIntervalResponse };
   "POST /api/2.0/mltrail/metrics/series": { request: PostMltrailMetricsSeriesRequest; response: PostMltrailMetricsSeriesResponse };
+  "POST /api/2.0/mltrail/metrics/series-packed": { request: PostMltrailMetricsSeriesPackedRequest };
   "POST /api/2.0/mlflow/logged-models": { request: PostMlflowLoggedModelsRequest; response: PostMlflowLoggedModelsResponse };
   "POST /api/2.0/mlflow/logged-models/search": { request: PostMlflowLoggedModelsSearchRequest; response: PostMlflowLoggedModelsSearchResponse };
   "GET /api/2.0/mlflow/logged-models/{model_id}": { query: GetMlflowLoggedModelsModelIdQuery; response: GetMlflowLoggedModelsModelIdResponse };

@@ -84,9 +84,13 @@ export function RunsTable(props: Props) {
   const start = Math.max(0, Math.floor(scrollTop / ROW) - OVERSCAN);
   const end = Math.min(rows.length, Math.ceil((scrollTop + height) / ROW) + OVERSCAN);
 
+  // The next page when the rows in view come near the end of those loaded (not merely the
+  // overscan): a first page that fills the view asks for nothing more until the user scrolls,
+  // so a sort or filter right after it does not wait behind a page nobody looked at.
+  const lastInView = Math.ceil((scrollTop + height) / ROW);
   useEffect(() => {
-    if (hasMore && end >= rows.length - 40) loadMore();
-  }, [end, rows.length, hasMore, loadMore, firstId]);
+    if (hasMore && lastInView >= rows.length - 20) loadMore();
+  }, [lastInView, rows.length, hasMore, loadMore, firstId]);
 
   const width = 34 + columns.reduce((s, c) => s + c.width, 0);
 

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, isAbort } from "../api/client";
 import { deleteRun, metricSummaries, moveRuns, restoreRun, searchRuns } from "../api/endpoints";
-import type { MetricSummary, Run, SearchRunsRequest, ViewType } from "../api/types";
+import type { MetricSummary, Run, SearchRunsRequest } from "../api/types";
 import { ColumnChooser } from "../components/ColumnChooser";
 import { ErrorBox, Empty, Loading } from "../components/common";
 import { FilterBox } from "../components/FilterBox";
@@ -12,13 +12,11 @@ import { download, runsToCsv } from "../lib/export";
 import { useInterval } from "../lib/hooks";
 import { keysOfRuns, valuesOf } from "../lib/runKeys";
 import { enc, navigate, useLocation } from "../lib/router";
+import { FIRST_PAGE, firstPage, runsQuery, startFirstPage } from "../lib/runsQuery";
 import { type ViewState, formatView, parseView } from "../lib/urlState";
 
-const FIRST_PAGE = 100;
 const NEXT_PAGE = 500;
 const LIVE_MS = 3000;
-
-const VIEW_TYPES: Record<ViewState["view"], ViewType> = { active: "ACTIVE_ONLY", deleted: "DELETED_ONLY", all: "ALL" };
 
 const EMPTY_SUMMARIES = new Map<string, Map<string, MetricSummary>>();
 
@@ -55,20 +53,14 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
   );
 
   const explicitColumns = loc.search.has("cols");
-  const sortColumn = useMemo(() => columnsFromIds([view.sort.column])[0], [view.sort.column]);
 
   // --- Runs, page by page ----------------------------------------------------------------------
   const [state, setState] = useState<RunsState>({ runs: [], token: undefined, loading: true, error: null, done: false });
-  const query = useMemo((): SearchRunsRequest | null => {
-    if (!ids) return null;
-    const order = sortColumn?.orderBy ? [`${sortColumn.orderBy} ${view.sort.desc ? "DESC" : "ASC"}`] : [];
-    return {
-      experiment_ids: ids,
-      filter: view.filter || undefined,
-      run_view_type: VIEW_TYPES[view.view],
-      order_by: order,
-    } as SearchRunsRequest;
-  }, [ids, view.filter, view.view, sortColumn, view.sort.desc]);
+  const query = useMemo(
+    (): SearchRunsRequest | null => (ids ? runsQuery(ids, view) : null),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [ids, view.filter, view.view, view.sort.column, view.sort.desc],
+  );
   const queryKey = JSON.stringify(query);
   const ctl = useRef<AbortController | null>(null);
   const [fetchMs, setFetchMs] = useState<number | null>(null);
@@ -80,7 +72,7 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
     ctl.current = c;
     setState((s) => ({ ...s, loading: true, error: null }));
     const t0 = performance.now();
-    searchRuns({ ...query, max_results: FIRST_PAGE }, c.signal).then(
+    firstPage(query, c.signal).then(
       (r) => {
         if (c.signal.aborted) return;
         setFetchMs(performance.now() - t0);
@@ -245,8 +237,9 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
   };
 
   const onSort = (c: Column) => {
-    const desc = view.sort.column === c.id ? !view.sort.desc : c.numeric;
-    setView({ sort: { column: c.id, desc } }, true);
+    const sort = { column: c.id, desc: view.sort.column === c.id ? !view.sort.desc : c.numeric };
+    if (ids) startFirstPage(runsQuery(ids, { ...view, sort })); // before React re-renders
+    setView({ sort }, true);
   };
 
   // --- Header ----------------------------------------------------------------------------------------

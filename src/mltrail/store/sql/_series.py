@@ -2,15 +2,19 @@
 
 Chunks whose step range lies outside the requested ``[start_step, end_step]`` are never read;
 the rest are streamed per (run, key), decoded, concatenated and reduced by
-:func:`mltrail.store._series.reduce_series`, so memory holds one series at a time.
+:func:`mltrail.store._series.reduce_series`, so memory holds one series at a time.  A chart on a
+step axis needs no timestamps: then they are not read (a third of the bytes), except for the
+series whose steps do not strictly increase, where they decide the order; those are read after
+the main query (some drivers cannot run a query while another streams).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, null, select
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.store._series import MetricSeries, reduce_series, validate_series_request
@@ -47,7 +51,14 @@ class SqlSeries(SqlCore):
         max_buckets: int = 1000,
         start_step: int | None = None,
         end_step: int | None = None,
+        *,
+        timestamps: bool = True,
     ) -> list[MetricSeries]:
+        """See :meth:`mltrail.store.MetricStore.get_metric_series`.
+
+        With ``timestamps=False`` (a chart on a step axis) each series' ``timestamps`` is empty
+        and the stored timestamps are mostly not read (see the module doc).
+        """
         buckets, start, end = validate_series_request(max_buckets, start_step, end_step)
         runs = _check_ids("run_ids", run_ids, MAX_SERIES_RUNS)
         keys = _check_ids("metric_keys", metric_keys, MAX_SERIES_KEYS)
@@ -61,24 +72,46 @@ class SqlSeries(SqlCore):
             if missing:
                 raise NotFound(f"Run with id={missing[0]} not found")
             by_pk = {pk: run_id for run_id, pk in pks.items()}
-            query = select(_MC.run_id, _MC.key, _MC.steps, _MC.timestamps, _MC.vals).where(
-                _MC.run_id.in_(list(by_pk)), _MC.key.in_(keys)
+
+            def in_range(query: Any) -> Any:
+                if start is not None:
+                    query = query.where(_MC.max_step >= start)
+                if end is not None:
+                    query = query.where(_MC.min_step <= end)
+                return query
+
+            stamps_col = _MC.timestamps if timestamps else null()
+            query = in_range(
+                select(_MC.run_id, _MC.key, _MC.steps, stamps_col, _MC.vals).where(
+                    _MC.run_id.in_(list(by_pk)), _MC.key.in_(keys)
+                )
             )
-            if start is not None:
-                query = query.where(_MC.max_step >= start)
-            if end is not None:
-                query = query.where(_MC.min_step <= end)
             query = query.order_by(_MC.run_id, _MC.key, _MC.id).execution_options(yield_per=64)
             found: dict[tuple[str, str], MetricSeries] = {}
+            later: list[tuple[int, str, Any, Any]] = []  # unordered, once the query is read
             current: tuple[int, str] | None = None
-            parts: list[tuple[bytes, bytes, bytes]] = []
+            parts: list[tuple[bytes, bytes | None, bytes]] = []
+
+            def keep(series: MetricSeries) -> None:
+                if series.count:
+                    found[(series.run_id, series.key)] = series
 
             def flush() -> None:
-                if current is not None and parts:
-                    run_id = by_pk[current[0]]
-                    series = _reduce(run_id, current[1], parts, buckets, start, end)
-                    if series.count:
-                        found[(run_id, current[1])] = series
+                if current is None or not parts:
+                    return
+                run_pk, key = current
+                steps, values = _column(parts, 0, "<i8"), _column(parts, 2, "<f8")
+                run_id = by_pk[run_pk]
+                if timestamps:
+                    stamps = _column(parts, 1, "<i8")
+                    keep(reduce_series(run_id, key, steps, stamps, values, buckets, start, end))
+                elif _strictly_increasing(steps):
+                    # The order is known: zeros stand in for the timestamps nobody asked for.
+                    zeros = _zeros(steps)
+                    series = reduce_series(run_id, key, steps, zeros, values, buckets, start, end)
+                    keep(replace(series, timestamps=[]))
+                else:
+                    later.append((run_pk, key, steps, values))
 
             for run_pk, key, steps, stamps, vals in conn.execute(query):
                 if (run_pk, key) != current:
@@ -86,32 +119,33 @@ class SqlSeries(SqlCore):
                     current, parts = (run_pk, key), []
                 parts.append((steps, stamps, vals))
             flush()
+            for run_pk, key, steps, values in later:
+                one = select(_MC.timestamps).where(_MC.run_id == run_pk, _MC.key == key)
+                blobs = [row[0] for row in conn.execute(in_range(one).order_by(_MC.id))]
+                stamps = _column([(b, b, b) for b in blobs], 0, "<i8")
+                series = reduce_series(
+                    by_pk[run_pk], key, steps, stamps, values, buckets, start, end
+                )
+                keep(replace(series, timestamps=[]))
             return [found[(r, k)] for r in runs for k in keys if (r, k) in found]
 
         return self._read(read)
 
 
-def _reduce(
-    run_id: str,
-    key: str,
-    parts: list[tuple[bytes, bytes, bytes]],
-    buckets: int,
-    start: int | None,
-    end: int | None,
-) -> MetricSeries:
+def _column(parts: list[tuple[bytes, bytes | None, bytes]], index: int, dtype: str) -> Any:
     import numpy as np
 
-    def column(index: int, dtype: Any) -> Any:
-        # The blobs are little-endian int64/float64 arrays (see _codec).
-        return np.concatenate([np.frombuffer(bytes(p[index]), dtype=dtype) for p in parts])
+    # The blobs are little-endian int64/float64 arrays (see _codec).
+    return np.concatenate([np.frombuffer(bytes(p[index] or b""), dtype=dtype) for p in parts])
 
-    return reduce_series(
-        run_id,
-        key,
-        column(0, "<i8"),
-        column(1, "<i8"),
-        column(2, "<f8"),
-        buckets,
-        start,
-        end,
-    )
+
+def _strictly_increasing(steps: Any) -> bool:
+    import numpy as np
+
+    return steps.size < 2 or bool((np.diff(steps) > 0).all())
+
+
+def _zeros(steps: Any) -> Any:
+    import numpy as np
+
+    return np.zeros(steps.shape, dtype=np.int64)
