@@ -2,10 +2,16 @@
 
 ``--case log_model``: train a small scikit-learn model (a logistic regression on 200 x 4
 rows; MLflow 3.17 refuses to save tree models with skops without extra arguments), infer its
-signature, start a run on a fresh SQLite store, then time
+signature, start a run on a SQLite store in a fresh directory, then time
 ``<tool>.sklearn.log_model(model, name="model", signature=..., input_example=...)`` end to end
 (serialization, requirement inference, environment files, upload, run tag).  Each tool uses its
-default serialization (skops for both).
+default serialization (skops for both).  Before it, another interpreter logged a model of the
+same kind trained on other data (other coefficients, another input example) in the same
+environment and working directory: the steady state of a training script run again, where
+mltrail's requirements cache knows what such a model imports.  ``--case log_model_cold`` is the
+same with an empty cache (``XDG_CACHE_HOME`` in the fresh directory, nothing logged before):
+the first model of its kind in an environment, which mltrail loads in a subprocess as MLflow
+does every time.
 
 ``--case predict``: save the same model with its signature, load it with
 ``<tool>.pyfunc.load_model`` and time ``predict`` on a 1-row and a 10,000-row DataFrame,
@@ -15,29 +21,62 @@ beside the native ``model.predict`` on the same frames in the same process (medi
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
 from benchmarks.tracking._common import Result, check, connect, load_sub, main, median, parser
 
 
-def _data(rows: int) -> tuple[Any, Any]:
+def _data(rows: int, seed: int = 0) -> tuple[Any, Any]:
     import numpy as np
     import pandas as pd
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     frame = pd.DataFrame(rng.random((rows, 4)), columns=["a", "b", "c", "d"])
     return frame, (frame["a"] + frame["b"] > 1.0).astype(int)
 
 
-def _model() -> tuple[Any, Any]:
+def _model(seed: int = 0) -> tuple[Any, Any]:
     from sklearn.linear_model import LogisticRegression
 
-    x, y = _data(200)
+    x, y = _data(200, seed)
     return LogisticRegression().fit(x, y), x
 
 
+def _warm_up(args: argparse.Namespace) -> None:
+    """Log a model of the same kind, trained on other data, from another interpreter (same
+    directory and store, as a script run twice)."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.models.bench_models",
+        "--case",
+        "warm_up",
+        "--tool",
+        args.tool,
+        "--tmp",
+        str(args.tmp),
+    ]
+    done = subprocess.run(command, cwd=args.tmp, capture_output=True, text=True, check=False)
+    check(done.returncode == 0, f"the warm-up log_model ran: {done.stderr[-2000:]}")
+
+
+def _log_other_model(args: argparse.Namespace) -> Result:
+    mlflow, _ = connect(args.tool, args.tmp)
+    sklearn_flavor = load_sub(args.tool, "sklearn")
+    model, x = _model(seed=1)
+    with mlflow.start_run():
+        sklearn_flavor.log_model(model, name="model", input_example=x.tail(3))
+    return {}
+
+
 def _log_model(args: argparse.Namespace) -> Result:
+    os.environ["XDG_CACHE_HOME"] = str(args.tmp / "cache")  # this run's own user cache
+    if args.case == "log_model":
+        _warm_up(args)
     mlflow, _ = connect(args.tool, args.tmp)
     signature_mod = load_sub(args.tool, "models")
     sklearn_flavor = load_sub(args.tool, "sklearn")
@@ -107,10 +146,14 @@ def _predict(args: argparse.Namespace) -> Result:
 
 
 def _run(args: argparse.Namespace) -> Result:
-    return _log_model(args) if args.case == "log_model" else _predict(args)
+    if args.case == "warm_up":
+        return _log_other_model(args)
+    return _predict(args) if args.case == "predict" else _log_model(args)
 
 
 if __name__ == "__main__":
     p = parser(__doc__ or "")
-    p.add_argument("--case", choices=("log_model", "predict"), required=True)
+    p.add_argument(
+        "--case", choices=("log_model", "log_model_cold", "predict", "warm_up"), required=True
+    )
     main("models", _run, p)

@@ -2,7 +2,9 @@
 
 Requirements are inferred by loading the saved model in a fresh interpreter
 (``python -m mltrail.models._probe``, with a timeout) and pinning, at their installed versions,
-the distributions of the modules loading it imported.  When that fails or times out, the
+the distributions of the modules loading it imported.  What a load imported is cached, keyed by
+the environment and the model's structure (``_requirements_cache``), so that a model of a kind
+already logged in this environment is not loaded again.  When the probe fails or times out, the
 flavor's own requirements are used and a message is logged.  Local version labels are dropped
 (``torch==2.13.0+cpu`` is written ``torch==2.13.0``) so the pins install from PyPI.
 """
@@ -63,11 +65,6 @@ def pinned(dist: str) -> str:
     return f"{dist}=={version.split('+', 1)[0]}"
 
 
-@functools.cache
-def _module_distributions() -> dict[str, list[str]]:
-    return {k: list(v) for k, v in metadata.packages_distributions().items()}
-
-
 def _timeout() -> float:
     raw = os.environ.get(_TIMEOUT_VARIABLE)
     if not raw:
@@ -85,13 +82,18 @@ def _timeout() -> float:
 
 def modules_to_requirements(modules: Iterable[str]) -> list[str]:
     """Pinned distributions providing the top-level *modules* (standard library left out)."""
+    from mltrail.models._distributions import module_distributions
+
     stdlib = set(getattr(sys, "stdlib_module_names", ()))
     dists: set[str] = set()
-    mapping = _module_distributions()
+    tops = set()
     for module in modules:
         top = module.split(".", 1)[0]
         if not top or top.startswith("_") or top in stdlib or top in _INFRASTRUCTURE:
             continue
+        tops.add(top)
+    mapping = module_distributions(tops)
+    for top in tops:
         for dist in mapping.get(top, []):
             if _req_name(dist) not in _own_requirements():
                 dists.add(dist)
@@ -125,10 +127,40 @@ def infer_requirements(model_path: str, fallback: Sequence[str]) -> list[str]:
     """The pinned requirements of the model saved at *model_path*, found by loading it.
 
     The model loads in a fresh interpreter (``python -m mltrail.models._probe``) within the
-    timeout; the distributions of what it needed are pinned at their installed versions, and
-    the flavor's own requirements (*fallback*) are added.  When the probe fails or times out,
-    *fallback* alone is returned and a warning logged.
+    timeout, unless the cache knows what a model like it imports; the distributions of what it
+    needed are pinned at their installed versions, and the flavor's own requirements
+    (*fallback*) are added.  When the probe fails or times out, *fallback* alone is returned
+    and a warning logged.
     """
+    modules = _needed_modules(model_path)
+    if modules is None:
+        return list(fallback)
+    found = modules_to_requirements(modules)
+    names = {_req_name(r) for r in found}
+    return found + [r for r in fallback if _req_name(r) not in names]
+
+
+def _needed_modules(model_path: str) -> set[str] | None:
+    """The top-level modules the model needs: cached, else probed (and cached when it may be)."""
+    from mltrail.models import _requirements_cache as cache
+
+    key = cache.model_key(model_path) if cache.cache_enabled() else None
+    if key is not None:
+        known = cache.read_modules(key)
+        if known is not None:
+            return known
+    probed = _probe(model_path)
+    if probed is None:
+        return None
+    modules, local, path, sources = probed
+    if key is not None and not local:
+        cache.write_modules(key, modules, path, sources)
+    return modules
+
+
+def _probe(model_path: str) -> tuple[set[str], bool, list[str], list[str]] | None:
+    """Load the model in a fresh interpreter: the modules it needs, whether local code ran, the
+    interpreter's ``sys.path`` and the mltrail source files it ran."""
     env = dict(os.environ, MLTRAIL_ALLOW_PICKLE="true")
     command = [sys.executable, "-m", "mltrail.models._probe", model_path]
     try:
@@ -142,19 +174,23 @@ def infer_requirements(model_path: str, fallback: Sequence[str]) -> list[str]:
             _timeout(),
             _TIMEOUT_VARIABLE,
         )
-        return list(fallback)
+        return None
     try:
         if done.returncode != 0:
             raise ValueError((done.stderr.strip().splitlines() or ["no output"])[-1])
-        edges = json.loads(done.stdout.strip().splitlines()[-1])
+        answer = json.loads(done.stdout.strip().splitlines()[-1])
+        if not isinstance(answer, dict) or not isinstance(answer.get("edges"), list):
+            raise ValueError(f"unexpected answer {done.stdout.strip()[-200:]!r}")
     except (ValueError, IndexError) as exc:
         _log.warning(
             "Inferring the model's requirements failed (%s); using the flavor's defaults", exc
         )
-        return list(fallback)
-    found = modules_to_requirements(probed_modules(edges))
-    names = {_req_name(r) for r in found}
-    return found + [r for r in fallback if _req_name(r) not in names]
+        return None
+    path, sources = answer.get("path"), answer.get("sources")
+    listed = [v for v in (path, sources) if isinstance(v, list)]
+    valid = len(listed) == 2 and all(isinstance(p, str) for v in listed for p in v)
+    local = bool(answer.get("local", True)) or not valid
+    return probed_modules(answer["edges"]), local, list(path or []), list(sources or [])
 
 
 def _req_name(requirement: str) -> str:

@@ -5,10 +5,13 @@ standard library imported before the hooks go in.  While the model loads through
 ``python_function`` loader, every import is recorded with the top-level package of the code
 that asked for it: ``"<root>"`` when that is the loader itself (mltrail, the unpickler, or the
 deserializers that rebuild a model's objects: skops, ``torch.load``).  The last line printed is
-a JSON list of ``[importer, imported]`` pairs of top-level names (the model's own local code,
-outside the standard library and site-packages, counts as ``"<root>"`` too); the parent keeps
+a JSON object: ``edges``, a list of ``[importer, imported]`` pairs of top-level names (the
+model's own local code, outside the standard library and site-packages, counts as ``"<root>"``
+too), ``local``, whether any module imported comes from such local code, ``path``, the
+probe's ``sys.path``, and ``sources``, the files of the mltrail modules it ran.  The parent keeps
 what ``"<root>"`` imported and drops what libraries import for themselves (scikit-learn's
-optional progress bars, joblib's psutil, ...), which their own installation takes care of.
+optional progress bars, joblib's psutil, ...), which their own installation takes care of; it
+caches the answer only when ``local`` is false (see ``_requirements_cache``).
 """
 
 from __future__ import annotations
@@ -48,12 +51,21 @@ def _installed_prefixes() -> tuple[str, ...]:
 _INSTALLED = _installed_prefixes()
 
 
-def _is_local(frame: FrameType) -> bool:
+_local_files: dict[str, bool] = {}
+
+
+def _is_local_file(file: str) -> bool:
     """Code of the model's own (``code_paths``, working directory), not an installed library."""
-    file = frame.f_code.co_filename
-    if not file or file.startswith("<"):
-        return False
-    return not os.path.realpath(file).startswith(_INSTALLED)
+    local = _local_files.get(file)
+    if local is None:
+        local = bool(file) and not file.startswith("<")
+        local = local and not os.path.realpath(file).startswith(_INSTALLED)
+        _local_files[file] = local
+    return local
+
+
+def _is_local(frame: FrameType) -> bool:
+    return _is_local_file(frame.f_code.co_filename)
 
 
 def _importer(frame: FrameType | None, by_name: bool) -> str:
@@ -62,15 +74,16 @@ def _importer(frame: FrameType | None, by_name: bool) -> str:
     if frame is None:
         return ROOT
     name = str(frame.f_globals.get("__name__") or "")
-    if _is_local(frame):
+    top = name.split(".", 1)[0]
+    if top in _ROOT_PACKAGES:
         return ROOT
-    if name.split(".", 1)[0] in _ROOT_PACKAGES:
+    if _is_local(frame):
         return ROOT
     if name.startswith(_UNPICKLERS) and frame.f_code.co_name in _UNPICKLING_FUNCTIONS:
         return ROOT
     if by_name and name.startswith(_IMPORT_MODULE_LOADERS):
         return ROOT
-    return name.split(".", 1)[0]
+    return top
 
 
 def _install_hooks(edges: set[tuple[str, str]]) -> None:
@@ -116,6 +129,29 @@ def _load(model_dir: str) -> None:
     module._load_pyfunc(data_path)
 
 
+def _loaded_local_code() -> bool:
+    """Whether a module imported so far comes from outside installed packages (and mltrail)."""
+    main = sys.modules.get("__main__")
+    for name, module in list(sys.modules.items()):
+        # This probe runs as __main__ (multiprocessing may alias it as __mp_main__).
+        if module is main or name.split(".", 1)[0] in _ROOT_PACKAGES:
+            continue
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and _is_local_file(file):
+            return True
+    return False
+
+
+def _mltrail_sources() -> list[str]:
+    """The files of the mltrail modules imported (this probe's included)."""
+    files = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and (name == "__main__" or name.split(".", 1)[0] == "mltrail"):
+            files.append(os.path.abspath(file))
+    return sorted(set(files))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m mltrail.models._probe MODEL_DIR", file=sys.stderr)
@@ -123,7 +159,14 @@ def main(argv: list[str]) -> int:
     edges: set[tuple[str, str]] = set()
     _install_hooks(edges)
     _load(argv[1])
-    print(json.dumps(sorted([a, b] for a, b in edges if a != b)))
+    pairs = sorted([a, b] for a, b in edges if a != b)
+    answer = {
+        "edges": pairs,
+        "local": _loaded_local_code(),
+        "path": sys.path,
+        "sources": _mltrail_sources(),
+    }
+    print(json.dumps(answer))
     return 0
 
 

@@ -141,11 +141,12 @@ def dump_estimator(
             f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
         )
     if serialization_format == SERIALIZATION_FORMAT_SKOPS:
-        import skops.io
+        from mltrail.sklearn._skops import skops_io
 
+        skops = skops_io()
         file = os.path.join(local, _SKOPS_FILE)
-        skops.io.dump(sk_model, file)
-        found = skops.io.get_untrusted_types(file=file)
+        skops.dump(sk_model, file)
+        found = skops.get_untrusted_types(file=file)
         trusted = sorted(set(found) | set(skops_trusted_types or [])) or None
         return _SKOPS_FILE, trusted, get_default_pip_requirements(include_skops=True)
     requirements = get_default_pip_requirements(
@@ -221,9 +222,10 @@ def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str]
             f"{list(SUPPORTED_SERIALIZATION_FORMATS)})"
         )
     if fmt == SERIALIZATION_FORMAT_SKOPS:
-        import skops.io
+        from mltrail.sklearn._skops import skops_io
 
-        found = skops.io.get_untrusted_types(file=file)
+        skops = skops_io()
+        found = skops.get_untrusted_types(file=file)
         allowed = set(extra_trusted or [])
         declared = set(conf.get("skops_trusted_types") or [])
         refused = []
@@ -239,7 +241,7 @@ def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str]
                 f"scikit-learn, numpy or scipy types and can run code when rebuilt: {refused}. "
                 "Pass them in skops_trusted_types if you trust the model's source."
             )
-        return skops.io.load(file, trusted=list(found))
+        return skops.load(file, trusted=list(found))
     check_pickle_allowed(f"the scikit-learn model {file!r} ({fmt})")
     with open(file, "rb") as f:
         if fmt == SERIALIZATION_FORMAT_CLOUDPICKLE:

@@ -1,0 +1,400 @@
+"""A cache of what loading a model imported, so that a model of a kind already seen skips the probe.
+
+:func:`~mltrail.models._env.infer_requirements` loads a model in a fresh interpreter to see which
+modules it needs (seconds: the interpreter imports the model's framework).  What that load
+imports is decided by three things only, and the cache key holds all three:
+
+- **The environment**: the interpreter (path, version), the ``PYTHON*`` variables and the
+  working directory (which decide the probe's ``sys.path``) and mltrail's version.  An entry
+  also records the probe's ``sys.path`` and, for every directory on it, the names of what can
+  be imported from it (modules, packages, extension modules) and the name and modification
+  time of every installed distribution's metadata (``*.dist-info``, ``*.egg-info``, ``*.pth``),
+  and the size and modification time of every mltrail source file the probe ran (its loaders
+  import too); it is used only while those are unchanged: installing, upgrading or removing a
+  package, adding a module that could shadow one, or editing mltrail's loaders retires it.
+- **The model's description**: ``MLmodel`` without what differs between two saves of the same
+  model (its uuid, creation time, run id and artifact path).
+- **The model's files**, reduced to what decides imports: the structure of a skops file (its
+  schema without object ids, array file names and the values of JSON-encoded leaves) and of a
+  pickle (every opcode and its string and memo arguments, with numbers and byte payloads left
+  out), so that the same estimator retrained on other data has the same key; other files (and
+  pickles that carry code by value, as cloudpickle writes) by their full content.
+
+A result is stored only when the probe succeeded and imported no code from outside installed
+packages (a model's ``code_paths``, the working directory, an editable install): such code can
+change without changing the key.  Entries are small JSON files under
+``$XDG_CACHE_HOME/mltrail/requirements`` (``~/.cache/mltrail/requirements``), written atomically
+in a private directory; ``MLTRAIL_REQUIREMENTS_CACHE=false`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickletools
+import sys
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mltrail._exceptions import InvalidArgument
+
+__all__ = [
+    "CACHE_VARIABLE",
+    "cache_dir",
+    "cache_enabled",
+    "model_key",
+    "path_fingerprint",
+    "read_modules",
+    "write_modules",
+]
+
+CACHE_VARIABLE = "MLTRAIL_REQUIREMENTS_CACHE"
+_FORMAT = 1  # bump to drop every entry after a change of what a key or an entry holds
+# Written by finish_save after inference, or never read by a loader.
+_UNREAD_FILES = {
+    "requirements.txt",
+    "python_env.yaml",
+    "conda.yaml",
+    "input_example.json",
+    "serving_input_example.json",
+}
+# Differ between two saves of one model; no loader reads them.
+_VOLATILE_MLMODEL_KEYS = (
+    "model_uuid",
+    "utc_time_created",
+    "run_id",
+    "artifact_path",
+    "model_size_bytes",
+)
+_METADATA_SUFFIXES = (".dist-info", ".egg-info", ".pth", ".egg-link")
+_MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
+_MAX_HASHED_BYTES = 2 << 30  # a model larger than this is probed, not fingerprinted
+_CHUNK = 1 << 20
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def cache_enabled() -> bool:
+    """False when ``MLTRAIL_REQUIREMENTS_CACHE`` says so (default on)."""
+    raw = os.environ.get(CACHE_VARIABLE, "").strip().lower()
+    if not raw or raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise InvalidArgument(
+        f"Invalid {CACHE_VARIABLE}={raw!r}: expected true or false (1/0, yes/no, on/off)"
+    )
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/mltrail/requirements`` (``~/.cache/mltrail/requirements``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mltrail" / "requirements"
+
+
+# -- the environment ---------------------------------------------------------------------------
+
+
+def _is_importable_entry(entry: os.DirEntry[str]) -> bool:
+    name = entry.name
+    if name.endswith(_MODULE_SUFFIXES) or name.endswith(_METADATA_SUFFIXES):
+        return True
+    if not name.isidentifier():
+        return False
+    try:
+        if not entry.is_dir():
+            return False
+    except OSError:
+        return False
+    # A folder without __init__ is a namespace portion: it never shadows a module found
+    # elsewhere, and a load that needs it fails (and is not cached) when it is missing.
+    return any(
+        os.path.exists(os.path.join(entry.path, f"__init__{suffix}")) for suffix in (".py", ".pyc")
+    )
+
+
+def _directory_fingerprint(path: str) -> list[Any]:
+    """What *path* on ``sys.path`` offers: its importable names and metadata timestamps."""
+    try:
+        entries = list(os.scandir(path))
+    except NotADirectoryError:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return [path, None]
+        return [path, stat.st_size, stat.st_mtime_ns]  # a zip archive
+    except OSError:
+        return [path, None]
+    names = []
+    for entry in entries:
+        if not _is_importable_entry(entry):
+            continue
+        if entry.name.endswith(_METADATA_SUFFIXES):
+            try:
+                names.append(f"{entry.name}@{entry.stat().st_mtime_ns}")
+            except OSError:
+                names.append(entry.name)
+        else:
+            names.append(entry.name)
+    names.sort()
+    return [path, names]
+
+
+def _stamps(files: Iterable[str]) -> list[Any]:
+    """(path, size, modification time) of each file; None for one that is gone."""
+    out: list[Any] = []
+    for file in sorted(set(files)):
+        try:
+            stat = os.stat(file)
+        except OSError:
+            out.append([file, None])
+        else:
+            out.append([file, stat.st_size, stat.st_mtime_ns])
+    return out
+
+
+def path_fingerprint(paths: Iterable[str]) -> list[Any]:
+    """What the directories of a ``sys.path`` offer (see :func:`_directory_fingerprint`)."""
+    seen: set[str] = set()
+    directories = []
+    for path in paths:
+        full = os.path.abspath(path or os.curdir)
+        if full not in seen:
+            seen.add(full)
+            directories.append(_directory_fingerprint(full))
+    return directories
+
+
+def _environment() -> dict[str, Any]:
+    """What decides the probe's ``sys.path`` and its loaders (the path itself is checked on
+    reading an entry: the probe's ``sys.path`` is not this process's)."""
+    return {
+        "executable": sys.executable,
+        "version": sys.version,
+        "cwd": os.getcwd(),
+        "variables": sorted((k, v) for k, v in os.environ.items() if k.startswith("PYTHON")),
+        "mltrail": _mltrail_version(),
+    }
+
+
+def _mltrail_version() -> str:
+    import mltrail
+
+    return str(getattr(mltrail, "__version__", ""))
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = _MAX_HASHED_BYTES
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise _TooLarge
+
+
+def _hash_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _hash_file(path: str, budget: _Budget) -> str:
+    budget.spend(os.path.getsize(path))
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _skops_structure(node: Any) -> Any:
+    """A skops schema without object ids, array file names and JSON-encoded values."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "__id__":
+                continue
+            if key == "file" and isinstance(value, str):
+                out[key] = "<file>"
+            elif key == "content" and node.get("__loader__") == "JsonNode":
+                out[key] = "<json>"
+            else:
+                out[key] = _skops_structure(value)
+        return out
+    if isinstance(node, list):
+        return [_skops_structure(v) for v in node]
+    return node
+
+
+def _skops_digest(path: str, budget: _Budget) -> str | None:
+    """The structure digest of a skops zip; None when *path* is not one."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "schema.json" not in names:
+                return None
+            budget.spend(archive.getinfo("schema.json").file_size)
+            schema = json.loads(archive.read("schema.json"))
+            others = []
+            for name in sorted(names):
+                if name == "schema.json":
+                    continue
+                if name.endswith(".npy"):  # arrays, read with allow_pickle=False
+                    others.append("<npy>")
+                else:
+                    info = archive.getinfo(name)
+                    budget.spend(info.file_size)
+                    others.append(f"{name}:{_hash_bytes(archive.read(name))}")
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+        return None
+    if not isinstance(schema, dict) or "__loader__" not in schema:
+        return None
+    text = json.dumps([_skops_structure(schema), others], sort_keys=True)
+    return "skops:" + _hash_bytes(text.encode())
+
+
+_MEMO_OPCODES = {"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET", "PROTO"}
+
+
+def _pickle_digest(path: str, budget: _Budget) -> str | None:
+    """The structure digest of a pickle; None when *path* is not one or carries code."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if len(head) < 2 or head[0] != 0x80 or not 2 <= head[1] <= 5:
+        return None
+    budget.spend(os.path.getsize(path))
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for opcode, arg, _ in pickletools.genops(f):
+                if isinstance(arg, str):
+                    if arg.startswith("cloudpickle"):
+                        return None  # functions and classes by value: hash it whole
+                    part = f"{opcode.name}:{arg}"
+                elif opcode.name in _MEMO_OPCODES:
+                    part = f"{opcode.name}:{arg}"
+                else:
+                    part = opcode.name
+                digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    except (ValueError, EOFError, UnicodeError):
+        return None
+    return "pickle:" + digest.hexdigest()
+
+
+def _file_digest(path: str, budget: _Budget) -> str:
+    return _skops_digest(path, budget) or _pickle_digest(path, budget) or _hash_file(path, budget)
+
+
+def _mlmodel(path: str) -> Any:
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        meta = yaml.safe_load(f)
+    if isinstance(meta, dict):
+        for key in _VOLATILE_MLMODEL_KEYS:
+            meta.pop(key, None)
+    return meta
+
+
+def _model_files(model_path: str) -> Iterable[tuple[str, str]]:
+    for folder, dirs, names in os.walk(model_path):
+        dirs.sort()
+        for name in sorted(names):
+            full = os.path.join(folder, name)
+            yield os.path.relpath(full, model_path).replace(os.sep, "/"), full
+
+
+def _model_fingerprint(model_path: str) -> list[Any]:
+    budget = _Budget()
+    files: list[Any] = []
+    for relative, full in _model_files(model_path):
+        if relative in _UNREAD_FILES:
+            continue
+        if relative == "MLmodel":
+            files.append([relative, _mlmodel(full)])
+        else:
+            files.append([relative, _file_digest(full, budget)])
+    return files
+
+
+def model_key(model_path: str) -> str | None:
+    """The cache key of the model saved at *model_path*; None when it cannot have one."""
+    try:
+        fingerprint = {
+            "format": _FORMAT,
+            "environment": _environment(),
+            "model": _model_fingerprint(model_path),
+        }
+        text = json.dumps(fingerprint, sort_keys=True, default=str)
+    except (_TooLarge, OSError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# -- entries -----------------------------------------------------------------------------------
+
+
+def _entry(key: str) -> Path:
+    return cache_dir() / f"{key}.json"
+
+
+def read_modules(key: str) -> set[str] | None:
+    """The modules stored under *key*; None when there is no valid, current entry.
+
+    An entry is current when the directories on the probe's ``sys.path`` still offer what they
+    offered when it was written.
+    """
+    try:
+        with open(_entry(key), encoding="utf-8") as f:
+            value = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(value, dict) or value.get("format") != _FORMAT:
+        return None
+    modules, path = value.get("modules"), value.get("path")
+    if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
+        return None
+    if not isinstance(path, list) or not all(isinstance(p, str) for p in path):
+        return None
+    sources = value.get("sources")
+    if not isinstance(sources, list) or not all(isinstance(f, str) for f in sources):
+        return None
+    current = {"offered": path_fingerprint(path), "stamps": _stamps(sources)}
+    stored = {"offered": value.get("offered"), "stamps": value.get("stamps")}
+    if json.dumps(current, sort_keys=True) != json.dumps(stored, sort_keys=True):
+        return None
+    return set(modules)
+
+
+def write_modules(
+    key: str, modules: Iterable[str], path: Sequence[str], sources: Sequence[str]
+) -> None:
+    """Store *modules* under *key*, with what the probe's *path* offers now and the stamps of
+    the mltrail *sources* it ran (atomically; a failure to write is ignored: the cache only
+    saves time)."""
+    folder = cache_dir()
+    entry = {
+        "format": _FORMAT,
+        "modules": sorted(set(modules)),
+        "path": list(path),
+        "offered": path_fingerprint(path),
+        "sources": sorted(set(sources)),
+        "stamps": _stamps(sources),
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = folder / f".{key}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump(entry, f)
+        os.replace(temporary, _entry(key))
+    except OSError:
+        return

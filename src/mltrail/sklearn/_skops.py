@@ -1,0 +1,60 @@
+"""``import skops.io`` without the array libraries scikit-learn's estimator scan would import.
+
+skops builds its list of trusted scikit-learn types when ``skops.io`` is first imported, with
+``sklearn.utils.all_estimators()``.  That walks every scikit-learn package with
+``pkgutil.walk_packages``, which imports each package to list its children, among them the
+vendored array-API wrappers ``sklearn.externals.array_api_compat.{torch,cupy,dask}``: importing
+them imports torch, CuPy or Dask (torch alone takes seconds), though ``all_estimators`` then skips
+everything under ``externals``.  While :func:`skops_io` imports skops, those wrapper packages are
+refused (a meta path finder raises ImportError for them, which ``walk_packages`` ignores), so the
+trusted list is the same and the array libraries stay unimported.  A wrapper whose library is
+already imported is left alone, and scikit-learn imports the wrappers normally later on.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+__all__ = ["skops_io"]
+
+_WRAPPERS = "sklearn.externals.array_api_compat."
+_BACKENDS = ("torch", "cupy", "dask")
+
+
+class _RefuseWrappers:
+    """A meta path finder refusing the named modules with ImportError."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
+        if fullname in self.names:
+            raise ImportError(f"{fullname} is not imported while skops.io loads", name=fullname)
+        return None
+
+
+def skops_io() -> ModuleType:
+    """The ``skops.io`` module, imported without torch, CuPy or Dask the first time."""
+    module = sys.modules.get("skops.io")
+    if module is not None:
+        return module
+    refused = frozenset(
+        _WRAPPERS + backend
+        for backend in _BACKENDS
+        if backend not in sys.modules and _WRAPPERS + backend not in sys.modules
+    )
+    finder = _RefuseWrappers(refused)
+    sys.meta_path.insert(0, finder)
+    try:
+        import skops.io  # noqa: F401  (bound in sys.modules)
+    finally:
+        sys.meta_path.remove(finder)
+    return sys.modules["skops.io"]

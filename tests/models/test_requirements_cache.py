@@ -1,0 +1,269 @@
+"""The requirements cache: a model of a kind already probed in this environment is not loaded
+again, and anything that could change what loading it imports changes the key.
+
+Also the pieces that make a probe cheaper: the distributions of a module read as the standard
+library reads them, and ``skops.io`` imported without the array libraries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mltrail.pyfunc
+import mltrail.sklearn
+from mltrail._exceptions import InvalidArgument
+from mltrail.models import _env
+from mltrail.models import _requirements_cache as cache
+from mltrail.models._distributions import _record_top_level, module_distributions
+
+
+def _data(seed: int) -> tuple[pd.DataFrame, Any]:
+    x = pd.DataFrame(np.random.default_rng(seed).random((30, 3)), columns=["a", "b", "c"])
+    return x, (x["a"] + x["b"] > 1.0).astype(int)
+
+
+def _logistic(seed: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression().fit(*_data(seed))
+
+
+def _env_files(model_dir: Path) -> dict[str, str]:
+    names = ("requirements.txt", "conda.yaml", "python_env.yaml")
+    return {n: (model_dir / n).read_text() for n in names}
+
+
+def _count_probes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = _env._probe
+
+    def counted(model_path: str) -> Any:
+        calls.append(model_path)
+        return real(model_path)
+
+    monkeypatch.setattr(_env, "_probe", counted)
+    return calls
+
+
+# -- the cache ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["skops", "pickle"])
+def test_a_retrained_model_of_the_same_kind_is_not_probed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    probes = _count_probes(monkeypatch)
+    x, _ = _data(0)
+    mltrail.sklearn.save_model(
+        _logistic(0), tmp_path / "a", serialization_format=fmt, input_example=x.head(3)
+    )
+    mltrail.sklearn.save_model(
+        _logistic(1), tmp_path / "b", serialization_format=fmt, input_example=x.tail(2)
+    )
+    assert len(probes) == 1
+    assert _env_files(tmp_path / "a") == _env_files(tmp_path / "b")
+    assert len(list(cache.cache_dir().glob("*.json"))) == 1
+
+
+def test_another_kind_of_model_is_probed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.tree import DecisionTreeClassifier
+
+    probes = _count_probes(monkeypatch)
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "a")
+    mltrail.sklearn.save_model(DecisionTreeClassifier().fit(*_data(0)), tmp_path / "b")
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "c", serialization_format="pickle")
+    assert len(probes) == 3
+
+
+def test_an_entry_lasts_while_the_probes_path_offers_the_same(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    cache.write_modules("k", ["sklearn"], [str(site)], [])
+    assert cache.read_modules("k") == {"sklearn"}
+    (site / "notes.txt").write_text("x")  # not importable: changes nothing
+    (site / "namespace_portion").mkdir()  # no __init__: never shadows a module
+    assert cache.read_modules("k") == {"sklearn"}
+    # A distribution installed, then upgraded in place (its metadata rewritten).
+    (site / "extra-1.0.dist-info").mkdir()
+    assert cache.read_modules("k") is None
+    cache.write_modules("k", ["sklearn"], [str(site)], [])
+    stat = (site / "extra-1.0.dist-info").stat()
+    os.utime(site / "extra-1.0.dist-info", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert cache.read_modules("k") is None
+    # A module or package that could shadow an installed one.
+    for shadow in ("sklearn.py", "skops/__init__.py"):
+        cache.write_modules("k", ["sklearn"], [str(site)], [])
+        (site / shadow).parent.mkdir(exist_ok=True)
+        (site / shadow).write_text("")
+        assert cache.read_modules("k") is None
+
+
+def test_an_entry_lasts_while_the_mltrail_code_the_probe_ran_is_unchanged(tmp_path: Path) -> None:
+    loader = tmp_path / "loader.py"
+    loader.write_text("import skops\n")
+    cache.write_modules("k", ["skops"], [], [str(loader)])
+    assert cache.read_modules("k") == {"skops"}
+    loader.write_text("import skops, torch\n")
+    assert cache.read_modules("k") is None
+
+
+def test_the_key_follows_the_interpreters_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "m")
+    before = cache.model_key(str(tmp_path / "m"))
+    assert before is not None
+    assert before == cache.model_key(str(tmp_path / "m"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    assert cache.model_key(str(tmp_path / "m")) != before
+    monkeypatch.delenv("PYTHONPATH")
+    assert cache.model_key(str(tmp_path / "m")) == before
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert cache.model_key(str(tmp_path / "m")) != before
+
+
+def test_the_key_ignores_what_differs_between_two_saves(tmp_path: Path) -> None:
+    x, _ = _data(0)
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "a", input_example=x.head(2))
+    mltrail.sklearn.save_model(_logistic(5), tmp_path / "b", input_example=x.head(4))
+    assert cache.model_key(str(tmp_path / "a")) == cache.model_key(str(tmp_path / "b"))
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "c", metadata={"team": "x"})
+    assert cache.model_key(str(tmp_path / "a")) != cache.model_key(str(tmp_path / "c"))
+
+
+def test_models_with_local_code_are_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tmp_path / "src"
+    code.mkdir()
+    (code / "halved_model.py").write_text(
+        "import mltrail.pyfunc\n\n"
+        "class Halved(mltrail.pyfunc.PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        return model_input / 2\n"
+    )
+    monkeypatch.syspath_prepend(str(code))
+    import halved_model  # type: ignore[import-not-found]
+
+    probes = _count_probes(monkeypatch)
+    try:
+        for name in ("a", "b"):
+            mltrail.pyfunc.save_model(
+                tmp_path / name,
+                python_model=halved_model.Halved(),
+                code_paths=[str(code / "halved_model.py")],
+            )
+    finally:
+        sys.modules.pop("halved_model", None)
+    assert len(probes) == 2
+    assert list(cache.cache_dir().glob("*.json")) == []
+
+
+def test_a_cloudpickled_model_is_keyed_by_its_bytes(tmp_path: Path) -> None:
+    mltrail.pyfunc.save_model(tmp_path / "a", python_model=lambda df: df * 2)
+    mltrail.pyfunc.save_model(tmp_path / "b", python_model=lambda df: df * 3)
+    assert cache.model_key(str(tmp_path / "a")) != cache.model_key(str(tmp_path / "b"))
+
+
+def test_the_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLTRAIL_REQUIREMENTS_CACHE", "false")
+    probes = _count_probes(monkeypatch)
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "a")
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "b")
+    assert len(probes) == 2
+    assert not cache.cache_dir().exists()
+    monkeypatch.setenv("MLTRAIL_REQUIREMENTS_CACHE", "sometimes")
+    with pytest.raises(InvalidArgument, match="MLTRAIL_REQUIREMENTS_CACHE"):
+        cache.cache_enabled()
+
+
+def test_a_damaged_entry_is_probed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    probes = _count_probes(monkeypatch)
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "a")
+    (entry,) = cache.cache_dir().glob("*.json")
+    entry.write_text('{"format": 1, "modules": "sklearn"}')
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "b")
+    assert len(probes) == 2
+    assert json.loads(entry.read_text())["modules"] != "sklearn"
+    assert _env_files(tmp_path / "a") == _env_files(tmp_path / "b")
+
+
+def test_a_failed_probe_is_not_cached(tmp_path: Path) -> None:
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    assert _env.infer_requirements(str(tmp_path), ["x==1"]) == ["x==1"]
+    assert not cache.cache_dir().exists()
+
+
+# -- distributions -----------------------------------------------------------------------------
+
+
+def test_module_distributions_match_the_standard_library() -> None:
+    expected = metadata.packages_distributions()
+    assert module_distributions(expected) == expected
+    assert module_distributions(["no_such_module_here"]) == {}
+
+
+def test_record_paths_are_read_as_pathlib_reads_them() -> None:
+    paths = [
+        "pkg/mod.py",
+        "single.py",
+        "./dotted.py",
+        "/abs/olute.py",
+        "double//slash.py",
+        "hidden/.py",
+        ".py",
+        "..//up.py",
+        "../../bin/script.py",
+        "pkg/data.json",
+        "pkg/compiled.pyc",
+        "x/./y.py",
+    ]
+
+    def stdlib(path: str) -> set[str]:
+        p = PurePosixPath(path)
+        if p.suffix != ".py":
+            return set()
+        return {p.parts[0] if len(p.parts) > 1 else p.with_suffix("").name}
+
+    for path in paths:
+        assert _record_top_level([path]) == stdlib(path), path
+    assert _record_top_level(['"with,comma/m.py",sha256=x,1']) == {"with,comma"}
+
+
+# -- skops without the array libraries ---------------------------------------------------------
+
+
+def test_skops_io_trusts_the_same_types_without_importing_torch() -> None:
+    script = (
+        "import json, sys\n"
+        "if sys.argv[1] == 'lean':\n"
+        "    from mltrail.sklearn._skops import skops_io\n"
+        "    skops_io()\n"
+        "else:\n"
+        "    import skops.io\n"
+        "from skops.io import _trusted_types as t\n"
+        "print(json.dumps([sorted(t.SKLEARN_ESTIMATOR_TYPE_NAMES), 'torch' in sys.modules]))\n"
+    )
+
+    def run(mode: str) -> Any:
+        done = subprocess.run(
+            [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    lean_names, lean_torch = run("lean")
+    plain_names, _ = run("plain")
+    assert lean_names == plain_names
+    assert len(lean_names) > 100
+    assert not lean_torch
