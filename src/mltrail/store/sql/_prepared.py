@@ -44,6 +44,8 @@ class _Plan(NamedTuple):
     results: tuple[tuple[int, Callable[[Any], Any]], ...]
     row: Any
     returning: bool
+    #: values the statement's own bound parameters carry (a filter's literals)
+    defaults: dict[str, Any]
 
 
 def _compile(statement: Any, dialect: Dialect) -> _Plan:
@@ -70,10 +72,16 @@ def _compile(statement: Any, dialect: Dialect) -> _Plan:
                 results.append((i, process))
         row_type = namedtuple("Row", tuple(names), rename=True)  # type: ignore[misc,no-redef]
     order = tuple(compiled.positiontup) if dialect.positional else None
-    return _Plan(str(compiled), order, tuple(binds), tuple(results), row_type, returning)
+    defaults = {}
+    for name, param in compiled.binds.items():
+        if not param.required and param.effective_value is not None:
+            defaults[name] = param.effective_value
+    return _Plan(str(compiled), order, tuple(binds), tuple(results), row_type, returning, defaults)
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Any:
+    if plan.defaults:
+        params = {**plan.defaults, **params}
     if plan.binds:
         params = dict(params)
         for name, process in plan.binds:

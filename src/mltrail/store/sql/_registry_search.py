@@ -23,6 +23,7 @@ from mltrail.store._base import PagedList
 from mltrail.store.sql._codec import decode_token, encode_token
 from mltrail.store.sql._filters import _compare
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
+from mltrail.store.sql._prepared import Prepared
 from mltrail.store.sql._registry_core import VERSION_FLAGS, RegistryCore
 from mltrail.store.sql._registry_schema import (
     model_version_tags_table,
@@ -191,6 +192,9 @@ class _Plan:
 
     query: Select[Any]
     sort: _Sort
+    #: the first page's statement, compiled once (None when it has expanding parameters,
+    #: e.g. ``name IN (...)``, which go through SQLAlchemy)
+    first_page: Prepared | None
 
 
 def _plan(query: Select[Any], sort: _Sort) -> _Plan:
@@ -198,7 +202,8 @@ def _plan(query: Select[Any], sort: _Sort) -> _Plan:
         *(col.expr.label(label) for col, label in zip(sort.columns, sort.labels, strict=True))
     )
     ordered = labelled.order_by(*order_clauses(sort.columns)).limit(bindparam("page_limit"))
-    return _Plan(ordered, sort)
+    plain = not ordered.compile().post_compile_params
+    return _Plan(ordered, sort, Prepared(lambda _: ordered) if plain else None)
 
 
 @functools.lru_cache(maxsize=256)
@@ -248,17 +253,22 @@ def _page(
     conn: Connection, plan: _Plan, page_token: str | None, limit: int, kind: str
 ) -> tuple[Sequence[Any], str | None]:
     query, sort = plan.query, plan.sort
+    rows: Sequence[Any]
     if page_token:
         state = decode_token(page_token, kind)
         values = state.get("k")
         if not isinstance(values, list) or len(values) != len(sort.columns):
             raise InvalidArgument(f"Invalid page_token {page_token!r}: not a token for this query")
         query = query.where(after_condition(sort.columns, values))
-    rows = conn.execute(query, {"page_limit": limit + 1}).all()
+        rows = conn.execute(query, {"page_limit": limit + 1}).all()
+    elif plan.first_page is not None:
+        rows = plan.first_page.all(conn, {"page_limit": limit + 1})
+    else:
+        rows = conn.execute(query, {"page_limit": limit + 1}).all()
     token = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]._mapping
+        last = rows[-1]._asdict()
         token = encode_token({"t": kind, "k": [last[label] for label in sort.labels]})
     return rows, token
 
