@@ -21,7 +21,9 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: "react", test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/ },
-            { name: "uplot", test: /node_modules[\\/]uplot[\\/]/ },
+            // uPlot's script only: its stylesheet stays with the app, so that the script is
+            // loaded with the first chart (components/Chart.tsx), not before the first page.
+            { name: "uplot", test: /node_modules[\\/]uplot[\\/].*\.[cm]?js$/ },
           ],
         },
       },

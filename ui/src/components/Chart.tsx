@@ -3,7 +3,7 @@
 // (double-click zooms back out).
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import uPlot from "uplot";
+import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { SeriesField } from "../api/endpoints";
 import type { MetricSeries } from "../api/types";
@@ -33,6 +33,16 @@ function cssVar(name: string, fallback: string) {
 }
 
 const POINTS_PER_CHART = 30000;
+
+// uPlot is loaded with the first chart, not with the app: the runs table never evaluates it,
+// and a chart asks for its series first, so the import overlaps the server's work.
+type UPlotClass = typeof uPlot;
+let uplotClass: UPlotClass | null = null;
+let uplotLoading: Promise<UPlotClass> | null = null;
+function loadUPlot(): Promise<UPlotClass> {
+  uplotLoading ??= import("uplot").then((m) => (uplotClass = m.default));
+  return uplotLoading;
+}
 
 const xLabel = (x: XAxis) => (x === "step" ? "step" : x === "time" ? "wall time" : "relative time (s)");
 
@@ -129,6 +139,10 @@ export function MetricChart(props: {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const drawnWith = useRef<Built | null>(null);
+  const [UPlot, setUPlot] = useState<UPlotClass | null>(uplotClass);
+  useEffect(() => {
+    if (!UPlot) void loadUPlot().then((c) => setUPlot(() => c));
+  }, [UPlot]);
   const [width, setWidth] = useState(0);
   const [range, setRange] = useState<[number, number] | null>(null); // step range when zoomed
   const [xZoom, setXZoom] = useState<[number, number] | null>(null);
@@ -197,7 +211,7 @@ export function MetricChart(props: {
   const shape = built ? `${built.series.length}|${settings.logScale}|${settings.xAxis}|${props.grouped}|${built.series.map((s) => s.label).join("\u0001")}` : "";
   useEffect(() => {
     const el = host.current;
-    if (!el || !built || !width) return;
+    if (!el || !built || !width || !UPlot) return;
     const axisColor = cssVar("--muted", "#666");
     const gridColor = cssVar("--border", "#ddd");
     const axis = (): uPlot.Axis => ({
@@ -234,7 +248,7 @@ export function MetricChart(props: {
       },
     };
     plot.current?.destroy();
-    const u = new uPlot(opts, built.data, el);
+    const u = new UPlot(opts, built.data, el);
     plot.current = u;
     drawnWith.current = built;
     const dbl = () => {
@@ -249,7 +263,7 @@ export function MetricChart(props: {
       plot.current = null;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, width > 0]);
+  }, [shape, width > 0, UPlot]);
 
   useEffect(() => {
     const u = plot.current;

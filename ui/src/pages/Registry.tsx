@@ -18,9 +18,8 @@ import {
   updateRegisteredModel,
 } from "../api/endpoints";
 import type { KeyValue, ModelVersion, RegisteredModel } from "../api/types";
-import { MLmodelView } from "../components/Artifacts";
+import { MLmodelView, Markdown } from "../components/lazy";
 import { ErrorBox, Empty, KeyValueTable, Loading } from "../components/common";
-import { Markdown } from "../components/Markdown";
 import { runName } from "../lib/columns";
 import { formatTime } from "../lib/format";
 import { useAsync } from "../lib/hooks";

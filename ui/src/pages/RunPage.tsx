@@ -15,10 +15,9 @@ import {
   toNumber,
 } from "../api/endpoints";
 import type { MetricSummary, Run } from "../api/types";
-import { ArtifactBrowser } from "../components/Artifacts";
 import { ChartControls, MetricChart } from "../components/Chart";
+import { ArtifactBrowser, Markdown } from "../components/lazy";
 import { ErrorBox, KeyValueTable, Loading, PromptModal, StatusBadge } from "../components/common";
-import { Markdown } from "../components/Markdown";
 import { runDuration, runName, tagValue } from "../lib/columns";
 import { useExperiments } from "../lib/experiments";
 import { formatDuration, formatNumber, formatTime } from "../lib/format";
