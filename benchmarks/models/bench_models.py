@@ -66,10 +66,12 @@ def _warm_up(args: argparse.Namespace) -> None:
 
 def _log_other_model(args: argparse.Namespace) -> Result:
     mlflow, _ = connect(args.tool, args.tmp)
+    signature_mod = load_sub(args.tool, "models")
     sklearn_flavor = load_sub(args.tool, "sklearn")
     model, x = _model(seed=1)
+    signature = signature_mod.infer_signature(x, model.predict(x))
     with mlflow.start_run():
-        sklearn_flavor.log_model(model, name="model", input_example=x.tail(3))
+        sklearn_flavor.log_model(model, name="model", signature=signature, input_example=x.tail(3))
     return {}
 
 

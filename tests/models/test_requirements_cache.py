@@ -22,7 +22,7 @@ import pytest
 import mltrail.pyfunc
 import mltrail.sklearn
 from mltrail._exceptions import InvalidArgument
-from mltrail.models import _env
+from mltrail.models import _env, infer_signature
 from mltrail.models import _requirements_cache as cache
 from mltrail.models._distributions import _record_top_level, module_distributions
 
@@ -47,9 +47,9 @@ def _count_probes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = _env._probe
 
-    def counted(model_path: str) -> Any:
+    def counted(model_path: str, started: Any = None) -> Any:
         calls.append(model_path)
-        return real(model_path)
+        return real(model_path, started)
 
     monkeypatch.setattr(_env, "_probe", counted)
     return calls
@@ -267,3 +267,60 @@ def test_skops_io_trusts_the_same_types_without_importing_torch() -> None:
     assert lean_names == plain_names
     assert len(lean_names) > 100
     assert not lean_torch
+
+
+# -- the probe started before the model is written ---------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["skops", "pickle"])
+def test_a_probe_started_early_finds_what_a_fresh_one_finds(tmp_path: Path, fmt: str) -> None:
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "m", serialization_format=fmt)
+    prewarm = ["numpy", "pandas", "sklearn", "mltrail.sklearn"]
+    prewarm += ["skops.io"] if fmt == "skops" else []
+    started = _env.StartedProbe(prewarm)
+    early = _env._probe(str(tmp_path / "m"), started)
+    fresh = _env._probe(str(tmp_path / "m"))
+    assert early is not None
+    assert fresh is not None
+    # The same modules beyond the standard library (whose own imports may differ: never pinned).
+    stdlib = sys.stdlib_module_names
+    assert {m for m in early[0] if m not in stdlib} == {m for m in fresh[0] if m not in stdlib}
+    assert _env.modules_to_requirements(early[0]) == _env.modules_to_requirements(fresh[0])
+    assert early[1] is False
+
+
+def test_an_unused_early_probe_is_ended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[Any] = []
+    real = _env.StartedProbe
+
+    def recorded(prewarm: Any) -> Any:
+        started.append(real(prewarm))
+        return started[-1]
+
+    monkeypatch.setattr(_env, "StartedProbe", recorded)
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "a")
+    mltrail.sklearn.save_model(_logistic(1), tmp_path / "b")  # a cached answer
+    other = infer_signature(pd.DataFrame({"z": ["text"]}))
+    with pytest.raises(InvalidArgument, match="signature"):
+        mltrail.sklearn.save_model(
+            _logistic(0), tmp_path / "c", signature=other, input_example=_data(0)[0].head(2)
+        )
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "d", pip_requirements=["x==1"])
+    assert len(started) == 3
+    assert all(probe._process is None for probe in started)
+
+
+def test_an_early_probe_whose_imports_ran_local_code_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "local_helper_module.py").write_text("VALUE = 1\n")
+    monkeypatch.chdir(tmp_path)  # the probe's sys.path starts with the working directory
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "m", serialization_format="pickle")
+    started = _env.StartedProbe(["local_helper_module"])
+    done = started.run(str(tmp_path / "m"))
+    assert done is not None
+    assert json.loads(done[1].strip().splitlines()[-1]) == {"retry": True}
+    started = _env.StartedProbe(["local_helper_module"])
+    probed = _env._probe(str(tmp_path / "m"), started)
+    assert probed is not None
+    assert "sklearn" in probed[0]

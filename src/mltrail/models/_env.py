@@ -28,6 +28,7 @@ __all__ = [
     "CONDA_ENV_FILE",
     "PYTHON_ENV_FILE",
     "REQUIREMENTS_FILE",
+    "StartedProbe",
     "infer_requirements",
     "modules_to_requirements",
     "pinned",
@@ -123,16 +124,18 @@ def probed_modules(edges: Iterable[Sequence[str]]) -> set[str]:
     return set(_MODEL_RUNTIME_MODULES) | {b for a, b in edges if a == ROOT}
 
 
-def infer_requirements(model_path: str, fallback: Sequence[str]) -> list[str]:
+def infer_requirements(
+    model_path: str, fallback: Sequence[str], started: StartedProbe | None = None
+) -> list[str]:
     """The pinned requirements of the model saved at *model_path*, found by loading it.
 
     The model loads in a fresh interpreter (``python -m mltrail.models._probe``) within the
-    timeout, unless the cache knows what a model like it imports; the distributions of what it
-    needed are pinned at their installed versions, and the flavor's own requirements
-    (*fallback*) are added.  When the probe fails or times out, *fallback* alone is returned
-    and a warning logged.
+    timeout (*started*, when the flavor started one early), unless the cache knows what a model
+    like it imports; the distributions of what it needed are pinned at their installed
+    versions, and the flavor's own requirements (*fallback*) are added.  When the probe fails
+    or times out, *fallback* alone is returned and a warning logged.
     """
-    modules = _needed_modules(model_path)
+    modules = _needed_modules(model_path, started)
     if modules is None:
         return list(fallback)
     found = modules_to_requirements(modules)
@@ -140,7 +143,49 @@ def infer_requirements(model_path: str, fallback: Sequence[str]) -> list[str]:
     return found + [r for r in fallback if _req_name(r) not in names]
 
 
-def _needed_modules(model_path: str) -> set[str] | None:
+class StartedProbe:
+    """A probe interpreter started before the model is written (``--wait``): it imports the
+    flavor's libraries while the model is saved, then loads the directory it is sent.
+
+    :meth:`close` ends it when it is not needed (a cached answer, a failed save).
+    """
+
+    def __init__(self, prewarm: Sequence[str]) -> None:
+        command = [sys.executable, "-m", "mltrail.models._probe", "--wait", *prewarm]
+        self._process: subprocess.Popen[str] | None = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_probe_environment(),
+        )
+
+    def run(self, model_path: str) -> tuple[int, str, str] | None:
+        """(return code, stdout, stderr) of loading *model_path*; None after a timeout."""
+        process, self._process = self._process, None
+        if process is None:
+            raise RuntimeError("this probe was already used or closed")
+        try:
+            out, err = process.communicate(model_path + "\n", timeout=_timeout())
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return None
+        return process.returncode, out, err
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.communicate()
+
+
+def _probe_environment() -> dict[str, str]:
+    return dict(os.environ, MLTRAIL_ALLOW_PICKLE="true")
+
+
+def _needed_modules(model_path: str, started: StartedProbe | None) -> set[str] | None:
     """The top-level modules the model needs: cached, else probed (and cached when it may be)."""
     from mltrail.models import _requirements_cache as cache
 
@@ -148,8 +193,10 @@ def _needed_modules(model_path: str) -> set[str] | None:
     if key is not None:
         known = cache.read_modules(key)
         if known is not None:
+            if started is not None:
+                started.close()
             return known
-    probed = _probe(model_path)
+    probed = _probe(model_path, started)
     if probed is None:
         return None
     modules, local, path, sources = probed
@@ -158,16 +205,43 @@ def _needed_modules(model_path: str) -> set[str] | None:
     return modules
 
 
-def _probe(model_path: str) -> tuple[set[str], bool, list[str], list[str]] | None:
-    """Load the model in a fresh interpreter: the modules it needs, whether local code ran, the
-    interpreter's ``sys.path`` and the mltrail source files it ran."""
-    env = dict(os.environ, MLTRAIL_ALLOW_PICKLE="true")
+def _asks_for_retry(stdout: str) -> bool:
+    try:
+        answer = json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return False
+    return isinstance(answer, dict) and answer.get("retry") is True
+
+
+def _run_probe(model_path: str, started: StartedProbe | None) -> tuple[int, str, str] | None:
+    """Run a probe on *model_path* (the started one, if any): its outcome; None on timeout."""
+    if started is not None:
+        done = started.run(model_path)
+        if done is None or not _asks_for_retry(done[1]):
+            return done
+        # Its early imports ran code from outside installed packages: load afresh instead.
     command = [sys.executable, "-m", "mltrail.models._probe", model_path]
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=_timeout(), env=env, check=False
+        finished = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=_timeout(),
+            env=_probe_environment(),
+            check=False,
         )
     except subprocess.TimeoutExpired:
+        return None
+    return finished.returncode, finished.stdout, finished.stderr
+
+
+def _probe(
+    model_path: str, started: StartedProbe | None = None
+) -> tuple[set[str], bool, list[str], list[str]] | None:
+    """Load the model in a fresh interpreter: the modules it needs, whether local code ran, the
+    interpreter's ``sys.path`` and the mltrail source files it ran."""
+    done = _run_probe(model_path, started)
+    if done is None:
         _log.warning(
             "Inferring the model's requirements timed out after %ss (%s); using the flavor's "
             "defaults",
@@ -175,12 +249,13 @@ def _probe(model_path: str) -> tuple[set[str], bool, list[str], list[str]] | Non
             _TIMEOUT_VARIABLE,
         )
         return None
+    returncode, stdout, stderr = done
     try:
-        if done.returncode != 0:
-            raise ValueError((done.stderr.strip().splitlines() or ["no output"])[-1])
-        answer = json.loads(done.stdout.strip().splitlines()[-1])
+        if returncode != 0:
+            raise ValueError((stderr.strip().splitlines() or ["no output"])[-1])
+        answer = json.loads(stdout.strip().splitlines()[-1])
         if not isinstance(answer, dict) or not isinstance(answer.get("edges"), list):
-            raise ValueError(f"unexpected answer {done.stdout.strip()[-200:]!r}")
+            raise ValueError(f"unexpected answer {stdout.strip()[-200:]!r}")
     except (ValueError, IndexError) as exc:
         _log.warning(
             "Inferring the model's requirements failed (%s); using the flavor's defaults", exc
@@ -244,6 +319,7 @@ def write_environment(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     conda_env: Any = None,
+    started: StartedProbe | None = None,
 ) -> dict[str, str]:
     """Write the three environment files into *path*; returns the pyfunc ``env`` entry."""
     import yaml
@@ -265,7 +341,7 @@ def write_environment(
         if given is not None:
             requirements = given
         elif infer:
-            requirements = infer_requirements(path, default_requirements)
+            requirements = infer_requirements(path, default_requirements, started)
         else:
             requirements = list(default_requirements)
         names = {_req_name(r) for r in extra}

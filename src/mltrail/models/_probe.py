@@ -1,5 +1,12 @@
 """``python -m mltrail.models._probe MODEL_DIR``: load a model, print who imported what.
 
+With ``--wait MODULE...`` (a flavor starts the probe before it writes the model) the modules
+are imported first, before the hooks go in, and the directory is read from standard input.
+Only libraries the flavor's loader imports anyway are named: their own imports are never the
+model's requirements, and the loader's import statements still run (and are recorded) when
+the model loads.  Should those early imports run code from outside installed packages, the
+answer is ``{"retry": true}`` and the parent loads the model in a probe of the first kind.
+
 Run in a fresh interpreter by :func:`mltrail.models._env.infer_requirements`, with only the
 standard library imported before the hooks go in.  While the model loads through its
 ``python_function`` loader, every import is recorded with the top-level package of the code
@@ -20,6 +27,7 @@ import builtins
 import importlib
 import json
 import os
+import pickle  # noqa: F401  (its own module-level imports are not the model's: see below)
 import sys
 from types import FrameType
 from typing import Any
@@ -34,6 +42,9 @@ _IMPORT_MODULE_LOADERS = ("skops.io",)
 _UNPICKLERS = ("torch.serialization", "torch._weights_only_unpickler")
 _UNPICKLING_FUNCTIONS = {"find_class", "load", "persistent_load"}
 _ROOT_PACKAGES = {"mltrail", "__main__", "pickle", "copyreg", "_pickle"}
+# pickle is imported above, before the hooks: what its module imports for itself (the standard
+# library, Jython's ``org``) would otherwise count as imported by the loader, but only in a
+# probe where no library imported pickle first.
 _SKIPPED = {"importlib", "importlib._bootstrap", "importlib._bootstrap_external", __name__}
 
 
@@ -152,13 +163,38 @@ def _mltrail_sources() -> list[str]:
     return sorted(set(files))
 
 
+def _prewarm(modules: list[str]) -> None:
+    """Import *modules* before the hooks go in (``skops.io`` as the sklearn flavor does)."""
+    for name in modules:
+        if name == "skops.io":
+            from mltrail.sklearn._skops import skops_io
+
+            skops_io()
+        else:
+            importlib.import_module(name)
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m mltrail.models._probe MODEL_DIR", file=sys.stderr)
+    if len(argv) >= 2 and argv[1] == "--wait":
+        # Started early: import the flavor's libraries, then wait for the model's directory.
+        _prewarm(argv[2:])
+        if _loaded_local_code():
+            sys.stdin.readline()
+            print(json.dumps({"retry": True}))  # those imports must be watched: start afresh
+            return 0
+        model_dir = sys.stdin.readline().rstrip("\n")
+        if not model_dir:
+            return 0
+    elif len(argv) == 2:
+        model_dir = argv[1]
+    else:
+        print(
+            "usage: python -m mltrail.models._probe [--wait MODULE...] MODEL_DIR", file=sys.stderr
+        )
         return 2
     edges: set[tuple[str, str]] = set()
     _install_hooks(edges)
-    _load(argv[1])
+    _load(model_dir)
     pairs = sorted([a, b] for a, b in edges if a != b)
     answer = {
         "edges": pairs,

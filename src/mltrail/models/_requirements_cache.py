@@ -343,6 +343,12 @@ def model_key(model_path: str) -> str | None:
 # -- entries -----------------------------------------------------------------------------------
 
 
+def _offered(path: Sequence[str], sources: Sequence[str]) -> str:
+    """A digest of what the directories on *path* offer and of the *sources*' stamps."""
+    state = [path_fingerprint(path), _stamps(sources)]
+    return _hash_bytes(json.dumps(state, sort_keys=True).encode("utf-8", "surrogatepass"))
+
+
 def _entry(key: str) -> Path:
     return cache_dir() / f"{key}.json"
 
@@ -368,9 +374,7 @@ def read_modules(key: str) -> set[str] | None:
     sources = value.get("sources")
     if not isinstance(sources, list) or not all(isinstance(f, str) for f in sources):
         return None
-    current = {"offered": path_fingerprint(path), "stamps": _stamps(sources)}
-    stored = {"offered": value.get("offered"), "stamps": value.get("stamps")}
-    if json.dumps(current, sort_keys=True) != json.dumps(stored, sort_keys=True):
+    if value.get("offered") != _offered(path, sources):
         return None
     return set(modules)
 
@@ -386,13 +390,12 @@ def write_modules(
         "format": _FORMAT,
         "modules": sorted(set(modules)),
         "path": list(path),
-        "offered": path_fingerprint(path),
         "sources": sorted(set(sources)),
-        "stamps": _stamps(sources),
+        "offered": _offered(path, sources),
     }
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = folder / f".{key}.{os.getpid()}.tmp"
+        temporary = folder / f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
         with open(temporary, "w", encoding="utf-8") as f:
             json.dump(entry, f)
         os.replace(temporary, _entry(key))

@@ -12,11 +12,14 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import AlreadyExists, InvalidArgument, MltrailError
 from mltrail.models._model import MLMODEL_FILE_NAME, Model
 from mltrail.models._signature import ModelSignature
+
+if TYPE_CHECKING:
+    from mltrail.models._env import StartedProbe
 
 __all__ = ["copy_code_paths", "finish_save", "prepare_model_dir"]
 
@@ -75,6 +78,7 @@ def finish_save(
     conda_env: Any = None,
     metadata: dict[str, Any] | None = None,
     infer_requirements: bool = True,
+    started_probe: StartedProbe | None = None,
 ) -> Model:
     """Complete a model directory whose flavor files are written; returns *model*."""
     from mltrail.models._enforce import enforce_schema
@@ -112,6 +116,7 @@ def finish_save(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         conda_env=conda_env,
+        started=started_probe,
     )
     if "python_function" in model.flavors:
         model.flavors["python_function"]["env"] = env

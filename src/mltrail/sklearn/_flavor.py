@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, PermissionDenied
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._signature import ModelSignature
+
+if TYPE_CHECKING:
+    from mltrail.models._env import StartedProbe
 
 __all__ = [
     "FLAVOR_NAME",
@@ -80,10 +83,7 @@ def save_model(
     skops_trusted_types: Sequence[str] | None = None,
 ) -> Model:
     """Save a scikit-learn estimator (or pipeline) to the new directory *path*."""
-    import sklearn
-
-    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
-    from mltrail.pyfunc._load import add_to_model
+    from mltrail.models._save import copy_code_paths, prepare_model_dir
 
     if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
         raise InvalidArgument(
@@ -93,6 +93,64 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
+    started = _start_probe(serialization_format, pip_requirements, conda_env)
+    try:
+        return _save(
+            sk_model,
+            local,
+            model,
+            code,
+            started,
+            serialization_format=serialization_format,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            conda_env=conda_env,
+            pyfunc_predict_fn=pyfunc_predict_fn,
+            metadata=metadata,
+            skops_trusted_types=skops_trusted_types,
+        )
+    finally:
+        if started is not None:
+            started.close()
+
+
+def _start_probe(fmt: str, pip_requirements: Any, conda_env: Any) -> StartedProbe | None:
+    """The requirements probe, started now so that it imports scikit-learn (and skops) while
+    the model is written; None when the requirements are given."""
+    from mltrail.models._env import StartedProbe
+
+    if pip_requirements is not None or conda_env is not None:
+        return None
+    prewarm = ["numpy", "pandas", "sklearn", "mltrail.sklearn"]
+    if fmt == SERIALIZATION_FORMAT_SKOPS:
+        prewarm.append("skops.io")
+    return StartedProbe(prewarm)
+
+
+def _save(
+    sk_model: Any,
+    local: str,
+    model: Model,
+    code: str | None,
+    started: StartedProbe | None,
+    *,
+    serialization_format: str,
+    signature: ModelSignature | bool | None,
+    input_example: Any,
+    pip_requirements: str | Sequence[str] | None,
+    extra_pip_requirements: str | Sequence[str] | None,
+    conda_env: Any,
+    pyfunc_predict_fn: str,
+    metadata: dict[str, Any] | None,
+    skops_trusted_types: Sequence[str] | None,
+) -> Model:
+    import sklearn
+
+    from mltrail.models._save import finish_save
+    from mltrail.pyfunc._load import add_to_model
+
     file_name, trusted, requirements = dump_estimator(
         sk_model, local, serialization_format, skops_trusted_types
     )
@@ -125,6 +183,7 @@ def save_model(
         extra_pip_requirements=extra_pip_requirements,
         conda_env=conda_env,
         metadata=metadata,
+        started_probe=started,
     )
 
 
