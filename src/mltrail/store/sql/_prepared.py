@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Float, bindparam
@@ -26,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 __all__ = ["IN_SLICE", "Prepared", "PreparedIn", "bound"]
 
 Builder = Callable[[str], Any]
+_new_tuple = tuple.__new__
 #: The longest IN list sent in one statement (SQLite allows 32,766 parameters).
 IN_SLICE = 500
 
@@ -129,7 +131,10 @@ class Prepared:
                 found = cursor.fetchone()
                 return None if found is None else self._row(plan, found)
             if fetch == 2:
-                return [self._row(plan, r) for r in cursor.fetchall()]
+                if plan.results:
+                    return [self._row(plan, r) for r in cursor.fetchall()]
+                # Named tuples made straight from C: no Python frame per row.
+                return list(map(_new_tuple, repeat(plan.row), cursor.fetchall()))
             return cursor.rowcount
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn, plan.sql, args, exc, cursor) from exc
@@ -143,7 +148,7 @@ class Prepared:
             for i, process in plan.results:
                 values[i] = process(values[i])
             found = values
-        return plan.row._make(found)
+        return _new_tuple(plan.row, found)
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """The first row (a named tuple) or None."""

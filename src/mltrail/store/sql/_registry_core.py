@@ -167,22 +167,22 @@ class RegistryCore(SqlCore):
                 conn.execute(select(_M.id, _M.name).where(_M.id.in_(model_ids))).tuples().all()
             )
         return [
-            ModelVersion(
-                name=names[model_id],
-                version=version,
-                creation_timestamp=created,
-                last_updated_timestamp=updated,
-                description=description,
-                user_id=user_id,
-                current_stage=stage,
-                source=source,
-                run_id=run_id,
-                status=status,
-                status_message=status_message,
-                tags=tags.get(vid, {}),
-                run_link=run_link,
-                aliases=aliases.get(vid, []),
-                model_id=model_ref,
+            ModelVersion(  # positional (the fields' order): a search makes thousands
+                names[model_id],
+                version,
+                created,
+                updated,
+                description,
+                user_id,
+                stage,
+                source,
+                run_id,
+                status,
+                status_message,
+                tags.get(vid, {}),
+                run_link,
+                aliases.get(vid, []),
+                model_ref,
             )
             for (
                 vid,
