@@ -18,8 +18,10 @@ Another module adds endpoints by appending its ``*_endpoints`` function to
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -107,7 +109,11 @@ def create_app(
     _configure_webhooks(store, settings)
     ctx = ServerContext(settings, store, settings.resolved_artifacts_destination())
     endpoints = server_endpoints(settings, extra_endpoints)
-    document = openapi_document(endpoints, mltrail_version())
+
+    @functools.cache
+    def document() -> dict[str, Any]:
+        # Built at the first request for it, not at start-up (tens of milliseconds).
+        return openapi_document(endpoints, mltrail_version())
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("OK")
@@ -116,7 +122,7 @@ def create_app(
         return PlainTextResponse(mltrail_version())
 
     async def openapi(request: Request) -> Response:
-        return json_response(document)
+        return json_response(document())
 
     async def get_artifact(request: Request) -> Response:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import metadata
 from typing import Any
 
@@ -13,6 +14,7 @@ from mltrail.server._schema import boolean, obj, string
 __all__ = ["mltrail_version", "server_info", "server_info_endpoint"]
 
 
+@functools.cache
 def mltrail_version() -> str:
     try:
         return metadata.version("mltrail")
