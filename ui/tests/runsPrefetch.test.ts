@@ -10,13 +10,14 @@ const script = /<script id="runs-prefetch">([\s\S]*?)<\/script>/.exec(html)![1]!
 
 function prefetched(url: string): string | undefined {
   const u = new URL(url, "http://localhost");
-  const win: { __mltrailRunsPrefetch?: { body: string } } = {};
+  const win: { __mltrailRunsPrefetch?: { body: string }; __mltrailRunPrefetch?: unknown } = {};
   const sent: string[] = [];
   const fakeFetch = (_path: string, init: { body: string }) => {
     sent.push(init.body);
     return Promise.resolve(null);
   };
   new Function("window", "location", "fetch", script)(win, u, fakeFetch);
+  if (win.__mltrailRunPrefetch) return undefined; // a run's page (tested below)
   expect(win.__mltrailRunsPrefetch?.body).toBe(sent[0]);
   return sent[0];
 }
@@ -55,5 +56,21 @@ describe("the inline runs prefetch of index.html", () => {
   it("asks for nothing on other pages, for all experiments or an unknown sort column", () => {
     for (const url of ["/", "/experiments/all", "/runs/abc", "/compare?runs=a,b", "/experiments/1/x", "/experiments/1?sort=attr:nope", "/experiments/1?sort=bad:x"])
       expect(prefetched(url)).toBeUndefined();
+  });
+});
+
+describe("the inline run prefetch of index.html", () => {
+  it("asks a run's page for its run, by id", () => {
+    for (const [url, id] of [["/runs/abc", "abc"], ["/runs/abc/?tab=metrics", "abc"], ["/runs/a%20b", "a b"]] as const) {
+      const win: { __mltrailRunPrefetch?: { id: string } } = {};
+      const asked: string[] = [];
+      const fakeFetch = (path: string) => {
+        asked.push(path);
+        return Promise.resolve(null);
+      };
+      new Function("window", "location", "fetch", script)(win, new URL(url, "http://localhost"), fakeFetch);
+      expect(win.__mltrailRunPrefetch?.id).toBe(id);
+      expect(asked).toEqual([`/ajax-api/2.0/mlflow/runs/get?run_id=${encodeURIComponent(id)}`]);
+    }
   });
 });

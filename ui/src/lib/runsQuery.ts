@@ -3,8 +3,8 @@
 // (for the page the browser opened), or by a click on a column header before React re-renders.
 // The page takes over a request already under way for the same body instead of asking again.
 
-import { searchRuns } from "../api/endpoints";
-import type { SearchRunsRequest, SearchRunsResponse, ViewType } from "../api/types";
+import { getRun, searchRuns } from "../api/endpoints";
+import type { Run, SearchRunsRequest, SearchRunsResponse, ViewType } from "../api/types";
 import { columnsFromIds } from "./columns";
 import type { ViewState } from "./urlState";
 
@@ -36,7 +36,19 @@ interface Prefetched {
 declare global {
   interface Window {
     __mltrailRunsPrefetch?: Prefetched | undefined;
+    __mltrailRunPrefetch?: { id: string; response: Promise<Response> } | undefined;
   }
+}
+
+/** The run of a run's page: the one index.html asked for while the app loaded, else a request. */
+export function runOfPage(runId: string, signal: AbortSignal): Promise<Run> {
+  const early = window.__mltrailRunPrefetch;
+  window.__mltrailRunPrefetch = undefined; // for the first page load only
+  if (!early || early.id !== runId) return getRun(runId, signal);
+  return early.response.then(async (r) => {
+    if (!r.ok) return getRun(runId, signal); // the page's own request reports the error
+    return ((await r.json()) as { run: Run }).run;
+  }, () => getRun(runId, signal));
 }
 
 const underWay = new Map<string, Promise<SearchRunsResponse>>();

@@ -5,7 +5,6 @@ import {
   createRegisteredModel,
   deleteRun,
   deleteRunTag,
-  getRun,
   metricSummaries,
   renameRun,
   restoreRun,
@@ -23,6 +22,7 @@ import { useExperiments } from "../lib/experiments";
 import { formatDuration, formatNumber, formatTime } from "../lib/format";
 import { useAsync, useInterval } from "../lib/hooks";
 import { Link, enc, navigate, useLocation } from "../lib/router";
+import { runOfPage } from "../lib/runsQuery";
 import { type ViewState, formatView, parseView } from "../lib/urlState";
 
 const TABS = ["overview", "metrics", "system", "artifacts"] as const;
@@ -57,7 +57,7 @@ export function RunPage({ runId }: { runId: string }) {
     for (const [k, v] of Object.entries(extra)) (v === null ? base.delete(k) : base.set(k, v));
     navigate(loc.path + formatView(patch, base), { replace: true });
   };
-  const run = useAsync((signal) => getRun(runId, signal), [runId]);
+  const run = useAsync((signal) => runOfPage(runId, signal), [runId]);
   const exps = useExperiments();
   useInterval(() => !document.hidden && run.reload(), run.data?.info.status === "RUNNING" ? 5000 : null);
 
