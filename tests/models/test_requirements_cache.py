@@ -124,9 +124,9 @@ def test_the_key_follows_the_interpreters_settings(
     before = cache.model_key(str(tmp_path / "m"))
     assert before is not None
     assert before == cache.model_key(str(tmp_path / "m"))
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("PYTHONMLTRAILTESTSETTING", str(tmp_path))  # any PYTHON* variable
     assert cache.model_key(str(tmp_path / "m")) != before
-    monkeypatch.delenv("PYTHONPATH")
+    monkeypatch.delenv("PYTHONMLTRAILTESTSETTING")
     assert cache.model_key(str(tmp_path / "m")) == before
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
