@@ -412,3 +412,24 @@ def test_metric_value_precision(api: Api) -> None:
     )
     history = api.ok("GET", f"{API}/metrics/get-history", params={"run_id": rid, "metric_key": "m"})
     assert history["metrics"][0]["value"] == value
+
+
+def test_bodies_orjson_refuses_still_parse(api: Api) -> None:
+    """Bodies are decoded with orjson; what it refuses but the standard parser takes (NaN and
+    Infinity literals, integers past 64 bits) gets the same answer as before."""
+    rid = api.run(api.experiment())["run_id"]
+    metrics_text = (
+        '[{"key": "n", "value": NaN, "timestamp": 1, "step": 0},'
+        ' {"key": "i", "value": -Infinity, "timestamp": 1, "step": 0}]'
+    )
+    literal = f'{{"run_id": "{rid}", "metrics": {metrics_text}}}'
+    api.ok("POST", f"{API}/runs/log-batch", content=literal.encode())
+    run = api.ok("GET", f"{API}/runs/get", params={"run_id": rid})["run"]
+    metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+    assert metrics == {"n": "NaN", "i": "-Infinity"}
+    huge = f'{{"run_id": "{rid}", "key": "m", "value": 1, "timestamp": {2**70}}}'
+    response = api.client.post(f"{API}/runs/log-metric", content=huge.encode())
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "'timestamp'" in body["message"]
