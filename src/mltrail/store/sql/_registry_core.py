@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, and_, bindparam, exists, func, select
+from sqlalchemy import Connection, Integer, Row, and_, bindparam, exists, func, select, type_coerce
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import ModelVersion, RegisteredModel
@@ -27,7 +27,13 @@ from mltrail.store.sql._registry_schema import (
 )
 from mltrail.validation import validate_key, validate_tag_value
 
-__all__ = ["VERSION_FLAGS", "RegistryCore", "check_description", "registry_tag_rows"]
+__all__ = [
+    "ENTITY_COLUMNS",
+    "VERSION_FLAGS",
+    "RegistryCore",
+    "check_description",
+    "registry_tag_rows",
+]
 
 T = TypeVar("T")
 _M = registered_models_table.c
@@ -43,7 +49,7 @@ _VERSION_ALIASES = (
     .order_by(_VA.alias)
 )
 # model_versions columns an entity is made of, in the order _load_versions unpacks them.
-_ENTITY_COLUMNS = (
+ENTITY_COLUMNS = (
     "id",
     "model_id",
     "version",
@@ -60,9 +66,10 @@ _ENTITY_COLUMNS = (
     "model_ref",
 )
 # Columns to select beside model_versions rows: whether each version has tags, aliases.
+# Read as integers (0/1): a Boolean would add a result conversion to every row.
 VERSION_FLAGS = (
-    exists().where(_VT.version_id == _V.id).label("has_tags"),
-    exists().where(_VA.version_id == _V.id).label("has_aliases"),
+    type_coerce(exists().where(_VT.version_id == _V.id), Integer).label("has_tags"),
+    type_coerce(exists().where(_VA.version_id == _V.id), Integer).label("has_aliases"),
 )
 
 
@@ -145,7 +152,7 @@ class RegistryCore(SqlCore):
             return []
         # Rows are read by position: a Row's attribute access costs ~25x an index.
         fields = rows[0]._fields
-        get = operator.itemgetter(*(fields.index(c) for c in _ENTITY_COLUMNS))
+        get = operator.itemgetter(*(fields.index(c) for c in ENTITY_COLUMNS))
         values = [get(r) for r in rows]
         tags: dict[int, dict[str, str]] = {}
         aliases: dict[int, list[str]] = {}

@@ -24,7 +24,7 @@ from mltrail.store.sql._codec import decode_token, encode_token
 from mltrail.store.sql._filters import _compare
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
 from mltrail.store.sql._prepared import Prepared
-from mltrail.store.sql._registry_core import VERSION_FLAGS, RegistryCore
+from mltrail.store.sql._registry_core import ENTITY_COLUMNS, VERSION_FLAGS, RegistryCore
 from mltrail.store.sql._registry_schema import (
     model_version_tags_table,
     model_versions_table,
@@ -198,11 +198,21 @@ class _Plan:
 
 
 def _plan(query: Select[Any], sort: _Sort) -> _Plan:
+    """The statement and sort of a search; a sort value the query selects already (the
+    version number, the id) is read from that column, any other is selected under its label."""
+    selected = {id(c): c.key for c in query.selected_columns}
+    pairs = zip(sort.columns, sort.labels, strict=True)
+    labels = [selected.get(id(col.expr), label) for col, label in pairs]
     labelled = query.add_columns(
-        *(col.expr.label(label) for col, label in zip(sort.columns, sort.labels, strict=True))
+        *(
+            col.expr.label(label)
+            for col, label in zip(sort.columns, labels, strict=True)
+            if id(col.expr) not in selected
+        )
     )
     ordered = labelled.order_by(*order_clauses(sort.columns)).limit(bindparam("page_limit"))
     plain = not ordered.compile().post_compile_params
+    sort = _Sort(sort.columns, labels)
     return _Plan(ordered, sort, Prepared(lambda _: ordered) if plain else None)
 
 
@@ -238,7 +248,8 @@ def _version_plan(filter_string: str | None, order_by: tuple[str, ...] | None) -
         natural=[*by_name, ("version_number", False)],
         unique=_V.id,
     )
-    query = select(model_versions_table, _M.name.label("model_name"), *VERSION_FLAGS).join(
+    entity = [_V[name] for name in ENTITY_COLUMNS]
+    query = select(*entity, _M.name.label("model_name"), *VERSION_FLAGS).join(
         registered_models_table, _M.id == _V.model_id
     )
     if expr is not None:
