@@ -91,16 +91,21 @@ def _log_model(args: argparse.Namespace) -> Result:
         )
         elapsed = time.perf_counter() - start
     check(bool(info.model_uri), "log_model returned a model URI")
-    requirements = _requirements(mlflow, run.info.run_id)
+    requirements = _requirements(mlflow, run.info.run_id, info.model_uri, args.tmp)
+    check(bool(requirements), "the logged model has a requirements.txt")
     return {"log_model_s": elapsed, "requirements": requirements}
 
 
-def _requirements(mlflow: Any, run_id: str) -> list[str]:
-    """The logged requirements.txt (for the record; both tools store it)."""
-    try:
-        path = mlflow.artifacts.download_artifacts(f"runs:/{run_id}/model/requirements.txt")
-    except Exception:  # MLflow 3 may keep the files under its logged model instead
-        return []
+def _requirements(mlflow: Any, run_id: str, model_uri: str, tmp: Any) -> list[str]:
+    """The logged requirements.txt (for the record): MLflow 3 keeps it under its logged model
+    (``models:/m-...``), mltrail under the run, read with the client's ``download_artifacts``."""
+    dst = tmp / "downloaded"
+    dst.mkdir(exist_ok=True)
+    download = getattr(mlflow.artifacts, "download_artifacts", None)
+    if download is not None:
+        path = os.path.join(download(artifact_uri=model_uri, dst_path=str(dst)), "requirements.txt")
+    else:
+        path = mlflow.MlflowClient().download_artifacts(run_id, "model/requirements.txt", str(dst))
     with open(path, encoding="utf-8") as f:
         return [line.strip() for line in f if line.strip()]
 

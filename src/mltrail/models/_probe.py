@@ -1,7 +1,9 @@
 """``python -m mltrail.models._probe MODEL_DIR``: load a model, print who imported what.
 
 With ``--wait MODULE...`` (a flavor starts the probe before it writes the model) the modules
-are imported first, before the hooks go in, and the directory is read from standard input.
+are imported first, then the loader's own (mltrail's model and pyfunc modules, YAML), before
+the hooks go in and with the garbage collector off, and the directory is read from standard
+input.
 Only libraries the flavor's loader imports anyway are named: their own imports are never the
 model's requirements, and the loader's import statements still run (and are recorded) when
 the model loads.  Should those early imports run code from outside installed packages, the
@@ -24,6 +26,7 @@ caches the answer only when ``local`` is false (see ``_requirements_cache``).
 from __future__ import annotations
 
 import builtins
+import gc
 import importlib
 import json
 import os
@@ -45,6 +48,7 @@ _ROOT_PACKAGES = {"mltrail", "__main__", "pickle", "copyreg", "_pickle"}
 # pickle is imported above, before the hooks: what its module imports for itself (the standard
 # library, Jython's ``org``) would otherwise count as imported by the loader, but only in a
 # probe where no library imported pickle first.
+_LOADER_MODULES = ("yaml", "mltrail.models._model", "mltrail.pyfunc._load")
 _SKIPPED = {"importlib", "importlib._bootstrap", "importlib._bootstrap_external", __name__}
 
 
@@ -63,6 +67,21 @@ _INSTALLED = _installed_prefixes()
 
 
 _local_files: dict[str, bool] = {}
+_real_dirs: dict[str, str] = {}
+
+
+def _realpath(file: str) -> str:
+    """``os.path.realpath(file)``, resolving each directory once (a module's folder holds many
+    files): one ``lstat`` for a file that is not a symbolic link itself."""
+    if not os.path.isabs(file):
+        return os.path.realpath(file)
+    folder, name = os.path.split(file)
+    real = _real_dirs.get(folder)
+    if real is None:
+        real = _real_dirs[folder] = os.path.realpath(folder)
+    if name in ("", ".", "..") or os.path.islink(file):
+        return os.path.realpath(file)
+    return os.path.join(real, name)
 
 
 def _is_local_file(file: str) -> bool:
@@ -70,7 +89,7 @@ def _is_local_file(file: str) -> bool:
     local = _local_files.get(file)
     if local is None:
         local = bool(file) and not file.startswith("<")
-        local = local and not os.path.realpath(file).startswith(_INSTALLED)
+        local = local and not _realpath(file).startswith(_INSTALLED)
         _local_files[file] = local
     return local
 
@@ -164,14 +183,26 @@ def _mltrail_sources() -> list[str]:
 
 
 def _prewarm(modules: list[str]) -> None:
-    """Import *modules* before the hooks go in (``skops.io`` as the sklearn flavor does)."""
-    for name in modules:
-        if name == "skops.io":
-            from mltrail.sklearn._skops import skops_io
+    """Import *modules* before the hooks go in (``skops.io`` as the sklearn flavor does, but
+    without its scan of scikit-learn's estimators: see ``mltrail.sklearn._skops``), then the
+    loader's own modules.  The collector is off meanwhile (imports make many objects and no
+    garbage); what they made is frozen out of later collections when it is turned back on."""
+    gc.disable()
+    try:
+        for name in modules:
+            if name == "skops.io":
+                from mltrail.sklearn._skops import skops_io
 
-            skops_io()
-        else:
+                skops_io(estimator_scan=False)
+            else:
+                importlib.import_module(name)
+        # What _load imports before the flavor's loader runs: mltrail's own modules and YAML,
+        # whose import statements inside _load still run (and are recorded) as it loads.
+        for name in _LOADER_MODULES:
             importlib.import_module(name)
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def main(argv: list[str]) -> int:

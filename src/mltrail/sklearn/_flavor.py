@@ -123,10 +123,13 @@ def _start_probe(fmt: str, pip_requirements: Any, conda_env: Any) -> StartedProb
 
     if pip_requirements is not None or conda_env is not None:
         return None
-    prewarm = ["numpy", "pandas", "sklearn", "mltrail.sklearn"]
-    if fmt == SERIALIZATION_FORMAT_SKOPS:
-        prewarm.append("skops.io")
-    return StartedProbe(prewarm)
+    if fmt != SERIALIZATION_FORMAT_SKOPS:
+        return StartedProbe(["numpy", "pandas", "sklearn", "mltrail.sklearn"])
+    # scipy.special (which scikit-learn imports anyway) goes before pandas and scikit-learn:
+    # skops looks each of its ufuncs up in sys.modules, in import order, when it is imported.
+    return StartedProbe(
+        ["numpy", "scipy.special", "pandas", "sklearn", "mltrail.sklearn", "skops.io"]
+    )
 
 
 def _save(

@@ -9,6 +9,11 @@ everything under ``externals``.  While :func:`skops_io` imports skops, those wra
 refused (a meta path finder raises ImportError for them, which ``walk_packages`` ignores), so the
 trusted list is the same and the array libraries stay unimported.  A wrapper whose library is
 already imported is left alone, and scikit-learn imports the wrappers normally later on.
+
+The requirements probe asks for ``skops.io`` without that scan at all
+(``estimator_scan=False``): there skops trusts no scikit-learn type by default, which changes
+nothing, since mltrail's loader passes skops every type a file holds once its own check has
+passed them; the scan's imports are skops's own, never a model's requirement.
 """
 
 from __future__ import annotations
@@ -41,8 +46,9 @@ class _RefuseWrappers:
         return None
 
 
-def skops_io() -> ModuleType:
-    """The ``skops.io`` module, imported without torch, CuPy or Dask the first time."""
+def skops_io(*, estimator_scan: bool = True) -> ModuleType:
+    """The ``skops.io`` module, imported without torch, CuPy or Dask the first time (and
+    without listing scikit-learn's estimators when *estimator_scan* is false)."""
     if "skops.io" in sys.modules:
         # The import statement still runs: the requirements probe records who imports skops.
         import skops.io
@@ -56,7 +62,26 @@ def skops_io() -> ModuleType:
     finder = _RefuseWrappers(refused)
     sys.meta_path.insert(0, finder)
     try:
-        import skops.io  # noqa: F401  (bound in sys.modules)
+        if estimator_scan:
+            import skops.io  # noqa: F401  (bound in sys.modules)
+        else:
+            _import_without_scan()
     finally:
         sys.meta_path.remove(finder)
     return sys.modules["skops.io"]
+
+
+def _no_estimators(type_filter: object = None) -> list[tuple[str, type]]:
+    return []
+
+
+def _import_without_scan() -> None:
+    """``import skops.io`` while ``sklearn.utils.all_estimators`` lists nothing."""
+    import sklearn.utils
+
+    real = sklearn.utils.all_estimators
+    sklearn.utils.all_estimators = _no_estimators
+    try:
+        import skops.io  # noqa: F401  (bound in sys.modules)
+    finally:
+        sklearn.utils.all_estimators = real
