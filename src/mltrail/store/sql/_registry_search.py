@@ -200,7 +200,7 @@ class _Plan:
 def _plan(query: Select[Any], sort: _Sort) -> _Plan:
     """The statement and sort of a search; a sort value the query selects already (the
     version number, the id) is read from that column, any other is selected under its label."""
-    selected = {id(c): c.key for c in query.selected_columns}
+    selected = {id(c): str(c.key) for c in query.selected_columns}
     pairs = zip(sort.columns, sort.labels, strict=True)
     labels = [selected.get(id(col.expr), label) for col, label in pairs]
     labelled = query.add_columns(
