@@ -65,6 +65,9 @@ def test_log_model_and_load_it_back(mlflow_server: ServerProcess, tmp_path: Path
     assert len(client.get_metric_history(run.info.run_id, "acc")) == 1
     got = client.get_run(run.info.run_id)
     assert [o.model_id for o in got.outputs.model_outputs] == [info.model_id]
+    # ... and in search results, as MLflow's own store gives them
+    (searched,) = client.search_runs([run.info.experiment_id])
+    assert [o.model_id for o in searched.outputs.model_outputs] == [info.model_id]
 
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     assert list(loaded.predict(features[:5])) == list(model.predict(features[:5]))

@@ -166,5 +166,9 @@ def test_run_links_and_linked_metrics(http: httpx.Client) -> None:
     got = http.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]
     assert got["outputs"] == {"model_outputs": [{"model_id": info["model_id"], "step": 2}]}
     assert got["inputs"]["model_inputs"] == [{"model_id": info["model_id"]}]
+    body = {"experiment_ids": [got["info"]["experiment_id"]], "filter": f"run_id = '{run_id}'"}
+    (searched,) = http.post(f"{API}/runs/search", json=body).json()["runs"]
+    assert searched["outputs"] == got["outputs"]
+    assert searched["inputs"]["model_inputs"] == got["inputs"]["model_inputs"]
     unknown = {"run_id": run_id, "models": [{"model_id": "m-" + "1" * 32}]}
     assert http.post(f"{API}/runs/outputs", json=unknown).status_code == 404

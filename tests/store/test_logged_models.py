@@ -139,11 +139,16 @@ def test_linked_metrics_and_run_links(store: TrackingStore) -> None:
     lm.log_outputs(run_id, [LoggedModelOutput(model.model_id, 3)])
     lm.log_outputs(run_id, [LoggedModelOutput(model.model_id, 3)])  # once only
     lm.log_model_inputs(run_id, [LoggedModelInput(other.model_id)])
-    outputs, inputs = lm.get_run_models(run_id)
-    assert outputs == [LoggedModelOutput(model.model_id, 3)]
-    assert inputs == [LoggedModelInput(other.model_id)]
-    with pytest.raises(NotFound):
-        lm.get_run_models("0" * 32)
+    run = store.get_run(run_id)
+    assert run.outputs.model_outputs == [LoggedModelOutput(model.model_id, 3)]
+    assert run.inputs.model_inputs == [LoggedModelInput(other.model_id)]
+    # runs/search carries them too (as MLflow's does), for the runs that have them
+    bare = _run(store, eid)
+    found = {r.info.run_id: r for r in store.search_runs([eid], max_results=10)}
+    assert found[run_id].outputs.model_outputs == [LoggedModelOutput(model.model_id, 3)]
+    assert found[run_id].inputs.model_inputs == [LoggedModelInput(other.model_id)]
+    assert found[bare].outputs.model_outputs == []
+    assert found[bare].inputs.model_inputs == []
 
 
 def test_search_filters(store: TrackingStore) -> None:

@@ -8,8 +8,14 @@ from typing import TYPE_CHECKING, Any
 from mltrail.entities._dataset import Dataset, DatasetInput, InputTag
 from mltrail.entities._enums import LifecycleStage, RunStatus, SourceType, ViewType
 from mltrail.entities._experiment import Experiment
+from mltrail.entities._logged_model import (
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelStatus,
+)
 from mltrail.entities._metric import ExperimentTag, Metric, Param, RunTag
-from mltrail.entities._run import Run, RunData, RunInfo, RunInputs
+from mltrail.entities._run import Run, RunData, RunInfo, RunInputs, RunOutputs
 
 __all__ = [
     "Dataset",
@@ -18,6 +24,10 @@ __all__ = [
     "ExperimentTag",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelInput",
+    "LoggedModelOutput",
+    "LoggedModelStatus",
     "Metric",
     "ModelVersion",
     "ModelVersionStatus",
@@ -30,6 +40,7 @@ __all__ = [
     "RunData",
     "RunInfo",
     "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
     "SourceType",

@@ -7,9 +7,10 @@ from typing import Any
 
 from mltrail.entities._dataset import DatasetInput
 from mltrail.entities._enums import LifecycleStage
+from mltrail.entities._logged_model import LoggedModelInput, LoggedModelOutput
 from mltrail.entities._metric import Metric, Param, RunTag, metric_value_to_json
 
-__all__ = ["Run", "RunData", "RunInfo", "RunInputs"]
+__all__ = ["Run", "RunData", "RunInfo", "RunInputs", "RunOutputs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +109,37 @@ class RunData:
 
 @dataclass(frozen=True, slots=True)
 class RunInputs:
+    """What a run used: datasets and (MLflow 3) logged models."""
+
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
+    model_inputs: list[LoggedModelInput] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset_inputs": [d.to_dict() for d in self.dataset_inputs]}
+        out: dict[str, Any] = {"dataset_inputs": [d.to_dict() for d in self.dataset_inputs]}
+        if self.model_inputs:
+            out["model_inputs"] = [m.to_dict() for m in self.model_inputs]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunInputs:
-        return cls([DatasetInput.from_dict(x) for x in d.get("dataset_inputs", [])])
+        return cls(
+            [DatasetInput.from_dict(x) for x in d.get("dataset_inputs", [])],
+            [LoggedModelInput.from_dict(x) for x in d.get("model_inputs", [])],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutputs:
+    """What a run produced: (MLflow 3) logged models, each at a step."""
+
+    model_outputs: list[LoggedModelOutput] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model_outputs": [m.to_dict() for m in self.model_outputs]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunOutputs:
+        return cls([LoggedModelOutput.from_dict(x) for x in d.get("model_outputs", [])])
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +147,7 @@ class Run:
     info: RunInfo
     data: RunData
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)
 
     def to_dict(self) -> dict[str, Any]:
         """The REST (JSON) shape of ``runs/get``."""
@@ -130,6 +155,7 @@ class Run:
             "info": self.info.to_dict(),
             "data": self.data.to_dict(),
             "inputs": self.inputs.to_dict(),
+            "outputs": self.outputs.to_dict(),
         }
 
     @classmethod
@@ -138,6 +164,7 @@ class Run:
             info=RunInfo.from_dict(d["info"]),
             data=RunData.from_dict(d.get("data", {})),
             inputs=RunInputs.from_dict(d.get("inputs", {})),
+            outputs=RunOutputs.from_dict(d.get("outputs") or {}),
         )
 
     def to_dictionary(self) -> dict[str, Any]:
@@ -150,4 +177,5 @@ class Run:
                 "tags": dict(self.data.tags),
             },
             "inputs": self.inputs.to_dict(),
+            "outputs": self.outputs.to_dict(),
         }

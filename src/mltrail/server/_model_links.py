@@ -1,4 +1,4 @@
-"""What the run endpoints need of logged models: linked metrics, model inputs and outputs.
+"""What the run endpoints need of logged models: linked metrics and model inputs.
 
 Kept apart from ``_logged_models`` (the logged-model endpoints) so that ``_runs`` can use it
 without importing the artifact routes.
@@ -20,7 +20,6 @@ __all__ = [
     "logged_model_store",
     "model_inputs_of",
     "model_metrics_of",
-    "run_model_links",
 ]
 
 #: Fields a metric in ``log-metric`` / ``log-batch`` may carry to link it to a logged model.
@@ -54,18 +53,6 @@ def model_metrics_of(run_id: str, metrics: list[dict[str, Any]]) -> list[LoggedM
         for m in metrics
         if m.get("model_id")
     ]
-
-
-def run_model_links(ctx: ServerContext, run_id: str, run: dict[str, Any]) -> dict[str, Any]:
-    """A ``runs/get`` body with MLflow 3's ``outputs.model_outputs`` and ``inputs.model_inputs``."""
-    store = ctx.store
-    if not isinstance(store, LoggedModelStore):
-        return run
-    outputs, inputs = store.get_run_models(run_id)
-    if inputs:
-        run.setdefault("inputs", {})["model_inputs"] = [i.to_dict() for i in inputs]
-    run["outputs"] = {"model_outputs": [o.to_dict() for o in outputs]}
-    return run
 
 
 #: The ``models`` field of ``runs/log-inputs``.

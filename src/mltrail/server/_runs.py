@@ -23,7 +23,6 @@ from mltrail.server._model_links import (
     logged_model_store,
     model_inputs_of,
     model_metrics_of,
-    run_model_links,
 )
 from mltrail.server._routing import Endpoint
 from mltrail.server._schema import (
@@ -122,7 +121,7 @@ def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 def _get(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     run_id = run_id_of(args)
-    return {"run": run_model_links(ctx, run_id, ctx.store.get_run(run_id).to_dict())}
+    return {"run": ctx.store.get_run(run_id).to_dict()}
 
 
 def _update(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:

@@ -105,7 +105,3 @@ class LoggedModelStore(abc.ABC):
     @abc.abstractmethod
     def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
         """Record that the run used these models."""
-
-    @abc.abstractmethod
-    def get_run_models(self, run_id: str) -> tuple[list[LoggedModelOutput], list[LoggedModelInput]]:
-        """The run's model outputs and model inputs (NotFound for an unknown run)."""

@@ -175,12 +175,3 @@ class RestLoggedModels(LoggedModelStore):
     def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
         body = {"run_id": run_id, "models": [m.to_dict() for m in models]}
         self._lm_call("POST", "runs/log-inputs", body)
-
-    def get_run_models(self, run_id: str) -> tuple[list[LoggedModelOutput], list[LoggedModelInput]]:
-        run = self._lm_call("GET", "runs/get", params={"run_id": run_id})["run"]
-        outputs = run.get("outputs", {}).get("model_outputs", [])
-        inputs = run.get("inputs", {}).get("model_inputs", [])
-        return (
-            [LoggedModelOutput.from_dict(o) for o in outputs],
-            [LoggedModelInput.from_dict(i) for i in inputs],
-        )

@@ -474,21 +474,6 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
     def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
         self._lm_link(run_id, [(m.model_id, 0) for m in models], "input")
 
-    def get_run_models(self, run_id: str) -> tuple[list[LoggedModelOutput], list[LoggedModelInput]]:
-        def get(conn: Connection) -> tuple[list[LoggedModelOutput], list[LoggedModelInput]]:
-            run = self._run_row(conn, run_id)
-            rows = conn.execute(
-                select(_L.model_id, _LR.kind, _LR.step)
-                .join(logged_models_table, _L.id == _LR.model_pk)
-                .where(_LR.run_id == run.id)
-                .order_by(_LR.kind, _L.id, _LR.step)
-            ).all()
-            outputs = [LoggedModelOutput(r.model_id, r.step) for r in rows if r.kind == "output"]
-            inputs = [LoggedModelInput(r.model_id) for r in rows if r.kind == "input"]
-            return outputs, inputs
-
-        return self._read(get)
-
     def logged_model_location(self, conn: Connection, model_id: str) -> str:
         """The artifact location of an active logged model (for the registry's sources)."""
         return str(self._logged_model_row(conn, model_id).artifact_location)

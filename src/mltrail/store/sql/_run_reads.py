@@ -12,11 +12,14 @@ from mltrail.entities import (
     DatasetInput,
     InputTag,
     LifecycleStage,
+    LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     Param,
     Run,
     RunData,
     RunInputs,
+    RunOutputs,
     RunTag,
     ViewType,
 )
@@ -25,6 +28,7 @@ from mltrail.store._base import PagedList
 from mltrail.store.sql._codec import decode_float, decode_token, encode_token
 from mltrail.store.sql._core import SqlCore, parse_experiment_id
 from mltrail.store.sql._filters import run_attribute_column, run_condition
+from mltrail.store.sql._logged_model_schema import logged_model_run_links_table, logged_models_table
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
 from mltrail.store.sql._prepared import PreparedIn
 from mltrail.store.sql._runs import run_info_from_row
@@ -76,15 +80,27 @@ _INPUTS_OF = _in_runs(
     order=(_I.run_id, _D.id),
 )
 _INPUT_TAGS_OF = _in_runs(_IT.run_id, _IT.dataset_id, _IT.key, _IT.value)
+_LR, _L = logged_model_run_links_table.c, logged_models_table.c
+_MODELS_OF = _in_runs(
+    _LR.run_id,
+    _LR.kind,
+    _L.model_id,
+    _LR.step,
+    table=logged_model_run_links_table.join(logged_models_table, _L.id == _LR.model_pk),
+    order=(_LR.run_id, _LR.kind, _L.id, _LR.step),
+)
 
 
 def _load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
-    """Whole runs (info, latest metrics, params, tags, datasets) for runs rows, in order."""
+    """Whole runs (info, latest metrics, params, tags, datasets, logged models) for runs
+    rows, in order."""
     ids = [r.id for r in rows]
     params: dict[int, list[Param]] = {i: [] for i in ids}
     tags: dict[int, list[RunTag]] = {i: [] for i in ids}
     metrics: dict[int, list[Metric]] = {i: [] for i in ids}
     inputs: dict[int, list[DatasetInput]] = {i: [] for i in ids}
+    model_inputs: dict[int, list[LoggedModelInput]] = {}
+    model_outputs: dict[int, list[LoggedModelOutput]] = {}
     if ids:
         for run_pk, key, value in _PARAMS_OF.all(conn, ids):
             params[run_pk].append(Param(key, value))
@@ -93,11 +109,17 @@ def _load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
         for run_pk, key, value, special, timestamp, step in _METRICS_OF.all(conn, ids):
             metrics[run_pk].append(Metric(key, decode_float(value, special), timestamp, step))
         _load_inputs(conn, ids, inputs)
+        for run_pk, kind, model_id, step in _MODELS_OF.all(conn, ids):
+            if kind == "output":
+                model_outputs.setdefault(run_pk, []).append(LoggedModelOutput(model_id, step))
+            else:
+                model_inputs.setdefault(run_pk, []).append(LoggedModelInput(model_id))
     return [
         Run(
             run_info_from_row(r),
             RunData(metrics=metrics[r.id], params=params[r.id], tags=tags[r.id]),
-            RunInputs(inputs[r.id]),
+            RunInputs(inputs[r.id], model_inputs.get(r.id, [])),
+            RunOutputs(model_outputs.get(r.id, [])),
         )
         for r in rows
     ]
