@@ -274,11 +274,10 @@ def test_skops_io_trusts_the_same_types_without_importing_torch() -> None:
 
 @pytest.mark.parametrize("fmt", ["skops", "pickle"])
 def test_a_probe_started_early_finds_what_a_fresh_one_finds(tmp_path: Path, fmt: str) -> None:
-    from mltrail.sklearn._flavor import _start_probe
+    from mltrail.sklearn._flavor import probe_modules
 
     mltrail.sklearn.save_model(_logistic(0), tmp_path / "m", serialization_format=fmt)
-    started = _start_probe(fmt, None, None)  # what the flavor starts
-    assert started is not None
+    started = _env.StartedProbe(probe_modules(fmt))  # what the flavor starts
     early = _env._probe(str(tmp_path / "m"), started)
     fresh = _env._probe(str(tmp_path / "m"))
     assert early is not None

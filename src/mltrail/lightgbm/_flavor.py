@@ -71,6 +71,7 @@ def save_model(
     """
     import lightgbm as lgb
 
+    from mltrail.models._env import early_probe
     from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
     from mltrail.pyfunc._load import add_to_model
     from mltrail.sklearn._flavor import SUPPORTED_SERIALIZATION_FORMATS, dump_estimator
@@ -88,41 +89,56 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
-    is_booster = isinstance(lgb_model, lgb.Booster)
-    trusted: list[str] | None = None
-    if is_booster:
-        file_name = _BOOSTER_FILE
-        lgb_model.save_model(os.path.join(local, file_name))
-        requirements = get_default_pip_requirements()
-    else:
-        file_name, found, from_file = dump_estimator(
-            lgb_model, local, serialization_format, skops_trusted_types
+    with early_probe(
+        _probe_modules(lgb_model, serialization_format), pip_requirements, conda_env
+    ) as started:
+        is_booster = isinstance(lgb_model, lgb.Booster)
+        trusted: list[str] | None = None
+        if is_booster:
+            file_name = _BOOSTER_FILE
+            lgb_model.save_model(os.path.join(local, file_name))
+            requirements = get_default_pip_requirements()
+        else:
+            file_name, found, from_file = dump_estimator(
+                lgb_model, local, serialization_format, skops_trusted_types
+            )
+            requirements = _merge(get_default_pip_requirements(), from_file)
+            if serialization_format == "skops":
+                trusted = sorted(set(found or []) | set(_TRUSTED_TYPES))
+        add_to_model(model, "mlflow.lightgbm", data=file_name, code=code)
+        model.add_flavor(
+            FLAVOR_NAME,
+            lgb_version=lgb.__version__,
+            data=file_name,
+            model_class=model_class_name(lgb_model),
+            code=code,
+            serialization_format=serialization_format,
+            skops_trusted_types=trusted,
         )
-        requirements = _merge(get_default_pip_requirements(), from_file)
-        if serialization_format == "skops":
-            trusted = sorted(set(found or []) | set(_TRUSTED_TYPES))
-    add_to_model(model, "mlflow.lightgbm", data=file_name, code=code)
-    model.add_flavor(
-        FLAVOR_NAME,
-        lgb_version=lgb.__version__,
-        data=file_name,
-        model_class=model_class_name(lgb_model),
-        code=code,
-        serialization_format=serialization_format,
-        skops_trusted_types=trusted,
-    )
-    return finish_save(
-        local,
-        model,
-        predict=_LightGBMPyfunc(lgb_model).predict,
-        signature=signature,
-        input_example=input_example,
-        default_requirements=requirements,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        conda_env=conda_env,
-        metadata=metadata,
-    )
+        return finish_save(
+            local,
+            model,
+            predict=_LightGBMPyfunc(lgb_model).predict,
+            signature=signature,
+            input_example=input_example,
+            default_requirements=requirements,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            conda_env=conda_env,
+            metadata=metadata,
+            started_probe=started,
+        )
+
+
+def _probe_modules(lgb_model: Any, fmt: str) -> list[str]:
+    """What the requirements probe imports while the model is written."""
+    import lightgbm as lgb
+
+    from mltrail.sklearn._flavor import probe_modules
+
+    if isinstance(lgb_model, lgb.Booster):
+        return ["lightgbm", "mltrail.lightgbm"]
+    return probe_modules(fmt, "lightgbm", "mltrail.lightgbm")
 
 
 def _merge(first: list[str], second: list[str]) -> list[str]:

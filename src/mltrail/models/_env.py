@@ -11,6 +11,7 @@ flavor's own requirements are used and a message is logged.  Local version label
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -18,7 +19,7 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "PYTHON_ENV_FILE",
     "REQUIREMENTS_FILE",
     "StartedProbe",
+    "early_probe",
     "infer_requirements",
     "modules_to_requirements",
     "pinned",
@@ -166,8 +168,15 @@ class StartedProbe:
         process, self._process = self._process, None
         if process is None:
             raise RuntimeError("this probe was already used or closed")
+        timeout = _timeout()
         try:
-            out, err = process.communicate(model_path + "\n", timeout=_timeout())
+            if process.stdin is not None:
+                process.stdin.write(model_path + "\n")
+                process.stdin.flush()
+            _prepare_pins()  # while the probe loads the model
+            out, err = process.communicate(timeout=timeout)
+        except BrokenPipeError:  # it ended early: its output says why
+            out, err = process.communicate()
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
@@ -179,6 +188,33 @@ class StartedProbe:
         if process is not None:
             process.kill()
             process.communicate()
+
+
+@contextlib.contextmanager
+def early_probe(
+    prewarm: Sequence[str] | None, pip_requirements: object, conda_env: object
+) -> Iterator[StartedProbe | None]:
+    """A :class:`StartedProbe` importing *prewarm* (the libraries the flavor's loader imports)
+    while the flavor writes its model, ended on exit if unused; None when the requirements are
+    given, so that nothing is inferred (or *prewarm* is None)."""
+    if prewarm is None or pip_requirements is not None or conda_env is not None:
+        yield None
+        return
+    started = StartedProbe(prewarm)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def _prepare_pins() -> None:
+    """Read what pinning the probe's answer needs: the installed distributions, mltrail's own
+    requirements, the YAML writer."""
+    from mltrail.models._distributions import module_distributions
+
+    module_distributions(())
+    _own_requirements()
+    import yaml  # noqa: F401  (write_environment's)
 
 
 def _probe_environment() -> dict[str, str]:

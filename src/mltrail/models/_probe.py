@@ -89,6 +89,8 @@ def _is_local_file(file: str) -> bool:
     local = _local_files.get(file)
     if local is None:
         local = bool(file) and not file.startswith("<")
+        # A relative name that is no file is made up (torch.ops says "_ops.py"): no local code.
+        local = local and (os.path.isabs(file) or os.path.exists(file))
         local = local and not _realpath(file).startswith(_INSTALLED)
         _local_files[file] = local
     return local
@@ -182,6 +184,16 @@ def _mltrail_sources() -> list[str]:
     return sorted(set(files))
 
 
+def _import_if_present(name: str) -> None:
+    """Import *name* unless no such module exists (a library's private module may go away)."""
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if not missing or not (name == missing or name.startswith(missing + ".")):
+            raise
+
+
 def _prewarm(modules: list[str]) -> None:
     """Import *modules* before the hooks go in (``skops.io`` as the sklearn flavor does, but
     without its scan of scikit-learn's estimators: see ``mltrail.sklearn._skops``), then the
@@ -195,7 +207,7 @@ def _prewarm(modules: list[str]) -> None:
 
                 skops_io(estimator_scan=False)
             else:
-                importlib.import_module(name)
+                _import_if_present(name)
         # What _load imports before the flavor's loader runs: mltrail's own modules and YAML,
         # whose import statements inside _load still run (and are recorded) as it loads.
         for name in _LOADER_MODULES:

@@ -31,6 +31,9 @@ __all__ = [
     "save_model",
 ]
 
+# What the requirements probe imports while the model is written (the loader's libraries).
+_PROBE_MODULES = ["onnxruntime", "mltrail.onnx"]
+
 _log = logging.getLogger(__name__)
 
 FLAVOR_NAME = "onnx"
@@ -113,6 +116,7 @@ def save_model(
     """Save an ``onnx.ModelProto`` to *path* (checked with the ONNX checker)."""
     import onnx
 
+    from mltrail.models._env import early_probe
     from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
     from mltrail.pyfunc._load import add_to_model
 
@@ -127,38 +131,42 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
-    file = os.path.join(local, _MODEL_FILE)
-    if save_as_external_data:
-        # Moving tensors to external data rewrites the proto: leave the caller's one intact.
-        copy = onnx.ModelProto()
-        copy.CopyFrom(onnx_model)
-        onnx_model = copy
-    onnx.save_model(onnx_model, file, save_as_external_data=save_as_external_data)
-    try:
-        onnx.checker.check_model(file)
-    except onnx.checker.ValidationError as exc:
-        raise InvalidArgument(f"Invalid onnx_model: the ONNX checker refused it: {exc}") from None
-    add_to_model(model, "mlflow.onnx", data=_MODEL_FILE, code=code)
-    model.add_flavor(
-        FLAVOR_NAME,
-        onnx_version=onnx.__version__,
-        data=_MODEL_FILE,
-        providers=providers,
-        onnx_session_options=session_options,
-        code=code,
-    )
-    return finish_save(
-        local,
-        model,
-        predict=None,  # the signature is not inferred from the example (as in MLflow)
-        signature=signature,
-        input_example=input_example,
-        default_requirements=get_default_pip_requirements(),
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        conda_env=conda_env,
-        metadata=metadata,
-    )
+    with early_probe(_PROBE_MODULES, pip_requirements, conda_env) as started:
+        file = os.path.join(local, _MODEL_FILE)
+        if save_as_external_data:
+            # Moving tensors to external data rewrites the proto: leave the caller's one intact.
+            copy = onnx.ModelProto()
+            copy.CopyFrom(onnx_model)
+            onnx_model = copy
+        onnx.save_model(onnx_model, file, save_as_external_data=save_as_external_data)
+        try:
+            onnx.checker.check_model(file)
+        except onnx.checker.ValidationError as exc:
+            raise InvalidArgument(
+                f"Invalid onnx_model: the ONNX checker refused it: {exc}"
+            ) from None
+        add_to_model(model, "mlflow.onnx", data=_MODEL_FILE, code=code)
+        model.add_flavor(
+            FLAVOR_NAME,
+            onnx_version=onnx.__version__,
+            data=_MODEL_FILE,
+            providers=providers,
+            onnx_session_options=session_options,
+            code=code,
+        )
+        return finish_save(
+            local,
+            model,
+            predict=None,  # the signature is not inferred from the example (as in MLflow)
+            signature=signature,
+            input_example=input_example,
+            default_requirements=get_default_pip_requirements(),
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            conda_env=conda_env,
+            metadata=metadata,
+            started_probe=started,
+        )
 
 
 def log_model(

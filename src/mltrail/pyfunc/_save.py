@@ -86,6 +86,7 @@ def save_model(
     """Save a custom model to the new directory *path*; returns its ``Model``."""
     import cloudpickle
 
+    from mltrail.models._env import early_probe
     from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 
     if (python_model is None) == (loader_module is None):
@@ -100,60 +101,64 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
-    predict: Callable[[Any], Any] | None = None
-    if python_model is not None:
-        if not isinstance(python_model, PythonModel):
-            if not callable(python_model):
-                raise InvalidArgument(
-                    f"Invalid python_model of type {type(python_model).__name__}: expected a "
-                    "PythonModel or a function"
+    # A python model loads by unpickling: what it imports is recorded whatever was imported.
+    prewarm = ["cloudpickle", "mltrail.pyfunc._python_model"] if python_model is not None else None
+    with early_probe(prewarm, pip_requirements, conda_env) as started:
+        predict: Callable[[Any], Any] | None = None
+        if python_model is not None:
+            if not isinstance(python_model, PythonModel):
+                if not callable(python_model):
+                    raise InvalidArgument(
+                        f"Invalid python_model of type {type(python_model).__name__}: expected a "
+                        "PythonModel or a function"
+                    )
+                python_model = FunctionPythonModel(python_model)
+            entries = _copy_artifacts(local, artifacts) if artifacts else {}
+            with open(os.path.join(local, PYTHON_MODEL_FILE), "wb") as f:
+                cloudpickle.dump(python_model, f)
+            conf: dict[str, Any] = {
+                "python_model": PYTHON_MODEL_FILE,
+                "cloudpickle_version": cloudpickle.__version__,
+            }
+            if entries:
+                conf["artifacts"] = entries
+            add_to_model(model, "mlflow.pyfunc.model", code=code, model_config=model_config, **conf)
+            if input_example is not None and signature is None:
+                context = PythonModelContext(
+                    artifacts={
+                        n: os.path.join(local, *e["path"].split("/")) for n, e in entries.items()
+                    },
+                    model_config=dict(model_config or {}),
                 )
-            python_model = FunctionPythonModel(python_model)
-        entries = _copy_artifacts(local, artifacts) if artifacts else {}
-        with open(os.path.join(local, PYTHON_MODEL_FILE), "wb") as f:
-            cloudpickle.dump(python_model, f)
-        conf: dict[str, Any] = {
-            "python_model": PYTHON_MODEL_FILE,
-            "cloudpickle_version": cloudpickle.__version__,
-        }
-        if entries:
-            conf["artifacts"] = entries
-        add_to_model(model, "mlflow.pyfunc.model", code=code, model_config=model_config, **conf)
-        if input_example is not None and signature is None:
-            context = PythonModelContext(
-                artifacts={
-                    n: os.path.join(local, *e["path"].split("/")) for n, e in entries.items()
-                },
-                model_config=dict(model_config or {}),
-            )
-            python_model.load_context(context)
-            predict = PythonModelWrapper(python_model, context).predict
-        requirements = _default_requirements()
-    else:
-        data = None
-        if data_path is not None:
-            source = os.path.abspath(os.fspath(data_path))
-            if not os.path.exists(source):
-                raise InvalidArgument(f"Invalid data_path {data_path!r}: no such file")
-            data = os.path.basename(source.rstrip(os.sep))
-            if os.path.isdir(source):
-                shutil.copytree(source, os.path.join(local, data))
-            else:
-                shutil.copy2(source, os.path.join(local, data))
-        add_to_model(model, str(loader_module), data=data, code=code, model_config=model_config)
-        requirements = []
-    return finish_save(
-        local,
-        model,
-        predict=predict,
-        signature=signature,
-        input_example=input_example,
-        default_requirements=requirements,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        conda_env=conda_env,
-        metadata=metadata,
-    )
+                python_model.load_context(context)
+                predict = PythonModelWrapper(python_model, context).predict
+            requirements = _default_requirements()
+        else:
+            data = None
+            if data_path is not None:
+                source = os.path.abspath(os.fspath(data_path))
+                if not os.path.exists(source):
+                    raise InvalidArgument(f"Invalid data_path {data_path!r}: no such file")
+                data = os.path.basename(source.rstrip(os.sep))
+                if os.path.isdir(source):
+                    shutil.copytree(source, os.path.join(local, data))
+                else:
+                    shutil.copy2(source, os.path.join(local, data))
+            add_to_model(model, str(loader_module), data=data, code=code, model_config=model_config)
+            requirements = []
+        return finish_save(
+            local,
+            model,
+            predict=predict,
+            signature=signature,
+            input_example=input_example,
+            default_requirements=requirements,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            conda_env=conda_env,
+            metadata=metadata,
+            started_probe=started,
+        )
 
 
 def log_model(

@@ -85,7 +85,11 @@ def _example_tensors(input_example: Any) -> tuple[Any, ...]:
             "Invalid input_example for serialization_format='pt2': the program is traced from "
             "it, so it must be a numpy array or tensor, or a list/tuple of them"
         )
-    return tuple(torch.from_numpy(v) if isinstance(v, np.ndarray) else v for v in values)
+    # A read-only array (pandas' to_numpy under copy-on-write) is copied: torch wants to own it.
+    return tuple(
+        torch.from_numpy(v if v.flags.writeable else v.copy()) if isinstance(v, np.ndarray) else v
+        for v in values
+    )
 
 
 def _default_format(pytorch_model: Any, input_example: Any) -> str:
@@ -117,6 +121,14 @@ def _export(pytorch_model: Any, input_example: Any, file: str) -> None:
     torch.export.save(program, file)
 
 
+def _probe_modules(exported: bool) -> list[str]:
+    """What the requirements probe imports while the model is written: torch and, for a
+    program, the deserializer ``torch.export.load`` imports (private: skipped where absent)."""
+    if exported:
+        return ["torch", "torch._export.serde.serialize", "mltrail.pytorch"]
+    return ["torch", "mltrail.pytorch"]
+
+
 def save_model(
     pytorch_model: Any,
     path: str | os.PathLike[str],
@@ -139,6 +151,7 @@ def save_model(
     """
     import torch
 
+    from mltrail.models._env import early_probe
     from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
     from mltrail.pyfunc._load import add_to_model
 
@@ -160,42 +173,44 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
-    data = os.path.join(local, _DATA_DIR)
-    os.makedirs(data)
-    if exported:
-        _export(pytorch_model, input_example, os.path.join(data, _EXPORTED_FILE))
-    else:
-        with open(os.path.join(data, _PICKLE_MODULE_INFO), "w") as f:
-            f.write(module_name)
-        file = os.path.join(data, _PICKLED_FILE)
-        if isinstance(pytorch_model, torch.jit.ScriptModule):
-            torch.jit.save(pytorch_model, file)
+    with early_probe(_probe_modules(exported), pip_requirements, conda_env) as started:
+        data = os.path.join(local, _DATA_DIR)
+        os.makedirs(data)
+        if exported:
+            _export(pytorch_model, input_example, os.path.join(data, _EXPORTED_FILE))
         else:
-            pickler = importlib.import_module(_PICKLE_MODULES[module_name])
-            torch.save(pytorch_model, file, pickle_module=pickler)
-    model.add_flavor(
-        FLAVOR_NAME, model_data=_DATA_DIR, pytorch_version=str(torch.__version__), code=code
-    )
-    add_to_model(
-        model,
-        "mlflow.pytorch",
-        data=_DATA_DIR,
-        pickle_module_name=module_name,
-        code=code,
-        model_config={"device": None},
-    )
-    return finish_save(
-        local,
-        model,
-        predict=_PyTorchPyfunc(pytorch_model).predict,
-        signature=signature,
-        input_example=input_example,
-        default_requirements=get_default_pip_requirements(),
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        conda_env=conda_env,
-        metadata=metadata,
-    )
+            with open(os.path.join(data, _PICKLE_MODULE_INFO), "w") as f:
+                f.write(module_name)
+            file = os.path.join(data, _PICKLED_FILE)
+            if isinstance(pytorch_model, torch.jit.ScriptModule):
+                torch.jit.save(pytorch_model, file)
+            else:
+                pickler = importlib.import_module(_PICKLE_MODULES[module_name])
+                torch.save(pytorch_model, file, pickle_module=pickler)
+        model.add_flavor(
+            FLAVOR_NAME, model_data=_DATA_DIR, pytorch_version=str(torch.__version__), code=code
+        )
+        add_to_model(
+            model,
+            "mlflow.pytorch",
+            data=_DATA_DIR,
+            pickle_module_name=module_name,
+            code=code,
+            model_config={"device": None},
+        )
+        return finish_save(
+            local,
+            model,
+            predict=_PyTorchPyfunc(pytorch_model).predict,
+            signature=signature,
+            input_example=input_example,
+            default_requirements=get_default_pip_requirements(),
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            conda_env=conda_env,
+            metadata=metadata,
+            started_probe=started,
+        )
 
 
 def log_model(

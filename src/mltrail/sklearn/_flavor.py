@@ -33,6 +33,7 @@ __all__ = [
     "load_estimator",
     "load_model",
     "log_model",
+    "probe_modules",
     "save_model",
 ]
 
@@ -83,6 +84,7 @@ def save_model(
     skops_trusted_types: Sequence[str] | None = None,
 ) -> Model:
     """Save a scikit-learn estimator (or pipeline) to the new directory *path*."""
+    from mltrail.models._env import early_probe
     from mltrail.models._save import copy_code_paths, prepare_model_dir
 
     if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
@@ -93,8 +95,7 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
-    started = _start_probe(serialization_format, pip_requirements, conda_env)
-    try:
+    with early_probe(probe_modules(serialization_format), pip_requirements, conda_env) as started:
         return _save(
             sk_model,
             local,
@@ -111,25 +112,24 @@ def save_model(
             metadata=metadata,
             skops_trusted_types=skops_trusted_types,
         )
-    finally:
-        if started is not None:
-            started.close()
 
 
-def _start_probe(fmt: str, pip_requirements: Any, conda_env: Any) -> StartedProbe | None:
-    """The requirements probe, started now so that it imports scikit-learn (and skops) while
-    the model is written; None when the requirements are given."""
-    from mltrail.models._env import StartedProbe
-
-    if pip_requirements is not None or conda_env is not None:
-        return None
+def probe_modules(fmt: str, *libraries: str) -> list[str]:
+    """What the requirements probe imports early for an estimator saved as *fmt* (and loaded
+    with *libraries* too, such as lightgbm), so that it does while the model is written."""
     if fmt != SERIALIZATION_FORMAT_SKOPS:
-        return StartedProbe(["numpy", "pandas", "sklearn", "mltrail.sklearn"])
+        return ["numpy", "pandas", "sklearn", *libraries, "mltrail.sklearn"]
     # scipy.special (which scikit-learn imports anyway) goes before pandas and scikit-learn:
     # skops looks each of its ufuncs up in sys.modules, in import order, when it is imported.
-    return StartedProbe(
-        ["numpy", "scipy.special", "pandas", "sklearn", "mltrail.sklearn", "skops.io"]
-    )
+    return [
+        "numpy",
+        "scipy.special",
+        "pandas",
+        "sklearn",
+        *libraries,
+        "mltrail.sklearn",
+        "skops.io",
+    ]
 
 
 def _save(

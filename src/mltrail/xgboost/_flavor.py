@@ -21,6 +21,9 @@ from mltrail.models._signature import ModelSignature
 
 __all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
 
+# What the requirements probe imports while the model is written (the loader's libraries).
+_PROBE_MODULES = ["xgboost", "mltrail.xgboost"]
+
 FLAVOR_NAME = "xgboost"
 _FORMATS = ("ubj", "json", "xgb")
 
@@ -50,6 +53,7 @@ def save_model(
     """Save an ``xgboost.Booster`` or an XGBoost scikit-learn estimator to *path*."""
     import xgboost as xgb
 
+    from mltrail.models._env import early_probe
     from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
     from mltrail.pyfunc._load import add_to_model
 
@@ -65,30 +69,32 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
-    file_name = f"model.{model_format}"
-    xgb_model.save_model(os.path.join(local, file_name))
-    add_to_model(model, "mlflow.xgboost", data=file_name, code=code)
-    model.add_flavor(
-        FLAVOR_NAME,
-        code=code,
-        data=file_name,
-        model_class=model_class_name(xgb_model),
-        model_format=model_format,
-        xgb_version=xgb.__version__,
-    )
-    wrapper = _XGBoostPyfunc(xgb_model)
-    return finish_save(
-        local,
-        model,
-        predict=wrapper.predict,
-        signature=signature,
-        input_example=input_example,
-        default_requirements=get_default_pip_requirements(isinstance(xgb_model, xgb.XGBModel)),
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        conda_env=conda_env,
-        metadata=metadata,
-    )
+    with early_probe(_PROBE_MODULES, pip_requirements, conda_env) as started:
+        file_name = f"model.{model_format}"
+        xgb_model.save_model(os.path.join(local, file_name))
+        add_to_model(model, "mlflow.xgboost", data=file_name, code=code)
+        model.add_flavor(
+            FLAVOR_NAME,
+            code=code,
+            data=file_name,
+            model_class=model_class_name(xgb_model),
+            model_format=model_format,
+            xgb_version=xgb.__version__,
+        )
+        wrapper = _XGBoostPyfunc(xgb_model)
+        return finish_save(
+            local,
+            model,
+            predict=wrapper.predict,
+            signature=signature,
+            input_example=input_example,
+            default_requirements=get_default_pip_requirements(isinstance(xgb_model, xgb.XGBModel)),
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            conda_env=conda_env,
+            metadata=metadata,
+            started_probe=started,
+        )
 
 
 def log_model(
