@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mltrail import MlflowClient
 from mltrail._exceptions import NotFound
 from mltrail.artifacts import LocalArtifactRepository
+from mltrail.store._logged_models_base import LoggedModelStore
 
 DAY_MS = 86_400_000
 
@@ -240,3 +242,98 @@ def test_gc_keeps_a_run_whose_artifacts_cannot_be_removed(
     assert "1 item could not be removed" in result.stderr
     assert _gone(client, fine)
     assert client.get_run(stuck).info.lifecycle_stage == "deleted"
+
+
+def _model_with_artifact(client: MlflowClient, experiment_id: str, tmp_path: Path) -> Any:
+    """A logged model (through the store: the client has no logged-model calls) with a file
+    in its artifact folder."""
+    lm = client._store
+    assert isinstance(lm, LoggedModelStore)
+    model = lm.create_logged_model(experiment_id, name="m")
+    source = tmp_path / f"{model.model_id}.txt"
+    source.write_text(model.model_id)
+    LocalArtifactRepository(model.artifact_location).log_artifact(str(source))
+    assert _model_root(model).joinpath(source.name).is_file()
+    return model
+
+
+def _model_root(model: Any) -> Path:
+    return Path(LocalArtifactRepository(model.artifact_location).root)
+
+
+def _model_gone(client: MlflowClient, model_id: str) -> bool:
+    try:
+        client._store.get_logged_model(model_id, allow_deleted=True)  # type: ignore[attr-defined]
+    except NotFound:
+        return True
+    return False
+
+
+def test_gc_removes_deleted_logged_models_and_their_artifacts(
+    mltrail, client: MlflowClient, uri: str, tmp_path: Path
+) -> None:
+    eid = client.create_experiment("e")
+    keep = _model_with_artifact(client, eid, tmp_path)
+    drop = _model_with_artifact(client, eid, tmp_path)
+    recent = _model_with_artifact(client, eid, tmp_path)
+    lm = client._store
+    assert isinstance(lm, LoggedModelStore)
+    lm.delete_logged_model(drop.model_id)
+    conn = sqlite3.connect(uri.removeprefix("sqlite:///"))
+    with conn:  # deleted 40 days ago
+        past = time.time_ns() // 1_000_000 - 40 * DAY_MS
+        conn.execute("UPDATE logged_models SET last_updated_time = ?", (past,))
+    conn.close()
+    lm.delete_logged_model(recent.model_id)
+
+    # Named models are checked before anything goes: an active one, one deleted too recently.
+    err = mltrail.fails("gc", "--logged-model-ids", f"{drop.model_id},{keep.model_id}").stderr
+    assert f"Logged model {keep.model_id} is not deleted" in err
+    err = mltrail.fails("gc", "--older-than", "30d", "--logged-model-ids", recent.model_id).stderr
+    assert err.endswith("was not deleted long enough ago for --older-than\n")
+    assert not _model_gone(client, drop.model_id)
+    assert "m-0" in mltrail.fails("gc", "--logged-model-ids", "m-" + "0" * 32).stderr
+
+    dry = mltrail.ok("gc", "--older-than", "30d", "--dry-run").stdout
+    assert dry == f"Would remove logged model {drop.model_id} (experiment {eid})\n" + (
+        "Dry run: 1 item would be removed\n"
+    )
+    out = mltrail.ok("gc", "--older-than", "30d").stdout
+    assert out == "Removed 0 runs, 0 experiments and 1 logged model for good\n"
+    assert _model_gone(client, drop.model_id)
+    assert not _model_root(drop).exists()
+    assert not _model_root(drop).parent.exists()  # the empty <model id> folder too
+    assert not _model_gone(client, recent.model_id)
+    assert _model_root(recent).is_dir()
+    assert not _model_gone(client, keep.model_id)
+    assert [p.name for p in _model_root(keep).iterdir()] == [f"{keep.model_id}.txt"]
+
+    out = mltrail.ok("gc", "--logged-model-ids", recent.model_id).stdout
+    assert out == "Removed 0 runs, 0 experiments and 1 logged model for good\n"
+    assert _model_gone(client, recent.model_id)
+    assert not _model_root(recent).exists()
+
+
+def test_gc_of_an_experiment_takes_its_logged_models_artifacts(
+    mltrail, client: MlflowClient, tmp_path: Path
+) -> None:
+    eid = client.create_experiment("with-models")
+    run_id = _run_with_artifact(client, eid, tmp_path)
+    active = _model_with_artifact(client, eid, tmp_path)
+    deleted = _model_with_artifact(client, eid, tmp_path)
+    other = _model_with_artifact(client, client.create_experiment("other"), tmp_path)
+    lm = client._store
+    assert isinstance(lm, LoggedModelStore)
+    lm.delete_logged_model(deleted.model_id)
+    client.delete_run(run_id)
+    client.delete_experiment(eid)
+
+    dry = mltrail.ok("gc", "--dry-run").stdout
+    assert f"Would remove experiment {eid} with 1 run and 2 logged models\n" in dry
+    out = mltrail.ok("gc").stdout
+    assert out == "Removed 1 run, 1 experiment and 2 logged models for good\n"
+    for model in (active, deleted):
+        assert _model_gone(client, model.model_id)
+        assert not _model_root(model).exists()
+    assert not _model_gone(client, other.model_id)
+    assert _model_root(other).is_dir()

@@ -257,7 +257,22 @@ def test_permanent_deletes_take_links_and_models(store: TrackingStore) -> None:
     if isinstance(store, RestStore):
         with pytest.raises(NotImplementedYet):  # gc works on the database only
             store.hard_delete_run(run_id)
+        with pytest.raises(NotImplementedYet):
+            lm.hard_delete_logged_model(model.model_id)
+        with pytest.raises(NotImplementedYet):
+            lm.deleted_logged_models()
         return
+    with pytest.raises(InvalidArgument, match="is not deleted"):
+        lm.hard_delete_logged_model(model.model_id)
+    assert lm.deleted_logged_models() == []
+    gone = lm.create_logged_model(eid, tags={"t": "1"}, params={"p": "2"})
+    lm.delete_logged_model(gone.model_id)
+    assert [m.model_id for m in lm.deleted_logged_models()] == [gone.model_id]
+    assert lm.deleted_logged_models(older_than_ms=gone.creation_timestamp - 1) == []
+    lm.hard_delete_logged_model(gone.model_id)
+    with pytest.raises(NotFound):
+        lm.get_logged_model(gone.model_id, allow_deleted=True)
+    assert lm.deleted_logged_models() == []
     store.hard_delete_run(run_id)  # the run goes, with its links; the model stays
     assert lm.get_logged_model(model.model_id).source_run_id == run_id
     store.delete_experiment(eid)

@@ -1,4 +1,5 @@
-"""``mltrail gc``: permanently remove deleted runs and experiments, with their artifacts."""
+"""``mltrail gc``: permanently remove deleted runs, experiments and logged models, with their
+artifacts."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from mltrail.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from mltrail.entities import RunInfo
+    from mltrail.entities import LoggedModel, RunInfo
     from mltrail.store import TrackingStore
+    from mltrail.store._logged_models_base import LoggedModelStore
 
 __all__ = ["Duration", "gc"]
 
@@ -56,16 +58,23 @@ class Duration(_IntParamType):
 
 @dataclass
 class _Item:
-    """One thing to remove: a run, or an experiment with all its runs."""
+    """One thing to remove: a run, a logged model, or an experiment with all its runs and
+    logged models."""
 
-    kind: str  # "run" or "experiment"
+    kind: str  # "run", "model" or "experiment"
     id: str
     runs: list[RunInfo] = field(default_factory=list)
+    models: list[LoggedModel] = field(default_factory=list)
 
     def describe(self) -> str:
         if self.kind == "run":
             return f"run {self.id} (experiment {self.runs[0].experiment_id})"
-        return f"experiment {self.id} with {_count(len(self.runs), 'run')}"
+        if self.kind == "model":
+            return f"logged model {self.id} (experiment {self.models[0].experiment_id})"
+        text = f"experiment {self.id} with {_count(len(self.runs), 'run')}"
+        if self.models:
+            text += f" and {_count(len(self.models), 'logged model')}"
+        return text
 
 
 def _count(n: int, noun: str) -> str:
@@ -86,17 +95,71 @@ def _experiment_runs(store: TrackingStore, experiment_id: str) -> list[RunInfo]:
             return infos
 
 
+def _logged_models(store: TrackingStore) -> LoggedModelStore | None:
+    from mltrail.store._logged_models_base import LoggedModelStore
+
+    return store if isinstance(store, LoggedModelStore) else None
+
+
+def _experiment_models(
+    lm: LoggedModelStore | None, experiment_id: str, deleted: list[LoggedModel]
+) -> list[LoggedModel]:
+    """Every logged model of an experiment: its active ones and its deleted ones."""
+    if lm is None:
+        return []
+    models = [m for m in deleted if m.experiment_id == experiment_id]
+    token: str | None = None
+    while True:
+        page = lm.search_logged_models([experiment_id], max_results=1000, page_token=token)
+        models.extend(page)
+        token = page.token
+        if token is None:
+            return models
+
+
+def _chosen_models(
+    lm: LoggedModelStore | None, cutoff_ms: int | None, model_ids: list[str]
+) -> list[LoggedModel]:
+    """The named logged models, each checked to be deleted (long enough ago)."""
+    from mltrail._exceptions import InvalidArgument
+
+    if not model_ids:
+        return []
+    if lm is None:
+        raise InvalidArgument("This tracking store keeps no logged models")
+    deleted = {m.model_id for m in lm.deleted_logged_models()}
+    old = (
+        deleted if cutoff_ms is None else {m.model_id for m in lm.deleted_logged_models(cutoff_ms)}
+    )
+    chosen: list[LoggedModel] = []
+    for model_id in dict.fromkeys(model_ids):
+        model = lm.get_logged_model(model_id, allow_deleted=True)  # NotFound for an unknown id
+        if model_id not in deleted:
+            raise InvalidArgument(
+                f"Logged model {model_id} is not deleted; delete it first "
+                "(MlflowClient().delete_logged_model)"
+            )
+        if model_id not in old:
+            raise InvalidArgument(
+                f"Logged model {model_id} was not deleted long enough ago for --older-than"
+            )
+        chosen.append(model)
+    return chosen
+
+
 def _plan(
     store: TrackingStore,
     cutoff_ms: int | None,
     experiment_ids: list[str],
     run_ids: list[str],
+    model_ids: list[str],
 ) -> list[_Item]:
     """What to remove; raises before anything is removed when an id may not be removed."""
     from mltrail._exceptions import InvalidArgument
     from mltrail.entities import LifecycleStage
 
-    if experiment_ids or run_ids:
+    lm = _logged_models(store)
+    if experiment_ids or run_ids or model_ids:
         chosen_exps: list[str] = []
         for experiment_id in experiment_ids:
             exp = store.get_experiment(experiment_id)  # NotFound for an unknown id
@@ -129,12 +192,15 @@ def _plan(
                     raise InvalidArgument(
                         f"Run {info.run_id} was not deleted long enough ago for --older-than"
                     )
+        chosen_models = _chosen_models(lm, cutoff_ms, model_ids)
     else:
         chosen_exps = [exp.experiment_id for exp in store.deleted_experiments(cutoff_ms)]
         chosen_runs = store.deleted_runs(cutoff_ms)
+        chosen_models = [] if lm is None else lm.deleted_logged_models(cutoff_ms)
 
     items: list[_Item] = []
     covered: set[str] = set()
+    deleted_models = lm.deleted_logged_models() if lm is not None and chosen_exps else []
     for experiment_id in dict.fromkeys(chosen_exps):
         infos = _experiment_runs(store, experiment_id)
         active = [i.run_id for i in infos if i.lifecycle_stage != LifecycleStage.DELETED]
@@ -143,31 +209,40 @@ def _plan(
                 f"Experiment {experiment_id} is deleted but has runs that are not: "
                 f"{', '.join(active)}; delete them first with 'mltrail runs delete'"
             )
-        items.append(_Item("experiment", experiment_id, infos))
+        models = _experiment_models(lm, experiment_id, deleted_models)
+        items.append(_Item("experiment", experiment_id, infos, models))
         covered.update(i.run_id for i in infos)
+        covered.update(m.model_id for m in models)
     runs = {i.run_id: i for i in chosen_runs if i.run_id not in covered}
-    return [*(_Item("run", i.run_id, [i]) for i in runs.values()), *items]
+    lone = {m.model_id: m for m in chosen_models if m.model_id not in covered}
+    return [
+        *(_Item("run", i.run_id, [i]) for i in runs.values()),
+        *(_Item("model", m.model_id, models=[m]) for m in lone.values()),
+        *items,
+    ]
 
 
-def _delete_artifacts(info: RunInfo) -> None:
-    """Delete the run's artifacts, and its local run folder when that is left empty."""
+def _delete_artifacts(uri: str | None, owner_id: str) -> None:
+    """Delete a run's or a logged model's artifacts at *uri*, and its local folder (named
+    by *owner_id*: ``<experiment>/<run id>/artifacts``, ``<experiment>/models/<model id>/
+    artifacts``) when that is left empty."""
     import contextlib
     import os
 
     from mltrail.artifacts import LocalArtifactRepository, get_artifact_repository
 
-    if not info.artifact_uri:
+    if not uri:
         return
-    repo = get_artifact_repository(info.artifact_uri)
+    repo = get_artifact_repository(uri)
     repo.delete_artifacts()
     if isinstance(repo, LocalArtifactRepository):
-        run_folder = os.path.dirname(repo.root)  # <experiment location>/<run id>/artifacts
-        if os.path.basename(run_folder) == info.run_id:
+        folder = os.path.dirname(repo.root)
+        if os.path.basename(folder) == owner_id:
             with contextlib.suppress(OSError):  # not empty: something else lives there
-                os.rmdir(run_folder)
+                os.rmdir(folder)
 
 
-@click.command("gc", short_help="Remove deleted runs and experiments for good.")
+@click.command("gc", short_help="Remove deleted runs, experiments and models for good.")
 @click.option(
     "--older-than",
     type=Duration(),
@@ -194,6 +269,14 @@ def _delete_artifacts(info: RunInfo) -> None:
     callback=id_list_callback("run ids"),
     help="Comma-separated ids of deleted runs to remove.",
 )
+@click.option(
+    "--logged-model-ids",
+    "model_ids",
+    default=None,
+    metavar="IDS",
+    callback=id_list_callback("logged model ids"),
+    help="Comma-separated ids of deleted logged models (m-...) to remove.",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would be removed; remove nothing.")
 @tracking_uri_option
 @handle_errors
@@ -201,19 +284,22 @@ def gc(
     older_than: int | None,
     experiment_ids: list[str],
     run_ids: list[str],
+    model_ids: list[str],
     dry_run: bool,
     tracking_uri: str | None,
 ) -> None:
-    """Permanently remove deleted runs and experiments, and their artifacts.
+    """Permanently remove deleted runs, experiments and logged models, and their artifacts.
 
-    Without --experiment-ids and --run-ids, every deleted run and experiment is removed
-    (only those deleted before --older-than, if given). Naming a run or experiment that is
-    not deleted is an error, and then nothing is removed. Artifacts are removed before the
-    database rows, so an interrupted gc can simply be run again.
+    Without --experiment-ids, --run-ids and --logged-model-ids, everything deleted is removed
+    (only what was deleted before --older-than, if given). An experiment goes with all its
+    runs and logged models. Naming something that is not deleted is an error, and then
+    nothing is removed. Artifacts are removed before the database rows, so an interrupted gc
+    can simply be run again.
     """
     store = make_client(tracking_uri)._store
     cutoff_ms = None if older_than is None else time.time_ns() // 1_000_000 - older_than
-    items = _plan(store, cutoff_ms, experiment_ids, run_ids)
+    items = _plan(store, cutoff_ms, experiment_ids, run_ids, model_ids)
+    lm = _logged_models(store)
     if dry_run:
         for item in items:
             click.echo(f"Would remove {item.describe()}")
@@ -221,24 +307,30 @@ def gc(
         return
 
     failures: list[str] = []
-    removed_runs = removed_exps = 0
+    removed_runs = removed_exps = removed_models = 0
     with progress(items, "Removing") as bar:
         for item in bar:
             try:
                 for info in item.runs:
-                    _delete_artifacts(info)
+                    _delete_artifacts(info.artifact_uri, info.run_id)
                     store.hard_delete_run(info.run_id)
                     removed_runs += 1
+                for model in item.models:
+                    _delete_artifacts(model.artifact_location, model.model_id)
+                    if item.kind == "model" and lm is not None:
+                        lm.hard_delete_logged_model(model.model_id)
+                    removed_models += 1
                 if item.kind == "experiment":
-                    store.hard_delete_experiment(item.id)
+                    store.hard_delete_experiment(item.id)  # its models' rows go with it
                     removed_exps += 1
             except MltrailError as exc:
                 failures.append(f"{item.describe()}: {exc.message}")
             except OSError as exc:
                 failures.append(f"{item.describe()}: {exc}")
-    click.echo(
-        f"Removed {_count(removed_runs, 'run')} and {_count(removed_exps, 'experiment')} for good"
-    )
+    removed = [_count(removed_runs, "run"), _count(removed_exps, "experiment")]
+    if removed_models:
+        removed.append(_count(removed_models, "logged model"))
+    click.echo(f"Removed {', '.join(removed[:-1])} and {removed[-1]} for good")
     if failures:
         for failure in failures:
             click.echo(f"Failed: {failure}", err=True)

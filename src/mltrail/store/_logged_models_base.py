@@ -58,6 +58,15 @@ class LoggedModelStore(abc.ABC):
         """Soft-delete: the model disappears from get and search."""
 
     @abc.abstractmethod
+    def deleted_logged_models(self, older_than_ms: int | None = None) -> list[LoggedModel]:
+        """Soft-deleted models, deleted before *older_than_ms* (ms since epoch) if given."""
+
+    @abc.abstractmethod
+    def hard_delete_logged_model(self, model_id: str) -> None:
+        """Remove a soft-deleted model's rows for good (InvalidArgument for an active one);
+        its artifacts are the caller's to remove."""
+
+    @abc.abstractmethod
     def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None: ...
 
     @abc.abstractmethod

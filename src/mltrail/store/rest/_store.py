@@ -30,6 +30,7 @@ from mltrail.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
+    LoggedModel,
     Metric,
     Param,
     Run,
@@ -351,6 +352,12 @@ class RestStore(RestRegistry, RestLoggedModels, TrackingStore):
 
     def hard_delete_experiment(self, experiment_id: str) -> None:
         raise self._gc_only("Permanently deleting an experiment")
+
+    def deleted_logged_models(self, older_than_ms: int | None = None) -> list[LoggedModel]:
+        raise self._gc_only("Listing deleted logged models for garbage collection")
+
+    def hard_delete_logged_model(self, model_id: str) -> None:
+        raise self._gc_only("Permanently deleting a logged model")
 
     # -- metrics ----------------------------------------------------------------------------
     def get_metric_history(

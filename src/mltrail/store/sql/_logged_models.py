@@ -300,6 +300,26 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
 
         self._write(apply)
 
+    def deleted_logged_models(self, older_than_ms: int | None = None) -> list[LoggedModel]:
+        # A model's deletion is its last update: a deleted model takes no further changes.
+        query = select(logged_models_table).where(_L.lifecycle_stage == LifecycleStage.DELETED)
+        if older_than_ms is not None:
+            query = query.where(_L.last_updated_time <= older_than_ms)
+        query = query.order_by(_L.id)
+        return self._read(lambda conn: self._load_logged_models(conn, conn.execute(query).all()))
+
+    def hard_delete_logged_model(self, model_id: str) -> None:
+        def apply(conn: Connection) -> None:
+            row = self._logged_model_row(conn, model_id, allow_deleted=True)
+            if row.lifecycle_stage != LifecycleStage.DELETED:
+                raise InvalidArgument(
+                    f"Logged model {model_id} is not deleted ({row.lifecycle_stage}); only "
+                    "deleted models can be removed for good"
+                )
+            conn.execute(delete(logged_models_table).where(_L.id == row.id))
+
+        self._write(apply)
+
     def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None:
         tag_map = _checked_tags(tags)
 
