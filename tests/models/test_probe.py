@@ -193,3 +193,19 @@ def test_a_made_up_relative_module_file_is_not_local_code(
     assert not _probe._is_local_file("_made_up_by_a_library.py")  # as torch.ops's "_ops.py"
     assert _probe._is_local_file("here.py")
     assert _probe._is_local_file(str(tmp_path / "here.py"))
+
+
+def test_skops_io_leaves_the_collector_as_it_found_it() -> None:
+    script = (
+        "import gc, sys\n"
+        "import sklearn\n"
+        "from mltrail.sklearn._skops import skops_io\n"
+        "gc.disable() if sys.argv[1] == 'off' else None\n"
+        "skops_io()\n"
+        "print(gc.isenabled())\n"
+    )
+    for mode, expected in (("on", "True"), ("off", "False")):
+        done = subprocess.run(
+            [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip().splitlines()[-1] == expected

@@ -18,6 +18,7 @@ passed them; the scan's imports are skops's own, never a model's requirement.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
@@ -61,6 +62,10 @@ def skops_io(*, estimator_scan: bool = True) -> ModuleType:
     )
     finder = _RefuseWrappers(refused)
     sys.meta_path.insert(0, finder)
+    # The collector is off meanwhile: the scan imports hundreds of modules, whose objects would
+    # set off full collections over everything the process holds (a third of the import's time).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         if estimator_scan:
             import skops.io  # noqa: F401  (bound in sys.modules)
@@ -68,6 +73,8 @@ def skops_io(*, estimator_scan: bool = True) -> ModuleType:
             _import_without_scan()
     finally:
         sys.meta_path.remove(finder)
+        if collecting:
+            gc.enable()
     return sys.modules["skops.io"]
 
 
