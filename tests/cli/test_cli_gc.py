@@ -244,12 +244,16 @@ def test_gc_keeps_a_run_whose_artifacts_cannot_be_removed(
     assert client.get_run(stuck).info.lifecycle_stage == "deleted"
 
 
+def _lm(client: MlflowClient) -> LoggedModelStore:
+    """The client's store, for logged models (the client has no logged-model calls)."""
+    store = client._store
+    assert isinstance(store, LoggedModelStore)
+    return store
+
+
 def _model_with_artifact(client: MlflowClient, experiment_id: str, tmp_path: Path) -> Any:
-    """A logged model (through the store: the client has no logged-model calls) with a file
-    in its artifact folder."""
-    lm = client._store
-    assert isinstance(lm, LoggedModelStore)
-    model = lm.create_logged_model(experiment_id, name="m")
+    """A logged model with a file in its artifact folder."""
+    model = _lm(client).create_logged_model(experiment_id, name="m")
     source = tmp_path / f"{model.model_id}.txt"
     source.write_text(model.model_id)
     LocalArtifactRepository(model.artifact_location).log_artifact(str(source))
@@ -263,7 +267,7 @@ def _model_root(model: Any) -> Path:
 
 def _model_gone(client: MlflowClient, model_id: str) -> bool:
     try:
-        client._store.get_logged_model(model_id, allow_deleted=True)  # type: ignore[attr-defined]
+        _lm(client).get_logged_model(model_id, allow_deleted=True)
     except NotFound:
         return True
     return False
@@ -276,8 +280,7 @@ def test_gc_removes_deleted_logged_models_and_their_artifacts(
     keep = _model_with_artifact(client, eid, tmp_path)
     drop = _model_with_artifact(client, eid, tmp_path)
     recent = _model_with_artifact(client, eid, tmp_path)
-    lm = client._store
-    assert isinstance(lm, LoggedModelStore)
+    lm = _lm(client)
     lm.delete_logged_model(drop.model_id)
     conn = sqlite3.connect(uri.removeprefix("sqlite:///"))
     with conn:  # deleted 40 days ago
@@ -322,8 +325,7 @@ def test_gc_of_an_experiment_takes_its_logged_models_artifacts(
     active = _model_with_artifact(client, eid, tmp_path)
     deleted = _model_with_artifact(client, eid, tmp_path)
     other = _model_with_artifact(client, client.create_experiment("other"), tmp_path)
-    lm = client._store
-    assert isinstance(lm, LoggedModelStore)
+    lm = _lm(client)
     lm.delete_logged_model(deleted.model_id)
     client.delete_run(run_id)
     client.delete_experiment(eid)
