@@ -25,12 +25,11 @@ from typing import Any
 
 import httpx
 
-from mltrail._exceptions import InvalidArgument, MltrailError, NotFound, NotImplementedYet
+from mltrail._exceptions import InvalidArgument, MltrailError, NotFound
 from mltrail.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
-    LoggedModel,
     Metric,
     Param,
     Run,
@@ -43,6 +42,7 @@ from mltrail.entities._metric import metric_value_to_json
 from mltrail.store._base import PagedList, TrackingStore
 from mltrail.store._batches import MLFLOW_BATCH_LIMITS, BatchLimits, split_batch
 from mltrail.store.rest._config import HttpConfig
+from mltrail.store.rest._gc import RestRefusesGc
 from mltrail.store.rest._http import RestClient
 from mltrail.store.rest._logged_models import RestLoggedModels
 from mltrail.store.rest._registry import RestRegistry
@@ -112,7 +112,7 @@ def _view_type(value: int) -> str:
     return ViewType.to_string(ViewType.coerce(value))
 
 
-class RestStore(RestRegistry, RestLoggedModels, TrackingStore):
+class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
     """A tracking server's experiments, runs and metrics, through its REST API.
 
     ``RestStore("http://host:5000")``; *transport* replaces the network (an
@@ -331,33 +331,6 @@ class RestStore(RestRegistry, RestLoggedModels, TrackingStore):
     def move_runs(self, run_ids: Sequence[str], experiment_id: str) -> None:
         body = {"run_ids": list(run_ids), "experiment_id": experiment_id}
         self._client.call("POST", MLTRAIL_API + "runs/move", body=body, idempotent=True)
-
-    # Permanent deletion (``mltrail gc``) works on the database, as MLflow's ``gc`` does: a
-    # tracking server offers no endpoint that destroys data beyond recovery.
-    def _gc_only(self, what: str) -> NotImplementedYet:
-        return NotImplementedYet(
-            f"{what} is not available through a tracking server ({self.base_url}): permanent "
-            "deletion works on the server's database; run `mltrail gc --tracking-uri "
-            "<database URI>` where that database is reachable"
-        )
-
-    def deleted_runs(self, older_than_ms: int | None = None) -> list[RunInfo]:
-        raise self._gc_only("Listing deleted runs for garbage collection")
-
-    def hard_delete_run(self, run_id: str) -> None:
-        raise self._gc_only("Permanently deleting a run")
-
-    def deleted_experiments(self, older_than_ms: int | None = None) -> list[Experiment]:
-        raise self._gc_only("Listing deleted experiments for garbage collection")
-
-    def hard_delete_experiment(self, experiment_id: str) -> None:
-        raise self._gc_only("Permanently deleting an experiment")
-
-    def deleted_logged_models(self, older_than_ms: int | None = None) -> list[LoggedModel]:
-        raise self._gc_only("Listing deleted logged models for garbage collection")
-
-    def hard_delete_logged_model(self, model_id: str) -> None:
-        raise self._gc_only("Permanently deleting a logged model")
 
     # -- metrics ----------------------------------------------------------------------------
     def get_metric_history(
