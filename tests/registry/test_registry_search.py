@@ -180,6 +180,17 @@ def test_search_one_models_versions_by_name(models: SqlStore) -> None:
     assert by_version[3].tags == {}
     assert by_version[3].aliases == []
     assert by_version[3].current_stage == "Production"
+    # each version owns its tags and aliases: changing one's leaves the others' alone
+    by_version[3].tags["x"] = "1"
+    by_version[3].aliases.append("y")
+    assert by_version[2].tags == {"pre_deploy_checks": "PASSED"}
+    assert by_version[1].aliases == ["backup", "champion"]
+    by_version[2].tags["z"] = "2"
+    again = {v.version: v for v in s.search_model_versions("name = 'churn'")}
+    assert again[3].tags == {}
+    assert again[3].aliases == []
+    assert again[2].tags == {"pre_deploy_checks": "PASSED"}
+    assert again == {**by_version, 3: again[3], 2: again[2]}
     both = "name = 'churn' AND tags.pre_deploy_checks = 'PASSED'"
     assert _versions(s.search_model_versions(both)) == [("churn", 2)]
     assert _versions(s.search_model_versions("name = 'churn' AND name = 'fraud'")) == []

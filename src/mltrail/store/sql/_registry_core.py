@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import operator
 import threading
 from collections.abc import Callable, Sequence
+from itertools import compress, repeat
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Integer, Row, and_, bindparam, exists, func, select, type_coerce
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import ModelVersion, RegisteredModel
+from mltrail.entities._bulk import build_many
 from mltrail.entities._registry import ALL_STAGES, canonical_stage
 from mltrail.registry import (
     MAX_REGISTRY_TAG_VALUE_LENGTH,
@@ -67,6 +68,23 @@ ENTITY_COLUMNS = (
 )
 # Columns to select beside model_versions rows: whether each version has tags, aliases.
 # Read as integers (0/1): a Boolean would add a result conversion to every row.
+# ModelVersion fields as _load_versions fills them: the name (from the model), the fields read
+# straight from these model_versions columns, then tags and aliases.
+_VERSION_FIELD_COLUMNS = {
+    "version": "version",
+    "creation_timestamp": "creation_time",
+    "last_updated_timestamp": "last_updated_time",
+    "description": "description",
+    "user_id": "user_id",
+    "current_stage": "current_stage",
+    "source": "source",
+    "run_id": "run_id",
+    "status": "status",
+    "status_message": "status_message",
+    "run_link": "run_link",
+    "model_id": "model_ref",
+}
+_VERSION_FIELDS = ("name", *_VERSION_FIELD_COLUMNS, "tags", "aliases")
 VERSION_FLAGS = (
     type_coerce(exists().where(_VT.version_id == _V.id), Integer).label("has_tags"),
     type_coerce(exists().where(_VA.version_id == _V.id), Integer).label("has_aliases"),
@@ -150,18 +168,18 @@ class RegistryCore(SqlCore):
         """
         if not rows:
             return []
-        # Rows are read by position: a Row's attribute access costs ~25x an index.
         fields = rows[0]._fields
-        get = operator.itemgetter(*(fields.index(c) for c in ENTITY_COLUMNS))
-        values = [get(r) for r in rows]
+        # Rows are read by position, a column at a time: no Python frame runs per row.
+        columns = list(zip(*rows, strict=True))
+        column = {name: columns[fields.index(name)] for name in ENTITY_COLUMNS}
+        ids = column["id"]
         tags: dict[int, dict[str, str]] = {}
         aliases: dict[int, list[str]] = {}
         if "has_tags" in fields:
-            has_tags, has_aliases = fields.index("has_tags"), fields.index("has_aliases")
-            tag_ids = [v[0] for v, r in zip(values, rows, strict=True) if r[has_tags]]
-            alias_ids = [v[0] for v, r in zip(values, rows, strict=True) if r[has_aliases]]
+            tag_ids = list(compress(ids, columns[fields.index("has_tags")]))
+            alias_ids = list(compress(ids, columns[fields.index("has_aliases")]))
         else:
-            tag_ids = alias_ids = [v[0] for v in values]
+            tag_ids = alias_ids = list(ids)
         if tag_ids:
             for vid, key, value in conn.execute(_VERSION_TAGS, {"ids": tag_ids}):
                 tags.setdefault(vid, {})[key] = value
@@ -169,45 +187,23 @@ class RegistryCore(SqlCore):
             for vid, alias in conn.execute(_VERSION_ALIASES, {"ids": alias_ids}):
                 aliases.setdefault(vid, []).append(alias)
         if names is None:
-            model_ids = list({v[1] for v in values})
+            model_ids = list(set(column["model_id"]))
             names = dict(
                 conn.execute(select(_M.id, _M.name).where(_M.id.in_(model_ids))).tuples().all()
             )
-        return [
-            ModelVersion(  # positional (the fields' order): a search makes thousands
-                names[model_id],
-                version,
-                created,
-                updated,
-                description,
-                user_id,
-                stage,
-                source,
-                run_id,
-                status,
-                status_message,
-                tags.get(vid, {}),
-                run_link,
-                aliases.get(vid, []),
-                model_ref,
-            )
-            for (
-                vid,
-                model_id,
-                version,
-                created,
-                updated,
-                description,
-                user_id,
-                stage,
-                source,
-                run_id,
-                status,
-                status_message,
-                run_link,
-                model_ref,
-            ) in values
-        ]
+        count = len(ids)
+        no_tags: dict[str, str] = {}
+        # Each entity gets its own tags dict and aliases list (copies; empty ones are new).
+        return build_many(
+            ModelVersion,
+            _VERSION_FIELDS,
+            [
+                list(map(names.__getitem__, column["model_id"])),
+                *(column[c] for c in _VERSION_FIELD_COLUMNS.values()),
+                list(map(dict, map(tags.get, ids, repeat(no_tags, count)))),
+                list(map(list, map(aliases.get, ids, repeat((), count)))),
+            ],
+        )
 
     def _latest_version_rows(
         self, conn: Connection, model_ids: Sequence[int], stages: Sequence[str] = ALL_STAGES
