@@ -75,6 +75,18 @@ def test_log_model_and_load_it_back(mlflow_server: ServerProcess, tmp_path: Path
     by_run = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
     assert list(by_run.predict(features[:3])) == list(model.predict(features[:3]))
 
+    # mltrail loads what MLflow logged, by model id and through the run
+    import mltrail
+
+    mltrail.set_tracking_uri(mlflow_server.url)
+    try:
+        ours = mltrail.pyfunc.load_model(info.model_uri)
+        assert list(ours.predict(features[:5])) == list(model.predict(features[:5]))
+        ours_by_run = mltrail.sklearn.load_model(f"runs:/{run.info.run_id}/model")
+        assert list(ours_by_run.predict(features[:5])) == list(model.predict(features[:5]))
+    finally:
+        mltrail.set_tracking_uri(None)
+
     found = mlflow.search_logged_models(
         experiment_ids=[run.info.experiment_id],
         filter_string="name = 'model' AND params.C = '1.0' AND metrics.acc > 0.5",

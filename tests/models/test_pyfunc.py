@@ -295,3 +295,38 @@ def test_models_uris_resolve_through_the_registry(tracking: str) -> None:
         mlflow.pyfunc.load_model("models:/words/Production")
     with pytest.raises(NotFound):
         mlflow.pyfunc.load_model("models:/nobody/1")
+
+
+def test_logged_models_load_by_id_and_through_their_run(tracking: str, tmp_path: Path) -> None:
+    """MLflow 3 clients keep a model's files below the logged model, not the run's artifacts:
+    ``models:/<model_id>`` and ``runs:/<run_id>/<model name>`` both load it."""
+    from mltrail.artifacts import get_artifact_repository
+    from mltrail.entities import LoggedModelOutput
+    from mltrail.store import get_tracking_store
+
+    local = tmp_path / "saved"
+    mlflow.pyfunc.save_model(str(local), python_model=NoContext(), pip_requirements=REQS)
+    store: Any = get_tracking_store(tracking)
+    with mlflow.start_run() as run:
+        mlflow.log_text("not a model", "clf/notes.txt")  # a run artifact of the same name
+    logged = store.create_logged_model(
+        run.info.experiment_id, name="clf", source_run_id=run.info.run_id
+    )
+    get_artifact_repository(logged.artifact_location).log_artifacts(str(local))
+    store.log_outputs(run.info.run_id, [LoggedModelOutput(logged.model_id)])
+    frame = pd.DataFrame({"s": ["abc"]})
+
+    assert mlflow.pyfunc.load_model(f"models:/{logged.model_id}").predict(frame) == [3]
+    by_run = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/clf")
+    assert by_run.predict(frame) == [3]
+    assert Model.load(f"models:/{logged.model_id}").flavors.keys() >= {"python_function"}
+    # other run artifacts are still reached through the run
+    with pytest.raises(NotFound):
+        mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/other")
+    with pytest.raises(NotFound):
+        mlflow.pyfunc.load_model("models:/m-00000000000000000000000000000000")
+    store.delete_logged_model(logged.model_id)
+    with pytest.raises(NotFound):
+        mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
+    with pytest.raises(InvalidArgument, match="expected runs:/<run_id>/<path>"):
+        mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}")
