@@ -7,9 +7,21 @@ package loads the standard library only: ``boto3`` and ``httpx`` are imported by
 HTTP repositories on first use, and the object serialisers used by ``log_text``, ``log_dict``,
 ``log_figure`` and ``log_image`` live in ``mltrail.artifacts._serialize`` and import their heavy
 dependencies when called.
+
+MLflow's module-level helpers (``mlflow.artifacts``) are here too: ``download_artifacts``,
+``list_artifacts``, ``load_text``, ``load_dict`` and ``load_image``
+(``mltrail.artifacts._fluent``); they import the tracking client, the registry, YAML and
+Pillow when called.
 """
 
 from mltrail.artifacts._base import ArtifactRepository, FileInfo
+from mltrail.artifacts._fluent import (
+    download_artifacts,
+    list_artifacts,
+    load_dict,
+    load_image,
+    load_text,
+)
 from mltrail.artifacts._multipart import (
     CreateMultipartUploadResponse,
     MultipartUploadCredential,
@@ -33,6 +45,11 @@ __all__ = [
     "MultipartUploadPart",
     "MultipartUploadRepository",
     "S3ArtifactRepository",
+    "download_artifacts",
     "get_artifact_repository",
+    "list_artifacts",
+    "load_dict",
+    "load_image",
+    "load_text",
     "validate_artifact_path",
 ]
