@@ -48,7 +48,12 @@ def test_all_is_sorted_and_complete() -> None:
         "MultipartUploadPart",
         "MultipartUploadRepository",
         "S3ArtifactRepository",
+        "download_artifacts",
         "get_artifact_repository",
+        "list_artifacts",
+        "load_dict",
+        "load_image",
+        "load_text",
         "validate_artifact_path",
     ]
 

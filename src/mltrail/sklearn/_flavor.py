@@ -7,6 +7,8 @@ At save time the types skops does not trust by itself are listed in ``MLmodel``
 time mltrail trusts the scikit-learn, numpy and scipy types a file holds; any other type must
 be passed in ``skops_trusted_types``, or be listed in ``MLmodel`` while pickle-based loading is
 allowed (``MLTRAIL_ALLOW_PICKLE``, default true), since such types can run code when rebuilt.
+The trees and neighbour searches among the trusted types are checked after loading
+(:mod:`mltrail.sklearn._integrity`): their compiled code follows indices without bounds checks.
 """
 
 from __future__ import annotations
@@ -303,7 +305,11 @@ def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str]
                 f"scikit-learn, numpy or scipy types and can run code when rebuilt: {refused}. "
                 "Pass them in skops_trusted_types if you trust the model's source."
             )
-        return skops.load(file, trusted=list(found))
+        from mltrail.sklearn._integrity import check_index_bounds
+
+        estimator = skops.load(file, trusted=list(found))
+        check_index_bounds(estimator, file)
+        return estimator
     check_pickle_allowed(f"the scikit-learn model {file!r} ({fmt})")
     with open(file, "rb") as f:
         if fmt == SERIALIZATION_FORMAT_CLOUDPICKLE:
