@@ -22,6 +22,7 @@ from mltrail.entities import (
 from mltrail.store import PagedList, TrackingStore, get_tracking_store
 from mltrail.tracking._batching import AsyncLogger
 from mltrail.tracking._client_artifacts import ClientArtifacts
+from mltrail.tracking._client_logged_models import ClientLoggedModels
 from mltrail.tracking._client_registry import ClientRegistry
 from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
 from mltrail.validation import validate_key, validate_metric_value, validate_param_value
@@ -43,7 +44,7 @@ def _tag_list(tags: Mapping[str, Any] | Sequence[RunTag] | None) -> list[RunTag]
     return list(tags)
 
 
-class MlflowClient(ClientArtifacts, ClientRegistry):
+class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
     """A client of one tracking backend, addressed by tracking URI (default: the current one)."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
