@@ -320,6 +320,18 @@ def test_logged_models_load_by_id_and_through_their_run(tracking: str, tmp_path:
     by_run = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/clf")
     assert by_run.predict(frame) == [3]
     assert Model.load(f"models:/{logged.model_id}").flavors.keys() >= {"python_function"}
+    # registering the run's model registers the logged model, as MLflow 3 does
+    version = mlflow.register_model(f"runs:/{run.info.run_id}/clf", "from-logged")
+    assert version.source == f"models:/{logged.model_id}"
+    assert version.run_id == run.info.run_id
+    assert mlflow.pyfunc.load_model("models:/from-logged/1").predict(frame) == [3]
+    # the artifact helpers resolve the same way
+    whole = Path(mltrail.artifacts.download_artifacts(f"models:/{logged.model_id}"))
+    assert (whole / "MLmodel").is_file()
+    text = mltrail.artifacts.load_text(f"runs:/{run.info.run_id}/clf/MLmodel")
+    assert "python_function" in text
+    with pytest.raises(NotFound):  # the logged model's name wins over the run's folder
+        mltrail.artifacts.load_text(f"runs:/{run.info.run_id}/clf/notes.txt")
     # other run artifacts are still reached through the run
     with pytest.raises(NotFound):
         mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/other")

@@ -10,7 +10,9 @@ MLflow splits it, so files land where MLflow puts them:
 * ``models:/<name>/<version|stage|latest>[/<path>]`` and ``models:/<name>@<alias>[/<path>]``:
   the version's files, found in the registry (:mod:`mltrail.registry._uris`), and all of
   ``<path>``: the whole model lands in ``<dst>`` itself, ``.../sub/f.txt`` in
-  ``<dst>/sub/f.txt``.
+  ``<dst>/sub/f.txt``; ``models:/<model_id>`` is a logged model's files, and a ``runs:/``
+  path whose first segment names a logged model of the run is below that model's files
+  (:func:`mltrail.registry.resolve_runs_uri`), as MLflow 3 resolves both.
 
 Downloads go into a new private (``0o700``) temporary directory unless ``dst_path`` is given;
 the repositories never write outside it.  Unlike MLflow, a local artifact is copied too (the
@@ -21,7 +23,7 @@ downloaded model.  The tracking client and the registry are imported when a ``ru
 ``mltrail.models._uri.download_model`` resolves the same URIs for models, but against the
 process-wide tracking URI only and always into ``<dst>/<last segment>``; these helpers take a
 ``tracking_uri`` and keep MLflow's layout, so they share its parsers and registry lookups
-(``parse_runs_uri``, ``parse_models_uri``, ``resolve_model_version``) rather than its
+(``resolve_runs_uri``, ``parse_models_uri``, ``resolve_model_version``) rather than its
 downloader.
 """
 
@@ -101,13 +103,12 @@ def _below(root: str, path: str) -> str:
 
 
 def _run_root(uri: str, clients: _Clients) -> tuple[str, str]:
-    """(the run's artifact root, the checked path below it) of a ``runs:/`` URI."""
-    from mltrail.registry._uris import parse_runs_uri
+    """(the run's artifact root, the checked path below it) of a ``runs:/`` URI; a path below
+    a logged model of the run is below that model's files (as MLflow 3 resolves it)."""
+    from mltrail.registry._uris import resolve_runs_uri
 
-    parsed = parse_runs_uri(uri)
-    assert parsed is not None
-    run_id, path = parsed
-    return clients.client.get_run(run_id).info.artifact_uri, path
+    root, path, _ = resolve_runs_uri(uri, clients.client)
+    return root, path
 
 
 def _model_split(uri: str, clients: _Clients, depth: int) -> tuple[str, str]:
@@ -116,6 +117,9 @@ def _model_split(uri: str, clients: _Clients, depth: int) -> tuple[str, str]:
 
     parsed = parse_models_uri(uri)
     assert parsed is not None
+    if parsed.model_id is not None:  # a logged model (MLflow 3)
+        location = clients.client.get_logged_model(parsed.model_id).artifact_location
+        return _directory(location, clients, depth + 1), ""
     name, version = resolve_model_version(parsed, clients.client)
     location = clients.client.get_model_version_download_uri(name, version)
     return _directory(location, clients, depth + 1), parsed.path

@@ -16,7 +16,6 @@ and the artifact repositories never write outside the destination.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
 import re
@@ -28,7 +27,6 @@ from mltrail._exceptions import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from mltrail.artifacts import ArtifactRepository
-    from mltrail.tracking._client import MlflowClient
 
 __all__ = [
     "download_model",
@@ -74,58 +72,27 @@ def _repository(uri: str) -> ArtifactRepository:
     return get_artifact_repository(uri, tracking_uri=get_tracking_uri())
 
 
-def _logged_model_location(client: MlflowClient, model_id: str) -> str:
-    """The artifact location of the active logged model *model_id* (NotFound if none)."""
-    from mltrail.store._logged_models_base import LoggedModelStore
-
-    store = client._store
-    if not isinstance(store, LoggedModelStore):
-        raise InvalidArgument(
-            f"Invalid model URI 'models:/{model_id}': the tracking store has no logged models; "
-            "use models:/<name>/<version> or runs:/<run_id>/<path>"
-        )
-    return store.get_logged_model(model_id).artifact_location
-
-
 def _resolve_models_uri(uri: str) -> str:
     """Where the files of a ``models:/`` URI are, asked of the current registry (or, for
     ``models:/<model_id>``, of the tracking store)."""
-    from mltrail.registry._uris import parse_models_uri, resolve_model_uri
+    from mltrail.registry._uris import resolve_model_uri
     from mltrail.tracking._client import MlflowClient
     from mltrail.tracking._fluent_registry import get_registry_uri
 
-    parsed = parse_models_uri(uri)
-    if parsed is not None and parsed.model_id is not None:
-        return _logged_model_location(MlflowClient(), parsed.model_id)
     return resolve_model_uri(uri, MlflowClient(registry_uri=get_registry_uri()))
 
 
 def _run_artifact_location(uri: str) -> tuple[str, str]:
-    """(root, path below it) of a ``runs:/`` URI: the run's artifact root and the URI's path,
-    or, when the path's first segment is the name of a logged model among the run's outputs,
-    that model's location and the rest of the path (as MLflow 3 resolves it)."""
-    from mltrail.registry._uris import parse_runs_uri
+    """(root, path below it) of a ``runs:/`` URI naming a model: the run's artifacts, or the
+    files of the logged model the path names (:func:`mltrail.registry.resolve_runs_uri`)."""
+    from mltrail.registry._uris import parse_runs_uri, resolve_runs_uri
     from mltrail.tracking._client import MlflowClient
 
     parsed = parse_runs_uri(uri)
-    assert parsed is not None
-    run_id, path = parsed
-    if not path:
+    if parsed is None or not parsed[1]:
         raise InvalidArgument(f"Invalid model URI {uri!r}: expected runs:/<run_id>/<path>")
-    client = MlflowClient()
-    run = client.get_run(run_id)
-    head, _, rest = path.partition("/")
-    if run.outputs.model_outputs:
-        from mltrail.store._logged_models_base import LoggedModelStore
-
-        store = client._store
-        if isinstance(store, LoggedModelStore):
-            for output in reversed(run.outputs.model_outputs):  # the newest of a name wins
-                with contextlib.suppress(NotFound):
-                    model = store.get_logged_model(output.model_id)
-                    if model.name == head:
-                        return model.artifact_location, rest
-    return run.info.artifact_uri, path
+    root, path, _ = resolve_runs_uri(uri, MlflowClient())
+    return root, path
 
 
 def _download(uri: str, dst_path: str | None, depth: int = 0) -> str:

@@ -16,20 +16,25 @@ from mltrail.registry._names import (
 )
 from mltrail.registry._uris import (
     ModelsUri,
+    ModelUriReader,
     RegistryReader,
+    RunReader,
     parse_models_uri,
     parse_runs_uri,
     path_below,
     resolve_model_uri,
     resolve_model_version,
+    resolve_runs_uri,
 )
 
 __all__ = [
     "MAX_ALIAS_LENGTH",
     "MAX_MODEL_NAME_LENGTH",
     "MAX_REGISTRY_TAG_VALUE_LENGTH",
+    "ModelUriReader",
     "ModelsUri",
     "RegistryReader",
+    "RunReader",
     "model_name_key",
     "parse_models_uri",
     "parse_runs_uri",
@@ -37,6 +42,7 @@ __all__ = [
     "path_below",
     "resolve_model_uri",
     "resolve_model_version",
+    "resolve_runs_uri",
     "validate_alias",
     "validate_model_name",
 ]

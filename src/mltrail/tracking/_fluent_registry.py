@@ -68,9 +68,11 @@ def register_model(
 
     *model_uri* is ``runs:/<run_id>/<path>`` (the run is linked to the new version),
     ``models:/<name>/<version>`` (or any ``models:/`` form) or a location inside a run's
-    artifacts.  The version is READY when this returns.
+    artifacts.  The version is READY when this returns.  A ``runs:/`` URI whose path names a
+    logged model the run produced registers that model (source ``models:/<model_id>``), as
+    MLflow 3 does.
     """
-    from mltrail.registry import parse_runs_uri
+    from mltrail.registry import parse_runs_uri, resolve_runs_uri
 
     client = _registry_client()
     client.flush()
@@ -78,6 +80,10 @@ def register_model(
         client.create_registered_model(name)
     runs = parse_runs_uri(model_uri)
     run_id = runs[0] if runs is not None else None
+    if runs is not None and runs[1]:
+        _, rest, model_id = resolve_runs_uri(model_uri, client)
+        if model_id is not None and not rest:
+            model_uri = f"models:/{model_id}"
     return client.create_model_version(
         name, model_uri, run_id=run_id, tags=tags, await_creation_for=await_registration_for
     )
