@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mltrail._exceptions import InvalidArgument
 from mltrail.tracking._active import run_stack
 from mltrail.tracking._fluent import _client, _current_experiment_id
+from mltrail.tracking._fluent_registry import _all_pages
 from mltrail.validation import validate_int
 
 if TYPE_CHECKING:
@@ -90,15 +91,13 @@ def search_logged_models(
     else:
         active = run_stack()
         ids = [active[-1].info.experiment_id] if active else [_current_experiment_id(client)]
-    models: list[LoggedModel] = []
-    token: str | None = None
-    while max_results is None or len(models) < max_results:
-        size = _PAGE if max_results is None else min(_PAGE, max_results - len(models))
-        page = client.search_logged_models(ids, filter_string, datasets, size, order_by, token)
-        models.extend(page)
-        token = page.token
-        if not token:
-            break
+    models: list[LoggedModel] = _all_pages(
+        lambda size, token: client.search_logged_models(
+            ids, filter_string, datasets, size, order_by, token
+        ),
+        max_results,
+        _PAGE,
+    )
     if output_format == "list":
         return models
     return _to_dataframe(models)
