@@ -35,6 +35,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import BadRequest, InvalidArgument
+from mltrail.artifacts._registry import is_local_uri
 
 if TYPE_CHECKING:
     from mltrail.artifacts._base import ArtifactRepository, FileInfo
@@ -84,17 +85,6 @@ class _Clients:
         from mltrail.artifacts._registry import get_artifact_repository
 
         return get_artifact_repository(root, tracking_uri=self.tracking_uri)
-
-
-def _is_local(uri: str) -> bool:
-    from mltrail.artifacts._registry import _SCHEME_RE
-
-    match = _SCHEME_RE.match(uri)
-    return (
-        match is None
-        or match.group(1).lower() == "file"
-        or (os.name == "nt" and len(match.group(1)) == 1)  # C:\dir is a path
-    )
 
 
 def _below(root: str, path: str) -> str:
@@ -154,7 +144,7 @@ def _split(artifact_uri: str, clients: _Clients) -> tuple[str, str]:
             return _below(root, path), ""
         parent, leaf = posixpath.split(path)
         return _below(root, parent), leaf
-    if _is_local(artifact_uri):
+    if is_local_uri(artifact_uri):
         from mltrail.artifacts.local import LocalArtifactRepository
 
         # file: URIs unquoted and checked, relative paths made absolute.

@@ -18,11 +18,22 @@ from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts._base import ArtifactRepository
 from mltrail.artifacts.local import LocalArtifactRepository
 
-__all__ = ["ENTRY_POINT_GROUP", "get_artifact_repository"]
+__all__ = ["ENTRY_POINT_GROUP", "get_artifact_repository", "is_local_uri"]
 
 ENTRY_POINT_GROUP = "mltrail.artifact_repository"
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def is_local_uri(uri: str) -> bool:
+    """Whether *uri* is a local path (absolute or relative; ``C:\\dir`` on Windows) or a
+    ``file:`` URI, which :class:`LocalArtifactRepository` serves."""
+    match = _SCHEME_RE.match(uri)
+    return (
+        match is None
+        or match.group(1).lower() == "file"
+        or (os.name == "nt" and len(match.group(1)) == 1)
+    )
 
 
 @functools.cache
@@ -68,12 +79,11 @@ def get_artifact_repository(
     """
     if not isinstance(artifact_uri, str) or not artifact_uri:
         raise InvalidArgument(f"Invalid artifact URI {artifact_uri!r}: expected a non-empty string")
+    if is_local_uri(artifact_uri):
+        return LocalArtifactRepository(artifact_uri)
     match = _SCHEME_RE.match(artifact_uri)
-    if match is None or (os.name == "nt" and len(match.group(1)) == 1):  # C:\dir is a path
-        return LocalArtifactRepository(artifact_uri)
+    assert match is not None
     scheme = match.group(1).lower()
-    if scheme == "file":
-        return LocalArtifactRepository(artifact_uri)
     factory = _factory(scheme)
     if tracking_uri is not None and getattr(factory, "uses_tracking_uri", False):
         repository = factory(artifact_uri, tracking_uri=tracking_uri)  # type: ignore[call-arg]

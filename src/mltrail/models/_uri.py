@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 import tempfile
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.artifacts._registry import is_local_uri
 
 if TYPE_CHECKING:
     from mltrail.artifacts import ArtifactRepository
@@ -34,17 +34,7 @@ __all__ = [
     "is_local_uri",
 ]
 
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _MAX_REDIRECTS = 5
-
-
-def is_local_uri(uri: str) -> bool:
-    match = _SCHEME.match(uri)
-    return (
-        match is None
-        or match.group(1).lower() == "file"
-        or (os.name == "nt" and len(match.group(1)) == 1)
-    )
 
 
 def _local_path(uri: str) -> str:
