@@ -13,7 +13,19 @@ if TYPE_CHECKING:
     from mltrail.artifacts import ArtifactRepository, FileInfo
     from mltrail.entities import RunInfo
 
-__all__ = ["ClientArtifacts"]
+__all__ = ["ClientArtifacts", "log_file_or_folder"]
+
+
+def log_file_or_folder(
+    repo: ArtifactRepository, local_path: str | os.PathLike[str], artifact_path: str | None
+) -> None:
+    """Copy a file, or a folder with its name kept, below *artifact_path* in *repo*."""
+    if os.path.isdir(local_path):
+        name = os.path.basename(os.path.normpath(local_path))
+        dest = posixpath.join(artifact_path, name) if artifact_path else name
+        repo.log_artifacts(os.fspath(local_path), dest)
+    else:
+        repo.log_artifact(os.fspath(local_path), artifact_path)
 
 
 class ClientArtifacts:
@@ -35,12 +47,7 @@ class ClientArtifacts:
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Copy a file (or a folder, recursively) into the run's artifacts."""
-        if os.path.isdir(local_path):
-            name = os.path.basename(os.path.normpath(local_path))
-            dest = posixpath.join(artifact_path, name) if artifact_path else name
-            self._repo(run_id).log_artifacts(os.fspath(local_path), dest)
-        else:
-            self._repo(run_id).log_artifact(os.fspath(local_path), artifact_path)
+        log_file_or_folder(self._repo(run_id), local_path, artifact_path)
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None

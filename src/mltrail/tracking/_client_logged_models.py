@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import enum
 import os
-import posixpath
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, NotImplementedYet
 from mltrail.entities._logged_model import LoggedModelOutput, LoggedModelStatus, validate_model_id
 from mltrail.store._logged_models_base import LoggedModelStore
+from mltrail.tracking._client_artifacts import log_file_or_folder
+from mltrail.tracking._client_registry import _text
 from mltrail.validation import validate_int
 
 if TYPE_CHECKING:
@@ -27,10 +28,6 @@ if TYPE_CHECKING:
     from mltrail.store._logged_models_base import OrderBy
 
 __all__ = ["ClientLoggedModels"]
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 def _strings(mapping: Mapping[str, Any] | None) -> dict[str, str]:
@@ -159,15 +156,7 @@ class ClientLoggedModels:
         self, model_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Copy a file (or a folder, recursively) into the model's artifacts."""
-        repo = self._model_repo(model_id)
-        if os.path.isdir(local_path):
-            name = os.path.basename(os.path.normpath(local_path))
-            repo.log_artifacts(
-                os.fspath(local_path),
-                posixpath.join(artifact_path, name) if artifact_path else name,
-            )
-        else:
-            repo.log_artifact(os.fspath(local_path), artifact_path)
+        log_file_or_folder(self._model_repo(model_id), local_path, artifact_path)
 
     def log_model_artifacts(
         self, model_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
