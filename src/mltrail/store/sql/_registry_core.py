@@ -49,27 +49,8 @@ _VERSION_ALIASES = (
     .where(_VA.version_id.in_(bindparam("ids", expanding=True)))
     .order_by(_VA.alias)
 )
-# model_versions columns an entity is made of, in the order _load_versions unpacks them.
-ENTITY_COLUMNS = (
-    "id",
-    "model_id",
-    "version",
-    "creation_time",
-    "last_updated_time",
-    "description",
-    "user_id",
-    "current_stage",
-    "source",
-    "run_id",
-    "status",
-    "status_message",
-    "run_link",
-    "model_ref",
-)
-# Columns to select beside model_versions rows: whether each version has tags, aliases.
-# Read as integers (0/1): a Boolean would add a result conversion to every row.
-# ModelVersion fields as _load_versions fills them: the name (from the model), the fields read
-# straight from these model_versions columns, then tags and aliases.
+# ModelVersion fields read straight from model_versions columns (field -> column). The rest of
+# an entity: the name (from its model), then tags and aliases, read beside the rows.
 _VERSION_FIELD_COLUMNS = {
     "version": "version",
     "creation_timestamp": "creation_time",
@@ -85,6 +66,10 @@ _VERSION_FIELD_COLUMNS = {
     "model_id": "model_ref",
 }
 _VERSION_FIELDS = ("name", *_VERSION_FIELD_COLUMNS, "tags", "aliases")
+# model_versions columns an entity is made of: what a search selects for _load_versions.
+ENTITY_COLUMNS = ("id", "model_id", *_VERSION_FIELD_COLUMNS.values())
+# Columns to select beside model_versions rows: whether each version has tags, aliases.
+# Read as integers (0/1): a Boolean would add a result conversion to every row.
 VERSION_FLAGS = (
     type_coerce(exists().where(_VT.version_id == _V.id), Integer).label("has_tags"),
     type_coerce(exists().where(_VA.version_id == _V.id), Integer).label("has_aliases"),
