@@ -340,5 +340,10 @@ def test_logged_models_load_by_id_and_through_their_run(tracking: str, tmp_path:
     store.delete_logged_model(logged.model_id)
     with pytest.raises(NotFound):
         mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
+    # with the logged model deleted, the run's own folder of that name is reached again
+    notes = mltrail.artifacts.load_text(f"runs:/{run.info.run_id}/clf/notes.txt")
+    assert notes == "not a model"
+    with pytest.raises(NotFound):
+        mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/clf")
     with pytest.raises(InvalidArgument, match="expected runs:/<run_id>/<path>"):
         mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}")

@@ -80,7 +80,7 @@ def register_model(
         client.create_registered_model(name)
     runs = parse_runs_uri(model_uri)
     run_id = runs[0] if runs is not None else None
-    if runs is not None and runs[1]:
+    if runs is not None:
         _, rest, model_id = resolve_runs_uri(model_uri, client)
         if model_id is not None and not rest:
             model_uri = f"models:/{model_id}"
