@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from mltrail.tracking import close_backends
+
 # Fixtures `seaweedfs` and `s3_bucket` (SeaweedFS S3); `serve`, `free_port`, `tracking_server`
-# (uvicorn on 127.0.0.1 in a thread).
-pytest_plugins = ["tests._seaweed", "tests._live_server"]
+# (uvicorn on 127.0.0.1 in a thread); `asgi_backend` (a REST backend on an app in process).
+pytest_plugins = ["tests._seaweed", "tests._live_server", "tests._asgi"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -54,10 +56,7 @@ def postgres_uri() -> Iterator[str]:
     try:
         yield f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
     finally:
-        from mltrail.store import _stores
-
-        for key in [k for k in _stores if name in k[0]]:
-            _stores.pop(key).close()
+        close_backends()  # the library's connections to this database
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -74,10 +73,7 @@ def mysql_uri() -> Iterator[str]:
             cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
         yield f"mysql://root@{MY_HOST}:{MY_PORT}/{name}"
     finally:
-        from mltrail.store import _stores
-
-        for key in [k for k in _stores if name in k[0]]:
-            _stores.pop(key).close()
+        close_backends()  # the library's connections to this database
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         conn.close()
@@ -136,7 +132,4 @@ def _clean_tracking_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     state.last_run_id = None
     state.last_client = None
     mltrail.set_tracking_uri(None)
-    from mltrail.store import _stores
-
-    while _stores:
-        _stores.popitem()[1].close()
+    close_backends()

@@ -245,10 +245,8 @@ def test_gc_keeps_a_run_whose_artifacts_cannot_be_removed(
 
 
 def _lm(client: MlflowClient) -> LoggedModelStore:
-    """The client's store, for logged models (the client has no logged-model calls)."""
-    store = client._store
-    assert isinstance(store, LoggedModelStore)
-    return store
+    """The logged models of the client's backend."""
+    return client._backend.logged_models
 
 
 def _model_with_artifact(client: MlflowClient, experiment_id: str, tmp_path: Path) -> Any:

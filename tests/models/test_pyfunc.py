@@ -19,6 +19,7 @@ from mltrail._exceptions import NotImplementedYet
 from mltrail.exceptions import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from mltrail.models import Model, infer_signature
 from mltrail.pyfunc import PythonModel, PythonModelContext
+from mltrail.store import open_backend
 
 REQS = ["numpy"]  # skips requirement inference where a test is not about it
 
@@ -268,8 +269,6 @@ def test_downloads_go_to_private_directories(tracking: str) -> None:
 
 
 def test_models_uris_resolve_through_the_registry(tracking: str) -> None:
-    from mltrail.store import get_tracking_store
-
     with mlflow.start_run():
         first = mlflow.pyfunc.log_model(
             "m", python_model=NoContext(), pip_requirements=REQS, registered_model_name="words"
@@ -282,9 +281,9 @@ def test_models_uris_resolve_through_the_registry(tracking: str) -> None:
             "m2", python_model=upper, pip_requirements=REQS, registered_model_name="words"
         )
     assert (first.registered_model_version, second.registered_model_version) == (1, 2)
-    store: Any = get_tracking_store(tracking)
-    store.set_registered_model_alias("words", "champion", 1)
-    store.transition_model_version_stage("words", 2, "Staging")
+    with open_backend(tracking) as store:
+        store.registry.set_registered_model_alias("words", "champion", 1)
+        store.registry.transition_model_version_stage("words", 2, "Staging")
     frame = pd.DataFrame({"s": ["ab"]})
     assert mlflow.pyfunc.load_model("models:/words/1").predict(frame) == [2]
     assert mlflow.pyfunc.load_model("models:/words@champion").predict(frame) == [2]
@@ -302,18 +301,17 @@ def test_logged_models_load_by_id_and_through_their_run(tracking: str, tmp_path:
     ``models:/<model_id>`` and ``runs:/<run_id>/<model name>`` both load it."""
     from mltrail.artifacts import get_artifact_repository
     from mltrail.entities import LoggedModelOutput
-    from mltrail.store import get_tracking_store
 
     local = tmp_path / "saved"
     mlflow.pyfunc.save_model(str(local), python_model=NoContext(), pip_requirements=REQS)
-    store: Any = get_tracking_store(tracking)
+    store = mlflow.MlflowClient(tracking)._backend
     with mlflow.start_run() as run:
         mlflow.log_text("not a model", "clf/notes.txt")  # a run artifact of the same name
-    logged = store.create_logged_model(
+    logged = store.logged_models.create_logged_model(
         run.info.experiment_id, name="clf", source_run_id=run.info.run_id
     )
     get_artifact_repository(logged.artifact_location).log_artifacts(str(local))
-    store.log_outputs(run.info.run_id, [LoggedModelOutput(logged.model_id)])
+    store.logged_models.log_outputs(run.info.run_id, [LoggedModelOutput(logged.model_id)])
     frame = pd.DataFrame({"s": ["abc"]})
 
     assert mlflow.pyfunc.load_model(f"models:/{logged.model_id}").predict(frame) == [3]
@@ -337,7 +335,7 @@ def test_logged_models_load_by_id_and_through_their_run(tracking: str, tmp_path:
         mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/other")
     with pytest.raises(NotFound):
         mlflow.pyfunc.load_model("models:/m-00000000000000000000000000000000")
-    store.delete_logged_model(logged.model_id)
+    store.logged_models.delete_logged_model(logged.model_id)
     with pytest.raises(NotFound):
         mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
     # with the logged model deleted, the run's own folder of that name is reached again

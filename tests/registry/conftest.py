@@ -1,77 +1,48 @@
-"""Fixtures of the registry suite: a fresh store on every backend (SQLite, PostgreSQL,
-MariaDB, and REST: the REST store talking to a real server on 127.0.0.1), and a run in it."""
+"""Fixtures of the registry suite: a fresh backend of every kind (SQLite, PostgreSQL, MariaDB,
+and REST: the REST backend on an mltrail server app served in process), and a run in it."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
+from starlette.applications import Starlette
 
-from mltrail.store.sql import SqlStore
+from mltrail.server import ServerSettings, create_app
+from mltrail.store import Backend
+from mltrail.store.rest import RestBackend
+from mltrail.store.sql import SqlBackend
 
 _SQL = {"sqlite": "sqlite_uri", "postgres": "postgres_uri", "mysql": "mysql_uri"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def rest_store(tmp_path: Path) -> Iterator[Any]:
-    """The REST store of a real mltrail server (uvicorn in a thread, SQLite behind it)."""
-    from mltrail.server import ServerSettings, create_app
-    from mltrail.store.rest import RestStore
-
+def rest_store(tmp_path: Path, asgi_backend: Callable[[Starlette], RestBackend]) -> RestBackend:
+    """The REST backend of an mltrail server (SQLite behind it), served in process."""
     app = create_app(
         ServerSettings(
             backend_store_uri=f"sqlite:///{tmp_path / 'server.db'}",
             artifacts_destination=str(tmp_path / "server-artifacts"),
         )
     )
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    store = RestStore(f"http://127.0.0.1:{port}")
-    try:
-        yield store
-    finally:
-        store.close()
-        server.should_exit = True
-        thread.join(10)
-        app.state.context.store.close()
+    return asgi_backend(app)
 
 
 @pytest.fixture(params=[*_SQL, "rest"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "rest":
         yield request.getfixturevalue("rest_store")
         return
-    s = SqlStore(str(request.getfixturevalue(_SQL[request.param])), str(tmp_path / "artifacts"))
+    backend = SqlBackend(
+        str(request.getfixturevalue(_SQL[request.param])), str(tmp_path / "artifacts")
+    )
     try:
-        yield s
+        yield backend
     finally:
-        s.stop_webhook_dispatcher()
-        s.close()
+        backend.close()
 
 
 @pytest.fixture
-def run_id(store: Any) -> str:
-    return str(store.create_run("0", "alice", 1000, [], "train").info.run_id)
+def run_id(store: Backend) -> str:
+    return str(store.runs.create_run("0", "alice", 1000, [], "train").info.run_id)

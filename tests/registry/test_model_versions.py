@@ -8,26 +8,28 @@ import pytest
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import ModelVersionTag
-from mltrail.store.sql import SqlStore
+from mltrail.store.sql import SqlBackend
 
 
-def test_versions_are_numbered_from_one_per_model(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("a")
-    store.create_registered_model("b")
-    assert [store.create_model_version("a", f"runs:/{run_id}/m").version for _ in range(3)] == [
+def test_versions_are_numbered_from_one_per_model(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("a")
+    store.registry.create_registered_model("b")
+    assert [
+        store.registry.create_model_version("a", f"runs:/{run_id}/m").version for _ in range(3)
+    ] == [
         1,
         2,
         3,
     ]
-    assert store.create_model_version("b", f"runs:/{run_id}/m").version == 1
+    assert store.registry.create_model_version("b", f"runs:/{run_id}/m").version == 1
     # numbers of deleted versions are not reused
-    store.delete_model_version("a", 3)
-    assert store.create_model_version("a", f"runs:/{run_id}/m").version == 4
+    store.registry.delete_model_version("a", 3)
+    assert store.registry.create_model_version("a", f"runs:/{run_id}/m").version == 4
 
 
-def test_create_and_get_version(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("m")
-    mv = store.create_model_version(
+def test_create_and_get_version(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("m")
+    mv = store.registry.create_model_version(
         "m",
         f"runs:/{run_id}/model",
         run_id,
@@ -39,41 +41,41 @@ def test_create_and_get_version(store: SqlStore, run_id: str) -> None:
     assert (mv.run_id, mv.source, mv.description) == (run_id, f"runs:/{run_id}/model", "first")
     assert mv.tags == {"pre_deploy_checks": "PASSED"}
     assert mv.run_link == "http://example.com/run"
-    got = store.get_model_version("m", "1")
+    got = store.registry.get_model_version("m", "1")
     assert got == mv
     # the run is linked even when only the source names it
-    assert store.create_model_version("m", f"runs:/{run_id}/model").run_id == run_id
+    assert store.registry.create_model_version("m", f"runs:/{run_id}/model").run_id == run_id
     with pytest.raises(NotFound, match=r"Model Version \(name=m, version=9\) not found"):
-        store.get_model_version("m", 9)
+        store.registry.get_model_version("m", 9)
     with pytest.raises(NotFound, match="name=nope not found"):
-        store.create_model_version("nope", f"runs:/{run_id}/model")
+        store.registry.create_model_version("nope", f"runs:/{run_id}/model")
     for bad in ("x", "0", "-1", True):
         with pytest.raises(InvalidArgument, match="version"):
-            store.get_model_version("m", bad)  # type: ignore[arg-type]
+            store.registry.get_model_version("m", bad)  # type: ignore[arg-type]
 
 
-def test_download_uri_is_inside_the_run_artifacts(store: SqlStore, run_id: str) -> None:
-    artifact_uri = store.get_run(run_id).info.artifact_uri
-    store.create_registered_model("m")
-    store.create_model_version("m", f"runs:/{run_id}/sub/model")
-    assert store.get_model_version_download_uri("m", 1) == f"{artifact_uri}/sub/model"
-    store.create_model_version("m", f"{artifact_uri}/model", run_id)
-    assert store.get_model_version_download_uri("m", 2) == f"{artifact_uri}/model"
+def test_download_uri_is_inside_the_run_artifacts(store: SqlBackend, run_id: str) -> None:
+    artifact_uri = store.runs.get_run(run_id).info.artifact_uri
+    store.registry.create_registered_model("m")
+    store.registry.create_model_version("m", f"runs:/{run_id}/sub/model")
+    assert store.registry.get_model_version_download_uri("m", 1) == f"{artifact_uri}/sub/model"
+    store.registry.create_model_version("m", f"{artifact_uri}/model", run_id)
+    assert store.registry.get_model_version_download_uri("m", 2) == f"{artifact_uri}/model"
     # from another registered version: the same files
-    store.create_registered_model("copy")
-    store.create_model_version("copy", "models:/m/1")
-    assert store.get_model_version_download_uri("copy", 1) == f"{artifact_uri}/sub/model"
-    assert store.get_model_version("copy", 1).run_id == run_id
+    store.registry.create_registered_model("copy")
+    store.registry.create_model_version("copy", "models:/m/1")
+    assert store.registry.get_model_version_download_uri("copy", 1) == f"{artifact_uri}/sub/model"
+    assert store.registry.get_model_version("copy", 1).run_id == run_id
 
 
-def test_sources_from_models_uris(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("m")
-    store.create_model_version("m", f"runs:/{run_id}/a")
-    store.create_model_version("m", f"runs:/{run_id}/b")
-    store.set_registered_model_alias("m", "champion", 1)
-    store.transition_model_version_stage("m", 2, "Staging")
-    store.create_registered_model("n")
-    base = store.get_run(run_id).info.artifact_uri
+def test_sources_from_models_uris(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("m")
+    store.registry.create_model_version("m", f"runs:/{run_id}/a")
+    store.registry.create_model_version("m", f"runs:/{run_id}/b")
+    store.registry.set_registered_model_alias("m", "champion", 1)
+    store.registry.transition_model_version_stage("m", 2, "Staging")
+    store.registry.create_registered_model("n")
+    base = store.runs.get_run(run_id).info.artifact_uri
     for source, expected in (
         ("models:/m/1", f"{base}/a"),
         ("models:/m@champion", f"{base}/a"),
@@ -81,21 +83,21 @@ def test_sources_from_models_uris(store: SqlStore, run_id: str) -> None:
         ("models:/m/latest", f"{base}/b"),
         ("models:/m/1/sub", f"{base}/a/sub"),
     ):
-        mv = store.create_model_version("n", source)
-        assert store.get_model_version_download_uri("n", mv.version) == expected, source
+        mv = store.registry.create_model_version("n", source)
+        assert store.registry.get_model_version_download_uri("n", mv.version) == expected, source
     with pytest.raises(NotFound, match="stage Production"):
-        store.create_model_version("n", "models:/m/Production")
+        store.registry.create_model_version("n", "models:/m/Production")
     with pytest.raises(InvalidArgument, match="stage"):
-        store.create_model_version("n", "models:/m/Nonsense")
+        store.registry.create_model_version("n", "models:/m/Nonsense")
     with pytest.raises(NotFound, match="alias gone"):
-        store.create_model_version("n", "models:/m@gone")
+        store.registry.create_model_version("n", "models:/m@gone")
 
 
-def test_source_traversal_forms_are_refused(store: SqlStore, run_id: str) -> None:
-    base = store.get_run(run_id).info.artifact_uri
+def test_source_traversal_forms_are_refused(store: SqlBackend, run_id: str) -> None:
+    base = store.runs.get_run(run_id).info.artifact_uri
     local = base.removeprefix("file://")
-    store.create_registered_model("m")
-    store.create_model_version("m", f"runs:/{run_id}/model")  # models:/m/1 exists
+    store.registry.create_registered_model("m")
+    store.registry.create_model_version("m", f"runs:/{run_id}/model")  # models:/m/1 exists
     refused = [
         "/etc/passwd",
         "file:///etc/passwd",
@@ -128,133 +130,146 @@ def test_source_traversal_forms_are_refused(store: SqlStore, run_id: str) -> Non
     ]
     for source in refused:
         with pytest.raises(InvalidArgument):
-            store.create_model_version("m", source, run_id)
+            store.registry.create_model_version("m", source, run_id)
     # without run_id a plain location is refused outright
     with pytest.raises(InvalidArgument, match="runs:/ or models:/"):
-        store.create_model_version("m", f"{base}/model")
+        store.registry.create_model_version("m", f"{base}/model")
     with pytest.raises(InvalidArgument, match="names run"):
-        store.create_model_version("m", f"runs:/{run_id}/model", "0" * 32)
+        store.registry.create_model_version("m", f"runs:/{run_id}/model", "0" * 32)
     with pytest.raises(NotFound):
-        store.create_model_version("m", f"runs:/{'0' * 32}/model")
+        store.registry.create_model_version("m", f"runs:/{'0' * 32}/model")
     # the spellings of the same run location are accepted
     for ok in (f"{base}/model", f"{local}/model", f"{base}/", base):
-        store.create_model_version("m", ok, run_id)
-    assert [v.version for v in store.search_model_versions("name = 'm'")] == [5, 4, 3, 2, 1]
+        store.registry.create_model_version("m", ok, run_id)
+    assert [v.version for v in store.registry.search_model_versions("name = 'm'")] == [
+        5,
+        4,
+        3,
+        2,
+        1,
+    ]
 
 
-def test_update_and_delete_version(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("m")
-    store.create_model_version("m", f"runs:/{run_id}/model", description="a")
-    assert store.update_model_version("m", 1, "b").description == "b"
-    assert store.get_model_version("m", 1).description == "b"
-    store.delete_model_version("m", 1)
+def test_update_and_delete_version(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("m")
+    store.registry.create_model_version("m", f"runs:/{run_id}/model", description="a")
+    assert store.registry.update_model_version("m", 1, "b").description == "b"
+    assert store.registry.get_model_version("m", 1).description == "b"
+    store.registry.delete_model_version("m", 1)
     with pytest.raises(NotFound):
-        store.get_model_version("m", 1)
+        store.registry.get_model_version("m", 1)
     with pytest.raises(NotFound):
-        store.delete_model_version("m", 1)
+        store.registry.delete_model_version("m", 1)
 
 
-def test_version_tags(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("m")
-    store.create_model_version("m", f"runs:/{run_id}/model")
-    store.set_model_version_tag("m", 1, ModelVersionTag("pre_deploy_checks", "PENDING"))
-    store.set_model_version_tag("m", "1", ModelVersionTag("pre_deploy_checks", "PASSED"))
-    store.set_model_version_tag("m", 1, ModelVersionTag("k", "v"))
-    assert store.get_model_version("m", 1).tags == {"pre_deploy_checks": "PASSED", "k": "v"}
-    store.delete_model_version_tag("m", 1, "k")
-    assert store.get_model_version("m", 1).tags == {"pre_deploy_checks": "PASSED"}
+def test_version_tags(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("m")
+    store.registry.create_model_version("m", f"runs:/{run_id}/model")
+    store.registry.set_model_version_tag("m", 1, ModelVersionTag("pre_deploy_checks", "PENDING"))
+    store.registry.set_model_version_tag("m", "1", ModelVersionTag("pre_deploy_checks", "PASSED"))
+    store.registry.set_model_version_tag("m", 1, ModelVersionTag("k", "v"))
+    assert store.registry.get_model_version("m", 1).tags == {
+        "pre_deploy_checks": "PASSED",
+        "k": "v",
+    }
+    store.registry.delete_model_version_tag("m", 1, "k")
+    assert store.registry.get_model_version("m", 1).tags == {"pre_deploy_checks": "PASSED"}
     with pytest.raises(NotFound):
-        store.set_model_version_tag("m", 2, ModelVersionTag("k", "v"))
+        store.registry.set_model_version_tag("m", 2, ModelVersionTag("k", "v"))
     with pytest.raises(InvalidArgument, match="100000"):
-        store.set_model_version_tag("m", 1, ModelVersionTag("k", "x" * 100_001))
+        store.registry.set_model_version_tag("m", 1, ModelVersionTag("k", "x" * 100_001))
 
 
-def test_stages_and_archive_existing_versions(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("m")
+def test_stages_and_archive_existing_versions(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("m")
     for _ in range(4):
-        store.create_model_version("m", f"runs:/{run_id}/model")
-    assert store.transition_model_version_stage("m", 1, "production").current_stage == (
+        store.registry.create_model_version("m", f"runs:/{run_id}/model")
+    assert store.registry.transition_model_version_stage("m", 1, "production").current_stage == (
         "Production"
     )
-    store.transition_model_version_stage("m", 2, "Production")
-    store.transition_model_version_stage("m", 3, "Staging")
-    moved = store.transition_model_version_stage("m", 4, "Production", True)
+    store.registry.transition_model_version_stage("m", 2, "Production")
+    store.registry.transition_model_version_stage("m", 3, "Staging")
+    moved = store.registry.transition_model_version_stage("m", 4, "Production", True)
     assert moved.current_stage == "Production"
-    stages = {v.version: v.current_stage for v in store.search_model_versions("name='m'")}
+    stages = {v.version: v.current_stage for v in store.registry.search_model_versions("name='m'")}
     assert stages == {1: "Archived", 2: "Archived", 3: "Staging", 4: "Production"}
     with pytest.raises(InvalidArgument, match="Invalid Model Version stage"):
-        store.transition_model_version_stage("m", 1, "Deployed")
+        store.registry.transition_model_version_stage("m", 1, "Deployed")
     with pytest.raises(InvalidArgument, match="not an Active stage"):
-        store.transition_model_version_stage("m", 1, "Archived", True)
-    store.transition_model_version_stage("m", 1, "None")
-    assert store.get_model_version("m", 1).current_stage == "None"
+        store.registry.transition_model_version_stage("m", 1, "Archived", True)
+    store.registry.transition_model_version_stage("m", 1, "None")
+    assert store.registry.get_model_version("m", 1).current_stage == "None"
 
 
-def test_latest_versions(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("m")
+def test_latest_versions(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("m")
     for _ in range(5):
-        store.create_model_version("m", f"runs:/{run_id}/model")
-    store.transition_model_version_stage("m", 1, "Production")
-    store.transition_model_version_stage("m", 2, "Production")
-    store.transition_model_version_stage("m", 3, "Staging")
-    latest = store.get_latest_versions("m")
+        store.registry.create_model_version("m", f"runs:/{run_id}/model")
+    store.registry.transition_model_version_stage("m", 1, "Production")
+    store.registry.transition_model_version_stage("m", 2, "Production")
+    store.registry.transition_model_version_stage("m", 3, "Staging")
+    latest = store.registry.get_latest_versions("m")
     assert {v.current_stage: v.version for v in latest} == {
         "None": 5,
         "Staging": 3,
         "Production": 2,
     }
-    assert [v.version for v in store.get_latest_versions("m", ["production"])] == [2]
-    assert [v.version for v in store.get_latest_versions("m", ["Staging", "Production"])] == [3, 2]
-    assert store.get_latest_versions("m", ["Archived"]) == []
-    model = store.get_registered_model("m")
+    assert [v.version for v in store.registry.get_latest_versions("m", ["production"])] == [2]
+    assert [
+        v.version for v in store.registry.get_latest_versions("m", ["Staging", "Production"])
+    ] == [3, 2]
+    assert store.registry.get_latest_versions("m", ["Archived"]) == []
+    model = store.registry.get_registered_model("m")
     assert {v.current_stage: v.version for v in model.latest_versions} == {
         "None": 5,
         "Staging": 3,
         "Production": 2,
     }
     with pytest.raises(InvalidArgument, match="stage"):
-        store.get_latest_versions("m", ["Nope"])
+        store.registry.get_latest_versions("m", ["Nope"])
 
 
-def test_copy_model_version(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("src")
-    store.create_model_version(
+def test_copy_model_version(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("src")
+    store.registry.create_model_version(
         "src", f"runs:/{run_id}/model", tags=[ModelVersionTag("k", "v")], description="d"
     )
-    src = store.get_model_version("src", 1)
-    copied = store.copy_model_version(src, "dst")  # creates dst
+    src = store.registry.get_model_version("src", 1)
+    copied = store.registry.copy_model_version(src, "dst")  # creates dst
     assert (copied.name, copied.version, copied.source) == ("dst", 1, "models:/src/1")
     assert (copied.run_id, copied.tags, copied.description) == (run_id, {"k": "v"}, "d")
-    assert store.copy_model_version(src, "dst").version == 2
-    assert store.get_model_version_download_uri("dst", 1) == store.get_model_version_download_uri(
-        "src", 1
-    )
+    assert store.registry.copy_model_version(src, "dst").version == 2
+    assert store.registry.get_model_version_download_uri(
+        "dst", 1
+    ) == store.registry.get_model_version_download_uri("src", 1)
     # the copy keeps its files when the original goes away
-    store.delete_registered_model("src")
-    assert store.get_model_version_download_uri("dst", 1).endswith("/artifacts/model")
+    store.registry.delete_registered_model("src")
+    assert store.registry.get_model_version_download_uri("dst", 1).endswith("/artifacts/model")
 
 
-def test_versions_made_from_a_run(store: SqlStore, run_id: str) -> None:
-    other = store.create_run("0", "bob", 1, [], "other").info.run_id
-    store.create_registered_model("a")
-    store.create_registered_model("b")
-    store.create_model_version("a", f"runs:/{run_id}/model")
-    store.create_model_version("b", f"runs:/{run_id}/model")
-    store.create_model_version("b", f"runs:/{other}/model")
-    found = store.search_model_versions(f"run_id = '{run_id}'")
+def test_versions_made_from_a_run(store: SqlBackend, run_id: str) -> None:
+    other = store.runs.create_run("0", "bob", 1, [], "other").info.run_id
+    store.registry.create_registered_model("a")
+    store.registry.create_registered_model("b")
+    store.registry.create_model_version("a", f"runs:/{run_id}/model")
+    store.registry.create_model_version("b", f"runs:/{run_id}/model")
+    store.registry.create_model_version("b", f"runs:/{other}/model")
+    found = store.registry.search_model_versions(f"run_id = '{run_id}'")
     assert sorted((v.name, v.version) for v in found) == [("a", 1), ("b", 1)]
 
 
 @pytest.mark.slow
-def test_concurrent_registrations_get_distinct_numbers(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("m")
+def test_concurrent_registrations_get_distinct_numbers(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("m")
     numbers: list[int] = []
     errors: list[BaseException] = []
 
     def register() -> None:
         try:
             for _ in range(5):
-                numbers.append(store.create_model_version("m", f"runs:/{run_id}/m").version)
+                numbers.append(
+                    store.registry.create_model_version("m", f"runs:/{run_id}/m").version
+                )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -6,11 +6,11 @@ import pytest
 
 from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound
 from mltrail.entities import RegisteredModelTag
-from mltrail.store.sql import SqlStore
+from mltrail.store.sql import SqlBackend
 
 
-def test_create_and_get(store: SqlStore) -> None:
-    created = store.create_registered_model(
+def test_create_and_get(store: SqlBackend) -> None:
+    created = store.registry.create_registered_model(
         "churn", [RegisteredModelTag("team", "risk")], "predicts churn"
     )
     assert (created.name, created.description, created.tags) == (
@@ -20,24 +20,24 @@ def test_create_and_get(store: SqlStore) -> None:
     )
     assert created.creation_timestamp == created.last_updated_timestamp
     assert created.creation_timestamp is not None
-    got = store.get_registered_model("churn")
+    got = store.registry.get_registered_model("churn")
     assert got == created
     assert got.latest_versions == []
     assert got.aliases == {}
 
 
-def test_duplicate_names_are_refused_after_normalisation(store: SqlStore) -> None:
-    store.create_registered_model("churn model")
+def test_duplicate_names_are_refused_after_normalisation(store: SqlBackend) -> None:
+    store.registry.create_registered_model("churn model")
     with pytest.raises(AlreadyExists, match=r"already exists"):
-        store.create_registered_model("churn model")
+        store.registry.create_registered_model("churn model")
     for spelling in ("churn%20model", "churn%2520model", "churn%252520model"):
         with pytest.raises(AlreadyExists, match="names the same model as 'churn model'"):
-            store.create_registered_model(spelling)
+            store.registry.create_registered_model(spelling)
     # NFKC: a full-width letter is the same name.
-    store.create_registered_model("\uff21B")
+    store.registry.create_registered_model("\uff21B")
     with pytest.raises(AlreadyExists):
-        store.create_registered_model("AB")
-    names = [m.name for m in store.search_registered_models()]
+        store.registry.create_registered_model("AB")
+    names = [m.name for m in store.registry.search_registered_models()]
     assert names == ["churn model", "\uff21B"]
 
 
@@ -55,120 +55,120 @@ def test_duplicate_names_are_refused_after_normalisation(store: SqlStore) -> Non
         ("x" * 257, "256"),
     ],
 )
-def test_invalid_names(store: SqlStore, name: str, rule: str) -> None:
+def test_invalid_names(store: SqlBackend, name: str, rule: str) -> None:
     with pytest.raises(InvalidArgument, match=rule):
-        store.create_registered_model(name)
+        store.registry.create_registered_model(name)
 
 
-def test_not_found(store: SqlStore) -> None:
+def test_not_found(store: SqlBackend) -> None:
     for call in (
-        lambda: store.get_registered_model("nope"),
-        lambda: store.update_registered_model("nope", "d"),
-        lambda: store.rename_registered_model("nope", "other"),
-        lambda: store.delete_registered_model("nope"),
-        lambda: store.set_registered_model_tag("nope", RegisteredModelTag("k", "v")),
-        lambda: store.delete_registered_model_tag("nope", "k"),
-        lambda: store.get_latest_versions("nope"),
+        lambda: store.registry.get_registered_model("nope"),
+        lambda: store.registry.update_registered_model("nope", "d"),
+        lambda: store.registry.rename_registered_model("nope", "other"),
+        lambda: store.registry.delete_registered_model("nope"),
+        lambda: store.registry.set_registered_model_tag("nope", RegisteredModelTag("k", "v")),
+        lambda: store.registry.delete_registered_model_tag("nope", "k"),
+        lambda: store.registry.get_latest_versions("nope"),
     ):
         with pytest.raises(NotFound, match="name=nope not found"):
             call()
 
 
-def test_encoded_name_reaches_the_same_model(store: SqlStore) -> None:
-    store.create_registered_model("my model")
-    assert store.get_registered_model("my%20model").name == "my model"
+def test_encoded_name_reaches_the_same_model(store: SqlBackend) -> None:
+    store.registry.create_registered_model("my model")
+    assert store.registry.get_registered_model("my%20model").name == "my model"
 
 
-def test_update_description(store: SqlStore) -> None:
-    before = store.create_registered_model("m", description="old")
-    after = store.update_registered_model("m", "new")
+def test_update_description(store: SqlBackend) -> None:
+    before = store.registry.create_registered_model("m", description="old")
+    after = store.registry.update_registered_model("m", "new")
     assert after.description == "new"
     assert after.last_updated_timestamp is not None
     assert before.last_updated_timestamp is not None
     assert after.last_updated_timestamp >= before.last_updated_timestamp
-    assert store.get_registered_model("m").description == "new"
+    assert store.registry.get_registered_model("m").description == "new"
     with pytest.raises(InvalidArgument, match="description"):
-        store.update_registered_model("m", 5)  # type: ignore[arg-type]
+        store.registry.update_registered_model("m", 5)  # type: ignore[arg-type]
 
 
-def test_rename_keeps_versions_tags_and_aliases(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("old", [RegisteredModelTag("k", "v")])
-    store.create_model_version("old", f"runs:/{run_id}/model")
-    store.set_registered_model_alias("old", "champion", 1)
-    renamed = store.rename_registered_model("old", "new")
+def test_rename_keeps_versions_tags_and_aliases(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("old", [RegisteredModelTag("k", "v")])
+    store.registry.create_model_version("old", f"runs:/{run_id}/model")
+    store.registry.set_registered_model_alias("old", "champion", 1)
+    renamed = store.registry.rename_registered_model("old", "new")
     assert renamed.name == "new"
     assert renamed.tags == {"k": "v"}
     assert renamed.aliases == {"champion": 1}
     assert [v.name for v in renamed.latest_versions] == ["new"]
-    assert store.get_model_version("new", 1).name == "new"
+    assert store.registry.get_model_version("new", 1).name == "new"
     with pytest.raises(NotFound):
-        store.get_registered_model("old")
-    store.create_registered_model("taken")
+        store.registry.get_registered_model("old")
+    store.registry.create_registered_model("taken")
     with pytest.raises(AlreadyExists):
-        store.rename_registered_model("new", "taken")
+        store.registry.rename_registered_model("new", "taken")
     with pytest.raises(AlreadyExists, match="names the same model as 'taken'"):
-        store.rename_registered_model("new", "tak%65n")
+        store.registry.rename_registered_model("new", "tak%65n")
     with pytest.raises(InvalidArgument, match="cannot contain '/'"):
-        store.rename_registered_model("new", "a/b")
+        store.registry.rename_registered_model("new", "a/b")
 
 
-def test_delete_removes_versions_tags_and_aliases(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("m", [RegisteredModelTag("k", "v")])
-    store.create_model_version("m", f"runs:/{run_id}/model")
-    store.set_registered_model_alias("m", "a", 1)
-    store.delete_registered_model("m")
+def test_delete_removes_versions_tags_and_aliases(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("m", [RegisteredModelTag("k", "v")])
+    store.registry.create_model_version("m", f"runs:/{run_id}/model")
+    store.registry.set_registered_model_alias("m", "a", 1)
+    store.registry.delete_registered_model("m")
     with pytest.raises(NotFound):
-        store.get_registered_model("m")
-    assert list(store.search_model_versions()) == []
-    again = store.create_registered_model("m")
+        store.registry.get_registered_model("m")
+    assert list(store.registry.search_model_versions()) == []
+    again = store.registry.create_registered_model("m")
     assert again.tags == {}
-    assert store.create_model_version("m", f"runs:/{run_id}/model").version == 1
+    assert store.registry.create_model_version("m", f"runs:/{run_id}/model").version == 1
 
 
-def test_tags(store: SqlStore) -> None:
-    store.create_registered_model("m")
-    store.set_registered_model_tag("m", RegisteredModelTag("k", "v1"))
-    store.set_registered_model_tag("m", RegisteredModelTag("k", "v2"))
-    store.set_registered_model_tag("m", RegisteredModelTag("other", ""))
-    assert store.get_registered_model("m").tags == {"k": "v2", "other": ""}
-    store.delete_registered_model_tag("m", "k")
-    store.delete_registered_model_tag("m", "never-set")
-    assert store.get_registered_model("m").tags == {"other": ""}
+def test_tags(store: SqlBackend) -> None:
+    store.registry.create_registered_model("m")
+    store.registry.set_registered_model_tag("m", RegisteredModelTag("k", "v1"))
+    store.registry.set_registered_model_tag("m", RegisteredModelTag("k", "v2"))
+    store.registry.set_registered_model_tag("m", RegisteredModelTag("other", ""))
+    assert store.registry.get_registered_model("m").tags == {"k": "v2", "other": ""}
+    store.registry.delete_registered_model_tag("m", "k")
+    store.registry.delete_registered_model_tag("m", "never-set")
+    assert store.registry.get_registered_model("m").tags == {"other": ""}
     long_value = "x" * 100_000
-    store.set_registered_model_tag("m", RegisteredModelTag("long", long_value))
-    assert store.get_registered_model("m").tags["long"] == long_value
+    store.registry.set_registered_model_tag("m", RegisteredModelTag("long", long_value))
+    assert store.registry.get_registered_model("m").tags["long"] == long_value
     with pytest.raises(InvalidArgument, match="100000"):
-        store.set_registered_model_tag("m", RegisteredModelTag("long", long_value + "x"))
+        store.registry.set_registered_model_tag("m", RegisteredModelTag("long", long_value + "x"))
     with pytest.raises(InvalidArgument):
-        store.set_registered_model_tag("m", RegisteredModelTag("../k", "v"))
+        store.registry.set_registered_model_tag("m", RegisteredModelTag("../k", "v"))
 
 
-def test_aliases(store: SqlStore, run_id: str) -> None:
-    store.create_registered_model("m")
+def test_aliases(store: SqlBackend, run_id: str) -> None:
+    store.registry.create_registered_model("m")
     for _ in range(3):
-        store.create_model_version("m", f"runs:/{run_id}/model")
-    store.set_registered_model_alias("m", "champion", 1)
-    store.set_registered_model_alias("m", "challenger", "2")
-    store.set_registered_model_alias("m", "also-two", 2)
-    assert store.get_registered_model("m").aliases == {
+        store.registry.create_model_version("m", f"runs:/{run_id}/model")
+    store.registry.set_registered_model_alias("m", "champion", 1)
+    store.registry.set_registered_model_alias("m", "challenger", "2")
+    store.registry.set_registered_model_alias("m", "also-two", 2)
+    assert store.registry.get_registered_model("m").aliases == {
         "also-two": 2,
         "challenger": 2,
         "champion": 1,
     }
-    assert store.get_model_version("m", 2).aliases == ["also-two", "challenger"]
-    assert store.get_model_version_by_alias("m", "champion").version == 1
+    assert store.registry.get_model_version("m", 2).aliases == ["also-two", "challenger"]
+    assert store.registry.get_model_version_by_alias("m", "champion").version == 1
     # one version per alias: setting it again moves it
-    store.set_registered_model_alias("m", "champion", 3)
-    assert store.get_model_version_by_alias("m", "champion").version == 3
-    assert store.get_model_version("m", 1).aliases == []
-    store.delete_registered_model_alias("m", "champion")
+    store.registry.set_registered_model_alias("m", "champion", 3)
+    assert store.registry.get_model_version_by_alias("m", "champion").version == 3
+    assert store.registry.get_model_version("m", 1).aliases == []
+    store.registry.delete_registered_model_alias("m", "champion")
     with pytest.raises(NotFound, match="alias champion not found"):
-        store.get_model_version_by_alias("m", "champion")
+        store.registry.get_model_version_by_alias("m", "champion")
     with pytest.raises(NotFound, match="not found"):
-        store.set_registered_model_alias("m", "x", 99)
+        store.registry.set_registered_model_alias("m", "x", 99)
     # deleting a version drops its aliases
-    store.delete_model_version("m", 2)
-    assert store.get_registered_model("m").aliases == {}
+    store.registry.delete_model_version("m", 2)
+    assert store.registry.get_registered_model("m").aliases == {}
 
 
 @pytest.mark.parametrize(
@@ -184,8 +184,8 @@ def test_aliases(store: SqlStore, run_id: str) -> None:
         ("a" * 256, "255"),
     ],
 )
-def test_invalid_aliases(store: SqlStore, run_id: str, alias: str, rule: str) -> None:
-    store.create_registered_model("m")
-    store.create_model_version("m", f"runs:/{run_id}/model")
+def test_invalid_aliases(store: SqlBackend, run_id: str, alias: str, rule: str) -> None:
+    store.registry.create_registered_model("m")
+    store.registry.create_model_version("m", f"runs:/{run_id}/model")
     with pytest.raises(InvalidArgument, match=rule):
-        store.set_registered_model_alias("m", alias, 1)
+        store.registry.set_registered_model_alias("m", alias, 1)

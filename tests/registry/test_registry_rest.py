@@ -10,7 +10,6 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from mltrail.registry.webhooks import WebhookSettings
 from mltrail.server import ServerSettings, create_app
 
 
@@ -339,7 +338,7 @@ def test_model_version_endpoints(api: Api, run_id: str) -> None:
     assert [v["version"] for v in remaining["model_versions"]] == ["2"]
 
 
-def test_webhook_endpoints(api: Api) -> None:
+def test_webhook_endpoints(api: Api, tmp_path: Path) -> None:
     hooks = f"{API}/webhooks"
     event = {"entity": "MODEL_VERSION", "action": "CREATED"}
     _error(
@@ -361,8 +360,12 @@ def test_webhook_endpoints(api: Api) -> None:
         "INVALID_PARAMETER_VALUE",
         "event",
     )
-    store = api.app.state.context.store
-    store.configure_webhooks(WebhookSettings(allow_private_destinations=True, max_attempts=1))
+    settings = ServerSettings(
+        backend_store_uri=f"sqlite:///{tmp_path / 'allowing.db'}",
+        artifacts_destination=str(tmp_path / "artifacts"),
+        webhooks_allow_private_destinations=True,
+    )
+    api = Api(create_app(settings))  # a server that lets webhooks reach 127.0.0.1
     created = _ok(
         api.post(
             hooks,

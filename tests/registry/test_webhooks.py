@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import ModelVersionTag, RegisteredModelTag
@@ -22,12 +23,16 @@ from mltrail.registry.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WebhookDelivery,
+    WebhookDispatcher,
     WebhookEvent,
     WebhookSettings,
     check_destination,
+    example_sender,
     verify_signature,
 )
-from mltrail.store.sql import SqlStore
+from mltrail.server import ServerSettings, create_app
+from mltrail.store.rest import RestBackend
+from mltrail.store.sql import SqlBackend
 
 FAST = WebhookSettings(
     allow_private_destinations=True, max_attempts=3, backoff_seconds=0.05, timeout_seconds=5
@@ -92,36 +97,55 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def store(db_uri: str, tmp_path: Path) -> Iterator[SqlStore]:
-    """Webhook deliveries are sent by the SQL store's dispatcher (the REST layer of webhooks
-    is tested in test_registry_rest and test_registry_compat)."""
-    s = SqlStore(db_uri, str(tmp_path / "artifacts"))
+def store(db_uri: str, tmp_path: Path) -> Iterator[SqlBackend]:
+    """The SQL backend records deliveries in its outbox; a dispatcher sends them (the REST
+    layer of webhooks is tested in test_registry_rest and test_registry_compat)."""
+    backend = SqlBackend(db_uri, str(tmp_path / "artifacts"))
     try:
-        yield s
+        yield backend
     finally:
-        s.stop_webhook_dispatcher()
-        s.close()
+        backend.close()
 
 
 @pytest.fixture
-def hooks(store: SqlStore) -> SqlStore:
-    store.configure_webhooks(FAST)
+def dispatch(store: SqlBackend) -> Iterator[Callable[[WebhookSettings], WebhookDispatcher]]:
+    """Start a dispatcher on the store's outbox with the given settings (stopped afterwards)."""
+    started: list[WebhookDispatcher] = []
+
+    def start(settings: WebhookSettings) -> WebhookDispatcher:
+        dispatcher = WebhookDispatcher(store.webhooks, settings)
+        dispatcher.start()
+        started.append(dispatcher)
+        return dispatcher
+
+    yield start
+    for dispatcher in started:
+        dispatcher.stop()
+
+
+@pytest.fixture
+def hooks(
+    store: SqlBackend, dispatch: Callable[[WebhookSettings], WebhookDispatcher]
+) -> SqlBackend:
+    dispatch(FAST)
     return store
 
 
-def _settled(store: SqlStore, webhook_id: str, count: int) -> list[WebhookDelivery]:
+def _settled(store: SqlBackend, webhook_id: str, count: int) -> list[WebhookDelivery]:
     """The webhook's deliveries once *count* exist and none is pending."""
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        page = store.list_webhook_deliveries(webhook_id)
+        page = store.webhooks.list_webhook_deliveries(webhook_id)
         if len(page) >= count and all(d.status != "PENDING" for d in page):
             return list(page)
         time.sleep(0.05)
     raise AssertionError(f"deliveries did not settle: {list(page)}")
 
 
-def test_signed_delivery_of_a_new_version(hooks: SqlStore, receiver: Receiver, run_id: str) -> None:
-    hook = hooks.create_webhook(
+def test_signed_delivery_of_a_new_version(
+    hooks: SqlBackend, receiver: Receiver, run_id: str
+) -> None:
+    hook = hooks.webhooks.create_webhook(
         "deploy",
         receiver.url,
         [WebhookEvent("model_version", "created")],
@@ -131,8 +155,8 @@ def test_signed_delivery_of_a_new_version(hooks: SqlStore, receiver: Receiver, r
     assert hook.to_dict()["events"] == [{"entity": "MODEL_VERSION", "action": "CREATED"}]
     assert WebhookEvent.coerce(hook.to_dict()["events"][0]) == hook.events[0]
     assert "secret" not in hook.to_dict()
-    hooks.create_registered_model("m")  # not subscribed: no delivery
-    hooks.create_model_version(
+    hooks.registry.create_registered_model("m")  # not subscribed: no delivery
+    hooks.registry.create_model_version(
         "m", f"runs:/{run_id}/model", tags=[ModelVersionTag("k", "v")], description="d"
     )
     (request,) = receiver.wait_for(1)
@@ -171,11 +195,13 @@ def test_signed_delivery_of_a_new_version(hooks: SqlStore, receiver: Receiver, r
 
 
 def test_retries_with_backoff_until_success(
-    hooks: SqlStore, receiver: Receiver, run_id: str
+    hooks: SqlBackend, receiver: Receiver, run_id: str
 ) -> None:
     receiver.statuses = [503, 500]
-    hook = hooks.create_webhook("h", receiver.url, ["registered_model.created"], secret="k")
-    hooks.create_registered_model("m")
+    hook = hooks.webhooks.create_webhook(
+        "h", receiver.url, ["registered_model.created"], secret="k"
+    )
+    hooks.registry.create_registered_model("m")
     requests = receiver.wait_for(3)
     ids = {r.headers[DELIVERY_ID_HEADER] for r in requests}
     assert len(ids) == 1  # the same delivery id on every retry
@@ -192,33 +218,33 @@ def test_retries_with_backoff_until_success(
 
 
 def test_gives_up_after_max_attempts_and_on_client_errors(
-    hooks: SqlStore, receiver: Receiver
+    hooks: SqlBackend, receiver: Receiver
 ) -> None:
     receiver.statuses = [500, 500, 500, 400]
-    hook = hooks.create_webhook("h", receiver.url, ["registered_model.created"])
-    hooks.create_registered_model("a")
+    hook = hooks.webhooks.create_webhook("h", receiver.url, ["registered_model.created"])
+    hooks.registry.create_registered_model("a")
     (failed,) = _settled(hooks, hook.webhook_id, 1)
     assert (failed.status, failed.attempts, failed.last_status_code) == ("FAILED", 3, 500)
     assert failed.last_error == "HTTP 500"
-    hooks.create_registered_model("b")  # a 400 is not retried
+    hooks.registry.create_registered_model("b")  # a 400 is not retried
     newest = _settled(hooks, hook.webhook_id, 2)[0]
     assert (newest.status, newest.attempts, newest.last_status_code) == ("FAILED", 1, 400)
     assert SIGNATURE_HEADER not in receiver.requests[-1].headers  # no secret, no signature
     assert len(receiver.requests) == 4
 
 
-def test_every_event_is_delivered(hooks: SqlStore, receiver: Receiver, run_id: str) -> None:
-    hook = hooks.create_webhook("all", receiver.url, list(EVENTS))
-    hooks.create_registered_model("m", [RegisteredModelTag("a", "1")])
-    hooks.set_registered_model_tag("m", RegisteredModelTag("b", "2"))
-    hooks.delete_registered_model_tag("m", "b")
-    hooks.create_model_version("m", f"runs:/{run_id}/model")
-    hooks.set_model_version_tag("m", 1, ModelVersionTag("pre_deploy_checks", "PASSED"))
-    hooks.delete_model_version_tag("m", 1, "pre_deploy_checks")
-    hooks.set_registered_model_alias("m", "champion", 1)
-    hooks.delete_registered_model_alias("m", "champion")
-    hooks.transition_model_version_stage("m", 1, "Production")
-    hooks.delete_registered_model_tag("m", "never-set")  # nothing changed: no event
+def test_every_event_is_delivered(hooks: SqlBackend, receiver: Receiver, run_id: str) -> None:
+    hook = hooks.webhooks.create_webhook("all", receiver.url, list(EVENTS))
+    hooks.registry.create_registered_model("m", [RegisteredModelTag("a", "1")])
+    hooks.registry.set_registered_model_tag("m", RegisteredModelTag("b", "2"))
+    hooks.registry.delete_registered_model_tag("m", "b")
+    hooks.registry.create_model_version("m", f"runs:/{run_id}/model")
+    hooks.registry.set_model_version_tag("m", 1, ModelVersionTag("pre_deploy_checks", "PASSED"))
+    hooks.registry.delete_model_version_tag("m", 1, "pre_deploy_checks")
+    hooks.registry.set_registered_model_alias("m", "champion", 1)
+    hooks.registry.delete_registered_model_alias("m", "champion")
+    hooks.registry.transition_model_version_stage("m", 1, "Production")
+    hooks.registry.delete_registered_model_tag("m", "never-set")  # nothing changed: no event
     deliveries = _settled(hooks, hook.webhook_id, len(EVENTS))
     assert sorted(d.event for d in deliveries) == sorted(EVENTS)
     assert all(d.status == "SUCCEEDED" for d in deliveries)
@@ -235,36 +261,37 @@ def test_every_event_is_delivered(hooks: SqlStore, receiver: Receiver, run_id: s
 
 
 def test_disabled_webhooks_and_failed_changes_send_nothing(
-    hooks: SqlStore, receiver: Receiver
+    hooks: SqlBackend, receiver: Receiver
 ) -> None:
-    hook = hooks.create_webhook("h", receiver.url, ["registered_model.created"])
-    hooks.update_webhook(hook.webhook_id, status="DISABLED")
-    hooks.create_registered_model("m")
+    hook = hooks.webhooks.create_webhook("h", receiver.url, ["registered_model.created"])
+    hooks.webhooks.update_webhook(hook.webhook_id, status="DISABLED")
+    hooks.registry.create_registered_model("m")
     with pytest.raises(InvalidArgument):
-        hooks.create_registered_model("a/b")  # rejected: no event
-    hooks.update_webhook(hook.webhook_id, status="ACTIVE")
-    hooks.create_registered_model("n")
+        hooks.registry.create_registered_model("a/b")  # rejected: no event
+    hooks.webhooks.update_webhook(hook.webhook_id, status="ACTIVE")
+    hooks.registry.create_registered_model("n")
     (delivery,) = _settled(hooks, hook.webhook_id, 1)
     assert json.loads(delivery.payload)["data"]["name"] == "n"
     time.sleep(0.2)
     assert len(receiver.requests) == 1
 
 
-def test_webhook_crud_and_test_call(hooks: SqlStore, receiver: Receiver) -> None:
+def test_webhook_crud_and_test_call(hooks: SqlBackend, receiver: Receiver) -> None:
     created = [
-        hooks.create_webhook(f"h{i}", receiver.url, ["model_version.created"]) for i in range(3)
+        hooks.webhooks.create_webhook(f"h{i}", receiver.url, ["model_version.created"])
+        for i in range(3)
     ]
     ids: list[str] = []
     token = None
     while True:
-        page = hooks.list_webhooks(max_results=2, page_token=token)
+        page = hooks.webhooks.list_webhooks(max_results=2, page_token=token)
         ids += [h.webhook_id for h in page]
         token = page.token
         if token is None:
             break
     assert sorted(ids) == sorted(h.webhook_id for h in created)
     first = created[0].webhook_id
-    updated = hooks.update_webhook(
+    updated = hooks.webhooks.update_webhook(
         first,
         name="renamed",
         events=[WebhookEvent("model_version_alias", "created"), "model_version_tag.set"],
@@ -275,7 +302,7 @@ def test_webhook_crud_and_test_call(hooks: SqlStore, receiver: Receiver) -> None
         "model_version_alias.created",
         "model_version_tag.set",
     ]
-    result = hooks.test_webhook(first)
+    result = hooks.webhooks.test_webhook(first, None, example_sender(FAST))
     assert (result.success, result.response_status, result.response_body) == (True, 200, "ok")
     (request,) = receiver.wait_for(1)
     assert json.loads(request.body)["entity"] == "model_version_alias"
@@ -286,19 +313,21 @@ def test_webhook_crud_and_test_call(hooks: SqlStore, receiver: Receiver) -> None
         request.body,
         request.headers[SIGNATURE_HEADER],
     )
-    assert hooks.list_webhook_deliveries(first) == []  # a test call is not logged
+    assert hooks.webhooks.list_webhook_deliveries(first) == []  # a test call is not logged
     receiver.statuses = [500]
-    failed = hooks.test_webhook(first, WebhookEvent("model_version_tag", "set"))
+    failed = hooks.webhooks.test_webhook(
+        first, WebhookEvent("model_version_tag", "set"), example_sender(FAST)
+    )
     assert (failed.success, failed.response_status, failed.error_message) == (
         False,
         500,
         "HTTP 500",
     )
-    hooks.delete_webhook(first)
+    hooks.webhooks.delete_webhook(first)
     with pytest.raises(NotFound, match="not found"):
-        hooks.get_webhook(first)
+        hooks.webhooks.get_webhook(first)
     with pytest.raises(NotFound):
-        hooks.list_webhook_deliveries(first)
+        hooks.webhooks.list_webhook_deliveries(first)
     for kwargs in (
         {"name": "", "url": receiver.url, "events": ["model_version.created"]},
         {"name": "x", "url": receiver.url, "events": []},
@@ -307,7 +336,7 @@ def test_webhook_crud_and_test_call(hooks: SqlStore, receiver: Receiver) -> None
         {"name": "x", "url": "http://u:p@127.0.0.1/", "events": ["model_version.created"]},
     ):
         with pytest.raises(InvalidArgument):
-            hooks.create_webhook(**kwargs)  # type: ignore[arg-type]
+            hooks.webhooks.create_webhook(**kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -329,22 +358,31 @@ def test_webhook_crud_and_test_call(hooks: SqlStore, receiver: Receiver) -> None
         "http://224.0.0.1/",
     ],
 )
-def test_private_destinations_are_refused_by_default(store: SqlStore, url: str) -> None:
-    store.configure_webhooks(WebhookSettings())
+def test_private_destinations_are_refused_by_default(
+    url: str, tmp_path: Path, asgi_backend: Callable[[Starlette], RestBackend]
+) -> None:
+    """A server refuses them when a webhook is created or changed (the store checks only the
+    URL's form: where it may send is the sender's policy)."""
+    app = create_app(ServerSettings(backend_store_uri=f"sqlite:///{tmp_path / 'server.db'}"))
+    server = asgi_backend(app)
     with pytest.raises(InvalidArgument, match="refused unless the server allows"):
-        store.create_webhook("h", url, ["model_version.created"])
+        server.webhooks.create_webhook("h", url, ["model_version.created"])
+    hook = server.webhooks.create_webhook("h", "http://93.184.216.34/", ["model_version.created"])
+    with pytest.raises(InvalidArgument, match="refused unless the server allows"):
+        server.webhooks.update_webhook(hook.webhook_id, url=url)
     with pytest.raises(InvalidArgument):
         check_destination(url, allow_private=False)
     assert check_destination(url.replace("/latest/meta-data", "/"), allow_private=True)
 
 
 def test_destination_is_checked_again_before_each_attempt(
-    store: SqlStore, receiver: Receiver
+    store: SqlBackend,
+    receiver: Receiver,
+    dispatch: Callable[[WebhookSettings], WebhookDispatcher],
 ) -> None:
-    store.configure_webhooks(FAST)
-    hook = store.create_webhook("h", receiver.url, ["registered_model.created"])
-    store.configure_webhooks(WebhookSettings(max_attempts=3, backoff_seconds=0.05))
-    store.create_registered_model("m")
+    hook = store.webhooks.create_webhook("h", receiver.url, ["registered_model.created"])
+    dispatch(WebhookSettings(max_attempts=3, backoff_seconds=0.05))  # private ones refused
+    store.registry.create_registered_model("m")
     (delivery,) = _settled(store, hook.webhook_id, 1)
     assert (delivery.status, delivery.attempts) == ("FAILED", 1)
     assert "refused" in (delivery.last_error or "")

@@ -1,7 +1,7 @@
 """The REST store against MLflow's own tracking server: the wire format is MLflow's.
 
 Starts ``mlflow server`` (the real one, a test dependency) on a free 127.0.0.1 port over a fresh
-SQLite file, then drives it through mltrail's RestStore and fluent API.
+SQLite file, then drives it through mltrail's RestBackend and fluent API.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 import mltrail
 from mltrail._exceptions import AlreadyExists, NotFound
 from mltrail.entities import ExperimentTag, Metric, Param, RunTag, ViewType
-from mltrail.store.rest import RestStore
+from mltrail.store.rest import RestBackend
 
 pytestmark = pytest.mark.slow
 
@@ -83,29 +83,29 @@ def mlflow_server(tmp_path: Path, free_port: Callable[[], int]) -> Iterator[str]
 
 def test_the_rest_store_and_fluent_api_speak_to_mlflows_server(mlflow_server: str) -> None:
     # One test: starting MLflow's server takes seconds (minutes on a busy machine).
-    store = RestStore(mlflow_server)
+    store = RestBackend(mlflow_server)
     try:
-        assert store.get_experiment("0").name == "Default"
-        eid = store.create_experiment("exp", tags=[ExperimentTag("team", "a")])
-        assert store.get_experiment_by_name("exp").tags == {"team": "a"}  # type: ignore[union-attr]
-        assert store.get_experiment_by_name("missing") is None
+        assert store.experiments.get_experiment("0").name == "Default"
+        eid = store.experiments.create_experiment("exp", tags=[ExperimentTag("team", "a")])
+        assert store.experiments.get_experiment_by_name("exp").tags == {"team": "a"}  # type: ignore[union-attr]
+        assert store.experiments.get_experiment_by_name("missing") is None
         with pytest.raises(AlreadyExists):
-            store.create_experiment("exp")
-        run = store.create_run(eid, "ann", 1000, [RunTag("t", "1")], "first")
+            store.experiments.create_experiment("exp")
+        run = store.runs.create_run(eid, "ann", 1000, [RunTag("t", "1")], "first")
         rid = run.info.run_id
         metrics = [Metric("loss", i / 2, 1000 + i, i) for i in range(1200)]
-        store.log_batch(rid, [*metrics, Metric("nan", math.nan, 1, 0)], [Param("p", "1")])
-        got = store.get_run(rid)
+        store.runs.log_batch(rid, [*metrics, Metric("nan", math.nan, 1, 0)], [Param("p", "1")])
+        got = store.runs.get_run(rid)
         assert got.data.params == {"p": "1"}
         assert got.data.metrics["loss"] == 1199 / 2
         assert math.isnan(got.data.metrics["nan"])
-        assert store.get_metric_history(rid, "loss") == metrics
-        page = store.search_runs([eid], "metrics.loss > 1", ViewType.ACTIVE_ONLY, 10)
+        assert store.metrics.get_metric_history(rid, "loss") == metrics
+        page = store.runs.search_runs([eid], "metrics.loss > 1", ViewType.ACTIVE_ONLY, 10)
         assert [r.info.run_id for r in page] == [rid]
-        info = store.update_run_info(rid, "FINISHED", 5000, None)
+        info = store.runs.update_run_info(rid, "FINISHED", 5000, None)
         assert (info.status, info.end_time) == ("FINISHED", 5000)
         with pytest.raises(NotFound):
-            store.get_run("0" * 32)
+            store.runs.get_run("0" * 32)
     finally:
         store.close()
 

@@ -120,7 +120,7 @@ def test_logging_returns_without_the_network_and_end_run_waits_for_delivery(
 
 
 def test_flush_waits_until_the_server_has_every_value(tracking_server: Any) -> None:
-    from mltrail.store.rest import RestStore
+    from mltrail.store.rest import RestBackend
 
     mltrail.set_tracking_uri(tracking_server.url)
     run = mltrail.start_run()
@@ -128,10 +128,10 @@ def test_flush_waits_until_the_server_has_every_value(tracking_server: Any) -> N
         mltrail.log_metric("m", float(i), step=i)
     mltrail.set_tag("t", "v")
     mltrail.flush()
-    reader = RestStore(tracking_server.url)  # another client: sees only what the server has
+    reader = RestBackend(tracking_server.url)  # another client: sees only what the server has
     try:
-        assert len(reader.get_metric_history(run.info.run_id, "m")) == 3000
-        assert reader.get_run(run.info.run_id).data.tags["t"] == "v"
+        assert len(reader.metrics.get_metric_history(run.info.run_id, "m")) == 3000
+        assert reader.runs.get_run(run.info.run_id).data.tags["t"] == "v"
     finally:
         reader.close()
     mltrail.end_run()

@@ -1,4 +1,4 @@
-"""What RestStore puts on the wire: MLflow's endpoints, JSON shapes and request limits.
+"""What RestBackend puts on the wire: MLflow's endpoints, JSON shapes and request limits.
 
 A recording Starlette app on 127.0.0.1 answers each path with a scripted JSON object (or the
 next of several) and keeps every request, so the tests can check the exact requests sent.
@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from mltrail._exceptions import EndpointNotFound, MltrailError
 from mltrail.entities import Metric, Param, RunTag, ViewType
-from mltrail.store.rest import HttpConfig, RestStore
+from mltrail.store.rest import HttpConfig, RestBackend
 
 API = "/api/2.0/mlflow/"
 RUN_INFO = {
@@ -71,20 +71,20 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def store(serve: Callable[..., Any], recorder: Recorder) -> Iterator[RestStore]:
+def store(serve: Callable[..., Any], recorder: Recorder) -> Iterator[RestBackend]:
     server = serve(recorder.app())
-    s = RestStore(server.url + "/", config=HttpConfig(max_retries=0))
+    s = RestBackend(server.url + "/", config=HttpConfig(max_retries=0))
     yield s
     s.close()
 
 
 def test_a_big_log_batch_goes_as_requests_within_mlflows_limits(
-    store: RestStore, recorder: Recorder
+    store: RestBackend, recorder: Recorder
 ) -> None:
     metrics = [Metric(f"m{i % 3}", float(i), 1000 + i, i) for i in range(2500)]
     params = [Param(f"p{i}", str(i)) for i in range(150)]
     tags = [RunTag(f"t{i}", str(i)) for i in range(120)]
-    store.log_batch("r1", metrics, params, tags)
+    store.runs.log_batch("r1", metrics, params, tags)
     bodies = recorder.bodies("runs/log-batch")
     for body in bodies:
         assert body["run_id"] == "r1"
@@ -99,17 +99,17 @@ def test_a_big_log_batch_goes_as_requests_within_mlflows_limits(
     assert len(bodies) == 3  # 150 params + 120 tags + 2500 metrics fit in three requests
 
 
-def test_a_batch_within_the_limits_is_one_request(store: RestStore, recorder: Recorder) -> None:
-    store.log_batch("r1", [Metric("m", 1.0, 5, 0)] * 1000)
-    store.log_batch("r1", params=[Param("p", "v")])
+def test_a_batch_within_the_limits_is_one_request(store: RestBackend, recorder: Recorder) -> None:
+    store.runs.log_batch("r1", [Metric("m", 1.0, 5, 0)] * 1000)
+    store.runs.log_batch("r1", params=[Param("p", "v")])
     assert [len(b["metrics"]) for b in recorder.bodies("runs/log-batch")] == [1000, 0]
 
 
 def test_special_metric_values_travel_as_mlflows_strings(
-    store: RestStore, recorder: Recorder
+    store: RestBackend, recorder: Recorder
 ) -> None:
     values = [math.nan, math.inf, -math.inf, 1.5, -0.0]
-    store.log_batch("r1", [Metric("m", v, 7, i) for i, v in enumerate(values)])
+    store.runs.log_batch("r1", [Metric("m", v, 7, i) for i, v in enumerate(values)])
     (body,) = recorder.bodies("runs/log-batch")
     assert [m["value"] for m in body["metrics"]] == ["NaN", "Infinity", "-Infinity", 1.5, -0.0]
     recorder.plan(
@@ -121,12 +121,12 @@ def test_special_metric_values_travel_as_mlflows_strings(
             ]
         },
     )
-    nan, inf, ninf = store.get_metric_history("r1", "m")
+    nan, inf, ninf = store.metrics.get_metric_history("r1", "m")
     assert math.isnan(nan.value)
     assert (inf.value, ninf.value) == (math.inf, -math.inf)
 
 
-def test_a_whole_history_is_read_page_by_page(store: RestStore, recorder: Recorder) -> None:
+def test_a_whole_history_is_read_page_by_page(store: RestBackend, recorder: Recorder) -> None:
     def point(step: int) -> dict[str, Any]:
         return {"key": "loss", "value": step / 2, "timestamp": 100 + step, "step": step}
 
@@ -135,18 +135,18 @@ def test_a_whole_history_is_read_page_by_page(store: RestStore, recorder: Record
         {"metrics": [point(0), point(1)], "next_page_token": "T1"},
         {"metrics": [point(2)]},
     )
-    history = store.get_metric_history("r1", "loss")
+    history = store.metrics.get_metric_history("r1", "loss")
     assert history == [Metric("loss", s / 2, 100 + s, s) for s in range(3)]
     assert history.token is None
     first, second = recorder.queries("metrics/get-history")
     assert first == {"run_id": ["r1"], "metric_key": ["loss"], "max_results": ["25000"]}
     assert second["page_token"] == ["T1"]
     recorder.plan("metrics/get-history", {"metrics": [point(0)], "next_page_token": "T2"})
-    page = store.get_metric_history("r1", "loss", max_results=1)
+    page = store.metrics.get_metric_history("r1", "loss", max_results=1)
     assert (len(page), page.token) == (1, "T2")
 
 
-def test_search_runs_sends_mlflows_fields(store: RestStore, recorder: Recorder) -> None:
+def test_search_runs_sends_mlflows_fields(store: RestBackend, recorder: Recorder) -> None:
     recorder.plan(
         "runs/search",
         {
@@ -155,7 +155,9 @@ def test_search_runs_sends_mlflows_fields(store: RestStore, recorder: Recorder) 
         },
         {},
     )
-    page = store.search_runs(["1", "2"], "metrics.x > 1", ViewType.ALL, 10, ["metrics.x DESC"], "P")
+    page = store.runs.search_runs(
+        ["1", "2"], "metrics.x > 1", ViewType.ALL, 10, ["metrics.x DESC"], "P"
+    )
     assert page.token == "N"
     assert page[0].info.run_id == "a" * 32
     assert page[0].data.params == {"a": "1"}
@@ -167,24 +169,24 @@ def test_search_runs_sends_mlflows_fields(store: RestStore, recorder: Recorder) 
         "order_by": ["metrics.x DESC"],
         "page_token": "P",
     }
-    assert list(store.search_runs(None)) == []
+    assert list(store.runs.search_runs(None)) == []
     assert "experiment_ids" not in recorder.bodies("runs/search")[1]  # every experiment
 
 
-def test_get_experiment_by_name_missing_is_none(store: RestStore, recorder: Recorder) -> None:
+def test_get_experiment_by_name_missing_is_none(store: RestBackend, recorder: Recorder) -> None:
     missing = {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no such experiment"}
     recorder.plan("experiments/get-by-name", missing, status=404)
-    assert store.get_experiment_by_name("nope") is None
+    assert store.experiments.get_experiment_by_name("nope") is None
     assert recorder.queries("experiments/get-by-name") == [{"experiment_name": ["nope"]}]
     wrong = {"error_code": "ENDPOINT_NOT_FOUND", "message": "no such endpoint"}
     recorder.plan("experiments/get-by-name", wrong, status=404)
     with pytest.raises(EndpointNotFound):
-        store.get_experiment_by_name("nope")
+        store.experiments.get_experiment_by_name("nope")
 
 
-def test_update_run_sends_status_names(store: RestStore, recorder: Recorder) -> None:
+def test_update_run_sends_status_names(store: RestBackend, recorder: Recorder) -> None:
     recorder.plan("runs/update", {"run_info": {**RUN_INFO, "status": "KILLED", "end_time": 9}})
-    info = store.update_run_info("a" * 32, 5, 9, None)
+    info = store.runs.update_run_info("a" * 32, 5, 9, None)
     assert (info.status, info.end_time) == ("KILLED", 9)
     assert recorder.bodies("runs/update") == [
         {"run_id": "a" * 32, "run_uuid": "a" * 32, "status": "KILLED", "end_time": 9}
@@ -192,11 +194,11 @@ def test_update_run_sends_status_names(store: RestStore, recorder: Recorder) -> 
 
 
 def test_a_server_that_ignores_a_chosen_run_id_is_an_error(
-    store: RestStore, recorder: Recorder
+    store: RestBackend, recorder: Recorder
 ) -> None:
     recorder.plan("runs/create", {"run": {"info": RUN_INFO}})
     with pytest.raises(MltrailError, match="does not let a client choose the run id"):
-        store.create_run("0", "u", 1, [], None, run_id="b" * 32)
+        store.runs.create_run("0", "u", 1, [], None, run_id="b" * 32)
     assert recorder.bodies("runs/create")[0]["run_id"] == "b" * 32
 
 
@@ -204,8 +206,8 @@ def test_the_store_keeps_no_secret_in_its_repr(
     serve: Callable[..., Any], recorder: Recorder
 ) -> None:
     url = serve(recorder.app()).url
-    store = RestStore(url.replace("http://", "http://ann:pa55@") + "/base/")
+    store = RestBackend(url.replace("http://", "http://ann:pa55@") + "/base/")
     try:
-        assert repr(store) == f"RestStore('{url}/base')"
+        assert repr(store) == f"RestBackend('{url}/base')"
     finally:
         store.close()

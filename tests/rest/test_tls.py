@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mltrail._exceptions import MltrailError
-from mltrail.store.rest import HttpConfig, RestStore
+from mltrail.store.rest import HttpConfig, RestBackend
 
 
 def _write_certificates(folder: Path) -> tuple[Path, Path, Path]:
@@ -105,11 +105,11 @@ def tls_server(tmp_path: Path, serve: Callable[..., Any]) -> tuple[str, Path]:
 
 def test_an_unknown_certificate_is_refused_at_once(tls_server: tuple[str, Path]) -> None:
     url, _ = tls_server
-    store = RestStore(url, config=HttpConfig(max_retries=5, backoff_factor_s=1))
+    store = RestBackend(url, config=HttpConfig(max_retries=5, backoff_factor_s=1))
     start = time.monotonic()
     try:
         with pytest.raises(MltrailError, match=r"CERTIFICATE_VERIFY_FAILED.*SERVER_CERT_PATH"):
-            store.get_experiment("0")
+            store.experiments.get_experiment("0")
     finally:
         store.close()
     assert time.monotonic() - start < 1  # not retried: it would fail the same way
@@ -120,9 +120,9 @@ def test_the_ca_bundle_from_the_environment_verifies_the_server(
 ) -> None:
     url, ca = tls_server
     monkeypatch.setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", str(ca))
-    store = RestStore(url)
+    store = RestBackend(url)
     try:
-        assert store.get_experiment("0").name == "Default"
+        assert store.experiments.get_experiment("0").name == "Default"
     finally:
         store.close()
 
@@ -132,9 +132,9 @@ def test_verification_can_be_turned_off(
 ) -> None:
     url, _ = tls_server
     monkeypatch.setenv("MLTRAIL_TRACKING_INSECURE_TLS", "true")
-    store = RestStore(url)
+    store = RestBackend(url)
     try:
-        assert store.get_experiment("0").name == "Default"
+        assert store.experiments.get_experiment("0").name == "Default"
     finally:
         store.close()
 
@@ -146,4 +146,4 @@ def test_a_missing_ca_bundle_is_a_clear_error(
 
     monkeypatch.setenv("MLTRAIL_TRACKING_SERVER_CERT_PATH", str(tmp_path / "missing.pem"))
     with pytest.raises(InvalidArgument, match=r"TRACKING_SERVER_CERT_PATH .*missing\.pem"):
-        RestStore("https://127.0.0.1:1")
+        RestBackend("https://127.0.0.1:1")

@@ -6,7 +6,7 @@ import json
 import math
 import random
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
@@ -15,9 +15,9 @@ from tests.server.conftest import Api
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import Metric
 from mltrail.server._metrics import PACKED_SERIES_MEDIA_TYPE
-from mltrail.store import MetricStore, get_tracking_store
+from mltrail.store import Backend, open_backend, series_from_histories
 from mltrail.store._series import reduce_series
-from mltrail.store.sql._series import SqlSeries
+from mltrail.store.sql._metrics import SqlMetrics
 
 
 def _same(a: list[float], b: list[float]) -> bool:
@@ -59,13 +59,19 @@ def test_reduce_same_step_keeps_the_later_point() -> None:
     assert s.max == [3.0]
 
 
-def test_sql_matches_the_generic_implementation(db_uri: str) -> None:
-    store = get_tracking_store(db_uri)
-    eid = store.create_experiment("s")
-    runs = [store.create_run(eid, "u", 0, [], None).info.run_id for _ in range(3)]
+@pytest.fixture
+def sql_backend(db_uri: str) -> Iterator[Backend]:
+    with open_backend(db_uri) as backend:
+        yield backend
+
+
+def test_sql_matches_the_generic_implementation(sql_backend: Backend) -> None:
+    store = sql_backend
+    eid = store.experiments.create_experiment("s")
+    runs = [store.runs.create_run(eid, "u", 0, [], None).info.run_id for _ in range(3)]
     for n, run_id in enumerate(runs):
         for lo in range(0, 3000, 1000):
-            store.log_batch(
+            store.runs.log_batch(
                 run_id,
                 metrics=[
                     Metric("loss", math.nan if i % 97 == 0 else (i * (n + 1)) % 13, i, i)
@@ -83,8 +89,8 @@ def test_sql_matches_the_generic_implementation(db_uri: str) -> None:
         (1, 2500, 2500),
         (7, 4000, 5000),
     ]:
-        fast = store.get_metric_series(runs, ["loss", "acc", "missing"], *args)
-        slow = MetricStore.get_metric_series(store, runs, ["loss", "acc", "missing"], *args)
+        fast = store.metrics.get_metric_series(runs, ["loss", "acc", "missing"], *args)
+        slow = series_from_histories(store.metrics, runs, ["loss", "acc", "missing"], *args, True)
         assert [(s.run_id, s.key) for s in fast] == [(s.run_id, s.key) for s in slow]
         for a, b in zip(fast, slow, strict=True):
             assert (a.exact, a.count, a.steps, a.timestamps) == (
@@ -98,11 +104,11 @@ def test_sql_matches_the_generic_implementation(db_uri: str) -> None:
             assert _same(a.max, b.max)
             assert len(a.steps) <= args[0]
     with pytest.raises(NotFound):
-        store.get_metric_series(["f" * 32], ["loss"])
+        store.metrics.get_metric_series(["f" * 32], ["loss"])
     with pytest.raises(InvalidArgument, match="start_step"):
-        store.get_metric_series(runs, ["loss"], 10, 5, 1)
+        store.metrics.get_metric_series(runs, ["loss"], 10, 5, 1)
     with pytest.raises(InvalidArgument, match="max_buckets"):
-        store.get_metric_series(runs, ["loss"], 0)
+        store.metrics.get_metric_series(runs, ["loss"], 0)
 
 
 def test_series_and_bulk_interval_endpoints(api: Api) -> None:
@@ -220,15 +226,15 @@ def _check_same(fast: list, slow: list) -> None:  # type: ignore[type-arg]
         assert _same(a.max, b.max)
 
 
-def test_sql_without_timestamps_matches(db_uri: str) -> None:
+def test_sql_without_timestamps_matches(sql_backend: Backend) -> None:
     """With and without timestamps, the SQL store gives what the generic implementation gives:
     in-order, repeated and out-of-order steps (whose timestamps decide), NaN and infinities,
     step ranges."""
     rng = random.Random(5)
-    store = get_tracking_store(db_uri)
-    assert isinstance(store, SqlSeries)
-    eid = store.create_experiment("b")
-    runs = [store.create_run(eid, "u", 0, [], None).info.run_id for _ in range(6)]
+    store = sql_backend
+    assert isinstance(store.metrics, SqlMetrics)
+    eid = store.experiments.create_experiment("b")
+    runs = [store.runs.create_run(eid, "u", 0, [], None).info.run_id for _ in range(6)]
     for n, run_id in enumerate(runs):
         for key in ("a", "b", "c"):
             length = rng.choice([1, 2, 40, 300, 1500])
@@ -243,7 +249,7 @@ def test_sql_without_timestamps_matches(db_uri: str) -> None:
             ]
             stamps = [rng.randrange(1000) for _ in steps]
             for lo in range(0, length, 700):
-                store.log_batch(
+                store.runs.log_batch(
                     run_id,
                     metrics=[
                         Metric(key, values[i], stamps[i], steps[i])
@@ -251,10 +257,10 @@ def test_sql_without_timestamps_matches(db_uri: str) -> None:
                     ],
                 )
     for args in [(1000, None, None), (10, None, None), (1, None, None), (7, 30, 2000)]:
-        slow = MetricStore.get_metric_series(store, runs, ["c", "a", "b", "zz"], *args)
-        fast = store.get_metric_series(runs, ["c", "a", "b", "zz"], *args)
+        slow = series_from_histories(store.metrics, runs, ["c", "a", "b", "zz"], *args, True)
+        fast = store.metrics.get_metric_series(runs, ["c", "a", "b", "zz"], *args)
         _check_same(fast, slow)
-        bare = store.get_metric_series(runs, ["c", "a", "b", "zz"], *args, timestamps=False)
+        bare = store.metrics.get_metric_series(runs, ["c", "a", "b", "zz"], *args, timestamps=False)
         _check_same(bare, [replace(s, timestamps=[]) for s in slow])
 
 

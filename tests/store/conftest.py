@@ -1,8 +1,9 @@
-"""The conformance suite's fixture: a fresh store on every backend.
+"""The conformance suite's fixture: a fresh backend of every kind.
 
-``sqlite``, ``postgres`` and ``mysql`` are the SQL store on a fresh database; ``rest`` is the
-REST store talking over HTTP to an mltrail tracking server (uvicorn on 127.0.0.1, in a thread)
-that keeps a fresh SQLite file, with the same artifact root as the SQL stores get.
+``sqlite``, ``postgres`` and ``mysql`` are the SQL backend on a fresh database; ``rest`` is the
+REST backend talking to an mltrail tracking server app served in process (through
+:class:`tests._asgi.SyncASGITransport`, no socket) that keeps a fresh SQLite file, with the
+same artifact root as the SQL backends get.  ``tests/rest`` keeps tests over a real socket.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from mltrail._exceptions import NotImplementedYet
-from mltrail.store import TrackingStore
+from mltrail.server import ServerSettings, create_app
+from mltrail.store import Backend
+from mltrail.store.sql import SqlBackend
 
 SQL_FIXTURES = {"sqlite": "sqlite_uri", "postgres": "postgres_uri", "mysql": "mysql_uri"}
 
@@ -43,24 +46,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(params=[*SQL_FIXTURES, "rest"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TrackingStore]:
-    s: TrackingStore
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "rest":
-        from mltrail.server import ServerSettings, create_app
-        from mltrail.store.rest import RestStore
-
         settings = ServerSettings(
             backend_store_uri=f"sqlite:///{tmp_path / 'server.db'}",
             default_artifact_root=str(tmp_path / "artifacts"),
         )
-        server = request.getfixturevalue("serve")(create_app(settings))
-        s = RestStore(server.url)
-    else:
-        from mltrail.store.sql import SqlStore
-
-        db_uri = request.getfixturevalue(SQL_FIXTURES[request.param])
-        s = SqlStore(db_uri, str(tmp_path / "artifacts"))
+        yield request.getfixturevalue("asgi_backend")(create_app(settings))
+        return
+    db_uri = request.getfixturevalue(SQL_FIXTURES[request.param])
+    backend = SqlBackend(db_uri, str(tmp_path / "artifacts"))
     try:
-        yield s
+        yield backend
     finally:
-        s.close()
+        backend.close()

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from mltrail.entities import Metric, Param, RunTag
-from mltrail.store.sql import SqlStore
+from mltrail.store.sql import SqlBackend
 
 WRITER = """
 import sys
@@ -27,7 +27,7 @@ print(run.info.run_id)
 
 def test_eight_processes_log_into_one_sqlite_file(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path / 'shared.db'}"
-    SqlStore(uri).close()  # create it once; the writers race on everything after
+    SqlBackend(uri).close()  # create it once; the writers race on everything after
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, uri, str(n)],
@@ -41,16 +41,16 @@ def test_eight_processes_log_into_one_sqlite_file(tmp_path: Path) -> None:
     for proc, (_, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
         assert "locked" not in err
-    store = SqlStore(uri)
+    store = SqlBackend(uri)
     try:
         for out, _ in results:
             run_id = out.strip()
-            history = store.get_metric_history(run_id, "m")
+            history = store.metrics.get_metric_history(run_id, "m")
             assert [m.value for m in history] == [float(i) for i in range(300)]
-            data = store.get_run(run_id).data
+            data = store.runs.get_run(run_id).data
             assert len(data.params) == 6
             assert len([k for k in data.tags if k.startswith("t")]) == 6
-            assert store.get_run(run_id).info.status == "FINISHED"
+            assert store.runs.get_run(run_id).info.status == "FINISHED"
     finally:
         store.close()
 
@@ -69,25 +69,25 @@ def test_fresh_database_created_by_eight_processes_at_once(tmp_path: Path) -> No
     for proc in procs:
         _, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, err
-    store = SqlStore(uri)
+    store = SqlBackend(uri)
     try:
-        assert len(store.search_runs(["0"])) == 8
-        assert [e.name for e in store.search_experiments()] == ["Default"]
+        assert len(store.runs.search_runs(["0"])) == 8
+        assert [e.name for e in store.experiments.search_experiments()] == ["Default"]
     finally:
         store.close()
 
 
 def test_eight_threads_log_into_one_sqlite_file(tmp_path: Path) -> None:
-    store = SqlStore(f"sqlite:///{tmp_path / 'threads.db'}")
+    store = SqlBackend(f"sqlite:///{tmp_path / 'threads.db'}")
     errors: list[BaseException] = []
     run_ids: list[str] = []
 
     def work(n: int) -> None:
         try:
-            run_id = store.create_run("0", "u", 1, [], f"t{n}").info.run_id
+            run_id = store.runs.create_run("0", "u", 1, [], f"t{n}").info.run_id
             run_ids.append(run_id)
             for i in range(100):
-                store.log_batch(
+                store.runs.log_batch(
                     run_id,
                     metrics=[Metric("m", float(i), i, i)],
                     params=[Param(f"p{i}", str(i))] if i % 10 == 0 else [],
@@ -104,8 +104,8 @@ def test_eight_threads_log_into_one_sqlite_file(tmp_path: Path) -> None:
     assert errors == []
     assert len(run_ids) == 8
     for run_id in run_ids:
-        assert len(store.get_metric_history(run_id, "m")) == 100
-        data = store.get_run(run_id).data
+        assert len(store.metrics.get_metric_history(run_id, "m")) == 100
+        data = store.runs.get_run(run_id).data
         assert len(data.params) == 10
         assert data.tags["last"] == "99"
     store.close()

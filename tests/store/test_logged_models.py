@@ -15,22 +15,21 @@ from mltrail.entities._logged_model import (
     LoggedModelOutput,
     LoggedModelStatus,
 )
-from mltrail.store import TrackingStore
+from mltrail.store import Backend
 from mltrail.store._logged_models_base import LoggedModelStore
 
 
-def _lm(store: TrackingStore) -> LoggedModelStore:
-    assert isinstance(store, LoggedModelStore)
-    return store
+def _lm(store: Backend) -> LoggedModelStore:
+    return store.logged_models
 
 
-def _run(store: TrackingStore, experiment_id: str) -> str:
-    return store.create_run(experiment_id, "u", 1_000, [], None).info.run_id
+def _run(store: Backend, experiment_id: str) -> str:
+    return store.runs.create_run(experiment_id, "u", 1_000, [], None).info.run_id
 
 
-def test_create_get_finalize_delete(store: TrackingStore) -> None:
+def test_create_get_finalize_delete(store: Backend) -> None:
     lm = _lm(store)
-    eid = store.create_experiment("lm")
+    eid = store.experiments.create_experiment("lm")
     run_id = _run(store, eid)
     model = lm.create_logged_model(
         eid,
@@ -69,9 +68,9 @@ def test_create_get_finalize_delete(store: TrackingStore) -> None:
         lm.delete_logged_model(model.model_id)
 
 
-def test_errors(store: TrackingStore) -> None:
+def test_errors(store: Backend) -> None:
     lm = _lm(store)
-    eid = store.create_experiment("lm-errors")
+    eid = store.experiments.create_experiment("lm-errors")
     with pytest.raises(NotFound):
         lm.get_logged_model("m-" + "0" * 32)
     with pytest.raises(InvalidArgument, match="model_id"):
@@ -89,14 +88,14 @@ def test_errors(store: TrackingStore) -> None:
         lm.log_logged_model_params(model.model_id, {"p": "2"})
     with pytest.raises(NotFound, match="tag"):
         lm.delete_logged_model_tag(model.model_id, "missing")
-    store.delete_experiment(eid)
+    store.experiments.delete_experiment(eid)
     with pytest.raises(InvalidArgument, match="active"):
         lm.create_logged_model(eid)
 
 
-def test_tags_and_params(store: TrackingStore) -> None:
+def test_tags_and_params(store: Backend) -> None:
     lm = _lm(store)
-    eid = store.create_experiment("lm-tags")
+    eid = store.experiments.create_experiment("lm-tags")
     model = lm.create_logged_model(eid, tags={"a": "1"}, params={"p": "1"})
     lm.set_logged_model_tags(model.model_id, {"a": "2", "b/c": "x"})
     lm.delete_logged_model_tag(model.model_id, "b/c")
@@ -107,12 +106,12 @@ def test_tags_and_params(store: TrackingStore) -> None:
     assert got.last_updated_timestamp >= model.last_updated_timestamp
 
 
-def test_linked_metrics_and_run_links(store: TrackingStore) -> None:
+def test_linked_metrics_and_run_links(store: Backend) -> None:
     lm = _lm(store)
-    eid = store.create_experiment("lm-metrics")
+    eid = store.experiments.create_experiment("lm-metrics")
     run_id = _run(store, eid)
     model = lm.create_logged_model(eid, source_run_id=run_id)
-    store.log_batch(run_id, metrics=[Metric("acc", 0.5, 10, 0)])
+    store.runs.log_batch(run_id, metrics=[Metric("acc", 0.5, 10, 0)])
     lm.log_model_metrics(
         run_id,
         [
@@ -122,8 +121,10 @@ def test_linked_metrics_and_run_links(store: TrackingStore) -> None:
             LoggedModelMetric("loss", math.nan, 11, 1, model_id=model.model_id, dataset_name="val"),
         ],
     )
-    assert [(p.value, p.step) for p in store.get_metric_history(run_id, "acc")] == [(0.5, 0)]
-    loss = store.get_metric_history(run_id, "loss")
+    assert [(p.value, p.step) for p in store.metrics.get_metric_history(run_id, "acc")] == [
+        (0.5, 0)
+    ]
+    loss = store.metrics.get_metric_history(run_id, "loss")
     assert len(loss) == 1
     assert math.isnan(loss[0].value)
     got = lm.get_logged_model(model.model_id)
@@ -139,22 +140,22 @@ def test_linked_metrics_and_run_links(store: TrackingStore) -> None:
     lm.log_outputs(run_id, [LoggedModelOutput(model.model_id, 3)])
     lm.log_outputs(run_id, [LoggedModelOutput(model.model_id, 3)])  # once only
     lm.log_model_inputs(run_id, [LoggedModelInput(other.model_id)])
-    run = store.get_run(run_id)
+    run = store.runs.get_run(run_id)
     assert run.outputs.model_outputs == [LoggedModelOutput(model.model_id, 3)]
     assert run.inputs.model_inputs == [LoggedModelInput(other.model_id)]
     # runs/search carries them too (as MLflow's does), for the runs that have them
     bare = _run(store, eid)
-    found = {r.info.run_id: r for r in store.search_runs([eid], max_results=10)}
+    found = {r.info.run_id: r for r in store.runs.search_runs([eid], max_results=10)}
     assert found[run_id].outputs.model_outputs == [LoggedModelOutput(model.model_id, 3)]
     assert found[run_id].inputs.model_inputs == [LoggedModelInput(other.model_id)]
     assert found[bare].outputs.model_outputs == []
     assert found[bare].inputs.model_inputs == []
 
 
-def test_search_filters(store: TrackingStore) -> None:
+def test_search_filters(store: Backend) -> None:
     lm = _lm(store)
-    eid = store.create_experiment("lm-search")
-    other_eid = store.create_experiment("lm-search-other")
+    eid = store.experiments.create_experiment("lm-search")
+    other_eid = store.experiments.create_experiment("lm-search-other")
     run_id = _run(store, eid)
     a = lm.create_logged_model(eid, name="a", params={"lr": "0.1"}, tags={"t": "x"})
     b = lm.create_logged_model(eid, name="b", source_run_id=run_id, model_type="torch")
@@ -200,9 +201,9 @@ def test_search_filters(store: TrackingStore) -> None:
     assert c.model_id not in {m.model_id for m in lm.search_logged_models([eid])}
 
 
-def test_search_order_and_pages(store: TrackingStore) -> None:
+def test_search_order_and_pages(store: Backend) -> None:
     lm = _lm(store)
-    eid = store.create_experiment("lm-order")
+    eid = store.experiments.create_experiment("lm-order")
     run_id = _run(store, eid)
     ids = []
     for i, value in enumerate([0.3, 0.9, None, 0.5]):
@@ -243,20 +244,20 @@ def test_search_order_and_pages(store: TrackingStore) -> None:
         lm.search_logged_models([eid], max_results=0)
 
 
-def test_permanent_deletes_take_links_and_models(store: TrackingStore) -> None:
+def test_permanent_deletes_take_links_and_models(store: Backend) -> None:
     from mltrail._exceptions import NotImplementedYet
-    from mltrail.store.rest import RestStore
+    from mltrail.store.rest import RestBackend
 
     lm = _lm(store)
-    eid = store.create_experiment("lm-gc")
+    eid = store.experiments.create_experiment("lm-gc")
     run_id = _run(store, eid)
     model = lm.create_logged_model(eid, source_run_id=run_id, tags={"a": "1"}, params={"p": "1"})
     lm.log_model_metrics(run_id, [LoggedModelMetric("x", 1.0, 1, 0, model_id=model.model_id)])
     lm.log_outputs(run_id, [LoggedModelOutput(model.model_id)])
-    store.delete_run(run_id)
-    if isinstance(store, RestStore):
+    store.runs.delete_run(run_id)
+    if isinstance(store, RestBackend):
         with pytest.raises(NotImplementedYet):  # gc works on the database only
-            store.hard_delete_run(run_id)
+            store.runs.hard_delete_run(run_id)
         with pytest.raises(NotImplementedYet):
             lm.hard_delete_logged_model(model.model_id)
         with pytest.raises(NotImplementedYet):
@@ -273,9 +274,9 @@ def test_permanent_deletes_take_links_and_models(store: TrackingStore) -> None:
     with pytest.raises(NotFound):
         lm.get_logged_model(gone.model_id, allow_deleted=True)
     assert lm.deleted_logged_models() == []
-    store.hard_delete_run(run_id)  # the run goes, with its links; the model stays
+    store.runs.hard_delete_run(run_id)  # the run goes, with its links; the model stays
     assert lm.get_logged_model(model.model_id).source_run_id == run_id
-    store.delete_experiment(eid)
-    store.hard_delete_experiment(eid)
+    store.experiments.delete_experiment(eid)
+    store.experiments.hard_delete_experiment(eid)
     with pytest.raises(NotFound):
         lm.get_logged_model(model.model_id, allow_deleted=True)

@@ -8,15 +8,15 @@ import pytest
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import Dataset, DatasetInput, InputTag, LifecycleStage, Metric, Param, RunTag
-from mltrail.store import TrackingStore
+from mltrail.store import Backend
 
 
-def _run(store: TrackingStore, name: str | None = "run", experiment_id: str = "0") -> str:
-    return store.create_run(experiment_id, "alice", 1000, [RunTag("t", "1")], name).info.run_id
+def _run(store: Backend, name: str | None = "run", experiment_id: str = "0") -> str:
+    return store.runs.create_run(experiment_id, "alice", 1000, [RunTag("t", "1")], name).info.run_id
 
 
-def test_create_and_get_run(store: TrackingStore) -> None:
-    run = store.create_run("0", "alice", 1234, [RunTag("a", "b")], "my-run")
+def test_create_and_get_run(store: Backend) -> None:
+    run = store.runs.create_run("0", "alice", 1234, [RunTag("a", "b")], "my-run")
     info = run.info
     assert len(info.run_id) == 32
     assert info.run_uuid == info.run_id
@@ -29,64 +29,64 @@ def test_create_and_get_run(store: TrackingStore) -> None:
     assert info.end_time is None
     assert info.lifecycle_stage == LifecycleStage.ACTIVE
     assert info.artifact_uri.endswith(f"/0/{info.run_id}/artifacts")
-    got = store.get_run(info.run_id)
+    got = store.runs.get_run(info.run_id)
     assert got.info == info
     assert got.data.tags == {"a": "b", "mlflow.runName": "my-run"}
     with pytest.raises(NotFound, match="not found"):
-        store.get_run("0" * 32)
+        store.runs.get_run("0" * 32)
 
 
-def test_run_name_generated_and_tag_consistency(store: TrackingStore) -> None:
-    run = store.create_run("0", "u", 1, [], None)
+def test_run_name_generated_and_tag_consistency(store: Backend) -> None:
+    run = store.runs.create_run("0", "u", 1, [], None)
     assert run.info.run_name
-    assert store.get_run(run.info.run_id).data.tags["mlflow.runName"] == run.info.run_name
-    by_tag = store.create_run("0", "u", 1, [RunTag("mlflow.runName", "from-tag")], None)
+    assert store.runs.get_run(run.info.run_id).data.tags["mlflow.runName"] == run.info.run_name
+    by_tag = store.runs.create_run("0", "u", 1, [RunTag("mlflow.runName", "from-tag")], None)
     assert by_tag.info.run_name == "from-tag"
     with pytest.raises(InvalidArgument, match="different values"):
-        store.create_run("0", "u", 1, [RunTag("mlflow.runName", "a")], "b")
+        store.runs.create_run("0", "u", 1, [RunTag("mlflow.runName", "a")], "b")
 
 
-def test_update_run_info_and_rename(store: TrackingStore) -> None:
+def test_update_run_info_and_rename(store: Backend) -> None:
     rid = _run(store)
-    info = store.update_run_info(rid, "FINISHED", 5000, "renamed")
+    info = store.runs.update_run_info(rid, "FINISHED", 5000, "renamed")
     assert (info.status, info.end_time, info.run_name) == ("FINISHED", 5000, "renamed")
-    assert store.get_run(rid).data.tags["mlflow.runName"] == "renamed"
+    assert store.runs.get_run(rid).data.tags["mlflow.runName"] == "renamed"
     with pytest.raises(InvalidArgument, match="run status"):
-        store.update_run_info(rid, "DONE", None, None)
+        store.runs.update_run_info(rid, "DONE", None, None)
 
 
-def test_delete_restore_run(store: TrackingStore) -> None:
+def test_delete_restore_run(store: Backend) -> None:
     rid = _run(store)
-    store.delete_run(rid)
-    assert store.get_run(rid).info.lifecycle_stage == LifecycleStage.DELETED
+    store.runs.delete_run(rid)
+    assert store.runs.get_run(rid).info.lifecycle_stage == LifecycleStage.DELETED
     with pytest.raises(InvalidArgument, match="active"):
-        store.log_batch(rid, params=[Param("p", "1")])
-    store.restore_run(rid)
-    store.log_batch(rid, params=[Param("p", "1")])
-    assert store.get_run(rid).data.params == {"p": "1"}
+        store.runs.log_batch(rid, params=[Param("p", "1")])
+    store.runs.restore_run(rid)
+    store.runs.log_batch(rid, params=[Param("p", "1")])
+    assert store.runs.get_run(rid).data.params == {"p": "1"}
 
 
-def test_params_are_immutable(store: TrackingStore) -> None:
+def test_params_are_immutable(store: Backend) -> None:
     rid = _run(store)
-    store.log_batch(rid, params=[Param("lr", "0.1"), Param("depth", "3")])
-    store.log_batch(rid, params=[Param("lr", "0.1")])  # the same value again is fine
+    store.runs.log_batch(rid, params=[Param("lr", "0.1"), Param("depth", "3")])
+    store.runs.log_batch(rid, params=[Param("lr", "0.1")])  # the same value again is fine
     with pytest.raises(InvalidArgument, match="Changing param values is not allowed"):
-        store.log_batch(rid, params=[Param("lr", "0.2"), Param("new", "x")])
+        store.runs.log_batch(rid, params=[Param("lr", "0.2"), Param("new", "x")])
     # All or nothing: the batch with the conflict stored nothing.
-    assert store.get_run(rid).data.params == {"lr": "0.1", "depth": "3"}
+    assert store.runs.get_run(rid).data.params == {"lr": "0.1", "depth": "3"}
     with pytest.raises(InvalidArgument, match="Duplicate parameter key"):
-        store.log_batch(rid, params=[Param("a", "1"), Param("a", "2")])
+        store.runs.log_batch(rid, params=[Param("a", "1"), Param("a", "2")])
 
 
-def test_tags_last_write_wins_and_delete(store: TrackingStore) -> None:
+def test_tags_last_write_wins_and_delete(store: Backend) -> None:
     rid = _run(store)
-    store.log_batch(rid, tags=[RunTag("k", "1")])
-    store.log_batch(rid, tags=[RunTag("k", "2")])
-    assert store.get_run(rid).data.tags["k"] == "2"
-    store.delete_tag(rid, "k")
-    assert "k" not in store.get_run(rid).data.tags
+    store.runs.log_batch(rid, tags=[RunTag("k", "1")])
+    store.runs.log_batch(rid, tags=[RunTag("k", "2")])
+    assert store.runs.get_run(rid).data.tags["k"] == "2"
+    store.runs.delete_tag(rid, "k")
+    assert "k" not in store.runs.get_run(rid).data.tags
     with pytest.raises(NotFound, match="No tag"):
-        store.delete_tag(rid, "k")
+        store.runs.delete_tag(rid, "k")
 
 
 @pytest.mark.parametrize(
@@ -100,31 +100,29 @@ def test_tags_last_write_wins_and_delete(store: TrackingStore) -> None:
         ({"metrics": [Metric("k" * 251, 1.0, 1, 0)]}, "limit is 250"),
     ],
 )
-def test_invalid_values_name_the_key_and_rule(
-    store: TrackingStore, kwargs: dict, message: str
-) -> None:  # type: ignore[type-arg]
+def test_invalid_values_name_the_key_and_rule(store: Backend, kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
     rid = _run(store)
     with pytest.raises(InvalidArgument, match=message):
-        store.log_batch(rid, **kwargs)
-    assert store.get_run(rid).data.params == {}
+        store.runs.log_batch(rid, **kwargs)
+    assert store.runs.get_run(rid).data.params == {}
 
 
-def test_long_values_at_the_limit_are_stored_whole(store: TrackingStore) -> None:
+def test_long_values_at_the_limit_are_stored_whole(store: Backend) -> None:
     rid = _run(store)
-    store.log_batch(rid, params=[Param("p", "é" * 6000)], tags=[RunTag("t", "x" * 8000)])
-    data = store.get_run(rid).data
+    store.runs.log_batch(rid, params=[Param("p", "é" * 6000)], tags=[RunTag("t", "x" * 8000)])
+    data = store.runs.get_run(rid).data
     assert data.params["p"] == "é" * 6000
     assert data.tags["t"] == "x" * 8000
 
 
-def test_metrics_latest_history_and_special_values(store: TrackingStore) -> None:
+def test_metrics_latest_history_and_special_values(store: Backend) -> None:
     rid = _run(store)
     points = [
         Metric("loss", v, 100 + i, i)
         for i, v in enumerate([3.0, math.nan, math.inf, -math.inf, 1.5])
     ]
-    store.log_batch(rid, metrics=points)
-    history = store.get_metric_history(rid, "loss")
+    store.runs.log_batch(rid, metrics=points)
+    history = store.metrics.get_metric_history(rid, "loss")
     assert [(m.step, m.timestamp) for m in history] == [(i, 100 + i) for i in range(5)]
     values = [m.value for m in history]
     assert values[0] == 3.0
@@ -132,26 +130,26 @@ def test_metrics_latest_history_and_special_values(store: TrackingStore) -> None
     assert values[2] == math.inf
     assert values[3] == -math.inf
     assert values[4] == 1.5
-    assert store.get_run(rid).data.metrics == {"loss": 1.5}
+    assert store.runs.get_run(rid).data.metrics == {"loss": 1.5}
     # An older step does not replace the latest value; a later step does, even if NaN.
-    store.log_batch(rid, metrics=[Metric("loss", 9.0, 1, 2)])
-    assert store.get_run(rid).data.metrics["loss"] == 1.5
-    store.log_batch(rid, metrics=[Metric("loss", math.inf, 1, 10)])
-    assert store.get_run(rid).data.metrics["loss"] == math.inf
-    assert len(store.get_metric_history(rid, "loss")) == 7
-    assert store.get_metric_history(rid, "missing") == []
+    store.runs.log_batch(rid, metrics=[Metric("loss", 9.0, 1, 2)])
+    assert store.runs.get_run(rid).data.metrics["loss"] == 1.5
+    store.runs.log_batch(rid, metrics=[Metric("loss", math.inf, 1, 10)])
+    assert store.runs.get_run(rid).data.metrics["loss"] == math.inf
+    assert len(store.metrics.get_metric_history(rid, "loss")) == 7
+    assert store.metrics.get_metric_history(rid, "missing") == []
 
 
-def test_metric_history_paging(store: TrackingStore) -> None:
+def test_metric_history_paging(store: Backend) -> None:
     rid = _run(store)
     for batch in range(3):
-        store.log_batch(
+        store.runs.log_batch(
             rid, metrics=[Metric("m", float(batch * 10 + i), 0, batch * 10 + i) for i in range(10)]
         )
     seen: list[int] = []
     token = None
     while True:
-        page = store.get_metric_history(rid, "m", max_results=7, page_token=token)
+        page = store.metrics.get_metric_history(rid, "m", max_results=7, page_token=token)
         assert len(page) <= 7
         seen.extend(m.step for m in page)
         token = page.token
@@ -160,21 +158,21 @@ def test_metric_history_paging(store: TrackingStore) -> None:
     assert seen == list(range(30))
 
 
-def test_log_batch_is_all_or_nothing(store: TrackingStore) -> None:
+def test_log_batch_is_all_or_nothing(store: Backend) -> None:
     rid = _run(store)
     with pytest.raises(InvalidArgument):
-        store.log_batch(
+        store.runs.log_batch(
             rid,
             metrics=[Metric("good", 1.0, 1, 0)],
             params=[Param("ok", "1")],
             tags=[RunTag("bad/../key", "x")],
         )
-    run = store.get_run(rid)
+    run = store.runs.get_run(rid)
     assert run.data.metrics == {}
     assert run.data.params == {}
 
 
-def test_datasets_inputs(store: TrackingStore) -> None:
+def test_datasets_inputs(store: Backend) -> None:
     rid = _run(store)
     ds = Dataset(
         "iris",
@@ -184,28 +182,28 @@ def test_datasets_inputs(store: TrackingStore) -> None:
         '{"mlflow_colspec": []}',
         '{"num_rows": 150}',
     )
-    store.log_inputs(rid, [DatasetInput(ds, [InputTag("mlflow.data.context", "training")])])
-    store.log_inputs(rid, [DatasetInput(ds, [InputTag("mlflow.data.context", "training")])])
-    inputs = store.get_run(rid).inputs.dataset_inputs
+    store.runs.log_inputs(rid, [DatasetInput(ds, [InputTag("mlflow.data.context", "training")])])
+    store.runs.log_inputs(rid, [DatasetInput(ds, [InputTag("mlflow.data.context", "training")])])
+    inputs = store.runs.get_run(rid).inputs.dataset_inputs
     assert len(inputs) == 1
     assert inputs[0].dataset == ds
     assert inputs[0].tags == [InputTag("mlflow.data.context", "training")]
 
 
-def test_move_runs_and_hard_delete(store: TrackingStore) -> None:
-    eid = store.create_experiment("target")
+def test_move_runs_and_hard_delete(store: Backend) -> None:
+    eid = store.experiments.create_experiment("target")
     rid = _run(store)
-    store.move_runs([rid], eid)
-    assert store.get_run(rid).info.experiment_id == eid
-    store.log_batch(rid, metrics=[Metric("m", 1.0, 1, 0)], params=[Param("p", "1")])
-    store.delete_run(rid)
-    assert [r.run_id for r in store.deleted_runs()] == [rid]
-    assert store.deleted_runs(older_than_ms=0) == []
-    store.hard_delete_run(rid)
+    store.runs.move_runs([rid], eid)
+    assert store.runs.get_run(rid).info.experiment_id == eid
+    store.runs.log_batch(rid, metrics=[Metric("m", 1.0, 1, 0)], params=[Param("p", "1")])
+    store.runs.delete_run(rid)
+    assert [r.run_id for r in store.runs.deleted_runs()] == [rid]
+    assert store.runs.deleted_runs(older_than_ms=0) == []
+    store.runs.hard_delete_run(rid)
     with pytest.raises(NotFound):
-        store.get_run(rid)
-    store.delete_experiment(eid)
-    assert [e.experiment_id for e in store.deleted_experiments()] == [eid]
-    store.hard_delete_experiment(eid)
+        store.runs.get_run(rid)
+    store.experiments.delete_experiment(eid)
+    assert [e.experiment_id for e in store.experiments.deleted_experiments()] == [eid]
+    store.experiments.hard_delete_experiment(eid)
     with pytest.raises(NotFound):
-        store.get_experiment(eid)
+        store.experiments.get_experiment(eid)

@@ -8,11 +8,11 @@ import pytest
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag, ViewType
-from mltrail.store import TrackingStore
+from mltrail.store import Backend
 
 
 @pytest.fixture
-def runs(store: TrackingStore) -> dict[str, str]:
+def runs(store: Backend) -> dict[str, str]:
     """Six runs in experiment 0 and one elsewhere; returns run name -> run id."""
     spec = {
         "a": ({"model": "rf", "depth": "3"}, {"acc": [0.5, 0.9, 0.7]}, {"team": "red"}),
@@ -24,31 +24,35 @@ def runs(store: TrackingStore) -> dict[str, str]:
     }
     ids: dict[str, str] = {}
     for i, (name, (params, metrics, tags)) in enumerate(spec.items()):
-        rid = store.create_run(
+        rid = store.runs.create_run(
             "0", f"user{i % 2}", 1000 + i, [RunTag(k, v) for k, v in tags.items()], name
         ).info.run_id
         points = [Metric(k, v, 1, s) for k, vs in metrics.items() for s, v in enumerate(vs)]
-        store.log_batch(rid, metrics=points, params=[Param(k, v) for k, v in params.items()])
+        store.runs.log_batch(rid, metrics=points, params=[Param(k, v) for k, v in params.items()])
         ids[name] = rid
-    other = store.create_experiment("other")
-    ids["z"] = store.create_run(other, "u", 999, [], "z").info.run_id
-    store.log_batch(ids["z"], params=[Param("model", "rf")])
+    other = store.experiments.create_experiment("other")
+    ids["z"] = store.runs.create_run(other, "u", 999, [], "z").info.run_id
+    store.runs.log_batch(ids["z"], params=[Param("model", "rf")])
     ds = Dataset("iris", "d1", "local", "{}")
-    store.log_inputs(ids["b"], [DatasetInput(ds, [InputTag("mlflow.data.context", "training")])])
+    store.runs.log_inputs(
+        ids["b"], [DatasetInput(ds, [InputTag("mlflow.data.context", "training")])]
+    )
     return ids
 
 
 def names(
-    store: TrackingStore,
+    store: Backend,
     filter_string: str | None = None,
     order_by: list[str] | None = None,
     experiment_ids: tuple[str, ...] | None = ("0",),
 ) -> list[str]:
-    found = store.search_runs(experiment_ids, filter_string, ViewType.ACTIVE_ONLY, 1000, order_by)
+    found = store.runs.search_runs(
+        experiment_ids, filter_string, ViewType.ACTIVE_ONLY, 1000, order_by
+    )
     return [r.info.run_name for r in found]
 
 
-def test_default_order_is_newest_first(store: TrackingStore, runs: dict[str, str]) -> None:
+def test_default_order_is_newest_first(store: Backend, runs: dict[str, str]) -> None:
     assert names(store) == ["f", "e", "d", "c", "b", "a"]
 
 
@@ -85,15 +89,13 @@ def test_default_order_is_newest_first(store: TrackingStore, runs: dict[str, str
     ],
 )
 def test_filters(
-    store: TrackingStore, runs: dict[str, str], filter_string: str, expected: set[str]
+    store: Backend, runs: dict[str, str], filter_string: str, expected: set[str]
 ) -> None:
     assert set(names(store, filter_string)) == expected
 
 
-def test_experiment_id_filter_across_experiments(
-    store: TrackingStore, runs: dict[str, str]
-) -> None:
-    other = store.get_experiment_by_name("other")
+def test_experiment_id_filter_across_experiments(store: Backend, runs: dict[str, str]) -> None:
+    other = store.experiments.get_experiment_by_name("other")
     assert other is not None
     found = names(store, f"experiment_id IN ('{other.experiment_id}')", experiment_ids=None)
     assert found == ["z"]
@@ -101,14 +103,12 @@ def test_experiment_id_filter_across_experiments(
         names(store, "experiment_id = 'abc'", experiment_ids=None)
 
 
-def test_run_id_filter(store: TrackingStore, runs: dict[str, str]) -> None:
+def test_run_id_filter(store: Backend, runs: dict[str, str]) -> None:
     assert names(store, f"attributes.run_id = '{runs['c']}'") == ["c"]
     assert set(names(store, f"run_id IN ('{runs['a']}', '{runs['b']}')")) == {"a", "b"}
 
 
-def test_order_by_metric_missing_last_both_directions(
-    store: TrackingStore, runs: dict[str, str]
-) -> None:
+def test_order_by_metric_missing_last_both_directions(store: Backend, runs: dict[str, str]) -> None:
     # Latest acc: a 0.7, b 0.8, c 0.65, d NaN, e inf; f has none. NaN and missing go last.
     assert names(store, order_by=["metrics.acc DESC"])[:4] == ["e", "b", "a", "c"]
     assert names(store, order_by=["metrics.acc ASC"])[:4] == ["c", "a", "b", "e"]
@@ -116,7 +116,7 @@ def test_order_by_metric_missing_last_both_directions(
     assert names(store, order_by=["max(metrics.acc) DESC"])[:3] == ["e", "a", "b"]
 
 
-def test_order_by_param_tag_and_attribute(store: TrackingStore, runs: dict[str, str]) -> None:
+def test_order_by_param_tag_and_attribute(store: Backend, runs: dict[str, str]) -> None:
     assert names(store, order_by=["params.depth DESC"])[:3] == ["c", "b", "a"]
     assert names(store, order_by=["tags.team ASC", "run_name DESC"]) == [
         "c",
@@ -129,39 +129,39 @@ def test_order_by_param_tag_and_attribute(store: TrackingStore, runs: dict[str, 
     assert names(store, order_by=["attributes.run_name"]) == ["a", "b", "c", "d", "e", "f"]
 
 
-def test_search_all_experiments(store: TrackingStore, runs: dict[str, str]) -> None:
+def test_search_all_experiments(store: Backend, runs: dict[str, str]) -> None:
     assert set(names(store, "params.model = 'rf'", experiment_ids=None)) == {"a", "c", "z"}
 
 
-def test_view_types(store: TrackingStore, runs: dict[str, str]) -> None:
-    store.delete_run(runs["a"])
+def test_view_types(store: Backend, runs: dict[str, str]) -> None:
+    store.runs.delete_run(runs["a"])
     assert "a" not in names(store)
-    deleted = store.search_runs(["0"], None, ViewType.DELETED_ONLY)
+    deleted = store.runs.search_runs(["0"], None, ViewType.DELETED_ONLY)
     assert [r.info.run_name for r in deleted] == ["a"]
-    assert len(store.search_runs(["0"], None, ViewType.ALL)) == 6
+    assert len(store.runs.search_runs(["0"], None, ViewType.ALL)) == 6
 
 
-def test_results_carry_whole_runs(store: TrackingStore, runs: dict[str, str]) -> None:
-    (run,) = store.search_runs(["0"], "attributes.run_name = 'a'")
+def test_results_carry_whole_runs(store: Backend, runs: dict[str, str]) -> None:
+    (run,) = store.runs.search_runs(["0"], "attributes.run_name = 'a'")
     assert run.data.params == {"model": "rf", "depth": "3"}
     assert run.data.metrics == {"acc": 0.7}
     assert run.data.tags["team"] == "red"
 
 
-def test_cursor_pages_neither_repeat_nor_skip_while_runs_arrive(store: TrackingStore) -> None:
+def test_cursor_pages_neither_repeat_nor_skip_while_runs_arrive(store: Backend) -> None:
     for i in range(25):
-        rid = store.create_run("0", "u", 1000 + i // 3, [], f"r{i:02d}").info.run_id
-        store.log_batch(rid, metrics=[Metric("m", float(i % 4), 0, 0)])
+        rid = store.runs.create_run("0", "u", 1000 + i // 3, [], f"r{i:02d}").info.run_id
+        store.runs.log_batch(rid, metrics=[Metric("m", float(i % 4), 0, 0)])
     for order in (None, ["metrics.m DESC"], ["run_name ASC"]):
         seen: list[str] = []
         token = None
         extra = 0
         while True:
-            page = store.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 4, order, token)
+            page = store.runs.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 4, order, token)
             seen.extend(r.info.run_id for r in page)
             # New runs arrive between pages: newer start times, metric values in the middle.
-            rid = store.create_run("0", "u", 5000 + extra, [], f"new{extra}").info.run_id
-            store.log_batch(rid, metrics=[Metric("m", 1.5, 0, 0)])
+            rid = store.runs.create_run("0", "u", 5000 + extra, [], f"new{extra}").info.run_id
+            store.runs.log_batch(rid, metrics=[Metric("m", 1.5, 0, 0)])
             extra += 1
             token = page.token
             if token is None:
@@ -180,38 +180,38 @@ def test_cursor_pages_neither_repeat_nor_skip_while_runs_arrive(store: TrackingS
         ("(params.a = '1'", "position"),
     ],
 )
-def test_malformed_filters_name_the_position(store: TrackingStore, bad: str, fragment: str) -> None:
+def test_malformed_filters_name_the_position(store: Backend, bad: str, fragment: str) -> None:
     with pytest.raises(InvalidArgument, match=fragment):
-        store.search_runs(["0"], bad)
+        store.runs.search_runs(["0"], bad)
 
 
-def test_bad_max_results_and_token(store: TrackingStore) -> None:
+def test_bad_max_results_and_token(store: Backend) -> None:
     with pytest.raises(InvalidArgument, match="max_results"):
-        store.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 50001)
+        store.runs.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 50001)
     with pytest.raises(InvalidArgument, match="page_token"):
-        store.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 10, None, "bogus")
+        store.runs.search_runs(["0"], None, ViewType.ACTIVE_ONLY, 10, None, "bogus")
 
 
-def test_key_sort_pages_through_runs_lacking_the_key(store: TrackingStore) -> None:
+def test_key_sort_pages_through_runs_lacking_the_key(store: Backend) -> None:
     """Runs with the sort key come first (by value), then those lacking it or NaN (newest
     first), page after page, exactly as in one page."""
-    eid = store.create_experiment("paged-sort")
+    eid = store.experiments.create_experiment("paged-sort")
     values = [0.5, None, 0.2, math.nan, 0.9, None, 0.2, None]
     for i, v in enumerate(values):
-        rid = store.create_run(eid, "u", 1000 + i, [], f"r{i}").info.run_id
+        rid = store.runs.create_run(eid, "u", 1000 + i, [], f"r{i}").info.run_id
         if v is not None:
-            store.log_batch(rid, metrics=[Metric("m", v, 0, 0)], params=[Param("p", str(v))])
+            store.runs.log_batch(rid, metrics=[Metric("m", v, 0, 0)], params=[Param("p", str(v))])
     for order in (["metrics.m DESC"], ["metrics.m ASC"], ["params.p DESC", "metrics.m ASC"]):
-        whole = store.search_runs([eid], None, ViewType.ACTIVE_ONLY, 100, order)
+        whole = store.runs.search_runs([eid], None, ViewType.ACTIVE_ONLY, 100, order)
         expected = [r.info.run_name for r in whole]
         for size in (1, 2, 3):
             got, token = [], None
             while True:
-                page = store.search_runs([eid], None, ViewType.ACTIVE_ONLY, size, order, token)
+                page = store.runs.search_runs([eid], None, ViewType.ACTIVE_ONLY, size, order, token)
                 got += [r.info.run_name for r in page]
                 token = page.token
                 if not token:
                     break
             assert got == expected, (order, size)
-    desc = store.search_runs([eid], None, ViewType.ACTIVE_ONLY, 100, ["metrics.m DESC"])
+    desc = store.runs.search_runs([eid], None, ViewType.ACTIVE_ONLY, 100, ["metrics.m DESC"])
     assert [r.info.run_name for r in desc] == ["r4", "r0", "r6", "r2", "r7", "r5", "r3", "r1"]

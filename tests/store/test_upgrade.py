@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, insert, inspect
 
 from mltrail._exceptions import SchemaOutOfDate
 from mltrail.entities import Metric, Param
-from mltrail.store.sql import SqlStore
+from mltrail.store.sql import SqlBackend
 from mltrail.store.sql._engine import create_db_engine
 from mltrail.store.sql._schema import (
     HEAD_REVISION,
@@ -58,15 +58,15 @@ def _old_database(uri: str) -> None:
 def test_older_schema_is_refused_then_upgraded(db_uri: str) -> None:
     _old_database(db_uri)
     with pytest.raises(SchemaOutOfDate, match="mltrail db upgrade"):
-        SqlStore(db_uri)
+        SqlBackend(db_uri)
     result = upgrade_database(db_uri)
     assert (result.from_revision, result.to_revision) == ("0001_initial", HEAD_REVISION)
-    store = SqlStore(db_uri)
+    store = SqlBackend(db_uri)
     try:
-        run = store.get_run("abc")
+        run = store.runs.get_run("abc")
         assert run.data.params == {"lr": "0.1"}
-        store.log_batch("abc", metrics=[Metric("m", 1.0, 1, 0)], params=[Param("new", "1")])
-        assert store.get_run("abc").data.metrics == {"m": 1.0}
+        store.runs.log_batch("abc", metrics=[Metric("m", 1.0, 1, 0)], params=[Param("new", "1")])
+        assert store.runs.get_run("abc").data.metrics == {"m": 1.0}
     finally:
         store.close()
     assert upgrade_database(db_uri).from_revision == HEAD_REVISION  # a second run is a no-op
@@ -126,6 +126,6 @@ def test_a_foreign_database_is_not_touched(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with pytest.raises(Exception, match="not an mltrail database"):
-        SqlStore(f"sqlite:///{path}")
+        SqlBackend(f"sqlite:///{path}")
     with pytest.raises(Exception, match="not an mltrail database"):
         upgrade_database(f"sqlite:///{path}")

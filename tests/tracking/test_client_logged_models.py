@@ -12,7 +12,7 @@ import pytest
 
 import mltrail as mlflow
 from mltrail import MlflowClient
-from mltrail._exceptions import InvalidArgument, NotFound, NotImplementedYet
+from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import LoggedModelOutput, LoggedModelStatus
 
 UNKNOWN = "m-" + "0" * 32
@@ -207,22 +207,6 @@ def test_model_artifacts(client: MlflowClient, tmp_path: Path) -> None:
     assert {(f.path, f.file_size) for f in data} == {("data/inner", None), ("data/w.bin", 10)}
     inner = client.list_logged_model_artifacts(model.model_id, "weights/inner")
     assert [f.path for f in inner] == ["weights/inner/x.txt"]
-
-
-def test_a_store_without_logged_models_says_so(sqlite_uri: str) -> None:
-    client = MlflowClient(sqlite_uri)
-
-    class ThirdPartyStore:  # a tracking store that does not implement LoggedModelStore
-        pass
-
-    client._store_cache = ThirdPartyStore()  # type: ignore[assignment]
-    for call in (
-        lambda: client.get_logged_model(UNKNOWN),
-        lambda: client.create_logged_model("0"),
-        lambda: client.search_logged_models(["0"]),
-    ):
-        with pytest.raises(NotImplementedYet, match=r"ThirdPartyStore.*does not keep logged"):
-            call()
 
 
 # -- fluent ------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def upgrade(uri: str | None, no_backup: bool, tracking_uri: str | None) -> None:
     itself (<file>.bak-<revision>). MySQL and MariaDB cannot roll schema changes back: back
     the database up first.
     """
-    from mltrail.store.sql._upgrade import upgrade_database
+    from mltrail.store import upgrade_database
     from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
 
     ctx = click.get_current_context()

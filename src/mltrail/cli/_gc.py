@@ -21,7 +21,7 @@ from mltrail.cli._common import (
 
 if TYPE_CHECKING:
     from mltrail.entities import LoggedModel, RunInfo
-    from mltrail.store import TrackingStore
+    from mltrail.store import Backend
     from mltrail.store._logged_models_base import LoggedModelStore
 
 __all__ = ["Duration", "gc"]
@@ -81,24 +81,18 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _experiment_runs(store: TrackingStore, experiment_id: str) -> list[RunInfo]:
+def _experiment_runs(store: Backend, experiment_id: str) -> list[RunInfo]:
     """Every run of an experiment, whatever its lifecycle stage."""
     from mltrail.entities import ViewType
 
     infos: list[RunInfo] = []
     token: str | None = None
     while True:
-        page = store.search_runs([experiment_id], None, ViewType.ALL, 1000, None, token)
+        page = store.runs.search_runs([experiment_id], None, ViewType.ALL, 1000, None, token)
         infos.extend(run.info for run in page)
         token = page.token
         if token is None:
             return infos
-
-
-def _logged_models(store: TrackingStore) -> LoggedModelStore | None:
-    from mltrail.store._logged_models_base import LoggedModelStore
-
-    return store if isinstance(store, LoggedModelStore) else None
 
 
 def _experiment_models(
@@ -148,7 +142,7 @@ def _chosen_models(
 
 
 def _plan(
-    store: TrackingStore,
+    store: Backend,
     cutoff_ms: int | None,
     experiment_ids: list[str],
     run_ids: list[str],
@@ -158,11 +152,11 @@ def _plan(
     from mltrail._exceptions import InvalidArgument
     from mltrail.entities import LifecycleStage
 
-    lm = _logged_models(store)
+    lm = store.logged_models
     if experiment_ids or run_ids or model_ids:
         chosen_exps: list[str] = []
         for experiment_id in experiment_ids:
-            exp = store.get_experiment(experiment_id)  # NotFound for an unknown id
+            exp = store.experiments.get_experiment(experiment_id)  # NotFound for an unknown id
             if exp.lifecycle_stage != LifecycleStage.DELETED:
                 raise InvalidArgument(
                     f"Experiment {experiment_id} is not deleted ({exp.lifecycle_stage}); "
@@ -171,7 +165,7 @@ def _plan(
             chosen_exps.append(exp.experiment_id)
         chosen_runs: list[RunInfo] = []
         for run_id in run_ids:
-            info = store.get_run(run_id).info  # NotFound for an unknown id
+            info = store.runs.get_run(run_id).info  # NotFound for an unknown id
             if info.lifecycle_stage != LifecycleStage.DELETED:
                 raise InvalidArgument(
                     f"Run {run_id} is not deleted ({info.lifecycle_stage}); "
@@ -179,14 +173,18 @@ def _plan(
                 )
             chosen_runs.append(info)
         if cutoff_ms is not None:
-            old_exps = {exp.experiment_id for exp in store.deleted_experiments(cutoff_ms)}
+            old_exps = {
+                exp.experiment_id for exp in store.experiments.deleted_experiments(cutoff_ms)
+            }
             for experiment_id in chosen_exps:
                 if experiment_id not in old_exps:
                     raise InvalidArgument(
                         f"Experiment {experiment_id} was not deleted long enough ago for "
                         "--older-than"
                     )
-            old_runs = {info.run_id for info in store.deleted_runs(cutoff_ms)} if run_ids else set()
+            old_runs = (
+                {info.run_id for info in store.runs.deleted_runs(cutoff_ms)} if run_ids else set()
+            )
             for info in chosen_runs:
                 if info.run_id not in old_runs:
                     raise InvalidArgument(
@@ -194,8 +192,10 @@ def _plan(
                     )
         chosen_models = _chosen_models(lm, cutoff_ms, model_ids)
     else:
-        chosen_exps = [exp.experiment_id for exp in store.deleted_experiments(cutoff_ms)]
-        chosen_runs = store.deleted_runs(cutoff_ms)
+        chosen_exps = [
+            exp.experiment_id for exp in store.experiments.deleted_experiments(cutoff_ms)
+        ]
+        chosen_runs = store.runs.deleted_runs(cutoff_ms)
         chosen_models = [] if lm is None else lm.deleted_logged_models(cutoff_ms)
 
     items: list[_Item] = []
@@ -296,10 +296,10 @@ def gc(
     nothing is removed. Artifacts are removed before the database rows, so an interrupted gc
     can simply be run again.
     """
-    store = make_client(tracking_uri)._store
+    store = make_client(tracking_uri)._backend
     cutoff_ms = None if older_than is None else time.time_ns() // 1_000_000 - older_than
     items = _plan(store, cutoff_ms, experiment_ids, run_ids, model_ids)
-    lm = _logged_models(store)
+    lm = store.logged_models
     if dry_run:
         for item in items:
             click.echo(f"Would remove {item.describe()}")
@@ -313,7 +313,7 @@ def gc(
             try:
                 for info in item.runs:
                     _delete_artifacts(info.artifact_uri, info.run_id)
-                    store.hard_delete_run(info.run_id)
+                    store.runs.hard_delete_run(info.run_id)
                     removed_runs += 1
                 for model in item.models:
                     _delete_artifacts(model.artifact_location, model.model_id)
@@ -321,7 +321,7 @@ def gc(
                         lm.hard_delete_logged_model(model.model_id)
                     removed_models += 1
                 if item.kind == "experiment":
-                    store.hard_delete_experiment(item.id)  # its models' rows go with it
+                    store.experiments.hard_delete_experiment(item.id)  # its models' rows go with it
                     removed_exps += 1
             except MltrailError as exc:
                 failures.append(f"{item.describe()}: {exc.message}")

@@ -10,7 +10,6 @@ artifact path, creation time, model uuid, flavors and signature).  With
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from mltrail._exceptions import AlreadyExists, InvalidArgument
+from mltrail._exceptions import InvalidArgument
 from mltrail.models._model import Model, ModelInfo
 
 __all__ = ["LOGGED_MODELS_TAG", "log_model", "logged_models", "resolve_artifact_path"]
@@ -77,24 +76,10 @@ def _history_value(entries: list[dict[str, Any]]) -> str:
     return text
 
 
-def _register(model_uri: str, name: str, run_id: str) -> int:
+def _register(model_uri: str, name: str) -> int:
     import mltrail
 
-    register = getattr(mltrail, "register_model", None)
-    if callable(register):
-        return int(register(model_uri, name).version)
-    from mltrail.store import get_tracking_store
-    from mltrail.store._registry_base import ModelRegistryStore
-    from mltrail.tracking._uri import get_tracking_uri
-
-    store = get_tracking_store(get_tracking_uri())
-    if not isinstance(store, ModelRegistryStore):
-        raise InvalidArgument(
-            f"Cannot register model {name!r}: the tracking store has no model registry"
-        )
-    with contextlib.suppress(AlreadyExists):
-        store.create_registered_model(name)
-    return store.create_model_version(name, model_uri, run_id=run_id).version
+    return int(mltrail.register_model(model_uri, name).version)
 
 
 def log_model(
@@ -126,7 +111,7 @@ def log_model(
     history.append(model.get_tags_dict())
     client.set_tag(run_id, LOGGED_MODELS_TAG, _history_value(history))
     model_uri = f"runs:/{run_id}/{path}"
-    version = _register(model_uri, registered_model_name, run_id) if registered_model_name else None
+    version = _register(model_uri, registered_model_name) if registered_model_name else None
     return ModelInfo(
         artifact_path=path,
         flavors=model.flavors,

@@ -5,15 +5,6 @@ The stores (``mltrail.store``) keep registered models and versions; the client
 :mod:`mltrail.registry.webhooks`.
 """
 
-from mltrail.registry._names import (
-    MAX_ALIAS_LENGTH,
-    MAX_MODEL_NAME_LENGTH,
-    MAX_REGISTRY_TAG_VALUE_LENGTH,
-    model_name_key,
-    parse_version,
-    validate_alias,
-    validate_model_name,
-)
 from mltrail.registry._uris import (
     ModelsUri,
     ModelUriReader,
@@ -25,6 +16,15 @@ from mltrail.registry._uris import (
     resolve_model_uri,
     resolve_model_version,
     resolve_runs_uri,
+)
+from mltrail.validation import (
+    MAX_ALIAS_LENGTH,
+    MAX_MODEL_NAME_LENGTH,
+    MAX_REGISTRY_TAG_VALUE_LENGTH,
+    model_name_key,
+    parse_version,
+    validate_alias,
+    validate_model_name,
 )
 
 __all__ = [

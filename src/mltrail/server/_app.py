@@ -4,15 +4,17 @@ Routes, in matching order:
 
 - ``/health`` ("OK"), ``/version`` (plain text), ``/api/openapi.json`` (the OpenAPI document);
 - ``/get-artifact?run_uuid=&path=``: one file of a run, for the web UI;
-- ``/api/2.0/...`` and ``/ajax-api/2.0/...``: every endpoint of :data:`ENDPOINT_GROUPS` (MLflow's
+- ``/api/2.0/...`` and ``/ajax-api/2.0/...``: every endpoint of :func:`server_endpoints` (MLflow's
   tracking, metrics and artifact API, mltrail's extensions under ``/mltrail/``), plus the
   artifact proxy ``/mlflow-artifacts/...`` when artifacts are served; unknown paths and methods
   below these prefixes answer MLflow's JSON error (404/405);
 - ``/api/3.0/mlflow/server-info`` (and under ``/ajax-api/3.0``);
 - the web UI (``mltrail.server._ui``), last, for every other GET path.
 
-Another module adds endpoints by appending its ``*_endpoints`` function to
-:data:`ENDPOINT_GROUPS` (the model registry does), or a caller passes ``extra_endpoints``.
+The app owns its backend: ``create_app`` opens it (:func:`~mltrail.store.open_backend`), the
+lifespan starts the webhook dispatcher that sends its outbox (with the server's destination
+policy) and, at shutdown, stops it and closes the backend.  A caller adds endpoints with
+``extra_endpoints``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from mltrail._exceptions import MltrailError
+from mltrail.registry.webhooks import WebhookDispatcher
 from mltrail.server._artifacts import artifact_endpoints, get_artifact_route
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import (
@@ -52,20 +55,20 @@ from mltrail.server._runs import run_endpoints
 from mltrail.server._security import SecurityMiddleware
 from mltrail.server._settings import ServerSettings
 from mltrail.server._ui import ui_routes
-from mltrail.store import get_tracking_store
+from mltrail.store import open_backend
 
-__all__ = ["ENDPOINT_GROUPS", "OPENAPI_PATH", "create_app", "server_endpoints"]
+__all__ = ["OPENAPI_PATH", "create_app", "server_endpoints"]
 
 OPENAPI_PATH = "/api/openapi.json"
 #: Functions returning the endpoints the server mounts under /api/<version> and /ajax-api/...
-ENDPOINT_GROUPS: list[Callable[[], list[Endpoint]]] = [
+_ENDPOINT_GROUPS: tuple[Callable[[], list[Endpoint]], ...] = (
     experiment_endpoints,
     run_endpoints,
     metric_endpoints,
     logged_model_endpoints,
     registry_endpoints,
     lambda: [server_info_endpoint()],
-]
+)
 _PROXY_PREFIX = "/mlflow-artifacts/"
 
 
@@ -73,22 +76,12 @@ def server_endpoints(
     settings: ServerSettings, extra_endpoints: Sequence[Endpoint] = ()
 ) -> list[Endpoint]:
     """Every endpoint the app built from *settings* serves."""
-    endpoints = [e for group in ENDPOINT_GROUPS for e in group()]
+    endpoints = [e for group in _ENDPOINT_GROUPS for e in group()]
     for e in [*artifact_endpoints(), *multipart_endpoints()]:
         if settings.serve_artifacts or not e.path.startswith(_PROXY_PREFIX):
             endpoints.append(e)
     endpoints.extend(extra_endpoints)
     return endpoints
-
-
-def _configure_webhooks(store: object, settings: ServerSettings) -> None:
-    """The server's webhook policy, given to a store that delivers webhooks."""
-    configure = getattr(store, "configure_webhooks", None)
-    if configure is not None:
-        from mltrail.registry.webhooks import WebhookSettings
-
-        allow = settings.webhooks_allow_private_destinations
-        configure(WebhookSettings(allow_private_destinations=allow))
 
 
 def create_app(
@@ -99,15 +92,13 @@ def create_app(
 ) -> Starlette:
     """The tracking server for *settings*; uvicorn (or any ASGI server) runs it.
 
-    The store opens now (a missing SQLite database is created, an outdated schema refused),
-    so configuration errors surface before the first request.
+    The backend opens now (a missing SQLite database is created, an outdated schema refused),
+    so configuration errors surface before the first request; the app's lifespan closes it.
     """
     settings = settings or ServerSettings()
-    store = get_tracking_store(
-        settings.resolved_store_uri(), settings.resolved_default_artifact_root()
-    )
-    _configure_webhooks(store, settings)
-    ctx = ServerContext(settings, store, settings.resolved_artifacts_destination())
+    backend = open_backend(settings.resolved_store_uri(), settings.resolved_default_artifact_root())
+    ctx = ServerContext(settings, backend, settings.resolved_artifacts_destination())
+    dispatcher = WebhookDispatcher(backend.webhooks, ctx.webhook_settings)
     endpoints = server_endpoints(settings, extra_endpoints)
 
     @functools.cache
@@ -169,11 +160,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        dispatcher.start()
         try:
             yield
         finally:
+            dispatcher.stop()
             ctx.close()
-            store.close()
+            backend.close()
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

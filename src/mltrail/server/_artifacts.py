@@ -198,7 +198,7 @@ async def _list(ctx: ServerContext, request: Request) -> Response:
 
 
 def _list_run(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    run = ctx.store.get_run(run_id_of(args))
+    run = ctx.backend.runs.get_run(run_id_of(args))
     rel = _rel(args.get("path"))
     repo = ctx.repo_for_uri(run.info.artifact_uri)
     files = [f.to_dict() for f in repo.list_artifacts(rel or None)]
@@ -213,7 +213,7 @@ async def get_artifact_route(ctx: ServerContext, request: Request) -> Response:
     rel = _rel(request.query_params.get("path"))
     if not rel:
         raise InvalidArgument("Missing value for required parameter 'path'")
-    run = await run_in_threadpool(ctx.store.get_run, run_id)
+    run = await run_in_threadpool(ctx.backend.runs.get_run, run_id)
     repo = ctx.repo_for_uri(run.info.artifact_uri)
     return await stream_file(repo, rel, inline=True)
 

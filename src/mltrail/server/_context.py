@@ -1,4 +1,4 @@
-"""What every handler works with: the store, the settings and the artifact proxy's mapping.
+"""What every handler works with: the backend, the settings and the artifact proxy's mapping.
 
 Runs created while the server serves artifacts get URIs ``mlflow-artifacts:/<exp>/<run>/
 artifacts``; clients turn them into proxy URLs, and the server maps the path after the scheme
@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
 from mltrail.artifacts import ArtifactRepository, get_artifact_repository, validate_artifact_path
 from mltrail.entities import LifecycleStage, Run
+from mltrail.registry.webhooks import WebhookSettings, check_destination, example_sender
 from mltrail.server._settings import ServerSettings
-from mltrail.store import TrackingStore
-from mltrail.store._logged_models_base import LoggedModelStore
+from mltrail.store import Backend, WebhookSender
 from mltrail.validation import validate_run_id
 
 __all__ = ["PROXY_SCHEME", "STAGING_DIR", "ServerContext", "proxy_path"]
@@ -50,8 +50,24 @@ def _is_prefix(prefix: list[str], segments: list[str], allow_equal: bool) -> boo
 @dataclass
 class ServerContext:
     settings: ServerSettings
-    store: TrackingStore
+    backend: Backend
     destination: str
+
+    @functools.cached_property
+    def webhook_settings(self) -> WebhookSettings:
+        """How this server checks and sends webhooks (its private-destinations policy)."""
+        allow = self.settings.webhooks_allow_private_destinations
+        return WebhookSettings(allow_private_destinations=allow)
+
+    @functools.cached_property
+    def webhook_sender(self) -> WebhookSender:
+        """What ``webhooks/{id}/test`` sends with."""
+        return example_sender(self.webhook_settings)
+
+    def check_webhook_url(self, url: str) -> None:
+        """InvalidArgument unless the server may send to *url* (see
+        :func:`~mltrail.registry.webhooks.check_destination`)."""
+        check_destination(url, allow_private=self.webhook_settings.allow_private_destinations)
 
     @functools.cached_property
     def _executor(self) -> ThreadPoolExecutor:
@@ -118,7 +134,7 @@ class ServerContext:
         ]
         for run_id in candidates:
             try:
-                run = self.store.get_run(run_id)
+                run = self.backend.runs.get_run(run_id)
             except NotFound:
                 continue
             root = proxy_path(run.info.artifact_uri)
@@ -139,9 +155,7 @@ class ServerContext:
 
     def _in_logged_model(self, rel: str, segments: list[str], allow_root: bool) -> bool:
         """Whether *rel* lies inside an active logged model's artifact root."""
-        store = self.store
-        if not isinstance(store, LoggedModelStore):
-            return False
+        store = self.backend.logged_models
         for i in range(1, len(segments) - (1 if allow_root else 2)):
             model_id = segments[i]
             if segments[i - 1] != "models" or segments[i + 1] != "artifacts":

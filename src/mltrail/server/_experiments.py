@@ -25,26 +25,26 @@ def experiment_tags(items: list[dict[str, Any]] | None) -> list[ExperimentTag]:
 
 def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     location = ctx.check_artifact_location(args.get("artifact_location"))
-    experiment_id = ctx.store.create_experiment(
+    experiment_id = ctx.backend.experiments.create_experiment(
         args["name"], location, experiment_tags(args.get("tags"))
     )
     return {"experiment_id": experiment_id}
 
 
 def _get(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    return {"experiment": ctx.store.get_experiment(args["experiment_id"]).to_dict()}
+    return {"experiment": ctx.backend.experiments.get_experiment(args["experiment_id"]).to_dict()}
 
 
 def _get_by_name(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     name = args["experiment_name"]
-    experiment = ctx.store.get_experiment_by_name(name)
+    experiment = ctx.backend.experiments.get_experiment_by_name(name)
     if experiment is None:
         raise NotFound(f"Could not find experiment with name '{name}'")
     return {"experiment": experiment.to_dict()}
 
 
 def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    page = ctx.store.search_experiments(
+    page = ctx.backend.experiments.search_experiments(
         view_type=ViewType.from_string(args.get("view_type", "ACTIVE_ONLY")),
         max_results=args.get("max_results", 1000),
         filter_string=args.get("filter") or None,
@@ -58,31 +58,31 @@ def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _delete(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.delete_experiment(args["experiment_id"])
+    ctx.backend.experiments.delete_experiment(args["experiment_id"])
     return {}
 
 
 def _restore(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.restore_experiment(args["experiment_id"])
+    ctx.backend.experiments.restore_experiment(args["experiment_id"])
     return {}
 
 
 def _update(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     if "new_name" in args:
-        ctx.store.rename_experiment(args["experiment_id"], args["new_name"])
+        ctx.backend.experiments.rename_experiment(args["experiment_id"], args["new_name"])
     else:
-        ctx.store.get_experiment(args["experiment_id"])  # 404 for an unknown id
+        ctx.backend.experiments.get_experiment(args["experiment_id"])  # 404 for an unknown id
     return {}
 
 
 def _set_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     tag = ExperimentTag(args["key"], args.get("value", ""))
-    ctx.store.set_experiment_tag(args["experiment_id"], tag)
+    ctx.backend.experiments.set_experiment_tag(args["experiment_id"], tag)
     return {}
 
 
 def _delete_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.delete_experiment_tag(args["experiment_id"], args["key"])
+    ctx.backend.experiments.delete_experiment_tag(args["experiment_id"], args["key"])
     return {}
 
 

@@ -24,7 +24,6 @@ from mltrail.entities._logged_model import LoggedModelOutput, LoggedModelStatus
 from mltrail.server._artifacts import stream_file
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import json_response
-from mltrail.server._model_links import logged_model_store
 from mltrail.server._routing import Endpoint, RawHandler, read_json_body
 from mltrail.server._schema import (
     array,
@@ -93,7 +92,7 @@ def _pairs(items: list[dict[str, Any]] | None) -> dict[str, str]:
 
 
 def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    model = logged_model_store(ctx).create_logged_model(
+    model = ctx.backend.logged_models.create_logged_model(
         experiment_id=args["experiment_id"],
         name=args.get("name") or None,
         source_run_id=args.get("source_run_id") or None,
@@ -105,7 +104,7 @@ def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    page = logged_model_store(ctx).search_logged_models(
+    page = ctx.backend.logged_models.search_logged_models(
         experiment_ids=args.get("experiment_ids") or [],
         filter_string=args.get("filter") or None,
         datasets=args.get("datasets") or None,
@@ -121,11 +120,11 @@ def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 def _log_outputs(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     models = [LoggedModelOutput(m["model_id"], m.get("step", 0)) for m in args.get("models", [])]
-    store = logged_model_store(ctx)
+    store = ctx.backend.logged_models
     if models:
         store.log_outputs(args["run_id"], models)
     else:
-        ctx.store.get_run(args["run_id"])
+        ctx.backend.runs.get_run(args["run_id"])
     return {}
 
 
@@ -147,7 +146,7 @@ def _model_route(schema: dict[str, Any], call: _Call) -> RawHandler:
             body = await read_json_body(request, ctx.settings.max_json_body_bytes)
             args = parse_body(body, schema)
         args.update(path)
-        store = logged_model_store(ctx)
+        store = ctx.backend.logged_models
         result = await run_in_threadpool(call, ctx, store, model_id, args)
         if isinstance(result, Response):
             return result
@@ -220,7 +219,7 @@ async def _download(ctx: ServerContext, request: Request) -> Response:
             "Missing value for required parameter 'artifact_file_path'. See the API docs for "
             "more information about request parameters."
         )
-    store = logged_model_store(ctx)
+    store = ctx.backend.logged_models
     model = await run_in_threadpool(store.get_logged_model, model_id)
     return await stream_file(ctx.repo_for_uri(model.artifact_location), rel, inline=True)
 

@@ -43,7 +43,6 @@ from mltrail.server._schema import (
 )
 from mltrail.server._shapes import METRIC, paged
 from mltrail.store._series import MAX_BUCKETS_LIMIT, SERIES_FIELDS, MetricSeries
-from mltrail.store.sql._series import SqlSeries
 
 __all__ = ["PACKED_SERIES_MEDIA_TYPE", "metric_endpoints", "pack_series"]
 
@@ -58,7 +57,7 @@ DEFAULT_BULK_RESULTS = 320
 
 
 def _history(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    page = ctx.store.get_metric_history(
+    page = ctx.backend.metrics.get_metric_history(
         run_id_of(args),
         args["metric_key"],
         max_results=args.get("max_results"),
@@ -71,7 +70,7 @@ def _history(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    series = ctx.store.get_metric_series(
+    series = ctx.backend.metrics.get_metric_series(
         args["run_ids"],
         [args["metric_key"]],
         max_buckets=args.get("max_results", DEFAULT_BULK_RESULTS),
@@ -100,10 +99,10 @@ def _read_series(ctx: ServerContext, args: dict[str, Any]) -> tuple[list[MetricS
         "start_step": args.get("start_step"),
         "end_step": args.get("end_step"),
     }
-    store = ctx.store
-    if "timestamps" not in fields and isinstance(store, SqlSeries):
-        kwargs["timestamps"] = False  # not read at all
-    return store.get_metric_series(args["run_ids"], args["metric_keys"], **kwargs), fields
+    kwargs["timestamps"] = "timestamps" in fields  # without them, mostly not read at all
+    return ctx.backend.metrics.get_metric_series(
+        args["run_ids"], args["metric_keys"], **kwargs
+    ), fields
 
 
 def _series(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mltrail._exceptions import NotImplementedYet
 from mltrail.entities._logged_model import LoggedModelInput, LoggedModelMetric
-from mltrail.server._context import ServerContext
 from mltrail.server._schema import array, obj, string
-from mltrail.store._logged_models_base import LoggedModelStore
 
 __all__ = [
     "MODEL_INPUTS",
     "MODEL_METRIC_FIELDS",
-    "logged_model_store",
     "model_inputs_of",
     "model_metrics_of",
 ]
@@ -28,13 +24,6 @@ MODEL_METRIC_FIELDS: dict[str, Any] = {
     "dataset_name": string(max_length=500),
     "dataset_digest": string(max_length=64),
 }
-
-
-def logged_model_store(ctx: ServerContext) -> LoggedModelStore:
-    store = ctx.store
-    if not isinstance(store, LoggedModelStore):
-        raise NotImplementedYet("This server's tracking store does not keep logged models")
-    return store
 
 
 def model_metrics_of(run_id: str, metrics: list[dict[str, Any]]) -> list[LoggedModelMetric]:

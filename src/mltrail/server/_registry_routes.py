@@ -4,8 +4,9 @@ MLflow's paths and JSON shapes (``/mlflow/registered-models/...``, ``/mlflow/mod
 ...``, ``/mlflow/webhooks...``); version numbers travel as strings, as in MLflow.  mltrail adds
 ``GET /mlflow/webhooks/{webhook_id}/deliveries``: the delivery log with each outcome.
 
-The app's store must implement :class:`~mltrail.store._registry_base.RegistryStore` (the SQL
-store does); otherwise every registry call answers NOT_IMPLEMENTED.
+Handlers use the ``registry`` and ``webhooks`` parts of the app's backend.  The server's
+webhook policy applies here: a webhook's URL must be a destination the server may send to
+(checked at creation and change), and ``test`` sends through the server's own sender.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mltrail._exceptions import NotImplementedYet
 from mltrail.entities import ModelVersionTag, RegisteredModelTag
 from mltrail.registry import MAX_REGISTRY_TAG_VALUE_LENGTH
 from mltrail.registry.webhooks import WebhookEvent
@@ -35,7 +35,6 @@ from mltrail.server._schema import (
     parse_query,
     string,
 )
-from mltrail.store._registry_base import RegistryStore
 
 __all__ = ["MODEL_VERSION", "REGISTERED_MODEL", "WEBHOOK", "registry_endpoints"]
 
@@ -111,15 +110,6 @@ _ONE_VERSION = obj({"model_version": MODEL_VERSION})
 _ONE_WEBHOOK = obj({"webhook": WEBHOOK})
 
 
-def _registry(ctx: ServerContext) -> RegistryStore:
-    store = ctx.store
-    if not isinstance(store, RegistryStore):
-        raise NotImplementedYet(
-            f"This server's store ({type(store).__name__}) has no model registry"
-        )
-    return store
-
-
 def _page(name: str, items: list[Any], token: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {name: [i.to_dict() for i in items]}
     if token:
@@ -130,21 +120,23 @@ def _page(name: str, items: list[Any], token: str | None) -> dict[str, Any]:
 # -- registered models ------------------------------------------------------------------------
 def _create_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     tags = [RegisteredModelTag(t["key"], t.get("value", "")) for t in args.get("tags") or []]
-    model = _registry(ctx).create_registered_model(args["name"], tags, args.get("description"))
+    model = ctx.backend.registry.create_registered_model(
+        args["name"], tags, args.get("description")
+    )
     return {"registered_model": model.to_dict()}
 
 
 def _get_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    return {"registered_model": _registry(ctx).get_registered_model(args["name"]).to_dict()}
+    return {"registered_model": ctx.backend.registry.get_registered_model(args["name"]).to_dict()}
 
 
 def _rename_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    model = _registry(ctx).rename_registered_model(args["name"], args["new_name"])
+    model = ctx.backend.registry.rename_registered_model(args["name"], args["new_name"])
     return {"registered_model": model.to_dict()}
 
 
 def _update_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    store = _registry(ctx)
+    store = ctx.backend.registry
     if "description" not in args:
         return {"registered_model": store.get_registered_model(args["name"]).to_dict()}
     model = store.update_registered_model(args["name"], args["description"])
@@ -152,12 +144,12 @@ def _update_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _delete_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    _registry(ctx).delete_registered_model(args["name"])
+    ctx.backend.registry.delete_registered_model(args["name"])
     return {}
 
 
 def _search_models(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    page = _registry(ctx).search_registered_models(
+    page = ctx.backend.registry.search_registered_models(
         args.get("filter") or None,
         args.get("max_results", 100),
         args.get("order_by") or None,
@@ -167,40 +159,40 @@ def _search_models(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _latest_versions(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    versions = _registry(ctx).get_latest_versions(args["name"], args.get("stages") or None)
+    versions = ctx.backend.registry.get_latest_versions(args["name"], args.get("stages") or None)
     return {"model_versions": [v.to_dict() for v in versions]}
 
 
 def _set_model_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     tag = RegisteredModelTag(args["key"], args.get("value", ""))
-    _registry(ctx).set_registered_model_tag(args["name"], tag)
+    ctx.backend.registry.set_registered_model_tag(args["name"], tag)
     return {}
 
 
 def _delete_model_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    _registry(ctx).delete_registered_model_tag(args["name"], args["key"])
+    ctx.backend.registry.delete_registered_model_tag(args["name"], args["key"])
     return {}
 
 
 def _set_alias(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    _registry(ctx).set_registered_model_alias(args["name"], args["alias"], args["version"])
+    ctx.backend.registry.set_registered_model_alias(args["name"], args["alias"], args["version"])
     return {}
 
 
 def _delete_alias(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    _registry(ctx).delete_registered_model_alias(args["name"], args["alias"])
+    ctx.backend.registry.delete_registered_model_alias(args["name"], args["alias"])
     return {}
 
 
 def _get_by_alias(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    version = _registry(ctx).get_model_version_by_alias(args["name"], args["alias"])
+    version = ctx.backend.registry.get_model_version_by_alias(args["name"], args["alias"])
     return {"model_version": version.to_dict()}
 
 
 # -- versions -------------------------------------------------------------------------------
 def _create_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     tags = [ModelVersionTag(t["key"], t.get("value", "")) for t in args.get("tags") or []]
-    version = _registry(ctx).create_model_version(
+    version = ctx.backend.registry.create_model_version(
         args["name"],
         args["source"],
         run_id=args.get("run_id") or None,
@@ -213,12 +205,12 @@ def _create_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _get_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    version = _registry(ctx).get_model_version(args["name"], args["version"])
+    version = ctx.backend.registry.get_model_version(args["name"], args["version"])
     return {"model_version": version.to_dict()}
 
 
 def _update_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    store = _registry(ctx)
+    store = ctx.backend.registry
     if "description" not in args:
         return {"model_version": store.get_model_version(args["name"], args["version"]).to_dict()}
     version = store.update_model_version(args["name"], args["version"], args["description"])
@@ -226,12 +218,12 @@ def _update_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _delete_version(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    _registry(ctx).delete_model_version(args["name"], args["version"])
+    ctx.backend.registry.delete_model_version(args["name"], args["version"])
     return {}
 
 
 def _transition(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    version = _registry(ctx).transition_model_version_stage(
+    version = ctx.backend.registry.transition_model_version_stage(
         args["name"],
         args["version"],
         args["stage"],
@@ -241,7 +233,7 @@ def _transition(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _search_versions(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    page = _registry(ctx).search_model_versions(
+    page = ctx.backend.registry.search_model_versions(
         args.get("filter") or None,
         args.get("max_results", 10_000),
         args.get("order_by") or None,
@@ -251,18 +243,18 @@ def _search_versions(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]
 
 
 def _download_uri(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    uri = _registry(ctx).get_model_version_download_uri(args["name"], args["version"])
+    uri = ctx.backend.registry.get_model_version_download_uri(args["name"], args["version"])
     return {"artifact_uri": uri}
 
 
 def _set_version_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     tag = ModelVersionTag(args["key"], args.get("value", ""))
-    _registry(ctx).set_model_version_tag(args["name"], args["version"], tag)
+    ctx.backend.registry.set_model_version_tag(args["name"], args["version"], tag)
     return {}
 
 
 def _delete_version_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    _registry(ctx).delete_model_version_tag(args["name"], args["version"], args["key"])
+    ctx.backend.registry.delete_model_version_tag(args["name"], args["version"], args["key"])
     return {}
 
 
@@ -272,28 +264,31 @@ def _events(items: list[dict[str, Any]] | None) -> list[WebhookEvent] | None:
 
 
 def _create_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    hook = _registry(ctx).create_webhook(
+    hook = ctx.backend.webhooks.create_webhook(
         args["name"],
         args["url"],
         _events(args.get("events")) or [],
         args.get("description"),
         args.get("secret"),
         args.get("status"),
+        check_url=ctx.check_webhook_url,
     )
     return {"webhook": hook.to_dict()}
 
 
 def _list_webhooks(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    page = _registry(ctx).list_webhooks(args.get("max_results"), args.get("page_token") or None)
+    page = ctx.backend.webhooks.list_webhooks(
+        args.get("max_results"), args.get("page_token") or None
+    )
     return _page("webhooks", page, page.token)
 
 
 def _get_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    return {"webhook": _registry(ctx).get_webhook(args["webhook_id"]).to_dict()}
+    return {"webhook": ctx.backend.webhooks.get_webhook(args["webhook_id"]).to_dict()}
 
 
 def _update_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    hook = _registry(ctx).update_webhook(
+    hook = ctx.backend.webhooks.update_webhook(
         args["webhook_id"],
         name=args.get("name"),
         description=args.get("description"),
@@ -301,25 +296,25 @@ def _update_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         events=_events(args.get("events")),
         secret=args.get("secret"),
         status=args.get("status"),
+        check_url=ctx.check_webhook_url,
     )
     return {"webhook": hook.to_dict()}
 
 
 def _delete_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    _registry(ctx).delete_webhook(args["webhook_id"])
+    ctx.backend.webhooks.delete_webhook(args["webhook_id"])
     return {}
 
 
 def _test_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     event = args.get("event")
-    result = _registry(ctx).test_webhook(
-        args["webhook_id"], None if event is None else WebhookEvent.coerce(event)
-    )
+    chosen = None if event is None else WebhookEvent.coerce(event)
+    result = ctx.backend.webhooks.test_webhook(args["webhook_id"], chosen, ctx.webhook_sender)
     return {"result": result.to_dict()}
 
 
 def _deliveries(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    page = _registry(ctx).list_webhook_deliveries(
+    page = ctx.backend.webhooks.list_webhook_deliveries(
         args["webhook_id"], args.get("max_results"), args.get("page_token") or None
     )
     return _page("deliveries", page, page.token)

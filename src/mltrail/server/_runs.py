@@ -20,7 +20,6 @@ from mltrail.server._experiments import VIEW_TYPES
 from mltrail.server._model_links import (
     MODEL_INPUTS,
     MODEL_METRIC_FIELDS,
-    logged_model_store,
     model_inputs_of,
     model_metrics_of,
 )
@@ -109,7 +108,7 @@ def _metric(m: dict[str, Any]) -> Metric:
 
 
 def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    run = ctx.store.create_run(
+    run = ctx.backend.runs.create_run(
         experiment_id=args.get("experiment_id", "0"),
         user_id=args.get("user_id", ""),
         start_time=args.get("start_time"),  # type: ignore[arg-type]  # None: now
@@ -121,23 +120,23 @@ def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 def _get(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     run_id = run_id_of(args)
-    return {"run": ctx.store.get_run(run_id).to_dict()}
+    return {"run": ctx.backend.runs.get_run(run_id).to_dict()}
 
 
 def _update(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    info = ctx.store.update_run_info(
+    info = ctx.backend.runs.update_run_info(
         run_id_of(args), args.get("status"), args.get("end_time"), args.get("run_name") or None
     )
     return {"run_info": info.to_dict()}
 
 
 def _delete(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.delete_run(run_id_of(args))
+    ctx.backend.runs.delete_run(run_id_of(args))
     return {}
 
 
 def _restore(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.restore_run(run_id_of(args))
+    ctx.backend.runs.restore_run(run_id_of(args))
     return {}
 
 
@@ -145,24 +144,24 @@ def _log_metric(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     run_id = run_id_of(args)
     linked = model_metrics_of(run_id, [args])
     if linked:
-        logged_model_store(ctx).log_model_metrics(run_id, linked)
+        ctx.backend.logged_models.log_model_metrics(run_id, linked)
     else:
-        ctx.store.log_batch(run_id, metrics=[_metric(args)])
+        ctx.backend.runs.log_batch(run_id, metrics=[_metric(args)])
     return {}
 
 
 def _log_param(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.log_batch(run_id_of(args), params=[Param(args["key"], args["value"])])
+    ctx.backend.runs.log_batch(run_id_of(args), params=[Param(args["key"], args["value"])])
     return {}
 
 
 def _set_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.log_batch(run_id_of(args), tags=[RunTag(args["key"], args.get("value", ""))])
+    ctx.backend.runs.log_batch(run_id_of(args), tags=[RunTag(args["key"], args.get("value", ""))])
     return {}
 
 
 def _delete_tag(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.delete_tag(run_id_of(args), args["key"])
+    ctx.backend.runs.delete_tag(run_id_of(args), args["key"])
     return {}
 
 
@@ -174,11 +173,11 @@ def _log_batch(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     linked = model_metrics_of(run_id_of(args), raw_metrics)
     validate_batch_limits([*metrics, *linked], params, tags)
     if metrics or params or tags:
-        ctx.store.log_batch(run_id_of(args), metrics, params, tags)
+        ctx.backend.runs.log_batch(run_id_of(args), metrics, params, tags)
     elif not linked:
-        ctx.store.get_run(run_id_of(args))  # 404 for an unknown run, as MLflow does
+        ctx.backend.runs.get_run(run_id_of(args))  # 404 for an unknown run, as MLflow does
     if linked:
-        logged_model_store(ctx).log_model_metrics(run_id_of(args), linked)
+        ctx.backend.logged_models.log_model_metrics(run_id_of(args), linked)
     return {}
 
 
@@ -192,11 +191,11 @@ def _log_inputs(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     ]
     models = model_inputs_of(args)
     if inputs:
-        ctx.store.log_inputs(run_id_of(args), inputs)
+        ctx.backend.runs.log_inputs(run_id_of(args), inputs)
     elif not models:
-        ctx.store.get_run(run_id_of(args))
+        ctx.backend.runs.get_run(run_id_of(args))
     if models:
-        logged_model_store(ctx).log_model_inputs(run_id_of(args), models)
+        ctx.backend.logged_models.log_model_inputs(run_id_of(args), models)
     return {}
 
 
@@ -208,7 +207,7 @@ def _log_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(model, dict):
         raise InvalidArgument("Invalid value for parameter 'model_json': must be a JSON object")
     run_id = run_id_of(args)
-    run = ctx.store.get_run(run_id)
+    run = ctx.backend.runs.get_run(run_id)
     history: list[Any] = []
     previous = run.data.tags.get(LOG_MODEL_HISTORY_TAG)
     if previous:
@@ -219,13 +218,13 @@ def _log_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
             history = []
     history.append(model)
     value = json.dumps(history, separators=(",", ":"))
-    ctx.store.log_batch(run_id, tags=[RunTag(LOG_MODEL_HISTORY_TAG, value)])
+    ctx.backend.runs.log_batch(run_id, tags=[RunTag(LOG_MODEL_HISTORY_TAG, value)])
     return {}
 
 
 def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     ids = args.get("experiment_ids")
-    page = ctx.store.search_runs(
+    page = ctx.backend.runs.search_runs(
         experiment_ids=ids or None,
         filter_string=args.get("filter") or None,
         run_view_type=ViewType.from_string(args.get("run_view_type", "ACTIVE_ONLY")),
@@ -240,7 +239,7 @@ def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _move(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.store.move_runs(args["run_ids"], args["experiment_id"])
+    ctx.backend.runs.move_runs(args["run_ids"], args["experiment_id"])
     return {}
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.store import artifact_root_for
 
 __all__ = [
     "DEFAULT_ALLOWED_HOSTS",
@@ -96,8 +97,6 @@ class ServerSettings:
             if "://" in dest or dest.startswith("file:"):
                 return dest.rstrip("/")
             return Path(dest).expanduser().resolve().as_uri()
-        from mltrail.store.sql import artifact_root_for
-
         return artifact_root_for(self.resolved_store_uri())
 
     def resolved_default_artifact_root(self) -> str | None:

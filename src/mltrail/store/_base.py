@@ -1,13 +1,14 @@
 """Store interfaces, one per aggregate: experiments, runs, metrics.
 
-Every backend (the SQL store, the REST store) implements all three; the conformance suite in
-``tests/store`` runs against each of them.
+Every backend (the SQL store, the REST store) implements all three as parts of its
+:class:`~mltrail.store.Backend`; the conformance suite in ``tests/store`` runs against each.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Generic, TypeVar
 
 from mltrail.entities import (
@@ -29,7 +30,7 @@ __all__ = [
     "MetricStore",
     "PagedList",
     "RunStore",
-    "TrackingStore",
+    "series_from_histories",
 ]
 
 T = TypeVar("T")
@@ -87,6 +88,15 @@ class ExperimentStore(abc.ABC):
 
     @abc.abstractmethod
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def deleted_experiments(self, older_than_ms: int | None = None) -> list[Experiment]:
+        """Soft-deleted experiments, deleted before *older_than_ms* (ms since epoch) if given."""
+
+    @abc.abstractmethod
+    def hard_delete_experiment(self, experiment_id: str) -> None:
+        """Remove an experiment's rows and its runs' for good (NotImplementedYet where a
+        backend refuses permanent deletion)."""
 
 
 class RunStore(abc.ABC):
@@ -161,12 +171,6 @@ class RunStore(abc.ABC):
     @abc.abstractmethod
     def hard_delete_run(self, run_id: str) -> None: ...
 
-    @abc.abstractmethod
-    def deleted_experiments(self, older_than_ms: int | None = None) -> list[Experiment]: ...
-
-    @abc.abstractmethod
-    def hard_delete_experiment(self, experiment_id: str) -> None: ...
-
     def log_metric(self, run_id: str, metric: Metric) -> None:
         self.log_batch(run_id, metrics=[metric])
 
@@ -190,6 +194,7 @@ class MetricStore(abc.ABC):
     ) -> PagedList[Metric]:
         """Every point of one series in logging order; paged when *max_results* is given."""
 
+    @abc.abstractmethod
     def get_metric_series(
         self,
         run_ids: Sequence[str],
@@ -197,6 +202,8 @@ class MetricStore(abc.ABC):
         max_buckets: int = 1000,
         start_step: int | None = None,
         end_step: int | None = None,
+        *,
+        timestamps: bool = True,
     ) -> list[MetricSeries]:
         """Series of many runs x keys, each reduced to at most *max_buckets* buckets.
 
@@ -205,32 +212,37 @@ class MetricStore(abc.ABC):
         point and its min and max; a shorter one comes back exactly (see
         :func:`mltrail.store._series.reduce_series`).  One entry per run and key with points
         in the range, runs in the order given, then keys in the order given; ``NotFound`` for
-        an unknown run.  This default reads whole histories; the SQL store overrides it with a
-        single query that skips stored chunks outside the range.
+        an unknown run.  With ``timestamps=False`` (a chart on a step axis) every series'
+        ``timestamps`` is empty, and a backend may skip reading them.
         """
-        buckets, start, end = validate_series_request(max_buckets, start_step, end_step)
-        out: list[MetricSeries] = []
-        for run_id in dict.fromkeys(run_ids):
-            for key in dict.fromkeys(metric_keys):
-                points = self.get_metric_history(run_id, key)
-                series = reduce_series(
-                    run_id,
-                    key,
-                    [p.step for p in points],
-                    [p.timestamp for p in points],
-                    [p.value for p in points],
-                    buckets,
-                    start,
-                    end,
-                )
-                if series.count:
-                    out.append(series)
-        return out
 
 
-class TrackingStore(ExperimentStore, RunStore, MetricStore, abc.ABC):
-    """Everything a tracking backend offers; what the client and the server talk to."""
-
-    @abc.abstractmethod
-    def close(self) -> None:
-        """Release connections."""
+def series_from_histories(
+    metrics: MetricStore,
+    run_ids: Sequence[str],
+    metric_keys: Sequence[str],
+    max_buckets: int,
+    start_step: int | None,
+    end_step: int | None,
+    timestamps: bool,
+) -> list[MetricSeries]:
+    """:meth:`MetricStore.get_metric_series` from whole histories, for a backend without a
+    reader of its own (the SQL store reads stored chunks in one query instead)."""
+    buckets, start, end = validate_series_request(max_buckets, start_step, end_step)
+    out: list[MetricSeries] = []
+    for run_id in dict.fromkeys(run_ids):
+        for key in dict.fromkeys(metric_keys):
+            points = metrics.get_metric_history(run_id, key)
+            series = reduce_series(
+                run_id,
+                key,
+                [p.step for p in points],
+                [p.timestamp for p in points],
+                [p.value for p in points],
+                buckets,
+                start,
+                end,
+            )
+            if series.count:
+                out.append(series if timestamps else replace(series, timestamps=[]))
+    return out

@@ -1,14 +1,15 @@
 """Store interfaces of the model registry: registered models and versions, and webhooks.
 
-Every backend (the SQL store, the REST store) implements both; the conformance suite in
-``tests/registry`` runs against each of them.  Versions are addressed by model name and
+Every backend (the SQL store, the REST store) implements both as parts of its
+:class:`~mltrail.store.Backend`; the conformance suite in ``tests/registry`` runs against each
+of them.  Versions are addressed by model name and
 version number (an ``int``, or its string form).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from mltrail.entities import (
     ModelVersion,
@@ -16,7 +17,9 @@ from mltrail.entities import (
     RegisteredModel,
     RegisteredModelTag,
 )
-from mltrail.registry.webhooks import (
+from mltrail.entities._webhook import (
+    DeliveryClaim,
+    DeliveryOutcome,
     Webhook,
     WebhookDelivery,
     WebhookEvent,
@@ -24,7 +27,13 @@ from mltrail.registry.webhooks import (
 )
 from mltrail.store._base import PagedList
 
-__all__ = ["ModelRegistryStore", "RegistryStore", "WebhookStore"]
+__all__ = ["ModelRegistryStore", "UrlCheck", "WebhookSender", "WebhookStore"]
+
+#: Sends a webhook's example payload for *event* now (what ``test_webhook`` calls; it lives
+#: above the store, in :mod:`mltrail.registry.webhooks`).
+WebhookSender = Callable[[Webhook, WebhookEvent], WebhookTestResult]
+#: Raises InvalidArgument for a URL the sender of this store's deliveries may not send to.
+UrlCheck = Callable[[str], object]
 
 
 class ModelRegistryStore(abc.ABC):
@@ -139,7 +148,14 @@ class ModelRegistryStore(abc.ABC):
 
 
 class WebhookStore(abc.ABC):
-    """Webhooks for registry events and the log of their deliveries."""
+    """Webhooks for registry events, and the outbox of their deliveries.
+
+    The store records deliveries (in the transaction of the change that caused them) and
+    never sends them: a dispatcher above it (:mod:`mltrail.registry.webhooks`, started by the
+    server) listens for pending deliveries, claims due ones, sends them and records each
+    attempt.  A backend whose deliveries are sent elsewhere (a tracking server) refuses the
+    outbox methods with ``NotImplementedYet`` and never calls its listeners.
+    """
 
     @abc.abstractmethod
     def create_webhook(
@@ -150,7 +166,12 @@ class WebhookStore(abc.ABC):
         description: str | None = None,
         secret: str | None = None,
         status: str | None = None,
-    ) -> Webhook: ...
+        check_url: UrlCheck | None = None,
+    ) -> Webhook:
+        """InvalidArgument for a malformed URL.  Whether its host may be contacted is the
+        policy of whoever sends this store's deliveries: *check_url* (the sender's check,
+        passed by the layer above) runs before anything is stored; a tracking server's store
+        ignores it, the server applies its own.  Deliveries are checked again when sent."""
 
     @abc.abstractmethod
     def get_webhook(self, webhook_id: str) -> Webhook: ...
@@ -170,14 +191,20 @@ class WebhookStore(abc.ABC):
         events: Sequence[WebhookEvent] | None = None,
         secret: str | None = None,
         status: str | None = None,
-    ) -> Webhook: ...
+        check_url: UrlCheck | None = None,
+    ) -> Webhook:
+        """*check_url* as in :meth:`create_webhook`, for a new URL."""
 
     @abc.abstractmethod
     def delete_webhook(self, webhook_id: str) -> None: ...
 
     @abc.abstractmethod
-    def test_webhook(self, webhook_id: str, event: WebhookEvent | None = None) -> WebhookTestResult:
-        """Send an example payload now and report the answer (nothing is logged)."""
+    def test_webhook(
+        self, webhook_id: str, event: WebhookEvent | None, send: WebhookSender
+    ) -> WebhookTestResult:
+        """Send an example payload of *event* (the webhook's first event when None) now and
+        report the answer; nothing is logged.  The store looks the webhook up and hands it to
+        *send*; a tracking server's store asks the server to send instead."""
 
     @abc.abstractmethod
     def list_webhook_deliveries(
@@ -188,6 +215,23 @@ class WebhookStore(abc.ABC):
     ) -> PagedList[WebhookDelivery]:
         """Deliveries to one webhook, newest first."""
 
+    # -- the outbox ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_pending_listener(self, listener: Callable[[], None]) -> None:
+        """Call *listener* (with no arguments, quickly) whenever deliveries become pending."""
 
-class RegistryStore(ModelRegistryStore, WebhookStore, abc.ABC):
-    """Both halves of the registry: what the client and the server's registry routes use."""
+    @abc.abstractmethod
+    def remove_pending_listener(self, listener: Callable[[], None]) -> None: ...
+
+    @abc.abstractmethod
+    def claim_due_deliveries(self, lease_seconds: float, limit: int = 16) -> list[DeliveryClaim]:
+        """Pending deliveries that are due, each leased to the caller for *lease_seconds*
+        (deliveries of webhooks disabled meanwhile are marked FAILED instead)."""
+
+    @abc.abstractmethod
+    def record_delivery_attempt(self, delivery_id: str, outcome: DeliveryOutcome) -> None:
+        """Record an attempt at a claimed delivery (and release its lease)."""
+
+    @abc.abstractmethod
+    def next_delivery_due(self) -> int | None:
+        """When the next pending delivery is due (ms since epoch); None when none is pending."""

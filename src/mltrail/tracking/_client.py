@@ -19,7 +19,8 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
-from mltrail.store import PagedList, TrackingStore, get_tracking_store
+from mltrail.store import Backend, PagedList
+from mltrail.tracking._backends import backend_for
 from mltrail.tracking._batching import AsyncLogger
 from mltrail.tracking._client_artifacts import ClientArtifacts
 from mltrail.tracking._client_logged_models import ClientLoggedModels
@@ -52,7 +53,6 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
             resolve_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
         )
         self._registry_uri = registry_uri or self._tracking_uri
-        self._store_cache: TrackingStore | None = None
         self._logger: AsyncLogger | None = None
 
     @property
@@ -60,16 +60,15 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         return self._tracking_uri
 
     @property
-    def _store(self) -> TrackingStore:
-        if self._store_cache is None:
-            self._store_cache = get_tracking_store(self._tracking_uri)
-        return self._store_cache
+    def _backend(self) -> Backend:
+        """The process's backend of the tracking URI (see :mod:`mltrail.tracking._backends`)."""
+        return backend_for(self._tracking_uri)
 
     @property
     def _async(self) -> AsyncLogger:
         if self._logger is None:
-            store = self._store  # a server's store has per-request limits (batch_limits)
-            self._logger = AsyncLogger(store.log_batch, getattr(store, "batch_limits", None))
+            backend = self._backend  # a server has per-request limits (batch_limits)
+            self._logger = AsyncLogger(backend.runs.log_batch, backend.batch_limits)
         return self._logger
 
     def flush(self) -> None:
@@ -85,23 +84,23 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         tags: Mapping[str, Any] | None = None,
     ) -> str:
         exp_tags = [ExperimentTag(str(k), str(v)) for k, v in (tags or {}).items()]
-        return self._store.create_experiment(name, artifact_location, exp_tags)
+        return self._backend.experiments.create_experiment(name, artifact_location, exp_tags)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return self._store.get_experiment(str(experiment_id))
+        return self._backend.experiments.get_experiment(str(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self._store.get_experiment_by_name(name)
+        return self._backend.experiments.get_experiment_by_name(name)
 
     def _resolve_experiment_id(self, id_or_name: str | int) -> str:
         """An experiment id; a name is accepted too (as users write it) when no id matches."""
         text = str(id_or_name)
         if text.isdigit():
             try:
-                return self._store.get_experiment(text).experiment_id
+                return self._backend.experiments.get_experiment(text).experiment_id
             except NotFound:
                 pass
-        exp = self._store.get_experiment_by_name(text)
+        exp = self._backend.experiments.get_experiment_by_name(text)
         if exp is None:
             raise NotFound(f"No experiment with id or name '{text}' exists")
         return exp.experiment_id
@@ -114,29 +113,33 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        return self._store.search_experiments(
+        return self._backend.experiments.search_experiments(
             ViewType.coerce(view_type), max_results or 1000, filter_string, order_by, page_token
         )
 
     def delete_experiment(self, experiment_id: str) -> None:
-        self._store.delete_experiment(self._resolve_experiment_id(experiment_id))
+        self._backend.experiments.delete_experiment(self._resolve_experiment_id(experiment_id))
 
     def restore_experiment(self, experiment_id: str) -> None:
         text = str(experiment_id)
         if not text.isdigit():
-            exp = self._store.get_experiment_by_name(text)
+            exp = self._backend.experiments.get_experiment_by_name(text)
             text = exp.experiment_id if exp else text
-        self._store.restore_experiment(text)
+        self._backend.experiments.restore_experiment(text)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self._store.rename_experiment(self._resolve_experiment_id(experiment_id), new_name)
+        self._backend.experiments.rename_experiment(
+            self._resolve_experiment_id(experiment_id), new_name
+        )
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         eid = self._resolve_experiment_id(experiment_id)
-        self._store.set_experiment_tag(eid, ExperimentTag(key, str(value)))
+        self._backend.experiments.set_experiment_tag(eid, ExperimentTag(key, str(value)))
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        self._store.delete_experiment_tag(self._resolve_experiment_id(experiment_id), key)
+        self._backend.experiments.delete_experiment_tag(
+            self._resolve_experiment_id(experiment_id), key
+        )
 
     # -- runs -------------------------------------------------------------------------------
     def create_run(
@@ -151,13 +154,13 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
 
         all_tags = dict(tags or {})
         user = str(all_tags.get("mlflow.user") or current_user())
-        return self._store.create_run(
+        return self._backend.runs.create_run(
             str(experiment_id), user, start_time or _now_ms(), _tag_list(all_tags), run_name
         )
 
     def get_run(self, run_id: str) -> Run:
         self.flush()
-        return self._store.get_run(run_id)
+        return self._backend.runs.get_run(run_id)
 
     def get_parent_run(self, run_id: str) -> Run | None:
         parent = self.get_run(run_id).data.tags.get(PARENT_RUN_TAG)
@@ -165,25 +168,27 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         end_time = _now_ms() if status and RunStatus.is_terminated(status) else None
-        self._store.update_run_info(run_id, status, end_time, name)
+        self._backend.runs.update_run_info(run_id, status, end_time, name)
 
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None
     ) -> None:
         self.flush()
-        self._store.update_run_info(run_id, status or "FINISHED", end_time or _now_ms(), None)
+        self._backend.runs.update_run_info(
+            run_id, status or "FINISHED", end_time or _now_ms(), None
+        )
 
     def delete_run(self, run_id: str) -> None:
         self.flush()
-        self._store.delete_run(run_id)
+        self._backend.runs.delete_run(run_id)
 
     def restore_run(self, run_id: str) -> None:
-        self._store.restore_run(run_id)
+        self._backend.runs.restore_run(run_id)
 
     def move_runs(self, run_ids: Sequence[str], experiment_id: str) -> None:
         """Move runs to another experiment (an mltrail extension)."""
         self.flush()
-        self._store.move_runs(list(run_ids), self._resolve_experiment_id(experiment_id))
+        self._backend.runs.move_runs(list(run_ids), self._resolve_experiment_id(experiment_id))
 
     def search_runs(
         self,
@@ -197,7 +202,7 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         """Runs of the given experiments (``None``: every experiment) matching the filter."""
         self.flush()
         ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else experiment_ids
-        return self._store.search_runs(
+        return self._backend.runs.search_runs(
             None if ids is None else [str(i) for i in ids],
             filter_string or None,
             ViewType.coerce(run_view_type),
@@ -224,7 +229,7 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         if synchronous is False:
             self._async.log_metric(run_id, *metric)
         else:
-            self._store.log_batch(run_id, metrics=[metric])
+            self._backend.runs.log_batch(run_id, metrics=[metric])
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         validate_key(key, "param")
@@ -232,7 +237,7 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         if synchronous is False:
             self._async.log_param(run_id, key, text)
         else:
-            self._store.log_batch(run_id, params=[Param(key, text)])
+            self._backend.runs.log_batch(run_id, params=[Param(key, text)])
         return value
 
     def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
@@ -241,11 +246,11 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         if synchronous is False:
             self._async.set_tag(run_id, key, text)
         else:
-            self._store.log_batch(run_id, tags=[RunTag(key, text)])
+            self._backend.runs.log_batch(run_id, tags=[RunTag(key, text)])
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.flush()
-        self._store.delete_tag(run_id, key)
+        self._backend.runs.delete_tag(run_id, key)
 
     def log_batch(
         self,
@@ -264,14 +269,14 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
             for t in tags:
                 self._async.set_tag(run_id, t.key, str(t.value))
             return
-        self._store.log_batch(run_id, list(metrics), list(params), list(tags))
+        self._backend.runs.log_batch(run_id, list(metrics), list(params), list(tags))
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
-        self._store.log_inputs(run_id, list(datasets or []))
+        self._backend.runs.log_inputs(run_id, list(datasets or []))
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         self.flush()
-        return list(self._store.get_metric_history(run_id, key))
+        return list(self._backend.metrics.get_metric_history(run_id, key))
 
     def _run_info(self, run_id: str) -> RunInfo:
         return self.get_run(run_id).info

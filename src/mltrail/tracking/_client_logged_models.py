@@ -2,9 +2,7 @@
 params, tags, status, artifacts and the runs that produced them (MLflow's method names,
 arguments and return types).
 
-The tracking store must implement :class:`~mltrail.store._logged_models_base.LoggedModelStore`
-(the SQL and REST stores do); any other store raises ``NotImplementedYet``, as the server
-answers ``NOT_IMPLEMENTED`` for it.
+They live in the ``logged_models`` part of the tracking URI's backend.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mltrail._exceptions import InvalidArgument, NotImplementedYet
+from mltrail._exceptions import InvalidArgument
 from mltrail.entities._logged_model import LoggedModelOutput, LoggedModelStatus, validate_model_id
 from mltrail.store._logged_models_base import LoggedModelStore
 from mltrail.tracking._client_artifacts import log_file_or_folder
@@ -24,7 +22,7 @@ from mltrail.validation import validate_int
 if TYPE_CHECKING:
     from mltrail.artifacts import ArtifactRepository, FileInfo
     from mltrail.entities import LoggedModel
-    from mltrail.store import PagedList, TrackingStore
+    from mltrail.store import Backend, PagedList
     from mltrail.store._logged_models_base import OrderBy
 
 __all__ = ["ClientLoggedModels"]
@@ -43,24 +41,18 @@ def _status(status: Any) -> str:
 
 
 class ClientLoggedModels:
-    """Logged-model methods of the client; needs ``_store`` and ``_tracking_uri`` from it."""
+    """Logged-model methods of the client; needs ``_backend`` and ``_tracking_uri`` from it."""
 
     _tracking_uri: str
 
     if TYPE_CHECKING:
 
         @property
-        def _store(self) -> TrackingStore: ...
+        def _backend(self) -> Backend: ...
 
     @property
     def _logged_models(self) -> LoggedModelStore:
-        store = self._store
-        if not isinstance(store, LoggedModelStore):
-            raise NotImplementedYet(
-                f"The tracking store at {self._tracking_uri!r} ({type(store).__name__}) does "
-                "not keep logged models"
-            )
-        return store
+        return self._backend.logged_models
 
     def _model_repo(self, model_id: str) -> ArtifactRepository:
         from mltrail.artifacts import get_artifact_repository

@@ -1,8 +1,8 @@
 """The model-registry half of MlflowClient: registered models, versions, aliases, stages,
 webhooks (MLflow's method names, arguments and return types).
 
-The registry lives at the client's registry URI (by default its tracking URI); the store found
-there must implement :class:`~mltrail.store._registry_base.RegistryStore`.
+The registry lives at the client's registry URI (by default its tracking URI): the
+``registry`` and ``webhooks`` parts of the backend found there.
 """
 
 from __future__ import annotations
@@ -10,18 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mltrail._exceptions import InvalidArgument, NotFound, NotImplementedYet
+from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.entities._webhook import WebhookEvent
+from mltrail.registry.webhooks import WebhookSettings, destination_check, example_sender
+from mltrail.store import Backend, ModelRegistryStore, UrlCheck, WebhookStore
+from mltrail.tracking._backends import backend_for
+from mltrail.tracking._uri import resolve_tracking_uri
 
 if TYPE_CHECKING:
     from mltrail.entities import ModelVersion, RegisteredModel
-    from mltrail.registry.webhooks import (
-        Webhook,
-        WebhookDelivery,
-        WebhookEvent,
-        WebhookTestResult,
-    )
+    from mltrail.registry.webhooks import Webhook, WebhookDelivery, WebhookTestResult
     from mltrail.store import PagedList
-    from mltrail.store._registry_base import RegistryStore
 
 __all__ = ["ClientRegistry"]
 
@@ -34,23 +33,18 @@ class ClientRegistry:
     """Registry methods of the client; needs ``_registry_uri`` from the client."""
 
     _registry_uri: str
-    _registry_store_cache: RegistryStore | None = None
 
     @property
-    def _registry(self) -> RegistryStore:
-        if self._registry_store_cache is None:
-            from mltrail.store import get_tracking_store
-            from mltrail.store._registry_base import RegistryStore
-            from mltrail.tracking._uri import resolve_tracking_uri
+    def _registry_backend(self) -> Backend:
+        return backend_for(resolve_tracking_uri(self._registry_uri))
 
-            store = get_tracking_store(resolve_tracking_uri(self._registry_uri))
-            if not isinstance(store, RegistryStore):
-                raise NotImplementedYet(
-                    f"The store at {self._registry_uri!r} ({type(store).__name__}) has no model "
-                    "registry"
-                )
-            self._registry_store_cache = store
-        return self._registry_store_cache
+    @property
+    def _registry(self) -> ModelRegistryStore:
+        return self._registry_backend.registry
+
+    @property
+    def _webhooks(self) -> WebhookStore:
+        return self._registry_backend.webhooks
 
     # -- registered models -------------------------------------------------------------------
     def create_registered_model(
@@ -240,17 +234,17 @@ class ClientRegistry:
     ) -> Webhook:
         """Send registry *events* (``"model_version.created"``, ...) to *url*, signed with
         *secret* when given."""
-        return self._registry.create_webhook(
-            name, url, _events(events), description, secret, status
+        return self._webhooks.create_webhook(
+            name, url, _events(events), description, secret, status, check_url=_url_check()
         )
 
     def get_webhook(self, webhook_id: str) -> Webhook:
-        return self._registry.get_webhook(webhook_id)
+        return self._webhooks.get_webhook(webhook_id)
 
     def list_webhooks(
         self, max_results: int | None = None, page_token: str | None = None
     ) -> PagedList[Webhook]:
-        return self._registry.list_webhooks(max_results, page_token)
+        return self._webhooks.list_webhooks(max_results, page_token)
 
     def update_webhook(
         self,
@@ -262,7 +256,7 @@ class ClientRegistry:
         secret: str | None = None,
         status: str | None = None,
     ) -> Webhook:
-        return self._registry.update_webhook(
+        return self._webhooks.update_webhook(
             webhook_id,
             name,
             description,
@@ -270,29 +264,33 @@ class ClientRegistry:
             None if events is None else _events(events),
             secret,
             status,
+            check_url=_url_check(),
         )
 
     def delete_webhook(self, webhook_id: str) -> None:
-        self._registry.delete_webhook(webhook_id)
+        self._webhooks.delete_webhook(webhook_id)
 
     def test_webhook(
         self, webhook_id: str, event: WebhookEvent | str | None = None
     ) -> WebhookTestResult:
-        from mltrail.registry.webhooks import WebhookEvent
-
         chosen = None if event is None else WebhookEvent.coerce(event)
-        return self._registry.test_webhook(webhook_id, chosen)
+        send = example_sender(WebhookSettings.from_env())  # the library sends: its settings
+        return self._webhooks.test_webhook(webhook_id, chosen, send)
 
     def list_webhook_deliveries(
         self, webhook_id: str, max_results: int | None = None, page_token: str | None = None
     ) -> PagedList[WebhookDelivery]:
         """Deliveries to one webhook, newest first, with their outcome (an mltrail extension)."""
-        return self._registry.list_webhook_deliveries(webhook_id, max_results, page_token)
+        return self._webhooks.list_webhook_deliveries(webhook_id, max_results, page_token)
+
+
+def _url_check() -> UrlCheck:
+    """The library's destination policy (the environment's), for the webhooks whose
+    deliveries it sends (a tracking server's store applies the server's instead)."""
+    return destination_check(WebhookSettings.from_env())
 
 
 def _events(events: Sequence[Any]) -> list[WebhookEvent]:
-    from mltrail.registry.webhooks import WebhookEvent
-
     if isinstance(events, (str, bytes)):
         events = [events]
     return [WebhookEvent.coerce(e) for e in events]

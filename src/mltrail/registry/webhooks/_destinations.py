@@ -14,25 +14,22 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.entities._webhook import DestinationRefused, validate_webhook_url
 
 __all__ = [
     "Destination",
     "DestinationRefused",
     "WebhookSettings",
     "check_destination",
+    "destination_check",
     "is_public_address",
 ]
 
 _ENV_ALLOW_PRIVATE = "MLTRAIL_WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS"
-MAX_URL_LENGTH = 2000
-
-
-class DestinationRefused(InvalidArgument):
-    """A destination that is never contacted (as opposed to one that cannot be resolved now)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,26 +85,7 @@ def _resolve(host: str, port: int) -> list[str]:
 
 def check_destination(url: str, *, allow_private: bool) -> Destination:
     """Check a webhook URL and resolve it; InvalidArgument saying why when it is refused."""
-    if not isinstance(url, str) or not url:
-        raise DestinationRefused("Invalid webhook URL: must be a non-empty string")
-    if len(url) > MAX_URL_LENGTH:
-        raise DestinationRefused(f"Invalid webhook URL: longer than {MAX_URL_LENGTH} characters")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise DestinationRefused(f"Invalid webhook URL {url!r}: {exc}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise DestinationRefused(f"Invalid webhook URL {url!r}: the scheme must be http or https")
-    host = parts.hostname
-    if not host:
-        raise DestinationRefused(f"Invalid webhook URL {url!r}: no host")
-    if parts.username is not None or parts.password is not None:
-        raise DestinationRefused(
-            f"Invalid webhook URL {url!r}: credentials in the URL are not allowed (use a secret)"
-        )
-    port = port or (443 if scheme == "https" else 80)
+    scheme, host, port = validate_webhook_url(url)
     addresses = _resolve(host, port)
     if not allow_private:
         refused = [a for a in addresses if not is_public_address(a)]
@@ -120,3 +98,9 @@ def check_destination(url: str, *, allow_private: bool) -> Destination:
     if not addresses:
         raise DestinationRefused(f"Invalid webhook URL {url!r}: {host} has no address")
     return Destination(url, scheme, host, port, addresses[0])
+
+
+def destination_check(settings: WebhookSettings) -> Callable[[str], Destination]:
+    """A store's ``check_url`` for a sender with *settings*: :func:`check_destination`."""
+    allow = settings.allow_private_destinations
+    return lambda url: check_destination(url, allow_private=allow)

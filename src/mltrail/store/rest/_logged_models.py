@@ -9,7 +9,7 @@ model and deleting a tag are not.  Linked metrics travel in ``runs/log-batch`` w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from mltrail.entities._logged_model import (
@@ -23,14 +23,11 @@ from mltrail.entities._logged_model import (
 from mltrail.entities._metric import metric_value_to_json
 from mltrail.store._base import PagedList
 from mltrail.store._logged_models_base import LoggedModelStore, OrderBy
+from mltrail.store.rest._context import API, RestContext
 from mltrail.validation import validate_int, validate_key, validate_metric_value
-
-if TYPE_CHECKING:
-    from mltrail.store.rest._http import RestClient
 
 __all__ = ["RestLoggedModels"]
 
-API = "/api/2.0/mlflow/"
 _METRICS_PER_REQUEST = 1000
 
 
@@ -64,9 +61,10 @@ def _metric_json(m: LoggedModelMetric) -> dict[str, Any]:
 
 
 class RestLoggedModels(LoggedModelStore):
-    """Logged-model methods of ``RestStore``; needs its ``_client`` (a ``RestClient``)."""
+    """A tracking server's logged models."""
 
-    _client: RestClient
+    def __init__(self, ctx: RestContext) -> None:
+        self._ctx = ctx
 
     def _lm_call(
         self,
@@ -78,8 +76,10 @@ class RestLoggedModels(LoggedModelStore):
         idempotent: bool = True,
     ) -> dict[str, Any]:
         if method in ("GET", "DELETE") and body is None:
-            return self._client.call(method, API + endpoint, params=params, idempotent=idempotent)
-        return self._client.call(method, API + endpoint, body=body or {}, idempotent=idempotent)
+            return self._ctx.client.call(
+                method, API + endpoint, params=params, idempotent=idempotent
+            )
+        return self._ctx.client.call(method, API + endpoint, body=body or {}, idempotent=idempotent)
 
     @staticmethod
     def _path(model_id: str) -> str:
@@ -175,3 +175,9 @@ class RestLoggedModels(LoggedModelStore):
     def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
         body = {"run_id": run_id, "models": [m.to_dict() for m in models]}
         self._lm_call("POST", "runs/log-inputs", body)
+
+    def deleted_logged_models(self, older_than_ms: int | None = None) -> list[LoggedModel]:
+        raise self._ctx.refused("Listing deleted logged models for garbage collection")
+
+    def hard_delete_logged_model(self, model_id: str) -> None:
+        raise self._ctx.refused("Permanently deleting a logged model")

@@ -8,26 +8,29 @@ webhooks) and webhook tests are not.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from mltrail._exceptions import AlreadyExists
+from mltrail._exceptions import AlreadyExists, NotImplementedYet
 from mltrail.entities import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag
-from mltrail.registry.webhooks import (
+from mltrail.entities._webhook import (
+    DeliveryClaim,
+    DeliveryOutcome,
     Webhook,
     WebhookDelivery,
     WebhookEvent,
     WebhookTestResult,
 )
 from mltrail.store._base import PagedList
-from mltrail.store._registry_base import RegistryStore
+from mltrail.store._registry_base import (
+    ModelRegistryStore,
+    UrlCheck,
+    WebhookSender,
+    WebhookStore,
+)
+from mltrail.store.rest._context import API, RestContext
 
-if TYPE_CHECKING:
-    from mltrail.store.rest._http import RestClient
-
-__all__ = ["RestRegistry"]
-
-API = "/api/2.0/mlflow/"
+__all__ = ["RestRegistry", "RestWebhooks"]
 
 
 def _tags(tags: Sequence[Any] | None) -> list[dict[str, str]]:
@@ -47,10 +50,11 @@ def _search_body(
     return body
 
 
-class RestRegistry(RegistryStore):
-    """Registry methods of ``RestStore``; needs its ``_client`` (a ``RestClient``)."""
+class RestRegistry(ModelRegistryStore):
+    """A tracking server's model registry."""
 
-    _client: RestClient
+    def __init__(self, ctx: RestContext) -> None:
+        self._ctx = ctx
 
     def _call(
         self,
@@ -62,8 +66,8 @@ class RestRegistry(RegistryStore):
     ) -> dict[str, Any]:
         if method == "GET":
             query = {k: v for k, v in (body or {}).items() if v is not None}
-            return self._client.call("GET", API + endpoint, params=query, idempotent=True)
-        return self._client.call(method, API + endpoint, body=body or {}, idempotent=idempotent)
+            return self._ctx.client.call("GET", API + endpoint, params=query, idempotent=True)
+        return self._ctx.client.call(method, API + endpoint, body=body or {}, idempotent=idempotent)
 
     # -- registered models -------------------------------------------------------------------
     def create_registered_model(
@@ -226,7 +230,28 @@ class RestRegistry(RegistryStore):
             description=src_mv.description,
         )
 
-    # -- webhooks ----------------------------------------------------------------------------
+
+class RestWebhooks(WebhookStore):
+    """A tracking server's webhooks.  Their deliveries are the server's to send: the outbox
+    is not offered through its API, and a URL is checked by the server's policy (a
+    ``check_url`` given here is not used)."""
+
+    def __init__(self, ctx: RestContext) -> None:
+        self._ctx = ctx
+
+    def _call(
+        self,
+        method: str,
+        endpoint: str,
+        body: dict[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        if method == "GET":
+            query = {k: v for k, v in (body or {}).items() if v is not None}
+            return self._ctx.client.call("GET", API + endpoint, params=query, idempotent=True)
+        return self._ctx.client.call(method, API + endpoint, body=body or {}, idempotent=idempotent)
+
     def create_webhook(
         self,
         name: str,
@@ -235,6 +260,7 @@ class RestRegistry(RegistryStore):
         description: str | None = None,
         secret: str | None = None,
         status: str | None = None,
+        check_url: UrlCheck | None = None,
     ) -> Webhook:
         body: dict[str, Any] = {
             "name": name,
@@ -267,6 +293,7 @@ class RestRegistry(RegistryStore):
         events: Sequence[WebhookEvent] | None = None,
         secret: str | None = None,
         status: str | None = None,
+        check_url: UrlCheck | None = None,
     ) -> Webhook:
         body: dict[str, Any] = {}
         for key, value in (
@@ -285,7 +312,11 @@ class RestRegistry(RegistryStore):
     def delete_webhook(self, webhook_id: str) -> None:
         self._call("DELETE", f"webhooks/{webhook_id}", idempotent=False)
 
-    def test_webhook(self, webhook_id: str, event: WebhookEvent | None = None) -> WebhookTestResult:
+    def test_webhook(
+        self, webhook_id: str, event: WebhookEvent | None, send: WebhookSender
+    ) -> WebhookTestResult:
+        """The server sends the example payload (*send* is not used: the server's own policy
+        decides where it may send)."""
         body = {} if event is None else {"event": WebhookEvent.coerce(event).to_dict()}
         data = self._call("POST", f"webhooks/{webhook_id}/test", body, idempotent=False)
         result = data.get("result", {})
@@ -307,4 +338,25 @@ class RestRegistry(RegistryStore):
         return PagedList(
             [WebhookDelivery.from_dict(d) for d in data.get("deliveries", [])],
             data.get("next_page_token") or None,
+        )
+
+    def add_pending_listener(self, listener: Callable[[], None]) -> None:
+        """Nothing becomes pending here: the server records and sends deliveries."""
+
+    def remove_pending_listener(self, listener: Callable[[], None]) -> None:
+        """See :meth:`add_pending_listener`."""
+
+    def claim_due_deliveries(self, lease_seconds: float, limit: int = 16) -> list[DeliveryClaim]:
+        raise NotImplementedYet(
+            f"Webhook deliveries are sent by the tracking server ({self._ctx.base_url})"
+        )
+
+    def record_delivery_attempt(self, delivery_id: str, outcome: DeliveryOutcome) -> None:
+        raise NotImplementedYet(
+            f"Webhook deliveries are sent by the tracking server ({self._ctx.base_url})"
+        )
+
+    def next_delivery_due(self) -> int | None:
+        raise NotImplementedYet(
+            f"Webhook deliveries are sent by the tracking server ({self._ctx.base_url})"
         )

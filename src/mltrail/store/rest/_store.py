@@ -1,4 +1,4 @@
-"""The REST store: the tracking store interfaces over a tracking server's HTTP API.
+"""The REST store's experiments, runs and metrics over a tracking server's HTTP API.
 
 Every method is one call (or a few, for paging and for batches beyond one request's limits) to
 MLflow's REST API under ``<tracking URI>/api/2.0/mlflow/``, with MLflow's JSON shapes, so the
@@ -23,8 +23,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from mltrail._exceptions import InvalidArgument, MltrailError, NotFound
 from mltrail.entities import (
     DatasetInput,
@@ -39,13 +37,16 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.entities._metric import metric_value_to_json
-from mltrail.store._base import PagedList, TrackingStore
-from mltrail.store._batches import MLFLOW_BATCH_LIMITS, BatchLimits, split_batch
-from mltrail.store.rest._config import HttpConfig
-from mltrail.store.rest._gc import RestRefusesGc
-from mltrail.store.rest._http import RestClient
-from mltrail.store.rest._logged_models import RestLoggedModels
-from mltrail.store.rest._registry import RestRegistry
+from mltrail.store._base import (
+    ExperimentStore,
+    MetricStore,
+    PagedList,
+    RunStore,
+    series_from_histories,
+)
+from mltrail.store._batches import MLFLOW_BATCH_LIMITS, split_batch
+from mltrail.store._series import MetricSeries
+from mltrail.store.rest._context import MLTRAIL_API, RestContext
 from mltrail.validation import (
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     MAX_TAG_VALUE_LENGTH,
@@ -57,10 +58,8 @@ from mltrail.validation import (
     validate_tag_value,
 )
 
-__all__ = ["RestStore"]
+__all__ = ["RestExperiments", "RestMetrics", "RestRuns"]
 
-API = "/api/2.0/mlflow/"
-MLTRAIL_API = "/api/2.0/mltrail/"
 HISTORY_PAGE = 25_000  # points per get-history request when reading a whole series
 
 
@@ -112,44 +111,12 @@ def _view_type(value: int) -> str:
     return ViewType.to_string(ViewType.coerce(value))
 
 
-class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
-    """A tracking server's experiments, runs and metrics, through its REST API.
+class RestExperiments(ExperimentStore):
+    """A tracking server's experiments."""
 
-    ``RestStore("http://host:5000")``; *transport* replaces the network (an
-    ``httpx.MockTransport``, a WSGI transport); *config* replaces the environment's settings.
-    The store is thread-safe: its threads share one pool of kept-alive connections.
-    """
+    def __init__(self, ctx: RestContext) -> None:
+        self._ctx = ctx
 
-    #: The largest batch one ``log-batch`` request may carry (MLflow's limits); the background
-    #: logger cuts its batches to this size, so each one is stored whole or not at all.
-    batch_limits: BatchLimits = MLFLOW_BATCH_LIMITS
-
-    def __init__(
-        self,
-        store_uri: str,
-        default_artifact_root: str | None = None,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        config: HttpConfig | None = None,
-    ) -> None:
-        self._client = RestClient(store_uri, config, transport)
-        self.base_url = self._client.base_url
-
-    def __repr__(self) -> str:
-        return f"RestStore({self.base_url!r})"
-
-    def close(self) -> None:
-        self._client.close()
-
-    # -- plumbing ---------------------------------------------------------------------------
-    def _get(self, endpoint: str, **params: Any) -> dict[str, Any]:
-        query = {k: v for k, v in params.items() if v is not None}
-        return self._client.call("GET", API + endpoint, params=query, idempotent=True)
-
-    def _post(self, endpoint: str, body: dict[str, Any], *, idempotent: bool) -> dict[str, Any]:
-        return self._client.call("POST", API + endpoint, body=body, idempotent=idempotent)
-
-    # -- experiments ------------------------------------------------------------------------
     def create_experiment(
         self,
         name: str,
@@ -163,15 +130,15 @@ class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
         }
         if artifact_location:
             body["artifact_location"] = artifact_location
-        return str(self._post("experiments/create", body, idempotent=False)["experiment_id"])
+        return str(self._ctx.post("experiments/create", body, idempotent=False)["experiment_id"])
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        data = self._get("experiments/get", experiment_id=str(experiment_id))
+        data = self._ctx.get("experiments/get", experiment_id=str(experiment_id))
         return Experiment.from_dict(data["experiment"])
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         try:
-            data = self._get("experiments/get-by-name", experiment_name=name)
+            data = self._ctx.get("experiments/get-by-name", experiment_name=name)
         except NotFound as exc:
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
                 return None
@@ -193,33 +160,45 @@ class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
             body["order_by"] = list(order_by)
         if page_token:
             body["page_token"] = page_token
-        data = self._post("experiments/search", body, idempotent=True)
+        data = self._ctx.post("experiments/search", body, idempotent=True)
         return PagedList(
             [Experiment.from_dict(e) for e in data.get("experiments", [])],
             data.get("next_page_token") or None,
         )
 
     def delete_experiment(self, experiment_id: str) -> None:
-        self._post("experiments/delete", {"experiment_id": experiment_id}, idempotent=True)
+        self._ctx.post("experiments/delete", {"experiment_id": experiment_id}, idempotent=True)
 
     def restore_experiment(self, experiment_id: str) -> None:
-        self._post("experiments/restore", {"experiment_id": experiment_id}, idempotent=True)
+        self._ctx.post("experiments/restore", {"experiment_id": experiment_id}, idempotent=True)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         validate_experiment_name(new_name)
         body = {"experiment_id": experiment_id, "new_name": new_name}
-        self._post("experiments/update", body, idempotent=True)
+        self._ctx.post("experiments/update", body, idempotent=True)
 
     def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
         (checked,) = _tags_json([tag], "experiment tag", MAX_EXPERIMENT_TAG_VALUE_LENGTH)
         body = {"experiment_id": experiment_id, **checked}
-        self._post("experiments/set-experiment-tag", body, idempotent=True)
+        self._ctx.post("experiments/set-experiment-tag", body, idempotent=True)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         body = {"experiment_id": experiment_id, "key": key}
-        self._post("experiments/delete-experiment-tag", body, idempotent=False)
+        self._ctx.post("experiments/delete-experiment-tag", body, idempotent=False)
 
-    # -- runs -------------------------------------------------------------------------------
+    def deleted_experiments(self, older_than_ms: int | None = None) -> list[Experiment]:
+        raise self._ctx.refused("Listing deleted experiments for garbage collection")
+
+    def hard_delete_experiment(self, experiment_id: str) -> None:
+        raise self._ctx.refused("Permanently deleting an experiment")
+
+
+class RestRuns(RunStore):
+    """A tracking server's runs."""
+
+    def __init__(self, ctx: RestContext) -> None:
+        self._ctx = ctx
+
     def create_run(
         self,
         experiment_id: str,
@@ -239,16 +218,16 @@ class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
             body["run_name"] = run_name
         if run_id is not None:
             body["run_id"] = run_id  # an mltrail extension of runs/create
-        run = Run.from_dict(self._post("runs/create", body, idempotent=False)["run"])
+        run = Run.from_dict(self._ctx.post("runs/create", body, idempotent=False)["run"])
         if run_id is not None and run.info.run_id != run_id:
             raise MltrailError(
-                f"The tracking server at {self.base_url} does not let a client choose the run id "
-                f"(asked for {run_id}, got {run.info.run_id})"
+                f"The tracking server at {self._ctx.base_url} does not let a client choose the "
+                f"run id (asked for {run_id}, got {run.info.run_id})"
             )
         return run
 
     def get_run(self, run_id: str) -> Run:
-        return Run.from_dict(self._get("runs/get", run_id=run_id)["run"])
+        return Run.from_dict(self._ctx.get("runs/get", run_id=run_id)["run"])
 
     def update_run_info(
         self,
@@ -266,14 +245,14 @@ class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
             body["end_time"] = end_time
         if run_name is not None:
             body["run_name"] = run_name
-        data = self._post("runs/update", body, idempotent=True)
+        data = self._ctx.post("runs/update", body, idempotent=True)
         return RunInfo.from_dict(data["run_info"])
 
     def delete_run(self, run_id: str) -> None:
-        self._post("runs/delete", {"run_id": run_id}, idempotent=True)
+        self._ctx.post("runs/delete", {"run_id": run_id}, idempotent=True)
 
     def restore_run(self, run_id: str) -> None:
-        self._post("runs/restore", {"run_id": run_id}, idempotent=True)
+        self._ctx.post("runs/restore", {"run_id": run_id}, idempotent=True)
 
     def log_batch(
         self,
@@ -283,23 +262,23 @@ class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
         tags: Sequence[RunTag] = (),
     ) -> None:
         """One ``log-batch`` request, stored whole or not at all, when the batch is within
-        :attr:`batch_limits`; a larger one goes as several requests in order (as MLflow's
-        client sends it), each of them whole or not at all."""
+        ``MLFLOW_BATCH_LIMITS`` (the backend's ``batch_limits``); a larger one goes as several
+        requests in order (as MLflow's client sends it), each of them whole or not at all."""
         # Everything is checked before anything is sent (a bad value in a later request
         # must not leave the earlier ones stored), with the local store's rules and messages.
         m_json = _metrics_json(metrics)
         p_json = _params_json(params)
         t_json = _tags_json(tags, "tag", MAX_TAG_VALUE_LENGTH)
-        for m, p, t in split_batch(m_json, p_json, t_json, self.batch_limits):
+        for m, p, t in split_batch(m_json, p_json, t_json, MLFLOW_BATCH_LIMITS):
             body = {"run_id": run_id, "metrics": m, "params": p, "tags": t}
-            self._post("runs/log-batch", body, idempotent=True)
+            self._ctx.post("runs/log-batch", body, idempotent=True)
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self._post("runs/delete-tag", {"run_id": run_id, "key": key}, idempotent=False)
+        self._ctx.post("runs/delete-tag", {"run_id": run_id, "key": key}, idempotent=False)
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         body = {"run_id": run_id, "datasets": [d.to_dict() for d in datasets]}
-        self._post("runs/log-inputs", body, idempotent=True)
+        self._ctx.post("runs/log-inputs", body, idempotent=True)
 
     def search_runs(
         self,
@@ -322,7 +301,7 @@ class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
             body["order_by"] = list(order_by)
         if page_token:
             body["page_token"] = page_token
-        data = self._post("runs/search", body, idempotent=True)
+        data = self._ctx.post("runs/search", body, idempotent=True)
         return PagedList(
             [Run.from_dict(r) for r in data.get("runs", [])], data.get("next_page_token") or None
         )
@@ -330,9 +309,21 @@ class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
     # -- mltrail's extensions (not in MLflow's API) ----------------------------------------
     def move_runs(self, run_ids: Sequence[str], experiment_id: str) -> None:
         body = {"run_ids": list(run_ids), "experiment_id": experiment_id}
-        self._client.call("POST", MLTRAIL_API + "runs/move", body=body, idempotent=True)
+        self._ctx.client.call("POST", MLTRAIL_API + "runs/move", body=body, idempotent=True)
 
-    # -- metrics ----------------------------------------------------------------------------
+    def deleted_runs(self, older_than_ms: int | None = None) -> list[RunInfo]:
+        raise self._ctx.refused("Listing deleted runs for garbage collection")
+
+    def hard_delete_run(self, run_id: str) -> None:
+        raise self._ctx.refused("Permanently deleting a run")
+
+
+class RestMetrics(MetricStore):
+    """A tracking server's metric histories."""
+
+    def __init__(self, ctx: RestContext) -> None:
+        self._ctx = ctx
+
     def get_metric_history(
         self,
         run_id: str,
@@ -354,7 +345,7 @@ class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
     def _history_page(
         self, run_id: str, key: str, max_results: int, page_token: str | None
     ) -> PagedList[Metric]:
-        data = self._get(
+        data = self._ctx.get(
             "metrics/get-history",
             run_id=run_id,
             metric_key=key,
@@ -372,4 +363,18 @@ class RestStore(RestRefusesGc, RestRegistry, RestLoggedModels, TrackingStore):
                 for m in data.get("metrics", [])
             ],
             data.get("next_page_token") or None,
+        )
+
+    def get_metric_series(
+        self,
+        run_ids: Sequence[str],
+        metric_keys: Sequence[str],
+        max_buckets: int = 1000,
+        start_step: int | None = None,
+        end_step: int | None = None,
+        *,
+        timestamps: bool = True,
+    ) -> list[MetricSeries]:
+        return series_from_histories(
+            self, run_ids, metric_keys, max_buckets, start_step, end_step, timestamps
         )

@@ -1,5 +1,5 @@
-"""The SQL tracking store."""
+"""The SQL backend."""
 
-from mltrail.store.sql._store import SqlStore, artifact_root_for
+from mltrail.store.sql._backend import SqlBackend, artifact_root_for
 
-__all__ = ["SqlStore", "artifact_root_for"]
+__all__ = ["SqlBackend", "artifact_root_for"]

@@ -18,9 +18,10 @@ from mltrail.store.sql._prepared import Prepared, bound
 from mltrail.store.sql._schema import experiments_table, runs_table
 
 __all__ = [
-    "SqlCore",
+    "SqlContext",
     "insert_ignore_statement",
     "inserted_id",
+    "is_integrity_error",
     "now_ms",
     "parse_experiment_id",
     "upsert_statement",
@@ -111,33 +112,32 @@ def parse_experiment_id(experiment_id: Any) -> int:
     return value
 
 
-class SqlCore:
-    """The engine, the default artifact root and transaction helpers."""
+class SqlContext:
+    """What every part of the SQL store shares: the engine, its dialect, the default artifact
+    root, the transaction helpers and the run and experiment look-ups."""
 
-    _engine: Engine
-    _artifact_root: str
+    def __init__(self, engine: Engine, artifact_root: str) -> None:
+        self.engine = engine
+        self.artifact_root = artifact_root
+        self.dialect: str = engine.dialect.name
 
-    def _write(self, fn: Callable[[Connection], T]) -> T:
+    def write(self, fn: Callable[[Connection], T]) -> T:
         """Run *fn* in one write transaction, retried on lock contention."""
 
         def attempt() -> T:
-            with write_transaction(self._engine) as conn:
+            with write_transaction(self.engine) as conn:
                 return fn(conn)
 
         return retrying(attempt)
 
-    def _read(self, fn: Callable[[Connection], T]) -> T:
+    def read(self, fn: Callable[[Connection], T]) -> T:
         def attempt() -> T:
-            with read_transaction(self._engine) as conn:
+            with read_transaction(self.engine) as conn:
                 return fn(conn)
 
         return retrying(attempt)
 
-    @property
-    def _dialect(self) -> str:
-        return self._engine.dialect.name
-
-    def _upsert(
+    def upsert(
         self,
         conn: Connection,
         table: Any,
@@ -152,18 +152,16 @@ class SqlCore:
             )
             stmt.execute_many(conn, rows)
 
-    def _run_row(self, conn: Connection, run_id: str, *, for_update: bool = False) -> Any:
+    def run_row(self, conn: Connection, run_id: str, *, for_update: bool = False) -> Any:
         """The runs row of *run_id* (a named tuple of the table's columns)."""
-        query = (
-            _RUN_BY_UUID_FOR_UPDATE if for_update and self._dialect != "sqlite" else _RUN_BY_UUID
-        )
+        query = _RUN_BY_UUID_FOR_UPDATE if for_update and self.dialect != "sqlite" else _RUN_BY_UUID
         row = query.first(conn, {"run_uuid": run_id})
         if row is None:
             raise NotFound(f"Run with id={run_id} not found")
         return row
 
-    def _active_run_row(self, conn: Connection, run_id: str) -> Any:
-        row = self._run_row(conn, run_id)
+    def active_run_row(self, conn: Connection, run_id: str) -> Any:
+        row = self.run_row(conn, run_id)
         if row.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidArgument(
                 f"The run {run_id} must be in the 'active' state; its current state is "
@@ -171,13 +169,13 @@ class SqlCore:
             )
         return row
 
-    def _experiment_row(self, conn: Connection, experiment_id: Any) -> Any:
+    def experiment_row(self, conn: Connection, experiment_id: Any) -> Any:
         eid = parse_experiment_id(experiment_id)
         row = _EXPERIMENT_BY_ID.first(conn, {"experiment_id": eid})
         if row is None:
             raise NotFound(f"No Experiment with id={experiment_id} exists")
         return row
 
-    @staticmethod
-    def _is_integrity_error(exc: BaseException) -> bool:
-        return isinstance(exc, IntegrityError)
+
+def is_integrity_error(exc: BaseException) -> bool:
+    return isinstance(exc, IntegrityError)

@@ -14,7 +14,7 @@ from mltrail.entities import Experiment, ExperimentTag, LifecycleStage, ViewType
 from mltrail.search import parse_filter, parse_order_by
 from mltrail.store._base import ExperimentStore, PagedList
 from mltrail.store.sql._codec import decode_token, encode_token
-from mltrail.store.sql._core import SqlCore, inserted_id, now_ms
+from mltrail.store.sql._core import SqlContext, inserted_id, now_ms
 from mltrail.store.sql._filters import experiment_condition
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
 from mltrail.store.sql._prepared import Prepared, PreparedIn
@@ -27,7 +27,7 @@ from mltrail.validation import (
     validate_tag_value,
 )
 
-__all__ = ["SqlExperiments", "join_uri", "location_uri"]
+__all__ = ["SqlExperiments", "default_experiment_rows", "join_uri", "location_uri"]
 
 _E = experiments_table.c
 _ET = experiment_tags_table.c
@@ -53,30 +53,36 @@ def location_uri(location: str) -> str:
     return Path(location).expanduser().resolve().as_uri()
 
 
-class SqlExperiments(SqlCore, ExperimentStore):
+def default_experiment_rows(conn: Connection, artifact_root: str) -> None:
+    """Create experiment 0, "Default", in a fresh database."""
+    now = now_ms()
+    conn.execute(
+        insert(experiments_table).values(
+            experiment_id=0,
+            name="Default",
+            artifact_location=join_uri(artifact_root, "0"),
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            creation_time=now,
+            last_update_time=now,
+        )
+    )
+
+
+class SqlExperiments(ExperimentStore):
+    """Experiments and their tags."""
+
+    def __init__(self, ctx: SqlContext) -> None:
+        self._ctx = ctx
+
     def ensure_default_experiment(self) -> None:
         """Create experiment 0 if missing (a database built by migrations from scratch)."""
 
         def ensure(conn: Connection) -> None:
             found = conn.execute(select(_E.experiment_id).where(_E.experiment_id == 0)).first()
             if found is None:
-                self._default_experiment_rows(conn)
+                default_experiment_rows(conn, self._ctx.artifact_root)
 
-        self._write(ensure)
-
-    def _default_experiment_rows(self, conn: Connection) -> None:
-        """Create experiment 0, "Default", in a fresh database."""
-        now = now_ms()
-        conn.execute(
-            insert(experiments_table).values(
-                experiment_id=0,
-                name="Default",
-                artifact_location=join_uri(self._artifact_root, "0"),
-                lifecycle_stage=LifecycleStage.ACTIVE,
-                creation_time=now,
-                last_update_time=now,
-            )
-        )
+        self._ctx.write(ensure)
 
     def create_experiment(
         self,
@@ -108,7 +114,7 @@ class SqlExperiments(SqlCore, ExperimentStore):
                 conn.execute(
                     update(experiments_table)
                     .where(_E.experiment_id == eid)
-                    .values(artifact_location=join_uri(self._artifact_root, str(eid)))
+                    .values(artifact_location=join_uri(self._ctx.artifact_root, str(eid)))
                 )
             if tag_rows:
                 conn.execute(
@@ -117,7 +123,7 @@ class SqlExperiments(SqlCore, ExperimentStore):
             return str(eid)
 
         try:
-            return self._write(create)
+            return self._ctx.write(create)
         except IntegrityError:
             raise AlreadyExists(_exists_message(name, LifecycleStage.ACTIVE)) from None
 
@@ -149,8 +155,8 @@ class SqlExperiments(SqlCore, ExperimentStore):
         ]
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return self._read(
-            lambda c: self._to_experiments(c, [self._experiment_row(c, experiment_id)])[0]
+        return self._ctx.read(
+            lambda c: self._to_experiments(c, [self._ctx.experiment_row(c, experiment_id)])[0]
         )
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
@@ -158,7 +164,7 @@ class SqlExperiments(SqlCore, ExperimentStore):
             row = _EXPERIMENT_BY_NAME.first(conn, {"name": name})
             return None if row is None else self._to_experiments(conn, [row])[0]
 
-        return self._read(get)
+        return self._ctx.read(get)
 
     def search_experiments(
         self,
@@ -195,11 +201,11 @@ class SqlExperiments(SqlCore, ExperimentStore):
                 token = encode_token({"t": "experiments", "k": [last[c.expr.name] for c in sort]})
             return PagedList(self._to_experiments(conn, rows), token)
 
-        return self._read(search)
+        return self._ctx.read(search)
 
     def _set_stage(self, experiment_id: str, stage: str) -> None:
         def apply(conn: Connection) -> None:
-            row = self._experiment_row(conn, experiment_id)
+            row = self._ctx.experiment_row(conn, experiment_id)
             if stage == LifecycleStage.DELETED and row.experiment_id == 0:
                 raise InvalidArgument("The default experiment (id 0) cannot be deleted")
             now = now_ms()
@@ -220,7 +226,7 @@ class SqlExperiments(SqlCore, ExperimentStore):
                 .values(lifecycle_stage=stage, deleted_time=deleted_time)
             )
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def delete_experiment(self, experiment_id: str) -> None:
         self._set_stage(experiment_id, LifecycleStage.DELETED)
@@ -232,7 +238,7 @@ class SqlExperiments(SqlCore, ExperimentStore):
         validate_experiment_name(new_name)
 
         def rename(conn: Connection) -> None:
-            row = self._experiment_row(conn, experiment_id)
+            row = self._ctx.experiment_row(conn, experiment_id)
             if row.lifecycle_stage != LifecycleStage.ACTIVE:
                 raise InvalidArgument(f"Cannot rename experiment {experiment_id}: it is not active")
             clash = conn.execute(
@@ -249,7 +255,7 @@ class SqlExperiments(SqlCore, ExperimentStore):
             )
 
         try:
-            self._write(rename)
+            self._ctx.write(rename)
         except IntegrityError:
             raise AlreadyExists(_exists_message(new_name, LifecycleStage.ACTIVE)) from None
 
@@ -257,12 +263,12 @@ class SqlExperiments(SqlCore, ExperimentStore):
         rows = self._experiment_tag_rows([tag])
 
         def apply(conn: Connection) -> None:
-            row = self._experiment_row(conn, experiment_id)
+            row = self._ctx.experiment_row(conn, experiment_id)
             if row.lifecycle_stage != LifecycleStage.ACTIVE:
                 raise InvalidArgument(
                     f"The experiment {experiment_id} must be in the 'active' state"
                 )
-            self._upsert(
+            self._ctx.upsert(
                 conn,
                 experiment_tags_table,
                 [{**r, "experiment_id": row.experiment_id} for r in rows],
@@ -270,11 +276,11 @@ class SqlExperiments(SqlCore, ExperimentStore):
                 ["value"],
             )
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         def apply(conn: Connection) -> None:
-            row = self._experiment_row(conn, experiment_id)
+            row = self._ctx.experiment_row(conn, experiment_id)
             t = experiment_tags_table.c
             result = conn.execute(
                 delete(experiment_tags_table).where(
@@ -284,24 +290,17 @@ class SqlExperiments(SqlCore, ExperimentStore):
             if result.rowcount == 0:
                 raise NotFound(f"No tag with name: {key} in experiment with id {experiment_id}")
 
-        self._write(apply)
-
-    def experiment_ids_for_names(self, names: Sequence[str]) -> list[str]:
-        def get(conn: Connection) -> list[str]:
-            rows = conn.execute(select(_E.experiment_id).where(_E.name.in_(list(names))))
-            return [str(r.experiment_id) for r in rows]
-
-        return self._read(get)
+        self._ctx.write(apply)
 
     def deleted_experiments(self, older_than_ms: int | None = None) -> list[Experiment]:
         query = select(experiments_table).where(_E.lifecycle_stage == LifecycleStage.DELETED)
         if older_than_ms is not None:
             query = query.where(_E.deleted_time <= older_than_ms)
-        return self._read(lambda c: self._to_experiments(c, c.execute(query).all()))
+        return self._ctx.read(lambda c: self._to_experiments(c, c.execute(query).all()))
 
     def hard_delete_experiment(self, experiment_id: str) -> None:
         def apply(conn: Connection) -> None:
-            row = self._experiment_row(conn, experiment_id)
+            row = self._ctx.experiment_row(conn, experiment_id)
             if row.experiment_id == 0:
                 raise InvalidArgument("The default experiment (id 0) cannot be deleted")
             conn.execute(
@@ -310,7 +309,7 @@ class SqlExperiments(SqlCore, ExperimentStore):
                 )
             )
 
-        self._write(apply)
+        self._ctx.write(apply)
 
 
 def _sort_column(key: str) -> Any:

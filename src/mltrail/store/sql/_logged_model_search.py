@@ -10,10 +10,10 @@ step).  Pages are keyset pages: a token holds the last row's sort values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, func, or_, select
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.entities import LifecycleStage
@@ -31,6 +31,7 @@ from mltrail.search import (
 from mltrail.store._base import PagedList
 from mltrail.store._logged_models_base import MAX_LOGGED_MODELS_RESULTS, OrderBy
 from mltrail.store.sql._codec import DBL_MAX, NAN, decode_token, encode_token
+from mltrail.store.sql._core import SqlContext
 from mltrail.store.sql._filters import _compare, _walk
 from mltrail.store.sql._logged_model_schema import (
     logged_model_metrics_table,
@@ -38,11 +39,10 @@ from mltrail.store.sql._logged_model_schema import (
     logged_model_tags_table,
     logged_models_table,
 )
-from mltrail.store.sql._logged_models import SqlLoggedModelCore
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
 from mltrail.validation import validate_max_results
 
-__all__ = ["SqlLoggedModels", "logged_model_condition"]
+__all__ = ["logged_model_condition", "search_logged_models"]
 
 _L = logged_models_table.c
 _LM = logged_model_metrics_table.c
@@ -224,61 +224,57 @@ def _sort_columns(order_by: Sequence[OrderBy] | None) -> list[SortColumn]:
     return columns
 
 
-class SqlLoggedModels(SqlLoggedModelCore):
-    """Logged models with their search: what ``SqlStore`` mixes in."""
-
-    def search_logged_models(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        datasets: Sequence[Mapping[str, Any]] | None = None,
-        max_results: int = 100,
-        order_by: Sequence[OrderBy] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[LoggedModel]:
-        limit = validate_max_results(max_results, MAX_LOGGED_MODELS_RESULTS)
-        if isinstance(experiment_ids, str) or not experiment_ids:
-            raise InvalidArgument(
-                "Invalid experiment_ids: a logged model search needs at least one experiment id"
-            )
-        ids = []
-        for eid in experiment_ids:
-            try:
-                ids.append(int(str(eid)))
-            except ValueError:
-                raise InvalidArgument(
-                    f"Invalid experiment_id {eid!r}: must be an integer id"
-                ) from None
-        expr = parse_filter(filter_string, _KIND)
-        dataset_cond = _dataset_condition(datasets)
-        sort = _sort_columns(order_by)
-        labels = [f"s{i}" for i in range(len(sort))]
-        query: Select[Any] = select(logged_models_table).where(
-            _L.experiment_id.in_(ids), _L.lifecycle_stage == LifecycleStage.ACTIVE
+def search_logged_models(
+    ctx: SqlContext,
+    load: Callable[[Connection, Sequence[Row[Any]]], list[LoggedModel]],
+    experiment_ids: Sequence[str],
+    filter_string: str | None,
+    datasets: Sequence[Mapping[str, Any]] | None,
+    max_results: int,
+    order_by: Sequence[OrderBy] | None,
+    page_token: str | None,
+) -> PagedList[LoggedModel]:
+    """:meth:`mltrail.store.LoggedModelStore.search_logged_models`; *load* makes the
+    entities of the rows found."""
+    limit = validate_max_results(max_results, MAX_LOGGED_MODELS_RESULTS)
+    if isinstance(experiment_ids, str) or not experiment_ids:
+        raise InvalidArgument(
+            "Invalid experiment_ids: a logged model search needs at least one experiment id"
         )
-        if expr is not None:
-            query = query.where(logged_model_condition(expr, dataset_cond))
-        if dataset_cond is not None and not _has_metric(expr):
-            query = query.where(_L.id.in_(select(_LM.model_pk).where(dataset_cond)))
-        if page_token:
-            state = decode_token(page_token, _KIND)
-            values = state.get("k")
-            if not isinstance(values, list) or len(values) != len(sort):
-                raise InvalidArgument(
-                    f"Invalid page_token {page_token!r}: not a token for this query"
-                )
-            query = query.where(after_condition(sort, values))
-        query = query.add_columns(
-            *(col.expr.label(label) for col, label in zip(sort, labels, strict=True))
-        )
+    ids = []
+    for eid in experiment_ids:
+        try:
+            ids.append(int(str(eid)))
+        except ValueError:
+            raise InvalidArgument(f"Invalid experiment_id {eid!r}: must be an integer id") from None
+    expr = parse_filter(filter_string, _KIND)
+    dataset_cond = _dataset_condition(datasets)
+    sort = _sort_columns(order_by)
+    labels = [f"s{i}" for i in range(len(sort))]
+    query: Select[Any] = select(logged_models_table).where(
+        _L.experiment_id.in_(ids), _L.lifecycle_stage == LifecycleStage.ACTIVE
+    )
+    if expr is not None:
+        query = query.where(logged_model_condition(expr, dataset_cond))
+    if dataset_cond is not None and not _has_metric(expr):
+        query = query.where(_L.id.in_(select(_LM.model_pk).where(dataset_cond)))
+    if page_token:
+        state = decode_token(page_token, _KIND)
+        values = state.get("k")
+        if not isinstance(values, list) or len(values) != len(sort):
+            raise InvalidArgument(f"Invalid page_token {page_token!r}: not a token for this query")
+        query = query.where(after_condition(sort, values))
+    query = query.add_columns(
+        *(col.expr.label(label) for col, label in zip(sort, labels, strict=True))
+    )
 
-        def search(conn: Connection) -> PagedList[LoggedModel]:
-            rows = list(conn.execute(query.order_by(*order_clauses(sort)).limit(limit + 1)))
-            token = None
-            if len(rows) > limit:
-                rows = rows[:limit]
-                last = rows[-1]._mapping
-                token = encode_token({"t": _KIND, "k": [last[label] for label in labels]})
-            return PagedList(self._load_logged_models(conn, rows), token)
+    def search(conn: Connection) -> PagedList[LoggedModel]:
+        rows = list(conn.execute(query.order_by(*order_clauses(sort)).limit(limit + 1)))
+        token = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]._mapping
+            token = encode_token({"t": _KIND, "k": [last[label] for label in labels]})
+        return PagedList(load(conn, rows), token)
 
-        return self._read(search)
+    return ctx.read(search)

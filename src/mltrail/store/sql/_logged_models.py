@@ -1,7 +1,6 @@
 """MLflow 3's logged models in the SQL store: create, read, finalize, tags, params, metrics, links.
 
-Searches are in ``_logged_model_search``; :class:`SqlLoggedModels` puts both together for
-``SqlStore``.
+The search query is built in ``_logged_model_search``.
 """
 
 from __future__ import annotations
@@ -24,9 +23,10 @@ from mltrail.entities._logged_model import (
     LoggedModelStatus,
     validate_model_id,
 )
-from mltrail.store._logged_models_base import LoggedModelStore
+from mltrail.store._base import PagedList, RunStore
+from mltrail.store._logged_models_base import LoggedModelStore, OrderBy
 from mltrail.store.sql._codec import decode_float, encode_float, unpack_float64, unpack_int64
-from mltrail.store.sql._core import SqlCore, insert_ignore_statement, now_ms
+from mltrail.store.sql._core import SqlContext, insert_ignore_statement, now_ms
 from mltrail.store.sql._experiments import join_uri
 from mltrail.store.sql._logged_model_schema import (
     logged_model_metrics_table,
@@ -35,6 +35,7 @@ from mltrail.store.sql._logged_model_schema import (
     logged_model_tags_table,
     logged_models_table,
 )
+from mltrail.store.sql._logged_model_search import search_logged_models
 from mltrail.store.sql._schema import metric_chunks_table
 from mltrail.validation import (
     MAX_PARAM_VALUE_LENGTH,
@@ -45,7 +46,7 @@ from mltrail.validation import (
     validate_tag_value,
 )
 
-__all__ = ["MAX_LOGGED_MODEL_TAG_VALUE_LENGTH", "SqlLoggedModelCore", "validate_logged_model_name"]
+__all__ = ["MAX_LOGGED_MODEL_TAG_VALUE_LENGTH", "SqlLoggedModels", "validate_logged_model_name"]
 
 _L = logged_models_table.c
 _LT = logged_model_tags_table.c
@@ -121,8 +122,14 @@ def _not_found(model_id: str) -> NotFound:
     return NotFound(f"Logged model with ID '{model_id}' not found.")
 
 
-class SqlLoggedModelCore(SqlCore, LoggedModelStore):
-    """Logged models: everything but search."""
+class SqlLoggedModels(LoggedModelStore):
+    """Logged models, their tags, params and metrics, and their links to runs.
+
+    Metric points of a run linked to a model are added to the run's series through *runs*."""
+
+    def __init__(self, ctx: SqlContext, runs: RunStore) -> None:
+        self._ctx = ctx
+        self._runs = runs
 
     # -- rows and entities -------------------------------------------------------------------
     def _logged_model_row(
@@ -239,14 +246,14 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
         param_map = _checked_params(params)
 
         def create(conn: Connection) -> LoggedModel:
-            experiment = self._experiment_row(conn, experiment_id)
+            experiment = self._ctx.experiment_row(conn, experiment_id)
             if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
                 raise InvalidArgument(
                     f"The experiment {experiment_id} must be in the 'active' state; its current "
                     f"state is '{experiment.lifecycle_stage}'"
                 )
             if source_run_id:
-                self._run_row(conn, source_run_id)
+                self._ctx.run_row(conn, source_run_id)
             model_id = f"m-{uuid.uuid4().hex}"
             now = now_ms()
             result = conn.execute(
@@ -278,10 +285,30 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
                 )
             return self._get_logged_model(conn, model_id)
 
-        return self._write(create)
+        return self._ctx.write(create)
 
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
-        return self._read(lambda conn: self._get_logged_model(conn, model_id, allow_deleted))
+        return self._ctx.read(lambda conn: self._get_logged_model(conn, model_id, allow_deleted))
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[Mapping[str, Any]] | None = None,
+        max_results: int = 100,
+        order_by: Sequence[OrderBy] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        return search_logged_models(
+            self._ctx,
+            self._load_logged_models,
+            experiment_ids,
+            filter_string,
+            datasets,
+            max_results,
+            order_by,
+            page_token,
+        )
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
         status = LoggedModelStatus.parse(status)
@@ -291,14 +318,14 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
             self._lm_touch(conn, row.id, status=status)
             return self._get_logged_model(conn, model_id)
 
-        return self._write(apply)
+        return self._ctx.write(apply)
 
     def delete_logged_model(self, model_id: str) -> None:
         def apply(conn: Connection) -> None:
             row = self._logged_model_row(conn, model_id)
             self._lm_touch(conn, row.id, lifecycle_stage=LifecycleStage.DELETED)
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def deleted_logged_models(self, older_than_ms: int | None = None) -> list[LoggedModel]:
         # A model's deletion is its last update: a deleted model takes no further changes.
@@ -306,7 +333,9 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
         if older_than_ms is not None:
             query = query.where(_L.last_updated_time <= older_than_ms)
         query = query.order_by(_L.id)
-        return self._read(lambda conn: self._load_logged_models(conn, conn.execute(query).all()))
+        return self._ctx.read(
+            lambda conn: self._load_logged_models(conn, conn.execute(query).all())
+        )
 
     def hard_delete_logged_model(self, model_id: str) -> None:
         def apply(conn: Connection) -> None:
@@ -318,14 +347,14 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
                 )
             conn.execute(delete(logged_models_table).where(_L.id == row.id))
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None:
         tag_map = _checked_tags(tags)
 
         def apply(conn: Connection) -> None:
             row = self._logged_model_row(conn, model_id)
-            self._upsert(
+            self._ctx.upsert(
                 conn,
                 logged_model_tags_table,
                 [{"model_pk": row.id, "key": k, "value": v} for k, v in tag_map.items()],
@@ -334,7 +363,7 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
             )
             self._lm_touch(conn, row.id)
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
         def apply(conn: Connection) -> None:
@@ -346,7 +375,7 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
                 raise NotFound(f"No tag with key {key!r} found for model with ID {model_id!r}.")
             self._lm_touch(conn, row.id)
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
         param_map = _checked_params(params)
@@ -356,7 +385,7 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
             self._lm_insert_params(conn, row.id, model_id, param_map)
             self._lm_touch(conn, row.id)
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     # -- metrics -----------------------------------------------------------------------------
     def _lm_points_in_run(
@@ -457,20 +486,20 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
             return
 
         def prepare(conn: Connection) -> list[Metric]:
-            run = self._active_run_row(conn, run_id)
+            run = self._ctx.active_run_row(conn, run_id)
             for model_id in dict.fromkeys(m.model_id for m in checked):
                 self._logged_model_row(conn, model_id)
             return self._lm_new_run_points(conn, run.id, checked)
 
-        new = self._read(prepare)
+        new = self._ctx.read(prepare)
         if new:
-            self.log_batch(run_id, metrics=new)  # type: ignore[attr-defined]
-        self._write(lambda conn: self._lm_link_metrics(conn, run_id, checked))
+            self._runs.log_batch(run_id, metrics=new)
+        self._ctx.write(lambda conn: self._lm_link_metrics(conn, run_id, checked))
 
     # -- links between runs and models -------------------------------------------------------
     def _lm_link(self, run_id: str, model_ids: Sequence[tuple[str, int]], kind: str) -> None:
         def apply(conn: Connection) -> None:
-            run = self._active_run_row(conn, run_id)
+            run = self._ctx.active_run_row(conn, run_id)
             rows = [
                 {
                     "run_id": run.id,
@@ -484,7 +513,7 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
                 stmt = insert_ignore_statement(logged_model_run_links_table, tuple(rows[0]))
                 stmt.execute_many(conn, rows)
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
         self._lm_link(
@@ -493,7 +522,3 @@ class SqlLoggedModelCore(SqlCore, LoggedModelStore):
 
     def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
         self._lm_link(run_id, [(m.model_id, 0) for m in models], "input")
-
-    def logged_model_location(self, conn: Connection, model_id: str) -> str:
-        """The artifact location of an active logged model (for the registry's sources)."""
-        return str(self._logged_model_row(conn, model_id).artifact_location)

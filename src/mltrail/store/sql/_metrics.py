@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from mltrail.entities import Metric
 from mltrail.store._base import MetricStore, PagedList
+from mltrail.store._series import MetricSeries
 from mltrail.store.sql._codec import (
     decode_float,
     decode_token,
@@ -23,9 +24,10 @@ from mltrail.store.sql._codec import (
     unpack_float64,
     unpack_int64,
 )
-from mltrail.store.sql._core import SqlCore
+from mltrail.store.sql._core import SqlContext
 from mltrail.store.sql._prepared import Prepared, PreparedIn, bound
 from mltrail.store.sql._schema import latest_metrics_table, metric_chunks_table
+from mltrail.store.sql._series import read_metric_series
 from mltrail.validation import validate_int, validate_key, validate_metric_value
 
 __all__ = ["SeriesGroup", "SqlMetrics", "group_metrics"]
@@ -157,10 +159,14 @@ _INSERT_CHUNK = Prepared(
 )
 
 
-class SqlMetrics(SqlCore, MetricStore):
-    def _write_metric_groups(
-        self, conn: Connection, run_pk: int, groups: dict[str, SeriesGroup]
-    ) -> None:
+class SqlMetrics(MetricStore):
+    """Metric histories (chunks of points) and their per-run summaries."""
+
+    def __init__(self, ctx: SqlContext) -> None:
+        self._ctx = ctx
+
+    def write_groups(self, conn: Connection, run_pk: int, groups: dict[str, SeriesGroup]) -> None:
+        """Append each group's points to the run's series and update its summaries."""
         chunks: list[dict[str, Any]] = []
         for key, g in groups.items():
             for lo in range(0, len(g.steps), CHUNK_POINTS):
@@ -178,14 +184,14 @@ class SqlMetrics(SqlCore, MetricStore):
                     }
                 )
         _INSERT_CHUNK.execute_many(conn, chunks)
-        latest = _LATEST_FOR_UPDATE if self._dialect != "sqlite" else _LATEST
+        latest = _LATEST_FOR_UPDATE if self._ctx.dialect != "sqlite" else _LATEST
         stored = {row.key: row for row in latest.all(conn, list(groups), {"run_id": run_pk})}
         rows = []
         for key, g in groups.items():
             summary = _summary(g)
             old = stored.get(key)
             rows.append(_summary_row(run_pk, key, summary if old is None else _merge(old, summary)))
-        self._upsert(
+        self._ctx.upsert(
             conn,
             latest_metrics_table,
             rows,
@@ -207,7 +213,7 @@ class SqlMetrics(SqlCore, MetricStore):
         limit = None if max_results is None else validate_int("max_results", max_results)
 
         def read(conn: Connection) -> PagedList[Metric]:
-            pk = self._run_row(conn, run_id).id
+            pk = self._ctx.run_row(conn, run_id).id
             query = (
                 select(_MC.id, _MC.count, _MC.steps, _MC.timestamps, _MC.vals)
                 .where(_MC.run_id == pk, _MC.key == metric_key, _MC.id >= start_chunk)
@@ -245,7 +251,24 @@ class SqlMetrics(SqlCore, MetricStore):
                         break
             return PagedList(out, token)
 
-        return self._read(read)
+        return self._ctx.read(read)
+
+    def get_metric_series(
+        self,
+        run_ids: Sequence[str],
+        metric_keys: Sequence[str],
+        max_buckets: int = 1000,
+        start_step: int | None = None,
+        end_step: int | None = None,
+        *,
+        timestamps: bool = True,
+    ) -> list[MetricSeries]:
+        """See :meth:`mltrail.store.MetricStore.get_metric_series`: one query over the stored
+        chunks, skipping those outside the step range (and, without ``timestamps``, mostly
+        not reading the stored timestamps)."""
+        return read_metric_series(
+            self._ctx, run_ids, metric_keys, max_buckets, start_step, end_step, timestamps
+        )
 
     @staticmethod
     def _has_chunk_after(conn: Connection, run_pk: int, key: str, chunk_id: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from itertools import compress, repeat
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Integer, Row, and_, bindparam, exists, func, select, type_coerce
 
@@ -13,12 +13,7 @@ from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import ModelVersion, RegisteredModel
 from mltrail.entities._bulk import build_many
 from mltrail.entities._registry import ALL_STAGES, canonical_stage
-from mltrail.registry import (
-    MAX_REGISTRY_TAG_VALUE_LENGTH,
-    model_name_key,
-    parse_version,
-)
-from mltrail.store.sql._core import SqlCore
+from mltrail.store.sql._core import SqlContext
 from mltrail.store.sql._registry_schema import (
     model_version_tags_table,
     model_versions_table,
@@ -26,11 +21,18 @@ from mltrail.store.sql._registry_schema import (
     registered_model_tags_table,
     registered_models_table,
 )
-from mltrail.validation import validate_key, validate_tag_value
+from mltrail.validation import (
+    MAX_REGISTRY_TAG_VALUE_LENGTH,
+    model_name_key,
+    parse_version,
+    validate_key,
+    validate_tag_value,
+)
 
 __all__ = [
     "ENTITY_COLUMNS",
     "VERSION_FLAGS",
+    "EventOutbox",
     "RegistryCore",
     "check_description",
     "registry_tag_rows",
@@ -94,46 +96,57 @@ def registry_tag_rows(tags: Sequence[Any], kind: str) -> dict[str, str]:
     return out
 
 
-class RegistryCore(SqlCore):
-    """Look-ups and loading of registered models and versions; the webhook event hook."""
+class EventOutbox(Protocol):
+    """Where registry events go: the webhooks part of the store (its delivery outbox)."""
 
-    _events_local = threading.local()
-
-    # -- events (the webhook mixin fills these in) ----------------------------------------
-    def _enqueue_event(self, conn: Connection, event: str, data: dict[str, Any]) -> bool:
+    def enqueue(self, conn: Connection, event: str, data: dict[str, Any]) -> bool:
         """Write deliveries of *event* for subscribed webhooks; True when any was written."""
-        return False
 
-    def _kick_deliveries(self) -> None:
-        """Start sending deliveries written by a committed transaction."""
+    def notify_pending(self) -> None:
+        """Tell whoever sends deliveries that some are due (after the commit)."""
 
-    def _emit(self, conn: Connection, event: str, data: dict[str, Any]) -> None:
-        if self._enqueue_event(conn, event, data):
+
+class RegistryCore:
+    """What the registry's parts share: the transactions that emit webhook events, the
+    look-ups of models and versions and the loading of their entities."""
+
+    def __init__(self, ctx: SqlContext, outbox: EventOutbox) -> None:
+        self._ctx = ctx
+        self._outbox = outbox
+        self._events_local = threading.local()
+
+    # -- events ------------------------------------------------------------------------------
+    def emit(self, conn: Connection, event: str, data: dict[str, Any]) -> None:
+        """Record *event* in the outbox, in the transaction of the change itself."""
+        if self._outbox.enqueue(conn, event, data):
             self._events_local.pending = True
 
-    def _registry_write(self, fn: Callable[[Connection], T]) -> T:
-        """A write transaction; deliveries it enqueued are kicked off after the commit."""
+    def write(self, fn: Callable[[Connection], T]) -> T:
+        """A write transaction; deliveries it enqueued are announced after the commit."""
         self._events_local.pending = False
         try:
-            return self._write(fn)
+            return self._ctx.write(fn)
         finally:
             if getattr(self._events_local, "pending", False):
                 self._events_local.pending = False
-                self._kick_deliveries()
+                self._outbox.notify_pending()
+
+    def read(self, fn: Callable[[Connection], T]) -> T:
+        return self._ctx.read(fn)
 
     # -- rows --------------------------------------------------------------------------------
-    def _model_row(self, conn: Connection, name: str, *, for_update: bool = False) -> Row[Any]:
+    def model_row(self, conn: Connection, name: str, *, for_update: bool = False) -> Row[Any]:
         if not isinstance(name, str) or not name:
             raise NotFound(f"Registered Model with name={name!r} not found")
         query = select(registered_models_table).where(_M.name_key == model_name_key(name))
-        if for_update and self._dialect != "sqlite":
+        if for_update and self._ctx.dialect != "sqlite":
             query = query.with_for_update()
         row = conn.execute(query).first()
         if row is None:
             raise NotFound(f"Registered Model with name={name} not found")
         return row
 
-    def _version_row(self, conn: Connection, model: Row[Any], version: Any) -> Row[Any]:
+    def version_row(self, conn: Connection, model: Row[Any], version: Any) -> Row[Any]:
         number = parse_version(version)
         row = conn.execute(
             select(model_versions_table).where(_V.model_id == model.id, _V.version == number)
@@ -143,7 +156,7 @@ class RegistryCore(SqlCore):
         return row
 
     # -- entities ----------------------------------------------------------------------------
-    def _load_versions(
+    def load_versions(
         self, conn: Connection, rows: Sequence[Row[Any]], names: dict[int, str] | None = None
     ) -> list[ModelVersion]:
         """ModelVersion entities (with tags and aliases) for model_versions rows, in order.
@@ -190,7 +203,7 @@ class RegistryCore(SqlCore):
             ],
         )
 
-    def _latest_version_rows(
+    def latest_version_rows(
         self, conn: Connection, model_ids: Sequence[int], stages: Sequence[str] = ALL_STAGES
     ) -> list[Row[Any]]:
         """The newest version row of each model in each stage."""
@@ -212,7 +225,7 @@ class RegistryCore(SqlCore):
         )
         return list(conn.execute(query).all())
 
-    def _load_models(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[RegisteredModel]:
+    def load_models(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[RegisteredModel]:
         """RegisteredModel entities with tags, aliases and latest versions, in order."""
         if not rows:
             return []
@@ -234,8 +247,8 @@ class RegistryCore(SqlCore):
         ):
             aliases[mid][alias] = version
         latest: dict[int, list[ModelVersion]] = {i: [] for i in ids}
-        latest_rows = self._latest_version_rows(conn, ids)
-        for version in zip(latest_rows, self._load_versions(conn, latest_rows, names), strict=True):
+        latest_rows = self.latest_version_rows(conn, ids)
+        for version in zip(latest_rows, self.load_versions(conn, latest_rows, names), strict=True):
             latest[version[0].model_id].append(version[1])
         return [
             RegisteredModel(
@@ -250,13 +263,13 @@ class RegistryCore(SqlCore):
             for r in rows
         ]
 
-    def _get_model_version(self, conn: Connection, name: str, version: Any) -> ModelVersion:
-        model = self._model_row(conn, name)
-        row = self._version_row(conn, model, version)
-        return self._load_versions(conn, [row], {model.id: model.name})[0]
+    def get_model_version(self, conn: Connection, name: str, version: Any) -> ModelVersion:
+        model = self.model_row(conn, name)
+        row = self.version_row(conn, model, version)
+        return self.load_versions(conn, [row], {model.id: model.name})[0]
 
     @staticmethod
-    def _stages(stages: Sequence[str] | None) -> list[str]:
+    def stages(stages: Sequence[str] | None) -> list[str]:
         if not stages:
             return list(ALL_STAGES)
         return list(dict.fromkeys(canonical_stage(s) for s in stages))

@@ -36,9 +36,10 @@ from mltrail.validation import validate_max_results
 __all__ = [
     "MAX_MODEL_VERSIONS_RESULTS",
     "MAX_REGISTERED_MODELS_RESULTS",
-    "SqlRegistrySearch",
     "model_version_condition",
     "registered_model_condition",
+    "search_model_versions",
+    "search_registered_models",
 ]
 
 MAX_REGISTERED_MODELS_RESULTS = 1000
@@ -284,44 +285,42 @@ def _page(
     return rows, token
 
 
-class SqlRegistrySearch(RegistryCore):
-    """search_registered_models and search_model_versions."""
+def search_registered_models(
+    core: RegistryCore,
+    filter_string: str | None = None,
+    max_results: int = 100,
+    order_by: Sequence[str] | None = None,
+    page_token: str | None = None,
+) -> PagedList[RegisteredModel]:
+    limit = validate_max_results(max_results, MAX_REGISTERED_MODELS_RESULTS)
+    plan = _cached(_model_plan, filter_string, order_by)
 
-    def search_registered_models(
-        self,
-        filter_string: str | None = None,
-        max_results: int = 100,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[RegisteredModel]:
-        limit = validate_max_results(max_results, MAX_REGISTERED_MODELS_RESULTS)
-        plan = _cached(_model_plan, filter_string, order_by)
+    def search(conn: Connection) -> PagedList[RegisteredModel]:
+        rows, token = _page(conn, plan, page_token, limit, "registered_models")
+        return PagedList(core.load_models(conn, rows), token)
 
-        def search(conn: Connection) -> PagedList[RegisteredModel]:
-            rows, token = _page(conn, plan, page_token, limit, "registered_models")
-            return PagedList(self._load_models(conn, rows), token)
+    return core.read(search)
 
-        return self._read(search)
 
-    def search_model_versions(
-        self,
-        filter_string: str | None = None,
-        max_results: int = 10000,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[ModelVersion]:
-        limit = validate_max_results(max_results, MAX_MODEL_VERSIONS_RESULTS)
-        plan = _cached(_version_plan, filter_string, order_by)
+def search_model_versions(
+    core: RegistryCore,
+    filter_string: str | None = None,
+    max_results: int = 10000,
+    order_by: Sequence[str] | None = None,
+    page_token: str | None = None,
+) -> PagedList[ModelVersion]:
+    limit = validate_max_results(max_results, MAX_MODEL_VERSIONS_RESULTS)
+    plan = _cached(_version_plan, filter_string, order_by)
 
-        def search(conn: Connection) -> PagedList[ModelVersion]:
-            rows, token = _page(conn, plan, page_token, limit, "model_versions")
-            names = {}
-            if rows:
-                get = operator.itemgetter(*map(rows[0]._fields.index, ("model_id", "model_name")))
-                names = dict(map(get, rows))
-            return PagedList(self._load_versions(conn, rows, names), token)
+    def search(conn: Connection) -> PagedList[ModelVersion]:
+        rows, token = _page(conn, plan, page_token, limit, "model_versions")
+        names = {}
+        if rows:
+            get = operator.itemgetter(*map(rows[0]._fields.index, ("model_id", "model_name")))
+            names = dict(map(get, rows))
+        return PagedList(core.load_versions(conn, rows, names), token)
 
-        return self._read(search)
+    return core.read(search)
 
 
 def _cached(plan: Any, filter_string: Any, order_by: Any) -> _Plan:

@@ -15,23 +15,21 @@ Accepted forms:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound
+from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import LifecycleStage, ModelVersion, ModelVersionStatus, ModelVersionTag
 from mltrail.entities._registry import (
     ACTIVE_STAGES,
-    ALL_STAGES,
     STAGE_ARCHIVED,
     STAGE_NONE,
     canonical_stage,
 )
 from mltrail.registry import ModelsUri, parse_models_uri, parse_runs_uri, path_below
-from mltrail.store.sql._core import now_ms
+from mltrail.store.sql._core import SqlContext, now_ms
 from mltrail.store.sql._experiments import join_uri
 from mltrail.store.sql._logged_model_schema import logged_models_table
 from mltrail.store.sql._registry_core import RegistryCore, check_description, registry_tag_rows
@@ -55,8 +53,12 @@ def _join(base: str, path: str) -> str:
     return join_uri(base, path) if path else base
 
 
-class SqlModelVersions(RegistryCore):
-    """Versions of registered models."""
+class SqlModelVersions:
+    """Versions of registered models (for :class:`~mltrail.store.sql._registry.SqlRegistry`)."""
+
+    def __init__(self, ctx: SqlContext, core: RegistryCore) -> None:
+        self._ctx = ctx
+        self._core = core
 
     # -- sources -----------------------------------------------------------------------------
     def _logged_model_location(self, conn: Connection, model_id: str) -> tuple[str, str | None]:
@@ -77,9 +79,9 @@ class SqlModelVersions(RegistryCore):
     def _resolve_version_row(self, conn: Connection, uri: ModelsUri) -> Row[Any]:
         """The version row a ``models:/<name>/...`` URI names."""
         assert uri.name is not None
-        model = self._model_row(conn, uri.name)
+        model = self._core.model_row(conn, uri.name)
         if uri.version is not None:
-            return self._version_row(conn, model, uri.version)
+            return self._core.version_row(conn, model, uri.version)
         query = select(model_versions_table).where(_V.model_id == model.id)
         if uri.alias is not None:
             a = registered_model_aliases_table.c
@@ -108,7 +110,7 @@ class SqlModelVersions(RegistryCore):
                     f"Invalid model version source {source!r}: it names run {source_run}, "
                     f"but run_id is {run_id}"
                 )
-            run = self._run_row(conn, source_run)
+            run = self._ctx.run_row(conn, source_run)
             return _join(run.artifact_uri, path), source_run
         models = parse_models_uri(source)
         if models is not None:
@@ -122,7 +124,7 @@ class SqlModelVersions(RegistryCore):
                 f"Invalid model version source {source!r}: a source must be a runs:/ or "
                 "models:/ URI, or a location inside the artifacts of the run given as run_id"
             )
-        run = self._run_row(conn, run_id)
+        run = self._ctx.run_row(conn, run_id)
         rest = path_below(run.artifact_uri, source)
         if rest is None:
             raise InvalidArgument(
@@ -150,7 +152,7 @@ class SqlModelVersions(RegistryCore):
         description = check_description(description)
 
         def create(conn: Connection) -> ModelVersion:
-            model = self._model_row(conn, name)
+            model = self._core.model_row(conn, name)
             location, linked_run = self._resolve_source(conn, source, run_id or None)
             parsed = parse_models_uri(source)
             model_ref = model_id or (parsed.model_id if parsed is not None else None)
@@ -185,7 +187,7 @@ class SqlModelVersions(RegistryCore):
                     insert(model_version_tags_table),
                     [{"version_id": version_pk, "key": k, "value": v} for k, v in tag_map.items()],
                 )
-            self._emit(
+            self._core.emit(
                 conn,
                 "model_version.created",
                 {
@@ -211,10 +213,10 @@ class SqlModelVersions(RegistryCore):
                 model_id=model_ref,
             )
 
-        return self._registry_write(create)
+        return self._core.write(create)
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        return self._read(lambda c: self._get_model_version(c, name, version))
+        return self._ctx.read(lambda c: self._core.get_model_version(c, name, version))
 
     def update_model_version(
         self, name: str, version: int | str, description: str | None
@@ -222,21 +224,21 @@ class SqlModelVersions(RegistryCore):
         description = check_description(description)
 
         def apply(conn: Connection) -> ModelVersion:
-            model = self._model_row(conn, name)
-            row = self._version_row(conn, model, version)
+            model = self._core.model_row(conn, name)
+            row = self._core.version_row(conn, model, version)
             conn.execute(
                 update(model_versions_table)
                 .where(_V.id == row.id)
                 .values(description=description, last_updated_time=now_ms())
             )
-            return self._get_model_version(conn, name, version)
+            return self._core.get_model_version(conn, name, version)
 
-        return self._registry_write(apply)
+        return self._core.write(apply)
 
     def delete_model_version(self, name: str, version: int | str) -> None:
         def apply(conn: Connection) -> None:
-            model = self._model_row(conn, name)
-            row = self._version_row(conn, model, version)
+            model = self._core.model_row(conn, name)
+            row = self._core.version_row(conn, model, version)
             conn.execute(delete(model_versions_table).where(_V.id == row.id))
             conn.execute(
                 update(registered_models_table)
@@ -244,7 +246,7 @@ class SqlModelVersions(RegistryCore):
                 .values(last_updated_time=now_ms())
             )
 
-        self._registry_write(apply)
+        self._core.write(apply)
 
     def transition_model_version_stage(
         self, name: str, version: int | str, stage: str, archive_existing_versions: bool = False
@@ -257,8 +259,8 @@ class SqlModelVersions(RegistryCore):
             )
 
         def apply(conn: Connection) -> ModelVersion:
-            model = self._model_row(conn, name)
-            row = self._version_row(conn, model, version)
+            model = self._core.model_row(conn, name)
+            row = self._core.version_row(conn, model, version)
             now = now_ms()
             conn.execute(
                 update(model_versions_table)
@@ -283,7 +285,7 @@ class SqlModelVersions(RegistryCore):
                 .where(_M.id == model.id)
                 .values(last_updated_time=now)
             )
-            self._emit(
+            self._core.emit(
                 conn,
                 "model_version.stage_changed",
                 {
@@ -294,53 +296,38 @@ class SqlModelVersions(RegistryCore):
                     "archived_versions": [str(v) for v in archived],
                 },
             )
-            return self._get_model_version(conn, name, row.version)
+            return self._core.get_model_version(conn, name, row.version)
 
-        return self._registry_write(apply)
+        return self._core.write(apply)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
-        wanted = self._stages(stages)
+        wanted = self._core.stages(stages)
 
         def get(conn: Connection) -> list[ModelVersion]:
-            model = self._model_row(conn, name)
-            rows = self._latest_version_rows(conn, [model.id], wanted)
+            model = self._core.model_row(conn, name)
+            rows = self._core.latest_version_rows(conn, [model.id], wanted)
             rows.sort(key=lambda r: wanted.index(r.current_stage))
-            return self._load_versions(conn, rows, {model.id: model.name})
+            return self._core.load_versions(conn, rows, {model.id: model.name})
 
-        return self._read(get)
+        return self._ctx.read(get)
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         def get(conn: Connection) -> str:
-            row = self._version_row(conn, self._model_row(conn, name), version)
+            row = self._core.version_row(conn, self._core.model_row(conn, name), version)
             return str(row.storage_location)
 
-        return self._read(get)
-
-    def get_model_version_stages(self, name: str, version: int | str) -> list[str]:
-        return list(ALL_STAGES)
-
-    def newest_version(self, name: str) -> int | None:
-        """The highest version number of a model (None when it has none)."""
-
-        def get(conn: Connection) -> int | None:
-            model = self._model_row(conn, name)
-            value = conn.execute(
-                select(func.max(_V.version)).where(_V.model_id == model.id)
-            ).scalar()
-            return None if value is None else int(value)
-
-        return self._read(get)
+        return self._ctx.read(get)
 
     # -- tags --------------------------------------------------------------------------------
     def set_model_version_tag(self, name: str, version: int | str, tag: ModelVersionTag) -> None:
         rows = registry_tag_rows([tag], "model version tag")
 
         def apply(conn: Connection) -> None:
-            model = self._model_row(conn, name)
-            row = self._version_row(conn, model, version)
-            self._upsert(
+            model = self._core.model_row(conn, name)
+            row = self._core.version_row(conn, model, version)
+            self._ctx.upsert(
                 conn,
                 model_version_tags_table,
                 [{"version_id": row.id, "key": k, "value": v} for k, v in rows.items()],
@@ -348,40 +335,26 @@ class SqlModelVersions(RegistryCore):
                 ["value"],
             )
             for k, v in rows.items():
-                self._emit(
+                self._core.emit(
                     conn,
                     "model_version_tag.set",
                     {"name": model.name, "version": str(row.version), "key": k, "value": v},
                 )
 
-        self._registry_write(apply)
+        self._core.write(apply)
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         def apply(conn: Connection) -> None:
-            model = self._model_row(conn, name)
-            row = self._version_row(conn, model, version)
+            model = self._core.model_row(conn, name)
+            row = self._core.version_row(conn, model, version)
             result = conn.execute(
                 delete(model_version_tags_table).where(_T.version_id == row.id, _T.key == key)
             )
             if result.rowcount:
-                self._emit(
+                self._core.emit(
                     conn,
                     "model_version_tag.deleted",
                     {"name": model.name, "version": str(row.version), "key": key},
                 )
 
-        self._registry_write(apply)
-
-    # -- copies ------------------------------------------------------------------------------
-    def copy_model_version(self, src_mv: ModelVersion, dst_name: str) -> ModelVersion:
-        src = self.get_model_version(src_mv.name, src_mv.version)
-        with contextlib.suppress(AlreadyExists):
-            self.create_registered_model(dst_name)  # type: ignore[attr-defined]
-        return self.create_model_version(
-            dst_name,
-            f"models:/{src.name}/{src.version}",
-            run_id=src.run_id,
-            tags=[ModelVersionTag(k, v) for k, v in src.tags.items()],
-            run_link=src.run_link,
-            description=src.description,
-        )
+        self._core.write(apply)

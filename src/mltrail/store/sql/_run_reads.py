@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, select
 
 from mltrail.entities import (
     Dataset,
@@ -18,6 +18,7 @@ from mltrail.entities import (
     Param,
     Run,
     RunData,
+    RunInfo,
     RunInputs,
     RunOutputs,
     RunTag,
@@ -26,12 +27,11 @@ from mltrail.entities import (
 from mltrail.search import OrderKey, parse_filter, parse_order_by
 from mltrail.store._base import PagedList
 from mltrail.store.sql._codec import decode_float, decode_token, encode_token
-from mltrail.store.sql._core import SqlCore, parse_experiment_id
+from mltrail.store.sql._core import SqlContext, parse_experiment_id
 from mltrail.store.sql._filters import run_attribute_column, run_condition
 from mltrail.store.sql._logged_model_schema import logged_model_run_links_table, logged_models_table
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
 from mltrail.store.sql._prepared import PreparedIn
-from mltrail.store.sql._runs import run_info_from_row
 from mltrail.store.sql._schema import (
     dataset_table,
     input_tags_table,
@@ -43,10 +43,24 @@ from mltrail.store.sql._schema import (
 )
 from mltrail.validation import validate_max_results
 
-__all__ = ["SqlRunReads"]
+__all__ = ["get_run", "run_info_from_row", "search_runs"]
 
 _R = runs_table.c
 _METRIC_COLUMNS = {"latest": "value", "min": "min_value", "max": "max_value"}
+
+
+def run_info_from_row(row: Row[Any]) -> RunInfo:
+    return RunInfo(
+        run_id=row.run_uuid,
+        experiment_id=str(row.experiment_id),
+        run_name=row.name,
+        user_id=row.user_id,
+        status=row.status,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        artifact_uri=row.artifact_uri,
+        lifecycle_stage=row.lifecycle_stage,
+    )
 
 
 def _in_runs(*columns: Any, table: Any = None, order: Sequence[Any] = ()) -> PreparedIn:
@@ -137,80 +151,76 @@ def _load_inputs(conn: Connection, ids: list[int], out: dict[int, list[DatasetIn
         out[run_pk].append(DatasetInput(dataset, input_tags.get((run_pk, dataset_id), [])))
 
 
-class SqlRunReads(SqlCore):
-    def get_run(self, run_id: str) -> Run:
-        return self._read(lambda conn: _load_runs(conn, [self._run_row(conn, run_id)])[0])
+def get_run(ctx: SqlContext, run_id: str) -> Run:
+    return ctx.read(lambda conn: _load_runs(conn, [ctx.run_row(conn, run_id)])[0])
 
-    def search_runs(
-        self,
-        experiment_ids: Sequence[str] | None,
-        filter_string: str | None = None,
-        run_view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = 1000,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Run]:
-        limit = validate_max_results(max_results)
-        stages = LifecycleStage.view_type_to_stages(ViewType.coerce(run_view_type))
-        expr = parse_filter(filter_string, "runs")
-        keys = parse_order_by(order_by, "runs")
-        conditions: list[ColumnElement[bool]] = [_R.lifecycle_stage.in_(stages)]
-        if experiment_ids is not None:
-            conditions.append(
-                _R.experiment_id.in_([parse_experiment_id(e) for e in experiment_ids])
-            )
-        if expr is not None:
-            conditions.append(run_condition(expr))
-        state = decode_token(page_token, "runs") if page_token else None
 
-        def build(present: bool | None) -> tuple[Any, list[SortColumn]]:
-            """The query; with *present* True/False only runs that have/lack the first key.
+def search_runs(
+    ctx: SqlContext,
+    experiment_ids: Sequence[str] | None,
+    filter_string: str | None = None,
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = 1000,
+    order_by: Sequence[str] | None = None,
+    page_token: str | None = None,
+) -> PagedList[Run]:
+    limit = validate_max_results(max_results)
+    stages = LifecycleStage.view_type_to_stages(ViewType.coerce(run_view_type))
+    expr = parse_filter(filter_string, "runs")
+    keys = parse_order_by(order_by, "runs")
+    conditions: list[ColumnElement[bool]] = [_R.lifecycle_stage.in_(stages)]
+    if experiment_ids is not None:
+        conditions.append(_R.experiment_id.in_([parse_experiment_id(e) for e in experiment_ids]))
+    if expr is not None:
+        conditions.append(run_condition(expr))
+    state = decode_token(page_token, "runs") if page_token else None
 
-            A metric, param or tag sort puts runs lacking the key last.  Asking first for the
-            runs that have it lets the database walk its (key, value) index instead of sorting
-            every run of the experiments; those lacking it are read only when a page needs them.
-            """
-            query = select(runs_table.c.id)
-            sort: list[SortColumn] = []
-            for n, key in enumerate(keys):
-                column, query = _sort_column(query, key, n, inner=present is True and n == 0)
-                if n == 0 and present is not None:
-                    query = query.where(
-                        column.expr.is_not(None) if present else column.expr.is_(None)
-                    )
-                    column = SortColumn(column.expr, column.ascending, nullable=not present)
-                sort.append(column)
-            if not any(s.expr is _R.start_time for s in sort):
-                sort.append(SortColumn(_R.start_time, ascending=False, nullable=False))
-            sort.append(SortColumn(_R.id, ascending=False, nullable=False))
-            query = query.add_columns(*(s.expr.label(f"s{i}") for i, s in enumerate(sort)))
-            where = list(conditions)
-            if state is not None:
-                where.append(after_condition(sort, state["k"]))
-            return query.where(and_(*where)).order_by(*order_clauses(sort)), sort
+    def build(present: bool | None) -> tuple[Any, list[SortColumn]]:
+        """The query; with *present* True/False only runs that have/lack the first key.
 
-        split = bool(keys) and keys[0].ident.entity != "attribute"
-        parts = [build(True), build(False)] if split else [build(None)]
+        A metric, param or tag sort puts runs lacking the key last.  Asking first for the
+        runs that have it lets the database walk its (key, value) index instead of sorting
+        every run of the experiments; those lacking it are read only when a page needs them.
+        """
+        query = select(runs_table.c.id)
+        sort: list[SortColumn] = []
+        for n, key in enumerate(keys):
+            column, query = _sort_column(query, key, n, inner=present is True and n == 0)
+            if n == 0 and present is not None:
+                query = query.where(column.expr.is_not(None) if present else column.expr.is_(None))
+                column = SortColumn(column.expr, column.ascending, nullable=not present)
+            sort.append(column)
+        if not any(s.expr is _R.start_time for s in sort):
+            sort.append(SortColumn(_R.start_time, ascending=False, nullable=False))
+        sort.append(SortColumn(_R.id, ascending=False, nullable=False))
+        query = query.add_columns(*(s.expr.label(f"s{i}") for i, s in enumerate(sort)))
+        where = list(conditions)
+        if state is not None:
+            where.append(after_condition(sort, state["k"]))
+        return query.where(and_(*where)).order_by(*order_clauses(sort)), sort
 
-        def search(conn: Connection) -> PagedList[Run]:
-            found: list[Any] = []
-            for query, _ in parts:
-                if state is not None and split and query is parts[0][0] and state["k"][0] is None:
-                    continue  # the previous page ended among the runs lacking the key
-                found += conn.execute(query.limit(limit + 1 - len(found))).all()
-                if len(found) > limit:
-                    break
-            token = None
+    split = bool(keys) and keys[0].ident.entity != "attribute"
+    parts = [build(True), build(False)] if split else [build(None)]
+
+    def search(conn: Connection) -> PagedList[Run]:
+        found: list[Any] = []
+        for query, _ in parts:
+            if state is not None and split and query is parts[0][0] and state["k"][0] is None:
+                continue  # the previous page ended among the runs lacking the key
+            found += conn.execute(query.limit(limit + 1 - len(found))).all()
             if len(found) > limit:
-                found = found[:limit]
-                last = found[-1]
-                width = len(parts[0][1])
-                token = encode_token({"t": "runs", "k": [last[i + 1] for i in range(width)]})
-            ids = [r.id for r in found]
-            rows = {r.id: r for r in _RUNS_BY_PK.all(conn, ids)}
-            return PagedList(_load_runs(conn, [rows[i] for i in ids]), token)
+                break
+        token = None
+        if len(found) > limit:
+            found = found[:limit]
+            last = found[-1]
+            width = len(parts[0][1])
+            token = encode_token({"t": "runs", "k": [last[i + 1] for i in range(width)]})
+        ids = [r.id for r in found]
+        rows = {r.id: r for r in _RUNS_BY_PK.all(conn, ids)}
+        return PagedList(_load_runs(conn, [rows[i] for i in ids]), token)
 
-        return self._read(search)
+    return ctx.read(search)
 
 
 def _sort_column(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail._run_names import generate_run_name
@@ -20,11 +20,20 @@ from mltrail.entities import (
     RunInfo,
     RunStatus,
     RunTag,
+    ViewType,
 )
-from mltrail.store.sql._core import insert_ignore_statement, inserted_id, now_ms
+from mltrail.store._base import PagedList, RunStore
+from mltrail.store.sql._core import (
+    SqlContext,
+    insert_ignore_statement,
+    inserted_id,
+    is_integrity_error,
+    now_ms,
+)
 from mltrail.store.sql._experiments import join_uri
 from mltrail.store.sql._metrics import SqlMetrics, group_metrics
 from mltrail.store.sql._prepared import Prepared, PreparedIn, bound
+from mltrail.store.sql._run_reads import get_run, run_info_from_row, search_runs
 from mltrail.store.sql._schema import (
     dataset_table,
     input_tags_table,
@@ -41,7 +50,7 @@ from mltrail.validation import (
     validate_tag_value,
 )
 
-__all__ = ["SqlRunWrites", "run_info_from_row"]
+__all__ = ["RUN_NAME_TAG", "SqlRuns"]
 
 _R = runs_table.c
 RUN_NAME_TAG = "mlflow.runName"
@@ -76,20 +85,6 @@ _SET_RUN_NAME = Prepared(
 _INSERT_TAG = Prepared(lambda _: insert(tags_table).values(**bound("run_id", "key", "value")))
 
 
-def run_info_from_row(row: Row[Any]) -> RunInfo:
-    return RunInfo(
-        run_id=row.run_uuid,
-        experiment_id=str(row.experiment_id),
-        run_name=row.name,
-        user_id=row.user_id,
-        status=row.status,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        artifact_uri=row.artifact_uri,
-        lifecycle_stage=row.lifecycle_stage,
-    )
-
-
 def _validated_tags(tags: Sequence[RunTag]) -> dict[str, str]:
     out: dict[str, str] = {}
     for tag in tags:
@@ -122,7 +117,16 @@ def _validated_run_name(run_name: Any) -> str:
     return run_name
 
 
-class SqlRunWrites(SqlMetrics):
+class SqlRuns(RunStore):
+    """Runs: their info, params, tags and datasets; reading and searching them.
+
+    Metric points logged with a batch are written through *metrics* (in the same
+    transaction)."""
+
+    def __init__(self, ctx: SqlContext, metrics: SqlMetrics) -> None:
+        self._ctx = ctx
+        self._metrics = metrics
+
     def create_run(
         self,
         experiment_id: str,
@@ -145,7 +149,7 @@ class SqlRunWrites(SqlMetrics):
         start = now_ms() if start_time is None else int(start_time)
 
         def create(conn: Connection) -> Run:
-            exp = self._experiment_row(conn, experiment_id)
+            exp = self._ctx.experiment_row(conn, experiment_id)
             if exp.lifecycle_stage != LifecycleStage.ACTIVE:
                 raise InvalidArgument(
                     f"The experiment {experiment_id} must be in the 'active' state to create "
@@ -181,9 +185,9 @@ class SqlRunWrites(SqlMetrics):
             return Run(info, RunData(tags=[RunTag(k, v) for k, v in tag_map.items()]))
 
         try:
-            return self._write(create)
+            return self._ctx.write(create)
         except Exception as exc:
-            if self._is_integrity_error(exc) and run_id:
+            if is_integrity_error(exc) and run_id:
                 raise InvalidArgument(f"A run with id {run_id} already exists") from None
             raise
 
@@ -207,26 +211,48 @@ class SqlRunWrites(SqlMetrics):
             values["name"] = _validated_run_name(run_name)
 
         def apply(conn: Connection) -> RunInfo:
-            row = self._active_run_row(conn, run_id)
+            row = self._ctx.active_run_row(conn, run_id)
             if values:
                 conn.execute(update(runs_table).where(_R.id == row.id).values(**values))
             if "name" in values:
-                self._upsert(
+                self._ctx.upsert(
                     conn,
                     tags_table,
                     [{"run_id": row.id, "key": RUN_NAME_TAG, "value": values["name"]}],
                     ["run_id", "key"],
                     ["value"],
                 )
-            return run_info_from_row(self._run_row(conn, run_id))
+            return run_info_from_row(self._ctx.run_row(conn, run_id))
 
-        return self._write(apply)
+        return self._ctx.write(apply)
+
+    def get_run(self, run_id: str) -> Run:
+        return get_run(self._ctx, run_id)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | None,
+        filter_string: str | None = None,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        return search_runs(
+            self._ctx,
+            experiment_ids,
+            filter_string,
+            run_view_type,
+            max_results,
+            order_by,
+            page_token,
+        )
 
     def _set_run_stage(self, run_id: str, stage: str) -> None:
         def apply(conn: Connection) -> None:
-            row = self._run_row(conn, run_id)
+            row = self._ctx.run_row(conn, run_id)
             if stage == LifecycleStage.ACTIVE:
-                exp = self._experiment_row(conn, row.experiment_id)
+                exp = self._ctx.experiment_row(conn, row.experiment_id)
                 if exp.lifecycle_stage != LifecycleStage.ACTIVE:
                     raise InvalidArgument(
                         f"Cannot restore run {run_id}: its experiment {row.experiment_id} is "
@@ -239,7 +265,7 @@ class SqlRunWrites(SqlMetrics):
                 .values(lifecycle_stage=stage, deleted_time=deleted_time)
             )
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def delete_run(self, run_id: str) -> None:
         self._set_run_stage(run_id, LifecycleStage.DELETED)
@@ -259,15 +285,15 @@ class SqlRunWrites(SqlMetrics):
         groups = group_metrics(metrics)
 
         def apply(conn: Connection) -> None:
-            row = self._active_run_row(conn, run_id)
+            row = self._ctx.active_run_row(conn, run_id)
             if param_map:
                 self._write_params(conn, row.id, run_id, param_map)
             if tag_map:
                 self._write_tags(conn, row.id, tag_map)
             if groups:
-                self._write_metric_groups(conn, row.id, groups)
+                self._metrics.write_groups(conn, row.id, groups)
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def _write_params(self, conn: Connection, pk: int, run_id: str, params: dict[str, str]) -> None:
         rows = [{"run_id": pk, "key": k, "value": v} for k, v in params.items()]
@@ -282,20 +308,20 @@ class SqlRunWrites(SqlMetrics):
 
     def _write_tags(self, conn: Connection, pk: int, tags: dict[str, str]) -> None:
         rows = [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
-        self._upsert(conn, tags_table, rows, ["run_id", "key"], ["value"])
+        self._ctx.upsert(conn, tags_table, rows, ["run_id", "key"], ["value"])
         if RUN_NAME_TAG in tags:
             name = _validated_run_name(tags[RUN_NAME_TAG])
             _SET_RUN_NAME.execute(conn, {"pk": pk, "name": name})
 
     def delete_tag(self, run_id: str, key: str) -> None:
         def apply(conn: Connection) -> None:
-            row = self._active_run_row(conn, run_id)
+            row = self._ctx.active_run_row(conn, run_id)
             t = tags_table.c
             result = conn.execute(delete(tags_table).where(t.run_id == row.id, t.key == key))
             if result.rowcount == 0:
                 raise NotFound(f"No tag with name: {key} in run with id {run_id}")
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         for item in datasets:
@@ -303,7 +329,7 @@ class SqlRunWrites(SqlMetrics):
                 validate_key(tag.key, "input tag")
 
         def apply(conn: Connection) -> None:
-            row = self._active_run_row(conn, run_id)
+            row = self._ctx.active_run_row(conn, run_id)
             d = dataset_table.c
             for item in datasets:
                 ds = item.dataset
@@ -329,14 +355,14 @@ class SqlRunWrites(SqlMetrics):
                     dataset_id = inserted_id(result)
                 else:
                     dataset_id = found.id
-                self._upsert(
+                self._ctx.upsert(
                     conn,
                     inputs_table,
                     [{"run_id": row.id, "dataset_id": dataset_id}],
                     ["run_id", "dataset_id"],
                     ["dataset_id"],
                 )
-                self._upsert(
+                self._ctx.upsert(
                     conn,
                     input_tags_table,
                     [
@@ -347,32 +373,32 @@ class SqlRunWrites(SqlMetrics):
                     ["value"],
                 )
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def move_runs(self, run_ids: Sequence[str], experiment_id: str) -> None:
         def apply(conn: Connection) -> None:
-            exp = self._experiment_row(conn, experiment_id)
+            exp = self._ctx.experiment_row(conn, experiment_id)
             if exp.lifecycle_stage != LifecycleStage.ACTIVE:
                 raise InvalidArgument(f"Cannot move runs into deleted experiment {experiment_id}")
             for run_id in run_ids:
-                row = self._run_row(conn, run_id)
+                row = self._ctx.run_row(conn, run_id)
                 conn.execute(
                     update(runs_table)
                     .where(_R.id == row.id)
                     .values(experiment_id=exp.experiment_id)
                 )
 
-        self._write(apply)
+        self._ctx.write(apply)
 
     def deleted_runs(self, older_than_ms: int | None = None) -> list[RunInfo]:
         query = select(runs_table).where(_R.lifecycle_stage == LifecycleStage.DELETED)
         if older_than_ms is not None:
             query = query.where(_R.deleted_time <= older_than_ms)
-        return self._read(lambda c: [run_info_from_row(r) for r in c.execute(query)])
+        return self._ctx.read(lambda c: [run_info_from_row(r) for r in c.execute(query)])
 
     def hard_delete_run(self, run_id: str) -> None:
         def apply(conn: Connection) -> None:
-            row = self._run_row(conn, run_id)
+            row = self._ctx.run_row(conn, run_id)
             conn.execute(delete(runs_table).where(_R.id == row.id))
 
-        self._write(apply)
+        self._ctx.write(apply)

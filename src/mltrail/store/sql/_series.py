@@ -18,10 +18,10 @@ from sqlalchemy import Connection, null, select
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.store._series import MetricSeries, reduce_series, validate_series_request
-from mltrail.store.sql._core import SqlCore
+from mltrail.store.sql._core import SqlContext
 from mltrail.store.sql._schema import metric_chunks_table, runs_table
 
-__all__ = ["MAX_SERIES_KEYS", "MAX_SERIES_RUNS", "SqlSeries"]
+__all__ = ["MAX_SERIES_KEYS", "MAX_SERIES_RUNS", "read_metric_series"]
 
 _MC = metric_chunks_table.c
 _R = runs_table.c
@@ -43,93 +43,89 @@ def _check_ids(field: str, items: Sequence[str], limit: int) -> list[str]:
     return unique
 
 
-class SqlSeries(SqlCore):
-    def get_metric_series(
-        self,
-        run_ids: Sequence[str],
-        metric_keys: Sequence[str],
-        max_buckets: int = 1000,
-        start_step: int | None = None,
-        end_step: int | None = None,
-        *,
-        timestamps: bool = True,
-    ) -> list[MetricSeries]:
-        """See :meth:`mltrail.store.MetricStore.get_metric_series`.
+def read_metric_series(
+    ctx: SqlContext,
+    run_ids: Sequence[str],
+    metric_keys: Sequence[str],
+    max_buckets: int,
+    start_step: int | None,
+    end_step: int | None,
+    timestamps: bool,
+) -> list[MetricSeries]:
+    """:meth:`mltrail.store.MetricStore.get_metric_series` in one query.
 
-        With ``timestamps=False`` (a chart on a step axis) each series' ``timestamps`` is empty
-        and the stored timestamps are mostly not read (see the module doc).
-        """
-        buckets, start, end = validate_series_request(max_buckets, start_step, end_step)
-        runs = _check_ids("run_ids", run_ids, MAX_SERIES_RUNS)
-        keys = _check_ids("metric_keys", metric_keys, MAX_SERIES_KEYS)
+    With ``timestamps=False`` (a chart on a step axis) each series' ``timestamps`` is empty
+    and the stored timestamps are mostly not read (see the module doc).
+    """
+    buckets, start, end = validate_series_request(max_buckets, start_step, end_step)
+    runs = _check_ids("run_ids", run_ids, MAX_SERIES_RUNS)
+    keys = _check_ids("metric_keys", metric_keys, MAX_SERIES_KEYS)
 
-        def read(conn: Connection) -> list[MetricSeries]:
-            pks: dict[str, int] = {
-                row.run_uuid: row.id
-                for row in conn.execute(select(_R.id, _R.run_uuid).where(_R.run_uuid.in_(runs)))
-            }
-            missing = [r for r in runs if r not in pks]
-            if missing:
-                raise NotFound(f"Run with id={missing[0]} not found")
-            by_pk = {pk: run_id for run_id, pk in pks.items()}
+    def read(conn: Connection) -> list[MetricSeries]:
+        pks: dict[str, int] = {
+            row.run_uuid: row.id
+            for row in conn.execute(select(_R.id, _R.run_uuid).where(_R.run_uuid.in_(runs)))
+        }
+        missing = [r for r in runs if r not in pks]
+        if missing:
+            raise NotFound(f"Run with id={missing[0]} not found")
+        by_pk = {pk: run_id for run_id, pk in pks.items()}
 
-            def in_range(query: Any) -> Any:
-                if start is not None:
-                    query = query.where(_MC.max_step >= start)
-                if end is not None:
-                    query = query.where(_MC.min_step <= end)
-                return query
+        def in_range(query: Any) -> Any:
+            if start is not None:
+                query = query.where(_MC.max_step >= start)
+            if end is not None:
+                query = query.where(_MC.min_step <= end)
+            return query
 
-            stamps_col = _MC.timestamps if timestamps else null()
-            query = in_range(
-                select(_MC.run_id, _MC.key, _MC.steps, stamps_col, _MC.vals).where(
-                    _MC.run_id.in_(list(by_pk)), _MC.key.in_(keys)
-                )
+        stamps_col = _MC.timestamps if timestamps else null()
+        query = in_range(
+            select(_MC.run_id, _MC.key, _MC.steps, stamps_col, _MC.vals).where(
+                _MC.run_id.in_(list(by_pk)), _MC.key.in_(keys)
             )
-            query = query.order_by(_MC.run_id, _MC.key, _MC.id).execution_options(yield_per=64)
-            found: dict[tuple[str, str], MetricSeries] = {}
-            later: list[tuple[int, str, Any, Any]] = []  # unordered, once the query is read
-            current: tuple[int, str] | None = None
-            parts: list[tuple[bytes, bytes | None, bytes]] = []
+        )
+        query = query.order_by(_MC.run_id, _MC.key, _MC.id).execution_options(yield_per=64)
+        found: dict[tuple[str, str], MetricSeries] = {}
+        later: list[tuple[int, str, Any, Any]] = []  # unordered, once the query is read
+        current: tuple[int, str] | None = None
+        parts: list[tuple[bytes, bytes | None, bytes]] = []
 
-            def keep(series: MetricSeries) -> None:
-                if series.count:
-                    found[(series.run_id, series.key)] = series
+        def keep(series: MetricSeries) -> None:
+            if series.count:
+                found[(series.run_id, series.key)] = series
 
-            def flush() -> None:
-                if current is None or not parts:
-                    return
-                run_pk, key = current
-                steps, values = _column(parts, 0, "<i8"), _column(parts, 2, "<f8")
-                run_id = by_pk[run_pk]
-                if timestamps:
-                    stamps = _column(parts, 1, "<i8")
-                    keep(reduce_series(run_id, key, steps, stamps, values, buckets, start, end))
-                elif _strictly_increasing(steps):
-                    # The order is known: zeros stand in for the timestamps nobody asked for.
-                    zeros = _zeros(steps)
-                    series = reduce_series(run_id, key, steps, zeros, values, buckets, start, end)
-                    keep(replace(series, timestamps=[]))
-                else:
-                    later.append((run_pk, key, steps, values))
-
-            for run_pk, key, steps, stamps, vals in conn.execute(query):
-                if (run_pk, key) != current:
-                    flush()
-                    current, parts = (run_pk, key), []
-                parts.append((steps, stamps, vals))
-            flush()
-            for run_pk, key, steps, values in later:
-                one = select(_MC.timestamps).where(_MC.run_id == run_pk, _MC.key == key)
-                blobs = [row[0] for row in conn.execute(in_range(one).order_by(_MC.id))]
-                stamps = _column([(b, b, b) for b in blobs], 0, "<i8")
-                series = reduce_series(
-                    by_pk[run_pk], key, steps, stamps, values, buckets, start, end
-                )
+        def flush() -> None:
+            if current is None or not parts:
+                return
+            run_pk, key = current
+            steps, values = _column(parts, 0, "<i8"), _column(parts, 2, "<f8")
+            run_id = by_pk[run_pk]
+            if timestamps:
+                stamps = _column(parts, 1, "<i8")
+                keep(reduce_series(run_id, key, steps, stamps, values, buckets, start, end))
+            elif _strictly_increasing(steps):
+                # The order is known: zeros stand in for the timestamps nobody asked for.
+                zeros = _zeros(steps)
+                series = reduce_series(run_id, key, steps, zeros, values, buckets, start, end)
                 keep(replace(series, timestamps=[]))
-            return [found[(r, k)] for r in runs for k in keys if (r, k) in found]
+            else:
+                later.append((run_pk, key, steps, values))
 
-        return self._read(read)
+        for run_pk, key, steps, stamps, vals in conn.execute(query):
+            if (run_pk, key) != current:
+                flush()
+                current, parts = (run_pk, key), []
+            parts.append((steps, stamps, vals))
+        flush()
+        for run_pk, key, steps, values in later:
+            one = select(_MC.timestamps).where(_MC.run_id == run_pk, _MC.key == key)
+            blobs = [row[0] for row in conn.execute(in_range(one).order_by(_MC.id))]
+            stamps = _column([(b, b, b) for b in blobs], 0, "<i8")
+            series = reduce_series(by_pk[run_pk], key, steps, stamps, values, buckets, start, end)
+            keep(replace(series, timestamps=[]))
+        return [found[(r, k)] for r in runs for k in keys if (r, k) in found]
+
+    return ctx.read(read)
 
 
 def _column(parts: list[tuple[bytes, bytes | None, bytes]], index: int, dtype: str) -> Any:

@@ -18,6 +18,7 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from mltrail._exceptions import MltrailError, NotFound
+from mltrail.store.sql._backend import SqlBackend
 from mltrail.store.sql._engine import (
     KNOWN_REVISIONS,
     create_db_engine,
@@ -68,8 +69,6 @@ def run_migrations(engine: Engine, target: str = "head") -> None:
 
 def upgrade_database(uri: str, *, backup: bool = True) -> UpgradeResult:
     """Upgrade the database at *uri* to this mltrail's schema."""
-    from mltrail.store.sql._store import SqlStore
-
     path = sqlite_path(uri) if uri.startswith("sqlite") else None
     if path is not None and not os.path.exists(path):
         raise NotFound(f"No SQLite database at {path}: nothing to upgrade")
@@ -86,7 +85,7 @@ def upgrade_database(uri: str, *, backup: bool = True) -> UpgradeResult:
                 "database, and mltrail will not change it"
             )
         if revision is None:
-            SqlStore(uri).close()  # a new database: created at the head revision
+            SqlBackend(uri).close()  # a new database: created at the head revision
             return UpgradeResult(None, HEAD_REVISION, None)
         if revision not in KNOWN_REVISIONS:
             raise MltrailError(
@@ -97,9 +96,9 @@ def upgrade_database(uri: str, *, backup: bool = True) -> UpgradeResult:
         run_migrations(engine)
     finally:
         engine.dispose()
-    store = SqlStore(uri)
+    backend = SqlBackend(uri)
     try:
-        store.ensure_default_experiment()
+        backend.experiments.ensure_default_experiment()
     finally:
-        store.close()
+        backend.close()
     return UpgradeResult(revision, HEAD_REVISION, backup_path)

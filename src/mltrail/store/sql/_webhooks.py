@@ -1,104 +1,51 @@
-"""Webhooks in the SQL store: the webhooks, the delivery outbox and its sending.
+"""Webhooks in the SQL store: the webhooks and the outbox of their deliveries.
 
 A registry change writes one delivery row per subscribed active webhook in its own
-transaction (so an event is logged exactly when the change commits), then kicks the store's
-:class:`~mltrail.store.sql._webhook_dispatch.WebhookDispatcher`, which claims due rows, sends
-them (:func:`~mltrail.registry.webhooks._sender.send_delivery`) and records each attempt.
+transaction (so an event is logged exactly when the change commits), then tells the listeners
+(:meth:`SqlWebhooks.add_pending_listener`) that deliveries are pending.  Sending is not the
+store's business: a dispatcher above it (:mod:`mltrail.registry.webhooks`) claims due rows
+(:meth:`SqlWebhooks.claim_due_deliveries`, a lease in ``claimed_until`` so that several
+processes may send at once), sends them and records each attempt
+(:meth:`SqlWebhooks.record_delivery_attempt`).
 """
 
 from __future__ import annotations
 
 import json
-import random
 import threading
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
 from mltrail._exceptions import InvalidArgument, NotFound
-from mltrail.registry.webhooks import (
+from mltrail.entities._webhook import (
+    DeliveryClaim,
+    DeliveryOutcome,
     DeliveryStatus,
     Webhook,
     WebhookDelivery,
     WebhookEvent,
-    WebhookSettings,
     WebhookStatus,
     WebhookTestResult,
-    check_destination,
+    delivery_body,
+    validate_webhook_url,
 )
-from mltrail.registry.webhooks._sender import AttemptResult, send_delivery
 from mltrail.store._base import PagedList
-from mltrail.store._registry_base import WebhookStore
+from mltrail.store._registry_base import UrlCheck, WebhookSender, WebhookStore
 from mltrail.store.sql._codec import decode_token, encode_token
-from mltrail.store.sql._core import now_ms
+from mltrail.store.sql._core import SqlContext, now_ms
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
-from mltrail.store.sql._registry_core import RegistryCore
 from mltrail.store.sql._registry_schema import webhook_deliveries_table, webhooks_table
-from mltrail.store.sql._webhook_dispatch import WebhookDispatcher
 from mltrail.validation import validate_max_results
 
-__all__ = ["SqlWebhooks", "delivery_body", "example_data"]
+__all__ = ["SqlWebhooks"]
 
 _W = webhooks_table.c
 _D = webhook_deliveries_table.c
 MAX_WEBHOOK_NAME_LENGTH = 256
 MAX_SECRET_LENGTH = 1000
-CLAIM_BATCH = 16
-
-_EXAMPLES: dict[str, dict[str, Any]] = {
-    "registered_model.created": {
-        "name": "example_model",
-        "tags": {"example_key": "example_value"},
-        "description": "An example registered model",
-    },
-    "registered_model_tag.set": {"name": "example_model", "key": "k", "value": "v"},
-    "registered_model_tag.deleted": {"name": "example_model", "key": "k"},
-    "model_version.created": {
-        "name": "example_model",
-        "version": "1",
-        "source": "runs:/0123456789abcdef0123456789abcdef/model",
-        "run_id": "0123456789abcdef0123456789abcdef",
-        "tags": {"example_key": "example_value"},
-        "description": "An example model version",
-    },
-    "model_version.stage_changed": {
-        "name": "example_model",
-        "version": "1",
-        "from_stage": "Staging",
-        "to_stage": "Production",
-        "archived_versions": [],
-    },
-    "model_version_tag.set": {"name": "example_model", "version": "1", "key": "k", "value": "v"},
-    "model_version_tag.deleted": {"name": "example_model", "version": "1", "key": "k"},
-    "model_version_alias.created": {"name": "example_model", "alias": "champion", "version": "1"},
-    "model_version_alias.deleted": {"name": "example_model", "alias": "champion"},
-}
-
-
-def example_data(event: str) -> dict[str, Any]:
-    return dict(_EXAMPLES[event])
-
-
-def delivery_body(event: str, data: dict[str, Any], at_ms: int | None = None) -> str:
-    """The JSON document a delivery carries: ``{"entity", "action", "timestamp", "data"}``."""
-    entity, _, action = event.partition(".")
-    when = datetime.fromtimestamp((at_ms if at_ms is not None else now_ms()) / 1000, timezone.utc)
-    return json.dumps(
-        {"entity": entity, "action": action, "timestamp": when.isoformat(), "data": data}
-    )
-
-
-@dataclass(frozen=True)
-class _Claim:
-    delivery_id: str
-    url: str
-    secret: str | None
-    payload: str
-    attempts: int
 
 
 def _webhook(row: Row[Any]) -> Webhook:
@@ -145,6 +92,13 @@ def _name(name: Any) -> str:
     return name
 
 
+def _url(url: Any, check_url: UrlCheck | None) -> str:
+    validate_webhook_url(url)
+    if check_url is not None:
+        check_url(url)
+    return str(url)
+
+
 def _secret(secret: Any) -> str | None:
     if secret is None or secret == "":
         return None
@@ -153,49 +107,34 @@ def _secret(secret: Any) -> str | None:
     return secret
 
 
-class SqlWebhooks(RegistryCore, WebhookStore):
-    """Webhooks, their deliveries, and the dispatcher that sends them."""
+class SqlWebhooks(WebhookStore):
+    """Webhooks, and the outbox of their deliveries."""
 
-    _webhook_settings: WebhookSettings | None = None
-    _dispatcher: WebhookDispatcher | None = None
-    _dispatcher_lock = threading.Lock()
-
-    # -- settings and dispatcher -------------------------------------------------------------
-    @property
-    def webhook_settings(self) -> WebhookSettings:
-        if self._webhook_settings is None:
-            self._webhook_settings = WebhookSettings.from_env()
-        return self._webhook_settings
-
-    def configure_webhooks(self, settings: WebhookSettings) -> None:
-        """Use *settings* for webhooks of this store (a server passes its own)."""
-        self._webhook_settings = settings
-
-    def _kick_deliveries(self) -> None:
-        with self._dispatcher_lock:
-            if self._dispatcher is None:
-                self._dispatcher = WebhookDispatcher(self._deliver_due_batch)
-            dispatcher = self._dispatcher
-        dispatcher.kick()
-
-    def stop_webhook_dispatcher(self, timeout: float | None = 10.0) -> None:
-        """Stop sending in the background (pending deliveries stay in the log)."""
-        if self._dispatcher is not None:
-            self._dispatcher.stop(timeout)
-
-    def deliver_pending_webhooks(self) -> int:
-        """Send every delivery that is due now, in this thread; the number of attempts made."""
-        made = 0
-        while True:
-            claims = self._write(self._claim_due)
-            if not claims:
-                return made
-            for claim in claims:
-                self._attempt(claim)
-                made += 1
+    def __init__(self, ctx: SqlContext) -> None:
+        self._ctx = ctx
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
 
     # -- the outbox --------------------------------------------------------------------------
-    def _enqueue_event(self, conn: Connection, event: str, data: dict[str, Any]) -> bool:
+    def add_pending_listener(self, listener: Callable[[], None]) -> None:
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def remove_pending_listener(self, listener: Callable[[], None]) -> None:
+        with self._listeners_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def notify_pending(self) -> None:
+        """Tell the listeners that deliveries are pending (after the transaction's commit)."""
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    def enqueue(self, conn: Connection, event: str, data: dict[str, Any]) -> bool:
+        """Write deliveries of *event* for subscribed active webhooks, in the transaction of
+        the change (see :class:`~mltrail.store.sql._registry_core.EventOutbox`)."""
         hooks = conn.execute(
             select(_W.webhook_id, _W.events).where(_W.status == WebhookStatus.ACTIVE)
         ).all()
@@ -222,11 +161,16 @@ class SqlWebhooks(RegistryCore, WebhookStore):
         )
         return True
 
-    def _claim_due(self, conn: Connection) -> list[_Claim]:
+    def claim_due_deliveries(self, lease_seconds: float, limit: int = 16) -> list[DeliveryClaim]:
+        return self._ctx.write(lambda conn: self._claim_due(conn, lease_seconds, limit))
+
+    def _claim_due(self, conn: Connection, lease_seconds: float, limit: int) -> list[DeliveryClaim]:
         now = now_ms()
-        lease = now + int((self.webhook_settings.timeout_seconds + 30) * 1000)
+        lease = now + int(lease_seconds * 1000)
         rows = conn.execute(
-            select(_D.delivery_id, _D.payload, _D.attempts, _W.url, _W.secret, _W.status)
+            select(
+                _D.delivery_id, _D.webhook_id, _D.payload, _D.attempts, _W.url, _W.secret, _W.status
+            )
             .join(webhooks_table, _W.webhook_id == _D.webhook_id)
             .where(
                 _D.status == DeliveryStatus.PENDING,
@@ -234,7 +178,7 @@ class SqlWebhooks(RegistryCore, WebhookStore):
                 or_(_D.claimed_until.is_(None), _D.claimed_until < now),
             )
             .order_by(_D.next_attempt_time)
-            .limit(CLAIM_BATCH)
+            .limit(limit)
         ).all()
         claims = []
         for row in rows:
@@ -256,64 +200,43 @@ class SqlWebhooks(RegistryCore, WebhookStore):
             )
             if taken.rowcount == 1:
                 claims.append(
-                    _Claim(row.delivery_id, row.url, row.secret, row.payload, row.attempts)
+                    DeliveryClaim(
+                        row.delivery_id,
+                        row.webhook_id,
+                        row.url,
+                        row.secret,
+                        row.payload,
+                        row.attempts,
+                    )
                 )
         return claims
 
-    def _attempt(self, claim: _Claim) -> AttemptResult:
-        settings = self.webhook_settings
-        result = send_delivery(
-            url=claim.url,
-            delivery_id=claim.delivery_id,
-            payload=claim.payload,
-            secret=claim.secret,
-            allow_private=settings.allow_private_destinations,
-            timeout=settings.timeout_seconds,
-        )
-        attempts = claim.attempts + 1
-        now = now_ms()
+    def record_delivery_attempt(self, delivery_id: str, outcome: DeliveryOutcome) -> None:
         values: dict[str, Any] = {
-            "attempts": attempts,
+            "status": outcome.status,
+            "attempts": outcome.attempts,
             "claimed_until": None,
-            "last_attempt_time": now,
-            "last_status_code": result.status_code,
-            "last_error": None if result.error is None else result.error[:1000],
+            "last_attempt_time": outcome.attempt_timestamp,
+            "next_attempt_time": outcome.next_attempt_timestamp,
+            "last_status_code": outcome.status_code,
+            "last_error": None if outcome.error is None else outcome.error[:1000],
         }
-        if result.success:
-            values.update(status=DeliveryStatus.SUCCEEDED, next_attempt_time=None)
-        elif not result.retryable or attempts >= settings.max_attempts:
-            values.update(status=DeliveryStatus.FAILED, next_attempt_time=None)
-        else:
-            delay = min(
-                settings.max_backoff_seconds, settings.backoff_seconds * 2 ** (attempts - 1)
-            )
-            delay *= 0.8 + 0.4 * random.random()
-            values.update(next_attempt_time=now + int(delay * 1000))
-        self._write(
+        self._ctx.write(
             lambda conn: conn.execute(
                 update(webhook_deliveries_table)
-                .where(_D.delivery_id == claim.delivery_id)
+                .where(_D.delivery_id == delivery_id)
                 .values(**values)
             )
         )
-        return result
 
-    def _deliver_due_batch(self) -> float | None:
-        """The dispatcher's work: one batch; seconds until the next due delivery."""
-        claims = self._write(self._claim_due)
-        for claim in claims:
-            self._attempt(claim)
-        if claims:
-            return 0.0
-
+    def next_delivery_due(self) -> int | None:
         def next_due(conn: Connection) -> int | None:
             value = conn.execute(
                 select(func.min(_D.next_attempt_time)).where(_D.status == DeliveryStatus.PENDING)
             ).scalar()
             return None if value is None else int(value)
 
-        due = self._read(next_due)
-        return None if due is None else max(0.0, (due - now_ms()) / 1000)
+        return self._ctx.read(next_due)
 
     # -- webhooks ----------------------------------------------------------------------------
     def _webhook_row(self, conn: Connection, webhook_id: str) -> Row[Any]:
@@ -321,10 +244,6 @@ class SqlWebhooks(RegistryCore, WebhookStore):
         if row is None:
             raise NotFound(f"Webhook with ID {webhook_id} not found.")
         return row
-
-    def _check_url(self, url: str) -> str:
-        check_destination(url, allow_private=self.webhook_settings.allow_private_destinations)
-        return url
 
     def create_webhook(
         self,
@@ -334,12 +253,13 @@ class SqlWebhooks(RegistryCore, WebhookStore):
         description: str | None = None,
         secret: str | None = None,
         status: str | None = None,
+        check_url: UrlCheck | None = None,
     ) -> Webhook:
         webhook_id = uuid.uuid4().hex
         values: dict[str, Any] = {
             "webhook_id": webhook_id,
             "name": _name(name),
-            "url": self._check_url(url),
+            "url": _url(url, check_url),
             "events": json.dumps(_events(events)),
             "description": description,
             "secret": _secret(secret),
@@ -352,10 +272,10 @@ class SqlWebhooks(RegistryCore, WebhookStore):
             conn.execute(insert(webhooks_table).values(**values))
             return _webhook(self._webhook_row(conn, webhook_id))
 
-        return self._write(create)
+        return self._ctx.write(create)
 
     def get_webhook(self, webhook_id: str) -> Webhook:
-        return self._read(lambda c: _webhook(self._webhook_row(c, webhook_id)))
+        return self._ctx.read(lambda c: _webhook(self._webhook_row(c, webhook_id)))
 
     def list_webhooks(
         self, max_results: int | None = None, page_token: str | None = None
@@ -380,7 +300,7 @@ class SqlWebhooks(RegistryCore, WebhookStore):
                 )
             return PagedList([_webhook(r) for r in rows], token)
 
-        return self._read(get)
+        return self._ctx.read(get)
 
     def update_webhook(
         self,
@@ -391,6 +311,7 @@ class SqlWebhooks(RegistryCore, WebhookStore):
         events: Sequence[WebhookEvent] | None = None,
         secret: str | None = None,
         status: str | None = None,
+        check_url: UrlCheck | None = None,
     ) -> Webhook:
         values: dict[str, Any] = {}
         if name is not None:
@@ -398,7 +319,7 @@ class SqlWebhooks(RegistryCore, WebhookStore):
         if description is not None:
             values["description"] = description
         if url is not None:
-            values["url"] = self._check_url(url)
+            values["url"] = _url(url, check_url)
         if events is not None:
             values["events"] = json.dumps(_events(events))
         if secret is not None:
@@ -416,33 +337,21 @@ class SqlWebhooks(RegistryCore, WebhookStore):
                 )
             return _webhook(self._webhook_row(conn, webhook_id))
 
-        return self._write(apply)
+        return self._ctx.write(apply)
 
     def delete_webhook(self, webhook_id: str) -> None:
         def apply(conn: Connection) -> None:
             self._webhook_row(conn, webhook_id)
             conn.execute(delete(webhooks_table).where(_W.webhook_id == str(webhook_id)))
 
-        self._write(apply)
+        self._ctx.write(apply)
 
-    def test_webhook(self, webhook_id: str, event: WebhookEvent | None = None) -> WebhookTestResult:
+    def test_webhook(
+        self, webhook_id: str, event: WebhookEvent | None, send: WebhookSender
+    ) -> WebhookTestResult:
         hook = self.get_webhook(webhook_id)
-        chosen = str(WebhookEvent.coerce(event)) if event is not None else str(hook.events[0])
-        settings = self.webhook_settings
-        result = send_delivery(
-            url=hook.url,
-            delivery_id=str(uuid.uuid4()),
-            payload=delivery_body(chosen, example_data(chosen)),
-            secret=hook.secret,
-            allow_private=settings.allow_private_destinations,
-            timeout=settings.timeout_seconds,
-        )
-        return WebhookTestResult(
-            success=result.success,
-            response_status=result.status_code,
-            response_body=result.body,
-            error_message=None if result.success else result.error,
-        )
+        chosen = WebhookEvent.coerce(event) if event is not None else hook.events[0]
+        return send(hook, chosen)
 
     def list_webhook_deliveries(
         self,
@@ -471,7 +380,7 @@ class SqlWebhooks(RegistryCore, WebhookStore):
                 )
             return PagedList([_delivery(r) for r in rows], token)
 
-        page = self._read(get)
+        page = self._ctx.read(get)
         if any(d.status == DeliveryStatus.PENDING for d in page):
-            self._kick_deliveries()
+            self.notify_pending()
         return page

@@ -13,19 +13,29 @@ same names; mltrail adds events for registered-model tags and stage transitions:
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from mltrail._exceptions import InvalidArgument
 
 __all__ = [
     "EVENTS",
+    "MAX_WEBHOOK_URL_LENGTH",
+    "DeliveryClaim",
+    "DeliveryOutcome",
     "DeliveryStatus",
+    "DestinationRefused",
     "Webhook",
     "WebhookDelivery",
     "WebhookEvent",
     "WebhookStatus",
     "WebhookTestResult",
+    "delivery_body",
+    "example_data",
+    "validate_webhook_url",
 ]
 
 EVENTS: tuple[str, ...] = (
@@ -39,6 +49,43 @@ EVENTS: tuple[str, ...] = (
     "model_version_alias.created",
     "model_version_alias.deleted",
 )
+
+
+MAX_WEBHOOK_URL_LENGTH = 2000
+
+
+class DestinationRefused(InvalidArgument):
+    """A destination that is never contacted (as opposed to one that cannot be resolved now)."""
+
+
+def validate_webhook_url(url: Any) -> tuple[str, str, int]:
+    """The scheme, host and port of a webhook URL: ``http(s)``, a host, no credentials.
+
+    Whether the host may be contacted (public addresses only, unless allowed) is decided
+    where deliveries are sent (:func:`mltrail.registry.webhooks.check_destination`).
+    """
+    if not isinstance(url, str) or not url:
+        raise DestinationRefused("Invalid webhook URL: must be a non-empty string")
+    if len(url) > MAX_WEBHOOK_URL_LENGTH:
+        raise DestinationRefused(
+            f"Invalid webhook URL: longer than {MAX_WEBHOOK_URL_LENGTH} characters"
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise DestinationRefused(f"Invalid webhook URL {url!r}: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise DestinationRefused(f"Invalid webhook URL {url!r}: the scheme must be http or https")
+    host = parts.hostname
+    if not host:
+        raise DestinationRefused(f"Invalid webhook URL {url!r}: no host")
+    if parts.username is not None or parts.password is not None:
+        raise DestinationRefused(
+            f"Invalid webhook URL {url!r}: credentials in the URL are not allowed (use a secret)"
+        )
+    return scheme, host, port or (443 if scheme == "https" else 80)
 
 
 class WebhookStatus:
@@ -224,3 +271,73 @@ class WebhookTestResult:
             if value is not None:
                 out[key] = value
         return out
+
+
+_EXAMPLES: dict[str, dict[str, Any]] = {
+    "registered_model.created": {
+        "name": "example_model",
+        "tags": {"example_key": "example_value"},
+        "description": "An example registered model",
+    },
+    "registered_model_tag.set": {"name": "example_model", "key": "k", "value": "v"},
+    "registered_model_tag.deleted": {"name": "example_model", "key": "k"},
+    "model_version.created": {
+        "name": "example_model",
+        "version": "1",
+        "source": "runs:/0123456789abcdef0123456789abcdef/model",
+        "run_id": "0123456789abcdef0123456789abcdef",
+        "tags": {"example_key": "example_value"},
+        "description": "An example model version",
+    },
+    "model_version.stage_changed": {
+        "name": "example_model",
+        "version": "1",
+        "from_stage": "Staging",
+        "to_stage": "Production",
+        "archived_versions": [],
+    },
+    "model_version_tag.set": {"name": "example_model", "version": "1", "key": "k", "value": "v"},
+    "model_version_tag.deleted": {"name": "example_model", "version": "1", "key": "k"},
+    "model_version_alias.created": {"name": "example_model", "alias": "champion", "version": "1"},
+    "model_version_alias.deleted": {"name": "example_model", "alias": "champion"},
+}
+
+
+def example_data(event: str) -> dict[str, Any]:
+    return dict(_EXAMPLES[event])
+
+
+def delivery_body(event: str, data: dict[str, Any], at_ms: int | None = None) -> str:
+    """The JSON document a delivery carries: ``{"entity", "action", "timestamp", "data"}``."""
+    entity, _, action = event.partition(".")
+    when = datetime.fromtimestamp(
+        (at_ms if at_ms is not None else int(time.time() * 1000)) / 1000, timezone.utc
+    )
+    return json.dumps(
+        {"entity": entity, "action": action, "timestamp": when.isoformat(), "data": data}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryClaim:
+    """A due delivery claimed for one attempt (leased to its claimer for a while)."""
+
+    delivery_id: str
+    webhook_id: str
+    url: str
+    secret: str | None
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What an attempt left: the delivery's new status (PENDING again when it is to be retried
+    at ``next_attempt_timestamp``), its attempt count and the answer or error."""
+
+    status: str
+    attempts: int
+    attempt_timestamp: int
+    next_attempt_timestamp: int | None
+    status_code: int | None
+    error: str | None

@@ -1,0 +1,48 @@
+"""The tracking library's backends: one per tracking URI, per process, until closed.
+
+The fluent API and every :class:`~mltrail.MlflowClient` of a process share the backend of a
+URI (one connection pool, one webhook dispatcher).  :func:`close_backends` closes them all
+(tests between cases, an application before it forks); the next use opens them again.  A
+tracking server does not use this cache: ``create_app`` opens and closes its own backend.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from mltrail.registry.webhooks import WebhookDispatcher
+from mltrail.store import Backend, open_backend
+
+__all__ = ["backend_for", "close_backends"]
+
+_lock = threading.Lock()
+_backends: dict[str, tuple[Backend, WebhookDispatcher]] = {}
+
+
+def backend_for(uri: str) -> Backend:
+    """The process's backend for a resolved tracking URI (opened on first use).
+
+    Webhook deliveries its registry writes are sent in the background by a dispatcher under
+    the environment's :class:`~mltrail.registry.webhooks.WebhookSettings`.
+    """
+    found = _backends.get(uri)
+    if found is not None:
+        return found[0]
+    with _lock:
+        found = _backends.get(uri)
+        if found is None:
+            backend = open_backend(uri)
+            dispatcher = WebhookDispatcher(backend.webhooks)  # the environment's settings
+            dispatcher.start()
+            found = _backends[uri] = (backend, dispatcher)
+    return found[0]
+
+
+def close_backends() -> None:
+    """Close every backend the library opened (and stop their webhook dispatchers)."""
+    with _lock:
+        opened = list(_backends.values())
+        _backends.clear()
+    for backend, dispatcher in opened:
+        dispatcher.stop()
+        backend.close()

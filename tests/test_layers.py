@@ -1,0 +1,195 @@
+"""ARCHITECTURE.md's layer order, read from the source: imports point down only.
+
+Every module under ``src/mltrail`` is parsed (no import runs) and every import in it counts:
+module-level, inside functions, and under ``TYPE_CHECKING``.  A module may import its own
+layer and the layers below it; anything else is an upward import and fails the test, unless
+it is listed in :data:`ALLOWED_UPWARD` with the reason it is still there.  That list may only
+shrink: an entry that no longer matches an import fails the test too.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parents[1] / "src" / "mltrail"
+
+#: The layers, lowest first; each names the top-level modules or packages of ``mltrail`` in it.
+LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
+    (
+        "core",
+        frozenset(
+            {
+                "_exceptions",
+                "exceptions",
+                "entities",
+                "validation",
+                "search",
+                "_run_names",
+                "__version__",
+            }
+        ),
+    ),
+    ("store", frozenset({"store", "artifacts"})),
+    (
+        "models",
+        frozenset(
+            {
+                "models",
+                "pyfunc",
+                "sklearn",
+                "xgboost",
+                "lightgbm",
+                "onnx",
+                "pytorch",
+                "registry",
+                "data",
+            }
+        ),
+    ),
+    ("library", frozenset({"tracking", "client"})),
+    ("faces", frozenset({"server", "serving", "cli"})),
+    # ``mltrail`` itself (``__init__.py``): the public face that re-exports every layer.
+    ("package", frozenset({""})),
+)
+_RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
+
+#: Upward imports not removed yet: (importing module, imported module) -> why it is still here.
+ALLOWED_UPWARD: dict[tuple[str, str], str] = {
+    # The registry's SQL part validates ``models:/`` and ``runs:/`` sources with the parsing in
+    # mltrail.registry._uris; that parsing needs artifacts' path rules, so it cannot move into
+    # the core as it is (issue 15, point 4: model URI resolution moves to its layer).
+    (
+        "mltrail.store.sql._registry_versions",
+        "mltrail.registry",
+    ): "models:/ and runs:/ source parsing lives in mltrail.registry._uris (issue 15 point 4)",
+    # log_model's run handling (issue 15, point 4): models start, find and log to runs
+    # through the tracking library.
+    ("mltrail.models._log", "mltrail"): "log_model uses the fluent API (issue 15 point 4)",
+    ("mltrail.pytorch._flavor", "mltrail"): "log_model's run (issue 15 point 4)",
+    # The mltrail.artifacts helpers (MLflow's mltrail.artifacts.download_artifacts & co.) and
+    # model URI resolution resolve runs:/ and models:/ through the tracking library; they move
+    # to the library layer and are re-exported under MLflow's names (issue 15 point 4).
+    ("mltrail.artifacts._fluent", "mltrail.registry._uris"): "issue 15 point 4",
+    ("mltrail.artifacts._fluent", "mltrail.tracking._client"): "issue 15 point 4",
+    ("mltrail.artifacts._fluent", "mltrail.tracking._fluent_registry"): "issue 15 point 4",
+    ("mltrail.artifacts._fluent", "mltrail.tracking._uri"): "issue 15 point 4",
+    ("mltrail.models._uri", "mltrail.tracking._client"): "issue 15 point 4",
+    ("mltrail.models._uri", "mltrail.tracking._fluent_registry"): "issue 15 point 4",
+    ("mltrail.models._uri", "mltrail.tracking._uri"): "issue 15 point 4",
+    # A dataset's source records the active run's context (MLflow's mlflow.data does too).
+    ("mltrail.data._sources", "mltrail.tracking._context"): "the run context of a source",
+    # The package's own version and folder, read from the package root (light: `import
+    # mltrail` is already loaded by then); a version module in the core would remove these.
+    ("mltrail.models._requirements_cache", "mltrail"): "mltrail.__version__ via getattr",
+    ("mltrail.serving._env", "mltrail"): "the package folder (mltrail.__file__)",
+}
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> Iterator[str]:
+    """Every ``mltrail`` module *path* imports, at any depth of its syntax tree."""
+    tree = ast.parse(path.read_text(), str(path))
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path.parent)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            if module == "mltrail":  # from mltrail import X: the submodule, or the package
+                for alias in node.names:
+                    known = alias.name in _RANK and alias.name != ""
+                    yield f"mltrail.{alias.name}" if known else "mltrail"
+            else:
+                yield module
+
+
+def _layer(module: str) -> int | None:
+    """The rank of an ``mltrail`` module's layer (None for other packages)."""
+    if module != "mltrail" and not module.startswith("mltrail."):
+        return None
+    top = module.split(".")[1] if "." in module else ""
+    rank = _RANK.get(top)
+    assert rank is not None, f"{module} is in no layer of LAYERS"
+    return rank
+
+
+def _upward_imports() -> set[tuple[str, str]]:
+    found = set()
+    for path in sorted(SRC.rglob("*.py")):
+        importer = _module_name(path)
+        own = _layer(importer)
+        assert own is not None
+        for imported in _imports(path):
+            rank = _layer(imported)
+            if rank is not None and rank > own:
+                found.add((importer, imported))
+    return found
+
+
+def test_every_package_is_in_a_layer() -> None:
+    tops = {p.stem if p.is_file() else p.name for p in SRC.iterdir()}
+    tops = {t for t in tops if t not in ("__init__", "py", "__pycache__")} - {"py.typed"}
+    assert tops - {"py"} <= set(_RANK), sorted(tops - set(_RANK))
+
+
+def test_imports_point_down_only() -> None:
+    upward = _upward_imports()
+    unexpected = sorted(upward - set(ALLOWED_UPWARD))
+    assert not unexpected, "upward imports:\n" + "\n".join(f"{a} -> {b}" for a, b in unexpected)
+
+
+def test_the_allowances_are_all_still_needed() -> None:
+    stale = sorted(set(ALLOWED_UPWARD) - _upward_imports())
+    assert not stale, f"remove these allowances, the imports are gone: {stale}"
+
+
+@pytest.mark.parametrize("face", ["server", "serving", "cli", "tracking"])
+def test_faces_import_no_concrete_backend(face: str) -> None:
+    """Faces reach backends through mltrail.store's interfaces, never mltrail.store.sql."""
+    for path in sorted((SRC / face).rglob("*.py")):
+        for imported in _imports(path):
+            concrete = f"{imported}.".startswith("mltrail.store.sql.")
+            assert not concrete, f"{_module_name(path)} imports {imported}"
+
+
+_STORE_INTERFACES = (
+    "Backend",
+    "ExperimentStore",
+    "RunStore",
+    "MetricStore",
+    "ModelRegistryStore",
+    "WebhookStore",
+    "LoggedModelStore",
+    "SqlBackend",
+    "RestBackend",
+)
+_PROBE = re.compile(
+    r"isinstance\([^)]*\b(" + "|".join(_STORE_INTERFACES) + r")\b"
+    r"|getattr\(\s*(store|backend|self\._store|ctx\.backend)\b"
+)
+
+
+@pytest.mark.parametrize("face", ["server", "serving", "cli", "tracking", "models"])
+def test_faces_do_not_probe_backend_capabilities(face: str) -> None:
+    """A backend's parts are declared in its type: no isinstance/getattr on a store."""
+    for path in sorted((SRC / face).rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            assert not _PROBE.search(line), f"{_module_name(path)}:{number}: {line.strip()}"
