@@ -1,8 +1,8 @@
 """Cutting a log_batch into requests within a backend's limits.
 
 A tracking server takes at most 1000 metrics, 100 params and 100 tags, 1000 values in all,
-per ``log-batch`` request (MLflow's limits); a store that has such limits advertises them as
-``batch_limits`` and the background logger cuts its batches with :func:`split_batch`, so that
+per ``log-batch`` request (MLflow's limits); a backend that has such limits declares them as
+its ``batch_limits`` and the background logger cuts its batches with :func:`split_batch`, so that
 each request is stored whole or not at all.
 """
 

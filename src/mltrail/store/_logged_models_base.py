@@ -1,9 +1,8 @@
 """The store interface of MLflow 3's logged models (``models:/<model_id>``).
 
-Implemented by the SQL store and the REST store; the conformance suite in
-``tests/store/test_logged_models.py`` runs against every backend.  A store that does not
-implement it (a third party's tracking store) simply has no logged models: the server answers
-their endpoints with ``NOT_IMPLEMENTED``.
+The ``logged_models`` part of every backend (the SQL and REST ones); the conformance suite in
+``tests/store/test_logged_models.py`` runs against each.  A tracking server refuses permanent
+deletion (``NotImplementedYet``), which works on the database only.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities._webhook import WebhookEvent
 from mltrail.registry.webhooks import WebhookSettings, destination_check, example_sender
-from mltrail.store import Backend, ModelRegistryStore, UrlCheck, WebhookStore
+from mltrail.store import ModelRegistryStore, UrlCheck, WebhookStore
 from mltrail.tracking._backends import backend_for
 from mltrail.tracking._uri import resolve_tracking_uri
 
@@ -35,16 +35,12 @@ class ClientRegistry:
     _registry_uri: str
 
     @property
-    def _registry_backend(self) -> Backend:
-        return backend_for(resolve_tracking_uri(self._registry_uri))
-
-    @property
     def _registry(self) -> ModelRegistryStore:
-        return self._registry_backend.registry
+        return backend_for(resolve_tracking_uri(self._registry_uri)).registry
 
     @property
     def _webhooks(self) -> WebhookStore:
-        return self._registry_backend.webhooks
+        return backend_for(resolve_tracking_uri(self._registry_uri)).webhooks
 
     # -- registered models -------------------------------------------------------------------
     def create_registered_model(
