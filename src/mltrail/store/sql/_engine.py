@@ -106,13 +106,11 @@ def create_db_engine(uri: str) -> Engine:
         kwargs: dict[str, Any] = {"connect_args": {"timeout": 60, "check_same_thread": False}}
         if path is None:
             kwargs["poolclass"] = StaticPool
-        else:
-            try:
-                os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-            except OSError as exc:
-                raise InvalidArgument(
-                    f"Cannot create the folder for the SQLite database {path}: {exc.strerror}"
-                ) from None
+        elif not os.path.isdir(os.path.dirname(path) or "."):
+            raise InvalidArgument(
+                f"The folder {os.path.dirname(path)} of the SQLite database {path} does not "
+                "exist: create it first (a folder tracking URI such as ./folder is created)"
+            )
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
