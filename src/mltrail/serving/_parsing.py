@@ -29,7 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mltrail._exceptions import BadRequest
+from mltrail._exceptions import BadRequest, MissingDependency
+from mltrail._optional import require
 from mltrail.serving._errors import UnsupportedContentType
 
 if TYPE_CHECKING:
@@ -476,12 +477,9 @@ def parse_csv_input(body: bytes | str | io.IOBase, schema: Schema | None) -> Any
 def parse_parquet_input(body: bytes) -> Any:
     """A DataFrame from a Parquet file's bytes."""
     try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise UnsupportedContentType(
-            f"Content type {CONTENT_TYPE_PARQUET!r} needs pyarrow, which is not installed on "
-            "the server (pip install 'mltrail[serving]')"
-        ) from None
+        require("pyarrow")
+    except MissingDependency as exc:
+        raise UnsupportedContentType(f"{exc.message} (on the server)") from None
     import pandas as pd
 
     try:

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._optional import require
 
 if TYPE_CHECKING:
     from mltrail.tracking._client import MlflowClient
@@ -63,6 +64,7 @@ def _interval() -> float:
 
 def sample_system_metrics() -> dict[str, float]:
     """One sample of the host's utilisation, with MLflow's metric names (without prefix)."""
+    require("psutil")
     import psutil
 
     mb = 1024.0 * 1024.0
@@ -102,12 +104,7 @@ class _Monitor(threading.Thread):
 
 
 def start_monitor(run_id: str, client: MlflowClient) -> None:
-    try:
-        import psutil  # noqa: F401
-    except ImportError:
-        raise InvalidArgument(
-            "System metrics need psutil: pip install 'mltrail[system-metrics]'"
-        ) from None
+    require("psutil")
     if run_id not in _monitors:
         monitor = _monitors[run_id] = _Monitor(run_id, client, _interval())
         monitor.start()

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from mltrail._exceptions import InvalidArgument, MltrailError, SchemaOutOfDate
+from mltrail._optional import missing_dependency
 from mltrail.store.sql._schema import HEAD_REVISION, metadata
 
 __all__ = [
@@ -115,7 +116,12 @@ def create_db_engine(uri: str) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=3600)
+    try:  # SQLAlchemy imports the driver (psycopg, pymysql) here
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=3600
+        )
+    except ModuleNotFoundError as exc:
+        raise missing_dependency(exc) from None
     if engine.dialect.name in ("mysql", "mariadb"):
         event.listen(engine, "connect", _on_mysql_connect)
     return engine
