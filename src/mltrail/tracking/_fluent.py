@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -135,17 +137,36 @@ def _register_exit_handler() -> None:
 
 def _end_runs_at_exit() -> None:
     while run_stack():
-        end_run()
+        try:
+            end_run()
+        except Exception as exc:  # at exit there is nobody left to raise to: report it
+            print(f"mltrail: a run ended FAILED at exit: {exc}", file=sys.stderr)
 
 
 def end_run(status: str = "FINISHED") -> None:
-    """End the active run (if any) with *status*; waits until all its values are stored."""
+    """End the active run (if any) with *status*; waits until all its values are stored.
+
+    A value the store refused in the background is raised here, and the run ends FAILED.
+    """
     stack = run_stack()
     if not stack:
         return
     active = stack.pop()
-    stop_monitor(active.info.run_id)
-    active.client.set_terminated(active.info.run_id, status)
+    run_id = active.info.run_id
+    stop_monitor(run_id)
+    try:
+        active.client.flush()
+    except BaseException as exc:
+        _end_failed(active.client, run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else None)
+        raise
+    active.client.set_terminated(run_id, status)
+
+
+def _end_failed(client: MlflowClient, run_id: str, status: str | None = None) -> None:
+    """End a run FAILED (or *status*) while an error is on its way to the user, who gets
+    that error rather than one from this attempt (say, the store is down)."""
+    with contextlib.suppress(Exception):
+        client.set_terminated(run_id, status or "FAILED")
 
 
 def active_run() -> ActiveRun | None:
@@ -227,6 +248,7 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     validate_key(key, "param")
     text = validate_param_value(key, value)
     if synchronous:
+        client._async.check_param(rid, key, text)
         client.log_param(rid, key, text)
     else:
         client._async.log_param(rid, key, text)
@@ -241,6 +263,7 @@ def log_params(
         validate_key(key, "param")
         text = validate_param_value(key, value)
         if synchronous:
+            client._async.check_param(rid, key, text)
             client.log_param(rid, key, text)
         else:
             client._async.log_param(rid, key, text)
