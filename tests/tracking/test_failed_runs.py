@@ -1,13 +1,21 @@
 """Runs that fail end FAILED and leave nothing active: a write refused in the background, a
-changed param (refused at the call, as MLflow does)."""
+changed param (refused at the call, as MLflow does), a ``start_run`` that fails half-way."""
 
 from __future__ import annotations
+
+import sys
+from typing import Any
 
 import pytest
 
 import mltrail as mlflow
 from mltrail import MlflowClient
-from mltrail._exceptions import InvalidArgument
+from mltrail._exceptions import InvalidArgument, MissingDependency
+from mltrail.tracking import _fluent
+
+
+def _runs() -> list[Any]:
+    return list(MlflowClient().search_runs(None, run_view_type="ALL"))
 
 
 def _changed(key: str, old: str, new: str, run_id: str) -> str:
@@ -92,5 +100,47 @@ def test_end_run_raises_the_refused_write_and_ends_the_run_failed() -> None:
     mlflow.log_param("lr", 0.2)
     with pytest.raises(InvalidArgument, match="key='lr'"):
         mlflow.end_run()
+    assert mlflow.active_run() is None
+    assert mlflow.get_run(run.info.run_id).info.status == "FAILED"
+
+
+# -- a start_run that fails leaves nothing active and no RUNNING run --------------------------
+
+
+def test_system_metrics_without_psutil_start_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psutil", None)
+    with pytest.raises(MissingDependency, match=r"pip install 'mltrail\[system-metrics\]'"):
+        mlflow.start_run(log_system_metrics=True)
+    assert mlflow.active_run() is None
+    assert _runs() == []  # refused before a run was created
+    with mlflow.start_run() as run:
+        pass
+    assert mlflow.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_a_start_failing_after_the_run_was_created_ends_it_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken_monitor(run_id: str, client: MlflowClient) -> None:
+        raise RuntimeError("the monitor could not start")
+
+    monkeypatch.setattr(_fluent, "start_monitor", broken_monitor)
+    with pytest.raises(RuntimeError, match="could not start"):
+        mlflow.start_run(log_system_metrics=True)
+    assert mlflow.active_run() is None
+    [failed] = _runs()
+    assert failed.info.status == "FAILED"
+    assert failed.info.end_time is not None
+    with mlflow.start_run() as run:  # no "already active"
+        pass
+    assert run.info.run_id != failed.info.run_id
+    assert {r.info.status for r in _runs()} == {"FAILED", "FINISHED"}
+
+
+def test_a_resumed_run_whose_start_fails_ends_failed() -> None:
+    with mlflow.start_run() as run:
+        pass
+    with pytest.raises(InvalidArgument):
+        mlflow.start_run(run_id=run.info.run_id, tags={"": "an empty key is refused"})
     assert mlflow.active_run() is None
     assert mlflow.get_run(run.info.run_id).info.status == "FAILED"

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mltrail.tracking._client import MlflowClient
 
 __all__ = [
+    "check_monitor",
     "disable_system_metrics_logging",
     "enable_system_metrics_logging",
     "sample_system_metrics",
@@ -101,6 +102,13 @@ class _Monitor(threading.Thread):
             for key, value in sample_system_metrics().items():
                 self.client._async.log_metric(self.run_id, PREFIX + key, float(value), now, step)
             step += 1
+
+
+def check_monitor() -> None:
+    """Raise what :func:`start_monitor` would (psutil missing, a bad interval), before a run
+    is created."""
+    require("psutil")
+    _interval()
 
 
 def start_monitor(run_id: str, client: MlflowClient) -> None:
