@@ -20,10 +20,10 @@ from typing import NamedTuple
 
 from mltrail._exceptions import MissingDependency
 
-__all__ = ["OPTIONAL", "Optional", "missing_dependency", "require"]
+__all__ = ["OPTIONAL", "OptionalPackage", "missing_dependency", "require"]
 
 
-class Optional(NamedTuple):
+class OptionalPackage(NamedTuple):
     """An optional package: its pip name, what needs it, and the mltrail extra installing it."""
 
     package: str
@@ -32,25 +32,25 @@ class Optional(NamedTuple):
 
 
 # Top-level import name -> the package, the feature needing it and its extra (pyproject.toml).
-OPTIONAL: dict[str, Optional] = {
-    "psycopg": Optional("psycopg", "PostgreSQL support", "postgres"),
-    "pymysql": Optional("pymysql", "MySQL and MariaDB support", "mysql"),
-    "boto3": Optional("boto3", "S3 artifact storage", "s3"),
-    "botocore": Optional("boto3", "S3 artifact storage", "s3"),
-    "psutil": Optional("psutil", "System metrics", "system-metrics"),
-    "PIL": Optional("pillow", "Images", "plots"),
-    "matplotlib": Optional("matplotlib", "Matplotlib figures", "plots"),
-    "plotly": Optional("plotly", "Plotly figures", "plots"),
-    "sklearn": Optional("scikit-learn", "The scikit-learn flavor", "sklearn"),
-    "skops": Optional("skops", "The scikit-learn flavor's skops format", "sklearn"),
-    "xgboost": Optional("xgboost", "The XGBoost flavor", "xgboost"),
-    "lightgbm": Optional("lightgbm", "The LightGBM flavor", "lightgbm"),
-    "onnx": Optional("onnx", "The ONNX flavor", "onnx"),
-    "onnxruntime": Optional("onnxruntime", "ONNX models' predictions", "onnx"),
-    "torch": Optional("torch", "The PyTorch flavor", "pytorch"),
-    "pyarrow": Optional("pyarrow", "Parquet input", "serving"),
-    "uv": Optional("uv", "The uv environment manager", "serving"),
-    "virtualenv": Optional("virtualenv", "The virtualenv environment manager", "serving"),
+OPTIONAL: dict[str, OptionalPackage] = {
+    "psycopg": OptionalPackage("psycopg", "PostgreSQL support", "postgres"),
+    "pymysql": OptionalPackage("pymysql", "MySQL and MariaDB support", "mysql"),
+    "boto3": OptionalPackage("boto3", "S3 artifact storage", "s3"),
+    "botocore": OptionalPackage("boto3", "S3 artifact storage", "s3"),
+    "psutil": OptionalPackage("psutil", "System metrics", "system-metrics"),
+    "PIL": OptionalPackage("pillow", "Images", "plots"),
+    "matplotlib": OptionalPackage("matplotlib", "Matplotlib figures", "plots"),
+    "plotly": OptionalPackage("plotly", "Plotly figures", "plots"),
+    "sklearn": OptionalPackage("scikit-learn", "The scikit-learn flavor", "sklearn"),
+    "skops": OptionalPackage("skops", "The scikit-learn flavor's skops format", "sklearn"),
+    "xgboost": OptionalPackage("xgboost", "The XGBoost flavor", "xgboost"),
+    "lightgbm": OptionalPackage("lightgbm", "The LightGBM flavor", "lightgbm"),
+    "onnx": OptionalPackage("onnx", "The ONNX flavor", "onnx"),
+    "onnxruntime": OptionalPackage("onnxruntime", "ONNX models' predictions", "onnx"),
+    "torch": OptionalPackage("torch", "The PyTorch flavor", "pytorch"),
+    "pyarrow": OptionalPackage("pyarrow", "Parquet input", "serving"),
+    "uv": OptionalPackage("uv", "The uv environment manager", "serving"),
+    "virtualenv": OptionalPackage("virtualenv", "The virtualenv environment manager", "serving"),
 }
 
 

@@ -335,9 +335,10 @@ def _dataframe_records(value: Any, schema: Schema | None, max_columns: int | Non
                 f"Invalid input: 'dataframe_records[{i}]' must be an object (a record), "
                 f"got {_json_type(record)}"
             )
-    if max_columns is not None:
+    width = _row_width(value)
+    if max_columns is not None and width * len(value) > max_columns:  # else the union fits
         fields = set().union(*(r for r in value if isinstance(r, dict)))
-        _check_columns(max(len(fields), _row_width(value)), "'dataframe_records'", max_columns)
+        _check_columns(max(len(fields), width), "'dataframe_records'", max_columns)
     try:
         frame = pd.DataFrame(data=value)
     except (ValueError, TypeError) as exc:
