@@ -3,7 +3,9 @@ changed param (refused at the call, as MLflow does), a ``start_run`` that fails 
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,6 +104,28 @@ def test_end_run_raises_the_refused_write_and_ends_the_run_failed() -> None:
         mlflow.end_run()
     assert mlflow.active_run() is None
     assert mlflow.get_run(run.info.run_id).info.status == "FAILED"
+
+
+def test_a_run_left_open_at_exit_with_a_refused_write_ends_failed_in_one_line(
+    tmp_path: Path,
+) -> None:
+    script = (
+        "import mltrail as mlflow\n"
+        "run = mlflow.start_run()\n"
+        "print(run.info.run_id)\n"
+        "mlflow.MlflowClient().log_param(run.info.run_id, 'lr', '0.1')\n"
+        "mlflow.log_param('lr', 0.2)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    run_id = done.stdout.strip()
+    assert (
+        done.stderr
+        == f"mltrail: run {run_id} failed at exit: {_changed('lr', '0.1', '0.2', run_id)}\n"
+    )
+    assert mlflow.get_run(run_id).info.status == "FAILED"
 
 
 # -- a start_run that fails leaves nothing active and no RUNNING run --------------------------

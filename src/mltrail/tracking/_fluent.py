@@ -157,10 +157,11 @@ def _register_exit_handler() -> None:
 
 def _end_runs_at_exit() -> None:
     while run_stack():
+        run_id = run_stack()[-1].info.run_id
         try:
             end_run()
         except Exception as exc:  # at exit there is nobody left to raise to: report it
-            print(f"mltrail: a run ended FAILED at exit: {exc}", file=sys.stderr)
+            print(f"mltrail: run {run_id} failed at exit: {exc}", file=sys.stderr)
 
 
 def end_run(status: str = "FINISHED") -> None:
