@@ -17,7 +17,9 @@ body back to the same class, so ``except NotFound`` behaves the same locally and
     ├── RequestLimitExceeded (REQUEST_LIMIT_EXCEEDED, 429)
     ├── NotImplementedYet (NOT_IMPLEMENTED, 501)
     ├── TemporarilyUnavailable (TEMPORARILY_UNAVAILABLE, 503)
-    └── SchemaOutOfDate (INTERNAL_ERROR, 500): the database needs ``mltrail db upgrade``
+    ├── SchemaOutOfDate (INTERNAL_ERROR, 500): the database needs ``mltrail db upgrade``
+    └── MissingDependency (INTERNAL_ERROR, 500): an optional package is not installed; the
+        message names the extra to install.  Also an ``ImportError``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "Conflict",
     "EndpointNotFound",
     "InvalidArgument",
+    "MissingDependency",
     "MltrailError",
     "NotFound",
     "NotImplementedYet",
@@ -132,6 +135,15 @@ class TemporarilyUnavailable(MltrailError):
 
 class SchemaOutOfDate(MltrailError):
     """The database schema is older than this mltrail; ``mltrail db upgrade`` fixes it."""
+
+
+class MissingDependency(MltrailError, ImportError):
+    """An optional package a feature needs is not installed (see ``mltrail._optional``).
+
+    The message is one line naming the package and the extra: ``PostgreSQL support needs
+    psycopg: pip install 'mltrail[postgres]'``.  It is an ``ImportError`` too, so code that
+    catches a failed import keeps working.
+    """
 
 
 _BY_CODE: dict[str, type[MltrailError]] = {

@@ -3,6 +3,7 @@
 from mltrail._exceptions import (
     AlreadyExists,
     InvalidArgument,
+    MissingDependency,
     MltrailError,
     NotFound,
     PermissionDenied,
@@ -14,6 +15,7 @@ RestException = MltrailError
 __all__ = [
     "AlreadyExists",
     "InvalidArgument",
+    "MissingDependency",
     "MlflowException",
     "MltrailError",
     "NotFound",

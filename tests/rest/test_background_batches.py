@@ -144,6 +144,25 @@ def test_a_broken_rule_costs_only_the_offending_value() -> None:
     logger.close()
 
 
+def test_a_changed_param_is_refused_at_the_call_without_a_store_round_trip() -> None:
+    sink = Sink()
+    logger = AsyncLogger(sink, MLFLOW_BATCH_LIMITS)
+    logger.log_param("r", "lr", "0.1")
+    logger.log_param("other", "lr", "0.5")  # another run: its own params
+    with pytest.raises(InvalidArgument) as caught:
+        logger.log_param("r", "lr", "0.2")
+    assert caught.value.message == (
+        "Changing param values is not allowed. Param with key='lr' was already logged with "
+        "value='0.1' for run ID='r'. Attempted logging new value '0.2'."
+    )
+    logger.log_param("r", "lr", "0.1")  # the same value is fine
+    logger.flush()
+    assert {(c[0], p.value) for c in sink.calls for p in c[2]} == {("other", "0.5"), ("r", "0.1")}
+    logger.forget_params("r")  # the run was terminated
+    logger.log_param("r", "lr", "0.3")  # now the store decides
+    logger.close()
+
+
 @pytest.mark.parametrize(
     ("m", "p", "t", "parts"),
     [(0, 0, 0, 1), (1000, 0, 0, 1), (1001, 0, 0, 2), (900, 100, 0, 1), (950, 100, 100, 2)],

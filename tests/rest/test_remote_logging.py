@@ -170,8 +170,7 @@ def test_interpreter_exit_waits_for_delivery(tracking_server: Any, tmp_path: Pat
 def test_a_refused_value_is_raised_at_the_next_call_and_at_end_run(tracking_server: Any) -> None:
     mltrail.set_tracking_uri(tracking_server.url)
     run = mltrail.start_run()
-    mltrail.log_param("lr", "0.1")
-    mltrail.flush()
+    mltrail.MlflowClient().log_param(run.info.run_id, "lr", "0.1")  # logged by another client
     mltrail.log_param("lr", "0.2")  # params are immutable: the server refuses it
     with pytest.raises(InvalidArgument, match="Changing param values"):
         mltrail.flush()

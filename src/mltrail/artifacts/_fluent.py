@@ -35,6 +35,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import BadRequest, InvalidArgument
+from mltrail._optional import require
 from mltrail.artifacts._registry import is_local_uri
 
 if TYPE_CHECKING:
@@ -302,12 +303,8 @@ def load_dict(artifact_uri: str) -> dict[str, Any]:
 
 def load_image(artifact_uri: str) -> Any:
     """An artifact image file as a ``PIL.Image.Image``, read into memory (needs Pillow)."""
-    try:
-        from PIL import Image
-    except ImportError as exc:
-        raise ImportError(
-            "load_image needs Pillow: pip install Pillow (or mltrail[plots])"
-        ) from exc
+    require("PIL.Image")
+    from PIL import Image
 
     with tempfile.TemporaryDirectory(prefix="mltrail-load-") as tmp:
         local = _download_file(artifact_uri, tmp)

@@ -16,6 +16,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._optional import require
 
 if TYPE_CHECKING:
     import numpy as np
@@ -158,6 +159,7 @@ def _to_pil(image: Any) -> PILImage.Image:
         import numpy as np
 
         if isinstance(image, np.ndarray):
+            require("PIL.Image")
             from PIL import Image
 
             return Image.fromarray(_array_to_uint8(image))

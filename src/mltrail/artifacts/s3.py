@@ -41,6 +41,7 @@ from mltrail._exceptions import (
     PermissionDenied,
     TemporarilyUnavailable,
 )
+from mltrail._optional import require
 from mltrail.artifacts._base import ArtifactRepository, FileInfo
 from mltrail.artifacts._multipart import (
     CreateMultipartUploadResponse,
@@ -144,6 +145,7 @@ def _make_client(
     endpoint: str | None, ignore_tls: bool, style: str, credentials: tuple[str | None, ...]
 ) -> S3Client:
     """One thread-safe client per configuration (creating one costs tens of milliseconds)."""
+    require("boto3")
     import boto3
     from botocore.config import Config
 
@@ -266,6 +268,7 @@ class S3ArtifactRepository(ArtifactRepository, MultipartUploadRepository):
 
     def _call(self, action: str, rel: str, call: Callable[[], _T]) -> _T:
         """Run one S3 call, turning boto errors into mltrail errors that name the artifact."""
+        require("botocore.exceptions")
         from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
         what = f"artifact {rel!r} in {self.artifact_uri!r}" if rel else repr(self.artifact_uri)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 
 from mltrail._exceptions import MltrailError
+from mltrail._optional import missing_dependency
 
 if TYPE_CHECKING:
     from mltrail.store import PagedList
@@ -117,6 +118,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except MltrailError as exc:
             raise click.ClickException(exc.message) from None
+        except ModuleNotFoundError as exc:  # an optional package (others are raised as they are)
+            raise click.ClickException(missing_dependency(exc).message) from None
         except OSError as exc:
             raise click.ClickException(str(exc)) from None
         except Exception as exc:

@@ -140,6 +140,14 @@ def models() -> None:
     help="Largest request body accepted; larger ones are answered 413.",
 )
 @click.option(
+    "--max-columns",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    metavar="N",
+    help="Most columns (named inputs) a request may have; wider ones are answered 400.",
+)
+@click.option(
     "--threads",
     type=click.IntRange(min=1),
     default=4,
@@ -166,6 +174,7 @@ def serve(
     workers: int,
     timeout: float,
     max_body_size: int,
+    max_columns: int,
     threads: int,
     env_manager: str,
     env_root: str | None,
@@ -191,7 +200,7 @@ def serve(
         from mltrail.serving._server import ServerOptions
         from mltrail.serving._server import serve as run
 
-        settings = ScoringSettings(timeout or None, max_body_size, threads)
+        settings = ScoringSettings(timeout or None, max_body_size, threads, max_columns=max_columns)
         run(model_uri, settings, ServerOptions(host, port, workers, log_level, access_log))
         return
     with _local_model(model_uri) as model_dir:
@@ -210,6 +219,8 @@ def serve(
             str(timeout),
             "--max-body-size",
             str(max_body_size),
+            "--max-columns",
+            str(max_columns),
             "--threads",
             str(threads),
             "--log-level",

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._signature import ModelSignature
@@ -192,7 +193,7 @@ def log_model(
 
 
 def _load_file(model_dir: str, conf: dict[str, Any], extra_trusted: Sequence[str] | None) -> Any:
-
+    require("lightgbm")
     file = flavor_file(model_dir, conf.get("data"), "lightgbm data")
     model_class = conf.get("model_class", _BOOSTER_CLASS)
     if model_class == _BOOSTER_CLASS:

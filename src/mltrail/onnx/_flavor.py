@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._optional import require
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._signature import ModelSignature
 
@@ -218,6 +219,7 @@ def log_model(
 
 def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     """The ``onnx.ModelProto`` saved at *model_uri* (external data included)."""
+    require("onnx")
     import onnx
 
     from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
@@ -232,6 +234,7 @@ def _provider_name(entry: Any) -> str:
 
 
 def _session(file: str, conf: dict[str, Any]) -> Any:
+    require("onnxruntime")
     import onnxruntime as ort
 
     declared = conf.get("providers") or ONNX_EXECUTION_PROVIDERS

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument, NotImplementedYet
+from mltrail._optional import missing_dependency
 from mltrail.models._model import Model
 
 __all__ = ["FLAVOR_NAME", "PyFuncModel", "add_to_model", "load_model", "loader_for"]
@@ -189,14 +190,17 @@ def load_model(
     loader_module = str(conf.get("loader_module", ""))
     target = loader_for(loader_module)
     _add_code_to_path(local, conf)
-    module = importlib.import_module(target)
     data_path = local
     if conf.get("data"):
         from mltrail.artifacts import validate_artifact_path
 
         data_path = os.path.join(local, *validate_artifact_path(str(conf["data"])).split("/"))
-    if model_config:
-        impl = module._load_pyfunc(data_path, model_config)
-    else:
-        impl = module._load_pyfunc(data_path)
+    try:
+        module = importlib.import_module(target)
+        if model_config:
+            impl = module._load_pyfunc(data_path, model_config)
+        else:
+            impl = module._load_pyfunc(data_path)
+    except ModuleNotFoundError as exc:  # a flavor's optional framework is not installed
+        raise missing_dependency(exc) from None
     return PyFuncModel(meta, impl, loader_module, local)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._optional import require
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._signature import ModelSignature
 
@@ -260,6 +261,7 @@ def log_model(
 
 def _load_data(data: str, device: str | None = None) -> Any:
     """The module saved in the ``data`` directory (or the model file) *data*."""
+    require("torch")
     import torch
 
     from mltrail.models._safety import check_pickle_allowed
@@ -353,6 +355,7 @@ def log_state_dict(state_dict: Any, artifact_path: str, run_id: str | None = Non
 
 def load_state_dict(state_dict_uri: str, device: str | None = None) -> Any:
     """The state dict saved at *state_dict_uri*, read with ``weights_only=True`` (no code)."""
+    require("torch")
     import torch
 
     from mltrail.models._flavor import local_model

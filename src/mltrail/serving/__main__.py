@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--timeout", type=float, default=60.0)
     serve.add_argument("--max-body-size", type=int, default=100 * 1024 * 1024)
+    serve.add_argument("--max-columns", type=int, default=10_000)
     serve.add_argument("--threads", type=int, default=4)
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action="store_true")
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=args.timeout if args.timeout > 0 else None,
                 max_body_bytes=args.max_body_size,
                 threads=args.threads,
+                max_columns=args.max_columns,
             )
             options = ServerOptions(
                 host=args.host,

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -41,6 +41,7 @@ from mltrail.serving._metrics import ScoringMetrics
 from mltrail.serving._output import predictions_to_json
 from mltrail.serving._parsing import (
     CONTENT_TYPE_JSON,
+    MAX_COLUMNS,
     load_json,
     parse_content_type,
     parse_json_input,
@@ -62,6 +63,7 @@ DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 INTERNAL_MESSAGE = "An internal error occurred in the scoring server; the details are in its log."
 _ERROR_CODE_KEY = "mltrail.error_code"
 _JSON = "application/json"
+_CLIENT_CLOSED = 499  # nginx's status for a request its client gave up on (never sent)
 
 
 class PredictingModel(Protocol):
@@ -81,12 +83,15 @@ class ScoringSettings:
     ``max_body_bytes``: the largest request body read; larger ones get 413.
     ``threads``: predictions that may run at once in one worker process.
     ``fast_path``: score the requests :mod:`mltrail.serving._fast` takes without a DataFrame.
+    ``max_columns``: the most columns (named inputs) a request may have; wider ones get 400
+    before pandas reads them.
     """
 
     timeout: float | None = DEFAULT_TIMEOUT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     threads: int = 4
     fast_path: bool = True
+    max_columns: int = MAX_COLUMNS
 
     def __post_init__(self) -> None:
         if self.timeout is not None and not self.timeout > 0:
@@ -95,6 +100,8 @@ class ScoringSettings:
             raise ValueError(f"max_body_bytes must be positive, got {self.max_body_bytes!r}")
         if self.threads < 1:
             raise ValueError(f"threads must be at least 1, got {self.threads!r}")
+        if self.max_columns < 1:
+            raise ValueError(f"max_columns must be positive, got {self.max_columns!r}")
 
 
 def _json_error(exc: MltrailError) -> Response:
@@ -116,6 +123,7 @@ def predict_body(
     content_type: str | None,
     schema: Any,
     fast: FastPath | None = None,
+    max_columns: int | None = MAX_COLUMNS,
 ) -> tuple[bytes, int]:
     """Parse a request body, predict, write the response body: (JSON bytes, rows scored).
 
@@ -129,9 +137,9 @@ def predict_body(
         rows = fast.rows(obj)
         if rows is not None:
             return predictions_to_json(_model_call(fast.predict, rows)), int(rows.shape[0])
-        parsed = parse_json_input(obj, schema)
+        parsed = parse_json_input(obj, schema, max_columns=max_columns)
     else:
-        parsed = parse_request(body, content_type, schema)
+        parsed = parse_request(body, content_type, schema, max_columns=max_columns)
     predictions = _model_call(model.predict, parsed.data, params=parsed.params)
     return predictions_to_json(predictions), _rows(parsed.data)
 
@@ -234,7 +242,14 @@ def create_scoring_app(model: PredictingModel, settings: ScoringSettings | None 
             body = await _read_body(request, settings.max_body_bytes)
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(
-                executor, predict_body, model, body, content_type, schema, fast
+                executor,
+                predict_body,
+                model,
+                body,
+                content_type,
+                schema,
+                fast,
+                settings.max_columns,
             )
 
         try:
@@ -249,6 +264,13 @@ def create_scoring_app(model: PredictingModel, settings: ScoringSettings | None 
             )
         except MltrailError as exc:
             return error(request, exc)
+        except ClientDisconnect:  # nobody is left to answer: one line, no traceback
+            logger.info(
+                "Client %s disconnected before sending the whole request body",
+                _peer(request),
+            )
+            request.scope[_ERROR_CODE_KEY] = "CLIENT_DISCONNECTED"
+            return Response(status_code=_CLIENT_CLOSED)
         except Exception as exc:  # never let a request take the server down
             logger.error("Unexpected error while scoring", exc_info=exc)
             return error(request, MltrailError(INTERNAL_MESSAGE))
@@ -306,6 +328,11 @@ def create_scoring_app(model: PredictingModel, settings: ScoringSettings | None 
     app.state.model = model
     app.state.settings = settings
     return app
+
+
+def _peer(request: Request) -> str:
+    client = request.client
+    return f"{client.host}:{client.port}" if client is not None else "(unknown)"
 
 
 def _with_status(exc: MltrailError, status: int) -> MltrailError:

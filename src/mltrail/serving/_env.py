@@ -34,6 +34,7 @@ from importlib import metadata
 from pathlib import Path
 
 from mltrail._exceptions import InvalidArgument, MltrailError, NotFound
+from mltrail._optional import require
 
 __all__ = [
     "ENV_MANAGERS",
@@ -245,14 +246,13 @@ class EnvironmentManager:
         found = shutil.which("uv")
         if found:
             return found
+        uv = require("uv")  # not on PATH: the uv package carries the binary
         try:
-            import uv  # type: ignore[import-not-found, unused-ignore]
-
             return str(uv.find_uv_bin())
-        except (ImportError, FileNotFoundError):
+        except FileNotFoundError:
             raise NotFound(
-                "The uv environment manager needs uv, which is not installed: "
-                "pip install 'mltrail[serving]' (or pip install uv)"
+                "The uv environment manager needs the uv binary, which the uv package does "
+                "not hold: pip install --force-reinstall uv"
             ) from None
 
     def find_python(self, version: str) -> str:

@@ -17,19 +17,29 @@ format loses a type: CSV column dtypes, base64 for binary columns, tensor dtypes
 ``instances``/``inputs`` (cast with numpy's ``same_kind`` rule, so ``1.5`` never becomes ``1``).
 Every failure is a :class:`~mltrail.BadRequest` (400) naming the problem, or an
 :class:`UnsupportedContentType` (415).
+
+The work a request can cause is bounded before pandas sees it: a table may have at most
+``max_columns`` columns (:data:`MAX_COLUMNS` by default; counted on the CSV header line, on
+``dataframe_split``'s columns and rows, on the fields of records and on the named inputs of
+``inputs``/``instances``), and an integer too long for Python to read (``sys.int_info``'s
+4300 digits) is a 400 naming where it is.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import csv
 import io
 import json
+import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mltrail._exceptions import BadRequest
+from mltrail._exceptions import BadRequest, MissingDependency
+from mltrail._optional import require
 from mltrail.serving._errors import UnsupportedContentType
 
 if TYPE_CHECKING:
@@ -41,6 +51,7 @@ __all__ = [
     "CONTENT_TYPE_JSON",
     "CONTENT_TYPE_PARQUET",
     "INPUT_KEYS",
+    "MAX_COLUMNS",
     "ParsedInput",
     "csv_dtypes",
     "parse_content_type",
@@ -56,6 +67,8 @@ CONTENT_TYPE_PARQUET = "application/vnd.apache.parquet"
 CONTENT_TYPES = (CONTENT_TYPE_JSON, CONTENT_TYPE_CSV, CONTENT_TYPE_PARQUET)
 INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 PARAMS_KEY = "params"
+#: The most columns (named inputs) one request may have; pandas' cost grows with each.
+MAX_COLUMNS = 10_000
 _FORMAT_HINT = (
     "a JSON request holds exactly one of 'dataframe_split', 'dataframe_records', 'instances' "
     "or 'inputs', and optionally 'params'"
@@ -117,14 +130,29 @@ def parse_content_type(header: str | None) -> str:
     return mime
 
 
-def parse_request(body: bytes, content_type: str | None, schema: Schema | None) -> ParsedInput:
-    """Decode a request body of the given ``Content-Type`` header."""
+def parse_request(
+    body: bytes,
+    content_type: str | None,
+    schema: Schema | None,
+    *,
+    max_columns: int | None = MAX_COLUMNS,
+) -> ParsedInput:
+    """Decode a request body of the given ``Content-Type`` header (at most *max_columns*
+    columns; None: no limit)."""
     mime = parse_content_type(content_type)
     if mime == CONTENT_TYPE_JSON:
-        return parse_json_input(body, schema)
+        return parse_json_input(body, schema, max_columns=max_columns)
     if mime == CONTENT_TYPE_CSV:
-        return ParsedInput(parse_csv_input(body, schema), None, "csv")
+        return ParsedInput(parse_csv_input(body, schema, max_columns=max_columns), None, "csv")
     return ParsedInput(parse_parquet_input(body), None, "parquet")
+
+
+def _check_columns(count: int, where: str, limit: int | None) -> None:
+    if limit is not None and count > limit:
+        raise BadRequest(
+            f"Invalid input: {where} has {count} columns, more than the scoring server's "
+            f"limit of {limit} columns"
+        )
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -145,12 +173,53 @@ def load_json(payload: bytes | str) -> Any:
         ) from None
     except RecursionError:
         raise BadRequest("Invalid input: the JSON body is nested too deeply") from None
+    except ValueError:  # an integer longer than Python reads (sys.get_int_max_str_digits)
+        raise _long_integer(payload) from None
+
+
+class _LongInteger:
+    """Stands for an integer literal too long to read, while looking for where it is."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _long_integer(payload: bytes | str) -> BadRequest:
+    """The 400 for a body holding an integer longer than Python reads, naming its field."""
+    limit = sys.get_int_max_str_digits()
+
+    def read_int(text: str) -> Any:
+        digits = len(text.lstrip("-"))
+        return _LongInteger(digits) if limit and digits > limit else int(text)
+
+    try:
+        obj = json.loads(payload, parse_int=read_int)
+    except (ValueError, RecursionError):
+        obj = None
+    stack: list[tuple[str, Any]] = [("", obj)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _LongInteger):
+            return BadRequest(
+                f"Invalid input: the integer at '{path}' has {value.digits} digits, more than "
+                f"the {limit} a number may have"
+            )
+        if isinstance(value, dict):
+            items = [(f"{path}.{k}" if path else str(k), v) for k, v in value.items()]
+            stack.extend(reversed(items))
+        elif isinstance(value, list):
+            stack.extend(reversed([(f"{path}[{i}]", v) for i, v in enumerate(value)]))
+    return BadRequest(f"Invalid input: the body holds a number longer than {limit} digits")
 
 
 def parse_json_input(
-    payload: bytes | str | Mapping[str, Any], schema: Schema | None
+    payload: bytes | str | Mapping[str, Any],
+    schema: Schema | None,
+    *,
+    max_columns: int | None = MAX_COLUMNS,
 ) -> ParsedInput:
-    """Decode a JSON scoring request (bytes, text or an already decoded object)."""
+    """Decode a JSON scoring request (bytes, text or an already decoded object) of at most
+    *max_columns* columns (None: no limit)."""
     obj = load_json(payload) if isinstance(payload, (bytes, bytearray, str)) else payload
     if not isinstance(obj, Mapping):
         raise BadRequest(
@@ -174,17 +243,29 @@ def parse_json_input(
     key = found[0]
     value = obj[key]
     if key == "dataframe_split":
-        data: Any = _dataframe_split(value, schema)
+        data: Any = _dataframe_split(value, schema, max_columns)
     elif key == "dataframe_records":
-        data = _dataframe_records(value, schema)
+        data = _dataframe_records(value, schema, max_columns)
     elif key == "instances":
-        data = _instances(value, schema)
+        data = _instances(value, schema, max_columns)
     else:
+        if isinstance(value, dict):
+            _check_columns(len(value), "'inputs'", max_columns)
         data = _inputs(value, schema)
     return ParsedInput(data, params, key)
 
 
-def _dataframe_split(value: Any, schema: Schema | None) -> Any:
+def _row_width(rows: list[Any]) -> int:
+    """The widest row of a list of rows (0 when they are not all lists or objects)."""
+    if not set(map(type, rows)) <= _ROW_TYPES:  # map and set: no Python loop per row
+        return 0
+    return max(map(len, rows), default=0)
+
+
+_ROW_TYPES = frozenset({list, dict})
+
+
+def _dataframe_split(value: Any, schema: Schema | None, max_columns: int | None) -> Any:
     import pandas as pd
 
     if not isinstance(value, dict):
@@ -206,6 +287,10 @@ def _dataframe_split(value: Any, schema: Schema | None) -> Any:
                 f"Invalid input: 'dataframe_split.{field}' must be a list, "
                 f"got {_json_type(value[field])}"
             )
+    if value.get("columns") is not None:
+        _check_columns(len(value["columns"]), "'dataframe_split.columns'", max_columns)
+    if value["data"] is not None:
+        _check_columns(_row_width(value["data"]), "a row of 'dataframe_split.data'", max_columns)
     numeric = _numeric_rows(value["data"], value.get("columns"))
     try:
         frame = pd.DataFrame(
@@ -240,7 +325,7 @@ def _numeric_rows(data: list[Any], columns: list[Any] | None) -> Any:
     return array
 
 
-def _dataframe_records(value: Any, schema: Schema | None) -> Any:
+def _dataframe_records(value: Any, schema: Schema | None, max_columns: int | None) -> Any:
     import pandas as pd
 
     if not isinstance(value, list):
@@ -253,6 +338,10 @@ def _dataframe_records(value: Any, schema: Schema | None) -> Any:
                 f"Invalid input: 'dataframe_records[{i}]' must be an object (a record), "
                 f"got {_json_type(record)}"
             )
+    width = _row_width(value)
+    if max_columns is not None and width * len(value) > max_columns:  # else the union fits
+        fields = set().union(*(r for r in value if isinstance(r, dict)))
+        _check_columns(max(len(fields), width), "'dataframe_records'", max_columns)
     try:
         frame = pd.DataFrame(data=value)
     except (ValueError, TypeError) as exc:
@@ -260,7 +349,7 @@ def _dataframe_records(value: Any, schema: Schema | None) -> Any:
     return _cast_columns(frame, schema)
 
 
-def _instances(value: Any, schema: Schema | None) -> Any:
+def _instances(value: Any, schema: Schema | None, max_columns: int | None) -> Any:
     if isinstance(value, list) and value and isinstance(value[0], dict):
         columns: dict[str, list[Any]] = {}
         for i, record in enumerate(value):
@@ -271,6 +360,7 @@ def _instances(value: Any, schema: Schema | None) -> Any:
                 )
             for name, cell in record.items():
                 columns.setdefault(name, []).append(cell)
+            _check_columns(len(columns), "'instances'", max_columns)
         lengths = {name: len(cells) for name, cells in columns.items()}
         if len(set(lengths.values())) > 1:
             short = sorted(n for n, count in lengths.items() if count < len(value))
@@ -454,15 +544,26 @@ def csv_dtypes(schema: Schema | None) -> dict[str, Any] | None:
     return dtypes or None
 
 
-def parse_csv_input(body: bytes | str | io.IOBase, schema: Schema | None) -> Any:
-    """A DataFrame from CSV text with a header line; the schema's column types applied."""
+def parse_csv_input(
+    body: bytes | str | io.IOBase,
+    schema: Schema | None,
+    *,
+    max_columns: int | None = MAX_COLUMNS,
+) -> Any:
+    """A DataFrame from CSV text with a header line of at most *max_columns* columns (None:
+    no limit; counted before pandas parses anything); the schema's column types applied."""
     import pandas as pd
 
     source: Any = io.BytesIO(body) if isinstance(body, (bytes, bytearray)) else body
     if isinstance(body, str):
         source = io.StringIO(body)
+    if max_columns is not None and isinstance(body, (bytes, bytearray, str)):
+        _check_columns(_csv_header_width(body), "the CSV header", max_columns)
+    dtypes = csv_dtypes(schema)
     try:
-        return pd.read_csv(source, dtype=csv_dtypes(schema))
+        return pd.read_csv(source, dtype=dtypes)
+    except OverflowError:
+        raise BadRequest(_csv_overflow(body, dtypes)) from None
     except pd.errors.EmptyDataError:
         raise BadRequest("Invalid input: the CSV body is empty (a header line is needed)") from None
     except UnicodeDecodeError as exc:
@@ -473,15 +574,57 @@ def parse_csv_input(body: bytes | str | io.IOBase, schema: Schema | None) -> Any
         ) from None
 
 
+def _csv_header_width(body: bytes | bytearray | str) -> int:
+    """The number of fields of the first record after any leading whitespace (the header
+    line pandas reads), read with the csv module, which stops after that record: quoted
+    newlines and commas are counted as pandas counts them."""
+    text: Any
+    if isinstance(body, str):
+        start = _FIRST_TEXT.search(body)
+        text = io.StringIO(body[start.start() :] if start else "", newline="")
+    else:
+        found = _FIRST_BYTE.search(body)
+        raw = io.BytesIO(body)
+        raw.seek(found.start() if found else len(body))
+        text = io.TextIOWrapper(raw, "utf-8", "replace", newline="")
+    try:
+        return len(next(csv.reader(text), []))
+    except csv.Error:
+        return 0  # a header pandas cannot read either: it reports it
+
+
+_FIRST_TEXT = re.compile(r"\S")
+_FIRST_BYTE = re.compile(rb"\S")
+
+
+def _csv_overflow(body: bytes | bytearray | str | io.IOBase, dtypes: dict[str, Any] | None) -> str:
+    """The message for a CSV value too large for its column's type, naming the column."""
+    import pandas as pd
+
+    if isinstance(body, (bytes, bytearray, str)):
+        source = io.StringIO(body) if isinstance(body, str) else io.BytesIO(body)
+        try:
+            frame = pd.read_csv(source, dtype=str)
+        except (ValueError, TypeError, pd.errors.ParserError):
+            frame = None
+        for column, dtype in (dtypes or {}).items():
+            if frame is not None and column in frame:
+                try:
+                    frame[column].astype(dtype)
+                except (OverflowError, ValueError):
+                    return (
+                        f"Invalid input: a value in CSV column {column!r} does not fit the "
+                        f"model's type ({dtype})"
+                    )
+    return "Invalid input: a CSV value does not fit its column's type in the model's schema"
+
+
 def parse_parquet_input(body: bytes) -> Any:
     """A DataFrame from a Parquet file's bytes."""
     try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise UnsupportedContentType(
-            f"Content type {CONTENT_TYPE_PARQUET!r} needs pyarrow, which is not installed on "
-            "the server (pip install 'mltrail[serving]')"
-        ) from None
+        require("pyarrow")
+    except MissingDependency as exc:
+        raise UnsupportedContentType(f"{exc.message} (on the server)") from None
     import pandas as pd
 
     try:

@@ -88,7 +88,7 @@ def _csv_batches(source: IO[bytes], schema: Any, batch_size: int) -> Iterator[An
     import pandas as pd
 
     if batch_size <= 0:
-        yield parse_csv_input(source.read(), schema)
+        yield parse_csv_input(source.read(), schema, max_columns=None)  # a local file
         return
     try:
         reader = pd.read_csv(source, dtype=csv_dtypes(schema), chunksize=batch_size)
@@ -129,7 +129,7 @@ def predict_stream(
         batches: Iterator[Any] = _csv_batches(source, schema, batch_size)
     else:
         if input_type == "json":
-            parsed = parse_json_input(source.read(), schema)
+            parsed = parse_json_input(source.read(), schema, max_columns=None)
             data, params = parsed.data, parsed.params
         else:
             data = parse_parquet_input(source.read())

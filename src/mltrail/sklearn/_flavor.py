@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, PermissionDenied
+from mltrail._optional import require
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._signature import ModelSignature
 
@@ -279,6 +280,7 @@ def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str]
     """The estimator in *file*, read per the flavor entry *conf* (its serialization_format)."""
     from mltrail.models._safety import check_pickle_allowed, pickle_allowed
 
+    require("sklearn")
     fmt = conf.get("serialization_format", SERIALIZATION_FORMAT_PICKLE)
     if fmt not in SUPPORTED_SERIALIZATION_FORMATS:
         raise InvalidArgument(

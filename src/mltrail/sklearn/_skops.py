@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
+from mltrail._optional import missing_dependency
+
 __all__ = ["skops_io"]
 
 _WRAPPERS = "sklearn.externals.array_api_compat."
@@ -50,7 +52,7 @@ class _RefuseWrappers:
 def skops_io(*, estimator_scan: bool = True) -> ModuleType:
     """The ``skops.io`` module, imported without torch, CuPy or Dask the first time (and
     without listing scikit-learn's estimators when *estimator_scan* is false)."""
-    if "skops.io" in sys.modules:
+    if sys.modules.get("skops.io") is not None:
         # The import statement still runs: the requirements probe records who imports skops.
         import skops.io
 
@@ -71,6 +73,8 @@ def skops_io(*, estimator_scan: bool = True) -> ModuleType:
             import skops.io  # noqa: F401  (bound in sys.modules)
         else:
             _import_without_scan()
+    except ModuleNotFoundError as exc:
+        raise missing_dependency(exc, "skops") from None
     finally:
         sys.meta_path.remove(finder)
         if collecting:

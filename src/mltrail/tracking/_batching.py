@@ -4,7 +4,9 @@
 the worker groups queued values by run and writes each group with one ``log_batch`` (one
 transaction, or one HTTP request).  ``flush()`` waits until everything queued before it was
 written; end_run, reads through the client and interpreter exit flush.  A failed write is
-never swallowed: it is raised by the next call into the logger (or by flush).
+never swallowed: it is raised by the next call into the logger (or by flush).  A param whose
+value differs from the one this logger already took for the run is refused at the call, as
+MLflow refuses it (the values are remembered per run until the run is terminated).
 
 A store with request limits (``batch_limits``, e.g. a tracking server's 1000 metrics, 100 params
 and 100 tags per ``log-batch``) gets batches cut to them, each stored whole or not at all.  When
@@ -54,6 +56,7 @@ class AsyncLogger:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._params: dict[str, dict[str, str]] = {}  # run id -> params taken for it
         _live_loggers.add(self)
 
     # -- producer side ----------------------------------------------------------------------
@@ -73,7 +76,28 @@ class AsyncLogger:
         self._put((run_id, 0, Metric(key, value, timestamp, step)))
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
+        self.check_param(run_id, key, value)
         self._put((run_id, 1, Param(key, value)))
+
+    def check_param(self, run_id: str, key: str, value: str) -> None:
+        """Refuse a new value for a param this process already logged to the run; remember
+        the value otherwise."""
+        logged = self._params.get(run_id)
+        if logged is None:
+            logged = self._params[run_id] = {}
+        old = logged.get(key)
+        if old is None:
+            logged[key] = value
+        elif old != value:
+            raise InvalidArgument(
+                f"Changing param values is not allowed. Param with key='{key}' was already "
+                f"logged with value='{old}' for run ID='{run_id}'. Attempted logging new "
+                f"value '{value}'."
+            )
+
+    def forget_params(self, run_id: str) -> None:
+        """Drop what :meth:`check_param` remembers of a run (it was terminated)."""
+        self._params.pop(run_id, None)
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         self._put((run_id, 2, RunTag(key, value)))

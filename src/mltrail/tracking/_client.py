@@ -174,6 +174,8 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         self, run_id: str, status: str | None = None, end_time: int | None = None
     ) -> None:
         self.flush()
+        if self._logger is not None:
+            self._logger.forget_params(run_id)
         self._backend.runs.update_run_info(
             run_id, status or "FINISHED", end_time or _now_ms(), None
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +12,12 @@ from mltrail._exceptions import InvalidArgument
 from mltrail.entities import Run
 from mltrail.tracking._active import ActiveRun, run_stack, state
 from mltrail.tracking._client import PARENT_RUN_TAG, MlflowClient
-from mltrail.tracking._system_metrics import start_monitor, stop_monitor, system_metrics_enabled
+from mltrail.tracking._system_metrics import (
+    check_monitor,
+    start_monitor,
+    stop_monitor,
+    system_metrics_enabled,
+)
 from mltrail.validation import (
     validate_int,
     validate_key,
@@ -79,7 +86,10 @@ def start_run(
     description: str | None = None,
     log_system_metrics: bool | None = None,
 ) -> ActiveRun:
-    """Start a new run, or resume *run_id*, and make it the active run of this thread."""
+    """Start a new run, or resume *run_id*, and make it the active run of this thread.
+
+    A start that fails leaves no active run; a run it created or resumed ends FAILED.
+    """
     stack = run_stack()
     if stack and not nested:
         raise InvalidArgument(
@@ -87,6 +97,9 @@ def start_run(
             "call start_run with nested=True; to start another run, call end_run() first"
         )
     client = _client()
+    monitor = log_system_metrics or (log_system_metrics is None and system_metrics_enabled())
+    if monitor:
+        check_monitor()  # psutil missing, a bad interval: refused before a run exists
     if run_id:
         run = client.get_run(run_id)
         if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
@@ -94,12 +107,16 @@ def start_run(
                 f"Run {run_id} belongs to experiment {run.info.experiment_id}, not {experiment_id}"
             )
         client.update_run(run_id, status="RUNNING", name=run_name)
-        extra = {k: str(v) for k, v in (tags or {}).items()}
-        if description is not None:
-            extra[DESCRIPTION_TAG] = description
-        for key, value in extra.items():
-            client.set_tag(run_id, key, value)
-        run = client.get_run(run_id)
+        try:
+            extra = {k: str(v) for k, v in (tags or {}).items()}
+            if description is not None:
+                extra[DESCRIPTION_TAG] = description
+            for key, value in extra.items():
+                client.set_tag(run_id, key, value)
+            run = client.get_run(run_id)
+        except BaseException:
+            _end_failed(client, run_id)
+            raise
     else:
         from mltrail.tracking._context import resolve_run_context_tags
 
@@ -115,8 +132,13 @@ def start_run(
     _register_exit_handler()
     stack.append(active)
     state.last_run_id = run.info.run_id
-    if log_system_metrics or (log_system_metrics is None and system_metrics_enabled()):
-        start_monitor(active.info.run_id, client)
+    if monitor:
+        try:
+            start_monitor(active.info.run_id, client)
+        except BaseException:
+            stack.remove(active)
+            _end_failed(client, active.info.run_id)
+            raise
     return active
 
 
@@ -135,17 +157,37 @@ def _register_exit_handler() -> None:
 
 def _end_runs_at_exit() -> None:
     while run_stack():
-        end_run()
+        run_id = run_stack()[-1].info.run_id
+        try:
+            end_run()
+        except Exception as exc:  # at exit there is nobody left to raise to: report it
+            print(f"mltrail: run {run_id} failed at exit: {exc}", file=sys.stderr)
 
 
 def end_run(status: str = "FINISHED") -> None:
-    """End the active run (if any) with *status*; waits until all its values are stored."""
+    """End the active run (if any) with *status*; waits until all its values are stored.
+
+    A value the store refused in the background is raised here, and the run ends FAILED.
+    """
     stack = run_stack()
     if not stack:
         return
     active = stack.pop()
-    stop_monitor(active.info.run_id)
-    active.client.set_terminated(active.info.run_id, status)
+    run_id = active.info.run_id
+    stop_monitor(run_id)
+    try:
+        active.client.flush()
+    except BaseException as exc:
+        _end_failed(active.client, run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else None)
+        raise
+    active.client.set_terminated(run_id, status)
+
+
+def _end_failed(client: MlflowClient, run_id: str, status: str | None = None) -> None:
+    """End a run FAILED (or *status*) while an error is on its way to the user, who gets
+    that error rather than one from this attempt (say, the store is down)."""
+    with contextlib.suppress(Exception):
+        client.set_terminated(run_id, status or "FAILED")
 
 
 def active_run() -> ActiveRun | None:
@@ -227,6 +269,7 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     validate_key(key, "param")
     text = validate_param_value(key, value)
     if synchronous:
+        client._async.check_param(rid, key, text)
         client.log_param(rid, key, text)
     else:
         client._async.log_param(rid, key, text)
@@ -241,6 +284,7 @@ def log_params(
         validate_key(key, "param")
         text = validate_param_value(key, value)
         if synchronous:
+            client._async.check_param(rid, key, text)
             client.log_param(rid, key, text)
         else:
             client._async.log_param(rid, key, text)

@@ -14,11 +14,13 @@ import time
 from typing import TYPE_CHECKING
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._optional import require
 
 if TYPE_CHECKING:
     from mltrail.tracking._client import MlflowClient
 
 __all__ = [
+    "check_monitor",
     "disable_system_metrics_logging",
     "enable_system_metrics_logging",
     "sample_system_metrics",
@@ -63,6 +65,7 @@ def _interval() -> float:
 
 def sample_system_metrics() -> dict[str, float]:
     """One sample of the host's utilisation, with MLflow's metric names (without prefix)."""
+    require("psutil")
     import psutil
 
     mb = 1024.0 * 1024.0
@@ -101,13 +104,15 @@ class _Monitor(threading.Thread):
             step += 1
 
 
+def check_monitor() -> None:
+    """Raise what :func:`start_monitor` would (psutil missing, a bad interval), before a run
+    is created."""
+    require("psutil")
+    _interval()
+
+
 def start_monitor(run_id: str, client: MlflowClient) -> None:
-    try:
-        import psutil  # noqa: F401
-    except ImportError:
-        raise InvalidArgument(
-            "System metrics need psutil: pip install 'mltrail[system-metrics]'"
-        ) from None
+    require("psutil")
     if run_id not in _monitors:
         monitor = _monitors[run_id] = _Monitor(run_id, client, _interval())
         monitor.start()

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._signature import ModelSignature
@@ -156,7 +157,7 @@ def _instantiate(model_class: Any) -> Any:
 
 
 def _load_file(model_dir: str, conf: dict[str, Any]) -> Any:
-
+    require("xgboost")
     file = flavor_file(model_dir, conf.get("data"), "xgboost data")
     model = _instantiate(conf.get("model_class", "xgboost.core.Booster"))
     model.load_model(file)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from mltrail._exceptions import InvalidArgument, MltrailError, SchemaOutOfDate
+from mltrail._optional import missing_dependency
 from mltrail.store.sql._schema import HEAD_REVISION, metadata
 
 __all__ = [
@@ -106,18 +107,21 @@ def create_db_engine(uri: str) -> Engine:
         kwargs: dict[str, Any] = {"connect_args": {"timeout": 60, "check_same_thread": False}}
         if path is None:
             kwargs["poolclass"] = StaticPool
-        else:
-            try:
-                os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-            except OSError as exc:
-                raise InvalidArgument(
-                    f"Cannot create the folder for the SQLite database {path}: {exc.strerror}"
-                ) from None
+        elif not os.path.isdir(os.path.dirname(path) or "."):
+            raise InvalidArgument(
+                f"The folder {os.path.dirname(path)} of the SQLite database {path} does not "
+                "exist: create it first (a folder tracking URI such as ./folder is created)"
+            )
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=3600)
+    try:  # SQLAlchemy imports the driver (psycopg, pymysql) here
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=3600
+        )
+    except ModuleNotFoundError as exc:
+        raise missing_dependency(exc) from None
     if engine.dialect.name in ("mysql", "mariadb"):
         event.listen(engine, "connect", _on_mysql_connect)
     return engine
