@@ -1,22 +1,45 @@
-"""MLflow-compatible exception names (``mlflow.exceptions.MlflowException``)."""
+"""mltrail's exception tree (see :mod:`mltrail._exceptions`) under MLflow's module name
+(``mlflow.exceptions.MlflowException``)."""
 
 from mltrail._exceptions import (
+    Aborted,
     AlreadyExists,
+    BadRequest,
+    Conflict,
+    EndpointNotFound,
     InvalidArgument,
     MltrailError,
     NotFound,
+    NotImplementedYet,
+    PayloadTooLarge,
     PermissionDenied,
+    RequestLimitExceeded,
+    SchemaOutOfDate,
+    TemporarilyUnavailable,
+    Unauthenticated,
+    UnsupportedMediaType,
 )
 
 MlflowException = MltrailError
 RestException = MltrailError
 
 __all__ = [
+    "Aborted",
     "AlreadyExists",
+    "BadRequest",
+    "Conflict",
+    "EndpointNotFound",
     "InvalidArgument",
     "MlflowException",
     "MltrailError",
     "NotFound",
+    "NotImplementedYet",
+    "PayloadTooLarge",
     "PermissionDenied",
+    "RequestLimitExceeded",
     "RestException",
+    "SchemaOutOfDate",
+    "TemporarilyUnavailable",
+    "Unauthenticated",
+    "UnsupportedMediaType",
 ]
