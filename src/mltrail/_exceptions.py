@@ -7,6 +7,8 @@ body back to the same class, so ``except NotFound`` behaves the same locally and
     MltrailError (INTERNAL_ERROR, 500)            also importable as MlflowException
     ├── InvalidArgument (INVALID_PARAMETER_VALUE, 400)
     │   └── BadRequest (BAD_REQUEST, 400)
+    │       ├── PayloadTooLarge (BAD_REQUEST, 413): a body over the server's limit
+    │       └── UnsupportedMediaType (BAD_REQUEST, 415): a content type the server does not read
     ├── AlreadyExists (RESOURCE_ALREADY_EXISTS, 400)
     ├── NotFound (RESOURCE_DOES_NOT_EXIST, 404)
     │   └── EndpointNotFound (ENDPOINT_NOT_FOUND, 404)
@@ -20,10 +22,15 @@ body back to the same class, so ``except NotFound`` behaves the same locally and
     ├── SchemaOutOfDate (INTERNAL_ERROR, 500): the database needs ``mltrail db upgrade``
     └── MissingDependency (INTERNAL_ERROR, 500): an optional package is not installed; the
         message names the extra to install.  Also an ``ImportError``.
+
+Details travel as fields, not inside the prose: an error may carry a ``details`` mapping (a
+filter error's ``position``), sent as the ``details`` field of the error body beside MLflow's
+``error_code`` and ``message``, and rebuilt by the REST client.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
@@ -37,27 +44,41 @@ __all__ = [
     "MltrailError",
     "NotFound",
     "NotImplementedYet",
+    "PayloadTooLarge",
     "PermissionDenied",
     "RequestLimitExceeded",
     "SchemaOutOfDate",
     "TemporarilyUnavailable",
     "Unauthenticated",
+    "UnsupportedMediaType",
     "error_class_for_code",
 ]
 
 
 class MltrailError(Exception):
-    """Base of every mltrail error: a message, MLflow's error code and an HTTP status."""
+    """Base of every mltrail error: a message, MLflow's error code and an HTTP status.
+
+    *details* are facts about the error that a program reads (``{"position": 17}`` for a
+    filter error); they are sent as the ``details`` field of the error body.
+    """
 
     error_code: ClassVar[str] = "INTERNAL_ERROR"
     http_status: ClassVar[int] = 500
 
-    def __init__(self, message: str, error_code: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        error_code: str | None = None,
+        *,
+        details: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if error_code is not None and error_code != type(self).error_code:
             # An explicit code (e.g. from a REST error body) is kept on the instance.
             self.error_code = error_code  # type: ignore[misc]
+        self.details: dict[str, Any] = dict(details or {})
         self.json_kwargs = kwargs
 
     def get_http_status_code(self) -> int:
@@ -70,8 +91,12 @@ class MltrailError(Exception):
         return json.dumps(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
-        """The error body the server sends: ``{"error_code": ..., "message": ...}``."""
-        return {"error_code": self.error_code, "message": self.message, **self.json_kwargs}
+        """The error body the server sends: ``{"error_code": ..., "message": ...}``, with
+        ``"details"`` when the error carries any."""
+        body = {"error_code": self.error_code, "message": self.message, **self.json_kwargs}
+        if self.details:
+            body["details"] = self.details
+        return body
 
 
 class InvalidArgument(MltrailError):
@@ -83,6 +108,18 @@ class InvalidArgument(MltrailError):
 
 class BadRequest(InvalidArgument):
     error_code = "BAD_REQUEST"
+
+
+class PayloadTooLarge(BadRequest):
+    """The request body is larger than the server's limit."""
+
+    http_status = 413
+
+
+class UnsupportedMediaType(BadRequest):
+    """The request's content type (or one of its parameters) is not one the server reads."""
+
+    http_status = 415
 
 
 class AlreadyExists(MltrailError):
@@ -165,6 +202,19 @@ _BY_CODE: dict[str, type[MltrailError]] = {
 }
 
 
-def error_class_for_code(error_code: str) -> type[MltrailError]:
-    """The exception class for an MLflow error code (``MltrailError`` for unknown codes)."""
+_BY_STATUS: dict[tuple[str, int], type[MltrailError]] = {
+    (cls.error_code, cls.http_status): cls for cls in (PayloadTooLarge, UnsupportedMediaType)
+}
+
+
+def error_class_for_code(error_code: str, http_status: int | None = None) -> type[MltrailError]:
+    """The exception class for an MLflow error code (``MltrailError`` for unknown codes).
+
+    *http_status* tells apart the classes that share a code (``BAD_REQUEST`` with 413 is
+    :class:`PayloadTooLarge`).
+    """
+    if http_status is not None:
+        cls = _BY_STATUS.get((error_code, http_status))
+        if cls is not None:
+            return cls
     return _BY_CODE.get(error_code, MltrailError)

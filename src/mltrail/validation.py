@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from mltrail._exceptions import InvalidArgument
 
@@ -31,10 +31,13 @@ __all__ = [
     "MAX_RUN_NAME_LENGTH",
     "MAX_TAGS_PER_BATCH",
     "MAX_TAG_VALUE_LENGTH",
+    "MAX_URL_LENGTH",
+    "DestinationRefused",
     "model_name_key",
     "parse_version",
     "validate_alias",
     "validate_batch_limits",
+    "validate_destination_url",
     "validate_experiment_name",
     "validate_int",
     "validate_key",
@@ -44,6 +47,7 @@ __all__ = [
     "validate_param_value",
     "validate_run_id",
     "validate_tag_value",
+    "without_credentials",
 ]
 
 MAX_KEY_LENGTH = 250
@@ -279,3 +283,53 @@ def parse_version(version: Any) -> int:
     if value < 1:
         raise InvalidArgument(f"Invalid version {version!r}: versions are numbered from 1")
     return value
+
+
+MAX_URL_LENGTH = 2000
+
+
+class DestinationRefused(InvalidArgument):
+    """A destination that is never contacted (as opposed to one that cannot be resolved now)."""
+
+
+def without_credentials(url: str) -> str:
+    """*url* with any ``user:password@`` replaced by ``***@``, for messages and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc="***@" + host))
+
+
+def validate_destination_url(
+    url: Any, *, what: str, credentials_hint: str = ""
+) -> tuple[str, str, int]:
+    """The scheme, host and port of a URL a server may be asked to contact: ``http(s)``, a
+    host, no credentials (:class:`DestinationRefused` otherwise; messages never repeat
+    credentials).  *what* names the URL in messages (``"webhook URL"``).  Whether the host
+    may be contacted is decided where it is contacted (:mod:`mltrail.artifacts._destinations`).
+    """
+    if not isinstance(url, str) or not url:
+        raise DestinationRefused(f"Invalid {what}: must be a non-empty string")
+    if len(url) > MAX_URL_LENGTH:
+        raise DestinationRefused(f"Invalid {what}: longer than {MAX_URL_LENGTH} characters")
+    shown = without_credentials(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise DestinationRefused(f"Invalid {what} {shown!r}: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise DestinationRefused(f"Invalid {what} {shown!r}: the scheme must be http or https")
+    host = parts.hostname
+    if not host:
+        raise DestinationRefused(f"Invalid {what} {shown!r}: no host")
+    if parts.username is not None or parts.password is not None:
+        raise DestinationRefused(
+            f"Invalid {what} {shown!r}: credentials in the URL are not allowed{credentials_hint}"
+        )
+    return scheme, host, port or (443 if scheme == "https" else 80)

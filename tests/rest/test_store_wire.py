@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mltrail._exceptions import EndpointNotFound, MltrailError
+from mltrail._exceptions import EndpointNotFound, InvalidArgument, MltrailError, PayloadTooLarge
 from mltrail.entities import Metric, Param, RunTag, ViewType
 from mltrail.store.rest import HttpConfig, RestBackend
 
@@ -171,6 +171,27 @@ def test_search_runs_sends_mlflows_fields(store: RestBackend, recorder: Recorder
     }
     assert list(store.runs.search_runs(None)) == []
     assert "experiment_ids" not in recorder.bodies("runs/search")[1]  # every experiment
+
+
+def test_an_errors_details_come_back_as_fields_and_its_status_picks_the_class(
+    store: RestBackend, recorder: Recorder
+) -> None:
+    refused = {
+        "error_code": "INVALID_PARAMETER_VALUE",
+        "message": "Invalid filter 'metrics.x > 1 AND': expected a comparison at position 16",
+        "details": {"position": 16},
+    }
+    recorder.plan("runs/search", refused, status=400)
+    with pytest.raises(InvalidArgument) as info:
+        store.runs.search_runs(["1"], "metrics.x > 1")
+    assert info.value.details == {"position": 16}
+    assert info.value.to_dict() == refused
+    too_large = {"error_code": "BAD_REQUEST", "message": "Request body too large"}
+    recorder.plan("experiments/create", too_large, status=413)
+    with pytest.raises(PayloadTooLarge) as too:
+        store.experiments.create_experiment("x")
+    assert too.value.details == {}
+    assert too.value.to_dict() == too_large
 
 
 def test_get_experiment_by_name_missing_is_none(store: RestBackend, recorder: Recorder) -> None:

@@ -15,6 +15,9 @@ def error(text: str, kind: SearchKind = "runs") -> str:
         parse_filter(text, kind)
     assert info.value.error_code == "INVALID_PARAMETER_VALUE"
     assert info.value.http_status == 400
+    # The position is a field too, the same number as in the message.
+    position = info.value.details["position"]
+    assert info.value.message.splitlines()[0].endswith(f" at position {position}")
     return info.value.message
 
 

@@ -7,9 +7,20 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Iterator
+
+import pytest
 
 import mltrail.search as search
-from mltrail.search import parse_filter, parse_order_by
+from mltrail._exceptions import InvalidArgument
+from mltrail.search import (
+    MAX_FILTER_TERMS,
+    MAX_FILTER_VALUES,
+    MAX_ORDER_BY_ITEMS,
+    parse_filter,
+    parse_order_by,
+)
+from mltrail.search._lexer import Token, tokenize
 
 HEAVY = ("sqlalchemy", "alembic", "pandas", "numpy", "yaml", "click", "httpx", "starlette")
 
@@ -88,11 +99,44 @@ def test_parsing_a_typical_filter_takes_well_under_a_millisecond() -> None:
     assert best < 1e-3
 
 
-def test_parsing_is_linear_in_the_filter_length() -> None:
-    text = " OR ".join(f"params.p{i} = 'v{i}'" for i in range(5000))
-    start = time.perf_counter()
-    expr = parse_filter(text)
-    elapsed = time.perf_counter() - start
+def test_a_filter_past_the_limit_is_refused_without_reading_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read: list[Token] = []
+
+    def counting(what: str, text: str) -> Iterator[Token]:
+        for token in tokenize(what, text):
+            read.append(token)
+            yield token
+
+    monkeypatch.setattr(search._parser, "tokenize", counting)
+    at_limit = " OR ".join(f"params.p{i} = 'v{i}'" for i in range(MAX_FILTER_TERMS))
+    expr = parse_filter(at_limit)
     assert isinstance(expr, search.Or)
-    assert len(expr.items) == 5000
-    assert elapsed < 2.0
+    assert len(expr.items) == MAX_FILTER_TERMS
+    per_term = 4  # field, operator, value, OR
+    assert len(read) == MAX_FILTER_TERMS * per_term  # the last OR is the END token
+
+    read.clear()
+    huge = " OR ".join(f"params.p{i} = 'v{i}'" for i in range(100_000))
+    with pytest.raises(InvalidArgument, match=f"at most {MAX_FILTER_TERMS} comparisons") as info:
+        parse_filter(huge)
+    assert info.value.details == {
+        "position": huge.index(f"params.p{MAX_FILTER_TERMS} "),
+        "limit": MAX_FILTER_TERMS,
+    }
+    assert len(read) <= (MAX_FILTER_TERMS + 1) * per_term + 2
+
+
+def test_in_lists_and_order_by_are_bounded() -> None:
+    values = ", ".join(f"'{i}'" for i in range(MAX_FILTER_VALUES))
+    expr = parse_filter(f"params.a IN ({values})")
+    assert isinstance(expr, search.Comparison)
+    assert isinstance(expr.value, tuple)
+    assert len(expr.value) == MAX_FILTER_VALUES
+    with pytest.raises(InvalidArgument, match=f"at most {MAX_FILTER_VALUES} values") as info:
+        parse_filter(f"params.a IN ({values}) OR params.b IN ('x')")
+    assert info.value.details["limit"] == MAX_FILTER_VALUES
+    assert len(parse_order_by(["start_time"] * MAX_ORDER_BY_ITEMS)) == MAX_ORDER_BY_ITEMS
+    with pytest.raises(InvalidArgument, match=f"at most {MAX_ORDER_BY_ITEMS} items"):
+        parse_order_by(["start_time"] * (MAX_ORDER_BY_ITEMS + 1))

@@ -15,7 +15,7 @@ from mltrail._exceptions import BadRequest
 from mltrail.models._schema import ColSpec, DataType, Schema, TensorSpec
 from mltrail.serving import (
     PayloadTooLarge,
-    UnsupportedContentType,
+    UnsupportedMediaType,
     parse_content_type,
     parse_csv_input,
     parse_json_input,
@@ -59,7 +59,7 @@ def test_content_types_read(header: str, expected: str) -> None:
     ],
 )
 def test_unsupported_content_types_are_415(header: str | None, named: str) -> None:
-    with pytest.raises(UnsupportedContentType, match=named) as info:
+    with pytest.raises(UnsupportedMediaType, match=named) as info:
         parse_content_type(header)
     assert info.value.http_status == 415
     assert info.value.to_dict()["error_code"] == "BAD_REQUEST"
@@ -242,7 +242,7 @@ def test_parquet_round_trip() -> None:
 def test_parse_request_dispatches_on_content_type() -> None:
     assert parse_request(b"a\n1\n", "text/csv", None).format == "csv"
     assert parse_request(b'{"inputs": [1]}', "application/json", None).format == "inputs"
-    with pytest.raises(UnsupportedContentType):
+    with pytest.raises(UnsupportedMediaType):
         parse_request(b"", "image/png", None)
 
 

@@ -113,6 +113,15 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ),
         click.option(
+            "--artifacts-allow-private-destinations",
+            is_flag=True,
+            default=False,
+            help=(
+                "Let the server read artifacts at http(s) locations on loopback and private "
+                "network addresses (refused by default)."
+            ),
+        ),
+        click.option(
             "--log-level",
             type=click.Choice(["critical", "error", "warning", "info", "debug"]),
             default="info",
@@ -142,6 +151,7 @@ def _run(
     allowed_hosts: tuple[str, ...],
     cors_allowed_origins: tuple[str, ...],
     webhooks_allow_private_destinations: bool,
+    artifacts_allow_private_destinations: bool,
     log_level: str,
     access_log: bool,
 ) -> None:
@@ -155,6 +165,7 @@ def _run(
         allowed_hosts=_allowed_hosts(allowed_hosts, host),
         cors_allowed_origins=_split(cors_allowed_origins),
         webhooks_allow_private_destinations=webhooks_allow_private_destinations,
+        artifacts_allow_private_destinations=artifacts_allow_private_destinations,
     )
     if host in _ANY_ADDRESS and not allowed_hosts:
         click.echo(

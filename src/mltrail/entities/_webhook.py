@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.validation import MAX_URL_LENGTH, DestinationRefused, validate_destination_url
 
 __all__ = [
     "EVENTS",
@@ -51,11 +51,7 @@ EVENTS: tuple[str, ...] = (
 )
 
 
-MAX_WEBHOOK_URL_LENGTH = 2000
-
-
-class DestinationRefused(InvalidArgument):
-    """A destination that is never contacted (as opposed to one that cannot be resolved now)."""
+MAX_WEBHOOK_URL_LENGTH = MAX_URL_LENGTH
 
 
 def validate_webhook_url(url: Any) -> tuple[str, str, int]:
@@ -64,28 +60,7 @@ def validate_webhook_url(url: Any) -> tuple[str, str, int]:
     Whether the host may be contacted (public addresses only, unless allowed) is decided
     where deliveries are sent (:func:`mltrail.registry.webhooks.check_destination`).
     """
-    if not isinstance(url, str) or not url:
-        raise DestinationRefused("Invalid webhook URL: must be a non-empty string")
-    if len(url) > MAX_WEBHOOK_URL_LENGTH:
-        raise DestinationRefused(
-            f"Invalid webhook URL: longer than {MAX_WEBHOOK_URL_LENGTH} characters"
-        )
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise DestinationRefused(f"Invalid webhook URL {url!r}: {exc}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise DestinationRefused(f"Invalid webhook URL {url!r}: the scheme must be http or https")
-    host = parts.hostname
-    if not host:
-        raise DestinationRefused(f"Invalid webhook URL {url!r}: no host")
-    if parts.username is not None or parts.password is not None:
-        raise DestinationRefused(
-            f"Invalid webhook URL {url!r}: credentials in the URL are not allowed (use a secret)"
-        )
-    return scheme, host, port or (443 if scheme == "https" else 80)
+    return validate_destination_url(url, what="webhook URL", credentials_hint=" (use a secret)")
 
 
 class WebhookStatus:

@@ -67,6 +67,14 @@ experiments by ``name``, ``experiment_id``, ``creation_time``, ``last_update_tim
 models by ``name``, ``creation_timestamp``, ``last_updated_timestamp``; model versions by
 ``name``, ``version_number``, ``creation_timestamp``, ``last_updated_timestamp``, ``run_id``.
 
+Limits
+======
+
+A filter holds at most :data:`MAX_FILTER_TERMS` (50) comparisons, :data:`MAX_FILTER_VALUES`
+(10,000) values in all its ``IN`` lists and :data:`MAX_DEPTH` (50) levels of parentheses and
+``NOT``; an ``order_by`` list at most :data:`MAX_ORDER_BY_ITEMS` (20) items.  Past a limit the
+search is refused at once, with an error that names the limit, before any store does work.
+
 Errors
 ======
 
@@ -76,6 +84,9 @@ and where, for example::
     Invalid filter 'metrics.a > ': expected a value at position 12
         metrics.a >
                     ^
+
+The position is also the error's ``details["position"]`` (the ``details`` field of a server's
+error body), for programs that point at the problem.
 """
 
 from __future__ import annotations
@@ -92,9 +103,20 @@ from mltrail.search._ast import (
     OrderKey,
     SearchKind,
 )
-from mltrail.search._parser import parse_filter, parse_order_by
+from mltrail.search._parser import (
+    MAX_DEPTH,
+    MAX_FILTER_TERMS,
+    MAX_FILTER_VALUES,
+    MAX_ORDER_BY_ITEMS,
+    parse_filter,
+    parse_order_by,
+)
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_FILTER_TERMS",
+    "MAX_FILTER_VALUES",
+    "MAX_ORDER_BY_ITEMS",
     "Aggregate",
     "And",
     "Comparison",

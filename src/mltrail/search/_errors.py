@@ -1,4 +1,8 @@
-"""Error messages that say what is wrong and where, with an excerpt and a caret."""
+"""Error messages that say what is wrong and where, with an excerpt and a caret.
+
+The position is also a field of the error (``details={"position": N}``, sent in the error
+body), so that a program (the UI's filter box) never parses it out of the English.
+"""
 
 from __future__ import annotations
 
@@ -33,15 +37,19 @@ def _excerpt(source: str, position: int) -> str:
     return f"    {line}\n    {caret}"
 
 
-def syntax_error(what: str, source: str, message: str, position: int) -> InvalidArgument:
+def syntax_error(
+    what: str, source: str, message: str, position: int, **details: int
+) -> InvalidArgument:
     """An InvalidArgument for ``source`` (a filter or an order_by clause) at ``position``.
 
     ``message`` says what is wrong; the result reads ``Invalid filter '...': <message> at
     position N`` followed by an excerpt of the source with a caret under the offending token.
+    Its details hold the position and any further *details* (a limit that was passed).
     """
     return InvalidArgument(
         f"Invalid {what} {_quote(source)}: {message} at position {position}\n"
-        + _excerpt(source, position)
+        + _excerpt(source, position),
+        details={"position": position, **details},
     )
 
 

@@ -3,12 +3,14 @@
 One compiled regular expression recognises numbers, words, operators and punctuation; quoted
 strings and quoted keys are scanned by small body patterns that cannot backtrack, so that the
 lexer stays linear in the length of its input and an unterminated quote is reported where it
-starts.
+starts.  Tokens are produced on demand, so a parser that refuses an over-long filter stops
+reading it there.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from mltrail.search._errors import fail
@@ -87,13 +89,11 @@ def _scan_quoted(what: str, text: str, start: int, description: str) -> tuple[st
     return _unescape(body, quote), end + 1
 
 
-def tokenize(what: str, text: str) -> list[Token]:
-    """The tokens of ``text``, ending with an END token at ``len(text)``.
+def tokenize(what: str, text: str) -> Iterator[Token]:
+    """The tokens of ``text``, one at a time, ending with an END token at ``len(text)``.
 
     ``what`` names the source in error messages ("filter", "order_by clause").
     """
-    tokens: list[Token] = []
-    append = tokens.append
     pos = 0
     size = len(text)
     match = _TOKEN.match
@@ -103,7 +103,7 @@ def tokenize(what: str, text: str) -> list[Token]:
             ch = text[pos]
             if ch in "'\"":
                 value, end = _scan_quoted(what, text, pos, "string")
-                append(Token(STRING, text[pos:end], pos, value))
+                yield Token(STRING, text[pos:end], pos, value)
                 pos = end
                 continue
             if ch == "`":
@@ -120,13 +120,12 @@ def tokenize(what: str, text: str) -> list[Token]:
             word = m.group()
             if word.endswith(".") and end < size and text[end] in '`"':
                 key, end = _scan_quoted(what, text, end, "quoted key")
-                append(Token(IDENT, text[pos:end], pos, key, word[:-1]))
+                yield Token(IDENT, text[pos:end], pos, key, word[:-1])
             else:
-                append(Token(WORD, word, pos, word))
+                yield Token(WORD, word, pos, word)
         elif kind == "punct":
-            append(Token(m.group(), m.group(), pos, m.group()))
+            yield Token(m.group(), m.group(), pos, m.group())
         elif kind != "ws":
-            append(Token(kind or "", m.group(), pos, m.group()))
+            yield Token(kind or "", m.group(), pos, m.group())
         pos = end
-    append(Token(END, "", size, ""))
-    return tokens
+    yield Token(END, "", size, "")

@@ -4,12 +4,17 @@ Precedence, loosest first: ``OR``, ``AND``, ``NOT``, then a parenthesised expres
 comparison.  Chains of the same operator are flattened (``a AND b AND c`` is one :class:`And`
 with three items, and so is ``(a AND b) AND c``); parentheses around a single expression leave
 no trace.
+
+The work is bounded before a store sees the result: at most :data:`MAX_FILTER_TERMS`
+comparisons, :data:`MAX_FILTER_VALUES` values in ``IN`` lists, :data:`MAX_DEPTH` levels of
+parentheses and ``NOT`` and :data:`MAX_ORDER_BY_ITEMS` ``order_by`` items.  Tokens are read on
+demand, so a filter past a limit is refused without reading the rest of it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.search._ast import (
@@ -49,9 +54,23 @@ from mltrail.search._lexer import (
     tokenize,
 )
 
-__all__ = ["parse_filter", "parse_order_by"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILTER_TERMS",
+    "MAX_FILTER_VALUES",
+    "MAX_ORDER_BY_ITEMS",
+    "parse_filter",
+    "parse_order_by",
+]
 
 MAX_DEPTH = 50  # nested parentheses and NOTs; deeper input is refused, not a RecursionError
+#: Comparisons in one filter.  Each becomes a subquery: PostgreSQL's planner takes seconds
+#: past ~100 of them joined by AND, and SQLite refuses an expression 1000 deep.
+MAX_FILTER_TERMS = 50
+#: Values in all the IN lists of one filter (each is a bound parameter of the query).
+MAX_FILTER_VALUES = 10_000
+#: Items in one ``order_by`` list.
+MAX_ORDER_BY_ITEMS = 20
 _INT64_MAX = 2**63 - 1
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "ASC", "DESC"})
 _SPECIAL_FLOATS = {"NAN": math.nan, "INF": math.inf, "INFINITY": math.inf}
@@ -83,24 +102,42 @@ def _require_str(value: object, what: str) -> str:
 
 
 class _Parser:
-    __slots__ = ("depth", "i", "order", "spec", "text", "tokens", "what")
+    __slots__ = (
+        "depth",
+        "i",
+        "order",
+        "source",
+        "spec",
+        "terms",
+        "text",
+        "tokens",
+        "values",
+        "what",
+    )
 
     def __init__(self, what: str, text: str, spec: KindSpec, *, order: bool = False) -> None:
         self.what = what
         self.text = text
         self.spec = spec
         self.order = order
-        self.tokens = tokenize(what, text)
+        self.source: Iterator[Token] = tokenize(what, text)
+        self.tokens: list[Token] = []  # read so far; the last one is END once all are read
         self.i = 0
         self.depth = 0
+        self.terms = 0  # comparisons so far
+        self.values = 0  # IN-list values so far
 
     # -- token helpers -------------------------------------------------------------------------
 
     def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+        index = self.i + ahead
+        tokens = self.tokens
+        while index >= len(tokens) and not (tokens and tokens[-1].kind == END):
+            tokens.append(next(self.source))
+        return tokens[min(index, len(tokens) - 1)]
 
     def advance(self) -> Token:
-        tok = self.tokens[self.i]
+        tok = self.peek()
         if tok.kind != END:
             self.i += 1
         return tok
@@ -115,6 +152,9 @@ class _Parser:
         return repr(text)
 
     def error(self, message: str, position: int) -> InvalidArgument:
+        # A character the lexer refuses just past the offending token is the likelier cause
+        # (``params.a = xé``): reading two tokens ahead raises that error instead.
+        self.peek(2)
         return syntax_error(self.what, self.text, message, position)
 
     def enter(self, tok: Token) -> None:
@@ -193,6 +233,16 @@ class _Parser:
 
     def parse_comparison(self) -> Comparison:
         start = self.peek()
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise syntax_error(
+                self.what,
+                self.text,
+                f"too many comparisons: a filter holds at most {MAX_FILTER_TERMS} comparisons "
+                "(compare a field with many values with IN)",
+                start.pos,
+                limit=MAX_FILTER_TERMS,
+            )
         ident, field = self.parse_identifier()
         name = self.text[
             start.pos : self.tokens[self.i - 1].pos + len(self.tokens[self.i - 1].text)
@@ -267,6 +317,16 @@ class _Parser:
             raise self.error(f"the {op} list is empty: give at least one value", self.peek().pos)
         values: list[str] = []
         while True:
+            self.values += 1
+            if self.values > MAX_FILTER_VALUES:
+                raise syntax_error(
+                    self.what,
+                    self.text,
+                    f"too many values: the IN lists of a filter hold at most {MAX_FILTER_VALUES} "
+                    "values in all",
+                    self.peek().pos,
+                    limit=MAX_FILTER_VALUES,
+                )
             values.append(self.parse_string(name, op, ident, in_list=True))
             sep = self.advance()
             if sep.kind == RPAREN:
@@ -536,6 +596,11 @@ def parse_order_by(items: Sequence[str] | None, kind: SearchKind = "runs") -> li
         return []
     if isinstance(items, str):
         items = [items]
+    if len(items) > MAX_ORDER_BY_ITEMS:
+        raise InvalidArgument(
+            f"Invalid order_by: at most {MAX_ORDER_BY_ITEMS} items (got {len(items)})",
+            details={"limit": MAX_ORDER_BY_ITEMS},
+        )
     keys: list[OrderKey] = []
     for item in items:
         text = _require_str(item, "order_by item")

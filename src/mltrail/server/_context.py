@@ -20,6 +20,11 @@ from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
 from mltrail.artifacts import ArtifactRepository, get_artifact_repository, validate_artifact_path
 from mltrail.entities import LifecycleStage, Run
 from mltrail.registry.webhooks import WebhookSettings, check_destination, example_sender
+from mltrail.server._locations import (
+    check_http_destination,
+    refuse_credentials,
+    refuse_location,
+)
 from mltrail.server._settings import ServerSettings
 from mltrail.store import Backend, WebhookSender
 from mltrail.validation import validate_run_id
@@ -95,27 +100,48 @@ class ServerContext:
         return get_artifact_repository(self.destination.rstrip("/") + "/" + rel)
 
     def repo_for_uri(self, uri: str) -> ArtifactRepository:
-        """The repository of a run's or experiment's artifact URI."""
+        """The repository of a run's or experiment's artifact URI (an ``http(s)`` one only on
+        a destination the rules of :mod:`~mltrail.server._locations` allow)."""
         rel = proxy_path(uri)
         if rel is not None:
             return self.repo_at(rel)
+        allow = self.settings.artifacts_allow_private_destinations
+        check_http_destination(uri, allow_private=allow)
         return get_artifact_repository(uri)
 
     def check_artifact_location(self, location: str | None) -> str | None:
-        """When serving artifacts, a new experiment's location must stay in the destination."""
-        if not location or not self.settings.serve_artifacts:
-            return location or None
+        """A new experiment's location: when serving artifacts, an ``mlflow-artifacts:`` URI
+        inside the destination; always within the rules of :mod:`~mltrail.server._locations`."""
+        if not location:
+            return None
+        refuse_credentials(location)
+        if self.settings.serve_artifacts:
+            try:
+                rel = proxy_path(location)
+            except InvalidArgument as exc:
+                raise InvalidArgument(f"Invalid artifact_location {location!r}: {exc}") from None
+            if rel is None or not rel:
+                raise InvalidArgument(
+                    f"Invalid artifact_location {location!r}: this server stores artifacts itself, "
+                    "so an experiment's artifact_location must be an 'mlflow-artifacts:/<path>' "
+                    "URI inside its artifacts destination"
+                )
+            location = f"{PROXY_SCHEME}:/{rel}"
+        refuse_location(
+            location,
+            proxy_scheme=PROXY_SCHEME,
+            destination=self.destination,
+            staging_dir=STAGING_DIR,
+            allow_private=self.settings.artifacts_allow_private_destinations,
+            find_run=self._find_run,
+        )
+        return location
+
+    def _find_run(self, run_id: str) -> Run | None:
         try:
-            rel = proxy_path(location)
-        except InvalidArgument as exc:
-            raise InvalidArgument(f"Invalid artifact_location {location!r}: {exc}") from None
-        if rel is None or not rel:
-            raise InvalidArgument(
-                f"Invalid artifact_location {location!r}: this server stores artifacts itself, "
-                "so an experiment's artifact_location must be an 'mlflow-artifacts:/<path>' URI "
-                "inside its artifacts destination"
-            )
-        return f"{PROXY_SCHEME}:/{rel}"
+            return self.backend.runs.get_run(run_id)
+        except NotFound:
+            return None
 
     def run_for_upload(self, rel: str, allow_root: bool = False) -> Run | None:
         """The active run whose artifact root holds the proxy path *rel*; else an error.

@@ -4,7 +4,10 @@ Every error leaves the server as ``{"error_code": ..., "message": ...}``.  Error
 purpose (:class:`~mltrail.MltrailError` and its subclasses) carry their own code, status and
 message; anything else is logged here with its traceback and answered with a bare
 ``INTERNAL_ERROR``, so no stack trace, SQL text or file path reaches a client.  A database
-that cannot be reached answers ``TEMPORARILY_UNAVAILABLE`` (503), which clients retry.
+that cannot be reached (refused or lost connections, a database locked past the store's
+retries) answers ``TEMPORARILY_UNAVAILABLE`` (503), which clients retry; any other database
+error (a query the database refuses, such as SQLite's "Expression tree is too large") is the
+request's doing or a bug, never unavailability, and answers 500.
 """
 
 from __future__ import annotations
@@ -71,12 +74,52 @@ def error_response(exc: MltrailError) -> Response:
     return json_response(exc.to_dict(), status)
 
 
+# Signs of a database that cannot serve now, as opposed to one that refuses this query:
+# PostgreSQL SQLSTATE classes (connection exception, insufficient resources, operator
+# intervention, transaction rollback), MySQL/MariaDB error numbers (client-side connection
+# errors are 2000-2999; too many connections, server shutdown, lock wait timeout, deadlock) and
+# the words of SQLite's and the drivers' messages.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "40")
+_UNAVAILABLE_MYSQL_ERRORS = frozenset({1040, 1053, 1205, 1213})
+_UNAVAILABLE_WORDS = (
+    "database is locked",
+    "database table is locked",
+    "database is busy",
+    "unable to open database",
+    "connection refused",
+    "could not connect",
+    "can't connect",
+    "connection failed",
+    "server closed the connection",
+    "server has gone away",
+    "lost connection",
+    "too many connections",
+    "deadlock",
+    "lock wait timeout",
+    "could not serialize",
+)
+
+
 def _is_database_unavailable(exc: BaseException) -> bool:
     try:
         from sqlalchemy.exc import DisconnectionError, OperationalError
     except ImportError:  # pragma: no cover - sqlalchemy is a dependency
         return False
-    return isinstance(exc, (OperationalError, DisconnectionError))
+    if isinstance(exc, DisconnectionError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(sqlstate, str) and sqlstate:
+        return sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and not isinstance(args[0], bool):
+        return 2000 <= args[0] < 3000 or args[0] in _UNAVAILABLE_MYSQL_ERRORS
+    text = str(orig).lower()
+    return any(words in text for words in _UNAVAILABLE_WORDS)
 
 
 def unexpected_error_response(request: Request, exc: BaseException) -> Response:

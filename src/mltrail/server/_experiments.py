@@ -6,9 +6,19 @@ from typing import Any
 
 from mltrail._exceptions import NotFound
 from mltrail.entities import ExperimentTag, ViewType
+from mltrail.search import MAX_ORDER_BY_ITEMS
 from mltrail.server._context import ServerContext
 from mltrail.server._routing import Endpoint
-from mltrail.server._schema import array, enum, int64, key_value, numeric_id, obj, string
+from mltrail.server._schema import (
+    MAX_LIST_ITEMS,
+    array,
+    enum,
+    int64,
+    key_value,
+    numeric_id,
+    obj,
+    string,
+)
 from mltrail.server._shapes import EXPERIMENT, paged
 from mltrail.validation import MAX_EXPERIMENT_TAG_VALUE_LENGTH
 
@@ -92,7 +102,11 @@ _SEARCH = obj(
         "max_results": int64("Page size (1..50000, default 1000).", minimum=1, maximum=50000),
         "page_token": string("Token from the previous page."),
         "filter": string("Filter, e.g. \"name LIKE 'a%'\" or \"tags.team = 'x'\"."),
-        "order_by": array(string(), "Sort keys such as 'name ASC' or 'creation_time DESC'."),
+        "order_by": array(
+            string(),
+            "Sort keys such as 'name ASC' or 'creation_time DESC'.",
+            max_items=MAX_ORDER_BY_ITEMS,
+        ),
         "view_type": enum(VIEW_TYPES, "Which lifecycle stages to include."),
     }
 )
@@ -112,7 +126,9 @@ def experiment_endpoints() -> list[Endpoint]:
                         "Where its runs' artifacts go (an mlflow-artifacts:/ URI when the server "
                         "serves artifacts)."
                     ),
-                    "tags": array(key_value(MAX_EXPERIMENT_TAG_VALUE_LENGTH)),
+                    "tags": array(
+                        key_value(MAX_EXPERIMENT_TAG_VALUE_LENGTH), max_items=MAX_LIST_ITEMS
+                    ),
                 },
                 ["name"],
             ),

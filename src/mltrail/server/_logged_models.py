@@ -21,6 +21,7 @@ from starlette.responses import Response
 from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts import validate_artifact_path
 from mltrail.entities._logged_model import LoggedModelOutput, LoggedModelStatus
+from mltrail.search import MAX_ORDER_BY_ITEMS
 from mltrail.server._artifacts import stream_file
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import json_response
@@ -318,7 +319,7 @@ def logged_model_endpoints() -> list[Endpoint]:
                             },
                             ["field_name"],
                         ),
-                        max_items=20,
+                        max_items=MAX_ORDER_BY_ITEMS,
                     ),
                     "page_token": string(),
                 },

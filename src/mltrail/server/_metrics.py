@@ -161,6 +161,7 @@ _SERIES_ARGS = obj(
         "fields": array(
             enum(SERIES_FIELDS),
             "Which per-bucket lists to return besides steps (default: all)",
+            max_items=4 * len(SERIES_FIELDS),
         ),
     },
     ["run_ids", "metric_keys"],

@@ -17,7 +17,18 @@ __all__ = ["ERROR_SCHEMA", "openapi_document"]
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}},
+    "properties": {
+        "error_code": {"type": "string"},
+        "message": {"type": "string"},
+        "details": {
+            "type": "object",
+            "description": (
+                "Facts about the error for programs to read, when it has any: a filter "
+                "error's 0-based position in the filter, the limit a request passed."
+            ),
+            "properties": {"position": {"type": "integer"}, "limit": {"type": "integer"}},
+        },
+    },
     "required": ["error_code", "message"],
 }
 _ERRORS = {
@@ -102,7 +113,8 @@ def openapi_document(
                 "MLflow's REST API (tracking, metrics, artifacts) plus mltrail extensions "
                 "under /api/2.0/mltrail. Every /api/... operation is also served under "
                 "/ajax-api/..., the prefix MLflow's web UI uses. Errors are "
-                '{"error_code": ..., "message": ...} with MLflow\'s codes.'
+                '{"error_code": ..., "message": ...} with MLflow\'s codes, and "details" '
+                "(such as a filter error's position) when the error has any."
             ),
         },
         "paths": paths,

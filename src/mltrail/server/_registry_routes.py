@@ -20,10 +20,12 @@ from starlette.responses import Response
 from mltrail.entities import ModelVersionTag, RegisteredModelTag
 from mltrail.registry import MAX_REGISTRY_TAG_VALUE_LENGTH
 from mltrail.registry.webhooks import WebhookEvent
+from mltrail.search import MAX_ORDER_BY_ITEMS
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import json_response
 from mltrail.server._routing import EMPTY, Endpoint, Handler, RawHandler, read_json_body
 from mltrail.server._schema import (
+    MAX_LIST_ITEMS,
     array,
     boolean,
     enum,
@@ -38,7 +40,7 @@ from mltrail.server._schema import (
 
 __all__ = ["MODEL_VERSION", "REGISTERED_MODEL", "WEBHOOK", "registry_endpoints"]
 
-_TAGS = array(key_value(MAX_REGISTRY_TAG_VALUE_LENGTH))
+_TAGS = array(key_value(MAX_REGISTRY_TAG_VALUE_LENGTH), max_items=MAX_LIST_ITEMS)
 MODEL_VERSION = obj(
     {
         "name": string(),
@@ -372,13 +374,13 @@ def _webhook_endpoint(
 
 _SEARCH = {
     "filter": string("A filter such as \"name LIKE 'churn%'\" or \"tags.team = 'risk'\"."),
-    "order_by": array(string(), "Sort keys such as 'name ASC'."),
+    "order_by": array(string(), "Sort keys such as 'name ASC'.", max_items=MAX_ORDER_BY_ITEMS),
     "page_token": string("Token from the previous page."),
 }
 _NAME_ONLY = obj({"name": _NAME}, ["name"])
 _NAME_VERSION = obj({"name": _NAME, "version": _VERSION}, ["name", "version"])
 _NAME_ALIAS = obj({"name": _NAME, "alias": _ALIAS}, ["name", "alias"])
-_LATEST = obj({"name": _NAME, "stages": array(_STAGE)}, ["name"])
+_LATEST = obj({"name": _NAME, "stages": array(_STAGE, max_items=20)}, ["name"])
 _WEBHOOK_FIELDS = {
     "name": string(max_length=256),
     "description": string(max_length=100_000),

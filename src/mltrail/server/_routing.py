@@ -23,13 +23,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mltrail._exceptions import BadRequest, InvalidArgument, MltrailError
+from mltrail._exceptions import InvalidArgument, MltrailError, PayloadTooLarge
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import error_response, json_response, unexpected_error_response
 from mltrail.server._schema import obj, parse_body, parse_query
 
 __all__ = [
     "EMPTY",
+    "MAX_JSON_DEPTH",
     "Endpoint",
     "FastLane",
     "Handler",
@@ -44,10 +45,10 @@ __all__ = [
 Handler = Callable[[ServerContext, dict[str, Any]], dict[str, Any]]
 RawHandler = Callable[[ServerContext, Request], Awaitable[Response]]
 EMPTY: dict[str, Any] = obj({})
-
-
-class PayloadTooLarge(BadRequest):
-    http_status = 413
+#: The deepest nesting of arrays and objects a JSON body may have (orjson's own bound, applied
+#: while decoding; MLflow's requests nest a few levels).
+MAX_JSON_DEPTH = 1024
+_TOO_DEEP = f"Invalid request body: JSON nested more than {MAX_JSON_DEPTH} levels deep"
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,16 @@ def _decoded(raw: bytes) -> Any:
         return {}
     try:
         return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass  # strict JSON only; the standard parser also takes NaN, Infinity, big integers
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):
+            raise InvalidArgument(_TOO_DEEP) from None
+        # strict JSON only; the standard parser below also takes NaN, Infinity, big integers
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidArgument("Invalid request body: not valid JSON") from None
+    except RecursionError:
+        raise InvalidArgument(_TOO_DEEP) from None
 
 
 async def read_json_body(request: Request, limit: int) -> Any:

@@ -15,6 +15,7 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
+from mltrail.search import MAX_ORDER_BY_ITEMS
 from mltrail.server._context import ServerContext
 from mltrail.server._experiments import VIEW_TYPES
 from mltrail.server._model_links import (
@@ -25,6 +26,7 @@ from mltrail.server._model_links import (
 )
 from mltrail.server._routing import Endpoint
 from mltrail.server._schema import (
+    MAX_LIST_ITEMS,
     array,
     double,
     enum,
@@ -75,7 +77,7 @@ _DATASET_IN = obj(
             },
             ["name", "digest", "source_type", "source"],
         ),
-        "tags": array(key_value(500)),
+        "tags": array(key_value(500), max_items=MAX_LIST_ITEMS),
     },
     ["dataset"],
 )
@@ -204,6 +206,10 @@ def _log_model(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         model = json.loads(args["model_json"])
     except ValueError:
         raise InvalidArgument("Invalid value for parameter 'model_json': not valid JSON") from None
+    except RecursionError:
+        raise InvalidArgument(
+            "Invalid value for parameter 'model_json': JSON nested too deeply"
+        ) from None
     if not isinstance(model, dict):
         raise InvalidArgument("Invalid value for parameter 'model_json': must be a JSON object")
     run_id = run_id_of(args)
@@ -245,7 +251,7 @@ def _move(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 def run_endpoints() -> list[Endpoint]:
     runs = "/mlflow/runs"
-    tags = array(key_value(MAX_TAG_VALUE_LENGTH))
+    tags = array(key_value(MAX_TAG_VALUE_LENGTH), max_items=MAX_LIST_ITEMS)
     return [
         Endpoint(
             "POST",
@@ -355,11 +361,15 @@ def run_endpoints() -> list[Endpoint]:
             "Search runs",
             obj(
                 {
-                    "experiment_ids": array(numeric_id(), "Experiments to search (all if empty)."),
+                    "experiment_ids": array(
+                        numeric_id(),
+                        "Experiments to search (all if empty).",
+                        max_items=MAX_LIST_ITEMS,
+                    ),
                     "filter": string("Filter, e.g. \"metrics.rmse < 1 and params.a = '1'\"."),
                     "run_view_type": enum(VIEW_TYPES),
                     "max_results": int64(minimum=1, maximum=50000),
-                    "order_by": array(string()),
+                    "order_by": array(string(), max_items=MAX_ORDER_BY_ITEMS),
                     "page_token": string(),
                 }
             ),

@@ -22,6 +22,7 @@ from mltrail._exceptions import InvalidArgument
 __all__ = [
     "INT64_MAX",
     "INT64_MIN",
+    "MAX_LIST_ITEMS",
     "array",
     "boolean",
     "double",
@@ -38,6 +39,10 @@ __all__ = [
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 INT32_MAX = 2**31 - 1
+#: The bound of a request list that MLflow leaves unbounded (tags given at creation, the
+#: experiments of a search): every list a request may carry has one, so that no request makes
+#: the server work in proportion to an attacker's patience.
+MAX_LIST_ITEMS = 1000
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 

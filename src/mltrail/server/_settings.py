@@ -60,6 +60,10 @@ class ServerSettings:
     - ``static_dir``: the built web UI (``None``: the packaged build).
     - ``webhooks_allow_private_destinations``: let registry webhooks reach loopback and
       private addresses (refused by default: a webhook must not probe the server's network).
+    - ``artifacts_allow_private_destinations``: let the server read artifacts at ``http(s)``
+      locations on loopback and private addresses, and let new experiments name such
+      locations (refused by default, by the webhooks' rule: an experiment's location must not
+      make the server probe its own network).
     """
 
     backend_store_uri: str | None = None
@@ -71,6 +75,7 @@ class ServerSettings:
     max_json_body_bytes: int = DEFAULT_MAX_JSON_BODY_BYTES
     static_dir: str | None = None
     webhooks_allow_private_destinations: bool = False
+    artifacts_allow_private_destinations: bool = False
 
     def __post_init__(self) -> None:
         if self.max_json_body_bytes < 1024:

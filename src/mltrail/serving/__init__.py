@@ -11,8 +11,8 @@
 Command line: ``mltrail models serve|predict|generate-dockerfile``.
 """
 
+from mltrail._exceptions import PayloadTooLarge, UnsupportedMediaType
 from mltrail.serving._app import ScoringSettings, create_scoring_app, predict_body
-from mltrail.serving._errors import PayloadTooLarge, UnsupportedContentType
 from mltrail.serving._metrics import ScoringMetrics
 from mltrail.serving._output import jsonable, predictions_to_csv, predictions_to_json
 from mltrail.serving._parsing import (
@@ -41,7 +41,7 @@ __all__ = [
     "PayloadTooLarge",
     "ScoringMetrics",
     "ScoringSettings",
-    "UnsupportedContentType",
+    "UnsupportedMediaType",
     "create_scoring_app",
     "jsonable",
     "parse_content_type",

@@ -34,8 +34,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mltrail._exceptions import BadRequest, MltrailError, TemporarilyUnavailable
-from mltrail.serving._errors import PayloadTooLarge
+from mltrail._exceptions import BadRequest, MltrailError, PayloadTooLarge, TemporarilyUnavailable
 from mltrail.serving._fast import FastPath, fast_path_for
 from mltrail.serving._metrics import ScoringMetrics
 from mltrail.serving._output import predictions_to_json

@@ -16,7 +16,8 @@ input.  The model's signature is enforced afterwards by the model itself
 format loses a type: CSV column dtypes, base64 for binary columns, tensor dtypes for
 ``instances``/``inputs`` (cast with numpy's ``same_kind`` rule, so ``1.5`` never becomes ``1``).
 Every failure is a :class:`~mltrail.BadRequest` (400) naming the problem, or an
-:class:`UnsupportedContentType` (415).
+:class:`~mltrail.exceptions.UnsupportedMediaType` (415).
+
 
 The work a request can cause is bounded before pandas sees it: a table may have at most
 ``max_columns`` columns (:data:`MAX_COLUMNS` by default; counted on the CSV header line, on
@@ -38,9 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mltrail._exceptions import BadRequest, MissingDependency
+from mltrail._exceptions import BadRequest, MissingDependency, UnsupportedMediaType
 from mltrail._optional import require
-from mltrail.serving._errors import UnsupportedContentType
 
 if TYPE_CHECKING:
     from mltrail.models._schema import ColSpec, Schema, TensorSpec
@@ -103,13 +103,13 @@ def parse_content_type(header: str | None) -> str:
     """The media type of a ``Content-Type`` header, checked: one we read, UTF-8, no other
     parameters (MLflow's old ``format=pandas-split`` parameter is refused, as MLflow does)."""
     if not header or not header.strip():
-        raise UnsupportedContentType(
+        raise UnsupportedMediaType(
             f"Missing Content-Type header: expected one of {', '.join(CONTENT_TYPES)}"
         )
     mime, *parameters = (part.strip() for part in header.split(";"))
     mime = mime.lower()
     if mime not in CONTENT_TYPES:
-        raise UnsupportedContentType(
+        raise UnsupportedMediaType(
             f"Unsupported content type {mime!r}: expected one of {', '.join(CONTENT_TYPES)}"
         )
     for parameter in parameters:
@@ -119,11 +119,11 @@ def parse_content_type(header: str | None) -> str:
         key, value = key.strip().lower(), value.strip().strip('"').lower()
         if key == "charset":
             if value not in ("utf-8", "utf8"):
-                raise UnsupportedContentType(
+                raise UnsupportedMediaType(
                     f"Unsupported charset {value!r}: the scoring server reads UTF-8 only"
                 )
         else:
-            raise UnsupportedContentType(
+            raise UnsupportedMediaType(
                 f"Unsupported content type parameter {key!r} in {header.strip()!r}: only "
                 "'charset=utf-8' is allowed"
             )
@@ -624,7 +624,7 @@ def parse_parquet_input(body: bytes) -> Any:
     try:
         require("pyarrow")
     except MissingDependency as exc:
-        raise UnsupportedContentType(f"{exc.message} (on the server)") from None
+        raise UnsupportedMediaType(f"{exc.message} (on the server)") from None
     import pandas as pd
 
     try:

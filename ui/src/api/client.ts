@@ -2,22 +2,27 @@
 
 import type { ErrorBody } from "./types";
 
+/** Facts the server sends beside the message (``details`` of its error body). */
+export type ErrorDetails = NonNullable<ErrorBody["details"]>;
+
 export const API = "/ajax-api/2.0/mlflow";
 export const MLTRAIL_API = "/ajax-api/2.0/mltrail";
 
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  /** Where in a filter the server found the problem (from "... at position N"). */
+  /** Where in a filter the server found the problem (the error body's details.position). */
   readonly position: number | null;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, details: ErrorDetails = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
-    const m = /at position (\d+)/.exec(message);
-    this.position = m ? Number(m[1]) : null;
+    const position = details.position;
+    this.position = typeof position === "number" && Number.isInteger(position) && position >= 0
+      ? position
+      : null;
   }
 
   /** True when the endpoint itself is missing (an older or a non-mltrail server). */
@@ -39,22 +44,24 @@ export function queryString(query: Query): string {
   return s ? `?${s}` : "";
 }
 
-async function errorFrom(response: Response): Promise<ApiError> {
+export async function errorFrom(response: Response): Promise<ApiError> {
   let code = `HTTP_${response.status}`;
   let message = response.statusText || `HTTP ${response.status}`;
+  let details: ErrorDetails = {};
   try {
     const text = await response.text();
     try {
       const body = JSON.parse(text) as Partial<ErrorBody>;
       if (body.error_code) code = body.error_code;
       if (body.message) message = body.message;
+      if (body.details && typeof body.details === "object") details = body.details;
     } catch {
       if (text && text.length < 500) message = text;
     }
   } catch {
     /* body unreadable: keep the status line */
   }
-  return new ApiError(response.status, code, message);
+  return new ApiError(response.status, code, message, details);
 }
 
 export async function request<T>(

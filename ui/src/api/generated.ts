@@ -6,6 +6,11 @@
 export interface ErrorSchema {
   error_code: string;
   message: string;
+  /** Facts about the error for programs to read, when it has any: a filter error's 0-based position in the filter, the limit a request passed. */
+  details?: {
+    position?: number;
+    limit?: number;
+  };
 }
 
 /** Body of Create an experiment (POST /api/2.0/mlflow/experiments/create) */

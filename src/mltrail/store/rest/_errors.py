@@ -2,7 +2,8 @@
 
 A tracking server answers an error with ``{"error_code": ..., "message": ...}``; the code picks
 the class (``RESOURCE_DOES_NOT_EXIST`` -> :class:`~mltrail.exceptions.NotFound`, ...), so
-``except NotFound`` works the same on a local store and over HTTP.  Anything else (a proxy's HTML
+``except NotFound`` works the same on a local store and over HTTP; the body's ``details`` (a
+filter error's position) become the exception's ``details``.  Anything else (a proxy's HTML
 page for a 502, a login redirect) becomes an error that names the request and the HTTP status.
 """
 
@@ -55,7 +56,9 @@ def error_from_response(
         code = body["error_code"]
         message = body.get("message")
         text = message if isinstance(message, str) and message else f"{code} (HTTP {status})"
-        return error_class_for_code(code)(text, error_code=code)
+        details = body.get("details")
+        cls = error_class_for_code(code, status)
+        return cls(text, error_code=code, details=details if isinstance(details, dict) else None)
     cls = _CLASS_BY_STATUS.get(status, MltrailError)
     detail = f"{what} failed with HTTP {status} {reason}".rstrip()
     if 300 <= status < 400:
