@@ -24,10 +24,10 @@ from mltrail.server._locations import (
     refuse_credentials,
     refuse_location,
 )
+from mltrail.server._locations import looks_like_run_id as _looks_like_run_id
 from mltrail.server._settings import ServerSettings
 from mltrail.store import TrackingStore
 from mltrail.store._logged_models_base import LoggedModelStore
-from mltrail.validation import validate_run_id
 
 __all__ = ["PROXY_SCHEME", "STAGING_DIR", "ServerContext", "proxy_path"]
 
@@ -189,11 +189,3 @@ class ServerContext:
                 ) from None
             return True
         return False
-
-
-def _looks_like_run_id(segment: str) -> bool:
-    try:
-        validate_run_id(segment)
-    except InvalidArgument:
-        return False
-    return True
