@@ -25,9 +25,9 @@ from mltrail.server._locations import (
     refuse_credentials,
     refuse_location,
 )
+from mltrail.server._locations import looks_like_run_id as _looks_like_run_id
 from mltrail.server._settings import ServerSettings
 from mltrail.store import Backend, WebhookSender
-from mltrail.validation import validate_run_id
 
 __all__ = ["PROXY_SCHEME", "STAGING_DIR", "ServerContext", "proxy_path"]
 
@@ -203,11 +203,3 @@ class ServerContext:
                 ) from None
             return True
         return False
-
-
-def _looks_like_run_id(segment: str) -> bool:
-    try:
-        validate_run_id(segment)
-    except InvalidArgument:
-        return False
-    return True

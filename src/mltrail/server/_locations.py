@@ -29,7 +29,7 @@ from mltrail.artifacts._registry import is_local_uri
 from mltrail.entities import Run
 from mltrail.validation import validate_run_id
 
-__all__ = ["check_http_destination", "refuse_credentials", "refuse_location"]
+__all__ = ["check_http_destination", "looks_like_run_id", "refuse_credentials", "refuse_location"]
 
 _FIELD = "artifact_location"
 _PRIVATE_SWITCH = (
@@ -74,7 +74,7 @@ def _key(uri: str, proxy_scheme: str, destination: str) -> tuple[str, ...]:
     return (head, *[s for s in parts.path.split("/") if s])
 
 
-def _looks_like_run_id(segment: str) -> bool:
+def looks_like_run_id(segment: str) -> bool:
     try:
         validate_run_id(segment)
     except InvalidArgument:
@@ -105,7 +105,7 @@ def refuse_location(
             f"{staging_dir!r}, which is reserved for uploads in progress"
         )
     for i in range(1, len(key) - 1):
-        if key[i + 1] != "artifacts" or not _looks_like_run_id(key[i]):
+        if key[i + 1] != "artifacts" or not looks_like_run_id(key[i]):
             continue
         run = find_run(key[i])
         if run is None:
