@@ -24,6 +24,7 @@ def rest_store(tmp_path: Path, asgi_backend: Callable[[Starlette], RestBackend])
         ServerSettings(
             backend_store_uri=f"sqlite:///{tmp_path / 'server.db'}",
             artifacts_destination=str(tmp_path / "server-artifacts"),
+            webhooks_allow_private_destinations=True,  # webhooks to 127.0.0.1 in tests
         )
     )
     return asgi_backend(app)
