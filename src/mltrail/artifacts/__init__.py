@@ -8,20 +8,16 @@ HTTP repositories on first use, and the object serialisers used by ``log_text``,
 ``log_figure`` and ``log_image`` live in ``mltrail.artifacts._serialize`` and import their heavy
 dependencies when called.
 
-MLflow's module-level helpers (``mlflow.artifacts``) are here too: ``download_artifacts``,
-``list_artifacts``, ``load_text``, ``load_dict`` and ``load_image``
-(``mltrail.artifacts._fluent``); they import the tracking client, the registry, YAML and
-Pillow when called.
+MLflow's module-level helpers (``mlflow.artifacts``) are here too, under MLflow's names:
+``download_artifacts``, ``list_artifacts``, ``load_text``, ``load_dict`` and ``load_image``.
+They resolve ``runs:/`` and ``models:/`` URIs with a tracking client, so they live in the
+tracking layer (:mod:`mltrail.tracking._artifact_helpers`) and are re-exported here on first
+use: the repositories below (which the tracking client uses) never import the tracking layer.
 """
 
+import typing
+
 from mltrail.artifacts._base import ArtifactRepository, FileInfo
-from mltrail.artifacts._fluent import (
-    download_artifacts,
-    list_artifacts,
-    load_dict,
-    load_image,
-    load_text,
-)
 from mltrail.artifacts._multipart import (
     CreateMultipartUploadResponse,
     MultipartUploadCredential,
@@ -33,6 +29,20 @@ from mltrail.artifacts._registry import get_artifact_repository
 from mltrail.artifacts.http import HttpArtifactRepository, MlflowArtifactsRepository
 from mltrail.artifacts.local import LocalArtifactRepository
 from mltrail.artifacts.s3 import S3ArtifactRepository
+
+if typing.TYPE_CHECKING:
+    from mltrail.tracking._artifact_helpers import (
+        download_artifacts,
+        list_artifacts,
+        load_dict,
+        load_image,
+        load_text,
+    )
+
+# MLflow's helpers, from the tracking layer above this package (loaded on first use).
+_HELPERS = frozenset(
+    {"download_artifacts", "list_artifacts", "load_dict", "load_image", "load_text"}
+)
 
 __all__ = [
     "ArtifactRepository",
@@ -53,3 +63,17 @@ __all__ = [
     "load_text",
     "validate_artifact_path",
 ]
+
+
+def __getattr__(name: str) -> typing.Any:
+    if name in _HELPERS:
+        from mltrail.tracking import _artifact_helpers
+
+        value = getattr(_artifact_helpers, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _HELPERS)
