@@ -17,9 +17,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.models._env import early_probe, pinned
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
+from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
+from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
+from mltrail.pyfunc._load import add_to_model
+from mltrail.sklearn._flavor import (
+    SUPPORTED_SERIALIZATION_FORMATS,
+    dump_estimator,
+    load_estimator,
+    probe_modules,
+)
 
 __all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
 
@@ -40,8 +50,6 @@ _TRUSTED_TYPES = (
 def get_default_pip_requirements(
     include_cloudpickle: bool = False, include_skops: bool = False
 ) -> list[str]:
-    from mltrail.models._env import pinned
-
     out = [pinned("lightgbm")]
     if include_cloudpickle:
         out.append(pinned("cloudpickle"))
@@ -70,11 +78,6 @@ def save_model(
     estimators only; a Booster is always written in LightGBM's native format.
     """
     import lightgbm as lgb
-
-    from mltrail.models._env import early_probe
-    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
-    from mltrail.pyfunc._load import add_to_model
-    from mltrail.sklearn._flavor import SUPPORTED_SERIALIZATION_FORMATS, dump_estimator
 
     if not isinstance(lgb_model, (lgb.Booster, lgb.LGBMModel)):
         raise InvalidArgument(
@@ -134,8 +137,6 @@ def _probe_modules(lgb_model: Any, fmt: str) -> list[str]:
     """What the requirements probe imports while the model is written."""
     import lightgbm as lgb
 
-    from mltrail.sklearn._flavor import probe_modules
-
     if isinstance(lgb_model, lgb.Booster):
         return ["lightgbm", "mltrail.lightgbm"]
     return probe_modules(fmt, "lightgbm", "mltrail.lightgbm")
@@ -164,7 +165,6 @@ def log_model(
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a LightGBM model to the active run (started if none)."""
-    from mltrail.models._log import log_model as _log_model
 
     def save(local: str, model: Model) -> Model:
         return save_model(
@@ -203,7 +203,6 @@ def _load_file(model_dir: str, conf: dict[str, Any], extra_trusted: Sequence[str
         raise InvalidArgument(
             f"Invalid lightgbm flavor: model_class {model_class!r} is not a LightGBM class"
         )
-    from mltrail.sklearn._flavor import load_estimator
 
     # MLflow wrote cloudpickle files before it recorded serialization_format.
     sk_conf = {**conf, "serialization_format": conf.get("serialization_format", "cloudpickle")}

@@ -19,8 +19,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.models._env import early_probe, pinned
+from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
+from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
+from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
+from mltrail.pyfunc._load import add_to_model
 
 __all__ = [
     "FLAVOR_NAME",
@@ -47,8 +52,6 @@ _ENUM_OPTIONS = {
 
 
 def get_default_pip_requirements() -> list[str]:
-    from mltrail.models._env import pinned
-
     return [pinned("onnx"), pinned("onnxruntime"), pinned("numpy"), pinned("pandas")]
 
 
@@ -115,10 +118,6 @@ def save_model(
 ) -> Model:
     """Save an ``onnx.ModelProto`` to *path* (checked with the ONNX checker)."""
     import onnx
-
-    from mltrail.models._env import early_probe
-    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
-    from mltrail.pyfunc._load import add_to_model
 
     if not isinstance(onnx_model, onnx.ModelProto):
         raise InvalidArgument(
@@ -188,7 +187,6 @@ def log_model(
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log an ONNX model to the active run (started if none)."""
-    from mltrail.models._log import log_model as _log_model
 
     def save(local: str, model: Model) -> Model:
         return save_model(
@@ -219,8 +217,6 @@ def log_model(
 def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     """The ``onnx.ModelProto`` saved at *model_uri* (external data included)."""
     import onnx
-
-    from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 
     local = local_model(model_uri, dst_path)
     conf = load_flavor_conf(local, FLAVOR_NAME)
@@ -314,8 +310,6 @@ class _OnnxPyfunc:
 
 def _load_pyfunc(path: str) -> _OnnxPyfunc:
     """Loader of ``loader_module: mlflow.onnx`` (the model file or its directory)."""
-    from mltrail.models._flavor import flavor_file, load_flavor_conf
-
     model_dir = os.path.dirname(path) if os.path.isfile(path) else path
     conf = load_flavor_conf(model_dir, FLAVOR_NAME)
     file = path if os.path.isfile(path) else flavor_file(model_dir, conf.get("data"), "onnx data")

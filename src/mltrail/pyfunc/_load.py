@@ -16,7 +16,10 @@ import sys
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument, NotImplementedYet
+from mltrail.artifacts import validate_artifact_path
+from mltrail.models._enforce import enforce_params, enforce_schema
 from mltrail.models._model import Model
+from mltrail.models._uri import download_model
 
 __all__ = ["FLAVOR_NAME", "PyFuncModel", "add_to_model", "load_model", "loader_for"]
 
@@ -84,7 +87,6 @@ def _add_code_to_path(model_path: str, conf: dict[str, Any]) -> None:
     code = conf.get("code")
     if not code:
         return
-    from mltrail.artifacts import validate_artifact_path
 
     rel = validate_artifact_path(str(code))
     code_dir = os.path.join(model_path, *rel.split("/"))
@@ -132,8 +134,6 @@ class PyFuncModel:
         return dict(config) if isinstance(config, dict) else {}
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        from mltrail.models._enforce import enforce_params, enforce_schema
-
         if self._input_schema is not None:
             data = enforce_schema(data, self._input_schema)
         if self._params_schema is not None or params:
@@ -176,8 +176,6 @@ def load_model(
     URIs: a local path, ``runs:/<run_id>/<path>``, ``models:/<name>/<version|stage|latest>``,
     ``models:/<name>@<alias>``, or any artifact URI (``s3://...``).
     """
-    from mltrail.models._uri import download_model
-
     local = download_model(model_uri, dst_path)
     meta = Model.load(local)
     conf = meta.flavors.get(FLAVOR_NAME)
@@ -192,8 +190,6 @@ def load_model(
     module = importlib.import_module(target)
     data_path = local
     if conf.get("data"):
-        from mltrail.artifacts import validate_artifact_path
-
         data_path = os.path.join(local, *validate_artifact_path(str(conf["data"])).split("/"))
     if model_config:
         impl = module._load_pyfunc(data_path, model_config)
