@@ -36,6 +36,24 @@ ALLOWED: dict[tuple[str, str], str] = {
         "register_model resolves runs:/ URIs: keeps the registry and the artifact "
         "repositories off `import mltrail`"
     ),
+    # Saving a model pins its requirements and probes its imports: models._env loads
+    # importlib.metadata (and email), subprocess, pickle, csv and zipfile, which importing a
+    # flavor does not need.
+    **{
+        (importer, "mltrail.models._env"): (
+            "the requirements machinery (importlib.metadata, subprocess, pickle, csv, zipfile) "
+            "loads when a model is saved, not with `import mltrail.<flavor>`"
+        )
+        for importer in (
+            "mltrail.lightgbm._flavor",
+            "mltrail.models._save",
+            "mltrail.onnx._flavor",
+            "mltrail.pyfunc._save",
+            "mltrail.pytorch._flavor",
+            "mltrail.sklearn._flavor",
+            "mltrail.xgboost._flavor",
+        )
+    },
     ("mltrail.models._probe", "mltrail.models._model"): (
         "the requirements probe is a fresh interpreter whose module level stays "
         "standard-library only: what it imports after its import hooks go in is recorded"

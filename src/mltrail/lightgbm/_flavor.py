@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.models._env import early_probe, pinned
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
@@ -50,6 +49,8 @@ _TRUSTED_TYPES = (
 def get_default_pip_requirements(
     include_cloudpickle: bool = False, include_skops: bool = False
 ) -> list[str]:
+    from mltrail.models._env import pinned
+
     out = [pinned("lightgbm")]
     if include_cloudpickle:
         out.append(pinned("cloudpickle"))
@@ -78,6 +79,8 @@ def save_model(
     estimators only; a Booster is always written in LightGBM's native format.
     """
     import lightgbm as lgb
+
+    from mltrail.models._env import early_probe
 
     if not isinstance(lgb_model, (lgb.Booster, lgb.LGBMModel)):
         raise InvalidArgument(

@@ -12,15 +12,17 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import AlreadyExists, InvalidArgument, MltrailError
 from mltrail.models._enforce import enforce_schema
-from mltrail.models._env import StartedProbe, write_environment
 from mltrail.models._example import split_example, write_input_example
 from mltrail.models._infer import infer_param_schema, infer_schema
 from mltrail.models._model import MLMODEL_FILE_NAME, Model
 from mltrail.models._signature import ModelSignature
+
+if TYPE_CHECKING:
+    from mltrail.models._env import StartedProbe
 
 __all__ = ["copy_code_paths", "finish_save", "prepare_model_dir"]
 
@@ -82,6 +84,8 @@ def finish_save(
     started_probe: StartedProbe | None = None,
 ) -> Model:
     """Complete a model directory whose flavor files are written; returns *model*."""
+    from mltrail.models._env import write_environment
+
     if signature is not None and not isinstance(signature, (ModelSignature, bool)):
         raise InvalidArgument(
             f"Invalid signature of type {type(signature).__name__}: expected a ModelSignature "

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.models._env import early_probe, pinned
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
@@ -52,6 +51,8 @@ _ENUM_OPTIONS = {
 
 
 def get_default_pip_requirements() -> list[str]:
+    from mltrail.models._env import pinned
+
     return [pinned("onnx"), pinned("onnxruntime"), pinned("numpy"), pinned("pandas")]
 
 
@@ -118,6 +119,8 @@ def save_model(
 ) -> Model:
     """Save an ``onnx.ModelProto`` to *path* (checked with the ONNX checker)."""
     import onnx
+
+    from mltrail.models._env import early_probe
 
     if not isinstance(onnx_model, onnx.ModelProto):
         raise InvalidArgument(

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.models._env import early_probe, pinned
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
@@ -63,6 +62,8 @@ def _copy_artifacts(path: str, artifacts: dict[str, str]) -> dict[str, dict[str,
 
 
 def _default_requirements() -> list[str]:
+    from mltrail.models._env import pinned
+
     return [pinned("mltrail"), pinned("cloudpickle")]
 
 
@@ -85,6 +86,8 @@ def save_model(
 ) -> Model:
     """Save a custom model to the new directory *path*; returns its ``Model``."""
     import cloudpickle
+
+    from mltrail.models._env import early_probe
 
     if (python_model is None) == (loader_module is None):
         raise InvalidArgument(

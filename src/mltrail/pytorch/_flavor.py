@@ -23,7 +23,6 @@ from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail._model_tracking import model_tracking
-from mltrail.models._env import early_probe, pinned
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._log import resolve_artifact_path
@@ -66,6 +65,8 @@ _PICKLE_MODULES = {
 
 
 def get_default_pip_requirements() -> list[str]:
+    from mltrail.models._env import pinned
+
     return [pinned("torch"), pinned("cloudpickle"), pinned("numpy"), pinned("pandas")]
 
 
@@ -156,6 +157,8 @@ def save_model(
     ``pickle`` (MLflow refuses instead).
     """
     import torch
+
+    from mltrail.models._env import early_probe
 
     if not isinstance(pytorch_model, torch.nn.Module):
         raise InvalidArgument(

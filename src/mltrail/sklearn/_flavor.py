@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, PermissionDenied
-from mltrail.models._env import StartedProbe, early_probe, pinned
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
@@ -28,6 +27,9 @@ from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
 from mltrail.sklearn._integrity import check_index_bounds
 from mltrail.sklearn._skops import skops_io
+
+if TYPE_CHECKING:
+    from mltrail.models._env import StartedProbe
 
 __all__ = [
     "FLAVOR_NAME",
@@ -61,6 +63,8 @@ _STANDARD_ROOTS = ("sklearn", "numpy", "scipy")
 def get_default_pip_requirements(
     include_cloudpickle: bool = False, include_skops: bool = False
 ) -> list[str]:
+    from mltrail.models._env import pinned
+
     out = [pinned("scikit-learn")]
     if include_cloudpickle:
         out.append(pinned("cloudpickle"))
@@ -89,6 +93,8 @@ def save_model(
     skops_trusted_types: Sequence[str] | None = None,
 ) -> Model:
     """Save a scikit-learn estimator (or pipeline) to the new directory *path*."""
+    from mltrail.models._env import early_probe
+
     if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
         raise InvalidArgument(
             f"Invalid serialization_format {serialization_format!r}: expected one of "

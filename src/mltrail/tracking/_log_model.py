@@ -11,7 +11,6 @@ version of that registered model is created from ``runs:/<run_id>/<artifact_path
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -33,6 +32,8 @@ M = TypeVar("M", bound=TaggedModel)
 
 def logged_models(tags: dict[str, str]) -> list[dict[str, Any]]:
     """The models recorded in a run's tags (its ``mlflow.log-model.history``), oldest first."""
+    import json  # this module loads with mltrail, json when a model is logged
+
     raw = tags.get(LOGGED_MODELS_TAG)
     if not raw:
         return []
@@ -45,6 +46,8 @@ def logged_models(tags: dict[str, str]) -> list[dict[str, Any]]:
 
 def _history_value(entries: list[dict[str, Any]]) -> str:
     """The tag value, kept within the tag length limit (older signatures, then entries, go)."""
+    import json
+
     entries = list(entries)
     text = json.dumps(entries)
     index = 0

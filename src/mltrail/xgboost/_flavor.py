@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.models._env import early_probe, pinned
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
@@ -33,6 +32,8 @@ _FORMATS = ("ubj", "json", "xgb")
 
 
 def get_default_pip_requirements(sklearn_api: bool = False) -> list[str]:
+    from mltrail.models._env import pinned
+
     out = [pinned("xgboost"), pinned("numpy"), pinned("pandas")]
     if sklearn_api:
         out.append(pinned("scikit-learn"))
@@ -54,6 +55,8 @@ def save_model(
 ) -> Model:
     """Save an ``xgboost.Booster`` or an XGBoost scikit-learn estimator to *path*."""
     import xgboost as xgb
+
+    from mltrail.models._env import early_probe
 
     if model_format not in _FORMATS:
         raise InvalidArgument(
