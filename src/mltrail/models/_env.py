@@ -120,9 +120,10 @@ def probed_modules(edges: Iterable[Sequence[str]]) -> set[str]:
 
     Kept: what the loader (mltrail, the unpickler, skops, ``torch.load``) or the model's own
     local code imported, plus numpy and pandas.  Dropped: what installed libraries imported
-    for themselves.
+    for themselves, and mltrail itself (its modules import each other as the loader loads: in
+    a fresh probe after the hooks go in, in an early one before).
     """
-    return set(_MODEL_RUNTIME_MODULES) | {b for a, b in edges if a == ROOT}
+    return set(_MODEL_RUNTIME_MODULES) | {b for a, b in edges if a == ROOT and b != "mltrail"}
 
 
 def infer_requirements(
