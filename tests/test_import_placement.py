@@ -29,12 +29,13 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the registry entities' dataclasses load on first use, off `import mltrail`"
     ),
     ("mltrail.tracking._for_models", "mltrail.tracking._model_uris"): (
-        "installed at `import mltrail`: resolving a model URI loads the registry and the "
-        "artifact repositories (importlib.metadata, email, the S3 and HTTP modules)"
+        "installed at `import mltrail`: resolving a model URI loads the registry, its entities "
+        "and the artifact path rules (hashlib, secrets, unicodedata), which entities and "
+        "artifacts keep off `import mltrail` too"
     ),
     ("mltrail.tracking._fluent_registry", "mltrail.registry"): (
-        "register_model resolves runs:/ URIs: keeps the registry and the artifact "
-        "repositories off `import mltrail`"
+        "register_model resolves runs:/ URIs: keeps the registry, its entities and the "
+        "artifact path rules (hashlib, secrets, unicodedata) off `import mltrail`"
     ),
     # Saving a model pins its requirements and probes its imports: models._env loads
     # importlib.metadata (and email), subprocess, pickle, csv and zipfile, which importing a

@@ -1,9 +1,9 @@
 """The tracking services models and flavors use, installed into :mod:`mltrail._model_tracking`.
 
 ``mltrail.tracking`` installs :class:`TrackingForModels` when it is imported.  Resolving a model
-URI loads the registry and the artifact repositories (``importlib.metadata``, ``email``, the
-S3 and HTTP repository modules): :mod:`mltrail.tracking._model_uris` is imported when a
-``runs:/`` or ``models:/`` URI is first resolved, not with ``import mltrail``.
+URI loads the registry, its entities and the artifact path rules (``hashlib``, ``secrets``,
+``unicodedata``), which ``import mltrail`` does not load: :mod:`mltrail.tracking._model_uris`
+is imported when a ``runs:/`` or ``models:/`` URI is first resolved.
 """
 
 from __future__ import annotations
