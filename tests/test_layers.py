@@ -30,6 +30,11 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "validation",
                 "search",
                 "_run_names",
+                "_version",
+                "_optional",
+                # the models layer's interface to the tracking services above it, which
+                # mltrail.tracking installs (dependency inversion: every import points down)
+                "_model_tracking",
                 "__version__",
             }
         ),
@@ -67,26 +72,14 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
         "mltrail.store.sql._registry_versions",
         "mltrail.registry",
     ): "models:/ and runs:/ source parsing lives in mltrail.registry._uris (issue 15 point 4)",
-    # log_model's run handling (issue 15, point 4): models start, find and log to runs
-    # through the tracking library.
-    ("mltrail.models._log", "mltrail"): "log_model uses the fluent API (issue 15 point 4)",
-    ("mltrail.pytorch._flavor", "mltrail"): "log_model's run (issue 15 point 4)",
-    # The mltrail.artifacts helpers (MLflow's mltrail.artifacts.download_artifacts & co.) and
-    # model URI resolution resolve runs:/ and models:/ through the tracking library; they move
-    # to the library layer and are re-exported under MLflow's names (issue 15 point 4).
-    ("mltrail.artifacts._fluent", "mltrail.registry._uris"): "issue 15 point 4",
-    ("mltrail.artifacts._fluent", "mltrail.tracking._client"): "issue 15 point 4",
-    ("mltrail.artifacts._fluent", "mltrail.tracking._fluent_registry"): "issue 15 point 4",
-    ("mltrail.artifacts._fluent", "mltrail.tracking._uri"): "issue 15 point 4",
-    ("mltrail.models._uri", "mltrail.tracking._client"): "issue 15 point 4",
-    ("mltrail.models._uri", "mltrail.tracking._fluent_registry"): "issue 15 point 4",
-    ("mltrail.models._uri", "mltrail.tracking._uri"): "issue 15 point 4",
+    # MLflow's public name: mlflow.artifacts' helpers (download_artifacts & co.) resolve
+    # runs:/ and models:/ with a tracking client, so they live in the tracking layer; the
+    # package facade re-exports them on first use (module __getattr__), and no repository
+    # module imports tracking.
+    ("mltrail.artifacts", "mltrail.tracking"): "MLflow's mlflow.artifacts names (facade)",
+    ("mltrail.artifacts", "mltrail.tracking._artifact_helpers"): "the same re-export",
     # A dataset's source records the active run's context (MLflow's mlflow.data does too).
     ("mltrail.data._sources", "mltrail.tracking._context"): "the run context of a source",
-    # The package's own version and folder, read from the package root (light: `import
-    # mltrail` is already loaded by then); a version module in the core would remove these.
-    ("mltrail.models._requirements_cache", "mltrail"): "mltrail.__version__ via getattr",
-    ("mltrail.serving._env", "mltrail"): "the package folder (mltrail.__file__)",
 }
 
 

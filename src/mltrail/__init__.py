@@ -10,6 +10,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import MltrailError as _MltrailError
+from mltrail._version import __version__
 from mltrail.entities import ViewType
 from mltrail.tracking._active import ActiveRun
 from mltrail.tracking._client import MlflowClient
@@ -79,8 +80,6 @@ if TYPE_CHECKING:
     from mltrail import pyfunc as pyfunc
     from mltrail import sklearn as sklearn
     from mltrail import tracking as tracking
-
-__version__ = "0.1.0.dev0"
 
 Client = MlflowClient
 MlflowException = _MltrailError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from importlib import metadata
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def fake_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[s
         calls.append(group)
         return [p for p in points if p.group == group]
 
-    monkeypatch.setattr(_registry, "entry_points", entry_points)
+    monkeypatch.setattr(metadata, "entry_points", entry_points)
     return calls
 
 
@@ -126,6 +127,6 @@ def test_file_scheme_does_not_need_entry_points(monkeypatch: pytest.MonkeyPatch)
     def broken(*, group: str) -> list[EntryPoint]:
         raise AssertionError("entry points read for a local path")
 
-    monkeypatch.setattr(_registry, "entry_points", broken)
+    monkeypatch.setattr(metadata, "entry_points", broken)
     assert isinstance(get_artifact_repository("file:///tmp/x"), LocalArtifactRepository)
     assert isinstance(get_artifact_repository("/tmp/x"), LocalArtifactRepository)

@@ -30,10 +30,11 @@ HEAVY = [
 
 
 def test_all_is_sorted_and_complete() -> None:
+    # dir(), not vars(): MLflow's helpers are re-exported from the tracking layer on first use.
     public = {
         name
-        for name, value in vars(artifacts).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        for name in dir(artifacts)
+        if not name.startswith("_") and not isinstance(getattr(artifacts, name), types.ModuleType)
     }
     assert artifacts.__all__ == sorted(artifacts.__all__)
     assert set(artifacts.__all__) == public
@@ -129,3 +130,16 @@ def test_text_and_json_writers_stay_light(tmp_path: Path) -> None:
     )
     assert _run_isolated(code) == "[]"
     assert (tmp_path / "a.json").read_text() == '{\n  "a": 1\n}'
+
+
+def test_mlflow_helpers_come_from_the_tracking_layer_on_first_use() -> None:
+    code = (
+        "import sys, mltrail.artifacts\n"
+        "print('mltrail.tracking._artifact_helpers' in sys.modules)\n"
+        "from mltrail.artifacts import download_artifacts\n"
+        "print(download_artifacts.__module__, mltrail.artifacts.load_text.__module__)"
+    )
+    assert _run_isolated(code).splitlines() == [
+        "False",
+        "mltrail.tracking._artifact_helpers mltrail.tracking._artifact_helpers",
+    ]

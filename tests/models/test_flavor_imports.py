@@ -21,3 +21,33 @@ def test_flavor_packages_import_no_framework() -> None:
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert {"mltrail.lightgbm", "mltrail.onnx", "mltrail.pytorch"} <= loaded
     assert sorted(m for m in loaded if m.split(".")[0] in FRAMEWORKS) == []
+
+
+def test_flavor_packages_load_no_save_or_uri_machinery() -> None:
+    """What saving a model (requirement pinning, the probe) or resolving a runs:/ or models:/
+    URI (the registry, the S3 and HTTP repositories) needs loads when it is done."""
+    probe = (
+        "import sys, json\n"
+        "import mltrail.lightgbm, mltrail.onnx, mltrail.pytorch, mltrail.pyfunc\n"
+        "import mltrail.sklearn, mltrail.xgboost\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    later = {
+        "importlib.metadata",
+        "subprocess",
+        "mltrail.models._env",
+        "mltrail.registry",
+        "mltrail.tracking._model_uris",
+        "mltrail.artifacts.s3",
+        "mltrail.artifacts.http",
+    }
+    assert sorted(loaded & later) == []
+
+
+def test_the_tracking_layer_serves_the_models_layer() -> None:
+    from mltrail._model_tracking import model_tracking
+    from mltrail.tracking._for_models import TrackingForModels
+
+    assert isinstance(model_tracking(), TrackingForModels)

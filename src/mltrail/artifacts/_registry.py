@@ -12,11 +12,14 @@ import functools
 import os
 import re
 from collections.abc import Callable
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts._base import ArtifactRepository
 from mltrail.artifacts.local import LocalArtifactRepository
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = ["ENTRY_POINT_GROUP", "get_artifact_repository", "is_local_uri"]
 
@@ -39,8 +42,10 @@ def is_local_uri(uri: str) -> bool:
 @functools.cache
 def _entry_points() -> dict[str, EntryPoint]:
     """Entry points of the group by lower-case scheme; the first one installed wins."""
+    from importlib import metadata  # read on the first URI of a non-local scheme
+
     found: dict[str, EntryPoint] = {}
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(entry_point.name.lower(), entry_point)
     return found
 

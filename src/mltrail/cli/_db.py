@@ -6,6 +6,8 @@ import click
 from click.core import ParameterSource
 
 from mltrail.cli._common import handle_errors, tracking_uri_option
+from mltrail.store import upgrade_database
+from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
 
 __all__ = ["db"]
 
@@ -36,9 +38,6 @@ def upgrade(uri: str | None, no_backup: bool, tracking_uri: str | None) -> None:
     itself (<file>.bak-<revision>). MySQL and MariaDB cannot roll schema changes back: back
     the database up first.
     """
-    from mltrail.store import upgrade_database
-    from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
-
     ctx = click.get_current_context()
     if uri and ctx.get_parameter_source("tracking_uri") != ParameterSource.COMMANDLINE:
         tracking_uri = None  # the argument wins over the environment

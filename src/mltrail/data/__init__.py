@@ -21,6 +21,8 @@ from mltrail.data._sources import (
     LocalArtifactDatasetSource,
     source_from_json,
 )
+from mltrail.entities import Dataset as DatasetEntity
+from mltrail.entities import DatasetInput
 
 __all__ = [
     "ArtifactDatasetSource",
@@ -41,8 +43,6 @@ def get_source(dataset: Any) -> DatasetSource:
     """The source of a dataset, of a recorded dataset entity, or of a run's DatasetInput."""
     if isinstance(dataset, Dataset):
         return dataset.source
-    from mltrail.entities import Dataset as DatasetEntity
-    from mltrail.entities import DatasetInput
 
     if isinstance(dataset, DatasetInput):
         dataset = dataset.dataset

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.data._sources import DatasetSource
-
-if TYPE_CHECKING:
-    from mltrail.entities import Dataset as DatasetEntity
+from mltrail.entities import Dataset as DatasetEntity
 
 __all__ = ["DEFAULT_DATASET_NAME", "Dataset"]
 
@@ -86,8 +84,6 @@ class Dataset:
 
     def _to_mlflow_entity(self) -> DatasetEntity:
         """The entity recorded on a run by ``log_input``."""
-        from mltrail.entities import Dataset as DatasetEntity
-
         d = self.to_dict()
         return DatasetEntity(
             name=self.name,

@@ -19,8 +19,17 @@ from typing import Any
 from mltrail._exceptions import InvalidArgument
 from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
+from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
+from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
+from mltrail.pyfunc._load import add_to_model
+from mltrail.sklearn._flavor import (
+    SUPPORTED_SERIALIZATION_FORMATS,
+    dump_estimator,
+    load_estimator,
+    probe_modules,
+)
 
 __all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
 
@@ -73,9 +82,6 @@ def save_model(
     import lightgbm as lgb
 
     from mltrail.models._env import early_probe
-    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
-    from mltrail.pyfunc._load import add_to_model
-    from mltrail.sklearn._flavor import SUPPORTED_SERIALIZATION_FORMATS, dump_estimator
 
     if not isinstance(lgb_model, (lgb.Booster, lgb.LGBMModel)):
         raise InvalidArgument(
@@ -135,8 +141,6 @@ def _probe_modules(lgb_model: Any, fmt: str) -> list[str]:
     """What the requirements probe imports while the model is written."""
     import lightgbm as lgb
 
-    from mltrail.sklearn._flavor import probe_modules
-
     if isinstance(lgb_model, lgb.Booster):
         return ["lightgbm", "mltrail.lightgbm"]
     return probe_modules(fmt, "lightgbm", "mltrail.lightgbm")
@@ -165,7 +169,6 @@ def log_model(
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a LightGBM model to the active run (started if none)."""
-    from mltrail.models._log import log_model as _log_model
 
     def save(local: str, model: Model) -> Model:
         return save_model(
@@ -204,7 +207,6 @@ def _load_file(model_dir: str, conf: dict[str, Any], extra_trusted: Sequence[str
         raise InvalidArgument(
             f"Invalid lightgbm flavor: model_class {model_class!r} is not a LightGBM class"
         )
-    from mltrail.sklearn._flavor import load_estimator
 
     # MLflow wrote cloudpickle files before it recorded serialization_format.
     sk_conf = {**conf, "serialization_format": conf.get("serialization_format", "cloudpickle")}

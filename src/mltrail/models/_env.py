@@ -24,6 +24,9 @@ from importlib import metadata
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.models import _requirements_cache as cache
+from mltrail.models._distributions import module_distributions
+from mltrail.models._probe import ROOT
 
 __all__ = [
     "CONDA_ENV_FILE",
@@ -85,8 +88,6 @@ def _timeout() -> float:
 
 def modules_to_requirements(modules: Iterable[str]) -> list[str]:
     """Pinned distributions providing the top-level *modules* (standard library left out)."""
-    from mltrail.models._distributions import module_distributions
-
     stdlib = set(getattr(sys, "stdlib_module_names", ()))
     dists: set[str] = set()
     tops = set()
@@ -119,11 +120,10 @@ def probed_modules(edges: Iterable[Sequence[str]]) -> set[str]:
 
     Kept: what the loader (mltrail, the unpickler, skops, ``torch.load``) or the model's own
     local code imported, plus numpy and pandas.  Dropped: what installed libraries imported
-    for themselves.
+    for themselves, and mltrail itself (its modules import each other as the loader loads: in
+    a fresh probe after the hooks go in, in an early one before).
     """
-    from mltrail.models._probe import ROOT
-
-    return set(_MODEL_RUNTIME_MODULES) | {b for a, b in edges if a == ROOT}
+    return set(_MODEL_RUNTIME_MODULES) | {b for a, b in edges if a == ROOT and b != "mltrail"}
 
 
 def infer_requirements(
@@ -210,8 +210,6 @@ def early_probe(
 def _prepare_pins() -> None:
     """Read what pinning the probe's answer needs: the installed distributions, mltrail's own
     requirements, the YAML writer."""
-    from mltrail.models._distributions import module_distributions
-
     module_distributions(())
     _own_requirements()
     import yaml  # noqa: F401  (write_environment's)
@@ -223,8 +221,6 @@ def _probe_environment() -> dict[str, str]:
 
 def _needed_modules(model_path: str, started: StartedProbe | None) -> set[str] | None:
     """The top-level modules the model needs: cached, else probed (and cached when it may be)."""
-    from mltrail.models import _requirements_cache as cache
-
     key = cache.model_key(model_path) if cache.cache_enabled() else None
     if key is not None:
         known = cache.read_modules(key)

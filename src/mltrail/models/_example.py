@@ -22,6 +22,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.artifacts import validate_artifact_path
 
 if TYPE_CHECKING:
     from mltrail.models._model import Model
@@ -129,7 +130,6 @@ def read_input_example(model: Model, path: str) -> Any:
     if not info:
         return None
     name = str(info.get("artifact_path", INPUT_EXAMPLE_FILE))
-    from mltrail.artifacts import validate_artifact_path
 
     file = os.path.join(path, *validate_artifact_path(name).split("/"))
     with open(file, encoding="utf-8") as f:

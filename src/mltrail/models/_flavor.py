@@ -6,21 +6,20 @@ import os
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.artifacts import validate_artifact_path
+from mltrail.models._model import Model
+from mltrail.models._uri import download_model
 
 __all__ = ["flavor_file", "load_flavor_conf", "local_model", "model_class_name"]
 
 
 def local_model(model_uri: str, dst_path: str | None = None) -> str:
     """The local directory of *model_uri* (downloaded when remote)."""
-    from mltrail.models._uri import download_model
-
     return download_model(model_uri, dst_path)
 
 
 def load_flavor_conf(model_dir: str, flavor: str) -> dict[str, Any]:
     """The ``flavors.<flavor>`` entry of the model's ``MLmodel``; InvalidArgument if absent."""
-    from mltrail.models._model import Model
-
     meta = Model.load(model_dir)
     conf = meta.flavors.get(flavor)
     if conf is None:
@@ -32,8 +31,6 @@ def load_flavor_conf(model_dir: str, flavor: str) -> dict[str, Any]:
 
 def flavor_file(model_dir: str, relative: Any, what: str) -> str:
     """``model_dir/relative`` for a path read from ``MLmodel`` (checked to stay inside)."""
-    from mltrail.artifacts import validate_artifact_path
-
     if not isinstance(relative, str) or not relative:
         raise InvalidArgument(f"Invalid MLmodel: the {what} path is missing")
     rel = validate_artifact_path(relative)

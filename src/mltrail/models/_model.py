@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail._version import __version__
+from mltrail.models._example import read_input_example
 from mltrail.models._signature import ModelSignature
+from mltrail.models._uri import download_model_file, is_local_uri
 
 __all__ = ["MLMODEL_FILE_NAME", "Model", "ModelInfo"]
 
@@ -45,8 +48,6 @@ _KNOWN = (
 
 
 def _mltrail_version() -> str:
-    from mltrail import __version__
-
     return __version__
 
 
@@ -97,8 +98,6 @@ class Model:
 
     def load_input_example(self, path: str | os.PathLike[str]) -> Any:
         """The saved input example of the model stored at *path* (None when there is none)."""
-        from mltrail.models._example import read_input_example
-
         return read_input_example(self, os.fspath(path))
 
     # -- serialisation -----------------------------------------------------------------------
@@ -166,8 +165,6 @@ class Model:
         text = os.fspath(path)
         local = text
         if not os.path.exists(text):
-            from mltrail.models._uri import download_model_file, is_local_uri
-
             if is_local_uri(text):
                 raise NotFound(f"No model at {text!r}: the path does not exist")
             local = download_model_file(text, MLMODEL_FILE_NAME)

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._version import __version__
 
 __all__ = [
     "CACHE_VARIABLE",
@@ -181,9 +182,7 @@ def _environment() -> dict[str, Any]:
 
 
 def _mltrail_version() -> str:
-    import mltrail
-
-    return str(getattr(mltrail, "__version__", ""))
+    return __version__
 
 
 # -- the model ---------------------------------------------------------------------------------

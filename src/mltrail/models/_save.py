@@ -15,6 +15,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import AlreadyExists, InvalidArgument, MltrailError
+from mltrail.models._enforce import enforce_schema
+from mltrail.models._example import split_example, write_input_example
+from mltrail.models._infer import infer_param_schema, infer_schema
 from mltrail.models._model import MLMODEL_FILE_NAME, Model
 from mltrail.models._signature import ModelSignature
 
@@ -81,9 +84,7 @@ def finish_save(
     started_probe: StartedProbe | None = None,
 ) -> Model:
     """Complete a model directory whose flavor files are written; returns *model*."""
-    from mltrail.models._enforce import enforce_schema
     from mltrail.models._env import write_environment
-    from mltrail.models._example import split_example, write_input_example
 
     if signature is not None and not isinstance(signature, (ModelSignature, bool)):
         raise InvalidArgument(
@@ -128,8 +129,6 @@ def finish_save(
 def _signature_from_example(
     predict: Callable[[Any], Any], data: Any, params: dict[str, Any] | None
 ) -> ModelSignature | None:
-    from mltrail.models._infer import infer_param_schema, infer_schema
-
     inputs = infer_schema(data)
     try:
         prediction = predict(data)

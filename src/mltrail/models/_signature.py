@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.models._infer import infer_param_schema, infer_schema
 from mltrail.models._schema import ParamSchema, Schema
 
 __all__ = ["ModelSignature", "infer_signature"]
@@ -88,8 +89,6 @@ def infer_signature(
     scalars, lists (of scalars or of records) and scalars; *params* maps names to default
     values (bool, int, float, str, bytes, datetime or lists of them).
     """
-    from mltrail.models._infer import infer_param_schema, infer_schema
-
     inputs = infer_schema(model_input) if model_input is not None else None
     outputs = infer_schema(model_output) if model_output is not None else None
     param_schema = infer_param_schema(params) if params else None

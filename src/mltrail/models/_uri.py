@@ -7,6 +7,8 @@
 * ``models:/<name>/<version|stage|latest>`` and ``models:/<name>@<alias>`` are resolved in the
   current registry (:func:`mltrail.registry.resolve_model_uri`), then downloaded from where
   the version's files are; ``models:/<model_id>`` is a logged model of the tracking store;
+  both lookups need a tracking client, so the tracking layer does them
+  (:mod:`mltrail.tracking._model_uris`, reached through :mod:`mltrail._model_tracking`);
 * any other URI (``s3://``, ``mlflow-artifacts:/``, ...) is downloaded through the artifact
   repository registered for its scheme.
 
@@ -23,7 +25,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from mltrail._exceptions import InvalidArgument, NotFound
-from mltrail.artifacts._registry import is_local_uri
+from mltrail._model_tracking import model_tracking
+from mltrail.artifacts._registry import get_artifact_repository, is_local_uri
 
 if TYPE_CHECKING:
     from mltrail.artifacts import ArtifactRepository
@@ -56,33 +59,19 @@ def _private_dir(dst_path: str | None) -> str:
 def _repository(uri: str) -> ArtifactRepository:
     """The repository of *uri*; ``mlflow-artifacts:`` URIs resolve against the tracking URI in
     use (set by ``set_tracking_uri`` or the environment), as the runs they belong to do."""
-    from mltrail.artifacts import get_artifact_repository
-    from mltrail.tracking._uri import get_tracking_uri
-
-    return get_artifact_repository(uri, tracking_uri=get_tracking_uri())
+    return get_artifact_repository(uri, tracking_uri=model_tracking().tracking_uri())
 
 
 def _resolve_models_uri(uri: str) -> str:
     """Where the files of a ``models:/`` URI are, asked of the current registry (or, for
     ``models:/<model_id>``, of the tracking store)."""
-    from mltrail.registry._uris import resolve_model_uri
-    from mltrail.tracking._client import MlflowClient
-    from mltrail.tracking._fluent_registry import get_registry_uri
-
-    return resolve_model_uri(uri, MlflowClient(registry_uri=get_registry_uri()))
+    return model_tracking().models_uri_location(uri)
 
 
 def _run_artifact_location(uri: str) -> tuple[str, str]:
     """(root, path below it) of a ``runs:/`` URI naming a model: the run's artifacts, or the
     files of the logged model the path names (:func:`mltrail.registry.resolve_runs_uri`)."""
-    from mltrail.registry._uris import parse_runs_uri, resolve_runs_uri
-    from mltrail.tracking._client import MlflowClient
-
-    parsed = parse_runs_uri(uri)
-    if parsed is None or not parsed[1]:
-        raise InvalidArgument(f"Invalid model URI {uri!r}: expected runs:/<run_id>/<path>")
-    root, path, _ = resolve_runs_uri(uri, MlflowClient())
-    return root, path
+    return model_tracking().runs_uri_location(uri)
 
 
 def _download(uri: str, dst_path: str | None, depth: int = 0) -> str:

@@ -20,8 +20,12 @@ from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail._optional import require
+from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
+from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
+from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
+from mltrail.pyfunc._load import add_to_model
 
 __all__ = [
     "FLAVOR_NAME",
@@ -118,8 +122,6 @@ def save_model(
     import onnx
 
     from mltrail.models._env import early_probe
-    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
-    from mltrail.pyfunc._load import add_to_model
 
     if not isinstance(onnx_model, onnx.ModelProto):
         raise InvalidArgument(
@@ -189,7 +191,6 @@ def log_model(
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log an ONNX model to the active run (started if none)."""
-    from mltrail.models._log import log_model as _log_model
 
     def save(local: str, model: Model) -> Model:
         return save_model(
@@ -221,8 +222,6 @@ def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     """The ``onnx.ModelProto`` saved at *model_uri* (external data included)."""
     require("onnx")
     import onnx
-
-    from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 
     local = local_model(model_uri, dst_path)
     conf = load_flavor_conf(local, FLAVOR_NAME)
@@ -317,8 +316,6 @@ class _OnnxPyfunc:
 
 def _load_pyfunc(path: str) -> _OnnxPyfunc:
     """Loader of ``loader_module: mlflow.onnx`` (the model file or its directory)."""
-    from mltrail.models._flavor import flavor_file, load_flavor_conf
-
     model_dir = os.path.dirname(path) if os.path.isfile(path) else path
     conf = load_flavor_conf(model_dir, FLAVOR_NAME)
     file = path if os.path.isfile(path) else flavor_file(model_dir, conf.get("data"), "onnx data")

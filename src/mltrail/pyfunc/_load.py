@@ -17,7 +17,10 @@ from typing import Any
 
 from mltrail._exceptions import InvalidArgument, NotImplementedYet
 from mltrail._optional import missing_dependency
+from mltrail.artifacts import validate_artifact_path
+from mltrail.models._enforce import enforce_params, enforce_schema
 from mltrail.models._model import Model
+from mltrail.models._uri import download_model
 
 __all__ = ["FLAVOR_NAME", "PyFuncModel", "add_to_model", "load_model", "loader_for"]
 
@@ -85,7 +88,6 @@ def _add_code_to_path(model_path: str, conf: dict[str, Any]) -> None:
     code = conf.get("code")
     if not code:
         return
-    from mltrail.artifacts import validate_artifact_path
 
     rel = validate_artifact_path(str(code))
     code_dir = os.path.join(model_path, *rel.split("/"))
@@ -133,8 +135,6 @@ class PyFuncModel:
         return dict(config) if isinstance(config, dict) else {}
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        from mltrail.models._enforce import enforce_params, enforce_schema
-
         if self._input_schema is not None:
             data = enforce_schema(data, self._input_schema)
         if self._params_schema is not None or params:
@@ -177,8 +177,6 @@ def load_model(
     URIs: a local path, ``runs:/<run_id>/<path>``, ``models:/<name>/<version|stage|latest>``,
     ``models:/<name>@<alias>``, or any artifact URI (``s3://...``).
     """
-    from mltrail.models._uri import download_model
-
     local = download_model(model_uri, dst_path)
     meta = Model.load(local)
     conf = meta.flavors.get(FLAVOR_NAME)
@@ -192,8 +190,6 @@ def load_model(
     _add_code_to_path(local, conf)
     data_path = local
     if conf.get("data"):
-        from mltrail.artifacts import validate_artifact_path
-
         data_path = os.path.join(local, *validate_artifact_path(str(conf["data"])).split("/"))
     try:
         module = importlib.import_module(target)

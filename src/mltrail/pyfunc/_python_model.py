@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.artifacts import validate_artifact_path
+from mltrail.models._model import Model
+from mltrail.models._safety import check_pickle_allowed
 
 __all__ = [
     "PYTHON_MODEL_FILE",
@@ -109,9 +112,6 @@ class PythonModelWrapper:
 
 def load_python_model(model_path: str, conf: dict[str, Any], model_config: Any = None) -> Any:
     """Unpickle the model's ``PythonModel`` (refused when pickle is disallowed)."""
-    from mltrail.artifacts import validate_artifact_path
-    from mltrail.models._safety import check_pickle_allowed
-
     name = validate_artifact_path(str(conf.get("python_model") or PYTHON_MODEL_FILE))
     file = os.path.join(model_path, *name.split("/"))
     check_pickle_allowed(f"the python_function model {file!r}")
@@ -128,9 +128,6 @@ def load_python_model(model_path: str, conf: dict[str, Any], model_config: Any =
 
 def _load_pyfunc(model_path: str, model_config: dict[str, Any] | None = None) -> PythonModelWrapper:
     """Loader of ``loader_module: mlflow.pyfunc.model``: unpickle, then ``load_context``."""
-    from mltrail.artifacts import validate_artifact_path
-    from mltrail.models._model import Model
-
     conf = Model.load(model_path).flavors.get("python_function", {})
     python_model = load_python_model(model_path, conf)
     artifacts = {}

@@ -13,8 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
+from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
+from mltrail.models._uri import download_model, is_local_uri
 from mltrail.pyfunc._load import add_to_model
 from mltrail.pyfunc._python_model import (
     PYTHON_MODEL_FILE,
@@ -31,8 +34,6 @@ ARTIFACTS_DIR = "artifacts"
 
 def _copy_artifacts(path: str, artifacts: dict[str, str]) -> dict[str, dict[str, str]]:
     """Copy each artifact into ``<path>/artifacts``; the ``artifacts`` flavor entry."""
-    from mltrail.models._uri import download_model, is_local_uri
-
     if not isinstance(artifacts, dict):
         raise InvalidArgument("Invalid artifacts: expected a dict of name -> URI or path")
     target = os.path.join(path, ARTIFACTS_DIR)
@@ -87,7 +88,6 @@ def save_model(
     import cloudpickle
 
     from mltrail.models._env import early_probe
-    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 
     if (python_model is None) == (loader_module is None):
         raise InvalidArgument(
@@ -181,7 +181,6 @@ def log_model(
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a custom model to the active run (started if none); returns its ``ModelInfo``."""
-    from mltrail.models._log import log_model as _log_model
 
     def save(local: str, model: Model) -> Model:
         return save_model(

@@ -22,9 +22,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._model_tracking import model_tracking
 from mltrail._optional import require
+from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
+from mltrail.models._log import log_model as _log_model
+from mltrail.models._log import resolve_artifact_path
 from mltrail.models._model import Model, ModelInfo
+from mltrail.models._safety import check_pickle_allowed
+from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
+from mltrail.pyfunc._load import add_to_model
 
 __all__ = [
     "FLAVOR_NAME",
@@ -153,8 +160,6 @@ def save_model(
     import torch
 
     from mltrail.models._env import early_probe
-    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
-    from mltrail.pyfunc._load import add_to_model
 
     if not isinstance(pytorch_model, torch.nn.Module):
         raise InvalidArgument(
@@ -232,7 +237,6 @@ def log_model(
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a PyTorch module to the active run (started if none)."""
-    from mltrail.models._log import log_model as _log_model
 
     def save(local: str, model: Model) -> Model:
         return save_model(
@@ -263,8 +267,6 @@ def _load_data(data: str, device: str | None = None) -> Any:
     """The module saved in the ``data`` directory (or the model file) *data*."""
     require("torch")
     import torch
-
-    from mltrail.models._safety import check_pickle_allowed
 
     if os.path.isdir(data):
         file = os.path.join(data, _PICKLED_FILE)
@@ -310,8 +312,6 @@ def _is_torchscript(file: str) -> bool:
 
 def load_model(model_uri: str, dst_path: str | None = None, device: str | None = None) -> Any:
     """The ``torch.nn.Module`` saved at *model_uri*, in evaluation mode, on *device* (CPU)."""
-    from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
-
     local = local_model(model_uri, dst_path)
     conf = load_flavor_conf(local, FLAVOR_NAME)
     return _load_data(flavor_file(local, conf.get("model_data"), "pytorch model_data"), device)
@@ -336,19 +336,11 @@ def log_state_dict(state_dict: Any, artifact_path: str, run_id: str | None = Non
     import shutil
     import tempfile
 
-    import mltrail
-    from mltrail.models._log import resolve_artifact_path
-
     path = resolve_artifact_path(artifact_path, None)
-    if run_id is None:
-        active = mltrail.active_run() or mltrail.start_run()
-        client, run_id = active.client, active.info.run_id
-    else:
-        client = mltrail.MlflowClient()
     tmp = tempfile.mkdtemp(prefix="mltrail-state-dict-")  # mode 0o700
     try:
         save_state_dict(state_dict, tmp)
-        client.log_artifacts(run_id, tmp, path)
+        model_tracking().log_artifacts(tmp, path, run_id)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -357,8 +349,6 @@ def load_state_dict(state_dict_uri: str, device: str | None = None) -> Any:
     """The state dict saved at *state_dict_uri*, read with ``weights_only=True`` (no code)."""
     require("torch")
     import torch
-
-    from mltrail.models._flavor import local_model
 
     local = local_model(state_dict_uri)
     file = os.path.join(local, _STATE_DICT_FILE)

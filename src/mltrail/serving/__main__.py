@@ -11,6 +11,9 @@ import argparse
 import sys
 
 from mltrail._exceptions import MltrailError
+from mltrail.serving._app import ScoringSettings
+from mltrail.serving._predict import open_input, predict_stream
+from mltrail.serving._server import ServerOptions, load_model, serve
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,9 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
-            from mltrail.serving._app import ScoringSettings
-            from mltrail.serving._server import ServerOptions, serve
-
             settings = ScoringSettings(
                 timeout=args.timeout if args.timeout > 0 else None,
                 max_body_bytes=args.max_body_size,
@@ -59,8 +59,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             serve(args.model_path, settings, options)
             return 0
-        from mltrail.serving._predict import open_input, predict_stream
-        from mltrail.serving._server import load_model
 
         model = load_model(args.model_path)
         source = open_input(args.input)

@@ -18,6 +18,8 @@ import shutil
 from pathlib import Path
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._version import __version__
+from mltrail.serving._env import copy_mltrail, mltrail_requirements, read_model_environment
 
 __all__ = ["DOCKER_PORT", "generate_dockerfile", "render_dockerfile"]
 
@@ -47,8 +49,6 @@ def render_dockerfile(
     model_uri: str = "",
 ) -> str:
     """The Dockerfile's text for a model saved with *python*."""
-    from mltrail import __version__
-
     image = base_image or _image_tag(python)
     build = " ".join(_quote(d) for d in build_dependencies)
     install_build = f"python -m pip install {build} \\\n    && " if build else ""
@@ -109,8 +109,6 @@ def generate_dockerfile(
 
     Returns the Dockerfile's path.  *output_dir* must be empty or not exist yet.
     """
-    from mltrail.serving._env import copy_mltrail, mltrail_requirements, read_model_environment
-
     out = Path(output_dir)
     if out.exists() and any(out.iterdir()):
         raise InvalidArgument(f"Output directory {str(out)!r} is not empty")

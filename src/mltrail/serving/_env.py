@@ -35,6 +35,7 @@ from pathlib import Path
 
 from mltrail._exceptions import InvalidArgument, MltrailError, NotFound
 from mltrail._optional import require
+from mltrail._version import __version__
 
 __all__ = [
     "ENV_MANAGERS",
@@ -159,9 +160,7 @@ def mltrail_requirements() -> list[str]:
 
 
 def _package_dir() -> Path:
-    import mltrail
-
-    return Path(mltrail.__file__).resolve().parent
+    return Path(__file__).resolve().parent.parent  # .../mltrail/serving/_env.py
 
 
 def _ignore(directory: str, names: list[str]) -> list[str]:
@@ -184,8 +183,6 @@ def _source_stamp(package: Path) -> str:
 
 def copy_mltrail(site_packages: Path) -> None:
     """Install the running mltrail's sources into *site_packages* (with a ``.dist-info``)."""
-    from mltrail import __version__
-
     target = site_packages / "mltrail"
     if target.exists():
         shutil.rmtree(target)

@@ -29,6 +29,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mltrail.models._schema import ColSpec, DataType
+from mltrail.pyfunc._load import PyFuncModel
+from mltrail.serving._parsing import _json_numbers, _numeric_rows
+
 __all__ = ["ESTIMATORS", "FastPath", "fast_path_for"]
 
 # Public scikit-learn packages and their predictors the lane calls with an array.
@@ -92,8 +96,6 @@ class FastPath:
             return None
         import numpy as np
 
-        from mltrail.serving._parsing import _json_numbers, _numeric_rows
-
         array = _numeric_rows(split["data"], self.names)
         if array is None:
             return None
@@ -108,8 +110,6 @@ class FastPath:
 
 def fast_path_for(model: Any) -> FastPath | None:
     """The fast lane for *model*, or None when the model does not qualify."""
-    from mltrail.pyfunc._load import PyFuncModel
-
     if type(model) is not PyFuncModel or model.loader_module != "mlflow.sklearn":
         return None
     meta = model.metadata
@@ -119,7 +119,6 @@ def fast_path_for(model: Any) -> FastPath | None:
         return None
     if schema.is_tensor_spec():
         return None
-    from mltrail.models._schema import ColSpec, DataType
 
     numeric = (DataType.double, DataType.float, DataType.long, DataType.integer)
     specs = list(schema.inputs)

@@ -27,6 +27,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mltrail.models._uri import download_model, is_local_uri
+from mltrail.pyfunc import load_model as load_pyfunc
 from mltrail.serving._app import ScoringSettings, create_scoring_app
 
 __all__ = ["ServerOptions", "load_model", "local_model_dir", "serve", "serve_model"]
@@ -66,8 +68,6 @@ class ServerOptions:
 
 def load_model(model_uri: str) -> Any:
     """The pyfunc model at *model_uri* (any URI form :func:`mltrail.pyfunc.load_model` reads)."""
-    from mltrail.pyfunc import load_model as load_pyfunc
-
     return load_pyfunc(model_uri)
 
 
@@ -144,8 +144,6 @@ def local_model_dir(model_uri: str) -> Iterator[str]:
     copied, never handed out, so removing the copy cannot touch the store)."""
     import shutil
     import tempfile
-
-    from mltrail.models._uri import download_model, is_local_uri
 
     if is_local_uri(model_uri):
         yield download_model(model_uri)  # the folder itself, checked to exist

@@ -19,8 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, PermissionDenied
 from mltrail._optional import require
+from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
+from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
+from mltrail.models._safety import check_pickle_allowed, pickle_allowed
+from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
+from mltrail.pyfunc._load import add_to_model
+from mltrail.sklearn._integrity import check_index_bounds
+from mltrail.sklearn._skops import skops_io
 
 if TYPE_CHECKING:
     from mltrail.models._env import StartedProbe
@@ -88,7 +95,6 @@ def save_model(
 ) -> Model:
     """Save a scikit-learn estimator (or pipeline) to the new directory *path*."""
     from mltrail.models._env import early_probe
-    from mltrail.models._save import copy_code_paths, prepare_model_dir
 
     if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
         raise InvalidArgument(
@@ -154,9 +160,6 @@ def _save(
 ) -> Model:
     import sklearn
 
-    from mltrail.models._save import finish_save
-    from mltrail.pyfunc._load import add_to_model
-
     file_name, trusted, requirements = dump_estimator(
         sk_model, local, serialization_format, skops_trusted_types
     )
@@ -206,8 +209,6 @@ def dump_estimator(
             f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
         )
     if serialization_format == SERIALIZATION_FORMAT_SKOPS:
-        from mltrail.sklearn._skops import skops_io
-
         skops = skops_io()
         file = os.path.join(local, _SKOPS_FILE)
         skops.dump(sk_model, file)
@@ -248,7 +249,6 @@ def log_model(
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a scikit-learn model to the active run (started if none)."""
-    from mltrail.models._log import log_model as _log_model
 
     def save(local: str, model: Model) -> Model:
         return save_model(
@@ -278,8 +278,6 @@ def log_model(
 
 def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str] | None) -> Any:
     """The estimator in *file*, read per the flavor entry *conf* (its serialization_format)."""
-    from mltrail.models._safety import check_pickle_allowed, pickle_allowed
-
     require("sklearn")
     fmt = conf.get("serialization_format", SERIALIZATION_FORMAT_PICKLE)
     if fmt not in SUPPORTED_SERIALIZATION_FORMATS:
@@ -288,8 +286,6 @@ def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str]
             f"{list(SUPPORTED_SERIALIZATION_FORMATS)})"
         )
     if fmt == SERIALIZATION_FORMAT_SKOPS:
-        from mltrail.sklearn._skops import skops_io
-
         skops = skops_io()
         found = skops.get_untrusted_types(file=file)
         allowed = set(extra_trusted or [])
@@ -307,7 +303,6 @@ def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str]
                 f"scikit-learn, numpy or scipy types and can run code when rebuilt: {refused}. "
                 "Pass them in skops_trusted_types if you trust the model's source."
             )
-        from mltrail.sklearn._integrity import check_index_bounds
 
         estimator = skops.load(file, trusted=list(found))
         check_index_bounds(estimator, file)
@@ -329,8 +324,6 @@ def load_model(
     skops_trusted_types: Sequence[str] | None = None,
 ) -> Any:
     """The scikit-learn estimator saved at *model_uri*."""
-    from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
-
     local = local_model(model_uri, dst_path)
     conf = load_flavor_conf(local, FLAVOR_NAME)
     file = flavor_file(local, conf.get("pickled_model"), "sklearn pickled_model")
@@ -358,8 +351,6 @@ class _SklearnPyfunc:
 
 def _load_pyfunc(path: str) -> _SklearnPyfunc:
     """Loader of ``loader_module: mlflow.sklearn`` (a model directory or its model file)."""
-    from mltrail.models._flavor import flavor_file, load_flavor_conf
-
     model_dir = os.path.dirname(path) if os.path.isfile(path) else path
     conf = load_flavor_conf(model_dir, FLAVOR_NAME)
     pyfunc_conf = load_flavor_conf(model_dir, "python_function")

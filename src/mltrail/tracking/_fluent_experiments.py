@@ -8,6 +8,7 @@ from typing import Any
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import Experiment, Run, ViewType
 from mltrail.tracking._active import run_stack, state
+from mltrail.tracking._dataframe import runs_to_dataframe
 from mltrail.tracking._fluent import _client, _current_experiment_id
 
 __all__ = [
@@ -179,6 +180,5 @@ def search_runs(
             break
     if output_format == "list":
         return runs
-    from mltrail.tracking._dataframe import runs_to_dataframe
 
     return runs_to_dataframe(runs)

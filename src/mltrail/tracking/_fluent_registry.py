@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import AlreadyExists
+from mltrail.tracking._client import MlflowClient
 from mltrail.tracking._fluent import _client
+from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
 
 if TYPE_CHECKING:
     from mltrail.entities import ModelVersion, RegisteredModel
-    from mltrail.tracking._client import MlflowClient
 
 __all__ = [
     "get_registry_uri",
@@ -36,8 +37,6 @@ def set_registry_uri(uri: str | Path | None) -> None:
 def get_registry_uri() -> str:
     """The registry URI as set, or from MLTRAIL_REGISTRY_URI/MLFLOW_REGISTRY_URI, or the
     tracking URI."""
-    from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
-
     if _registry_uri is not None:
         return resolve_tracking_uri(_registry_uri)
     for var in _ENV_VARS:
@@ -52,7 +51,6 @@ def _registry_client() -> MlflowClient:
     uri = get_registry_uri()
     if uri == client.tracking_uri:
         return client
-    from mltrail.tracking._client import MlflowClient
 
     return MlflowClient(client.tracking_uri, uri)
 

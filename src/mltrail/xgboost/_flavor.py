@@ -17,8 +17,11 @@ from typing import Any
 from mltrail._exceptions import InvalidArgument
 from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
+from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
+from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
+from mltrail.pyfunc._load import add_to_model
 
 __all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
 
@@ -55,8 +58,6 @@ def save_model(
     import xgboost as xgb
 
     from mltrail.models._env import early_probe
-    from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
-    from mltrail.pyfunc._load import add_to_model
 
     if model_format not in _FORMATS:
         raise InvalidArgument(
@@ -115,7 +116,6 @@ def log_model(
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log an XGBoost model to the active run (started if none)."""
-    from mltrail.models._log import log_model as _log_model
 
     def save(local: str, model: Model) -> Model:
         return save_model(

@@ -1,5 +1,10 @@
 """MLflow's module-level artifact helpers (``mlflow.artifacts``): download, list and load.
 
+They resolve ``runs:/`` and ``models:/`` URIs with a tracking client, so they live in the
+tracking layer; :mod:`mltrail.artifacts` re-exports them under MLflow's names
+(``mltrail.artifacts.download_artifacts``, ...) on first use, so that importing the artifact
+repositories never imports the tracking layer.
+
 An artifact URI is split into the root of an artifact repository and a path below it the way
 MLflow splits it, so files land where MLflow puts them:
 
@@ -17,8 +22,7 @@ MLflow splits it, so files land where MLflow puts them:
 Downloads go into a new private (``0o700``) temporary directory unless ``dst_path`` is given;
 the repositories never write outside it.  Unlike MLflow, a local artifact is copied too (the
 caller always gets a copy of its own), and no ``registered_model_meta`` file is added to a
-downloaded model.  The tracking client and the registry are imported when a ``runs:/`` or
-``models:/`` URI is resolved, YAML and Pillow when a file is loaded.
+downloaded model.  YAML and Pillow are imported when a file is loaded.
 
 ``mltrail.models._uri.download_model`` resolves the same URIs for models, but against the
 process-wide tracking URI only and always into ``<dst>/<last segment>``; these helpers take a
@@ -36,11 +40,17 @@ from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import BadRequest, InvalidArgument
 from mltrail._optional import require
-from mltrail.artifacts._registry import is_local_uri
+from mltrail.artifacts._paths import validate_artifact_path
+from mltrail.artifacts._registry import get_artifact_repository, is_local_uri
+from mltrail.artifacts.local import LocalArtifactRepository
+from mltrail.registry._uris import parse_models_uri, resolve_model_version, resolve_runs_uri
+from mltrail.tracking._client import MlflowClient
+from mltrail.tracking._fluent_registry import get_registry_uri
+from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
+from mltrail.validation import validate_run_id
 
 if TYPE_CHECKING:
     from mltrail.artifacts._base import ArtifactRepository, FileInfo
-    from mltrail.tracking._client import MlflowClient
 
 __all__ = [
     "download_artifacts",
@@ -63,8 +73,6 @@ class _Clients:
 
     @property
     def tracking_uri(self) -> str:
-        from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
-
         if self._tracking_uri is None:
             return get_tracking_uri()
         return resolve_tracking_uri(self._tracking_uri)
@@ -72,9 +80,6 @@ class _Clients:
     @property
     def client(self) -> MlflowClient:
         if self._client is None:
-            from mltrail.tracking._client import MlflowClient
-            from mltrail.tracking._fluent_registry import get_registry_uri
-
             registry_uri = self._registry_uri
             if registry_uri is None and self._tracking_uri is None:
                 registry_uri = get_registry_uri()
@@ -83,8 +88,6 @@ class _Clients:
 
     def repository(self, root: str) -> ArtifactRepository:
         """The repository of *root*; ``mlflow-artifacts:`` resolves against the tracking URI."""
-        from mltrail.artifacts._registry import get_artifact_repository
-
         return get_artifact_repository(root, tracking_uri=self.tracking_uri)
 
 
@@ -96,16 +99,12 @@ def _below(root: str, path: str) -> str:
 def _run_root(uri: str, clients: _Clients) -> tuple[str, str]:
     """(the run's artifact root, the checked path below it) of a ``runs:/`` URI; a path below
     a logged model of the run is below that model's files (as MLflow 3 resolves it)."""
-    from mltrail.registry._uris import resolve_runs_uri
-
     root, path, _ = resolve_runs_uri(uri, clients.client)
     return root, path
 
 
 def _model_split(uri: str, clients: _Clients, depth: int) -> tuple[str, str]:
     """(the version's files, the checked path below them) of a ``models:/`` URI."""
-    from mltrail.registry._uris import parse_models_uri, resolve_model_version
-
     parsed = parse_models_uri(uri)
     assert parsed is not None
     if parsed.model_id is not None:  # a logged model (MLflow 3)
@@ -146,8 +145,6 @@ def _split(artifact_uri: str, clients: _Clients) -> tuple[str, str]:
         parent, leaf = posixpath.split(path)
         return _below(root, parent), leaf
     if is_local_uri(artifact_uri):
-        from mltrail.artifacts.local import LocalArtifactRepository
-
         # file: URIs unquoted and checked, relative paths made absolute.
         local = LocalArtifactRepository(artifact_uri).root
         if whole or artifact_uri.endswith(os.sep):
@@ -169,8 +166,6 @@ def _check_arguments(
     if artifact_uri is not None and artifact_path is not None:
         raise InvalidArgument("`artifact_path` cannot be specified if `artifact_uri` is specified")
     if run_id is not None:
-        from mltrail.validation import validate_run_id
-
         validate_run_id(run_id)
         return None
     uri = os.fspath(artifact_uri) if isinstance(artifact_uri, os.PathLike) else artifact_uri
@@ -192,8 +187,6 @@ def _locate(
     if artifact_uri is not None:
         return _split(artifact_uri, clients)
     assert run_id is not None
-    from mltrail.artifacts._paths import validate_artifact_path
-
     path = validate_artifact_path(artifact_path)
     if path and not listing:
         # As MLflow: a download by run_id and artifact_path is one of runs:/<run_id>/<path>.

@@ -1,0 +1,52 @@
+"""The tracking services models and flavors use, installed into :mod:`mltrail._model_tracking`.
+
+``mltrail.tracking`` installs :class:`TrackingForModels` when it is imported.  Resolving a model
+URI loads the registry, its entities and the artifact path rules (``hashlib``, ``secrets``,
+``unicodedata``), which ``import mltrail`` does not load: :mod:`mltrail.tracking._model_uris`
+is imported when a ``runs:/`` or ``models:/`` URI is first resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from mltrail._model_tracking import TaggedModel
+from mltrail.tracking import _log_model
+from mltrail.tracking._uri import get_tracking_uri
+
+__all__ = ["TrackingForModels"]
+
+M = TypeVar("M", bound=TaggedModel)
+
+
+class TrackingForModels:
+    """:class:`mltrail._model_tracking.ModelTracking` over the process's tracking state."""
+
+    def tracking_uri(self) -> str:
+        return get_tracking_uri()
+
+    def models_uri_location(self, uri: str) -> str:
+        from mltrail.tracking import _model_uris
+
+        return _model_uris.models_uri_location(uri)
+
+    def runs_uri_location(self, uri: str) -> tuple[str, str]:
+        from mltrail.tracking import _model_uris
+
+        return _model_uris.runs_uri_location(uri)
+
+    def log_model(
+        self,
+        save: Callable[[str, str], M],
+        artifact_path: str,
+        *,
+        registered_model_name: str | None,
+        run_id: str | None,
+    ) -> tuple[M, str, int | None]:
+        return _log_model.log_model(
+            save, artifact_path, registered_model_name=registered_model_name, run_id=run_id
+        )
+
+    def log_artifacts(self, local_dir: str, artifact_path: str, run_id: str | None) -> None:
+        _log_model.log_files(local_dir, artifact_path, run_id)
