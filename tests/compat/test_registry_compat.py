@@ -9,16 +9,15 @@ signed delivery a real local receiver checks.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from tests._live_server import ThreadedServer
 
 from mltrail.registry.webhooks import WebhookSettings, verify_signature
 from mltrail.server import ServerSettings, create_app
@@ -32,15 +31,8 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+def server(tmp_path: Path, serve: Callable[..., ThreadedServer]) -> Iterator[tuple[str, Any]]:
     settings = ServerSettings(
         backend_store_uri=f"sqlite:///{tmp_path / 'server.db'}",
         artifacts_destination=str(tmp_path / "server-artifacts"),
@@ -48,26 +40,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     app = create_app(settings)
     store = app.state.context.store
     store.configure_webhooks(WebhookSettings(allow_private_destinations=True, backoff_seconds=0.05))
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-    )
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not runner.started:
-        assert thread.is_alive(), "uvicorn stopped"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{port}"
+    url = serve(app, lifespan="off").url
     mlflow.set_tracking_uri(url)
     try:
         yield url, store
     finally:
         mlflow.set_tracking_uri(None)
-        runner.should_exit = True
-        thread.join(10)
         store.stop_webhook_dispatcher()
 
 
