@@ -138,6 +138,30 @@ WORKLOADS = (
         cacheable=True,
     ),
     Workload(
+        "filter_parse",
+        (
+            Row(
+                "filter parse",
+                "typical_us",
+                "us",
+                False,
+                "< 1 ms",
+                lambda mt, _: mt["typical_us"] < 1000,
+                mltrail_only=True,
+            ),
+            Row(
+                "  5,000-term OR",
+                "long_or_ms",
+                "ms",
+                False,
+                "< 2 s",
+                lambda mt, _: mt["long_or_ms"] < 2000,
+                mltrail_only=True,
+            ),
+        ),
+        repeat=3,
+    ),
+    Workload(
         "search_versions",
         (
             Row(
