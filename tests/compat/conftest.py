@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests._live_server import ServerProcess
@@ -16,6 +17,20 @@ MLFLOW_WARNINGS = (
     "ignore::PendingDeprecationWarning",
     "ignore::ResourceWarning",
 )
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_writes_its_default_requirements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow's save_model and log_model infer pip requirements by loading the model again in a
+    new Python process (seconds per model, most of these tests' time).  What is under test here
+    is the model and the wire, not MLflow's requirements: it writes its flavor's default list
+    instead, as it does when inference fails."""
+    import mlflow.models
+
+    def defaults(model_uri: str, flavor: str, fallback: Any = None, **_: Any) -> list[str]:
+        return list(fallback or [])
+
+    monkeypatch.setattr(mlflow.models, "infer_pip_requirements", defaults)
 
 
 @pytest.fixture
