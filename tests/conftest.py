@@ -31,7 +31,7 @@ from tests._databases import (
 )
 
 # Fixtures `seaweedfs` and `s3_bucket` (SeaweedFS S3); `serve`, `free_port`, `tracking_server`
-# (uvicorn on 127.0.0.1 in a thread).
+# (uvicorn on 127.0.0.1 in a thread) and `server_factory` (`mltrail server` processes).
 pytest_plugins = ["tests._seaweed", "tests._live_server"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
