@@ -138,6 +138,39 @@ WORKLOADS = (
         cacheable=True,
     ),
     Workload(
+        "filter_parse",
+        (
+            Row(
+                "filter parse",
+                "typical_us",
+                "us",
+                False,
+                "< 1 ms",
+                lambda mt, _: mt["typical_us"] < 1000,
+                mltrail_only=True,
+            ),
+            Row(
+                "  OR filter at the term limit",
+                "long_or_ms",
+                "ms",
+                False,
+                "< 20 ms",
+                lambda mt, _: mt["long_or_ms"] < 20,
+                mltrail_only=True,
+            ),
+            Row(
+                "  100,000-term OR refused",
+                "refused_ms",
+                "ms",
+                False,
+                "< 20 ms",
+                lambda mt, _: mt["refused_ms"] < 20,
+                mltrail_only=True,
+            ),
+        ),
+        repeat=3,
+    ),
+    Workload(
         "search_versions",
         (
             Row(

@@ -1,8 +1,11 @@
 """Shared fixtures: real database servers, fresh tracking URIs, a clean fluent state.
 
 PostgreSQL (127.0.0.1:5432, trust auth) and MariaDB (127.0.0.1:3306, root without password)
-are real servers.  Each test gets its own database, dropped afterwards.  When a server is
-missing a test is skipped locally with the reason, and fails under CI (``CI=true``).
+are real servers.  Each test worker has one database on each, made once; ``postgres_uri`` and
+``mysql_uri`` empty it to a new store's state before the test (tests/_databases.py), and
+``fresh_postgres_uri``/``fresh_mysql_uri`` make a new database with no schema (for migrations).
+When a server is missing a test is skipped locally with the reason, and fails under CI
+(``CI=true``).
 """
 
 from __future__ import annotations
@@ -10,21 +13,31 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests._databases import (
+    MY_HOST,
+    MY_PORT,
+    PG_HOST,
+    PG_PORT,
+    WorkerDatabase,
+    create_mysql_database,
+    create_postgres_database,
+    drop_mysql_database,
+    drop_postgres_database,
+    new_database_name,
+)
 
 from mltrail.tracking import close_backends
 
 # Fixtures `seaweedfs` and `s3_bucket` (SeaweedFS S3); `serve`, `free_port`, `tracking_server`
-# (uvicorn on 127.0.0.1 in a thread); `asgi_backend` (a REST backend on an app in process).
+# (uvicorn on 127.0.0.1 in a thread), `server_factory` (`mltrail server` processes) and
+# `asgi_backend` (a REST backend on an app in process).
 pytest_plugins = ["tests._seaweed", "tests._live_server", "tests._asgi"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-MY_HOST, MY_PORT = "127.0.0.1", 3306
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -44,39 +57,85 @@ def require_service(name: str, host: str, port: int) -> None:
         pytest.skip(message)
 
 
+@pytest.fixture(scope="session")
+def _postgres_worker_database(worker_id: str) -> Iterator[WorkerDatabase]:
+    db = WorkerDatabase.create("postgres", worker_id)
+    yield db
+    db.drop()
+
+
+@pytest.fixture(scope="session")
+def _mysql_worker_database(worker_id: str) -> Iterator[WorkerDatabase]:
+    db = WorkerDatabase.create("mysql", worker_id)
+    yield db
+    db.drop()
+
+
+def _worker_database(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> WorkerDatabase:
+    """This worker's database, emptied to a new store's state (see tests/_databases.py)."""
+    db: WorkerDatabase = request.getfixturevalue(f"_{kind}_worker_database")
+    db.reset(Path.cwd())
+    from mltrail.store.sql import SqlBackend
+
+    open_backend = SqlBackend.__init__
+
+    def init(self: SqlBackend, db_uri: str, default_artifact_root: str | None = None) -> None:
+        open_backend(self, db_uri, default_artifact_root)
+        if db_uri == db.uri:
+            db.opened(self.artifact_root)
+
+    monkeypatch.setattr(SqlBackend, "__init__", init)
+    return db
+
+
 @pytest.fixture
-def postgres_uri() -> Iterator[str]:
+def postgres_uri(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """This worker's PostgreSQL database, in the state of a new store's (emptied, not made)."""
     require_service("PostgreSQL", PG_HOST, PG_PORT)
-    import psycopg
-
-    name = f"mltrail_{uuid.uuid4().hex[:12]}"
-    admin = f"host={PG_HOST} port={PG_PORT} dbname=test user=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    db = _worker_database(request, monkeypatch, "postgres")
     try:
-        yield f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
+        yield db.uri
     finally:
         close_backends()  # the library's connections to this database
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def mysql_uri() -> Iterator[str]:
+def mysql_uri(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """This worker's MariaDB database, in the state of a new store's (emptied, not made)."""
     require_service("MariaDB", MY_HOST, MY_PORT)
-    import pymysql
-
-    name = f"mltrail_{uuid.uuid4().hex[:12]}"
-    conn = pymysql.connect(host=MY_HOST, port=MY_PORT, user="root", password="", autocommit=True)
+    db = _worker_database(request, monkeypatch, "mysql")
     try:
-        with conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-        yield f"mysql://root@{MY_HOST}:{MY_PORT}/{name}"
+        yield db.uri
     finally:
         close_backends()  # the library's connections to this database
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        conn.close()
+
+
+@pytest.fixture
+def fresh_postgres_uri() -> Iterator[str]:
+    """A new PostgreSQL database with no schema at all, dropped afterwards (for migrations)."""
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    name = new_database_name()
+    uri = create_postgres_database(name)
+    try:
+        yield uri
+    finally:
+        close_backends()  # the library's connections to this database
+        drop_postgres_database(name)
+
+
+@pytest.fixture
+def fresh_mysql_uri() -> Iterator[str]:
+    """A new MariaDB database with no schema at all, dropped afterwards (for migrations)."""
+    require_service("MariaDB", MY_HOST, MY_PORT)
+    name = new_database_name()
+    uri = create_mysql_database(name)
+    try:
+        yield uri
+    finally:
+        close_backends()  # the library's connections to this database
+        drop_mysql_database(name)
 
 
 @pytest.fixture
@@ -86,10 +145,21 @@ def sqlite_uri(tmp_path: Path) -> str:
 
 @pytest.fixture(params=["sqlite", "postgres", "mysql"])
 def db_uri(request: pytest.FixtureRequest) -> str:
-    """A fresh, empty database on each SQL backend."""
+    """A fresh, empty database on each SQL backend (a new store's state, schema included)."""
     fixture = {"sqlite": "sqlite_uri", "postgres": "postgres_uri", "mysql": "mysql_uri"}[
         request.param
     ]
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def fresh_db_uri(request: pytest.FixtureRequest) -> str:
+    """A new database with no schema at all on each SQL backend (for migrations)."""
+    fixture = {
+        "sqlite": "sqlite_uri",
+        "postgres": "fresh_postgres_uri",
+        "mysql": "fresh_mysql_uri",
+    }[request.param]
     return str(request.getfixturevalue(fixture))
 
 

@@ -1,4 +1,6 @@
-"""LocalArtifactRepository: round trips, listings, deletes, atomic writes, temp dirs, memory."""
+"""LocalArtifactRepository: what only files on disk have (empty folders, atomic writes, file
+modes, temp files, memory); the contract all backends share is tests/artifacts/
+test_repository_conformance.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import stat
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -91,79 +92,11 @@ def test_missing_root_reads_as_empty(repo: LocalArtifactRepository) -> None:
 # -- files ---------------------------------------------------------------------------------------
 
 
-def test_file_round_trip(repo: LocalArtifactRepository, tmp_path: Path) -> None:
-    local = tmp_path / "metrics.json"
-    local.write_bytes(b'{"a": 1}')
-    repo.log_artifact(local)
-    repo.log_artifact(str(local), "reports/2024")
-    repo.log_artifact(local, "plots/")  # one trailing slash is accepted
-    assert tree(root_of(repo)) == {
-        "metrics.json": b'{"a": 1}',
-        "plots": None,
-        "plots/metrics.json": b'{"a": 1}',
-        "reports": None,
-        "reports/2024": None,
-        "reports/2024/metrics.json": b'{"a": 1}',
-    }
-    assert repo.file_info("reports/2024/metrics.json") == FileInfo(
-        "reports/2024/metrics.json", False, 8
-    )
-    with repo.open_read("reports/2024/metrics.json") as stream:
-        assert stream.read() == b'{"a": 1}'
-    out = repo.download_artifacts("reports/2024/metrics.json", tmp_path / "out")
-    assert out == str(tmp_path / "out" / "reports" / "2024" / "metrics.json")
-    assert Path(out).read_bytes() == b'{"a": 1}'
-
-
-def test_log_artifact_overwrites(repo: LocalArtifactRepository, tmp_path: Path) -> None:
-    local = tmp_path / "f.txt"
-    local.write_text("one")
-    repo.log_artifact(local)
-    local.write_text("two!")
-    repo.log_artifact(local)
-    assert (root_of(repo) / "f.txt").read_text() == "two!"
-    assert repo.file_info("f.txt") == FileInfo("f.txt", False, 4)
-
-
-def test_log_artifact_needs_an_existing_file(repo: LocalArtifactRepository, tmp_path: Path) -> None:
-    with pytest.raises(InvalidArgument, match="not an existing local file"):
-        repo.log_artifact(tmp_path / "missing.txt")
-    with pytest.raises(InvalidArgument, match="not an existing local file"):
-        repo.log_artifact(tmp_path)
-    bad = tmp_path / "a;b.txt"
-    bad.write_text("x")
-    with pytest.raises(InvalidArgument, match="path parameters"):
-        repo.log_artifact(bad)
-
-
-def test_write_stream_round_trip(repo: LocalArtifactRepository) -> None:
-    chunks: list[Any] = [b"abc", bytearray(b"def"), memoryview(b"ghi"), b""]  # bytes-like too
-    assert repo.write_stream("deep/er/file.bin", chunks) == 9
-    with repo.open_read("deep/er/file.bin") as stream:
-        assert stream.read(4) == b"abcd"
-        assert stream.read() == b"efghi"
-    assert repo.list_artifacts("deep") == [FileInfo("deep/er", True, None)]
-
-
-def test_write_errors(repo: LocalArtifactRepository) -> None:
+def test_the_temp_file_prefix_is_reserved(repo: LocalArtifactRepository) -> None:
     repo.write_stream("dir/file.txt", [b"x"])
-    with pytest.raises(InvalidArgument, match="at the root"):
-        repo.write_stream("", [b"x"])
-    with pytest.raises(InvalidArgument, match="is a directory"):
-        repo.write_stream("dir", [b"x"])
-    with pytest.raises(InvalidArgument, match="not a directory"):
-        repo.write_stream("dir/file.txt/below", [b"x"])
     with pytest.raises(InvalidArgument, match="reserved"):
         repo.write_stream(TEMP_PREFIX + "x", [b"x"])
     assert tree(root_of(repo)) == {"dir": None, "dir/file.txt": b"x"}
-
-
-def test_open_read_errors(repo: LocalArtifactRepository) -> None:
-    repo.write_stream("d/f", [b"x"])
-    with pytest.raises(NotFound, match="'d/missing'"):
-        repo.open_read("d/missing")
-    with pytest.raises(InvalidArgument, match="is a directory"):
-        repo.open_read("d")
 
 
 # -- directories ---------------------------------------------------------------------------------
@@ -178,21 +111,6 @@ def test_directory_round_trip(repo: LocalArtifactRepository, source: Path, tmp_p
     everything = repo.download_artifacts("", tmp_path / "all")
     assert everything == str(tmp_path / "all")
     assert tree(Path(everything) / "model") == tree(source)
-
-
-def test_log_artifacts_at_the_root_and_merging(
-    repo: LocalArtifactRepository, source: Path, tmp_path: Path
-) -> None:
-    repo.log_artifacts(source)
-    assert tree(root_of(repo)) == tree(source)
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "MLmodel").write_text("replaced")
-    (other / "extra.txt").write_text("extra")
-    repo.log_artifacts(str(other))
-    assert (root_of(repo) / "MLmodel").read_text() == "replaced"
-    assert (root_of(repo) / "extra.txt").read_text() == "extra"
-    assert (root_of(repo) / "data" / "weights.bin").exists()
 
 
 def test_log_artifacts_of_an_empty_directory(repo: LocalArtifactRepository, tmp_path: Path) -> None:
@@ -210,31 +128,6 @@ def test_log_artifacts_refuses_invalid_names_before_copying(
     assert not root_of(repo).exists() or tree(root_of(repo)) == {}
 
 
-def test_log_artifacts_needs_a_directory(repo: LocalArtifactRepository, source: Path) -> None:
-    with pytest.raises(InvalidArgument, match="not an existing local directory"):
-        repo.log_artifacts(source / "MLmodel")
-    with pytest.raises(InvalidArgument, match="not an existing local directory"):
-        repo.log_artifacts(source / "missing")
-
-
-def test_listing(repo: LocalArtifactRepository, source: Path) -> None:
-    repo.log_artifacts(source, "model")
-    assert repo.list_artifacts() == [FileInfo("model", True, None)]
-    assert repo.list_artifacts("model") == [
-        FileInfo("model/.hidden", False, 3),
-        FileInfo("model/MLmodel", False, 12),
-        FileInfo("model/data", True, None),
-        FileInfo("model/empty", True, None),
-    ]
-    assert repo.list_artifacts("model/data/") == [
-        FileInfo("model/data/nested", True, None),
-        FileInfo("model/data/weights.bin", False, 10240),
-    ]
-    assert repo.list_artifacts("model/empty") == []
-    assert repo.list_artifacts("model/missing") == []
-    assert repo.list_artifacts("model/MLmodel") == []  # a file has no children
-
-
 def test_listing_hides_temp_files_and_unreachable_names(repo: LocalArtifactRepository) -> None:
     repo.write_stream("d/ok.txt", [b"x"])
     d = root_of(repo) / "d"
@@ -242,14 +135,6 @@ def test_listing_hides_temp_files_and_unreachable_names(repo: LocalArtifactRepos
     (d / "a;b").write_bytes(b"unreachable")  # created outside the API
     (d / "back\\slash").write_bytes(b"unreachable")
     assert [f.path for f in repo.list_artifacts("d")] == ["d/ok.txt"]
-
-
-def test_file_info(repo: LocalArtifactRepository) -> None:
-    repo.write_stream("d/f.bin", [b"12345"])
-    assert repo.file_info("d/f.bin") == FileInfo("d/f.bin", False, 5)
-    assert repo.file_info("d") == FileInfo("d", True, None)
-    assert repo.file_info("") == FileInfo("", True, None)
-    assert repo.file_info("d/nope") is None
 
 
 def test_file_info_to_dict() -> None:
@@ -262,22 +147,6 @@ def test_file_info_to_dict() -> None:
 
 
 # -- deletes -------------------------------------------------------------------------------------
-
-
-def test_deletes(repo: LocalArtifactRepository, source: Path) -> None:
-    repo.log_artifacts(source, "model")
-    repo.write_stream("keep.txt", [b"k"])
-    repo.delete_artifacts("model/MLmodel")
-    assert repo.file_info("model/MLmodel") is None
-    repo.delete_artifacts("model/data/")
-    assert [f.path for f in repo.list_artifacts("model")] == ["model/.hidden", "model/empty"]
-    repo.delete_artifacts("model/not-there")  # idempotent
-    repo.delete_artifacts("model")
-    assert [f.path for f in repo.list_artifacts()] == ["keep.txt"]
-    repo.delete_artifacts()
-    assert not root_of(repo).exists()
-    repo.write_stream("again.txt", [b"a"])  # the root is recreated on the next write
-    assert [f.path for f in repo.list_artifacts()] == ["again.txt"]
 
 
 # -- downloads -----------------------------------------------------------------------------------
@@ -303,21 +172,6 @@ def test_default_destination_is_a_private_temp_dir(
     assert _mode(dir_out.parent) == 0o700
     assert file_temp != dir_out.parent  # a new directory for each call
     assert tree(dir_out) == tree(source)
-
-
-def test_destination_is_created_when_missing(repo: LocalArtifactRepository, tmp_path: Path) -> None:
-    repo.write_stream("a/b.txt", [b"b"])
-    out = repo.download_artifacts("a", str(tmp_path / "new" / "dir"))
-    assert Path(out, "b.txt").read_bytes() == b"b"
-
-
-def test_download_overwrites_existing_files(repo: LocalArtifactRepository, tmp_path: Path) -> None:
-    repo.write_stream("a/b.txt", [b"new"])
-    (tmp_path / "dst" / "a").mkdir(parents=True)
-    (tmp_path / "dst" / "a" / "b.txt").write_bytes(b"old")
-    repo.download_artifacts("a", tmp_path / "dst")
-    assert (tmp_path / "dst" / "a" / "b.txt").read_bytes() == b"new"
-    assert [p.name for p in (tmp_path / "dst" / "a").iterdir()] == ["b.txt"]
 
 
 # -- atomic writes -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Every traversal form against every operation of the local repository, and symbolic links.
+"""Symbolic links and special files around a local repository, and the traversal forms
+(``TRAVERSALS``) that tests/artifacts/test_repository_conformance.py tries on every backend.
 
 Each test snapshots the whole temporary tree (the repository root, a sentinel directory beside
 it, the upload sources, the download destination and the directory ``tempfile`` uses) and
@@ -147,18 +148,6 @@ TRAVERSALS = [
     "\uff0e\uff0e/outside/sentinel.txt",
     "a\uff0f..\uff0f..\uff0foutside",
 ]
-
-
-@pytest.mark.parametrize("operation", sorted(OPERATIONS))
-@pytest.mark.parametrize("form", TRAVERSALS)
-def test_traversal_is_refused_and_nothing_changes(env: Env, operation: str, form: str) -> None:
-    path = form.replace("{outside}", str(env.outside))
-    before = snapshot(env.top)
-    with pytest.raises(InvalidArgument) as info:
-        OPERATIONS[operation](env, path)
-    assert repr(path) in str(info.value) or path in str(info.value)
-    assert snapshot(env.top) == before
-    assert env.sentinel.read_bytes() == b"do not touch"
 
 
 # -- symbolic links inside the root -------------------------------------------------------------

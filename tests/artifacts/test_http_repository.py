@@ -1,4 +1,7 @@
-"""HttpArtifactRepository / mlflow-artifacts: against the real tracking server on uvicorn.
+"""HttpArtifactRepository / mlflow-artifacts: what only the HTTP client has (URIs, credentials,
+retries, the client's multipart path), against the real tracking server on uvicorn.  The
+contract all backends share (round trips, listings, traversal) is
+tests/artifacts/test_repository_conformance.py.
 
 The server (``mltrail.server.create_app``) runs in a thread on 127.0.0.1; its artifacts go to a
 local folder, or to S3 (SeaweedFS) for the tests marked so.  A few tests wrap the real app in a
@@ -11,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,62 +185,6 @@ def test_http_uri_is_registered() -> None:
 # -- through the real server ---------------------------------------------------------------------
 
 
-def test_round_trip_through_the_proxy(proxy: Proxy, tmp_path: Path) -> None:
-    repo = proxy.repo()
-    model = tmp_path / "model"
-    (model / "data").mkdir(parents=True)
-    (model / "MLmodel").write_bytes(b"flavors: {}\n")
-    (model / "data" / "w.bin").write_bytes(b"\x00\x01" * 1000)
-    notes = tmp_path / "notes 100%.txt"
-    notes.write_bytes(b"n")
-    repo.log_artifacts(model, "model")
-    repo.log_artifact(notes)
-    repo.log_artifact(notes, "deep/er")
-    assert repo.write_stream("streamed.bin", iter([b"ab", b"cd"])) == 4
-
-    stored = proxy.artifacts / proxy.experiment_id / proxy.run_id / "artifacts"
-    assert (stored / "model" / "data" / "w.bin").read_bytes() == b"\x00\x01" * 1000
-    assert (stored / "notes 100%.txt").read_bytes() == b"n"
-    assert repo.list_artifacts() == [
-        FileInfo("deep", True, None),
-        FileInfo("model", True, None),
-        FileInfo("notes 100%.txt", False, 1),
-        FileInfo("streamed.bin", False, 4),
-    ]
-    assert repo.list_artifacts("model") == [
-        FileInfo("model/MLmodel", False, 12),
-        FileInfo("model/data", True, None),
-    ]
-    assert repo.list_artifacts("model/MLmodel") == []
-    assert repo.list_artifacts("missing") == []
-    assert repo.file_info("model/data") == FileInfo("model/data", True, None)
-    assert repo.file_info("streamed.bin") == FileInfo("streamed.bin", False, 4)
-    assert repo.file_info("nope") is None
-
-    with repo.open_read("model/MLmodel") as stream:
-        assert stream.read() == b"flavors: {}\n"
-    local = Path(repo.download_artifacts("model", tmp_path / "dst"))
-    assert tree(local) == {
-        "MLmodel": b"flavors: {}\n",
-        "data": None,
-        "data/w.bin": b"\x00\x01" * 1000,
-    }
-    single = Path(repo.download_artifacts("notes 100%.txt"))
-    assert single.read_bytes() == b"n"
-    assert stat.S_IMODE(single.parent.stat().st_mode) == 0o700
-    everything = Path(repo.download_artifacts("", tmp_path / "all"))
-    assert (everything / "deep" / "er" / "notes 100%.txt").read_bytes() == b"n"
-    with pytest.raises(NotFound):
-        repo.download_artifacts("missing.txt", tmp_path / "none")
-    with pytest.raises(NotFound):
-        repo.open_read("missing.txt")
-
-    repo.delete_artifacts("model/data")
-    assert [f.path for f in repo.list_artifacts("model")] == ["model/MLmodel"]
-    repo.delete_artifacts()
-    assert repo.list_artifacts() == []
-
-
 def test_uploads_outside_a_run_are_refused_by_the_server(proxy: Proxy, tmp_path: Path) -> None:
     source = tmp_path / "x.txt"
     source.write_bytes(b"x")
@@ -270,46 +216,6 @@ class Recorder:
             headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
             self.requests.append((scope["method"], scope["path"], headers))
         await self.app(scope, receive, send)
-
-
-def test_every_traversal_form_is_refused_and_nothing_is_sent(
-    serve: Callable[..., Any], tmp_path: Path
-) -> None:
-    from tests.artifacts.test_artifact_traversal import TRAVERSALS
-
-    recorders: list[Recorder] = []
-
-    def wrap(app: Any) -> Recorder:
-        recorders.append(Recorder(app))
-        return recorders[0]
-
-    proxy = start_proxy(serve, tmp_path / "server", wrap=wrap)
-    repo = proxy.repo()
-    source = tmp_path / "payload.txt"
-    source.write_bytes(b"payload")
-    (tmp_path / "dir").mkdir()
-    (tmp_path / "dir" / "f.txt").write_bytes(b"f")
-    operations: dict[str, Callable[[str], object]] = {
-        "log_artifact": lambda p: repo.log_artifact(source, p),
-        "log_artifacts": lambda p: repo.log_artifacts(tmp_path / "dir", p),
-        "list_artifacts": lambda p: repo.list_artifacts(p),
-        "download_artifacts": lambda p: repo.download_artifacts(p, tmp_path / "dst"),
-        "delete_artifacts": lambda p: repo.delete_artifacts(p),
-        "open_read": lambda p: repo.open_read(p).close(),
-        "write_stream": lambda p: repo.write_stream(p, [b"evil"]),
-        "file_info": lambda p: repo.file_info(p),
-        "mpu_create": lambda p: repo.create_multipart_upload("w.bin", 1, p),
-        "mpu_abort": lambda p: repo.abort_multipart_upload("w.bin", "id", p),
-    }
-    recorders[0].requests.clear()
-    before = tree(tmp_path)
-    for form in TRAVERSALS:
-        path = form.replace("{outside}", str(tmp_path / "outside"))
-        for name, operation in operations.items():
-            with pytest.raises(InvalidArgument, match="Invalid artifact path"):
-                operation(path)
-            assert recorders[0].requests == [], (name, form)
-    assert tree(tmp_path) == before
 
 
 # -- credentials and retries --------------------------------------------------------------------

@@ -126,10 +126,10 @@ def test_upgrade_refuses_a_missing_sqlite_file(mltrail, tmp_path: Path) -> None:
     assert not (tmp_path / "typo.db").exists()
 
 
-def test_upgrade_creates_an_empty_server_database(mltrail, postgres_uri: str) -> None:
-    out = mltrail.ok("db", "upgrade", postgres_uri).stdout
+def test_upgrade_creates_an_empty_server_database(mltrail, fresh_postgres_uri: str) -> None:
+    out = mltrail.ok("db", "upgrade", fresh_postgres_uri).stdout
     assert out == f"Created a new database at revision {HEAD_REVISION}\n"
-    assert MlflowClient(postgres_uri).get_experiment("0").name == "Default"
+    assert MlflowClient(fresh_postgres_uri).get_experiment("0").name == "Default"
 
 
 def test_a_foreign_database_is_refused(mltrail, tmp_path: Path) -> None:
@@ -175,18 +175,18 @@ def test_mysql_gets_a_warning_before_the_upgrade(mltrail, monkeypatch) -> None:
 
 
 @pytest.mark.mysql
-def test_upgrade_a_real_mariadb_database(mltrail, mysql_uri: str) -> None:
-    _make_old_database(mysql_uri)
-    result = mltrail.ok("db", "upgrade", mysql_uri)
+def test_upgrade_a_real_mariadb_database(mltrail, fresh_mysql_uri: str) -> None:
+    _make_old_database(fresh_mysql_uri)
+    result = mltrail.ok("db", "upgrade", fresh_mysql_uri)
     assert "Warning: MySQL and MariaDB" in result.stderr
     assert f"from revision {OLD} to {HEAD_REVISION}" in result.stdout
-    assert _revision(mysql_uri) == HEAD_REVISION
+    assert _revision(fresh_mysql_uri) == HEAD_REVISION
 
 
 @pytest.mark.postgres
-def test_upgrade_a_real_postgres_database(mltrail, postgres_uri: str) -> None:
-    _make_old_database(postgres_uri)
-    result = mltrail.ok("db", "upgrade", postgres_uri)
+def test_upgrade_a_real_postgres_database(mltrail, fresh_postgres_uri: str) -> None:
+    _make_old_database(fresh_postgres_uri)
+    result = mltrail.ok("db", "upgrade", fresh_postgres_uri)
     assert result.stderr == ""
-    assert _revision(postgres_uri) == HEAD_REVISION
-    assert MlflowClient(postgres_uri).get_run("r1").data.params == {"lr": "0.01"}
+    assert _revision(fresh_postgres_uri) == HEAD_REVISION
+    assert MlflowClient(fresh_postgres_uri).get_run("r1").data.params == {"lr": "0.01"}

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.compat.conftest import MLFLOW_WARNINGS, ServerProcess
+from tests._live_server import ServerProcess
+from tests.compat.conftest import MLFLOW_WARNINGS
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts import download_artifacts, list_artifacts, load_dict, load_text

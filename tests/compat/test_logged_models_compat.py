@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.compat.conftest import MLFLOW_WARNINGS, ServerProcess
+from tests._live_server import ServerProcess
+from tests.compat.conftest import MLFLOW_WARNINGS
 
 pytestmark = [pytest.mark.filterwarnings(w) for w in MLFLOW_WARNINGS]
 

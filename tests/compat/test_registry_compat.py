@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._live_server import ThreadedServer
 
 from mltrail.registry.webhooks import verify_signature
 from mltrail.server import ServerSettings, create_app
@@ -31,7 +32,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(tmp_path: Path, serve: Callable[..., Any]) -> Iterator[tuple[str, Any]]:
+def server(tmp_path: Path, serve: Callable[..., ThreadedServer]) -> Iterator[tuple[str, Any]]:
     """The server runs its lifespan, which starts the dispatcher sending its webhooks."""
     settings = ServerSettings(
         backend_store_uri=f"sqlite:///{tmp_path / 'server.db'}",

@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tests.rest._clock import VirtualClock
 
 from mltrail._exceptions import (
     AlreadyExists,
@@ -260,6 +261,7 @@ def test_idempotent_calls_retry_429_and_503_and_follow_retry_after(
     url: str,
     script: Script,
     client: Callable[..., RestClient],
+    clock: VirtualClock,
 ) -> None:
     script.plan(
         P,
@@ -267,11 +269,13 @@ def test_idempotent_calls_retry_429_and_503_and_follow_retry_after(
         error("REQUEST_LIMIT_EXCEEDED", 429),
         Answer(502, b"bad gateway", content_type="text/plain"),
     )
-    start = time.monotonic()
     assert client(url, FAST).call("GET", P, idempotent=True) == {"ok": True}
-    elapsed = time.monotonic() - start
     assert script.count(P) == 4
-    assert elapsed >= 0.95  # Retry-After: 1 was waited for (backoff alone is ~0.1 s)
+    # Retry-After: 1 is waited for; then the backoff (0.01 s, 0.02 s, with equal jitter).
+    assert clock.sleeps[0] == 1.0
+    assert len(clock.sleeps) == 3
+    assert 0.005 <= clock.sleeps[1] <= 0.02
+    assert 0.01 <= clock.sleeps[2] <= 0.04
 
 
 def test_non_idempotent_calls_are_not_resent_after_an_answer(
@@ -284,38 +288,43 @@ def test_non_idempotent_calls_are_not_resent_after_an_answer(
 
 
 def test_retries_stop_after_max_retries(
-    url: str, script: Script, client: Callable[..., RestClient]
+    url: str, script: Script, client: Callable[..., RestClient], clock: VirtualClock
 ) -> None:
     script.plan(P, *[error("TEMPORARILY_UNAVAILABLE", 503)] * 10)
     config = HttpConfig(backoff_factor_s=0.001, max_retries=3)
     with pytest.raises(TemporarilyUnavailable, match=r"after 3 retries over"):
         client(url, config).call("GET", P, idempotent=True)
     assert script.count(P) == 4
+    assert len(clock.sleeps) == 3
 
 
 def test_retries_stop_at_the_retry_timeout(
-    url: str, script: Script, client: Callable[..., RestClient]
+    url: str, script: Script, client: Callable[..., RestClient], clock: VirtualClock
 ) -> None:
     script.plan(P, *[error("TEMPORARILY_UNAVAILABLE", 503)] * 50)
     config = HttpConfig(backoff_factor_s=0.2, backoff_max_s=0.2, max_retries=50, retry_timeout_s=1)
-    start = time.monotonic()
     with pytest.raises(TemporarilyUnavailable):
         client(url, config).call("GET", P, idempotent=True)
-    assert time.monotonic() - start < 1.5
-    assert 3 <= script.count(P) <= 11
+    # Each wait is 0.1-0.2 s; none is begun that would end past the 1 s retry timeout.
+    assert all(0.1 <= s <= 0.2 for s in clock.sleeps), clock.sleeps
+    assert sum(clock.sleeps) <= 1.0
+    assert 5 <= len(clock.sleeps) <= 10
+    assert sum(clock.sleeps) + 0.2 > 1.0  # the next one could have
+    assert script.count(P) == len(clock.sleeps) + 1
 
 
 def test_a_long_retry_after_beyond_the_retry_timeout_gives_up_at_once(
     url: str,
     script: Script,
     client: Callable[..., RestClient],
+    clock: VirtualClock,
 ) -> None:
     script.plan(P, error("REQUEST_LIMIT_EXCEEDED", 429, **{"Retry-After": "3600"}))
     config = HttpConfig(backoff_max_s=3600, retry_timeout_s=5)
-    start = time.monotonic()
     with pytest.raises(RequestLimitExceeded):
         client(url, config).call("GET", P, idempotent=True)
-    assert time.monotonic() - start < 1
+    assert clock.sleeps == []  # no wait at all
+    assert script.count(P) == 1
 
 
 def test_connection_refused_is_retried_for_every_call_until_the_server_is_up(
@@ -375,10 +384,11 @@ def test_the_timeout_comes_from_mlflows_variable(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "0.3")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     script.plan(P, Answer(delay_s=2.0))
-    start = time.monotonic()
-    with pytest.raises(MltrailError, match="ReadTimeout"):
-        client(url).call("GET", P, idempotent=True)
-    assert time.monotonic() - start < 1.5
+    timed_out = client(url)
+    assert timed_out.config.timeout_s == 0.3
+    with pytest.raises(MltrailError, match="ReadTimeout"):  # within the answer's 2 s delay
+        timed_out.call("GET", P, idempotent=True)
+    assert script.count(P) == 1
 
 
 class _DroppingServer:

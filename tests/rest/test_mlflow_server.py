@@ -6,18 +6,13 @@ SQLite file, then drives it through mltrail's RestBackend and fluent API.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from tests._live_server import clean_env, start_process
 
 import mltrail
 from mltrail._exceptions import AlreadyExists, NotFound
@@ -30,8 +25,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def mlflow_server(tmp_path: Path, free_port: Callable[[], int]) -> Iterator[str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLTRAIL_", "MLFLOW_"))}
-    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+    env = clean_env({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
     args = [
         sys.executable,
         "-m",
@@ -48,37 +42,12 @@ def mlflow_server(tmp_path: Path, free_port: Callable[[], int]) -> Iterator[str]
         "--workers",
         "1",
     ]
-    log = (tmp_path / "mlflow-server.log").open("wb")
-    # Its own process group: `mlflow server` runs the web server as a child process.
-    proc = subprocess.Popen(
-        args, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
+    # `mlflow server` runs the web server as a child: stop() ends its whole process group.
+    server = start_process(args, f"http://127.0.0.1:{port}", cwd=tmp_path, env=env, timeout=120)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"mlflow server exited with {proc.returncode}: "
-                    + (tmp_path / "mlflow-server.log").read_text(errors="replace")[-2000:]
-                )
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("mlflow server did not answer /health within 120 s")
-            time.sleep(0.2)
-        yield url
+        yield server.url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(10)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is left
-        proc.wait(10)
-        log.close()
+        server.stop()
 
 
 def test_the_rest_store_and_fluent_api_speak_to_mlflows_server(mlflow_server: str) -> None:

@@ -9,11 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.compat.conftest import server_factory
 
 from mltrail.server import ServerSettings, create_app
 
-__all__ = ["Api", "server_factory"]
+__all__ = ["Api"]
 
 
 @dataclass

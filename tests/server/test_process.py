@@ -1,16 +1,19 @@
-"""``mltrail server`` as a process: defaults, cold start, memory, workers, keep-alive, scale-out."""
+"""``mltrail server`` as a process: defaults, cold start, memory, workers, scale-out."""
 
 from __future__ import annotations
 
-import http.client
-import statistics
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, ClassVar
 
 import httpx
 import pytest
-from tests.compat.conftest import ServerProcess
+from tests._live_server import ServerProcess, ThreadedServer
+
+from mltrail.server import _uvicorn
+from mltrail.server._uvicorn import NoDelayHttpToolsProtocol, run_server
 
 
 def _children(pid: int) -> list[int]:
@@ -19,23 +22,6 @@ def _children(pid: int) -> list[int]:
             return [int(p) for p in f.read().split()]
     except OSError:
         return []
-
-
-def _keepalive_p50_ms(url: str, path: str, calls: int = 200) -> float:
-    parsed = httpx.URL(url)
-    conn = http.client.HTTPConnection(parsed.host, parsed.port, timeout=10)
-    times = []
-    try:
-        for _ in range(calls):
-            started = time.perf_counter()
-            conn.request("GET", path)
-            response = conn.getresponse()
-            response.read()
-            assert response.status == 200
-            times.append(time.perf_counter() - started)
-    finally:
-        conn.close()
-    return statistics.median(times) * 1000
 
 
 def test_defaults_cold_start_and_idle_memory(
@@ -65,18 +51,14 @@ def test_defaults_cold_start_and_idle_memory(
     )
 
 
-def test_keepalive_latency_with_several_workers(
+def test_several_workers_serve_one_store(
     server_factory: Callable[..., ServerProcess], tmp_path: Path
 ) -> None:
-    """No Nagle delay on kept-alive connections, even with several workers."""
     server = server_factory("--workers", "3", cwd=tmp_path / "w3")
     deadline = time.monotonic() + 20
     while len(_children(server.pid)) < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
-    p50 = _keepalive_p50_ms(server.url, "/api/2.0/mlflow/experiments/get?experiment_id=0")
-    print(f"\nkeep-alive p50 with 3 workers: {p50:.2f} ms")
-    assert p50 < 5.0, p50
-    # Every worker serves the same store.
+    assert len(_children(server.pid)) >= 3  # and a resource tracker, maybe
     ids = {
         httpx.post(
             f"{server.url}/api/2.0/mlflow/experiments/create", json={"name": f"e{i}"}
@@ -84,6 +66,58 @@ def test_keepalive_latency_with_several_workers(
         for i in range(6)
     }
     assert len(ids) == 6
+
+
+class _Recording(NoDelayHttpToolsProtocol):
+    """Records TCP_NODELAY on each accepted connection once the protocol has it."""
+
+    nodelay: ClassVar[list[int]] = []
+
+    def connection_made(self, transport: Any, *args: Any) -> None:  # type: ignore[override]
+        super().connection_made(transport, *args)
+        sock = transport.get_extra_info("socket")
+        self.nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+
+def test_kept_alive_connections_get_tcp_nodelay_on_a_workers_socket(
+    serve: Callable[..., ThreadedServer],
+) -> None:
+    """A worker serves a listening socket made by its parent (``proto`` 0), on which asyncio
+    may skip TCP_NODELAY, and small answers on a kept-alive connection then wait ~40 ms for
+    Nagle: our protocol sets it itself.  (The latency is measured by benchmarks/server,
+    workload ``keepalive``, with several workers; it is not asserted here.)"""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # as uvicorn's parent binds
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    _Recording.nodelay.clear()
+    server = serve(app, sockets=[listener], http=_Recording, lifespan="off")
+    with httpx.Client(base_url=server.url) as client:
+        assert [client.get("/").text for _ in range(3)] == ["ok"] * 3  # one kept-alive connection
+    assert _Recording.nodelay == [1]
+    listener.close()
+
+
+def test_the_server_runs_its_workers_with_that_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from mltrail.server import ServerSettings
+
+    runs: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(options))
+    monkeypatch.setattr(_uvicorn, "create_app", lambda settings: None, raising=False)
+    settings = ServerSettings(backend_store_uri="sqlite:///:memory:")
+    run_server(settings, workers=1)
+    run_server(settings, workers=3)
+    assert [(r["http"], r.get("workers")) for r in runs] == [
+        (NoDelayHttpToolsProtocol, None),
+        (NoDelayHttpToolsProtocol, 3),
+    ]
 
 
 @pytest.mark.postgres

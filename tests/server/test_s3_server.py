@@ -21,8 +21,9 @@ from typing import Any
 
 import httpx
 import pytest
+from tests._live_server import ServerProcess
 from tests._seaweed import SeaweedFS
-from tests.compat.conftest import MLFLOW_WARNINGS, ServerProcess
+from tests.compat.conftest import MLFLOW_WARNINGS
 
 pytestmark = [pytest.mark.slow, *(pytest.mark.filterwarnings(w) for w in MLFLOW_WARNINGS)]
 

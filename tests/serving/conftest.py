@@ -1,22 +1,20 @@
 """Fixtures of the serving tests: real saved models, a tracking store with a registry, and
-``mltrail models serve`` run as a real uvicorn subprocess on a free 127.0.0.1 port."""
+``mltrail models serve`` run as a real uvicorn subprocess on a free 127.0.0.1 port (started
+and stopped by tests/_live_server.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from tests._live_server import ServerProcess, find_free_port, mltrail_command, start_process
 
 # A custom pyfunc model, saved with its code (code_paths) so that a server process loads it.
 MODEL_CODE = '''
@@ -53,25 +51,13 @@ class ScoringTestModel(PythonModel):
 STARTUP_TIMEOUT = 120.0  # the machine is shared: a loaded model can take a while to start
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
+# A served model is a ServerProcess of tests/_live_server.py (url, process, log, output()).
+Server = ServerProcess
 
 
 def cli_command(*args: str) -> list[str]:
     """``mltrail ARGS`` run by this interpreter."""
-    return [sys.executable, "-c", "from mltrail.cli import main; main()", *args]
+    return mltrail_command(*args)
 
 
 def child_env(tracking_uri: str | None = None, **extra: str) -> dict[str, str]:
@@ -89,40 +75,15 @@ def run_server(
     args: list[str], log_dir: Path, env: dict[str, str], timeout: float = STARTUP_TIMEOUT
 ) -> Iterator[Server]:
     """Start ``mltrail models serve ARGS -p <free port>``; wait for /ping; stop it at the end."""
-    port = free_port()
-    log = log_dir / f"server-{port}.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            cli_command("models", "serve", *args, "-h", "127.0.0.1", "-p", str(port)),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=log_dir,
-            start_new_session=True,
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log)
+    port = find_free_port()
+    command = cli_command("models", "serve", *args, "-h", "127.0.0.1", "-p", str(port))
+    server = start_process(
+        command, f"http://127.0.0.1:{port}", ready="/ping", cwd=log_dir, env=env, timeout=timeout
+    )
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(
-                    f"the server exited ({process.returncode}):\n{server.output()}"
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(server.url + "/ping", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the server did not start in {timeout} s:\n{server.output()}")
-            time.sleep(0.1)
         yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        server.stop()
 
 
 def _import_model_module(folder: Path) -> Any:

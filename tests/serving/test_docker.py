@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
-from tests.serving.conftest import Models, child_env, free_port
+from tests._live_server import find_free_port, start_process
+from tests.serving.conftest import Models, child_env
 
 from mltrail.cli import cli
 from mltrail.serving._docker import render_dockerfile
@@ -127,35 +126,19 @@ def test_the_entry_point_serves_the_model(models: Models, tmp_path: Path) -> Non
     _generate("-m", str(models.sklearn_dir), "-d", str(out))
     steps = dict(_instructions((out / "Dockerfile").read_text()))
     command = json.loads(steps["ENTRYPOINT"]) + json.loads(steps["CMD"])
-    port = free_port()
+    port = find_free_port()
     command[0] = sys.executable
     command[command.index("--model-path") + 1] = str(out / "model_dir")
     command[command.index("--host") + 1] = "127.0.0.1"
     command[command.index("--port") + 1] = str(port)
     env = child_env(PYTHONPATH=str(out / "mltrail" / "src"))
-    process = subprocess.Popen(
-        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    url = f"http://127.0.0.1:{port}"
+    server = start_process(command, url, ready="/ping", cwd=tmp_path, env=env, timeout=120)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        where = httpx.get(f"http://127.0.0.1:{port}/version").text
+        where = httpx.get(f"{url}/version").text
         assert where
         row = dict.fromkeys(models.features, 1.0)
-        response = httpx.post(
-            f"http://127.0.0.1:{port}/invocations", json={"dataframe_records": [row]}, timeout=30
-        )
+        response = httpx.post(f"{url}/invocations", json={"dataframe_records": [row]}, timeout=30)
         assert response.json() == {"predictions": [1]}
     finally:
-        process.terminate()
-        process.wait(15)
-        if process.stdout:
-            process.stdout.close()
+        server.stop()

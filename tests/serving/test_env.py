@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -117,12 +116,11 @@ def small_model(models: Models) -> Path:
 
 def _predict_in_env(
     manager: str, model: Path, env_root: Path, tmp_path: Path
-) -> tuple[dict[str, object], str, float]:
+) -> tuple[dict[str, object], str]:
     source = tmp_path / "in.json"
     source.write_text(
         json.dumps({"dataframe_records": [{"x": 1.5, "y": 1}], "params": {"factor": 2}})
     )
-    start = time.monotonic()
     proc = subprocess.run(
         cli_command(
             "models",
@@ -143,9 +141,8 @@ def _predict_in_env(
         check=False,
         cwd=tmp_path,
     )
-    elapsed = time.monotonic() - start
     assert proc.returncode == 0, proc.stderr[-5000:]
-    return json.loads(proc.stdout), proc.stderr, elapsed
+    return json.loads(proc.stdout), proc.stderr
 
 
 @pytest.mark.slow
@@ -156,9 +153,9 @@ def test_predict_in_an_isolated_environment_built_once(
 ) -> None:
     if manager == "uv":
         EnvironmentManager.uv_binary()  # NotFound fails the test: uv is a dev dependency
-    result, _, _ = _predict_in_env(manager, small_model, env_root, tmp_path)
+    result, _ = _predict_in_env(manager, small_model, env_root, tmp_path)
     assert result == {"predictions": [{"0": 4.0}]}
-    again, stderr, _ = _predict_in_env(manager, small_model, env_root, tmp_path)
+    again, stderr = _predict_in_env(manager, small_model, env_root, tmp_path)
     assert again == result
     assert f"Using the cached {manager} environment" in stderr
     envs = [p for p in env_root.iterdir() if p.name.startswith(f"{manager}-") and p.is_dir()]

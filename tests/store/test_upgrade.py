@@ -55,7 +55,8 @@ def _old_database(uri: str) -> None:
     engine.dispose()
 
 
-def test_older_schema_is_refused_then_upgraded(db_uri: str) -> None:
+def test_older_schema_is_refused_then_upgraded(fresh_db_uri: str) -> None:
+    db_uri = fresh_db_uri  # no schema yet: the old one is built here
     _old_database(db_uri)
     with pytest.raises(SchemaOutOfDate, match="mltrail db upgrade"):
         SqlBackend(db_uri)
@@ -72,7 +73,8 @@ def test_older_schema_is_refused_then_upgraded(db_uri: str) -> None:
     assert upgrade_database(db_uri).from_revision == HEAD_REVISION  # a second run is a no-op
 
 
-def test_migrations_build_exactly_the_schema_create_all_builds(db_uri: str) -> None:
+def test_migrations_build_exactly_the_schema_create_all_builds(fresh_db_uri: str) -> None:
+    db_uri = fresh_db_uri
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 

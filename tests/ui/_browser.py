@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 import os
 import shlex
-import socket
-import sys
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from tests._live_server import mltrail_command
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -40,13 +39,6 @@ def missing(what: str) -> None:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
-
-
-def pick_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _png(width: int = 48, height: int = 32) -> bytes:
@@ -185,7 +177,7 @@ def server_command() -> list[str]:
     custom = os.environ.get("MLTRAIL_UI_TEST_SERVER_CMD")
     if custom:
         return shlex.split(custom)
-    return [sys.executable, "-c", "from mltrail.cli import main; main()", "server"]
+    return mltrail_command("server")
 
 
 def canvas_ink(page: Page, selector: str) -> int:

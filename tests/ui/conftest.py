@@ -8,22 +8,19 @@ Chromium (``/usr/bin/chromium``), Playwright for Python and the built UI are req
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
+from tests._live_server import find_free_port, start_process
 from tests.ui._browser import (
     CHROMIUM,
     STATIC_INDEX,
     Server,
     missing,
-    pick_port,
     seed,
     server_command,
 )
@@ -45,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("ui-server")
     uri = f"sqlite:///{tmp / 'store.db'}"
     data = seed(uri, tmp / "artifacts", tmp)
-    port = pick_port()
+    port = find_free_port()
     command = [
         *server_command(),
         "--backend-store-uri",
@@ -57,27 +54,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "--port",
         str(port),
     ]
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"the server did not start:\n{(tmp / 'server.log').read_text()}")
-            time.sleep(0.1)
-        yield Server(url=url, data=data)
+        process = start_process(command, f"http://127.0.0.1:{port}", cwd=tmp, timeout=60)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield Server(url=process.url, data=data)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        process.stop()
 
 
 # Per module: Playwright's sync API keeps an event loop running in this thread while it is on,
