@@ -74,57 +74,29 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("mltrail.models._probe", "mltrail.sklearn._skops"): (
         "the requirements probe pre-imports skops.io only when the model was saved with skops"
     ),
-    # -- pending: the other branches' files ----------------------------------------------------
-    # These modules are being edited on other branches (store, server, cli, tracking client,
-    # fluent API, run context, batching, tracking URI, serving parsing); their imports move to
-    # the top, or get a reason above, once those branches are merged.
-    ("mltrail.cli._artifacts", "mltrail._exceptions"): "pending: cli",
-    ("mltrail.cli._artifacts", "mltrail.artifacts"): "pending: cli",
-    ("mltrail.cli._common", "mltrail.tracking._client"): "pending: cli",
-    ("mltrail.cli._gc", "mltrail._exceptions"): "pending: cli",
-    ("mltrail.cli._gc", "mltrail.artifacts"): "pending: cli",
-    ("mltrail.cli._gc", "mltrail.entities"): "pending: cli",
-    ("mltrail.cli._models", "mltrail.serving._app"): "pending: cli",
-    ("mltrail.cli._models", "mltrail.serving._docker"): "pending: cli",
-    ("mltrail.cli._models", "mltrail.serving._env"): "pending: cli",
-    ("mltrail.cli._models", "mltrail.serving._predict"): "pending: cli",
-    ("mltrail.cli._models", "mltrail.serving._server"): "pending: cli",
-    ("mltrail.cli._models", "mltrail.tracking._uri"): "pending: cli",
-    ("mltrail.cli._registry", "mltrail._exceptions"): "pending: cli",
-    ("mltrail.cli._registry", "mltrail.registry"): "pending: cli",
-    ("mltrail.cli._server", "mltrail.server"): "pending: cli",
-    ("mltrail.cli._server", "mltrail.server._settings"): "pending: cli",
-    ("mltrail.server._settings", "mltrail.tracking._uri"): "pending: server",
-    ("mltrail.server._uvicorn", "mltrail.server._app"): "pending: server",
-    ("mltrail.store._series", "mltrail.validation"): "pending: store",
-    ("mltrail.tracking._active", "mltrail.tracking._fluent"): (
-        "pending: a cycle (_fluent builds ActiveRun, whose __exit__ calls end_run): _fluent "
-        "should hand ActiveRun its end_run"
+    # The CLI's faces over the server and the scoring server: `mltrail --help` (and every
+    # command's --help) loads neither Starlette nor uvicorn; the command that runs them does.
+    ("mltrail.cli._server", "mltrail.server"): (
+        "`mltrail server` starts the tracking server: the server package loads Starlette, "
+        "uvicorn and the routes, which `mltrail --help` must not"
     ),
-    ("mltrail.tracking._client", "mltrail.tracking._context"): "pending: tracking client",
-    ("mltrail.tracking._client_artifacts", "mltrail.artifacts"): "pending: tracking client",
-    ("mltrail.tracking._client_artifacts", "mltrail.artifacts._serialize"): (
-        "pending: tracking client"
+    ("mltrail.cli._server", "mltrail.server._settings"): (
+        "the default allowed hosts live in the server package, whose __init__ loads Starlette "
+        "and uvicorn: read when `mltrail server` runs, not at `mltrail --help`"
     ),
-    ("mltrail.tracking._client_artifacts", "mltrail.validation"): "pending: tracking client",
-    ("mltrail.tracking._client_logged_models", "mltrail.artifacts"): "pending: tracking client",
-    ("mltrail.tracking._client_registry", "mltrail.entities"): "pending: tracking client",
-    ("mltrail.tracking._client_registry", "mltrail.entities._registry"): (
-        "pending: tracking client"
-    ),
-    ("mltrail.tracking._client_registry", "mltrail.registry"): "pending: tracking client",
-    ("mltrail.tracking._fluent", "mltrail.entities"): "pending: fluent API",
-    ("mltrail.tracking._fluent", "mltrail.tracking._context"): "pending: fluent API",
-    ("mltrail.tracking._fluent", "mltrail.tracking._uri"): "pending: fluent API",
-    ("mltrail.data._sources", "mltrail.tracking._context"): (
-        "pending: an upward import (data < tracking): resolve_run_context_tags and "
-        "strip_url_credentials move out of tracking/_context.py to a lower module"
-    ),
-    (
-        "mltrail.serving._app",
-        "mltrail",
-    ): "pending: serving app (its __version__ is in mltrail._version)",
-    ("mltrail.serving._parsing", "mltrail.models._schema"): "pending: serving parsing",
+    **{
+        ("mltrail.cli._models", module): (
+            "`mltrail models serve/predict/generate-dockerfile` load the scoring stack "
+            "(mltrail.serving imports Starlette) when they run, not at `mltrail --help`"
+        )
+        for module in (
+            "mltrail.serving._app",
+            "mltrail.serving._docker",
+            "mltrail.serving._env",
+            "mltrail.serving._predict",
+            "mltrail.serving._server",
+        )
+    },
 }
 
 

@@ -53,6 +53,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "pytorch",
                 "registry",
                 "data",
+                # the run context (user, source, git commit) that data's code sources and the
+                # tracking library record: it reads the process and the git repository (I/O)
+                "_run_context",
             }
         ),
     ),
@@ -78,8 +81,6 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
     # module imports tracking.
     ("mltrail.artifacts", "mltrail.tracking"): "MLflow's mlflow.artifacts names (facade)",
     ("mltrail.artifacts", "mltrail.tracking._artifact_helpers"): "the same re-export",
-    # A dataset's source records the active run's context (MLflow's mlflow.data does too).
-    ("mltrail.data._sources", "mltrail.tracking._context"): "the run context of a source",
 }
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from mltrail.tracking import _context
-from mltrail.tracking._context import resolve_run_context_tags, strip_url_credentials
+from mltrail import _run_context as _context
+from mltrail._run_context import resolve_run_context_tags, strip_url_credentials
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git CLI")
 
@@ -444,23 +444,28 @@ def test_config_parsing_of_unusual_but_valid_files() -> None:
 
 
 def test_import_is_light(tmp_path: Path) -> None:
-    """Importing the module loads only stdlib modules."""
+    """Importing the module loads only stdlib modules.
+
+    ``import mltrail`` loads it already, so the probe executes its file (and ``_run_names``'s)
+    in a fresh interpreter outside the package and records what that loads.
+    """
     import mltrail
 
-    src = str(Path(mltrail.__file__).resolve().parents[1])
+    package = Path(mltrail.__file__).resolve().parent
+    paths = [str(package / "_run_context.py"), str(package / "_run_names.py")]
     probe = (
-        "import sys, json\n"
-        "import mltrail.tracking\n"
+        "import sys, json, importlib.util\n"
         "before = set(sys.modules)\n"
-        "import mltrail.tracking._context, mltrail._run_names\n"
+        f"for i, path in enumerate({paths!r}):\n"
+        "    spec = importlib.util.spec_from_file_location(f'_probe{i}', path)\n"
+        "    module = importlib.util.module_from_spec(spec)\n"
+        "    spec.loader.exec_module(module)\n"
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = src
     env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
     out = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
-    new_modules = set(loaded) - {"mltrail.tracking._context", "mltrail._run_names"}
+    new_modules = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert {m.split(".")[0] for m in new_modules} <= set(sys.stdlib_module_names)

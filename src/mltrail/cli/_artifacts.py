@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 import click
 
+from mltrail._exceptions import NotFound
+from mltrail.artifacts import ArtifactRepository, get_artifact_repository, validate_artifact_path
 from mltrail.cli._common import (
     PROGRESS_THRESHOLD,
     echo_json_lines,
@@ -17,9 +18,6 @@ from mltrail.cli._common import (
     progress,
     tracking_uri_option,
 )
-
-if TYPE_CHECKING:
-    from mltrail.artifacts import ArtifactRepository
 
 __all__ = ["artifacts"]
 
@@ -85,8 +83,6 @@ def _download(repo: ArtifactRepository, run_id: str, path: str, dst_path: str | 
     """Download a file or a folder; a folder of many files file by file, with a progress bar."""
     import tempfile
 
-    from mltrail._exceptions import NotFound
-
     if path:
         info = repo.file_info(path)
         if info is None:
@@ -133,8 +129,6 @@ def download(
     A file or a folder (with everything inside it) is copied into --dst-path, keeping its
     path inside the run's artifacts, and the local path of the copy is printed.
     """
-    from mltrail.artifacts import get_artifact_repository, validate_artifact_path
-
     path = validate_artifact_path(artifact_path)
     client = make_client(tracking_uri)
     run = client.get_run(run_id)

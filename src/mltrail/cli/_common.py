@@ -18,10 +18,10 @@ import click
 
 from mltrail._exceptions import MltrailError
 from mltrail._optional import missing_dependency
+from mltrail.tracking._client import MlflowClient
 
 if TYPE_CHECKING:
     from mltrail.store import PagedList
-    from mltrail.tracking._client import MlflowClient
 
 __all__ = [
     "PAGE_SIZE",
@@ -93,8 +93,6 @@ json_option = click.option(
 
 def make_client(tracking_uri: str | None) -> MlflowClient:
     """A client of *tracking_uri* (None: the library's default, from the environment)."""
-    from mltrail.tracking._client import MlflowClient
-
     return MlflowClient(tracking_uri or None)
 
 

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mltrail._exceptions import MltrailError
+from mltrail._exceptions import InvalidArgument, MltrailError
+from mltrail.artifacts import LocalArtifactRepository, get_artifact_repository
 from mltrail.cli._common import (
     handle_errors,
     id_list_callback,
@@ -18,9 +19,9 @@ from mltrail.cli._common import (
     progress,
     tracking_uri_option,
 )
+from mltrail.entities import LifecycleStage, LoggedModel, RunInfo, ViewType
 
 if TYPE_CHECKING:
-    from mltrail.entities import LoggedModel, RunInfo
     from mltrail.store import Backend
     from mltrail.store._logged_models_base import LoggedModelStore
 
@@ -83,8 +84,6 @@ def _count(n: int, noun: str) -> str:
 
 def _experiment_runs(store: Backend, experiment_id: str) -> list[RunInfo]:
     """Every run of an experiment, whatever its lifecycle stage."""
-    from mltrail.entities import ViewType
-
     infos: list[RunInfo] = []
     token: str | None = None
     while True:
@@ -115,8 +114,6 @@ def _chosen_models(
     lm: LoggedModelStore | None, cutoff_ms: int | None, model_ids: list[str]
 ) -> list[LoggedModel]:
     """The named logged models, each checked to be deleted (long enough ago)."""
-    from mltrail._exceptions import InvalidArgument
-
     if not model_ids:
         return []
     if lm is None:
@@ -149,9 +146,6 @@ def _plan(
     model_ids: list[str],
 ) -> list[_Item]:
     """What to remove; raises before anything is removed when an id may not be removed."""
-    from mltrail._exceptions import InvalidArgument
-    from mltrail.entities import LifecycleStage
-
     lm = store.logged_models
     if experiment_ids or run_ids or model_ids:
         chosen_exps: list[str] = []
@@ -228,8 +222,6 @@ def _delete_artifacts(uri: str | None, owner_id: str) -> None:
     artifacts``) when that is left empty."""
     import contextlib
     import os
-
-    from mltrail.artifacts import LocalArtifactRepository, get_artifact_repository
 
     if not uri:
         return

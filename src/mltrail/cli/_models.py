@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from mltrail.cli._common import handle_errors, tracking_uri_option
+from mltrail.tracking._uri import set_tracking_uri
 
 __all__ = ["models"]
 
@@ -58,8 +59,6 @@ def _env_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _use_tracking_uri(tracking_uri: str | None) -> None:
     if tracking_uri:
-        from mltrail.tracking._uri import set_tracking_uri
-
         set_tracking_uri(tracking_uri)
 
 

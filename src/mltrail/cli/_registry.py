@@ -11,6 +11,7 @@ import contextlib
 
 import click
 
+from mltrail._exceptions import AlreadyExists
 from mltrail.cli._common import (
     collect_pages,
     echo_json,
@@ -23,6 +24,7 @@ from mltrail.cli._common import (
     max_results_option,
     tracking_uri_option,
 )
+from mltrail.registry import parse_runs_uri
 
 __all__ = ["MODEL_COMMANDS", "webhooks"]
 
@@ -71,9 +73,6 @@ def register(
     tracking_uri: str | None,
 ) -> None:
     """Register a model as the next version of NAME (the model is created if missing)."""
-    from mltrail._exceptions import AlreadyExists
-    from mltrail.registry import parse_runs_uri
-
     client = make_client(tracking_uri)
     with contextlib.suppress(AlreadyExists):
         client.create_registered_model(name)

@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._run_context import resolve_run_context_tags, strip_url_credentials
 
 __all__ = [
     "ARTIFACT_SCHEMES",
@@ -119,8 +120,6 @@ class CodeDatasetSource(DatasetSource):
 
     @classmethod
     def from_current_code(cls) -> CodeDatasetSource:
-        from mltrail.tracking._context import resolve_run_context_tags
-
         return cls(resolve_run_context_tags(check_dirty=False))
 
 
@@ -155,7 +154,6 @@ def resolve_source(source: Any, argument: str = "source") -> DatasetSource:
         )
     if not source.strip():
         raise InvalidArgument(f"Invalid {argument} '': it must not be empty")
-    from mltrail.tracking._context import strip_url_credentials
 
     scheme = _scheme(source)
     if scheme in ("", "file"):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.store import artifact_root_for
+from mltrail.tracking._uri import DEFAULT_DB_NAME, resolve_tracking_uri
 
 __all__ = [
     "DEFAULT_ALLOWED_HOSTS",
@@ -36,8 +37,6 @@ DEFAULT_MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
 
 def default_backend_store_uri() -> str:
     """The library's default store (``sqlite:///mltrail.db`` in the current folder)."""
-    from mltrail.tracking._uri import DEFAULT_DB_NAME, resolve_tracking_uri
-
     return resolve_tracking_uri(f"sqlite:///{DEFAULT_DB_NAME}")
 
 
@@ -89,8 +88,6 @@ class ServerSettings:
             object.__setattr__(self, name, tuple(value))
 
     def resolved_store_uri(self) -> str:
-        from mltrail.tracking._uri import resolve_tracking_uri
-
         if self.backend_store_uri:
             return resolve_tracking_uri(self.backend_store_uri)
         return default_backend_store_uri()

@@ -25,6 +25,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.server._app import create_app
 from mltrail.server._settings import SETTINGS_FILE_ENV, ServerSettings
 
 __all__ = ["NoDelayHttpToolsProtocol", "app_from_settings_file", "run_server", "set_nodelay"]
@@ -52,8 +53,6 @@ class NoDelayHttpToolsProtocol(HttpToolsProtocol):
 
 def app_from_settings_file() -> Any:
     """The uvicorn factory of worker processes: ``create_app`` with the settings file's content."""
-    from mltrail.server._app import create_app
-
     path = os.environ.get(SETTINGS_FILE_ENV)
     if not path:
         raise InvalidArgument(
@@ -85,12 +84,9 @@ def run_server(
         "server_header": False,
     }
     if workers <= 1:
-        from mltrail.server._app import create_app
-
         uvicorn.run(create_app(settings), **options)
         return
     # Fail early, in the parent, on a bad configuration (e.g. an outdated schema).
-    from mltrail.server._app import create_app
 
     create_app(settings)
     folder = tempfile.mkdtemp(prefix="mltrail-server-")  # mode 0700

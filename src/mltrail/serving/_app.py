@@ -35,6 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mltrail._exceptions import BadRequest, MltrailError, PayloadTooLarge, TemporarilyUnavailable
+from mltrail._version import __version__
 from mltrail.serving._fast import FastPath, fast_path_for
 from mltrail.serving._metrics import ScoringMetrics
 from mltrail.serving._output import predictions_to_json
@@ -218,8 +219,6 @@ def create_scoring_app(model: PredictingModel, settings: ScoringSettings | None 
     fast = fast_path_for(model) if settings.fast_path else None
     metrics = ScoringMetrics()
     executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="mltrail-predict")
-
-    from mltrail import __version__
 
     def error(request: Request, exc: MltrailError) -> Response:
         request.scope[_ERROR_CODE_KEY] = exc.error_code

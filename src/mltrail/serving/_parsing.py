@@ -37,13 +37,11 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mltrail._exceptions import BadRequest, MissingDependency, UnsupportedMediaType
 from mltrail._optional import require
-
-if TYPE_CHECKING:
-    from mltrail.models._schema import ColSpec, Schema, TensorSpec
+from mltrail.models._schema import ColSpec, DataType, Schema, TensorSpec
 
 __all__ = [
     "CONTENT_TYPES",
@@ -389,7 +387,6 @@ def _inputs(value: Any, schema: Schema | None, key: str = "inputs") -> Any:
     array = _array(value, spec, key, None)
     if spec is None and schema is not None and not schema.is_tensor_spec():
         # Rows for several columns: JSON integers for an all-float schema are floats.
-        from mltrail.models._schema import DataType
 
         floats = (DataType.float, DataType.double)
         if schema.inputs and all(s.type in floats for s in schema.inputs):
@@ -409,8 +406,6 @@ def _spec(schema: Schema | None, name: str) -> ColSpec | TensorSpec | None:
 def _array(values: Any, spec: ColSpec | TensorSpec | None, key: str, name: str | None) -> Any:
     """*values* as a numpy array; a tensor spec's dtype applied with the ``same_kind`` rule."""
     import numpy as np
-
-    from mltrail.models._schema import ColSpec, DataType, TensorSpec
 
     where = f"'{key}'" if name is None else f"input {name!r} of '{key}'"
     if isinstance(spec, ColSpec) and spec.type is DataType.binary:
@@ -435,8 +430,6 @@ def _array(values: Any, spec: ColSpec | TensorSpec | None, key: str, name: str |
 
 
 def _is_text(spec: ColSpec | TensorSpec | None) -> bool:
-    from mltrail.models._schema import ColSpec, DataType
-
     return isinstance(spec, ColSpec) and spec.type in (DataType.string, DataType.binary)
 
 
@@ -465,8 +458,6 @@ def _json_numbers(values: Any, t: Any) -> Any:
     numeric type.  Integers become floats; floats become integers only when they are whole
     and fit; anything else is left for the signature check to report."""
     import numpy as np
-
-    from mltrail.models._schema import DataType
 
     kind = values.dtype.kind
     if kind not in "iuf":
@@ -501,7 +492,6 @@ def _cast_columns(frame: Any, schema: Schema | None) -> Any:
     numbers (see :func:`_json_numbers`), datetimes (ISO text) and binary (base64 text)."""
     if schema is None or not schema.has_input_names() or schema.is_tensor_spec():
         return frame
-    from mltrail.models._schema import ColSpec, DataType
 
     dtypes = dict(zip(frame.columns, frame.dtypes, strict=False))
     for spec in schema.inputs:
@@ -529,7 +519,6 @@ def csv_dtypes(schema: Schema | None) -> dict[str, Any] | None:
     """The pandas dtypes CSV columns are read with: the schema's required scalar columns."""
     if schema is None or not schema.has_input_names() or schema.is_tensor_spec():
         return None
-    from mltrail.models._schema import ColSpec, DataType
 
     dtypes: dict[str, Any] = {}
     for spec in schema.inputs:

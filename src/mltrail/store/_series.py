@@ -21,6 +21,7 @@ from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.entities._metric import metric_value_to_json
+from mltrail.validation import validate_int
 
 __all__ = [
     "MAX_BUCKETS_LIMIT",
@@ -88,8 +89,6 @@ def validate_series_request(
     max_buckets: Any, start_step: Any, end_step: Any
 ) -> tuple[int, int | None, int | None]:
     """Check the reduction arguments; errors name the field and the rule."""
-    from mltrail.validation import validate_int
-
     buckets = validate_int("max_buckets", max_buckets)
     if not 1 <= buckets <= MAX_BUCKETS_LIMIT:
         raise InvalidArgument(

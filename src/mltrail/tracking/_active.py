@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mltrail.entities import Run, RunStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
     from mltrail.tracking._client import MlflowClient
@@ -19,17 +20,20 @@ __all__ = ["ActiveRun", "run_stack", "state"]
 class ActiveRun(Run):
     """The run a ``with start_run():`` block works in; ends it when the block exits.
 
-    It ends FINISHED, FAILED if the block raised, KILLED on KeyboardInterrupt.
+    It ends FINISHED, FAILED if the block raised, KILLED on KeyboardInterrupt, through the
+    fluent API's ``end_run``, which the fluent API hands it (this module sits below the fluent API).
     """
 
-    __slots__ = ("client",)
+    __slots__ = ("_end_run", "client")
     client: MlflowClient
+    _end_run: Callable[[str], None]
 
-    def __init__(self, run: Run, client: MlflowClient) -> None:
+    def __init__(self, run: Run, client: MlflowClient, end_run: Callable[[str], None]) -> None:
         object.__setattr__(self, "info", run.info)
         object.__setattr__(self, "data", run.data)
         object.__setattr__(self, "inputs", run.inputs)
         object.__setattr__(self, "client", client)
+        object.__setattr__(self, "_end_run", end_run)
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -40,8 +44,6 @@ class ActiveRun(Run):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        from mltrail.tracking._fluent import end_run
-
         if exc_type is None:
             status = RunStatus.FINISHED
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -49,7 +51,7 @@ class ActiveRun(Run):
         else:
             status = RunStatus.FAILED
         if any(r.info.run_id == self.info.run_id for r in run_stack()):
-            end_run(RunStatus.to_string(status))
+            self._end_run(RunStatus.to_string(status))
 
     def __repr__(self) -> str:
         return f"<ActiveRun: run_id={self.info.run_id!r}, run_name={self.info.run_name!r}>"

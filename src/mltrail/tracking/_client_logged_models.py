@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.artifacts import ArtifactRepository, FileInfo, get_artifact_repository
 from mltrail.entities._logged_model import LoggedModelOutput, LoggedModelStatus, validate_model_id
 from mltrail.store._logged_models_base import LoggedModelStore
 from mltrail.tracking._client_artifacts import log_file_or_folder
@@ -20,7 +21,6 @@ from mltrail.tracking._client_registry import _text
 from mltrail.validation import validate_int
 
 if TYPE_CHECKING:
-    from mltrail.artifacts import ArtifactRepository, FileInfo
     from mltrail.entities import LoggedModel
     from mltrail.store import Backend, PagedList
     from mltrail.store._logged_models_base import OrderBy
@@ -55,8 +55,6 @@ class ClientLoggedModels:
         return self._backend.logged_models
 
     def _model_repo(self, model_id: str) -> ArtifactRepository:
-        from mltrail.artifacts import get_artifact_repository
-
         location = self.get_logged_model(model_id).artifact_location
         return get_artifact_repository(location, tracking_uri=self._tracking_uri)
 

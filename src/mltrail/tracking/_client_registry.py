@@ -11,14 +11,16 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.entities import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag
+from mltrail.entities._registry import ALL_STAGES
 from mltrail.entities._webhook import WebhookEvent
+from mltrail.registry import parse_models_uri, resolve_model_version
 from mltrail.registry.webhooks import WebhookSettings, destination_check, example_sender
 from mltrail.store import ModelRegistryStore, UrlCheck, WebhookStore
 from mltrail.tracking._backends import backend_for
 from mltrail.tracking._uri import resolve_tracking_uri
 
 if TYPE_CHECKING:
-    from mltrail.entities import ModelVersion, RegisteredModel
     from mltrail.registry.webhooks import Webhook, WebhookDelivery, WebhookTestResult
     from mltrail.store import PagedList
 
@@ -49,8 +51,6 @@ class ClientRegistry:
         tags: Mapping[str, Any] | None = None,
         description: str | None = None,
     ) -> RegisteredModel:
-        from mltrail.entities import RegisteredModelTag
-
         items = [RegisteredModelTag(str(k), _text(v)) for k, v in (tags or {}).items()]
         return self._registry.create_registered_model(name, items, description)
 
@@ -78,8 +78,6 @@ class ClientRegistry:
         )
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
-        from mltrail.entities import RegisteredModelTag
-
         self._registry.set_registered_model_tag(name, RegisteredModelTag(key, _text(value)))
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
@@ -116,8 +114,6 @@ class ClientRegistry:
         """A new version of *name* from *source* (``runs:/<run_id>/<path>``, ``models:/...``
         or a location inside the artifacts of *run_id*).  Versions are READY at once, so
         *await_creation_for* has nothing to wait for."""
-        from mltrail.entities import ModelVersionTag
-
         items = [ModelVersionTag(str(k), _text(v)) for k, v in (tags or {}).items()]
         return self._registry.create_model_version(
             name, str(source), run_id or None, items, run_link, description, model_id
@@ -146,8 +142,6 @@ class ClientRegistry:
         )
 
     def get_model_version_stages(self, name: str, version: int | str) -> list[str]:
-        from mltrail.entities._registry import ALL_STAGES
-
         self._registry.get_model_version(name, version)
         return list(ALL_STAGES)
 
@@ -186,8 +180,6 @@ class ClientRegistry:
         stage: str | None = None,
     ) -> None:
         """Tag a version; *stage* instead of *version* tags the newest version in that stage."""
-        from mltrail.entities import ModelVersionTag
-
         if key is None:
             raise InvalidArgument("Missing value for required parameter 'key'")
         number = self._version_for(name, version, stage)
@@ -207,8 +199,6 @@ class ClientRegistry:
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Copy the version *src_model_uri* names (``models:/<name>/<version>``,
         ``models:/<name>@<alias>``, ...) to a new version of *dst_name* (created if needed)."""
-        from mltrail.registry import parse_models_uri, resolve_model_version
-
         parsed = parse_models_uri(src_model_uri)
         if parsed is None or parsed.path:
             raise InvalidArgument(

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.entities import Run
+from mltrail._run_context import resolve_run_context_tags
+from mltrail.entities import DatasetInput, InputTag, Run
 from mltrail.tracking._active import ActiveRun, run_stack, state
 from mltrail.tracking._client import PARENT_RUN_TAG, MlflowClient
 from mltrail.tracking._system_metrics import (
@@ -18,6 +19,7 @@ from mltrail.tracking._system_metrics import (
     stop_monitor,
     system_metrics_enabled,
 )
+from mltrail.tracking._uri import get_tracking_uri
 from mltrail.validation import (
     validate_int,
     validate_key,
@@ -55,8 +57,6 @@ DESCRIPTION_TAG = "mlflow.note.content"
 
 def _client() -> MlflowClient:
     """A client for the current tracking URI (reused while the URI stays the same)."""
-    from mltrail.tracking._uri import get_tracking_uri
-
     uri = get_tracking_uri()
     client = state.last_client
     if client is None or client.tracking_uri != uri:
@@ -118,8 +118,6 @@ def start_run(
             _end_failed(client, run_id)
             raise
     else:
-        from mltrail.tracking._context import resolve_run_context_tags
-
         all_tags: dict[str, Any] = {**resolve_run_context_tags(), **(tags or {})}
         parent = parent_run_id or (stack[-1].info.run_id if stack and nested else None)
         if parent:
@@ -128,7 +126,7 @@ def start_run(
             all_tags[DESCRIPTION_TAG] = description
         exp_id = str(experiment_id) if experiment_id is not None else _current_experiment_id(client)
         run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
-    active = ActiveRun(run, client)
+    active = ActiveRun(run, client, end_run)
     _register_exit_handler()
     stack.append(active)
     state.last_run_id = run.info.run_id
@@ -370,8 +368,6 @@ def log_input(
     run_id: str | None = None,
 ) -> None:
     """Record that the run used *dataset* (from ``mltrail.data``), e.g. with context "training"."""
-    from mltrail.entities import DatasetInput, InputTag
-
     to_entity = getattr(dataset, "_to_mlflow_entity", None)
     if to_entity is None:
         raise InvalidArgument(

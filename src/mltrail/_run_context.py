@@ -6,7 +6,8 @@ and remote come from reading the repository's files directly (``HEAD``, loose re
 the only subprocess is one ``git status`` with a 2 s timeout for the dirty flag. Nothing is cached:
 a long-lived process that commits between runs gets the new commit.
 
-This module imports only ``os`` and ``sys`` at import time.
+This module imports only ``os`` and ``sys`` at import time.  It sits below the tracking library
+and ``mltrail.data``, which both record the run context (a dataset's code source takes its tags).
 """
 
 from __future__ import annotations
