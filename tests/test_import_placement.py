@@ -64,6 +64,33 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("mltrail.store", "mltrail.store.sql._upgrade"): (
         "upgrade_database: keeps SQLAlchemy and Alembic off `import mltrail`"
     ),
+    # What `import mltrail` does not load until it is used (measured with -X importtime).
+    **{
+        (importer, "mltrail._run_context"): (
+            "the run context (git, user, notebook and CI probes) loads at the first run"
+        )
+        for importer in ("mltrail.tracking._client", "mltrail.tracking._fluent")
+    },
+    ("mltrail.tracking._backends", "mltrail.registry.webhooks"): (
+        "the webhook dispatcher (sender, signing, destination checks: socket, hmac, the "
+        "registry's URI rules) loads with the first backend the library opens"
+    ),
+    ("mltrail.tracking._client_registry", "mltrail.registry"): (
+        "copy_model_version's models:/ parsing: keeps the registry off `import mltrail`"
+    ),
+    ("mltrail.tracking._client_registry", "mltrail.registry.webhooks"): (
+        "test_webhook's sender and the library's destination policy load when used"
+    ),
+    ("mltrail.tracking._client_registry", "mltrail.entities._registry"): (
+        "the registry entities load on first use, off `import mltrail`"
+    ),
+    ("mltrail.tracking._client_registry", "mltrail.entities._webhook"): (
+        "webhook events (json, datetime) load when a webhook is made or tested"
+    ),
+    ("mltrail.tracking._client_artifacts", "mltrail.artifacts._serialize"): (
+        "the object serialisers (json, and the yaml/PIL/matplotlib seams) load when an object "
+        "is logged"
+    ),
     ("mltrail.models._probe", "mltrail.models._model"): (
         "the requirements probe is a fresh interpreter whose module level stays "
         "standard-library only: what it imports after its import hooks go in is recorded"

@@ -19,7 +19,6 @@ import errno
 import os
 import posixpath
 import re
-import secrets
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
@@ -204,6 +203,8 @@ def atomic_write(directory: str, name: str, chunks: Iterable[bytes]) -> int:
         raise InvalidArgument(f"Cannot write {name!r}: a directory of that name exists")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY | _O_NOFOLLOW
     while True:
+        import secrets  # a temporary name: off the import of every model format
+
         temp = os.path.join(directory, TEMP_PREFIX + secrets.token_hex(8))
         try:
             fd = os.open(temp, flags, 0o666)

@@ -10,7 +10,8 @@ that no face imports a concrete backend.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from mltrail.store._backend import BUILTIN_SCHEMES, Backend, backend_class_for_scheme, open_backend
 from mltrail.store._base import (
@@ -21,16 +22,26 @@ from mltrail.store._base import (
     series_from_histories,
 )
 from mltrail.store._batches import BatchLimits
-from mltrail.store._logged_models_base import LoggedModelStore
-from mltrail.store._registry_base import (
-    ModelRegistryStore,
-    UrlCheck,
-    WebhookSender,
-    WebhookStore,
-)
 
 if TYPE_CHECKING:
+    from mltrail.store._logged_models_base import LoggedModelStore
+    from mltrail.store._registry_base import (
+        ModelRegistryStore,
+        UrlCheck,
+        WebhookSender,
+        WebhookStore,
+    )
     from mltrail.store.sql._upgrade import UpgradeResult
+
+# The registry's, webhooks' and logged models' interfaces (and their entities) load on first
+# use, off ``import mltrail``.
+_LAZY = {
+    "LoggedModelStore": "mltrail.store._logged_models_base",
+    "ModelRegistryStore": "mltrail.store._registry_base",
+    "UrlCheck": "mltrail.store._registry_base",
+    "WebhookSender": "mltrail.store._registry_base",
+    "WebhookStore": "mltrail.store._registry_base",
+}
 
 __all__ = [
     "BUILTIN_SCHEMES",
@@ -66,3 +77,12 @@ def artifact_root_for(db_uri: str) -> str:
     from mltrail.store.sql._backend import artifact_root_for as root_for
 
     return root_for(db_uri)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

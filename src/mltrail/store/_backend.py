@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import functools
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.store._base import ExperimentStore, MetricStore, RunStore
-from mltrail.store._batches import BatchLimits
-from mltrail.store._logged_models_base import LoggedModelStore
-from mltrail.store._registry_base import ModelRegistryStore, WebhookStore
+
+if TYPE_CHECKING:  # the parts' interfaces (and their entities) load with a backend
+    from mltrail.store._base import ExperimentStore, MetricStore, RunStore
+    from mltrail.store._batches import BatchLimits
+    from mltrail.store._logged_models_base import LoggedModelStore
+    from mltrail.store._registry_base import ModelRegistryStore, WebhookStore
 
 __all__ = ["BUILTIN_SCHEMES", "Backend", "backend_class_for_scheme", "open_backend"]
 

@@ -9,9 +9,12 @@ tracking server does not use this cache: ``create_app`` opens and closes its own
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from mltrail.registry.webhooks import WebhookDispatcher
 from mltrail.store import Backend, open_backend
+
+if TYPE_CHECKING:
+    from mltrail.registry.webhooks import WebhookDispatcher
 
 __all__ = ["backend_for", "close_backends"]
 
@@ -31,6 +34,10 @@ def backend_for(uri: str) -> Backend:
     with _lock:
         found = _backends.get(uri)
         if found is None:
+            # The webhook machinery (sender, signing, destinations: socket, hmac, secrets)
+            # loads with the first backend, not with `import mltrail`.
+            from mltrail.registry.webhooks import WebhookDispatcher
+
             backend = open_backend(uri)
             dispatcher = WebhookDispatcher(backend.webhooks)  # the environment's settings
             dispatcher.start()

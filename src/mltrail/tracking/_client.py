@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mltrail._exceptions import NotFound
-from mltrail._run_context import current_user
 from mltrail.entities import (
     DatasetInput,
     Experiment,
@@ -151,6 +150,8 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         run_name: str | None = None,
     ) -> Run:
         """A new RUNNING run with exactly the given tags (the fluent start_run adds context)."""
+        from mltrail._run_context import current_user
+
         all_tags = dict(tags or {})
         user = str(all_tags.get("mlflow.user") or current_user())
         return self._backend.runs.create_run(

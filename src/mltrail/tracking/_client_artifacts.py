@@ -7,12 +7,12 @@ import posixpath
 import tempfile
 from typing import TYPE_CHECKING, Any
 
+from mltrail import artifacts
 from mltrail._exceptions import InvalidArgument
-from mltrail.artifacts import ArtifactRepository, FileInfo, get_artifact_repository
-from mltrail.artifacts._serialize import write_dict, write_figure, write_image, write_text
 from mltrail.validation import validate_key
 
 if TYPE_CHECKING:
+    from mltrail.artifacts import ArtifactRepository, FileInfo
     from mltrail.entities import RunInfo
 
 __all__ = ["ClientArtifacts", "log_file_or_folder"]
@@ -39,7 +39,7 @@ class ClientArtifacts:
     def _repo(self, run_id: str) -> ArtifactRepository:
         # mlflow-artifacts: URIs are resolved against the client's tracking server.
         tracking_uri = getattr(self, "_tracking_uri", None)
-        return get_artifact_repository(
+        return artifacts.get_artifact_repository(
             self._run_info(run_id).artifact_uri, tracking_uri=tracking_uri
         )
 
@@ -74,10 +74,14 @@ class ClientArtifacts:
             self._repo(run_id).log_artifact(local, directory or None)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        from mltrail.artifacts._serialize import write_text
+
         self._log_via_file(run_id, artifact_file, write_text, text)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         """JSON, or YAML when the file name ends in .yaml/.yml."""
+        from mltrail.artifacts._serialize import write_dict
+
         self._log_via_file(run_id, artifact_file, write_dict, dictionary)
 
     def log_figure(
@@ -89,6 +93,8 @@ class ClientArtifacts:
         save_kwargs: dict[str, Any] | None = None,
     ) -> None:
         """A matplotlib or plotly figure, in the format the file name's extension says."""
+        from mltrail.artifacts._serialize import write_figure
+
         self._log_via_file(
             run_id, artifact_file, lambda f, p: write_figure(f, p, **(save_kwargs or {})), figure
         )
@@ -110,4 +116,6 @@ class ClientArtifacts:
             validate_key(key, "image")
             artifact_file = f"images/{key}/step_{int(step or 0)}.png"
         assert artifact_file is not None
+        from mltrail.artifacts._serialize import write_image
+
         self._log_via_file(run_id, artifact_file, write_image, image)

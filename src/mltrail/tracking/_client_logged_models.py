@@ -12,18 +12,18 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from mltrail import artifacts
 from mltrail._exceptions import InvalidArgument
-from mltrail.artifacts import ArtifactRepository, FileInfo, get_artifact_repository
 from mltrail.entities._logged_model import LoggedModelOutput, LoggedModelStatus, validate_model_id
-from mltrail.store._logged_models_base import LoggedModelStore
 from mltrail.tracking._client_artifacts import log_file_or_folder
 from mltrail.tracking._client_registry import _text
 from mltrail.validation import validate_int
 
 if TYPE_CHECKING:
+    from mltrail.artifacts import ArtifactRepository, FileInfo
     from mltrail.entities import LoggedModel
     from mltrail.store import Backend, PagedList
-    from mltrail.store._logged_models_base import OrderBy
+    from mltrail.store._logged_models_base import LoggedModelStore, OrderBy
 
 __all__ = ["ClientLoggedModels"]
 
@@ -56,7 +56,7 @@ class ClientLoggedModels:
 
     def _model_repo(self, model_id: str) -> ArtifactRepository:
         location = self.get_logged_model(model_id).artifact_location
-        return get_artifact_repository(location, tracking_uri=self._tracking_uri)
+        return artifacts.get_artifact_repository(location, tracking_uri=self._tracking_uri)
 
     # -- models -----------------------------------------------------------------------------
     def create_logged_model(

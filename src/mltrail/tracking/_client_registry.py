@@ -10,19 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from mltrail import entities
 from mltrail._exceptions import InvalidArgument, NotFound
-from mltrail.entities import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag
-from mltrail.entities._registry import ALL_STAGES
-from mltrail.entities._webhook import WebhookEvent
-from mltrail.registry import parse_models_uri, resolve_model_version
-from mltrail.registry.webhooks import WebhookSettings, destination_check, example_sender
-from mltrail.store import ModelRegistryStore, UrlCheck, WebhookStore
 from mltrail.tracking._backends import backend_for
 from mltrail.tracking._uri import resolve_tracking_uri
 
 if TYPE_CHECKING:
+    from mltrail.entities import ModelVersion, RegisteredModel
+    from mltrail.entities._webhook import WebhookEvent
     from mltrail.registry.webhooks import Webhook, WebhookDelivery, WebhookTestResult
-    from mltrail.store import PagedList
+    from mltrail.store import ModelRegistryStore, PagedList, UrlCheck, WebhookStore
 
 __all__ = ["ClientRegistry"]
 
@@ -51,7 +48,7 @@ class ClientRegistry:
         tags: Mapping[str, Any] | None = None,
         description: str | None = None,
     ) -> RegisteredModel:
-        items = [RegisteredModelTag(str(k), _text(v)) for k, v in (tags or {}).items()]
+        items = [entities.RegisteredModelTag(str(k), _text(v)) for k, v in (tags or {}).items()]
         return self._registry.create_registered_model(name, items, description)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -78,7 +75,9 @@ class ClientRegistry:
         )
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
-        self._registry.set_registered_model_tag(name, RegisteredModelTag(key, _text(value)))
+        self._registry.set_registered_model_tag(
+            name, entities.RegisteredModelTag(key, _text(value))
+        )
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         self._registry.delete_registered_model_tag(name, key)
@@ -114,7 +113,7 @@ class ClientRegistry:
         """A new version of *name* from *source* (``runs:/<run_id>/<path>``, ``models:/...``
         or a location inside the artifacts of *run_id*).  Versions are READY at once, so
         *await_creation_for* has nothing to wait for."""
-        items = [ModelVersionTag(str(k), _text(v)) for k, v in (tags or {}).items()]
+        items = [entities.ModelVersionTag(str(k), _text(v)) for k, v in (tags or {}).items()]
         return self._registry.create_model_version(
             name, str(source), run_id or None, items, run_link, description, model_id
         )
@@ -143,6 +142,8 @@ class ClientRegistry:
 
     def get_model_version_stages(self, name: str, version: int | str) -> list[str]:
         self._registry.get_model_version(name, version)
+        from mltrail.entities._registry import ALL_STAGES
+
         return list(ALL_STAGES)
 
     def search_model_versions(
@@ -183,7 +184,9 @@ class ClientRegistry:
         if key is None:
             raise InvalidArgument("Missing value for required parameter 'key'")
         number = self._version_for(name, version, stage)
-        self._registry.set_model_version_tag(name, number, ModelVersionTag(key, _text(value)))
+        self._registry.set_model_version_tag(
+            name, number, entities.ModelVersionTag(key, _text(value))
+        )
 
     def delete_model_version_tag(
         self,
@@ -199,6 +202,8 @@ class ClientRegistry:
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Copy the version *src_model_uri* names (``models:/<name>/<version>``,
         ``models:/<name>@<alias>``, ...) to a new version of *dst_name* (created if needed)."""
+        from mltrail.registry import parse_models_uri, resolve_model_version
+
         parsed = parse_models_uri(src_model_uri)
         if parsed is None or parsed.path:
             raise InvalidArgument(
@@ -259,6 +264,9 @@ class ClientRegistry:
     def test_webhook(
         self, webhook_id: str, event: WebhookEvent | str | None = None
     ) -> WebhookTestResult:
+        from mltrail.entities._webhook import WebhookEvent
+        from mltrail.registry.webhooks import WebhookSettings, example_sender
+
         chosen = None if event is None else WebhookEvent.coerce(event)
         send = example_sender(WebhookSettings.from_env())  # the library sends: its settings
         return self._webhooks.test_webhook(webhook_id, chosen, send)
@@ -273,10 +281,14 @@ class ClientRegistry:
 def _url_check() -> UrlCheck:
     """The library's destination policy (the environment's), for the webhooks whose
     deliveries it sends (a tracking server's store applies the server's instead)."""
+    from mltrail.registry.webhooks import WebhookSettings, destination_check
+
     return destination_check(WebhookSettings.from_env())
 
 
 def _events(events: Sequence[Any]) -> list[WebhookEvent]:
     if isinstance(events, (str, bytes)):
         events = [events]
+    from mltrail.entities._webhook import WebhookEvent
+
     return [WebhookEvent.coerce(e) for e in events]

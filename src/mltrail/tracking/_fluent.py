@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail._run_context import resolve_run_context_tags
 from mltrail.entities import DatasetInput, InputTag, Run
 from mltrail.tracking._active import ActiveRun, run_stack, state
 from mltrail.tracking._client import PARENT_RUN_TAG, MlflowClient
@@ -118,6 +117,8 @@ def start_run(
             _end_failed(client, run_id)
             raise
     else:
+        from mltrail._run_context import resolve_run_context_tags
+
         all_tags: dict[str, Any] = {**resolve_run_context_tags(), **(tags or {})}
         parent = parent_run_id or (stack[-1].info.run_id if stack and nested else None)
         if parent:
