@@ -68,13 +68,6 @@ _RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
 
 #: Upward imports not removed yet: (importing module, imported module) -> why it is still here.
 ALLOWED_UPWARD: dict[tuple[str, str], str] = {
-    # The registry's SQL part validates ``models:/`` and ``runs:/`` sources with the parsing in
-    # mltrail.registry._uris; that parsing needs artifacts' path rules, so it cannot move into
-    # the core as it is (issue 15, point 4: model URI resolution moves to its layer).
-    (
-        "mltrail.store.sql._registry_versions",
-        "mltrail.registry",
-    ): "models:/ and runs:/ source parsing lives in mltrail.registry._uris (issue 15 point 4)",
     # MLflow's public name: mlflow.artifacts' helpers (download_artifacts & co.) resolve
     # runs:/ and models:/ with a tracking client, so they live in the tracking layer; the
     # package facade re-exports them on first use (module __getattr__), and no repository

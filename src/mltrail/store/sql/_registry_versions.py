@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.artifacts._model_uris import ModelsUri, parse_models_uri, parse_runs_uri, path_below
 from mltrail.entities import LifecycleStage, ModelVersion, ModelVersionStatus, ModelVersionTag
 from mltrail.entities._registry import (
     ACTIVE_STAGES,
@@ -28,7 +29,6 @@ from mltrail.entities._registry import (
     STAGE_NONE,
     canonical_stage,
 )
-from mltrail.registry import ModelsUri, parse_models_uri, parse_runs_uri, path_below
 from mltrail.store.sql._core import SqlContext, now_ms
 from mltrail.store.sql._experiments import join_uri
 from mltrail.store.sql._logged_model_schema import logged_models_table
