@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -112,30 +112,32 @@ def mysql_uri(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         close_backends()  # the library's connections to this database
 
 
-@pytest.fixture
-def fresh_postgres_uri() -> Iterator[str]:
-    """A new PostgreSQL database with no schema at all, dropped afterwards (for migrations)."""
-    require_service("PostgreSQL", PG_HOST, PG_PORT)
+def _fresh_database(
+    service: str, port: int, create: Callable[[str], str], drop: Callable[[str], None]
+) -> Iterator[str]:
+    """A new database with no schema at all, dropped afterwards (for migrations)."""
+    require_service(service, PG_HOST if port == PG_PORT else MY_HOST, port)
     name = new_database_name()
-    uri = create_postgres_database(name)
+    uri = create(name)
     try:
         yield uri
     finally:
         close_backends()  # the library's connections to this database
-        drop_postgres_database(name)
+        drop(name)
+
+
+@pytest.fixture
+def fresh_postgres_uri() -> Iterator[str]:
+    """A new PostgreSQL database with no schema at all, dropped afterwards (for migrations)."""
+    yield from _fresh_database(
+        "PostgreSQL", PG_PORT, create_postgres_database, drop_postgres_database
+    )
 
 
 @pytest.fixture
 def fresh_mysql_uri() -> Iterator[str]:
     """A new MariaDB database with no schema at all, dropped afterwards (for migrations)."""
-    require_service("MariaDB", MY_HOST, MY_PORT)
-    name = new_database_name()
-    uri = create_mysql_database(name)
-    try:
-        yield uri
-    finally:
-        close_backends()  # the library's connections to this database
-        drop_mysql_database(name)
+    yield from _fresh_database("MariaDB", MY_PORT, create_mysql_database, drop_mysql_database)
 
 
 @pytest.fixture

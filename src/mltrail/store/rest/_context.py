@@ -43,6 +43,16 @@ class RestContext:
             return self.client.call(method, API + endpoint, params=query, idempotent=idempotent)
         return self.client.call(method, API + endpoint, body=body, idempotent=idempotent)
 
+    def send(
+        self, method: str, endpoint: str, body: dict[str, Any] | None = None, *, idempotent: bool
+    ) -> dict[str, Any]:
+        """The registry's convention: a ``GET`` sends *body* as its query (None values left
+        out, always safe to resend); any other method sends it as a JSON body."""
+        if method == "GET":
+            query = {k: v for k, v in (body or {}).items() if v is not None}
+            return self.client.call("GET", API + endpoint, params=query, idempotent=True)
+        return self.client.call(method, API + endpoint, body=body or {}, idempotent=idempotent)
+
     def refused(self, what: str) -> NotImplementedYet:
         """What a tracking server does not offer: permanent deletion (``mltrail gc``) works on
         the database, as MLflow's ``gc`` does; no endpoint destroys data beyond recovery."""

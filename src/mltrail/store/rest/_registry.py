@@ -28,7 +28,7 @@ from mltrail.store._registry_base import (
     WebhookSender,
     WebhookStore,
 )
-from mltrail.store.rest._context import API, RestContext
+from mltrail.store.rest._context import RestContext
 
 __all__ = ["RestRegistry", "RestWebhooks"]
 
@@ -64,10 +64,7 @@ class RestRegistry(ModelRegistryStore):
         *,
         idempotent: bool = True,
     ) -> dict[str, Any]:
-        if method == "GET":
-            query = {k: v for k, v in (body or {}).items() if v is not None}
-            return self._ctx.client.call("GET", API + endpoint, params=query, idempotent=True)
-        return self._ctx.client.call(method, API + endpoint, body=body or {}, idempotent=idempotent)
+        return self._ctx.send(method, endpoint, body, idempotent=idempotent)
 
     # -- registered models -------------------------------------------------------------------
     def create_registered_model(
@@ -247,10 +244,7 @@ class RestWebhooks(WebhookStore):
         *,
         idempotent: bool = True,
     ) -> dict[str, Any]:
-        if method == "GET":
-            query = {k: v for k, v in (body or {}).items() if v is not None}
-            return self._ctx.client.call("GET", API + endpoint, params=query, idempotent=True)
-        return self._ctx.client.call(method, API + endpoint, body=body or {}, idempotent=idempotent)
+        return self._ctx.send(method, endpoint, body, idempotent=idempotent)
 
     def create_webhook(
         self,
