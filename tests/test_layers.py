@@ -60,6 +60,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         ),
     ),
     ("library", frozenset({"tracking", "client"})),
+    # reading other stores (MLflow's database, mlruns, server; TensorBoard; another mltrail)
+    # and writing what they hold into a backend
+    ("importers", frozenset({"importers"})),
     ("faces", frozenset({"server", "serving", "cli"})),
     # ``mltrail`` itself (``__init__.py``): the public face that re-exports every layer.
     ("package", frozenset({""})),
