@@ -31,11 +31,12 @@ from mltrail.importers._records import (
 )
 from mltrail.store import Backend, open_backend
 
-__all__ = ["MltrailSource", "source_key"]
+__all__ = ["MltrailSource", "resolve_source_uri", "source_key"]
 
 _PAGE = 1000
 _SERIES_KEYS = 100  # the most keys one get_metric_series call takes
 _PARENT_TAG = "mlflow.parentRunId"
+_FOLDER_DB = "mltrail.db"  # the database of a folder store (see mltrail.tracking._uri)
 
 
 def source_key(uri: str) -> str:
@@ -50,6 +51,29 @@ def source_key(uri: str) -> str:
         netloc = netloc.replace(f":{parts.password}@", "@")
     scheme = parts.scheme.split("+", 1)[0]
     return "mltrail:" + parts._replace(scheme=scheme, netloc=netloc).geturl().rstrip("/")
+
+
+def resolve_source_uri(uri: str) -> str:
+    """A source given as a folder (holding ``mltrail.db``), a relative SQLite path or a URI,
+    as an absolute URI; nothing is created (NotFound when there is no store)."""
+    if "://" in uri or uri.startswith("file:"):
+        if uri.startswith("file:"):
+            uri = unquote(urlsplit(uri).path)
+        elif uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+            rest = uri[len("sqlite:///") :]
+            if rest and not rest.startswith(":memory:"):
+                return "sqlite:///" + os.path.abspath(rest)
+            return uri
+        else:
+            return uri
+    folder = os.path.abspath(uri)
+    database = os.path.join(folder, _FOLDER_DB)
+    if not os.path.exists(database):
+        raise NotFound(
+            f"No mltrail store in {folder}: it holds no {_FOLDER_DB} (give a database URI, "
+            "or for MLflow's mlruns folder use: mltrail import mlflow FOLDER)"
+        )
+    return "sqlite:///" + database
 
 
 def _sqlite_file(uri: str) -> str | None:
