@@ -303,6 +303,8 @@ class _Import:
 
     # -- the passes -----------------------------------------------------------------------------
     def run(self) -> ImportReport:
+        # First: a destination that cannot be imported into says so before anything is read.
+        self._ledger(LedgerKind.EXPERIMENT)
         plans = self._plan_experiments()
         by_source = {p.source.experiment_id: p for p in plans}
         source_ids = list(by_source)

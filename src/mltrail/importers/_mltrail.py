@@ -3,11 +3,11 @@
 Reads any mltrail backend (an SQL database, or an mltrail tracking server over http)
 through the public interfaces of its parts only, read-only.  Run headers come from
 ``search_runs`` a thousand at a time; a run's fingerprint digests its info, params, tags,
-latest metric values, inputs and outputs, and (on a database) the number of points of each of
-its series, read in one ``get_metric_series`` call per page, so a repeated import of many
-unchanged runs reads a few queries per thousand runs.  Over http the point counts would cost
-every history, so there a point appended below a series' latest step (rare: histories grow
-at their end) is not noticed until something else of the run changes.
+latest metric values, inputs and outputs, and the number of points of each of its series.  On
+a database those counts come from one ``get_metric_series`` call per page, so a repeated
+import of many unchanged runs costs a few queries per thousand runs.  A tracking server's API
+has no such count: over http every history is read to count it, so a repeated import through
+a server reads all the points again (import from its database URI when you can).
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ class MltrailSource(Source):
         self.description = f"mltrail store {self.key.removeprefix('mltrail:')}"
         self._remote = uri.split(":", 1)[0].lower() in ("http", "https")
         self._stats: dict[str, _RunStats] = {}
+        self._listed: dict[str, list[str]] = {}  # experiment id -> its runs, once listed
 
     def close(self) -> None:
         if self._owned:
@@ -155,8 +156,17 @@ class MltrailSource(Source):
                 return
 
     def _point_counts(self, runs: Sequence[Run]) -> dict[tuple[str, str], int]:
-        """The number of points of every series of these runs (empty over http)."""
-        if self._remote or not runs:
+        """The number of points of every series of these runs: one reduced-series call per
+        page on a database; over http (whose API has no count) from the histories."""
+        if self._remote:
+            return {
+                (run.info.run_id, key): len(
+                    self.backend.metrics.get_metric_history(run.info.run_id, key)
+                )
+                for run in runs
+                for key in run.data.metrics
+            }
+        if not runs:
             return {}
         keys = sorted({k for run in runs for k in run.data.metrics})
         counts: dict[tuple[str, str], int] = {}
@@ -172,6 +182,7 @@ class MltrailSource(Source):
     def run_headers(self, experiment_ids: Sequence[str]) -> Iterator[RunHeader]:
         headers: list[RunHeader] = []
         parents: dict[str, str] = {}
+        listed: dict[str, list[str]] = {e: [] for e in experiment_ids}
         for runs in self._runs(experiment_ids):
             counts = self._point_counts(runs)
             for run in runs:
@@ -188,11 +199,13 @@ class MltrailSource(Source):
                     run.outputs.to_dict(),
                 )
                 headers.append(RunHeader(run.info, fingerprint))
+                listed.setdefault(run.info.experiment_id, []).append(run_id)
                 points = sum(c for c in series.values() if c is not None)
                 self._stats[run_id] = _RunStats(len(run.data.params), len(run.data.tags), points)
                 parent = run.data.tags.get(_PARENT_TAG)
                 if parent:
                     parents[run_id] = parent
+        self._listed.update(listed)
         yield from _parents_first(headers, parents)
 
     def run_contents(self, headers: Sequence[RunHeader]) -> Iterator[RunContents]:
@@ -266,36 +279,26 @@ class MltrailSource(Source):
             return None
 
     def counts(self, experiment_ids: Sequence[str]) -> SourceCounts:
-        wanted = set(experiment_ids)
+        """Counted from what :meth:`run_headers` read when it listed these experiments (a
+        repeated import reads nothing twice); experiments not listed yet are listed here."""
+        wanted = list(dict.fromkeys(experiment_ids))
+        if any(e not in self._listed for e in wanted):
+            for _ in self.run_headers([e for e in wanted if e not in self._listed]):
+                pass
         out = SourceCounts()
-        out.experiments = sum(1 for e in self.experiments() if e.experiment_id in wanted)
-        for runs in self._runs(list(wanted)):
-            missing = [r for r in runs if r.info.run_id not in self._stats]
-            if missing:
-                counts = self._point_counts(missing)
-                for run in missing:
-                    points = sum(counts.get((run.info.run_id, k), 0) for k in run.data.metrics)
-                    self._stats[run.info.run_id] = _RunStats(
-                        len(run.data.params), len(run.data.tags), points
-                    )
-            for run in runs:
-                stats = self._stats[run.info.run_id]
+        out.experiments = sum(1 for e in self.experiments() if e.experiment_id in set(wanted))
+        for experiment_id in wanted:
+            for run_id in self._listed[experiment_id]:
+                stats = self._stats[run_id]
                 out.runs += 1
                 out.params += stats.params
                 out.tags += stats.tags
-                out.metric_points += stats.points if not self._remote else self._history_points(run)
-        out.logged_models = sum(1 for _ in self.logged_models(list(wanted)))
+                out.metric_points += stats.points
+        out.logged_models = sum(1 for _ in self.logged_models(wanted))
         for record in self.registered_models():
             out.registered_models += 1
             out.model_versions += len(record.versions)
         return out
-
-    def _history_points(self, run: Run) -> int:
-        """Over http: the points of a run's series, counted from their histories."""
-        return sum(
-            len(self.backend.metrics.get_metric_history(run.info.run_id, key))
-            for key in run.data.metrics
-        )
 
 
 def _parents_first(headers: list[RunHeader], parents: dict[str, str]) -> list[RunHeader]:
