@@ -26,8 +26,9 @@ from mltrail.store._imports_base import (
     ImportStore,
     LedgerEntry,
     LedgerKind,
+    MetricPoints,
 )
-from mltrail.store.sql._codec import encode_float
+from mltrail.store.sql._codec import encode_float, unpack_float64, unpack_int64
 from mltrail.store.sql._core import SqlContext, insert_ignore_statement, inserted_id, now_ms
 from mltrail.store.sql._experiments import join_uri
 from mltrail.store.sql._imports_schema import import_ledger_table
@@ -583,6 +584,30 @@ class SqlImports(ImportStore):
                     .where(_M.name_key.in_(part))
                 )
                 out.model_versions += _scalar(conn, versions)
+            return out
+
+        return self._ctx.read(read)
+
+    def metric_points(self, run_ids: Sequence[str]) -> dict[str, MetricPoints]:
+        mc = metric_chunks_table.c
+
+        def read(conn: Connection) -> dict[str, MetricPoints]:
+            out: dict[str, MetricPoints] = {}
+            for part in _slices(list(dict.fromkeys(run_ids))):
+                query = (
+                    select(_R.run_uuid, mc.key, mc.count, mc.steps, mc.timestamps, mc.vals)
+                    .select_from(metric_chunks_table.join(runs_table, mc.run_id == _R.id))
+                    .where(_R.run_uuid.in_(part))
+                    .order_by(mc.run_id, mc.key, mc.id)
+                )
+                for run_id, key, count, steps, stamps, vals in conn.execute(query):
+                    points = out.get(run_id)
+                    if points is None:
+                        points = out[run_id] = MetricPoints()
+                    points.keys += [key] * count
+                    points.steps += unpack_int64(steps)
+                    points.timestamps += unpack_int64(stamps)
+                    points.values += unpack_float64(vals)
             return out
 
         return self._ctx.read(read)
