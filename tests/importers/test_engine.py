@@ -268,3 +268,9 @@ def test_progress_is_shown_on_stderr(src_uri: str, dst_uri: str, tmp_path: Path)
     assert "Listing runs..." in result.stderr
     assert "Importing runs" in result.stderr
     assert "Importing runs" not in result.stdout
+
+
+def test_the_cli_refuses_a_store_into_itself(src_uri: str) -> None:
+    result = CliRunner().invoke(cli, ["import", "mltrail", src_uri, "--tracking-uri", src_uri])
+    assert result.exit_code == 2
+    assert "The source and the destination are the same store" in result.stderr

@@ -472,8 +472,8 @@ class _Import:
         return records, names, conflicts
 
     # -- writing ------------------------------------------------------------------------------
-    def _write_experiments(self, plans: Sequence[ExperimentPlan]) -> None:
-        assert self.backend is not None
+    def _experiment_items(self, plans: Sequence[ExperimentPlan]) -> list[ImportedExperiment]:
+        """The experiments to write: new ones, and those changed since the last import."""
         ledger = self._ledger(LedgerKind.EXPERIMENT)
         items = []
         for plan in plans:
@@ -488,6 +488,11 @@ class _Import:
             if entry is not None and entry.fingerprint == fp and plan.exists:
                 continue
             items.append(ImportedExperiment(target, plan.source.experiment_id, fp))
+        return items
+
+    def _write_experiments(self, plans: Sequence[ExperimentPlan]) -> None:
+        assert self.backend is not None
+        items = self._experiment_items(plans)
         self.backend.imports.write_experiments(self.key, items)
         self.report.experiments_written = len(items)
 
@@ -627,10 +632,7 @@ class _Import:
         names: dict[str, str],
     ) -> None:
         """What the import would write, counted the way it would decide."""
-        ledger = self._ledger(LedgerKind.EXPERIMENT)
-        self.report.experiments_written = sum(
-            1 for p in plans if p.source.experiment_id not in ledger or not p.exists
-        )
+        self.report.experiments_written = len(self._experiment_items(plans))
         self.report.runs_written = len(self.changed_runs)
         self.report.logged_models_written = sum(
             1
