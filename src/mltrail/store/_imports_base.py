@@ -61,6 +61,8 @@ class LedgerEntry:
 
     fingerprint: str
     target: str | None = None
+    #: False for a run or logged model deleted for good in this store since it was imported
+    present: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,17 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts._model_uris import parse_models_uri, parse_runs_uri
@@ -117,12 +127,19 @@ class SqlImports(ImportStore):
 
     # -- the ledger ---------------------------------------------------------------------------
     def ledger(self, source_key: str, kind: str) -> dict[str, LedgerEntry]:
-        query = select(_L.entity_key, _L.fingerprint, _L.target).where(
+        """Runs and logged models deleted for good since they were imported are marked
+        ``present=False``."""
+        present: Any = literal(True)
+        if kind == LedgerKind.RUN:
+            present = select(_R.id).where(_R.run_uuid == _L.entity_key).exists()
+        elif kind == LedgerKind.LOGGED_MODEL:
+            present = select(_LM.id).where(_LM.model_id == _L.entity_key).exists()
+        query = select(_L.entity_key, _L.fingerprint, _L.target, present.label("present")).where(
             _L.source_key == ledger_source_key(source_key), _L.kind == kind
         )
         return self._ctx.read(
             lambda conn: {
-                row.entity_key: LedgerEntry(row.fingerprint, row.target)
+                row.entity_key: LedgerEntry(row.fingerprint, row.target, bool(row.present))
                 for row in conn.execute(query)
             }
         )
