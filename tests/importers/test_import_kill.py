@@ -163,3 +163,14 @@ def _ledger_runs_safe(dst: str) -> int:
         return _ledger_runs(dst)
     except Exception:  # the database is being created by the child
         return 0
+
+
+def test_killed_inside_a_transaction_on_each_database(
+    db_uri: str, stores: tuple[str, str, str]
+) -> None:
+    src, _, root = stores
+    child = _child("in-transaction", src, db_uri, root, 2)
+    _, err = child.communicate(timeout=240)
+    assert child.returncode == -signal.SIGKILL, err
+    assert _ledger_runs(db_uri) == CHUNK  # one chunk committed, the second rolled back
+    _finish_and_compare(src, db_uri, root)
