@@ -118,6 +118,9 @@ def test_a_registered_model_name_taken(src_uri: str, dst_uri: str, tmp_path: Pat
     assert [(c.kind, c.name, c.option) for c in caught.value.conflicts] == [
         ("registered model", "exp-model", "--model-prefix")
     ]
+    assert caught.value.details == {
+        "conflicts": [{"kind": "registered model", "name": "exp-model", "option": "--model-prefix"}]
+    }
     assert snapshot(dst_uri) == before
     _import(src_uri, dst_uri, tmp_path, model_prefix="imported-")
     with open_backend(dst_uri) as dst:

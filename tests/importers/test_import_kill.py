@@ -88,9 +88,11 @@ def stores(tmp_path: Path) -> tuple[str, str, str]:
     return src, f"sqlite:///{tmp_path / 'dest.db'}", str(tmp_path / "dst-art")
 
 
-def _child(mode: str, src: str, dst: str, root: str, after: int) -> subprocess.Popen[str]:
+def _child(
+    mode: str, src: str, dst: str, root: str, after: int, chunk: int = CHUNK
+) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    args = [sys.executable, "-c", CHILD, mode, src, dst, root, str(CHUNK), str(after)]
+    args = [sys.executable, "-c", CHILD, mode, src, dst, root, str(chunk), str(after)]
     return subprocess.Popen(
         args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -139,10 +141,11 @@ def test_killed_at_a_chosen_point_then_restarted(
 
 def test_killed_by_another_process_then_restarted(stores: tuple[str, str, str]) -> None:
     src, dst, root = stores
-    child = _child("plain", src, dst, root, 0)
+    # Chunks of two runs: the import commits some sixty times, and is killed after the first.
+    child = _child("plain", src, dst, root, 0, chunk=2)
     try:
         while child.poll() is None and (
-            not Path(dst.removeprefix("sqlite:///")).exists() or _ledger_runs_safe(dst) < CHUNK
+            not Path(dst.removeprefix("sqlite:///")).exists() or _ledger_runs_safe(dst) < 2
         ):
             time.sleep(0.005)
         assert child.poll() is None, "the import finished before it could be killed"
