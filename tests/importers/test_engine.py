@@ -27,10 +27,13 @@ from mltrail.importers import (
     Source,
     SourceCounts,
     _artifact_copy,
+    _importer,
+    _mltrail,
     run_import,
 )
 from mltrail.importers._mltrail import MltrailSource
 from mltrail.store import Backend, open_backend
+from mltrail.store.sql._imports import SqlImports
 
 
 @pytest.fixture
@@ -362,3 +365,27 @@ def test_a_backend_without_an_import_part_refuses_imports(tmp_path: Path) -> Non
         )
         with pytest.raises(NotImplementedYet, match="import into an SQL database URI"):
             plain.imports.ledger("k", "run")
+
+
+def test_long_histories_are_written_in_bounded_transactions(
+    src_uri: str, dst_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With at most 100 points held, no two of the long runs (68 points or more each) share
+    a read or a write: more writes, each small, the same result."""
+    monkeypatch.setattr(_importer, "POINTS_PER_WRITE", 100)
+    monkeypatch.setattr(_mltrail, "POINTS_PER_READ", 100)
+    writes: list[tuple[int, int]] = []  # (runs, points) of each write
+    original = SqlImports.write_runs
+
+    def counting(self: SqlImports, key: str, runs: Sequence[Any]) -> int:
+        writes.append((len(runs), sum(len(r.metric_keys) for r in runs)))
+        return original(self, key, runs)
+
+    monkeypatch.setattr(SqlImports, "write_runs", counting)
+    report = _import(src_uri, dst_uri, tmp_path)
+    assert report.equal, report.differences()
+    assert sum(n for n, _ in writes) == report.source.runs == 6
+    assert len(writes) == 3  # one per long run, the short ones beside them
+    assert all(points <= 100 for _, points in writes)
+    with open_backend(src_uri) as src, open_backend(dst_uri) as dst:
+        assert_same_stores(src, dst)

@@ -56,6 +56,7 @@ from mltrail.store._imports_base import (
 
 __all__ = [
     "COUNT_FIELDS",
+    "POINTS_PER_WRITE",
     "ImportOptions",
     "ImportReport",
     "NoProgress",
@@ -64,6 +65,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: The most metric points of a chunk held in memory and written in one transaction.
+POINTS_PER_WRITE = 2_000_000
 
 #: The rows of the summary table: (SourceCounts field, label).
 COUNT_FIELDS: tuple[tuple[str, str], ...] = (
@@ -553,26 +557,41 @@ class _Import:
         self.report.runs_written = len(todo)
 
     def _write_chunk(self, part: Sequence[_RunPlan]) -> None:
-        assert self.backend is not None
+        """Read a chunk's contents and write them, cut where the points held in memory
+        would pass :data:`POINTS_PER_WRITE` (a run of a million points is written alone)."""
         by_id = {p.header.info.run_id: p for p in part}
-        contents = {
-            c.header.info.run_id: c for c in self.source.run_contents([p.header for p in part])
-        }
-        missing = [run_id for run_id in by_id if run_id not in contents]
-        if missing:
+        pending: list[tuple[_RunPlan, RunContents]] = []
+        points = 0
+        for contents in self.source.run_contents([p.header for p in part]):
+            plan = by_id.pop(contents.header.info.run_id, None)
+            if plan is None:
+                continue  # not asked for (or given twice): nothing to write
+            if pending and points + len(contents.metrics) > POINTS_PER_WRITE:
+                self._write_some(pending)
+                pending, points = [], 0
+            pending.append((plan, contents))
+            points += len(contents.metrics)
+        if pending:
+            self._write_some(pending)
+        if by_id:
             raise NotFound(
-                f"The source listed run {missing[0]} but gave no contents for it "
+                f"The source listed run {next(iter(by_id))} but gave no contents for it "
                 f"({self.source.description}): was it deleted during the import?"
             )
+
+    def _write_some(self, pending: Sequence[tuple[_RunPlan, RunContents]]) -> None:
+        """Copy these runs' artifacts, then write their rows and ledger entries in one
+        transaction (a kill in between copies them again, over the same paths)."""
+        assert self.backend is not None
         copies = [
             (p.header.info.artifact_uri, p.target_uri, p.listing)
-            for p in part
+            for p, _ in pending
             if p.copy and p.listing is not None
         ]
         for files, size in map(self._copy, copies) if len(copies) < 2 else self._pool_copy(copies):
             self.report.artifact_files_copied += files
             self.report.artifact_bytes_copied += size
-        runs = [self._imported_run(by_id[run_id], contents[run_id]) for run_id in by_id]
+        runs = [self._imported_run(plan, contents) for plan, contents in pending]
         self.report.rows_written += self.backend.imports.write_runs(self.key, runs)
 
     def _pool_copy(self, copies: Sequence[tuple[str, str, Listing]]) -> Iterable[tuple[int, int]]:

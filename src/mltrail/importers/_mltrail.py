@@ -37,6 +37,8 @@ from mltrail.store._imports_base import MetricPoints
 __all__ = ["MltrailSource", "resolve_source_uri", "source_key"]
 
 _PAGE = 1000
+#: About the most metric points :meth:`MltrailSource.run_contents` reads at once.
+POINTS_PER_READ = 1_000_000
 _PARENT_TAG = "mlflow.parentRunId"
 _FOLDER_DB = "mltrail.db"  # the database of a folder store (see mltrail.tracking._uri)
 
@@ -191,6 +193,22 @@ class MltrailSource(Source):
         yield from _parents_first(headers, parents)
 
     def run_contents(self, headers: Sequence[RunHeader]) -> Iterator[RunContents]:
+        """The runs' contents, their points read a batch of runs at a time (at most about
+        :data:`POINTS_PER_READ` points, as counted when the runs were listed)."""
+        batch: list[RunHeader] = []
+        held = 0
+        for header in headers:
+            stats = self._stats.get(header.info.run_id)
+            size = 0 if stats is None else stats.points
+            if batch and held + size > POINTS_PER_READ:
+                yield from self._contents(batch)
+                batch, held = [], 0
+            batch.append(header)
+            held += size
+        if batch:
+            yield from self._contents(batch)
+
+    def _contents(self, headers: Sequence[RunHeader]) -> Iterator[RunContents]:
         points = self._metric_points([h.info.run_id for h in headers])
         for header in headers:
             run = self.backend.runs.get_run(header.info.run_id)
