@@ -255,6 +255,7 @@ def test_a_link_pasted_into_an_open_page_and_an_unknown_one(ui: Page, logged: Lo
     notice = ui.get_by_test_id("unknown-mlflow-link")
     notice.wait_for()
     assert "#/prompts/my-prompt" in notice.inner_text()
+    screenshot(ui, "mlflow-unknown-link")
     assert _path(ui) == "/#/prompts/my-prompt"
 
 
@@ -309,6 +310,8 @@ def test_a_registered_version_shows_signature_and_source(
 
 def test_the_experiment_lists_its_logged_models(ui: Page, logged: Logged) -> None:
     ui.goto(f"/experiments/{logged.experiment_id}")
+    ui.locator("[role=grid] [role=row][data-run-id]").nth(1).wait_for()
+    screenshot(ui, "mlflow-experiment-runs-tab")
     ui.get_by_test_id("experiment-tabs").get_by_role("tab", name="Models").click()
     ui.get_by_test_id("model-count").filter(has_text="2 logged models").wait_for()
     assert _path(ui) == f"/experiments/{logged.experiment_id}/models"
