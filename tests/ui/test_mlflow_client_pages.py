@@ -342,6 +342,8 @@ def test_the_logged_model_page_shows_params_metrics_tags_and_artifacts(
     assert "accuracy" in metrics
     assert "mlflow.modelVersions" in page_text  # a tag the client set when it registered
     assert "iris-classifier v1" in page_text
+    # v2, registered by location with the model's id (no tag), is found through the source run
+    ui.locator(".overview").get_by_role("link", name="iris-classifier v2").wait_for()
     ui.get_by_test_id("mlmodel-preview").wait_for()
     screenshot(ui, "mlflow-logged-model")
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LoggedModel, Run } from "../src/api/types";
-import { isModelId, missingOutputs, modelIdOfVersion, registeredVersionsOf, statusLabel } from "../src/lib/loggedModels";
+import { isModelId, missingOutputs, modelIdOfVersion, registeredVersionsOf, statusLabel, versionsOfModel } from "../src/lib/loggedModels";
 
 const ID = "m-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const model = (id: string, tags: { key: string; value: string }[] = []): LoggedModel => ({
@@ -27,6 +27,20 @@ describe("logged models", () => {
     expect(registeredVersionsOf(tagged)).toEqual([{ name: "iris", version: "2" }]);
     expect(registeredVersionsOf(model(ID, [{ key: "mlflow.modelVersions", value: "{broken" }]))).toEqual([]);
     expect(registeredVersionsOf(model(ID))).toEqual([]);
+  });
+  it("joins the tagged versions with those made from the model", () => {
+    const tagged = model(ID, [{ key: "mlflow.modelVersions", value: '[{"name": "iris", "version": "1"}]' }]);
+    const versions = [
+      { name: "iris", version: "1", source: `models:/${ID}`, model_id: ID },
+      { name: "iris", version: "10", source: `mlflow-artifacts:/1/models/${ID}/artifacts` },
+      { name: "iris", version: "2", source: "runs:/r/model" },
+      { name: "a-copy", version: "3", source: "s3://x", model_id: ID },
+    ];
+    expect(versionsOfModel(tagged, versions)).toEqual([
+      { name: "a-copy", version: "3" },
+      { name: "iris", version: "1" },
+      { name: "iris", version: "10" },
+    ]);
   });
   it("names the statuses", () => {
     expect(statusLabel("LOGGED_MODEL_READY")).toBe("Ready");

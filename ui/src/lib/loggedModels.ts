@@ -1,6 +1,6 @@
 // Pure facts about MLflow 3's logged models, as the pages show them.
 
-import type { LoggedModel, LoggedModelStatus, ModelOutput, Run } from "../api/types";
+import type { LoggedModel, LoggedModelStatus, ModelOutput, ModelVersion, Run } from "../api/types";
 
 const MODEL_ID = /^m-[0-9a-f]{8,64}$/i;
 
@@ -38,6 +38,18 @@ export function registeredVersionsOf(model: LoggedModel): { name: string; versio
   } catch {
     return [];
   }
+}
+
+/**
+ * A logged model's registered versions: those recorded in its tag, and those among `versions`
+ * (e.g. its source run's) made from it; sorted by name, then version number.
+ */
+export function versionsOfModel(model: LoggedModel, versions: ModelVersion[]): { name: string; version: string }[] {
+  const out = new Map(registeredVersionsOf(model).map((v) => [`${v.name}\u0000${v.version}`, v]));
+  for (const v of versions) {
+    if (modelIdOfVersion(v.source, v.model_id) === model.info.model_id) out.set(`${v.name}\u0000${v.version}`, { name: v.name, version: v.version });
+  }
+  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name) || Number(a.version) - Number(b.version));
 }
 
 const STATUS: Record<LoggedModelStatus, string> = {

@@ -2,7 +2,7 @@
 // and a model's page (`/experiments/<id>/models/<model_id>`), at the paths MLflow's UI uses.
 
 import { fetchRaw } from "../api/client";
-import { getLoggedModel, getRun, loggedModelArtifactUrl, searchLoggedModels, toNumber } from "../api/endpoints";
+import { getLoggedModel, getRun, loggedModelArtifactUrl, searchLoggedModels, searchModelVersions, toNumber } from "../api/endpoints";
 import type { LoggedModel } from "../api/types";
 import { ArtifactBrowser, MLmodelView } from "../components/lazy";
 import { Empty, ErrorBox, KeyValueTable, Loading } from "../components/common";
@@ -12,7 +12,7 @@ import { useExperiments } from "../lib/experiments";
 import { formatNumber, formatTime } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { Link, enc, navigate, useLocation } from "../lib/router";
-import { registeredVersionsOf, statusLabel } from "../lib/loggedModels";
+import { registeredVersionsOf, statusLabel, versionsOfModel } from "../lib/loggedModels";
 
 /** The experiment's tabs: its runs, and the models logged in it. */
 export function ExperimentTabs({ experimentId, current }: { experimentId: string; current: "runs" | "models" }) {
@@ -160,7 +160,12 @@ function ModelOverview({ model: m }: { model: LoggedModel }) {
   const params = [...(m.data?.params ?? [])].sort((a, b) => a.key.localeCompare(b.key));
   const metrics = [...(m.data?.metrics ?? [])].sort((a, b) => a.key.localeCompare(b.key) || (a.step ?? 0) - (b.step ?? 0));
   const tags = [...(m.info.tags ?? [])].sort((a, b) => a.key.localeCompare(b.key));
-  const versions = registeredVersionsOf(m);
+  // Versions of this model: recorded in its tag, or registered from its source run with its id.
+  const runVersions = useAsync(
+    (signal) => (runId ? searchModelVersions(`run_id = '${runId}'`, signal).catch(() => []) : Promise.resolve([])),
+    [runId],
+  );
+  const versions = versionsOfModel(m, runVersions.data ?? []);
   return (
     <div className="overview">
       <div className="card">
