@@ -1,0 +1,95 @@
+"""MLflow stores made by the real MLflow, and snapshots that show nothing in them changed.
+
+MLflow runs in a subprocess: its engines, caches and warnings stay out of the test process,
+and it holds no connection that would keep a test database from being dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, inspect, text
+
+__all__ = [
+    "database_state",
+    "folder_state",
+    "make_mlflow_store",
+    "mlflow_driver_uri",
+]
+
+# A few runs of history: an experiment, a run with a param, a metric, a tag and an artifact.
+_SCRIPT = """
+import sys
+import mlflow
+
+uri = sys.argv[1]
+client = mlflow.MlflowClient(tracking_uri=uri)
+experiment_id = client.create_experiment("history")
+run = client.create_run(experiment_id, run_name="baseline")
+client.log_param(run.info.run_id, "lr", "0.1")
+client.log_metric(run.info.run_id, "loss", 0.5, step=1)
+client.set_tag(run.info.run_id, "team", "vision")
+client.log_text(run.info.run_id, "notes", "notes.txt")
+client.set_terminated(run.info.run_id)
+print(run.info.run_id)
+"""
+
+
+def mlflow_driver_uri(uri: str) -> str:
+    """The URI with the drivers installed here (MLflow's defaults are psycopg2 and MySQLdb)."""
+    scheme, sep, rest = uri.partition("://")
+    drivers = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
+    return f"{drivers.get(scheme, scheme)}{sep}{rest}"
+
+
+def make_mlflow_store(uri: str, cwd: Path) -> str:
+    """Let MLflow create a store at *uri* (from *cwd*, where its ./mlruns artifacts go) and log
+    one run to it; the run's id."""
+    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true", "PYTHONWARNINGS": "ignore"}
+    for var in ("MLFLOW_TRACKING_URI", "MLTRAIL_TRACKING_URI"):
+        env.pop(var, None)
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, mlflow_driver_uri(uri)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def folder_state(folder: Path) -> dict[str, tuple[Any, ...]]:
+    """Every file and folder below *folder* (itself included): content hash, size, mtime."""
+    state: dict[str, tuple[Any, ...]] = {".": ("dir", folder.stat().st_mtime_ns)}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            path = Path(root, name)
+            state[str(path.relative_to(folder))] = ("dir", path.stat().st_mtime_ns)
+        for name in files:
+            path = Path(root, name)
+            info = path.stat()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            state[str(path.relative_to(folder))] = (digest, info.st_size, info.st_mtime_ns)
+    return state
+
+
+def database_state(uri: str) -> tuple[list[str], list[tuple[Any, ...]], int, int]:
+    """A server database's tables, Alembic revision, and counts of experiments and runs."""
+    engine = create_engine(mlflow_driver_uri(uri))
+    try:
+        with engine.connect() as conn:
+            tables = sorted(inspect(conn).get_table_names())
+            revision = [tuple(r) for r in conn.execute(text("SELECT * FROM alembic_version"))]
+            experiments = conn.execute(text("SELECT COUNT(*) FROM experiments")).scalar_one()
+            runs = conn.execute(text("SELECT COUNT(*) FROM runs")).scalar_one()
+    finally:
+        engine.dispose()
+    return tables, revision, int(experiments), int(runs)
