@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, inspect, text
 __all__ = [
     "database_state",
     "folder_state",
+    "make_mlflow_schema",
     "make_mlflow_store",
     "mlflow_driver_uri",
 ]
@@ -40,6 +41,26 @@ print(run.info.run_id)
 """
 
 
+# An older MLflow schema, built as MLflow builds any: its initial tables, then its own
+# migrations, stopped at *revision* instead of its head.
+_SCHEMA_SCRIPT = """
+import sys
+from alembic import command
+from sqlalchemy import create_engine
+from mlflow.store.db.utils import _get_alembic_config
+from mlflow.store.tracking.dbmodels.initial_models import Base
+
+uri, revision = sys.argv[1], sys.argv[2]
+engine = create_engine(uri)
+Base.metadata.create_all(engine)
+config = _get_alembic_config(uri)
+with engine.begin() as connection:
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+engine.dispose()
+"""
+
+
 def mlflow_driver_uri(uri: str) -> str:
     """The URI with the drivers installed here (MLflow's defaults are psycopg2 and MySQLdb)."""
     scheme, sep, rest = uri.partition("://")
@@ -50,11 +71,21 @@ def mlflow_driver_uri(uri: str) -> str:
 def make_mlflow_store(uri: str, cwd: Path) -> str:
     """Let MLflow create a store at *uri* (from *cwd*, where its ./mlruns artifacts go) and log
     one run to it; the run's id."""
+    return _mlflow(cwd, _SCRIPT, mlflow_driver_uri(uri))
+
+
+def make_mlflow_schema(uri: str, revision: str, cwd: Path) -> None:
+    """An empty MLflow database at an older *revision* (MLflow 2's last: ``0584bdc529eb``),
+    built by MLflow's own initial tables and migrations."""
+    _mlflow(cwd, _SCHEMA_SCRIPT, mlflow_driver_uri(uri), revision)
+
+
+def _mlflow(cwd: Path, script: str, *args: str) -> str:
     env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true", "PYTHONWARNINGS": "ignore"}
     for var in ("MLFLOW_TRACKING_URI", "MLTRAIL_TRACKING_URI"):
         env.pop(var, None)
     done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, mlflow_driver_uri(uri)],
+        [sys.executable, "-c", script, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -63,7 +94,7 @@ def make_mlflow_store(uri: str, cwd: Path) -> str:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout.strip()
 
 
 def folder_state(folder: Path) -> dict[str, tuple[Any, ...]]:
@@ -82,7 +113,7 @@ def folder_state(folder: Path) -> dict[str, tuple[Any, ...]]:
 
 
 def database_state(uri: str) -> tuple[list[str], list[tuple[Any, ...]], int, int]:
-    """A server database's tables, Alembic revision, and counts of experiments and runs."""
+    """A database's tables, Alembic revision, and counts of experiments and runs."""
     engine = create_engine(mlflow_driver_uri(uri))
     try:
         with engine.connect() as conn:

@@ -15,7 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests._mlflow_stores import database_state, folder_state, make_mlflow_store
+from tests._mlflow_stores import (
+    database_state,
+    folder_state,
+    make_mlflow_schema,
+    make_mlflow_store,
+)
 
 import mltrail
 from mltrail import MlflowClient
@@ -200,11 +205,39 @@ def test_mlflow_artifact_folder_beside_its_database_points_to_the_database(
     assert folder_state(team) == before
 
 
-def test_an_mltrail_store_left_inside_mlruns_is_named(team: Path) -> None:
+def test_without_mlflow_db_beside_it_the_artifact_folder_still_says_what_to_do(
+    team: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (team / "mlflow.db").rename(team / "renamed.db")
+    monkeypatch.chdir(team)
+    before = folder_state(team)
+    message = _refusal("MlflowClient", "./mlruns")
+    assert message.startswith(f"{team / 'mlruns'} is MLflow's artifact folder")
+    assert (
+        "mltrail import mlflow <MLflow's tracking database URI> "
+        f"--tracking-uri sqlite:///{team / 'mltrail.db'}"
+    ) in message
+    assert folder_state(team) == before
+
+
+@pytest.mark.parametrize("store", ["files/mlruns", "mlruns"])
+def test_no_new_sqlite_file_is_made_inside_an_mlflow_folder(store: str, team: Path) -> None:
+    before = folder_state(team)
+    uri = f"sqlite:///{team / store / 'mltrail.db'}"
+    for entry in ("set_tracking_uri", "MlflowClient", "open_backend"):
+        message = _refusal(entry, uri)
+        assert message.startswith(f"{team / store} is ")
+        assert "\n    mltrail import mlflow " in message
+    assert folder_state(team) == before
+
+
+def test_an_mltrail_store_left_inside_mlruns_is_named(team: Path, tmp_path: Path) -> None:
+    """An earlier mltrail made ``mlruns/mltrail.db``: it is named, and still opens by its URI."""
     folder = team / "files" / "mlruns"
     inner = folder / "mltrail.db"
-    MlflowClient(f"sqlite:///{inner}").search_experiments()  # an earlier mltrail made one
+    MlflowClient(f"sqlite:///{tmp_path / 'earlier.db'}").search_experiments()
     mltrail.tracking.close_backends()
+    shutil.copy(tmp_path / "earlier.db", inner)
     message = _refusal("MlflowClient", str(folder))
     assert f"The mltrail store inside it opens as sqlite:///{inner}" in message
     assert MlflowClient(f"sqlite:///{inner}").get_experiment("0").name == "Default"
@@ -251,6 +284,48 @@ def test_an_mlflow_server_database_is_refused_untouched(mlflow_server_db: str) -
         mltrail.tracking.close_backends()
     assert database_state(uri) == before
     assert not {"metric_chunks", "webhook_deliveries"} & set(before[0])
+
+
+# -- an MLflow 2 schema ------------------------------------------------------------------------
+
+MLFLOW_2_LAST = "0584bdc529eb"  # the revision before MLflow 3's logged-model tables
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("fresh_postgres_uri", marks=pytest.mark.postgres),
+        pytest.param("fresh_mysql_uri", marks=pytest.mark.mysql),
+    ]
+)
+def mlflow_2_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path / 'team' / 'mlflow.db'}"
+        (tmp_path / "team").mkdir()
+    else:
+        uri = str(request.getfixturevalue(request.param))
+    make_mlflow_schema(uri, MLFLOW_2_LAST, cwd=tmp_path)
+    return uri
+
+
+def test_an_mlflow_2_schema_is_named_and_refused_untouched(
+    mlflow_2_db: str, tmp_path: Path
+) -> None:
+    uri = mlflow_2_db
+    sqlite = uri.startswith("sqlite")
+    tables = database_state(uri)[0]
+    assert "experiments" in tables
+    assert "logged_models" not in tables
+    before = folder_state(tmp_path / "team") if sqlite else database_state(uri)
+    for entry in sorted(ENTRY_POINTS):
+        message = _refusal(entry, uri)
+        assert message.startswith(
+            f"{uri} is an MLflow 2 (or older) tracking database "
+            f"(MLflow schema revision {MLFLOW_2_LAST})"
+        )
+        assert f"mltrail import mlflow {uri} --tracking-uri " in message
+        mltrail.tracking.close_backends()
+    assert (folder_state(tmp_path / "team") if sqlite else database_state(uri)) == before
 
 
 # -- what the schema tells -------------------------------------------------------------------

@@ -36,7 +36,8 @@ def upgrade(uri: str | None, no_backup: bool, tracking_uri: str | None) -> None:
     URI defaults to --tracking-uri (or its environment variables). All pending migrations run
     in one transaction on SQLite and PostgreSQL, and an SQLite file is first copied beside
     itself (<file>.bak-<revision>). MySQL and MariaDB cannot roll schema changes back: back
-    the database up first.
+    the database up first. An MLflow database or mlruns folder is left untouched: the error
+    prints the `mltrail import mlflow` command that copies it into an mltrail store.
     """
     ctx = click.get_current_context()
     if uri and ctx.get_parameter_source("tracking_uri") != ParameterSource.COMMANDLINE:

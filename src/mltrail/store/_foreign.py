@@ -205,8 +205,8 @@ def folder_uri_error(uri: str) -> InvalidArgument:
             details={"store": "mlflow", "destination": destination},
         )
     return InvalidArgument(
-        f"Unsupported tracking URI {uri!r}: a local folder is given as a path or file: URI "
-        "and resolved to the SQLite database mltrail.db inside it"
+        f"Unsupported tracking URI {uri!r}: a folder store is the SQLite database inside it, "
+        f"sqlite:///{mine}"
     )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.pool import StaticPool
 
 from mltrail._exceptions import InvalidArgument, MltrailError, SchemaOutOfDate
 from mltrail._optional import missing_dependency
+from mltrail.store._foreign import folder_uri_error, mlflow_folder_kind
 from mltrail.store._foreign import redact as _redact
 from mltrail.store.sql._probe import refuse_mlflow_database, refuse_mlflow_sqlite
 from mltrail.store.sql._schema import HEAD_REVISION, metadata
@@ -275,9 +276,14 @@ def open_checked_engine(uri: str) -> Engine:
 
     The engine's connections switch SQLite to WAL, a write: an MLflow file is read through
     a read-only connection first and refused (the other databases are checked by
-    :func:`ensure_schema` on the engine's first, read-only, connection).
+    :func:`ensure_schema` on the engine's first, read-only, connection).  A new SQLite file
+    is not created inside an MLflow folder (``mlruns``) either.
     """
     normalized = normalize_db_uri(uri)
-    if normalized.startswith("sqlite"):
-        refuse_mlflow_sqlite(uri, sqlite_path(normalized))
+    path = sqlite_path(normalized) if normalized.startswith("sqlite") else None
+    if path is not None:
+        folder = os.path.dirname(path)
+        if not os.path.exists(path) and mlflow_folder_kind(folder) is not None:
+            raise folder_uri_error(folder)  # a new file inside MLflow's folder: none made
+        refuse_mlflow_sqlite(uri, path)
     return create_db_engine(uri)
