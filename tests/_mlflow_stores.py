@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import create_engine, inspect, text
 __all__ = [
     "database_state",
     "folder_state",
+    "made_by_mlflow",
     "make_mlflow_schema",
     "make_mlflow_store",
     "mlflow_driver_uri",
@@ -72,6 +74,21 @@ def make_mlflow_store(uri: str, cwd: Path) -> str:
     """Let MLflow create a store at *uri* (from *cwd*, where its ./mlruns artifacts go) and log
     one run to it; the run's id."""
     return _mlflow(cwd, _SCRIPT, mlflow_driver_uri(uri))
+
+
+def made_by_mlflow(base: Path) -> Path:
+    """``mlflow.db`` with its ``mlruns`` artifact folder (MLflow 3's default layout) and an
+    MLflow file store ``files/mlruns``, made once per test session below *base* (the
+    session's temporary folder); tests copy them before use."""
+    root = base / "made-by-mlflow"
+    if (root / "done").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "files").mkdir(parents=True)
+    make_mlflow_store(f"sqlite:///{root / 'mlflow.db'}", cwd=root)
+    make_mlflow_store(f"file:{root / 'files' / 'mlruns'}", cwd=root / "files")
+    (root / "done").touch()
+    return root
 
 
 def make_mlflow_schema(uri: str, revision: str, cwd: Path) -> None:

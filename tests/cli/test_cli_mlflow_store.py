@@ -2,7 +2,10 @@
 store and the import command, exit code 1, no traceback, and nothing changed.
 
 The stores are made by the real MLflow (tests/_mlflow_stores.py).  A server that got as far
-as listening would fail the test: ``uvicorn.run`` is replaced by a function that raises.
+as listening would fail the test: ``uvicorn.run`` is replaced by a function that raises.  The
+same commands on MLflow's PostgreSQL and MariaDB databases are run by
+tests/store/test_foreign_mlflow_store.py, beside the library's entry points, so that MLflow
+builds each of those databases once.
 """
 
 from __future__ import annotations
@@ -12,23 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._mlflow_stores import database_state, folder_state, make_mlflow_store
+from tests._mlflow_stores import folder_state, made_by_mlflow
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``mlflow.db`` with its ``mlruns`` artifacts, and an MLflow file store ``files/mlruns``."""
-    root = tmp_path_factory.mktemp("made")
-    make_mlflow_store(f"sqlite:///{root / 'mlflow.db'}", cwd=root)
-    (root / "files").mkdir()
-    make_mlflow_store(f"file:{root / 'files' / 'mlruns'}", cwd=root / "files")
-    return root
+    return made_by_mlflow(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture
 def team(made: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "team"
-    shutil.copytree(made, folder)
+    shutil.copytree(made, folder, ignore=shutil.ignore_patterns("done"))
     return folder
 
 
@@ -109,34 +107,3 @@ def test_other_commands_on_an_mlflow_store_say_the_same(mltrail, team: Path) -> 
     env = {"MLTRAIL_TRACKING_URI": None, "MLFLOW_TRACKING_URI": uri}
     _check(mltrail.fails("experiments", "search", env=env).stderr, expected)
     assert folder_state(team) == before
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("fresh_postgres_uri", marks=pytest.mark.postgres),
-        pytest.param("fresh_mysql_uri", marks=pytest.mark.mysql),
-    ]
-)
-def mlflow_server_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    uri = str(request.getfixturevalue(request.param))
-    make_mlflow_store(uri, cwd=tmp_path)
-    return uri
-
-
-def test_server_databases_of_mlflow_are_refused_untouched(
-    mltrail, mlflow_server_db: str, tmp_path: Path
-) -> None:
-    uri = mlflow_server_db
-    scheme, rest = uri.split("://")
-    expected = (
-        f"mltrail import mlflow {uri} --tracking-uri {scheme}://{rest.rsplit('/', 1)[0]}/mltrail"
-    )
-    before = database_state(uri)
-    listing = sorted(p.name for p in tmp_path.iterdir())
-    for args in (("ui", "--backend-store-uri", uri), ("server", "--backend-store-uri", uri)):
-        _check(mltrail.fails(*args).stderr, expected)
-    upgrade = mltrail.fails("db", "upgrade", uri).stderr
-    _check(upgrade, expected)
-    assert "Warning" not in upgrade  # MariaDB's warning is for upgrades that will run
-    assert database_state(uri) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no mltrail-artifacts

@@ -15,15 +15,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from tests._mlflow_stores import (
     database_state,
     folder_state,
+    made_by_mlflow,
     make_mlflow_schema,
     make_mlflow_store,
 )
 
 import mltrail
 from mltrail import MlflowClient
+from mltrail.cli import cli
 from mltrail.exceptions import InvalidArgument, MltrailError, SchemaOutOfDate
 from mltrail.store import open_backend, upgrade_database
 from mltrail.store._foreign import (
@@ -39,20 +42,14 @@ from mltrail.store.sql._engine import create_db_engine, ensure_schema
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``mlflow.db`` with its ``mlruns`` artifact folder (MLflow 3's default layout), and an
-    MLflow file store ``files/mlruns``."""
-    root = tmp_path_factory.mktemp("made")
-    make_mlflow_store(f"sqlite:///{root / 'mlflow.db'}", cwd=root)
-    (root / "files").mkdir()
-    make_mlflow_store(f"file:{root / 'files' / 'mlruns'}", cwd=root / "files")
-    return root
+    return made_by_mlflow(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture
 def team(made: Path, tmp_path: Path) -> Path:
     """A copy of the MLflow stores in a folder of the test's own."""
     folder = tmp_path / "team"
-    shutil.copytree(made, folder)
+    shutil.copytree(made, folder, ignore=shutil.ignore_patterns("done"))
     return folder
 
 
@@ -258,8 +255,8 @@ def test_an_empty_or_new_folder_is_still_a_folder_store(tmp_path: Path) -> None:
 
 @pytest.fixture(
     params=[
-        pytest.param("fresh_postgres_uri", marks=pytest.mark.postgres),
-        pytest.param("fresh_mysql_uri", marks=pytest.mark.mysql),
+        pytest.param("fresh_postgres_uri", marks=[pytest.mark.postgres, pytest.mark.slow]),
+        pytest.param("fresh_mysql_uri", marks=[pytest.mark.mysql, pytest.mark.slow]),
     ]
 )
 def mlflow_server_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -268,9 +265,13 @@ def mlflow_server_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return uri
 
 
-def test_an_mlflow_server_database_is_refused_untouched(mlflow_server_db: str) -> None:
+def test_an_mlflow_server_database_is_refused_untouched(
+    mlflow_server_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library's entry points, then ``mltrail ui``/``server``/``db upgrade``."""
     uri = mlflow_server_db
     before = database_state(uri)
+    listing = sorted(p.name for p in tmp_path.iterdir())
     assert before[2:] == (2, 1)  # MLflow's Default and "history" experiments, one run
     scheme, rest = uri.split("://")
     server = rest.rsplit("/", 1)[0]
@@ -282,7 +283,25 @@ def test_an_mlflow_server_database_is_refused_untouched(mlflow_server_db: str) -
         assert f"\n    {command}\n" in message
         assert "Create the empty database mltrail first" in message
         mltrail.tracking.close_backends()
+
+    def serve(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server started on an MLflow database")
+
+    monkeypatch.setattr("uvicorn.run", serve)
+    for args in (
+        ("ui", "--backend-store-uri", uri),
+        ("server", "--backend-store-uri", uri),
+        ("db", "upgrade", uri),
+    ):
+        result = CliRunner().invoke(cli, list(args), prog_name="mltrail")
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert result.stderr.startswith(f"Error: {uri} is an MLflow 3 tracking database")
+        assert f"\n    {command}\n" in result.stderr
+        assert "Traceback" not in result.output
+        assert "Warning" not in result.stderr  # MariaDB's warning is for upgrades that run
     assert database_state(uri) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no mltrail-artifacts either
     assert not {"metric_chunks", "webhook_deliveries"} & set(before[0])
 
 
@@ -294,8 +313,8 @@ MLFLOW_2_LAST = "0584bdc529eb"  # the revision before MLflow 3's logged-model ta
 @pytest.fixture(
     params=[
         "sqlite",
-        pytest.param("fresh_postgres_uri", marks=pytest.mark.postgres),
-        pytest.param("fresh_mysql_uri", marks=pytest.mark.mysql),
+        pytest.param("fresh_postgres_uri", marks=[pytest.mark.postgres, pytest.mark.slow]),
+        pytest.param("fresh_mysql_uri", marks=[pytest.mark.mysql, pytest.mark.slow]),
     ]
 )
 def mlflow_2_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
