@@ -37,7 +37,7 @@ from mltrail.store._foreign import (
 )
 from mltrail.store.sql._engine import create_db_engine, ensure_schema
 
-# -- the stores, made once per module and copied into each test ------------------------------
+# -- the stores, made once per session and copied into each test -----------------------------
 
 
 @pytest.fixture(scope="module")
@@ -148,11 +148,13 @@ def test_ensure_schema_refuses_an_mlflow_database_before_any_write(team: Path) -
     engine = create_db_engine(uri)
     created: list[object] = []
     try:
-        with pytest.raises(InvalidArgument, match="is an MLflow 3 tracking database"):
+        with pytest.raises(InvalidArgument, match="is an MLflow 3 tracking database") as caught:
             ensure_schema(engine, uri, created.append)
     finally:
         engine.dispose()
     assert created == []
+    expected = f"sqlite:///{team / 'mltrail.db'}"
+    assert caught.value.details["destination"] == expected
 
 
 # -- the mlruns folders ----------------------------------------------------------------------

@@ -89,4 +89,6 @@ def refuse_mlflow_database(conn: Connection, uri: str, revision: str | None) -> 
     tables = set(inspect(conn).get_table_names())
     description = describe_mlflow_database(revision, tables)
     if description is not None:
-        raise mlflow_database_error(uri, description, None)
+        database = conn.engine.url.database if conn.dialect.name == "sqlite" else None
+        path = os.path.abspath(database) if database and database != ":memory:" else None
+        raise mlflow_database_error(uri, description, path)
