@@ -196,6 +196,14 @@ def assert_same_stores(source: Backend, destination: Backend, *, artifacts: bool
             model.tags,
             model.status,
         )
+        assert (got_model.source_run_id, got_model.model_type) == (
+            model.source_run_id,
+            model.model_type,
+        )
+        assert (got_model.creation_timestamp, got_model.last_updated_timestamp) == (
+            model.creation_timestamp,
+            model.last_updated_timestamp,
+        )
         assert [repr(m) for m in got_model.metrics] == [repr(m) for m in model.metrics]
     for rm in source.registry.search_registered_models(max_results=1000):
         got_rm = destination.registry.get_registered_model(rm.name)
@@ -204,6 +212,7 @@ def assert_same_stores(source: Backend, destination: Backend, *, artifacts: bool
             rm.tags,
             rm.aliases,
         )
+        assert got_rm.creation_timestamp == rm.creation_timestamp
         theirs_v = source.registry.search_model_versions(f"name = '{rm.name}'")
         ours_v = {
             v.version: v for v in destination.registry.search_model_versions(f"name = '{rm.name}'")
@@ -216,6 +225,11 @@ def assert_same_stores(source: Backend, destination: Backend, *, artifacts: bool
                 v.description,
                 v.tags,
                 v.run_id,
+            )
+            assert (mine.creation_timestamp, mine.user_id, mine.status) == (
+                v.creation_timestamp,
+                v.user_id,
+                v.status,
             )
 
 
