@@ -45,7 +45,13 @@ __all__ = [
 ]
 
 # Every revision in migrations/versions, oldest first.
-KNOWN_REVISIONS = ("0001_initial", "0002_datasets", "0003_registry", HEAD_REVISION)
+KNOWN_REVISIONS = (
+    "0001_initial",
+    "0002_datasets",
+    "0003_registry",
+    "0004_logged_models",
+    HEAD_REVISION,
+)
 # How mltrail names its revisions (a newer mltrail's too): "0004_logged_models".
 _MLTRAIL_REVISION = re.compile(r"\d{4}_\w+")
 
