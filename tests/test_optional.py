@@ -144,6 +144,15 @@ def _torch_state_dict(tmp_path: Path) -> None:
     mltrail.pytorch.load_state_dict(str(tmp_path))
 
 
+def _tensorboard(tmp_path: Path) -> None:
+    from mltrail.importers._tensorboard import TensorBoardSource
+
+    (tmp_path / "logs" / "run").mkdir(parents=True)
+    (tmp_path / "logs" / "run" / "events.out.tfevents.1.host").write_bytes(b"")
+    source = TensorBoardSource(tmp_path / "logs")
+    list(source.run_contents(list(source.run_headers(["0"]))))
+
+
 def _uv(tmp_path: Path) -> None:
     import shutil
 
@@ -173,6 +182,7 @@ SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("torch",), _torch, "pytorch"),
     (("torch",), _torch_state_dict, "pytorch"),
     (("uv",), _uv, "serving"),
+    (("tensorboard",), _tensorboard, "tensorboard"),
 ]
 
 

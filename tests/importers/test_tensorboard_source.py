@@ -1,0 +1,289 @@
+"""The TensorBoard import source, at the record level, over logs written by real writers.
+
+tensorboardX writes most runs (as PyTorch users' scripts do); one run is written with
+TensorBoard's own event file writer the way TensorFlow 2 writes: tensor scalars whose
+metadata comes with a tag's first value only, and HParams through ``hparams_pb``.  What the
+source yields is compared point by point with TensorBoard's own reader.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorboardX
+from tensorboard.backend.event_processing import plugin_event_accumulator
+from tensorboard.compat.proto import event_pb2
+from tensorboard.plugins.hparams import summary_v2 as hparams_v2
+from tensorboard.plugins.scalar import summary_v2 as scalar_v2
+from tensorboard.summary.writer import event_file_writer
+
+from mltrail._exceptions import NotFound
+from mltrail.importers._records import MetricColumns, RunContents
+from mltrail.importers._tensorboard import (
+    LOGDIR_TAG,
+    RUN_TAG,
+    TensorBoardSource,
+    run_id_for,
+)
+from mltrail.validation import validate_key
+
+STEPS = 300
+SPECIAL = {7: math.nan, 8: math.inf, 9: -math.inf}
+HPARAMS = {"lr": 0.1, "batch_size": 32, "optimizer": "adam", "shuffle": True}
+RUNS = {"a/lr_0.1", "a/lr_0.01", "b/deep/run1", "notes"}
+
+
+def _loss(step: int, scale: float) -> float:
+    return SPECIAL.get(step, scale / (step + 1))
+
+
+def _write_tensorboardx(folder: Path, scale: float, steps: range, suffix: str = "") -> None:
+    with tensorboardX.SummaryWriter(str(folder), filename_suffix=suffix) as writer:
+        for step in steps:
+            writer.add_scalar("loss", _loss(step, scale), step)
+            if step % 10 == 0:
+                writer.add_scalar("eval/accuracy", 1 - scale / (step + 1), step)
+
+
+def _write_tf2_style(folder: Path) -> None:
+    """TensorBoard's own writer, as TensorFlow 2 writes: metadata on a tag's first value."""
+    writer = event_file_writer.EventFileWriter(str(folder))
+    for step in range(STEPS):
+        for tag, value in (("loss (val)@1", 0.5 + step), ("lr", 0.001)):
+            summary = scalar_v2.scalar_pb(tag, value)
+            if step > 0:
+                summary.value[0].ClearField("metadata")
+            writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+    start = hparams_v2.hparams_pb({"depth": 12, "dropout": 0.25, "act": "gelu"})
+    writer.add_event(event_pb2.Event(wall_time=time.time(), summary=start))
+    writer.close()
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tb") / "mnist"
+    _write_tensorboardx(root / "a" / "lr_0.1", 1.0, range(STEPS))
+    with tensorboardX.SummaryWriter(str(root / "a" / "lr_0.1"), filename_suffix=".hp") as w:
+        experiment, start, end = tensorboardX.summary.hparams(HPARAMS, {"eval/accuracy": 0.0})
+        for summary in (experiment, start, end):
+            w.file_writer.add_summary(summary)
+    # A run written in two sessions: the writer reopened, a second event file.
+    _write_tensorboardx(root / "a" / "lr_0.01", 0.1, range(STEPS), ".1")
+    _write_tensorboardx(root / "a" / "lr_0.01", 0.1, range(STEPS, STEPS + 50), ".2")
+    _write_tf2_style(root / "b" / "deep" / "run1")
+    with tensorboardX.SummaryWriter(str(root / "notes")) as writer:
+        writer.add_text("readme", "no scalars here", 0)
+    (root / "not-a-run").mkdir()
+    (root / "not-a-run" / "README.txt").write_text("no event files")
+    return root
+
+
+def _contents(source: TensorBoardSource) -> dict[str, RunContents]:
+    (experiment,) = source.experiments()
+    headers = list(source.run_headers([experiment.experiment_id]))
+    return {c.header.info.run_name: c for c in source.run_contents(headers)}
+
+
+def _tensorboard_reads(folder: Path) -> dict[str, list[tuple[float, int, float]]]:
+    """Every scalar point of one run folder as TensorBoard's reader gives it (nothing
+    sampled away, nothing purged): tag -> [(wall time, step, value)]."""
+    accumulator = plugin_event_accumulator.EventAccumulator(
+        str(folder), size_guidance={plugin_event_accumulator.TENSORS: 0}, purge_orphaned_data=False
+    )
+    accumulator.Reload()
+    out: dict[str, list[tuple[float, int, float]]] = {}
+    for tag in accumulator.Tags()[plugin_event_accumulator.TENSORS]:
+        if accumulator.SummaryMetadata(tag).plugin_data.plugin_name != "scalars":
+            continue
+        out[tag] = [
+            (e.wall_time, e.step, float(e.tensor_proto.float_val[0]))
+            if e.tensor_proto.float_val
+            else (e.wall_time, e.step, float(np.frombuffer(e.tensor_proto.tensor_content)[0]))
+            for e in accumulator.Tensors(tag)
+        ]
+    return out
+
+
+def _series(metrics: MetricColumns, key: str) -> list[tuple[int, float]]:
+    """(step, value) of every point of one metric, in order."""
+    return [
+        (step, value)
+        for k, step, value in zip(metrics.keys, metrics.steps, metrics.values, strict=True)
+        if k == key
+    ]
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def test_each_folder_with_event_files_is_one_run(logdir: Path) -> None:
+    source = TensorBoardSource(logdir)
+    (experiment,) = source.experiments()
+    assert experiment.name == "mnist"
+    assert experiment.tags == {LOGDIR_TAG: str(logdir)}
+    headers = list(source.run_headers([experiment.experiment_id]))
+    assert {h.info.run_name for h in headers} == RUNS
+    for header in headers:
+        assert header.info.run_id == run_id_for("mnist", header.info.run_name)
+        assert len(header.info.run_id) == 32
+        int(header.info.run_id, 16)
+        assert header.info.experiment_id == experiment.experiment_id
+        assert header.info.status == "FINISHED"
+    assert source.experiments(["other"]) == []
+    assert list(source.run_headers(["not-this-one"])) == []
+
+
+def test_run_ids_are_stable_and_follow_the_experiment_name(logdir: Path) -> None:
+    first = {h.info.run_name: h for h in TensorBoardSource(logdir).run_headers(["0"])}
+    again = {h.info.run_name: h for h in TensorBoardSource(str(logdir)).run_headers(["0"])}
+    assert first == again
+    renamed = TensorBoardSource(logdir, experiment_name="digits")
+    assert renamed.experiments()[0].name == "digits"
+    other = {h.info.run_name: h.info.run_id for h in renamed.run_headers(["0"])}
+    assert set(other) == set(first)
+    assert all(other[name] != first[name].info.run_id for name in first)
+
+
+def test_scalars_point_by_point_as_tensorboard_reads_them(logdir: Path) -> None:
+    contents = _contents(TensorBoardSource(logdir))
+    for name in RUNS:
+        metrics = contents[name].metrics
+        assert metrics.model_ids is None
+        assert len(metrics.values) == len(metrics.steps) == len(metrics.timestamps) == len(metrics)
+        got: dict[str, list[tuple[int, int, float]]] = {}
+        for key, value, timestamp, step in zip(
+            metrics.keys, metrics.values, metrics.timestamps, metrics.steps, strict=True
+        ):
+            got.setdefault(key, []).append((timestamp, step, value))
+        expected = _tensorboard_reads(logdir / name)
+        keys = {tag: tag.replace("(", "_").replace(")", "_").replace("@", "_") for tag in expected}
+        assert set(got) == set(keys.values()), name
+        for tag, points in expected.items():
+            mine = got[keys[tag]]
+            assert len(mine) == len(points), (name, tag)
+            for (timestamp, step, value), (wall_time, tb_step, tb_value) in zip(
+                mine, points, strict=True
+            ):
+                assert step == tb_step
+                assert timestamp == int(wall_time * 1000)
+                assert _same(value, tb_value), (name, tag, step, value, tb_value)
+
+
+def test_values_steps_and_special_values_are_kept(logdir: Path) -> None:
+    contents = _contents(TensorBoardSource(logdir))
+    metrics = contents["a/lr_0.01"].metrics
+    loss = _series(metrics, "loss")
+    assert [s for s, _ in loss] == list(range(STEPS + 50))  # both event files, in order
+    for step, value in loss:
+        assert _same(value, float(np.float32(_loss(step, 0.1)))), step
+    assert math.isnan(loss[7][1])
+    assert loss[8][1] == math.inf
+    assert loss[9][1] == -math.inf
+    accuracy = [step for step, _ in _series(metrics, "eval/accuracy")]
+    assert accuracy == list(range(0, STEPS + 50, 10))
+    assert contents["notes"].metrics.keys == []
+
+
+def test_tf2_style_scalars_and_unusual_tags(logdir: Path) -> None:
+    metrics = _contents(TensorBoardSource(logdir))["b/deep/run1"].metrics
+    assert set(metrics.keys) == {"loss _val__1", "lr"}
+    for key in set(metrics.keys):
+        validate_key(key)
+    losses = [value for _, value in _series(metrics, "loss _val__1")]
+    assert losses == [0.5 + step for step in range(STEPS)]
+    rates = [value for _, value in _series(metrics, "lr")]
+    assert rates == [float(np.float32(0.001))] * STEPS
+
+
+def test_hparams_are_params(logdir: Path) -> None:
+    contents = _contents(TensorBoardSource(logdir))
+    assert contents["a/lr_0.1"].params == {
+        "lr": "0.1",
+        "batch_size": "32",
+        "optimizer": "adam",
+        "shuffle": "True",
+    }
+    assert contents["b/deep/run1"].params == {"depth": "12", "dropout": "0.25", "act": "gelu"}
+    assert contents["a/lr_0.01"].params == {}
+
+
+def test_tags_and_times(logdir: Path) -> None:
+    contents = _contents(TensorBoardSource(logdir))
+    for name, run in contents.items():
+        assert run.tags == {LOGDIR_TAG: str(logdir), RUN_TAG: name}
+        info = run.header.info
+        assert info.start_time is not None
+        assert info.end_time is not None
+        assert info.start_time <= info.end_time
+        if run.metrics.timestamps:
+            assert info.start_time <= min(run.metrics.timestamps)
+            assert max(run.metrics.timestamps) <= info.end_time
+
+
+def test_counts(logdir: Path) -> None:
+    source = TensorBoardSource(logdir)
+    contents = _contents(source)
+    counts = source.counts(["0"])
+    assert counts.experiments == 1
+    assert counts.runs == len(RUNS)
+    assert counts.params == 7
+    assert counts.tags == 2 * len(RUNS)
+    assert counts.metric_points == sum(len(c.metrics) for c in contents.values())
+    assert counts.metric_points == (STEPS + 30) + (STEPS + 50 + 35) + 2 * STEPS
+    assert source.counts(["1"]).runs == 0
+
+
+def test_fingerprints_change_with_the_files_only(logdir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "mnist"
+    _write_tensorboardx(copy / "x", 1.0, range(5))
+    _write_tensorboardx(copy / "y", 1.0, range(5))
+    source = TensorBoardSource(copy)
+    before = {h.info.run_name: h.fingerprint for h in source.run_headers(["0"])}
+    assert before == {h.info.run_name: h.fingerprint for h in source.run_headers(["0"])}
+    _write_tensorboardx(copy / "y", 1.0, range(5, 10), ".more")
+    after = {h.info.run_name: h.fingerprint for h in source.run_headers(["0"])}
+    assert after["x"] == before["x"]
+    assert after["y"] != before["y"]
+    (y,) = (c for c in _contents(source).values() if c.header.info.run_name == "y")
+    assert [step for step, _ in _series(y.metrics, "loss")] == list(range(10))
+
+
+def test_the_log_folder_is_never_written(logdir: Path) -> None:
+    def snapshot() -> dict[str, tuple[int, int]]:
+        return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(logdir.rglob("*"))}
+
+    before = snapshot()
+    source = TensorBoardSource(logdir)
+    _contents(source)
+    source.counts(["0"])
+    source.close()
+    assert snapshot() == before
+
+
+def test_no_models_and_no_artifacts(logdir: Path) -> None:
+    source = TensorBoardSource(logdir)
+    assert list(source.logged_models(["0"])) == []
+    assert list(source.registered_models()) == []
+    assert source.open_artifacts("") is None
+
+
+def test_a_missing_log_folder_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(NotFound, match="does not exist"):
+        TensorBoardSource(tmp_path / "nowhere")
+
+
+def test_a_vanished_run_is_not_found(tmp_path: Path) -> None:
+    root = tmp_path / "logs"
+    _write_tensorboardx(root / "gone", 1.0, range(2))
+    source = TensorBoardSource(root)
+    headers = list(source.run_headers(["0"]))
+    for path in (root / "gone").iterdir():
+        os.remove(path)
+    with pytest.raises(NotFound, match="'gone' is no longer"):
+        list(source.run_contents(headers))
