@@ -87,7 +87,10 @@ def _skops(tmp_path: Path) -> None:
     import mltrail.sklearn
 
     estimator = LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])
-    mltrail.sklearn.save_model(estimator, str(tmp_path / "m"), pip_requirements=["scikit-learn"])
+    # Asked for by name (the default falls back to cloudpickle: tests/models/test_sklearn.py).
+    mltrail.sklearn.save_model(
+        estimator, str(tmp_path / "m"), serialization_format="skops", pip_requirements=["sklearn"]
+    )
 
 
 def _sklearn(tmp_path: Path) -> None:
