@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-import tensorboardX
-from tensorboard.backend.event_processing import plugin_event_accumulator
-from tensorboard.compat.proto import event_pb2
-from tensorboard.plugins.hparams import summary_v2 as hparams_v2
-from tensorboard.plugins.scalar import summary_v2 as scalar_v2
-from tensorboard.summary.writer import event_file_writer
+from tests.importers._tb_logs import (
+    RUNS,
+    STEPS,
+    loss_at,
+    same,
+    tensorboard_reads,
+    write_logdir,
+    write_tensorboardx,
+)
 
 from mltrail._exceptions import NotFound
 from mltrail.importers._records import MetricColumns, RunContents
@@ -32,81 +34,16 @@ from mltrail.importers._tensorboard import (
 )
 from mltrail.validation import validate_key
 
-STEPS = 300
-SPECIAL = {7: math.nan, 8: math.inf, 9: -math.inf}
-HPARAMS = {"lr": 0.1, "batch_size": 32, "optimizer": "adam", "shuffle": True}
-RUNS = {"a/lr_0.1", "a/lr_0.01", "b/deep/run1", "notes"}
-
-
-def _loss(step: int, scale: float) -> float:
-    return SPECIAL.get(step, scale / (step + 1))
-
-
-def _write_tensorboardx(folder: Path, scale: float, steps: range, suffix: str = "") -> None:
-    with tensorboardX.SummaryWriter(str(folder), filename_suffix=suffix) as writer:
-        for step in steps:
-            writer.add_scalar("loss", _loss(step, scale), step)
-            if step % 10 == 0:
-                writer.add_scalar("eval/accuracy", 1 - scale / (step + 1), step)
-
-
-def _write_tf2_style(folder: Path) -> None:
-    """TensorBoard's own writer, as TensorFlow 2 writes: metadata on a tag's first value."""
-    writer = event_file_writer.EventFileWriter(str(folder))
-    for step in range(STEPS):
-        for tag, value in (("loss (val)@1", 0.5 + step), ("lr", 0.001)):
-            summary = scalar_v2.scalar_pb(tag, value)
-            if step > 0:
-                summary.value[0].ClearField("metadata")
-            writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
-    start = hparams_v2.hparams_pb({"depth": 12, "dropout": 0.25, "act": "gelu"})
-    writer.add_event(event_pb2.Event(wall_time=time.time(), summary=start))
-    writer.close()
-
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("tb") / "mnist"
-    _write_tensorboardx(root / "a" / "lr_0.1", 1.0, range(STEPS))
-    with tensorboardX.SummaryWriter(str(root / "a" / "lr_0.1"), filename_suffix=".hp") as w:
-        experiment, start, end = tensorboardX.summary.hparams(HPARAMS, {"eval/accuracy": 0.0})
-        for summary in (experiment, start, end):
-            w.file_writer.add_summary(summary)
-    # A run written in two sessions: the writer reopened, a second event file.
-    _write_tensorboardx(root / "a" / "lr_0.01", 0.1, range(STEPS), ".1")
-    _write_tensorboardx(root / "a" / "lr_0.01", 0.1, range(STEPS, STEPS + 50), ".2")
-    _write_tf2_style(root / "b" / "deep" / "run1")
-    with tensorboardX.SummaryWriter(str(root / "notes")) as writer:
-        writer.add_text("readme", "no scalars here", 0)
-    (root / "not-a-run").mkdir()
-    (root / "not-a-run" / "README.txt").write_text("no event files")
-    return root
+    return write_logdir(tmp_path_factory.mktemp("tb") / "mnist")
 
 
 def _contents(source: TensorBoardSource) -> dict[str, RunContents]:
     (experiment,) = source.experiments()
     headers = list(source.run_headers([experiment.experiment_id]))
     return {c.header.info.run_name: c for c in source.run_contents(headers)}
-
-
-def _tensorboard_reads(folder: Path) -> dict[str, list[tuple[float, int, float]]]:
-    """Every scalar point of one run folder as TensorBoard's reader gives it (nothing
-    sampled away, nothing purged): tag -> [(wall time, step, value)]."""
-    accumulator = plugin_event_accumulator.EventAccumulator(
-        str(folder), size_guidance={plugin_event_accumulator.TENSORS: 0}, purge_orphaned_data=False
-    )
-    accumulator.Reload()
-    out: dict[str, list[tuple[float, int, float]]] = {}
-    for tag in accumulator.Tags()[plugin_event_accumulator.TENSORS]:
-        if accumulator.SummaryMetadata(tag).plugin_data.plugin_name != "scalars":
-            continue
-        out[tag] = [
-            (e.wall_time, e.step, float(e.tensor_proto.float_val[0]))
-            if e.tensor_proto.float_val
-            else (e.wall_time, e.step, float(np.frombuffer(e.tensor_proto.tensor_content)[0]))
-            for e in accumulator.Tensors(tag)
-        ]
-    return out
 
 
 def _series(metrics: MetricColumns, key: str) -> list[tuple[int, float]]:
@@ -116,10 +53,6 @@ def _series(metrics: MetricColumns, key: str) -> list[tuple[int, float]]:
         for k, step, value in zip(metrics.keys, metrics.steps, metrics.values, strict=True)
         if k == key
     ]
-
-
-def _same(a: float, b: float) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or a == b
 
 
 def test_each_folder_with_event_files_is_one_run(logdir: Path) -> None:
@@ -161,7 +94,7 @@ def test_scalars_point_by_point_as_tensorboard_reads_them(logdir: Path) -> None:
             metrics.keys, metrics.values, metrics.timestamps, metrics.steps, strict=True
         ):
             got.setdefault(key, []).append((timestamp, step, value))
-        expected = _tensorboard_reads(logdir / name)
+        expected = tensorboard_reads(logdir / name)
         keys = {tag: tag.replace("(", "_").replace(")", "_").replace("@", "_") for tag in expected}
         assert set(got) == set(keys.values()), name
         for tag, points in expected.items():
@@ -172,7 +105,7 @@ def test_scalars_point_by_point_as_tensorboard_reads_them(logdir: Path) -> None:
             ):
                 assert step == tb_step
                 assert timestamp == int(wall_time * 1000)
-                assert _same(value, tb_value), (name, tag, step, value, tb_value)
+                assert same(value, tb_value), (name, tag, step, value, tb_value)
 
 
 def test_values_steps_and_special_values_are_kept(logdir: Path) -> None:
@@ -181,7 +114,7 @@ def test_values_steps_and_special_values_are_kept(logdir: Path) -> None:
     loss = _series(metrics, "loss")
     assert [s for s, _ in loss] == list(range(STEPS + 50))  # both event files, in order
     for step, value in loss:
-        assert _same(value, float(np.float32(_loss(step, 0.1)))), step
+        assert same(value, float(np.float32(loss_at(step, 0.1)))), step
     assert math.isnan(loss[7][1])
     assert loss[8][1] == math.inf
     assert loss[9][1] == -math.inf
@@ -241,12 +174,12 @@ def test_counts(logdir: Path) -> None:
 
 def test_fingerprints_change_with_the_files_only(logdir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "mnist"
-    _write_tensorboardx(copy / "x", 1.0, range(5))
-    _write_tensorboardx(copy / "y", 1.0, range(5))
+    write_tensorboardx(copy / "x", 1.0, range(5))
+    write_tensorboardx(copy / "y", 1.0, range(5))
     source = TensorBoardSource(copy)
     before = {h.info.run_name: h.fingerprint for h in source.run_headers(["0"])}
     assert before == {h.info.run_name: h.fingerprint for h in source.run_headers(["0"])}
-    _write_tensorboardx(copy / "y", 1.0, range(5, 10), ".more")
+    write_tensorboardx(copy / "y", 1.0, range(5, 10), ".more")
     after = {h.info.run_name: h.fingerprint for h in source.run_headers(["0"])}
     assert after["x"] == before["x"]
     assert after["y"] != before["y"]
@@ -280,7 +213,7 @@ def test_a_missing_log_folder_is_not_found(tmp_path: Path) -> None:
 
 def test_a_vanished_run_is_not_found(tmp_path: Path) -> None:
     root = tmp_path / "logs"
-    _write_tensorboardx(root / "gone", 1.0, range(2))
+    write_tensorboardx(root / "gone", 1.0, range(2))
     source = TensorBoardSource(root)
     headers = list(source.run_headers(["0"]))
     for path in (root / "gone").iterdir():

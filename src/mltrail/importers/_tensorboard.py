@@ -145,6 +145,8 @@ class TensorBoardSource(Source):
                 f"The log folder {str(root)!r} has no name to give its experiment: "
                 "pass --experiment-name"
             )
+        # Checked first, so that a missing package stops an import before it writes anything.
+        self._modules = _tensorboard()
         self.root = root
         self.experiment_name = name
         self.experiment_id = "0"
@@ -208,7 +210,6 @@ class TensorBoardSource(Source):
     def run_contents(self, headers: Sequence[RunHeader]) -> Iterator[RunContents]:
         if not headers:
             return
-        modules = _tensorboard()
         by_id = {run_id_for(self.experiment_name, f.relative): f for f in self._folders()}
         for header in headers:
             folder = by_id.get(header.info.run_id)
@@ -217,15 +218,10 @@ class TensorBoardSource(Source):
                     f"Run {header.info.run_name!r} is no longer in the TensorBoard log folder "
                     f"{str(self.root)!r}"
                 )
-            yield self._read(header, folder, modules)
+            yield self._read(header, folder)
 
-    def _read(
-        self,
-        header: RunHeader,
-        folder: _RunFolder,
-        modules: tuple[ModuleType, ModuleType, ModuleType, ModuleType, ModuleType],
-    ) -> RunContents:
-        loader, data_compat, dataclass_compat, tensor_util, hparams = modules
+    def _read(self, header: RunHeader, folder: _RunFolder) -> RunContents:
+        loader, data_compat, dataclass_compat, tensor_util, hparams = self._modules
         scalar = 1  # summary_pb2.DATA_CLASS_SCALAR
         unknown = 0  # summary_pb2.DATA_CLASS_UNKNOWN
         # Per run, as TensorBoard keeps them: each tag's first metadata (a TensorFlow 2 writer
