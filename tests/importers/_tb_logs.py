@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import tensorboardX
 from tensorboard.backend.event_processing import plugin_event_accumulator
-from tensorboard.compat.proto import event_pb2
+from tensorboard.compat.proto import event_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.plugins.hparams import summary_v2 as hparams_v2
 from tensorboard.plugins.scalar import summary_v2 as scalar_v2
 from tensorboard.summary.writer import event_file_writer
+from tensorboard.util import tensor_util
 
 STEPS = 300
 SPECIAL = {7: math.nan, 8: math.inf, 9: -math.inf}
@@ -39,11 +40,21 @@ def write_tensorboardx(folder: Path, scale: float, steps: range, suffix: str = "
 
 
 def write_tf2_style(folder: Path) -> None:
-    """TensorBoard's own writer, as TensorFlow 2 writes: metadata on a tag's first value."""
+    """TensorBoard's own writer, as TensorFlow 2 writes: tensor scalars with the metadata on a
+    tag's first value only (one tag float32 values, one float64 values in tensor_content, as
+    TensorFlow's C++ writer encodes them), and HParams."""
     writer = event_file_writer.EventFileWriter(str(folder))
     for step in range(STEPS):
-        for tag, value in (("loss (val)@1", 0.5 + step), ("lr", 0.001)):
-            summary = scalar_v2.scalar_pb(tag, value)
+        loss = scalar_v2.scalar_pb("loss (val)@1", 0.5 + step)
+        rate = scalar_v2.scalar_pb("lr", 0.0)
+        rate.value[0].tensor.CopyFrom(
+            tensor_pb2.TensorProto(
+                dtype=types_pb2.DT_DOUBLE,
+                tensor_shape=tensor_shape_pb2.TensorShapeProto(),
+                tensor_content=np.float64(0.001 * (step + 1)).tobytes(),
+            )
+        )
+        for summary in (loss, rate):
             if step > 0:
                 summary.value[0].ClearField("metadata")
             writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
@@ -83,9 +94,7 @@ def tensorboard_reads(folder: Path) -> dict[str, list[tuple[float, int, float]]]
         if accumulator.SummaryMetadata(tag).plugin_data.plugin_name != "scalars":
             continue
         out[tag] = [
-            (e.wall_time, e.step, float(e.tensor_proto.float_val[0]))
-            if e.tensor_proto.float_val
-            else (e.wall_time, e.step, float(np.frombuffer(e.tensor_proto.tensor_content)[0]))
+            (e.wall_time, e.step, float(tensor_util.make_ndarray(e.tensor_proto).item()))
             for e in accumulator.Tensors(tag)
         ]
     return out

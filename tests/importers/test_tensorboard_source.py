@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +132,7 @@ def test_tf2_style_scalars_and_unusual_tags(logdir: Path) -> None:
     losses = [value for _, value in _series(metrics, "loss _val__1")]
     assert losses == [0.5 + step for step in range(STEPS)]
     rates = [value for _, value in _series(metrics, "lr")]
-    assert rates == [float(np.float32(0.001))] * STEPS
+    assert rates == [0.001 * (step + 1) for step in range(STEPS)]  # float64, exactly
 
 
 def test_hparams_are_params(logdir: Path) -> None:
@@ -220,3 +221,41 @@ def test_a_vanished_run_is_not_found(tmp_path: Path) -> None:
         os.remove(path)
     with pytest.raises(NotFound, match="'gone' is no longer"):
         list(source.run_contents(headers))
+
+
+def _event_file(folder: Path) -> Path:
+    (path,) = folder.glob("events.out.tfevents.*")
+    return path
+
+
+def test_a_record_cut_short_ends_the_file(tmp_path: Path) -> None:
+    root = tmp_path / "logs"
+    write_tensorboardx(root / "run", 1.0, range(10))
+    path = _event_file(root / "run")
+    path.write_bytes(path.read_bytes()[:-7])  # the last record cut short, as by a kill
+    (run,) = _contents(TensorBoardSource(root)).values()
+    # Every record but the last one, loss at step 9.
+    assert [step for step, _ in _series(run.metrics, "loss")] == list(range(9))
+    assert [step for step, _ in _series(run.metrics, "eval/accuracy")] == [0]
+
+
+def test_a_damaged_frame_stops_the_file_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "logs"
+    write_tensorboardx(root / "run", 1.0, range(10))
+    path = _event_file(root / "run")
+    data = bytearray(path.read_bytes())
+    offset = 0
+    for _ in range(4):  # past the file version record and three scalars
+        (length,) = struct.unpack("<Q", data[offset : offset + 8])
+        offset += 12 + length + 4
+    data[offset] ^= 0xFF  # the fifth record's length no longer matches its CRC
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="mltrail.importers._tensorboard"):
+        (run,) = _contents(TensorBoardSource(root)).values()
+    assert len(run.metrics) == 3
+    mine = [r for r in caplog.records if r.name == "mltrail.importers._tensorboard"]
+    assert [r.getMessage() for r in mine] == [
+        f"{path}: damaged record at byte {offset}, the rest of the file is skipped"
+    ]

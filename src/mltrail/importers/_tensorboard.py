@@ -17,23 +17,27 @@ Every folder under LOGDIR (LOGDIR itself included) that holds event files (a nam
 - its start and end times are the first and last events' wall times;
 - its tags record where it came from (``mltrail.tensorboard.logdir``, ``.run``).
 
-Images, histograms, text and graphs are not imported.  A run's fingerprint is made of its
-event files' names, sizes and modification times, so a repeated import reads only the runs
-whose files changed.  Reading needs the ``tensorboard`` package (no TensorFlow):
-``pip install 'mltrail[tensorboard]'``.
+Images, histograms, text and graphs are not imported.  tensorboardX's and PyTorch's
+``add_hparams`` write into a folder of their own under the run's, which TensorBoard shows as a
+run of its own, and so does this import.  A run's fingerprint is made of its event files'
+names, sizes and modification times, so a repeated import reads only the runs whose files
+changed.  The events are decoded with the ``tensorboard`` package's protos and HParams
+metadata (no TensorFlow): ``pip install 'mltrail[tensorboard]'``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import posixpath
 import re
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail._optional import require
@@ -56,6 +60,13 @@ RUN_TAG = "mltrail.tensorboard.run"
 _FINGERPRINT_VERSION = "tensorboard-1"
 _NOT_IN_KEYS = re.compile(r"[^A-Za-z0-9_\-./ :]")
 _EVENT_FILE_TIME = re.compile(r"tfevents\.(\d+)")
+_FRAME = struct.Struct("<QI")
+_SCALARS = "scalars"  # the scalar plugin's name
+_DATA_CLASS_SCALAR = 1  # summary_pb2.DATA_CLASS_SCALAR
+_DT_FLOAT = 1  # types_pb2.DT_FLOAT
+_DT_DOUBLE = 2  # types_pb2.DT_DOUBLE
+_STATUS_FAILURE = 2  # the HParams plugin's api_pb2.STATUS_FAILURE
+_logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +81,139 @@ def run_id_for(experiment_name: str, relative: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def _tensorboard() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType, ModuleType]:
-    """TensorBoard's event file loader, its two read-time compat layers, its tensor helpers
-    and the HParams plugin's metadata (one-line MissingDependency without the package)."""
-    return (
-        require("tensorboard.backend.event_processing.event_file_loader"),
-        require("tensorboard.data_compat"),
-        require("tensorboard.dataclass_compat"),
+class _Modules(NamedTuple):
+    """The parts of the tensorboard package the reader uses."""
+
+    event_pb2: ModuleType
+    tensor_util: ModuleType
+    hparams: ModuleType
+
+
+def _tensorboard() -> _Modules:
+    """TensorBoard's event protos, its tensor decoder and the HParams plugin's metadata
+    (a one-line MissingDependency without the package)."""
+    return _Modules(
+        require("tensorboard.compat.proto.event_pb2"),
         require("tensorboard.util.tensor_util"),
         require("tensorboard.plugins.hparams.metadata"),
     )
+
+
+def _crc32c_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC32C = _crc32c_table()
+
+
+def _masked_crc32c(data: bytes) -> int:
+    """The masked CRC-32C a TFRecord stores beside its length."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _events(path: Path, event_pb2: ModuleType) -> Iterator[Any]:
+    """The events of one event file (TFRecord framing: length, its CRC, the record, the
+    record's CRC), read buffered.
+
+    As TensorBoard does, a record cut short (a writer still writing, or killed) ends the
+    file.  Each length is checked against its CRC, so a damaged frame stops the file with a
+    warning instead of reading garbage.  The records' own CRCs are not recomputed (CRC-32C
+    in pure Python, as TensorBoard's loader does it without TensorFlow, is slow: reading
+    100,000 points through that loader and its compat layers took twelve times as long here).
+    """
+    with open(path, "rb") as handle:
+        while True:
+            frame = handle.read(12)
+            if len(frame) < 12:
+                return
+            length, crc = _FRAME.unpack(frame)
+            if _masked_crc32c(frame[:8]) != crc:
+                _logger.warning(
+                    "%s: damaged record at byte %d, the rest of the file is skipped",
+                    path,
+                    handle.tell() - 12,
+                )
+                return
+            record = handle.read(length)
+            if len(record) < length or len(handle.read(4)) < 4:
+                return
+            yield event_pb2.Event.FromString(record)
+
+
+class _RunReader:
+    """What the events of one run add up to: metric columns, params, status, times."""
+
+    def __init__(self, modules: _Modules) -> None:
+        self.modules = modules
+        self.metrics = MetricColumns()
+        self.params: dict[str, str] = {}
+        self.status = RunStatus.to_string(RunStatus.FINISHED)
+        self.first: int | None = None
+        self.last: int | None = None
+        # Whether each tag holds scalars, decided by its first value's metadata as TensorBoard
+        # decides it (a TensorFlow 2 writer sends the metadata with a tag's first value only).
+        self._scalar: dict[str, bool] = {}
+        self._keys = _KeyNames()
+
+    def add(self, event: Any) -> None:
+        millis = int(event.wall_time * 1000)
+        self.first = millis if self.first is None else min(self.first, millis)
+        self.last = millis if self.last is None else max(self.last, millis)
+        if event.WhichOneof("what") != "summary":
+            return
+        for value in event.summary.value:
+            kind = value.WhichOneof("value")
+            plugin = value.metadata.plugin_data.plugin_name
+            if plugin == self.modules.hparams.PLUGIN_NAME:
+                self._hparams(value.tag, value.metadata.plugin_data.content)
+                continue
+            scalar = self._scalar.get(value.tag)
+            if scalar is None:
+                scalar = kind == "simple_value" or (
+                    kind == "tensor"
+                    and (plugin == _SCALARS or value.metadata.data_class == _DATA_CLASS_SCALAR)
+                )
+                self._scalar[value.tag] = scalar
+            if not scalar:
+                continue
+            if kind == "simple_value":
+                number = float(value.simple_value)
+            elif kind == "tensor":
+                number = self._tensor_value(value.tensor)
+            else:
+                continue
+            self.metrics.keys.append(self._keys(value.tag))
+            self.metrics.values.append(number)
+            self.metrics.timestamps.append(millis)
+            self.metrics.steps.append(int(event.step))
+
+    def _tensor_value(self, tensor: Any) -> float:
+        if tensor.dtype == _DT_FLOAT and len(tensor.float_val) == 1:
+            return float(tensor.float_val[0])
+        if tensor.dtype == _DT_DOUBLE and len(tensor.double_val) == 1:
+            return float(tensor.double_val[0])
+        return float(self.modules.tensor_util.make_ndarray(tensor).item())
+
+    def _hparams(self, tag: str, content: bytes) -> None:
+        hparams = self.modules.hparams
+        if tag == hparams.SESSION_START_INFO_TAG:
+            start = hparams.parse_session_start_info_plugin_data(content)
+            for name, value in start.hparams.items():
+                self.params[_metric_key(name)] = _param_value(value)
+        elif tag == hparams.SESSION_END_INFO_TAG:
+            end = hparams.parse_session_end_info_plugin_data(content)
+            failed = end.status == _STATUS_FAILURE
+            self.status = RunStatus.to_string(RunStatus.FAILED if failed else RunStatus.FINISHED)
 
 
 def _metric_key(tag: str) -> str:
@@ -221,64 +355,21 @@ class TensorBoardSource(Source):
             yield self._read(header, folder)
 
     def _read(self, header: RunHeader, folder: _RunFolder) -> RunContents:
-        loader, data_compat, dataclass_compat, tensor_util, hparams = self._modules
-        scalar = 1  # summary_pb2.DATA_CLASS_SCALAR
-        unknown = 0  # summary_pb2.DATA_CLASS_UNKNOWN
-        # Per run, as TensorBoard keeps them: each tag's first metadata (a TensorFlow 2 writer
-        # writes it with a tag's first value only) and the data class it gives the tag.
-        initial: dict[str, Any] = {}
-        classes: dict[str, int] = {}
-        keys = _KeyNames()
-        metrics = MetricColumns()
-        params: dict[str, str] = {}
-        status = RunStatus.to_string(RunStatus.FINISHED)
-        first: int | None = None
-        last: int | None = None
+        reader = _RunReader(self._modules)
         for path in folder.files:
-            for raw in loader.LegacyEventFileLoader(str(path)).Load():
-                for event in dataclass_compat.migrate_event(
-                    data_compat.migrate_event(raw), initial
-                ):
-                    millis = int(event.wall_time * 1000)
-                    first = millis if first is None else min(first, millis)
-                    last = millis if last is None else max(last, millis)
-                    if event.WhichOneof("what") != "summary":
-                        continue
-                    for value in event.summary.value:
-                        tag = value.tag
-                        if value.HasField("metadata") and value.metadata.data_class != unknown:
-                            classes.setdefault(tag, value.metadata.data_class)
-                        plugin = value.metadata.plugin_data
-                        if plugin.plugin_name == hparams.PLUGIN_NAME:
-                            if tag == hparams.SESSION_START_INFO_TAG:
-                                info = hparams.parse_session_start_info_plugin_data(plugin.content)
-                                for name, hp in info.hparams.items():
-                                    params[_metric_key(name)] = _param_value(hp)
-                            elif tag == hparams.SESSION_END_INFO_TAG:
-                                end = hparams.parse_session_end_info_plugin_data(plugin.content)
-                                failed = end.status == 2  # api_pb2.STATUS_FAILURE
-                                status = RunStatus.to_string(
-                                    RunStatus.FAILED if failed else RunStatus.FINISHED
-                                )
-                            continue
-                        if classes.get(tag) != scalar or not value.HasField("tensor"):
-                            continue
-                        metrics.keys.append(keys(tag))
-                        metrics.values.append(float(tensor_util.make_ndarray(value.tensor).item()))
-                        metrics.timestamps.append(millis)
-                        metrics.steps.append(int(event.step))
+            for event in _events(path, self._modules.event_pb2):
+                reader.add(event)
         info = replace(
             header.info,
-            status=status,
-            start_time=first if first is not None else header.info.start_time,
-            end_time=last,
+            status=reader.status,
+            start_time=reader.first if reader.first is not None else header.info.start_time,
+            end_time=reader.last,
         )
-        tags = {LOGDIR_TAG: str(self.root), RUN_TAG: folder.relative}
         return RunContents(
             header=RunHeader(info=info, fingerprint=header.fingerprint),
-            params=params,
-            tags=tags,
-            metrics=metrics,
+            params=reader.params,
+            tags={LOGDIR_TAG: str(self.root), RUN_TAG: folder.relative},
+            metrics=reader.metrics,
         )
 
     # -- what a log folder does not hold ---------------------------------------------------
