@@ -12,6 +12,7 @@ import math
 import os
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,7 +27,7 @@ from tests.importers._tb_logs import (
 )
 
 from mltrail._exceptions import NotFound
-from mltrail.importers._records import MetricColumns, RunContents
+from mltrail.importers._records import MetricColumns, RunContents, RunHeader
 from mltrail.importers._tensorboard import (
     LOGDIR_TAG,
     RUN_TAG,
@@ -171,6 +172,33 @@ def test_counts(logdir: Path) -> None:
     assert counts.metric_points == sum(len(c.metrics) for c in contents.values())
     assert counts.metric_points == (STEPS + 30) + (STEPS + 50 + 35) + 2 * STEPS
     assert source.counts(["1"]).runs == 0
+
+
+def test_counting_reads_only_the_runs_not_read_since_they_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "logs"
+    write_tensorboardx(root / "x", 1.0, range(20))
+    write_tensorboardx(root / "y", 1.0, range(20))
+    source = TensorBoardSource(root)
+    read: list[str] = []
+    real = TensorBoardSource._read
+
+    def counting(self: TensorBoardSource, header: RunHeader, folder: Any) -> RunContents:
+        read.append(header.info.run_name)
+        return real(self, header, folder)
+
+    monkeypatch.setattr(TensorBoardSource, "_read", counting)
+    first = source.counts(["0"])
+    assert sorted(read) == ["x", "y"]
+    _contents(source)
+    read.clear()
+    assert source.counts(["0"]) == first
+    assert read == []
+    write_tensorboardx(root / "y", 1.0, range(20, 25), ".more")
+    again = source.counts(["0"])
+    assert read == ["y"]
+    assert again.metric_points == first.metric_points + 6  # 5 losses, accuracy at step 20
 
 
 def test_fingerprints_change_with_the_files_only(logdir: Path, tmp_path: Path) -> None:

@@ -286,6 +286,9 @@ class TensorBoardSource(Source):
         self.experiment_id = "0"
         self.key = f"tensorboard:{root}"
         self.description = f"TensorBoard log folder {root}"
+        # What each run read so far holds, by run id: (fingerprint, params, tags, points), so
+        # that counting after an import reads only the runs the import did not read.
+        self._sizes: dict[str, tuple[str, int, int, int]] = {}
 
     # -- first pass: what exists -----------------------------------------------------------
 
@@ -359,6 +362,13 @@ class TensorBoardSource(Source):
         for path in folder.files:
             for event in _events(path, self._modules.event_pb2):
                 reader.add(event)
+        tags = {LOGDIR_TAG: str(self.root), RUN_TAG: folder.relative}
+        self._sizes[header.info.run_id] = (
+            header.fingerprint,
+            len(reader.params),
+            len(tags),
+            len(reader.metrics),
+        )
         info = replace(
             header.info,
             status=reader.status,
@@ -368,7 +378,7 @@ class TensorBoardSource(Source):
         return RunContents(
             header=RunHeader(info=info, fingerprint=header.fingerprint),
             params=reader.params,
-            tags={LOGDIR_TAG: str(self.root), RUN_TAG: folder.relative},
+            tags=tags,
             metrics=reader.metrics,
         )
 
@@ -384,14 +394,20 @@ class TensorBoardSource(Source):
         return None
 
     def counts(self, experiment_ids: Sequence[str]) -> SourceCounts:
-        """What the log folder holds: reads every event file (there is no index to count)."""
+        """What the log folder holds.  There is no index to count from: the event files of
+        every run not read since it last changed are read."""
         out = SourceCounts(artifacts=0)
         if self.experiment_id not in experiment_ids:
             return out
         out.experiments = 1
-        for contents in self.run_contents(list(self.run_headers(experiment_ids))):
+        headers = list(self.run_headers(experiment_ids))
+        unread = [h for h in headers if self._sizes.get(h.info.run_id, ("",))[0] != h.fingerprint]
+        for _ in self.run_contents(unread):
+            pass  # each run read records its sizes
+        for header in headers:
+            _, params, tags, points = self._sizes[header.info.run_id]
             out.runs += 1
-            out.params += len(contents.params)
-            out.tags += len(contents.tags)
-            out.metric_points += len(contents.metrics)
+            out.params += params
+            out.tags += tags
+            out.metric_points += points
         return out
