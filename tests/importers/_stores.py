@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from mltrail.artifacts import get_artifact_repository
 from mltrail.entities import (
     Dataset,
@@ -25,6 +27,11 @@ from mltrail.entities import (
 )
 from mltrail.entities._logged_model import LoggedModelMetric
 from mltrail.store import Backend
+from mltrail.store.sql import SqlBackend
+from mltrail.store.sql._engine import create_db_engine
+from mltrail.store.sql._schema import metadata
+
+assert SqlBackend  # its parts register every table on the schema's metadata
 
 SPECIAL = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-300, 1.5]
 
@@ -221,3 +228,16 @@ def _tree(repo: Any) -> list[tuple[str, bytes]]:
                 with repo.open_read(info.path) as stream:
                     out.append((info.path, stream.read()))
     return sorted(out)
+
+
+def snapshot(db_uri: str) -> dict[str, list[str]]:
+    """Every row of every table of the database at *db_uri*, for before/after comparisons."""
+    engine = create_db_engine(db_uri)
+    try:
+        with engine.connect() as conn:
+            return {
+                table.name: sorted(repr(tuple(row)) for row in conn.execute(select(table)))
+                for table in metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()

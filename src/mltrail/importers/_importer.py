@@ -29,7 +29,7 @@ from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.artifacts import get_artifact_repository
 from mltrail.entities import Experiment, LoggedModel, ViewType
 from mltrail.importers._artifact_copy import EMPTY, Listing, copy_tree, list_tree
-from mltrail.importers._fingerprint import digest
+from mltrail.importers._fingerprint import digest, digest_text
 from mltrail.importers._plan import (
     Conflict,
     ExperimentPlan,
@@ -303,6 +303,8 @@ class _Import:
 
     # -- the passes -----------------------------------------------------------------------------
     def run(self) -> ImportReport:
+        # First: a destination that cannot be imported into says so before anything is read.
+        self._ledger(LedgerKind.EXPERIMENT)
         plans = self._plan_experiments()
         by_source = {p.source.experiment_id: p for p in plans}
         source_ids = list(by_source)
@@ -380,9 +382,11 @@ class _Import:
                     self.moved[info.artifact_uri.rstrip("/")] = target_uri
             else:
                 target_uri = info.artifact_uri
-            content = digest(header.fingerprint, plan.target_id, target_uri)
+            content = digest_text(header.fingerprint, plan.target_id, target_uri)
             artifacts = (
-                f"{listing.fingerprint}:{digest(target_uri)[:8]}" if listing is not None else "keep"
+                f"{listing.fingerprint}:{digest_text(target_uri)[:8]}"
+                if listing is not None
+                else "keep"
             )
             entry = ledger.get(info.run_id)
             run_fp = f"{content}|{artifacts}"

@@ -3,15 +3,17 @@
 Reads any mltrail backend (an SQL database, or an mltrail tracking server over http)
 through the public interfaces of its parts only, read-only.  Run headers come from
 ``search_runs`` a thousand at a time; a run's fingerprint digests its info, params, tags,
-latest metric values, inputs and outputs, and (on a database) the number of points of each of
-its series, read in one ``get_metric_series`` call per page, so a repeated import of many
-unchanged runs reads a few queries per thousand runs.  Over http the point counts would cost
-every history, so there a point appended below a series' latest step (rare: histories grow
-at their end) is not noticed until something else of the run changes.
+latest metric values, inputs and outputs, and the number of points of each of its series.  On
+a database those counts come from its import part (``Backend.imports.series_counts``, the
+stored series summaries) in one query per page, so a repeated import of many unchanged runs
+costs a few queries per thousand runs.  A tracking server's API
+has no such count: over http every history is read to count it, so a repeated import through
+a server reads all the points again (import from its database URI when you can).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.artifacts import ArtifactRepository, get_artifact_repository
 from mltrail.entities import Experiment, LoggedModel, ModelVersion, Run, ViewType
-from mltrail.importers._fingerprint import digest
+from mltrail.importers._fingerprint import digest, digest_text
 from mltrail.importers._records import (
     MetricColumns,
     RegisteredModelRecord,
@@ -34,7 +36,6 @@ from mltrail.store import Backend, open_backend
 __all__ = ["MltrailSource", "resolve_source_uri", "source_key"]
 
 _PAGE = 1000
-_SERIES_KEYS = 100  # the most keys one get_metric_series call takes
 _PARENT_TAG = "mlflow.parentRunId"
 _FOLDER_DB = "mltrail.db"  # the database of a folder store (see mltrail.tracking._uri)
 
@@ -115,6 +116,7 @@ class MltrailSource(Source):
         self.description = f"mltrail store {self.key.removeprefix('mltrail:')}"
         self._remote = uri.split(":", 1)[0].lower() in ("http", "https")
         self._stats: dict[str, _RunStats] = {}
+        self._listed: dict[str, list[str]] = {}  # experiment id -> its runs, once listed
 
     def close(self) -> None:
         if self._owned:
@@ -155,44 +157,36 @@ class MltrailSource(Source):
                 return
 
     def _point_counts(self, runs: Sequence[Run]) -> dict[tuple[str, str], int]:
-        """The number of points of every series of these runs (empty over http)."""
-        if self._remote or not runs:
-            return {}
-        keys = sorted({k for run in runs for k in run.data.metrics})
-        counts: dict[tuple[str, str], int] = {}
-        ids = [run.info.run_id for run in runs]
-        for lo in range(0, len(keys), _SERIES_KEYS):
-            part = keys[lo : lo + _SERIES_KEYS]
-            for series in self.backend.metrics.get_metric_series(
-                ids, part, max_buckets=1, timestamps=False
-            ):
-                counts[(series.run_id, series.key)] = series.count
-        return counts
+        """The number of points of every series of these runs: from the database's series
+        summaries in a query per page; over http (whose API has no count), from the
+        histories."""
+        if not self._remote:
+            return self.backend.imports.series_counts([run.info.run_id for run in runs])
+        return {
+            (run.info.run_id, key): len(
+                self.backend.metrics.get_metric_history(run.info.run_id, key)
+            )
+            for run in runs
+            for key in run.data.metrics
+        }
 
     def run_headers(self, experiment_ids: Sequence[str]) -> Iterator[RunHeader]:
         headers: list[RunHeader] = []
         parents: dict[str, str] = {}
+        listed: dict[str, list[str]] = {e: [] for e in experiment_ids}
         for runs in self._runs(experiment_ids):
             counts = self._point_counts(runs)
             for run in runs:
                 run_id = run.info.run_id
-                data = run.data.to_dict()
                 series = {k: counts.get((run_id, k)) for k in run.data.metrics}
-                fingerprint = digest(
-                    run.info,
-                    data["params"],
-                    data["tags"],
-                    data["metrics"],
-                    series,
-                    run.inputs.to_dict(),
-                    run.outputs.to_dict(),
-                )
-                headers.append(RunHeader(run.info, fingerprint))
+                headers.append(RunHeader(run.info, _run_fingerprint(run, series)))
+                listed.setdefault(run.info.experiment_id, []).append(run_id)
                 points = sum(c for c in series.values() if c is not None)
                 self._stats[run_id] = _RunStats(len(run.data.params), len(run.data.tags), points)
                 parent = run.data.tags.get(_PARENT_TAG)
                 if parent:
                     parents[run_id] = parent
+        self._listed.update(listed)
         yield from _parents_first(headers, parents)
 
     def run_contents(self, headers: Sequence[RunHeader]) -> Iterator[RunContents]:
@@ -266,36 +260,61 @@ class MltrailSource(Source):
             return None
 
     def counts(self, experiment_ids: Sequence[str]) -> SourceCounts:
-        wanted = set(experiment_ids)
+        """Counted from what :meth:`run_headers` read when it listed these experiments (a
+        repeated import reads nothing twice); experiments not listed yet are listed here."""
+        wanted = list(dict.fromkeys(experiment_ids))
+        if any(e not in self._listed for e in wanted):
+            for _ in self.run_headers([e for e in wanted if e not in self._listed]):
+                pass
         out = SourceCounts()
-        out.experiments = sum(1 for e in self.experiments() if e.experiment_id in wanted)
-        for runs in self._runs(list(wanted)):
-            missing = [r for r in runs if r.info.run_id not in self._stats]
-            if missing:
-                counts = self._point_counts(missing)
-                for run in missing:
-                    points = sum(counts.get((run.info.run_id, k), 0) for k in run.data.metrics)
-                    self._stats[run.info.run_id] = _RunStats(
-                        len(run.data.params), len(run.data.tags), points
-                    )
-            for run in runs:
-                stats = self._stats[run.info.run_id]
+        out.experiments = sum(1 for e in self.experiments() if e.experiment_id in set(wanted))
+        for experiment_id in wanted:
+            for run_id in self._listed[experiment_id]:
+                stats = self._stats[run_id]
                 out.runs += 1
                 out.params += stats.params
                 out.tags += stats.tags
-                out.metric_points += stats.points if not self._remote else self._history_points(run)
-        out.logged_models = sum(1 for _ in self.logged_models(list(wanted)))
+                out.metric_points += stats.points
+        out.logged_models = sum(1 for _ in self.logged_models(wanted))
         for record in self.registered_models():
             out.registered_models += 1
             out.model_versions += len(record.versions)
         return out
 
-    def _history_points(self, run: Run) -> int:
-        """Over http: the points of a run's series, counted from their histories."""
-        return sum(
-            len(self.backend.metrics.get_metric_history(run.info.run_id, key))
-            for key in run.data.metrics
-        )
+
+def _run_fingerprint(run: Run, series: dict[str, int | None]) -> str:
+    """A digest of everything stored for *run* but its artifacts (flat and fast: a repeated
+    import computes one per run of the source)."""
+    info, data = run.info, run.data
+    parts = [
+        repr(
+            (
+                info.run_id,
+                info.experiment_id,
+                info.run_name,
+                info.user_id,
+                info.status,
+                info.start_time,
+                info.end_time,
+                info.artifact_uri,
+                info.lifecycle_stage,
+            )
+        ),
+        repr(sorted(data.params.items())),
+        repr(sorted(data.tags.items())),
+        repr(
+            sorted(
+                (m["key"], repr(m["value"]), m["timestamp"], m["step"])
+                for m in data.to_dict()["metrics"]
+            )
+        ),
+        repr(sorted(series.items())),
+    ]
+    if run.inputs.dataset_inputs or run.inputs.model_inputs:
+        parts.append(json.dumps(run.inputs.to_dict(), sort_keys=True))
+    if run.outputs.model_outputs:
+        parts.append(json.dumps(run.outputs.to_dict(), sort_keys=True))
+    return digest_text(*parts)
 
 
 def _parents_first(headers: list[RunHeader], parents: dict[str, str]) -> list[RunHeader]:

@@ -167,6 +167,12 @@ class ImportStore(abc.ABC):
     ) -> ImportedCounts:
         """What this store holds in these experiments and registered models."""
 
+    @abc.abstractmethod
+    def series_counts(self, run_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        """The number of points of every metric series of these runs, by (run id, key):
+        what this store, read as an import source, puts in its runs' fingerprints (a
+        point appended anywhere in a series changes its count)."""
+
 
 class UnsupportedImports(ImportStore):
     """The part of a backend that cannot be imported into: every method raises
@@ -198,4 +204,7 @@ class UnsupportedImports(ImportStore):
     def counts(
         self, experiment_ids: Sequence[str], registered_model_names: Sequence[str]
     ) -> ImportedCounts:
+        raise self._refuse()
+
+    def series_counts(self, run_ids: Sequence[str]) -> dict[tuple[str, str], int]:
         raise self._refuse()

@@ -587,6 +587,22 @@ class SqlImports(ImportStore):
 
         return self._ctx.read(read)
 
+    def series_counts(self, run_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        lm = latest_metrics_table.c
+
+        def read(conn: Connection) -> dict[tuple[str, str], int]:
+            out: dict[tuple[str, str], int] = {}
+            for part in _slices(list(dict.fromkeys(run_ids))):
+                query = (
+                    select(_R.run_uuid, lm.key, lm.count)
+                    .select_from(latest_metrics_table.join(runs_table, lm.run_id == _R.id))
+                    .where(_R.run_uuid.in_(part))
+                )
+                out.update({(row[0], row[1]): int(row[2]) for row in conn.execute(query)})
+            return out
+
+        return self._ctx.read(read)
+
 
 def _scalar(conn: Connection, query: Any) -> int:
     return int(conn.execute(query).scalar_one() or 0)
