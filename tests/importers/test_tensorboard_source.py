@@ -287,3 +287,13 @@ def test_a_damaged_frame_stops_the_file_with_a_warning(
     assert [r.getMessage() for r in mine] == [
         f"{path}: damaged record at byte {offset}, the rest of the file is skipped"
     ]
+
+
+def test_event_files_in_the_log_folder_itself_are_the_run_named_dot(tmp_path: Path) -> None:
+    root = tmp_path / "single"
+    write_tensorboardx(root, 1.0, range(3))
+    write_tensorboardx(root / "child", 1.0, range(3))
+    runs = _contents(TensorBoardSource(root))
+    assert set(runs) == {".", "child"}
+    assert runs["."].header.info.run_id == run_id_for("single", ".")
+    assert [step for step, _ in _series(runs["."].metrics, "loss")] == [0, 1, 2]
