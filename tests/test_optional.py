@@ -93,6 +93,13 @@ def _skops(tmp_path: Path) -> None:
     )
 
 
+def _skops_load(tmp_path: Path) -> None:
+    import mltrail.pyfunc
+
+    conf = "    pickled_model: data\n    serialization_format: skops\n"
+    mltrail.pyfunc.load_model(_model_dir(tmp_path, "mlflow.sklearn", "sklearn", conf))
+
+
 def _sklearn(tmp_path: Path) -> None:
     import mltrail.pyfunc
 
@@ -175,6 +182,7 @@ SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("PIL",), _load_image, "plots"),
     (("pyarrow",), _parquet, "serving"),
     (("skops",), _skops, "sklearn"),
+    (("skops",), _skops_load, "sklearn"),
     (("sklearn",), _sklearn, "sklearn"),
     (("xgboost",), _xgboost, "xgboost"),
     (("xgboost",), _xgboost_pyfunc, "xgboost"),
