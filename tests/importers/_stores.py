@@ -4,7 +4,6 @@ point-by-point comparison of two stores through their public interfaces."""
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,9 @@ from mltrail.store.sql._schema import metadata
 
 assert SqlBackend  # its parts register every table on the schema's metadata
 
+#: The time the test data says it was logged at (ms since the epoch): fixed, no clock.
+NOW = 1_700_000_000_000
+
 SPECIAL = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-300, 1.5]
 
 
@@ -40,7 +42,7 @@ def fill(backend: Backend, tmp: Path, *, runs: int = 3, prefix: str = "exp") -> 
     """Two experiments (one deleted), runs with params, tags, metric histories with NaN and
     infinities, a parent and a child, a deleted run, datasets, a logged model linked to its
     run, a registered model with two versions, tags, an alias and a stage, and artifacts."""
-    now = int(time.time() * 1000)
+    now = NOW
     exp = backend.experiments.create_experiment(
         f"{prefix}-a", tags=[ExperimentTag("team", "vision"), ExperimentTag("note", "é ü")]
     )

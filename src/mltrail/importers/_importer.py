@@ -310,8 +310,8 @@ class _Import:
         source_ids = list(by_source)
         headers = self._headers(source_ids)
         models = list(self.source.logged_models(source_ids))
-        run_plans = self._plan_runs(headers, by_source)
         model_plans = self._plan_models(models, by_source)
+        run_plans = self._plan_runs(headers, by_source)
         records, names, model_conflicts = self._plan_registered(headers, models)
         self.report.conflicts += model_conflicts
         if self.report.conflicts and not self.options.dry_run:
@@ -364,7 +364,16 @@ class _Import:
     def _plan_runs(
         self, headers: Sequence[RunHeader], by_source: dict[str, ExperimentPlan]
     ) -> list[_RunPlan]:
-        ledger = self._ledger(LedgerKind.RUN)
+        # A run deleted for good in the destination is imported again; so is every run of
+        # an experiment whose logged model was (deleting a model drops its links to runs).
+        relinked = {m.experiment_id for m in self.recreated_models}
+        ledger = {
+            run_id: entry for run_id, entry in self._ledger(LedgerKind.RUN).items() if entry.present
+        }
+        if relinked:
+            for header in headers:
+                if header.info.experiment_id in relinked:
+                    ledger.pop(header.info.run_id, None)
         listings: list[Listing | None] = [None] * len(headers)
         if self.copy:
             listings = list(
@@ -416,6 +425,8 @@ class _Import:
     ) -> list[tuple[LoggedModel, LoggedModel, Listing | None, str]]:
         """(source model, destination model, listing, ledger fingerprint) of every model."""
         ledger = self._ledger(LedgerKind.LOGGED_MODEL)
+        self.recreated_models = [m for m in models if not ledger.get(m.model_id, _NO_ENTRY).present]
+        ledger = {k: e for k, e in ledger.items() if e.present}
         listings: list[Listing | None] = [None] * len(models)
         if self.copy:
             listings = list(
@@ -463,6 +474,7 @@ class _Import:
                 except NotFound:
                     continue
                 existing.add(name)
+        self.existing_models = existing
         names, conflicts = plan_registered_model_names(
             [r.model.name for r in records],
             existing,
@@ -472,8 +484,8 @@ class _Import:
         return records, names, conflicts
 
     # -- writing ------------------------------------------------------------------------------
-    def _write_experiments(self, plans: Sequence[ExperimentPlan]) -> None:
-        assert self.backend is not None
+    def _experiment_items(self, plans: Sequence[ExperimentPlan]) -> list[ImportedExperiment]:
+        """The experiments to write: new ones, and those changed since the last import."""
         ledger = self._ledger(LedgerKind.EXPERIMENT)
         items = []
         for plan in plans:
@@ -488,6 +500,11 @@ class _Import:
             if entry is not None and entry.fingerprint == fp and plan.exists:
                 continue
             items.append(ImportedExperiment(target, plan.source.experiment_id, fp))
+        return items
+
+    def _write_experiments(self, plans: Sequence[ExperimentPlan]) -> None:
+        assert self.backend is not None
+        items = self._experiment_items(plans)
         self.backend.imports.write_experiments(self.key, items)
         self.report.experiments_written = len(items)
 
@@ -597,6 +614,16 @@ class _Import:
             cut = source.rfind("/", 0, cut)
         return source
 
+    def _model_changed(self, entry: LedgerEntry | None, item: ImportedRegisteredModel) -> bool:
+        """Whether a registered model must be written: new, changed since the last import,
+        imported under another name, or deleted in the destination since."""
+        return (
+            entry is None
+            or entry.fingerprint != item.fingerprint
+            or entry.target != item.model.name
+            or item.model.name not in self.existing_models
+        )
+
     def _write_registered(
         self, records: Sequence[RegisteredModelRecord], names: dict[str, str]
     ) -> None:
@@ -606,12 +633,7 @@ class _Import:
         try:
             for record in records:
                 item = self._registered(record, names[record.model.name])
-                entry = ledger.get(record.model.name)
-                if (
-                    entry is None
-                    or entry.fingerprint != item.fingerprint
-                    or entry.target != item.model.name
-                ):
+                if self._model_changed(ledger.get(record.model.name), item):
                     self.backend.imports.write_registered_model(self.key, item)
                     self.report.registered_models_written += 1
                 self.progress.advance()
@@ -627,10 +649,7 @@ class _Import:
         names: dict[str, str],
     ) -> None:
         """What the import would write, counted the way it would decide."""
-        ledger = self._ledger(LedgerKind.EXPERIMENT)
-        self.report.experiments_written = sum(
-            1 for p in plans if p.source.experiment_id not in ledger or not p.exists
-        )
+        self.report.experiments_written = len(self._experiment_items(plans))
         self.report.runs_written = len(self.changed_runs)
         self.report.logged_models_written = sum(
             1
@@ -641,8 +660,9 @@ class _Import:
         self.report.registered_models_written = sum(
             1
             for r in records
-            if registered.get(r.model.name, _NO_ENTRY).fingerprint
-            != self._registered(r, names[r.model.name]).fingerprint
+            if self._model_changed(
+                registered.get(r.model.name), self._registered(r, names[r.model.name])
+            )
         )
         self.report.artifact_files_copied = sum(
             len(p.listing.files) for p in run_plans if p.copy and p.listing is not None
@@ -703,17 +723,27 @@ class _Import:
         runs = self._ledger(LedgerKind.RUN)
         for plan in run_plans:
             entry = runs.get(plan.header.info.run_id)
-            if entry is not None and entry.target and entry.fingerprint == plan.ledger_fingerprint:
+            if (
+                entry is not None
+                and entry.present
+                and entry.target
+                and entry.fingerprint == plan.ledger_fingerprint
+            ):
                 total += int(entry.target)
         models = self._ledger(LedgerKind.LOGGED_MODEL)
         for src, _, listing, fp in model_plans:
             entry = models.get(src.model_id)
-            if entry is not None and entry.fingerprint == fp and listing is not None:
+            if (
+                entry is not None
+                and entry.present
+                and entry.fingerprint == fp
+                and listing is not None
+            ):
                 total += len(listing.files)
         return total
 
 
-_NO_ENTRY = LedgerEntry("")
+_NO_ENTRY = LedgerEntry("")  # present: a model never imported is not "recreated"
 
 
 def _all_experiments(backend: Backend) -> list[Experiment]:
