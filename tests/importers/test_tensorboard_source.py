@@ -16,6 +16,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+from tensorboard.plugins.hparams import metadata as hparams_metadata
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tests.importers._tb_logs import (
     RUNS,
     STEPS,
@@ -297,3 +301,31 @@ def test_event_files_in_the_log_folder_itself_are_the_run_named_dot(tmp_path: Pa
     assert set(runs) == {".", "child"}
     assert runs["."].header.info.run_id == run_id_for("single", ".")
     assert [step for step, _ in _series(runs["."].metrics, "loss")] == [0, 1, 2]
+
+
+def _hparams_summary(tag: str, data: plugin_data_pb2.HParamsPluginData) -> summary_pb2.Summary:
+    summary = summary_pb2.Summary()
+    summary.value.add(tag=tag, metadata=hparams_metadata.create_summary_metadata(data))
+    return summary
+
+
+def test_a_session_that_ended_in_failure_is_a_failed_run(tmp_path: Path) -> None:
+    root = tmp_path / "logs"
+    for name, status in (("ok", api_pb2.STATUS_SUCCESS), ("broke", api_pb2.STATUS_FAILURE)):
+        writer = EventFileWriter(str(root / name))
+        start = plugin_data_pb2.SessionStartInfo()
+        start.hparams["units"].number_value = 64
+        data = plugin_data_pb2.HParamsPluginData(session_start_info=start)
+        summary = _hparams_summary(hparams_metadata.SESSION_START_INFO_TAG, data)
+        writer.add_event(event_pb2.Event(wall_time=1_700_000_000.25, summary=summary))
+        end = plugin_data_pb2.SessionEndInfo(status=status, end_time_secs=1_700_000_100)
+        data = plugin_data_pb2.HParamsPluginData(session_end_info=end)
+        summary = _hparams_summary(hparams_metadata.SESSION_END_INFO_TAG, data)
+        writer.add_event(event_pb2.Event(wall_time=1_700_000_100.5, summary=summary))
+        writer.close()
+    runs = _contents(TensorBoardSource(root))
+    assert runs["ok"].header.info.status == "FINISHED"
+    assert runs["broke"].header.info.status == "FAILED"
+    assert runs["broke"].params == {"units": "64"}
+    # The earliest event (the writer's own first event carries the time it was opened).
+    assert runs["broke"].header.info.start_time == 1_700_000_000_250
