@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from tests.importers._stores import assert_same_stores, fill, snapshot
 
-from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound
+from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound, NotImplementedYet
 from mltrail.artifacts import ArtifactRepository, LocalArtifactRepository, get_artifact_repository
 from mltrail.cli import cli
 from mltrail.entities import Experiment, LoggedModel, RunInfo, ViewType
@@ -30,7 +30,7 @@ from mltrail.importers import (
     run_import,
 )
 from mltrail.importers._mltrail import MltrailSource
-from mltrail.store import open_backend
+from mltrail.store import Backend, open_backend
 
 
 @pytest.fixture
@@ -346,3 +346,19 @@ def test_columns_of_unequal_length_are_refused(dst_uri: str, tmp_path: Path) -> 
         run_import(_Memory(columns), dst_uri, ImportOptions(artifact_root=str(tmp_path)))
     with open_backend(dst_uri) as dst, pytest.raises(NotFound):
         dst.runs.get_run("a" * 32)
+
+
+def test_a_backend_without_an_import_part_refuses_imports(tmp_path: Path) -> None:
+    with open_backend(f"sqlite:///{tmp_path / 'x.db'}") as sql:
+        plain = Backend(
+            uri="thirdparty://x",
+            artifact_root=str(tmp_path),
+            experiments=sql.experiments,
+            runs=sql.runs,
+            metrics=sql.metrics,
+            registry=sql.registry,
+            webhooks=sql.webhooks,
+            logged_models=sql.logged_models,
+        )
+        with pytest.raises(NotImplementedYet, match="import into an SQL database URI"):
+            plain.imports.ledger("k", "run")

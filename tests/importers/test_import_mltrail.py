@@ -218,3 +218,23 @@ def test_a_run_deleted_in_the_destination_comes_back_alone(tmp_path: Path) -> No
     report = _import(src_uri, dst_uri, tmp_path)
     assert (report.runs_written, report.runs_unchanged) == (1, report.source.runs - 1)
     assert report.equal, report.differences()
+
+
+def test_a_laptop_store_into_postgres_and_s3(
+    tmp_path: Path, postgres_uri: str, s3_bucket: str
+) -> None:
+    src_uri, made = _source(tmp_path)
+    source = MltrailSource(src_uri)
+    try:
+        options = ImportOptions(artifact_root=f"{s3_bucket}/mltrail")
+        report = run_import(source, postgres_uri, options)
+        again = run_import(source, postgres_uri, options)
+    finally:
+        source.close()
+    assert report.equal, report.differences()
+    assert report.artifact_files_copied == report.source.artifacts == 7
+    assert (again.runs_written, again.artifact_files_copied) == (0, 0)
+    with open_backend(src_uri) as src, open_backend(postgres_uri) as dst:
+        assert_same_stores(src, dst)  # the artifacts read back from S3, file by file
+        run = dst.runs.get_run(made["run_ids"][0])
+        assert run.info.artifact_uri.startswith(f"{s3_bucket}/mltrail/")

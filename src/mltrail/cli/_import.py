@@ -21,6 +21,7 @@ from mltrail.importers._mltrail import MltrailSource, resolve_source_uri, source
 from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
 
 __all__ = [
+    "OPTION_NAMES",
     "ClickProgress",
     "echo_report",
     "import_",

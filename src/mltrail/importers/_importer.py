@@ -262,7 +262,13 @@ class _Import:
         )
         self.report.dry_run = options.dry_run
         self.moved: dict[str, str] = {}  # source artifact location -> destination's
-        self.listed_files = 0
+        self.listed_files = 0  # artifact files listed in the source
+        self.artifact_root = "" if backend is None else backend.artifact_root
+        # Set by the planning passes:
+        self.changed_runs: list[_RunPlan] = []  # new or changed since the last import
+        self.recreated_models: list[LoggedModel] = []  # imported, then deleted here for good
+        self.model_ledger: dict[str, LedgerEntry] = {}
+        self.existing_models: set[str] = set()  # registered model names already here
 
     # -- helpers ------------------------------------------------------------------------------
     def _ledger(self, kind: str) -> dict[str, LedgerEntry]:
@@ -319,7 +325,7 @@ class _Import:
         if not self.options.dry_run:
             self._write_experiments(plans)
             self._write_logged_models(model_plans)
-            self._write_runs(run_plans)
+            self._write_runs()
             self._write_registered(records, names)
         else:
             self._tally_dry_run(plans, run_plans, model_plans, records, names)
@@ -340,7 +346,6 @@ class _Import:
             new_ids=self.options.new_experiment_ids,
         )
         self.report.conflicts += conflicts
-        self.artifact_root = "" if self.backend is None else self.backend.artifact_root
         return plans
 
     def _target_location(self, plan: ExperimentPlan) -> str:
@@ -417,7 +422,6 @@ class _Import:
             if ledger.get(p.header.info.run_id, _NO_ENTRY).fingerprint != p.ledger_fingerprint
         ]
         self.report.runs_unchanged = len(out) - len(self.changed_runs)
-        self.run_files = {p.header.info.run_id: p.listing for p in out}
         return out
 
     def _plan_models(
@@ -445,7 +449,11 @@ class _Import:
                 if model.artifact_location:
                     self.moved[model.artifact_location.rstrip("/")] = location
             target = replace(model, experiment_id=plan.target_id, artifact_location=location)
-            artifacts = listing.fingerprint if listing is not None else "keep"
+            artifacts = (
+                f"{listing.fingerprint}:{digest_text(location)[:8]}"
+                if listing is not None
+                else "keep"
+            )
             fp = f"{digest(target)}|{artifacts}"
             if listing is not None:
                 self.listed_files += len(listing.files)
@@ -530,8 +538,9 @@ class _Import:
             )
         self.report.logged_models_written = len(changed)
 
-    def _write_runs(self, plans: Sequence[_RunPlan]) -> None:
-        assert self.backend is not None
+    def _write_runs(self) -> None:
+        """The new and changed runs, a chunk at a time: its artifacts, then its rows and
+        ledger entries in one transaction."""
         todo = self.changed_runs
         self.progress.begin("Importing runs", len(todo))
         try:
