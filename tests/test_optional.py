@@ -87,7 +87,17 @@ def _skops(tmp_path: Path) -> None:
     import mltrail.sklearn
 
     estimator = LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])
-    mltrail.sklearn.save_model(estimator, str(tmp_path / "m"), pip_requirements=["scikit-learn"])
+    # Asked for by name (the default falls back to cloudpickle: tests/models/test_sklearn.py).
+    mltrail.sklearn.save_model(
+        estimator, str(tmp_path / "m"), serialization_format="skops", pip_requirements=["sklearn"]
+    )
+
+
+def _skops_load(tmp_path: Path) -> None:
+    import mltrail.pyfunc
+
+    conf = "    pickled_model: data\n    serialization_format: skops\n"
+    mltrail.pyfunc.load_model(_model_dir(tmp_path, "mlflow.sklearn", "sklearn", conf))
 
 
 def _sklearn(tmp_path: Path) -> None:
@@ -144,6 +154,14 @@ def _torch_state_dict(tmp_path: Path) -> None:
     mltrail.pytorch.load_state_dict(str(tmp_path))
 
 
+def _tensorboard(tmp_path: Path) -> None:
+    from mltrail.importers._tensorboard import TensorBoardSource
+
+    (tmp_path / "logs" / "run").mkdir(parents=True)
+    (tmp_path / "logs" / "run" / "events.out.tfevents.1.host").write_bytes(b"")
+    TensorBoardSource(tmp_path / "logs")
+
+
 def _uv(tmp_path: Path) -> None:
     import shutil
 
@@ -164,6 +182,7 @@ SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("PIL",), _load_image, "plots"),
     (("pyarrow",), _parquet, "serving"),
     (("skops",), _skops, "sklearn"),
+    (("skops",), _skops_load, "sklearn"),
     (("sklearn",), _sklearn, "sklearn"),
     (("xgboost",), _xgboost, "xgboost"),
     (("xgboost",), _xgboost_pyfunc, "xgboost"),
@@ -173,6 +192,7 @@ SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("torch",), _torch, "pytorch"),
     (("torch",), _torch_state_dict, "pytorch"),
     (("uv",), _uv, "serving"),
+    (("tensorboard",), _tensorboard, "tensorboard"),
 ]
 
 

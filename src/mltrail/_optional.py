@@ -49,6 +49,7 @@ OPTIONAL: dict[str, OptionalPackage] = {
     "onnxruntime": OptionalPackage("onnxruntime", "ONNX models' predictions", "onnx"),
     "torch": OptionalPackage("torch", "The PyTorch flavor", "pytorch"),
     "pyarrow": OptionalPackage("pyarrow", "Parquet input", "serving"),
+    "tensorboard": OptionalPackage("tensorboard", "Importing TensorBoard logs", "tensorboard"),
     "uv": OptionalPackage("uv", "The uv environment manager", "serving"),
     "virtualenv": OptionalPackage("virtualenv", "The virtualenv environment manager", "serving"),
 }

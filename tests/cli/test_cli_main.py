@@ -32,6 +32,7 @@ COMMANDS = [
     ("db", "upgrade"),
     ("gc",),
     ("import", "mltrail"),
+    ("import", "tensorboard"),
     ("models", "register"),
     ("models", "list"),
     ("models", "describe"),

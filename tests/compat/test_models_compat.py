@@ -126,6 +126,29 @@ def test_mltrail_sklearn_model_loads_in_mlflow(
     pd.testing.assert_frame_equal(example, X.head(2).reset_index(drop=True))
 
 
+def test_a_model_saved_without_skops_loads_in_mlflow(
+    tmp_path: Path, data: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    """Where skops is not installed mltrail saves with cloudpickle; MLflow reads it."""
+    import sys
+
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = data
+    model = LogisticRegression().fit(X, y)
+    with pytest.MonkeyPatch.context() as patch:
+        for key in [k for k in sys.modules if k == "skops" or k.startswith("skops.")]:
+            patch.setitem(sys.modules, key, None)
+        patch.setitem(sys.modules, "skops", None)
+        ours.sklearn.save_model(model, tmp_path / "m")
+    conf = mlflow.models.Model.load(str(tmp_path / "m")).flavors["sklearn"]
+    assert conf["serialization_format"] == "cloudpickle"
+    np.testing.assert_array_equal(
+        mlflow.pyfunc.load_model(str(tmp_path / "m")).predict(X), model.predict(X)
+    )
+    assert type(mlflow.sklearn.load_model(str(tmp_path / "m"))) is LogisticRegression
+
+
 def test_mlflow_sklearn_models_load_in_mltrail(
     tmp_path: Path, data: tuple[pd.DataFrame, np.ndarray]
 ) -> None:

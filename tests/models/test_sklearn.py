@@ -246,3 +246,59 @@ def test_column_transformer_pipeline_with_strings(tmp_path: Path) -> None:
     assert sig.inputs is not None
     assert [c.to_dict()["type"] for c in sig.inputs] == ["string", "double"]
     np.testing.assert_array_equal(loaded.predict(frame), pipe.predict(frame))
+
+
+def _without_skops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """skops as if not installed (an import of it fails with ModuleNotFoundError)."""
+    import sys
+
+    for key in [k for k in sys.modules if k == "skops" or k.startswith("skops.")]:
+        monkeypatch.setitem(sys.modules, key, None)
+    monkeypatch.setitem(sys.modules, "skops", None)
+
+
+def test_without_skops_the_default_is_cloudpickle_with_one_warning_line(
+    tmp_path: Path,
+    data: tuple[pd.DataFrame, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from importlib.metadata import version
+
+    from mltrail.sklearn._flavor import NO_SKOPS_WARNING
+
+    _without_skops(monkeypatch)
+    mltrail.set_tracking_uri(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    X, y = data
+    model = LogisticRegression().fit(X, y)
+    signature = infer_signature(X, model.predict(X))
+    with caplog.at_level("WARNING", logger="mltrail.sklearn"), mlflow.start_run():
+        info = mlflow.sklearn.log_model(model, "model", signature=signature)
+    warnings = [r for r in caplog.records if r.name == "mltrail.sklearn"]
+    assert [r.getMessage() for r in warnings] == [NO_SKOPS_WARNING]
+    assert "\n" not in NO_SKOPS_WARNING
+    assert "pip install 'mltrail[sklearn]'" in NO_SKOPS_WARNING
+    assert info.flavors["sklearn"]["serialization_format"] == "cloudpickle"
+    assert info.flavors["sklearn"]["pickled_model"] == "model.pkl"
+    local = mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path / "dl"))
+    requirements = (Path(local) / "requirements.txt").read_text().splitlines()
+    assert f"cloudpickle=={version('cloudpickle')}" in requirements
+    assert not any(r.startswith("skops") for r in requirements)
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_without_skops_asking_for_it_is_the_one_line_error(
+    tmp_path: Path, data: tuple[pd.DataFrame, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltrail.exceptions import MissingDependency
+
+    _without_skops(monkeypatch)
+    X, y = data
+    with pytest.raises(MissingDependency) as caught:
+        mlflow.sklearn.save_model(
+            LogisticRegression().fit(X, y), tmp_path / "m", serialization_format="skops"
+        )
+    assert str(caught.value) == (
+        "The scikit-learn flavor's skops format needs skops: pip install 'mltrail[sklearn]'"
+    )

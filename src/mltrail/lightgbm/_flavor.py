@@ -25,10 +25,10 @@ from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
 from mltrail.sklearn._flavor import (
-    SUPPORTED_SERIALIZATION_FORMATS,
     dump_estimator,
     load_estimator,
     probe_modules,
+    resolve_serialization_format,
 )
 
 __all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
@@ -71,7 +71,7 @@ def save_model(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
-    serialization_format: str = "skops",
+    serialization_format: str | None = None,
     skops_trusted_types: Sequence[str] | None = None,
 ) -> Model:
     """Save a ``lightgbm.Booster`` or a LightGBM scikit-learn estimator to *path*.
@@ -88,11 +88,10 @@ def save_model(
             f"Invalid lgb_model of type {type(lgb_model).__name__}: expected a lightgbm.Booster "
             "or a LightGBM scikit-learn estimator"
         )
-    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
-        raise InvalidArgument(
-            f"Invalid serialization_format {serialization_format!r}: expected one of "
-            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
-        )
+    if isinstance(lgb_model, lgb.Booster):  # written natively: the format is only recorded
+        serialization_format = resolve_serialization_format(serialization_format or "skops")
+    else:  # skops by default, cloudpickle (with a warning) where skops is not installed
+        serialization_format = resolve_serialization_format(serialization_format)
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
@@ -163,7 +162,7 @@ def log_model(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
-    serialization_format: str = "skops",
+    serialization_format: str | None = None,
     skops_trusted_types: Sequence[str] | None = None,
     name: str | None = None,
     run_id: str | None = None,

@@ -2,6 +2,11 @@
 
 Estimators are saved with skops by default (``model.skops``), which rebuilds objects without
 running pickle; ``serialization_format="pickle"`` or ``"cloudpickle"`` writes ``model.pkl``.
+skops comes with the ``sklearn`` extra (MLflow installs it with ``mlflow`` itself); where it
+is not installed, the default falls back to cloudpickle, as MLflow saves on Databricks, with
+a one-line warning naming the extra, so that ``pip install mltrail scikit-learn`` logs models
+(and MLflow reads them: the format is recorded in ``MLmodel``).  Asking for skops explicitly
+without it installed is the one-line MissingDependency error.
 At save time the types skops does not trust by itself are listed in ``MLmodel``
 (``skops_trusted_types``) so that MLflow reloads the model with no extra argument.  At load
 time mltrail trusts the scikit-learn, numpy and scipy types a file holds; any other type must
@@ -13,6 +18,8 @@ The trees and neighbour searches among the trusted types are checked after loadi
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -44,6 +51,7 @@ __all__ = [
     "load_model",
     "log_model",
     "probe_modules",
+    "resolve_serialization_format",
     "save_model",
 ]
 
@@ -59,6 +67,27 @@ SUPPORTED_SERIALIZATION_FORMATS = (
 _SKOPS_FILE = "model.skops"
 _PICKLE_FILE = "model.pkl"
 _STANDARD_ROOTS = ("sklearn", "numpy", "scipy")
+_logger = logging.getLogger("mltrail.sklearn")
+NO_SKOPS_WARNING = (
+    "skops is not installed: saving the scikit-learn model with cloudpickle (loading it runs "
+    "pickle); for the safe skops format: pip install 'mltrail[sklearn]'"
+)
+
+
+def resolve_serialization_format(serialization_format: str | None) -> str:
+    """*serialization_format*, or the default when None: skops where it is installed, else
+    cloudpickle with a one-line warning naming the extra that brings skops."""
+    if serialization_format is not None:
+        if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
+            raise InvalidArgument(
+                f"Invalid serialization_format {serialization_format!r}: expected one of "
+                f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
+            )
+        return serialization_format
+    if importlib.util.find_spec("skops") is not None:
+        return SERIALIZATION_FORMAT_SKOPS
+    _logger.warning(NO_SKOPS_WARNING)
+    return SERIALIZATION_FORMAT_CLOUDPICKLE
 
 
 def get_default_pip_requirements(
@@ -84,7 +113,7 @@ def save_model(
     conda_env: Any = None,
     code_paths: Sequence[str] | None = None,
     mlflow_model: Model | None = None,
-    serialization_format: str = SERIALIZATION_FORMAT_SKOPS,
+    serialization_format: str | None = None,
     signature: ModelSignature | bool | None = None,
     input_example: Any = None,
     pip_requirements: str | Sequence[str] | None = None,
@@ -93,14 +122,11 @@ def save_model(
     metadata: dict[str, Any] | None = None,
     skops_trusted_types: Sequence[str] | None = None,
 ) -> Model:
-    """Save a scikit-learn estimator (or pipeline) to the new directory *path*."""
+    """Save a scikit-learn estimator (or pipeline) to the new directory *path*
+    (*serialization_format*: see :func:`resolve_serialization_format`)."""
     from mltrail.models._env import early_probe
 
-    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
-        raise InvalidArgument(
-            f"Invalid serialization_format {serialization_format!r}: expected one of "
-            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
-        )
+    serialization_format = resolve_serialization_format(serialization_format)
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
@@ -235,7 +261,7 @@ def log_model(
     artifact_path: str | None = None,
     conda_env: Any = None,
     code_paths: Sequence[str] | None = None,
-    serialization_format: str = SERIALIZATION_FORMAT_SKOPS,
+    serialization_format: str | None = None,
     registered_model_name: str | None = None,
     signature: ModelSignature | bool | None = None,
     input_example: Any = None,
@@ -249,6 +275,7 @@ def log_model(
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a scikit-learn model to the active run (started if none)."""
+    serialization_format = resolve_serialization_format(serialization_format)
 
     def save(local: str, model: Model) -> Model:
         return save_model(
