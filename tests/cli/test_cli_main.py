@@ -31,6 +31,7 @@ COMMANDS = [
     ("artifacts", "log-artifact"),
     ("db", "upgrade"),
     ("gc",),
+    ("import", "mltrail"),
     ("models", "register"),
     ("models", "list"),
     ("models", "describe"),

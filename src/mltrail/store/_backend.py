@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.store._imports_base import ImportStore, UnsupportedImports
 
 if TYPE_CHECKING:  # the parts' interfaces (and their entities) load with a backend
     from mltrail.store._base import ExperimentStore, MetricStore, RunStore
@@ -41,7 +42,10 @@ BUILTIN_SCHEMES: dict[str, str] = {
 
 class Backend:
     """A tracking backend: one part per aggregate, the URI it was opened with, the default
-    artifact root of new experiments, and the request limits of a batch (None: no limits)."""
+    artifact root of new experiments, and the request limits of a batch (None: no limits).
+
+    ``imports`` writes what ``mltrail import`` copies (ids kept, with a ledger); a backend
+    that gives none gets a part that refuses every import with ``NotImplementedYet``."""
 
     uri: str
     artifact_root: str
@@ -52,6 +56,7 @@ class Backend:
     registry: ModelRegistryStore
     webhooks: WebhookStore
     logged_models: LoggedModelStore
+    imports: ImportStore
 
     def __init__(
         self,
@@ -64,6 +69,7 @@ class Backend:
         registry: ModelRegistryStore,
         webhooks: WebhookStore,
         logged_models: LoggedModelStore,
+        imports: ImportStore | None = None,
         batch_limits: BatchLimits | None = None,
     ) -> None:
         self.uri = uri
@@ -75,6 +81,12 @@ class Backend:
         self.registry = registry
         self.webhooks = webhooks
         self.logged_models = logged_models
+        if imports is None:
+            imports = UnsupportedImports(
+                f"The {type(self).__name__} backend cannot be imported into: import into an "
+                "SQL database URI (sqlite:///..., postgresql://..., mysql://...)"
+            )
+        self.imports = imports
 
     def close(self) -> None:
         """Release connections (a subclass holding any overrides this)."""

@@ -10,6 +10,7 @@ import httpx
 
 from mltrail.store._backend import Backend
 from mltrail.store._batches import MLFLOW_BATCH_LIMITS
+from mltrail.store._imports_base import UnsupportedImports
 from mltrail.store.rest._config import HttpConfig
 from mltrail.store.rest._context import RestContext
 from mltrail.store.rest._http import RestClient
@@ -56,6 +57,12 @@ class RestBackend(Backend):
             registry=RestRegistry(ctx),
             webhooks=RestWebhooks(ctx),
             logged_models=RestLoggedModels(ctx),
+            imports=UnsupportedImports(
+                f"Importing through a tracking server ({ctx.base_url}) is not supported: "
+                "import into the server's database URI instead (its --backend-store-uri, "
+                "e.g. mltrail import ... --tracking-uri postgresql://...), with its artifact "
+                "root as --artifact-root"
+            ),
             batch_limits=MLFLOW_BATCH_LIMITS,
         )
 

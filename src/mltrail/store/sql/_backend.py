@@ -14,6 +14,7 @@ from mltrail.store._backend import Backend
 from mltrail.store.sql._core import SqlContext
 from mltrail.store.sql._engine import create_db_engine, ensure_schema, sqlite_path
 from mltrail.store.sql._experiments import SqlExperiments, default_experiment_rows, location_uri
+from mltrail.store.sql._imports import SqlImports
 from mltrail.store.sql._logged_models import SqlLoggedModels
 from mltrail.store.sql._metrics import SqlMetrics
 from mltrail.store.sql._registry import SqlRegistry
@@ -45,6 +46,7 @@ class SqlBackend(Backend):
     registry: SqlRegistry
     webhooks: SqlWebhooks
     logged_models: SqlLoggedModels
+    imports: SqlImports
 
     def __init__(self, db_uri: str, default_artifact_root: str | None = None) -> None:
         artifact_root = (
@@ -71,6 +73,7 @@ class SqlBackend(Backend):
             registry=SqlRegistry(ctx, webhooks),
             webhooks=webhooks,
             logged_models=SqlLoggedModels(ctx, runs),
+            imports=SqlImports(ctx),
         )
 
     def close(self) -> None:

@@ -39,7 +39,13 @@ __all__ = [
 ]
 
 # Every revision in migrations/versions, oldest first.
-KNOWN_REVISIONS = ("0001_initial", "0002_datasets", "0003_registry", HEAD_REVISION)
+KNOWN_REVISIONS = (
+    "0001_initial",
+    "0002_datasets",
+    "0003_registry",
+    "0004_logged_models",
+    HEAD_REVISION,
+)
 
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",

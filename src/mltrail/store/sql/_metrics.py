@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import math
 from collections.abc import Iterator, Sequence
@@ -30,7 +31,14 @@ from mltrail.store.sql._schema import latest_metrics_table, metric_chunks_table
 from mltrail.store.sql._series import read_metric_series
 from mltrail.validation import validate_int, validate_key, validate_metric_value
 
-__all__ = ["SeriesGroup", "SqlMetrics", "group_metrics"]
+__all__ = [
+    "SeriesGroup",
+    "SqlMetrics",
+    "chunk_rows",
+    "group_metrics",
+    "insert_series_rows",
+    "summary_rows",
+]
 
 _LM = latest_metrics_table.c
 _MC = metric_chunks_table.c
@@ -159,6 +167,48 @@ _INSERT_CHUNK = Prepared(
 )
 
 
+def chunk_rows(run_pk: int, groups: dict[str, SeriesGroup]) -> list[dict[str, Any]]:
+    """The ``metric_chunks`` rows holding each group's points (at most CHUNK_POINTS a row)."""
+    chunks: list[dict[str, Any]] = []
+    for key, g in groups.items():
+        for lo in range(0, len(g.steps), CHUNK_POINTS):
+            steps = g.steps[lo : lo + CHUNK_POINTS]
+            chunks.append(
+                {
+                    "run_id": run_pk,
+                    "key": key,
+                    "count": len(steps),
+                    "min_step": min(steps),
+                    "max_step": max(steps),
+                    "steps": pack_int64(steps),
+                    "timestamps": pack_int64(g.timestamps[lo : lo + CHUNK_POINTS]),
+                    "vals": pack_float64(g.values[lo : lo + CHUNK_POINTS]),
+                }
+            )
+    return chunks
+
+
+def summary_rows(run_pk: int, groups: dict[str, SeriesGroup]) -> list[dict[str, Any]]:
+    """The ``latest_metrics`` rows of series that hold exactly these groups' points."""
+    return [_summary_row(run_pk, key, _summary(g)) for key, g in groups.items()]
+
+
+def insert_series_rows(
+    conn: Connection, chunks: Sequence[dict[str, Any]], summaries: Sequence[dict[str, Any]]
+) -> None:
+    """Insert chunk and summary rows built by :func:`chunk_rows` and :func:`summary_rows`
+    (for series that have no stored points yet)."""
+    _INSERT_CHUNK.execute_many(conn, chunks)
+    if summaries:
+        columns = tuple(summaries[0])
+        _insert_summary(columns).execute_many(conn, summaries)
+
+
+@functools.lru_cache(maxsize=4)
+def _insert_summary(columns: tuple[str, ...]) -> Prepared:
+    return Prepared(lambda _: insert(latest_metrics_table).values(**bound(*columns)))
+
+
 class SqlMetrics(MetricStore):
     """Metric histories (chunks of points) and their per-run summaries."""
 
@@ -167,22 +217,7 @@ class SqlMetrics(MetricStore):
 
     def write_groups(self, conn: Connection, run_pk: int, groups: dict[str, SeriesGroup]) -> None:
         """Append each group's points to the run's series and update its summaries."""
-        chunks: list[dict[str, Any]] = []
-        for key, g in groups.items():
-            for lo in range(0, len(g.steps), CHUNK_POINTS):
-                steps = g.steps[lo : lo + CHUNK_POINTS]
-                chunks.append(
-                    {
-                        "run_id": run_pk,
-                        "key": key,
-                        "count": len(steps),
-                        "min_step": min(steps),
-                        "max_step": max(steps),
-                        "steps": pack_int64(steps),
-                        "timestamps": pack_int64(g.timestamps[lo : lo + CHUNK_POINTS]),
-                        "vals": pack_float64(g.values[lo : lo + CHUNK_POINTS]),
-                    }
-                )
+        chunks = chunk_rows(run_pk, groups)
         _INSERT_CHUNK.execute_many(conn, chunks)
         latest = _LATEST_FOR_UPDATE if self._ctx.dialect != "sqlite" else _LATEST
         stored = {row.key: row for row in latest.all(conn, list(groups), {"run_id": run_pk})}

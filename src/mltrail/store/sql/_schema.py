@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 # The Alembic revision that create_all() corresponds to (see migrations/versions).
-HEAD_REVISION = "0004_logged_models"
+HEAD_REVISION = "0005_import_ledger"
 
 metadata = MetaData()
 _MYSQL = MYSQL_TABLE_ARGS
