@@ -12,12 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._live_server import clean_env
+from tests._live_server import clean_env, find_free_port, start_process
 from tests.conftest import IN_CI
 
 SCRIPT = Path(__file__).with_name("mlflow_store_script.py")
@@ -105,3 +106,44 @@ def make_store(tmp_path: Path) -> MakeStore:
         return run_script(python, "make", uri, tmp_path / "made.json", cwd=tmp_path)
 
     return make
+
+
+@dataclass
+class Server:
+    """A running ``mlflow server``, its database and artifact folder, and the client's dump."""
+
+    url: str
+    db: Path
+    artifacts: Path
+    dump: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``mlflow server`` over SQLite with proxied artifacts, filled by the store script."""
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = find_free_port()
+    db, artifacts = folder / "mlflow.db", folder / "mlartifacts"
+    args = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{db}",
+        "--artifacts-destination",
+        str(artifacts),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    env = clean_env({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
+    server = start_process(args, f"http://127.0.0.1:{port}", cwd=folder, env=env, timeout=600)
+    try:
+        dump = run_script(sys.executable, "make", server.url, folder / "made.json", cwd=folder)
+        yield Server(server.url, db, artifacts, dump)
+    finally:
+        server.stop()

@@ -5,16 +5,9 @@ below the ``--artifacts-destination`` the user names."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 import pytest
-from tests._live_server import clean_env, find_free_port, start_process
 from tests.importers._mlflow_compare import assert_source_matches, series
-from tests.importers.conftest import run_script
+from tests.importers.conftest import Server
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.importers._mlflow import open_mlflow_source
@@ -22,45 +15,6 @@ from mltrail.importers._mlflow_db import MlflowDatabaseSource
 from mltrail.importers._mlflow_rest import MlflowServerSource
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Server:
-    url: str
-    db: Path
-    artifacts: Path
-    dump: dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``mlflow server`` over SQLite with proxied artifacts, filled by the store script."""
-    folder = tmp_path_factory.mktemp("mlflow-server")
-    port = find_free_port()
-    db, artifacts = folder / "mlflow.db", folder / "mlartifacts"
-    args = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{db}",
-        "--artifacts-destination",
-        str(artifacts),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    env = clean_env({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
-    server = start_process(args, f"http://127.0.0.1:{port}", cwd=folder, env=env, timeout=180)
-    try:
-        dump = run_script(sys.executable, "make", server.url, folder / "made.json", cwd=folder)
-        yield Server(server.url, db, artifacts, dump)
-    finally:
-        server.stop()
 
 
 def test_the_server_reads_as_mlflows_client_reads_it(mlflow_server: Server) -> None:

@@ -354,8 +354,8 @@ class MlflowDatabaseSource(Source):
         self, conn: Connection, in_experiments: ColumnElement[bool]
     ) -> list[dict[str, tuple[Any, ...]]]:
         """Per run, one summary per table (params, metrics, inputs, outputs), each read by one
-        grouped query: points and rows are only ever added in MLflow, so counts and the
-        newest timestamp tell a change."""
+        grouped query: MLflow only ever adds params, metric points and inputs (never edits
+        them), so their counts tell a change; tags, which can be overwritten, are read whole."""
         runs = self._need("runs")
         run_ids = select(runs.c.run_uuid).where(in_experiments).scalar_subquery()
         out: list[dict[str, tuple[Any, ...]]] = []
