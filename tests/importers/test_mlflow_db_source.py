@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import column, table
+from sqlalchemy.exc import DBAPIError
 from tests.importers._mlflow_compare import assert_source_matches
 from tests.importers.conftest import MakeStore, run_script
 
@@ -19,6 +21,13 @@ from mltrail.importers._mlflow_db import MlflowDatabaseSource
 from mltrail.store import open_backend
 
 pytestmark = pytest.mark.slow
+
+
+def _assert_read_only(source: MlflowDatabaseSource) -> None:
+    """The source's connections refuse to write (SQLite mode=ro, read-only sessions)."""
+    tags = table("experiment_tags", column("key"), column("value"), column("experiment_id"))
+    with source.engine.connect() as conn, pytest.raises(DBAPIError):
+        conn.execute(tags.insert().values(key="probe", value="x", experiment_id=0))
 
 
 def _digest(path: Path) -> str:
@@ -48,6 +57,7 @@ def test_an_mlflow_3_sqlite_store_reads_as_mlflows_client_reads_it(
     try:
         assert isinstance(source, MlflowDatabaseSource)
         assert "MLflow 3.x" in source.description
+        _assert_read_only(source)
         contents = assert_source_matches(source, dump)
         parent = contents[dump["ids"]["parent"]]
         assert parent.params["opt/beta"] == "0.9"
@@ -118,6 +128,7 @@ def test_an_mlflow_3_postgresql_store(fresh_postgres_uri: str, make_store: MakeS
     dump = make_store(uri)
     with _Closing(fresh_postgres_uri) as source:
         assert_source_matches(source, dump)
+        _assert_read_only(source)
 
 
 @pytest.mark.mysql
@@ -126,6 +137,7 @@ def test_an_mlflow_3_mariadb_store(fresh_mysql_uri: str, make_store: MakeStore) 
     dump = make_store(uri)
     with _Closing(fresh_mysql_uri) as source:
         assert_source_matches(source, dump)
+        _assert_read_only(source)
 
 
 def test_what_is_not_an_mlflow_database_is_refused_with_the_reason(tmp_path: Path) -> None:
