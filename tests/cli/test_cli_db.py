@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -158,8 +159,12 @@ def test_mysql_gets_a_warning_before_the_upgrade(mltrail, monkeypatch) -> None:
 
     calls: list[tuple[str, bool]] = []
 
-    def fake_upgrade(uri: str, *, backup: bool = True) -> UpgradeResult:
+    def fake_upgrade(
+        uri: str, *, backup: bool = True, before_migrating: Callable[[], None] | None = None
+    ) -> UpgradeResult:
         calls.append((uri, backup))
+        if before_migrating is not None:
+            before_migrating()
         return UpgradeResult(OLD, HEAD_REVISION, None)
 
     monkeypatch.setattr(_upgrade, "upgrade_database", fake_upgrade)

@@ -4,7 +4,6 @@ point-by-point comparison of two stores through their public interfaces."""
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,9 @@ from mltrail.store.sql._schema import metadata
 
 assert SqlBackend  # its parts register every table on the schema's metadata
 
+#: The time the test data says it was logged at (ms since the epoch): fixed, no clock.
+NOW = 1_700_000_000_000
+
 SPECIAL = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-300, 1.5]
 
 
@@ -40,7 +42,7 @@ def fill(backend: Backend, tmp: Path, *, runs: int = 3, prefix: str = "exp") -> 
     """Two experiments (one deleted), runs with params, tags, metric histories with NaN and
     infinities, a parent and a child, a deleted run, datasets, a logged model linked to its
     run, a registered model with two versions, tags, an alias and a stage, and artifacts."""
-    now = int(time.time() * 1000)
+    now = NOW
     exp = backend.experiments.create_experiment(
         f"{prefix}-a", tags=[ExperimentTag("team", "vision"), ExperimentTag("note", "é ü")]
     )
@@ -194,6 +196,14 @@ def assert_same_stores(source: Backend, destination: Backend, *, artifacts: bool
             model.tags,
             model.status,
         )
+        assert (got_model.source_run_id, got_model.model_type) == (
+            model.source_run_id,
+            model.model_type,
+        )
+        assert (got_model.creation_timestamp, got_model.last_updated_timestamp) == (
+            model.creation_timestamp,
+            model.last_updated_timestamp,
+        )
         assert [repr(m) for m in got_model.metrics] == [repr(m) for m in model.metrics]
     for rm in source.registry.search_registered_models(max_results=1000):
         got_rm = destination.registry.get_registered_model(rm.name)
@@ -202,6 +212,7 @@ def assert_same_stores(source: Backend, destination: Backend, *, artifacts: bool
             rm.tags,
             rm.aliases,
         )
+        assert got_rm.creation_timestamp == rm.creation_timestamp
         theirs_v = source.registry.search_model_versions(f"name = '{rm.name}'")
         ours_v = {
             v.version: v for v in destination.registry.search_model_versions(f"name = '{rm.name}'")
@@ -214,6 +225,11 @@ def assert_same_stores(source: Backend, destination: Backend, *, artifacts: bool
                 v.description,
                 v.tags,
                 v.run_id,
+            )
+            assert (mine.creation_timestamp, mine.user_id, mine.status) == (
+                v.creation_timestamp,
+                v.user_id,
+                v.status,
             )
 
 

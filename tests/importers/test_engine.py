@@ -4,6 +4,7 @@ streamed in blocks; the CLI prints the table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -11,19 +12,28 @@ import pytest
 from click.testing import CliRunner
 from tests.importers._stores import assert_same_stores, fill, snapshot
 
-from mltrail._exceptions import AlreadyExists, NotFound
-from mltrail.artifacts import LocalArtifactRepository, get_artifact_repository
+from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound, NotImplementedYet
+from mltrail.artifacts import ArtifactRepository, LocalArtifactRepository, get_artifact_repository
 from mltrail.cli import cli
-from mltrail.entities import ViewType
+from mltrail.entities import Experiment, LoggedModel, RunInfo, ViewType
 from mltrail.importers import (
     ImportConflict,
     ImportOptions,
     ImportReport,
+    MetricColumns,
+    RegisteredModelRecord,
+    RunContents,
+    RunHeader,
+    Source,
+    SourceCounts,
     _artifact_copy,
+    _importer,
+    _mltrail,
     run_import,
 )
 from mltrail.importers._mltrail import MltrailSource
-from mltrail.store import open_backend
+from mltrail.store import Backend, open_backend
+from mltrail.store.sql._imports import SqlImports
 
 
 @pytest.fixture
@@ -118,6 +128,9 @@ def test_a_registered_model_name_taken(src_uri: str, dst_uri: str, tmp_path: Pat
     assert [(c.kind, c.name, c.option) for c in caught.value.conflicts] == [
         ("registered model", "exp-model", "--model-prefix")
     ]
+    assert caught.value.details == {
+        "conflicts": [{"kind": "registered model", "name": "exp-model", "option": "--model-prefix"}]
+    }
     assert snapshot(dst_uri) == before
     _import(src_uri, dst_uri, tmp_path, model_prefix="imported-")
     with open_backend(dst_uri) as dst:
@@ -268,3 +281,111 @@ def test_progress_is_shown_on_stderr(src_uri: str, dst_uri: str, tmp_path: Path)
     assert "Listing runs..." in result.stderr
     assert "Importing runs" in result.stderr
     assert "Importing runs" not in result.stdout
+
+
+def test_the_cli_refuses_a_store_into_itself(src_uri: str) -> None:
+    result = CliRunner().invoke(cli, ["import", "mltrail", src_uri, "--tracking-uri", src_uri])
+    assert result.exit_code == 2
+    assert "The source and the destination are the same store" in result.stderr
+
+
+class _Memory(Source):
+    """A source in memory: one experiment, one run with the given metric columns."""
+
+    key = "memory:test"
+    description = "a test source"
+
+    def __init__(self, columns: MetricColumns) -> None:
+        self.info = RunInfo("a" * 32, "7", "r", "u", "FINISHED", 1, 2, "")
+        self.columns = columns
+
+    def experiments(self, names: Sequence[str] | None = None) -> list[Experiment]:
+        return [Experiment("7", "memory", "", creation_time=5, last_update_time=6)]
+
+    def run_headers(self, experiment_ids: Sequence[str]) -> Iterator[RunHeader]:
+        yield RunHeader(self.info, "fp")
+
+    def run_contents(self, headers: Sequence[RunHeader]) -> Iterator[RunContents]:
+        yield RunContents(headers[0], {"p": "1"}, {"t": "2"}, self.columns)
+
+    def logged_models(self, experiment_ids: Sequence[str]) -> Iterator[LoggedModel]:
+        return iter(())
+
+    def registered_models(self) -> Iterator[RegisteredModelRecord]:
+        return iter(())
+
+    def open_artifacts(self, artifact_uri: str) -> ArtifactRepository | None:
+        return None
+
+    def counts(self, experiment_ids: Sequence[str]) -> SourceCounts:
+        return SourceCounts(1, 1, 1, 1, len(self.columns), None, 0, 0, 0)
+
+
+def test_interleaved_series_keep_their_order(dst_uri: str, tmp_path: Path) -> None:
+    columns = MetricColumns(
+        keys=["a", "b", "a", "a", "b"],
+        values=[1.0, float("nan"), 3.0, -float("inf"), 5.0],
+        timestamps=[10, 20, 30, 40, 50],
+        steps=[0, 0, 5, 2, 1],
+    )
+    report = run_import(_Memory(columns), dst_uri, ImportOptions(artifact_root=str(tmp_path)))
+    assert report.equal, report.differences()
+    with open_backend(dst_uri) as dst:
+        a = dst.metrics.get_metric_history("a" * 32, "a")
+        assert [(p.value, p.timestamp, p.step) for p in a] == [
+            (1.0, 10, 0),
+            (3.0, 30, 5),
+            (-float("inf"), 40, 2),
+        ]
+        b = dst.metrics.get_metric_history("a" * 32, "b")
+        assert [repr(p.value) for p in b] == ["nan", "5.0"]
+        assert dst.runs.get_run("a" * 32).data.metrics == {"a": 3.0, "b": 5.0}
+        assert dst.experiments.get_experiment("7").name == "memory"
+
+
+def test_columns_of_unequal_length_are_refused(dst_uri: str, tmp_path: Path) -> None:
+    columns = MetricColumns(keys=["a", "a"], values=[1.0], timestamps=[1, 2], steps=[0, 1])
+    with pytest.raises(InvalidArgument, match="must be equally long"):
+        run_import(_Memory(columns), dst_uri, ImportOptions(artifact_root=str(tmp_path)))
+    with open_backend(dst_uri) as dst, pytest.raises(NotFound):
+        dst.runs.get_run("a" * 32)
+
+
+def test_a_backend_without_an_import_part_refuses_imports(tmp_path: Path) -> None:
+    with open_backend(f"sqlite:///{tmp_path / 'x.db'}") as sql:
+        plain = Backend(
+            uri="thirdparty://x",
+            artifact_root=str(tmp_path),
+            experiments=sql.experiments,
+            runs=sql.runs,
+            metrics=sql.metrics,
+            registry=sql.registry,
+            webhooks=sql.webhooks,
+            logged_models=sql.logged_models,
+        )
+        with pytest.raises(NotImplementedYet, match="import into an SQL database URI"):
+            plain.imports.ledger("k", "run")
+
+
+def test_long_histories_are_written_in_bounded_transactions(
+    src_uri: str, dst_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With at most 100 points held, no two of the long runs (68 points or more each) share
+    a read or a write: more writes, each small, the same result."""
+    monkeypatch.setattr(_importer, "POINTS_PER_WRITE", 100)
+    monkeypatch.setattr(_mltrail, "POINTS_PER_READ", 100)
+    writes: list[tuple[int, int]] = []  # (runs, points) of each write
+    original = SqlImports.write_runs
+
+    def counting(self: SqlImports, key: str, runs: Sequence[Any]) -> int:
+        writes.append((len(runs), sum(len(r.metric_keys) for r in runs)))
+        return original(self, key, runs)
+
+    monkeypatch.setattr(SqlImports, "write_runs", counting)
+    report = _import(src_uri, dst_uri, tmp_path)
+    assert report.equal, report.differences()
+    assert sum(n for n, _ in writes) == report.source.runs == 6
+    assert len(writes) == 3  # one per long run, the short ones beside them
+    assert all(points <= 100 for _, points in writes)
+    with open_backend(src_uri) as src, open_backend(dst_uri) as dst:
+        assert_same_stores(src, dst)

@@ -88,9 +88,11 @@ def stores(tmp_path: Path) -> tuple[str, str, str]:
     return src, f"sqlite:///{tmp_path / 'dest.db'}", str(tmp_path / "dst-art")
 
 
-def _child(mode: str, src: str, dst: str, root: str, after: int) -> subprocess.Popen[str]:
+def _child(
+    mode: str, src: str, dst: str, root: str, after: int, chunk: int = CHUNK
+) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    args = [sys.executable, "-c", CHILD, mode, src, dst, root, str(CHUNK), str(after)]
+    args = [sys.executable, "-c", CHILD, mode, src, dst, root, str(chunk), str(after)]
     return subprocess.Popen(
         args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -139,10 +141,11 @@ def test_killed_at_a_chosen_point_then_restarted(
 
 def test_killed_by_another_process_then_restarted(stores: tuple[str, str, str]) -> None:
     src, dst, root = stores
-    child = _child("plain", src, dst, root, 0)
+    # Chunks of two runs: the import commits some sixty times, and is killed after the first.
+    child = _child("plain", src, dst, root, 0, chunk=2)
     try:
         while child.poll() is None and (
-            not Path(dst.removeprefix("sqlite:///")).exists() or _ledger_runs_safe(dst) < CHUNK
+            not Path(dst.removeprefix("sqlite:///")).exists() or _ledger_runs_safe(dst) < 2
         ):
             time.sleep(0.005)
         assert child.poll() is None, "the import finished before it could be killed"
@@ -163,3 +166,14 @@ def _ledger_runs_safe(dst: str) -> int:
         return _ledger_runs(dst)
     except Exception:  # the database is being created by the child
         return 0
+
+
+def test_killed_inside_a_transaction_on_each_database(
+    db_uri: str, stores: tuple[str, str, str]
+) -> None:
+    src, _, root = stores
+    child = _child("in-transaction", src, db_uri, root, 2)
+    _, err = child.communicate(timeout=240)
+    assert child.returncode == -signal.SIGKILL, err
+    assert _ledger_runs(db_uri) == CHUNK  # one chunk committed, the second rolled back
+    _finish_and_compare(src, db_uri, root)

@@ -187,3 +187,54 @@ def test_source_uris_and_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert not (tmp_path / "elsewhere").exists()
     assert source_key("postgresql+psycopg://u:secret@h/db") == "mltrail:postgresql://u@h/db"
     assert source_key("http://server:5000/") == "mltrail:http://server:5000"
+
+
+def test_what_was_deleted_in_the_destination_comes_back(tmp_path: Path) -> None:
+    src_uri, made = _source(tmp_path)
+    dst_uri = f"sqlite:///{tmp_path / 'dest.db'}"
+    _import(src_uri, dst_uri, tmp_path)
+    with open_backend(dst_uri) as dst:
+        dst.runs.hard_delete_run(made["run_ids"][2])
+        dst.registry.delete_registered_model(made["registered"])
+        dst.logged_models.delete_logged_model(made["model_id"])
+        dst.logged_models.hard_delete_logged_model(made["model_id"])
+        dst.experiments.hard_delete_experiment(made["deleted_experiment"])
+    report = _import(src_uri, dst_uri, tmp_path)
+    assert report.equal, report.differences()
+    # Every run: the experiment of the deleted logged model (whose links to runs went with
+    # it) is imported again, and so is the deleted experiment's run.
+    assert (report.runs_written, report.logged_models_written) == (6, 1)
+    assert (report.registered_models_written, report.experiments_written) == (1, 1)
+    with open_backend(src_uri) as src, open_backend(dst_uri) as dst:
+        assert_same_stores(src, dst)
+
+
+def test_a_run_deleted_in_the_destination_comes_back_alone(tmp_path: Path) -> None:
+    src_uri, made = _source(tmp_path)
+    dst_uri = f"sqlite:///{tmp_path / 'dest.db'}"
+    _import(src_uri, dst_uri, tmp_path)
+    with open_backend(dst_uri) as dst:
+        dst.runs.hard_delete_run(made["run_ids"][2])
+    report = _import(src_uri, dst_uri, tmp_path)
+    assert (report.runs_written, report.runs_unchanged) == (1, report.source.runs - 1)
+    assert report.equal, report.differences()
+
+
+def test_a_laptop_store_into_postgres_and_s3(
+    tmp_path: Path, postgres_uri: str, s3_bucket: str
+) -> None:
+    src_uri, made = _source(tmp_path)
+    source = MltrailSource(src_uri)
+    try:
+        options = ImportOptions(artifact_root=f"{s3_bucket}/mltrail")
+        report = run_import(source, postgres_uri, options)
+        again = run_import(source, postgres_uri, options)
+    finally:
+        source.close()
+    assert report.equal, report.differences()
+    assert report.artifact_files_copied == report.source.artifacts == 7
+    assert (again.runs_written, again.artifact_files_copied) == (0, 0)
+    with open_backend(src_uri) as src, open_backend(postgres_uri) as dst:
+        assert_same_stores(src, dst)  # the artifacts read back from S3, file by file
+        run = dst.runs.get_run(made["run_ids"][0])
+        assert run.info.artifact_uri.startswith(f"{s3_bucket}/mltrail/")

@@ -150,6 +150,34 @@ def test_source_traversal_forms_are_refused(store: SqlBackend, run_id: str) -> N
     ]
 
 
+def test_a_logged_models_location_is_a_source_with_its_model_id(
+    store: SqlBackend, run_id: str
+) -> None:
+    """As MLflow 3: a location inside the artifacts of the logged model given as model_id."""
+    model = store.logged_models.create_logged_model("0", "clf", source_run_id=run_id)
+    other = store.logged_models.create_logged_model("0", "other", source_run_id=run_id)
+    location = model.artifact_location
+    store.registry.create_registered_model("m")
+    mv = store.registry.create_model_version("m", location, run_id, model_id=model.model_id)
+    assert (mv.source, mv.model_id, mv.run_id) == (location, model.model_id, run_id)
+    assert store.registry.get_model_version_download_uri("m", mv.version) == location
+    # without run_id, the model's source run is linked
+    below = store.registry.create_model_version("m", f"{location}/sub", model_id=model.model_id)
+    assert below.run_id == run_id
+    assert store.registry.get_model_version_download_uri("m", below.version) == f"{location}/sub"
+    # the location of another model, no model id, or a climb out: refused
+    for source, model_id in (
+        (location, other.model_id),
+        (location, None),
+        (f"{location}/../../x", model.model_id),
+        (f"{location}/%2e%2e/x", model.model_id),
+    ):
+        with pytest.raises(InvalidArgument):
+            store.registry.create_model_version("m", source, model_id=model_id)
+    with pytest.raises(InvalidArgument, match="no logged model"):
+        store.registry.create_model_version("m", location, model_id="m-" + "0" * 32)
+
+
 def test_update_and_delete_version(store: SqlBackend, run_id: str) -> None:
     store.registry.create_registered_model("m")
     store.registry.create_model_version("m", f"runs:/{run_id}/model", description="a")

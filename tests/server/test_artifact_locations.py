@@ -9,8 +9,10 @@ location could lie inside the server's staging folder or another run's artifacts
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from starlette.applications import Starlette
@@ -19,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tests.server.conftest import Api
 
+from mltrail.artifacts import _destinations
 from mltrail.server._context import STAGING_DIR
 from mltrail.store import open_backend
 
@@ -31,9 +34,11 @@ class Target:
 
     def __init__(self, serve: Callable[..., Any]) -> None:
         self.hits: list[str] = []
+        self.headers: list[dict[str, str]] = []
 
         async def answer(request: Request) -> JSONResponse:
             self.hits.append(str(request.url))
+            self.headers.append(dict(request.headers))
             return JSONResponse({"files": [{"path": "secret.txt", "is_dir": False}]})
 
         app = Starlette(routes=[Route("/{p:path}", answer, methods=["GET"])])
@@ -150,3 +155,40 @@ def test_a_local_location_in_the_staging_folder_or_a_runs_artifacts_is_refused(
         _refused(response, "artifact_location", run["run_id"])
     own = api.artifacts.parent / "elsewhere"
     api.ok("POST", CREATE, json={"name": "own", "artifact_location": str(own)})
+
+
+def test_a_read_goes_to_the_checked_address_without_the_servers_credentials(
+    make_api: Callable[..., Api], target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name is checked, then looked up again by the HTTP client, which may
+    get another answer (here 127.0.0.2, where nothing listens).  The read must go to the
+    address that was checked, say the original host, and carry none of the tracking
+    credentials of the server's own process."""
+    port = urlsplit(target.url).port
+    location = f"http://rebind.test:{port}/api/2.0/mlflow-artifacts/artifacts/x"
+    checked = _destinations._resolve
+    monkeypatch.setattr(
+        _destinations,
+        "_resolve",
+        lambda host, p, what: ["127.0.0.1"] if host == "rebind.test" else checked(host, p, what),
+    )
+    second_lookups: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebinding(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "rebind.test":
+            second_lookups.append(host)
+            host = "127.0.0.2"
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setenv("MLTRAIL_TRACKING_TOKEN", "the-servers-own-token")
+    api = make_api(serve_artifacts=False, artifacts_allow_private_destinations=True)
+    body = api.ok("POST", CREATE, json={"name": "rebind", "artifact_location": location})
+    run_id = api.run(body["experiment_id"])["run_id"]
+    listing = api.ok("GET", f"{API}/artifacts/list", params={"run_id": run_id})
+    assert [f["path"] for f in listing["files"]] == ["secret.txt"]
+    assert second_lookups == []
+    assert len(target.headers) == 1
+    assert target.headers[0]["host"] == f"rebind.test:{port}"
+    assert "authorization" not in target.headers[0]

@@ -4,6 +4,7 @@ import { useStored } from "./lib/hooks";
 import { Link, match, navigate, useLocation } from "./lib/router";
 import { ComparePage } from "./pages/ComparePage";
 import { ExperimentPage } from "./pages/ExperimentPage";
+import { ExperimentModelsPage, LoggedModelPage } from "./pages/LoggedModels";
 import { ModelPage, ModelsPage, VersionPage } from "./pages/Registry";
 import { RunPage } from "./pages/RunPage";
 import { useExperiments } from "./lib/experiments";
@@ -51,6 +52,19 @@ function NotFound({ path }: { path: string }) {
   );
 }
 
+/** An MLflow link (`/#/...`) to a page mltrail does not have (prompts, traces, ...). */
+function UnknownMlflowLink({ hash }: { hash: string }) {
+  return (
+    <div className="page">
+      <h1>Page not found</h1>
+      <p className="muted" data-testid="unknown-mlflow-link">
+        <code>{hash}</code> is a link to a page of MLflow&apos;s UI that mltrail does not have.{" "}
+        <Link href="/">Go to the experiments.</Link>
+      </p>
+    </div>
+  );
+}
+
 export function App() {
   const loc = useLocation();
   const path = loc.path.replace(/\/+$/, "") || "/";
@@ -58,10 +72,19 @@ export function App() {
   let page: React.ReactNode;
   let section: "experiments" | "models" = "experiments";
   let sidebar: string[] | null | undefined;
-  if (path === "/" || path === "/experiments") page = <Home />;
+  // An MLflow link that mltrail maps was replaced by its own path (lib/router.tsx); one that is
+  // left in the fragment names a page mltrail does not have.
+  if (path === "/" && loc.hash.startsWith("#/")) page = <UnknownMlflowLink hash={loc.hash} />;
+  else if (path === "/" || path === "/experiments") page = <Home />;
   else if ((m = match("/experiments/:ids", path))) {
     sidebar = m.ids === "all" ? [] : m.ids!.split(",");
     page = <ExperimentPage key={m.ids} idsParam={m.ids!} />;
+  } else if ((m = match("/experiments/:id/models", path))) {
+    sidebar = [m.id!];
+    page = <ExperimentModelsPage key={m.id} experimentId={m.id!} />;
+  } else if ((m = match("/experiments/:id/models/:modelId", path))) {
+    sidebar = [m.id!];
+    page = <LoggedModelPage key={m.modelId} experimentId={m.id!} modelId={m.modelId!} />;
   } else if ((m = match("/runs/:id", path))) page = <RunPage key={m.id} runId={m.id!} />;
   else if (path === "/compare") page = <ComparePage />;
   else if (path === "/models") {

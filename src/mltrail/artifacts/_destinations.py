@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.validation import (
@@ -30,10 +31,22 @@ __all__ = [
     "MAX_URL_LENGTH",
     "Destination",
     "DestinationRefused",
+    "PinnedUrl",
     "check_url_destination",
     "is_public_address",
     "without_credentials",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedUrl:
+    """A URL whose host is replaced by a checked address, with what the request must still
+    say of the original host: its ``Host`` header and the TLS server name (SNI, which is also
+    the name the certificate is verified against)."""
+
+    url: str
+    host_header: str
+    sni_hostname: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,26 @@ class Destination:
     host: str
     port: int
     address: str
+
+    def pinned(self, url: str | None = None) -> PinnedUrl:
+        """*url* (default: the checked URL; another URL must be on the same host and port)
+        sent to the checked address, so that a second lookup of the name, which could answer
+        with another address (DNS rebinding), never decides where the request goes."""
+        parts = urlsplit(self.url if url is None else url)
+        if (parts.hostname or "").lower() != self.host.lower() or (
+            parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        ) != self.port:
+            checked = without_credentials(self.url)
+            raise DestinationRefused(
+                f"Refused to contact {without_credentials(url or '')!r}: only the checked "
+                f"host {self.host}:{self.port} may be contacted for {checked!r}"
+            )
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        pinned = urlunsplit(
+            (parts.scheme, f"{host}:{self.port}", parts.path or "/", parts.query, "")
+        )
+        return PinnedUrl(pinned, netloc, self.host)
 
 
 def is_public_address(address: str) -> bool:

@@ -51,6 +51,7 @@ from mltrail._exceptions import (
     error_class_for_code,
 )
 from mltrail.artifacts._base import ArtifactRepository, FileInfo
+from mltrail.artifacts._destinations import Destination
 from mltrail.artifacts._multipart import (
     CreateMultipartUploadResponse,
     MultipartUploadPart,
@@ -207,7 +208,11 @@ class _ResponseReader(io.RawIOBase):
 class HttpArtifactRepository(ArtifactRepository, MultipartUploadRepository):
     """Artifacts below ``http(s)://server/api/2.0/mlflow-artifacts/artifacts/<root>``.
 
-    *max_retries* and *backoff* (seconds, doubled each attempt) govern the retries.
+    *max_retries* and *backoff* (seconds, doubled each attempt) govern the retries.  A
+    *destination* (a server reading a location that a user gave, checked by
+    :func:`~mltrail.artifacts._destinations.check_url_destination`) pins every request to the
+    address that was checked, and sends none of this process's tracking credentials: they
+    belong to the tracking server the process talks to, not to whatever host a location names.
     """
 
     def __init__(
@@ -217,12 +222,14 @@ class HttpArtifactRepository(ArtifactRepository, MultipartUploadRepository):
         *,
         max_retries: int = 5,
         backoff: float = 0.5,
+        destination: Destination | None = None,
     ) -> None:
         super().__init__(artifact_uri)
         del tracking_uri  # an http(s) URI names its server itself
         self.base_url, self.root = self._split(artifact_uri)
         self.max_retries = max_retries
         self.backoff = backoff
+        self.destination = destination
         self.verify = not _env_flag("MLTRAIL_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_INSECURE_TLS")
 
     @staticmethod
@@ -286,7 +293,13 @@ class HttpArtifactRepository(ArtifactRepository, MultipartUploadRepository):
         import httpx
 
         client = _client(self.verify)
-        all_headers = {**(_auth_headers() if auth else {}), **(headers or {})}
+        pinned = self.destination is not None
+        all_headers = {**(_auth_headers() if auth and not pinned else {}), **(headers or {})}
+        if self.destination is not None:
+            target = self.destination.pinned(url)
+            url = target.url
+            all_headers["Host"] = target.host_header
+            kwargs["extensions"] = {"sni_hostname": target.sni_hostname}
         attempt = 0
         while True:
             body = content() if content is not None else None

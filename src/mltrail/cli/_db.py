@@ -36,7 +36,8 @@ def upgrade(uri: str | None, no_backup: bool, tracking_uri: str | None) -> None:
     URI defaults to --tracking-uri (or its environment variables). All pending migrations run
     in one transaction on SQLite and PostgreSQL, and an SQLite file is first copied beside
     itself (<file>.bak-<revision>). MySQL and MariaDB cannot roll schema changes back: back
-    the database up first.
+    the database up first. An MLflow database or mlruns folder is left untouched: the error
+    prints the `mltrail import mlflow` command that copies it into an mltrail store.
     """
     ctx = click.get_current_context()
     if uri and ctx.get_parameter_source("tracking_uri") != ParameterSource.COMMANDLINE:
@@ -45,14 +46,17 @@ def upgrade(uri: str | None, no_backup: bool, tracking_uri: str | None) -> None:
     if len(given) > 1:
         raise click.UsageError("Give the database either as URI or as --tracking-uri, not both")
     target = given.pop() if given else get_tracking_uri()
-    if _is_mysql(target):
-        click.echo(
-            "Warning: MySQL and MariaDB commit every schema change at once, so a failed "
-            "upgrade cannot be rolled back and may leave the database half-upgraded. "
-            "Make sure a backup of the database exists before upgrading.",
-            err=True,
-        )
-    result = upgrade_database(target, backup=not no_backup)
+
+    def warn() -> None:  # once the database is known to be an older mltrail's, not MLflow's
+        if _is_mysql(target):
+            click.echo(
+                "Warning: MySQL and MariaDB commit every schema change at once, so a failed "
+                "upgrade cannot be rolled back and may leave the database half-upgraded. "
+                "Make sure a backup of the database exists before upgrading.",
+                err=True,
+            )
+
+    result = upgrade_database(target, backup=not no_backup, before_migrating=warn)
     if result.from_revision == result.to_revision:
         click.echo(f"The database is already at revision {result.to_revision}: nothing to do")
         return

@@ -17,10 +17,11 @@ import click
 from mltrail.cli._common import echo_table, handle_errors, tracking_uri_option
 from mltrail.importers import ImportOptions, ImportReport, Source, run_import
 from mltrail.importers._importer import COUNT_FIELDS
-from mltrail.importers._mltrail import MltrailSource, resolve_source_uri
+from mltrail.importers._mltrail import MltrailSource, resolve_source_uri, source_key
 from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
 
 __all__ = [
+    "OPTION_NAMES",
     "ClickProgress",
     "echo_report",
     "import_",
@@ -238,4 +239,11 @@ def import_mltrail(source_uri: str, **values: Any) -> None:
     --artifact-root s3://bucket/mltrail
     """
     resolved = resolve_source_uri(source_uri)
+    uri = values["tracking_uri"]
+    destination = resolve_tracking_uri(uri) if uri else get_tracking_uri()
+    if source_key(resolved) == source_key(destination):
+        raise click.UsageError(
+            f"The source and the destination are the same store ({resolved}): give the "
+            "destination as --tracking-uri"
+        )
     import_and_report(lambda: MltrailSource(resolved), values)

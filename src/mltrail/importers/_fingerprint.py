@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-__all__ = ["digest"]
+__all__ = ["digest", "digest_text"]
 
 
 def _canonical(value: Any) -> Any:
@@ -26,4 +26,10 @@ def _canonical(value: Any) -> Any:
 def digest(*parts: Any) -> str:
     """A short fingerprint of *parts* (any mix of entities, containers and scalars)."""
     raw = repr(_canonical(parts)).encode()
+    return hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:20]
+
+
+def digest_text(*parts: str) -> str:
+    """A short fingerprint of strings (the fast path for many small entities)."""
+    raw = "\x1f".join(parts).encode()
     return hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:20]

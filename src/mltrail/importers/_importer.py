@@ -29,7 +29,7 @@ from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.artifacts import get_artifact_repository
 from mltrail.entities import Experiment, LoggedModel, ViewType
 from mltrail.importers._artifact_copy import EMPTY, Listing, copy_tree, list_tree
-from mltrail.importers._fingerprint import digest
+from mltrail.importers._fingerprint import digest, digest_text
 from mltrail.importers._plan import (
     Conflict,
     ExperimentPlan,
@@ -56,6 +56,7 @@ from mltrail.store._imports_base import (
 
 __all__ = [
     "COUNT_FIELDS",
+    "POINTS_PER_WRITE",
     "ImportOptions",
     "ImportReport",
     "NoProgress",
@@ -64,6 +65,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: The most metric points of a chunk held in memory and written in one transaction.
+POINTS_PER_WRITE = 2_000_000
 
 #: The rows of the summary table: (SourceCounts field, label).
 COUNT_FIELDS: tuple[tuple[str, str], ...] = (
@@ -262,7 +266,13 @@ class _Import:
         )
         self.report.dry_run = options.dry_run
         self.moved: dict[str, str] = {}  # source artifact location -> destination's
-        self.listed_files = 0
+        self.listed_files = 0  # artifact files listed in the source
+        self.artifact_root = "" if backend is None else backend.artifact_root
+        # Set by the planning passes:
+        self.changed_runs: list[_RunPlan] = []  # new or changed since the last import
+        self.recreated_models: list[LoggedModel] = []  # imported, then deleted here for good
+        self.model_ledger: dict[str, LedgerEntry] = {}
+        self.existing_models: set[str] = set()  # registered model names already here
 
     # -- helpers ------------------------------------------------------------------------------
     def _ledger(self, kind: str) -> dict[str, LedgerEntry]:
@@ -310,8 +320,8 @@ class _Import:
         source_ids = list(by_source)
         headers = self._headers(source_ids)
         models = list(self.source.logged_models(source_ids))
-        run_plans = self._plan_runs(headers, by_source)
         model_plans = self._plan_models(models, by_source)
+        run_plans = self._plan_runs(headers, by_source)
         records, names, model_conflicts = self._plan_registered(headers, models)
         self.report.conflicts += model_conflicts
         if self.report.conflicts and not self.options.dry_run:
@@ -319,7 +329,7 @@ class _Import:
         if not self.options.dry_run:
             self._write_experiments(plans)
             self._write_logged_models(model_plans)
-            self._write_runs(run_plans)
+            self._write_runs()
             self._write_registered(records, names)
         else:
             self._tally_dry_run(plans, run_plans, model_plans, records, names)
@@ -340,7 +350,6 @@ class _Import:
             new_ids=self.options.new_experiment_ids,
         )
         self.report.conflicts += conflicts
-        self.artifact_root = "" if self.backend is None else self.backend.artifact_root
         return plans
 
     def _target_location(self, plan: ExperimentPlan) -> str:
@@ -364,7 +373,16 @@ class _Import:
     def _plan_runs(
         self, headers: Sequence[RunHeader], by_source: dict[str, ExperimentPlan]
     ) -> list[_RunPlan]:
-        ledger = self._ledger(LedgerKind.RUN)
+        # A run deleted for good in the destination is imported again; so is every run of
+        # an experiment whose logged model was (deleting a model drops its links to runs).
+        relinked = {m.experiment_id for m in self.recreated_models}
+        ledger = {
+            run_id: entry for run_id, entry in self._ledger(LedgerKind.RUN).items() if entry.present
+        }
+        if relinked:
+            for header in headers:
+                if header.info.experiment_id in relinked:
+                    ledger.pop(header.info.run_id, None)
         listings: list[Listing | None] = [None] * len(headers)
         if self.copy:
             listings = list(
@@ -382,9 +400,11 @@ class _Import:
                     self.moved[info.artifact_uri.rstrip("/")] = target_uri
             else:
                 target_uri = info.artifact_uri
-            content = digest(header.fingerprint, plan.target_id, target_uri)
+            content = digest_text(header.fingerprint, plan.target_id, target_uri)
             artifacts = (
-                f"{listing.fingerprint}:{digest(target_uri)[:8]}" if listing is not None else "keep"
+                f"{listing.fingerprint}:{digest_text(target_uri)[:8]}"
+                if listing is not None
+                else "keep"
             )
             entry = ledger.get(info.run_id)
             run_fp = f"{content}|{artifacts}"
@@ -406,7 +426,6 @@ class _Import:
             if ledger.get(p.header.info.run_id, _NO_ENTRY).fingerprint != p.ledger_fingerprint
         ]
         self.report.runs_unchanged = len(out) - len(self.changed_runs)
-        self.run_files = {p.header.info.run_id: p.listing for p in out}
         return out
 
     def _plan_models(
@@ -414,6 +433,8 @@ class _Import:
     ) -> list[tuple[LoggedModel, LoggedModel, Listing | None, str]]:
         """(source model, destination model, listing, ledger fingerprint) of every model."""
         ledger = self._ledger(LedgerKind.LOGGED_MODEL)
+        self.recreated_models = [m for m in models if not ledger.get(m.model_id, _NO_ENTRY).present]
+        ledger = {k: e for k, e in ledger.items() if e.present}
         listings: list[Listing | None] = [None] * len(models)
         if self.copy:
             listings = list(
@@ -432,7 +453,11 @@ class _Import:
                 if model.artifact_location:
                     self.moved[model.artifact_location.rstrip("/")] = location
             target = replace(model, experiment_id=plan.target_id, artifact_location=location)
-            artifacts = listing.fingerprint if listing is not None else "keep"
+            artifacts = (
+                f"{listing.fingerprint}:{digest_text(location)[:8]}"
+                if listing is not None
+                else "keep"
+            )
             fp = f"{digest(target)}|{artifacts}"
             if listing is not None:
                 self.listed_files += len(listing.files)
@@ -461,6 +486,7 @@ class _Import:
                 except NotFound:
                     continue
                 existing.add(name)
+        self.existing_models = existing
         names, conflicts = plan_registered_model_names(
             [r.model.name for r in records],
             existing,
@@ -470,8 +496,8 @@ class _Import:
         return records, names, conflicts
 
     # -- writing ------------------------------------------------------------------------------
-    def _write_experiments(self, plans: Sequence[ExperimentPlan]) -> None:
-        assert self.backend is not None
+    def _experiment_items(self, plans: Sequence[ExperimentPlan]) -> list[ImportedExperiment]:
+        """The experiments to write: new ones, and those changed since the last import."""
         ledger = self._ledger(LedgerKind.EXPERIMENT)
         items = []
         for plan in plans:
@@ -486,6 +512,11 @@ class _Import:
             if entry is not None and entry.fingerprint == fp and plan.exists:
                 continue
             items.append(ImportedExperiment(target, plan.source.experiment_id, fp))
+        return items
+
+    def _write_experiments(self, plans: Sequence[ExperimentPlan]) -> None:
+        assert self.backend is not None
+        items = self._experiment_items(plans)
         self.backend.imports.write_experiments(self.key, items)
         self.report.experiments_written = len(items)
 
@@ -511,8 +542,9 @@ class _Import:
             )
         self.report.logged_models_written = len(changed)
 
-    def _write_runs(self, plans: Sequence[_RunPlan]) -> None:
-        assert self.backend is not None
+    def _write_runs(self) -> None:
+        """The new and changed runs, a chunk at a time: its artifacts, then its rows and
+        ledger entries in one transaction."""
         todo = self.changed_runs
         self.progress.begin("Importing runs", len(todo))
         try:
@@ -525,26 +557,41 @@ class _Import:
         self.report.runs_written = len(todo)
 
     def _write_chunk(self, part: Sequence[_RunPlan]) -> None:
-        assert self.backend is not None
+        """Read a chunk's contents and write them, cut where the points held in memory
+        would pass :data:`POINTS_PER_WRITE` (a run of a million points is written alone)."""
         by_id = {p.header.info.run_id: p for p in part}
-        contents = {
-            c.header.info.run_id: c for c in self.source.run_contents([p.header for p in part])
-        }
-        missing = [run_id for run_id in by_id if run_id not in contents]
-        if missing:
+        pending: list[tuple[_RunPlan, RunContents]] = []
+        points = 0
+        for contents in self.source.run_contents([p.header for p in part]):
+            plan = by_id.pop(contents.header.info.run_id, None)
+            if plan is None:
+                continue  # not asked for (or given twice): nothing to write
+            if pending and points + len(contents.metrics) > POINTS_PER_WRITE:
+                self._write_some(pending)
+                pending, points = [], 0
+            pending.append((plan, contents))
+            points += len(contents.metrics)
+        if pending:
+            self._write_some(pending)
+        if by_id:
             raise NotFound(
-                f"The source listed run {missing[0]} but gave no contents for it "
+                f"The source listed run {next(iter(by_id))} but gave no contents for it "
                 f"({self.source.description}): was it deleted during the import?"
             )
+
+    def _write_some(self, pending: Sequence[tuple[_RunPlan, RunContents]]) -> None:
+        """Copy these runs' artifacts, then write their rows and ledger entries in one
+        transaction (a kill in between copies them again, over the same paths)."""
+        assert self.backend is not None
         copies = [
             (p.header.info.artifact_uri, p.target_uri, p.listing)
-            for p in part
+            for p, _ in pending
             if p.copy and p.listing is not None
         ]
         for files, size in map(self._copy, copies) if len(copies) < 2 else self._pool_copy(copies):
             self.report.artifact_files_copied += files
             self.report.artifact_bytes_copied += size
-        runs = [self._imported_run(by_id[run_id], contents[run_id]) for run_id in by_id]
+        runs = [self._imported_run(plan, contents) for plan, contents in pending]
         self.report.rows_written += self.backend.imports.write_runs(self.key, runs)
 
     def _pool_copy(self, copies: Sequence[tuple[str, str, Listing]]) -> Iterable[tuple[int, int]]:
@@ -595,6 +642,16 @@ class _Import:
             cut = source.rfind("/", 0, cut)
         return source
 
+    def _model_changed(self, entry: LedgerEntry | None, item: ImportedRegisteredModel) -> bool:
+        """Whether a registered model must be written: new, changed since the last import,
+        imported under another name, or deleted in the destination since."""
+        return (
+            entry is None
+            or entry.fingerprint != item.fingerprint
+            or entry.target != item.model.name
+            or item.model.name not in self.existing_models
+        )
+
     def _write_registered(
         self, records: Sequence[RegisteredModelRecord], names: dict[str, str]
     ) -> None:
@@ -604,12 +661,7 @@ class _Import:
         try:
             for record in records:
                 item = self._registered(record, names[record.model.name])
-                entry = ledger.get(record.model.name)
-                if (
-                    entry is None
-                    or entry.fingerprint != item.fingerprint
-                    or entry.target != item.model.name
-                ):
+                if self._model_changed(ledger.get(record.model.name), item):
                     self.backend.imports.write_registered_model(self.key, item)
                     self.report.registered_models_written += 1
                 self.progress.advance()
@@ -625,10 +677,7 @@ class _Import:
         names: dict[str, str],
     ) -> None:
         """What the import would write, counted the way it would decide."""
-        ledger = self._ledger(LedgerKind.EXPERIMENT)
-        self.report.experiments_written = sum(
-            1 for p in plans if p.source.experiment_id not in ledger or not p.exists
-        )
+        self.report.experiments_written = len(self._experiment_items(plans))
         self.report.runs_written = len(self.changed_runs)
         self.report.logged_models_written = sum(
             1
@@ -639,8 +688,9 @@ class _Import:
         self.report.registered_models_written = sum(
             1
             for r in records
-            if registered.get(r.model.name, _NO_ENTRY).fingerprint
-            != self._registered(r, names[r.model.name]).fingerprint
+            if self._model_changed(
+                registered.get(r.model.name), self._registered(r, names[r.model.name])
+            )
         )
         self.report.artifact_files_copied = sum(
             len(p.listing.files) for p in run_plans if p.copy and p.listing is not None
@@ -701,17 +751,27 @@ class _Import:
         runs = self._ledger(LedgerKind.RUN)
         for plan in run_plans:
             entry = runs.get(plan.header.info.run_id)
-            if entry is not None and entry.target and entry.fingerprint == plan.ledger_fingerprint:
+            if (
+                entry is not None
+                and entry.present
+                and entry.target
+                and entry.fingerprint == plan.ledger_fingerprint
+            ):
                 total += int(entry.target)
         models = self._ledger(LedgerKind.LOGGED_MODEL)
         for src, _, listing, fp in model_plans:
             entry = models.get(src.model_id)
-            if entry is not None and entry.fingerprint == fp and listing is not None:
+            if (
+                entry is not None
+                and entry.present
+                and entry.fingerprint == fp
+                and listing is not None
+            ):
                 total += len(listing.files)
         return total
 
 
-_NO_ENTRY = LedgerEntry("")
+_NO_ENTRY = LedgerEntry("")  # present: a model never imported is not "recreated"
 
 
 def _all_experiments(backend: Backend) -> list[Experiment]:

@@ -4,14 +4,16 @@ Reads any mltrail backend (an SQL database, or an mltrail tracking server over h
 through the public interfaces of its parts only, read-only.  Run headers come from
 ``search_runs`` a thousand at a time; a run's fingerprint digests its info, params, tags,
 latest metric values, inputs and outputs, and the number of points of each of its series.  On
-a database those counts come from one ``get_metric_series`` call per page, so a repeated
-import of many unchanged runs costs a few queries per thousand runs.  A tracking server's API
+a database those counts come from its import part (``Backend.imports.series_counts``, the
+stored series summaries) in one query per page, so a repeated import of many unchanged runs
+costs a few queries per thousand runs.  A tracking server's API
 has no such count: over http every history is read to count it, so a repeated import through
 a server reads all the points again (import from its database URI when you can).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.artifacts import ArtifactRepository, get_artifact_repository
 from mltrail.entities import Experiment, LoggedModel, ModelVersion, Run, ViewType
-from mltrail.importers._fingerprint import digest
+from mltrail.importers._fingerprint import digest, digest_text
 from mltrail.importers._records import (
     MetricColumns,
     RegisteredModelRecord,
@@ -30,11 +32,13 @@ from mltrail.importers._records import (
     SourceCounts,
 )
 from mltrail.store import Backend, open_backend
+from mltrail.store._imports_base import MetricPoints
 
 __all__ = ["MltrailSource", "resolve_source_uri", "source_key"]
 
 _PAGE = 1000
-_SERIES_KEYS = 100  # the most keys one get_metric_series call takes
+#: About the most metric points :meth:`MltrailSource.run_contents` reads at once.
+POINTS_PER_READ = 1_000_000
 _PARENT_TAG = "mlflow.parentRunId"
 _FOLDER_DB = "mltrail.db"  # the database of a folder store (see mltrail.tracking._uri)
 
@@ -156,28 +160,18 @@ class MltrailSource(Source):
                 return
 
     def _point_counts(self, runs: Sequence[Run]) -> dict[tuple[str, str], int]:
-        """The number of points of every series of these runs: one reduced-series call per
-        page on a database; over http (whose API has no count) from the histories."""
-        if self._remote:
-            return {
-                (run.info.run_id, key): len(
-                    self.backend.metrics.get_metric_history(run.info.run_id, key)
-                )
-                for run in runs
-                for key in run.data.metrics
-            }
-        if not runs:
-            return {}
-        keys = sorted({k for run in runs for k in run.data.metrics})
-        counts: dict[tuple[str, str], int] = {}
-        ids = [run.info.run_id for run in runs]
-        for lo in range(0, len(keys), _SERIES_KEYS):
-            part = keys[lo : lo + _SERIES_KEYS]
-            for series in self.backend.metrics.get_metric_series(
-                ids, part, max_buckets=1, timestamps=False
-            ):
-                counts[(series.run_id, series.key)] = series.count
-        return counts
+        """The number of points of every series of these runs: from the database's series
+        summaries in a query per page; over http (whose API has no count), from the
+        histories."""
+        if not self._remote:
+            return self.backend.imports.series_counts([run.info.run_id for run in runs])
+        return {
+            (run.info.run_id, key): len(
+                self.backend.metrics.get_metric_history(run.info.run_id, key)
+            )
+            for run in runs
+            for key in run.data.metrics
+        }
 
     def run_headers(self, experiment_ids: Sequence[str]) -> Iterator[RunHeader]:
         headers: list[RunHeader] = []
@@ -187,18 +181,8 @@ class MltrailSource(Source):
             counts = self._point_counts(runs)
             for run in runs:
                 run_id = run.info.run_id
-                data = run.data.to_dict()
                 series = {k: counts.get((run_id, k)) for k in run.data.metrics}
-                fingerprint = digest(
-                    run.info,
-                    data["params"],
-                    data["tags"],
-                    data["metrics"],
-                    series,
-                    run.inputs.to_dict(),
-                    run.outputs.to_dict(),
-                )
-                headers.append(RunHeader(run.info, fingerprint))
+                headers.append(RunHeader(run.info, _run_fingerprint(run, series)))
                 listed.setdefault(run.info.experiment_id, []).append(run_id)
                 points = sum(c for c in series.values() if c is not None)
                 self._stats[run_id] = _RunStats(len(run.data.params), len(run.data.tags), points)
@@ -209,15 +193,30 @@ class MltrailSource(Source):
         yield from _parents_first(headers, parents)
 
     def run_contents(self, headers: Sequence[RunHeader]) -> Iterator[RunContents]:
+        """The runs' contents, their points read a batch of runs at a time (at most about
+        :data:`POINTS_PER_READ` points, as counted when the runs were listed)."""
+        batch: list[RunHeader] = []
+        held = 0
+        for header in headers:
+            stats = self._stats.get(header.info.run_id)
+            size = 0 if stats is None else stats.points
+            if batch and held + size > POINTS_PER_READ:
+                yield from self._contents(batch)
+                batch, held = [], 0
+            batch.append(header)
+            held += size
+        if batch:
+            yield from self._contents(batch)
+
+    def _contents(self, headers: Sequence[RunHeader]) -> Iterator[RunContents]:
+        points = self._metric_points([h.info.run_id for h in headers])
         for header in headers:
             run = self.backend.runs.get_run(header.info.run_id)
+            found = points.get(run.info.run_id)
             metrics = MetricColumns()
-            for key in run.data.metrics:
-                for point in self.backend.metrics.get_metric_history(run.info.run_id, key):
-                    metrics.keys.append(key)
-                    metrics.values.append(point.value)
-                    metrics.timestamps.append(point.timestamp)
-                    metrics.steps.append(point.step)
+            if found is not None:
+                metrics.keys, metrics.values = found.keys, found.values
+                metrics.timestamps, metrics.steps = found.timestamps, found.steps
             yield RunContents(
                 header=header,
                 params=dict(run.data.params),
@@ -227,6 +226,23 @@ class MltrailSource(Source):
                 model_input_ids=[m.model_id for m in run.inputs.model_inputs],
                 model_output_ids=[(m.model_id, m.step) for m in run.outputs.model_outputs],
             )
+
+    def _metric_points(self, run_ids: Sequence[str]) -> dict[str, MetricPoints]:
+        """Every point of these runs: from the database in one query per few hundred runs;
+        over http, series by series through the API."""
+        if not self._remote:
+            return self.backend.imports.metric_points(run_ids)
+        out: dict[str, MetricPoints] = {}
+        for run_id in run_ids:
+            run = self.backend.runs.get_run(run_id)
+            columns = out[run_id] = MetricPoints()
+            for key in run.data.metrics:
+                for point in self.backend.metrics.get_metric_history(run_id, key):
+                    columns.keys.append(key)
+                    columns.values.append(point.value)
+                    columns.timestamps.append(point.timestamp)
+                    columns.steps.append(point.step)
+        return out
 
     # -- models -------------------------------------------------------------------------------
     def logged_models(self, experiment_ids: Sequence[str]) -> Iterator[LoggedModel]:
@@ -299,6 +315,41 @@ class MltrailSource(Source):
             out.registered_models += 1
             out.model_versions += len(record.versions)
         return out
+
+
+def _run_fingerprint(run: Run, series: dict[str, int | None]) -> str:
+    """A digest of everything stored for *run* but its artifacts (flat and fast: a repeated
+    import computes one per run of the source)."""
+    info, data = run.info, run.data
+    parts = [
+        repr(
+            (
+                info.run_id,
+                info.experiment_id,
+                info.run_name,
+                info.user_id,
+                info.status,
+                info.start_time,
+                info.end_time,
+                info.artifact_uri,
+                info.lifecycle_stage,
+            )
+        ),
+        repr(sorted(data.params.items())),
+        repr(sorted(data.tags.items())),
+        repr(
+            sorted(
+                (m["key"], repr(m["value"]), m["timestamp"], m["step"])
+                for m in data.to_dict()["metrics"]
+            )
+        ),
+        repr(sorted(series.items())),
+    ]
+    if run.inputs.dataset_inputs or run.inputs.model_inputs:
+        parts.append(json.dumps(run.inputs.to_dict(), sort_keys=True))
+    if run.outputs.model_outputs:
+        parts.append(json.dumps(run.outputs.to_dict(), sort_keys=True))
+    return digest_text(*parts)
 
 
 def _parents_first(headers: list[RunHeader], parents: dict[str, str]) -> list[RunHeader]:

@@ -60,7 +60,12 @@ class ImportConflict(AlreadyExists):
         lines = "\n".join(f"  - {c}" for c in self.conflicts)
         super().__init__(
             f"The import would overwrite data already in the destination; nothing was "
-            f"written:\n{lines}"
+            f"written:\n{lines}",
+            details={
+                "conflicts": [
+                    {"kind": c.kind, "name": c.name, "option": c.option} for c in self.conflicts
+                ]
+            },
         )
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
 from mltrail.artifacts import ArtifactRepository, get_artifact_repository, validate_artifact_path
+from mltrail.artifacts.http import HttpArtifactRepository
 from mltrail.entities import LifecycleStage, Run
 from mltrail.registry.webhooks import WebhookSettings, check_destination, example_sender
 from mltrail.server._locations import (
@@ -106,7 +107,9 @@ class ServerContext:
         if rel is not None:
             return self.repo_at(rel)
         allow = self.settings.artifacts_allow_private_destinations
-        check_http_destination(uri, allow_private=allow)
+        checked = check_http_destination(uri, allow_private=allow)
+        if checked is not None:  # connect to the address checked, never with our credentials
+            return HttpArtifactRepository(uri, destination=checked)
         return get_artifact_repository(uri)
 
     def check_artifact_location(self, location: str | None) -> str | None:

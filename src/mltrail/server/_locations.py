@@ -24,7 +24,11 @@ from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.artifacts._destinations import check_url_destination, without_credentials
+from mltrail.artifacts._destinations import (
+    Destination,
+    check_url_destination,
+    without_credentials,
+)
 from mltrail.artifacts._registry import is_local_uri
 from mltrail.entities import Run
 from mltrail.validation import validate_run_id
@@ -52,12 +56,14 @@ def refuse_credentials(location: str) -> None:
 
 def check_http_destination(
     uri: str, *, allow_private: bool, what: str = "artifact location"
-) -> None:
-    """Refuse an ``http(s)`` *uri* that breaks the destination rule (other URIs pass)."""
+) -> Destination | None:
+    """Refuse an ``http(s)`` *uri* that breaks the destination rule; the checked destination
+    (None for a URI of another scheme, which passes)."""
     if uri.partition(":")[0].lower() in ("http", "https"):
-        check_url_destination(
+        return check_url_destination(
             uri, allow_private=allow_private, what=what, private_switch=_PRIVATE_SWITCH
         )
+    return None
 
 
 def _key(uri: str, proxy_scheme: str, destination: str) -> tuple[str, ...]:

@@ -75,7 +75,14 @@ RUN = obj(
         "data": obj(
             {"metrics": array(METRIC), "params": array(KEY_VALUE), "tags": array(KEY_VALUE)}
         ),
-        "inputs": obj({"dataset_inputs": array(DATASET_INPUT)}),
+        "inputs": obj(
+            {
+                "dataset_inputs": array(DATASET_INPUT),
+                "model_inputs": array(obj({"model_id": string()})),
+            }
+        ),
+        # MLflow 3: the logged models the run produced, each at a step.
+        "outputs": obj({"model_outputs": array(obj({"model_id": string(), "step": int64()}))}),
     }
 )
 

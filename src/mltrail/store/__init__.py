@@ -10,6 +10,7 @@ that no face imports a concrete backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -64,12 +65,17 @@ __all__ = [
 ]
 
 
-def upgrade_database(uri: str, *, backup: bool = True) -> UpgradeResult:
-    """Upgrade the SQL database at *uri* to this mltrail's schema (``mltrail db upgrade``)."""
+def upgrade_database(
+    uri: str, *, backup: bool = True, before_migrating: Callable[[], None] | None = None
+) -> UpgradeResult:
+    """Upgrade the SQL database at *uri* to this mltrail's schema (``mltrail db upgrade``).
+
+    *before_migrating* runs right before the first change; an MLflow store is refused first.
+    """
     # SQLAlchemy and Alembic load here, not with ``import mltrail.store``.
     from mltrail.store.sql._upgrade import upgrade_database as upgrade
 
-    return upgrade(uri, backup=backup)
+    return upgrade(uri, backup=backup, before_migrating=before_migrating)
 
 
 def artifact_root_for(db_uri: str) -> str:

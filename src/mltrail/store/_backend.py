@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.store._foreign import folder_uri_error
 from mltrail.store._imports_base import ImportStore, UnsupportedImports
 
 if TYPE_CHECKING:  # the parts' interfaces (and their entities) load with a backend
@@ -120,8 +121,15 @@ def backend_class_for_scheme(scheme: str) -> Any:
 
 
 def open_backend(uri: str, default_artifact_root: str | None = None) -> Backend:
-    """Open the backend of a resolved tracking URI (the caller closes it)."""
-    backend = backend_class_for_scheme(uri.split(":", 1)[0])(uri, default_artifact_root)
+    """Open the backend of a resolved tracking URI (the caller closes it).
+
+    A ``file:`` URI is what an MLflow ``mlruns`` folder resolves to: it is refused with the
+    command that imports it, and nothing in the folder is created or changed.
+    """
+    scheme = uri.split(":", 1)[0]
+    if scheme.lower() == "file":
+        raise folder_uri_error(uri)
+    backend = backend_class_for_scheme(scheme)(uri, default_artifact_root)
     if not isinstance(backend, Backend):
         raise InvalidArgument(
             f"The backend registered for {uri.split(':', 1)[0]!r} is not an mltrail Backend"

@@ -36,6 +36,7 @@ __all__ = [
     "ImportedRun",
     "LedgerEntry",
     "LedgerKind",
+    "MetricPoints",
     "UnsupportedImports",
 ]
 
@@ -60,6 +61,8 @@ class LedgerEntry:
 
     fingerprint: str
     target: str | None = None
+    #: False for a run or logged model deleted for good in this store since it was imported
+    present: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,16 @@ class ImportedRun:
     model_input_ids: Sequence[str] = ()
     model_output_ids: Sequence[tuple[str, int]] = ()
     artifact_files: int | None = None
+
+
+@dataclass(slots=True)
+class MetricPoints:
+    """A run's metric points, one list per column (``keys[i]`` with ``values[i]``, ...)."""
+
+    keys: list[str] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    timestamps: list[int] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -167,6 +180,18 @@ class ImportStore(abc.ABC):
     ) -> ImportedCounts:
         """What this store holds in these experiments and registered models."""
 
+    @abc.abstractmethod
+    def metric_points(self, run_ids: Sequence[str]) -> dict[str, MetricPoints]:
+        """Every metric point of these runs, as columns by run id (each series in logging
+        order): what this store, read as an import source, gives for the runs' contents
+        (runs without points are left out)."""
+
+    @abc.abstractmethod
+    def series_counts(self, run_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        """The number of points of every metric series of these runs, by (run id, key):
+        what this store, read as an import source, puts in its runs' fingerprints (a
+        point appended anywhere in a series changes its count)."""
+
 
 class UnsupportedImports(ImportStore):
     """The part of a backend that cannot be imported into: every method raises
@@ -198,4 +223,10 @@ class UnsupportedImports(ImportStore):
     def counts(
         self, experiment_ids: Sequence[str], registered_model_names: Sequence[str]
     ) -> ImportedCounts:
+        raise self._refuse()
+
+    def metric_points(self, run_ids: Sequence[str]) -> dict[str, MetricPoints]:
+        raise self._refuse()
+
+    def series_counts(self, run_ids: Sequence[str]) -> dict[tuple[str, str], int]:
         raise self._refuse()

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.store._foreign import mlflow_folder_kind
 
 __all__ = [
     "ACCEPTED_URIS",
@@ -77,9 +78,12 @@ def get_tracking_uri() -> str:
 def resolve_tracking_uri(uri: str) -> str:
     """Make a URI absolute: relative SQLite paths and local folders are pinned to the cwd.
 
-    A local folder (``./mlruns``, ``file:./mlruns``; MLflow's file store) holds an SQLite
-    database named ``mltrail.db`` inside it; the folder is created when missing (as MLflow's
-    file store does).  An ``sqlite:///`` file's folder is not: the store refuses a missing one.
+    A local folder (``./folder``, ``file:./folder``) holds an SQLite database named
+    ``mltrail.db`` inside it; the folder is created when missing (as MLflow's file store
+    does).  An ``sqlite:///`` file's folder is not: the store refuses a missing one.  A folder
+    of MLflow's (its file store ``./mlruns``, or the artifact folder beside its database)
+    resolves to its ``file://`` URI, untouched: opening it is refused with the command that
+    imports it (see :func:`mltrail.store.open_backend`).
     """
     check_tracking_uri(uri)
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
@@ -98,6 +102,8 @@ def resolve_tracking_uri(uri: str) -> str:
 def _folder_store(path: str) -> str:
     """The SQLite URI of a folder store, the folder created if it does not exist yet."""
     folder = os.path.abspath(path)
+    if mlflow_folder_kind(folder) is not None:
+        return Path(folder).as_uri()  # MLflow's: nothing is created in it
     if not os.path.isdir(folder):
         try:
             os.makedirs(folder, exist_ok=True)

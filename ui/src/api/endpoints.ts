@@ -6,6 +6,8 @@ import type * as G from "./generated";
 import type {
   Experiment,
   ListArtifactsResponse,
+  ListLoggedModelArtifactsResponse,
+  LoggedModel,
   Metric,
   MetricHistoryResponse,
   MetricSeries,
@@ -15,6 +17,7 @@ import type {
   RegisteredModel,
   Run,
   SearchExperimentsResponse,
+  SearchLoggedModelsResponse,
   SearchModelVersionsResponse,
   SearchRegisteredModelsResponse,
   SearchRunsRequest,
@@ -317,11 +320,13 @@ export const getModelVersion = (name: string, version: string, signal?: AbortSig
   get<{ model_version: ModelVersion }>(`${API}/model-versions/get`, { name, version } satisfies G.GetMlflowModelVersionsGetQuery, signal).then(
     (r) => r.model_version,
   );
-export const createModelVersion = (name: string, source: string, runId: string) =>
+/** A new version from a run's model folder, or (with `modelId`, MLflow 3) from a logged model. */
+export const createModelVersion = (name: string, source: string, runId: string, modelId?: string) =>
   post<{ model_version: ModelVersion }>(`${API}/model-versions/create`, {
     name,
     source,
     run_id: runId,
+    model_id: modelId,
   } satisfies G.PostMlflowModelVersionsCreateRequest).then((r) => r.model_version);
 export const updateModelVersion = (name: string, version: string, description: string) =>
   request("PATCH", `${API}/model-versions/update`, { name, version, description } satisfies G.PatchMlflowModelVersionsUpdateRequest);
@@ -336,3 +341,55 @@ export const setVersionTag = (name: string, version: string, key: string, value:
   post(`${API}/model-versions/set-tag`, { name, version, key, value } satisfies G.PostMlflowModelVersionsSetTagRequest);
 export const deleteVersionTag = (name: string, version: string, key: string) =>
   request("DELETE", `${API}/model-versions/delete-tag`, { name, version, key } satisfies G.DeleteMlflowModelVersionsDeleteTagRequest);
+
+// --- Logged models (MLflow 3) -----------------------------------------------------------------
+
+/** The most logged models a page lists (newest first). */
+export const MAX_LOGGED_MODELS = 5000;
+
+/** Logged models of experiments, newest first, page by page up to `limit`. */
+export async function searchLoggedModels(
+  experimentIds: string[],
+  filter?: string,
+  signal?: AbortSignal,
+  limit = MAX_LOGGED_MODELS,
+): Promise<{ models: LoggedModel[]; more: boolean }> {
+  const models: LoggedModel[] = [];
+  let token: string | undefined;
+  do {
+    const r = await post<SearchLoggedModelsResponse>(
+      `${API}/logged-models/search`,
+      {
+        experiment_ids: experimentIds,
+        filter: filter || undefined,
+        max_results: Math.min(100, limit - models.length),
+        order_by: [{ field_name: "creation_timestamp", ascending: false }],
+        page_token: token,
+      } satisfies G.PostMlflowLoggedModelsSearchRequest,
+      signal,
+    );
+    models.push(...(r.models ?? []));
+    token = r.next_page_token || undefined;
+  } while (token && models.length < limit);
+  return { models, more: !!token };
+}
+
+const loggedModelPath = (id: string) => `${API}/logged-models/${encodeURIComponent(id)}`;
+
+export const getLoggedModel = (id: string, signal?: AbortSignal) =>
+  get<{ model: LoggedModel }>(loggedModelPath(id), {} satisfies G.GetMlflowLoggedModelsModelIdQuery, signal).then((r) => r.model);
+
+/** The direct children of a folder of a logged model's artifacts (the server lists them all). */
+export async function listLoggedModelArtifacts(id: string, path: string, signal?: AbortSignal) {
+  const r = await get<ListLoggedModelArtifactsResponse>(
+    `${loggedModelPath(id)}/artifacts/directories`,
+    { artifact_directory_path: path || undefined } satisfies G.GetMlflowLoggedModelsModelIdArtifactsDirectoriesQuery,
+    signal,
+  );
+  return { root: r.root_uri, files: r.files ?? [] };
+}
+
+/** URL of one file of a logged model. */
+export function loggedModelArtifactUrl(id: string, path: string): string {
+  return `${loggedModelPath(id)}/artifacts/files?artifact_file_path=${encodeURIComponent(path)}`;
+}

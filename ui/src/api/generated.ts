@@ -245,6 +245,15 @@ export interface PostMlflowRunsCreateResponse {
           value?: string;
         }[];
       }[];
+      model_inputs?: {
+        model_id?: string;
+      }[];
+    };
+    outputs?: {
+      model_outputs?: {
+        model_id?: string;
+        step?: number;
+      }[];
     };
   };
 }
@@ -303,6 +312,15 @@ export interface GetMlflowRunsGetResponse {
           key: string;
           value?: string;
         }[];
+      }[];
+      model_inputs?: {
+        model_id?: string;
+      }[];
+    };
+    outputs?: {
+      model_outputs?: {
+        model_id?: string;
+        step?: number;
       }[];
     };
   };
@@ -539,6 +557,15 @@ export interface PostMlflowRunsSearchResponse {
           key: string;
           value?: string;
         }[];
+      }[];
+      model_inputs?: {
+        model_id?: string;
+      }[];
+    };
+    outputs?: {
+      model_outputs?: {
+        model_id?: string;
+        step?: number;
       }[];
     };
   }[];

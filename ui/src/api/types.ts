@@ -66,7 +66,18 @@ export type RunData = Narrow<WireRunData, { metrics?: Metric[]; params?: KeyValu
   metric_summaries?: MetricSummary[];
 };
 
-export type Run = Narrow<WireRun, { info: RunInfo; data: RunData; inputs?: { dataset_inputs?: DatasetInput[] } }>;
+/** MLflow 3: a logged model the run produced (`runs/outputs`), at a step. */
+export type ModelOutput = Narrow<Item<Prop<WireRun, "outputs">["model_outputs"]>, { model_id: string }>;
+
+export type Run = Narrow<
+  WireRun,
+  {
+    info: RunInfo;
+    data: RunData;
+    inputs?: Narrow<Prop<WireRun, "inputs">, { dataset_inputs?: DatasetInput[] }>;
+    outputs?: { model_outputs?: ModelOutput[] };
+  }
+>;
 
 export type SearchRunsRequest = Narrow<G.PostMlflowRunsSearchRequest, { experiment_ids: string[] }>;
 export type SearchRunsResponse = Narrow<G.PostMlflowRunsSearchResponse, { runs?: Run[] }>;
@@ -117,5 +128,31 @@ export type SearchRegisteredModelsResponse = Narrow<
   { registered_models?: RegisteredModel[] }
 >;
 export type SearchModelVersionsResponse = Narrow<G.GetMlflowModelVersionsSearchResponse, { model_versions?: ModelVersion[] }>;
+
+// --- Logged models (MLflow 3) ----------------------------------------------------------------
+
+type WireLoggedModel = Prop<G.GetMlflowLoggedModelsModelIdResponse, "model">;
+export type LoggedModelStatus = NonNullable<Prop<WireLoggedModel, "info">["status"]>;
+
+export type LoggedModelInfo = Narrow<
+  Prop<WireLoggedModel, "info">,
+  { model_id: string; experiment_id: string; name: string; tags?: KeyValue[] }
+>;
+
+export type LoggedModelMetric = Narrow<
+  Item<Prop<WireLoggedModel, "data">["metrics"]>,
+  { key: string; value: WireNumber }
+>;
+
+export type LoggedModel = Narrow<
+  WireLoggedModel,
+  { info: LoggedModelInfo; data?: { params?: KeyValue[]; metrics?: LoggedModelMetric[] } }
+>;
+
+export type SearchLoggedModelsResponse = Narrow<G.PostMlflowLoggedModelsSearchResponse, { models?: LoggedModel[] }>;
+export type ListLoggedModelArtifactsResponse = Narrow<
+  G.GetMlflowLoggedModelsModelIdArtifactsDirectoriesResponse,
+  { files?: FileInfo[] }
+>;
 
 export type ErrorBody = G.ErrorSchema;

@@ -1,12 +1,12 @@
-// The artifacts browser: a lazily expanded tree of a run's files and a preview of the chosen
+// The artifacts browser: a lazily expanded tree of a run's (or a logged model's) files and a preview of the chosen
 // one (images, text and logs, JSON, YAML, CSV/TSV as a table, HTML sandboxed, MLmodel with its
 // signature), with downloads of files and folders.
 
 import { useEffect, useState } from "react";
 import YAML from "yaml";
 import { fetchRaw } from "../api/client";
-import { artifactUrl, listArtifacts } from "../api/endpoints";
 import type { FileInfo } from "../api/types";
+import type { ArtifactSource } from "../lib/artifactSource";
 import { parseCsv } from "../lib/csv";
 import { formatBytes } from "../lib/format";
 import { useAsync } from "../lib/hooks";
@@ -33,13 +33,13 @@ function kindOf(path: string): "image" | "csv" | "tsv" | "json" | "yaml" | "mlmo
 }
 
 function Folder(props: {
-  runId: string;
+  source: ArtifactSource;
   path: string;
   depth: number;
   selected: string | null;
   onSelect: (f: FileInfo) => void;
 }) {
-  const list = useAsync((signal) => listArtifacts(props.runId, props.path, signal), [props.runId, props.path]);
+  const list = useAsync((signal) => props.source.list(props.path, signal), [props.source.key, props.path]);
   const [open, setOpen] = useState<Set<string>>(new Set());
   if (list.error) return <ErrorBox error={list.error} what="Cannot list artifacts" />;
   if (!list.data) return <div className="loading" style={{ paddingLeft: 8 + props.depth * 14 }}>Loading…</div>;
@@ -69,7 +69,7 @@ function Folder(props: {
             {!f.is_dir ? <span className="size">{formatBytes(f.file_size)}</span> : null}
           </div>
           {f.is_dir && open.has(f.path) ? (
-            <Folder runId={props.runId} path={f.path} depth={props.depth + 1} selected={props.selected} onSelect={props.onSelect} />
+            <Folder source={props.source} path={f.path} depth={props.depth + 1} selected={props.selected} onSelect={props.onSelect} />
           ) : null}
         </div>
       ))}
@@ -175,9 +175,9 @@ export function MLmodelView({ text }: { text: string }) {
   );
 }
 
-function Preview({ runId, file }: { runId: string; file: FileInfo }) {
+function Preview({ source, file }: { source: ArtifactSource; file: FileInfo }) {
   const kind = kindOf(file.path);
-  const url = artifactUrl(runId, file.path);
+  const url = source.url(file.path);
   const needsText = kind !== "image" && kind !== "other";
   const tooBig = (file.file_size ?? 0) > MAX_PREVIEW;
   const text = useAsync(
@@ -232,14 +232,14 @@ function Preview({ runId, file }: { runId: string; file: FileInfo }) {
   );
 }
 
-function FolderDownload({ runId, path }: { runId: string; path: string }) {
+function FolderDownload({ source, path }: { source: ArtifactSource; path: string }) {
   const [progress, setProgress] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const go = async () => {
     setError(null);
     setProgress("listing files");
     try {
-      const blob = await zipFolder(runId, path, (done, total) => setProgress(`${done} of ${total} files`));
+      const blob = await zipFolder(source, path, (done, total) => setProgress(`${done} of ${total} files`));
       download(`${base(path)}.zip`, blob);
     } catch (e) {
       setError(e);
@@ -262,21 +262,21 @@ function FolderDownload({ runId, path }: { runId: string; path: string }) {
   );
 }
 
-export function ArtifactBrowser({ runId, initialPath }: { runId: string; initialPath?: string | undefined }) {
+export function ArtifactBrowser({ source, initialPath }: { source: ArtifactSource; initialPath?: string | undefined }) {
   const [file, setFile] = useState<FileInfo | null>(initialPath ? { path: initialPath, is_dir: false } : null);
-  useEffect(() => setFile(initialPath ? { path: initialPath, is_dir: false } : null), [runId, initialPath]);
+  useEffect(() => setFile(initialPath ? { path: initialPath, is_dir: false } : null), [source.key, initialPath]);
   return (
     <div className="artifacts">
       <div className="tree" role="tree" aria-label="Artifacts">
-        <Folder runId={runId} path="" depth={0} selected={file?.path ?? null} onSelect={setFile} />
+        <Folder source={source} path="" depth={0} selected={file?.path ?? null} onSelect={setFile} />
       </div>
       <div className="preview">
         {!file ? (
           <div className="muted">Choose a file to preview it.</div>
         ) : file.is_dir ? (
-          <FolderDownload runId={runId} path={file.path} />
+          <FolderDownload source={source} path={file.path} />
         ) : (
-          <Preview runId={runId} file={file} />
+          <Preview source={source} file={file} />
         )}
       </div>
     </div>

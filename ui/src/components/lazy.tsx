@@ -2,6 +2,7 @@
 // own chunks: the runs table and the charts, the pages people open first, do not parse them.
 
 import { Suspense, lazy } from "react";
+import type { ArtifactSource } from "../lib/artifactSource";
 import { Loading } from "./common";
 
 const MarkdownHtml = lazy(() => import("./MarkdownHtml").then((m) => ({ default: m.Markdown })));
@@ -17,7 +18,7 @@ export function Markdown({ text }: { text: string }) {
   );
 }
 
-export function ArtifactBrowser(props: { runId: string; initialPath?: string | undefined }) {
+export function ArtifactBrowser(props: { source: ArtifactSource; initialPath?: string | undefined }) {
   return (
     <Suspense fallback={<Loading what="artifacts" />}>
       <Browser {...props} />

@@ -1,7 +1,9 @@
 // A tiny client-side router over the History API: the path picks the page, the query string
-// holds the view state (see urlState.ts).
+// holds the view state (see urlState.ts). MLflow's links (`/#/experiments/1/runs/<id>`, and
+// MLflow 3's paths mltrail names otherwise) are replaced by mltrail's own on arrival.
 
 import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from "react";
+import { mlflowTarget } from "./mlflowLinks";
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -10,14 +12,24 @@ function notify() {
   for (const l of listeners) l();
 }
 
-window.addEventListener("popstate", notify);
+/** Replace an MLflow link in the address bar by mltrail's path for the same page. */
+function adoptMlflowLink() {
+  const { pathname, search, hash } = window.location;
+  const target = mlflowTarget(pathname, search, hash);
+  if (target !== null && target !== pathname + search + hash) window.history.replaceState(null, "", target);
+}
+
+adoptMlflowLink();
+// A link pasted into the address bar of an open page changes the fragment only.
+window.addEventListener("hashchange", () => (adoptMlflowLink(), notify()));
+window.addEventListener("popstate", () => (adoptMlflowLink(), notify()));
 
 function subscribe(l: Listener) {
   listeners.add(l);
   return () => listeners.delete(l);
 }
 
-const snapshot = () => window.location.pathname + window.location.search;
+const snapshot = () => window.location.pathname + window.location.search + window.location.hash;
 
 export function navigate(to: string, opts: { replace?: boolean } = {}) {
   if (to === snapshot()) return;
@@ -29,11 +41,13 @@ export function navigate(to: string, opts: { replace?: boolean } = {}) {
 export interface Location {
   path: string;
   search: URLSearchParams;
+  /** The fragment: "" for mltrail's pages; an MLflow link mltrail has no page for keeps its own. */
+  hash: string;
   href: string;
 }
 
 let cachedHref = "";
-let cached: Location = { path: "/", search: new URLSearchParams(), href: "/" };
+let cached: Location = { path: "/", search: new URLSearchParams(), hash: "", href: "/" };
 
 export function useLocation(): Location {
   const href = useSyncExternalStore(subscribe, snapshot);
@@ -42,6 +56,7 @@ export function useLocation(): Location {
     cached = {
       path: window.location.pathname,
       search: new URLSearchParams(window.location.search),
+      hash: window.location.hash,
       href,
     };
   }

@@ -3,20 +3,20 @@
 
 import { type Zippable, zipSync } from "fflate";
 import { fetchRaw } from "../api/client";
-import { artifactUrl, listArtifacts } from "../api/endpoints";
 import type { FileInfo } from "../api/types";
+import type { ArtifactSource } from "./artifactSource";
 
 /** The most bytes a folder download gathers in the page's memory. */
 export const MAX_ZIP_BYTES = 512 * 1024 * 1024;
 const STORED = /\.(png|jpe?g|gif|webp|zip|gz|tgz|bz2|xz|zst|7z|parquet|pkl|pt|pth|onnx|npz|whl)$/i;
 
-/** Every file under `path` (recursively), with its path relative to the run's artifact root. */
-export async function listTree(runId: string, path: string, signal?: AbortSignal): Promise<FileInfo[]> {
+/** Every file under `path` (recursively), with its path relative to the source's root. */
+export async function listTree(source: ArtifactSource, path: string, signal?: AbortSignal): Promise<FileInfo[]> {
   const out: FileInfo[] = [];
   const pending = [path];
   while (pending.length) {
     const dir = pending.shift()!;
-    const { files } = await listArtifacts(runId, dir, signal);
+    const { files } = await source.list(dir, signal);
     for (const f of files) {
       if (f.is_dir) pending.push(f.path);
       else out.push(f);
@@ -41,12 +41,12 @@ export function buildZip(entries: { name: string; data: Uint8Array }[]): Uint8Ar
 }
 
 export async function zipFolder(
-  runId: string,
+  source: ArtifactSource,
   folder: string,
   onProgress: (done: number, total: number) => void,
   signal?: AbortSignal,
 ): Promise<Blob> {
-  const files = await listTree(runId, folder, signal);
+  const files = await listTree(source, folder, signal);
   const total = files.reduce((n, f) => n + (f.file_size ?? 0), 0);
   if (total > MAX_ZIP_BYTES) {
     throw new Error(
@@ -59,7 +59,7 @@ export async function zipFolder(
   for (let i = 0; i < files.length; i++) {
     onProgress(i, files.length);
     const f = files[i]!;
-    const response = await fetchRaw(artifactUrl(runId, f.path), signal);
+    const response = await fetchRaw(source.url(f.path), signal);
     entries.push({ name: entryName(folder, f.path), data: new Uint8Array(await response.arrayBuffer()) });
   }
   onProgress(files.length, files.length);

@@ -5,6 +5,7 @@ import type { MetricSummary, Run, SearchRunsRequest } from "../api/types";
 import { ColumnChooser } from "../components/ColumnChooser";
 import { ErrorBox, Empty, Loading } from "../components/common";
 import { FilterBox } from "../components/FilterBox";
+import { ExperimentTabs } from "./LoggedModels";
 import { RunsTable } from "../components/RunsTable";
 import { type Column, columnsFromIds } from "../lib/columns";
 import { reloadExperiments, useExperiments } from "../lib/experiments";
@@ -266,6 +267,7 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
           {fetchMs !== null ? ` · ${Math.round(fetchMs)} ms` : ""}
         </span>
       </div>
+      {ids && ids.length === 1 && idsParam !== "all" ? <ExperimentTabs experimentId={ids[0]!} current="runs" /> : null}
       <div className="toolbar">
         <FilterBox
           value={view.filter}

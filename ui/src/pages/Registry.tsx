@@ -2,6 +2,8 @@ import { useState } from "react";
 import { ApiError, fetchRaw } from "../api/client";
 import {
   artifactUrl,
+  getLoggedModel,
+  loggedModelArtifactUrl,
   deleteAlias,
   deleteModelTag,
   deleteVersionTag,
@@ -23,7 +25,9 @@ import { ErrorBox, Empty, KeyValueTable, Loading } from "../components/common";
 import { runName } from "../lib/columns";
 import { formatTime } from "../lib/format";
 import { useAsync } from "../lib/hooks";
+import { modelIdOfVersion } from "../lib/loggedModels";
 import { Link, enc, navigate, useLocation } from "../lib/router";
+import { modelHref } from "./LoggedModels";
 
 const STAGES = ["None", "Staging", "Production", "Archived"];
 
@@ -258,9 +262,22 @@ export function VersionPage({ name, version }: { name: string; version: string }
   const runId = v.data?.run_id;
   const run = useAsync((signal) => (runId ? getRun(runId, signal) : Promise.resolve(null)), [runId]);
   const path = v.data ? artifactPathOf(v.data.source, runId, run.data?.info.artifact_uri) : null;
+  // MLflow 3: a version of a logged model (source models:/m-..., or the model's own location).
+  const loggedId = v.data ? modelIdOfVersion(v.data.source, v.data.model_id) : null;
+  const logged = useAsync((signal) => (loggedId ? getLoggedModel(loggedId, signal) : Promise.resolve(null)), [loggedId]);
   const mlmodel = useAsync(
-    async (signal) => (runId && path !== null ? (await fetchRaw(artifactUrl(runId, `${path}/MLmodel`), signal)).text() : null),
-    [runId, path],
+    async (signal) => {
+      const read = async (url: string) => (await fetchRaw(url, signal)).text();
+      if (loggedId) {
+        try {
+          return await read(loggedModelArtifactUrl(loggedId, "MLmodel"));
+        } catch (e) {
+          if (!(runId && path !== null)) throw e;
+        }
+      }
+      return runId && path !== null ? read(artifactUrl(runId, `${path}/MLmodel`)) : null;
+    },
+    [runId, path, loggedId],
   );
   const reload = () => (v.reload(), model.reload());
   if (v.error) return <div className="page">{noRegistry(v.error)}</div>;
@@ -288,6 +305,16 @@ export function VersionPage({ name, version }: { name: string; version: string }
               ["Status", `${mv.status ?? ""}${mv.status_message ? ` (${mv.status_message})` : ""}`],
               ["Source run", runId ? <Link key="r" href={`/runs/${enc(runId)}`}>{run.data ? runName(run.data) : runId}</Link> : "none"],
               ["Source", mv.source ?? ""],
+              ...(loggedId
+                ? [[
+                    "Logged model",
+                    logged.data ? (
+                      <Link key="m" href={modelHref(logged.data)}>{logged.data.info.name} ({loggedId})</Link>
+                    ) : (
+                      loggedId
+                    ),
+                  ] as [string, React.ReactNode]]
+                : []),
               ["User", mv.user_id ?? ""],
             ]}
           />
@@ -298,7 +325,7 @@ export function VersionPage({ name, version }: { name: string; version: string }
       </div>
       <div className="card">
         <h2>Signature</h2>
-        {mlmodel.error ? <div className="muted">Cannot read the model's MLmodel file ({mlmodel.error.message.split("\n")[0]}).</div> : mlmodel.data ? <MLmodelView text={mlmodel.data} /> : path === null && !run.loading ? <div className="muted">The source is outside the run's artifacts.</div> : <Loading />}
+        {mlmodel.error ? <div className="muted">Cannot read the model's MLmodel file ({mlmodel.error.message.split("\n")[0]}).</div> : mlmodel.data ? <MLmodelView text={mlmodel.data} /> : path === null && !loggedId && !run.loading ? <div className="muted">The source is outside the run's artifacts.</div> : <Loading />}
       </div>
     </div>
   );

@@ -5,42 +5,49 @@ import {
   createRegisteredModel,
   deleteRun,
   deleteRunTag,
+  getLoggedModel,
   metricSummaries,
   renameRun,
   restoreRun,
+  searchLoggedModels,
   searchModelVersions,
   searchRuns,
   setRunTag,
   toNumber,
 } from "../api/endpoints";
-import type { MetricSummary, Run } from "../api/types";
+import type { LoggedModel, MetricSummary, Run } from "../api/types";
 import { ChartControls, MetricChart } from "../components/Chart";
 import { ArtifactBrowser, Markdown } from "../components/lazy";
 import { ErrorBox, KeyValueTable, Loading, PromptModal, StatusBadge } from "../components/common";
+import { runArtifacts } from "../lib/artifactSource";
 import { runDuration, runName, tagValue } from "../lib/columns";
 import { useExperiments } from "../lib/experiments";
+import { missingOutputs } from "../lib/loggedModels";
 import { formatDuration, formatNumber, formatTime } from "../lib/format";
 import { useAsync, useInterval } from "../lib/hooks";
 import { Link, enc, navigate, useLocation } from "../lib/router";
 import { runOfPage } from "../lib/runsQuery";
 import { type ViewState, formatView, parseView } from "../lib/urlState";
+import { LoggedModelsTable } from "./LoggedModels";
 
 const TABS = ["overview", "metrics", "system", "artifacts"] as const;
 type Tab = (typeof TABS)[number];
 
-interface LoggedModel {
+/** A model recorded in the run's `mlflow.log-model.history` tag (MLflow 2, and MLflow 3 beside its logged models). */
+interface HistoryModel {
   artifact_path: string;
+  model_id?: string;
   flavors?: Record<string, unknown>;
   utc_time_created?: string;
   signature?: unknown;
 }
 
-function loggedModels(run: Run): LoggedModel[] {
+function historyModels(run: Run): HistoryModel[] {
   const raw = tagValue(run, "mlflow.log-model.history");
   if (!raw) return [];
   try {
-    const list = JSON.parse(raw) as LoggedModel[];
-    const seen = new Map<string, LoggedModel>();
+    const list = JSON.parse(raw) as HistoryModel[];
+    const seen = new Map<string, HistoryModel>();
     for (const m of list) if (m.artifact_path) seen.set(m.artifact_path, m);
     return [...seen.values()];
   } catch {
@@ -113,7 +120,7 @@ export function RunPage({ runId }: { runId: string }) {
           {!(tab === "metrics" ? userMetrics : systemMetrics).length ? <div className="empty">No {tab === "system" ? "system " : ""}metrics logged.</div> : null}
         </>
       ) : null}
-      {tab === "artifacts" ? <ArtifactBrowser runId={r.info.run_id} initialPath={loc.search.get("path") ?? undefined} /> : null}
+      {tab === "artifacts" ? <ArtifactBrowser source={runArtifacts(r.info.run_id)} initialPath={loc.search.get("path") ?? undefined} /> : null}
     </div>
   );
 }
@@ -344,13 +351,35 @@ function Tags({ run, reload }: { run: Run; reload: () => void }) {
   );
 }
 
+/** MLflow 3's logged models of a run: made by it (source_run_id), or recorded as its outputs. */
+async function runLoggedModels(run: Run, signal: AbortSignal): Promise<LoggedModel[]> {
+  try {
+    const filter = `source_run_id = '${run.info.run_id}'`;
+    const { models } = await searchLoggedModels([run.info.experiment_id], filter, signal, 1000);
+    const others = await Promise.all(missingOutputs(run, models).map((id) => getLoggedModel(id, signal).catch(() => null)));
+    return [...models, ...others.filter((m): m is LoggedModel => m !== null)];
+  } catch (e) {
+    // A server without MLflow 3's logged models has none to show.
+    if (e instanceof ApiError && e.isMissingEndpoint) return [];
+    throw e;
+  }
+}
+
 function Models({ run }: { run: Run }) {
-  const models = loggedModels(run);
+  const outputs = (run.outputs?.model_outputs ?? []).map((o) => o.model_id).join(",");
+  const logged = useAsync((signal) => runLoggedModels(run, signal), [run.info.run_id, outputs]);
+  const loggedIds = new Set((logged.data ?? []).map((m) => m.info.model_id));
+  // The history tag also lists MLflow 3's models; those are shown as logged models.
+  const models = historyModels(run).filter((m) => !(m.model_id && loggedIds.has(m.model_id)));
   const versions = useAsync((signal) => searchModelVersions(`run_id = '${run.info.run_id}'`, signal), [run.info.run_id]);
-  const [register, setRegister] = useState<string | null>(null);
+  // The model to register: a folder of the run's artifacts, or (MLflow 3) a logged model.
+  const [register, setRegister] = useState<{ path: string } | { model: LoggedModel } | null>(null);
   return (
-    <div className="card">
+    <div className="card wide">
       <h2>Models</h2>
+      {logged.error ? <ErrorBox error={logged.error} what="Cannot load the run's logged models" /> : null}
+      {logged.data?.length ? <LoggedModelsTable models={logged.data} showRun={false} onRegister={(model) => setRegister({ model })} /> : null}
+      {logged.loading && !logged.data ? <Loading what="logged models" /> : null}
       {models.length ? (
         <table className="plain">
           <thead>
@@ -364,15 +393,15 @@ function Models({ run }: { run: Run }) {
                 </td>
                 <td>{Object.keys(m.flavors ?? {}).join(", ")}</td>
                 <td>
-                  <button onClick={() => setRegister(m.artifact_path)}>Register model</button>
+                  <button onClick={() => setRegister({ path: m.artifact_path })}>Register model</button>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
-      ) : (
+      ) : logged.data && !logged.data.length ? (
         <div className="muted">No models logged by this run.</div>
-      )}
+      ) : null}
       <h3 style={{ marginTop: 10 }}>Registered versions</h3>
       {versions.error ? (
         versions.error instanceof ApiError && versions.error.isMissingEndpoint ? <div className="muted">The server has no model registry.</div> : <ErrorBox error={versions.error} />
@@ -394,7 +423,7 @@ function Models({ run }: { run: Run }) {
       )}
       {register ? (
         <PromptModal
-          title={`Register ${register}`}
+          title={`Register ${"path" in register ? register.path : `${register.model.info.name} (${register.model.info.model_id})`}`}
           label="Registered model name (new or existing)"
           okText="Register"
           onClose={() => setRegister(null)}
@@ -404,8 +433,10 @@ function Models({ run }: { run: Run }) {
             } catch (e) {
               if (!(e instanceof ApiError && e.code === "RESOURCE_ALREADY_EXISTS")) throw e;
             }
-            const source = `${(run.info.artifact_uri ?? "").replace(/\/$/, "")}/${register}`;
-            const v = await createModelVersion(name, source, run.info.run_id);
+            const v =
+              "path" in register
+                ? await createModelVersion(name, `${(run.info.artifact_uri ?? "").replace(/\/$/, "")}/${register.path}`, run.info.run_id)
+                : await createModelVersion(name, `models:/${register.model.info.model_id}`, run.info.run_id, register.model.info.model_id);
             navigate(`/models/${enc(v.name)}/versions/${enc(v.version)}`);
           }}
         />

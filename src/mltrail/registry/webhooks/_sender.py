@@ -5,14 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from mltrail._exceptions import MltrailError
-from mltrail.registry.webhooks._destinations import (
-    Destination,
-    DestinationRefused,
-    check_destination,
-)
+from mltrail.registry.webhooks._destinations import DestinationRefused, check_destination
 from mltrail.registry.webhooks._signing import (
     DELIVERY_ID_HEADER,
     SIGNATURE_HEADER,
@@ -39,13 +34,6 @@ class AttemptResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _pinned_url(dest: Destination) -> str:
-    """The URL with its host replaced by the checked address."""
-    parts = urlsplit(dest.url)
-    host = f"[{dest.address}]" if ":" in dest.address else dest.address
-    return urlunsplit((parts.scheme, f"{host}:{dest.port}", parts.path or "/", parts.query, ""))
-
-
 def send_delivery(
     *,
     url: str,
@@ -68,21 +56,21 @@ def send_delivery(
     import httpx
 
     timestamp = str(int(time.time()))
-    netloc = urlsplit(url).netloc.rsplit("@", 1)[-1]
+    pinned = dest.pinned()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "mltrail-webhooks",
-        "Host": netloc,
+        "Host": pinned.host_header,
         DELIVERY_ID_HEADER: delivery_id,
         TIMESTAMP_HEADER: timestamp,
     }
     if secret:
         headers[SIGNATURE_HEADER] = sign_payload(secret, delivery_id, timestamp, payload)
-    extensions: dict[str, Any] = {"sni_hostname": dest.host} if dest.scheme == "https" else {}
+    extensions: dict[str, Any] = {"sni_hostname": pinned.sni_hostname}
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             response = client.post(
-                _pinned_url(dest),
+                pinned.url,
                 content=payload.encode(),
                 headers=headers,
                 extensions=extensions,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mltrail.store._backend import Backend
 from mltrail.store.sql._core import SqlContext
-from mltrail.store.sql._engine import create_db_engine, ensure_schema, sqlite_path
+from mltrail.store.sql._engine import ensure_schema, open_checked_engine, sqlite_path
 from mltrail.store.sql._experiments import SqlExperiments, default_experiment_rows, location_uri
 from mltrail.store.sql._imports import SqlImports
 from mltrail.store.sql._logged_models import SqlLoggedModels
@@ -54,7 +54,7 @@ class SqlBackend(Backend):
             if default_artifact_root
             else artifact_root_for(db_uri)
         )
-        engine = create_db_engine(db_uri)
+        engine = open_checked_engine(db_uri)  # an MLflow SQLite file is refused unwritten
         try:
             ensure_schema(engine, db_uri, lambda conn: default_experiment_rows(conn, artifact_root))
         except BaseException:

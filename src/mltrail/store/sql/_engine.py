@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,9 @@ from sqlalchemy.pool import StaticPool
 
 from mltrail._exceptions import InvalidArgument, MltrailError, SchemaOutOfDate
 from mltrail._optional import missing_dependency
+from mltrail.store._foreign import folder_uri_error, mlflow_folder_kind
+from mltrail.store._foreign import redact as _redact
+from mltrail.store.sql._probe import refuse_mlflow_database, refuse_mlflow_sqlite
 from mltrail.store.sql._schema import HEAD_REVISION, metadata
 
 __all__ = [
@@ -32,9 +36,11 @@ __all__ = [
     "ensure_schema",
     "is_retryable",
     "normalize_db_uri",
+    "open_checked_engine",
     "read_transaction",
     "retrying",
     "sqlite_path",
+    "unknown_revision_error",
     "write_transaction",
 ]
 
@@ -46,6 +52,8 @@ KNOWN_REVISIONS = (
     "0004_logged_models",
     HEAD_REVISION,
 )
+# How mltrail names its revisions (a newer mltrail's too): "0004_logged_models".
+_MLTRAIL_REVISION = re.compile(r"\d{4}_\w+")
 
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -210,9 +218,15 @@ def _lock_schema(conn: Connection) -> None:
 
 
 def ensure_schema(engine: Engine, uri: str, on_create: Callable[[Connection], None]) -> None:
-    """Create a fresh database, or check that an existing one is at the head revision."""
+    """Create a fresh database, or check that an existing one is at the head revision.
+
+    An MLflow database is refused before anything is written or locked (an SQLite file was
+    read before the engine opened it: see :func:`open_checked_engine`).
+    """
     with engine.connect() as probe, probe.begin():
         revision = current_revision(probe)
+        if revision != HEAD_REVISION:
+            refuse_mlflow_database(probe, uri, revision)
     if revision == HEAD_REVISION:
         return
     if revision is None:
@@ -247,16 +261,35 @@ def ensure_schema(engine: Engine, uri: str, on_create: Callable[[Connection], No
             f"The database at {_redact(uri)} has schema revision {revision}, older than this "
             f"mltrail's {HEAD_REVISION}. Back it up, then run: mltrail db upgrade '{_redact(uri)}'"
         )
-    raise SchemaOutOfDate(
-        f"The database at {_redact(uri)} has schema revision {revision!r}, unknown to this "
-        "mltrail: it was created by a newer version; upgrade mltrail"
+    raise unknown_revision_error(uri, revision)
+
+
+def unknown_revision_error(uri: str, revision: str | None) -> MltrailError:
+    """A revision neither this mltrail's nor MLflow's: a newer mltrail's, or someone else's."""
+    if revision is not None and _MLTRAIL_REVISION.fullmatch(revision):
+        return SchemaOutOfDate(
+            f"The database at {_redact(uri)} has schema revision {revision!r}, unknown to this "
+            "mltrail: a newer mltrail created it; upgrade mltrail to open it"
+        )
+    return MltrailError(
+        f"The database at {_redact(uri)} has schema revision {revision!r}, neither an mltrail "
+        "nor an MLflow schema: it is not an mltrail database, and mltrail will not change it"
     )
 
 
-def _redact(uri: str) -> str:
-    """The URI without its password."""
-    parts = urlsplit(uri)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return uri
+def open_checked_engine(uri: str) -> Engine:
+    """The engine of *uri*, once an existing SQLite file is known not to be MLflow's.
+
+    The engine's connections switch SQLite to WAL, a write: an MLflow file is read through
+    a read-only connection first and refused (the other databases are checked by
+    :func:`ensure_schema` on the engine's first, read-only, connection).  A new SQLite file
+    is not created inside an MLflow folder (``mlruns``) either.
+    """
+    normalized = normalize_db_uri(uri)
+    path = sqlite_path(normalized) if normalized.startswith("sqlite") else None
+    if path is not None:
+        folder = os.path.dirname(path)
+        if not os.path.exists(path) and mlflow_folder_kind(folder) is not None:
+            raise folder_uri_error(folder)  # a new file inside MLflow's folder: none made
+        refuse_mlflow_sqlite(uri, path)
+    return create_db_engine(uri)

@@ -11,9 +11,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts._model_uris import parse_models_uri, parse_runs_uri
@@ -26,8 +37,9 @@ from mltrail.store._imports_base import (
     ImportStore,
     LedgerEntry,
     LedgerKind,
+    MetricPoints,
 )
-from mltrail.store.sql._codec import encode_float
+from mltrail.store.sql._codec import encode_float, unpack_float64, unpack_int64
 from mltrail.store.sql._core import SqlContext, insert_ignore_statement, inserted_id, now_ms
 from mltrail.store.sql._experiments import join_uri
 from mltrail.store.sql._imports_schema import import_ledger_table
@@ -116,12 +128,19 @@ class SqlImports(ImportStore):
 
     # -- the ledger ---------------------------------------------------------------------------
     def ledger(self, source_key: str, kind: str) -> dict[str, LedgerEntry]:
-        query = select(_L.entity_key, _L.fingerprint, _L.target).where(
+        """Runs and logged models deleted for good since they were imported are marked
+        ``present=False``."""
+        present: Any = literal(True)
+        if kind == LedgerKind.RUN:
+            present = select(_R.id).where(_R.run_uuid == _L.entity_key).exists()
+        elif kind == LedgerKind.LOGGED_MODEL:
+            present = select(_LM.id).where(_LM.model_id == _L.entity_key).exists()
+        query = select(_L.entity_key, _L.fingerprint, _L.target, present.label("present")).where(
             _L.source_key == ledger_source_key(source_key), _L.kind == kind
         )
         return self._ctx.read(
             lambda conn: {
-                row.entity_key: LedgerEntry(row.fingerprint, row.target)
+                row.entity_key: LedgerEntry(row.fingerprint, row.target, bool(row.present))
                 for row in conn.execute(query)
             }
         )
@@ -587,25 +606,72 @@ class SqlImports(ImportStore):
 
         return self._ctx.read(read)
 
+    def metric_points(self, run_ids: Sequence[str]) -> dict[str, MetricPoints]:
+        mc = metric_chunks_table.c
+
+        def read(conn: Connection) -> dict[str, MetricPoints]:
+            out: dict[str, MetricPoints] = {}
+            for part in _slices(list(dict.fromkeys(run_ids))):
+                query = (
+                    select(_R.run_uuid, mc.key, mc.count, mc.steps, mc.timestamps, mc.vals)
+                    .select_from(metric_chunks_table.join(runs_table, mc.run_id == _R.id))
+                    .where(_R.run_uuid.in_(part))
+                    .order_by(mc.run_id, mc.key, mc.id)
+                )
+                for run_id, key, count, steps, stamps, vals in conn.execute(query):
+                    points = out.get(run_id)
+                    if points is None:
+                        points = out[run_id] = MetricPoints()
+                    points.keys += [key] * count
+                    points.steps += unpack_int64(steps)
+                    points.timestamps += unpack_int64(stamps)
+                    points.values += unpack_float64(vals)
+            return out
+
+        return self._ctx.read(read)
+
+    def series_counts(self, run_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        lm = latest_metrics_table.c
+
+        def read(conn: Connection) -> dict[tuple[str, str], int]:
+            out: dict[tuple[str, str], int] = {}
+            for part in _slices(list(dict.fromkeys(run_ids))):
+                query = (
+                    select(_R.run_uuid, lm.key, lm.count)
+                    .select_from(latest_metrics_table.join(runs_table, lm.run_id == _R.id))
+                    .where(_R.run_uuid.in_(part))
+                )
+                out.update({(row[0], row[1]): int(row[2]) for row in conn.execute(query)})
+            return out
+
+        return self._ctx.read(read)
+
 
 def _scalar(conn: Connection, query: Any) -> int:
     return int(conn.execute(query).scalar_one() or 0)
 
 
 def _groups(run: ImportedRun) -> dict[str, SeriesGroup]:
-    """The run's metric columns grouped by key, in logging order."""
+    """The run's metric columns grouped by key, in logging order.
+
+    Consecutive points of one key are moved as slices (a source usually gives a series'
+    points together), so no Python code runs per point.
+    """
+    values, stamps, steps = run.metric_values, run.metric_timestamps, run.metric_steps
+    if not len(values) == len(stamps) == len(steps) == len(run.metric_keys):
+        raise InvalidArgument(
+            f"Invalid metric columns of run {run.info.run_id}: keys, values, timestamps and "
+            "steps must be equally long"
+        )
     groups: dict[str, SeriesGroup] = {}
-    for key, value, stamp, step in zip(
-        run.metric_keys,
-        run.metric_values,
-        run.metric_timestamps,
-        run.metric_steps,
-        strict=True,
-    ):
+    pos = 0
+    for key, same in groupby(run.metric_keys):
+        count = len(list(same))
         group = groups.get(key)
         if group is None:
             group = groups[key] = SeriesGroup()
-        group.values.append(float(value))
-        group.timestamps.append(int(stamp))
-        group.steps.append(int(step))
+        group.values.extend(values[pos : pos + count])
+        group.timestamps.extend(stamps[pos : pos + count])
+        group.steps.extend(steps[pos : pos + count])
+        pos += count
     return groups

@@ -97,9 +97,12 @@ class SqlModelVersions:
         return row
 
     def _resolve_source(
-        self, conn: Connection, source: Any, run_id: str | None
+        self, conn: Connection, source: Any, run_id: str | None, model_id: str | None = None
     ) -> tuple[str, str | None]:
-        """The storage location *source* resolves to, and the run it belongs to."""
+        """The storage location *source* resolves to, and the run it belongs to.
+
+        A plain location must lie inside the artifacts of the run given as *run_id* or (as
+        MLflow 3 allows) of the logged model given as *model_id*."""
         if not isinstance(source, str) or not source.strip():
             raise InvalidArgument(f"Invalid model version source {source!r}: must be a URI")
         runs = parse_runs_uri(source)
@@ -119,19 +122,25 @@ class SqlModelVersions:
                 return _join(model_location, models.path), run_id or model_run
             row = self._resolve_version_row(conn, models)
             return _join(row.storage_location, models.path), run_id or row.run_id
-        if not run_id:
+        run = self._ctx.run_row(conn, run_id) if run_id else None
+        rest = path_below(run.artifact_uri, source) if run is not None else None
+        if run is not None and rest is not None:
+            return _join(run.artifact_uri, rest), run_id
+        if model_id:
+            model_location, model_run = self._logged_model_location(conn, model_id)
+            below_model = path_below(model_location, source)
+            if below_model is not None:
+                return _join(model_location, below_model), run_id or model_run
+        if run is None:
             raise InvalidArgument(
                 f"Invalid model version source {source!r}: a source must be a runs:/ or "
-                "models:/ URI, or a location inside the artifacts of the run given as run_id"
+                "models:/ URI, or a location inside the artifacts of the run given as run_id "
+                "or of the logged model given as model_id"
             )
-        run = self._ctx.run_row(conn, run_id)
-        rest = path_below(run.artifact_uri, source)
-        if rest is None:
-            raise InvalidArgument(
-                f"Invalid model version source {source!r}: it is not inside the artifacts of "
-                f"run {run_id} ({run.artifact_uri})"
-            )
-        return _join(run.artifact_uri, rest), run_id
+        raise InvalidArgument(
+            f"Invalid model version source {source!r}: it is not inside the artifacts of "
+            f"run {run_id} ({run.artifact_uri})"
+        )
 
     # -- versions ----------------------------------------------------------------------------
     def create_model_version(
@@ -153,7 +162,9 @@ class SqlModelVersions:
 
         def create(conn: Connection) -> ModelVersion:
             model = self._core.model_row(conn, name)
-            location, linked_run = self._resolve_source(conn, source, run_id or None)
+            location, linked_run = self._resolve_source(
+                conn, source, run_id or None, model_id or None
+            )
             parsed = parse_models_uri(source)
             model_ref = model_id or (parsed.model_id if parsed is not None else None)
             now = now_ms()

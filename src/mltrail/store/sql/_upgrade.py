@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +19,16 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from mltrail._exceptions import MltrailError, NotFound
+from mltrail.store._foreign import folder_uri_error
 from mltrail.store.sql._backend import SqlBackend
 from mltrail.store.sql._engine import (
     KNOWN_REVISIONS,
-    create_db_engine,
     current_revision,
+    open_checked_engine,
     sqlite_path,
+    unknown_revision_error,
 )
+from mltrail.store.sql._probe import refuse_mlflow_database
 from mltrail.store.sql._schema import HEAD_REVISION, metadata
 
 __all__ = ["UpgradeResult", "upgrade_database"]
@@ -67,15 +71,26 @@ def run_migrations(engine: Engine, target: str = "head") -> None:
         command.upgrade(config, target)
 
 
-def upgrade_database(uri: str, *, backup: bool = True) -> UpgradeResult:
-    """Upgrade the database at *uri* to this mltrail's schema."""
+def upgrade_database(
+    uri: str, *, backup: bool = True, before_migrating: Callable[[], None] | None = None
+) -> UpgradeResult:
+    """Upgrade the database at *uri* to this mltrail's schema.
+
+    *before_migrating* is called once the database is known to be an older mltrail schema,
+    right before anything changes (the CLI warns about MariaDB there).  MLflow's databases and
+    folders are refused first, untouched.
+    """
+    if uri[:5].lower() == "file:":  # what an MLflow folder resolves to: never opened
+        raise folder_uri_error(uri)
     path = sqlite_path(uri) if uri.startswith("sqlite") else None
     if path is not None and not os.path.exists(path):
         raise NotFound(f"No SQLite database at {path}: nothing to upgrade")
-    engine = create_db_engine(uri)
+    engine = open_checked_engine(uri)  # an MLflow SQLite file is refused unwritten
     try:
         with engine.connect() as conn:
             revision = current_revision(conn)
+            if revision != HEAD_REVISION:
+                refuse_mlflow_database(conn, uri, revision)
             has_tables = any(conn.dialect.has_table(conn, t.name) for t in metadata.sorted_tables)
         if revision == HEAD_REVISION:
             return UpgradeResult(revision, HEAD_REVISION, None)
@@ -88,10 +103,9 @@ def upgrade_database(uri: str, *, backup: bool = True) -> UpgradeResult:
             SqlBackend(uri).close()  # a new database: created at the head revision
             return UpgradeResult(None, HEAD_REVISION, None)
         if revision not in KNOWN_REVISIONS:
-            raise MltrailError(
-                f"The database is at revision {revision!r}, unknown to this mltrail (it was "
-                "made by a newer version): upgrade mltrail instead"
-            )
+            raise unknown_revision_error(uri, revision)
+        if before_migrating is not None:
+            before_migrating()
         backup_path = _backup_sqlite(path, revision) if backup and path else None
         run_migrations(engine)
     finally:
