@@ -56,7 +56,7 @@ def test_an_mlflow_3_sqlite_store_reads_as_mlflows_client_reads_it(
     source = open_mlflow_source(str(db))  # a path to a file is a SQLite database
     try:
         assert isinstance(source, MlflowDatabaseSource)
-        assert "MLflow 3.x" in source.description
+        assert "an MLflow 3 tracking database" in source.description
         _assert_read_only(source)
         contents = assert_source_matches(source, dump)
         parent = contents[dump["ids"]["parent"]]
@@ -116,7 +116,7 @@ def test_an_mlflow_2_sqlite_store_reads_as_mlflow_2_reads_it(
     dump = make_store(f"sqlite:///{db}", python=mlflow2_python)
     assert dump["mlflow_version"].startswith("2.")
     with _Closing(f"sqlite:///{db}") as source:
-        assert "MLflow 2.x" in source.description
+        assert "an MLflow 2 (or older) tracking database" in source.description
         contents = assert_source_matches(source, dump)
         assert all(c.metrics.model_ids is None for c in contents.values())
         assert list(source.logged_models([e.experiment_id for e in source.experiments()])) == []

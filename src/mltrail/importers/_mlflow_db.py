@@ -59,7 +59,6 @@ from mltrail.importers._mlflow_common import (
     parents_first,
     redact_uri,
 )
-from mltrail.importers._mlflow_revisions import describe_revision
 from mltrail.importers._records import (
     RegisteredModelRecord,
     RunContents,
@@ -67,6 +66,7 @@ from mltrail.importers._records import (
     Source,
     SourceCounts,
 )
+from mltrail.store._foreign import describe_mlflow_database
 
 __all__ = ["MlflowDatabaseSource"]
 
@@ -166,13 +166,15 @@ class MlflowDatabaseSource(Source):
         except BaseException:
             self.engine.dispose()
             raise
-        self.description = f"MLflow database {self.key} ({describe_revision(self.revision)})"
+        kind = describe_mlflow_database(self.revision, self._table_names)
+        self.description = f"{self.key}: {kind or 'an MLflow tracking database'}"
 
     # -- schema -------------------------------------------------------------------------------
 
     def _read_schema(self) -> tuple[str, dict[str, frozenset[str]]]:
         inspector = inspect(self.engine)
         names = set(inspector.get_table_names())
+        self._table_names = frozenset(names)
         if "alembic_version" not in names or not {"experiments", "runs"} <= names:
             raise InvalidArgument(
                 f"{self.key} is not an MLflow database (it has no MLflow tables; an empty or "
