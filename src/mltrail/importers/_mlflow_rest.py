@@ -10,9 +10,10 @@ on this machine).
 
 A run's fingerprint covers what ``runs/search`` returns: its info, params, tags, the latest
 value of each metric (step, timestamp, value), its inputs and outputs.  MLflow appends metric
-points and never edits them, so a new point shows as a new latest value unless it was logged
-at an older step and timestamp than the latest (rare: importing again after such a run
-finished needs ``--force``, not implemented here, or a database source).
+points and never edits them, so a new point shows as a new latest value, except a point logged
+at an older step and time than the latest one: the REST API offers no count of a run's points,
+so such a late point reaches a repeated import only with the run's next other change (a
+database source counts points and sees it).
 """
 
 from __future__ import annotations
