@@ -111,6 +111,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the default allowed hosts live in the server package, whose __init__ loads Starlette "
         "and uvicorn: read when `mltrail server` runs, not at `mltrail --help`"
     ),
+    ("mltrail.cli._import_mlflow", "mltrail.importers._mlflow"): (
+        "`mltrail import mlflow` opens MLflow's database (SQLAlchemy) or server (httpx) when it "
+        "runs, not at `mltrail --help`"
+    ),
     **{
         ("mltrail.cli._models", module): (
             "`mltrail models serve/predict/generate-dockerfile` load the scoring stack "

@@ -31,6 +31,7 @@ COMMANDS = [
     ("artifacts", "log-artifact"),
     ("db", "upgrade"),
     ("gc",),
+    ("import", "mlflow"),
     ("import", "mltrail"),
     ("import", "tensorboard"),
     ("models", "register"),

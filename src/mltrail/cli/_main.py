@@ -9,6 +9,7 @@ from mltrail.cli._db import db
 from mltrail.cli._experiments import experiments
 from mltrail.cli._gc import gc
 from mltrail.cli._import import import_
+from mltrail.cli._import_mlflow import import_mlflow
 from mltrail.cli._import_tensorboard import import_tensorboard
 from mltrail.cli._models import models
 from mltrail.cli._registry import MODEL_COMMANDS, webhooks
@@ -29,6 +30,7 @@ cli.add_command(runs)
 cli.add_command(artifacts)
 cli.add_command(db)
 cli.add_command(gc)
+import_.add_command(import_mlflow)
 import_.add_command(import_tensorboard)
 cli.add_command(import_)
 for _command in MODEL_COMMANDS:

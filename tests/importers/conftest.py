@@ -1,0 +1,149 @@
+"""Fixtures of the MLflow import tests: stores made by the real MLflow, and what its client reads.
+
+Stores are made by ``mlflow_store_script.py`` in a subprocess (so that MLflow's fluent state
+and warnings stay out of the test process): by this interpreter's MLflow 3, or by MLflow 2.22
+installed into a venv under ``~/.cache/mltrail-tests`` on first use (from PyPI; reused after).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests._live_server import clean_env, find_free_port, start_process
+from tests.conftest import IN_CI
+
+SCRIPT = Path(__file__).with_name("mlflow_store_script.py")
+MLFLOW_2 = "2.22.5"
+VENV_ROOT = Path.home() / ".cache" / "mltrail-tests"
+
+MakeStore = Callable[..., dict[str, Any]]
+
+
+def run_script(
+    python: str, command: str, uri: str, out: Path | str, *, cwd: Path
+) -> dict[str, Any]:
+    """Run the store script with *python*; return its JSON dump (for ``make``/``dump``)."""
+    env = clean_env(
+        {
+            "MLFLOW_ALLOW_FILE_STORE": "true",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "DO_NOT_TRACK": "true",
+            "GIT_PYTHON_REFRESH": "quiet",
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
+    done = subprocess.run(
+        [python, str(SCRIPT), command, uri, str(out)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"{command} with {python} failed:\n{done.stdout}\n{done.stderr}")
+    if command == "more":
+        return {}
+    data: dict[str, Any] = json.loads(Path(out).read_text(encoding="utf-8"))
+    data["ids"] = json.loads(done.stdout.strip().splitlines()[-1]) if command == "make" else {}
+    return data
+
+
+@pytest.fixture(scope="session")
+def mlflow2_python() -> str:
+    """The python of a venv with MLflow 2.22 (mlflow-skinny with SQLAlchemy and Alembic)."""
+    venv = VENV_ROOT / f"mlflow-{MLFLOW_2}"
+    python = venv / "bin" / "python"
+    if python.exists() and (venv / "ready").exists():
+        return str(python)
+    building = VENV_ROOT / f"mlflow-{MLFLOW_2}.build-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    VENV_ROOT.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, timeout=300)
+        subprocess.run(
+            [
+                str(building / "bin" / "pip"),
+                "install",
+                "--quiet",
+                f"mlflow-skinny=={MLFLOW_2}",
+                "sqlalchemy<2.1",
+                "alembic",
+            ],
+            check=True,
+            timeout=900,
+            capture_output=True,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        message = f"cannot install MLflow {MLFLOW_2} into a venv (PyPI unreachable?): {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    (building / "ready").write_text(MLFLOW_2)
+    shutil.rmtree(venv, ignore_errors=True)
+    building.rename(venv)
+    return str(python)
+
+
+@pytest.fixture
+def make_store(tmp_path: Path) -> MakeStore:
+    """``make_store(uri, python=sys.executable)``: fill a new MLflow store at *uri* with the
+    script's contents and return what MLflow's client reads from it (``ids`` holds the parent
+    and child run ids)."""
+
+    def make(uri: str, python: str = sys.executable) -> dict[str, Any]:
+        return run_script(python, "make", uri, tmp_path / "made.json", cwd=tmp_path)
+
+    return make
+
+
+@dataclass
+class Server:
+    """A running ``mlflow server``, its database and artifact folder, and the client's dump."""
+
+    url: str
+    db: Path
+    artifacts: Path
+    dump: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``mlflow server`` over SQLite with proxied artifacts, filled by the store script."""
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = find_free_port()
+    db, artifacts = folder / "mlflow.db", folder / "mlartifacts"
+    args = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{db}",
+        "--artifacts-destination",
+        str(artifacts),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    env = clean_env({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
+    server = start_process(args, f"http://127.0.0.1:{port}", cwd=folder, env=env, timeout=600)
+    try:
+        dump = run_script(sys.executable, "make", server.url, folder / "made.json", cwd=folder)
+        yield Server(server.url, db, artifacts, dump)
+    finally:
+        server.stop()
