@@ -17,12 +17,16 @@ equal and the expected counts (runs, params, metric points, artifacts); the seco
 write no run.  Then run 0 is read back through ``mltrail.MlflowClient`` under its MLflow
 run id (params, m0's 100 points, the artifact) and compared with the source.
 
-MLflow: ``benchmarks/importers/_mlflow_copy.py`` (a straightforward copy through
-``mlflow.MlflowClient``; see its docstring) into ``sqlite:///DIR/dest/mlflow.db`` as a
-subprocess: ``copy_s`` is its wall time, ``loop_s`` its copying time after start-up;
-``ms_per_run`` is loop_s / runs (start-up excluded, in MLflow's favour) and ``import_s`` the
-time extrapolated to N runs (start-up + N x per-run time).  The copy is checked by SQL
-counts on the destination and the same read-back of run 0 (found by name).
+MLflow (``--mlflow-method client``, the default): ``benchmarks/importers/_mlflow_copy.py`` (a
+straightforward copy through ``mlflow.MlflowClient``; see its docstring) into
+``sqlite:///DIR/dest/mlflow.db`` as a subprocess: ``copy_s`` is its wall time, ``loop_s`` its
+copying time after start-up; ``ms_per_run`` is loop_s / runs (start-up excluded, in MLflow's
+favour) and ``import_s`` the time extrapolated to N runs (start-up + N x per-run time).
+``--mlflow-method export-import``: mlflow-export-import's export-experiment from the SQLite
+store, then import-experiment into ``mlflow server`` on ``DIR/dest/mlflow.db`` (started
+untimed; the package from ``--export-import-path``): ``copy_s`` is the two commands' wall
+time, and per run it is copy_s / runs.  Either copy is checked by SQL counts on the
+destination and the same read-back of run 0 (found by its param p0: names and ids change).
 
 mltrail's ``ms_per_run`` is import_s / N on the full N, start-up included.
 """
@@ -33,10 +37,13 @@ import argparse
 import json
 import os
 import re
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +55,7 @@ from benchmarks.importers._store import (
     copy_store,
     first_run,
 )
-from benchmarks.tracking._common import Result, check, main, parser
+from benchmarks.tracking._common import NotAvailable, Result, check, main, parser
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 COUNT_ROW = re.compile(r"^(experiments|runs|params|tags|metric points|artifacts)\s+(\S+)\s+(\S+)")
@@ -178,13 +185,30 @@ def sql_counts(db: Path) -> dict[str, int]:
         con.close()
 
 
-def run_mlflow(args: argparse.Namespace, n: int) -> Result:
-    m = min(n, args.mlflow_runs or (20 if args.quick else 500))
-    cached, was_cached = cached_store(args.cache, m, args.seed)
-    source = copy_store(cached, args.tmp / "source")
-    dest_dir = args.tmp / "dest"
-    dest_dir.mkdir()
-    dest = dest_dir / "mlflow.db"
+def find_copy_of_run0(client: Any, source: Path) -> str:
+    """The destination's id of run 0, found by its first param (run names and ids may change)."""
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    if experiment is None:
+        raise RuntimeError(f"no experiment {EXPERIMENT!r} in MLflow's copy")
+    p0 = first_run(source)[2]["p0"]
+    found = client.search_runs([experiment.experiment_id], f"params.p0 = '{p0}'")
+    check(len(found) == 1, f"{len(found)} copies of run 0")
+    return str(found[0].info.run_id)
+
+
+def check_sql_counts(dest: Path, m: int) -> None:
+    expected = Expected(m)
+    counts = sql_counts(dest)
+    check(counts["runs"] == m, f"MLflow copied {counts['runs']} runs of {m}")
+    check(counts["params"] == expected.params, f"MLflow copied {counts['params']} params")
+    check(
+        counts["metrics"] == expected.metric_points,
+        f"MLflow copied {counts['metrics']} metric points",
+    )
+
+
+def mlflow_client_copy(args: argparse.Namespace, source: Path, dest: Path) -> Result:
+    """MLflow's side by default: _mlflow_copy.py, a copy through mlflow.MlflowClient."""
     scratch = args.tmp / "scratch"
     scratch.mkdir()
     cmd = [
@@ -198,41 +222,161 @@ def run_mlflow(args: argparse.Namespace, n: int) -> Result:
     env = command_env()
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=dest_dir, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        cmd, cwd=dest.parent, env=env, capture_output=True, text=True, check=False
+    )
     copy_s = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"MLflow copy exited {proc.returncode}: {proc.stderr[-3000:]}")
     copied: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    expected = Expected(m)
-    counts = sql_counts(dest)
-    check(copied["runs"] == m and counts["runs"] == m, f"MLflow copied {counts['runs']} runs")
-    check(counts["params"] == expected.params, f"MLflow copied {counts['params']} params")
-    check(
-        counts["metrics"] == expected.metric_points,
-        f"MLflow copied {counts['metrics']} metric points",
-    )
+    check_sql_counts(dest, int(copied["runs"]))
 
     import mlflow
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{dest}")
-    experiment = client.get_experiment_by_name(EXPERIMENT)
-    if experiment is None:
-        raise RuntimeError(f"no experiment {EXPERIMENT!r} in MLflow's copy")
-    found = client.search_runs(
-        [experiment.experiment_id],
-        "attributes.run_name = 'run-000000'",
-    )
-    check(len(found) == 1, f"{len(found)} copies of run 0")
-    read_back(client, found[0].info.run_id, source, args.tmp)
-
-    loop_s = float(copied["loop_s"])
-    per_run = loop_s / m
+    read_back(client, find_copy_of_run0(client, source), source, args.tmp)
     return {
         "method": "straightforward copy through mlflow.MlflowClient",
+        "copy_s": copy_s,
+        "loop_s": float(copied["loop_s"]),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def mlflow_export_import(args: argparse.Namespace, source: Path, dest: Path) -> Result:
+    """mlflow-export-import: export-experiment from the SQLite store into a folder, then
+    import-experiment into an MLflow tracking server on *dest* (its import into a SQLite URI
+    fails on the second run with MLflow 3.17.2: it tolerates only a server's "already
+    exists").  Both commands are timed; the server's start is not."""
+    packages = args.export_import_path
+    if packages is None or not (packages / "mlflow_export_import").is_dir():
+        raise NotAvailable(
+            f"mlflow-export-import is not in {packages}: benchmarks/.venv/bin/pip install "
+            "--no-deps --target benchmarks/.cache/export-import mlflow-export-import==1.2.0 "
+            "shortuuid tabulate"
+        )
+    env = command_env()
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(packages), env.get("PYTHONPATH")) if p)
+    port = free_port()
+    server_log = (dest.parent / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{dest}",
+            "--default-artifact-root",
+            str(dest.parent / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=dest.parent,
+        env=command_env(),
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the MLflow server did not start (see {server_log.name})")
+            time.sleep(0.5)
+        exported = args.tmp / "exported"
+        steps = (
+            (
+                "export_s",
+                f"sqlite:///{source}",
+                [
+                    "mlflow_export_import.experiment.export_experiment",
+                    "--experiment",
+                    EXPERIMENT,
+                    "--output-dir",
+                    str(exported),
+                ],
+            ),
+            (
+                "import_only_s",
+                url,
+                [
+                    "mlflow_export_import.experiment.import_experiment",
+                    "--experiment-name",
+                    EXPERIMENT,
+                    "--input-dir",
+                    str(exported),
+                ],
+            ),
+        )
+        times: Result = {}
+        for key, uri, module_args in steps:
+            start = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-m", *module_args],
+                cwd=args.tmp,
+                env={**env, "MLFLOW_TRACKING_URI": uri},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            times[key] = time.perf_counter() - start
+            if proc.returncode != 0:
+                raise RuntimeError(
+                    f"{module_args[0]} exited {proc.returncode}: {proc.stdout[-1500:]}"
+                    f"{proc.stderr[-1500:]}"
+                )
+        import mlflow
+
+        client = mlflow.MlflowClient(tracking_uri=url)
+        read_back(client, find_copy_of_run0(client, source), source, args.tmp)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        server_log.close()
+    copy_s = float(times["export_s"] + times["import_only_s"])
+    return {
+        "method": "mlflow-export-import 1.2.0 (export-experiment, import-experiment via server)",
+        "copy_s": copy_s,
+        "loop_s": copy_s,  # start-ups included: per run it is the commands' whole time
+        **times,
+    }
+
+
+def run_mlflow(args: argparse.Namespace, n: int) -> Result:
+    m = min(n, args.mlflow_runs or (20 if args.quick else 500))
+    cached, was_cached = cached_store(args.cache, m, args.seed)
+    source = copy_store(cached, args.tmp / "source")
+    dest_dir = args.tmp / "dest"
+    dest_dir.mkdir()
+    dest = dest_dir / "mlflow.db"
+    if args.mlflow_method == "export-import":
+        result = mlflow_export_import(args, source, dest)
+    else:
+        result = mlflow_client_copy(args, source, dest)
+    check_sql_counts(dest, m)
+    copy_s, loop_s = float(result["copy_s"]), float(result["loop_s"])
+    per_run = loop_s / m
+    return {
+        **result,
         "store": "cached" if was_cached else "generated",
         "runs": m,
-        "copy_s": copy_s,
-        "loop_s": loop_s,
         "ms_per_run": per_run * 1e3,
         "runs_per_s": 1 / per_run,
         "import_s": (copy_s - loop_s) + per_run * n,  # extrapolated to n runs
@@ -252,6 +396,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=0, help="runs in the store (default 10,000)")
     p.add_argument(
         "--mlflow-runs", type=int, default=0, help="runs MLflow's side copies (default 500)"
+    )
+    p.add_argument(
+        "--mlflow-method",
+        choices=("client", "export-import"),
+        default="client",
+        help="MLflow's side: a copy through MlflowClient (default) or mlflow-export-import",
+    )
+    p.add_argument(
+        "--export-import-path",
+        type=Path,
+        default=ROOT / "benchmarks" / ".cache" / "export-import",
+        help="a pip --target folder holding mlflow-export-import (for --mlflow-method "
+        "export-import; default benchmarks/.cache/export-import)",
     )
     p.add_argument("--seed", type=int, default=20261206)
     p.add_argument(
