@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of importing an MLflow store (``python -m benchmarks.importers.run``)."""
