@@ -12,6 +12,7 @@ import { formatBytes } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { download } from "../lib/export";
 import { zipFolder } from "../lib/zipFolder";
+import { type SignatureColumn, signatureColumnType } from "../lib/signature";
 import { ErrorBox, Loading } from "./common";
 
 const MAX_PREVIEW = 5 * 1024 * 1024;
@@ -103,13 +104,6 @@ function CsvTable({ text, sep }: { text: string; sep: string }) {
   );
 }
 
-interface SignatureColumn {
-  name?: string;
-  type?: string;
-  tensor_spec?: { dtype?: string; shape?: number[] };
-  required?: boolean;
-}
-
 function SignatureTable({ title, json }: { title: string; json: string | undefined }) {
   if (!json) return null;
   let cols: SignatureColumn[] = [];
@@ -133,7 +127,7 @@ function SignatureTable({ title, json }: { title: string; json: string | undefin
           {cols.map((c, i) => (
             <tr key={i}>
               <td className="mono">{c.name ?? `[${i}]`}</td>
-              <td className="mono">{c.type === "tensor" || c.tensor_spec ? `tensor ${c.tensor_spec?.dtype ?? ""} ${JSON.stringify(c.tensor_spec?.shape ?? [])}` : c.type}</td>
+              <td className="mono">{signatureColumnType(c)}</td>
               <td>{c.required === false ? "no" : "yes"}</td>
             </tr>
           ))}
