@@ -111,6 +111,18 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the default allowed hosts live in the server package, whose __init__ loads Starlette "
         "and uvicorn: read when `mltrail server` runs, not at `mltrail --help`"
     ),
+    # `import mltrail` stays light (tests/test_imports.py): interfaces and checks that only
+    # some backends or URIs need load when they are first needed.
+    ("mltrail.store._backend", "mltrail.store._imports_base"): (
+        "the import interface's six record classes cost ~3 ms at `import mltrail`; a backend "
+        "that declares no import part gets the refusing default when it is built"
+    ),
+    ("mltrail.store._backend", "mltrail.store._foreign"): (
+        "MLflow's revision list and folder checks load only when a file: URI is opened"
+    ),
+    ("mltrail.tracking._uri", "mltrail.store._foreign"): (
+        "MLflow's folder check loads only when a folder tracking URI is resolved"
+    ),
     ("mltrail.cli._import_mlflow", "mltrail.importers._mlflow"): (
         "`mltrail import mlflow` opens MLflow's database (SQLAlchemy) or server (httpx) when it "
         "runs, not at `mltrail --help`"

@@ -17,6 +17,9 @@ HEAVY = (
     "mltrail.store.sql",
     "mltrail.store.rest",
     "mltrail.cli",
+    "mltrail.store._imports_base",  # what `mltrail import` writes through: with a backend
+    "mltrail.store._foreign",  # telling MLflow's stores apart: when a folder is opened
+    "mltrail.importers",
 )
 
 

@@ -21,10 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import time
-from importlib.metadata import version
 from pathlib import Path
 
 from benchmarks.server._server import Http, running_server
@@ -32,20 +29,9 @@ from benchmarks.tracking import bench_search as tracking_search
 from benchmarks.tracking._common import Result, check, main, parser
 
 
-def _upgrade_cached(db: Path) -> None:
-    """A store cached by an older mltrail schema: ``mltrail db upgrade`` it, as a user would."""
-    if db.is_file():
-        upgrade = [str(Path(sys.executable).with_name("mltrail")), "db", "upgrade", "--no-backup"]
-        subprocess.run([*upgrade, f"sqlite:///{db.resolve()}"], check=True, capture_output=True)
-
-
 def run(args: argparse.Namespace) -> Result:
     n = args.runs or (2_000 if args.quick else 100_000)
     data = list(tracking_search.generate(n, args.seed))
-    if args.tool == "mltrail" and args.populate_cache is not None:
-        _upgrade_cached(
-            args.populate_cache / f"search-mltrail-{version('mltrail')}-{n}-{args.seed}.db"
-        )
     _, experiment_id, facts = tracking_search.populated(args, n, data)
     _, top = tracking_search.expected(data, lambda r: r.params[0] == "v3" and r.metrics[0] > 0.5)
     body = json.dumps(

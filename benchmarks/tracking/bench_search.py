@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -181,6 +183,11 @@ def populated(args: argparse.Namespace, n: int, data: list[RunData]) -> tuple[To
         cached = args.populate_cache / f"search-{args.tool}-{version}-{n}-{args.seed}.db"
         if cached.is_file():
             sqlite_copy(cached, db)
+            if args.tool == "mltrail":  # cached by an older schema: upgrade the copy, as a user
+                # would (the cache itself stays as it was made, for older mltrails to read)
+                upgrade = [str(Path(sys.executable).with_name("mltrail")), "db", "upgrade"]
+                command = [*upgrade, "--no-backup", f"sqlite:///{db.resolve()}"]
+                subprocess.run(command, check=True, capture_output=True)
             _, client = connect(args.tool, args.tmp)
             experiment_id = client.get_experiment_by_name("search").experiment_id
             return client, experiment_id, {"populate": "cached"}

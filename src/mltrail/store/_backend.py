@@ -15,12 +15,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.store._foreign import folder_uri_error
-from mltrail.store._imports_base import ImportStore, UnsupportedImports
 
 if TYPE_CHECKING:  # the parts' interfaces (and their entities) load with a backend
     from mltrail.store._base import ExperimentStore, MetricStore, RunStore
     from mltrail.store._batches import BatchLimits
+    from mltrail.store._imports_base import ImportStore
     from mltrail.store._logged_models_base import LoggedModelStore
     from mltrail.store._registry_base import ModelRegistryStore, WebhookStore
 
@@ -83,6 +82,8 @@ class Backend:
         self.webhooks = webhooks
         self.logged_models = logged_models
         if imports is None:
+            from mltrail.store._imports_base import UnsupportedImports  # off `import mltrail`
+
             imports = UnsupportedImports(
                 f"The {type(self).__name__} backend cannot be imported into: import into an "
                 "SQL database URI (sqlite:///..., postgresql://..., mysql://...)"
@@ -128,6 +129,8 @@ def open_backend(uri: str, default_artifact_root: str | None = None) -> Backend:
     """
     scheme = uri.split(":", 1)[0]
     if scheme.lower() == "file":
+        from mltrail.store._foreign import folder_uri_error  # off `import mltrail`
+
         raise folder_uri_error(uri)
     backend = backend_class_for_scheme(scheme)(uri, default_artifact_root)
     if not isinstance(backend, Backend):

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.store._foreign import mlflow_folder_kind
 
 __all__ = [
     "ACCEPTED_URIS",
@@ -101,6 +100,8 @@ def resolve_tracking_uri(uri: str) -> str:
 
 def _folder_store(path: str) -> str:
     """The SQLite URI of a folder store, the folder created if it does not exist yet."""
+    from mltrail.store._foreign import mlflow_folder_kind  # off `import mltrail`
+
     folder = os.path.abspath(path)
     if mlflow_folder_kind(folder) is not None:
         return Path(folder).as_uri()  # MLflow's: nothing is created in it
