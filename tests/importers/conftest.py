@@ -7,6 +7,7 @@ installed into a venv under ``~/.cache/mltrail-tests`` on first use (from PyPI; 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -96,13 +97,32 @@ def mlflow2_python() -> str:
     return str(python)
 
 
+@pytest.fixture(scope="session")
+def _mlflow3_sqlite_made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """An MLflow 3 SQLite store made once per test worker by the script (MLflow's import and
+    model logging cost seconds a store), and what MLflow's client reads from it."""
+    folder = tmp_path_factory.mktemp("mlflow3-sqlite")
+    db = folder / "mlflow.db"
+    return db, run_script(
+        sys.executable, "make", f"sqlite:///{db}", folder / "made.json", cwd=folder
+    )
+
+
 @pytest.fixture
-def make_store(tmp_path: Path) -> MakeStore:
+def make_store(tmp_path: Path, _mlflow3_sqlite_made: tuple[Path, dict[str, Any]]) -> MakeStore:
     """``make_store(uri, python=sys.executable)``: fill a new MLflow store at *uri* with the
     script's contents and return what MLflow's client reads from it (``ids`` holds the parent
-    and child run ids)."""
+    and child run ids).
+
+    An MLflow 3 SQLite store is a copy of the worker's store made by the script (its
+    artifacts stay in that store's folder, which tests only read); any other store is made
+    for the test."""
 
     def make(uri: str, python: str = sys.executable) -> dict[str, Any]:
+        if python == sys.executable and uri.startswith("sqlite:///"):
+            made, dump = _mlflow3_sqlite_made
+            shutil.copyfile(made, uri[len("sqlite:///") :])
+            return copy.deepcopy(dump)
         return run_script(python, "make", uri, tmp_path / "made.json", cwd=tmp_path)
 
     return make
@@ -146,4 +166,4 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         dump = run_script(sys.executable, "make", server.url, folder / "made.json", cwd=folder)
         yield Server(server.url, db, artifacts, dump)
     finally:
-        server.stop()
+        server.stop(timeout=1)  # MLflow's server lingers over kept-alive connections
