@@ -54,7 +54,7 @@ COMMANDS = [
 # The server takes --backend-store-uri (MLflow's name for it), not --tracking-uri.
 SERVER_COMMANDS = [("server",), ("ui",)]
 
-HEAVY = ("sqlalchemy", "alembic", "pandas", "numpy", "mltrail.store.sql")
+HEAVY = ("sqlalchemy", "alembic", "pandas", "numpy", "mltrail.store.sql", "mltrail.importers")
 
 
 def _leaf_commands(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

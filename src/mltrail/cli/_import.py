@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
 from mltrail.cli._common import echo_table, handle_errors, tracking_uri_option
-from mltrail.importers import ImportOptions, ImportReport, Source, run_import
-from mltrail.importers._importer import COUNT_FIELDS
-from mltrail.importers._mltrail import MltrailSource, resolve_source_uri, source_key
 from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
+
+if TYPE_CHECKING:  # the import engine loads when an import runs, not at `mltrail --help`
+    from mltrail.importers import ImportOptions, ImportReport, Source
 
 __all__ = [
     "OPTION_NAMES",
@@ -122,6 +122,8 @@ def import_options(fn: Callable[P, R]) -> Callable[P, R]:
 
 def options_from(values: dict[str, Any]) -> ImportOptions:
     """The :class:`ImportOptions` of a subcommand's keyword arguments."""
+    from mltrail.importers import ImportOptions  # the engine: when an import runs
+
     return ImportOptions(
         experiments=tuple(values["experiments"]),
         dry_run=values["dry_run"],
@@ -169,6 +171,8 @@ def echo_report(report: ImportReport) -> None:
     click.echo(f"Destination: {report.destination_uri}")
     click.echo()
     rows = []
+    from mltrail.importers._importer import COUNT_FIELDS  # the engine: when an import runs
+
     for name, label in COUNT_FIELDS:
         ours, theirs = getattr(report.source, name), getattr(report.destination, name)
         rows.append([label, _cell(ours), _cell(theirs), "" if ours == theirs else "differs"])
@@ -198,6 +202,8 @@ def echo_report(report: ImportReport) -> None:
 def import_and_report(open_source: Callable[[], Source], values: dict[str, Any]) -> ImportReport:
     """Open the source, import it with the subcommand's options, print the table; the
     source is closed afterwards.  Returns the report (for the subcommand's tests)."""
+    from mltrail.importers import run_import  # the engine: when an import runs
+
     uri = values["tracking_uri"]
     destination = resolve_tracking_uri(uri) if uri else get_tracking_uri()
     options = options_from(values)
@@ -238,6 +244,8 @@ def import_mltrail(source_uri: str, **values: Any) -> None:
     mltrail import mltrail sqlite:///mltrail.db --tracking-uri postgresql://host/db
     --artifact-root s3://bucket/mltrail
     """
+    from mltrail.importers._mltrail import MltrailSource, resolve_source_uri, source_key
+
     resolved = resolve_source_uri(source_uri)
     uri = values["tracking_uri"]
     destination = resolve_tracking_uri(uri) if uri else get_tracking_uri()

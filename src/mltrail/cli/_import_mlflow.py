@@ -10,7 +10,6 @@ import click
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.cli._import import import_and_report, import_command
-from mltrail.importers._mlflow_common import local_path
 from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
 
 __all__ = ["import_mlflow"]
@@ -24,6 +23,8 @@ def _place(uri: str) -> str:
         return os.path.realpath("/" + rest.lstrip("/") if uri.startswith("sqlite:////") else rest)
     if "://" in uri and not uri.lower().startswith("file:"):
         return uri.rstrip("/")
+    from mltrail.importers._mlflow_common import local_path  # the importers: when one runs
+
     path = local_path(uri)
     return os.path.realpath(path) if path is not None else uri
 

@@ -7,7 +7,6 @@ from typing import Any
 import click
 
 from mltrail.cli._import import import_and_report, import_command
-from mltrail.importers._tensorboard import TensorBoardSource
 
 __all__ = ["import_tensorboard"]
 
@@ -32,5 +31,7 @@ def import_tensorboard(logdir: str, experiment_name: str | None, **values: Any) 
     pip install 'mltrail[tensorboard]'.
     """
     # A log folder has no experiment ids of its own to keep: the experiment takes a free id.
+    from mltrail.importers._tensorboard import TensorBoardSource  # when the import runs
+
     values = {**values, "new_experiment_ids": True}
     import_and_report(lambda: TensorBoardSource(logdir, experiment_name), values)
