@@ -71,6 +71,7 @@ from mltrail.tracking._system_metrics import (
     enable_system_metrics_logging,
 )
 from mltrail.tracking._uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
+from mltrail.tracking.autolog import autolog
 
 if TYPE_CHECKING:
     from mltrail import data as data
@@ -106,6 +107,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_logged_model_tag",

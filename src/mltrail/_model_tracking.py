@@ -61,6 +61,11 @@ class ModelTracking(Protocol):
         """Log the files of *local_dir* below *artifact_path* of the run (as ``log_model``)."""
         ...
 
+    def autolog(self, integration: str, options: dict[str, Any]) -> None:
+        """Configure autologging *integration* (``"sklearn"``, ...) with a flavor's
+        ``autolog(...)`` arguments, patching or unpatching its framework."""
+        ...
+
 
 _installed: ModelTracking | None = None
 

@@ -355,7 +355,8 @@ def test_the_logged_model_page_shows_params_metrics_tags_and_artifacts(
         f"/experiments/{logged.experiment_id}/models/{logged.model_id}?tab=artifacts"
     )
     tree.locator("[data-path='requirements.txt']").click()
-    assert "scikit-learn" in ui.get_by_test_id("text-preview").inner_text()
+    # The MLmodel text stays on screen until requirements.txt has loaded: wait for it
+    ui.get_by_test_id("text-preview").filter(has_text="scikit-learn").wait_for()
     screenshot(ui, "mlflow-logged-model-artifacts")
 
 

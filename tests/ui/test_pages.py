@@ -257,7 +257,7 @@ def test_artifact_previews_image_and_csv(page: Page, server: Server) -> None:
     )
     screenshot(page, "artifacts-image")
     page.locator(".tree-item[data-path='config.json']").click()
-    assert '"layers"' in page.get_by_test_id("text-preview").inner_text()
+    page.get_by_test_id("text-preview").filter(has_text='"layers"').wait_for()
 
 
 def test_artifact_previews_html_mlmodel_and_folder_download(page: Page, server: Server) -> None:

@@ -201,7 +201,7 @@ def test_artifact_links_text_yaml_and_file_download(page: Page, server: Server) 
     page.goto(f"/runs/{d.parent}?tab=artifacts&path=predictions.csv")
     page.get_by_test_id("csv-preview").filter(has_text="bird, small").wait_for()
     page.locator(".tree-item[data-path='config.yaml']").click()
-    assert "layers:" in page.get_by_test_id("text-preview").inner_text()
+    page.get_by_test_id("text-preview").filter(has_text="layers:").wait_for()
     assert page.get_by_test_id("parse-problem").count() == 0
     # A file that does not parse is shown as text, saying so.
     page.locator(".tree-item[data-path='broken.json']").click()

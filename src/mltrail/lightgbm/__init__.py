@@ -3,6 +3,7 @@
 LightGBM is imported when a model is saved or loaded, not with this package.
 """
 
+from mltrail.lightgbm._autolog import autolog
 from mltrail.lightgbm._flavor import (
     FLAVOR_NAME,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.lightgbm"
@@ -12,4 +13,11 @@ from mltrail.lightgbm._flavor import (
     save_model,
 )
 
-__all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
+__all__ = [
+    "FLAVOR_NAME",
+    "autolog",
+    "get_default_pip_requirements",
+    "load_model",
+    "log_model",
+    "save_model",
+]

@@ -3,6 +3,7 @@
 torch is imported when a model is saved or loaded, not with this package.
 """
 
+from mltrail.pytorch._autolog import autolog
 from mltrail.pytorch._flavor import (
     FLAVOR_NAME,
     SERIALIZATION_FORMAT_PICKLE,
@@ -21,6 +22,7 @@ __all__ = [
     "FLAVOR_NAME",
     "SERIALIZATION_FORMAT_PICKLE",
     "SERIALIZATION_FORMAT_PT2",
+    "autolog",
     "get_default_pip_requirements",
     "load_model",
     "load_state_dict",

@@ -3,6 +3,7 @@
 scikit-learn and skops are imported when a model is saved or loaded, not with this package.
 """
 
+from mltrail.sklearn._autolog import autolog
 from mltrail.sklearn._flavor import (
     FLAVOR_NAME,
     SERIALIZATION_FORMAT_CLOUDPICKLE,
@@ -22,6 +23,7 @@ __all__ = [
     "SERIALIZATION_FORMAT_PICKLE",
     "SERIALIZATION_FORMAT_SKOPS",
     "SUPPORTED_SERIALIZATION_FORMATS",
+    "autolog",
     "get_default_pip_requirements",
     "load_model",
     "log_model",

@@ -9,10 +9,10 @@ is imported when a ``runs:/`` or ``models:/`` URI is first resolved.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mltrail._model_tracking import TaggedModel
-from mltrail.tracking import _log_model
+from mltrail.tracking import _log_model, autolog
 from mltrail.tracking._uri import get_tracking_uri
 
 __all__ = ["TrackingForModels"]
@@ -50,3 +50,6 @@ class TrackingForModels:
 
     def log_artifacts(self, local_dir: str, artifact_path: str, run_id: str | None) -> None:
         _log_model.log_files(local_dir, artifact_path, run_id)
+
+    def autolog(self, integration: str, options: dict[str, Any]) -> None:
+        autolog.enable(integration, options)

@@ -3,6 +3,7 @@
 XGBoost is imported when a model is saved or loaded, not with this package.
 """
 
+from mltrail.xgboost._autolog import autolog
 from mltrail.xgboost._flavor import (
     FLAVOR_NAME,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.xgboost"
@@ -12,4 +13,11 @@ from mltrail.xgboost._flavor import (
     save_model,
 )
 
-__all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
+__all__ = [
+    "FLAVOR_NAME",
+    "autolog",
+    "get_default_pip_requirements",
+    "load_model",
+    "log_model",
+    "save_model",
+]
