@@ -191,7 +191,9 @@ def _clean_tracking_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
         os.environ.pop(var, None)
     import mltrail
     from mltrail.tracking._active import run_stack, state
+    from mltrail.tracking.autolog import disable_all
 
+    disable_all()  # no test leaves a framework patched for the next one
     while run_stack():
         try:
             mltrail.end_run()

@@ -16,7 +16,7 @@ from mltrail.tracking.autolog._config import (
     autologging_is_disabled,
     get_autologging_config,
 )
-from mltrail.tracking.autolog._integrations import INTEGRATIONS, enable, enable_all
+from mltrail.tracking.autolog._integrations import INTEGRATIONS, disable_all, enable, enable_all
 from mltrail.tracking.autolog._safety import active_session, revert_patches, safe_patch
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "active_session",
     "autolog",
     "autologging_is_disabled",
+    "disable_all",
     "enable",
     "get_autologging_config",
     "revert_patches",

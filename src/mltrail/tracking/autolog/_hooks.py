@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-__all__ = ["when_imported"]
+__all__ = ["forget", "when_imported"]
 
 _logger = logging.getLogger("mltrail.autolog")
 _lock = threading.RLock()
@@ -36,6 +36,15 @@ def when_imported(module: str, key: str, callback: Callable[[ModuleType], None])
             _install_finder()
             return
     _call(module, callback, loaded)
+
+
+def forget(module: str, key: str) -> None:
+    """Drop the callback registered under *key* for *module*, if it has not run yet."""
+    with _lock:
+        callbacks = _callbacks.get(module, {})
+        callbacks.pop(key, None)
+        if not callbacks:
+            _callbacks.pop(module, None)
 
 
 def _call(name: str, callback: Callable[[ModuleType], None], module: ModuleType) -> None:

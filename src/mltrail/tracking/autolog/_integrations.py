@@ -19,14 +19,16 @@ from typing import Any
 from mltrail._optional import require
 from mltrail.tracking.autolog._config import (
     COMMON_DEFAULTS,
+    autologging_is_disabled,
     configure,
     get_autologging_config,
     is_configured,
+    reset,
 )
-from mltrail.tracking.autolog._hooks import when_imported
+from mltrail.tracking.autolog._hooks import forget, when_imported
 from mltrail.tracking.autolog._safety import log_warning, revert_patches, validate_extra_tags
 
-__all__ = ["INTEGRATIONS", "Integration", "enable", "enable_all"]
+__all__ = ["INTEGRATIONS", "Integration", "disable_all", "enable", "enable_all"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ def is_tested_version(integration: Integration, version: str) -> bool:
 
 
 def _apply(integration: Integration, framework: ModuleType) -> None:
+    if autologging_is_disabled(integration.name):  # disabled before the framework's import
+        return
     version = installed_version(integration)
     if version is not None and not is_tested_version(integration, version):
         low, high = integration.tested
@@ -174,3 +178,13 @@ def enable_all(options: Mapping[str, Any], exclude: set[str]) -> None:
     for name in INTEGRATIONS:
         if name not in exclude:
             enable(name, options, universal=True)
+
+
+def disable_all() -> None:
+    """Turn every integration off and forget its configuration (the state of a new process)."""
+    for name, integration in INTEGRATIONS.items():
+        revert_patches(name)
+        for module in integration.modules:
+            forget(module, name)
+    _from_universal.clear()
+    reset()
