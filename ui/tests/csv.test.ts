@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCsv, toCsv } from "../src/lib/csv";
+import { parseCsv, shortCell, toCsv } from "../src/lib/csv";
 
 describe("toCsv", () => {
   it("quotes separators, quotes and newlines", () => {
@@ -23,5 +23,18 @@ describe("parseCsv", () => {
     const r = parseCsv("1\n2\n3\n4\n", ",", 2);
     expect(r.rows).toEqual([["1"], ["2"]]);
     expect(r.truncated).toBe(true);
+  });
+});
+
+describe("shortCell", () => {
+  it("shortens long decimals to six significant digits", () => {
+    expect(shortCell("0.9923379421234131")).toBe("0.992338");
+    expect(shortCell("-12.0000001234")).toBe("-12");
+    expect(shortCell("0.0058088160795720875")).toBe("0.00580882");
+    expect(shortCell("1.2345678e-05")).toBe("1.2346e-5");
+  });
+  it("leaves everything else as written", () => {
+    for (const c of ["0.91", "1.0", "123456789012", "abc", "", "1.23456", "{'C': 0.1}", "2026-01-01", "1.2.3456789"])
+      expect(shortCell(c)).toBe(c);
   });
 });

@@ -1,19 +1,21 @@
 // The artifacts browser: a lazily expanded tree of a run's (or a logged model's) files and a preview of the chosen
 // one (images, text and logs, JSON, YAML, CSV/TSV as a table, HTML sandboxed, MLmodel with its
-// signature), with downloads of files and folders.
+// signature, feature importances as a bar chart), with downloads of files and folders.
 
 import { useEffect, useState } from "react";
 import YAML from "yaml";
 import { fetchRaw } from "../api/client";
 import type { FileInfo } from "../api/types";
 import type { ArtifactSource } from "../lib/artifactSource";
-import { parseCsv } from "../lib/csv";
+import { parseCsv, shortCell } from "../lib/csv";
 import { formatBytes } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { download } from "../lib/export";
 import { zipFolder } from "../lib/zipFolder";
+import { type Bar, chartEntries, importanceType } from "../lib/importance";
 import { type SignatureColumn, signatureColumnType } from "../lib/signature";
 import { ErrorBox, Loading } from "./common";
+import { ImportanceChart } from "./ImportanceChart";
 
 const MAX_PREVIEW = 5 * 1024 * 1024;
 const IMAGE = /\.(png|jpe?g|gif|webp|bmp|svg|ico)$/i;
@@ -90,11 +92,14 @@ function CsvTable({ text, sep }: { text: string; sep: string }) {
         <tbody>
           {body.map((r, i) => (
             <tr key={i}>
-              {r.map((c, j) => (
-                <td key={j} className={/^-?[\d.]+(e[-+]?\d+)?$/i.test(c) ? "num" : ""}>
-                  {c}
-                </td>
-              ))}
+              {r.map((c, j) => {
+                const shown = shortCell(c);
+                return (
+                  <td key={j} className={/^-?[\d.]+(e[-+]?\d+)?$/i.test(c) ? "num" : ""} title={shown === c ? undefined : c}>
+                    {shown}
+                  </td>
+                );
+              })}
             </tr>
           ))}
         </tbody>
@@ -169,6 +174,41 @@ export function MLmodelView({ text }: { text: string }) {
   );
 }
 
+/**
+ * JSON pretty-printed, YAML as written; either way it says when the file does not parse. A flat
+ * JSON object of numbers (XGBoost's and LightGBM's `feature_importance_*.json`) is drawn as a
+ * bar chart, with a switch to the JSON.
+ */
+function StructuredText({ path, kind, text }: { path: string; kind: "json" | "yaml"; text: string }) {
+  const [raw, setRaw] = useState(false);
+  let shown = text;
+  let problem: string | null = null;
+  let bars: Bar[] | null = null;
+  try {
+    if (kind === "json") {
+      const parsed: unknown = JSON.parse(text);
+      shown = JSON.stringify(parsed, null, 2);
+      bars = chartEntries(path, parsed);
+    } else YAML.parse(text);
+  } catch (e) {
+    problem = `Not valid ${kind.toUpperCase()}: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}. Shown as text.`;
+  }
+  const type = importanceType(path);
+  const title = type === null ? "Values" : `Feature importance${type ? ` (${type})` : ""}`;
+  return (
+    <>
+      {problem ? <div className="muted small" data-testid="parse-problem">{problem}</div> : null}
+      {bars ? (
+        <div className="segmented" role="group" aria-label="Show as">
+          <button aria-pressed={!raw} className={raw ? "" : "on"} onClick={() => setRaw(false)}>Chart</button>
+          <button aria-pressed={raw} className={raw ? "on" : ""} onClick={() => setRaw(true)}>JSON</button>
+        </div>
+      ) : null}
+      {bars && !raw ? <ImportanceChart entries={bars} title={title} /> : <pre data-testid="text-preview">{shown}</pre>}
+    </>
+  );
+}
+
 function Preview({ source, file }: { source: ArtifactSource; file: FileInfo }) {
   const kind = kindOf(file.path);
   const url = source.url(file.path);
@@ -192,23 +232,8 @@ function Preview({ source, file }: { source: ArtifactSource; file: FileInfo }) {
   else {
     const t = text.data ?? "";
     if (kind === "csv" || kind === "tsv") body = <CsvTable text={t} sep={kind === "csv" ? "," : "\t"} />;
-    else if (kind === "json" || kind === "yaml") {
-      // Pretty-printed JSON; YAML as written. Either way, say when the file does not parse.
-      let shown = t;
-      let problem: string | null = null;
-      try {
-        if (kind === "json") shown = JSON.stringify(JSON.parse(t), null, 2);
-        else YAML.parse(t);
-      } catch (e) {
-        problem = `Not valid ${kind.toUpperCase()}: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}. Shown as text.`;
-      }
-      body = (
-        <>
-          {problem ? <div className="muted small" data-testid="parse-problem">{problem}</div> : null}
-          <pre data-testid="text-preview">{shown}</pre>
-        </>
-      );
-    } else if (kind === "mlmodel") body = <MLmodelView text={t} />;
+    else if (kind === "json" || kind === "yaml") body = <StructuredText key={file.path} path={file.path} kind={kind} text={t} />;
+    else if (kind === "mlmodel") body = <MLmodelView text={t} />;
     else if (kind === "html")
       body = <iframe title={file.path} sandbox="" srcDoc={t} data-testid="html-preview" />;
     else body = <pre data-testid="text-preview">{t}</pre>;

@@ -1,5 +1,7 @@
 // CSV: export of a table view and a tolerant parser for artifact previews (RFC 4180 quoting).
 
+import { formatNumber } from "./format";
+
 function quote(cell: string, sep: string): string {
   if (cell === "") return "";
   // A leading =, +, - or @ would be taken as a formula by spreadsheets: neutralise it, except
@@ -75,4 +77,15 @@ export function parseCsv(text: string, sep = ",", maxRows = Infinity): ParsedCsv
     rows.push(row);
   }
   return { rows, truncated: false };
+}
+
+/**
+ * A cell as the preview table shows it: a decimal number written with more than six digits
+ * after the point (pandas writes floats in full: 0.9923379421234131) to six significant digits,
+ * anything else as written. The preview shows the cell as written on hover.
+ */
+export function shortCell(cell: string): string {
+  if (!/^[-+]?\d*\.\d{7,}([eE][-+]?\d+)?$/.test(cell)) return cell;
+  const v = Number(cell);
+  return Number.isFinite(v) ? formatNumber(v) : cell;
 }

@@ -6,6 +6,7 @@ import {
   deleteRun,
   deleteRunTag,
   getLoggedModel,
+  getRun,
   metricSummaries,
   renameRun,
   restoreRun,
@@ -97,6 +98,7 @@ export function RunPage({ runId }: { runId: string }) {
         <h1 data-testid="run-title">{runName(r)}</h1>
         <StatusBadge status={r.info.status} />
         {r.info.lifecycle_stage === "deleted" ? <span className="badge">deleted</span> : null}
+        <AutologBadge run={r} />
         <span className="muted mono small">{r.info.run_id}</span>
         <span className="spacer" />
         <RunActions run={r} reload={run.reload} />
@@ -122,6 +124,19 @@ export function RunPage({ runId }: { runId: string }) {
       ) : null}
       {tab === "artifacts" ? <ArtifactBrowser source={runArtifacts(r.info.run_id)} initialPath={loc.search.get("path") ?? undefined} /> : null}
     </div>
+  );
+}
+
+/** Which autologging integration made the run (MLflow's `mlflow.autologging` tag: "sklearn", "xgboost", ...). */
+function AutologBadge({ run }: { run: Run }) {
+  const flavor = tagValue(run, "mlflow.autologging");
+  if (!flavor) return null;
+  const estimator = tagValue(run, "estimator_class") ?? tagValue(run, "estimator_name");
+  const title = `Logged by ${flavor} autologging (the mlflow.autologging tag)${estimator ? `: ${estimator}` : ""}`;
+  return (
+    <span className="badge autolog" data-testid="autolog-badge" title={title}>
+      autologged: {flavor}
+    </span>
   );
 }
 
@@ -169,7 +184,7 @@ function Overview({ run, reload }: { run: Run; reload: () => void }) {
     ["Source", `${t("mlflow.source.name") ?? ""}${t("mlflow.source.type") ? ` (${t("mlflow.source.type")})` : ""}`],
     ["Git commit", commit ? <span key="c" title={repo}>{commit}</span> : ""],
     ["Git branch", t("mlflow.source.git.branch") ?? ""],
-    ["Parent run", parent ? <Link key="p" href={`/runs/${enc(parent)}`}>{parent}</Link> : ""],
+    ["Parent run", parent ? <ParentRunLink key="p" runId={parent} /> : ""],
     ["Artifact URI", info.artifact_uri ?? ""],
   ];
   const params = [...(run.data.params ?? [])].sort((a, b) => a.key.localeCompare(b.key));
@@ -255,6 +270,16 @@ function Overview({ run, reload }: { run: Run; reload: () => void }) {
       <Models run={run} />
       <ChildRuns run={run} />
     </div>
+  );
+}
+
+/** The parent run by name (its id until the name has loaded, or if it cannot be read). */
+function ParentRunLink({ runId }: { runId: string }) {
+  const parent = useAsync((signal) => getRun(runId, signal), [runId]);
+  return (
+    <Link href={`/runs/${enc(runId)}`} title={runId} data-testid="parent-run">
+      {parent.data ? runName(parent.data) : runId}
+    </Link>
   );
 }
 
