@@ -1,0 +1,255 @@
+"""Training metrics and plots of a fitted scikit-learn estimator, as MLflow's autologging
+computes them on the training data.
+
+Classifiers: ``{prefix}precision_score``, ``recall_score``, ``f1_score`` (weighted averages,
+or binary for ``pos_label``), ``accuracy_score``, and with ``predict_proba`` ``log_loss`` and
+``roc_auc`` (weighted one-vs-one); the plots ``{prefix}confusion_matrix.png`` and, for two
+classes, ``roc_curve.png`` and ``precision_recall_curve.png`` (when matplotlib is installed).
+Regressors: ``mean_squared_error``, ``mean_absolute_error``, ``r2_score``,
+``root_mean_squared_error``.  Any estimator with labels: ``{prefix}score`` from its ``score``.
+A metric or plot that cannot be computed is left out with a warning.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import sklearn
+import sklearn.base
+import sklearn.metrics
+from sklearn.utils import estimator_html_repr
+
+from mltrail.tracking import _fluent
+from mltrail.tracking.autolog._safety import log_warning
+
+__all__ = ["TRAINING_PREFIX", "log_estimator_content"]
+
+INTEGRATION = "sklearn"
+TRAINING_PREFIX = "training_"
+
+_Metric = tuple[str, Callable[..., Any], dict[str, Any]]
+
+
+def _compute(metrics: list[_Metric]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, function, arguments in metrics:
+        try:
+            values[name] = function(**arguments)
+        except Exception as exc:
+            log_warning(
+                INTEGRATION,
+                f"{getattr(function, '__qualname__', name)} failed. The metric {name} will "
+                f"not be recorded. Metric error: {exc}",
+            )
+    return values
+
+
+def classifier_metrics(
+    estimator: Any, prefix: str, X: Any, y: Any, sample_weight: Any, pos_label: Any
+) -> dict[str, Any]:
+    average = "weighted" if pos_label is None else "binary"
+    y_pred = estimator.predict(X)
+    common = {"y_true": y, "y_pred": y_pred, "sample_weight": sample_weight}
+    by_label = {**common, "pos_label": pos_label, "average": average}
+    metrics: list[_Metric] = [
+        (prefix + "precision_score", sklearn.metrics.precision_score, by_label),
+        (prefix + "recall_score", sklearn.metrics.recall_score, by_label),
+        (prefix + "f1_score", sklearn.metrics.f1_score, by_label),
+        (prefix + "accuracy_score", sklearn.metrics.accuracy_score, {**common, "normalize": True}),
+    ]
+    if hasattr(estimator, "predict_proba"):
+        proba = estimator.predict_proba(X)
+        # y_true and the probabilities by position: the latter's name changed in 1.9.
+        metrics.append(
+            (
+                prefix + "log_loss",
+                functools.partial(sklearn.metrics.log_loss, y, proba),
+                {"sample_weight": sample_weight},
+            )
+        )
+        score = proba[:, 1] if len(proba[0]) == 2 else proba
+        metrics.append(
+            (
+                prefix + "roc_auc",
+                sklearn.metrics.roc_auc_score,
+                {
+                    "y_true": y,
+                    "y_score": score,
+                    "average": "weighted",
+                    "sample_weight": sample_weight,
+                    "multi_class": "ovo",
+                },
+            )
+        )
+    return _compute(metrics)
+
+
+def regressor_metrics(
+    estimator: Any, prefix: str, X: Any, y: Any, sample_weight: Any
+) -> dict[str, Any]:
+    y_pred = estimator.predict(X)
+    arguments = {
+        "y_true": y,
+        "y_pred": y_pred,
+        "sample_weight": sample_weight,
+        "multioutput": "uniform_average",
+    }
+    values = _compute(
+        [
+            (prefix + "mean_squared_error", sklearn.metrics.mean_squared_error, arguments),
+            (prefix + "mean_absolute_error", sklearn.metrics.mean_absolute_error, arguments),
+            (prefix + "r2_score", sklearn.metrics.r2_score, arguments),
+        ]
+    )
+    # As MLflow: no RMSE (and no regressor metric at all) without the MSE.
+    values[prefix + "root_mean_squared_error"] = np.sqrt(values[prefix + "mean_squared_error"])
+    return values
+
+
+def _plots(
+    estimator: Any, prefix: str, X: Any, y: Any, sample_weight: Any
+) -> list[tuple[str, str, Callable[..., Any], dict[str, Any]]]:
+    """(artifact name, title, display factory, arguments) of the classifier's plots."""
+    common = {"estimator": estimator, "X": X, "y": y, "sample_weight": sample_weight}
+    plots: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
+        (
+            prefix + "confusion_matrix",
+            "Normalized confusion matrix",
+            sklearn.metrics.ConfusionMatrixDisplay.from_estimator,
+            {**common, "normalize": "true", "cmap": "Blues"},
+        )
+    ]
+    if len(set(y)) == 2:
+        plots.append(
+            (
+                prefix + "roc_curve",
+                "ROC curve",
+                sklearn.metrics.RocCurveDisplay.from_estimator,
+                common,
+            )
+        )
+        plots.append(
+            (
+                prefix + "precision_recall_curve",
+                "Precision recall curve",
+                sklearn.metrics.PrecisionRecallDisplay.from_estimator,
+                common,
+            )
+        )
+    return plots
+
+
+def log_classifier_plots(
+    run_id: str, estimator: Any, prefix: str, X: Any, y: Any, sample_weight: Any
+) -> None:
+    """The classifier's plots as PNG artifacts; nothing (silently) without matplotlib."""
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+    except ImportError:
+        return
+    plots = _plots(estimator, prefix, X, y, sample_weight)
+    labels = getattr(estimator, "classes_", None)
+    n_labels = len(labels) if labels is not None else len(set(y))
+    with tempfile.TemporaryDirectory(prefix="mltrail-sklearn-plots-") as tmp:
+        written = False
+        for name, title, factory, arguments in plots:
+            try:
+                # Figures made here, not through pyplot: the user's current figure is untouched.
+                with matplotlib.rc_context(
+                    {"savefig.dpi": 175, "figure.autolayout": True, "font.size": 8}
+                ):
+                    if name.endswith("confusion_matrix"):
+                        font_size = min(8.0, 50.0 / max(n_labels, 1))
+                        with matplotlib.rc_context(
+                            {"font.size": font_size, "axes.labelsize": 8.0, "figure.dpi": 175}
+                        ):
+                            figure = Figure(figsize=(6.0, 4.0))
+                            display = factory(**arguments, ax=figure.subplots())
+                    else:
+                        figure = Figure()
+                        display = factory(**arguments, ax=figure.subplots())
+                    display.ax_.set_title(title)
+                    figure.savefig(os.path.join(tmp, f"{name}.png"), format="png")
+                    written = True
+            except Exception as exc:
+                log_warning(
+                    INTEGRATION,
+                    f"{getattr(factory, '__qualname__', name)} failed. The artifact {name} "
+                    f"will not be recorded. Artifact error: {exc}",
+                )
+        if written:
+            _fluent.log_artifacts(tmp, run_id=run_id)
+
+
+def _estimator_html(estimator: Any) -> str:
+    return f"""
+<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8"/>
+  </head>
+  <body>
+    {estimator_html_repr(estimator)}
+  </body>
+</html>
+    """
+
+
+def log_estimator_content(
+    run_id: str,
+    estimator: Any,
+    prefix: str,
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    pos_label: Any,
+) -> dict[str, Any]:
+    """Log the metrics (and, for a classifier, the plots) of *estimator* on (X, y), its
+    ``{prefix}score`` and ``estimator.html``; returns the metrics logged."""
+    metrics: dict[str, Any] = {}
+    is_classifier = sklearn.base.is_classifier(estimator)
+    if y is not None:
+        try:
+            if is_classifier:
+                metrics = classifier_metrics(estimator, prefix, X, y, sample_weight, pos_label)
+            elif sklearn.base.is_regressor(estimator):
+                metrics = regressor_metrics(estimator, prefix, X, y, sample_weight)
+        except Exception as exc:
+            log_warning(
+                INTEGRATION,
+                f"Failed to autolog metrics for {type(estimator).__name__}. Logging error: {exc}",
+            )
+            metrics = {}
+        else:
+            _fluent.log_metrics(metrics, run_id=run_id)
+    if is_classifier:
+        try:
+            log_classifier_plots(run_id, estimator, prefix, X, y, sample_weight)
+        except Exception as exc:
+            log_warning(
+                INTEGRATION,
+                f"Failed to autolog artifacts for {type(estimator).__name__}. Logging error: {exc}",
+            )
+    if hasattr(estimator, "score") and y is not None:
+        try:
+            takes_weight = "sample_weight" in inspect.signature(estimator.score).parameters
+            score_args = (X, y, sample_weight) if takes_weight else (X, y)
+            score = estimator.score(*score_args)
+        except Exception as exc:
+            log_warning(
+                INTEGRATION,
+                f"{type(estimator).__name__}.score failed. The '{prefix}score' metric will not "
+                f"be recorded. Scoring error: {exc}",
+            )
+        else:
+            _fluent.log_metrics({prefix + "score": score}, run_id=run_id)
+            metrics[prefix + "score"] = score
+    _fluent.log_text(_estimator_html(estimator), "estimator.html", run_id=run_id)
+    return metrics
