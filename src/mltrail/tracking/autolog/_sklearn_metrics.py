@@ -4,18 +4,17 @@ computes them on the training data.
 Classifiers: ``{prefix}precision_score``, ``recall_score``, ``f1_score`` (weighted averages,
 or binary for ``pos_label``), ``accuracy_score``, and with ``predict_proba`` ``log_loss`` and
 ``roc_auc`` (weighted one-vs-one); the plots ``{prefix}confusion_matrix.png`` and, for two
-classes, ``roc_curve.png`` and ``precision_recall_curve.png`` (when matplotlib is installed).
-Regressors: ``mean_squared_error``, ``mean_absolute_error``, ``r2_score``,
-``root_mean_squared_error``.  Any estimator with labels: ``{prefix}score`` from its ``score``.
-A metric or plot that cannot be computed is left out with a warning.
+classes, ``roc_curve.png`` and ``precision_recall_curve.png`` (when matplotlib is installed;
+drawn in the background, :mod:`._sklearn_plots`).  Regressors: ``mean_squared_error``,
+``mean_absolute_error``, ``r2_score``, ``root_mean_squared_error``.  Any estimator with
+labels: ``{prefix}score`` from its ``score``.  A metric or plot that cannot be computed is
+left out with a warning.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import os
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +26,8 @@ from sklearn.utils import estimator_html_repr
 
 from mltrail.tracking import _fluent
 from mltrail.tracking.autolog._safety import log_warning
+from mltrail.tracking.autolog._sklearn_plots import prepare as prepare_plots
+from mltrail.tracking.autolog._sklearn_plots import submit as submit_plots
 
 __all__ = ["TRAINING_PREFIX", "log_estimator_content"]
 
@@ -112,82 +113,6 @@ def regressor_metrics(
     return values
 
 
-def _plots(
-    estimator: Any, prefix: str, X: Any, y: Any, sample_weight: Any
-) -> list[tuple[str, str, Callable[..., Any], dict[str, Any]]]:
-    """(artifact name, title, display factory, arguments) of the classifier's plots."""
-    common = {"estimator": estimator, "X": X, "y": y, "sample_weight": sample_weight}
-    plots: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
-        (
-            prefix + "confusion_matrix",
-            "Normalized confusion matrix",
-            sklearn.metrics.ConfusionMatrixDisplay.from_estimator,
-            {**common, "normalize": "true", "cmap": "Blues"},
-        )
-    ]
-    if len(set(y)) == 2:
-        plots.append(
-            (
-                prefix + "roc_curve",
-                "ROC curve",
-                sklearn.metrics.RocCurveDisplay.from_estimator,
-                common,
-            )
-        )
-        plots.append(
-            (
-                prefix + "precision_recall_curve",
-                "Precision recall curve",
-                sklearn.metrics.PrecisionRecallDisplay.from_estimator,
-                common,
-            )
-        )
-    return plots
-
-
-def log_classifier_plots(
-    run_id: str, estimator: Any, prefix: str, X: Any, y: Any, sample_weight: Any
-) -> None:
-    """The classifier's plots as PNG artifacts; nothing (silently) without matplotlib."""
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-    except ImportError:
-        return
-    plots = _plots(estimator, prefix, X, y, sample_weight)
-    labels = getattr(estimator, "classes_", None)
-    n_labels = len(labels) if labels is not None else len(set(y))
-    with tempfile.TemporaryDirectory(prefix="mltrail-sklearn-plots-") as tmp:
-        written = False
-        for name, title, factory, arguments in plots:
-            try:
-                # Figures made here, not through pyplot: the user's current figure is untouched.
-                with matplotlib.rc_context(
-                    {"savefig.dpi": 175, "figure.autolayout": True, "font.size": 8}
-                ):
-                    if name.endswith("confusion_matrix"):
-                        font_size = min(8.0, 50.0 / max(n_labels, 1))
-                        with matplotlib.rc_context(
-                            {"font.size": font_size, "axes.labelsize": 8.0, "figure.dpi": 175}
-                        ):
-                            figure = Figure(figsize=(6.0, 4.0))
-                            display = factory(**arguments, ax=figure.subplots())
-                    else:
-                        figure = Figure()
-                        display = factory(**arguments, ax=figure.subplots())
-                    display.ax_.set_title(title)
-                    figure.savefig(os.path.join(tmp, f"{name}.png"), format="png")
-                    written = True
-            except Exception as exc:
-                log_warning(
-                    INTEGRATION,
-                    f"{getattr(factory, '__qualname__', name)} failed. The artifact {name} "
-                    f"will not be recorded. Artifact error: {exc}",
-                )
-        if written:
-            _fluent.log_artifacts(tmp, run_id=run_id)
-
-
 def _estimator_html(estimator: Any) -> str:
     return f"""
 <!DOCTYPE html>
@@ -231,7 +156,9 @@ def log_estimator_content(
             _fluent.log_metrics(metrics, run_id=run_id)
     if is_classifier:
         try:
-            log_classifier_plots(run_id, estimator, prefix, X, y, sample_weight)
+            job = prepare_plots(run_id, estimator, prefix, X, y, sample_weight)
+            if job is not None:
+                submit_plots(job)
         except Exception as exc:
             log_warning(
                 INTEGRATION,
