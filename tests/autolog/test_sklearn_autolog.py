@@ -193,3 +193,8 @@ def test_logs_to_a_tracking_server(tracking_server: Any, autolog: Any) -> None:
     (run,) = _runs()
     assert run.data.params["max_iter"] == "300"
     assert "training_f1_score" in run.data.metrics
+
+
+def test_a_negative_max_tuning_runs_is_refused() -> None:
+    with pytest.raises(mltrail.exceptions.MlflowException, match="max_tuning_runs"):
+        mltrail.sklearn.autolog(max_tuning_runs=-1)
