@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mltrail._exceptions import InvalidArgument
 from mltrail._model_tracking import model_tracking
 
 __all__ = ["autolog"]
@@ -41,4 +42,8 @@ def autolog(
     ``log_post_training_metrics`` logs ``sklearn.metrics`` calls and ``model.score`` on
     other data after ``fit``; ``pos_label`` is the positive class of binary metrics.
     """
+    if max_tuning_runs is not None and max_tuning_runs < 0:
+        raise InvalidArgument(
+            f"`max_tuning_runs` must be non-negative, instead got {max_tuning_runs}."
+        )
     model_tracking().autolog("sklearn", dict(locals()))

@@ -1,0 +1,171 @@
+"""scikit-learn autologging records what MLflow's records: the same scenarios
+(tests/autolog/_sklearn_scenarios.py) run under the real ``mlflow`` and under ``mltrail``, each
+in its own process with its own SQLite store, and the runs are compared.
+
+Known, deliberate differences (asserted as such):
+- MLflow 3 logs each model as a *logged model* (``models:/m-...``); mltrail's ``log_model``
+  puts it below the run's artifacts (``model/``, ``best_estimator/``): the files are the same.
+- dataset digests: mltrail.data digests a bounded sample of the data by its own scheme, so the
+  digest strings differ; names, source types and contexts are MLflow's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mltrail
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).with_name("_sklearn_scenarios.py")
+SCENARIOS = [
+    "logistic_regression_iris",
+    "pipeline_binary",
+    "linear_regression",
+    "grid_search",
+    "post_training",
+]
+#: Tags of the run context (user, source, git, name) and the model history, which differ.
+CONTEXT_TAGS = {
+    "mlflow.user",
+    "mlflow.source.name",
+    "mlflow.source.type",
+    "mlflow.source.git.commit",
+    "mlflow.source.git.branch",
+    "mlflow.source.git.repoURL",
+    "mltrail.source.git.dirty",
+    "mlflow.runName",
+    "mlflow.log-model.history",
+}
+#: Metrics that are timings.
+TIMINGS = {"mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"}
+MODEL_DIRS = ("model/", "best_estimator/")
+
+Summary = dict[str, list[dict[str, Any]]]
+
+
+def _record(library: str, workdir: Path) -> subprocess.Popen[bytes]:
+    workdir.mkdir()
+    env = dict(os.environ)
+    src = str(Path(mltrail.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
+        env.pop(var, None)
+    uri = f"sqlite:///{workdir / 'store.db'}"
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), library, uri, str(workdir / "summary.json")],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Summary, Summary]:
+    """One recording per library (both processes run at the same time)."""
+    pytest.importorskip("mlflow")
+    pytest.importorskip("matplotlib")
+    root = tmp_path_factory.mktemp("sklearn-autolog")
+    processes = {lib: _record(lib, root / lib) for lib in ("mlflow", "mltrail")}
+    summaries = {}
+    for lib, process in processes.items():
+        output, _ = process.communicate(timeout=600)
+        assert process.returncode == 0, f"{lib} side failed:\n{output.decode()[-4000:]}"
+        summaries[lib] = json.loads((root / lib / "summary.json").read_text())
+    return summaries["mlflow"], summaries["mltrail"]
+
+
+def _key(run: dict[str, Any]) -> tuple[bool, str, str]:
+    """Parent first, then children by their candidate's params."""
+    params = run["params"]
+    return (
+        "mlflow.parentRunId" in run["tags"],
+        params.get("C", ""),
+        params.get("fit_intercept", ""),
+    )
+
+
+def _pairs(recordings: tuple[Summary, Summary], scenario: str) -> list[tuple[Any, Any]]:
+    theirs, ours = (sorted(r[scenario], key=_key) for r in recordings)
+    assert len(ours) == len(theirs), f"{scenario}: {len(ours)} runs, MLflow made {len(theirs)}"
+    return list(zip(theirs, ours, strict=True))
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_params_are_mlflows(recordings: tuple[Summary, Summary], scenario: str) -> None:
+    for theirs, ours in _pairs(recordings, scenario):
+        assert ours["params"] == theirs["params"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_metrics_are_mlflows(recordings: tuple[Summary, Summary], scenario: str) -> None:
+    for theirs, ours in _pairs(recordings, scenario):
+        assert set(ours["metrics"]) == set(theirs["metrics"])
+        for key, value in theirs["metrics"].items():
+            if key not in TIMINGS:
+                assert ours["metrics"][key] == pytest.approx(value, rel=1e-9), key
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_tags_are_mlflows(recordings: tuple[Summary, Summary], scenario: str) -> None:
+    for theirs, ours in _pairs(recordings, scenario):
+        assert set(ours["tags"]) - CONTEXT_TAGS == set(theirs["tags"]) - CONTEXT_TAGS
+        for key in ("estimator_name", "estimator_class", "mlflow.autologging"):
+            assert ours["tags"][key] == theirs["tags"][key]
+        assert ours["status"] == theirs["status"] == "FINISHED"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_artifacts_and_models_are_mlflows(
+    recordings: tuple[Summary, Summary], scenario: str
+) -> None:
+    for theirs, ours in _pairs(recordings, scenario):
+        plain = [p for p in ours["artifacts"] if not p.startswith(MODEL_DIRS)]
+        assert plain == theirs["artifacts"]
+        # MLflow 3's logged models hold the files mltrail logs below the run.
+        our_models: dict[str, list[str]] = {}
+        for path in ours["artifacts"]:
+            if path.startswith(MODEL_DIRS):
+                name, _, file = path.partition("/")
+                our_models.setdefault(name, []).append(f"artifacts/{file}")
+        assert our_models == theirs["models"]
+        assert ours["text"] == theirs["text"]  # metric_info.json
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_dataset_inputs_are_mlflows(recordings: tuple[Summary, Summary], scenario: str) -> None:
+    for theirs, ours in _pairs(recordings, scenario):
+        described = sorted((name, source, context) for name, _, source, context in ours["inputs"])
+        assert described == sorted((n, s, c) for n, _, s, c in theirs["inputs"])
+
+
+def test_search_children_share_the_parents_training_dataset(
+    recordings: tuple[Summary, Summary],
+) -> None:
+    _, ours = recordings
+    runs = ours["grid_search"]
+    assert len({tuple(map(tuple, run["inputs"])) for run in runs}) == 1
+
+
+def test_post_training_metrics_are_named_as_mlflow_names_them(
+    recordings: tuple[Summary, Summary],
+) -> None:
+    _, ours = recordings
+    (run,) = ours["post_training"]
+    assert {
+        "accuracy_score_X_test",
+        "accuracy_score-2_X_test",
+        "f1_score_X_test",
+        "LogisticRegression_score_X_test",
+        "LogisticRegression_score-2_X_train",
+    } <= set(run["metrics"])
+    info = run["text"]["metric_info.json"]
+    assert info["accuracy_score-2_X_test"] == "accuracy_score(y_true=y_test, y_pred=y_pred)"
