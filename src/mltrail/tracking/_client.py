@@ -20,6 +20,7 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.store import Backend, PagedList
+from mltrail.tracking import _background
 from mltrail.tracking._backends import backend_for
 from mltrail.tracking._batching import AsyncLogger
 from mltrail.tracking._client_artifacts import ClientArtifacts
@@ -72,7 +73,9 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         return self._logger
 
     def flush(self) -> None:
-        """Wait until values logged without waiting (``synchronous=False``) are stored."""
+        """Wait until values logged without waiting (``synchronous=False``) are stored, and the
+        work handed to the background before (autologging's plots and run ends) is done."""
+        _background.wait()
         if self._logger is not None:
             self._logger.flush()
 

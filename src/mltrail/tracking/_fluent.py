@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.entities import DatasetInput, InputTag, Run
+from mltrail.tracking import _background
 from mltrail.tracking._active import ActiveRun, run_stack, state
 from mltrail.tracking._client import PARENT_RUN_TAG, MlflowClient
 from mltrail.tracking._system_metrics import (
@@ -52,6 +54,7 @@ __all__ = [
 ]
 
 DESCRIPTION_TAG = "mlflow.note.content"
+_logger = logging.getLogger("mltrail")
 
 
 def _client() -> MlflowClient:
@@ -180,6 +183,30 @@ def end_run(status: str = "FINISHED") -> None:
         _end_failed(active.client, run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else None)
         raise
     active.client.set_terminated(run_id, status)
+
+
+def end_run_in_background(status: str = "FINISHED") -> None:
+    """End the active run without waiting (autologging's managed runs): its queued values,
+    the work submitted before for it (training plots) and its end are written by the
+    background worker; ``flush``, reads through the client and exit wait for them."""
+    stack = run_stack()
+    if not stack:
+        return
+    active = stack.pop()
+    run_id = active.info.run_id
+    stop_monitor(run_id)
+    client = active.client
+
+    def finish() -> None:
+        try:
+            client.flush()
+        except Exception as exc:
+            _logger.warning("mltrail: run %s ends FAILED: a value was not stored: %s", run_id, exc)
+            _end_failed(client, run_id)
+            return
+        client.set_terminated(run_id, status)
+
+    _background.submit(finish)
 
 
 def _end_failed(client: MlflowClient, run_id: str, status: str | None = None) -> None:

@@ -231,7 +231,9 @@ def _with_managed_run(
                 _fluent.end_run(status)
         raise
     if _is_active(run.info.run_id):
-        _fluent.end_run()
+        # The caller gets the result now; the run's queued values, its plots and its end are
+        # written in the background, and every read or flush waits for them.
+        _fluent.end_run_in_background()
     return result
 
 

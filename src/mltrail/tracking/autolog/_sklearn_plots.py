@@ -6,31 +6,30 @@ classes; nothing, silently, without matplotlib.
 
 Drawing and encoding three PNGs costs more than everything else autologging does for a small
 model, so ``fit`` only computes the predictions the plots need (:func:`prepare`, a few
-milliseconds) and one background thread draws and uploads them to the run.  They are complete
-at interpreter exit, and :func:`wait_for_plots` waits for them.  The drawing never touches
-global state the user's own plotting sees: no pyplot figures, no ``rcParams`` changes (the
-fonts and resolution MLflow sets through ``rc_context`` are set on the figure itself).
+milliseconds) and the tracking library's background worker draws and uploads them to the
+run; ``flush``, every read through the client and interpreter exit wait for them.  The
+drawing never touches global state the user's own plotting sees: no pyplot figures, no
+``rcParams`` changes (the fonts and resolution MLflow sets through ``rc_context`` are set on
+the figure itself).
 """
 
 from __future__ import annotations
 
-import atexit
+import functools
 import importlib.util
 import os
 import tempfile
-import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sklearn.metrics
 
-from mltrail.tracking import _fluent
+from mltrail.tracking import _background, _fluent
 from mltrail.tracking._client import MlflowClient
 from mltrail.tracking.autolog._safety import log_warning
 
-__all__ = ["PlotJob", "prepare", "submit", "wait_for_plots"]
+__all__ = ["PlotJob", "prepare", "submit"]
 
 INTEGRATION = "sklearn"
 DPI = 175
@@ -145,60 +144,7 @@ def _run(job: PlotJob) -> None:
                 log_warning(INTEGRATION, f"The training plots were not logged: {exc}")
 
 
-class _Worker:
-    """One daemon thread drawing the submitted jobs in order."""
-
-    def __init__(self) -> None:
-        self._jobs: deque[PlotJob] = deque()
-        self._cond = threading.Condition()
-        self._busy = False
-        self._thread: threading.Thread | None = None
-
-    def submit(self, job: PlotJob) -> None:
-        with self._cond:
-            self._jobs.append(job)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._loop, name="mltrail-sklearn-plots", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify_all()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._jobs:
-                    self._busy = False
-                    self._cond.notify_all()
-                    self._cond.wait()
-                job = self._jobs.popleft()
-                self._busy = True
-            try:
-                _run(job)
-            except Exception as exc:  # never let the thread die on one job
-                log_warning(INTEGRATION, f"The training plots were not logged: {exc}")
-
-    def wait(self, timeout: float | None = None) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._jobs and not self._busy, timeout)
-
-
-_worker = _Worker()
-_exit_hook_registered = False
-
-
 def submit(job: PlotJob) -> None:
-    global _exit_hook_registered
-    if not job.plots:
-        return
-    if not _exit_hook_registered:
-        # Registered after the tracking library's own exit handlers (the run and its store
-        # exist by now), so it runs before them: the plots are uploaded while they still work.
-        atexit.register(wait_for_plots)
-        _exit_hook_registered = True
-    _worker.submit(job)
-
-
-def wait_for_plots(timeout: float | None = None) -> bool:
-    """Wait until every plot submitted so far is logged (False if *timeout* ran out)."""
-    return _worker.wait(timeout)
+    """Draw and upload *job*'s plots in the background (reads and flushes wait for them)."""
+    if job.plots:
+        _background.submit(functools.partial(_run, job))
