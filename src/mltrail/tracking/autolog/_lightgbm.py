@@ -99,7 +99,7 @@ def _log_datasets(train_set: Any, valid_sets: Any, valid_names: Any) -> None:
 
 def _train(
     train_function: Callable[..., Any],
-    log_models: bool,
+    log_models: bool,  # False for the scikit-learn API's train: its fit logs the model
     original: Callable[..., Any],
     *args: Any,
     **kwargs: Any,
@@ -112,7 +112,7 @@ def _train(
 
 def _train_and_log(
     train_function: Callable[..., Any],
-    log_models: bool,
+    log_models: bool,  # False for the scikit-learn API's train: its fit logs the model
     original: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
@@ -145,7 +145,7 @@ def _train_and_log(
         values = model.feature_importance(importance_type=kind)
         importances[kind] = (features, values, dict(zip(features, values.tolist(), strict=False)))
     log_feature_importance(INTEGRATION, importances, json_indent=2)
-    if log_models:
+    if log_models and _config("log_models", True):
         _log_booster(model, getattr(train_set, _EXAMPLE_ATTRIBUTE, None))
     _fluent.flush()  # a store that refuses the values is reported here, not at end_run
     return model

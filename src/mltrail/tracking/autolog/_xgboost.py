@@ -113,7 +113,7 @@ def _with_callback(
 
 def _train(
     train_function: Callable[..., Any],
-    log_models: bool,
+    log_models: bool,  # False for the scikit-learn API's train: its fit logs the model
     original: Callable[..., Any],
     *args: Any,
     **kwargs: Any,
@@ -133,7 +133,7 @@ def _train(
     args, kwargs = _with_callback(signature, args, kwargs, _Callback(recorder))
     model = original(*args, **kwargs)
 
-    if log_models:
+    if log_models and _config("log_models", True):
         _log_booster(model, getattr(dtrain, _EXAMPLE_ATTRIBUTE, None))
     early_stopping_index = list(signature.parameters).index("early_stopping_rounds")
     if (len(args) > early_stopping_index or kwargs.get("early_stopping_rounds")) and (
