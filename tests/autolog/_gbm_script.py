@@ -154,7 +154,32 @@ def dump(lib: object, scenario: str) -> dict[str, object]:
                 "artifacts": model_artifacts,
             }
         )
-    return {"runs": out, "models": models}
+    mlmodel = None
+    if models:
+        location = next(
+            iter(lib.search_logged_models([experiment.experiment_id], output_format="list"))
+        ).artifact_location
+        mlmodel = lib.artifacts.download_artifacts(artifact_uri=f"{location}/MLmodel")
+    elif runs and "model/MLmodel" in out[0]["artifacts"]:
+        mlmodel = client.download_artifacts(runs[0].info.run_id, "model/MLmodel")
+    return {"runs": out, "models": models, "mlmodel": _mlmodel(mlmodel) if mlmodel else None}
+
+
+def _mlmodel(path: str) -> dict[str, Any]:
+    """What the model's MLmodel says about its flavors, signature and input example."""
+    import yaml
+
+    with open(path) as f:
+        spec = yaml.safe_load(f)
+    flavors = {
+        name: {k: v for k, v in conf.items() if "version" not in k and k not in ("env", "code")}
+        for name, conf in spec["flavors"].items()
+    }
+    return {
+        "flavors": flavors,
+        "signature": spec.get("signature"),
+        "input_example": (spec.get("saved_input_example_info") or {}).get("type"),
+    }
 
 
 def main() -> None:

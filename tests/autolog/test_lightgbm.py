@@ -112,3 +112,21 @@ def test_disable_restores_lightgbm(autolog: None) -> None:
     assert patched["LGBMClassifier.fit"] is not before["LGBMClassifier.fit"]
     mltrail.lightgbm.autolog(disable=True)
     assert _attributes() == before
+
+
+def test_sklearn_fit_logs_once_into_the_active_run(autolog: None) -> None:
+    mltrail.lightgbm.autolog(log_models=False, log_datasets=False)
+    x, y = _data()
+    with mltrail.start_run() as run:
+        lgb.LGBMClassifier(n_estimators=3, num_leaves=4, verbose=-1).fit(
+            x, y, eval_X=(x,), eval_y=(y,)
+        )
+    client = mltrail.MlflowClient()
+    [only] = client.search_runs([run.info.experiment_id])
+    assert only.info.run_id == run.info.run_id
+    assert only.info.status == "FINISHED"
+    assert only.data.params["num_boost_round"] == "3"
+    assert "mlflow.autologging" not in only.data.tags  # the user's run, not autolog's
+    history = client.get_metric_history(run.info.run_id, "valid_0-binary_logloss")
+    assert [m.step for m in history] == [0, 1, 2]
+    assert only.inputs.dataset_inputs == []

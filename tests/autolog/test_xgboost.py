@@ -14,6 +14,7 @@ import pytest
 
 xgb = pytest.importorskip("xgboost")
 
+from tests._live_server import ThreadedServer  # noqa: E402
 from tests.autolog._gbm_harness import assert_same_recording  # noqa: E402
 
 import mltrail  # noqa: E402
@@ -112,3 +113,29 @@ def test_disable_restores_xgboost(autolog: None) -> None:
     assert patched["XGBClassifier.fit"] is not before["XGBClassifier.fit"]
     mltrail.xgboost.autolog(disable=True)
     assert _attributes() == before
+
+
+def test_sklearn_api_against_a_tracking_server(tracking_server: ThreadedServer) -> None:
+    mltrail.set_tracking_uri(tracking_server.url)
+    mltrail.xgboost.autolog()
+    try:
+        x, y = _data()
+        model = xgb.XGBRegressor(n_estimators=4, max_depth=2, n_jobs=1)
+        model.fit(x, y, eval_set=[(x, y)], verbose=False)
+    finally:
+        mltrail.xgboost.autolog(disable=True)
+    run = mltrail.last_active_run()
+    assert run is not None
+    client = mltrail.MlflowClient()
+    history = client.get_metric_history(run.info.run_id, "validation_0-rmse")
+    assert [m.step for m in history] == [0, 1, 2, 3]
+    assert run.data.params["num_boost_round"] == "4"
+    assert run.data.tags["mlflow.autologging"] == "xgboost"
+    paths = {f.path for f in client.list_artifacts(run.info.run_id, "model")}
+    assert {"model/MLmodel", "model/model.ubj"} <= paths
+    contexts = sorted(
+        {t.key: t.value for t in i.tags}["mlflow.data.context"] for i in run.inputs.dataset_inputs
+    )
+    assert contexts == ["eval", "train"]
+    loaded = mltrail.xgboost.load_model(f"runs:/{run.info.run_id}/model")
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x))
