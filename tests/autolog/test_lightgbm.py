@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,3 +131,18 @@ def test_sklearn_fit_logs_once_into_the_active_run(autolog: None) -> None:
     history = client.get_metric_history(run.info.run_id, "valid_0-binary_logloss")
     assert [m.step for m in history] == [0, 1, 2]
     assert only.inputs.dataset_inputs == []
+
+
+def test_without_matplotlib_no_plot_and_no_warning(
+    autolog: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the `plots` extra were absent
+    mltrail.lightgbm.autolog(log_models=False)
+    x, y = _data()
+    with caplog.at_level(logging.WARNING, logger="mltrail.autolog"):
+        lgb.train(PARAMS, lgb.Dataset(x, label=y), num_boost_round=3)
+    run = mltrail.last_active_run()
+    assert run is not None
+    paths = {f.path for f in mltrail.MlflowClient().list_artifacts(run.info.run_id)}
+    assert paths == {"feature_importance_split.json", "feature_importance_gain.json"}
+    assert caplog.records == []
