@@ -3,13 +3,15 @@
 :func:`recordings` runs ``_gbm_script.py`` (every scenario, each in its own experiment) once
 under the real ``mlflow`` and once under ``mltrail``, in two subprocesses at the same time
 (the two cannot patch one framework in one process), each on its own SQLite store, and keeps
-the dumps for the session: the XGBoost and LightGBM test modules share them.
+the dumps for the session: the XGBoost and LightGBM test modules share them (pytest-xdist
+workers too, through a file in the session's shared temporary folder).
 :func:`assert_same_recording` compares one scenario's dumps.
 """
 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
 import importlib.util
 import json
@@ -47,7 +49,7 @@ def _run(which: str, directory: Path) -> subprocess.Popen[bytes]:
     for var in ("MLFLOW_TRACKING_URI", "MLTRAIL_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
         env.pop(var, None)
     work = directory / which
-    work.mkdir()
+    work.mkdir(exist_ok=True)
     uri = f"sqlite:///{work / 'store.db'}"
     command = [sys.executable, str(SCRIPT), which, uri, str(work / "dump.json"), *SCENARIOS]
     return subprocess.Popen(
@@ -56,12 +58,27 @@ def _run(which: str, directory: Path) -> subprocess.Popen[bytes]:
 
 
 @functools.cache
-def recordings() -> dict[str, dict[str, Any]]:
-    """{"mlflow": {scenario: dump}, "mltrail": {scenario: dump}} (made once per process)."""
+def recordings(shared: Path | None = None) -> dict[str, dict[str, Any]]:
+    """{"mlflow": {scenario: dump}, "mltrail": {scenario: dump}}, made once per process, or
+    once per test session when pytest-xdist workers pass their *shared* directory."""
     if importlib.util.find_spec("mlflow") is None:
         pytest.skip("the differential tests need mlflow (a test dependency)")
-    directory = Path(tempfile.mkdtemp(prefix="mltrail-gbm-autolog-"))
-    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    if shared is None:
+        directory = Path(tempfile.mkdtemp(prefix="mltrail-gbm-autolog-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        return _record(directory)
+    directory = shared / "gbm-autolog"
+    directory.mkdir(exist_ok=True)
+    with open(directory / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker records, the others read
+        done = directory / "recordings.json"
+        if not done.exists():
+            done.write_text(json.dumps(_record(directory)))
+        result: dict[str, dict[str, Any]] = json.loads(done.read_text())
+    return result
+
+
+def _record(directory: Path) -> dict[str, dict[str, Any]]:
     processes = {which: _run(which, directory) for which in ("mlflow", "mltrail")}
     result: dict[str, dict[str, Any]] = {}
     for which, process in processes.items():
@@ -110,9 +127,9 @@ def _mlmodel(dump: dict[str, Any]) -> Any:
     return spec
 
 
-def assert_same_recording(scenario: str) -> dict[str, Any]:
+def assert_same_recording(recorded: dict[str, dict[str, Any]], scenario: str) -> dict[str, Any]:
     """Assert that mltrail recorded what MLflow did in *scenario*; returns mltrail's run."""
-    expected, actual = (recordings()[which][scenario] for which in ("mlflow", "mltrail"))
+    expected, actual = (recorded[which][scenario] for which in ("mlflow", "mltrail"))
     assert len(actual["runs"]) == len(expected["runs"]) == 1
     ref, run = expected["runs"][0], actual["runs"][0]
     assert run["status"] == ref["status"] == "FINISHED"

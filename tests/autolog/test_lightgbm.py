@@ -9,13 +9,14 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 lgb = pytest.importorskip("lightgbm")
 
-from tests.autolog._gbm_harness import assert_same_recording  # noqa: E402
+from tests.autolog._gbm_harness import assert_same_recording, recordings  # noqa: E402
 
 import mltrail  # noqa: E402
 import mltrail.lightgbm  # noqa: E402
@@ -31,6 +32,13 @@ def _data() -> tuple[np.ndarray, np.ndarray]:
     return x, (x[:, 0] - x[:, 1] > 0).astype(int)
 
 
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, Any]:
+    """MLflow's and mltrail's recordings of the scenarios (shared by xdist workers)."""
+    shared = None if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    return recordings(shared)
+
+
 @pytest.fixture
 def autolog(sqlite_uri: str) -> Iterator[None]:
     mltrail.set_tracking_uri(sqlite_uri)
@@ -38,8 +46,8 @@ def autolog(sqlite_uri: str) -> Iterator[None]:
     mltrail.lightgbm.autolog(disable=True)
 
 
-def test_native_train_records_what_mlflow_records() -> None:
-    run = assert_same_recording("lgb_native")
+def test_native_train_records_what_mlflow_records(recorded: dict[str, Any]) -> None:
+    run = assert_same_recording(recorded, "lgb_native")
     # early stopping: the best iteration's (1-based) results again after the last iteration
     history = run["metrics"]["valid-auc"]
     best = int(run["metrics"]["best_iteration"][0][1])
@@ -47,8 +55,8 @@ def test_native_train_records_what_mlflow_records() -> None:
     assert run["metrics"]["stopped_iteration"] == [[0, len(history) - 1]]
 
 
-def test_sklearn_fit_records_what_mlflow_records() -> None:
-    run = assert_same_recording("lgb_sklearn")
+def test_sklearn_fit_records_what_mlflow_records(recorded: dict[str, Any]) -> None:
+    run = assert_same_recording(recorded, "lgb_sklearn")
     assert run["params"]["num_boost_round"] == "15"  # n_estimators, as train received it
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ import pytest
 xgb = pytest.importorskip("xgboost")
 
 from tests._live_server import ThreadedServer  # noqa: E402
-from tests.autolog._gbm_harness import assert_same_recording  # noqa: E402
+from tests.autolog._gbm_harness import assert_same_recording, recordings  # noqa: E402
 
 import mltrail  # noqa: E402
 import mltrail.xgboost  # noqa: E402
@@ -32,6 +33,13 @@ def _data() -> tuple[np.ndarray, np.ndarray]:
 PARAMS = {"objective": "binary:logistic", "max_depth": 2, "nthread": 1, "seed": 0}
 
 
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, Any]:
+    """MLflow's and mltrail's recordings of the scenarios (shared by xdist workers)."""
+    shared = None if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    return recordings(shared)
+
+
 @pytest.fixture
 def autolog(sqlite_uri: str) -> Iterator[None]:
     mltrail.set_tracking_uri(sqlite_uri)
@@ -39,8 +47,8 @@ def autolog(sqlite_uri: str) -> Iterator[None]:
     mltrail.xgboost.autolog(disable=True)
 
 
-def test_native_train_records_what_mlflow_records() -> None:
-    run = assert_same_recording("xgb_native")
+def test_native_train_records_what_mlflow_records(recorded: dict[str, Any]) -> None:
+    run = assert_same_recording(recorded, "xgb_native")
     # early stopping: the best iteration's results again, one step after the last iteration
     history = run["metrics"]["validation-logloss"]
     best = int(run["metrics"]["best_iteration"][0][1])
@@ -48,8 +56,8 @@ def test_native_train_records_what_mlflow_records() -> None:
     assert run["metrics"]["stopped_iteration"] == [[0, len(history) - 2]]
 
 
-def test_sklearn_fit_records_what_mlflow_records() -> None:
-    run = assert_same_recording("xgb_sklearn")
+def test_sklearn_fit_records_what_mlflow_records(recorded: dict[str, Any]) -> None:
+    run = assert_same_recording(recorded, "xgb_sklearn")
     assert "n_jobs" in run["params"]  # the estimator's params reach train's booster params
 
 
