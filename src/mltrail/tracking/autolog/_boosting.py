@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import json
 import logging
@@ -31,7 +32,7 @@ from typing import Any, TypeVar
 
 from mltrail.data import CodeDatasetSource, from_numpy, from_pandas
 from mltrail.models import ModelSignature, infer_signature
-from mltrail.tracking import _fluent
+from mltrail.tracking import _background, _fluent
 from mltrail.tracking.autolog._config import get_autologging_config
 from mltrail.tracking.autolog._safety import active_session, log_warning, safe_patch
 
@@ -280,7 +281,19 @@ def log_feature_importance(
 ) -> None:
     """For each importance type: ``feature_importance_{type}.json`` (the mapping) and a bar
     plot ``feature_importance_{type}.png`` of (features, values), values being one per feature
-    or one row of per-class values per feature.  One upload for all files."""
+    or one row of per-class values per feature.  One upload for all files, written by the
+    background worker (drawing costs more than training a small model); reads wait for it."""
+    _background.submit(
+        functools.partial(_write_importance, integration, importances, json_indent, active_run_id())
+    )
+
+
+def _write_importance(
+    integration: str,
+    importances: Mapping[str, tuple[Sequence[str], Any, Mapping[str, Any]]],
+    json_indent: int | None,
+    run_id: str,
+) -> None:
     with tempfile.TemporaryDirectory(prefix="mltrail-importance-") as tmp:
         for kind, (features, values, mapping) in importances.items():
             try:
@@ -296,7 +309,10 @@ def log_feature_importance(
                 )
             with open(os.path.join(tmp, f"feature_importance_{kind}.json"), "w") as f:
                 json.dump(dict(mapping), f, indent=json_indent)
-        _fluent.log_artifacts(tmp, run_id=active_run_id())
+        try:
+            _fluent.log_artifacts(tmp, run_id=run_id)
+        except Exception as exc:
+            log_warning(integration, f"Failed to log feature importance: {exc}")
 
 
 def _plot_importance(path: str, features: Sequence[str], values: Any, kind: str) -> None:

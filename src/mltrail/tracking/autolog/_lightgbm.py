@@ -139,6 +139,8 @@ def _train_and_log(
         recorder.log_early_stopping(
             len(recorder.results), model.best_iteration, model.best_iteration - 1
         )
+    _fluent.flush()  # a store that refuses the values is reported here, not at end_run;
+    # the importance files are written in the background
     features = model.feature_name()
     importances = {}
     for kind in ("split", "gain"):
@@ -147,7 +149,6 @@ def _train_and_log(
     log_feature_importance(INTEGRATION, importances, json_indent=2)
     if log_models and _config("log_models", True):
         _log_booster(model, getattr(train_set, _EXAMPLE_ATTRIBUTE, None))
-    _fluent.flush()  # a store that refuses the values is reported here, not at end_run
     return model
 
 

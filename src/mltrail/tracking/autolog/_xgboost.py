@@ -142,8 +142,9 @@ def _train(
         recorder.log_early_stopping(
             len(recorder.results) - 1, model.best_iteration, model.best_iteration
         )
+    _fluent.flush()  # a store that refuses the values is reported here, not at end_run;
+    # the importance files are written in the background
     _log_importance(model)
-    _fluent.flush()  # a store that refuses the values is reported here, not at end_run
     return model
 
 
