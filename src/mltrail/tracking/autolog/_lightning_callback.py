@@ -16,7 +16,9 @@ per epoch (``checkpoints/epoch_<n>/checkpoint.pth``) or every *n* steps
 
 Both are mixins: :func:`callback_classes` makes the ``Callback`` subclasses of one Lightning
 namespace (``lightning.pytorch`` or ``pytorch_lightning``).  Every hook runs on the global rank
-zero only, and a hook that fails warns (unless silent) and lets training go on.
+zero only, and a hook that fails warns (unless silent) and lets training go on.  The callbacks
+stay on the trainer after ``fit`` (a later ``trainer.test`` logs into the run, as in MLflow);
+the next ``fit`` replaces them, and while autologging is disabled they do nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, TypeVar
 import torch
 
 from mltrail.tracking import _fluent
+from mltrail.tracking.autolog._config import autologging_is_disabled
 from mltrail.tracking.autolog._safety import _warnings_of_logging_code, log_warning
 
 __all__ = [
@@ -58,11 +61,12 @@ F = TypeVar("F", bound=Callable[..., None])
 
 
 def _hook(method: F) -> F:
-    """A hook that runs on the global rank zero only and never breaks training."""
+    """A hook that runs on the global rank zero only, while autologging is on (the callbacks
+    stay on the trainer after ``fit``, as MLflow's do), and never breaks training."""
 
     @functools.wraps(method)
     def hook(self: Any, trainer: Any, *args: Any, **kwargs: Any) -> None:
-        if not trainer.is_global_zero:
+        if not trainer.is_global_zero or autologging_is_disabled(INTEGRATION):
             return
         with _warnings_of_logging_code(INTEGRATION):
             try:
