@@ -167,14 +167,19 @@ def test_early_stopping_of_the_lightning_package(recorded: dict[str, dict[str, A
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("MLTRAIL_REQUIREMENTS_INFERENCE_TIMEOUT", "0.001")
-    uri = f"sqlite:///{tmp_path / 'store.db'}"
-    mltrail.set_tracking_uri(uri)
+def autolog_off_after(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("MLTRAIL_REQUIREMENTS_INFERENCE_TIMEOUT", "0.001")  # see `recorded`
     try:
-        yield uri
+        yield
     finally:
         mltrail.pytorch.autolog(disable=True)
+
+
+@pytest.fixture
+def store(tmp_path: Path, autolog_off_after: None) -> str:
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    mltrail.set_tracking_uri(uri)
+    return uri
 
 
 def _fit(model: Any = None, epochs: int = 2) -> Any:
@@ -246,3 +251,19 @@ def test_disable_restores_fit(store: str) -> None:
     trainer.fit(trainer.lightning_module, train, val)
     assert mltrail.active_run() is None
     assert mltrail.get_run(run.info.run_id).data.metrics == run.data.metrics
+
+
+def test_to_a_tracking_server(tracking_server: Any, autolog_off_after: None) -> None:
+    mltrail.set_tracking_uri(tracking_server.url)
+    mltrail.pytorch.autolog()
+    _fit(epochs=2)
+    run = mltrail.last_active_run()
+    assert run is not None
+    assert run.info.status == "FINISHED"
+    assert {"epochs", "optimizer_name", "lr"} <= set(run.data.params)
+    client = mltrail.MlflowClient()
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "val_loss")] == [0, 1]
+    paths = {f.path for f in client.list_artifacts(run.info.run_id)}
+    assert {"checkpoints", "model", "model_summary.txt"} <= paths
+    model = mltrail.pytorch.load_model(f"runs:/{run.info.run_id}/model")
+    assert model.layer.in_features == 8
