@@ -11,6 +11,7 @@ import inspect
 import json
 import logging
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -230,6 +231,22 @@ def test_silent_prints_nothing(
     assert trainer.state.finished
     assert [r for r in caplog.records if r.name.startswith("mltrail.autolog")] == []
     assert "mltrail" not in capfd.readouterr().err
+
+
+def test_callbacks_pickle(store: str) -> None:
+    """Strategies that spawn processes pickle the trainer, callbacks included."""
+    mltrail.pytorch.autolog(log_models=False)
+    trainer = _fit(epochs=1)
+    ours = [c for c in trainer.callbacks if type(c).__module__.startswith("mltrail.")]
+    assert len(ours) == 2
+    for callback in ours:
+        # Lightning gives each callback the module's `log` methods: this test's module class
+        # is local, so not picklable (a spawning strategy needs a picklable module anyway).
+        del callback.log, callback.log_dict
+        copy = pickle.loads(pickle.dumps(callback))
+        assert type(copy) is type(callback)
+        assert isinstance(copy, pl.Callback)
+        assert copy.__dict__.keys() == callback.__dict__.keys()
 
 
 def test_disable_restores_fit(store: str) -> None:

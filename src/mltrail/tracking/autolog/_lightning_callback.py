@@ -24,6 +24,7 @@ the next ``fit`` replaces them, and while autologging is disabled they do nothin
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -100,7 +101,25 @@ def _floats(metrics: Mapping[str, Any]) -> dict[str, float]:
     return {name: float(value) for name, value in metrics.items()}
 
 
-class MetricsHooks:
+class _Picklable:
+    """Pickled by namespace and kind (a strategy that spawns processes pickles the trainer
+    with its callbacks, whose classes :func:`callback_classes` makes at run time)."""
+
+    _namespace = ""
+    _kind = 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._namespace, self._kind, dict(self.__dict__)))
+
+
+def _rebuild(namespace: str, kind: int, state: dict[str, Any]) -> Any:
+    cls = callback_classes(importlib.import_module(namespace))[kind]
+    callback = cls.__new__(cls)
+    callback.__dict__.update(state)
+    return callback
+
+
+class MetricsHooks(_Picklable):
     """Params, tags and metrics while a trainer fits (and tests afterwards)."""
 
     def __init__(
@@ -224,7 +243,7 @@ class MetricsHooks:
         _fluent.flush()
 
 
-class CheckpointHooks:
+class CheckpointHooks(_Picklable):
     """Checkpoints logged as MLflow's ``MlflowModelCheckpointCallback`` logs them."""
 
     def __init__(
@@ -312,6 +331,9 @@ def callback_classes(namespace: ModuleType) -> tuple[type[MetricsHooks], type[Ch
     """The ``Callback`` subclasses of *namespace* (``lightning.pytorch`` or
     ``pytorch_lightning``) with the hooks above."""
     base = namespace.Callback
-    metrics = type("MltrailAutologCallback", (MetricsHooks, base), {})
-    checkpoints = type("MltrailModelCheckpointCallback", (CheckpointHooks, base), {})
+    where = {"_namespace": namespace.__name__, "__module__": __name__}
+    metrics = type("MltrailAutologCallback", (MetricsHooks, base), {**where, "_kind": 0})
+    checkpoints = type(
+        "MltrailModelCheckpointCallback", (CheckpointHooks, base), {**where, "_kind": 1}
+    )
     return metrics, checkpoints
