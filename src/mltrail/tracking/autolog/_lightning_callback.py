@@ -23,6 +23,7 @@ the next ``fit`` replaces them, and while autologging is disabled they do nothin
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import os
@@ -61,15 +62,12 @@ _LATEST = "latest_"
 F = TypeVar("F", bound=Callable[..., None])
 
 
-def _hook(method: F) -> F:
-    """A hook that runs on the global rank zero only, while autologging is on (the callbacks
-    stay on the trainer after ``fit``, as MLflow's do), and never breaks training."""
-
+def _guarded(method: F, capture_warnings: bool) -> F:
     @functools.wraps(method)
     def hook(self: Any, trainer: Any, *args: Any, **kwargs: Any) -> None:
         if not trainer.is_global_zero or autologging_is_disabled(INTEGRATION):
             return
-        with _warnings_of_logging_code(INTEGRATION):
+        with _warnings_of_logging_code(INTEGRATION) if capture_warnings else _nothing():
             try:
                 method(self, trainer, *args, **kwargs)
             except Exception as exc:
@@ -82,14 +80,31 @@ def _hook(method: F) -> F:
     return hook  # type: ignore[return-value]
 
 
+def _hook(method: F) -> F:
+    """A hook that runs on the global rank zero only, while autologging is on (the callbacks
+    stay on the trainer after ``fit``, as MLflow's do), and never breaks training; the
+    warnings it raises are autologging's (reported on its logger, or dropped when silent)."""
+    return _guarded(method, capture_warnings=True)
+
+
+def _batch_hook(method: F) -> F:
+    """A hook of every batch: as :func:`_hook`, but it catches warnings only when it logs
+    (catching them resets Python's record of warnings already shown once, and the user's own
+    would be shown at every batch)."""
+    return _guarded(method, capture_warnings=False)
+
+
+def _nothing() -> contextlib.nullcontext[None]:
+    return contextlib.nullcontext()
+
+
 def set_run_tag(run_id: str, key: str, value: str) -> None:
     """Set a tag of *run_id*: batched when it is the active run, else directly."""
     active = _fluent.active_run()
     if active is not None and active.info.run_id == run_id:
         _fluent.set_tag(key, value)
     else:
-        active_client = _fluent._client()
-        active_client.set_tag(run_id, key, value)
+        _fluent._client().set_tag(run_id, key, value)
 
 
 def _optimizer_name(optimizer: Any) -> str:
@@ -149,7 +164,8 @@ class MetricsHooks(_Picklable):
         # Lightning's sanity check runs a few validation batches before training: not logged.
         if trainer.sanity_checking or not metrics:
             return
-        _fluent.log_metrics(_floats(metrics), step=step, run_id=self.run_id)
+        with _warnings_of_logging_code(INTEGRATION):
+            _fluent.log_metrics(_floats(metrics), step=step, run_id=self.run_id)
 
     @_hook
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
@@ -218,7 +234,7 @@ class MetricsHooks(_Picklable):
         # Validation runs inside the training epoch: its metrics are there too.
         self._log_epoch_metrics(trainer, pl_module)
 
-    @_hook
+    @_batch_hook
     def on_train_batch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
         if not self.log_every_n_step:
             return
@@ -272,11 +288,12 @@ class CheckpointHooks(_Picklable):
         self.save_freq = save_freq
         self.best: float | None = None
 
-    @_hook
+    @_batch_hook
     def on_train_batch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
         step = trainer.global_step
         if isinstance(self.save_freq, int) and step > 0 and step % self.save_freq == 0:
-            self._checkpoint(trainer)
+            with _warnings_of_logging_code(INTEGRATION):
+                self._checkpoint(trainer)
 
     @_hook
     def on_train_epoch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
