@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 pytest.importorskip("mlflow")
 pl = pytest.importorskip("lightning.pytorch")
@@ -59,33 +60,42 @@ def _environment(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """{"mlflow": {scenario: record}, "mltrail": {...}} from one process per library."""
+def _record_both(folder: Path) -> dict[str, dict[str, Any]]:
     # mltrail infers a model's requirements by loading it in a new interpreter, as MLflow does
     # (seconds each); the MLflow side writes its defaults instead, and so does mltrail when
     # the inference times out.
     extra = {"mlflow": {}, "mltrail": {"MLTRAIL_REQUIREMENTS_INFERENCE_TIMEOUT": "0.001"}}
     processes = {}
     for lib in ("mlflow", "mltrail"):
-        folder = tmp_path_factory.mktemp(lib)
-        processes[lib] = (
-            folder,
-            subprocess.Popen(
-                [sys.executable, str(SCENARIOS), lib, "out.json"],
-                cwd=folder,
-                env=_environment(**extra[lib]),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            ),
+        (folder / lib).mkdir()
+        processes[lib] = subprocess.Popen(
+            [sys.executable, str(SCENARIOS), lib, "out.json"],
+            cwd=folder / lib,
+            env=_environment(**extra[lib]),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     results = {}
-    for lib, (folder, process) in processes.items():
+    for lib, process in processes.items():
         output, _ = process.communicate(timeout=280)
         assert process.returncode == 0, f"{lib} side failed:\n{output[-4000:]}"
-        results[lib] = json.loads((folder / "out.json").read_text())
+        results[lib] = json.loads((folder / lib / "out.json").read_text())
     return results
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, Any]:
+    """{"mlflow": {scenario: record}, "mltrail": {...}}, recorded once per test session: the
+    xdist workers that run these tests share one recording (a folder of the session's)."""
+    if worker_id == "master":
+        return _record_both(tmp_path_factory.mktemp("lightning"))
+    shared = tmp_path_factory.getbasetemp().parent / "lightning-autolog"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "recorded.json").exists():
+            shared.mkdir()
+            (shared / "recorded.json").write_text(json.dumps(_record_both(shared)))
+    return dict(json.loads((shared / "recorded.json").read_text()))
 
 
 def _both(recorded: dict[str, dict[str, Any]], scenario: str) -> tuple[Any, Any]:
