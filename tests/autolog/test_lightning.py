@@ -243,6 +243,25 @@ def test_silent_prints_nothing(
     assert "mltrail" not in capfd.readouterr().err
 
 
+def test_a_second_fit_logs_into_its_own_run(store: str) -> None:
+    """The callbacks a fit leaves on its trainer give way to the next fit's (MLflow keeps the
+    first ones, which log the second fit into the first run)."""
+    mltrail.pytorch.autolog(log_models=False)
+    trainer = _fit(epochs=1)
+    first = mltrail.last_active_run()
+    trainer.fit_loop.max_epochs = 2
+    train, val = lightning_scenarios.loaders()
+    trainer.fit(trainer.lightning_module, train, val)
+    second = mltrail.last_active_run()
+    assert first is not None
+    assert second is not None
+    assert second.info.run_id != first.info.run_id
+    client = mltrail.MlflowClient()
+    assert [m.step for m in client.get_metric_history(first.info.run_id, "val_loss")] == [0]
+    assert [m.step for m in client.get_metric_history(second.info.run_id, "val_loss")] == [1]
+    assert sum(type(c).__module__.startswith("mltrail.") for c in trainer.callbacks) == 2
+
+
 def test_callbacks_pickle(store: str) -> None:
     """Strategies that spawn processes pickle the trainer, callbacks included."""
     mltrail.pytorch.autolog(log_models=False)

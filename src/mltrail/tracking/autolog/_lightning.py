@@ -108,7 +108,8 @@ def _log_early_stop_metrics(callback: Any, run_id: str) -> None:
 def _add_callbacks(namespace: ModuleType, trainer: Any, run_id: str, tmp: str) -> MetricsHooks:
     """Put this fit's autologging callbacks on the trainer (replacing an earlier fit's)."""
     metrics_class, checkpoint_class = callback_classes(namespace)
-    callbacks = [c for c in trainer.callbacks if not isinstance(c, MetricsHooks)]
+    ours = (MetricsHooks, CheckpointHooks)
+    callbacks = [c for c in trainer.callbacks if not isinstance(c, ours)]
     hooks = metrics_class(
         run_id,
         log_models=bool(_config("log_models")),
@@ -119,7 +120,6 @@ def _add_callbacks(namespace: ModuleType, trainer: Any, run_id: str, tmp: str) -
     )
     callbacks.append(hooks)
     if _config("checkpoint"):
-        callbacks = [c for c in callbacks if not isinstance(c, CheckpointHooks)]
         try:
             checkpoints = checkpoint_class(
                 run_id,
