@@ -1,0 +1,315 @@
+"""PyTorch Lightning autologging records what MLflow's records, and never breaks training.
+
+The differential tests run ``lightning_scenarios.py`` twice, under the real ``mlflow`` and under
+``mltrail`` (one process each, concurrently: both cannot patch Lightning at once), and compare
+what each run holds.  The other tests fit in this process, against a SQLite store.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from filelock import FileLock
+
+pytest.importorskip("mlflow")
+pl = pytest.importorskip("lightning.pytorch")
+
+import mltrail  # noqa: E402
+from mltrail.tracking.autolog import autologging_is_disabled  # noqa: E402
+
+pytestmark = [
+    pytest.mark.slow,
+    # Lightning's own advice (few dataloader workers, ...) and torch's deprecations in Lightning
+    # are not what is tested here.
+    pytest.mark.filterwarnings(
+        "ignore::UserWarning", "ignore::DeprecationWarning", "ignore::FutureWarning"
+    ),
+]
+
+HERE = Path(__file__).parent
+SRC = HERE.parents[1] / "src"
+SCENARIOS = HERE / "lightning_scenarios.py"
+sys.path.insert(0, str(HERE))
+import lightning_scenarios  # noqa: E402
+
+#: Where MLflow and mltrail agree on everything (the model aside, see test_model).
+SAME = ("plain", "early_stop", "steps")
+#: Tags of the run context (who, where from), not of autologging.
+CONTEXT_TAGS = ("mlflow.user", "mlflow.source.", "mltrail.source.", "mlflow.runName")
+#: mltrail records a logged model in its run (this tag, the artifacts under ``model/``);
+#: MLflow 3 records it as a LoggedModel beside the run.
+MODEL_IN_RUN_TAG = "mlflow.log-model.history"
+EARLY_STOP_PARAMS = {"monitor", "mode", "patience", "min_delta", "stopped_epoch"}
+EARLY_STOP_METRICS = {"stopped_epoch", "restored_epoch", "best_score", "wait_count"}
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    return {**env, **extra}
+
+
+def _record_both(folder: Path) -> dict[str, dict[str, Any]]:
+    # mltrail infers a model's requirements by loading it in a new interpreter, as MLflow does
+    # (seconds each); the MLflow side writes its defaults instead, and so does mltrail when
+    # the inference times out.
+    extra = {"mlflow": {}, "mltrail": {"MLTRAIL_REQUIREMENTS_INFERENCE_TIMEOUT": "0.001"}}
+    processes = {}
+    for lib in ("mlflow", "mltrail"):
+        (folder / lib).mkdir()
+        processes[lib] = subprocess.Popen(
+            [sys.executable, str(SCENARIOS), lib, "out.json"],
+            cwd=folder / lib,
+            env=_environment(**extra[lib]),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    results = {}
+    for lib, process in processes.items():
+        output, _ = process.communicate(timeout=280)
+        assert process.returncode == 0, f"{lib} side failed:\n{output[-4000:]}"
+        results[lib] = json.loads((folder / lib / "out.json").read_text())
+    return results
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, Any]:
+    """{"mlflow": {scenario: record}, "mltrail": {...}}, recorded once per test session: the
+    xdist workers that run these tests share one recording (a folder of the session's)."""
+    if worker_id == "master":
+        return _record_both(tmp_path_factory.mktemp("lightning"))
+    shared = tmp_path_factory.getbasetemp().parent / "lightning-autolog"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "recorded.json").exists():
+            shared.mkdir()
+            (shared / "recorded.json").write_text(json.dumps(_record_both(shared)))
+    return dict(json.loads((shared / "recorded.json").read_text()))
+
+
+def _both(recorded: dict[str, dict[str, Any]], scenario: str) -> tuple[Any, Any]:
+    return recorded["mlflow"][scenario], recorded["mltrail"][scenario]
+
+
+def _autolog_tags(tags: dict[str, str]) -> dict[str, str]:
+    return {
+        k: v for k, v in tags.items() if not k.startswith(CONTEXT_TAGS) and k != MODEL_IN_RUN_TAG
+    }
+
+
+@pytest.mark.parametrize("scenario", SAME)
+def test_same_params_metrics_tags_and_artifacts_as_mlflow(
+    recorded: dict[str, dict[str, Any]], scenario: str
+) -> None:
+    theirs, ours = _both(recorded, scenario)
+    assert ours["status"] == theirs["status"] == "FINISHED"
+    # Params with their values: epochs, the optimizer's, EarlyStopping's.
+    assert ours["params"] == theirs["params"]
+    # Every metric's history, steps and values (the training is deterministic).
+    assert ours["metrics"] == theirs["metrics"]
+    assert _autolog_tags(ours["tags"]) == _autolog_tags(theirs["tags"])
+    assert [p for p in ours["artifacts"] if not p.startswith("model/")] == theirs["artifacts"]
+    # The checkpoints' metrics files and the model summary, to the character.
+    assert ours["texts"] == theirs["texts"]
+
+
+def test_what_the_scenarios_cover(recorded: dict[str, dict[str, Any]]) -> None:
+    """The comparisons above are not comparisons of nothing."""
+    plain, early, steps = (recorded["mltrail"][s] for s in SAME)
+    assert {"epochs", "optimizer_name", "lr", "momentum"} <= set(plain["params"])
+    assert [step for step, _ in plain["metrics"]["val_loss"]] == [0, 1, 2]
+    assert plain["tags"]["Mode"] == "testing"  # trainer.test after fit
+    assert "test_loss" in plain["metrics"]
+    assert "checkpoints/latest_checkpoint.pth" in plain["artifacts"]
+    assert "model_summary.txt" in plain["artifacts"]
+    assert set(early["params"]) >= EARLY_STOP_PARAMS
+    assert set(early["metrics"]) >= EARLY_STOP_METRICS
+    assert "checkpoints/epoch_1/checkpoint.pth" in early["artifacts"]
+    assert any(p.startswith("restored_model_checkpoint/") for p in early["artifacts"])
+    assert [s for s, _ in steps["metrics"]["train_loss_step"]] == [2, 5, 8, 11, 14, 17, 20, 23]
+    assert [s for s, _ in steps["metrics"]["val_loss"]] == [1]  # log_every_n_epoch=2
+    assert "checkpoints/global_step_5/checkpoint.weights.pth" in steps["artifacts"]
+    assert "mlflow.autologging" not in steps["tags"]  # fitted in the user's run
+
+
+def test_model_signature_and_registration(recorded: dict[str, dict[str, Any]]) -> None:
+    for scenario in SAME:
+        theirs, ours = _both(recorded, scenario)
+        assert ours["models"] == theirs["models"]
+        assert ours["signature"] == theirs["signature"]
+    theirs, ours = _both(recorded, "early_stop")
+    assert ours["signature"]["inputs"] == (
+        '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 8]}}]'
+    )
+    assert ours["versions"] == theirs["versions"] == 1
+    assert {p for p in ours["artifacts"] if p.startswith("model/")} >= {
+        "model/MLmodel",
+        "model/data/model.pth",
+    }
+
+
+def test_early_stopping_of_the_lightning_package(recorded: dict[str, dict[str, Any]]) -> None:
+    """MLflow 3.17 looks for ``pytorch_lightning``'s EarlyStopping even when the trainer is
+    ``lightning.pytorch``'s, and so logs nothing of it; mltrail logs it as it does for
+    ``pytorch_lightning`` (everything else is the same)."""
+    theirs, ours = _both(recorded, "lightning_early_stop")
+    assert set(ours["params"]) == set(theirs["params"]) | EARLY_STOP_PARAMS
+    assert not EARLY_STOP_PARAMS & set(theirs["params"])
+    assert set(ours["metrics"]) == set(theirs["metrics"]) | EARLY_STOP_METRICS
+    assert {k: v for k, v in ours["metrics"].items() if k in theirs["metrics"]} == (
+        theirs["metrics"]
+    )
+    assert ours["metrics"]["stopped_epoch"] == [[0, 1.0]]
+    assert ours["artifacts"] == theirs["artifacts"]
+
+
+# -- in this process ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def autolog_off_after(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("MLTRAIL_REQUIREMENTS_INFERENCE_TIMEOUT", "0.001")  # see `recorded`
+    try:
+        yield
+    finally:
+        mltrail.pytorch.autolog(disable=True)
+
+
+@pytest.fixture
+def store(tmp_path: Path, autolog_off_after: None) -> str:
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    mltrail.set_tracking_uri(uri)
+    return uri
+
+
+def _fit(model: Any = None, epochs: int = 2) -> Any:
+    pl.seed_everything(0, verbose=False)
+    trainer = pl.Trainer(
+        max_epochs=epochs,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
+    train, val = lightning_scenarios.loaders()
+    trainer.fit(model or lightning_scenarios.module_class(pl)(), train, val)
+    return trainer
+
+
+def _unpicklable_module() -> Any:
+    model = lightning_scenarios.module_class(pl)()
+    model.lock = threading.Lock()  # log_model cannot pickle it
+    return model
+
+
+def test_logging_failures_do_not_break_training(
+    store: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    mltrail.pytorch.autolog(checkpoint=False)
+    with caplog.at_level(logging.WARNING, logger="mltrail.autolog"), mltrail.start_run() as run:
+        mltrail.log_param("epochs", 99)  # the store refuses autologging's "epochs"
+        trainer = _fit(_unpicklable_module())
+    assert trainer.state.finished
+    assert trainer.current_epoch == 2
+    messages = [r.getMessage() for r in caplog.records if r.name == "mltrail.autolog"]
+    assert any("Changing param values is not allowed" in m for m in messages), messages
+    assert any("cannot pickle" in m for m in messages), messages
+    logged = mltrail.get_run(run.info.run_id)
+    assert logged.info.status == "FINISHED"
+    assert logged.data.params["epochs"] == "99"
+    assert "val_loss" in logged.data.metrics  # the epochs' metrics are logged all the same
+
+
+def test_silent_prints_nothing(
+    store: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    mltrail.pytorch.autolog(checkpoint=False, silent=True)
+    with caplog.at_level(logging.DEBUG, logger="mltrail"), mltrail.start_run():
+        mltrail.log_param("epochs", 99)
+        trainer = _fit(_unpicklable_module(), epochs=1)
+    assert trainer.state.finished
+    assert [r for r in caplog.records if r.name.startswith("mltrail.autolog")] == []
+    assert "mltrail" not in capfd.readouterr().err
+
+
+def test_a_second_fit_logs_into_its_own_run(store: str) -> None:
+    """The callbacks a fit leaves on its trainer give way to the next fit's (MLflow keeps the
+    first ones, which log the second fit into the first run)."""
+    mltrail.pytorch.autolog(log_models=False)
+    trainer = _fit(epochs=1)
+    first = mltrail.last_active_run()
+    trainer.fit_loop.max_epochs = 2
+    train, val = lightning_scenarios.loaders()
+    trainer.fit(trainer.lightning_module, train, val)
+    second = mltrail.last_active_run()
+    assert first is not None
+    assert second is not None
+    assert second.info.run_id != first.info.run_id
+    client = mltrail.MlflowClient()
+    assert [m.step for m in client.get_metric_history(first.info.run_id, "val_loss")] == [0]
+    assert [m.step for m in client.get_metric_history(second.info.run_id, "val_loss")] == [1]
+    assert sum(type(c).__module__.startswith("mltrail.") for c in trainer.callbacks) == 2
+
+
+def test_callbacks_pickle(store: str) -> None:
+    """Strategies that spawn processes pickle the trainer, callbacks included."""
+    mltrail.pytorch.autolog(log_models=False)
+    trainer = _fit(epochs=1)
+    ours = [c for c in trainer.callbacks if type(c).__module__.startswith("mltrail.")]
+    assert len(ours) == 2
+    for callback in ours:
+        # Lightning gives each callback the module's `log` methods: this test's module class
+        # is local, so not picklable (a spawning strategy needs a picklable module anyway).
+        del callback.log, callback.log_dict
+        copy = pickle.loads(pickle.dumps(callback))
+        assert type(copy) is type(callback)
+        assert isinstance(copy, pl.Callback)
+        assert copy.__dict__.keys() == callback.__dict__.keys()
+
+
+def test_disable_restores_fit(store: str) -> None:
+    original = inspect.getattr_static(pl.Trainer, "fit")
+    mltrail.pytorch.autolog(log_models=False, checkpoint=False)
+    assert inspect.getattr_static(pl.Trainer, "fit") is not original
+    trainer = _fit(epochs=1)
+    run = mltrail.last_active_run()
+    assert run is not None
+    assert run.data.tags["mlflow.autologging"] == "pytorch"
+    assert "val_loss" in run.data.metrics
+
+    mltrail.pytorch.autolog(disable=True)
+    assert autologging_is_disabled("pytorch")
+    assert inspect.getattr_static(pl.Trainer, "fit") is original
+    # The callbacks left on a trainer by an earlier fit do nothing now.
+    trainer.fit_loop.max_epochs = 2
+    train, val = lightning_scenarios.loaders()
+    trainer.fit(trainer.lightning_module, train, val)
+    assert mltrail.active_run() is None
+    assert mltrail.get_run(run.info.run_id).data.metrics == run.data.metrics
+
+
+def test_to_a_tracking_server(tracking_server: Any, autolog_off_after: None) -> None:
+    mltrail.set_tracking_uri(tracking_server.url)
+    mltrail.pytorch.autolog()
+    _fit(epochs=2)
+    run = mltrail.last_active_run()
+    assert run is not None
+    assert run.info.status == "FINISHED"
+    assert {"epochs", "optimizer_name", "lr"} <= set(run.data.params)
+    client = mltrail.MlflowClient()
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "val_loss")] == [0, 1]
+    paths = {f.path for f in client.list_artifacts(run.info.run_id)}
+    assert {"checkpoints", "model", "model_summary.txt"} <= paths
+    model = mltrail.pytorch.load_model(f"runs:/{run.info.run_id}/model")
+    assert model.layer.in_features == 8
