@@ -45,6 +45,7 @@ ORIGINAL_TRAIN = Model.__dict__["train"]
 def log_x(original: Any, self: Model, x: Any) -> Any:
     warnings.warn("a warning of the logging code", UserWarning, stacklevel=2)
     result = original(self, x)
+    logging.getLogger("mltrail.models").warning("the model's requirements took long")
     mltrail.log_param("x", x)
     if x == "logging fails":
         raise RuntimeError("the store is down")
@@ -85,6 +86,7 @@ def test_a_logging_failure_returns_the_result_and_warns(
         assert model.fit("logging fails") is model
     assert "the store is down" in caplog.text
     assert "a warning of the logging code" in caplog.text
+    assert "the model's requirements took long" in caplog.text  # not silent: shown
     run = mltrail.last_active_run()
     assert run is not None
     assert run.info.status == "FINISHED"
@@ -92,9 +94,10 @@ def test_a_logging_failure_returns_the_result_and_warns(
 
 def test_silent_prints_nothing(demo: str, caplog: pytest.LogCaptureFixture) -> None:
     _config.configure("demo", {"silent": True})
-    with caplog.at_level(logging.DEBUG, logger="mltrail.autolog"):
+    with caplog.at_level(logging.DEBUG):
         assert Model().fit("logging fails") is not None
     assert caplog.records == []
+    assert logging.getLogger("mltrail").level == logging.NOTSET  # restored
 
 
 def test_the_framework_error_reaches_the_user_and_fails_the_run(demo: str) -> None:

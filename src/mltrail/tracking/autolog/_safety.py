@@ -115,19 +115,44 @@ class _CallerWarnings:
     filters: list[Any]
     showwarning: Any
     showwarnmsg: Any
+    log_level: int  # of the "mltrail" logger, which silent mode raises during logging code
 
     @classmethod
     def capture(cls) -> _CallerWarnings:
         impl = warnings._showwarnmsg_impl  # type: ignore[attr-defined]
-        return cls(list(warnings.filters), warnings.showwarning, impl)
+        level = _mltrail_logger.level
+        return cls(list(warnings.filters), warnings.showwarning, impl, level)
 
     @contextlib.contextmanager
     def restored(self) -> Iterator[None]:
-        with warnings.catch_warnings():
-            warnings.filters[:] = self.filters  # type: ignore[index]
-            warnings.showwarning = self.showwarning
-            warnings._showwarnmsg_impl = self.showwarnmsg  # type: ignore[attr-defined]
-            yield
+        silenced = _mltrail_logger.level
+        _mltrail_logger.setLevel(self.log_level)
+        try:
+            with warnings.catch_warnings():
+                warnings.filters[:] = self.filters  # type: ignore[index]
+                warnings.showwarning = self.showwarning
+                warnings._showwarnmsg_impl = self.showwarnmsg  # type: ignore[attr-defined]
+                yield
+        finally:
+            _mltrail_logger.setLevel(silenced)
+
+
+_mltrail_logger = logging.getLogger("mltrail")
+
+
+@contextlib.contextmanager
+def _quiet_if_silent(integration: str) -> Iterator[None]:
+    """With ``silent=True`` nothing mltrail logs while the logging code runs is printed (the
+    messages of model saving, say); the original's own logging is restored around it."""
+    if not get_autologging_config(integration, "silent", False):
+        yield
+        return
+    level = _mltrail_logger.level
+    _mltrail_logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        _mltrail_logger.setLevel(level)
 
 
 class _Call:
@@ -185,7 +210,7 @@ def _run_patched(
         token = _session.set(session)
     call = _Call(original, _CallerWarnings.capture())
     try:
-        with _warnings_of_logging_code(integration):
+        with _warnings_of_logging_code(integration), _quiet_if_silent(integration):
             try:
                 if manage_run:
                     return _with_managed_run(integration, patch_function, call, args, kwargs)
