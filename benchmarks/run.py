@@ -251,6 +251,45 @@ def run_once(
     }
 
 
+def run_repeats(
+    name: str,
+    tools: list[str],
+    repeat: int,
+    extra: list[str],
+    module: str,
+    keep: bool,
+    timeout: float,
+) -> dict[str, Any]:
+    """Run workload *name* (module *module* with *extra* arguments) ``repeat`` times per tool,
+    tools alternating within each repeat, each result with the 1-minute load average at its
+    end (``loadavg_1m``); progress and failures on stderr.  Returns the report entry: the
+    repeat count, the raw results and the medians, per tool."""
+    raw: dict[str, list[dict[str, Any]]] = {tool: [] for tool in tools}
+    for i in range(repeat):
+        for tool in tools:
+            result = run_once(name, tool, extra, keep, timeout, module)
+            result["loadavg_1m"] = os.getloadavg()[0]
+            raw[tool].append(result)
+            shown = {k: v for k, v in result.items() if k not in ("stderr_tail", "tool")}
+            print(f"[{name} {i + 1}/{repeat} {tool}] {json.dumps(shown)}", file=sys.stderr)
+            if result.get("status") == "error":
+                print(result.get("stderr_tail", ""), file=sys.stderr)
+    return {
+        "repeat": repeat,
+        "raw": raw,
+        "medians": {tool: medians(results) for tool, results in raw.items()},
+    }
+
+
+def write_report(report: dict[str, Any], prefix: str) -> Path:
+    """Write *report* to ``benchmarks/results/<prefix>-<time>.json``; return its path."""
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    path = out / time.strftime(f"{prefix}-%Y%m%d-%H%M%S.json")
+    path.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
+    return path
+
+
 def medians(results: list[dict[str, Any]]) -> Medians | None:
     ok = [r for r in results if r.get("status") == "ok"]
     if not ok:
@@ -292,7 +331,7 @@ def table(report: dict[str, Any], workloads: dict[str, Workload] | None = None) 
             have_mt = mt is not None and row.key in mt
             have_mf = mf is not None and row.key in mf
             ratio = "-"
-            if have_mt and have_mf and mt[row.key] and mf[row.key]:
+            if have_mt and have_mf and mt[row.key] > 0 and mf[row.key] > 0:
                 r = mt[row.key] / mf[row.key] if row.higher_is_better else mf[row.key] / mt[row.key]
                 ratio = f"{r:,.1f}x"
             verdict = "-"

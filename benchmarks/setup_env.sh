@@ -12,6 +12,8 @@ fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet "mlflow>=3,<4"
 "$VENV/bin/python" -m pip install --quiet -e "$HERE/.."
+# The autolog benchmark trains XGBoost (scikit-learn comes with mlflow).
+"$VENV/bin/python" -m pip install --quiet "xgboost>=2"
 "$VENV/bin/python" - <<'PY'
 import importlib.metadata as md
 for name in ("mlflow", "mltrail"):

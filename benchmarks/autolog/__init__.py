@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of autologging (``python -m benchmarks.autolog.run``)."""
