@@ -73,6 +73,7 @@ def _workload(case: str, store: str) -> Workload:
             _faster("added_ms", 5),
             needs_mlflow=True,
         ),
+        Row("  added until all stored", "added_stored_ms", "ms", False, "(info)", None),
         Row("  without autolog", "off_ms", "ms", False, "(info)", None),
         Row("  with autolog", "on_ms", "ms", False, "(info)", None),
     ]
