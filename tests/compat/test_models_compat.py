@@ -404,3 +404,35 @@ def test_pytorch_models_move_both_ways(tmp_path: Path) -> None:
     for key, value in net.state_dict().items():
         assert torch.equal(theirs_state[key], value)
         assert torch.equal(loaded_state[key], value)
+
+
+class OurConfigured(ours.pyfunc.PythonModel):
+    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+        return [context.model_config.get("mode", "unset")] * len(model_input)
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+
+    class TheirConfigured(mlflow.pyfunc.PythonModel):
+        def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+            return [context.model_config.get("mode", "unset")] * len(model_input)
+
+
+@pytest.mark.parametrize("saved_by", ["mltrail", "mlflow"])
+def test_model_config_is_read_by_both(tmp_path: Path, saved_by: str) -> None:
+    """``model_config`` is stored under MLflow's key (``config``) and read from it."""
+    path = str(tmp_path / "m")
+    if saved_by == "mltrail":
+        ours.pyfunc.save_model(
+            path, python_model=OurConfigured(), model_config={"mode": "fast"}, pip_requirements=[]
+        )
+    else:
+        mlflow.pyfunc.save_model(
+            path, python_model=TheirConfigured(), model_config={"mode": "fast"}, pip_requirements=[]
+        )
+    frame = pd.DataFrame({"x": [1.0]})
+    assert list(ours.pyfunc.load_model(path).predict(frame)) == ["fast"]
+    assert list(mlflow.pyfunc.load_model(path).predict(frame)) == ["fast"]
+    overridden = ours.pyfunc.load_model(path, model_config={"mode": "safe"})
+    assert list(overridden.predict(frame)) == ["safe"]

@@ -46,7 +46,7 @@ def test_whole_module_round_trip(tmp_path: Path, x: np.ndarray) -> None:
     pyfunc_conf = content["flavors"]["python_function"]
     assert pyfunc_conf["loader_module"] == "mlflow.pytorch"
     assert pyfunc_conf["data"] == "data"
-    assert pyfunc_conf["model_config"] == {"device": None}
+    assert pyfunc_conf["config"] == {"device": None}  # MLflow's key
     data = tmp_path / "m" / "data"
     assert sorted(p.name for p in data.iterdir()) == ["model.pth", "pickle_module_info.txt"]
     assert (data / "pickle_module_info.txt").read_text() == pyfunc_conf["pickle_module_name"]

@@ -80,7 +80,7 @@ def add_to_model(
     if env:
         params["env"] = env
     if model_config:
-        params["model_config"] = model_config
+        params["config"] = model_config  # MLflow's key (mlflow.models.model.MODEL_CONFIG)
     return model.add_flavor(FLAVOR_NAME, **params)
 
 
@@ -193,8 +193,10 @@ def load_model(
         data_path = os.path.join(local, *validate_artifact_path(str(conf["data"])).split("/"))
     try:
         module = importlib.import_module(target)
-        if model_config:
-            impl = module._load_pyfunc(data_path, model_config)
+        # The flavor's stored config (MLflow's "config" key), overridden by the caller's
+        config = {**(conf.get("config") or {}), **(model_config or {})}
+        if config:
+            impl = module._load_pyfunc(data_path, config)
         else:
             impl = module._load_pyfunc(data_path)
     except ModuleNotFoundError as exc:  # a flavor's optional framework is not installed

@@ -134,7 +134,8 @@ def _load_pyfunc(model_path: str, model_config: dict[str, Any] | None = None) ->
     for artifact_name, info in (conf.get("artifacts") or {}).items():
         rel = validate_artifact_path(str(info.get("path", "")))
         artifacts[str(artifact_name)] = os.path.join(model_path, *rel.split("/"))
-    config = dict(conf.get("model_config") or {})
+    # MLflow's key; "model_config" is where mltrail 0.x wrote it
+    config = dict(conf.get("config") or conf.get("model_config") or {})
     config.update(model_config or {})
     context = PythonModelContext(artifacts=artifacts, model_config=config)
     python_model.load_context(context)
