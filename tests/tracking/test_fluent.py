@@ -327,3 +327,15 @@ def test_log_figure_and_image(tmp_path: Path) -> None:
     assert [f.path for f in client.list_artifacts(run.info.run_id, "images/mask")] == [
         "images/mask/step_3.png"
     ]
+
+
+def test_a_run_answers_to_mlflows_private_names_too() -> None:
+    """MLflow's own examples read ``run._info.run_id``; every part of a run is there."""
+    with mlflow.start_run() as run:
+        assert run._info.run_id == run.info.run_id
+        assert run._data is run.data
+        assert run._inputs is run.inputs
+        assert run._outputs is run.outputs
+    stored = mlflow.get_run(run.info.run_id)
+    assert stored._info.status == "FINISHED"
+    assert stored._data.tags == stored.data.tags

@@ -149,6 +149,24 @@ class Run:
     inputs: RunInputs = field(default_factory=RunInputs)
     outputs: RunOutputs = field(default_factory=RunOutputs)
 
+    # MLflow's Run keeps its parts in _info, _data, ...; scripts (MLflow's own examples among
+    # them) read run._info.run_id.
+    @property
+    def _info(self) -> RunInfo:
+        return self.info
+
+    @property
+    def _data(self) -> RunData:
+        return self.data
+
+    @property
+    def _inputs(self) -> RunInputs:
+        return self.inputs
+
+    @property
+    def _outputs(self) -> RunOutputs:
+        return self.outputs
+
     def to_dict(self) -> dict[str, Any]:
         """The REST (JSON) shape of ``runs/get``."""
         return {

@@ -32,6 +32,7 @@ class ActiveRun(Run):
         object.__setattr__(self, "info", run.info)
         object.__setattr__(self, "data", run.data)
         object.__setattr__(self, "inputs", run.inputs)
+        object.__setattr__(self, "outputs", run.outputs)
         object.__setattr__(self, "client", client)
         object.__setattr__(self, "_end_run", end_run)
 
