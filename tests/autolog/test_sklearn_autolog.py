@@ -3,6 +3,7 @@ that never break training, ``silent``, ``exclusive``, ``disable`` restoring scik
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import threading
@@ -19,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mltrail
-from mltrail.tracking.autolog import revert_patches
+from mltrail.tracking.autolog import INTEGRATIONS, revert_patches
 
 X, Y = load_iris(return_X_y=True)
 
@@ -198,3 +199,38 @@ def test_logs_to_a_tracking_server(tracking_server: Any, autolog: Any) -> None:
 def test_a_negative_max_tuning_runs_is_refused() -> None:
     with pytest.raises(mltrail.exceptions.MlflowException, match="max_tuning_runs"):
         mltrail.sklearn.autolog(max_tuning_runs=-1)
+
+
+@pytest.mark.parametrize("store", ["postgres_uri", "mysql_uri"])
+def test_logs_to_the_sql_databases(
+    request: pytest.FixtureRequest, store: str, autolog: Any
+) -> None:
+    mltrail.set_tracking_uri(request.getfixturevalue(store))
+    autolog()
+    LogisticRegression(max_iter=300).fit(X, Y)
+    (run,) = _runs()
+    assert run.info.status == "FINISHED"
+    assert run.data.params["max_iter"] == "300"
+    assert "training_f1_score" in run.data.metrics
+    artifacts = {a.path for a in mltrail.MlflowClient().list_artifacts(run.info.run_id)}
+    assert {"model", "training_confusion_matrix.png"} <= artifacts
+
+
+def test_an_untested_version_is_left_alone_when_asked(
+    monkeypatch: pytest.MonkeyPatch, autolog: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """disable_for_unsupported_versions: scikit-learn outside the tested range is not patched
+    (with a warning saying why); without it, it is patched, with a warning that it is untested."""
+    untested = dataclasses.replace(INTEGRATIONS["sklearn"], tested=("0.1.0", "0.2.0"))
+    monkeypatch.setitem(INTEGRATIONS, "sklearn", untested)
+    with caplog.at_level(logging.WARNING, logger="mltrail.autolog"):
+        autolog(disable_for_unsupported_versions=True, log_models=False)
+    assert "outside the tested versions 0.1.0 to 0.2.0" in caplog.text
+    LogisticRegression(max_iter=300).fit(X, Y)
+    assert _runs() == []
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="mltrail.autolog"):
+        autolog(log_models=False)
+    assert "tested with scikit-learn 0.1.0 to 0.2.0" in caplog.text
+    LogisticRegression(max_iter=300).fit(X, Y)
+    assert len(_runs()) == 1

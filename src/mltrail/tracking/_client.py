@@ -284,7 +284,10 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         return list(self._backend.metrics.get_metric_history(run_id, key))
 
     def _run_info(self, run_id: str) -> RunInfo:
-        return self.get_run(run_id).info
+        """The run's info, for where its artifacts are (fixed when the run is created): read
+        without waiting for queued values or background work, so that logging an artifact
+        never waits for another (autologging logs while its plots upload)."""
+        return self._backend.runs.get_run(run_id).info
 
     def __repr__(self) -> str:
         return f"MlflowClient(tracking_uri={self._tracking_uri!r})"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mltrail import artifacts
 from mltrail._exceptions import InvalidArgument
+from mltrail.tracking import _background
 from mltrail.validation import validate_key
 
 if TYPE_CHECKING:
@@ -55,9 +56,11 @@ class ClientArtifacts:
         self._repo(run_id).log_artifacts(os.fspath(local_dir), artifact_path)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        _background.wait()  # artifacts autologging is still writing are listed too
         return self._repo(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        _background.wait()
         return self._repo(run_id).download_artifacts(path, dst_path)
 
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:

@@ -28,6 +28,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, TypeVar
 
 from mltrail.data import CodeDatasetSource, from_numpy, from_pandas
@@ -48,6 +49,7 @@ __all__ = [
     "fit_params",
     "log_dataset",
     "log_feature_importance",
+    "patch_library",
     "patch_sklearn_fit",
     "training_session",
 ]
@@ -381,6 +383,27 @@ def _fit_margins(figure: Any, canvas: Any, labels: list[str], height: float) -> 
 
 
 # -- the scikit-learn API --------------------------------------------------------------------
+
+
+def patch_library(
+    integration: str,
+    framework: ModuleType,
+    data_class: type,
+    data_init: Callable[..., Any],
+    train: Callable[..., Any],
+    estimators: Sequence[type],
+    log_sklearn_model: Callable[..., Any],
+) -> None:
+    """Patch a boosting library: its data class's ``__init__`` (to keep an input example), its
+    ``train`` (logging the booster as the model) and the scikit-learn API's ``train`` (whose
+    ``fit``, patched with *log_sklearn_model*, logs the estimator itself as the model).
+    *train* is called as ``train(logs_model, original, *args, **kwargs)``."""
+    safe_patch(integration, data_class, "__init__", data_init)
+    for owner, logs_model in ((framework, True), (framework.sklearn, False)):
+        safe_patch(
+            integration, owner, "train", functools.partial(train, logs_model), manage_run=True
+        )
+    patch_sklearn_fit(integration, estimators, log_sklearn_model)
 
 
 def patch_sklearn_fit(

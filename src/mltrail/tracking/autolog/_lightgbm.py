@@ -29,11 +29,11 @@ from mltrail.tracking.autolog._boosting import (
     fit_params,
     log_dataset,
     log_feature_importance,
-    patch_sklearn_fit,
+    patch_library,
     training_session,
 )
 from mltrail.tracking.autolog._config import get_autologging_config
-from mltrail.tracking.autolog._safety import log_warning, safe_patch
+from mltrail.tracking.autolog._safety import log_warning
 
 __all__ = ["patch"]
 
@@ -187,20 +187,12 @@ def patch(framework: ModuleType) -> None:
     """Patch ``lightgbm.train``, the scikit-learn API's ``train`` and ``fit`` methods, and
     ``Dataset.__init__`` (to keep an input example)."""
     train_function = framework.engine.train
-    safe_patch(INTEGRATION, framework.Dataset, "__init__", _dataset_init)
-    safe_patch(
+    patch_library(
         INTEGRATION,
         framework,
-        "train",
-        functools.partial(_train, train_function, True),
-        manage_run=True,
+        framework.Dataset,
+        _dataset_init,
+        functools.partial(_train, train_function),
+        _sklearn_estimators(framework),
+        _log_sklearn_model,
     )
-    # The scikit-learn API's fit logs the estimator itself as the model.
-    safe_patch(
-        INTEGRATION,
-        framework.sklearn,
-        "train",
-        functools.partial(_train, train_function, False),
-        manage_run=True,
-    )
-    patch_sklearn_fit(INTEGRATION, _sklearn_estimators(framework), _log_sklearn_model)

@@ -31,10 +31,10 @@ from mltrail.tracking.autolog._boosting import (
     fit_params,
     log_dataset,
     log_feature_importance,
-    patch_sklearn_fit,
+    patch_library,
 )
 from mltrail.tracking.autolog._config import get_autologging_config
-from mltrail.tracking.autolog._safety import log_warning, safe_patch
+from mltrail.tracking.autolog._safety import log_warning
 from mltrail.xgboost import log_model as log_xgboost_model
 
 __all__ = ["patch"]
@@ -209,20 +209,12 @@ def patch(framework: ModuleType) -> None:
     """Patch ``xgboost.train``, the scikit-learn API's ``train`` and ``fit`` methods, and
     ``DMatrix.__init__`` (to keep an input example)."""
     train_function = framework.training.train
-    safe_patch(INTEGRATION, framework.DMatrix, "__init__", _dmatrix_init)
-    safe_patch(
+    patch_library(
         INTEGRATION,
         framework,
-        "train",
-        functools.partial(_train, train_function, True),
-        manage_run=True,
+        framework.DMatrix,
+        _dmatrix_init,
+        functools.partial(_train, train_function),
+        _sklearn_estimators(framework),
+        _log_sklearn_model,
     )
-    # The scikit-learn API's fit logs the estimator itself as the model.
-    safe_patch(
-        INTEGRATION,
-        framework.sklearn,
-        "train",
-        functools.partial(_train, train_function, False),
-        manage_run=True,
-    )
-    patch_sklearn_fit(INTEGRATION, _sklearn_estimators(framework), _log_sklearn_model)
