@@ -59,6 +59,9 @@ def xgb_sklearn(lib: object) -> None:
         n_estimators=15, max_depth=2, n_jobs=1, random_state=0, eval_metric="logloss"
     )
     model.fit(x_train, y_train, eval_set=[(x_valid, y_valid)], verbose=False)
+    # After training: the evaluation dataset and the score (MLflow's post-training logging)
+    model.predict(x_valid)
+    model.score(x_valid, y_valid)
 
 
 def lgb_native(lib: object) -> None:
@@ -97,6 +100,8 @@ def lgb_sklearn(lib: object) -> None:
         n_estimators=15, num_leaves=4, n_jobs=1, random_state=0, verbose=-1, deterministic=True
     )
     model.fit(x_train, y_train, eval_set=[(x_valid, y_valid)])
+    model.predict(x_valid)
+    model.score(x_valid, y_valid)
 
 
 SCENARIOS = {f.__name__: f for f in (xgb_native, xgb_sklearn, lgb_native, lgb_sklearn)}

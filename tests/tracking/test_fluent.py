@@ -339,3 +339,13 @@ def test_a_run_answers_to_mlflows_private_names_too() -> None:
     stored = mlflow.get_run(run.info.run_id)
     assert stored._info.status == "FINISHED"
     assert stored._data.tags == stored.data.tags
+
+
+def test_another_client_reads_what_the_fluent_api_queued() -> None:
+    """Values the fluent API queued in the background are visible to any client's reads."""
+    with mlflow.start_run() as run:
+        mlflow.log_metrics({f"m{i}": float(i) for i in range(200)})
+        mlflow.log_param("alpha", "0.5")
+        seen = mlflow.MlflowClient().get_run(run.info.run_id).data
+        assert len(seen.metrics) == 200
+        assert seen.params == {"alpha": "0.5"}

@@ -27,7 +27,7 @@ from mltrail._exceptions import InvalidArgument, RequestLimitExceeded, Temporari
 from mltrail.entities import Metric, Param, RunTag
 from mltrail.store._batches import BatchLimits, split_batch
 
-__all__ = ["AsyncLogger"]
+__all__ = ["AsyncLogger", "wait_for_all"]
 
 # Entries are (run_id, kind, payload): kind 0 metric (key, value, timestamp, step), 1 param, 2 tag.
 _Entry = tuple[str, int, Any]
@@ -104,14 +104,18 @@ class AsyncLogger:
 
     def flush(self) -> None:
         """Wait until everything queued so far is written; raise the first failure."""
+        self.wait()
+        if self._error is not None:
+            self._raise_error()
+
+    def wait(self) -> None:
+        """Wait until everything queued so far is written (a failure stays for :meth:`flush`)."""
         target = self._submitted
         if self._done < target and self._thread is not None:
             self._wake.set()
             with self._cond:
                 while self._done < target and self._thread.is_alive():
                     self._cond.wait(0.5)
-        if self._error is not None:
-            self._raise_error()
 
     def pending(self) -> int:
         return self._submitted - self._done
@@ -229,6 +233,15 @@ class AsyncLogger:
 
 
 _live_loggers: weakref.WeakSet[AsyncLogger] = weakref.WeakSet()
+
+
+def wait_for_all(except_for: AsyncLogger | None = None) -> None:
+    """Wait until every logger of the process has written what was queued so far, so that a
+    read through any client sees what the fluent API (another client) logged; failures stay
+    with their own logger, raised to its owner."""
+    for logger in list(_live_loggers):
+        if logger is not except_for:
+            logger.wait()
 
 
 def _flush_all_at_exit() -> None:

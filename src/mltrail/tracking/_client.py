@@ -22,7 +22,7 @@ from mltrail.entities import (
 from mltrail.store import Backend, PagedList
 from mltrail.tracking import _background
 from mltrail.tracking._backends import backend_for
-from mltrail.tracking._batching import AsyncLogger
+from mltrail.tracking._batching import AsyncLogger, wait_for_all
 from mltrail.tracking._client_artifacts import ClientArtifacts
 from mltrail.tracking._client_logged_models import ClientLoggedModels
 from mltrail.tracking._client_registry import ClientRegistry
@@ -76,6 +76,7 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         """Wait until values logged without waiting (``synchronous=False``) are stored, and the
         work handed to the background before (autologging's plots and run ends) is done."""
         _background.wait()
+        wait_for_all(except_for=self._logger)  # what other clients (the fluent API) queued
         if self._logger is not None:
             self._logger.flush()
 

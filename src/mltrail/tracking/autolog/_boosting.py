@@ -27,6 +27,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
@@ -36,6 +37,15 @@ from mltrail.models import ModelSignature, infer_signature
 from mltrail.tracking import _background, _fluent
 from mltrail.tracking.autolog._config import get_autologging_config
 from mltrail.tracking.autolog._safety import active_session, log_warning, safe_patch
+from mltrail.tracking.autolog._sklearn_post_training import (
+    call_command,
+    dataset_for_prediction,
+    is_loggable,
+    log_metric_call,
+    register_model,
+    register_prediction,
+    run_of,
+)
 
 __all__ = [
     "ENSURE_AUTOLOGGING_ENABLED",
@@ -193,7 +203,13 @@ def example_and_signature(
     return (example if log_examples else None), signature
 
 
+_run_override: ContextVar[str | None] = ContextVar("mltrail_boosting_run", default=None)
+
+
 def active_run_id() -> str:
+    override = _run_override.get()
+    if override is not None:
+        return override
     run = _fluent.active_run()
     if run is None:  # safe_patch(manage_run=True) has started one
         raise RuntimeError("no active run")
@@ -433,9 +449,77 @@ def patch_sklearn_fit(
                     lambda data: infer_signature(data, self.predict(copy.deepcopy(data))),
                 )
                 log_model(self, example_value, signature)
+            register_model(self, active_run_id())  # for what predict and score see after
             return result
 
     for cls in classes:
         for name in ("fit", "fit_transform", "fit_predict"):
             if callable(getattr(cls, name, None)):
                 safe_patch(integration, cls, name, fit, manage_run=True)
+        for name in ("predict", "predict_proba"):
+            if callable(getattr(cls, name, None)):
+                safe_patch(integration, cls, name, functools.partial(_predict, integration, name))
+        if callable(getattr(cls, "score", None)):
+            safe_patch(integration, cls, "score", _score)
+
+
+# -- after training: what MLflow's scikit-learn machinery records for these estimators --------
+
+
+def _predict(
+    integration: str, method: str, original: Callable[..., Any], self: Any, *args: Any, **kw: Any
+) -> Any:
+    """A prediction of an autologged estimator: its input is the run's evaluation dataset
+    (logged once), and its result is known to ``sklearn.metrics`` calls (post-training
+    metrics, when scikit-learn autologging is on too)."""
+    run_id = run_of(self)
+    if run_id is None:
+        return original(self, *args, **kw)
+    result = original(self, *args, **kw)
+    data = args[0] if args else kw.get("X", kw.get("data"))
+    register_prediction(result, dataset_for_prediction(self, run_id, data), run_id)
+    key = (run_id, id(data))
+    if (
+        data is not None
+        and get_autologging_config(integration, "log_datasets", True)
+        and key not in _eval_logged
+    ):
+        _eval_logged.add(key)
+        with _in_run(run_id):
+            try:
+                log_dataset(integration, data, None, None, "eval")
+            except Exception as exc:
+                log_warning(
+                    integration,
+                    f"Failed to log evaluation dataset information to MLflow Tracking: {exc}",
+                )
+    return result
+
+
+_eval_logged: set[tuple[str, int]] = set()
+
+
+def _score(original: Callable[..., Any], self: Any, *args: Any, **kw: Any) -> Any:
+    """``model.score(X, y)`` of an autologged estimator: ``{Class}_score_{dataset}``."""
+    run_id = run_of(self)
+    if run_id is None:
+        return original(self, *args, **kw)
+    value = original(self, *args, **kw)
+    if is_loggable(value):
+        name = type(self).__name__
+        data = args[0] if args else kw.get("X")
+        command = call_command(self.score, f"{name}.score", args, kw)
+        log_metric_call(
+            run_id, f"{name}_score", dataset_for_prediction(self, run_id, data), command, value
+        )
+    return value
+
+
+@contextlib.contextmanager
+def _in_run(run_id: str) -> Iterator[None]:
+    """Log into *run_id* (the estimator's run), active or not."""
+    token = _run_override.set(run_id)
+    try:
+        yield
+    finally:
+        _run_override.reset(token)
