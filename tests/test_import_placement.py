@@ -71,6 +71,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         )
         for importer in ("mltrail.tracking._client", "mltrail.tracking._fluent")
     },
+    ("mltrail.tracking.autolog._boosting", "mltrail.tracking.autolog._sklearn_metric_calls"): (
+        "XGBoost's and LightGBM's post-training metrics patch scikit-learn's metric functions "
+        "when scikit-learn is installed: it is optional beside them, and that module imports it"
+    ),
     ("mltrail.tracking._backends", "mltrail.registry.webhooks"): (
         "the webhook dispatcher (sender, signing, destination checks: socket, hmac, the "
         "registry's URI rules) loads with the first backend the library opens"

@@ -15,6 +15,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import sklearn.metrics
 
 
 def data(rows: int = 500) -> tuple[np.ndarray, ...]:
@@ -60,8 +61,9 @@ def xgb_sklearn(lib: object) -> None:
     )
     model.fit(x_train, y_train, eval_set=[(x_valid, y_valid)], verbose=False)
     # After training: the evaluation dataset and the score (MLflow's post-training logging)
-    model.predict(x_valid)
+    predictions = model.predict(x_valid)
     model.score(x_valid, y_valid)
+    sklearn.metrics.accuracy_score(y_valid, predictions)  # post-training: accuracy_score_x_valid
 
 
 def lgb_native(lib: object) -> None:
@@ -100,8 +102,9 @@ def lgb_sklearn(lib: object) -> None:
         n_estimators=15, num_leaves=4, n_jobs=1, random_state=0, verbose=-1, deterministic=True
     )
     model.fit(x_train, y_train, eval_set=[(x_valid, y_valid)])
-    model.predict(x_valid)
+    predictions = model.predict(x_valid)
     model.score(x_valid, y_valid)
+    sklearn.metrics.accuracy_score(y_valid, predictions)  # post-training: accuracy_score_x_valid
 
 
 SCENARIOS = {f.__name__: f for f in (xgb_native, xgb_sklearn, lgb_native, lgb_sklearn)}

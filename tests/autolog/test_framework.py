@@ -289,3 +289,39 @@ def test_extra_tags_must_be_a_mapping() -> None:
 )
 def test_tested_versions(name: str, version: str, tested: bool) -> None:
     assert is_tested_version(INTEGRATIONS[name], version) is tested
+
+
+@pytest.mark.parametrize("first_reverted", ["one", "two"])
+def test_two_integrations_patching_one_attribute_revert_independently(
+    sqlite_uri: str, first_reverted: str
+) -> None:
+    """scikit-learn's metric functions are patched by the scikit-learn, XGBoost and LightGBM
+    integrations: the last patch runs, and taking any one out keeps the others."""
+    mltrail.set_tracking_uri(sqlite_uri)
+    calls: list[str] = []
+
+    def spy(name: str) -> Any:
+        def patch(original: Any, x: Any) -> Any:
+            calls.append(name)
+            return original(x)
+
+        return patch
+
+    for name in ("one", "two"):
+        _config.configure(name, {})
+        _safety.safe_patch(name, Model, "train", spy(name))
+    try:
+        assert Model.train("a") == "trained on a"
+        assert calls == ["two"]
+        _safety.revert_patches(first_reverted)
+        remaining = "two" if first_reverted == "one" else "one"
+        assert _safety.is_patched(Model, "train")
+        Model.train("b")
+        assert calls == ["two", remaining]
+        _safety.revert_patches(remaining)
+        assert Model.__dict__["train"] is ORIGINAL_TRAIN
+    finally:
+        for name in ("one", "two"):
+            _safety.revert_patches(name)
+        _config.reset()
+    assert Model.__dict__["train"] is ORIGINAL_TRAIN

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import importlib.util
 import inspect
 import json
 import logging
@@ -38,10 +39,13 @@ from mltrail.tracking import _background, _fluent
 from mltrail.tracking.autolog._config import get_autologging_config
 from mltrail.tracking.autolog._safety import active_session, log_warning, safe_patch
 from mltrail.tracking.autolog._sklearn_post_training import (
+    QUIET,
     call_command,
     dataset_for_prediction,
+    flag,
     is_loggable,
     log_metric_call,
+    post_training_off,
     register_model,
     register_prediction,
     run_of,
@@ -461,6 +465,12 @@ def patch_sklearn_fit(
                 safe_patch(integration, cls, name, functools.partial(_predict, integration, name))
         if callable(getattr(cls, "score", None)):
             safe_patch(integration, cls, "score", _score)
+    if classes and importlib.util.find_spec("sklearn") is not None:
+        # scikit-learn is optional beside XGBoost and LightGBM; with it, metric calls on the
+        # predictions of these models are logged, as MLflow's XGBoost and LightGBM autologging do
+        from mltrail.tracking.autolog import _sklearn_metric_calls
+
+        _sklearn_metric_calls.patch_metric_functions(integration)
 
 
 # -- after training: what MLflow's scikit-learn machinery records for these estimators --------
@@ -473,9 +483,12 @@ def _predict(
     (logged once), and its result is known to ``sklearn.metrics`` calls (post-training
     metrics, when scikit-learn autologging is on too)."""
     run_id = run_of(self)
-    if run_id is None:
+    session = active_session()
+    if run_id is None or post_training_off(session):
         return original(self, *args, **kw)
-    result = original(self, *args, **kw)
+    assert session is not None
+    with flag(session, QUIET):  # what predict calls inside is not logged
+        result = original(self, *args, **kw)
     data = args[0] if args else kw.get("X", kw.get("data"))
     register_prediction(result, dataset_for_prediction(self, run_id, data), run_id)
     key = (run_id, id(data))
@@ -502,9 +515,12 @@ _eval_logged: set[tuple[str, int]] = set()
 def _score(original: Callable[..., Any], self: Any, *args: Any, **kw: Any) -> Any:
     """``model.score(X, y)`` of an autologged estimator: ``{Class}_score_{dataset}``."""
     run_id = run_of(self)
-    if run_id is None:
+    session = active_session()
+    if run_id is None or post_training_off(session):
         return original(self, *args, **kw)
-    value = original(self, *args, **kw)
+    assert session is not None
+    with flag(session, QUIET):  # the accuracy_score inside score is not logged on its own
+        value = original(self, *args, **kw)
     if is_loggable(value):
         name = type(self).__name__
         data = args[0] if args else kw.get("X")

@@ -76,12 +76,18 @@ def active_session() -> AutologSession | None:
 
 @dataclass
 class _Patch:
+    integration: str
     owner: Any
     name: str
-    saved: Any  # the attribute as it was in owner.__dict__, or _MISSING if inherited
+    #: What owner.__dict__ held before this patch (another integration's patch, the original,
+    #: or _MISSING when inherited): what reverting this patch puts back.
+    saved: Any
 
 
-_patches: dict[str, list[_Patch]] = {}
+# Integrations may patch one attribute (scikit-learn's metric functions: scikit-learn's,
+# XGBoost's and LightGBM's post-training metrics).  Each attribute keeps its patches in the
+# order applied; the last one is installed, and removing any one keeps the others.
+_stacks: dict[tuple[int, str], list[_Patch]] = {}
 _patch_lock = threading.Lock()
 
 
@@ -280,10 +286,10 @@ def safe_patch(
     *patch_function* is called as ``patch_function(original, *args, **kwargs)`` where
     *args* start with ``self`` for a method; it calls ``original(*args, **kwargs)`` (at most
     once) and returns what the caller gets.  Patching the same attribute again replaces the
-    earlier patch; an attribute a class inherits is patched on that class alone.
+    integration's earlier patch; an attribute a class inherits is patched on that class alone.
+    When several integrations patch one attribute, the last one's patch runs.
     """
     raw = _unpatched(inspect.getattr_static(owner, name))
-    saved = _unpatched(owner.__dict__.get(name, _MISSING))
 
     def run(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return _run_patched(integration, original, patch_function, manage_run, args, kwargs)
@@ -312,10 +318,30 @@ def safe_patch(
         raise TypeError(f"cannot patch {owner!r}.{name}: {type(raw).__name__}")
     _mark(replacement, raw)
     with _patch_lock:
-        patches = _patches.setdefault(integration, [])
-        if not any(p.owner is owner and p.name == name for p in patches):
-            patches.append(_Patch(owner, name, saved))
+        _remove(integration, owner, name)
+        stack = _stacks.setdefault((id(owner), name), [])
+        stack.append(_Patch(integration, owner, name, owner.__dict__.get(name, _MISSING)))
         setattr(owner, name, replacement)
+
+
+def _remove(integration: str, owner: Any, name: str) -> None:
+    """Take *integration*'s patch of ``owner.name`` out (the lock is held)."""
+    stack = _stacks.get((id(owner), name), [])
+    for index, patch in enumerate(stack):
+        if patch.integration != integration:
+            continue
+        if index == len(stack) - 1:  # installed: put back what it replaced
+            if patch.saved is _MISSING:
+                with contextlib.suppress(AttributeError):
+                    delattr(owner, name)
+            else:
+                setattr(owner, name, patch.saved)
+        else:  # under another integration's patch, which now replaces what this one did
+            stack[index + 1].saved = patch.saved
+        del stack[index]
+        break
+    if not stack:
+        _stacks.pop((id(owner), name), None)
 
 
 class _PatchedDescriptor:
@@ -360,11 +386,8 @@ def is_patched(owner: Any, name: str) -> bool:
 
 
 def revert_patches(integration: str) -> None:
-    """Put back every attribute *integration* replaced."""
+    """Take out every patch of *integration*; other integrations' patches stay."""
     with _patch_lock:
-        for patch in reversed(_patches.pop(integration, [])):
-            if patch.saved is _MISSING:
-                with contextlib.suppress(AttributeError):
-                    delattr(patch.owner, patch.name)
-            else:
-                setattr(patch.owner, patch.name, patch.saved)
+        mine = [p for stack in _stacks.values() for p in stack if p.integration == integration]
+        for patch in reversed(mine):
+            _remove(integration, patch.owner, patch.name)

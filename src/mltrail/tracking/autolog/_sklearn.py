@@ -21,12 +21,11 @@ do not log) and ``sklearn.quiet`` while a post-training call runs (the calls it 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -41,20 +40,24 @@ from sklearn.utils import all_estimators
 from mltrail.data import CodeDatasetSource
 from mltrail.tracking import _fluent
 from mltrail.tracking.autolog._config import get_autologging_config
-from mltrail.tracking.autolog._safety import AutologSession, active_session, log_warning, safe_patch
+from mltrail.tracking.autolog._safety import active_session, log_warning, safe_patch
 from mltrail.tracking.autolog._sklearn_fit import log_fit, make_dataset
+from mltrail.tracking.autolog._sklearn_metric_calls import patch_metric_functions
+from mltrail.tracking.autolog._sklearn_post_training import FITTING as _FITTING
+from mltrail.tracking.autolog._sklearn_post_training import QUIET as _QUIET
 from mltrail.tracking.autolog._sklearn_post_training import (
     call_command,
     dataset_for_prediction,
     is_loggable,
     log_metric_call,
-    prediction_source,
     register_model,
     register_prediction,
     run_of,
 )
+from mltrail.tracking.autolog._sklearn_post_training import flag as _flag
+from mltrail.tracking.autolog._sklearn_post_training import post_training_off as _post_training_off
 
-__all__ = ["estimators_to_patch", "metric_functions", "patch"]
+__all__ = ["estimators_to_patch", "patch"]
 
 INTEGRATION = "sklearn"
 FIT_METHODS = ("fit", "fit_transform", "fit_predict")
@@ -67,8 +70,6 @@ EXCLUDED_MODULES = (
 )
 EXCLUDED_CLASSES = (ColumnTransformer,)
 META_ESTIMATORS = (GridSearchCV, RandomizedSearchCV, Pipeline)
-#: Functions of sklearn.metrics that are not metrics.
-NOT_METRICS = frozenset({"check_scoring", "get_scorer", "make_scorer", "get_scorer_names"})
 #: Functions of sklearn.model_selection during which nothing is autologged.
 AUTOLOGGING_OFF = (
     "cross_validate",
@@ -78,8 +79,6 @@ AUTOLOGGING_OFF = (
     "permutation_test_score",
     "validation_curve",
 )
-_FITTING = "sklearn.fitting"
-_QUIET = "sklearn.quiet"
 
 
 def _option(key: str, default: Any = None) -> Any:
@@ -110,35 +109,6 @@ def estimators_to_patch() -> list[type]:
                 key=lambda cls: (cls.__module__, cls.__qualname__),
             )
         return list(_estimators)
-
-
-def metric_functions() -> dict[str, Callable[..., Any]]:
-    """The metric functions of ``sklearn.metrics`` (no classes, scorer helpers or plots)."""
-    functions: dict[str, Callable[..., Any]] = {}
-    for name in sklearn.metrics.__all__:
-        value = getattr(sklearn.metrics, name, None)
-        if (
-            name not in NOT_METRICS
-            and not name.startswith("plot_")
-            and not inspect.isclass(value)
-            and callable(value)
-        ):
-            functions[name] = value
-    return functions
-
-
-@contextlib.contextmanager
-def _flag(session: AutologSession, key: str) -> Iterator[None]:
-    old = session.state.get(key, False)
-    session.state[key] = True
-    try:
-        yield
-    finally:
-        session.state[key] = old
-
-
-def _post_training_off(session: AutologSession | None) -> bool:
-    return session is None or bool(session.state.get(_FITTING) or session.state.get(_QUIET))
 
 
 # -- training ----------------------------------------------------------------------------------
@@ -232,29 +202,6 @@ def _patched_score(original: Callable[..., Any], self: Any, *args: Any, **kwargs
     return value
 
 
-def _patched_metric(
-    name: str,
-    function: Callable[..., Any],
-    original: Callable[..., Any],
-    *args: Any,
-    **kwargs: Any,
-) -> Any:
-    session = active_session()
-    if _post_training_off(session):
-        return original(*args, **kwargs)
-    assert session is not None
-    with _flag(session, _QUIET):
-        value = original(*args, **kwargs)
-    if is_loggable(value):
-        source = prediction_source(args, kwargs)
-        if source is not None:
-            dataset, run_id = source
-            log_metric_call(
-                run_id, name, dataset, call_command(function, name, args, kwargs), value
-            )
-    return value
-
-
 # -- patching ----------------------------------------------------------------------------------
 def patch(framework_module: ModuleType) -> None:
     """Patch scikit-learn (called by the framework once ``sklearn`` is imported)."""
@@ -272,13 +219,7 @@ def patch(framework_module: ModuleType) -> None:
         if hasattr(cls, "score"):
             safe_patch(INTEGRATION, cls, "score", _patched_score)
     if post_training:
-        for name, function in metric_functions().items():
-            safe_patch(
-                INTEGRATION,
-                sklearn.metrics,
-                name,
-                functools.partial(_patched_metric, name, function),
-            )
+        patch_metric_functions(INTEGRATION)
     for name in AUTOLOGGING_OFF:
         if hasattr(sklearn.model_selection, name):
             safe_patch(INTEGRATION, sklearn.model_selection, name, _patched_autologging_off)

@@ -28,25 +28,35 @@ import sys
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
 import numpy as np
 
 from mltrail.tracking import _fluent
+from mltrail.tracking.autolog._safety import AutologSession
 
 __all__ = [
+    "FITTING",
+    "QUIET",
     "call_command",
     "dataset_for_prediction",
+    "flag",
     "forget_all",
     "is_loggable",
     "log_metric_call",
+    "post_training_off",
     "register_model",
     "register_prediction",
     "run_of",
     "variable_name",
 ]
+
+#: Session flags: a logging fit is running (its steps and candidates log nothing) ...
+FITTING = "sklearn.fitting"
+#: ... a prediction, score or metric is running (what it calls inside is not logged).
+QUIET = "sklearn.quiet"
 
 _lock = threading.Lock()
 # id(estimator) -> run id of the autologged fit that trained it
@@ -211,3 +221,17 @@ def log_metric_call(
         info = dict(sorted(c for per_metric in _calls[run_id].values() for c in per_metric))
     _fluent.log_metrics({key: value}, run_id=run_id)
     _fluent.log_dict(info, "metric_info.json", run_id=run_id)
+
+
+@contextlib.contextmanager
+def flag(session: AutologSession, key: str) -> Iterator[None]:
+    old = session.state.get(key, False)
+    session.state[key] = True
+    try:
+        yield
+    finally:
+        session.state[key] = old
+
+
+def post_training_off(session: AutologSession | None) -> bool:
+    return session is None or bool(session.state.get(FITTING) or session.state.get(QUIET))
