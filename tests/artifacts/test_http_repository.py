@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ from mltrail.artifacts import (
     get_artifact_repository,
 )
 from mltrail.artifacts.http import resolve_mlflow_artifacts_uri
+from mltrail.tracking import MlflowClient
 
 MiB = 1024 * 1024
 
@@ -475,3 +478,30 @@ def test_failed_part_aborts_the_upload(
     store = app.state.store
     assert store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
     assert store.file_info("r/w.bin") is None
+
+
+def test_no_unclosed_connection_is_reported_at_exit(tracking_server: Any, tmp_path: Path) -> None:
+    """The library closes its connections at exit (the tracking server's and the artifact
+    proxy's pooled clients): a script ends without ResourceWarnings about unclosed sockets."""
+    script = tmp_path / "log.py"
+    script.write_text(
+        "import sys, mltrail\n"
+        "mltrail.set_tracking_uri(sys.argv[1])\n"
+        "mltrail.start_run()\n"
+        "mltrail.log_text('hello', 'notes/hello.txt')\n"
+        "mltrail.log_metric('loss', 0.5)\n"  # queued; the run ends at exit
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "always::ResourceWarning", str(script), tracking_server.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ResourceWarning" not in result.stderr
+    # The connections closed after the exit handlers stored the value and ended the run
+    (run,) = MlflowClient(tracking_server.url).search_runs(["0"])
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics == {"loss": 0.5}

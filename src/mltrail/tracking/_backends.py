@@ -8,6 +8,7 @@ tracking server does not use this cache: ``create_app`` opens and closes its own
 
 from __future__ import annotations
 
+import atexit
 import threading
 from typing import TYPE_CHECKING
 
@@ -53,3 +54,9 @@ def close_backends() -> None:
     for backend, dispatcher in opened:
         dispatcher.stop()
         backend.close()
+
+
+# Registered when this module is first imported, before the value logger's own exit handler
+# (mltrail.tracking._batching, imported after it): handlers run in reverse, so at exit the
+# runs still active end, queued values are written, and then the connections close.
+atexit.register(close_backends)
