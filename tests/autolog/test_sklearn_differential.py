@@ -11,6 +11,7 @@ Known, deliberate differences (asserted as such):
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -68,18 +69,33 @@ def _record(library: str, workdir: Path) -> subprocess.Popen[bytes]:
     )
 
 
-@pytest.fixture(scope="module")
-def recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Summary, Summary]:
-    """One recording per library (both processes run at the same time)."""
-    pytest.importorskip("mlflow")
-    pytest.importorskip("matplotlib")
-    root = tmp_path_factory.mktemp("sklearn-autolog")
+def _record_both(root: Path) -> dict[str, Summary]:
     processes = {lib: _record(lib, root / lib) for lib in ("mlflow", "mltrail")}
     summaries = {}
     for lib, process in processes.items():
         output, _ = process.communicate(timeout=600)
         assert process.returncode == 0, f"{lib} side failed:\n{output.decode()[-4000:]}"
         summaries[lib] = json.loads((root / lib / "summary.json").read_text())
+    return summaries
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Summary, Summary]:
+    """One recording per library (both processes run at the same time), made once per test
+    session: xdist workers share it through a file lock in the session's shared folder."""
+    pytest.importorskip("mlflow")
+    pytest.importorskip("matplotlib")
+    if worker_id == "master":
+        summaries = _record_both(tmp_path_factory.mktemp("sklearn-autolog"))
+    else:
+        shared = tmp_path_factory.getbasetemp().parent / "sklearn-autolog"
+        shared.mkdir(exist_ok=True)
+        with open(shared / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker records, the others read
+            done = shared / "recordings.json"
+            if not done.exists():
+                done.write_text(json.dumps(_record_both(shared)))
+            summaries = json.loads(done.read_text())
     return summaries["mlflow"], summaries["mltrail"]
 
 
