@@ -142,8 +142,11 @@ def test_no_test_asserts_a_duration() -> None:
 
 
 def test_the_scan_finds_durations_however_they_are_computed() -> None:
-    # The samples live in a text file: they are what the scan must catch, not tests of ours.
-    caught = (Path(__file__).parent / "duration_assert_samples.txt").read_text(encoding="utf-8")
+    # The samples live in a text file, written with ``expect`` where the code they stand for
+    # has ``assert``: they are what the scan must catch, not tests of ours.
+    samples = (Path(__file__).parent / "duration_assert_samples.txt").read_text(encoding="utf-8")
+    assert samples.count("\n    expect ") == 5
+    caught = samples.replace("\n    expect ", "\n    assert ")
     assert [f for _, f in duration_asserts(caught)] == [
         "test_direct",
         "test_through_a_variable",
