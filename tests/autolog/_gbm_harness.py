@@ -14,6 +14,7 @@ import atexit
 import fcntl
 import functools
 import importlib.util
+import inspect
 import json
 import os
 import shutil
@@ -22,9 +23,11 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
+import sklearn.metrics
 
 import mltrail
 
@@ -148,3 +151,30 @@ def assert_same_recording(recorded: dict[str, dict[str, Any]], scenario: str) ->
     assert _inputs(run) == _inputs(ref)
     assert _digest_groups(run) == _digest_groups(ref)
     return dict(run)
+
+
+#: What the integrations patch on a boosting library: training, its data class (the input
+#: example), the scikit-learn API's fit and what is logged after it.
+PATCHED = ("train", "__init__", "fit", "predict", "predict_proba", "score")
+
+
+def patchable_attributes(
+    framework: ModuleType, data_class: type, model_base: type
+) -> dict[str, Any]:
+    """Every attribute autologging may replace for *framework*, looked at raw: the library,
+    its scikit-learn module, its data class, its estimators and scikit-learn's metrics."""
+    owners: dict[str, Any] = {
+        framework.__name__: framework,
+        f"{framework.__name__}.sklearn": framework.sklearn,
+        data_class.__name__: data_class,
+    }
+    owners.update({cls.__name__: cls for cls in (model_base, *model_base.__subclasses__())})
+    found = {
+        f"{name}.{attr}": inspect.getattr_static(owner, attr, None)
+        for name, owner in owners.items()
+        for attr in PATCHED
+    }
+    found.update(
+        {f"sklearn.metrics.{n}": vars(sklearn.metrics)[n] for n in sklearn.metrics.__all__}
+    )
+    return found

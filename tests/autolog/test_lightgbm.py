@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import sys
@@ -16,7 +15,11 @@ import pytest
 
 lgb = pytest.importorskip("lightgbm")
 
-from tests.autolog._gbm_harness import assert_same_recording, recordings  # noqa: E402
+from tests.autolog._gbm_harness import (  # noqa: E402
+    assert_same_recording,
+    patchable_attributes,
+    recordings,
+)
 
 import mltrail  # noqa: E402
 import mltrail.lightgbm  # noqa: E402
@@ -104,13 +107,7 @@ def test_silent_prints_nothing(
 
 
 def _attributes() -> dict[str, object]:
-    owners = {"lightgbm": lgb, "lightgbm.sklearn": lgb.sklearn, "Dataset": lgb.Dataset}
-    owners.update({cls.__name__: cls for cls in (lgb.LGBMModel, *lgb.LGBMModel.__subclasses__())})
-    return {
-        f"{name}.{attr}": inspect.getattr_static(owner, attr, None)
-        for name, owner in owners.items()
-        for attr in ("train", "__init__", "fit")
-    }
+    return patchable_attributes(lgb, lgb.Dataset, lgb.LGBMModel)
 
 
 def test_disable_restores_lightgbm(autolog: None) -> None:
@@ -119,6 +116,8 @@ def test_disable_restores_lightgbm(autolog: None) -> None:
     patched = _attributes()
     assert patched["lightgbm.train"] is not before["lightgbm.train"]
     assert patched["LGBMClassifier.fit"] is not before["LGBMClassifier.fit"]
+    assert patched["LGBMClassifier.predict"] is not before["LGBMClassifier.predict"]
+    assert patched["sklearn.metrics.accuracy_score"] is not before["sklearn.metrics.accuracy_score"]
     mltrail.lightgbm.autolog(disable=True)
     assert _attributes() == before
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 from collections.abc import Iterator
@@ -16,7 +15,11 @@ import pytest
 xgb = pytest.importorskip("xgboost")
 
 from tests._live_server import ThreadedServer  # noqa: E402
-from tests.autolog._gbm_harness import assert_same_recording, recordings  # noqa: E402
+from tests.autolog._gbm_harness import (  # noqa: E402
+    assert_same_recording,
+    patchable_attributes,
+    recordings,
+)
 
 import mltrail  # noqa: E402
 import mltrail.xgboost  # noqa: E402
@@ -104,13 +107,7 @@ def test_silent_prints_nothing(
 
 
 def _attributes() -> dict[str, object]:
-    owners = {"xgboost": xgb, "xgboost.sklearn": xgb.sklearn, "DMatrix": xgb.DMatrix}
-    owners.update({cls.__name__: cls for cls in (xgb.XGBModel, *xgb.XGBModel.__subclasses__())})
-    return {
-        f"{name}.{attr}": inspect.getattr_static(owner, attr, None)
-        for name, owner in owners.items()
-        for attr in ("train", "__init__", "fit")
-    }
+    return patchable_attributes(xgb, xgb.DMatrix, xgb.XGBModel)
 
 
 def test_disable_restores_xgboost(autolog: None) -> None:
@@ -119,6 +116,8 @@ def test_disable_restores_xgboost(autolog: None) -> None:
     patched = _attributes()
     assert patched["xgboost.train"] is not before["xgboost.train"]
     assert patched["XGBClassifier.fit"] is not before["XGBClassifier.fit"]
+    assert patched["XGBClassifier.predict"] is not before["XGBClassifier.predict"]
+    assert patched["sklearn.metrics.accuracy_score"] is not before["sklearn.metrics.accuracy_score"]
     mltrail.xgboost.autolog(disable=True)
     assert _attributes() == before
 
