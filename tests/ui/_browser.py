@@ -6,11 +6,13 @@ and the browser are started once for all the UI test modules.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shlex
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,13 +22,31 @@ import pytest
 from tests._live_server import mltrail_command
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
 STATIC_INDEX = REPO / "src" / "mltrail" / "server" / "static" / "index.html"
 SCREENSHOTS = REPO / "test-artifacts" / "ui"
 CHROMIUM = os.environ.get("MLTRAIL_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@contextlib.contextmanager
+def open_page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A page in a fresh browser context on *base_url* (1400x900, downloads accepted); on
+    exit, fails the test if the page raised an uncaught error."""
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 900}, base_url=base_url, accept_downloads=True
+    )
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.set_default_timeout(15000)
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 def missing(what: str) -> None:

@@ -21,6 +21,7 @@ from tests.ui._browser import (
     STATIC_INDEX,
     Server,
     missing,
+    open_page,
     seed,
     server_command,
 )
@@ -87,15 +88,5 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, base_url=server.url, accept_downloads=True
-    )
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.set_default_timeout(15000)
-    try:
+    with open_page(browser, server.url) as pg:
         yield pg
-    finally:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"

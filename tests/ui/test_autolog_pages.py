@@ -28,7 +28,15 @@ from tests._live_server import (
     mltrail_command,
     start_process,
 )
-from tests.ui._browser import ROWS, STATIC_INDEX, missing, row_names, screenshot, wait_rows
+from tests.ui._browser import (
+    ROWS,
+    STATIC_INDEX,
+    missing,
+    open_page,
+    row_names,
+    screenshot,
+    wait_rows,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -162,16 +170,8 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logged]:
 
 @pytest.fixture
 def ui(browser: Browser, logged: Logged) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=logged.url)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.set_default_timeout(15000)
-    try:
+    with open_page(browser, logged.url) as pg:
         yield pg
-    finally:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 def _artifact(ui: Page, run_id: str, path: str) -> None:
