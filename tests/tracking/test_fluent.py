@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 import mltrail as mlflow
 from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.tracking import _background
 
 
 def test_zero_config_store_in_the_working_directory(tmp_path: Path) -> None:
@@ -349,3 +351,23 @@ def test_another_client_reads_what_the_fluent_api_queued() -> None:
         seen = mlflow.MlflowClient().get_run(run.info.run_id).data
         assert len(seen.metrics) == 200
         assert seen.params == {"alpha": "0.5"}
+
+
+def test_logging_an_artifact_does_not_wait_for_background_work() -> None:
+    """Autologging logs estimator.html while its plots are drawn in the background: the upload
+    goes ahead at once, while reads of the run's artifacts wait for the background work."""
+    release = threading.Event()
+    finished = threading.Event()
+
+    def plots() -> None:
+        release.wait(60)
+        finished.set()
+
+    with mlflow.start_run() as run:
+        _background.submit(plots)
+        mlflow.log_text("<html/>", "estimator.html")  # would wait for `plots` if it flushed
+        assert not finished.is_set()
+        release.set()
+        paths = [a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id)]
+        assert finished.is_set()  # the listing waited for the background work
+        assert paths == ["estimator.html"]
