@@ -209,3 +209,34 @@ def test_skops_io_leaves_the_collector_as_it_found_it() -> None:
             [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True
         )
         assert done.stdout.strip().splitlines()[-1] == expected
+
+
+def test_loading_a_skops_model_imports_scikit_learn_with_the_collector_off(
+    tmp_path: Path,
+) -> None:
+    """A fresh process (``models serve``) imports scikit-learn through ``skops_io``, which turns
+    the collector off meanwhile; importing scikit-learn first, with it on, cost startup ~0.1 s."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
+    mltrail.sklearn.save_model(model, str(tmp_path / "m"), serialization_format="skops")
+    script = (
+        "import gc, sys\n"
+        "seen = []\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'sklearn' and not seen:\n"
+        "            seen.append(gc.isenabled())\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "import mltrail.pyfunc\n"
+        "model = mltrail.pyfunc.load_model(sys.argv[1])\n"
+        "print(seen, gc.isenabled())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "m")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[False] True"

@@ -305,7 +305,6 @@ def log_model(
 
 def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str] | None) -> Any:
     """The estimator in *file*, read per the flavor entry *conf* (its serialization_format)."""
-    require("sklearn")
     fmt = conf.get("serialization_format", SERIALIZATION_FORMAT_PICKLE)
     if fmt not in SUPPORTED_SERIALIZATION_FORMATS:
         raise InvalidArgument(
@@ -335,6 +334,7 @@ def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str]
         check_index_bounds(estimator, file)
         return estimator
     check_pickle_allowed(f"the scikit-learn model {file!r} ({fmt})")
+    require("sklearn")
     with open(file, "rb") as f:
         if fmt == SERIALIZATION_FORMAT_CLOUDPICKLE:
             import cloudpickle
