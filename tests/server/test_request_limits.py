@@ -19,6 +19,7 @@ from tests.server.conftest import Api
 
 from mltrail.search import MAX_FILTER_TERMS, MAX_FILTER_VALUES, MAX_ORDER_BY_ITEMS
 from mltrail.server import Endpoint, ServerSettings, create_app
+from mltrail.server._access import AUTHENTICATED
 from mltrail.server._app import server_endpoints
 from mltrail.server._schema import obj
 
@@ -124,7 +125,11 @@ def db_error_app(tmp_path: Any) -> Callable[[BaseException], tuple[int, dict[str
             backend_store_uri=f"sqlite:///{tmp_path / 'm.db'}",
             artifacts_destination=str(tmp_path / "artifacts"),
         )
-        extra = [Endpoint("GET", "/mltrail/test/fail", "fail", obj({}), handler=fail)]
+        extra = [
+            Endpoint(
+                "GET", "/mltrail/test/fail", "fail", obj({}), handler=fail, access=AUTHENTICATED
+            )
+        ]
         app = create_app(settings, extra_endpoints=extra)
 
         from httpx import ASGITransport, AsyncClient

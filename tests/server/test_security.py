@@ -10,6 +10,7 @@ from tests.server.conftest import Api
 
 from mltrail._exceptions import MltrailError
 from mltrail.server import Endpoint, ServerSettings
+from mltrail.server._access import AUTHENTICATED
 from mltrail.server._schema import obj
 from mltrail.server._security import host_allowed, split_host
 
@@ -129,9 +130,11 @@ def test_unexpected_errors_are_opaque(
     from mltrail.server import create_app
 
     extra = [
-        Endpoint("GET", "/mltrail/test/boom", "boom", obj({}), handler=boom),
-        Endpoint("GET", "/mltrail/test/db", "db", obj({}), handler=db_down),
-        Endpoint("GET", "/mltrail/test/custom", "custom", obj({}), handler=custom),
+        Endpoint("GET", "/mltrail/test/boom", "boom", obj({}), handler=boom, access=AUTHENTICATED),
+        Endpoint("GET", "/mltrail/test/db", "db", obj({}), handler=db_down, access=AUTHENTICATED),
+        Endpoint(
+            "GET", "/mltrail/test/custom", "custom", obj({}), handler=custom, access=AUTHENTICATED
+        ),
     ]
     api = make_api()
     app = create_app(api.settings, extra_endpoints=extra)

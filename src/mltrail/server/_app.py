@@ -14,7 +14,11 @@ Routes, in matching order:
 The app owns its backend: ``create_app`` opens it (:func:`~mltrail.store.open_backend`), the
 lifespan starts the webhook dispatcher that sends its outbox (with the server's destination
 policy) and, at shutdown, stops it and closes the backend.  A caller adds endpoints with
-``extra_endpoints``.
+``extra_endpoints`` and routes with ``extra_routes``.
+
+Every route declares who may call it (:mod:`mltrail.server._access`): an endpoint in its
+declaration, the plain routes and the UI here, an extra route with its :class:`PlainRoute`;
+``app.state.access`` holds the rule of every (path pattern, method).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from mltrail._exceptions import MltrailError
 from mltrail.registry.webhooks import WebhookDispatcher
+from mltrail.server._access import AUTHENTICATED, PUBLIC, RUN_ID, read
 from mltrail.server._artifacts import artifact_endpoints, get_artifact_route
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import (
@@ -50,6 +55,7 @@ from mltrail.server._metrics import metric_endpoints
 from mltrail.server._multipart_routes import multipart_endpoints
 from mltrail.server._openapi import openapi_document
 from mltrail.server._registry_routes import registry_endpoints
+from mltrail.server._route_rules import PlainRoute, access_table, unruled
 from mltrail.server._routing import Endpoint, FastLane, fast_lane_table, routes_for
 from mltrail.server._runs import run_endpoints
 from mltrail.server._security import SecurityMiddleware
@@ -88,9 +94,13 @@ def create_app(
     settings: ServerSettings | None = None,
     *,
     extra_endpoints: Sequence[Endpoint] = (),
-    extra_routes: Sequence[BaseRoute] = (),
+    extra_routes: Sequence[PlainRoute] = (),
 ) -> Starlette:
     """The tracking server for *settings*; uvicorn (or any ASGI server) runs it.
+
+    Every route has an access rule: each endpoint declares its own, each extra route comes with
+    one, and ``app.state.access`` maps (path pattern, method) to the rule of every route
+    (:mod:`~mltrail.server._route_rules`); a route without one is a ValueError.
 
     The backend opens now (a missing SQLite database is created, an outdated schema refused),
     so configuration errors surface before the first request; the app's lifespan closes it.
@@ -126,18 +136,33 @@ def create_app(
     v2 = routes_for(endpoints, ctx, "2.0")
     v3 = routes_for(endpoints, ctx, "3.0")
     static = Path(settings.static_dir) if settings.static_dir else None
-    routes: list[BaseRoute] = [
-        Route("/health", health, methods=["GET", "HEAD"]),
-        Route("/version", version, methods=["GET", "HEAD"]),
-        Route(OPENAPI_PATH, openapi, methods=["GET"]),
-        Route("/get-artifact", get_artifact, methods=["GET"]),
-        Mount("/api/2.0", routes=v2),
-        Mount("/ajax-api/2.0", routes=v2),
-        Mount("/api/3.0", routes=v3),
-        Mount("/ajax-api/3.0", routes=v3),
-        *extra_routes,
-        *ui_routes(static),
+    # The routes beside the endpoints, with their rules; MLflow keeps only /health open (and
+    # server-info, an endpoint), and lets any signed-in user see the server's version.
+    head = [
+        PlainRoute(Route("/health", health, methods=["GET", "HEAD"]), PUBLIC),
+        PlainRoute(Route("/version", version, methods=["GET", "HEAD"]), AUTHENTICATED),
+        PlainRoute(Route(OPENAPI_PATH, openapi, methods=["GET"]), AUTHENTICATED),
+        PlainRoute(Route("/get-artifact", get_artifact, methods=["GET"]), read(RUN_ID)),
     ]
+    # The UI's shell and assets hold no data: public, so that a browser can show a sign-in page.
+    tail = [*extra_routes, *(PlainRoute(r, PUBLIC) for r in ui_routes(static))]
+    api_mounts = [
+        ("/api/2.0", "2.0", v2),
+        ("/ajax-api/2.0", "2.0", v2),
+        ("/api/3.0", "3.0", v3),
+        ("/ajax-api/3.0", "3.0", v3),
+    ]
+    routes: list[BaseRoute] = [
+        *(p.route for p in head),
+        *(Mount(prefix, routes=mounted) for prefix, _, mounted in api_mounts),
+        *(p.route for p in tail),
+    ]
+    access = access_table(
+        [(prefix, api, endpoints) for prefix, api, _ in api_mounts], [*head, *tail]
+    )
+    missing = unruled(routes, access)
+    if missing:
+        raise ValueError(f"Routes without an access rule: {', '.join(missing)}")
     middleware = [
         Middleware(
             SecurityMiddleware,
@@ -155,7 +180,7 @@ def create_app(
                 max_age=600,
             )
         )
-    lanes = [("/api/2.0", v2), ("/ajax-api/2.0", v2), ("/api/3.0", v3), ("/ajax-api/3.0", v3)]
+    lanes = [(prefix, mounted) for prefix, _, mounted in api_mounts]
     middleware.append(Middleware(FastLane, endpoints=fast_lane_table(lanes)))
 
     @contextlib.asynccontextmanager
@@ -183,4 +208,5 @@ def create_app(
     )
     app.state.context = ctx
     app.state.endpoints = endpoints
+    app.state.access = access
     return app

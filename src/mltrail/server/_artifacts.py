@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 
 from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
 from mltrail.artifacts import ArtifactRepository, FileInfo, validate_artifact_path
+from mltrail.server._access import ARTIFACT_LIST_PATH, ARTIFACT_PATH, RUN_ID, edit, manage, read
 from mltrail.server._context import STAGING_DIR, ServerContext
 from mltrail.server._errors import json_response
 from mltrail.server._routing import Endpoint
@@ -241,6 +242,7 @@ def artifact_endpoints() -> list[Endpoint]:
             obj({"root_uri": string(), "files": array(FILE_INFO), "next_page_token": string()}),
             _list_run,
             tag="artifacts",
+            access=read(RUN_ID),
         ),
         Endpoint(
             "GET",
@@ -249,6 +251,7 @@ def artifact_endpoints() -> list[Endpoint]:
             raw=_download,
             tag="artifacts",
             openapi={"parameters": _PATH_PARAM, "responses": _FILE_OK},
+            access=read(ARTIFACT_PATH),
         ),
         Endpoint(
             "PUT",
@@ -268,6 +271,7 @@ def artifact_endpoints() -> list[Endpoint]:
                 },
                 "responses": _JSON_OK,
             },
+            access=edit(ARTIFACT_PATH),
         ),
         Endpoint(
             "DELETE",
@@ -276,6 +280,7 @@ def artifact_endpoints() -> list[Endpoint]:
             raw=_delete,
             tag="artifacts",
             openapi={"parameters": _PATH_PARAM, "responses": _JSON_OK},
+            access=manage(ARTIFACT_PATH),
         ),
         Endpoint(
             "GET",
@@ -296,5 +301,6 @@ def artifact_endpoints() -> list[Endpoint]:
                     }
                 },
             },
+            access=read(ARTIFACT_LIST_PATH),
         ),
     ]

@@ -6,7 +6,17 @@ from typing import Any
 
 from mltrail._exceptions import NotFound
 from mltrail.entities import ExperimentTag, ViewType
+from mltrail.entities._auth import ResourceType
 from mltrail.search import MAX_ORDER_BY_ITEMS
+from mltrail.server._access import (
+    AUTHENTICATED,
+    EXPERIMENT_ID,
+    EXPERIMENT_NAME,
+    edit,
+    manage,
+    read,
+    searchable,
+)
 from mltrail.server._context import ServerContext
 from mltrail.server._routing import Endpoint
 from mltrail.server._schema import (
@@ -134,8 +144,17 @@ def experiment_endpoints() -> list[Endpoint]:
             ),
             obj({"experiment_id": string()}),
             _create,
+            access=AUTHENTICATED,
         ),
-        Endpoint("GET", f"{ex}/get", "Get an experiment by id", _ID_ONLY, _ONE, _get),
+        Endpoint(
+            "GET",
+            f"{ex}/get",
+            "Get an experiment by id",
+            _ID_ONLY,
+            _ONE,
+            _get,
+            access=read(EXPERIMENT_ID),
+        ),
         Endpoint(
             "GET",
             f"{ex}/get-by-name",
@@ -143,6 +162,7 @@ def experiment_endpoints() -> list[Endpoint]:
             obj({"experiment_name": string(max_length=500)}, ["experiment_name"]),
             _ONE,
             _get_by_name,
+            access=read(EXPERIMENT_NAME),
         ),
         Endpoint(
             "GET",
@@ -151,6 +171,7 @@ def experiment_endpoints() -> list[Endpoint]:
             _SEARCH,
             paged("experiments", EXPERIMENT),
             _search,
+            access=searchable(ResourceType.EXPERIMENT),
         ),
         Endpoint(
             "POST",
@@ -159,6 +180,7 @@ def experiment_endpoints() -> list[Endpoint]:
             _SEARCH,
             paged("experiments", EXPERIMENT),
             _search,
+            access=searchable(ResourceType.EXPERIMENT),
         ),
         Endpoint(
             "POST",
@@ -166,6 +188,7 @@ def experiment_endpoints() -> list[Endpoint]:
             "Delete an experiment (and its runs)",
             _ID_ONLY,
             handler=_delete,
+            access=manage(EXPERIMENT_ID),
         ),
         Endpoint(
             "POST",
@@ -173,6 +196,7 @@ def experiment_endpoints() -> list[Endpoint]:
             "Restore a deleted experiment (and its runs)",
             _ID_ONLY,
             handler=_restore,
+            access=manage(EXPERIMENT_ID),
         ),
         Endpoint(
             "POST",
@@ -183,6 +207,7 @@ def experiment_endpoints() -> list[Endpoint]:
                 ["experiment_id"],
             ),
             handler=_update,
+            access=edit(EXPERIMENT_ID),
         ),
         Endpoint(
             "POST",
@@ -197,6 +222,7 @@ def experiment_endpoints() -> list[Endpoint]:
                 ["experiment_id", "key"],
             ),
             handler=_set_tag,
+            access=edit(EXPERIMENT_ID),
         ),
         Endpoint(
             "POST",
@@ -207,5 +233,6 @@ def experiment_endpoints() -> list[Endpoint]:
                 ["experiment_id", "key"],
             ),
             handler=_delete_tag,
+            access=edit(EXPERIMENT_ID),
         ),
     ]

@@ -20,8 +20,21 @@ from starlette.responses import Response
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts import validate_artifact_path
+from mltrail.entities._auth import ResourceType
 from mltrail.entities._logged_model import LoggedModelOutput, LoggedModelStatus
 from mltrail.search import MAX_ORDER_BY_ITEMS
+from mltrail.server._access import (
+    EXPERIMENT_ID,
+    LOGGED_MODEL_ID,
+    MODELS_OF_REQUEST,
+    RUN_ID,
+    SOURCE_RUN_ID,
+    Access,
+    edit,
+    manage,
+    read,
+    searchable,
+)
 from mltrail.server._artifacts import stream_file
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import json_response
@@ -252,6 +265,8 @@ def _raw(
     schema: dict[str, Any],
     call: _Call,
     response: dict[str, Any],
+    *,
+    access: Access,
 ) -> Endpoint:
     params = _path_params("model_id", *(["tag_key"] if "{tag_key" in path else []))
     openapi: dict[str, Any] = {"responses": _json_ok(response)}
@@ -263,7 +278,9 @@ def _raw(
             "required": True,
             "content": {"application/json": {"schema": schema}},
         }
-    return Endpoint(method, path, summary, raw=_model_route(schema, call), openapi=openapi)
+    return Endpoint(
+        method, path, summary, raw=_model_route(schema, call), openapi=openapi, access=access
+    )
 
 
 def logged_model_endpoints() -> list[Endpoint]:
@@ -289,6 +306,7 @@ def logged_model_endpoints() -> list[Endpoint]:
             ),
             _MODEL_RESPONSE,
             _create,
+            access=edit(EXPERIMENT_ID) & read(SOURCE_RUN_ID),
         ),
         Endpoint(
             "POST",
@@ -327,6 +345,7 @@ def logged_model_endpoints() -> list[Endpoint]:
             ),
             obj({"models": array(LOGGED_MODEL), "next_page_token": string()}),
             _search,
+            access=searchable(ResourceType.LOGGED_MODEL),
         ),
         _raw(
             "GET",
@@ -335,6 +354,7 @@ def logged_model_endpoints() -> list[Endpoint]:
             obj({"allow_deleted": boolean()}),
             _get,
             _MODEL_RESPONSE,
+            access=read(LOGGED_MODEL_ID),
         ),
         _raw(
             "PATCH",
@@ -349,8 +369,17 @@ def logged_model_endpoints() -> list[Endpoint]:
             ),
             _finalize,
             _MODEL_RESPONSE,
+            access=edit(LOGGED_MODEL_ID),
         ),
-        _raw("DELETE", one, "Delete a logged model", obj({}), _delete, obj({})),
+        _raw(
+            "DELETE",
+            one,
+            "Delete a logged model",
+            obj({}),
+            _delete,
+            obj({}),
+            access=manage(LOGGED_MODEL_ID),
+        ),
         _raw(
             "PATCH",
             f"{one}/tags",
@@ -358,6 +387,7 @@ def logged_model_endpoints() -> list[Endpoint]:
             obj({"model_id": _MODEL_ID, "tags": tags}),
             _set_tags,
             _MODEL_RESPONSE,
+            access=edit(LOGGED_MODEL_ID),
         ),
         _raw(
             "DELETE",
@@ -366,6 +396,7 @@ def logged_model_endpoints() -> list[Endpoint]:
             obj({}),
             _delete_tag,
             obj({}),
+            access=manage(LOGGED_MODEL_ID),
         ),
         _raw(
             "POST",
@@ -374,6 +405,7 @@ def logged_model_endpoints() -> list[Endpoint]:
             obj({"model_id": _MODEL_ID, "params": params}),
             _log_params,
             obj({}),
+            access=edit(LOGGED_MODEL_ID),
         ),
         _raw(
             "GET",
@@ -382,6 +414,7 @@ def logged_model_endpoints() -> list[Endpoint]:
             obj({"artifact_directory_path": string(max_length=4096)}),
             _list_artifacts,
             listing,
+            access=read(LOGGED_MODEL_ID),
         ),
         Endpoint(
             "GET",
@@ -402,6 +435,7 @@ def logged_model_endpoints() -> list[Endpoint]:
                     }
                 },
             },
+            access=read(LOGGED_MODEL_ID),
         ),
         Endpoint(
             "POST",
@@ -418,5 +452,6 @@ def logged_model_endpoints() -> list[Endpoint]:
                 ["run_id"],
             ),
             handler=_log_outputs,
+            access=edit(RUN_ID) & edit(MODELS_OF_REQUEST),
         ),
     ]

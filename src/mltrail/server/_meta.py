@@ -7,6 +7,7 @@ from importlib import metadata
 from typing import Any
 
 from mltrail.artifacts import MultipartUploadRepository
+from mltrail.server._access import PUBLIC
 from mltrail.server._context import ServerContext
 from mltrail.server._routing import Endpoint
 from mltrail.server._schema import boolean, obj, string
@@ -60,4 +61,5 @@ def server_info_endpoint() -> Endpoint:
         handler=server_info,
         tag="server",
         versions=("3.0",),
+        access=PUBLIC,
     )

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mltrail.entities._metric import metric_value_to_json
+from mltrail.server._access import RUN_ID, RUN_IDS, read
 from mltrail.server._context import ServerContext
 from mltrail.server._routing import Endpoint, read_json_body
 from mltrail.server._runs import RUN_ID_FIELDS, run_id_of
@@ -199,6 +200,7 @@ def metric_endpoints() -> list[Endpoint]:
             ),
             paged("metrics", METRIC),
             _history,
+            access=read(RUN_ID),
         ),
         Endpoint(
             "GET",
@@ -216,6 +218,7 @@ def metric_endpoints() -> list[Endpoint]:
             ),
             obj({"metrics": array(METRIC)}),
             _bulk_interval,
+            access=read(RUN_IDS),
         ),
         Endpoint(
             "POST",
@@ -225,6 +228,7 @@ def metric_endpoints() -> list[Endpoint]:
             obj({"series": array(_SERIES)}),
             _series,
             tag="mltrail",
+            access=read(RUN_IDS),
         ),
         Endpoint(
             "POST",
@@ -252,5 +256,6 @@ def metric_endpoints() -> list[Endpoint]:
                     }
                 },
             },
+            access=read(RUN_IDS),
         ),
     ]

@@ -50,6 +50,7 @@ from mltrail.artifacts import (
     validate_artifact_path,
 )
 from mltrail.artifacts._multipart import MAX_PARTS, multipart_target, ordered_parts
+from mltrail.server._access import ARTIFACT_PATH, UPLOAD_CAPABILITY, edit
 from mltrail.server._artifacts import body_blocks
 from mltrail.server._context import STAGING_DIR, ServerContext
 from mltrail.server._errors import json_response
@@ -355,6 +356,7 @@ def multipart_endpoints() -> list[Endpoint]:
                 raw=handler,
                 tag="artifacts",
                 openapi=_json_openapi(request, response),
+                access=edit(ARTIFACT_PATH),
             )
             for verb, summary, handler, request, response in verbs
         ),
@@ -384,5 +386,6 @@ def multipart_endpoints() -> list[Endpoint]:
                     }
                 },
             },
+            access=UPLOAD_CAPABILITY,
         ),
     ]

@@ -2,7 +2,11 @@
 requests (served at ``/api/openapi.json``).
 
 Every JSON endpoint is listed under ``/api/...``; the same operations answer under
-``/ajax-api/...`` (MLflow's UI prefix), which the document notes but does not repeat.
+``/ajax-api/...`` (MLflow's UI prefix), which the document notes but does not repeat.  Each
+operation carries its access rule as ``x-mltrail-access`` (:meth:`Access.describe
+<mltrail.server._access.Access.describe>`): ``{"kind": "resource", "needs": [{"permission":
+"EDIT", "find": "run", "arg": "run_id"}]}``, ``{"kind": "authenticated", "filtered_by":
+"experiment"}``, ``{"kind": "admin"}``...
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         "operationId": endpoint.operation_id,
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
+        "x-mltrail-access": endpoint.access.describe(),
     }
     if endpoint.raw is not None:
         extra = copy.deepcopy(endpoint.openapi)

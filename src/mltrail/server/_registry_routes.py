@@ -18,9 +18,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mltrail.entities import ModelVersionTag, RegisteredModelTag
+from mltrail.entities._auth import ResourceType
 from mltrail.registry import MAX_REGISTRY_TAG_VALUE_LENGTH
 from mltrail.registry.webhooks import WebhookEvent
 from mltrail.search import MAX_ORDER_BY_ITEMS
+from mltrail.server._access import (
+    ADMIN,
+    AUTHENTICATED,
+    LOGGED_MODEL_ID,
+    MODEL_VERSION_NAME,
+    REGISTERED_MODEL_NAME,
+    RUN_ID,
+    VERSION_SOURCE,
+    edit,
+    manage,
+    read,
+    searchable,
+)
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import json_response
 from mltrail.server._routing import EMPTY, Endpoint, Handler, RawHandler, read_json_body
@@ -369,6 +383,9 @@ def _webhook_endpoint(
         raw=_with_webhook_id(handler, schema, method),
         tag="webhooks",
         openapi=_webhook_openapi(schema, response, method),
+        # As MLflow: every webhook route is for admins (a webhook names no registered model, and
+        # it makes the server send requests).
+        access=ADMIN,
     )
 
 
@@ -407,6 +424,7 @@ def _model_endpoints() -> list[Endpoint]:
             _ONE_MODEL,
             _create_model,
             tag=tag,
+            access=AUTHENTICATED,
         ),
         Endpoint(
             "GET",
@@ -416,6 +434,7 @@ def _model_endpoints() -> list[Endpoint]:
             _ONE_MODEL,
             _get_model,
             tag=tag,
+            access=read(REGISTERED_MODEL_NAME),
         ),
         Endpoint(
             "POST",
@@ -425,6 +444,7 @@ def _model_endpoints() -> list[Endpoint]:
             _ONE_MODEL,
             _rename_model,
             tag=tag,
+            access=edit(REGISTERED_MODEL_NAME),
         ),
         Endpoint(
             "PATCH",
@@ -434,6 +454,7 @@ def _model_endpoints() -> list[Endpoint]:
             _ONE_MODEL,
             _update_model,
             tag=tag,
+            access=edit(REGISTERED_MODEL_NAME),
         ),
         Endpoint(
             "DELETE",
@@ -442,6 +463,7 @@ def _model_endpoints() -> list[Endpoint]:
             _NAME_ONLY,
             handler=_delete_model,
             tag=tag,
+            access=manage(REGISTERED_MODEL_NAME),
         ),
         *(
             Endpoint(
@@ -459,6 +481,7 @@ def _model_endpoints() -> list[Endpoint]:
                 obj({"registered_models": array(REGISTERED_MODEL), "next_page_token": string()}),
                 _search_models,
                 tag=tag,
+                access=searchable(ResourceType.REGISTERED_MODEL),
             )
             for method in ("GET", "POST")
         ),
@@ -471,6 +494,7 @@ def _model_endpoints() -> list[Endpoint]:
                 obj({"model_versions": array(MODEL_VERSION)}),
                 _latest_versions,
                 tag=tag,
+                access=read(REGISTERED_MODEL_NAME),
             )
             for method in ("GET", "POST")
         ),
@@ -481,6 +505,7 @@ def _model_endpoints() -> list[Endpoint]:
             obj({"name": _NAME, "key": _KEY, "value": _VALUE}, ["name", "key"]),
             handler=_set_model_tag,
             tag=tag,
+            access=edit(REGISTERED_MODEL_NAME),
         ),
         Endpoint(
             "DELETE",
@@ -489,6 +514,7 @@ def _model_endpoints() -> list[Endpoint]:
             obj({"name": _NAME, "key": _KEY}, ["name", "key"]),
             handler=_delete_model_tag,
             tag=tag,
+            access=edit(REGISTERED_MODEL_NAME),
         ),
         Endpoint(
             "POST",
@@ -499,9 +525,16 @@ def _model_endpoints() -> list[Endpoint]:
             ),
             handler=_set_alias,
             tag=tag,
+            access=edit(REGISTERED_MODEL_NAME),
         ),
         Endpoint(
-            "DELETE", f"{rm}/alias", "Delete an alias", _NAME_ALIAS, handler=_delete_alias, tag=tag
+            "DELETE",
+            f"{rm}/alias",
+            "Delete an alias",
+            _NAME_ALIAS,
+            handler=_delete_alias,
+            tag=tag,
+            access=manage(REGISTERED_MODEL_NAME),
         ),
         Endpoint(
             "GET",
@@ -511,6 +544,7 @@ def _model_endpoints() -> list[Endpoint]:
             _ONE_VERSION,
             _get_by_alias,
             tag=tag,
+            access=read(REGISTERED_MODEL_NAME),
         ),
     ]
 
@@ -538,6 +572,7 @@ def _version_endpoints() -> list[Endpoint]:
             _ONE_VERSION,
             _create_version,
             tag=tag,
+            access=edit(MODEL_VERSION_NAME) & read(RUN_ID, LOGGED_MODEL_ID, VERSION_SOURCE),
         ),
         Endpoint(
             "GET",
@@ -547,6 +582,7 @@ def _version_endpoints() -> list[Endpoint]:
             _ONE_VERSION,
             _get_version,
             tag=tag,
+            access=read(MODEL_VERSION_NAME),
         ),
         Endpoint(
             "PATCH",
@@ -559,6 +595,7 @@ def _version_endpoints() -> list[Endpoint]:
             _ONE_VERSION,
             _update_version,
             tag=tag,
+            access=edit(MODEL_VERSION_NAME),
         ),
         Endpoint(
             "DELETE",
@@ -567,6 +604,7 @@ def _version_endpoints() -> list[Endpoint]:
             _NAME_VERSION,
             handler=_delete_version,
             tag=tag,
+            access=manage(MODEL_VERSION_NAME),
         ),
         Endpoint(
             "POST",
@@ -586,6 +624,7 @@ def _version_endpoints() -> list[Endpoint]:
             _ONE_VERSION,
             _transition,
             tag=tag,
+            access=edit(MODEL_VERSION_NAME),
         ),
         *(
             Endpoint(
@@ -603,6 +642,7 @@ def _version_endpoints() -> list[Endpoint]:
                 obj({"model_versions": array(MODEL_VERSION), "next_page_token": string()}),
                 _search_versions,
                 tag=tag,
+                access=searchable(ResourceType.REGISTERED_MODEL),
             )
             for method in ("GET", "POST")
         ),
@@ -614,6 +654,7 @@ def _version_endpoints() -> list[Endpoint]:
             obj({"artifact_uri": string()}),
             _download_uri,
             tag=tag,
+            access=read(MODEL_VERSION_NAME),
         ),
         Endpoint(
             "POST",
@@ -625,6 +666,7 @@ def _version_endpoints() -> list[Endpoint]:
             ),
             handler=_set_version_tag,
             tag=tag,
+            access=edit(MODEL_VERSION_NAME),
         ),
         Endpoint(
             "DELETE",
@@ -633,6 +675,7 @@ def _version_endpoints() -> list[Endpoint]:
             obj({"name": _NAME, "version": _VERSION, "key": _KEY}, ["name", "version", "key"]),
             handler=_delete_version_tag,
             tag=tag,
+            access=manage(MODEL_VERSION_NAME),
         ),
     ]
 
@@ -648,6 +691,7 @@ def _webhook_endpoints() -> list[Endpoint]:
             _ONE_WEBHOOK,
             _create_webhook,
             tag="webhooks",
+            access=ADMIN,
         ),
         Endpoint(
             "GET",
@@ -657,6 +701,7 @@ def _webhook_endpoints() -> list[Endpoint]:
             obj({"webhooks": array(WEBHOOK), "next_page_token": string()}),
             _list_webhooks,
             tag="webhooks",
+            access=ADMIN,
         ),
         _webhook_endpoint("GET", "", "Get a webhook", EMPTY, _ONE_WEBHOOK, _get_webhook),
         _webhook_endpoint(

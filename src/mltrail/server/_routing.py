@@ -2,11 +2,12 @@
 
 An :class:`Endpoint` names its method, its path below an API version (``/mlflow/runs/get``),
 the object schema of its request (query string for GET, JSON body otherwise), the schema of
-its response and a synchronous handler ``handler(ctx, args) -> dict``.  :func:`json_route`
-builds the Starlette route: it reads and checks the request (JSON bodies are size-limited),
-runs the handler in a worker thread (store calls block), and turns every error into MLflow's
-error body.  Handlers that stream (artifact downloads and uploads) are plain Starlette routes
-declared with ``raw=`` and still appear in the OpenAPI schema.
+its response, a synchronous handler ``handler(ctx, args) -> dict`` and who may call it (its
+access rule, :mod:`mltrail.server._access`).  :func:`json_route` builds the Starlette route: it
+reads and checks the request (JSON bodies are size-limited), runs the handler in a worker
+thread (store calls block), and turns every error into MLflow's error body.  Handlers that
+stream (artifact downloads and uploads) are plain Starlette routes declared with ``raw=`` and
+still appear in the OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mltrail._exceptions import InvalidArgument, MltrailError, PayloadTooLarge
+from mltrail.server._access import Access
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import error_response, json_response, unexpected_error_response
 from mltrail.server._schema import obj, parse_body, parse_query
@@ -67,6 +69,8 @@ class Endpoint:
     openapi: dict[str, Any] = field(default_factory=dict)
     #: API versions this endpoint lives under.
     versions: tuple[str, ...] = ("2.0",)
+    #: Who may call it (:mod:`mltrail.server._access`); required, so no endpoint goes without.
+    access: Access = field(kw_only=True)
 
     @property
     def operation_id(self) -> str:

@@ -15,7 +15,21 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
+from mltrail.entities._auth import ResourceType
 from mltrail.search import MAX_ORDER_BY_ITEMS
+from mltrail.server._access import (
+    CREATED_RUN_EXPERIMENT,
+    EXPERIMENT_ID,
+    LOGGED_MODEL_ID,
+    MODELS_OF_METRICS,
+    MODELS_OF_REQUEST,
+    RUN_ID,
+    RUN_IDS,
+    edit,
+    manage,
+    read,
+    searchable,
+)
 from mltrail.server._context import ServerContext
 from mltrail.server._experiments import VIEW_TYPES
 from mltrail.server._model_links import (
@@ -268,8 +282,17 @@ def run_endpoints() -> list[Endpoint]:
             ),
             obj({"run": RUN}),
             _create,
+            access=edit(CREATED_RUN_EXPERIMENT),
         ),
-        Endpoint("GET", f"{runs}/get", "Get a run", _with_run({}, []), obj({"run": RUN}), _get),
+        Endpoint(
+            "GET",
+            f"{runs}/get",
+            "Get a run",
+            _with_run({}, []),
+            obj({"run": RUN}),
+            _get,
+            access=read(RUN_ID),
+        ),
         Endpoint(
             "POST",
             f"{runs}/update",
@@ -284,14 +307,23 @@ def run_endpoints() -> list[Endpoint]:
             ),
             obj({"run_info": RUN_INFO}),
             _update,
+            access=edit(RUN_ID),
         ),
-        Endpoint("POST", f"{runs}/delete", "Delete a run", _with_run({}, []), handler=_delete),
+        Endpoint(
+            "POST",
+            f"{runs}/delete",
+            "Delete a run",
+            _with_run({}, []),
+            handler=_delete,
+            access=manage(RUN_ID),
+        ),
         Endpoint(
             "POST",
             f"{runs}/restore",
             "Restore a deleted run",
             _with_run({}, []),
             handler=_restore,
+            access=manage(RUN_ID),
         ),
         Endpoint(
             "POST",
@@ -299,6 +331,7 @@ def run_endpoints() -> list[Endpoint]:
             "Log one metric point",
             _with_run(dict(_METRIC["properties"]), ["key", "value", "timestamp"]),
             handler=_log_metric,
+            access=edit(RUN_ID, LOGGED_MODEL_ID),
         ),
         Endpoint(
             "POST",
@@ -309,6 +342,7 @@ def run_endpoints() -> list[Endpoint]:
                 ["key", "value"],
             ),
             handler=_log_param,
+            access=edit(RUN_ID),
         ),
         Endpoint(
             "POST",
@@ -319,6 +353,7 @@ def run_endpoints() -> list[Endpoint]:
                 ["key"],
             ),
             handler=_set_tag,
+            access=edit(RUN_ID),
         ),
         Endpoint(
             "POST",
@@ -326,6 +361,7 @@ def run_endpoints() -> list[Endpoint]:
             "Delete a run tag",
             _with_run({"key": string(max_length=250)}, ["key"]),
             handler=_delete_tag,
+            access=edit(RUN_ID),
         ),
         Endpoint(
             "POST",
@@ -340,6 +376,7 @@ def run_endpoints() -> list[Endpoint]:
                 [],
             ),
             handler=_log_batch,
+            access=edit(RUN_ID, MODELS_OF_METRICS),
         ),
         Endpoint(
             "POST",
@@ -347,6 +384,7 @@ def run_endpoints() -> list[Endpoint]:
             "Record datasets used by a run",
             _with_run({"datasets": array(_DATASET_IN, max_items=1000), "models": MODEL_INPUTS}, []),
             handler=_log_inputs,
+            access=edit(RUN_ID, MODELS_OF_REQUEST),
         ),
         Endpoint(
             "POST",
@@ -354,6 +392,7 @@ def run_endpoints() -> list[Endpoint]:
             "Record a logged model's MLmodel on the run (legacy)",
             _with_run({"model_json": string(max_length=1_000_000)}, ["model_json"]),
             handler=_log_model,
+            access=edit(RUN_ID),
         ),
         Endpoint(
             "POST",
@@ -375,6 +414,7 @@ def run_endpoints() -> list[Endpoint]:
             ),
             paged("runs", RUN),
             _search,
+            access=searchable(ResourceType.EXPERIMENT),
         ),
         Endpoint(
             "POST",
@@ -389,5 +429,6 @@ def run_endpoints() -> list[Endpoint]:
             ),
             handler=_move,
             tag="mltrail",
+            access=manage(RUN_IDS) & edit(EXPERIMENT_ID),
         ),
     ]
