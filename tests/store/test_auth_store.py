@@ -225,7 +225,7 @@ def test_invalid_grants_name_the_field(auth: AuthStore) -> None:
         auth.set_permission("alice", EXP, "1", "READ")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="Invalid resource_id '': must be a non-empty"):
         auth.set_permission("alice", EXP, "", Permission.READ)
-    with pytest.raises(InvalidArgument, match="resource_id .*at most 500 characters"):
+    with pytest.raises(InvalidArgument, match=r"resource_id .*at most 500 characters"):
         auth.set_permission("alice", MODEL, "m" * 501, Permission.READ)
     auth.set_permission("alice", MODEL, "m" * 500, Permission.READ)
     assert auth.permissions_of("alice", MODEL) == {"m" * 500: Permission.READ}

@@ -19,7 +19,9 @@ anyone without it):
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -27,7 +29,12 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
-from mltrail._exceptions import InvalidArgument, MltrailError, SchemaOutOfDate
+from mltrail._exceptions import (
+    InvalidArgument,
+    MltrailError,
+    SchemaOutOfDate,
+    TemporarilyUnavailable,
+)
 from mltrail.store._foreign import redact
 from mltrail.store.sql._auth import SqlAuthStore
 from mltrail.store.sql._auth_schema import AUTH_PREFIX, AUTH_VERSION_TABLE
@@ -37,7 +44,6 @@ from mltrail.store.sql._engine import (
     open_checked_engine,
     read_transaction,
     sqlite_path,
-    write_transaction,
 )
 from mltrail.store.sql._probe import read_sqlite_schema, refuse_mlflow_database
 
@@ -48,8 +54,9 @@ AUTH_MIGRATIONS_DIR = Path(__file__).with_name("auth_migrations")
 _AUTH_REVISION = re.compile(r"auth_\d{4}_\w+")
 #: The version table of MLflow's ``basic-auth`` database.
 _MLFLOW_AUTH_VERSION_TABLE = "alembic_version_auth"
-_PG_LOCK_KEY = 7263411  # the tracking schema's creation takes 7263410
+_PG_LOCK = 7263411  # the tracking schema's creation takes 7263410
 _MYSQL_LOCK = "mltrail_auth_schema"
+_LOCK_WAIT = 120  # seconds
 
 
 def auth_revision(conn: Connection) -> str | None:
@@ -95,17 +102,37 @@ def _unknown_revision(uri: str, revision: str) -> MltrailError:
     )
 
 
-def _lock(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-    elif conn.dialect.name in ("mysql", "mariadb"):
-        conn.execute(text("SELECT GET_LOCK(:name, 120)"), {"name": _MYSQL_LOCK})
+@contextlib.contextmanager
+def _schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that one process at a time holds to create or upgrade the schema.
 
-
-def _unlock(conn: Connection) -> None:
-    # MariaDB's lock belongs to the session, which outlives the transaction in the pool.
-    if conn.dialect.name in ("mysql", "mariadb"):
-        conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _MYSQL_LOCK})
+    PostgreSQL's advisory lock ends with the transaction; MariaDB's ``GET_LOCK`` belongs to
+    the session, so it is taken before the transaction and released after its commit (never
+    while another process could still miss the new version row); SQLite's ``BEGIN
+    IMMEDIATE`` is the lock.
+    """
+    with engine.connect() as base:
+        conn = base.execution_options(mltrail_write=True)
+        mysql = conn.dialect.name in ("mysql", "mariadb")
+        if mysql:
+            got = conn.execute(
+                text("SELECT GET_LOCK(:name, :wait)"), {"name": _MYSQL_LOCK, "wait": _LOCK_WAIT}
+            ).scalar()
+            conn.commit()
+            if got != 1:
+                raise TemporarilyUnavailable(
+                    f"Another process has been creating or upgrading the auth schema for "
+                    f"{_LOCK_WAIT} s: try again once it is done"
+                )
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+                yield conn
+        finally:
+            if mysql:
+                conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _MYSQL_LOCK})
+                conn.commit()
 
 
 def ensure_auth_schema(
@@ -125,21 +152,17 @@ def ensure_auth_schema(
         return revision, head
     if revision is not None and revision not in known:
         raise _unknown_revision(uri, revision)
-    with write_transaction(engine) as conn:
-        _lock(conn)
-        try:
-            revision = auth_revision(conn)  # another process may have got there first
-            if revision is None:
-                _refuse_foreign(conn, uri)
-            elif revision not in known:
-                raise _unknown_revision(uri, revision)
-            if revision != head:
-                config = Config()
-                config.set_main_option("script_location", str(migrations))
-                config.attributes["connection"] = conn
-                command.upgrade(config, "head")
-        finally:
-            _unlock(conn)
+    with _schema_lock(engine) as conn:
+        revision = auth_revision(conn)  # another process may have got there first
+        if revision is None:
+            _refuse_foreign(conn, uri)
+        elif revision not in known:
+            raise _unknown_revision(uri, revision)
+        if revision != head:
+            config = Config()
+            config.set_main_option("script_location", str(migrations))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
     return revision, head
 
 
