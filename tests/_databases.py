@@ -6,7 +6,10 @@ server the first time a test asks for it, builds the schema by opening a store o
 it when the session ends.  Before each test :meth:`WorkerDatabase.reset` brings it back to the
 state of a freshly created store, in milliseconds:
 
-- every table but ``alembic_version`` is emptied (only the tables holding rows are touched):
+- a new store's state includes the authentication schema (``auth_*`` tables, created by
+  ``open_auth_store`` when the database is made), as an authenticating server's database has;
+- every table but the schema versions (``alembic_version``, ``auth_alembic_version``) is
+  emptied (only the tables holding rows are touched):
   ``DELETE`` on PostgreSQL (with ``session_replication_role = replica``, so foreign keys need no
   order; ``TRUNCATE`` costs 0.4-0.5 s there even on empty tables), ``TRUNCATE`` on MariaDB (it
   also resets ``AUTO_INCREMENT``, which a ``DELETE`` plus ``ALTER TABLE`` does three times more
@@ -122,6 +125,7 @@ class WorkerDatabase:
 
     @classmethod
     def create(cls, kind: str, worker: str) -> WorkerDatabase:
+        from mltrail.store import open_auth_store
         from mltrail.store.sql import SqlBackend
 
         name = new_database_name(worker)
@@ -129,6 +133,7 @@ class WorkerDatabase:
         db = cls(kind, name, uri)
         try:
             SqlBackend(uri).close()  # the schema, exactly as a store builds it
+            open_auth_store(uri).close()  # and the authentication schema beside it
             db._connect()
         except BaseException:
             db.drop()
@@ -146,7 +151,8 @@ class WorkerDatabase:
             self._conn.execute("SET session_replication_role = replica")
             rows = self._conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version' ORDER BY tablename"
+                "AND tablename NOT IN ('alembic_version', 'auth_alembic_version') "
+                "ORDER BY tablename"
             ).fetchall()
         else:
             self._conn = _mysql_connect(self.name)
@@ -158,12 +164,14 @@ class WorkerDatabase:
                 cur.execute("SET SESSION FOREIGN_KEY_CHECKS = 0")
                 cur.execute(
                     "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-                    "AND table_name <> 'alembic_version' ORDER BY table_name",
+                    "AND table_name NOT IN ('alembic_version', 'auth_alembic_version') "
+                    "ORDER BY table_name",
                     (self.name,),
                 )
                 rows = cur.fetchall()
         self._tables = [r[0] for r in rows]
         assert "experiments" in self._tables, self._tables
+        assert "auth_users" in self._tables, self._tables
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         if self.kind == "postgres":

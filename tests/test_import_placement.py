@@ -64,6 +64,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("mltrail.store", "mltrail.store.sql._upgrade"): (
         "upgrade_database: keeps SQLAlchemy and Alembic off `import mltrail`"
     ),
+    ("mltrail.store", "mltrail.store.sql._auth_open"): (
+        "open_auth_store: keeps SQLAlchemy and Alembic off `import mltrail`"
+    ),
     # What `import mltrail` does not load until it is used (measured with -X importtime).
     **{
         (importer, "mltrail._run_context"): (

@@ -172,6 +172,18 @@ def _uv(tmp_path: Path) -> None:
         EnvironmentManager.uv_binary()
 
 
+def _argon2(tmp_path: Path) -> None:
+    from mltrail.server.auth._secrets import hash_password
+
+    hash_password("secret")
+
+
+def _argon2_verify(tmp_path: Path) -> None:
+    from mltrail.server.auth._secrets import verify_password
+
+    verify_password("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", "secret")
+
+
 # (modules made missing, what uses them, the extra the message names)
 SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("psycopg",), _postgres, "postgres"),
@@ -193,6 +205,8 @@ SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("torch",), _torch_state_dict, "pytorch"),
     (("uv",), _uv, "serving"),
     (("tensorboard",), _tensorboard, "tensorboard"),
+    (("argon2",), _argon2, "auth"),
+    (("argon2",), _argon2_verify, "auth"),
 ]
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, text
 from tests._databases import WorkerDatabase
 
 from mltrail import MlflowClient
+from mltrail.entities._auth import AuditEvent, Permission, ResourceType
+from mltrail.store import open_auth_store
 from mltrail.store.sql import SqlBackend
 from mltrail.store.sql._engine import normalize_db_uri
 from mltrail.tracking import close_backends
@@ -72,6 +74,15 @@ def _use_every_aggregate(uri: str) -> None:
     client.delete_registered_model("gone")
     client.delete_experiment(client.create_experiment("deleted"))
     close_backends()
+    auth = open_auth_store(uri)
+    try:
+        auth.create_user("alice", "$argon2id$not-a-real-hash")
+        auth.set_permission("alice", ResourceType.EXPERIMENT, eid, Permission.EDIT)
+        auth.create_token("alice", "ci", "a" * 64, None)
+        auth.create_session("alice", "b" * 64, "c" * 64, 2**40)
+        auth.record_audit(AuditEvent(1, "alice", "127.0.0.1", "login"))
+    finally:
+        auth.close()
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -84,6 +95,7 @@ def test_an_emptied_worker_database_is_a_new_stores(
     root = str(tmp_path / "artifacts")
 
     SqlBackend(fresh_uri, root).close()
+    open_auth_store(fresh_uri).close()
     _use_every_aggregate(db.uri)
     assert _snapshot(db.uri) != _snapshot(fresh_uri)
 

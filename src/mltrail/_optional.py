@@ -53,6 +53,7 @@ OPTIONAL: dict[str, OptionalPackage] = {
     "tensorboard": OptionalPackage("tensorboard", "Importing TensorBoard logs", "tensorboard"),
     "uv": OptionalPackage("uv", "The uv environment manager", "serving"),
     "virtualenv": OptionalPackage("virtualenv", "The virtualenv environment manager", "serving"),
+    "argon2": OptionalPackage("argon2-cffi", "Authentication (--app-name basic-auth)", "auth"),
 }
 
 

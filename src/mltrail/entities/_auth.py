@@ -14,9 +14,10 @@ admin may do everything.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["Permission", "PermissionGrant", "ResourceType", "User"]
+__all__ = ["AccessToken", "AuditEvent", "Permission", "PermissionGrant", "ResourceType", "User"]
 
 
 class Permission(enum.Enum):
@@ -86,3 +87,41 @@ class PermissionGrant:
     resource_type: ResourceType
     resource_id: str
     permission: Permission
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """A personal access token, as listed: never the token itself, nor its hash.
+
+    A token is sent as ``Authorization: Bearer <token>``; it authenticates its user until
+    *expires_at_ms* (ms since epoch; None: never) unless *revoked*.  *last_used_at_ms* is
+    recorded at most once a minute.
+    """
+
+    id: int
+    username: str
+    name: str
+    created_at_ms: int
+    expires_at_ms: int | None
+    last_used_at_ms: int | None
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One entry of the audit trail: who did what to which resource, when and from where.
+
+    *username* is None for an anonymous caller (a failed login names the username tried in
+    *details* instead); *address* is the client's address as the server saw it.  *action* is
+    a short dotted name (``user.create``, ``permission.set``, ``token.revoke``, ``login``);
+    *resource_type* is a :class:`ResourceType` value or another kind of object (``user``,
+    ``token``), with *resource_id* its id.  *details* holds JSON values only.
+    """
+
+    time_ms: int
+    username: str | None
+    address: str | None
+    action: str
+    resource_type: str | None = None
+    resource_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)

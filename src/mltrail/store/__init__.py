@@ -3,7 +3,9 @@
 :func:`open_backend` opens the :class:`Backend` of a tracking URI: its parts
 (``experiments``, ``runs``, ``metrics``, ``registry``, ``webhooks``, ``logged_models``) are
 declared in its type.  Backends register under the entry-point group
-``mltrail.tracking_store`` (ours too, see ``pyproject.toml``).  The database administration
+``mltrail.tracking_store`` (ours too, see ``pyproject.toml``).  :func:`open_auth_store` opens
+the :class:`AuthStore` of an authenticating server (users, permissions, tokens, sessions, the
+audit trail) in an SQL database.  The database administration
 the command line needs (:func:`upgrade_database`, :func:`artifact_root_for`) is here too, so
 that no face imports a concrete backend.
 """
@@ -25,6 +27,7 @@ from mltrail.store._base import (
 from mltrail.store._batches import BatchLimits
 
 if TYPE_CHECKING:
+    from mltrail.store._auth_base import AuthStore
     from mltrail.store._logged_models_base import LoggedModelStore
     from mltrail.store._registry_base import (
         ModelRegistryStore,
@@ -34,9 +37,10 @@ if TYPE_CHECKING:
     )
     from mltrail.store.sql._upgrade import UpgradeResult
 
-# The registry's, webhooks' and logged models' interfaces (and their entities) load on first
-# use, off ``import mltrail``.
+# The registry's, webhooks', logged models' and authentication's interfaces (and their
+# entities) load on first use, off ``import mltrail``.
 _LAZY = {
+    "AuthStore": "mltrail.store._auth_base",
     "LoggedModelStore": "mltrail.store._logged_models_base",
     "ModelRegistryStore": "mltrail.store._registry_base",
     "UrlCheck": "mltrail.store._registry_base",
@@ -46,6 +50,7 @@ _LAZY = {
 
 __all__ = [
     "BUILTIN_SCHEMES",
+    "AuthStore",
     "Backend",
     "BatchLimits",
     "ExperimentStore",
@@ -59,6 +64,7 @@ __all__ = [
     "WebhookStore",
     "artifact_root_for",
     "backend_class_for_scheme",
+    "open_auth_store",
     "open_backend",
     "series_from_histories",
     "upgrade_database",
@@ -76,6 +82,19 @@ def upgrade_database(
     from mltrail.store.sql._upgrade import upgrade_database as upgrade
 
     return upgrade(uri, backup=backup, before_migrating=before_migrating)
+
+
+def open_auth_store(uri: str) -> AuthStore:
+    """The auth store in the SQL database at *uri* (the caller closes it).
+
+    Its tables (``auth_*``, versioned apart from the tracking schema) are created in a fresh
+    database and upgraded in an older one; a newer auth schema, and MLflow's databases, are
+    refused.  The database may be the tracking database or one of its own.
+    """
+    # SQLAlchemy and Alembic load here, not with ``import mltrail.store``.
+    from mltrail.store.sql._auth_open import open_auth_store as open_store
+
+    return open_store(uri)
 
 
 def artifact_root_for(db_uri: str) -> str:

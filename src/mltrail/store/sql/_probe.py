@@ -20,7 +20,7 @@ from sqlalchemy import Connection, inspect
 from mltrail._exceptions import MltrailError
 from mltrail.store._foreign import describe_mlflow_database, mlflow_database_error
 
-__all__ = ["refuse_mlflow_database", "refuse_mlflow_sqlite"]
+__all__ = ["read_sqlite_schema", "refuse_mlflow_database", "refuse_mlflow_sqlite"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _WAL_VERSION = 2  # the file format bytes (18, 19) of a database in WAL mode
@@ -70,6 +70,12 @@ def _read_schema(uri: str) -> tuple[str | None, set[str]]:
         return revision, tables
     finally:
         conn.close()
+
+
+def read_sqlite_schema(path: str) -> tuple[str | None, set[str]] | None:
+    """The tracking revision and the tables of the SQLite file at *path*, read without a byte
+    written; None when there is no such file, or it is empty or not an SQLite database."""
+    return _sqlite_schema(path) if os.path.isfile(path) else None
 
 
 def refuse_mlflow_sqlite(uri: str, path: str | None) -> None:

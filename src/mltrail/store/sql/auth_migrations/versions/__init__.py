@@ -1,0 +1,1 @@
+"""Revisions of the authentication schema, ``auth_<NNNN>_<name>``, oldest first."""
