@@ -2,7 +2,8 @@
 
 :func:`open_backend` opens the :class:`Backend` of a tracking URI: its parts
 (``experiments``, ``runs``, ``metrics``, ``registry``, ``webhooks``, ``logged_models``) are
-declared in its type.  Backends register under the entry-point group
+declared in its type.  Searches take ``visible=`` (a :class:`Visibility`) to return only what
+a caller may read.  Backends register under the entry-point group
 ``mltrail.tracking_store`` (ours too, see ``pyproject.toml``).  The database administration
 the command line needs (:func:`upgrade_database`, :func:`artifact_root_for`) is here too, so
 that no face imports a concrete backend.
@@ -23,6 +24,7 @@ from mltrail.store._base import (
     series_from_histories,
 )
 from mltrail.store._batches import BatchLimits
+from mltrail.store._visibility import LoggedModelVisibility, Visibility
 
 if TYPE_CHECKING:
     from mltrail.store._logged_models_base import LoggedModelStore
@@ -50,11 +52,13 @@ __all__ = [
     "BatchLimits",
     "ExperimentStore",
     "LoggedModelStore",
+    "LoggedModelVisibility",
     "MetricStore",
     "ModelRegistryStore",
     "PagedList",
     "RunStore",
     "UrlCheck",
+    "Visibility",
     "WebhookSender",
     "WebhookStore",
     "artifact_root_for",
