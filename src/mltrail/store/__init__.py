@@ -2,7 +2,8 @@
 
 :func:`open_backend` opens the :class:`Backend` of a tracking URI: its parts
 (``experiments``, ``runs``, ``metrics``, ``registry``, ``webhooks``, ``logged_models``) are
-declared in its type.  Backends register under the entry-point group
+declared in its type.  Searches take ``visible=`` (a :class:`Visibility`) to return only what
+a caller may read.  Backends register under the entry-point group
 ``mltrail.tracking_store`` (ours too, see ``pyproject.toml``).  :func:`open_auth_store` opens
 the :class:`AuthStore` of an authenticating server (users, permissions, tokens, sessions, the
 audit trail) in an SQL database.  The database administration
@@ -25,6 +26,7 @@ from mltrail.store._base import (
     series_from_histories,
 )
 from mltrail.store._batches import BatchLimits
+from mltrail.store._visibility import LoggedModelVisibility, Visibility
 
 if TYPE_CHECKING:
     from mltrail.store._auth_base import AuthStore
@@ -55,11 +57,13 @@ __all__ = [
     "BatchLimits",
     "ExperimentStore",
     "LoggedModelStore",
+    "LoggedModelVisibility",
     "MetricStore",
     "ModelRegistryStore",
     "PagedList",
     "RunStore",
     "UrlCheck",
+    "Visibility",
     "WebhookSender",
     "WebhookStore",
     "artifact_root_for",

@@ -23,6 +23,7 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.store._series import MetricSeries, reduce_series, validate_series_request
+from mltrail.store._visibility import Visibility
 
 __all__ = [
     "ExperimentStore",
@@ -71,7 +72,11 @@ class ExperimentStore(abc.ABC):
         filter_string: str | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
-    ) -> PagedList[Experiment]: ...
+        *,
+        visible: Visibility | None = None,
+    ) -> PagedList[Experiment]:
+        """*visible* (experiment ids) keeps only the experiments the caller may read, inside
+        the query: pages stay full and tokens continue (None: no constraint)."""
 
     @abc.abstractmethod
     def delete_experiment(self, experiment_id: str) -> None:
@@ -157,8 +162,12 @@ class RunStore(abc.ABC):
         max_results: int = 1000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[Run]:
-        """*experiment_ids* None searches every experiment."""
+        """*experiment_ids* None searches every experiment.  *visible* (experiment ids)
+        keeps only the runs of experiments the caller may read, inside the query, with or
+        without *experiment_ids* (None: no constraint)."""
 
     @abc.abstractmethod
     def move_runs(self, run_ids: Sequence[str], experiment_id: str) -> None:

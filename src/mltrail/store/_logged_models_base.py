@@ -18,6 +18,7 @@ from mltrail.entities._logged_model import (
     LoggedModelOutput,
 )
 from mltrail.store._base import PagedList
+from mltrail.store._visibility import LoggedModelVisibility
 
 __all__ = ["MAX_LOGGED_MODELS_RESULTS", "LoggedModelStore", "OrderBy"]
 
@@ -85,8 +86,14 @@ class LoggedModelStore(abc.ABC):
         max_results: int = 100,
         order_by: Sequence[OrderBy] | None = None,
         page_token: str | None = None,
+        *,
+        visible: LoggedModelVisibility | None = None,
     ) -> PagedList[LoggedModel]:
         """Active models of the experiments matching *filter_string*.
+
+        *visible* keeps only the models the caller may read (a model follows its experiment
+        unless it has a grant of its own: see :class:`~mltrail.store.LoggedModelVisibility`),
+        inside the query: pages stay full and tokens continue (None: no constraint).
 
         Filters use the search grammar on ``name``, ``model_id``, ``status``,
         ``source_run_id``, ``model_type``, ``creation_timestamp`` (alias ``creation_time``),

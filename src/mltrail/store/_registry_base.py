@@ -26,6 +26,7 @@ from mltrail.entities._webhook import (
     WebhookTestResult,
 )
 from mltrail.store._base import PagedList
+from mltrail.store._visibility import Visibility
 
 __all__ = ["ModelRegistryStore", "UrlCheck", "WebhookSender", "WebhookStore"]
 
@@ -68,7 +69,11 @@ class ModelRegistryStore(abc.ABC):
         max_results: int = 100,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
-    ) -> PagedList[RegisteredModel]: ...
+        *,
+        visible: Visibility | None = None,
+    ) -> PagedList[RegisteredModel]:
+        """*visible* (model names) keeps only the models the caller may read, inside the
+        query: pages stay full and tokens continue (None: no constraint)."""
 
     @abc.abstractmethod
     def set_registered_model_tag(self, name: str, tag: RegisteredModelTag) -> None: ...
@@ -119,7 +124,11 @@ class ModelRegistryStore(abc.ABC):
         max_results: int = 10000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
-    ) -> PagedList[ModelVersion]: ...
+        *,
+        visible: Visibility | None = None,
+    ) -> PagedList[ModelVersion]:
+        """*visible* (registered model names) keeps only the versions of models the caller
+        may read, inside the query (None: no constraint)."""
 
     @abc.abstractmethod
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:

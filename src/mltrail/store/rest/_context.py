@@ -7,7 +7,7 @@ from typing import Any
 from mltrail._exceptions import NotImplementedYet
 from mltrail.store.rest._http import RestClient
 
-__all__ = ["API", "MLTRAIL_API", "RestContext"]
+__all__ = ["API", "MLTRAIL_API", "RestContext", "refuse_visibility"]
 
 API = "/api/2.0/mlflow/"
 MLTRAIL_API = "/api/2.0/mltrail/"
@@ -60,4 +60,14 @@ class RestContext:
             f"{what} is not available through a tracking server ({self.base_url}): permanent "
             "deletion works on the server's database; run `mltrail gc --tracking-uri "
             "<database URI>` where that database is reachable"
+        )
+
+
+def refuse_visibility(search: str, visible: object) -> None:
+    """A search's ``visible=`` constraint cannot be sent: a tracking server decides what its
+    caller may read from the caller's own credentials, and applies it itself."""
+    if visible is not None:
+        raise NotImplementedYet(
+            f"{search}(visible=...) is not available through a tracking server: the server "
+            "applies its callers' permissions itself, from the credentials each one sends"
         )

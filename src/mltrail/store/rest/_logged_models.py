@@ -23,7 +23,8 @@ from mltrail.entities._logged_model import (
 from mltrail.entities._metric import metric_value_to_json
 from mltrail.store._base import PagedList
 from mltrail.store._logged_models_base import LoggedModelStore, OrderBy
-from mltrail.store.rest._context import API, RestContext
+from mltrail.store._visibility import LoggedModelVisibility
+from mltrail.store.rest._context import API, RestContext, refuse_visibility
 from mltrail.validation import validate_int, validate_key, validate_metric_value
 
 __all__ = ["RestLoggedModels"]
@@ -143,7 +144,10 @@ class RestLoggedModels(LoggedModelStore):
         max_results: int = 100,
         order_by: Sequence[OrderBy] | None = None,
         page_token: str | None = None,
+        *,
+        visible: LoggedModelVisibility | None = None,
     ) -> PagedList[LoggedModel]:
+        refuse_visibility("search_logged_models", visible)
         body: dict[str, Any] = {
             "experiment_ids": [str(e) for e in experiment_ids],
             "max_results": max_results,

@@ -28,7 +28,8 @@ from mltrail.store._registry_base import (
     WebhookSender,
     WebhookStore,
 )
-from mltrail.store.rest._context import RestContext
+from mltrail.store._visibility import Visibility
+from mltrail.store.rest._context import RestContext, refuse_visibility
 
 __all__ = ["RestRegistry", "RestWebhooks"]
 
@@ -101,7 +102,10 @@ class RestRegistry(ModelRegistryStore):
         max_results: int = 100,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[RegisteredModel]:
+        refuse_visibility("search_registered_models", visible)
         body = _search_body(filter_string, max_results, order_by, page_token)
         data = self._call("POST", "registered-models/search", body)
         return PagedList(
@@ -183,7 +187,10 @@ class RestRegistry(ModelRegistryStore):
         max_results: int = 10000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[ModelVersion]:
+        refuse_visibility("search_model_versions", visible)
         body = _search_body(filter_string, max_results, order_by, page_token)
         data = self._call("POST", "model-versions/search", body)
         return PagedList(

@@ -46,7 +46,8 @@ from mltrail.store._base import (
 )
 from mltrail.store._batches import MLFLOW_BATCH_LIMITS, split_batch
 from mltrail.store._series import MetricSeries
-from mltrail.store.rest._context import MLTRAIL_API, RestContext
+from mltrail.store._visibility import Visibility
+from mltrail.store.rest._context import MLTRAIL_API, RestContext, refuse_visibility
 from mltrail.validation import (
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     MAX_TAG_VALUE_LENGTH,
@@ -152,7 +153,10 @@ class RestExperiments(ExperimentStore):
         filter_string: str | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[Experiment]:
+        refuse_visibility("search_experiments", visible)
         body: dict[str, Any] = {"view_type": _view_type(view_type), "max_results": max_results}
         if filter_string:
             body["filter"] = filter_string
@@ -288,7 +292,10 @@ class RestRuns(RunStore):
         max_results: int = 1000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[Run]:
+        refuse_visibility("search_runs", visible)
         body: dict[str, Any] = {
             "run_view_type": _view_type(run_view_type),
             "max_results": max_results,

@@ -13,12 +13,14 @@ from mltrail._exceptions import AlreadyExists, InvalidArgument, NotFound
 from mltrail.entities import Experiment, ExperimentTag, LifecycleStage, ViewType
 from mltrail.search import parse_filter, parse_order_by
 from mltrail.store._base import ExperimentStore, PagedList
+from mltrail.store._visibility import Visibility
 from mltrail.store.sql._codec import decode_token, encode_token
 from mltrail.store.sql._core import SqlContext, inserted_id, now_ms
 from mltrail.store.sql._filters import experiment_condition
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
 from mltrail.store.sql._prepared import Prepared, PreparedIn
 from mltrail.store.sql._schema import experiment_tags_table, experiments_table, runs_table
+from mltrail.store.sql._visible import visibility_condition
 from mltrail.validation import (
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     validate_experiment_name,
@@ -173,6 +175,8 @@ class SqlExperiments(ExperimentStore):
         filter_string: str | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[Experiment]:
         limit = validate_max_results(max_results)
         stages = LifecycleStage.view_type_to_stages(ViewType.coerce(view_type))
@@ -187,6 +191,9 @@ class SqlExperiments(ExperimentStore):
         query = select(experiments_table).where(_E.lifecycle_stage.in_(stages))
         if expr is not None:
             query = query.where(experiment_condition(expr))
+        readable = visibility_condition(_E.experiment_id, visible)
+        if readable is not None:
+            query = query.where(readable)
         if page_token:
             state = decode_token(page_token, "experiments")
             query = query.where(after_condition(sort, state["k"]))

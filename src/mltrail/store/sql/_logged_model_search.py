@@ -30,6 +30,7 @@ from mltrail.search import (
 )
 from mltrail.store._base import PagedList
 from mltrail.store._logged_models_base import MAX_LOGGED_MODELS_RESULTS, OrderBy
+from mltrail.store._visibility import LoggedModelVisibility
 from mltrail.store.sql._codec import DBL_MAX, NAN, decode_token, encode_token
 from mltrail.store.sql._core import SqlContext
 from mltrail.store.sql._filters import _compare, _walk
@@ -40,6 +41,7 @@ from mltrail.store.sql._logged_model_schema import (
     logged_models_table,
 )
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
+from mltrail.store.sql._visible import logged_model_visibility
 from mltrail.validation import validate_max_results
 
 __all__ = ["logged_model_condition", "search_logged_models"]
@@ -59,6 +61,8 @@ _ATTRIBUTES: dict[str, Any] = {
     "last_updated_timestamp": _L.last_updated_time,
 }
 _NULLABLE = {"source_run_id", "model_type"}
+#: The longest logged model id (the column's length): visibility lists hold model ids.
+_MODEL_ID_LENGTH = 64
 
 
 def _dataset_condition(datasets: Sequence[Mapping[str, Any]] | None) -> ColumnElement[bool] | None:
@@ -233,6 +237,7 @@ def search_logged_models(
     max_results: int,
     order_by: Sequence[OrderBy] | None,
     page_token: str | None,
+    visible: LoggedModelVisibility | None = None,
 ) -> PagedList[LoggedModel]:
     """:meth:`mltrail.store.LoggedModelStore.search_logged_models`; *load* makes the
     entities of the rows found."""
@@ -258,6 +263,9 @@ def search_logged_models(
         query = query.where(logged_model_condition(expr, dataset_cond))
     if dataset_cond is not None and not _has_metric(expr):
         query = query.where(_L.id.in_(select(_LM.model_pk).where(dataset_cond)))
+    readable = logged_model_visibility(_L.model_id, _L.experiment_id, visible, _MODEL_ID_LENGTH)
+    if readable is not None:
+        query = query.where(readable)
     if page_token:
         state = decode_token(page_token, _KIND)
         values = state.get("k")

@@ -25,6 +25,7 @@ from mltrail.entities._logged_model import (
 )
 from mltrail.store._base import PagedList, RunStore
 from mltrail.store._logged_models_base import LoggedModelStore, OrderBy
+from mltrail.store._visibility import LoggedModelVisibility
 from mltrail.store.sql._codec import decode_float, encode_float, unpack_float64, unpack_int64
 from mltrail.store.sql._core import SqlContext, insert_ignore_statement, now_ms
 from mltrail.store.sql._experiments import join_uri
@@ -298,6 +299,8 @@ class SqlLoggedModels(LoggedModelStore):
         max_results: int = 100,
         order_by: Sequence[OrderBy] | None = None,
         page_token: str | None = None,
+        *,
+        visible: LoggedModelVisibility | None = None,
     ) -> PagedList[LoggedModel]:
         return search_logged_models(
             self._ctx,
@@ -308,6 +311,7 @@ class SqlLoggedModels(LoggedModelStore):
             max_results,
             order_by,
             page_token,
+            visible,
         )
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:

@@ -16,6 +16,7 @@ from mltrail._exceptions import AlreadyExists, NotFound
 from mltrail.entities import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag
 from mltrail.store._base import PagedList
 from mltrail.store._registry_base import ModelRegistryStore
+from mltrail.store._visibility import Visibility
 from mltrail.store.sql._core import SqlContext, inserted_id, now_ms
 from mltrail.store.sql._registry_core import (
     EventOutbox,
@@ -310,9 +311,11 @@ class SqlRegistry(ModelRegistryStore):
         max_results: int = 100,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[RegisteredModel]:
         return search_registered_models(
-            self._core, filter_string, max_results, order_by, page_token
+            self._core, filter_string, max_results, order_by, page_token, visible
         )
 
     def search_model_versions(
@@ -321,5 +324,9 @@ class SqlRegistry(ModelRegistryStore):
         max_results: int = 10000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[ModelVersion]:
-        return search_model_versions(self._core, filter_string, max_results, order_by, page_token)
+        return search_model_versions(
+            self._core, filter_string, max_results, order_by, page_token, visible
+        )

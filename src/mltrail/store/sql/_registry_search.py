@@ -20,6 +20,7 @@ from mltrail.entities import ModelVersion, RegisteredModel
 from mltrail.entities._registry import canonical_stage
 from mltrail.search import And, Comparison, Expr, Not, Or, parse_filter, parse_order_by
 from mltrail.store._base import PagedList
+from mltrail.store._visibility import Visibility
 from mltrail.store.sql._codec import decode_token, encode_token
 from mltrail.store.sql._filters import _compare
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
@@ -31,6 +32,7 @@ from mltrail.store.sql._registry_schema import (
     registered_model_tags_table,
     registered_models_table,
 )
+from mltrail.store.sql._visible import ids_in, ids_param, visible_ids
 from mltrail.validation import validate_max_results
 
 __all__ = [
@@ -47,6 +49,10 @@ MAX_MODEL_VERSIONS_RESULTS = 200_000
 
 _M = registered_models_table.c
 _V = model_versions_table.c
+#: The longest registered model name (the column's length): visibility lists hold names.
+_NAME_LENGTH = 256
+#: The parameter that carries a search's visibility list (see :func:`_visibility`).
+_VISIBLE = "visible_names"
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 _MODEL_SORT = {
@@ -189,16 +195,18 @@ def _sort(
 class _Plan:
     """A search's statement (sort values labelled, ordered) and its sort; a page adds a limit
     and, after the first, a keyset condition.  Plans are immutable and cached by
-    (filter, order_by): building SQLAlchemy statements costs more than running small ones."""
+    (filter, order_by, visibility's shape): building SQLAlchemy statements costs more than
+    running small ones."""
 
     query: Select[Any]
     sort: _Sort
     #: the first page's statement, compiled once (None when it has expanding parameters,
-    #: e.g. ``name IN (...)``, which go through SQLAlchemy)
+    #: e.g. ``name IN (...)``, or a visibility list, which PostgreSQL gets as a literal:
+    #: those go through SQLAlchemy)
     first_page: Prepared | None
 
 
-def _plan(query: Select[Any], sort: _Sort) -> _Plan:
+def _plan(query: Select[Any], sort: _Sort, *, compiled: bool = True) -> _Plan:
     """The statement and sort of a search; a sort value the query selects already (the
     version number, the id) is read from that column, any other is selected under its label."""
     selected = {id(c): str(c.key) for c in query.selected_columns}
@@ -212,13 +220,34 @@ def _plan(query: Select[Any], sort: _Sort) -> _Plan:
         )
     )
     ordered = labelled.order_by(*order_clauses(sort.columns)).limit(bindparam("page_limit"))
-    plain = not ordered.compile().post_compile_params
+    plain = compiled and not ordered.compile().post_compile_params
     sort = _Sort(sort.columns, labels)
     return _Plan(ordered, sort, Prepared(lambda _: ordered) if plain else None)
 
 
+def _visible_names(query: Select[Any], hidden: bool | None) -> Select[Any]:
+    """*query* keeping the rows whose model name is in the list :data:`_VISIBLE` (when
+    *hidden* is False) or not in it (True); as is when None.  The list is a parameter given
+    when the statement runs, so that a cached plan serves every caller."""
+    if hidden is None:
+        return query
+    param = ids_param(_VISIBLE, _NAME_LENGTH)
+    return query.where(ids_in(_M.name, param, negated=hidden, length=_NAME_LENGTH))
+
+
+def _visibility(visible: Visibility | None) -> tuple[bool | None, dict[str, Any]]:
+    """The plan's *hidden* flag of :func:`_visible_names` and the parameters it needs."""
+    found = visible_ids(visible)
+    if found is None:
+        return None, {}
+    names, hidden = found
+    return hidden, {_VISIBLE: names}
+
+
 @functools.lru_cache(maxsize=256)
-def _model_plan(filter_string: str | None, order_by: tuple[str, ...] | None) -> _Plan:
+def _model_plan(
+    filter_string: str | None, order_by: tuple[str, ...] | None, hidden: bool | None = None
+) -> _Plan:
     expr = parse_filter(filter_string, "registered_models")
     sort = _sort(
         order_by,
@@ -231,11 +260,13 @@ def _model_plan(filter_string: str | None, order_by: tuple[str, ...] | None) -> 
     query = select(registered_models_table)
     if expr is not None:
         query = query.where(registered_model_condition(expr))
-    return _plan(query, sort)
+    return _plan(_visible_names(query, hidden), sort, compiled=hidden is None)
 
 
 @functools.lru_cache(maxsize=256)
-def _version_plan(filter_string: str | None, order_by: tuple[str, ...] | None) -> _Plan:
+def _version_plan(
+    filter_string: str | None, order_by: tuple[str, ...] | None, hidden: bool | None = None
+) -> _Plan:
     expr = parse_filter(filter_string, "model_versions")
     pinned = _pinned_model_name(expr)
     # With one model pinned by name, its name ties every row: sorting on it is a no-op that
@@ -258,13 +289,19 @@ def _version_plan(filter_string: str | None, order_by: tuple[str, ...] | None) -
     if pinned is not None:
         model_id = select(_M.id).where(_M.name == pinned).scalar_subquery()
         query = query.where(_V.model_id == model_id)
-    return _plan(query, sort)
+    return _plan(_visible_names(query, hidden), sort, compiled=hidden is None)
 
 
 def _page(
-    conn: Connection, plan: _Plan, page_token: str | None, limit: int, kind: str
+    conn: Connection,
+    plan: _Plan,
+    page_token: str | None,
+    limit: int,
+    kind: str,
+    params: dict[str, Any],
 ) -> tuple[Sequence[Any], str | None]:
     query, sort = plan.query, plan.sort
+    params = {**params, "page_limit": limit + 1}
     rows: Sequence[Any]
     if page_token:
         state = decode_token(page_token, kind)
@@ -272,11 +309,11 @@ def _page(
         if not isinstance(values, list) or len(values) != len(sort.columns):
             raise InvalidArgument(f"Invalid page_token {page_token!r}: not a token for this query")
         query = query.where(after_condition(sort.columns, values))
-        rows = conn.execute(query, {"page_limit": limit + 1}).all()
+        rows = conn.execute(query, params).all()
     elif plan.first_page is not None:
-        rows = plan.first_page.all(conn, {"page_limit": limit + 1})
+        rows = plan.first_page.all(conn, params)
     else:
-        rows = conn.execute(query, {"page_limit": limit + 1}).all()
+        rows = conn.execute(query, params).all()
     token = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -291,12 +328,14 @@ def search_registered_models(
     max_results: int = 100,
     order_by: Sequence[str] | None = None,
     page_token: str | None = None,
+    visible: Visibility | None = None,
 ) -> PagedList[RegisteredModel]:
     limit = validate_max_results(max_results, MAX_REGISTERED_MODELS_RESULTS)
-    plan = _cached(_model_plan, filter_string, order_by)
+    hidden, params = _visibility(visible)
+    plan = _cached(_model_plan, filter_string, order_by, hidden)
 
     def search(conn: Connection) -> PagedList[RegisteredModel]:
-        rows, token = _page(conn, plan, page_token, limit, "registered_models")
+        rows, token = _page(conn, plan, page_token, limit, "registered_models", params)
         return PagedList(core.load_models(conn, rows), token)
 
     return core.read(search)
@@ -308,12 +347,14 @@ def search_model_versions(
     max_results: int = 10000,
     order_by: Sequence[str] | None = None,
     page_token: str | None = None,
+    visible: Visibility | None = None,
 ) -> PagedList[ModelVersion]:
     limit = validate_max_results(max_results, MAX_MODEL_VERSIONS_RESULTS)
-    plan = _cached(_version_plan, filter_string, order_by)
+    hidden, params = _visibility(visible)
+    plan = _cached(_version_plan, filter_string, order_by, hidden)
 
     def search(conn: Connection) -> PagedList[ModelVersion]:
-        rows, token = _page(conn, plan, page_token, limit, "model_versions")
+        rows, token = _page(conn, plan, page_token, limit, "model_versions", params)
         names = {}
         if rows:
             get = operator.itemgetter(*map(rows[0]._fields.index, ("model_id", "model_name")))
@@ -323,7 +364,7 @@ def search_model_versions(
     return core.read(search)
 
 
-def _cached(plan: Any, filter_string: Any, order_by: Any) -> _Plan:
+def _cached(plan: Any, filter_string: Any, order_by: Any, hidden: bool | None) -> _Plan:
     """``plan(filter_string, order_by)`` from its cache, when the arguments are strings (as
     they should be; anything else goes to the parser uncached, which names the problem)."""
     if isinstance(order_by, list | tuple) and all(isinstance(i, str) for i in order_by):
@@ -331,7 +372,7 @@ def _cached(plan: Any, filter_string: Any, order_by: Any) -> _Plan:
     if (filter_string is None or isinstance(filter_string, str)) and (
         order_by is None or isinstance(order_by, str | tuple)
     ):
-        result: _Plan = plan(filter_string, order_by)
+        result: _Plan = plan(filter_string, order_by, hidden)
     else:
-        result = plan.__wrapped__(filter_string, order_by)
+        result = plan.__wrapped__(filter_string, order_by, hidden)
     return result

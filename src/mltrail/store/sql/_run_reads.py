@@ -26,6 +26,7 @@ from mltrail.entities import (
 )
 from mltrail.search import OrderKey, parse_filter, parse_order_by
 from mltrail.store._base import PagedList
+from mltrail.store._visibility import Visibility
 from mltrail.store.sql._codec import decode_float, decode_token, encode_token
 from mltrail.store.sql._core import SqlContext, parse_experiment_id
 from mltrail.store.sql._filters import run_attribute_column, run_condition
@@ -41,6 +42,7 @@ from mltrail.store.sql._schema import (
     runs_table,
     tags_table,
 )
+from mltrail.store.sql._visible import visibility_condition
 from mltrail.validation import validate_max_results
 
 __all__ = ["get_run", "run_info_from_row", "search_runs"]
@@ -163,6 +165,7 @@ def search_runs(
     max_results: int = 1000,
     order_by: Sequence[str] | None = None,
     page_token: str | None = None,
+    visible: Visibility | None = None,
 ) -> PagedList[Run]:
     limit = validate_max_results(max_results)
     stages = LifecycleStage.view_type_to_stages(ViewType.coerce(run_view_type))
@@ -173,6 +176,9 @@ def search_runs(
         conditions.append(_R.experiment_id.in_([parse_experiment_id(e) for e in experiment_ids]))
     if expr is not None:
         conditions.append(run_condition(expr))
+    readable = visibility_condition(_R.experiment_id, visible)
+    if readable is not None:
+        conditions.append(readable)
     state = decode_token(page_token, "runs") if page_token else None
 
     def build(present: bool | None) -> tuple[Any, list[SortColumn]]:

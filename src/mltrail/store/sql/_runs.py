@@ -23,6 +23,7 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.store._base import PagedList, RunStore
+from mltrail.store._visibility import Visibility
 from mltrail.store.sql._core import (
     SqlContext,
     insert_ignore_statement,
@@ -237,6 +238,8 @@ class SqlRuns(RunStore):
         max_results: int = 1000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[Run]:
         return search_runs(
             self._ctx,
@@ -246,6 +249,7 @@ class SqlRuns(RunStore):
             max_results,
             order_by,
             page_token,
+            visible,
         )
 
     def _set_run_stage(self, run_id: str, stage: str) -> None:
