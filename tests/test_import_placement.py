@@ -114,6 +114,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         "`mltrail server` starts the tracking server: the server package loads Starlette, "
         "uvicorn and the routes, which `mltrail --help` must not"
     ),
+    ("mltrail.cli._server", "mltrail.server.auth"): (
+        "--app-name basic-auth reads the auth config from the server package, whose __init__ "
+        "loads Starlette and uvicorn: read when `mltrail server` runs, not at `mltrail --help`"
+    ),
     ("mltrail.cli._server", "mltrail.server._settings"): (
         "the default allowed hosts live in the server package, whose __init__ loads Starlette "
         "and uvicorn: read when `mltrail server` runs, not at `mltrail --help`"

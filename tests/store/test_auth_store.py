@@ -61,8 +61,8 @@ def test_users_are_created_read_and_listed(auth: AuthStore) -> None:
     assert auth.get_user("bob") == bob
     assert auth.user_by_id(alice.id) == alice
     assert auth.list_users() == [alice, bob]
-    assert auth.password_hash("bob") == HASH + "b"
-    assert auth.password_hash("nobody") is None
+    assert auth.credentials("bob") == (auth.get_user("bob"), HASH + "b")
+    assert auth.credentials("nobody") is None
 
 
 def test_usernames_are_case_sensitive_and_may_be_unicode(auth: AuthStore) -> None:
@@ -127,7 +127,7 @@ def test_password_and_admin_updates(auth: AuthStore) -> None:
     user = auth.create_user("alice", HASH)
     auth.update_password("alice", HASH + "new")
     auth.update_admin("alice", True)
-    assert auth.password_hash("alice") == HASH + "new"
+    assert auth.credentials("alice") == (auth.get_user("alice"), HASH + "new")
     assert auth.get_user("alice") == User(user.id, "alice", True)
     auth.update_admin("alice", False)
     assert not auth.get_user("alice").is_admin

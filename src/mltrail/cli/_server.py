@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -122,6 +123,16 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ),
         click.option(
+            "--app-name",
+            type=click.Choice(["basic-auth"]),
+            default=None,
+            help=(
+                "basic-auth: require users (HTTP Basic, access tokens, a UI login) and check "
+                "per-experiment and per-model permissions, configured as MLflow's auth app "
+                "(the ini file named by MLTRAIL_AUTH_CONFIG_PATH or MLFLOW_AUTH_CONFIG_PATH)."
+            ),
+        ),
+        click.option(
             "--log-level",
             type=click.Choice(["critical", "error", "warning", "info", "debug"]),
             default="info",
@@ -152,10 +163,17 @@ def _run(
     cors_allowed_origins: tuple[str, ...],
     webhooks_allow_private_destinations: bool,
     artifacts_allow_private_destinations: bool,
+    app_name: str | None,
     log_level: str,
     access_log: bool,
 ) -> None:
     from mltrail.server import ServerSettings, run_server
+    from mltrail.server.auth import read_auth_settings
+
+    auth = None
+    if app_name == "basic-auth":
+        public = host not in _LOCAL_HOSTS
+        auth = dataclasses.replace(read_auth_settings(), public_listener=public)
 
     settings = ServerSettings(
         backend_store_uri=backend_store_uri,
@@ -166,6 +184,7 @@ def _run(
         cors_allowed_origins=_split(cors_allowed_origins),
         webhooks_allow_private_destinations=webhooks_allow_private_destinations,
         artifacts_allow_private_destinations=artifacts_allow_private_destinations,
+        auth=auth,
     )
     if host in _ANY_ADDRESS and not allowed_hosts:
         click.echo(

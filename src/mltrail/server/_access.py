@@ -69,6 +69,7 @@ __all__ = [
     "Access",
     "AccessKind",
     "Check",
+    "Effect",
     "Find",
     "Locator",
     "Need",
@@ -435,3 +436,60 @@ def resolve(access: Access, args: Mapping[str, Any], backend: Backend) -> list[C
             if check not in checks:
                 checks.append(check)
     return checks
+
+
+# -- effects ----------------------------------------------------------------------------------
+
+
+class Effect:
+    """What a successful call changes in the auth state and records in the audit trail.
+
+    *action* names it in the trail (``experiment.create``); *resource_type* and the argument or
+    result key holding the resource's id say what it touched; *creator_manages* grants the
+    caller MANAGE on a resource the call created; *renames_to* names the argument holding a
+    registered model's new name (its grants follow it); *deletes* drops the resource's grants
+    (a registered model of the same name created later starts with none); *detail_keys* are
+    arguments copied into the trail (a version's number and new stage).
+    """
+
+    __slots__ = (
+        "action",
+        "creator_manages",
+        "deletes",
+        "detail_keys",
+        "id_key",
+        "renames_to",
+        "resource_type",
+    )
+
+    def __init__(
+        self,
+        action: str,
+        resource_type: ResourceType | None = None,
+        id_key: str | tuple[str, ...] | None = None,
+        *,
+        creator_manages: bool = False,
+        renames_to: str | None = None,
+        deletes: bool = False,
+        detail_keys: tuple[str, ...] = (),
+    ) -> None:
+        self.action = action
+        self.resource_type = resource_type
+        self.id_key = id_key
+        self.creator_manages = creator_manages
+        self.renames_to = renames_to
+        self.deletes = deletes
+        self.detail_keys = detail_keys
+
+    def resource_id(self, args: Mapping[str, Any], result: Mapping[str, Any]) -> str | None:
+        """The id at ``id_key``: a path into the result (a tuple), or an argument (a string)
+        looked up in the arguments first, then the result."""
+        if self.id_key is None:
+            return None
+        if isinstance(self.id_key, tuple):
+            value: Any = result
+            for key in self.id_key:
+                value = value.get(key) if isinstance(value, Mapping) else None
+            return None if value is None else str(value)
+        value = args.get(self.id_key, result.get(self.id_key))
+        return None if value is None else str(value)

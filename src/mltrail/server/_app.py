@@ -61,6 +61,10 @@ from mltrail.server._runs import run_endpoints
 from mltrail.server._security import SecurityMiddleware
 from mltrail.server._settings import ServerSettings
 from mltrail.server._ui import ui_routes
+from mltrail.server.auth._asgi import GuardedApp
+from mltrail.server.auth._bootstrap import open_auth
+from mltrail.server.auth._endpoints import auth_endpoints
+from mltrail.server.auth._runtime import AuthRuntime
 from mltrail.store import open_backend
 
 __all__ = ["OPENAPI_PATH", "create_app", "server_endpoints"]
@@ -107,7 +111,16 @@ def create_app(
     """
     settings = settings or ServerSettings()
     backend = open_backend(settings.resolved_store_uri(), settings.resolved_default_artifact_root())
-    ctx = ServerContext(settings, backend, settings.resolved_artifacts_destination())
+    auth = None
+    if settings.auth is not None:
+        try:
+            auth_store = open_auth(settings.auth, settings.resolved_store_uri())
+        except BaseException:
+            backend.close()
+            raise
+        auth = AuthRuntime.build(settings.auth, auth_store, backend)
+        extra_endpoints = [*auth_endpoints(), *extra_endpoints]
+    ctx = ServerContext(settings, backend, settings.resolved_artifacts_destination(), auth)
     dispatcher = WebhookDispatcher(backend.webhooks, ctx.webhook_settings)
     endpoints = server_endpoints(settings, extra_endpoints)
 
@@ -163,6 +176,10 @@ def create_app(
     missing = unruled(routes, access)
     if missing:
         raise ValueError(f"Routes without an access rule: {', '.join(missing)}")
+    if auth is not None:  # the endpoints check their callers themselves; the plain routes:
+        for plain in (*head, *tail):
+            if isinstance(plain.route, Route) and plain.access is not PUBLIC:
+                plain.route.app = GuardedApp(plain.route.app, plain.access, ctx)
     middleware = [
         Middleware(
             SecurityMiddleware,
@@ -191,6 +208,8 @@ def create_app(
         finally:
             dispatcher.stop()
             ctx.close()
+            if auth is not None:
+                auth.store.close()
             backend.close()
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:

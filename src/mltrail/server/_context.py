@@ -9,11 +9,12 @@ accepted inside the artifact root of an existing, active run (:meth:`run_for_upl
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
@@ -29,6 +30,9 @@ from mltrail.server._locations import (
 from mltrail.server._locations import looks_like_run_id as _looks_like_run_id
 from mltrail.server._settings import ServerSettings
 from mltrail.store import Backend, WebhookSender
+
+if TYPE_CHECKING:  # the auth modules build on this one (their handlers take a ServerContext)
+    from mltrail.server.auth._runtime import AuthRuntime
 
 __all__ = ["PROXY_SCHEME", "STAGING_DIR", "ServerContext", "proxy_path"]
 
@@ -58,6 +62,8 @@ class ServerContext:
     settings: ServerSettings
     backend: Backend
     destination: str
+    #: Authentication and permissions; None when the server lets every caller do everything.
+    auth: AuthRuntime | None = None
 
     @functools.cached_property
     def webhook_settings(self) -> WebhookSettings:
@@ -81,8 +87,10 @@ class ServerContext:
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """*fn(*args)* in the server's handler threads (a plain executor: less overhead per
-        call than anyio's limiter, which matters at thousands of small requests a second)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        call than anyio's limiter, which matters at thousands of small requests a second),
+        in a copy of the caller's context (the request's caller travels in a context variable)."""
+        call = functools.partial(contextvars.copy_context().run, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def close(self) -> None:
         """Stop the handler threads (at the app's shutdown)."""

@@ -12,6 +12,7 @@ from mltrail.server._access import (
     AUTHENTICATED,
     EXPERIMENT_ID,
     EXPERIMENT_NAME,
+    Effect,
     edit,
     manage,
     read,
@@ -30,6 +31,7 @@ from mltrail.server._schema import (
     string,
 )
 from mltrail.server._shapes import EXPERIMENT, paged
+from mltrail.server.auth._runtime import visible
 from mltrail.validation import MAX_EXPERIMENT_TAG_VALUE_LENGTH
 
 __all__ = ["VIEW_TYPES", "experiment_endpoints", "experiment_tags"]
@@ -70,6 +72,7 @@ def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         filter_string=args.get("filter") or None,
         order_by=args.get("order_by") or None,
         page_token=args.get("page_token") or None,
+        visible=visible(ctx, ResourceType.EXPERIMENT),
     )
     out: dict[str, Any] = {"experiments": [e.to_dict() for e in page]}
     if page.token:
@@ -145,6 +148,9 @@ def experiment_endpoints() -> list[Endpoint]:
             obj({"experiment_id": string()}),
             _create,
             access=AUTHENTICATED,
+            effect=Effect(
+                "experiment.create", ResourceType.EXPERIMENT, "experiment_id", creator_manages=True
+            ),
         ),
         Endpoint(
             "GET",
@@ -189,6 +195,7 @@ def experiment_endpoints() -> list[Endpoint]:
             _ID_ONLY,
             handler=_delete,
             access=manage(EXPERIMENT_ID),
+            effect=Effect("experiment.delete", ResourceType.EXPERIMENT, "experiment_id"),
         ),
         Endpoint(
             "POST",
@@ -197,6 +204,7 @@ def experiment_endpoints() -> list[Endpoint]:
             _ID_ONLY,
             handler=_restore,
             access=manage(EXPERIMENT_ID),
+            effect=Effect("experiment.restore", ResourceType.EXPERIMENT, "experiment_id"),
         ),
         Endpoint(
             "POST",
@@ -208,6 +216,12 @@ def experiment_endpoints() -> list[Endpoint]:
             ),
             handler=_update,
             access=edit(EXPERIMENT_ID),
+            effect=Effect(
+                "experiment.rename",
+                ResourceType.EXPERIMENT,
+                "experiment_id",
+                detail_keys=("new_name",),
+            ),
         ),
         Endpoint(
             "POST",

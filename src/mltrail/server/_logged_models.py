@@ -30,6 +30,7 @@ from mltrail.server._access import (
     RUN_ID,
     SOURCE_RUN_ID,
     Access,
+    Effect,
     edit,
     manage,
     read,
@@ -54,6 +55,7 @@ from mltrail.server._schema import (
     string,
 )
 from mltrail.server._shapes import FILE_INFO
+from mltrail.server.auth._runtime import visible_logged_models
 from mltrail.store._logged_models_base import MAX_LOGGED_MODELS_RESULTS, LoggedModelStore
 
 __all__ = ["LOGGED_MODEL", "logged_model_endpoints"]
@@ -125,6 +127,7 @@ def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         max_results=args.get("max_results") or 100,
         order_by=args.get("order_by") or None,
         page_token=args.get("page_token") or None,
+        visible=visible_logged_models(ctx),
     )
     out: dict[str, Any] = {"models": [m.to_dict() for m in page]}
     if page.token:
@@ -267,6 +270,7 @@ def _raw(
     response: dict[str, Any],
     *,
     access: Access,
+    effect: Effect | None = None,
 ) -> Endpoint:
     params = _path_params("model_id", *(["tag_key"] if "{tag_key" in path else []))
     openapi: dict[str, Any] = {"responses": _json_ok(response)}
@@ -279,7 +283,13 @@ def _raw(
             "content": {"application/json": {"schema": schema}},
         }
     return Endpoint(
-        method, path, summary, raw=_model_route(schema, call), openapi=openapi, access=access
+        method,
+        path,
+        summary,
+        raw=_model_route(schema, call),
+        openapi=openapi,
+        access=access,
+        effect=effect,
     )
 
 
@@ -307,6 +317,12 @@ def logged_model_endpoints() -> list[Endpoint]:
             _MODEL_RESPONSE,
             _create,
             access=edit(EXPERIMENT_ID) & read(SOURCE_RUN_ID),
+            effect=Effect(
+                "logged_model.create",
+                ResourceType.LOGGED_MODEL,
+                ("model", "info", "model_id"),
+                creator_manages=True,
+            ),
         ),
         Endpoint(
             "POST",
@@ -379,6 +395,9 @@ def logged_model_endpoints() -> list[Endpoint]:
             _delete,
             obj({}),
             access=manage(LOGGED_MODEL_ID),
+            effect=Effect(
+                "logged_model.delete", ResourceType.LOGGED_MODEL, "model_id", deletes=True
+            ),
         ),
         _raw(
             "PATCH",

@@ -30,6 +30,7 @@ from mltrail.server._access import (
     REGISTERED_MODEL_NAME,
     RUN_ID,
     VERSION_SOURCE,
+    Effect,
     edit,
     manage,
     read,
@@ -51,6 +52,7 @@ from mltrail.server._schema import (
     parse_query,
     string,
 )
+from mltrail.server.auth._runtime import visible
 
 __all__ = ["MODEL_VERSION", "REGISTERED_MODEL", "WEBHOOK", "registry_endpoints"]
 
@@ -170,6 +172,7 @@ def _search_models(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         args.get("max_results", 100),
         args.get("order_by") or None,
         args.get("page_token") or None,
+        visible=visible(ctx, ResourceType.REGISTERED_MODEL),
     )
     return _page("registered_models", page, page.token)
 
@@ -254,6 +257,7 @@ def _search_versions(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]
         args.get("max_results", 10_000),
         args.get("order_by") or None,
         args.get("page_token") or None,
+        visible=visible(ctx, ResourceType.REGISTERED_MODEL),
     )
     return _page("model_versions", page, page.token)
 
@@ -375,6 +379,7 @@ def _webhook_endpoint(
     schema: dict[str, Any],
     response: dict[str, Any],
     handler: Handler,
+    effect: Effect | None = None,
 ) -> Endpoint:
     return Endpoint(
         method,
@@ -386,6 +391,7 @@ def _webhook_endpoint(
         # As MLflow: every webhook route is for admins (a webhook names no registered model, and
         # it makes the server send requests).
         access=ADMIN,
+        effect=effect,
     )
 
 
@@ -425,6 +431,12 @@ def _model_endpoints() -> list[Endpoint]:
             _create_model,
             tag=tag,
             access=AUTHENTICATED,
+            effect=Effect(
+                "registered_model.create",
+                ResourceType.REGISTERED_MODEL,
+                "name",
+                creator_manages=True,
+            ),
         ),
         Endpoint(
             "GET",
@@ -445,6 +457,12 @@ def _model_endpoints() -> list[Endpoint]:
             _rename_model,
             tag=tag,
             access=edit(REGISTERED_MODEL_NAME),
+            effect=Effect(
+                "registered_model.rename",
+                ResourceType.REGISTERED_MODEL,
+                "name",
+                renames_to="new_name",
+            ),
         ),
         Endpoint(
             "PATCH",
@@ -464,6 +482,9 @@ def _model_endpoints() -> list[Endpoint]:
             handler=_delete_model,
             tag=tag,
             access=manage(REGISTERED_MODEL_NAME),
+            effect=Effect(
+                "registered_model.delete", ResourceType.REGISTERED_MODEL, "name", deletes=True
+            ),
         ),
         *(
             Endpoint(
@@ -526,6 +547,12 @@ def _model_endpoints() -> list[Endpoint]:
             handler=_set_alias,
             tag=tag,
             access=edit(REGISTERED_MODEL_NAME),
+            effect=Effect(
+                "registered_model.set_alias",
+                ResourceType.REGISTERED_MODEL,
+                "name",
+                detail_keys=("alias", "version"),
+            ),
         ),
         Endpoint(
             "DELETE",
@@ -535,6 +562,12 @@ def _model_endpoints() -> list[Endpoint]:
             handler=_delete_alias,
             tag=tag,
             access=manage(REGISTERED_MODEL_NAME),
+            effect=Effect(
+                "registered_model.delete_alias",
+                ResourceType.REGISTERED_MODEL,
+                "name",
+                detail_keys=("alias",),
+            ),
         ),
         Endpoint(
             "GET",
@@ -573,6 +606,12 @@ def _version_endpoints() -> list[Endpoint]:
             _create_version,
             tag=tag,
             access=edit(MODEL_VERSION_NAME) & read(RUN_ID, LOGGED_MODEL_ID, VERSION_SOURCE),
+            effect=Effect(
+                "model_version.create",
+                ResourceType.REGISTERED_MODEL,
+                "name",
+                detail_keys=("source",),
+            ),
         ),
         Endpoint(
             "GET",
@@ -605,6 +644,12 @@ def _version_endpoints() -> list[Endpoint]:
             handler=_delete_version,
             tag=tag,
             access=manage(MODEL_VERSION_NAME),
+            effect=Effect(
+                "model_version.delete",
+                ResourceType.REGISTERED_MODEL,
+                "name",
+                detail_keys=("version",),
+            ),
         ),
         Endpoint(
             "POST",
@@ -625,6 +670,12 @@ def _version_endpoints() -> list[Endpoint]:
             _transition,
             tag=tag,
             access=edit(MODEL_VERSION_NAME),
+            effect=Effect(
+                "model_version.transition",
+                ResourceType.REGISTERED_MODEL,
+                "name",
+                detail_keys=("version", "stage"),
+            ),
         ),
         *(
             Endpoint(
@@ -692,6 +743,7 @@ def _webhook_endpoints() -> list[Endpoint]:
             _create_webhook,
             tag="webhooks",
             access=ADMIN,
+            effect=Effect("webhook.create", None, ("webhook", "webhook_id")),
         ),
         Endpoint(
             "GET",
@@ -705,9 +757,23 @@ def _webhook_endpoints() -> list[Endpoint]:
         ),
         _webhook_endpoint("GET", "", "Get a webhook", EMPTY, _ONE_WEBHOOK, _get_webhook),
         _webhook_endpoint(
-            "PATCH", "", "Update a webhook", obj(_WEBHOOK_FIELDS), _ONE_WEBHOOK, _update_webhook
+            "PATCH",
+            "",
+            "Update a webhook",
+            obj(_WEBHOOK_FIELDS),
+            _ONE_WEBHOOK,
+            _update_webhook,
+            Effect("webhook.update", None, "webhook_id"),
         ),
-        _webhook_endpoint("DELETE", "", "Delete a webhook", EMPTY, EMPTY, _delete_webhook),
+        _webhook_endpoint(
+            "DELETE",
+            "",
+            "Delete a webhook",
+            EMPTY,
+            EMPTY,
+            _delete_webhook,
+            Effect("webhook.delete", None, "webhook_id"),
+        ),
         _webhook_endpoint(
             "POST",
             "/test",

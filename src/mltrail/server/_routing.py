@@ -25,10 +25,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mltrail._exceptions import InvalidArgument, MltrailError, PayloadTooLarge
-from mltrail.server._access import Access
+from mltrail.server._access import Access, Effect
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import error_response, json_response, unexpected_error_response
 from mltrail.server._schema import obj, parse_body, parse_query
+from mltrail.server.auth._asgi import GuardedApp, auth_error_response, request_info
+from mltrail.server.auth._guard import run_guarded
 
 __all__ = [
     "EMPTY",
@@ -71,6 +73,9 @@ class Endpoint:
     versions: tuple[str, ...] = ("2.0",)
     #: Who may call it (:mod:`mltrail.server._access`); required, so no endpoint goes without.
     access: Access = field(kw_only=True)
+    #: What a successful call changes in the auth state and the audit trail (creator grants,
+    #: renames, deletions); None for calls that change none of it.
+    effect: Effect | None = field(default=None, kw_only=True)
 
     @property
     def operation_id(self) -> str:
@@ -142,31 +147,60 @@ class JsonEndpointApp:
     """The ASGI app of one JSON endpoint: check the request, run the handler in the server's
     thread pool (store calls block), answer with its JSON or MLflow's error body."""
 
-    __slots__ = ("_ctx", "_from_query", "_handler", "_limit", "_schema")
+    __slots__ = ("_ctx", "_endpoint", "_from_query", "_handler", "_limit", "_schema")
 
     def __init__(self, endpoint: Endpoint, ctx: ServerContext) -> None:
         assert endpoint.handler is not None, endpoint.path
+        self._endpoint = endpoint
         self._handler = endpoint.handler
         self._ctx = ctx
         self._schema = endpoint.params
         self._from_query = endpoint.method == "GET"
         self._limit = ctx.settings.max_json_body_bytes
 
+    async def _args(self, scope: Scope, receive: Receive) -> dict[str, Any]:
+        if self._from_query:
+            return parse_query(QueryParams(scope["query_string"]), self._schema)
+        return parse_body(await _read_body(scope, receive, self._limit), self._schema)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            if self._from_query:
-                args = parse_query(QueryParams(scope["query_string"]), self._schema)
+            if self._ctx.auth is None:
+                args = await self._args(scope, receive)
+                result = await self._ctx.run_blocking(self._handler, self._ctx, args)
             else:
-                args = parse_body(await _read_body(scope, receive, self._limit), self._schema)
-            result = await self._ctx.run_blocking(self._handler, self._ctx, args)
+                result = await self._guarded(scope, receive)
             response = json_response(result)
         except ClientDisconnect:
             return
         except MltrailError as exc:
-            response = error_response(exc)
+            response = auth_error_response(exc)
         except Exception as exc:
             response = unexpected_error_response(Request(scope), exc)
         await response(scope, receive, send)
+
+    async def _guarded(self, scope: Scope, receive: Receive) -> dict[str, Any]:
+        """Authenticate, authorize and handle in one handler thread (a malformed request's
+        error is answered after authentication)."""
+        assert self._ctx.auth is not None
+        args: dict[str, Any] | None = None
+        bad: MltrailError | None = None
+        try:
+            args = await self._args(scope, receive)
+        except MltrailError as exc:
+            bad = exc
+        endpoint = self._endpoint
+        return await self._ctx.run_blocking(
+            run_guarded,
+            self._ctx.auth,
+            self._ctx,
+            endpoint.access,
+            endpoint.effect,
+            self._handler,
+            request_info(scope),
+            args,
+            bad,
+        )
 
 
 class FastLane:
@@ -201,7 +235,10 @@ def json_route(endpoint: Endpoint, ctx: ServerContext) -> Route:
             except Exception as exc:
                 return unexpected_error_response(request, exc)
 
-        return Route(endpoint.path, raw_call, methods=[method])
+        route = Route(endpoint.path, raw_call, methods=[method])
+        if ctx.auth is not None:  # a JSON endpoint checks its caller itself
+            route.app = GuardedApp(route.app, endpoint.access, ctx, endpoint.effect)
+        return route
     return Route(endpoint.path, JsonEndpointApp(endpoint, ctx), methods=[method])
 
 

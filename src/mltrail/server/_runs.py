@@ -25,6 +25,7 @@ from mltrail.server._access import (
     MODELS_OF_REQUEST,
     RUN_ID,
     RUN_IDS,
+    Effect,
     edit,
     manage,
     read,
@@ -51,6 +52,7 @@ from mltrail.server._schema import (
     string,
 )
 from mltrail.server._shapes import RUN, RUN_INFO, paged
+from mltrail.server.auth._runtime import visible
 from mltrail.validation import (
     MAX_PARAM_VALUE_LENGTH,
     MAX_RUN_NAME_LENGTH,
@@ -251,6 +253,7 @@ def _search(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         max_results=args.get("max_results", 1000),
         order_by=args.get("order_by") or None,
         page_token=args.get("page_token") or None,
+        visible=visible(ctx, ResourceType.EXPERIMENT),
     )
     out: dict[str, Any] = {"runs": [r.to_dict() for r in page]}
     if page.token:
@@ -316,6 +319,7 @@ def run_endpoints() -> list[Endpoint]:
             _with_run({}, []),
             handler=_delete,
             access=manage(RUN_ID),
+            effect=Effect("run.delete", None, "run_id"),
         ),
         Endpoint(
             "POST",
@@ -324,6 +328,7 @@ def run_endpoints() -> list[Endpoint]:
             _with_run({}, []),
             handler=_restore,
             access=manage(RUN_ID),
+            effect=Effect("run.restore", None, "run_id"),
         ),
         Endpoint(
             "POST",
@@ -430,5 +435,8 @@ def run_endpoints() -> list[Endpoint]:
             handler=_move,
             tag="mltrail",
             access=manage(RUN_IDS) & edit(EXPERIMENT_ID),
+            effect=Effect(
+                "run.move", ResourceType.EXPERIMENT, "experiment_id", detail_keys=("run_ids",)
+            ),
         ),
     ]

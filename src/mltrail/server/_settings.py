@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.server.auth._config import AuthSettings
 from mltrail.store import artifact_root_for
 from mltrail.tracking._uri import DEFAULT_DB_NAME, resolve_tracking_uri
 
@@ -63,6 +64,8 @@ class ServerSettings:
       locations on loopback and private addresses, and let new experiments name such
       locations (refused by default, by the webhooks' rule: an experiment's location must not
       make the server probe its own network).
+    - ``auth``: authentication and permissions (``--app-name basic-auth``); ``None``: off,
+      every caller may do everything (:mod:`mltrail.server.auth`).
     """
 
     backend_store_uri: str | None = None
@@ -75,6 +78,7 @@ class ServerSettings:
     static_dir: str | None = None
     webhooks_allow_private_destinations: bool = False
     artifacts_allow_private_destinations: bool = False
+    auth: AuthSettings | None = None
 
     def __post_init__(self) -> None:
         if self.max_json_body_bytes < 1024:
@@ -124,6 +128,10 @@ class ServerSettings:
         for name in ("allowed_hosts", "cors_allowed_origins"):
             if name in data:
                 data[name] = tuple(data[name])
+        if data.get("auth") is not None:
+            auth = dict(data["auth"])
+            auth["trusted_proxies"] = tuple(auth.get("trusted_proxies", ()))
+            data["auth"] = AuthSettings(**auth)
         return cls(**data)
 
     def write_file(self, path: str | os.PathLike[str]) -> None:

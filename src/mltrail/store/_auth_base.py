@@ -51,9 +51,10 @@ class AuthStore(abc.ABC):
         """NotFound when there is no such user."""
 
     @abc.abstractmethod
-    def password_hash(self, username: str) -> str | None:
-        """The stored password hash of *username*; None when there is no such user (the caller
-        still verifies against a dummy hash, so timing does not tell users apart)."""
+    def credentials(self, username: str) -> tuple[User, str] | None:
+        """*username* and their stored password hash, in one read; None when there is no such
+        user (the caller still verifies against a dummy hash, so timing does not tell users
+        apart)."""
 
     @abc.abstractmethod
     def list_users(self) -> list[User]:

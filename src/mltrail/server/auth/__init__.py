@@ -6,4 +6,6 @@ passwords are hashed with argon2id and tokens and session ids are stored as thei
 (:mod:`mltrail.server.auth._secrets`).
 """
 
-__all__: list[str] = []
+from mltrail.server.auth._config import AuthSettings, read_auth_settings
+
+__all__ = ["AuthSettings", "read_auth_settings"]

@@ -67,6 +67,9 @@ _USER_COLUMNS = (_U.id.label("user_id"), _U.username, _U.is_admin)
 _USER_BY_NAME = Prepared(
     lambda _: select(*_USER_COLUMNS).where(_U.username == bindparam("username"))
 )
+_CREDENTIALS = Prepared(
+    lambda _: select(*_USER_COLUMNS, _U.password_hash).where(_U.username == bindparam("username"))
+)
 _TOKEN = Prepared(
     lambda _: (
         select(
@@ -300,10 +303,9 @@ class SqlAuthStore(AuthStore):
 
         return self._read(get)
 
-    def password_hash(self, username: str) -> str | None:
-        query = select(_U.password_hash).where(_U.username == username)
-        found = self._read(lambda conn: conn.execute(query).scalar())
-        return None if found is None else str(found)
+    def credentials(self, username: str) -> tuple[User, str] | None:
+        row = self._read(lambda conn: _CREDENTIALS.first(conn, {"username": username}))
+        return None if row is None else (_user(row), str(row.password_hash))
 
     def list_users(self) -> list[User]:
         query = select(*_USER_COLUMNS).order_by(_U.username)

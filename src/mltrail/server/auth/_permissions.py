@@ -1,0 +1,116 @@
+"""A user's effective permission on a resource, and what a search may show them.
+
+The rule is MLflow's: an admin may do everything; otherwise an explicit grant on the resource
+decides, and without one the server's ``default_permission`` does.  A logged model with no
+grant of its own takes its experiment's permission, and reading it needs READ on that
+experiment in any case (as MLflow checks).  Every answer is read from the auth store at the
+time of the request: there is no per-process cache, so a revoked grant is refused by every
+server process at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
+from mltrail.entities._auth import Permission, ResourceType, User
+from mltrail.server._access import Check
+from mltrail.store import Backend, LoggedModelVisibility, Visibility
+from mltrail.store._auth_base import AuthStore
+
+__all__ = ["Permissions", "describe"]
+
+_NOUNS = {
+    ResourceType.EXPERIMENT: "experiment",
+    ResourceType.REGISTERED_MODEL: "registered model",
+    ResourceType.LOGGED_MODEL: "logged model",
+}
+
+
+def describe(resource_type: ResourceType, resource_id: str) -> str:
+    return f"{_NOUNS[resource_type]} {resource_id!r}"
+
+
+class Permissions:
+    """Answers "may this user do that" from the auth store and the server's default."""
+
+    def __init__(self, store: AuthStore, default: Permission, backend: Backend) -> None:
+        self.store = store
+        self.default = default
+        self.backend = backend
+
+    def of(self, user: User, resource_type: ResourceType, resource_id: str) -> Permission:
+        """The user's permission on one resource (a logged model with no grant of its own:
+        its experiment's)."""
+        if user.is_admin:
+            return Permission.MANAGE
+        explicit = self.store.get_permission(user.username, resource_type, resource_id)
+        if explicit is not None:
+            return explicit
+        if resource_type is ResourceType.LOGGED_MODEL:
+            try:
+                model = self.backend.logged_models.get_logged_model(resource_id, allow_deleted=True)
+            except (NotFound, InvalidArgument):
+                return self.default
+            return self.of(user, ResourceType.EXPERIMENT, model.experiment_id)
+        return self.default
+
+    def decide(self, user: User, check: Check) -> Permission:
+        """The permission that judges *check*: the first of its resources the user holds an
+        explicit grant on, else the default (an admin: MANAGE; no resources: admins only)."""
+        if user.is_admin:
+            return Permission.MANAGE
+        if check.admin_only:
+            return Permission.NO_PERMISSIONS
+        for resource_type, resource_id in check.resources:
+            explicit = self.store.get_permission(user.username, resource_type, resource_id)
+            if explicit is not None:
+                return explicit
+        return self.default
+
+    def require(self, user: User, checks: Iterable[Check]) -> None:
+        """PermissionDenied (403) naming the first check the user fails."""
+        if user.is_admin:
+            return
+        for check in checks:
+            if not self.decide(user, check).allows(check.permission):
+                if check.admin_only:
+                    raise PermissionDenied(
+                        f"Permission denied: {user.username!r} is not an admin, and only an "
+                        "admin may reach what no run, logged model or experiment owns"
+                    )
+                resource_type, resource_id = check.resources[0]
+                raise PermissionDenied(
+                    f"Permission denied: {user.username!r} needs {check.permission.name} on "
+                    f"{describe(resource_type, resource_id)}"
+                )
+
+    def visibility(self, user: User, resource_type: ResourceType) -> Visibility | None:
+        """What a search over *resource_type* may return to *user* (None: everything)."""
+        if user.is_admin:
+            return None
+        grants = self.store.permissions_of(user.username, resource_type)
+        if self.default.can_read:
+            denied = frozenset(rid for rid, p in grants.items() if not p.can_read)
+            return Visibility(denied=denied) if denied else None
+        return Visibility(allowed=frozenset(rid for rid, p in grants.items() if p.can_read))
+
+    def logged_model_visibility(self, user: User) -> LoggedModelVisibility | None:
+        """What a logged-model search may return: models of experiments the user may read,
+        less those whose own grant withholds READ (as MLflow, a model's grant can narrow what
+        its experiment allows, never widen it)."""
+        experiments = self.visibility(user, ResourceType.EXPERIMENT)
+        if user.is_admin:
+            return None
+        own = self.store.permissions_of(user.username, ResourceType.LOGGED_MODEL)
+        denied = frozenset(rid for rid, p in own.items() if not p.can_read)
+        if experiments is None and not denied:
+            return None
+        return LoggedModelVisibility(
+            experiments=experiments or Visibility.everything(), denied=denied
+        )
+
+    def grant_creator(self, user: User, resource_type: ResourceType, resource_id: str) -> None:
+        """The creator of a resource manages it (MLflow's rule)."""
+        if not user.is_admin:
+            self.store.set_permission(user.username, resource_type, resource_id, Permission.MANAGE)

@@ -1,0 +1,121 @@
+"""An authenticating server's auth state: its store, settings, authenticator and permissions,
+and the caller of the request being handled.
+
+The caller travels in a context variable set around each handler call (in the handler's
+thread), so handlers keep their ``(ctx, args)`` signature.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mltrail._exceptions import Unauthenticated
+from mltrail.entities._auth import AuditEvent, ResourceType
+from mltrail.server.auth._config import AuthSettings
+from mltrail.server.auth._identity import Authenticator, Caller
+from mltrail.server.auth._permissions import Permissions
+from mltrail.store import Backend, LoggedModelVisibility, Visibility
+from mltrail.store._auth_base import AuthStore
+
+if TYPE_CHECKING:  # the context names this module's AuthRuntime
+    from mltrail.server._context import ServerContext
+
+__all__ = [
+    "AuthRuntime",
+    "caller_or_none",
+    "calling_as",
+    "current_caller",
+    "now_ms",
+    "visible",
+    "visible_logged_models",
+]
+
+_CALLER: ContextVar[Caller | None] = ContextVar("mltrail_caller", default=None)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def current_caller() -> Caller:
+    """The caller of the request being handled (Unauthenticated outside one)."""
+    caller = _CALLER.get()
+    if caller is None:
+        raise Unauthenticated("You are not signed in")
+    return caller
+
+
+def caller_or_none() -> Caller | None:
+    return _CALLER.get()
+
+
+@contextlib.contextmanager
+def calling_as(caller: Caller | None) -> Iterator[None]:
+    token = _CALLER.set(caller)
+    try:
+        yield
+    finally:
+        _CALLER.reset(token)
+
+
+@dataclass
+class AuthRuntime:
+    """What the server's routes need to authenticate and authorize (built by ``create_app``)."""
+
+    settings: AuthSettings
+    store: AuthStore
+    authenticator: Authenticator
+    permissions: Permissions
+
+    @classmethod
+    def build(cls, settings: AuthSettings, store: AuthStore, backend: Backend) -> AuthRuntime:
+        return cls(
+            settings,
+            store,
+            Authenticator(store, settings, now_ms),
+            Permissions(store, settings.default, backend),
+        )
+
+    def visible(self, resource_type: ResourceType) -> Visibility | None:
+        """What a search over *resource_type* may show the current caller (None: all)."""
+        caller = caller_or_none()
+        return None if caller is None else self.permissions.visibility(caller.user, resource_type)
+
+    def visible_logged_models(self) -> LoggedModelVisibility | None:
+        caller = caller_or_none()
+        return None if caller is None else self.permissions.logged_model_visibility(caller.user)
+
+    def audit(
+        self,
+        action: str,
+        resource_type: ResourceType | None = None,
+        resource_id: str | None = None,
+        **details: Any,
+    ) -> None:
+        """Record *action* by the current caller in the audit trail."""
+        caller = caller_or_none()
+        self.store.record_audit(
+            AuditEvent(
+                time_ms=now_ms(),
+                username=caller.username if caller else None,
+                address=caller.address if caller else None,
+                action=action,
+                resource_type=resource_type.value if resource_type else None,
+                resource_id=resource_id,
+                details=details,
+            )
+        )
+
+
+def visible(ctx: ServerContext, resource_type: ResourceType) -> Visibility | None:
+    """What a search handler may return to its caller (None: no constraint; auth off)."""
+    return None if ctx.auth is None else ctx.auth.visible(resource_type)
+
+
+def visible_logged_models(ctx: ServerContext) -> LoggedModelVisibility | None:
+    return None if ctx.auth is None else ctx.auth.visible_logged_models()
