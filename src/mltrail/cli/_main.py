@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from mltrail.cli._artifacts import artifacts
+from mltrail.cli._auth import auth
 from mltrail.cli._db import db
 from mltrail.cli._experiments import experiments
 from mltrail.cli._gc import gc
@@ -37,6 +38,7 @@ for _command in MODEL_COMMANDS:
     models.add_command(_command)
 cli.add_command(models)
 cli.add_command(webhooks)
+cli.add_command(auth)
 cli.add_command(server)
 cli.add_command(ui)
 

@@ -37,11 +37,13 @@ if TYPE_CHECKING:
         WebhookSender,
         WebhookStore,
     )
+    from mltrail.store.rest._auth import AuthClient
     from mltrail.store.sql._upgrade import UpgradeResult
 
 # The registry's, webhooks', logged models' and authentication's interfaces (and their
 # entities) load on first use, off ``import mltrail``.
 _LAZY = {
+    "AuthClient": "mltrail.store.rest._auth",
     "AuthStore": "mltrail.store._auth_base",
     "LoggedModelStore": "mltrail.store._logged_models_base",
     "ModelRegistryStore": "mltrail.store._registry_base",
@@ -52,6 +54,7 @@ _LAZY = {
 
 __all__ = [
     "BUILTIN_SCHEMES",
+    "AuthClient",
     "AuthStore",
     "Backend",
     "BatchLimits",

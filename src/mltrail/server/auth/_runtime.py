@@ -93,7 +93,7 @@ class AuthRuntime:
     def audit(
         self,
         action: str,
-        resource_type: ResourceType | None = None,
+        resource_type: ResourceType | str | None = None,
         resource_id: str | None = None,
         **details: Any,
     ) -> None:
@@ -105,7 +105,11 @@ class AuthRuntime:
                 username=caller.username if caller else None,
                 address=caller.address if caller else None,
                 action=action,
-                resource_type=resource_type.value if resource_type else None,
+                resource_type=(
+                    resource_type.value
+                    if isinstance(resource_type, ResourceType)
+                    else resource_type
+                ),
                 resource_id=resource_id,
                 details=details,
             )

@@ -93,7 +93,7 @@ def create_token(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         )
     secret, digest = new_secret("mlt_")
     token = auth.store.create_token(username, name, digest, now_ms() + days * _DAY_MS)
-    auth.audit("token.create", None, username, token_id=str(token.id), name=name)
+    auth.audit("token.create", "token", str(token.id), owner=username, name=name)
     return {"token": secret, "token_info": token_json(token)}
 
 
@@ -113,7 +113,7 @@ def revoke_token(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     token_id = int(args["token_id"])
     owner = None if caller.user.is_admin else caller.username
     auth.store.revoke_token(token_id, username=owner)
-    auth.audit("token.revoke", None, None, token_id=str(token_id))
+    auth.audit("token.revoke", "token", str(token_id))
     return {}
 
 
@@ -171,7 +171,7 @@ async def login(ctx: ServerContext, request: Request) -> Response:
             caller.username, digest, secret_hash(token), now_ms() + lifetime_s * 1000
         )
         with calling_as(caller):
-            auth.audit("session.login", None, caller.username)
+            auth.audit("session.login", "user", caller.username)
         return {"user": user_json(caller.user), "csrf_token": token}, secret, lifetime_s
 
     payload, secret, lifetime_s = await ctx.run_blocking(sign_in)

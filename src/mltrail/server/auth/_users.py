@@ -96,7 +96,7 @@ def create_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     if not username:
         raise InvalidArgument("Invalid username: must not be empty")
     user = auth.store.create_user(username, hash_password(_check_password(args["password"])))
-    auth.audit("user.create", None, username)
+    auth.audit("user.create", "user", username)
     return {"user": user_json(user)}
 
 
@@ -135,7 +135,7 @@ def update_user_password(ctx: ServerContext, args: dict[str, Any]) -> dict[str, 
         if password == current:
             raise InvalidArgument("Invalid password: must differ from the current password")
     auth.store.update_password(username, hash_password(password))
-    auth.audit("user.update_password", None, username)
+    auth.audit("user.update_password", "user", username)
     return {}
 
 
@@ -145,7 +145,7 @@ def update_user_admin(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any
     if not is_admin and current_caller().username == username:
         raise InvalidArgument("Invalid is_admin: an admin cannot remove their own admin status")
     auth.store.update_admin(username, is_admin)
-    auth.audit("user.update_admin", None, username, is_admin=is_admin)
+    auth.audit("user.update_admin", "user", username, is_admin=is_admin)
     return {}
 
 
@@ -157,7 +157,7 @@ def delete_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
             "Invalid username: users cannot delete their own account; ask another admin"
         )
     auth.store.delete_user(username)
-    auth.audit("user.delete", None, username)
+    auth.audit("user.delete", "user", username)
     return {}
 
 
