@@ -19,13 +19,16 @@ key                             default       meaning
 ``max_token_days``              ``365``       the longest lifetime of a personal access token
 ``login_attempts``              ``10``        failed logins allowed per user and per address ...
 ``login_window_seconds``        ``300``       ... within this window, then 429 until it passes
+``auth_cache_ttl_seconds``      ``2``         how long a server process reuses a checked
+                                              credential or grant (0: never); a revocation
+                                              reaches every process at most this late
 ==============================  ============  =====================================================
 
 ``MLTRAIL_AUTH_ADMIN_USERNAME``/``PASSWORD`` (or MLflow's ``MLFLOW_AUTH_ADMIN_*``) override the
 file.  Without any admin password the server uses :data:`DEFAULT_ADMIN_PASSWORD`, and only
 while it listens on loopback: beyond it, a default password is refused at start-up.
-MLflow's cache and workspace keys are accepted and ignored (mltrail keeps no per-process
-permission cache and has no workspaces); any other key is an error naming it.
+MLflow's other cache keys and its workspace keys are accepted and ignored (mltrail has no
+workspaces); any other key is an error naming it.
 """
 
 from __future__ import annotations
@@ -58,7 +61,6 @@ _IGNORED = frozenset(
         "workspace_cache_max_size",
         "workspace_cache_ttl_seconds",
         "auth_cache_max_size",
-        "auth_cache_ttl_seconds",
         "read_database_uri",
     }
 )
@@ -75,6 +77,7 @@ _KNOWN = frozenset(
         "max_token_days",
         "login_attempts",
         "login_window_seconds",
+        "auth_cache_ttl_seconds",
     }
 )
 
@@ -93,6 +96,7 @@ class AuthSettings:
     max_token_days: int = 365
     login_attempts: int = 10
     login_window_seconds: int = 300
+    auth_cache_ttl_seconds: float = 2.0
     #: Set by ``mltrail server`` when it listens beyond loopback: the default admin password
     #: is then refused at start-up.
     public_listener: bool = False
@@ -118,6 +122,10 @@ class AuthSettings:
         for name in ("session_hours", "max_token_days", "login_attempts", "login_window_seconds"):
             if not getattr(self, name) > 0:
                 raise InvalidArgument(f"Invalid auth setting {name}: must be positive")
+        if not 0 <= self.auth_cache_ttl_seconds <= 60:
+            raise InvalidArgument(
+                "Invalid auth setting auth_cache_ttl_seconds: must be between 0 and 60"
+            )
 
     @property
     def default(self) -> Permission:
@@ -214,6 +222,7 @@ def read_auth_settings(env: Mapping[str, str] | None = None) -> AuthSettings:
         ("max_token_days", int),
         ("login_attempts", int),
         ("login_window_seconds", int),
+        ("auth_cache_ttl_seconds", float),
     ):
         if values.get(key):
             kwargs[key] = _number(values, key, kind)

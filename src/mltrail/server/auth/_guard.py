@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mltrail._exceptions import MltrailError, PermissionDenied, Unauthenticated
-from mltrail.server._access import Access, AccessKind, Effect, resolve
+from mltrail.server._access import Access, AccessKind, Check, Effect, resolve
 from mltrail.server._context import ServerContext
 from mltrail.server.auth._identity import Caller
 from mltrail.server.auth._runtime import AuthRuntime, calling_as
@@ -60,8 +60,21 @@ def admit(
     if access.kind is AccessKind.ADMIN and not caller.user.is_admin:
         raise PermissionDenied(f"Permission denied: {caller.username!r} is not an admin")
     if access.kind is AccessKind.RESOURCE and not caller.user.is_admin:
-        auth.permissions.require(caller.user, resolve(access, args, backend))
+        auth.permissions.require(caller.user, _checks(auth, backend, access, args))
     return caller
+
+
+def _checks(
+    auth: AuthRuntime, backend: Backend, access: Access, args: Mapping[str, Any]
+) -> list[Check]:
+    """``resolve``'s answer, remembered briefly when the rule reads only plain values (a run
+    id: where a run lives changes only when it is moved)."""
+    values = tuple(args.get(name) for name in access.args)
+    if not all(v is None or isinstance(v, (str, int)) for v in values):
+        return resolve(access, args, backend)
+    if "run_id" in access.args and not args.get("run_id"):
+        values += (args.get("run_uuid"),)
+    return auth.resolved.get((access, values), lambda: resolve(access, args, backend))
 
 
 def record(
@@ -72,6 +85,7 @@ def record(
     result: Mapping[str, Any],
 ) -> None:
     """Apply *effect* of a call that succeeded (in the handler's thread)."""
+    auth.changed()
     resource_id = effect.resource_id(args, result)
     resource_type = effect.resource_type
     details = {k: args[k] for k in effect.detail_keys if args.get(k) not in (None, "")}

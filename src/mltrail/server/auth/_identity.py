@@ -34,6 +34,7 @@ from mltrail.entities._auth import User
 from mltrail.server.auth._config import AuthSettings
 from mltrail.server.auth._limits import LoginLimiter
 from mltrail.server.auth._secrets import secret_hash, verify_nobody, verify_password
+from mltrail.server.auth._ttl import TtlCache
 from mltrail.store._auth_base import AuthStore
 
 __all__ = [
@@ -93,6 +94,10 @@ class _VerifiedPasswords:
     def _digest(self, password: str) -> bytes:
         return hmac.new(self._key, password.encode(), hashlib.sha256).digest()
 
+    def key(self, secret: str) -> str:
+        """A keyed digest of *secret*, to index a cache without holding the secret."""
+        return hmac.new(self._key, secret.encode(), hashlib.sha256).hexdigest()
+
     def matches(self, username: str, password: str, stored_hash: str) -> bool:
         key = (username, self._digest(password))
         with self._lock:
@@ -125,6 +130,10 @@ class Authenticator:
             settings.login_attempts, settings.login_window_seconds
         )
         self._verified = _VerifiedPasswords()
+        #: Recently checked credentials (keyed by a digest, never the secret itself).
+        self._recent: TtlCache[tuple[str, str], tuple[User, str]] = TtlCache(
+            settings.auth_cache_ttl_seconds
+        )
         self._proxies = tuple(
             ipaddress.ip_network(n, strict=False) for n in settings.trusted_proxies
         )
@@ -140,9 +149,18 @@ class Authenticator:
             scheme, _, value = authorization.strip().partition(" ")
             scheme = scheme.lower()
             if scheme == "basic":
-                return self._basic(value.strip(), address)
+                value = value.strip()
+                user, _ = self._recent.get(
+                    ("basic", self._verified.key(value)),
+                    lambda: (self._basic(value, address).user, ""),
+                )
+                return Caller(user, "password", address)
             if scheme == "bearer":
-                return self._bearer(value.strip(), address)
+                value = value.strip()
+                user, _ = self._recent.get(
+                    ("bearer", secret_hash(value)), lambda: (self._bearer(value, address).user, "")
+                )
+                return Caller(user, "token", address)
             raise Unauthenticated(
                 f"Unsupported Authorization scheme {scheme!r}: use Basic (username and "
                 "password) or Bearer (a personal access token)"
@@ -162,14 +180,17 @@ class Authenticator:
         if not name or not self._trusted(address):
             return None
         name = name.strip()
+        user, _ = self._recent.get(("proxy", name), lambda: (self._proxy_user(name), ""))
+        return Caller(user, "proxy", address)
+
+    def _proxy_user(self, name: str) -> User:
         try:
-            user = self.store.get_user(name)
+            return self.store.get_user(name)
         except NotFound:
             try:  # first sight of a single-sign-on user: an ordinary user, no password
-                user = self.store.create_user(name, "!proxy:" + secrets.token_hex(16))
+                return self.store.create_user(name, "!proxy:" + secrets.token_hex(16))
             except AlreadyExists:  # another process created it meanwhile
-                user = self.store.get_user(name)
-        return Caller(user, "proxy", address)
+                return self.store.get_user(name)
 
     def _trusted(self, address: str) -> bool:
         try:
@@ -215,13 +236,21 @@ class Authenticator:
             raise Unauthenticated("Invalid, expired or revoked access token")
         return Caller(user, "token", address)
 
+    def _session_user(self, digest: str) -> tuple[User, str]:
+        found = self.store.session_user(digest, self._now_ms())
+        if found is None:
+            raise Unauthenticated("Your session has ended: sign in again")
+        return found
+
+    def forget(self) -> None:
+        """Drop every remembered credential (after a change this process made)."""
+        self._recent.clear()
+
     def _session(
         self, session: str, headers: Mapping[str, str], address: str, method: str
     ) -> Caller:
-        found = self.store.session_user(secret_hash(session), self._now_ms())
-        if found is None:
-            raise Unauthenticated("Your session has ended: sign in again")
-        user, csrf_hash = found
+        digest = secret_hash(session)
+        user, csrf_hash = self._recent.get(("session", digest), lambda: self._session_user(digest))
         if method not in SAFE_METHODS:
             sent = headers.get(CSRF_HEADER, "")
             if not sent or not hmac.compare_digest(secret_hash(sent), csrf_hash):

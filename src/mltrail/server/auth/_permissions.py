@@ -4,8 +4,9 @@ The rule is MLflow's: an admin may do everything; otherwise an explicit grant on
 decides, and without one the server's ``default_permission`` does.  A logged model with no
 grant of its own takes its experiment's permission, and reading it needs READ on that
 experiment in any case (as MLflow checks).  Every answer is read from the auth store at the
-time of the request: there is no per-process cache, so a revoked grant is refused by every
-server process at once.
+time of the request, or remembered at most ``auth_cache_ttl_seconds`` (:mod:`._ttl`), so a
+revoked grant is refused by every server process within that time, and at once by the one
+that revoked it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
 from mltrail.entities._auth import Permission, ResourceType, User
 from mltrail.server._access import Check
+from mltrail.server.auth._ttl import TtlCache
 from mltrail.store import Backend, LoggedModelVisibility, Visibility
 from mltrail.store._auth_base import AuthStore
 
@@ -34,17 +36,36 @@ def describe(resource_type: ResourceType, resource_id: str) -> str:
 class Permissions:
     """Answers "may this user do that" from the auth store and the server's default."""
 
-    def __init__(self, store: AuthStore, default: Permission, backend: Backend) -> None:
+    def __init__(
+        self, store: AuthStore, default: Permission, backend: Backend, cache_ttl: float = 0.0
+    ) -> None:
         self.store = store
         self.default = default
         self.backend = backend
+        self._grants: TtlCache[tuple[str, ResourceType, str], Permission | None] = TtlCache(
+            cache_ttl
+        )
+        self._all: TtlCache[tuple[str, ResourceType], dict[str, Permission]] = TtlCache(cache_ttl)
+
+    def _grant(
+        self, user: User, resource_type: ResourceType, resource_id: str
+    ) -> Permission | None:
+        key = (user.username, resource_type, resource_id)
+        return self._grants.get(
+            key, lambda: self.store.get_permission(user.username, resource_type, resource_id)
+        )
+
+    def forget(self) -> None:
+        """Drop every remembered grant (after a change this process made)."""
+        self._grants.clear()
+        self._all.clear()
 
     def of(self, user: User, resource_type: ResourceType, resource_id: str) -> Permission:
         """The user's permission on one resource (a logged model with no grant of its own:
         its experiment's)."""
         if user.is_admin:
             return Permission.MANAGE
-        explicit = self.store.get_permission(user.username, resource_type, resource_id)
+        explicit = self._grant(user, resource_type, resource_id)
         if explicit is not None:
             return explicit
         if resource_type is ResourceType.LOGGED_MODEL:
@@ -63,7 +84,7 @@ class Permissions:
         if check.admin_only:
             return Permission.NO_PERMISSIONS
         for resource_type, resource_id in check.resources:
-            explicit = self.store.get_permission(user.username, resource_type, resource_id)
+            explicit = self._grant(user, resource_type, resource_id)
             if explicit is not None:
                 return explicit
         return self.default
@@ -89,7 +110,10 @@ class Permissions:
         """What a search over *resource_type* may return to *user* (None: everything)."""
         if user.is_admin:
             return None
-        grants = self.store.permissions_of(user.username, resource_type)
+        grants = self._all.get(
+            (user.username, resource_type),
+            lambda: self.store.permissions_of(user.username, resource_type),
+        )
         if self.default.can_read:
             denied = frozenset(rid for rid, p in grants.items() if not p.can_read)
             return Visibility(denied=denied) if denied else None
@@ -102,7 +126,10 @@ class Permissions:
         experiments = self.visibility(user, ResourceType.EXPERIMENT)
         if user.is_admin:
             return None
-        own = self.store.permissions_of(user.username, ResourceType.LOGGED_MODEL)
+        own = self._all.get(
+            (user.username, ResourceType.LOGGED_MODEL),
+            lambda: self.store.permissions_of(user.username, ResourceType.LOGGED_MODEL),
+        )
         denied = frozenset(rid for rid, p in own.items() if not p.can_read)
         if experiments is None and not denied:
             return None

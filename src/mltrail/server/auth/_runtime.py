@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import Unauthenticated
 from mltrail.entities._auth import AuditEvent, ResourceType
+from mltrail.server._access import Check
 from mltrail.server.auth._config import AuthSettings
 from mltrail.server.auth._identity import Authenticator, Caller
 from mltrail.server.auth._permissions import Permissions
+from mltrail.server.auth._ttl import TtlCache
 from mltrail.store import Backend, LoggedModelVisibility, Visibility
 from mltrail.store._auth_base import AuthStore
 
@@ -72,14 +74,25 @@ class AuthRuntime:
     authenticator: Authenticator
     permissions: Permissions
 
+    resolved: TtlCache[Hashable, list[Check]] = field(default_factory=lambda: TtlCache(0.0))
+
     @classmethod
     def build(cls, settings: AuthSettings, store: AuthStore, backend: Backend) -> AuthRuntime:
+        ttl = settings.auth_cache_ttl_seconds
         return cls(
             settings,
             store,
             Authenticator(store, settings, now_ms),
-            Permissions(store, settings.default, backend),
+            Permissions(store, settings.default, backend, ttl),
+            TtlCache(ttl),
         )
+
+    def changed(self) -> None:
+        """Something this process did changed users, grants, tokens or where a resource
+        lives: forget what was remembered, so the change holds here from the next request."""
+        self.authenticator.forget()
+        self.permissions.forget()
+        self.resolved.clear()
 
     def visible(self, resource_type: ResourceType) -> Visibility | None:
         """What a search over *resource_type* may show the current caller (None: all)."""

@@ -113,6 +113,7 @@ def revoke_token(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     token_id = int(args["token_id"])
     owner = None if caller.user.is_admin else caller.username
     auth.store.revoke_token(token_id, username=owner)
+    auth.changed()
     auth.audit("token.revoke", "token", str(token_id))
     return {}
 
@@ -186,6 +187,7 @@ async def logout(ctx: ServerContext, request: Request) -> Response:
     if session:
         with contextlib.suppress(NotFound):
             await ctx.run_blocking(auth.store.delete_session, secret_hash(session))
+        auth.changed()
     response = json_response({})
     response.headers.append("set-cookie", _cookie(request, "", 0))
     return response

@@ -135,6 +135,7 @@ def update_user_password(ctx: ServerContext, args: dict[str, Any]) -> dict[str, 
         if password == current:
             raise InvalidArgument("Invalid password: must differ from the current password")
     auth.store.update_password(username, hash_password(password))
+    auth.changed()
     auth.audit("user.update_password", "user", username)
     return {}
 
@@ -145,6 +146,7 @@ def update_user_admin(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any
     if not is_admin and current_caller().username == username:
         raise InvalidArgument("Invalid is_admin: an admin cannot remove their own admin status")
     auth.store.update_admin(username, is_admin)
+    auth.changed()
     auth.audit("user.update_admin", "user", username, is_admin=is_admin)
     return {}
 
@@ -157,6 +159,7 @@ def delete_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
             "Invalid username: users cannot delete their own account; ask another admin"
         )
     auth.store.delete_user(username)
+    auth.changed()
     auth.audit("user.delete", "user", username)
     return {}
 
@@ -171,6 +174,7 @@ def grant_user_permission(ctx: ServerContext, args: dict[str, Any]) -> dict[str,
     _may_manage(auth, resource_type, resource_id)
     auth.store.get_user(args["username"])  # 404 for an unknown user
     auth.store.set_permission(args["username"], resource_type, resource_id, permission)
+    auth.changed()
     auth.audit(
         "permission.grant",
         resource_type,
@@ -188,6 +192,7 @@ def revoke_user_permission(ctx: ServerContext, args: dict[str, Any]) -> dict[str
     _may_manage(auth, resource_type, resource_id)
     auth.store.get_user(args["username"])
     auth.store.delete_permission(args["username"], resource_type, resource_id)
+    auth.changed()
     auth.audit("permission.revoke", resource_type, resource_id, username=args["username"])
     return {}
 
