@@ -11,8 +11,9 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
+from mltrail._exceptions import InvalidArgument
 from mltrail.cli import cli
-from mltrail.server import ServerSettings, create_app
+from mltrail.server import ServerSettings, create_app, get_app_client
 from mltrail.server.auth import AuthSettings
 
 ADMIN_PASSWORD = "admin-secret-7"
@@ -115,3 +116,23 @@ def test_changing_ones_own_password_needs_the_current_one(url: str) -> None:
     assert _run(url, ["list-users"], user="dan", password="dan-pw-2").exit_code == 0
     assert _run(url, ["delete-user", "dan", "--yes"]).exit_code == 0
     assert _run(url, ["list-users"], user="dan", password="dan-pw-2").exit_code == 1
+
+
+def test_get_app_client_speaks_for_the_admin_as_mlflows_does(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLTRAIL_TRACKING_USERNAME", "admin")
+    monkeypatch.setenv("MLTRAIL_TRACKING_PASSWORD", ADMIN_PASSWORD)
+    client = get_app_client("basic-auth", tracking_uri=url)
+    try:
+        user = client.create_user("erin", "erin-pw-1")
+        assert (user.username, user.is_admin) == ("erin", False)
+        client.grant_user_permission("erin", "experiment", "0", "EDIT")
+        answer = client.get_user_permission("erin", "experiment", "0")
+        assert (answer.allowed, answer.permission) == (True, "EDIT")
+        client.revoke_user_permission("erin", "experiment", "0")
+        assert client.get_user_permission("erin", "experiment", "0").permission == "READ"
+    finally:
+        client.close()
+    with pytest.raises(InvalidArgument, match="basic-auth"):
+        get_app_client("other-app", tracking_uri=url)

@@ -10,6 +10,7 @@ from mltrail.server._route_rules import PlainRoute
 from mltrail.server._routing import Endpoint
 from mltrail.server._settings import SETTINGS_FILE_ENV, ServerSettings
 from mltrail.server._uvicorn import app_from_settings_file, run_server
+from mltrail.server.auth._client import get_app_client
 
 __all__ = [
     "OPENAPI_PATH",
@@ -21,5 +22,6 @@ __all__ = [
     "ServerSettings",
     "app_from_settings_file",
     "create_app",
+    "get_app_client",
     "run_server",
 ]
