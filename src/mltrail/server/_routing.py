@@ -174,7 +174,7 @@ class JsonEndpointApp:
         except ClientDisconnect:
             return
         except MltrailError as exc:
-            response = auth_error_response(exc)
+            response = auth_error_response(exc, scope)
         except Exception as exc:
             response = unexpected_error_response(Request(scope), exc)
         await response(scope, receive, send)

@@ -38,12 +38,23 @@ def request_info(scope: Scope) -> tuple[dict[str, str], str, str]:
     return headers, client[0] if client else "", scope["method"]
 
 
-def auth_error_response(exc: MltrailError) -> Response:
-    """MLflow's error body; a 401 also carries the Basic challenge."""
+def auth_error_response(exc: MltrailError, scope: Scope) -> Response:
+    """MLflow's error body; a 401 also carries the Basic challenge, except to the web UI
+    (``/ajax-api/...`` or ``X-Requested-With: XMLHttpRequest``): a browser would hold the
+    request for its own password dialog instead of letting the UI show its sign-in page."""
     response = error_response(exc)
-    if isinstance(exc, Unauthenticated):
+    if isinstance(exc, Unauthenticated) and not _from_the_ui(scope):
         response.headers.update(CHALLENGE)
     return response
+
+
+def _from_the_ui(scope: Scope) -> bool:
+    if str(scope.get("path", "")).startswith("/ajax-api/"):
+        return True
+    return any(
+        name == b"x-requested-with" and value.lower() == b"xmlhttprequest"
+        for name, value in scope.get("headers", ())
+    )
 
 
 async def _read_all(receive: Receive, limit: int) -> bytes:
@@ -106,7 +117,7 @@ class GuardedApp:
                 admit, auth, self.ctx.backend, self.access, headers, address, method, args
             )
         except MltrailError as exc:
-            await auth_error_response(exc)(scope, receive, send)
+            await auth_error_response(exc, scope)(scope, receive, send)
             return
         with calling_as(caller):
             if self.effect is None:
