@@ -1,11 +1,18 @@
 import { useEffect } from "react";
+import type { AuthUser } from "./api/auth";
+import { ErrorBox, Loading } from "./components/common";
 import { Sidebar } from "./components/Sidebar";
+import { UserMenu } from "./components/UserMenu";
+import { loadSession, useAuth } from "./lib/auth";
 import { useStored } from "./lib/hooks";
 import { Link, match, navigate, useLocation } from "./lib/router";
+import { TokensPage } from "./pages/Account";
+import { AdminOnly, AuditPage, PermissionsPage, UsersPage } from "./pages/Admin";
 import { ComparePage } from "./pages/ComparePage";
 import { ExperimentPage } from "./pages/ExperimentPage";
 import { ExperimentModelsPage, LoggedModelPage } from "./pages/LoggedModels";
 import { ModelPage, ModelsPage, VersionPage } from "./pages/Registry";
+import { LoginPage } from "./pages/Login";
 import { RunPage } from "./pages/RunPage";
 import { useExperiments } from "./lib/experiments";
 
@@ -65,12 +72,34 @@ function UnknownMlflowLink({ hash }: { hash: string }) {
   );
 }
 
+/**
+ * The UI once the server said who is signed in: with authentication off (no user) as it always
+ * was; with it on, the sign-in page until someone signs in, then the pages and the user menu.
+ */
 export function App() {
+  const auth = useAuth();
+  if (auth.kind === "loading") return <Loading />;
+  if (auth.kind === "error") {
+    return (
+      <div className="page">
+        <ErrorBox error={auth.error} what="Cannot reach the server" />
+        <div>
+          <button onClick={() => void loadSession()}>Try again</button>
+        </div>
+      </div>
+    );
+  }
+  if (auth.kind === "signed-out") return <LoginPage reason={auth.reason} />;
+  return <Shell user={auth.kind === "signed-in" ? auth.user : null} />;
+}
+
+/** The pages of a signed-in user (`user`), or of everyone when authentication is off (null). */
+function Shell({ user }: { user: AuthUser | null }) {
   const loc = useLocation();
   const path = loc.path.replace(/\/+$/, "") || "/";
   let m: Record<string, string> | null;
   let page: React.ReactNode;
-  let section: "experiments" | "models" = "experiments";
+  let section: "experiments" | "models" | "account" = "experiments";
   let sidebar: string[] | null | undefined;
   // An MLflow link that mltrail maps was replaced by its own path (lib/router.tsx); one that is
   // left in the fragment names a page mltrail does not have.
@@ -96,12 +125,20 @@ export function App() {
   } else if ((m = match("/models/:name/versions/:version", path))) {
     section = "models";
     page = <VersionPage key={`${m.name}/${m.version}`} name={m.name!} version={m.version!} />;
+  } else if (user !== null && path === "/account/tokens") {
+    section = "account";
+    page = <TokensPage key="mine" all={false} />;
+  } else if (user !== null && path.startsWith("/admin/")) {
+    section = "account";
+    const admin = { "/admin/users": <UsersPage />, "/admin/permissions": <PermissionsPage />, "/admin/tokens": <TokensPage key="all" all />, "/admin/audit": <AuditPage /> }[path];
+    page = admin ? <AdminOnly>{admin}</AdminOnly> : <NotFound path={path} />;
   } else page = <NotFound path={path} />;
   if (sidebar === undefined && section === "experiments") sidebar = null;
 
   useEffect(() => {
     const base = "mltrail";
-    document.title = section === "models" ? `Models · ${base}` : base;
+    // The account and admin pages name themselves.
+    if (section !== "account") document.title = section === "models" ? `Models · ${base}` : base;
   }, [section]);
 
   return (
@@ -122,6 +159,7 @@ export function App() {
           </Link>
         </nav>
         <span className="spacer" />
+        {user ? <UserMenu user={user} /> : null}
         <ThemeToggle />
       </header>
       <div className="body">

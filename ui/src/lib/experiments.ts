@@ -31,6 +31,11 @@ export function reloadExperiments(): Promise<void> {
   return inflight;
 }
 
+/** Drop the list (another user signed in: what they may see differs); the next reader reloads it. */
+export function forgetExperiments(): void {
+  set({ all: [], loaded: false, error: null });
+}
+
 export function useExperiments(): State & { byId: Map<string, Experiment> } {
   const s = useSyncExternalStore(
     (l) => {
