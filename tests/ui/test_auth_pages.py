@@ -19,7 +19,7 @@ from tests._live_server import clean_env, find_free_port, mltrail_command, start
 from tests.ui._browser import STATIC_INDEX, Server, missing, open_page, screenshot
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser, Page
 
 ADMIN_PASSWORD = "Tr41l-admin-Pa55word!"
 EXPERIMENTS = "aside[aria-label=Experiments] [data-testid=experiment-item]"
@@ -82,23 +82,11 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
         process.stop()
 
 
-def _without_basic_challenge(route: Route) -> None:
-    response = route.fetch()
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "www-authenticate"}
-    route.fulfill(response=response, headers=headers)
-
-
 @contextlib.contextmanager
 def auth_page(browser: Browser, server: AuthServer) -> Iterator[Page]:
-    """A page of its own browser context on the auth server.
-
-    Workaround of a server issue (see test_ui_calls_get_no_basic_challenge): its 401 answers
-    to the UI's calls carry ``WWW-Authenticate: Basic``, on which Chromium holds the request
-    for its own sign-in dialog (a desktop browser shows it over the UI's sign-in page; headless,
-    the request never ends).  The route drops that header, as the server should for the UI.
-    """
+    """A page of its own browser context on the auth server (the server sends the UI's calls
+    no Basic challenge, on which Chromium would hold them for its own sign-in dialog)."""
     with open_page(browser, server.url) as page:
-        page.context.route("**/ajax-api/**", _without_basic_challenge)
         yield page
 
 
@@ -142,17 +130,15 @@ def test_auth_off_shows_no_sign_in_and_no_menu(page: Page, server: Server) -> No
 # -- authentication on ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server issue: a 401 to the UI's calls carries WWW-Authenticate: Basic, which makes "
-    "the browser open its own sign-in dialog (remove auth_page's route once fixed)",
-)
 def test_ui_calls_get_no_basic_challenge(auth_server: AuthServer) -> None:
     answer = auth_server.api(
         "GET", "mlflow/users/current", headers={"X-Requested-With": "XMLHttpRequest"}
     )
     assert answer.status_code == 401
     assert "www-authenticate" not in answer.headers
+    client = httpx.get(f"{auth_server.url}/api/2.0/mlflow/users/current")
+    assert client.status_code == 401
+    assert client.headers["www-authenticate"] == 'Basic realm="mltrail"'  # as MLflow's
 
 
 def test_sign_in_page_error_and_return_to_the_wanted_page(
