@@ -27,6 +27,7 @@ from mltrail.server.auth import AuthSettings
 __all__ = [
     "ADMIN",
     "ADMIN_PASSWORD",
+    "MLFLOW_WARNINGS",
     "AuthApp",
     "Caller",
     "basic",
@@ -37,6 +38,14 @@ __all__ = [
 
 ADMIN = "admin"
 ADMIN_PASSWORD = "admin-secret-pw"
+#: What MLflow's client warns about while it imports and runs (filterwarnings = error).
+MLFLOW_WARNINGS = (
+    "ignore::DeprecationWarning",
+    "ignore::FutureWarning",
+    "ignore::UserWarning",
+    "ignore::PendingDeprecationWarning",
+    "ignore::ResourceWarning",
+)
 
 
 def password_of(username: str) -> str:
