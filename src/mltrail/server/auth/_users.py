@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mltrail._exceptions import InvalidArgument, PermissionDenied
+from mltrail._exceptions import BadRequest, InvalidArgument, PermissionDenied
 from mltrail.entities._auth import Permission, ResourceType, User
 from mltrail.server._context import ServerContext
 from mltrail.server.auth._identity import csrf_token
@@ -154,8 +154,8 @@ def update_user_admin(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any
 def delete_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     auth = _auth(ctx)
     username = args["username"]
-    if current_caller().username == username:
-        raise InvalidArgument(
+    if current_caller().username == username:  # MLflow's code for it: BAD_REQUEST
+        raise BadRequest(
             "Invalid username: users cannot delete their own account; ask another admin"
         )
     auth.store.delete_user(username)
