@@ -91,8 +91,15 @@ def test_a_wrong_setting_is_named(tmp_path: Path, text: str, named: list[str]) -
 
 
 def test_mlflows_ignored_keys_are_accepted(tmp_path: Path) -> None:
-    env = _ini(tmp_path, "[mlflow]\nauth_cache_ttl_seconds = 60\nworkspace_cache_max_size = 5\n")
+    env = _ini(tmp_path, "[mlflow]\nauth_cache_max_size = 60\nworkspace_cache_max_size = 5\n")
     assert read_auth_settings(env) == AuthSettings()
+
+
+def test_mlflows_cache_ttl_key_sets_how_long_answers_are_reused(tmp_path: Path) -> None:
+    env = _ini(tmp_path, "[mlflow]\nauth_cache_ttl_seconds = 0.5\n")
+    assert read_auth_settings(env).auth_cache_ttl_seconds == 0.5
+    with pytest.raises(InvalidArgument, match="auth_cache_ttl_seconds"):
+        read_auth_settings(_ini(tmp_path, "[mlflow]\nauth_cache_ttl_seconds = 600\n"))
 
 
 # -- the default admin password -------------------------------------------------------------------
