@@ -268,7 +268,7 @@ def lead_table(base: dict[str, Any], auth: dict[str, Any]) -> list[list[str]]:
     """The issue's comparison: mltrail's advantage without and with authentication."""
     before, after = advantages(base), advantages(auth)
     lines = [["figure", "adv. no auth", "adv. auth", "target", "PASS/FAIL"]]
-    for name in auth["workloads"]:
+    for name in (name for name in BY_NAME if name in auth["workloads"]):
         for row in BY_NAME[name].rows:
             if row.judge is None:  # the figures with a target
                 continue
