@@ -10,8 +10,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet "mlflow>=3,<4"
-"$VENV/bin/python" -m pip install --quiet -e "$HERE/.."
+# [auth]: both servers' --app-name basic-auth (MLflow: Flask-WTF; mltrail: argon2-cffi).
+"$VENV/bin/python" -m pip install --quiet "mlflow[auth]>=3,<4"
+"$VENV/bin/python" -m pip install --quiet -e "$HERE/..[auth]"
 # The autolog benchmark trains XGBoost (scikit-learn comes with mlflow).
 "$VENV/bin/python" -m pip install --quiet "xgboost>=2"
 "$VENV/bin/python" - <<'PY'

@@ -9,15 +9,19 @@ caller's side, the target: >= 100,000/s), then ``end_run`` (the time until every
 stored on the server: target < 2 s for 100,000 points).  Afterwards
 ``MlflowClient().get_metric_history`` over HTTP must return every point.
 
-    python -m benchmarks.server.bench_remote_log_metric --tool mltrail --tmp /tmp/x
+    python -m benchmarks.server.bench_remote_log_metric --tool mltrail --tmp /tmp/x [--auth user]
+
+With ``--auth`` the server authenticates (``_server``'s module doc) and the client sends the
+user's credentials as users do, through ``MLFLOW_TRACKING_USERNAME``/``PASSWORD``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-from benchmarks.server._server import running_server
+from benchmarks.server._server import add_auth_argument, running_server
 from benchmarks.tracking._common import Result, check, load, main, parser
 
 DEFAULT_CALLS = {"mltrail": 100_000, "mlflow": 200}  # MLflow: ~10 synchronous calls/s here
@@ -26,8 +30,12 @@ QUICK_CALLS = {"mltrail": 10_000, "mlflow": 200}
 
 def run(args: argparse.Namespace) -> Result:
     n = args.calls or (QUICK_CALLS if args.quick else DEFAULT_CALLS)[args.tool]
-    with running_server(args.tool, args.tmp) as server:
+    with running_server(args.tool, args.tmp, auth=args.auth) as server:
         start_s = server.start_s
+        if server.credentials is not None:  # read by both tools' REST clients
+            username, password = server.credentials
+            os.environ["MLFLOW_TRACKING_USERNAME"] = username
+            os.environ["MLFLOW_TRACKING_PASSWORD"] = password
         mlflow = load(args.tool)
         mlflow.set_tracking_uri(server.url)
         log_metric = mlflow.log_metric
@@ -62,6 +70,7 @@ def run(args: argparse.Namespace) -> Result:
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "")
     p.add_argument("--calls", type=int, default=0, help="default: 100,000 mltrail, 200 mlflow")
+    add_auth_argument(p)
     return p
 
 

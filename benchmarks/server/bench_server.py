@@ -1,6 +1,7 @@
 """Server workloads over raw HTTP, the same requests to ``mltrail server`` and ``mlflow server``.
 
     python -m benchmarks.server.bench_server --workload NAME --tool mltrail|mlflow --tmp DIR
+        [--auth none|admin|user]
 
 Each workload starts a fresh server (SQLite file in ``--tmp``, ``--workers 1`` unless said
 otherwise), talks to it through one kept-alive ``http.client`` connection (``_server.Http``:
@@ -24,6 +25,13 @@ one JSON line:
   piece compared with what was sent): ``upload_mb_s``, ``download_mb_s`` (10^6 bytes/s) and
   the server's summed RSS sampled every 50 ms: ``idle_rss_mb``, ``upload_rss_growth_mb`` and
   ``download_rss_growth_mb`` (peak minus idle).
+* ``get_run`` (for the authentication overhead, ``benchmarks/auth``): the server with
+  ``--workers 4``; a run with 10 params, 5 metrics and 3 tags; one single-threaded client's
+  synchronous ``GET runs/get`` calls on one kept-alive connection: ``p50_ms``, ``p90_ms``.
+
+``--auth`` (default ``none``) starts the server with ``--app-name basic-auth`` and sends every
+request with HTTP Basic credentials (``_server``'s module doc): ``user`` is a non-admin user
+who owns the experiments it creates and has MANAGE on experiment 0 (``create_run``'s).
 """
 
 from __future__ import annotations
@@ -35,10 +43,17 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 
-from benchmarks.server._server import Http, RssSampler, Server, now_ms, running_server
+from benchmarks.server._server import (
+    Http,
+    RssSampler,
+    Server,
+    add_auth_argument,
+    now_ms,
+    running_server,
+)
 from benchmarks.tracking._common import Result, check, main, parser
 
-WORKLOADS = ("startup", "create_run", "log_batch", "keepalive", "artifacts")
+WORKLOADS = ("startup", "create_run", "log_batch", "keepalive", "artifacts", "get_run")
 KEEPALIVE_WORKERS = 4
 MIB = 1 << 20
 
@@ -68,7 +83,7 @@ def _new_run(client: Http, name: str) -> tuple[str, str]:
 
 
 def startup(args: argparse.Namespace) -> Result:
-    with running_server(args.tool, args.tmp) as server:
+    with running_server(args.tool, args.tmp, auth=args.auth) as server:
         client = Http(server)
         experiment_id, run_id = _new_run(client, "idle")
         client.call(
@@ -100,7 +115,7 @@ def create_run(args: argparse.Namespace) -> Result:
         ).encode()
         for i in range(n + 20)
     ]
-    with running_server(args.tool, args.tmp) as server:
+    with running_server(args.tool, args.tmp, auth=args.auth) as server:
         client = Http(server)
         for body in bodies[:20]:  # warm-up
             client.call("POST", "runs/create", body)
@@ -118,7 +133,7 @@ def create_run(args: argparse.Namespace) -> Result:
 def log_batch(args: argparse.Namespace) -> Result:
     n = args.calls or (5 if args.quick else {"mltrail": 50, "mlflow": 5}[args.tool])
     keys, steps = 10, 100
-    with running_server(args.tool, args.tmp) as server:
+    with running_server(args.tool, args.tmp, auth=args.auth) as server:
         client = Http(server)
         _, run_id = _new_run(client, "batch")
         ts = now_ms()
@@ -151,7 +166,7 @@ def log_batch(args: argparse.Namespace) -> Result:
 
 def keepalive(args: argparse.Namespace) -> Result:
     n = args.calls or (50 if args.quick else 300)
-    with running_server(args.tool, args.tmp, workers=KEEPALIVE_WORKERS) as server:
+    with running_server(args.tool, args.tmp, workers=KEEPALIVE_WORKERS, auth=args.auth) as server:
         client = Http(server)
         _, run_id = _new_run(client, "keepalive")
         ts = now_ms()
@@ -175,6 +190,38 @@ def keepalive(args: argparse.Namespace) -> Result:
             "rss_mb": server.rss_mb(),
             "processes": server.processes(),
         }
+
+
+def get_run(args: argparse.Namespace) -> Result:
+    n = args.calls or (50 if args.quick else 1000)
+    with running_server(args.tool, args.tmp, workers=KEEPALIVE_WORKERS, auth=args.auth) as server:
+        client = Http(server)
+        _, run_id = _new_run(client, "get-run")
+        ts = now_ms()
+        client.call(
+            "POST",
+            "runs/log-batch",
+            {
+                "run_id": run_id,
+                "params": [{"key": f"p{i}", "value": f"v{i}"} for i in range(10)],
+                "metrics": [
+                    {"key": f"m{i}", "value": i / 3, "timestamp": ts, "step": 0} for i in range(5)
+                ],
+                "tags": [{"key": f"t{i}", "value": f"t{i}"} for i in range(3)],
+            },
+        )
+        path = f"runs/get?run_id={run_id}"
+        for _ in range(20):
+            got = client.call("GET", path)["run"]["data"]
+        check(len(got.get("params", [])) == 10, f"{len(got.get('params', []))} params read back")
+        _, times = _timed_calls(n, lambda i: client.call("GET", path))
+        client.close()
+    return {
+        "calls": n,
+        "p50_ms": statistics.median(times) * 1e3,
+        "p90_ms": _p(times, 0.9) * 1e3,
+        "workers": KEEPALIVE_WORKERS,
+    }
 
 
 def _pieces(block: bytes, count: int) -> Iterator[bytes]:
@@ -213,7 +260,7 @@ def _download(server: Server, path: str, block: bytes, count: int) -> None:
 def artifacts(args: argparse.Namespace) -> Result:
     mib = args.artifact_mib or (64 if args.quick else 1024)
     block = os.urandom(MIB)  # one random MiB, sent mib times (compared piece by piece)
-    with running_server(args.tool, args.tmp) as server:
+    with running_server(args.tool, args.tmp, auth=args.auth) as server:
         client = Http(server)
         experiment_id, run_id = _new_run(client, "artifacts")
         client.close()
@@ -248,6 +295,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], Result]] = {
     "log_batch": log_batch,
     "keepalive": keepalive,
     "artifacts": artifacts,
+    "get_run": get_run,
 }
 
 
@@ -256,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workload", choices=WORKLOADS, required=True)
     p.add_argument("--calls", type=int, default=0, help="requests to time (default per workload)")
     p.add_argument("--artifact-mib", type=int, default=0, help="artifact size (default 1024)")
+    add_auth_argument(p)
     return p
 
 

@@ -2,7 +2,7 @@
 
     benchmarks/setup_env.sh                           # once: benchmarks/.venv with both tools
     benchmarks/.venv/bin/python benchmarks/server/run.py [--only NAME ...] [--repeat N]
-        [--runs N] [--artifact-mib N] [--quick]
+        [--runs N] [--artifact-mib N] [--quick] [--auth [user|admin]] [--baseline FILE]
 
 Both servers run the same way: the tool's ``server`` command (console script), a fresh SQLite
 file as ``--backend-store-uri``, a local ``--artifacts-destination``, ``--workers 1`` (4 in
@@ -31,6 +31,16 @@ Workloads (details in each module's docstring):
 The 1-minute load average is recorded with every result (``loadavg_1m``; its median per
 workload is printed): on a shared machine absolute figures are noisy, ratios less so.
 Raw results, medians and the table go to ``benchmarks/results/server-<time>.json``.
+
+``--auth`` runs every workload against both tools' authenticating servers (``<tool> server
+--app-name basic-auth``, same ini keys for both, see ``benchmarks/server/_server.py``), every
+request (``remote_log_metric``: through ``MLFLOW_TRACKING_USERNAME``/``PASSWORD``) sent as a
+non-admin user created at setup (``--auth admin``: as the admin, who skips permission checks
+in both tools), who owns the experiments the workloads create and has MANAGE on experiment 0.
+The same table is printed (same targets), the results go to ``server-auth-<time>.json``.
+``--baseline FILE`` (a results JSON of a run without ``--auth``) adds the issue's comparison:
+per figure, mltrail's advantage without auth and with it, PASS when the lead is kept (the
+advantage with auth at least the one without).
 """
 
 from __future__ import annotations
@@ -225,6 +235,8 @@ MODULES = {
 def command_args(name: str, args: argparse.Namespace) -> tuple[str, list[str]]:
     """(module, its arguments after --tool/--tmp) of workload *name*."""
     extra = ["--quick"] if args.quick else []
+    if args.auth:
+        extra += ["--auth", args.auth]
     module = MODULES.get(name, "benchmarks.server.bench_server")
     if module.endswith("bench_server"):
         extra += ["--workload", name]
@@ -236,6 +248,43 @@ def command_args(name: str, args: argparse.Namespace) -> tuple[str, list[str]]:
     if name == "artifacts" and args.artifact_mib:
         extra += ["--artifact-mib", str(args.artifact_mib)]
     return module, extra
+
+
+def advantages(report: dict[str, Any]) -> dict[tuple[str, str], float]:
+    """mltrail's advantage (how many times better) per (workload, row key) of a report."""
+    out = {}
+    for name, entry in report["workloads"].items():
+        mt, mf = entry["medians"].get("mltrail"), entry["medians"].get("mlflow")
+        if name not in BY_NAME or not mt or not mf:
+            continue
+        for row in BY_NAME[name].rows:
+            a, b = mt.get(row.key), mf.get(row.key)
+            if a and b and a > 0 and b > 0:
+                out[(name, row.key)] = a / b if row.higher_is_better else b / a
+    return out
+
+
+def lead_table(base: dict[str, Any], auth: dict[str, Any]) -> list[list[str]]:
+    """The issue's comparison: mltrail's advantage without and with authentication."""
+    before, after = advantages(base), advantages(auth)
+    lines = [["figure", "adv. no auth", "adv. auth", "target", "PASS/FAIL"]]
+    for name in (name for name in BY_NAME if name in auth["workloads"]):
+        for row in BY_NAME[name].rows:
+            if row.judge is None:  # the figures with a target
+                continue
+            key = (name, row.key)
+            b, a = before.get(key), after.get(key)
+            verdict = "N/A" if a is None or b is None else ("PASS" if a >= b else "FAIL")
+            lines.append(
+                [
+                    row.label,
+                    "n/a" if b is None else f"{b:,.1f}x",
+                    "n/a" if a is None else f"{a:,.1f}x",
+                    "lead kept",
+                    verdict,
+                ]
+            )
+    return lines
 
 
 def main() -> None:
@@ -251,10 +300,21 @@ def main() -> None:
     p.add_argument("--no-populate-cache", action="store_true", help="search: populate each time")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temporary directories")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per subprocess")
+    p.add_argument(
+        "--auth",
+        nargs="?",
+        const="user",
+        choices=("user", "admin"),
+        help="both servers with --app-name basic-auth, called as a non-admin user (or admin)",
+    )
+    p.add_argument(
+        "--baseline", type=Path, help="--auth: a results JSON without auth, to compare leads"
+    )
     args = p.parse_args()
 
     report: dict[str, Any] = {"environment": environment(), "workloads": {}}
     report["environment"]["suite"] = "server"
+    report["environment"]["auth"] = args.auth or "none"
     started = time.time()
     for name in args.only or list(BY_NAME):
         repeat = args.repeat or BY_NAME[name].repeat
@@ -278,9 +338,19 @@ def main() -> None:
     report["elapsed_s"] = time.time() - started
     lines = table(report, BY_NAME)
     lines[0] = ["figure", "mltrail", "MLflow", "ratio", "target", "PASS/FAIL"]
+    if args.auth:
+        lines[0][1:3] = [f"mltrail ({args.auth})", f"MLflow ({args.auth})"]
+        who = "a non-admin user" if args.auth == "user" else "the admin"
+        print(f"\nboth servers --app-name basic-auth, every request as {who}")
     report["table"] = lines
     print()
     print_table(lines)
+    if args.baseline:
+        base = json.loads(args.baseline.read_text(encoding="utf-8"))
+        report["baseline"] = str(args.baseline)
+        report["lead_table"] = lead_table(base, report)
+        print(f"\nmltrail's advantage without auth ({args.baseline.name}) and with it:")
+        print_table(report["lead_table"])
     print("\nmedian 1-minute load average during each workload (2 cores):")
     for name, entry in report["workloads"].items():
         loads = [m["loadavg_1m"] for m in entry["medians"].values() if m and "loadavg_1m" in m]
@@ -288,7 +358,8 @@ def main() -> None:
         print(f"  {name}: {', '.join(f'{x:.2f}' for x in loads)}  ({repeats} repeats per tool)")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    path = out / time.strftime("server-%Y%m%d-%H%M%S.json")
+    prefix = "server-auth" if args.auth else "server"
+    path = out / time.strftime(f"{prefix}-%Y%m%d-%H%M%S.json")
     path.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
     print(f"\nresults: {path.relative_to(ROOT)}  ({report['elapsed_s']:.0f} s)")
 

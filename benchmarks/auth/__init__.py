@@ -1,0 +1,1 @@
+"""Authentication overhead benchmarks (issue 18): ``benchmarks/auth/run.py``."""
