@@ -49,9 +49,9 @@ from benchmarks.server._server import (
 from benchmarks.tracking import bench_search as tracking_search
 from benchmarks.tracking._common import Result, check, main, parser
 
-#: An explicit denial in each tool's grant API: MLflow 3.17 names it DENY (its resource grants
-#: refuse NO_PERMISSIONS), mltrail NO_PERMISSIONS (MLflow's older name; it refuses DENY).
-DENIED = {"mltrail": "NO_PERMISSIONS", "mlflow": "DENY"}
+#: An explicit denial: MLflow 3.17 names it DENY (its resource grants refuse NO_PERMISSIONS);
+#: mltrail takes DENY as its NO_PERMISSIONS.
+DENIED = "DENY"
 
 
 def run(args: argparse.Namespace) -> Result:
@@ -126,7 +126,7 @@ def restrict(server: Server, experiment_id: str, args: argparse.Namespace, body:
             admin.call("POST", "runs/log-batch", batch)
     grant(admin, "experiment", experiment_id, "READ")
     for hidden_id in hidden[: len(hidden) // 2]:
-        grant(admin, "experiment", hidden_id, DENIED[args.tool])
+        grant(admin, "experiment", hidden_id, DENIED)
     every = [experiment_id, *hidden, "0"]
     seen = admin.call(
         "POST",

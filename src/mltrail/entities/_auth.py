@@ -31,7 +31,10 @@ class Permission(enum.Enum):
 
     @classmethod
     def parse(cls, name: str) -> Permission:
-        """The level named *name* (``ValueError`` naming the choices otherwise)."""
+        """The level named *name* (``ValueError`` naming the choices otherwise); MLflow 3.17's
+        ``DENY`` (its explicit refusal on one resource) is ``NO_PERMISSIONS``."""
+        if name == "DENY":
+            return cls.NO_PERMISSIONS
         try:
             return cls[name]
         except KeyError:

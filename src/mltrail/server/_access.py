@@ -33,6 +33,7 @@ resource named; an id or a name that *is* the resource costs none.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,7 +185,7 @@ class Access:
     def filtered(self) -> bool:
         return self.filtered_by is not None
 
-    @property
+    @functools.cached_property
     def args(self) -> tuple[str, ...]:
         """The arguments this rule reads (``run_uuid`` stands in for an absent ``run_id``)."""
         return tuple(dict.fromkeys(need.locator.arg for need in self.needs))

@@ -27,7 +27,7 @@ from mltrail.entities._auth import Permission
 from mltrail.server._access import Access, AccessKind, Check, Effect, resolve
 from mltrail.server._context import ServerContext
 from mltrail.server.auth._identity import Caller
-from mltrail.server.auth._runtime import AuthRuntime, calling_as
+from mltrail.server.auth._runtime import AuthRuntime, reset_caller, set_caller
 from mltrail.store import Backend
 
 __all__ = ["CHALLENGE", "admit", "record", "run_guarded"]
@@ -83,7 +83,8 @@ def _checks(
         return resolve(access, args, backend)
     if "run_id" in access.args and not args.get("run_id"):
         values += (args.get("run_uuid"),)
-    return auth.resolved.get((access, values), lambda: resolve(access, args, backend))
+    # Keyed by the rule's identity: rules live as long as the app's endpoints.
+    return auth.resolved.get((id(access), values), lambda: resolve(access, args, backend))
 
 
 def record(
@@ -130,8 +131,11 @@ def run_guarded(
     if bad_request is not None:
         raise bad_request
     assert args is not None
-    with calling_as(caller):
+    token = set_caller(caller)
+    try:
         result = handler(ctx, args)
         if effect is not None:
             record(auth, caller, effect, args, result)
+    finally:
+        reset_caller(token)
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Hashable, Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,8 @@ __all__ = [
     "calling_as",
     "current_caller",
     "now_ms",
+    "reset_caller",
+    "set_caller",
     "visible",
     "visible_logged_models",
 ]
@@ -54,6 +56,15 @@ def current_caller() -> Caller:
 
 def caller_or_none() -> Caller | None:
     return _CALLER.get()
+
+
+def set_caller(caller: Caller | None) -> Token[Caller | None]:
+    """Make *caller* the current caller (until :func:`reset_caller` with the token)."""
+    return _CALLER.set(caller)
+
+
+def reset_caller(token: Token[Caller | None]) -> None:
+    _CALLER.reset(token)
 
 
 @contextlib.contextmanager
