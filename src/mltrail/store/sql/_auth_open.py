@@ -76,12 +76,17 @@ def _mlflow_auth_error(uri: str) -> InvalidArgument:
     )
 
 
-def _refuse_foreign(conn: Connection, uri: str) -> None:
-    """Refuse MLflow's databases and ``auth_`` tables that no auth revision accounts for."""
+def _refuse_foreign(conn: Connection, uri: str, *, strays: bool = True) -> None:
+    """Refuse MLflow's databases and (with *strays*) ``auth_`` tables that no auth revision
+    accounts for.  Strays are only judged under the schema lock: on MariaDB each CREATE TABLE
+    commits at once, so another process creating the schema shows its tables before its
+    version row."""
     refuse_mlflow_database(conn, uri, current_revision(conn))
     tables = inspect(conn).get_table_names()
     if _MLFLOW_AUTH_VERSION_TABLE in tables:
         raise _mlflow_auth_error(uri)
+    if not strays:
+        return
     stray = sorted(t for t in tables if t.startswith(AUTH_PREFIX) and t != AUTH_VERSION_TABLE)
     if stray:
         raise MltrailError(
@@ -147,7 +152,7 @@ def ensure_auth_schema(
     with read_transaction(engine) as probe:
         revision = auth_revision(probe)
         if revision is None:
-            _refuse_foreign(probe, uri)
+            _refuse_foreign(probe, uri, strays=False)
     if revision == head:
         return revision, head
     if revision is not None and revision not in known:
