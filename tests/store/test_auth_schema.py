@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from mltrail._exceptions import InvalidArgument, MltrailError, SchemaOutOfDate
@@ -20,6 +23,7 @@ from mltrail.store import open_auth_store, upgrade_database
 from mltrail.store.sql import SqlBackend
 from mltrail.store.sql._auth_open import AUTH_MIGRATIONS_DIR, auth_revision, ensure_auth_schema
 from mltrail.store.sql._auth_schema import (
+    AUTH_HEAD_REVISION,
     AUTH_VERSION_TABLE,
     auth_metadata,
     include_auth_name,
@@ -236,3 +240,21 @@ def test_servers_starting_at_once_create_the_schema_once(fresh_db_uri: str) -> N
         thread.join()
     assert errors == []
     assert _version_rows(fresh_db_uri) == [AUTH_HEAD]
+
+
+def test_the_head_constant_is_the_chains_head() -> None:
+    """Opening a database at the head (or a fresh one) skips Alembic on the strength of
+    AUTH_HEAD_REVISION: it must name the chain's head."""
+    assert ScriptDirectory(str(AUTH_MIGRATIONS_DIR)).get_current_head() == AUTH_HEAD_REVISION
+
+
+def test_opening_a_fresh_or_current_database_does_not_load_alembic(tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from mltrail.store import open_auth_store\n"
+        f"open_auth_store('sqlite:///{tmp_path / 'a.db'}').close()\n"
+        f"open_auth_store('sqlite:///{tmp_path / 'a.db'}').close()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

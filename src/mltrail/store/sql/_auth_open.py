@@ -7,8 +7,8 @@ Unlike the tracking schema, which waits for ``mltrail db upgrade``, the auth sch
 to this mltrail's head when it is opened (it is small, and the server cannot authenticate
 anyone without it):
 
-- a fresh database gets the tables by running the chain from its base (one code path for
-  creating and upgrading; a test checks that the chain builds exactly ``auth_metadata``);
+- a fresh database gets ``auth_metadata``'s tables and the head's version row, without
+  loading Alembic (a test checks that the chain builds exactly those tables);
 - an older auth revision is upgraded, under a lock, so that several server processes starting
   at once upgrade it once (an advisory lock on PostgreSQL, ``GET_LOCK`` on MariaDB/MySQL,
   ``BEGIN IMMEDIATE`` on SQLite); on SQLite and PostgreSQL in one transaction;
@@ -24,10 +24,17 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+    text,
+)
 
 from mltrail._exceptions import (
     InvalidArgument,
@@ -37,7 +44,12 @@ from mltrail._exceptions import (
 )
 from mltrail.store._foreign import redact
 from mltrail.store.sql._auth import SqlAuthStore
-from mltrail.store.sql._auth_schema import AUTH_PREFIX, AUTH_VERSION_TABLE
+from mltrail.store.sql._auth_schema import (
+    AUTH_HEAD_REVISION,
+    AUTH_PREFIX,
+    AUTH_VERSION_TABLE,
+    auth_metadata,
+)
 from mltrail.store.sql._engine import (
     current_revision,
     normalize_db_uri,
@@ -144,15 +156,53 @@ def ensure_auth_schema(
     engine: Engine, uri: str, migrations: Path = AUTH_MIGRATIONS_DIR
 ) -> tuple[str | None, str]:
     """Bring the auth schema of *engine*'s database to the head of the chain in *migrations*:
-    the revision it had (None: none) and the one it has now."""
-    script = ScriptDirectory(str(migrations))
-    head = script.get_current_head()
-    assert head is not None, f"no revision in {migrations}"
-    known = {s.revision for s in script.walk_revisions()}
+    the revision it had (None: none) and the one it has now.
+
+    With mltrail's own chain, a database at its head or a fresh one costs no Alembic: the
+    fresh one gets ``auth_metadata``'s tables and the head's version row (what the chain
+    builds, a test checks); Alembic loads only to upgrade an older schema.
+    """
+    own = migrations == AUTH_MIGRATIONS_DIR
     with read_transaction(engine) as probe:
         revision = auth_revision(probe)
         if revision is None:
             _refuse_foreign(probe, uri, strays=False)
+    if own and revision == AUTH_HEAD_REVISION:
+        return revision, revision
+    if own and revision is None:
+        with _schema_lock(engine) as conn:
+            revision = auth_revision(conn)  # another process may have got there first
+            if revision is None:
+                _refuse_foreign(conn, uri)
+                auth_metadata.create_all(conn)
+                _version_table().create(conn)
+                conn.execute(_version_table().insert(), {"version_num": AUTH_HEAD_REVISION})
+                return None, AUTH_HEAD_REVISION
+    return _migrate(engine, uri, migrations, revision)
+
+
+def _version_table() -> Table:
+    """Alembic's version table, as Alembic makes it, under the auth schema's name."""
+    return Table(
+        AUTH_VERSION_TABLE,
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name=f"{AUTH_VERSION_TABLE}_pkc"),
+    )
+
+
+def _migrate(
+    engine: Engine, uri: str, migrations: Path, revision: str | None
+) -> tuple[str | None, str]:
+    """Upgrade through Alembic (loaded here: only an older schema or another chain needs it)."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(migrations))
+    head = script.get_current_head()
+    assert head is not None, f"no revision in {migrations}"
+    known = {s.revision for s in script.walk_revisions()}
     if revision == head:
         return revision, head
     if revision is not None and revision not in known:

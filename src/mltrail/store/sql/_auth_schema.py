@@ -54,6 +54,9 @@ AUTH_PREFIX = "auth_"
 #: Where the auth chain's Alembic revision is kept (MLflow's auth database uses
 #: ``alembic_version_auth``; this name tells the two apart).
 AUTH_VERSION_TABLE = "auth_alembic_version"
+#: The head of the chain in ``auth_migrations`` (a test keeps the two in step): a database at
+#: this revision, or a fresh one, is opened without loading Alembic (~0.2 s at start-up).
+AUTH_HEAD_REVISION = "auth_0001_initial"
 MAX_USERNAME_LENGTH = 255
 MAX_RESOURCE_ID_LENGTH = 500
 
