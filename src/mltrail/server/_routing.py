@@ -12,20 +12,19 @@ still appear in the OpenAPI schema.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mltrail._exceptions import InvalidArgument, MltrailError, PayloadTooLarge
+from mltrail._exceptions import MltrailError
 from mltrail.server._access import Access, Effect
+from mltrail.server._bodies import MAX_JSON_DEPTH, read_body, read_json_body
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import error_response, json_response, unexpected_error_response
 from mltrail.server._schema import obj, parse_body, parse_query
@@ -49,10 +48,6 @@ __all__ = [
 Handler = Callable[[ServerContext, dict[str, Any]], dict[str, Any]]
 RawHandler = Callable[[ServerContext, Request], Awaitable[Response]]
 EMPTY: dict[str, Any] = obj({})
-#: The deepest nesting of arrays and objects a JSON body may have (orjson's own bound, applied
-#: while decoding; MLflow's requests nest a few levels).
-MAX_JSON_DEPTH = 1024
-_TOO_DEEP = f"Invalid request body: JSON nested more than {MAX_JSON_DEPTH} levels deep"
 
 
 @dataclass(frozen=True)
@@ -84,65 +79,6 @@ class Endpoint:
         return self.method.lower() + "".join(p[:1].upper() + p[1:] for p in parts)
 
 
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"Request body too large: the limit for JSON bodies is {limit} bytes")
-
-
-def _decoded(raw: bytes) -> Any:
-    if not raw.strip():
-        return {}
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        if str(exc).startswith("depth limit exceeded"):
-            raise InvalidArgument(_TOO_DEEP) from None
-        # strict JSON only; the standard parser below also takes NaN, Infinity, big integers
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidArgument("Invalid request body: not valid JSON") from None
-    except RecursionError:
-        raise InvalidArgument(_TOO_DEEP) from None
-
-
-async def read_json_body(request: Request, limit: int) -> Any:
-    """The decoded JSON body; at most *limit* bytes are read (413 beyond)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return _decoded(b"".join(chunks))
-
-
-async def _read_body(scope: Scope, receive: Receive, limit: int) -> Any:
-    """:func:`read_json_body` straight from the ASGI messages."""
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            if value.isdigit() and int(value) > limit:
-                raise _too_large(limit)
-            break
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return _decoded(chunks[0] if len(chunks) == 1 else b"".join(chunks))
-
-
 class JsonEndpointApp:
     """The ASGI app of one JSON endpoint: check the request, run the handler in the server's
     thread pool (store calls block), answer with its JSON or MLflow's error body."""
@@ -161,7 +97,7 @@ class JsonEndpointApp:
     async def _args(self, scope: Scope, receive: Receive) -> dict[str, Any]:
         if self._from_query:
             return parse_query(QueryParams(scope["query_string"]), self._schema)
-        return parse_body(await _read_body(scope, receive, self._limit), self._schema)
+        return parse_body(await read_body(scope, receive, self._limit), self._schema)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

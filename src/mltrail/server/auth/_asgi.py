@@ -11,16 +11,17 @@ as that caller, and applies the route's effect to its JSON answer.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mltrail._exceptions import MltrailError, PayloadTooLarge, Unauthenticated
+from mltrail._exceptions import InvalidArgument, MltrailError, Unauthenticated
 from mltrail.server._access import Access, Effect
+from mltrail.server._bodies import decode_json, read_raw_body
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import error_response
 from mltrail.server.auth._guard import CHALLENGE, admit, record
@@ -57,25 +58,6 @@ def _from_the_ui(scope: Scope) -> bool:
     )
 
 
-async def _read_all(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"Request body too large: the limit for JSON bodies is {limit} bytes"
-            )
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
 def _replay(body: bytes, receive: Receive) -> Receive:
     sent = False
 
@@ -110,12 +92,14 @@ class GuardedApp:
         args.update(scope.get("path_params") or {})
         try:
             if method in _BODY_METHODS and any(a not in args for a in self.access.args):
-                body = await _read_all(receive, self.ctx.settings.max_json_body_bytes)
+                body = await read_raw_body(scope, receive, self.ctx.settings.max_json_body_bytes)
                 receive = _replay(body, receive)
                 args = {**_json_object(body), **args}
             caller = await self.ctx.run_blocking(
                 admit, auth, self.ctx.backend, self.access, headers, address, method, args
             )
+        except ClientDisconnect:
+            return
         except MltrailError as exc:
             await auth_error_response(exc, scope)(scope, receive, send)
             return
@@ -127,10 +111,12 @@ class GuardedApp:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
+    """The JSON object in *body*; ``{}`` for anything else (the route answers a malformed
+    body itself)."""
     try:
-        value = json.loads(body) if body.strip() else {}
-    except (ValueError, RecursionError):
-        return {}  # the route answers the malformed body itself
+        value = decode_json(body)
+    except InvalidArgument:
+        return {}
     return value if isinstance(value, dict) else {}
 
 
