@@ -76,6 +76,7 @@ __all__ = [
     "Need",
     "Resource",
     "edit",
+    "located_values",
     "manage",
     "read",
     "resolve",
@@ -277,6 +278,13 @@ def _value(locator: Locator, args: Mapping[str, Any]) -> Any:
     return value
 
 
+def located_values(access: Access, args: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The argument values *access* resolves from *args* (``run_uuid`` standing in for an
+    absent ``run_id``, a locator's default for an absent value): what a cache of
+    :func:`resolve`'s answers is keyed by."""
+    return tuple(_value(need.locator, args) for need in access.needs)
+
+
 def _ids(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
     return list(dict.fromkeys(str(v) for v in items if v not in (None, "")))
@@ -442,6 +450,7 @@ def resolve(access: Access, args: Mapping[str, Any], backend: Backend) -> list[C
 # -- effects ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class Effect:
     """What a successful call changes in the auth state and records in the audit trail.
 
@@ -453,34 +462,13 @@ class Effect:
     arguments copied into the trail (a version's number and new stage).
     """
 
-    __slots__ = (
-        "action",
-        "creator_manages",
-        "deletes",
-        "detail_keys",
-        "id_key",
-        "renames_to",
-        "resource_type",
-    )
-
-    def __init__(
-        self,
-        action: str,
-        resource_type: ResourceType | None = None,
-        id_key: str | tuple[str, ...] | None = None,
-        *,
-        creator_manages: bool = False,
-        renames_to: str | None = None,
-        deletes: bool = False,
-        detail_keys: tuple[str, ...] = (),
-    ) -> None:
-        self.action = action
-        self.resource_type = resource_type
-        self.id_key = id_key
-        self.creator_manages = creator_manages
-        self.renames_to = renames_to
-        self.deletes = deletes
-        self.detail_keys = detail_keys
+    action: str
+    resource_type: ResourceType | None = None
+    id_key: str | tuple[str, ...] | None = None
+    creator_manages: bool = field(default=False, kw_only=True)
+    renames_to: str | None = field(default=None, kw_only=True)
+    deletes: bool = field(default=False, kw_only=True)
+    detail_keys: tuple[str, ...] = field(default=(), kw_only=True)
 
     def resource_id(self, args: Mapping[str, Any], result: Mapping[str, Any]) -> str | None:
         """The id at ``id_key``: a path into the result (a tuple), or an argument (a string)

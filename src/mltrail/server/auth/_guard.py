@@ -24,7 +24,7 @@ from typing import Any
 
 from mltrail._exceptions import MltrailError, PermissionDenied, Unauthenticated
 from mltrail.entities._auth import Permission
-from mltrail.server._access import Access, AccessKind, Check, Effect, resolve
+from mltrail.server._access import Access, AccessKind, Check, Effect, located_values, resolve
 from mltrail.server._context import ServerContext
 from mltrail.server.auth._identity import Caller
 from mltrail.server.auth._runtime import AuthRuntime, reset_caller, set_caller
@@ -78,11 +78,9 @@ def _checks(
 ) -> list[Check]:
     """``resolve``'s answer, remembered briefly when the rule reads only plain values (a run
     id: where a run lives changes only when it is moved)."""
-    values = tuple(args.get(name) for name in access.args)
+    values = located_values(access, args)
     if not all(v is None or isinstance(v, (str, int)) for v in values):
         return resolve(access, args, backend)
-    if "run_id" in access.args and not args.get("run_id"):
-        values += (args.get("run_uuid"),)
     # Keyed by the rule's identity: rules live as long as the app's endpoints.
     return auth.resolved.get((id(access), values), lambda: resolve(access, args, backend))
 

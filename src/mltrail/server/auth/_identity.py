@@ -88,11 +88,8 @@ class _VerifiedPasswords:
 
     def __init__(self) -> None:
         self._key = secrets.token_bytes(32)
-        self._seen: OrderedDict[tuple[str, bytes], str] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._lock = threading.Lock()
-
-    def _digest(self, password: str) -> bytes:
-        return hmac.new(self._key, password.encode(), hashlib.sha256).digest()
 
     def key(self, secret: str) -> str:
         """A keyed digest of *secret*, to index a cache without holding the secret (SHA-256
@@ -100,7 +97,7 @@ class _VerifiedPasswords:
         return hashlib.sha256(self._key + secret.encode()).hexdigest()
 
     def matches(self, username: str, password: str, stored_hash: str) -> bool:
-        key = (username, self._digest(password))
+        key = (username, self.key(password))
         with self._lock:
             known = self._seen.get(key)
             if known is not None:
@@ -109,7 +106,7 @@ class _VerifiedPasswords:
 
     def remember(self, username: str, password: str, stored_hash: str) -> None:
         with self._lock:
-            self._seen[(username, self._digest(password))] = stored_hash
+            self._seen[(username, self.key(password))] = stored_hash
             while len(self._seen) > _VERIFIED_MAX:
                 self._seen.popitem(last=False)
 

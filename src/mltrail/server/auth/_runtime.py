@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the context names this module's AuthRuntime
 
 __all__ = [
     "AuthRuntime",
+    "auth_of",
     "caller_or_none",
     "calling_as",
     "current_caller",
@@ -147,3 +148,9 @@ def visible(ctx: ServerContext, resource_type: ResourceType) -> Visibility | Non
 
 def visible_logged_models(ctx: ServerContext) -> LoggedModelVisibility | None:
     return None if ctx.auth is None else ctx.auth.visible_logged_models()
+
+
+def auth_of(ctx: ServerContext) -> AuthRuntime:
+    """The auth state of a server whose auth endpoints are mounted (they are only with auth)."""
+    assert ctx.auth is not None, "auth endpoints are only mounted with authentication on"
+    return ctx.auth

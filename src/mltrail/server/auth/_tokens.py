@@ -25,7 +25,7 @@ from mltrail.server._errors import json_response
 from mltrail.server._routing import read_json_body
 from mltrail.server._schema import check_object, obj, string
 from mltrail.server.auth._identity import SESSION_COOKIE, csrf_token
-from mltrail.server.auth._runtime import AuthRuntime, calling_as, current_caller, now_ms
+from mltrail.server.auth._runtime import auth_of, calling_as, current_caller, now_ms
 from mltrail.server.auth._secrets import new_secret, secret_hash
 from mltrail.server.auth._users import user_json
 
@@ -46,11 +46,6 @@ LOGIN_SCHEMA = obj(
     {"username": string("Who signs in."), "password": string("Their password.")},
     required=["username", "password"],
 )
-
-
-def _auth(ctx: ServerContext) -> AuthRuntime:
-    assert ctx.auth is not None, "auth endpoints are only mounted with authentication on"
-    return ctx.auth
 
 
 def token_json(token: AccessToken) -> dict[str, Any]:
@@ -80,7 +75,7 @@ def _owner(args: dict[str, Any]) -> str:
 
 
 def create_token(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     username = _owner(args)
     name = args["name"].strip()
     if not name:
@@ -98,7 +93,7 @@ def create_token(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_tokens(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     caller = current_caller()
     if caller.user.is_admin and not args.get("username"):
         tokens = auth.store.list_tokens()
@@ -108,7 +103,7 @@ def list_tokens(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def revoke_token(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     caller = current_caller()
     token_id = int(args["token_id"])
     owner = None if caller.user.is_admin else caller.username
@@ -134,7 +129,7 @@ def audit_json(event: AuditEvent) -> dict[str, Any]:
 
 
 def list_audit(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    page = _auth(ctx).store.list_audit(
+    page = auth_of(ctx).store.list_audit(
         username=args.get("username") or None,
         since_ms=args.get("since"),
         max_results=args.get("max_results", 100),
@@ -159,7 +154,7 @@ def _cookie(request: Request, value: str, max_age: int) -> str:
 
 
 async def login(ctx: ServerContext, request: Request) -> Response:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     body = check_object(await read_json_body(request, 64 * 1024), LOGIN_SCHEMA)
     address = _address(request)
 
@@ -182,7 +177,7 @@ async def login(ctx: ServerContext, request: Request) -> Response:
 
 
 async def logout(ctx: ServerContext, request: Request) -> Response:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     session = request.cookies.get(SESSION_COOKIE)
     if session:
         with contextlib.suppress(NotFound):

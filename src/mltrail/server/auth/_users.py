@@ -17,7 +17,7 @@ from mltrail.entities._auth import Permission, ResourceType, User
 from mltrail.server._context import ServerContext
 from mltrail.server.auth._identity import csrf_token
 from mltrail.server.auth._permissions import describe
-from mltrail.server.auth._runtime import AuthRuntime, current_caller
+from mltrail.server.auth._runtime import AuthRuntime, auth_of, current_caller
 from mltrail.server.auth._secrets import hash_password, verify_password
 
 __all__ = [
@@ -35,11 +35,6 @@ __all__ = [
     "update_user_password",
     "user_json",
 ]
-
-
-def _auth(ctx: ServerContext) -> AuthRuntime:
-    assert ctx.auth is not None, "auth endpoints are only mounted with authentication on"
-    return ctx.auth
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -91,7 +86,7 @@ def _may_manage(auth: AuthRuntime, resource_type: ResourceType, resource_id: str
 
 
 def create_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     username = args["username"].strip()
     if not username:
         raise InvalidArgument("Invalid username: must not be empty")
@@ -102,7 +97,7 @@ def create_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 def get_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     _self_or_admin(args["username"])
-    return {"user": user_json(_auth(ctx).store.get_user(args["username"]))}
+    return {"user": user_json(auth_of(ctx).store.get_user(args["username"]))}
 
 
 def current_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -114,12 +109,12 @@ def current_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_users(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    users = _auth(ctx).store.list_users()
+    users = auth_of(ctx).store.list_users()
     return {"users": [{**user_json(u), "roles": []} for u in users]}
 
 
 def update_user_password(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     username, password = args["username"], _check_password(args["password"])
     _self_or_admin(username)
     caller = current_caller()
@@ -141,7 +136,7 @@ def update_user_password(ctx: ServerContext, args: dict[str, Any]) -> dict[str, 
 
 
 def update_user_admin(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     username, is_admin = args["username"], bool(args["is_admin"])
     if not is_admin and current_caller().username == username:
         raise InvalidArgument("Invalid is_admin: an admin cannot remove their own admin status")
@@ -152,7 +147,7 @@ def update_user_admin(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any
 
 
 def delete_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     username = args["username"]
     if current_caller().username == username:  # MLflow's code for it: BAD_REQUEST
         raise BadRequest(
@@ -168,7 +163,7 @@ def delete_user(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def grant_user_permission(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     resource_type = _resource_type(args["resource_type"])
     resource_id, permission = str(args["resource_id"]), _permission(args["permission"])
     _may_manage(auth, resource_type, resource_id)
@@ -186,7 +181,7 @@ def grant_user_permission(ctx: ServerContext, args: dict[str, Any]) -> dict[str,
 
 
 def revoke_user_permission(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     resource_type = _resource_type(args["resource_type"])
     resource_id = str(args["resource_id"])
     _may_manage(auth, resource_type, resource_id)
@@ -198,7 +193,7 @@ def revoke_user_permission(ctx: ServerContext, args: dict[str, Any]) -> dict[str
 
 
 def get_user_permission(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     resource_type = _resource_type(args["resource_type"])
     resource_id = str(args["resource_id"])
     username = args["username"]
@@ -226,7 +221,7 @@ def _grant_rows(auth: AuthRuntime, username: str) -> list[dict[str, Any]]:
 
 
 def list_user_permissions(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    auth = _auth(ctx)
+    auth = auth_of(ctx)
     username = args["username"]
     _self_or_admin(username)
     rows = _grant_rows(auth, username)
@@ -235,5 +230,5 @@ def list_user_permissions(ctx: ServerContext, args: dict[str, Any]) -> dict[str,
 
 def current_user_permissions(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     caller = current_caller()
-    rows = _grant_rows(_auth(ctx), caller.username)
+    rows = _grant_rows(auth_of(ctx), caller.username)
     return {"is_admin": caller.user.is_admin, "permissions": rows}
