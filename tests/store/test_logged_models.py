@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import re
+import time
+from typing import Any
 
 import pytest
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import Metric
 from mltrail.entities._logged_model import (
+    LoggedModel,
     LoggedModelInput,
     LoggedModelMetric,
     LoggedModelOutput,
@@ -25,6 +28,18 @@ def _lm(store: Backend) -> LoggedModelStore:
 
 def _run(store: Backend, experiment_id: str) -> str:
     return store.runs.create_run(experiment_id, "u", 1_000, [], None).info.run_id
+
+
+def _create_apart(lm: LoggedModelStore, experiment_id: str, **kwargs: Any) -> LoggedModel:
+    """Create a logged model, then wait until the clock has passed its creation millisecond.
+
+    Models created in the same millisecond tie on the creation time and are then ordered by
+    their random ids (as MLflow's are), so tests of the newest-first order space them apart.
+    """
+    model = lm.create_logged_model(experiment_id, **kwargs)
+    while time.time_ns() // 1_000_000 <= model.creation_timestamp:
+        time.sleep(0.001)
+    return model
 
 
 def test_create_get_finalize_delete(store: Backend) -> None:
@@ -157,9 +172,9 @@ def test_search_filters(store: Backend) -> None:
     eid = store.experiments.create_experiment("lm-search")
     other_eid = store.experiments.create_experiment("lm-search-other")
     run_id = _run(store, eid)
-    a = lm.create_logged_model(eid, name="a", params={"lr": "0.1"}, tags={"t": "x"})
-    b = lm.create_logged_model(eid, name="b", source_run_id=run_id, model_type="torch")
-    c = lm.create_logged_model(other_eid, name="c")
+    a = _create_apart(lm, eid, name="a", params={"lr": "0.1"}, tags={"t": "x"})
+    b = _create_apart(lm, eid, name="b", source_run_id=run_id, model_type="torch")
+    c = _create_apart(lm, other_eid, name="c")
     lm.finalize_logged_model(b.model_id, "READY")
     lm.log_model_metrics(
         run_id,
@@ -207,7 +222,7 @@ def test_search_order_and_pages(store: Backend) -> None:
     run_id = _run(store, eid)
     ids = []
     for i, value in enumerate([0.3, 0.9, None, 0.5]):
-        model = lm.create_logged_model(eid, name=f"m{i}")
+        model = _create_apart(lm, eid, name=f"m{i}")
         ids.append(model.model_id)
         if value is not None:
             lm.log_model_metrics(
