@@ -114,11 +114,12 @@ def create_app(
     auth = None
     if settings.auth is not None:
         try:
-            auth_store = open_auth(settings.auth, settings.resolved_store_uri())
+            auth_store, admin = open_auth(settings.auth, settings.resolved_store_uri())
         except BaseException:
             backend.close()
             raise
-        auth = AuthRuntime.build(settings.auth, auth_store, backend)
+        auth = AuthRuntime.build(settings.auth, auth_store, backend, ready=admin.ensure)
+        admin.start()
         extra_endpoints = [*auth_endpoints(), *extra_endpoints]
     ctx = ServerContext(settings, backend, settings.resolved_artifacts_destination(), auth)
     dispatcher = WebhookDispatcher(backend.webhooks, ctx.webhook_settings)
@@ -209,6 +210,7 @@ def create_app(
             dispatcher.stop()
             ctx.close()
             if auth is not None:
+                auth.ready()  # the admin of a first start, if the server stops at once
                 auth.store.close()
             backend.close()
 

@@ -86,9 +86,11 @@ def run_server(
     if workers <= 1:
         uvicorn.run(create_app(settings), **options)
         return
-    # Fail early, in the parent, on a bad configuration (e.g. an outdated schema).
-
-    create_app(settings)
+    # Fail early, in the parent, on a bad configuration (e.g. an outdated schema); and create
+    # the admin of a first start here, once, before the workers look for it.
+    parent = create_app(settings)
+    if parent.state.context.auth is not None:
+        parent.state.context.auth.ready()
     folder = tempfile.mkdtemp(prefix="mltrail-server-")  # mode 0700
     try:
         path = os.path.join(folder, "settings.json")

@@ -120,8 +120,11 @@ class Authenticator:
         settings: AuthSettings,
         now_ms: Callable[[], int],
         limiter: LoginLimiter | None = None,
+        ready: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
+        #: Returns once the users exist (the admin of a first start is created meanwhile).
+        self._ready = ready or (lambda: None)
         self.settings = settings
         self._now_ms = now_ms
         self.limiter = limiter or LoginLimiter(
@@ -139,6 +142,7 @@ class Authenticator:
     def authenticate(self, headers: Mapping[str, str], address: str, method: str) -> Caller | None:
         """The caller, None when the request carries no credentials at all; Unauthenticated
         for wrong ones, PermissionDenied for a session write without its CSRF token."""
+        self._ready()
         proxied = self._from_proxy(headers, address)
         if proxied is not None:
             return proxied

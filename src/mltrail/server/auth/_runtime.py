@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -87,16 +87,26 @@ class AuthRuntime:
     permissions: Permissions
 
     resolved: TtlCache[Hashable, list[Check]] = field(default_factory=lambda: TtlCache(0.0))
+    #: Returns once the users exist: the admin of a first start is created on a thread.
+    ready: Callable[[], None] = field(default=lambda: None)
 
     @classmethod
-    def build(cls, settings: AuthSettings, store: AuthStore, backend: Backend) -> AuthRuntime:
+    def build(
+        cls,
+        settings: AuthSettings,
+        store: AuthStore,
+        backend: Backend,
+        ready: Callable[[], None] | None = None,
+    ) -> AuthRuntime:
+        """*ready* returns once the users exist (authentication waits for it)."""
         ttl = settings.auth_cache_ttl_seconds
         return cls(
             settings,
             store,
-            Authenticator(store, settings, now_ms),
+            Authenticator(store, settings, now_ms, ready=ready),
             Permissions(store, settings.default, backend, ttl),
             TtlCache(ttl),
+            ready or (lambda: None),
         )
 
     def changed(self) -> None:
