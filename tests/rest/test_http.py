@@ -433,7 +433,9 @@ def test_a_dropped_connection_is_retried_only_for_idempotent_calls(
     server = _DroppingServer(drops=2)
     try:
         dropping = client(f"http://127.0.0.1:{server.port}", FAST)
-        with pytest.raises(MltrailError, match=r"RemoteProtocolError.*not resent"):
+        # the drop shows as a clean end of the connection, or as a reset when the body was
+        # still unread in the server's socket as it closed: both are a dropped connection
+        with pytest.raises(MltrailError, match=r"(RemoteProtocolError|ReadError).*not resent"):
             dropping.call("POST", P, body={}, idempotent=False)
         assert server.requests == 1
         assert dropping.call("POST", P, body={}, idempotent=True) == {}

@@ -86,11 +86,10 @@ def run_server(
     if workers <= 1:
         uvicorn.run(create_app(settings), **options)
         return
-    # Fail early, in the parent, on a bad configuration (e.g. an outdated schema); and create
-    # the admin of a first start here, once, before the workers look for it.
-    parent = create_app(settings)
-    if parent.state.context.auth is not None:
-        parent.state.context.auth.ready()
+    # Fail early, in the parent, on a bad configuration (e.g. an outdated schema). (With
+    # authentication, the parent and each worker may each start the admin's creation at a
+    # first start: one creates it, the others find it created.)
+    create_app(settings)
     folder = tempfile.mkdtemp(prefix="mltrail-server-")  # mode 0700
     try:
         path = os.path.join(folder, "settings.json")

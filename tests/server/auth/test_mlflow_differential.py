@@ -263,6 +263,9 @@ def mlflow_server(tmp_path: Path) -> Iterator[ServerProcess]:
         f"admin_username = {ADMIN}\n"
         f"admin_password = {ADMIN_PASSWORD}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        # MLflow checks a password's PBKDF2 hash at every request unless told to remember it
+        # (its changes through the API forget it at once, as mltrail's do): the test's time.
+        "auth_cache_ttl_seconds = 60\n"
     )
     port = find_free_port()
     command = [
@@ -288,7 +291,7 @@ def mlflow_server(tmp_path: Path) -> Iterator[ServerProcess]:
     )
     server = start_process(command, f"http://127.0.0.1:{port}", cwd=root, env=env, timeout=180)
     yield server
-    server.stop()
+    server.stop(timeout=1)  # MLflow's server lingers over kept-alive connections
 
 
 @pytest.mark.slow
