@@ -8,6 +8,7 @@ installed into a venv under ``~/.cache/mltrail-tests`` on first use (from PyPI; 
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
 import os
 import shutil
@@ -21,6 +22,8 @@ from typing import Any
 import pytest
 from tests._live_server import clean_env, find_free_port, start_process
 from tests.conftest import IN_CI
+
+from mltrail.serving._env import EnvironmentManager
 
 SCRIPT = Path(__file__).with_name("mlflow_store_script.py")
 MLFLOW_2 = "2.22.5"
@@ -62,21 +65,37 @@ def run_script(
 
 @pytest.fixture(scope="session")
 def mlflow2_python() -> str:
-    """The python of a venv with MLflow 2.22 (mlflow-skinny with SQLAlchemy and Alembic)."""
+    """The python of a venv with MLflow 2.22 (mlflow-skinny with SQLAlchemy and Alembic),
+    built by the first test process that needs it (the others wait on a file lock)."""
     venv = VENV_ROOT / f"mlflow-{MLFLOW_2}"
     python = venv / "bin" / "python"
-    if python.exists() and (venv / "ready").exists():
-        return str(python)
-    building = VENV_ROOT / f"mlflow-{MLFLOW_2}.build-{os.getpid()}"
-    shutil.rmtree(building, ignore_errors=True)
     VENV_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(VENV_ROOT / f"mlflow-{MLFLOW_2}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (python.exists() and (venv / "ready").exists()):
+            _build_mlflow2(venv)
+    return str(python)
+
+
+def _build_mlflow2(venv: Path) -> None:
+    building = venv.with_name(f"{venv.name}.build-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, timeout=300)
+        uv = EnvironmentManager.uv_binary()  # seconds where pip takes half a minute
+        subprocess.run(
+            [uv, "venv", "--quiet", "--python", sys.executable, str(building)],
+            check=True,
+            timeout=300,
+            capture_output=True,
+        )
         subprocess.run(
             [
-                str(building / "bin" / "pip"),
+                uv,
+                "pip",
                 "install",
                 "--quiet",
+                "--python",
+                str(building / "bin" / "python"),
                 f"mlflow-skinny=={MLFLOW_2}",
                 "sqlalchemy<2.1",
                 "alembic",
@@ -94,18 +113,32 @@ def mlflow2_python() -> str:
     (building / "ready").write_text(MLFLOW_2)
     shutil.rmtree(venv, ignore_errors=True)
     building.rename(venv)
-    return str(python)
 
 
 @pytest.fixture(scope="session")
-def _mlflow3_sqlite_made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """An MLflow 3 SQLite store made once per test worker by the script (MLflow's import and
-    model logging cost seconds a store), and what MLflow's client reads from it."""
-    folder = tmp_path_factory.mktemp("mlflow3-sqlite")
+def _mlflow3_sqlite_made(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> tuple[Path, dict[str, Any]]:
+    """An MLflow 3 SQLite store made once per test session by the script (MLflow's import and
+    model logging cost seconds a store), and what MLflow's client reads from it; xdist
+    workers share it through a file lock in the session's shared folder."""
+    if worker_id == "master":
+        folder = tmp_path_factory.mktemp("mlflow3-sqlite")
+        return folder / "mlflow.db", _make_sqlite(folder)
+    folder = tmp_path_factory.getbasetemp().parent / "mlflow3-sqlite"
+    folder.mkdir(exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker makes it, the others read it
+        done = folder / "dump.json"
+        if not done.exists():
+            done.write_text(json.dumps(_make_sqlite(folder)))
+        dump: dict[str, Any] = json.loads(done.read_text())
+    return folder / "mlflow.db", dump
+
+
+def _make_sqlite(folder: Path) -> dict[str, Any]:
     db = folder / "mlflow.db"
-    return db, run_script(
-        sys.executable, "make", f"sqlite:///{db}", folder / "made.json", cwd=folder
-    )
+    return run_script(sys.executable, "make", f"sqlite:///{db}", folder / "made.json", cwd=folder)
 
 
 @pytest.fixture
