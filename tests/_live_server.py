@@ -49,6 +49,7 @@ import httpx
 import pytest
 
 __all__ = [
+    "MLFLOW_SERVER_ENV",
     "ServerProcess",
     "ThreadedServer",
     "clean_env",
@@ -83,6 +84,8 @@ class ThreadedServer:
         import uvicorn
 
         options = {
+            # bounded: a client's kept-alive connection never holds a test's teardown long
+            "timeout_graceful_shutdown": 2,
             "log_level": "warning",
             "lifespan": "auto",
             "ws": "none",
@@ -110,6 +113,16 @@ class ThreadedServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+
+#: The environment of an ``mlflow server`` a test starts: no telemetry, and no job runner (MLflow
+#: starts eight more processes for its background jobs, each importing MLflow: seconds of CPU
+#: that no test uses).
+MLFLOW_SERVER_ENV = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+}
 
 
 def clean_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._live_server import clean_env, find_free_port, start_process
+from tests._live_server import MLFLOW_SERVER_ENV, clean_env, find_free_port, start_process
 from tests.conftest import IN_CI
 
 from mltrail.serving._env import EnvironmentManager
@@ -193,7 +193,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "--workers",
         "1",
     ]
-    env = clean_env({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
+    env = clean_env(MLFLOW_SERVER_ENV)
     server = start_process(args, f"http://127.0.0.1:{port}", cwd=folder, env=env, timeout=600)
     try:
         dump = run_script(sys.executable, "make", server.url, folder / "made.json", cwd=folder)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests._live_server import clean_env, start_process
+from tests._live_server import MLFLOW_SERVER_ENV, clean_env, start_process
 
 import mltrail
 from mltrail._exceptions import AlreadyExists, NotFound
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def mlflow_server(tmp_path: Path, free_port: Callable[[], int]) -> Iterator[str]:
     port = free_port()
-    env = clean_env({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
+    env = clean_env(MLFLOW_SERVER_ENV)
     args = [
         sys.executable,
         "-m",

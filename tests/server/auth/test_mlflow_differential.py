@@ -22,7 +22,13 @@ from typing import Any
 
 import httpx
 import pytest
-from tests._live_server import ServerProcess, clean_env, find_free_port, start_process
+from tests._live_server import (
+    MLFLOW_SERVER_ENV,
+    ServerProcess,
+    clean_env,
+    find_free_port,
+    start_process,
+)
 from tests.server.auth._apps import ADMIN, ADMIN_PASSWORD, MLFLOW_WARNINGS, settings_for
 
 from mltrail.server import create_app
@@ -287,7 +293,11 @@ def mlflow_server(tmp_path: Path) -> Iterator[ServerProcess]:
         "1",
     ]
     env = clean_env(
-        {"MLFLOW_AUTH_CONFIG_PATH": str(ini), "MLFLOW_FLASK_SERVER_SECRET_KEY": "differential"}
+        {
+            **MLFLOW_SERVER_ENV,
+            "MLFLOW_AUTH_CONFIG_PATH": str(ini),
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": "differential",
+        }
     )
     server = start_process(command, f"http://127.0.0.1:{port}", cwd=root, env=env, timeout=180)
     yield server
