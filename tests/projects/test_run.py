@@ -171,6 +171,8 @@ def test_bad_arguments_make_no_run(tmp_path: Path, client: MlflowClient) -> None
         run(project, parameters={"label": "x"}, env_manager="conda")
     with pytest.raises(InvalidArgument, match="Specify only one of"):
         run(project, experiment_name="a", experiment_id="0")
+    with pytest.raises(InvalidArgument, match="param"):
+        run(project, parameters={"label": "x", "bad key!": "1"}, env_manager="local")
     assert list(client.search_runs(None)) == []
 
 

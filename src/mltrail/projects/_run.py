@@ -49,7 +49,12 @@ from mltrail.projects._submitted import LocalSubmittedRun, SubmittedRun
 from mltrail.tracking._artifact_helpers import download_artifacts
 from mltrail.tracking._client import PARENT_RUN_TAG, MlflowClient
 from mltrail.tracking._fluent import _current_experiment_id, active_run
-from mltrail.validation import MAX_PARAMS_PER_BATCH, MAX_TAG_VALUE_LENGTH
+from mltrail.validation import (
+    MAX_PARAMS_PER_BATCH,
+    MAX_TAG_VALUE_LENGTH,
+    validate_key,
+    validate_param_value,
+)
 
 __all__ = [
     "BACKEND_TAG",
@@ -184,11 +189,19 @@ def _new_run(
     if parent is not None:
         tags[PARENT_RUN_TAG] = parent.info.run_id
     tags.update(extra_tags)
-    created = client.create_run(experiment_id, tags=tags, run_name=run_name)
     declared, extra = entry.parameter_values(parameters)
-    params = [Param(k, v) for k, v in {**declared, **extra}.items()]
-    for start in range(0, len(params), MAX_PARAMS_PER_BATCH):
-        client.log_batch(created.info.run_id, params=params[start : start + MAX_PARAMS_PER_BATCH])
+    params = [
+        Param(validate_key(k, "param"), validate_param_value(k, v))  # refused before a run
+        for k, v in {**declared, **extra}.items()
+    ]
+    created = client.create_run(experiment_id, tags=tags, run_name=run_name)
+    try:
+        for start in range(0, len(params), MAX_PARAMS_PER_BATCH):
+            batch = params[start : start + MAX_PARAMS_PER_BATCH]
+            client.log_batch(created.info.run_id, params=batch)
+    except BaseException:
+        client.set_terminated(created.info.run_id, "FAILED")
+        raise
     return created
 
 
