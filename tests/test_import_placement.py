@@ -145,6 +145,14 @@ ALLOWED: dict[tuple[str, str], str] = {
             "mltrail.importers._mltrail",
         )
     },
+    ("mltrail.cli._projects", "mltrail.projects"): (
+        "`mltrail run` loads the project runner (YAML, git, the environment builder, the "
+        "artifact helpers) when a project runs, not at `mltrail --help`"
+    ),
+    ("mltrail.cli._models", "mltrail._envs"): (
+        "`--env-manager virtualenv/uv` loads the environment builder (importlib.metadata, "
+        "hashlib, subprocess) when a model is served or scored in one, not at `mltrail --help`"
+    ),
     ("mltrail.cli._import_tensorboard", "mltrail.importers._tensorboard"): (
         "the TensorBoard reader loads when `mltrail import tensorboard` runs"
     ),
@@ -163,7 +171,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         for module in (
             "mltrail.serving._app",
             "mltrail.serving._docker",
-            "mltrail.serving._env",
             "mltrail.serving._predict",
             "mltrail.serving._server",
         )

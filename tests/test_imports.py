@@ -29,6 +29,13 @@ def _modules_after(code: str) -> set[str]:
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def test_mltrail_run_loads_the_projects_runner_on_first_use() -> None:
+    loaded = _modules_after("import mltrail")
+    assert "mltrail.projects" not in loaded
+    loaded = _modules_after("import mltrail; mltrail.run")
+    assert "mltrail.projects" in loaded
+
+
 def test_import_mltrail_loads_nothing_heavy() -> None:
     loaded = _modules_after("import mltrail")
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY)
@@ -49,4 +56,5 @@ def test_public_names_are_explicit() -> None:
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
     helpers = {"annotations", "import_module", "TYPE_CHECKING", "Any"}
-    assert public - helpers == set(mltrail.__all__) - {"__version__"}
+    lazy = set(mltrail._LAZY_FUNCTIONS)  # mltrail.run: loaded with mltrail.projects on first use
+    assert public - helpers - lazy == set(mltrail.__all__) - {"__version__"} - lazy

@@ -56,6 +56,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 # the run context (user, source, git commit) that data's code sources and the
                 # tracking library record: it reads the process and the git repository (I/O)
                 "_run_context",
+                # isolated Python environments (virtualenv, uv, conda) built and cached for
+                # the code mltrail runs: model serving's and projects' (subprocesses, I/O)
+                "_envs",
             }
         ),
     ),
@@ -63,7 +66,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     # reading other stores (MLflow's database, mlruns, server; TensorBoard; another mltrail)
     # and writing what they hold into a backend
     ("importers", frozenset({"importers"})),
-    ("faces", frozenset({"server", "serving", "cli"})),
+    ("faces", frozenset({"server", "serving", "projects", "cli"})),
     # ``mltrail`` itself (``__init__.py``): the public face that re-exports every layer.
     ("package", frozenset({""})),
 )
@@ -151,7 +154,7 @@ def test_the_allowances_are_all_still_needed() -> None:
     assert not stale, f"remove these allowances, the imports are gone: {stale}"
 
 
-@pytest.mark.parametrize("face", ["server", "serving", "cli", "tracking"])
+@pytest.mark.parametrize("face", ["server", "serving", "projects", "cli", "tracking"])
 def test_faces_import_no_concrete_backend(face: str) -> None:
     """Faces reach backends through mltrail.store's interfaces, never mltrail.store.sql."""
     for path in sorted((SRC / face).rglob("*.py")):
@@ -177,7 +180,7 @@ _PROBE = re.compile(
 )
 
 
-@pytest.mark.parametrize("face", ["server", "serving", "cli", "tracking", "models"])
+@pytest.mark.parametrize("face", ["server", "serving", "projects", "cli", "tracking", "models"])
 def test_faces_do_not_probe_backend_capabilities(face: str) -> None:
     """A backend's parts are declared in its type: no isinstance/getattr on a store."""
     for path in sorted((SRC / face).rglob("*.py")):

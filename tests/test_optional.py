@@ -165,7 +165,7 @@ def _tensorboard(tmp_path: Path) -> None:
 def _uv(tmp_path: Path) -> None:
     import shutil
 
-    from mltrail.serving._env import EnvironmentManager
+    from mltrail._envs import EnvironmentManager
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(shutil, "which", lambda name: None)

@@ -78,24 +78,32 @@ if TYPE_CHECKING:
     from mltrail import entities as entities
     from mltrail import exceptions as exceptions
     from mltrail import models as models
+    from mltrail import projects as projects
     from mltrail import pyfunc as pyfunc
     from mltrail import sklearn as sklearn
     from mltrail import tracking as tracking
+    from mltrail.projects import run as run
 
 Client = MlflowClient
 MlflowException = _MltrailError
 
 # Submodules loaded on first attribute access (mltrail.data, mltrail.entities, ...).
 _LAZY_SUBMODULES = frozenset(
-    {"artifacts", "client", "data", "entities", "exceptions", "store", "tracking"}
+    {"artifacts", "client", "data", "entities", "exceptions", "projects", "store", "tracking"}
     # Models and their flavors: each imports its framework only when a model is saved/loaded.
     | {"lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "xgboost"}
 )
 
 
+# Public functions loaded on first use, by the module they live in (MLflow's mlflow.run).
+_LAZY_FUNCTIONS = {"run": "mltrail.projects"}
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return import_module(f"mltrail.{name}")
+    if name in _LAZY_FUNCTIONS:
+        return getattr(import_module(_LAZY_FUNCTIONS[name]), name)
     raise AttributeError(f"module 'mltrail' has no attribute '{name}'")
 
 
@@ -142,6 +150,7 @@ __all__ = [
     "register_model",
     "rename_experiment",
     "restore_experiment",
+    "run",
     "search_experiments",
     "search_logged_models",
     "search_model_versions",

@@ -20,6 +20,7 @@ body back to the same class, so ``except NotFound`` behaves the same locally and
     ├── NotImplementedYet (NOT_IMPLEMENTED, 501)
     ├── TemporarilyUnavailable (TEMPORARILY_UNAVAILABLE, 503)
     ├── SchemaOutOfDate (INTERNAL_ERROR, 500): the database needs ``mltrail db upgrade``
+    ├── ExecutionException (INTERNAL_ERROR, 500): a project's run failed (MLflow's name)
     └── MissingDependency (INTERNAL_ERROR, 500): an optional package is not installed; the
         message names the extra to install.  Also an ``ImportError``.
 
@@ -39,6 +40,7 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "EndpointNotFound",
+    "ExecutionException",
     "InvalidArgument",
     "MissingDependency",
     "MltrailError",
@@ -172,6 +174,11 @@ class TemporarilyUnavailable(MltrailError):
 
 class SchemaOutOfDate(MltrailError):
     """The database schema is older than this mltrail; ``mltrail db upgrade`` fixes it."""
+
+
+class ExecutionException(MltrailError):
+    """A project's run failed: its command exited with an error, or it could not start
+    (``mlflow.exceptions.ExecutionException``)."""
 
 
 class MissingDependency(MltrailError, ImportError):

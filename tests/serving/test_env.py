@@ -13,14 +13,14 @@ import httpx
 import pytest
 from tests.serving.conftest import Models, child_env, cli_command, run_server
 
-from mltrail._exceptions import InvalidArgument, NotFound
-from mltrail.serving._env import (
+from mltrail._envs import (
     EnvironmentManager,
-    ModelEnvironment,
+    PythonEnvironment,
     default_env_root,
     mltrail_requirements,
     read_model_environment,
 )
+from mltrail._exceptions import InvalidArgument, NotFound
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -68,9 +68,9 @@ def test_models_without_python_env_use_this_python(tmp_path: Path) -> None:
 
 def test_env_hash_depends_on_what_decides_the_content(tmp_path: Path) -> None:
     manager = EnvironmentManager("uv", tmp_path)
-    a = ModelEnvironment("3.11.4", (), ("numpy==1.26.4", "pandas==2.2.0"))
-    b = ModelEnvironment("3.11.4", (), ("pandas==2.2.0", "numpy==1.26.4"))
-    c = ModelEnvironment("3.11.4", (), ("pandas==2.2.1", "numpy==1.26.4"))
+    a = PythonEnvironment("3.11.4", (), ("numpy==1.26.4", "pandas==2.2.0"))
+    b = PythonEnvironment("3.11.4", (), ("pandas==2.2.0", "numpy==1.26.4"))
+    c = PythonEnvironment("3.11.4", (), ("pandas==2.2.1", "numpy==1.26.4"))
     assert manager.env_hash(a, "3.11.7") == manager.env_hash(b, "3.11.7")
     assert manager.env_hash(a, "3.11.7") != manager.env_hash(c, "3.11.7")
     assert manager.env_hash(a, "3.11.7") != manager.env_hash(a, "3.12.1")
@@ -85,8 +85,8 @@ def test_a_missing_python_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_unknown_manager(tmp_path: Path) -> None:
-    with pytest.raises(InvalidArgument, match="conda"):
-        EnvironmentManager("conda", tmp_path)
+    with pytest.raises(InvalidArgument, match="'pip': expected virtualenv, uv or conda"):
+        EnvironmentManager("pip", tmp_path)
 
 
 def test_defaults() -> None:

@@ -13,6 +13,7 @@ from mltrail.cli._import import import_
 from mltrail.cli._import_mlflow import import_mlflow
 from mltrail.cli._import_tensorboard import import_tensorboard
 from mltrail.cli._models import models
+from mltrail.cli._projects import run
 from mltrail.cli._registry import MODEL_COMMANDS, webhooks
 from mltrail.cli._runs import runs
 from mltrail.cli._server import server, ui
@@ -27,6 +28,7 @@ def cli() -> None:
 
 
 cli.add_command(experiments)
+cli.add_command(run)
 cli.add_command(runs)
 cli.add_command(artifacts)
 cli.add_command(db)

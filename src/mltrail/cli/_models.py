@@ -90,7 +90,7 @@ def _run_in_env(python: str, args: list[str]) -> int:
 
 
 def _env_python(env_manager: str, env_root: str | None, model_dir: str) -> str:
-    from mltrail.serving._env import EnvironmentManager
+    from mltrail._envs import EnvironmentManager
 
     return str(EnvironmentManager(env_manager, env_root).prepare(model_dir))
 

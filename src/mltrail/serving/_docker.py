@@ -17,9 +17,9 @@ import os
 import shutil
 from pathlib import Path
 
+from mltrail._envs import copy_mltrail, mltrail_requirements, read_model_environment
 from mltrail._exceptions import InvalidArgument
 from mltrail._version import __version__
-from mltrail.serving._env import copy_mltrail, mltrail_requirements, read_model_environment
 
 __all__ = ["DOCKER_PORT", "generate_dockerfile", "render_dockerfile"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -54,6 +55,8 @@ __all__ = [
 ]
 
 DESCRIPTION_TAG = "mlflow.note.content"
+#: The run a parent process asks start_run to resume (``mltrail run`` sets both).
+RUN_ID_ENV_VARS = ("MLTRAIL_RUN_ID", "MLFLOW_RUN_ID")
 _logger = logging.getLogger("mltrail")
 
 
@@ -90,7 +93,10 @@ def start_run(
 ) -> ActiveRun:
     """Start a new run, or resume *run_id*, and make it the active run of this thread.
 
-    A start that fails leaves no active run; a run it created or resumed ends FAILED.
+    Without *run_id*, the run named by ``MLTRAIL_RUN_ID`` or ``MLFLOW_RUN_ID`` is resumed (the
+    run ``mltrail run`` made for a project's command); the variables are removed once read, so
+    the next ``start_run`` makes a new run, as in MLflow.  A start that fails leaves no active
+    run; a run it created or resumed ends FAILED.
     """
     stack = run_stack()
     if stack and not nested:
@@ -98,6 +104,8 @@ def start_run(
             f"Run with UUID {stack[-1].info.run_id} is already active. To start a nested run, "
             "call start_run with nested=True; to start another run, call end_run() first"
         )
+    if not run_id:
+        run_id = _run_id_from_environment()
     client = _client()
     monitor = log_system_metrics or (log_system_metrics is None and system_metrics_enabled())
     if monitor:
@@ -144,6 +152,12 @@ def start_run(
     return active
 
 
+def _run_id_from_environment() -> str | None:
+    """The run id in MLTRAIL_RUN_ID (else MLFLOW_RUN_ID); both variables are removed."""
+    found = [os.environ.pop(name, "") for name in RUN_ID_ENV_VARS]
+    return next((value for value in found if value), None)
+
+
 _exit_handler_registered = False
 
 
@@ -171,6 +185,8 @@ def end_run(status: str = "FINISHED") -> None:
 
     A value the store refused in the background is raised here, and the run ends FAILED.
     """
+    for name in RUN_ID_ENV_VARS:  # a run id given to this process is used once (as MLflow)
+        os.environ.pop(name, None)
     stack = run_stack()
     if not stack:
         return

@@ -1,20 +1,20 @@
-"""Isolated Python environments for a model, built with virtualenv or uv and cached.
+"""Isolated Python environments built with virtualenv or uv, cached and reused.
 
-A model directory describes its environment in ``python_env.yaml`` (Python version, build
-dependencies, ``-r requirements.txt``) and ``requirements.txt`` (exact pins).  An environment
-is built for those, plus the running mltrail's own dependencies, in
-``<env_root>/<manager>-<hash>``, where the hash covers everything that decides its content
-(the manager, the interpreter's version, the build dependencies, the requirements).  A second
-model with the same requirements reuses it; a finished environment is marked ``.complete``
-and a half-built one (an interrupted build) is removed and built again.  Builds of the same
-environment by several processes are serialised with a file lock.
+An environment is built for a :class:`~mltrail._envs.PythonEnvironment` (a model's or a
+project's), plus the running mltrail's own dependencies, in ``<env_root>/<manager>-<hash>``,
+where the hash covers everything that decides its content (the manager, the interpreter's
+version, the build dependencies, the requirements).  A second model or project with the same
+requirements reuses it; a finished environment is marked ``.complete`` and a half-built one
+(an interrupted build) is removed and built again.  Builds of the same environment by several
+processes are serialised with a file lock.
 
 The running mltrail is installed into the environment by copying its package (sources only),
 with a ``.dist-info`` so ``importlib.metadata`` finds it; the copy is refreshed when the
 running sources change.  The scoring server then runs there as
-``<env>/bin/python -m mltrail.serving serve ...``.
+``<env>/bin/python -m mltrail.serving serve ...``, and a project's command with ``<env>/bin``
+first on ``PATH``.
 
-The interpreter is the running one when its major.minor matches the model's, else
+The interpreter is the running one when its major.minor matches the environment's, else
 ``pythonX.Y`` on ``PATH`` (uv also finds the interpreters it manages); nothing is downloaded.
 """
 
@@ -23,131 +23,40 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from mltrail._envs._spec import PythonEnvironment, read_model_environment
 from mltrail._exceptions import InvalidArgument, MltrailError, NotFound
 from mltrail._optional import require
 from mltrail._version import __version__
 
 __all__ = [
+    "CONDA_TOOLS",
     "ENV_MANAGERS",
     "EnvironmentManager",
-    "ModelEnvironment",
+    "copy_mltrail",
     "default_env_root",
+    "env_lock",
     "mltrail_requirements",
-    "read_model_environment",
 ]
 
-logger = logging.getLogger("mltrail.serving")
-
 ENV_MANAGERS = ("local", "virtualenv", "uv")
+CONDA_TOOLS = ("conda", "mamba", "micromamba")
 _FORMAT = 1  # bump to invalidate every cached environment after a layout change
 _COMPLETE = ".complete"
 _SOURCE_STAMP = ".mltrail-source"
-# What a model's requirements never need installed: mltrail is copied in from this process.
-_SKIP = {"mltrail"}
 
 
 def default_env_root() -> Path:
     """``$XDG_CACHE_HOME/mltrail/envs`` (``~/.cache/mltrail/envs``)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "mltrail" / "envs"
-
-
-@dataclass(frozen=True)
-class ModelEnvironment:
-    """What a model's environment needs: a Python version and pip requirements."""
-
-    python: str
-    build_dependencies: tuple[str, ...] = ()
-    requirements: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=(), compare=False)
-
-    @property
-    def python_minor(self) -> str:
-        return ".".join(self.python.split(".")[:2])
-
-
-def _requirement_name(line: str) -> str:
-    for sep in ("==", ">=", "<=", "~=", "!=", "===", ">", "<", "[", ";", " ", "@"):
-        line = line.split(sep, 1)[0]
-    return line.strip().lower().replace("_", "-")
-
-
-def _read_requirements_file(model_dir: Path, name: str, seen: set[Path]) -> list[str]:
-    path = (model_dir / name).resolve()
-    if not path.is_relative_to(model_dir.resolve()):
-        raise InvalidArgument(
-            f"Invalid requirements file {name!r} in the model's environment: it must be inside "
-            "the model directory"
-        )
-    if path in seen:
-        return []
-    seen.add(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise NotFound(
-            f"Cannot read the model's requirements file {name!r}: {exc.strerror}"
-        ) from None
-    out: list[str] = []
-    for raw in text.splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith(("-r ", "--requirement ")):
-            out += _read_requirements_file(model_dir, line.split(None, 1)[1].strip(), seen)
-        elif line.startswith(("-c ", "--constraint ")):
-            raise InvalidArgument(
-                f"Unsupported line {line!r} in {name!r}: constraint files are not supported"
-            )
-        else:
-            out.append(line)
-    return out
-
-
-def read_model_environment(model_dir: str | os.PathLike[str]) -> ModelEnvironment:
-    """The environment the model at *model_dir* (a local directory) declares."""
-    import yaml
-
-    root = Path(model_dir)
-    notes: list[str] = []
-    python = ".".join(map(str, sys.version_info[:3]))
-    build: list[str] = []
-    requirements: list[str] = []
-    env_file = root / "python_env.yaml"
-    if env_file.is_file():
-        try:
-            spec = yaml.safe_load(env_file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise InvalidArgument(f"Invalid python_env.yaml in the model: {exc}") from None
-        if not isinstance(spec, dict):
-            raise InvalidArgument("Invalid python_env.yaml in the model: expected a mapping")
-        if spec.get("python"):
-            python = str(spec["python"])
-        build = [str(d) for d in spec.get("build_dependencies") or []]
-        seen: set[Path] = set()
-        for dep in spec.get("dependencies") or []:
-            dep = str(dep).strip()
-            if dep.startswith(("-r ", "--requirement ")):
-                requirements += _read_requirements_file(root, dep.split(None, 1)[1].strip(), seen)
-            else:
-                requirements.append(dep)
-    elif (root / "requirements.txt").is_file():
-        notes.append("the model has no python_env.yaml: using this Python's version")
-        requirements = _read_requirements_file(root, "requirements.txt", set())
-    else:
-        notes.append("the model declares no environment: installing mltrail's dependencies only")
-    requirements = [r for r in requirements if _requirement_name(r) not in _SKIP]
-    return ModelEnvironment(python, tuple(build), tuple(requirements), tuple(notes))
 
 
 def mltrail_requirements() -> list[str]:
@@ -160,7 +69,7 @@ def mltrail_requirements() -> list[str]:
 
 
 def _package_dir() -> Path:
-    return Path(__file__).resolve().parent.parent  # .../mltrail/serving/_env.py
+    return Path(__file__).resolve().parent.parent  # .../mltrail/_envs/_manager.py
 
 
 def _ignore(directory: str, names: list[str]) -> list[str]:
@@ -201,7 +110,8 @@ def copy_mltrail(site_packages: Path) -> None:
 
 
 @contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
+def env_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on *path* (created if missing) while the block runs."""
     import fcntl
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -222,15 +132,20 @@ class EnvironmentManager:
         env_root: str | os.PathLike[str] | None = None,
         *,
         echo: bool = True,
+        subject: str = "model",
+        python_downloads: bool = False,
     ) -> None:
-        if manager not in ("virtualenv", "uv"):
+        if manager not in ("virtualenv", "uv", "conda"):
             raise InvalidArgument(
-                f"Invalid environment manager {manager!r}: expected virtualenv or uv "
+                f"Invalid environment manager {manager!r}: expected virtualenv, uv or conda "
                 "(local needs no environment)"
             )
         self.manager = manager
         self.env_root = Path(env_root) if env_root is not None else default_env_root()
         self.echo = echo
+        self.subject = subject  # what the environment is for, in messages: model, project
+        # uv: install a missing Python version (uv downloads it) rather than fail
+        self.python_downloads = python_downloads
 
     # --- tools ---------------------------------------------------------------------------------
 
@@ -252,6 +167,24 @@ class EnvironmentManager:
                 "not hold: pip install --force-reinstall uv"
             ) from None
 
+    @staticmethod
+    def conda_binary() -> str:
+        """conda, mamba or micromamba: the first on PATH, else $CONDA_EXE or $MAMBA_EXE."""
+        for name in CONDA_TOOLS:
+            found = shutil.which(name)
+            if found:
+                return found
+        for variable in ("CONDA_EXE", "MAMBA_EXE"):
+            value = os.environ.get(variable)
+            if value and os.access(value, os.X_OK):
+                return value
+        raise NotFound(
+            "The conda environment manager needs conda, mamba or micromamba: none is on PATH "
+            "and neither CONDA_EXE nor MAMBA_EXE names one. Install Miniforge or micromamba, "
+            "or use --env-manager virtualenv or uv (they install conda.yaml's python version "
+            "and pip packages) or local"
+        )
+
     def find_python(self, version: str) -> str:
         """An interpreter for *version*'s major.minor; NotFound when there is none."""
         minor = ".".join(version.split(".")[:2])
@@ -261,22 +194,23 @@ class EnvironmentManager:
         if found:
             return found
         if self.manager == "uv":
-            proc = subprocess.run(
-                [self.uv_binary(), "python", "find", "--no-python-downloads", minor],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            find = [self.uv_binary(), "python", "find", "--no-python-downloads", minor]
+            proc = subprocess.run(find, capture_output=True, text=True, check=False)
+            if proc.returncode != 0 and self.python_downloads:
+                self._say(f"Installing Python {minor} with uv")
+                self._run([self.uv_binary(), "python", "install", minor], f"installing {minor}")
+                proc = subprocess.run(find, capture_output=True, text=True, check=False)
             if proc.returncode == 0 and proc.stdout.strip():
                 return proc.stdout.strip()
         raise NotFound(
-            f"The model needs Python {minor} (its python_env.yaml says {version}) and no "
-            f"python{minor} interpreter was found; install one or serve with --env-manager local"
+            f"The {self.subject} needs Python {minor} (its environment file says {version}) "
+            f"and no python{minor} interpreter was found; install one or use --env-manager "
+            "local"
         )
 
     # --- building -------------------------------------------------------------------------------
 
-    def env_hash(self, env: ModelEnvironment, python_version: str) -> str:
+    def env_hash(self, env: PythonEnvironment, python_version: str) -> str:
         key = {
             "format": _FORMAT,
             "manager": self.manager,
@@ -301,7 +235,7 @@ class EnvironmentManager:
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout)[-3000:].strip()
             raise MltrailError(
-                f"Building the model's {self.manager} environment failed while {what} "
+                f"Building the {self.subject}'s {self.manager} environment failed while {what} "
                 f"(exit code {proc.returncode}):\n{tail}"
             )
 
@@ -323,7 +257,7 @@ class EnvironmentManager:
         )
         return Path(proc.stdout.strip())
 
-    def _build(self, env_dir: Path, python: str, env: ModelEnvironment) -> None:
+    def _build(self, env_dir: Path, python: str, env: PythonEnvironment) -> None:
         requirements = [*env.requirements, *mltrail_requirements()]
         py = str(self.env_python(env_dir))
         if self.manager == "uv":
@@ -349,7 +283,7 @@ class EnvironmentManager:
                     py,
                     *requirements,
                 ],
-                "installing the model's requirements",
+                f"installing the {self.subject}'s requirements",
             )
         else:
             try:
@@ -362,29 +296,114 @@ class EnvironmentManager:
             pip = [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
             if env.build_dependencies:
                 self._run([*pip, *env.build_dependencies], "installing build dependencies")
-            self._run([*pip, *requirements], "installing the model's requirements")
+            self._run([*pip, *requirements], f"installing the {self.subject}'s requirements")
 
-    def prepare(self, model_dir: str | os.PathLike[str]) -> Path:
-        """The python of an environment for the model at *model_dir*, built if needed."""
-        env = read_model_environment(model_dir)
-        for note in env.notes:
-            self._say(f"Note: {note}")
-        python = self.find_python(env.python)
-        python_version = subprocess.run(
-            [python, "-c", "import platform; print(platform.python_version())"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        if python_version != env.python:
-            self._say(f"Note: the model was saved with Python {env.python}; using {python_version}")
-        name = f"{self.manager}-{self.env_hash(env, python_version)}"
+    def _refresh_mltrail(self, env_dir: Path) -> None:
+        """Copy the running mltrail into the environment when its sources changed."""
+        stamp = _source_stamp(_package_dir())
+        stamp_file = env_dir / _SOURCE_STAMP
+        if stamp_file.exists() and stamp_file.read_text(encoding="utf-8") == stamp:
+            return
+        site_packages = self._site_packages(env_dir)
+        copy_mltrail(site_packages)
+        python = str(self.env_python(env_dir))
+        target = str(site_packages / "mltrail")
+        self._run([python, "-m", "compileall", "-q", "-j", "0", target], "compiling mltrail")
+        stamp_file.write_text(stamp, encoding="utf-8")
+
+    @staticmethod
+    def conda_create_command(tool: str, prefix: Path, conda_file: Path) -> list[str]:
+        """The command creating the conda environment *conda_file* describes at *prefix*."""
+        if Path(tool).name.startswith("micromamba"):
+            return [
+                tool,
+                "create",
+                "--yes",
+                "--quiet",
+                "--prefix",
+                str(prefix),
+                "--file",
+                str(conda_file),
+            ]
+        return [
+            tool,
+            "env",
+            "create",
+            "--quiet",
+            "--prefix",
+            str(prefix),
+            "--file",
+            str(conda_file),
+        ]
+
+    def prepare_conda(self, conda_file: str | os.PathLike[str]) -> Path:
+        """The python of a conda environment made from *conda_file*, created if needed.
+
+        The environment is keyed by the file's content; mltrail's own dependencies are
+        installed into it with pip and the running mltrail copied in, as for virtualenv.
+        """
+        tool = self.conda_binary()
+        source = Path(conda_file)
+        digest = hashlib.sha256()
+        for part in (str(_FORMAT), Path(tool).name, *sorted(mltrail_requirements())):
+            digest.update(part.encode() + b"\0")
+        digest.update(source.read_bytes())
+        name = f"conda-{digest.hexdigest()[:20]}"
         env_dir = self.env_root / name
-        with _lock(self.env_root / f"{name}.lock"):
+        with env_lock(self.env_root / f"{name}.lock"):
             if not (env_dir / _COMPLETE).exists():
                 if env_dir.exists():
                     shutil.rmtree(env_dir)
-                self._say(f"Creating a {self.manager} environment for the model in {env_dir}")
+                self._say(f"Creating a conda environment for the {self.subject} in {env_dir}")
+                try:
+                    create = self.conda_create_command(tool, env_dir, source)
+                    self._run(create, "creating the environment")
+                    pip = [str(self.env_python(env_dir)), "-m", "pip", "install", "--quiet"]
+                    self._run([*pip, *mltrail_requirements()], "installing mltrail's dependencies")
+                except BaseException:
+                    shutil.rmtree(env_dir, ignore_errors=True)
+                    raise
+                (env_dir / _COMPLETE).write_text(
+                    json.dumps({"conda": str(source)}), encoding="utf-8"
+                )
+            else:
+                self._say(f"Using the cached conda environment {env_dir}")
+            self._refresh_mltrail(env_dir)
+        return self.env_python(env_dir)
+
+    def prepare(self, model_dir: str | os.PathLike[str]) -> Path:
+        """The python of an environment for the model at *model_dir*, built if needed."""
+        return self.prepare_environment(read_model_environment(model_dir))
+
+    def prepare_environment(self, env: PythonEnvironment) -> Path:
+        """The python of an environment holding *env*, built if needed."""
+        if self.manager == "conda":
+            raise InvalidArgument("A conda environment is made from its conda.yaml: prepare_conda")
+        for note in env.notes:
+            self._say(f"Note: {note}")
+        python = self.find_python(env.python)
+        if python == sys.executable:
+            python_version = ".".join(map(str, sys.version_info[:3]))
+        else:
+            python_version = subprocess.run(
+                [python, "-c", "import platform; print(platform.python_version())"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        if python_version != env.python:
+            self._say(
+                f"Note: the {self.subject} asks for Python {env.python}; using {python_version}"
+            )
+        name = f"{self.manager}-{self.env_hash(env, python_version)}"
+        env_dir = self.env_root / name
+        with env_lock(self.env_root / f"{name}.lock"):
+            if not (env_dir / _COMPLETE).exists():
+                if env_dir.exists():
+                    shutil.rmtree(env_dir)
+                self._say(
+                    f"Creating a {self.manager} environment for the {self.subject} in {env_dir}"
+                )
                 try:
                     self._build(env_dir, python, env)
                 except BaseException:
@@ -396,22 +415,5 @@ class EnvironmentManager:
                 )
             else:
                 self._say(f"Using the cached {self.manager} environment {env_dir}")
-            stamp = _source_stamp(_package_dir())
-            stamp_file = env_dir / _SOURCE_STAMP
-            if not stamp_file.exists() or stamp_file.read_text(encoding="utf-8") != stamp:
-                site_packages = self._site_packages(env_dir)
-                copy_mltrail(site_packages)
-                self._run(
-                    [
-                        str(self.env_python(env_dir)),
-                        "-m",
-                        "compileall",
-                        "-q",
-                        "-j",
-                        "0",
-                        str(site_packages / "mltrail"),
-                    ],
-                    "compiling mltrail",
-                )
-                stamp_file.write_text(stamp, encoding="utf-8")
+            self._refresh_mltrail(env_dir)
         return self.env_python(env_dir)
