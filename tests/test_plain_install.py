@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from mltrail.serving._env import EnvironmentManager
+from mltrail._envs import EnvironmentManager
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_PACKAGES = ("scikit-learn",)  # what the user installs beside mltrail

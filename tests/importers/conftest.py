@@ -23,7 +23,7 @@ import pytest
 from tests._live_server import MLFLOW_SERVER_ENV, clean_env, find_free_port, start_process
 from tests.conftest import IN_CI
 
-from mltrail.serving._env import EnvironmentManager
+from mltrail._envs import EnvironmentManager
 
 SCRIPT = Path(__file__).with_name("mlflow_store_script.py")
 MLFLOW_2 = "2.22.5"
