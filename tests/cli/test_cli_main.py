@@ -24,6 +24,7 @@ COMMANDS = [
     ("experiments", "rename"),
     ("runs", "list"),
     ("runs", "describe"),
+    ("run",),
     ("runs", "delete"),
     ("runs", "restore"),
     ("artifacts", "list"),

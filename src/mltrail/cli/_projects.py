@@ -100,7 +100,7 @@ def _progress_on_stderr() -> Iterator[None]:
 @click.option(
     "-P",
     "--param-list",
-    metavar="NAME=VALUE",
+    metavar="K=V",
     multiple=True,
     help="A parameter of the entry point; repeat for more. A parameter it does not declare "
     "is passed to its command as --NAME VALUE.",
@@ -108,7 +108,7 @@ def _progress_on_stderr() -> Iterator[None]:
 @click.option(
     "-A",
     "--docker-args",
-    metavar="NAME[=VALUE]",
+    metavar="OPT",
     multiple=True,
     help="A `docker run` option for a docker_env project: -A gpus=all gives --gpus all, "
     "-A t gives -t.",
@@ -134,12 +134,13 @@ def _progress_on_stderr() -> Iterator[None]:
 @click.option(
     "-c",
     "--backend-config",
-    metavar="JSON|FILE",
+    metavar="JSON",
     help="The backend's configuration: a JSON object or a .json file (local takes none).",
 )
 @click.option(
     "--env-manager",
     type=click.Choice(ENV_MANAGERS),
+    metavar="NAME",
     default=None,
     help="local (this Python), virtualenv or uv (built from python_env.yaml, cached), or "
     "conda (conda.yaml). Default: as the project declares (virtualenv, or conda for a "
