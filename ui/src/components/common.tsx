@@ -114,6 +114,33 @@ export function useDismiss(open: boolean, close: () => void) {
   return ref;
 }
 
+/**
+ * A button copying *text* to the clipboard; it says "Copied" for a moment. Where the browser
+ * refuses the clipboard (an insecure origin), *fallback* is called, to select the text for Ctrl+C.
+ */
+export function CopyButton({ text, label = "Copy", fallback, title }: { text: string; label?: string; fallback?: () => void; title?: string }) {
+  const [state, setState] = useState<"idle" | "copied" | "refused">("idle");
+  useEffect(() => {
+    if (state === "idle") return;
+    const timer = window.setTimeout(() => setState("idle"), 2000);
+    return () => window.clearTimeout(timer);
+  }, [state]);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setState("copied");
+    } catch {
+      fallback?.();
+      setState("refused");
+    }
+  };
+  return (
+    <button type="button" onClick={() => void copy()} title={title ?? "Copy to the clipboard"} data-copy={text}>
+      {state === "copied" ? "Copied" : state === "refused" ? "Selected: press Ctrl+C" : label}
+    </button>
+  );
+}
+
 export function KeyValueTable({ rows, empty }: { rows: [string, ReactNode][]; empty?: string }) {
   if (!rows.length) return <div className="muted">{empty ?? "None"}</div>;
   return (

@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client";
 import {
   createModelVersion,
@@ -19,13 +19,15 @@ import {
 import type { LoggedModel, MetricSummary, Run } from "../api/types";
 import { ChartControls, MetricChart } from "../components/Chart";
 import { ArtifactBrowser, Markdown } from "../components/lazy";
-import { ErrorBox, KeyValueTable, Loading, PromptModal, StatusBadge } from "../components/common";
+import { CopyButton, ErrorBox, KeyValueTable, Loading, PromptModal, StatusBadge } from "../components/common";
 import { runArtifacts } from "../lib/artifactSource";
+import { authState } from "../lib/auth";
 import { runDuration, runName, tagValue } from "../lib/columns";
 import { useExperiments } from "../lib/experiments";
 import { missingOutputs } from "../lib/loggedModels";
 import { formatDuration, formatNumber, formatTime } from "../lib/format";
 import { useAsync, useInterval } from "../lib/hooks";
+import { type ProjectRun, commitWebUrl, explicitCommand, keyValues, projectRun, repoWebUrl, reproduceCommand, shortCommit } from "../lib/projectRun";
 import { Link, enc, navigate, useLocation } from "../lib/router";
 import { runOfPage } from "../lib/runsQuery";
 import { type ViewState, formatView, parseView } from "../lib/urlState";
@@ -175,6 +177,7 @@ function Overview({ run, reload }: { run: Run; reload: () => void }) {
   const parent = t("mlflow.parentRunId");
   const commit = t("mlflow.source.git.commit");
   const repo = t("mlflow.source.git.repoURL");
+  const project = projectRun(keyValues(run.data.tags), keyValues(run.data.params));
   const details: [string, React.ReactNode][] = [
     ["Status", <StatusBadge key="s" status={info.status} />],
     ["Started", formatTime(info.start_time)],
@@ -182,9 +185,10 @@ function Overview({ run, reload }: { run: Run; reload: () => void }) {
     ["Duration", formatDuration(runDuration(run))],
     ["User", info.user_id || t("mlflow.user") || ""],
     ["Source", `${t("mlflow.source.name") ?? ""}${t("mlflow.source.type") ? ` (${t("mlflow.source.type")})` : ""}`],
-    ["Git commit", commit ? <span key="c" title={repo}>{commit}</span> : ""],
-    ["Git branch", t("mlflow.source.git.branch") ?? ""],
-    ["Parent run", parent ? <ParentRunLink key="p" runId={parent} /> : ""],
+    // A project run shows its git source in the Project card.
+    ["Git commit", commit && !project ? <CommitLink key="c" commit={commit} repoUrl={repo} /> : ""],
+    ["Git branch", project ? "" : (t("mlflow.source.git.branch") ?? "")],
+    ["Parent run", parent ? <RunLink key="p" runId={parent} testId="parent-run" /> : ""],
     ["Artifact URI", info.artifact_uri ?? ""],
   ];
   const params = [...(run.data.params ?? [])].sort((a, b) => a.key.localeCompare(b.key));
@@ -204,6 +208,7 @@ function Overview({ run, reload }: { run: Run; reload: () => void }) {
         <KeyValueTable rows={details.filter(([, v]) => v !== "")} />
       </div>
       <Description run={run} reload={reload} />
+      {project ? <ProjectCard run={run} project={project} /> : null}
       <div className="card">
         <h2>Parameters ({params.length})</h2>
         <KeyValueTable rows={params.map((p) => [p.key, p.value])} empty="No parameters." />
@@ -273,13 +278,108 @@ function Overview({ run, reload }: { run: Run; reload: () => void }) {
   );
 }
 
-/** The parent run by name (its id until the name has loaded, or if it cannot be read). */
-function ParentRunLink({ runId }: { runId: string }) {
-  const parent = useAsync((signal) => getRun(runId, signal), [runId]);
+/** A run by name (its id until the name has loaded, or if it cannot be read). */
+function RunLink({ runId, testId }: { runId: string; testId: string }) {
+  const other = useAsync((signal) => getRun(runId, signal), [runId]);
   return (
-    <Link href={`/runs/${enc(runId)}`} title={runId} data-testid="parent-run">
-      {parent.data ? runName(parent.data) : runId}
+    <Link href={`/runs/${enc(runId)}`} title={runId} data-testid={testId}>
+      {other.data ? runName(other.data) : runId}
     </Link>
+  );
+}
+
+/** A git commit, short, linked to its page when the repository is on a known host. */
+function CommitLink({ commit, repoUrl }: { commit: string; repoUrl: string | null | undefined }) {
+  const url = commitWebUrl(repoUrl, commit);
+  const title = `${commit}${repoUrl ? ` in ${repoUrl}` : ""}`;
+  return url ? (
+    <a href={url} target="_blank" rel="noopener noreferrer" title={title} data-testid="git-commit">
+      {shortCommit(commit)}
+    </a>
+  ) : (
+    <span title={title} data-testid="git-commit">
+      {shortCommit(commit)}
+    </span>
+  );
+}
+
+/** A shell command, wrapped, with a button copying it. */
+function Command({ text, testId }: { text: string; testId: string }) {
+  const ref = useRef<HTMLPreElement>(null);
+  const select = () => {
+    const node = ref.current;
+    const selection = window.getSelection();
+    if (!node || !selection) return;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    selection.removeAllRanges();
+    selection.addRange(range);
+  };
+  return (
+    <div className="command-row">
+      <pre ref={ref} data-testid={testId}>{text}</pre>
+      <CopyButton text={text} fallback={select} title="Copy the command" />
+    </div>
+  );
+}
+
+/** What `mltrail run` recorded of a project run, and the commands that run it again. */
+function ProjectCard({ run, project: p }: { run: Run; project: ProjectRun }) {
+  const trackingUri = window.location.origin;
+  const explicit = explicitCommand(p, run.info.experiment_id, trackingUri);
+  const repoPage = repoWebUrl(p.repoUrl);
+  const code = p.exitCode !== null ? Number(p.exitCode) : NaN;
+  const signal = code > 128 && code < 160 ? ` (ended by signal ${code - 128})` : "";
+  const parameters =
+    p.parametersFrom === "invalid" ? (
+      <span className="warn-text">unreadable (the mltrail.project.parameters tag is no JSON object)</span>
+    ) : (
+      <>
+        {p.parameters.length
+          ? p.parameters.map(([k, v]) => <span key={k} className="tag-chip">{k}={v}</span>)
+          : <span className="muted">none: the entry point's defaults</span>}
+        {p.parametersFrom === "params" ? <div className="muted small">Not recorded apart (a run of <code>mlflow run</code>): every param is passed again.</div> : null}
+      </>
+    );
+  const rows: [string, React.ReactNode][] = [
+    ["Entry point", p.entryPoint ?? ""],
+    ["Environment", p.env ? `${p.env}${p.dockerImage ? ` (image ${p.dockerImage})` : ""}` : ""],
+    ["Parameters given", parameters],
+    ["Source", p.source ?? ""],
+    ["Repository", p.repoUrl ? (repoPage ? <a key="r" href={repoPage} target="_blank" rel="noopener noreferrer">{p.repoUrl}</a> : p.repoUrl) : ""],
+    [
+      "Git commit",
+      p.commit ? (
+        <span key="c">
+          <CommitLink commit={p.commit} repoUrl={p.repoUrl} />
+          {p.dirty ? <span className="warn-text small"> with uncommitted changes</span> : null}
+        </span>
+      ) : "",
+    ],
+    ["Git branch", p.branch ?? ""],
+    ["Exit code", p.exitCode !== null && p.exitCode !== "0" ? `${p.exitCode}${signal}` : ""],
+    ["Reproduced from", p.reproducedFrom ? <RunLink key="o" runId={p.reproducedFrom} testId="reproduced-from" /> : ""],
+  ];
+  return (
+    <div className="card wide" data-testid="project-card">
+      <h2>Project</h2>
+      <KeyValueTable rows={rows.filter(([, v]) => v !== "")} />
+      <h3 style={{ marginTop: 10 }}>Run it again</h3>
+      <Command text={reproduceCommand(run.info.run_id, trackingUri)} testId="reproduce-command" />
+      {explicit ? (
+        <details style={{ marginTop: 6 }}>
+          <summary className="muted small">The same command, spelled out</summary>
+          <Command text={explicit} testId="explicit-command" />
+        </details>
+      ) : null}
+      {p.dirty ? <div className="muted small">The run had uncommitted changes: the commit does not hold them, so the new run may differ.</div> : null}
+      {!p.commit ? <div className="muted small">No git commit recorded: the project runs as its folder is now.</div> : null}
+      {authState().kind === "signed-in" ? (
+        <div className="muted small">
+          This server asks who you are: set <code>MLFLOW_TRACKING_TOKEN</code> to a token from <Link href="/account/tokens">your account</Link> first.
+        </div>
+      ) : null}
+    </div>
   );
 }
 
