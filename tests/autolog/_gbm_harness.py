@@ -46,9 +46,7 @@ def _run(which: str, directory: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, env.get("PYTHONPATH")]))
     env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true", PYTHONWARNINGS="ignore")
-    # MLflow's pip-requirements probe (a subprocess loading each model) only fills
-    # requirements.txt, which is not compared: cut it short (the files are still written).
-    env["MLFLOW_REQUIREMENTS_INFERENCE_TIMEOUT"] = "1"
+    # MLflow's pip-requirements probe is skipped by the script (_mlflow_requirements.py)
     for var in ("MLFLOW_TRACKING_URI", "MLTRAIL_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
         env.pop(var, None)
     work = directory / which

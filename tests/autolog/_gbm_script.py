@@ -196,6 +196,10 @@ def main() -> None:
     lib = importlib.import_module(which)
     for sub in ("xgboost", "lightgbm", "artifacts"):
         importlib.import_module(f"{which}.{sub}")
+    if which == "mlflow":
+        from _mlflow_requirements import skip_requirement_inference
+
+        skip_requirement_inference()
     lib.set_tracking_uri(uri)
     dumps = {}
     for scenario in scenarios:

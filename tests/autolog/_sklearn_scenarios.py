@@ -19,6 +19,10 @@ LIBRARY, TRACKING_URI, SUMMARY = sys.argv[1:4]
 warnings.simplefilter("ignore")
 mlflow: Any = importlib.import_module(LIBRARY)
 importlib.import_module(f"{LIBRARY}.sklearn")
+if LIBRARY == "mlflow":
+    from _mlflow_requirements import skip_requirement_inference
+
+    skip_requirement_inference()
 
 import sklearn.metrics  # noqa: E402
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris  # noqa: E402

@@ -138,12 +138,9 @@ def main() -> None:
     mlflow = importlib.import_module(LIB)
     importlib.import_module(f"{LIB}.pytorch")
     if LIB == "mlflow":
-        models = importlib.import_module("mlflow.models")
-        # MLflow infers a model's requirements by loading it in a new Python process
-        # (seconds); what is compared is the run, so it writes its flavor's defaults instead.
-        models.infer_pip_requirements = lambda _uri, _flavor, fallback=None, **_: list(
-            fallback or []
-        )
+        from _mlflow_requirements import skip_requirement_inference
+
+        skip_requirement_inference()
     mlflow.set_tracking_uri(f"sqlite:///{os.path.abspath('store.db')}")
     out: dict[str, Any] = {}
 
