@@ -11,8 +11,6 @@ the same metadata as pip's, in a second or two where pip takes half a minute.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from mltrail._envs import EnvironmentManager
+from mltrail._envs import EnvironmentManager, env_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_PACKAGES = ("scikit-learn",)  # what the user installs beside mltrail
@@ -86,18 +84,6 @@ def _inputs_key() -> str:
     return digest.hexdigest()[:16]
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Holds an exclusive lock on *path* (other test processes wait)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _python(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
@@ -134,7 +120,7 @@ def _build(env_dir: Path) -> None:
 def plain_env() -> Iterator[Path]:
     """The cached environment with this checkout's mltrail installed, locked while used."""
     env_dir = _cache_root() / f"plain-install-{_inputs_key()}"
-    with _locked(env_dir.with_suffix(".lock")):
+    with env_lock(env_dir.with_suffix(".lock")):
         if not (env_dir / ".complete").exists():
             _build(env_dir)
         else:
