@@ -27,9 +27,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from mltrail._envs._spec import PythonEnvironment, read_model_environment
 from mltrail._exceptions import InvalidArgument, MltrailError, NotFound
@@ -348,28 +349,15 @@ class EnvironmentManager:
         for part in (str(_FORMAT), Path(tool).name, *sorted(mltrail_requirements())):
             digest.update(part.encode() + b"\0")
         digest.update(source.read_bytes())
-        name = f"conda-{digest.hexdigest()[:20]}"
-        env_dir = self.env_root / name
-        with env_lock(self.env_root / f"{name}.lock"):
-            if not (env_dir / _COMPLETE).exists():
-                if env_dir.exists():
-                    shutil.rmtree(env_dir)
-                self._say(f"Creating a conda environment for the {self.subject} in {env_dir}")
-                try:
-                    create = self.conda_create_command(tool, env_dir, source)
-                    self._run(create, "creating the environment")
-                    pip = [str(self.env_python(env_dir)), "-m", "pip", "install", "--quiet"]
-                    self._run([*pip, *mltrail_requirements()], "installing mltrail's dependencies")
-                except BaseException:
-                    shutil.rmtree(env_dir, ignore_errors=True)
-                    raise
-                (env_dir / _COMPLETE).write_text(
-                    json.dumps({"conda": str(source)}), encoding="utf-8"
-                )
-            else:
-                self._say(f"Using the cached conda environment {env_dir}")
-            self._refresh_mltrail(env_dir)
-        return self.env_python(env_dir)
+
+        def build(env_dir: Path) -> None:
+            self._run(self.conda_create_command(tool, env_dir, source), "creating the environment")
+            pip = [str(self.env_python(env_dir)), "-m", "pip", "install", "--quiet"]
+            self._run([*pip, *mltrail_requirements()], "installing mltrail's dependencies")
+
+        return self._cached(
+            "conda", f"conda-{digest.hexdigest()[:20]}", build, {"conda": str(source)}
+        )
 
     def prepare(self, model_dir: str | os.PathLike[str]) -> Path:
         """The python of an environment for the model at *model_dir*, built if needed."""
@@ -395,25 +383,32 @@ class EnvironmentManager:
             self._say(
                 f"Note: the {self.subject} asks for Python {env.python}; using {python_version}"
             )
-        name = f"{self.manager}-{self.env_hash(env, python_version)}"
+        return self._cached(
+            self.manager,
+            f"{self.manager}-{self.env_hash(env, python_version)}",
+            lambda env_dir: self._build(env_dir, python, env),
+            {"python": python_version, "requirements": env.requirements},
+        )
+
+    def _cached(
+        self, kind: str, name: str, build: Callable[[Path], None], marker: dict[str, Any]
+    ) -> Path:
+        """The python of the environment *name* under the root, built by *build* unless a
+        complete one is there (under a lock: one process builds, the others wait); a failed
+        build leaves nothing behind."""
         env_dir = self.env_root / name
         with env_lock(self.env_root / f"{name}.lock"):
             if not (env_dir / _COMPLETE).exists():
                 if env_dir.exists():
                     shutil.rmtree(env_dir)
-                self._say(
-                    f"Creating a {self.manager} environment for the {self.subject} in {env_dir}"
-                )
+                self._say(f"Creating a {kind} environment for the {self.subject} in {env_dir}")
                 try:
-                    self._build(env_dir, python, env)
+                    build(env_dir)
                 except BaseException:
                     shutil.rmtree(env_dir, ignore_errors=True)
                     raise
-                (env_dir / _COMPLETE).write_text(
-                    json.dumps({"python": python_version, "requirements": env.requirements}),
-                    encoding="utf-8",
-                )
+                (env_dir / _COMPLETE).write_text(json.dumps(marker), encoding="utf-8")
             else:
-                self._say(f"Using the cached {self.manager} environment {env_dir}")
+                self._say(f"Using the cached {kind} environment {env_dir}")
             self._refresh_mltrail(env_dir)
         return self.env_python(env_dir)
