@@ -37,6 +37,24 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert "Error: Invalid project URI" in result.output
 
 
+def test_a_bad_backend_config_is_refused_before_any_run(
+    tmp_path: Path, client: MlflowClient
+) -> None:
+    project = str(tutorial_project(tmp_path / "tutorial"))
+    runner = CliRunner()
+    cases = {
+        "{not json": "Invalid backend config: not JSON",
+        "[1, 2]": "Invalid backend config: expected a JSON object",
+        str(tmp_path / "missing.json"): "Cannot read the backend config",
+    }
+    for value, message in cases.items():
+        args = ["run", project, "--env-manager", "local", "--backend-config", value]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 1, result.output
+        assert message in result.output
+    assert client.search_runs(["0"]) == []
+
+
 def test_a_recorded_run_is_run_again_at_its_commit(
     tmp_path: Path, client: MlflowClient, sqlite_uri: str
 ) -> None:

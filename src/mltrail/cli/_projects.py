@@ -4,9 +4,7 @@ recorded project run again (``--from-run``)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -34,18 +32,6 @@ def _pairs(values: tuple[str, ...], option: str, flags: bool = False) -> dict[st
             raise click.UsageError(f"Repeated {option} {name!r}")
         out[name] = value if sep else True
     return out
-
-
-def _backend_config(value: str | None) -> dict[str, Any] | str | None:
-    if value is None or value.endswith(".json") or os.path.isfile(value):
-        return value
-    try:
-        parsed = json.loads(value)
-    except ValueError as exc:
-        raise click.UsageError(f"Invalid --backend-config: not JSON nor a file ({exc})") from None
-    if not isinstance(parsed, dict):
-        raise click.UsageError("Invalid --backend-config: expected a JSON object")
-    return parsed
 
 
 @contextlib.contextmanager
@@ -240,7 +226,7 @@ def run(
                     experiment_name=experiment_name,
                     experiment_id=experiment_id,
                     backend=backend,
-                    backend_config=_backend_config(backend_config),
+                    backend_config=backend_config,
                     storage_dir=storage_dir,
                     run_id=run_id,
                     run_name=run_name,
