@@ -48,7 +48,7 @@ from mltrail.projects._spec import EntryPoint, Project, load_project
 from mltrail.projects._submitted import LocalSubmittedRun, SubmittedRun
 from mltrail.tracking._artifact_helpers import download_artifacts
 from mltrail.tracking._client import PARENT_RUN_TAG, MlflowClient
-from mltrail.tracking._fluent import _current_experiment_id, active_run
+from mltrail.tracking._fluent import active_run, current_experiment_id
 from mltrail.validation import (
     MAX_PARAMS_PER_BATCH,
     MAX_TAG_VALUE_LENGTH,
@@ -139,7 +139,7 @@ def _experiment_id(
     if experiment_name:
         found = client.get_experiment_by_name(experiment_name)
         return found.experiment_id if found else client.create_experiment(experiment_name)
-    return _current_experiment_id(client)
+    return current_experiment_id(client)
 
 
 def _preflight(manager: str, project: Project) -> None:

@@ -31,6 +31,7 @@ from mltrail.validation import (
 
 __all__ = [
     "active_run",
+    "current_experiment_id",
     "delete_run",
     "delete_tag",
     "end_run",
@@ -69,7 +70,9 @@ def _client() -> MlflowClient:
     return client
 
 
-def _current_experiment_id(client: MlflowClient) -> str:
+def current_experiment_id(client: MlflowClient) -> str:
+    """The experiment a new run goes to: set_experiment's, else MLFLOW_EXPERIMENT_ID or
+    _NAME (the named one created if missing), else the default experiment "0"."""
     if state.experiment_id is not None:
         return state.experiment_id
     eid, name = state.env_experiment()
@@ -136,7 +139,7 @@ def start_run(
             all_tags[PARENT_RUN_TAG] = parent
         if description is not None:
             all_tags[DESCRIPTION_TAG] = description
-        exp_id = str(experiment_id) if experiment_id is not None else _current_experiment_id(client)
+        exp_id = str(experiment_id) if experiment_id is not None else current_experiment_id(client)
         run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
     active = ActiveRun(run, client, end_run)
     _register_exit_handler()

@@ -9,7 +9,7 @@ from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import Experiment, Run, ViewType
 from mltrail.tracking._active import run_stack, state
 from mltrail.tracking._dataframe import runs_to_dataframe
-from mltrail.tracking._fluent import _client, _current_experiment_id
+from mltrail.tracking._fluent import _client, current_experiment_id
 
 __all__ = [
     "create_experiment",
@@ -114,7 +114,7 @@ def set_experiment_tag(*args: Any) -> None:
     ``set_experiment_tag(experiment_id_or_name, key, value)``."""
     client = _client()
     if len(args) == 2:
-        client.set_experiment_tag(_current_experiment_id(client), args[0], args[1])
+        client.set_experiment_tag(current_experiment_id(client), args[0], args[1])
     elif len(args) == 3:
         client.set_experiment_tag(args[0], args[1], args[2])
     else:
@@ -125,7 +125,7 @@ def set_experiment_tags(*args: Any) -> None:
     """``set_experiment_tags(tags)`` on the active experiment, or ``(experiment, tags)``."""
     client = _client()
     if len(args) == 1:
-        target, tags = _current_experiment_id(client), args[0]
+        target, tags = current_experiment_id(client), args[0]
     elif len(args) == 2:
         target, tags = args
     else:
@@ -167,7 +167,7 @@ def search_runs(
         ids = (ids or []) + named
     if ids is None and not search_all_experiments:
         active = run_stack()
-        ids = [active[-1].info.experiment_id] if active else [_current_experiment_id(client)]
+        ids = [active[-1].info.experiment_id] if active else [current_experiment_id(client)]
     runs: list[Run] = []
     token: str | None = None
     while len(runs) < max_results:

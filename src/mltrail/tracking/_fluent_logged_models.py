@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.tracking._active import run_stack
-from mltrail.tracking._fluent import _client, _current_experiment_id
+from mltrail.tracking._fluent import _client, current_experiment_id
 from mltrail.tracking._fluent_registry import _all_pages
 from mltrail.validation import validate_int
 
@@ -90,7 +90,7 @@ def search_logged_models(
         ids = [str(i) for i in experiment_ids]
     else:
         active = run_stack()
-        ids = [active[-1].info.experiment_id] if active else [_current_experiment_id(client)]
+        ids = [active[-1].info.experiment_id] if active else [current_experiment_id(client)]
     models: list[LoggedModel] = _all_pages(
         lambda size, token: client.search_logged_models(
             ids, filter_string, datasets, size, order_by, token
