@@ -31,6 +31,7 @@ from tests._databases import (
     new_database_name,
 )
 
+from mltrail.models import _requirements_cache
 from mltrail.tracking import close_backends
 
 # Fixtures `seaweedfs` and `s3_bucket` (SeaweedFS S3); `serve`, `free_port`, `tracking_server`
@@ -177,6 +178,22 @@ def fresh_db_uri(request: pytest.FixtureRequest) -> str:
         "mysql": "fresh_mysql_uri",
     }[request.param]
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(scope="session")
+def _run_requirements_cache(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """One requirements cache for the test run, shared by its workers (entries are written
+    atomically): a model of a kind already probed in this run is not probed again, as on a
+    user's machine, and nothing is left in the real ~/.cache."""
+    base = tmp_path_factory.getbasetemp()
+    return (base if worker_id == "master" else base.parent) / "requirements-cache"
+
+
+@pytest.fixture(autouse=True)
+def _shared_requirements_cache(
+    monkeypatch: pytest.MonkeyPatch, _run_requirements_cache: Path
+) -> None:
+    monkeypatch.setattr(_requirements_cache, "cache_dir", lambda: _run_requirements_cache)
 
 
 _TRACKING_ENV = (

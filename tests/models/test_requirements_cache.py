@@ -128,9 +128,57 @@ def test_the_key_follows_the_interpreters_settings(
     assert cache.model_key(str(tmp_path / "m")) != before
     monkeypatch.delenv("PYTHONMLTRAILTESTSETTING")
     assert cache.model_key(str(tmp_path / "m")) == before
+    # The working directory is not part of the key (see the next test)...
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
-    assert cache.model_key(str(tmp_path / "m")) != before
+    assert cache.model_key(str(tmp_path / "m")) == before
+    # ...unless a relative PYTHONPATH entry resolves against it.
+    monkeypatch.setenv("PYTHONPATH", "src")
+    relative = cache.model_key(str(tmp_path / "m"))
+    monkeypatch.chdir(tmp_path)
+    assert cache.model_key(str(tmp_path / "m")) not in (relative, before)
+
+
+def test_an_entry_serves_any_working_directory_that_offers_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe's sys.path starts with the working directory: an entry holds what that
+    directory offered, not where it was, so a model saved from another empty folder is not
+    probed again, and one saved beside a module that could shadow a dependency is."""
+    probes = _count_probes(monkeypatch)
+    first, second, shadowing = (tmp_path / n for n in ("first", "second", "shadowing"))
+    for folder in (first, second, shadowing):
+        folder.mkdir()
+    (shadowing / "sklearn.py").write_text("")
+    monkeypatch.chdir(first)
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "a")
+    (entry,) = cache.cache_dir().glob("*.json")
+    assert str(first) not in entry.read_text()
+    monkeypatch.chdir(second)
+    mltrail.sklearn.save_model(_logistic(1), tmp_path / "b")
+    assert len(probes) == 1
+    assert _env_files(tmp_path / "a") == _env_files(tmp_path / "b")
+    monkeypatch.chdir(shadowing)
+    assert cache.read_modules(cache.model_key(str(tmp_path / "a")) or "") is None
+
+
+def test_a_probe_that_ran_in_another_directory_is_not_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An early probe started before a change of directory had the old directory on its path:
+    what it found is used once, not stored for this directory."""
+    mltrail.sklearn.save_model(_logistic(0), tmp_path / "m", pip_requirements=["x"])  # no probe
+    (tmp_path / "before").mkdir()
+    (tmp_path / "after").mkdir()
+    monkeypatch.chdir(tmp_path / "before")
+    started = _env.StartedProbe(["sklearn"])
+    monkeypatch.chdir(tmp_path / "after")
+    found = _env.infer_requirements(str(tmp_path / "m"), [], started)
+    assert any(r.startswith("scikit-learn==") for r in found)
+    assert list(cache.cache_dir().glob("*.json")) == []
+    # probed here, it is stored
+    assert _env.infer_requirements(str(tmp_path / "m"), []) == found
+    assert len(list(cache.cache_dir().glob("*.json"))) == 1
 
 
 def test_the_key_ignores_what_differs_between_two_saves(tmp_path: Path) -> None:

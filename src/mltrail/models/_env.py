@@ -232,7 +232,7 @@ def _needed_modules(model_path: str, started: StartedProbe | None) -> set[str] |
     if probed is None:
         return None
     modules, local, path, sources = probed
-    if key is not None and not local:
+    if key is not None and not local and cache.ran_here(path):
         cache.write_modules(key, modules, path, sources)
     return modules
 

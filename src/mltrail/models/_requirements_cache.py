@@ -4,14 +4,17 @@
 modules it needs (seconds: the interpreter imports the model's framework).  What that load
 imports is decided by three things only, and the cache key holds all three:
 
-- **The environment**: the interpreter (path, version), the ``PYTHON*`` variables and the
-  working directory (which decide the probe's ``sys.path``) and mltrail's version.  An entry
-  also records the probe's ``sys.path`` and, for every directory on it, the names of what can
-  be imported from it (modules, packages, extension modules) and the name and modification
-  time of every installed distribution's metadata (``*.dist-info``, ``*.egg-info``, ``*.pth``),
-  and the size and modification time of every mltrail source file the probe ran (its loaders
-  import too); it is used only while those are unchanged: installing, upgrading or removing a
-  package, adding a module that could shadow one, or editing mltrail's loaders retires it.
+- **The environment**: the interpreter (path, version), the ``PYTHON*`` variables (which
+  decide the probe's ``sys.path``) and mltrail's version; the working directory too, when a
+  relative ``PYTHONPATH`` entry depends on it.  An entry also records the probe's ``sys.path``
+  and, for every directory on it, the names of what can be imported from it (modules,
+  packages, extension modules) and the name and modification time of every installed
+  distribution's metadata (``*.dist-info``, ``*.egg-info``, ``*.pth``), and the size and
+  modification time of every mltrail source file the probe ran (its loaders import too); it
+  is used only while those are unchanged: installing, upgrading or removing a package, adding
+  a module that could shadow one, or editing mltrail's loaders retires it.  The working
+  directory heads the probe's ``sys.path``: it is recorded as such, not by its location, so an
+  entry serves any working directory that offers the same importable names (usually none).
 - **The model's description**: ``MLmodel`` without what differs between two saves of the same
   model (its uuid, creation time, run id and artifact path).
 - **The model's files**, reduced to what decides imports: the structure of a skops file (its
@@ -48,12 +51,13 @@ __all__ = [
     "cache_enabled",
     "model_key",
     "path_fingerprint",
+    "ran_here",
     "read_modules",
     "write_modules",
 ]
 
 CACHE_VARIABLE = "MLTRAIL_REQUIREMENTS_CACHE"
-_FORMAT = 1  # bump to drop every entry after a change of what a key or an entry holds
+_FORMAT = 2  # bump to drop every entry after a change of what a key or an entry holds
 # Written by finish_save after inference, or never read by a loader.
 _UNREAD_FILES = {
     "requirements.txt",
@@ -70,6 +74,7 @@ _VOLATILE_MLMODEL_KEYS = (
     "artifact_path",
     "model_size_bytes",
 )
+_WORKING_DIRECTORY = ""  # how an entry's sys.path names the probe's working directory
 _METADATA_SUFFIXES = (".dist-info", ".egg-info", ".pth", ".egg-link")
 _MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
 _MAX_HASHED_BYTES = 2 << 30  # a model larger than this is probed, not fingerprinted
@@ -158,24 +163,43 @@ def _stamps(files: Iterable[str]) -> list[Any]:
 
 
 def path_fingerprint(paths: Iterable[str]) -> list[Any]:
-    """What the directories of a ``sys.path`` offer (see :func:`_directory_fingerprint`)."""
+    """What the directories of a ``sys.path`` offer (see :func:`_directory_fingerprint`); an
+    empty entry is the working directory, named as such rather than by its location."""
     seen: set[str] = set()
     directories = []
     for path in paths:
         full = os.path.abspath(path or os.curdir)
         if full not in seen:
             seen.add(full)
-            directories.append(_directory_fingerprint(full))
+            offered = _directory_fingerprint(full)
+            if not path:
+                offered[0] = _WORKING_DIRECTORY
+            directories.append(offered)
     return directories
+
+
+def ran_here(path: Sequence[str]) -> bool:
+    """Whether a probe whose ``sys.path`` is *path* ran in this working directory (``python -m``
+    puts its working directory first, unless ``PYTHONSAFEPATH`` is set).  An early probe
+    started before a change of directory did not: what it found is not stored."""
+    return bool(os.environ.get("PYTHONSAFEPATH")) or (bool(path) and path[0] == os.getcwd())
+
+
+def _relative_to_working_directory(path: Sequence[str]) -> list[str]:
+    here = os.getcwd()
+    return [_WORKING_DIRECTORY if entry == here else entry for entry in path]
 
 
 def _environment() -> dict[str, Any]:
     """What decides the probe's ``sys.path`` and its loaders (the path itself is checked on
     reading an entry: the probe's ``sys.path`` is not this process's)."""
+    pythonpath = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    relative = any(entry and not os.path.isabs(entry) for entry in pythonpath)
     return {
         "executable": sys.executable,
         "version": sys.version,
-        "cwd": os.getcwd(),
+        # a relative PYTHONPATH entry names another directory from another working directory
+        "cwd": os.getcwd() if relative else None,
         "variables": sorted((k, v) for k, v in os.environ.items() if k.startswith("PYTHON")),
         "mltrail": _mltrail_version(),
     }
@@ -384,13 +408,14 @@ def write_modules(
     """Store *modules* under *key*, with what the probe's *path* offers now and the stamps of
     the mltrail *sources* it ran (atomically; a failure to write is ignored: the cache only
     saves time)."""
+    relative = _relative_to_working_directory(path)
     folder = cache_dir()
     entry = {
         "format": _FORMAT,
         "modules": sorted(set(modules)),
-        "path": list(path),
+        "path": relative,
         "sources": sorted(set(sources)),
-        "offered": _offered(path, sources),
+        "offered": _offered(relative, sources),
     }
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
