@@ -196,6 +196,24 @@ def _shared_requirements_cache(
     monkeypatch.setattr(_requirements_cache, "cache_dir", lambda: _run_requirements_cache)
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its lowest cost (one pass over 8 MiB, one lane) instead of 0.17 s of CPU a
+    hash or check: the auth tests are about who may do what, not about the hash's cost, and
+    tests/server/test_auth_secrets.py keeps the real parameters.  A server in another process
+    checks these hashes at their own (stored) cost, then rehashes them at the real one."""
+    if request.path.name == "test_auth_secrets.py":
+        return
+    try:
+        import argon2
+    except ImportError:  # the auth tests say what is missing
+        return
+    from mltrail.server.auth import _secrets
+
+    cheap = argon2.PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    monkeypatch.setattr(_secrets, "_hasher", lambda: cheap)
+
+
 _TRACKING_ENV = (
     "MLTRAIL_TRACKING_URI",
     "MLFLOW_TRACKING_URI",
