@@ -196,13 +196,17 @@ def _shared_requirements_cache(
     monkeypatch.setattr(_requirements_cache, "cache_dir", lambda: _run_requirements_cache)
 
 
+_REAL_HASHER = {"test_auth_secrets.py", "test_optional.py"}
+
+
 @pytest.fixture(autouse=True)
 def _cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id at its lowest cost (one pass over 8 MiB, one lane) instead of 0.17 s of CPU a
-    hash or check: the auth tests are about who may do what, not about the hash's cost, and
-    tests/server/test_auth_secrets.py keeps the real parameters.  A server in another process
-    checks these hashes at their own (stored) cost, then rehashes them at the real one."""
-    if request.path.name == "test_auth_secrets.py":
+    hash or check: the auth tests are about who may do what, not about the hash's cost.  The
+    tests of the hashing itself and of a missing argon2 keep the real hasher.  A server in
+    another process checks these hashes at their own (stored) cost, then rehashes them at the
+    real one."""
+    if request.path.name in _REAL_HASHER:
         return
     try:
         import argon2
