@@ -190,23 +190,29 @@ def _run_requirements_cache(tmp_path_factory: pytest.TempPathFactory, worker_id:
 
 
 @pytest.fixture(autouse=True)
-def _shared_requirements_cache(
-    monkeypatch: pytest.MonkeyPatch, _run_requirements_cache: Path
+def _requirements_cache_folder(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    _run_requirements_cache: Path,
 ) -> None:
-    monkeypatch.setattr(_requirements_cache, "cache_dir", lambda: _run_requirements_cache)
-
-
-_REAL_HASHER = {"test_auth_secrets.py", "test_optional.py"}
+    """The run's requirements cache, or (``private_requirements_cache``: the tests that count
+    probes and entries) an empty one of the test's own."""
+    monkeypatch.delenv("MLTRAIL_REQUIREMENTS_CACHE", raising=False)
+    folder = _run_requirements_cache
+    if request.node.get_closest_marker("private_requirements_cache"):
+        folder = tmp_path_factory.mktemp("requirements-cache") / "requirements"
+    monkeypatch.setattr(_requirements_cache, "cache_dir", lambda: folder)
 
 
 @pytest.fixture(autouse=True)
 def _cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id at its lowest cost (one pass over 8 MiB, one lane) instead of 0.17 s of CPU a
     hash or check: the auth tests are about who may do what, not about the hash's cost.  The
-    tests of the hashing itself and of a missing argon2 keep the real hasher.  A server in
-    another process checks these hashes at their own (stored) cost, then rehashes them at the
-    real one."""
-    if request.path.name in _REAL_HASHER:
+    tests of the hashing itself and of a missing argon2 are marked ``real_password_hasher``.
+    A server in another process checks these hashes at their own (stored) cost, then rehashes
+    them at the real one."""
+    if request.node.get_closest_marker("real_password_hasher"):
         return
     try:
         import argon2

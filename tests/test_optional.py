@@ -21,6 +21,8 @@ from mltrail._exceptions import MissingDependency, MltrailError
 from mltrail._optional import OPTIONAL, missing_dependency, require
 from mltrail.cli import cli
 
+pytestmark = pytest.mark.real_password_hasher  # a missing argon2 is among the cases
+
 
 def _block(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
     for name in names:

@@ -24,6 +24,8 @@ import mltrail.sklearn
 import mltrail.xgboost
 from mltrail.models import _env, _probe
 
+pytestmark = pytest.mark.private_requirements_cache  # they count probes and entries
+
 
 def test_skops_without_the_estimator_scan_loads_the_same_model(tmp_path: Path) -> None:
     from sklearn.linear_model import LogisticRegression

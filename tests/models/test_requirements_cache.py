@@ -26,6 +26,8 @@ from mltrail.models import _env, infer_signature
 from mltrail.models import _requirements_cache as cache
 from mltrail.models._distributions import _record_top_level, module_distributions
 
+pytestmark = pytest.mark.private_requirements_cache  # they count probes and entries
+
 
 def _data(seed: int) -> tuple[pd.DataFrame, Any]:
     x = pd.DataFrame(np.random.default_rng(seed).random((30, 3)), columns=["a", "b", "c"])

@@ -22,6 +22,8 @@ from mltrail.server.auth._secrets import (
     verify_password,
 )
 
+pytestmark = pytest.mark.real_password_hasher
+
 _URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 
