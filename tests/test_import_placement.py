@@ -25,6 +25,11 @@ ALLOWED: dict[tuple[str, str], str] = {
         "models:/ with a client): re-exported on first use, so the repositories, which the "
         "tracking client uses, never import tracking"
     ),
+    ("mltrail.models", "mltrail.evaluation"): (
+        "MLflow's mlflow.models.evaluate & co. are mltrail.evaluation's (library layer, it logs "
+        "to runs): re-exported on first use, so importing mltrail.models loads no tracking "
+        "code and the models layer imports nothing above it"
+    ),
     ("mltrail.entities", "mltrail.entities._registry"): (
         "the registry entities' dataclasses load on first use, off `import mltrail`"
     ),

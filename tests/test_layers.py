@@ -62,7 +62,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             }
         ),
     ),
-    ("library", frozenset({"tracking", "client"})),
+    # evaluation logs what it computes to runs (tracking); metrics re-exports its names
+    ("library", frozenset({"tracking", "client", "evaluation", "metrics"})),
     # reading other stores (MLflow's database, mlruns, server; TensorBoard; another mltrail)
     # and writing what they hold into a backend
     ("importers", frozenset({"importers"})),
@@ -80,6 +81,11 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
     # module imports tracking.
     ("mltrail.artifacts", "mltrail.tracking"): "MLflow's mlflow.artifacts names (facade)",
     ("mltrail.artifacts", "mltrail.tracking._artifact_helpers"): "the same re-export",
+    # MLflow's public names: mlflow.models.evaluate, make_metric, MetricThreshold, ... are
+    # mltrail.evaluation's (it logs to runs, so it sits in the library layer); the models
+    # package re-exports them on first use (module __getattr__), and nothing else in the
+    # models layer imports evaluation.
+    ("mltrail.models", "mltrail.evaluation"): "MLflow's mlflow.models evaluation names (facade)",
 }
 
 

@@ -76,12 +76,18 @@ from mltrail.tracking.autolog import autolog
 if TYPE_CHECKING:
     from mltrail import data as data
     from mltrail import entities as entities
+    from mltrail import evaluation as evaluation
     from mltrail import exceptions as exceptions
+    from mltrail import metrics as metrics
     from mltrail import models as models
     from mltrail import projects as projects
     from mltrail import pyfunc as pyfunc
     from mltrail import sklearn as sklearn
     from mltrail import tracking as tracking
+    from mltrail.evaluation import evaluate as evaluate
+    from mltrail.evaluation import load_table as load_table
+    from mltrail.evaluation import log_table as log_table
+    from mltrail.evaluation import validate_evaluation_results as validate_evaluation_results
     from mltrail.projects import run as run
 
 Client = MlflowClient
@@ -90,13 +96,22 @@ MlflowException = _MltrailError
 # Submodules loaded on first attribute access (mltrail.data, mltrail.entities, ...).
 _LAZY_SUBMODULES = frozenset(
     {"artifacts", "client", "data", "entities", "exceptions", "projects", "store", "tracking"}
+    # Model evaluation (NumPy, pandas, scikit-learn, matplotlib load when an evaluation runs).
+    | {"evaluation", "metrics"}
     # Models and their flavors: each imports its framework only when a model is saved/loaded.
     | {"lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "xgboost"}
 )
 
 
-# Public functions loaded on first use, by the module they live in (MLflow's mlflow.run).
-_LAZY_FUNCTIONS = {"run": "mltrail.projects"}
+# Public functions loaded on first use, by the module they live in (MLflow's mlflow.run,
+# mlflow.evaluate, ...).
+_LAZY_FUNCTIONS = {
+    "run": "mltrail.projects",
+    "evaluate": "mltrail.evaluation",
+    "load_table": "mltrail.evaluation",
+    "log_table": "mltrail.evaluation",
+    "validate_evaluation_results": "mltrail.evaluation",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -124,6 +139,7 @@ __all__ = [
     "disable_system_metrics_logging",
     "enable_system_metrics_logging",
     "end_run",
+    "evaluate",
     "finalize_logged_model",
     "flush",
     "get_artifact_uri",
@@ -136,6 +152,7 @@ __all__ = [
     "is_tracking_uri_set",
     "last_active_run",
     "list_experiments",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -146,6 +163,7 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "register_model",
     "rename_experiment",
@@ -165,4 +183,5 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "validate_evaluation_results",
 ]

@@ -7,6 +7,8 @@ body back to the same class, so ``except NotFound`` behaves the same locally and
     MltrailError (INTERNAL_ERROR, 500)            also importable as MlflowException
     ├── InvalidArgument (INVALID_PARAMETER_VALUE, 400)
     │   └── BadRequest (BAD_REQUEST, 400)
+    │       ├── ModelValidationFailedException (BAD_REQUEST, 400): an evaluation result
+    │       │   missed its thresholds (``validate_evaluation_results``; MLflow's name)
     │       ├── PayloadTooLarge (BAD_REQUEST, 413): a body over the server's limit
     │       └── UnsupportedMediaType (BAD_REQUEST, 415): a content type the server does not read
     ├── AlreadyExists (RESOURCE_ALREADY_EXISTS, 400)
@@ -44,6 +46,7 @@ __all__ = [
     "InvalidArgument",
     "MissingDependency",
     "MltrailError",
+    "ModelValidationFailedException",
     "NotFound",
     "NotImplementedYet",
     "PayloadTooLarge",
@@ -110,6 +113,11 @@ class InvalidArgument(MltrailError):
 
 class BadRequest(InvalidArgument):
     error_code = "BAD_REQUEST"
+
+
+class ModelValidationFailedException(BadRequest):
+    """An evaluation result missed one or more metric thresholds; the message lists each
+    failed check (``mlflow.models.evaluation.validation.ModelValidationFailedException``)."""
 
 
 class PayloadTooLarge(BadRequest):

@@ -9,7 +9,13 @@ A model directory is MLflow's: ``MLmodel`` (flavors, signature, input example in
 
 Importing this package loads the standard library only; numpy, pandas and YAML are imported
 when data is inspected or a file is read or written.
+
+MLflow's evaluation names (``evaluate``, ``make_metric``, ``MetricThreshold``, ...) live in
+:mod:`mltrail.evaluation`, above this layer (they log to runs), and are re-exported here on
+first use.
 """
+
+from typing import Any
 
 from mltrail.models import signature
 from mltrail.models._example import read_input_example
@@ -17,9 +23,42 @@ from mltrail.models._model import Model, ModelInfo
 from mltrail.models._schema import ColSpec, DataType, ParamSchema, ParamSpec, Schema, TensorSpec
 from mltrail.models._signature import ModelSignature, infer_signature
 
+# MLflow's mlflow.models names that mltrail.evaluation defines, loaded on first access.
+_EVALUATION_NAMES = frozenset(
+    {
+        "EvaluationArtifact",
+        "EvaluationMetric",
+        "EvaluationResult",
+        "MetricThreshold",
+        "evaluate",
+        "evaluation",
+        "list_evaluators",
+        "make_metric",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EVALUATION_NAMES:
+        from mltrail import evaluation
+
+        value = evaluation if name == "evaluation" else getattr(evaluation, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _EVALUATION_NAMES)
+
+
 __all__ = [
     "ColSpec",
     "DataType",
+    "EvaluationArtifact",
+    "EvaluationMetric",
+    "EvaluationResult",
+    "MetricThreshold",
     "Model",
     "ModelInfo",
     "ModelSignature",
@@ -27,7 +66,10 @@ __all__ = [
     "ParamSpec",
     "Schema",
     "TensorSpec",
+    "evaluate",
     "infer_signature",
+    "list_evaluators",
+    "make_metric",
     "read_input_example",
     "signature",
 ]

@@ -1,0 +1,579 @@
+"""``evaluate``: MLflow's default evaluator for classifiers and regressors.
+
+Everything is checked and computed first: the arguments, the model's predictions, the
+metrics, the extra metrics, the plots and the tables.  Only then is anything logged (to the
+active run, or to a run started and ended here), so an error leaves no half-logged run
+behind and, without an active run, no run at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mltrail._exceptions import InvalidArgument, MissingDependency, NotImplementedYet
+from mltrail.entities import DatasetInput, InputTag, Metric, RunTag
+from mltrail.evaluation._data import EvalData, prepare_data
+from mltrail.evaluation._extra import aggregate, check_extra_metrics, compute_extra_metrics
+from mltrail.evaluation._metric import MetricValue
+from mltrail.evaluation._metrics import ClassifierOutcome, classifier_metrics, regressor_metrics
+from mltrail.evaluation._plots import classifier_plots, has_matplotlib
+from mltrail.evaluation._result import (
+    CsvEvaluationArtifact,
+    EvaluationArtifact,
+    EvaluationResult,
+    ImageEvaluationArtifact,
+    JsonEvaluationArtifact,
+)
+from mltrail.evaluation._tables import log_table_to
+from mltrail.pyfunc import PyFuncModel, load_model
+from mltrail.tracking._fluent import active_run, end_run, start_run
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mltrail.tracking._client import MlflowClient
+
+__all__ = ["EVAL_TABLE_FILE", "MODEL_TYPES", "evaluate"]
+
+_logger = logging.getLogger("mltrail")
+
+MODEL_TYPES = ("classifier", "regressor")
+_GENAI_TYPES = ("question-answering", "text-summarization", "text", "retriever", "databricks-agent")
+_ENV_MANAGERS = ("local", "virtualenv", "uv", "conda")
+_EVALUATORS = ("default", "classifier", "regressor", "shap")
+#: Loader modules whose native model ``evaluate`` calls directly (``predict_proba``, ``score``).
+_NATIVE_LOADERS = ("mlflow.sklearn", "mlflow.xgboost", "mlflow.catboost")
+EVAL_TABLE_FILE = "eval_results_table.json"
+DATASETS_TAG = "mlflow.datasets"
+CONTEXT_TAG = "mlflow.data.context"
+
+
+@dataclass
+class _Model:
+    """How predictions are made: ``predict`` and, for native classifiers, ``predict_proba``."""
+
+    predict: Callable[[Any], Any] | None
+    predict_proba: Callable[[Any], Any] | None = None
+    native: Any = None
+    model_uuid: str | None = None
+
+
+@dataclass
+class _Outputs:
+    """What is logged once everything is computed."""
+
+    values: dict[str, MetricValue] = field(default_factory=dict)
+    files: dict[str, tuple[type[EvaluationArtifact], str, bytes]] = field(default_factory=dict)
+    table: pd.DataFrame | None = None
+
+
+def _config(evaluators: Any, evaluator_config: Any, model_type: str | None) -> dict[str, Any]:
+    """One flat configuration from MLflow's forms (flat, or per evaluator name)."""
+    names: list[str]
+    if evaluators is None:
+        names = ["default"]
+    elif isinstance(evaluators, str):
+        names = [evaluators]
+    elif isinstance(evaluators, (list, tuple)) and all(isinstance(e, str) for e in evaluators):
+        names = list(evaluators)
+    else:
+        raise InvalidArgument(
+            f"Invalid evaluators {evaluators!r}: give None, 'default' or a list of evaluator names"
+        )
+    unknown = [name for name in names if name not in _EVALUATORS]
+    if unknown:
+        raise InvalidArgument(
+            f"Unknown evaluator {unknown[0]!r}: mltrail has MLflow's built-in evaluators "
+            f"({', '.join(_EVALUATORS)})"
+        )
+    if evaluator_config is None:
+        return {}
+    if not isinstance(evaluator_config, dict):
+        raise InvalidArgument(
+            f"Invalid evaluator_config of type {type(evaluator_config).__name__}: expected a dict"
+        )
+    nested = bool(evaluator_config) and all(
+        key in _EVALUATORS and isinstance(value, dict) for key, value in evaluator_config.items()
+    )
+    if not nested:
+        return dict(evaluator_config)
+    merged: dict[str, Any] = {}
+    for name in ("default", model_type or "", "shap"):
+        merged.update(evaluator_config.get(name, {}))
+    return merged
+
+
+def _check_model_type(model_type: Any, extra_metrics: Any) -> None:
+    if model_type is None:
+        if not extra_metrics:
+            raise InvalidArgument(
+                "The extra_metrics argument must be specified when model_type is None."
+            )
+        return
+    if model_type in _GENAI_TYPES:
+        raise NotImplementedYet(
+            f"model_type {model_type!r} (MLflow's GenAI evaluation) is not supported by "
+            f"mltrail.evaluate; supported: {', '.join(MODEL_TYPES)}"
+        )
+    if model_type not in MODEL_TYPES:
+        raise InvalidArgument(
+            f"Invalid model_type {model_type!r}: must be one of {', '.join(MODEL_TYPES)} (or "
+            "None with extra_metrics)"
+        )
+
+
+def _resolve_model(model: Any, env_manager: str, model_config: Any) -> _Model:
+    if env_manager not in _ENV_MANAGERS:
+        raise InvalidArgument(
+            f"Invalid env_manager {env_manager!r}: must be one of {', '.join(_ENV_MANAGERS)}"
+        )
+    if env_manager != "local":
+        if not isinstance(model, str):
+            raise InvalidArgument(
+                "The model argument must be a string URI referring to a model when a non-local "
+                "env_manager is specified."
+            )
+        raise NotImplementedYet(
+            f"env_manager={env_manager!r} is not supported by mltrail.evaluate yet: the model "
+            "is loaded in this Python environment with env_manager='local'"
+        )
+    if isinstance(model, str):
+        model = load_model(model, model_config=model_config)
+    elif model_config is not None:
+        raise InvalidArgument(
+            "Invalid model_config: it applies to a model URI that evaluate loads; load a model "
+            "yourself with mltrail.pyfunc.load_model(uri, model_config=...)"
+        )
+    if isinstance(model, PyFuncModel):
+        uuid = model.metadata.model_uuid
+        if model.loader_module in _NATIVE_LOADERS:
+            native = model.get_raw_model()
+            proba = getattr(native, "predict_proba", None)
+            return _Model(native.predict, proba if callable(proba) else None, native, uuid)
+        return _Model(model.predict, model_uuid=uuid)
+    if model is None:
+        return _Model(None)
+    if callable(model):
+        return _Model(model)
+    hint = (
+        " (pass its predict method: model=estimator.predict)" if hasattr(model, "predict") else ""
+    )
+    raise InvalidArgument(
+        f"Invalid model of type {type(model).__name__}: the model argument must be a model URI, "
+        f"a model loaded with mltrail.pyfunc.load_model, a function, or None{hint}"
+    )
+
+
+def _as_column(output: Any, name: str | None, rows: int, what: str) -> Any:
+    """A model's output as one 1-D array (a DataFrame's or dict's *name* column)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(output, dict):
+        output = pd.DataFrame(output)
+    if isinstance(output, pd.DataFrame):
+        if name is not None and name in output.columns:
+            output = output[name]
+        elif len(output.columns) == 1:
+            output = output.iloc[:, 0]
+        else:
+            raise InvalidArgument(
+                f"Invalid {what}: the model returned columns {list(output.columns)}; name the "
+                "one to evaluate with the predictions argument"
+            )
+    array = output.to_numpy() if isinstance(output, pd.Series) else np.asarray(output)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array.ravel()
+    if array.ndim != 1 or array.shape[0] != rows:
+        raise InvalidArgument(
+            f"Invalid {what}: the model returned an output of shape {array.shape} for {rows} "
+            "rows; expected one prediction per row"
+        )
+    return array
+
+
+def _call(fn: Callable[[Any], Any], features: Any, what: str) -> Any:
+    try:
+        return fn(features)
+    except MissingDependency:
+        raise
+    except Exception as exc:
+        raise InvalidArgument(f"The model's {what} failed on the evaluation data: {exc!r}") from exc
+
+
+def _score(
+    model: _Model, data: EvalData, y_pred: Any, weights: Any, builtin: dict[str, Any]
+) -> Any:
+    """MLflow's ``score`` metric of a scikit-learn model: its own ``score`` method."""
+    score = getattr(model.native, "score", None)
+    if not callable(score):
+        return None
+    from sklearn.base import ClassifierMixin, RegressorMixin
+
+    method = getattr(type(model.native), "score", None)
+    if method is ClassifierMixin.score and "accuracy_score" in builtin:
+        return builtin["accuracy_score"]
+    if method is RegressorMixin.score and "r2_score" in builtin:
+        return builtin["r2_score"]
+    try:
+        return score(data.features, data.targets, sample_weight=weights)
+    except Exception as exc:
+        _logger.warning("Computing the model's score failed: %r", exc)
+        return None
+
+
+def _weights(config: dict[str, Any], rows: int) -> Any:
+    import numpy as np
+
+    raw = config.get("sample_weights")
+    if raw is None:
+        return None
+    weights = np.asarray(raw, dtype=np.float64)
+    if weights.shape != (rows,):
+        raise InvalidArgument(
+            f"Invalid evaluator_config['sample_weights'] of shape {weights.shape}: expected one "
+            f"weight for each of the {rows} rows"
+        )
+    return weights
+
+
+def _check_plot_config(config: dict[str, Any]) -> int:
+    bins = config.get("calibration_n_bins", 10)
+    if type(bins) is not int or bins < 1:
+        raise InvalidArgument(
+            f"Invalid evaluator_config['calibration_n_bins'] {bins!r}: must be a positive integer"
+        )
+    name = config.get("calibration_classifier_name", "")
+    if not isinstance(name, str):
+        raise InvalidArgument(
+            f"Invalid evaluator_config['calibration_classifier_name'] {name!r}: must be a string"
+        )
+    limit = config.get("max_classes_for_multiclass_roc_pr", 10)
+    if type(limit) is not int:
+        raise InvalidArgument(
+            f"Invalid evaluator_config['max_classes_for_multiclass_roc_pr'] {limit!r}: must be "
+            "an integer"
+        )
+    return limit
+
+
+def _classifier(
+    model: _Model, data: EvalData, y_pred: Any, config: dict[str, Any], out: _Outputs
+) -> tuple[ClassifierOutcome, Any]:
+    import numpy as np
+
+    limit = _check_plot_config(config)
+    label_list = config.get("label_list")
+    if label_list is not None and (
+        isinstance(label_list, (str, bytes)) or not hasattr(label_list, "__len__")
+    ):
+        raise InvalidArgument(
+            f"Invalid evaluator_config['label_list'] {label_list!r}: expected a list of labels"
+        )
+    pos_label = config.get("pos_label")
+    if pos_label is not None and label_list is not None and pos_label not in list(label_list):
+        raise InvalidArgument(
+            f"Invalid evaluator_config['pos_label'] {pos_label!r}: it must be one of "
+            f"evaluator_config['label_list'] {list(label_list)!r}"
+        )
+    probabilities = None
+    if model.predict_proba is not None:
+        probabilities = np.asarray(_call(model.predict_proba, data.features, "predict_proba"))
+        if probabilities.ndim != 2:
+            raise InvalidArgument(
+                f"Invalid predicted probabilities of shape {probabilities.shape}: predict_proba "
+                "must return one row of class probabilities per example"
+            )
+    weights = _weights(config, data.rows)
+    outcome = classifier_metrics(
+        data.targets,
+        y_pred,
+        probabilities,
+        label_list=label_list,
+        pos_label=pos_label,
+        average=config.get("average", "weighted"),
+        weights=weights,
+        max_curve_classes=limit,
+    )
+    score = _score(model, data, y_pred, weights, outcome.metrics) if model.native else None
+    if score is not None:
+        out.values["score"] = MetricValue(aggregate_results={"score": score})
+    for name, value in outcome.metrics.items():
+        out.values[name] = MetricValue(aggregate_results={name: value})
+    return outcome, probabilities
+
+
+def _per_class_csv(outcome: ClassifierOutcome) -> bytes:
+    import pandas as pd
+
+    text: str = pd.DataFrame(outcome.per_class).to_csv(index=False)
+    return text.encode("utf-8")
+
+
+def _plots(
+    outcome: ClassifierOutcome,
+    probabilities: Any,
+    config: dict[str, Any],
+    prefix: str,
+    out: _Outputs,
+) -> None:
+    try:
+        has_matplotlib()
+    except MissingDependency as exc:
+        _logger.warning("The evaluation plots are not logged: %s", exc)
+        return
+    pos_label = outcome.labels[-1] if outcome.binary else None
+    for name, png in classifier_plots(outcome, probabilities, config, pos_label).items():
+        out.files[name] = (ImageEvaluationArtifact, f"{prefix}{name}.png", png)
+
+
+def _results_table(
+    data: EvalData, y_pred: Any, values: dict[str, MetricValue], predictions: str | None
+) -> pd.DataFrame | None:
+    """MLflow's per-row table: features, target, outputs and each per-row metric's scores;
+    only when some metric has per-row scores or justifications."""
+    if not any(v.scores is not None or v.justifications is not None for v in values.values()):
+        return None
+    columns: dict[str, Any] = {}
+    if data.targets is not None:
+        columns[data.targets_name or "target"] = data.targets
+        columns[data.predictions_name or predictions or "outputs"] = y_pred
+    else:
+        columns["outputs"] = y_pred
+    for name, value in values.items():
+        if value.scores:
+            columns[f"{name}/score"] = value.scores
+        if value.justifications:
+            columns[f"{name}/justification"] = value.justifications
+    return data.features.reset_index(drop=True).assign(**columns)
+
+
+def _explainability_note(config: dict[str, Any], model_type: str | None, model: _Model) -> None:
+    if model_type not in MODEL_TYPES or model.predict is None:
+        return
+    if not config.get("log_model_explainability", True):
+        return
+    if importlib.util.find_spec("shap") is None:
+        _logger.warning(
+            "SHAP is not installed, so model explainability insights are not logged "
+            "(pip install shap; or evaluator_config={'log_model_explainability': False})"
+        )
+        return
+    _logger.warning(
+        "mltrail does not compute SHAP explainability yet: model explainability insights are "
+        "not logged (evaluator_config={'log_model_explainability': False} silences this)"
+    )
+
+
+def _dataset_hash(data: EvalData) -> str:
+    text = f"{data.dataset.digest}:{','.join(data.feature_names)}"
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _log(
+    client: MlflowClient,
+    run_id: str,
+    data: EvalData,
+    model: _Model,
+    metrics: dict[str, Any],
+    out: _Outputs,
+    prefix: str,
+    dataset_path: str | None,
+) -> dict[str, EvaluationArtifact]:
+    tags = [InputTag(CONTEXT_TAG, prefix)] if prefix else []
+    client.log_inputs(run_id, [DatasetInput(data.dataset._to_mlflow_entity(), tags)])
+    if model.model_uuid is not None:
+        listed = json.loads(client.get_run(run_id).data.tags.get(DATASETS_TAG, "[]"))
+        entry: dict[str, Any] = {"name": data.dataset.name, "hash": _dataset_hash(data)}
+        if dataset_path is not None:
+            entry["path"] = dataset_path
+        entry["model"] = model.model_uuid
+        if entry not in listed:
+            listed.append(entry)
+            text = json.dumps(listed, separators=(",", ":"))
+            client.log_batch(run_id, tags=[RunTag(DATASETS_TAG, text)])
+    now = time.time_ns() // 1_000_000
+    client.log_batch(run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()])
+    artifacts: dict[str, EvaluationArtifact] = {}
+    if out.files:
+        with tempfile.TemporaryDirectory(prefix="mltrail-evaluate-") as tmp:
+            for _, file_name, content in out.files.values():
+                with open(os.path.join(tmp, file_name), "wb") as f:
+                    f.write(content)
+            client.log_artifacts(run_id, tmp)
+        for name, (kind, file_name, content) in out.files.items():
+            artifacts[name] = kind(client.get_artifact_uri(run_id, file_name), data=content)
+    if out.table is not None:
+        file_name = f"{prefix}{EVAL_TABLE_FILE}"
+        log_table_to(client, run_id, out.table, file_name)
+        artifacts[EVAL_TABLE_FILE.split(".")[0]] = JsonEvaluationArtifact(
+            client.get_artifact_uri(run_id, file_name)
+        )
+    return artifacts
+
+
+def evaluate(
+    model: Any = None,
+    data: Any = None,
+    *,
+    model_type: str | None = None,
+    targets: Any = None,
+    predictions: str | None = None,
+    dataset_path: str | None = None,
+    feature_names: Sequence[str] | None = None,
+    evaluators: str | Sequence[str] | None = None,
+    evaluator_config: dict[str, Any] | None = None,
+    extra_metrics: Sequence[Any] | None = None,
+    custom_artifacts: Sequence[Any] | None = None,
+    env_manager: str = "local",
+    model_config: dict[str, Any] | None = None,
+    inference_params: dict[str, Any] | None = None,
+    model_id: str | None = None,
+    baseline_model: Any = None,
+) -> EvaluationResult:
+    """Evaluate *model* (a model URI, a loaded pyfunc model, a function, or None with stored
+    predictions) on *data* and log MLflow's default metrics, plots and tables.
+
+    See docs/evaluation.md for what is computed and logged.
+    """
+    if baseline_model is not None:
+        raise InvalidArgument(
+            "Invalid baseline_model: MLflow 3 removed it from evaluate; evaluate the baseline "
+            "with its own evaluate call and compare the two results with "
+            "mltrail.validate_evaluation_results(thresholds, candidate_result, baseline_result)"
+        )
+    if custom_artifacts:
+        raise NotImplementedYet("custom_artifacts are not supported by mltrail.evaluate yet")
+    if inference_params is not None:
+        raise InvalidArgument(
+            "The inference_params argument can only be specified when the model is a "
+            "deployment endpoint URI, which mltrail does not evaluate"
+        )
+    if model_id is not None:
+        raise NotImplementedYet(
+            "model_id (MLflow's logged models) is not supported by mltrail.evaluate yet"
+        )
+    config = _config(evaluators, evaluator_config, model_type)
+    mapping = config.get("col_mapping") or {}
+    if isinstance(targets, str):
+        targets = mapping.get(targets, targets)
+    if isinstance(predictions, str):
+        predictions = mapping.get(predictions, predictions)
+    _check_model_type(model_type, extra_metrics)
+    metrics_wanted = check_extra_metrics(extra_metrics)
+    prefix = config.get("metric_prefix") or ""
+    if not isinstance(prefix, str):
+        raise InvalidArgument(
+            f"Invalid evaluator_config['metric_prefix'] {prefix!r}: must be a string"
+        )
+    if data is None:
+        raise InvalidArgument("The data argument cannot be None.")
+    resolved = _resolve_model(model, env_manager, model_config)
+    data_in = prepare_data(
+        data,
+        targets=targets,
+        predictions=predictions,
+        feature_names=feature_names,
+        model_given=resolved.predict is not None,
+    )
+    if model_type in MODEL_TYPES and data_in.targets is None:
+        raise InvalidArgument(
+            f"The targets argument must be specified for {model_type} models"
+            + (
+                " (name the targets column in the dataset)"
+                if targets is None and hasattr(data, "df")
+                else "."
+            )
+        )
+    if resolved.predict is None and data_in.predictions is None:
+        raise InvalidArgument(
+            "Either a model or set of predictions must be specified in order to use the default "
+            "evaluator: give the model argument, the predictions argument (a column of data), "
+            "or a dataset naming its predictions column"
+        )
+    if resolved.predict is not None:
+        output = _call(resolved.predict, data_in.features, "predict")
+        y_pred = _as_column(output, predictions, data_in.rows, "predictions")
+    else:
+        y_pred = data_in.predictions
+    out = _Outputs()
+    outcome: ClassifierOutcome | None = None
+    probabilities: Any = None
+    if model_type == "classifier":
+        outcome, probabilities = _classifier(resolved, data_in, y_pred, config, out)
+    elif model_type == "regressor":
+        import numpy as np
+
+        try:
+            y_true = np.asarray(data_in.targets, dtype=np.float64)
+            y_num = np.asarray(y_pred, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgument(
+                f"Invalid targets or predictions for a regressor: they must be numbers ({exc})"
+            ) from exc
+        weights = _weights(config, data_in.rows)
+        builtin = regressor_metrics(y_true, y_num, weights)
+        score = _score(resolved, data_in, y_pred, weights, builtin) if resolved.native else None
+        if score is not None:
+            out.values["score"] = MetricValue(aggregate_results={"score": score})
+        for name, value in builtin.items():
+            out.values[name] = MetricValue(aggregate_results={name: value})
+    compute_extra_metrics(
+        metrics_wanted,
+        predictions=y_pred,
+        targets=data_in.targets,
+        features=data_in.features,
+        config=config,
+        names={
+            "predictions": predictions or data_in.predictions_name,
+            "targets": data_in.targets_name,
+        },
+        values=out.values,
+    )
+    if prefix:
+        out.values = {
+            f"{prefix}{name}": MetricValue(
+                value.scores,
+                value.justifications,
+                {f"{prefix}{k}": v for k, v in value.aggregate_results.items()}
+                if value.aggregate_results
+                else None,
+            )
+            for name, value in out.values.items()
+        }
+    metrics = aggregate(out.values)
+    if outcome is not None:
+        _plots(outcome, probabilities, config, prefix, out)
+        if not outcome.binary:
+            out.files["per_class_metrics"] = (
+                CsvEvaluationArtifact,
+                "per_class_metrics.csv",
+                _per_class_csv(outcome),
+            )
+            if "confusion_matrix" in out.files:  # MLflow logs it last
+                out.files["confusion_matrix"] = out.files.pop("confusion_matrix")
+    out.table = _results_table(data_in, y_pred, out.values, predictions)
+    _explainability_note(config, model_type, resolved)
+
+    active = active_run()
+    run = active if active is not None else start_run()
+    try:
+        artifacts = _log(
+            run.client, run.info.run_id, data_in, resolved, metrics, out, prefix, dataset_path
+        )
+    except BaseException:
+        if active is None:
+            end_run("FAILED")
+        raise
+    if active is None:
+        end_run()
+    return EvaluationResult(metrics, artifacts, run.info.run_id)
