@@ -1,0 +1,146 @@
+"""``mltrail.models.evaluate`` records what MLflow 3's records: the same scenarios
+(tests/evaluation/_scenarios.py) run under the real ``mlflow`` and under ``mltrail``, each in
+its own process with its own SQLite store, and what each logged is compared.
+
+Compared exactly: metric names, artifact files and result keys (in MLflow's order), dataset
+inputs and their context tags, the table tag, the per-class table's columns, the results
+table's columns, validation messages.  Values: equal to 1e-9 (relative) where MLflow's are
+deterministic, which all of these are.  Not compared: image pixels (mltrail draws its own
+plots, at a lower resolution), the ``mlflow.datasets`` tag's hash (each tool's own digest).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mltrail
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).with_name("_scenarios.py")
+SCENARIOS = [
+    "binary_uri",
+    "multiclass_uri",
+    "regression_uri",
+    "binary_loaded",
+    "binary_callable",
+    "binary_predictions",
+    "binary_prefix",
+    "binary_pos_label_0",
+    "binary_dataset",
+    "strings_label_list",
+    "multiclass_macro",
+    "binary_numpy",
+    "regression_extra_metrics",
+    "regression_extra_prefixed",
+]
+VALIDATION_CASES = ["pass", "fail_threshold", "fail_baseline", "missing_baseline"]
+
+
+def _start(library: str, workdir: Path) -> subprocess.Popen[bytes]:
+    workdir.mkdir()
+    env = dict(os.environ)
+    src = str(Path(mltrail.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    for var in ("MLFLOW_TRACKING_URI", "MLTRAIL_TRACKING_URI", "MLFLOW_EXPERIMENT_ID"):
+        env.pop(var, None)
+    uri = f"sqlite:///{workdir / 'store.db'}"
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), library, uri, str(workdir / "summary.json")],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(MLflow's, mltrail's) summaries; both processes run at the same time."""
+    pytest.importorskip("mlflow")
+    pytest.importorskip("matplotlib")
+    root = tmp_path_factory.mktemp("evaluate-differential")
+    processes = {lib: _start(lib, root / lib) for lib in ("mlflow", "mltrail")}
+    summaries = {}
+    for lib, process in processes.items():
+        output, _ = process.communicate(timeout=600)
+        assert process.returncode == 0, f"{lib} side failed:\n{output.decode()[-4000:]}"
+        summaries[lib] = json.loads((root / lib / "summary.json").read_text())
+    return summaries["mlflow"], summaries["mltrail"]
+
+
+def _close(theirs: float, ours: float) -> bool:
+    if math.isnan(theirs):
+        return math.isnan(ours)
+    return ours == pytest.approx(theirs, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_metric_names_and_values_are_mlflows(
+    recordings: tuple[dict[str, Any], dict[str, Any]], scenario: str
+) -> None:
+    theirs, ours = (r[scenario] for r in recordings)
+    for key in ("metrics", "logged_metrics"):
+        assert sorted(ours[key]) == sorted(theirs[key])
+        wrong = {
+            name: (value, ours[key][name])
+            for name, value in theirs[key].items()
+            if not _close(value, ours[key][name])
+        }
+        assert wrong == {}
+    assert list(ours["metrics"]) == list(theirs["metrics"])  # the same order, too
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_artifacts_inputs_and_tags_are_mlflows(
+    recordings: tuple[dict[str, Any], dict[str, Any]], scenario: str
+) -> None:
+    theirs, ours = (r[scenario] for r in recordings)
+    assert ours["artifact_files"] == theirs["artifact_files"]
+    assert ours["artifact_keys"] == theirs["artifact_keys"]
+    assert ours["uris_end_with"] == theirs["uris_end_with"]
+    assert ours["inputs"] == theirs["inputs"]
+    assert ours["logged_artifacts_tag"] == theirs["logged_artifacts_tag"]
+    assert ours["has_datasets_tag"] == theirs["has_datasets_tag"]
+    assert ours["status"] == theirs["status"] == "FINISHED"
+
+
+@pytest.mark.parametrize("scenario", ["multiclass_uri", "multiclass_macro"])
+def test_per_class_table_is_mlflows(
+    recordings: tuple[dict[str, Any], dict[str, Any]], scenario: str
+) -> None:
+    theirs, ours = (r[scenario]["per_class"] for r in recordings)
+    assert list(ours) == list(theirs)
+    for column, values in theirs.items():
+        assert all(_close(a, b) for a, b in zip(values, ours[column], strict=True)), column
+
+
+@pytest.mark.parametrize("scenario", ["regression_extra_metrics", "regression_extra_prefixed"])
+def test_results_table_is_mlflows(
+    recordings: tuple[dict[str, Any], dict[str, Any]], scenario: str
+) -> None:
+    theirs, ours = (r[scenario]["table"] for r in recordings)
+    assert list(ours) == list(theirs)
+    assert "y" in ours
+    assert "outputs" in ours
+    for column, values in theirs.items():
+        assert all(_close(a, b) for a, b in zip(values, ours[column], strict=True)), column
+
+
+@pytest.mark.parametrize("case", VALIDATION_CASES)
+def test_validation_messages_are_mlflows(
+    recordings: tuple[dict[str, Any], dict[str, Any]], case: str
+) -> None:
+    theirs, ours = (r["validation"][case] for r in recordings)
+    assert ours == theirs
+    if case != "pass":
+        assert ours["type"] == "ModelValidationFailedException"
