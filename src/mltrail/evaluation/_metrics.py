@@ -20,12 +20,14 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
-    IntArray = npt.NDArray[np.intp]
+    IntArray = npt.NDArray[np.integer[Any]]
 
 __all__ = [
     "AVERAGES",
+    "MAX_POINTS",
     "ClassifierOutcome",
     "Curve",
+    "Lift",
     "binary_curve",
     "classifier_metrics",
     "encode_labels",
@@ -49,6 +51,16 @@ class Curve:
 
 
 @dataclass
+class Lift:
+    """The lift curves of a binary classifier: share of the rows (x), and the lift of the
+    positive and of the negative class (rows ranked by that class's probability)."""
+
+    share: FloatArray
+    positive: FloatArray
+    negative: FloatArray
+
+
+@dataclass
 class ClassifierOutcome:
     """Everything the classifier's metrics, table and plots need."""
 
@@ -68,6 +80,8 @@ class ClassifierOutcome:
     sorted_labels: list[Any] = field(default_factory=list)
     #: Index of the positive class among the sorted labels (binary).
     pos_index: int = 1
+    #: Binary: the lift curves (None when they need another sort: see :func:`binary_curve`).
+    lift: Lift | None = None
 
 
 def _plain(value: Any) -> Any:
@@ -93,42 +107,97 @@ def encode_labels(values: Any, sorted_labels: Any, what: str) -> IntArray:
             f"Invalid evaluator_config['label_list'] {_labels_text(sorted_labels)}: the "
             f"{what} contain labels that are not in it: {_labels_text(unknown)}"
         )
-    result: IntArray = clipped.astype(np.intp, copy=False)
+    # the smallest integers that hold the indices: a million labels take 1 MB, not 8
+    dtype = np.int8 if len(sorted_labels) < 128 else np.intp
+    result: IntArray = clipped.astype(dtype)
     return result
 
 
-def binary_curve(positive: Any, score: Any, weights: Any) -> tuple[Curve, Curve] | None:
-    """The ROC and precision-recall curves of boolean *positive* against *score* (one sort);
-    None when the targets hold a single class (the curves are undefined)."""
+#: The most points a curve keeps for its plot (the areas use every point).
+MAX_POINTS = 2000
+
+
+def _thin_index(count: int) -> Any:
+    """At most :data:`MAX_POINTS` indices spread evenly over ``range(count)``, both ends kept."""
     import numpy as np
 
+    if count <= MAX_POINTS:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, MAX_POINTS).astype(np.intp))
+
+
+def binary_curve(
+    positive: Any, score: Any, weights: Any, other_score: Any = None
+) -> tuple[Curve, Curve, Lift | None] | None:
+    """The ROC and precision-recall curves of boolean *positive* against *score*, from one
+    descending sort, with their exact areas; the curves keep at most :data:`MAX_POINTS` points.
+    None when the targets hold a single class (the curves are undefined).
+
+    With *other_score* (the negative class's scores), the lift curves of both classes are
+    read from the same sort when *other_score* orders the rows the other way round (as
+    complementary probabilities do); else the lift is left out (``None``)."""
+    import numpy as np
+
+    n = score.size
     order = np.argsort(score)[::-1]
-    sorted_score = score[order]
     hit = positive[order]
-    ends = np.flatnonzero(np.diff(sorted_score))
-    ends = np.append(ends, hit.size - 1)
-    if weights is None:
-        tps = np.cumsum(hit, dtype=np.float64)[ends]
+    reversed_other = False
+    if other_score is not None:
+        reversed_other = bool(np.all(np.diff(other_score[order]) >= 0))
+    w = None if weights is None else weights[order]
+    sorted_score = score[order]
+    del order
+    ends = np.flatnonzero(sorted_score[1:] != sorted_score[:-1])
+    del sorted_score
+    ends = np.append(ends, n - 1)
+    counts = np.cumsum(hit, dtype=np.intp)
+    if w is None:
+        tps = counts[ends].astype(np.float64)
         fps = (ends + 1.0) - tps
     else:
-        w = weights[order]
         tps = np.cumsum(np.where(hit, w, 0.0))[ends]
         fps = np.cumsum(np.where(hit, 0.0, w))[ends]
-    if tps[-1] <= 0 or fps[-1] <= 0:
+    del ends, w, hit
+    total_pos, total_neg = float(tps[-1]), float(fps[-1])
+    if total_pos <= 0 or total_neg <= 0:
         return None
-    tpr = np.concatenate(([0.0], tps / tps[-1]))
-    fpr = np.concatenate(([0.0], fps / fps[-1]))
-    roc_auc = float(np.trapezoid(tpr, fpr))
-    precision = tps / (tps + fps)
-    recall = tps / tps[-1]
-    average_precision = float(np.sum(np.diff(recall, prepend=0.0) * precision))
-    # MLflow plots recall (x) against precision (y), ending at recall 0, precision 1.
+    step = np.diff(fps, prepend=0.0)
+    roc_auc = float((step @ tps + step[1:] @ tps[:-1]) / (2.0 * total_pos * total_neg))
+    del step
+    gain = np.diff(tps, prepend=0.0)
+    gain *= tps
+    gain /= tps + fps
+    average_precision = float(gain.sum() / total_pos)
+    del gain
+    keep = _thin_index(tps.size)
+    kept_tps, kept_fps = tps[keep], fps[keep]
+    roc = Curve(
+        np.concatenate(([0.0], kept_fps / total_neg)),
+        np.concatenate(([0.0], kept_tps / total_pos)),
+        roc_auc,
+    )
+    # MLflow draws recall (x) against precision (y), from recall 1 down to (0, 1).
     pr = Curve(
-        np.concatenate((recall[::-1], [0.0])),
-        np.concatenate((precision[::-1], [1.0])),
+        np.concatenate(((kept_tps / total_pos)[::-1], [0.0])),
+        np.concatenate(((kept_tps / (kept_tps + kept_fps))[::-1], [1.0])),
         average_precision,
     )
-    return Curve(fpr, tpr, roc_auc), pr
+    lift = None
+    if reversed_other:
+        rows = _thin_index(n)
+        share = (rows + 1.0) / n
+        positives = int(counts[-1])
+        negatives = n - positives
+        # the top m rows by the other score are the bottom m rows by this one
+        above = n - (rows + 1)
+        top_positives = np.where(above > 0, counts[np.maximum(above - 1, 0)], 0)
+        bottom_negatives = negatives - (above - top_positives)
+        lift = Lift(
+            share,
+            (counts[rows] / positives) / share,
+            (bottom_negatives / negatives) / share if negatives else share * 0.0,
+        )
+    return roc, pr, lift
 
 
 def _safe_divide(numerator: Any, denominator: Any) -> Any:
@@ -148,9 +217,10 @@ def _log_loss(target_index: Any, probabilities: Any, weights: Any) -> float:
             "Invalid predicted probabilities: predict_proba returned values outside [0, 1]"
         )
     eps = np.finfo(np.float64).eps
-    picked = probabilities[np.arange(target_index.size), target_index]
-    loss = -np.log(np.clip(picked, eps, 1 - eps))
-    return float(np.average(loss, weights=weights))
+    picked = np.take_along_axis(probabilities, target_index[:, None].astype(np.intp), axis=1)
+    np.clip(picked, eps, 1 - eps, out=picked)
+    np.log(picked, out=picked)
+    return -float(np.average(picked[:, 0], weights=weights))
 
 
 def _binary_scores(cm: Any) -> tuple[float, float, float]:
@@ -193,7 +263,7 @@ def _averaged(cm: Any, average: str) -> tuple[float, float, float]:
 def _confusion(true_index: Any, pred_index: Any, k: int, weights: Any) -> Any:
     import numpy as np
 
-    flat = true_index * k + pred_index
+    flat = true_index.astype(np.int32) * k + pred_index
     return np.bincount(flat, weights=weights, minlength=k * k).reshape(k, k)
 
 
@@ -276,14 +346,19 @@ def classifier_metrics(
         )
         if probabilities is not None:
             base["log_loss"] = _log_loss(true_index, probabilities, weights)
-            curves = binary_curve(true_index == pos_index, probabilities[:, pos_index], weights)
+            curves = binary_curve(
+                true_index == pos_index,
+                probabilities[:, pos_index],
+                weights,
+                other_score=probabilities[:, 1 - pos_index],
+            )
             if curves is None:
                 _logger.warning(
                     "The targets hold one class only: roc_auc, precision_recall_auc and their "
                     "curves are not defined and are not logged"
                 )
             else:
-                roc, pr = curves
+                roc, pr, outcome.lift = curves
                 base["roc_auc"] = roc.auc
                 base["precision_recall_auc"] = pr.auc
                 outcome.roc.append((outcome.labels[1], roc))
