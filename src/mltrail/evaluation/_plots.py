@@ -148,7 +148,10 @@ def _calibration(outcome: ClassifierOutcome, probabilities: Any, config: dict[st
     assert outcome.target_index is not None
     bins = int(config.get("calibration_n_bins", 10))
     name = config.get("calibration_classifier_name")
-    figure, ax = _figure(bottom=0.12 if outcome.binary else 0.3)
+    # multiclass: the legend goes below the axes, in rows of up to four entries
+    columns = min(len(outcome.labels) + 1, 4)
+    rows = math.ceil((len(outcome.labels) + 1) / columns)
+    figure, ax = _figure(bottom=0.12 if outcome.binary else min(0.6, 0.24 + 0.05 * rows))
     if outcome.binary:
         column = outcome.pos_index
         label = outcome.sorted_labels[column]
@@ -167,9 +170,7 @@ def _calibration(outcome: ClassifierOutcome, probabilities: Any, config: dict[st
             )
             ax.plot(x, y, marker="o", markersize=3, label=f"Class {label}")
         ax.plot([0, 1], [0, 1], linestyle="dotted", color="black", label="Perfect Calibration")
-        ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=max(1, len(outcome.labels) // 3)
-        )
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=columns)
         ax.set_title(f"{name or 'Classifier'} Calibration", fontsize=12)
         ax.set_xlabel("Mean Predicted Probability", fontsize=10)
         ax.set_ylabel("Fraction of True Positives", fontsize=10)
