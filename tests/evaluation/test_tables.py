@@ -118,3 +118,12 @@ def test_mlflow_reads_our_tables_and_we_read_its(tracking_server: object) -> Non
     pd.testing.assert_frame_equal(theirs, pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}))
     tags = mltrail.get_run(out["run_id"]).data.tags
     assert json.loads(tags["mlflow.loggedArtifacts"]) == [{"path": "theirs.json", "type": "table"}]
+
+
+def test_parquet_tables_round_trip(store: str) -> None:
+    pytest.importorskip("pyarrow")
+    with mltrail.start_run() as run:
+        mltrail.log_table(TABLE, "qa.parquet")
+        mltrail.log_table(TABLE, "qa.parquet")
+    loaded = mltrail.load_table("qa.parquet", run_ids=[run.info.run_id])
+    pd.testing.assert_frame_equal(loaded, pd.concat([pd.DataFrame(TABLE)] * 2, ignore_index=True))

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail._optional import require
 from mltrail.entities import Run, ViewType
 from mltrail.tracking._active import run_stack
 from mltrail.tracking._client import MlflowClient
@@ -73,6 +74,7 @@ def _read(path: str) -> pd.DataFrame:
 
     if path.endswith(".json"):
         return pd.read_json(path, orient="split")
+    require("pyarrow")  # a one-line error naming the extra
     return pd.read_parquet(path)
 
 
@@ -80,6 +82,7 @@ def _write(frame: pd.DataFrame, path: str) -> None:
     if path.endswith(".json"):
         frame.to_json(path, orient="split", index=False, date_format="iso")
     else:
+        require("pyarrow")
         frame.to_parquet(path, index=False)
 
 
