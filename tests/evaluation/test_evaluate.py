@@ -294,6 +294,26 @@ def _bad(call: dict[str, Any]) -> MltrailError:
             {
                 "model_type": "classifier",
                 "targets": "y",
+                "model": lambda df: np.where(df["a"] > 0, "yes", "no"),
+            },
+            ["Invalid labels", "cannot be compared"],
+        ),
+        (
+            {"model_type": "classifier", "targets": "y", "predictions": "nope"},
+            ["Invalid predictions 'nope'", "not a column of data"],
+        ),
+        (
+            {"model_type": "classifier", "targets": "y"},
+            ["Either a model or set of predictions must be specified"],
+        ),
+        (
+            {"model": lambda df: df["a"], "targets": "y"},
+            ["extra_metrics argument must be specified when model_type is None"],
+        ),
+        (
+            {
+                "model_type": "classifier",
+                "targets": "y",
                 "model": lambda df: df["a"] > 0,
                 "baseline_model": "runs:/x/m",
             },
@@ -307,6 +327,38 @@ def test_bad_input_is_refused_before_anything_is_logged(
     error = _bad({"data": _frame(), **call})
     for word in words:
         assert word in str(error)
+
+
+def test_a_dataset_names_its_own_targets(store: str) -> None:
+    frame = _frame()
+    with mltrail.start_run() as run:
+        with pytest.raises(InvalidArgument, match="targets column name must be specified in"):
+            mltrail.evaluate(
+                lambda df: (df["a"] > 0).astype(int),
+                mltrail.data.from_pandas(frame),
+                model_type="classifier",
+            )
+        with pytest.raises(InvalidArgument, match="top-level targets parameter"):
+            mltrail.evaluate(
+                lambda df: (df["a"] > 0).astype(int),
+                mltrail.data.from_pandas(frame, targets="y"),
+                targets="y",
+                model_type="classifier",
+            )
+        _nothing_logged(run.info.run_id)
+
+
+def test_no_model_type_computes_the_extra_metrics_only(store: str) -> None:
+    frame = _frame("regression")
+    bias = make_metric(
+        eval_fn=lambda predictions, targets: float((predictions - targets).mean()),
+        greater_is_better=False,
+        name="bias",
+    )
+    result = mltrail.evaluate(lambda df: df["a"], frame, targets="y", extra_metrics=[bias])
+    assert result.metrics == pytest.approx({"bias": float((frame["a"] - frame["y"]).mean())})
+    assert result.artifacts == {}
+    assert result.tables == {}
 
 
 def test_without_an_active_run_a_refused_call_leaves_no_run(store: str) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, MissingDependency, NotImplementedYet
+from mltrail.data import Dataset
 from mltrail.entities import DatasetInput, InputTag, Metric, RunTag
 from mltrail.evaluation._data import EvalData, prepare_data
 from mltrail.evaluation._extra import aggregate, check_extra_metrics, compute_extra_metrics
@@ -486,14 +487,12 @@ def evaluate(
         model_given=resolved.predict is not None,
     )
     if model_type in MODEL_TYPES and data_in.targets is None:
-        raise InvalidArgument(
-            f"The targets argument must be specified for {model_type} models"
-            + (
-                " (name the targets column in the dataset)"
-                if targets is None and hasattr(data, "df")
-                else "."
+        if isinstance(data, Dataset):
+            raise InvalidArgument(
+                f"The targets column name must be specified in the provided Dataset for "
+                f"{model_type} models, e.g. mltrail.data.from_pandas(df, targets='y')"
             )
-        )
+        raise InvalidArgument(f"The targets argument must be specified for {model_type} models.")
     if resolved.predict is None and data_in.predictions is None:
         raise InvalidArgument(
             "Either a model or set of predictions must be specified in order to use the default "

@@ -200,6 +200,12 @@ def binary_curve(
     return roc, pr, lift
 
 
+def _kind(values: Any) -> str:
+    """``number``, ``text`` or ``object`` (either) for an array of labels."""
+    code = values.dtype.kind
+    return "number" if code in "biuf" else "text" if code in "US" else "object"
+
+
 def _safe_divide(numerator: Any, denominator: Any) -> Any:
     import numpy as np
 
@@ -283,10 +289,25 @@ def classifier_metrics(
     import numpy as np
 
     n = int(y_true.size)
-    if label_list is None:
-        sorted_labels = np.unique(np.concatenate([y_true, y_pred]))
-    else:
-        sorted_labels = np.unique(np.asarray(label_list))
+    kinds = {_kind(y_true), _kind(y_pred)}
+    if label_list is None and {"number", "text"} <= kinds:
+        raise InvalidArgument(
+            f"Invalid labels: the targets ({y_true.dtype}) and the predictions ({y_pred.dtype}) "
+            "hold labels of kinds that cannot be compared (numbers and strings)"
+        )
+    try:
+        if label_list is None:
+            sorted_labels = np.unique(np.concatenate([y_true, y_pred]))
+        else:
+            sorted_labels = np.unique(np.asarray(label_list))
+        true_index = encode_labels(y_true, sorted_labels, "targets")
+        pred_index = encode_labels(y_pred, sorted_labels, "predictions")
+    except TypeError as exc:  # numpy's DTypePromotionError too
+        raise InvalidArgument(
+            f"Invalid labels: the targets ({y_true.dtype}), the predictions ({y_pred.dtype})"
+            + ("" if label_list is None else " and evaluator_config['label_list']")
+            + f" hold labels of kinds that cannot be compared ({exc})"
+        ) from exc
     if sorted_labels.size < 2:
         raise InvalidArgument(
             "Evaluation dataset for classification must contain at least two unique labels, "
@@ -294,8 +315,6 @@ def classifier_metrics(
             "evaluator_config={'label_list': [...]}"
         )
     k = int(sorted_labels.size)
-    true_index = encode_labels(y_true, sorted_labels, "targets")
-    pred_index = encode_labels(y_pred, sorted_labels, "predictions")
     if probabilities is not None and probabilities.shape != (n, k):
         raise InvalidArgument(
             f"Invalid predicted probabilities: predict_proba returned shape "

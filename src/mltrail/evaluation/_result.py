@@ -17,7 +17,7 @@ import tempfile
 import urllib.parse
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from mltrail._exceptions import InvalidArgument
+from mltrail._exceptions import InvalidArgument, MltrailError
 from mltrail._optional import require
 from mltrail.evaluation._tables import load_table
 from mltrail.tracking._artifact_helpers import download_artifacts
@@ -161,9 +161,7 @@ class EvaluationResult:
                 continue
             try:
                 tables[name] = load_table(_file_name(artifact.uri), run_ids=[self._run_id])
-            except InvalidArgument:
-                continue
-            except LookupError:
+            except MltrailError:  # a JSON artifact that is not a table of the run
                 continue
         return tables
 
