@@ -146,6 +146,24 @@ def scenarios(lib: Any) -> dict[str, Any]:
         evaluator_config={"average": "macro"},
     )
 
+    weights = np.random.default_rng(7).random(len(frame))
+    out["binary_weighted"] = _evaluate(
+        lib,
+        uri,
+        frame,
+        targets="y",
+        model_type="classifier",
+        evaluator_config={"sample_weights": weights},
+    )
+    out["multiclass_weighted"] = _evaluate(
+        lib,
+        multi_model,
+        multi,
+        targets="y",
+        model_type="classifier",
+        evaluator_config={"sample_weights": weights},
+    )
+
     x = frame[COLUMNS].to_numpy()
     array_model = LogisticRegression().fit(x, y)
     out["binary_numpy"] = _evaluate(
@@ -175,6 +193,14 @@ def scenarios(lib: Any) -> dict[str, Any]:
             name="median_error",
         ),
     ]
+    out["regression_weighted"] = _evaluate(
+        lib,
+        reg_uri,
+        reg,
+        targets="y",
+        model_type="regressor",
+        evaluator_config={"sample_weights": weights},
+    )
     out["regression_extra_metrics"] = _evaluate(
         lib, reg_uri, reg, targets="y", model_type="regressor", extra_metrics=extra
     )

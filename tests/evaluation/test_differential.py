@@ -39,6 +39,9 @@ SCENARIOS = [
     "strings_label_list",
     "multiclass_macro",
     "binary_numpy",
+    "binary_weighted",
+    "multiclass_weighted",
+    "regression_weighted",
     "regression_extra_metrics",
     "regression_extra_prefixed",
 ]
@@ -114,7 +117,7 @@ def test_artifacts_inputs_and_tags_are_mlflows(
     assert ours["status"] == theirs["status"] == "FINISHED"
 
 
-@pytest.mark.parametrize("scenario", ["multiclass_uri", "multiclass_macro"])
+@pytest.mark.parametrize("scenario", ["multiclass_uri", "multiclass_macro", "multiclass_weighted"])
 def test_per_class_table_is_mlflows(
     recordings: tuple[dict[str, Any], dict[str, Any]], scenario: str
 ) -> None:
