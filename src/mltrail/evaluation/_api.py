@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +24,9 @@ from mltrail.data import Dataset
 from mltrail.entities import DatasetInput, InputTag, Metric, RunTag
 from mltrail.evaluation._data import EvalData, prepare_data
 from mltrail.evaluation._extra import aggregate, check_extra_metrics, compute_extra_metrics
-from mltrail.evaluation._metric import MetricValue
+from mltrail.evaluation._metric import EvaluationMetric, MetricValue
 from mltrail.evaluation._metrics import ClassifierOutcome, classifier_metrics, regressor_metrics
+from mltrail.evaluation._model import Model, as_column, call_model, model_score, resolve_model
 from mltrail.evaluation._plots import classifier_plots, has_matplotlib
 from mltrail.evaluation._result import (
     CsvEvaluationArtifact,
@@ -35,7 +36,6 @@ from mltrail.evaluation._result import (
     JsonEvaluationArtifact,
 )
 from mltrail.evaluation._tables import log_table_to
-from mltrail.pyfunc import PyFuncModel, load_model
 from mltrail.tracking._fluent import active_run, end_run, start_run
 
 if TYPE_CHECKING:
@@ -49,23 +49,10 @@ _logger = logging.getLogger("mltrail")
 
 MODEL_TYPES = ("classifier", "regressor")
 _GENAI_TYPES = ("question-answering", "text-summarization", "text", "retriever", "databricks-agent")
-_ENV_MANAGERS = ("local", "virtualenv", "uv", "conda")
 _EVALUATORS = ("default", "classifier", "regressor", "shap")
-#: Loader modules whose native model ``evaluate`` calls directly (``predict_proba``, ``score``).
-_NATIVE_LOADERS = ("mlflow.sklearn", "mlflow.xgboost", "mlflow.catboost")
 EVAL_TABLE_FILE = "eval_results_table.json"
 DATASETS_TAG = "mlflow.datasets"
 CONTEXT_TAG = "mlflow.data.context"
-
-
-@dataclass
-class _Model:
-    """How predictions are made: ``predict`` and, for native classifiers, ``predict_proba``."""
-
-    predict: Callable[[Any], Any] | None
-    predict_proba: Callable[[Any], Any] | None = None
-    native: Any = None
-    model_uuid: str | None = None
 
 
 @dataclass
@@ -132,106 +119,6 @@ def _check_model_type(model_type: Any, extra_metrics: Any) -> None:
         )
 
 
-def _resolve_model(model: Any, env_manager: str, model_config: Any) -> _Model:
-    if env_manager not in _ENV_MANAGERS:
-        raise InvalidArgument(
-            f"Invalid env_manager {env_manager!r}: must be one of {', '.join(_ENV_MANAGERS)}"
-        )
-    if env_manager != "local":
-        if not isinstance(model, str):
-            raise InvalidArgument(
-                "The model argument must be a string URI referring to a model when a non-local "
-                "env_manager is specified."
-            )
-        raise NotImplementedYet(
-            f"env_manager={env_manager!r} is not supported by mltrail.evaluate yet: the model "
-            "is loaded in this Python environment with env_manager='local'"
-        )
-    if isinstance(model, str):
-        model = load_model(model, model_config=model_config)
-    elif model_config is not None:
-        raise InvalidArgument(
-            "Invalid model_config: it applies to a model URI that evaluate loads; load a model "
-            "yourself with mltrail.pyfunc.load_model(uri, model_config=...)"
-        )
-    if isinstance(model, PyFuncModel):
-        uuid = model.metadata.model_uuid
-        if model.loader_module in _NATIVE_LOADERS:
-            native = model.get_raw_model()
-            proba = getattr(native, "predict_proba", None)
-            return _Model(native.predict, proba if callable(proba) else None, native, uuid)
-        return _Model(model.predict, model_uuid=uuid)
-    if model is None:
-        return _Model(None)
-    if callable(model):
-        return _Model(model)
-    hint = (
-        " (pass its predict method: model=estimator.predict)" if hasattr(model, "predict") else ""
-    )
-    raise InvalidArgument(
-        f"Invalid model of type {type(model).__name__}: the model argument must be a model URI, "
-        f"a model loaded with mltrail.pyfunc.load_model, a function, or None{hint}"
-    )
-
-
-def _as_column(output: Any, name: str | None, rows: int, what: str) -> Any:
-    """A model's output as one 1-D array (a DataFrame's or dict's *name* column)."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(output, dict):
-        output = pd.DataFrame(output)
-    if isinstance(output, pd.DataFrame):
-        if name is not None and name in output.columns:
-            output = output[name]
-        elif len(output.columns) == 1:
-            output = output.iloc[:, 0]
-        else:
-            raise InvalidArgument(
-                f"Invalid {what}: the model returned columns {list(output.columns)}; name the "
-                "one to evaluate with the predictions argument"
-            )
-    array = output.to_numpy() if isinstance(output, pd.Series) else np.asarray(output)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array.ravel()
-    if array.ndim != 1 or array.shape[0] != rows:
-        raise InvalidArgument(
-            f"Invalid {what}: the model returned an output of shape {array.shape} for {rows} "
-            "rows; expected one prediction per row"
-        )
-    return array
-
-
-def _call(fn: Callable[[Any], Any], features: Any, what: str) -> Any:
-    try:
-        return fn(features)
-    except MissingDependency:
-        raise
-    except Exception as exc:
-        raise InvalidArgument(f"The model's {what} failed on the evaluation data: {exc!r}") from exc
-
-
-def _score(
-    model: _Model, data: EvalData, y_pred: Any, weights: Any, builtin: dict[str, Any]
-) -> Any:
-    """MLflow's ``score`` metric of a scikit-learn model: its own ``score`` method."""
-    score = getattr(model.native, "score", None)
-    if not callable(score):
-        return None
-    from sklearn.base import ClassifierMixin, RegressorMixin
-
-    method = getattr(type(model.native), "score", None)
-    if method is ClassifierMixin.score and "accuracy_score" in builtin:
-        return builtin["accuracy_score"]
-    if method is RegressorMixin.score and "r2_score" in builtin:
-        return builtin["r2_score"]
-    try:
-        return score(data.features, data.targets, sample_weight=weights)
-    except Exception as exc:
-        _logger.warning("Computing the model's score failed: %r", exc)
-        return None
-
-
 def _weights(config: dict[str, Any], rows: int) -> Any:
     import numpy as np
 
@@ -268,7 +155,7 @@ def _check_plot_config(config: dict[str, Any]) -> int:
 
 
 def _classifier(
-    model: _Model, data: EvalData, y_pred: Any, config: dict[str, Any], out: _Outputs
+    model: Model, data: EvalData, y_pred: Any, config: dict[str, Any], out: _Outputs
 ) -> tuple[ClassifierOutcome, Any]:
     import numpy as np
 
@@ -288,7 +175,7 @@ def _classifier(
         )
     probabilities = None
     if model.predict_proba is not None:
-        probabilities = np.asarray(_call(model.predict_proba, data.features, "predict_proba"))
+        probabilities = np.asarray(call_model(model.predict_proba, data.features, "predict_proba"))
         if probabilities.ndim != 2:
             raise InvalidArgument(
                 f"Invalid predicted probabilities of shape {probabilities.shape}: predict_proba "
@@ -305,12 +192,90 @@ def _classifier(
         weights=weights,
         max_curve_classes=limit,
     )
-    score = _score(model, data, y_pred, weights, outcome.metrics) if model.native else None
+    score = model_score(model, data, y_pred, weights, outcome.metrics) if model.native else None
     if score is not None:
         out.values["score"] = MetricValue(aggregate_results={"score": score})
     for name, value in outcome.metrics.items():
         out.values[name] = MetricValue(aggregate_results={name: value})
     return outcome, probabilities
+
+
+def _regressor(
+    model: Model, data: EvalData, y_pred: Any, config: dict[str, Any], out: _Outputs
+) -> None:
+    import numpy as np
+
+    try:
+        y_true = np.asarray(data.targets, dtype=np.float64)
+        y_num = np.asarray(y_pred, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(
+            f"Invalid targets or predictions for a regressor: they must be numbers ({exc})"
+        ) from exc
+    weights = _weights(config, data.rows)
+    builtin = regressor_metrics(y_true, y_num, weights)
+    score = model_score(model, data, y_pred, weights, builtin) if model.native else None
+    if score is not None:
+        out.values["score"] = MetricValue(aggregate_results={"score": score})
+    for name, value in builtin.items():
+        out.values[name] = MetricValue(aggregate_results={name: value})
+
+
+def _prefixed(values: dict[str, MetricValue], prefix: str) -> dict[str, MetricValue]:
+    """MLflow's prefixing: the metric's name and each of its aggregates' names."""
+    return {
+        f"{prefix}{name}": MetricValue(
+            value.scores,
+            value.justifications,
+            {f"{prefix}{k}": v for k, v in value.aggregate_results.items()}
+            if value.aggregate_results
+            else None,
+        )
+        for name, value in values.items()
+    }
+
+
+def _compute(
+    model: Model,
+    data: EvalData,
+    y_pred: Any,
+    model_type: str | None,
+    config: dict[str, Any],
+    extra_metrics: list[EvaluationMetric],
+    predictions: str | None,
+    prefix: str,
+) -> _Outputs:
+    """Every metric, plot and table, in memory: nothing is logged here."""
+    out = _Outputs()
+    outcome: ClassifierOutcome | None = None
+    probabilities: Any = None
+    if model_type == "classifier":
+        outcome, probabilities = _classifier(model, data, y_pred, config, out)
+    elif model_type == "regressor":
+        _regressor(model, data, y_pred, config, out)
+    compute_extra_metrics(
+        extra_metrics,
+        predictions=y_pred,
+        targets=data.targets,
+        features=data.features,
+        config=config,
+        names={"predictions": predictions or data.predictions_name, "targets": data.targets_name},
+        values=out.values,
+    )
+    if prefix:
+        out.values = _prefixed(out.values, prefix)
+    if outcome is not None:
+        _plots(outcome, probabilities, config, prefix, out)
+        if not outcome.binary:
+            out.files["per_class_metrics"] = (
+                CsvEvaluationArtifact,
+                "per_class_metrics.csv",
+                _per_class_csv(outcome),
+            )
+            if "confusion_matrix" in out.files:  # MLflow logs it last
+                out.files["confusion_matrix"] = out.files.pop("confusion_matrix")
+    out.table = _results_table(data, y_pred, out.values, predictions)
+    return out
 
 
 def _per_class_csv(outcome: ClassifierOutcome) -> bytes:
@@ -358,7 +323,7 @@ def _results_table(
     return data.features.reset_index(drop=True).assign(**columns)
 
 
-def _explainability_note(config: dict[str, Any], model_type: str | None, model: _Model) -> None:
+def _explainability_note(config: dict[str, Any], model_type: str | None, model: Model) -> None:
     if model_type not in MODEL_TYPES or model.predict is None:
         return
     if not config.get("log_model_explainability", True):
@@ -384,7 +349,7 @@ def _log(
     client: MlflowClient,
     run_id: str,
     data: EvalData,
-    model: _Model,
+    model: Model,
     metrics: dict[str, Any],
     out: _Outputs,
     prefix: str,
@@ -478,7 +443,7 @@ def evaluate(
         )
     if data is None:
         raise InvalidArgument("The data argument cannot be None.")
-    resolved = _resolve_model(model, env_manager, model_config)
+    resolved = resolve_model(model, env_manager, model_config)
     data_in = prepare_data(
         data,
         targets=targets,
@@ -500,71 +465,18 @@ def evaluate(
             "or a dataset naming its predictions column"
         )
     if resolved.predict is not None:
-        output = _call(resolved.predict, data_in.features, "predict")
-        y_pred = _as_column(output, predictions, data_in.rows, "predictions")
+        output = call_model(resolved.predict, data_in.features, "predict")
+        y_pred = as_column(output, predictions, data_in.rows, "predictions")
     else:
         y_pred = data_in.predictions
-    out = _Outputs()
-    outcome: ClassifierOutcome | None = None
-    probabilities: Any = None
-    if model_type == "classifier":
-        outcome, probabilities = _classifier(resolved, data_in, y_pred, config, out)
-    elif model_type == "regressor":
-        import numpy as np
-
-        try:
-            y_true = np.asarray(data_in.targets, dtype=np.float64)
-            y_num = np.asarray(y_pred, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgument(
-                f"Invalid targets or predictions for a regressor: they must be numbers ({exc})"
-            ) from exc
-        weights = _weights(config, data_in.rows)
-        builtin = regressor_metrics(y_true, y_num, weights)
-        score = _score(resolved, data_in, y_pred, weights, builtin) if resolved.native else None
-        if score is not None:
-            out.values["score"] = MetricValue(aggregate_results={"score": score})
-        for name, value in builtin.items():
-            out.values[name] = MetricValue(aggregate_results={name: value})
-    compute_extra_metrics(
-        metrics_wanted,
-        predictions=y_pred,
-        targets=data_in.targets,
-        features=data_in.features,
-        config=config,
-        names={
-            "predictions": predictions or data_in.predictions_name,
-            "targets": data_in.targets_name,
-        },
-        values=out.values,
+    out = _compute(
+        resolved, data_in, y_pred, model_type, config, metrics_wanted, predictions, prefix
     )
-    if prefix:
-        out.values = {
-            f"{prefix}{name}": MetricValue(
-                value.scores,
-                value.justifications,
-                {f"{prefix}{k}": v for k, v in value.aggregate_results.items()}
-                if value.aggregate_results
-                else None,
-            )
-            for name, value in out.values.items()
-        }
-    metrics = aggregate(out.values)
-    if outcome is not None:
-        _plots(outcome, probabilities, config, prefix, out)
-        if not outcome.binary:
-            out.files["per_class_metrics"] = (
-                CsvEvaluationArtifact,
-                "per_class_metrics.csv",
-                _per_class_csv(outcome),
-            )
-            if "confusion_matrix" in out.files:  # MLflow logs it last
-                out.files["confusion_matrix"] = out.files.pop("confusion_matrix")
-    out.table = _results_table(data_in, y_pred, out.values, predictions)
     _explainability_note(config, model_type, resolved)
 
     active = active_run()
     run = active if active is not None else start_run()
+    metrics = aggregate(out.values)
     try:
         artifacts = _log(
             run.client, run.info.run_id, data_in, resolved, metrics, out, prefix, dataset_path
