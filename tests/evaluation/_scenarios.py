@@ -74,6 +74,16 @@ def _summary(lib: Any, result: Any) -> dict[str, Any]:
     }
     if "per_class_metrics" in result.artifacts:
         summary["per_class"] = result.artifacts["per_class_metrics"].content.to_dict("list")
+    custom = {"head": "csv", "errors": "npy", "summary": "json", "counts": "json", "notes": "txt"}
+    if "head" in result.artifacts:
+        summary["custom"] = {
+            "head": result.artifacts["head"].content.to_dict("list"),
+            "errors": result.artifacts["errors"].content.tolist(),
+            "summary": result.artifacts["summary"].content,
+            "counts": result.artifacts["counts"].content,
+            "notes": result.artifacts["notes"].content,
+            "kinds": {k: type(result.artifacts[k]).__name__ for k in custom},
+        }
     tables = result.tables
     if "eval_results_table" in tables:
         summary["table"] = tables["eval_results_table"].to_dict("list")
@@ -213,8 +223,37 @@ def scenarios(lib: Any) -> dict[str, Any]:
         extra_metrics=extra[1:3],
         evaluator_config={"metric_prefix": "test_"},
     )
+    out["binary_custom_artifacts"] = _evaluate(
+        lib,
+        uri,
+        frame,
+        targets="y",
+        model_type="classifier",
+        extra_metrics=[extra[2]],
+        custom_artifacts=[custom_artifacts],
+        evaluator_config={"metric_prefix": "v_"},
+    )
     out["validation"] = validation(lib, uri, frame, multi_model, multi)
     return out
+
+
+def custom_artifacts(eval_df: Any, builtin_metrics: Any, artifacts_dir: str) -> dict[str, Any]:
+    """One artifact of each kind MLflow infers without pickling."""
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    figure.subplots().scatter(eval_df["prediction"], eval_df["target"])
+    path = Path(artifacts_dir, "notes.txt")
+    accuracy = builtin_metrics["accuracy_score"].aggregate_results["accuracy_score"]
+    path.write_text(f"accuracy {accuracy:.3f}")
+    return {
+        "head": eval_df.head(5),
+        "errors": (eval_df["prediction"] != eval_df["target"]).to_numpy(),
+        "summary": json.dumps({"rows": len(eval_df)}),
+        "counts": {"positives": int(eval_df["target"].sum())},
+        "scatter": figure,
+        "notes": str(path),
+    }
 
 
 def validation(lib: Any, uri: str, frame: Any, weaker: str, weaker_frame: Any) -> dict[str, Any]:

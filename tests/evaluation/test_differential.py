@@ -44,6 +44,7 @@ SCENARIOS = [
     "regression_weighted",
     "regression_extra_metrics",
     "regression_extra_prefixed",
+    "binary_custom_artifacts",
 ]
 VALIDATION_CASES = ["pass", "fail_threshold", "fail_baseline", "missing_baseline"]
 
@@ -127,7 +128,10 @@ def test_per_class_table_is_mlflows(
         assert all(_close(a, b) for a, b in zip(values, ours[column], strict=True)), column
 
 
-@pytest.mark.parametrize("scenario", ["regression_extra_metrics", "regression_extra_prefixed"])
+@pytest.mark.parametrize(
+    "scenario",
+    ["regression_extra_metrics", "regression_extra_prefixed", "binary_custom_artifacts"],
+)
 def test_results_table_is_mlflows(
     recordings: tuple[dict[str, Any], dict[str, Any]], scenario: str
 ) -> None:
@@ -137,6 +141,20 @@ def test_results_table_is_mlflows(
     assert "outputs" in ours
     for column, values in theirs.items():
         assert all(_close(a, b) for a, b in zip(values, ours[column], strict=True)), column
+
+
+def test_custom_artifacts_are_mlflows(recordings: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    theirs, ours = (r["binary_custom_artifacts"] for r in recordings)
+    assert ours["custom"] == theirs["custom"]
+    assert ours["artifact_keys"][:7] == [
+        "head",
+        "errors",
+        "summary",
+        "counts",
+        "scatter",
+        "notes",
+        "eval_results_table",
+    ]
 
 
 @pytest.mark.parametrize("case", VALIDATION_CASES)

@@ -312,6 +312,42 @@ def _bad(call: dict[str, Any]) -> MltrailError:
         ),
         (
             {
+                "model_type": "regressor",
+                "targets": "y",
+                "model": lambda df: df["a"],
+                "custom_artifacts": [lambda eval_df, metrics, folder: {"model": object()}],
+            },
+            ["artifact 'model' of type object", "does not log", "would pickle it"],
+        ),
+        (
+            {
+                "model_type": "regressor",
+                "targets": "y",
+                "model": lambda df: df["a"],
+                "custom_artifacts": [lambda eval_df, metrics, folder: {"x": "not json"}],
+            },
+            ["artifact 'x'", "neither a valid path to a file nor a JSON string"],
+        ),
+        (
+            {
+                "model_type": "regressor",
+                "targets": "y",
+                "model": lambda df: df["a"],
+                "custom_artifacts": [lambda eval_df, metrics, folder: 1 / 0],
+            },
+            ["Custom artifact function '<lambda>' at index 0", "ZeroDivisionError"],
+        ),
+        (
+            {
+                "model_type": "regressor",
+                "targets": "y",
+                "model": lambda df: df["a"],
+                "custom_artifacts": ["plot"],
+            },
+            ["custom_artifacts[0] of type str"],
+        ),
+        (
+            {
                 "model_type": "classifier",
                 "targets": "y",
                 "model": lambda df: df["a"] > 0,

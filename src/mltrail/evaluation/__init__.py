@@ -18,6 +18,9 @@ from mltrail.evaluation._result import (
     EvaluationResult,
     ImageEvaluationArtifact,
     JsonEvaluationArtifact,
+    NumpyEvaluationArtifact,
+    ParquetEvaluationArtifact,
+    TextEvaluationArtifact,
 )
 from mltrail.evaluation._tables import load_table, log_table
 from mltrail.evaluation._validation import (
@@ -36,6 +39,9 @@ __all__ = [
     "MetricThreshold",
     "MetricValue",
     "ModelValidationFailedException",
+    "NumpyEvaluationArtifact",
+    "ParquetEvaluationArtifact",
+    "TextEvaluationArtifact",
     "evaluate",
     "list_evaluators",
     "load_table",

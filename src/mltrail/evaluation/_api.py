@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from mltrail._exceptions import InvalidArgument, MissingDependency, NotImplementedYet
 from mltrail.data import Dataset
 from mltrail.entities import DatasetInput, InputTag, Metric, RunTag
+from mltrail.evaluation._custom import Prepared, check_custom_artifacts, compute_custom_artifacts
 from mltrail.evaluation._data import EvalData, prepare_data
 from mltrail.evaluation._extra import aggregate, check_extra_metrics, compute_extra_metrics
 from mltrail.evaluation._metric import EvaluationMetric, MetricValue
@@ -60,7 +61,9 @@ class _Outputs:
     """What is logged once everything is computed."""
 
     values: dict[str, MetricValue] = field(default_factory=dict)
-    files: dict[str, tuple[type[EvaluationArtifact], str, bytes]] = field(default_factory=dict)
+    #: custom_artifacts' files, then the plots and tables of the default evaluator
+    custom: dict[str, Prepared] = field(default_factory=dict)
+    files: dict[str, Prepared] = field(default_factory=dict)
     table: pd.DataFrame | None = None
 
 
@@ -241,7 +244,7 @@ def _compute(
     y_pred: Any,
     model_type: str | None,
     config: dict[str, Any],
-    extra_metrics: list[EvaluationMetric],
+    extras: tuple[list[EvaluationMetric], list[Any]],
     predictions: str | None,
     prefix: str,
 ) -> _Outputs:
@@ -253,6 +256,7 @@ def _compute(
         outcome, probabilities = _classifier(model, data, y_pred, config, out)
     elif model_type == "regressor":
         _regressor(model, data, y_pred, config, out)
+    extra_metrics, artifact_functions = extras
     compute_extra_metrics(
         extra_metrics,
         predictions=y_pred,
@@ -261,6 +265,9 @@ def _compute(
         config=config,
         names={"predictions": predictions or data.predictions_name, "targets": data.targets_name},
         values=out.values,
+    )
+    out.custom = compute_custom_artifacts(
+        artifact_functions, predictions=y_pred, targets=data.targets, values=out.values
     )
     if prefix:
         out.values = _prefixed(out.values, prefix)
@@ -369,21 +376,26 @@ def _log(
             client.log_batch(run_id, tags=[RunTag(DATASETS_TAG, text)])
     now = time.time_ns() // 1_000_000
     client.log_batch(run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()])
-    artifacts: dict[str, EvaluationArtifact] = {}
-    if out.files:
+    files = {**out.custom, **out.files}
+    if files:
         with tempfile.TemporaryDirectory(prefix="mltrail-evaluate-") as tmp:
-            for _, file_name, content in out.files.values():
+            for _, file_name, content in files.values():
                 with open(os.path.join(tmp, file_name), "wb") as f:
                     f.write(content)
             client.log_artifacts(run_id, tmp)
-        for name, (kind, file_name, content) in out.files.items():
-            artifacts[name] = kind(client.get_artifact_uri(run_id, file_name), data=content)
+    # MLflow's order: custom artifacts, the results table, the plots
+    artifacts: dict[str, EvaluationArtifact] = {
+        name: kind(client.get_artifact_uri(run_id, file_name), data=content)
+        for name, (kind, file_name, content) in out.custom.items()
+    }
     if out.table is not None:
         file_name = f"{prefix}{EVAL_TABLE_FILE}"
         log_table_to(client, run_id, out.table, file_name)
         artifacts[EVAL_TABLE_FILE.split(".")[0]] = JsonEvaluationArtifact(
             client.get_artifact_uri(run_id, file_name)
         )
+    for name, (kind, file_name, content) in out.files.items():
+        artifacts[name] = kind(client.get_artifact_uri(run_id, file_name), data=content)
     return artifacts
 
 
@@ -417,8 +429,6 @@ def evaluate(
             "with its own evaluate call and compare the two results with "
             "mltrail.validate_evaluation_results(thresholds, candidate_result, baseline_result)"
         )
-    if custom_artifacts:
-        raise NotImplementedYet("custom_artifacts are not supported by mltrail.evaluate yet")
     if inference_params is not None:
         raise InvalidArgument(
             "The inference_params argument can only be specified when the model is a "
@@ -436,6 +446,7 @@ def evaluate(
         predictions = mapping.get(predictions, predictions)
     _check_model_type(model_type, extra_metrics)
     metrics_wanted = check_extra_metrics(extra_metrics)
+    artifact_functions = check_custom_artifacts(custom_artifacts)
     prefix = config.get("metric_prefix") or ""
     if not isinstance(prefix, str):
         raise InvalidArgument(
@@ -470,7 +481,14 @@ def evaluate(
     else:
         y_pred = data_in.predictions
     out = _compute(
-        resolved, data_in, y_pred, model_type, config, metrics_wanted, predictions, prefix
+        resolved,
+        data_in,
+        y_pred,
+        model_type,
+        config,
+        (metrics_wanted, artifact_functions),
+        predictions,
+        prefix,
     )
     _explainability_note(config, model_type, resolved)
 

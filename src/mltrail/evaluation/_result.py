@@ -26,11 +26,15 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "KIND_BY_EXTENSION",
     "CsvEvaluationArtifact",
     "EvaluationArtifact",
     "EvaluationResult",
     "ImageEvaluationArtifact",
     "JsonEvaluationArtifact",
+    "NumpyEvaluationArtifact",
+    "ParquetEvaluationArtifact",
+    "TextEvaluationArtifact",
 ]
 
 _logger = logging.getLogger("mltrail")
@@ -110,9 +114,60 @@ class JsonEvaluationArtifact(EvaluationArtifact):
         return json.loads(data)
 
 
+class NumpyEvaluationArtifact(EvaluationArtifact):
+    """A ``.npy`` array; ``content`` is a NumPy array (never unpickled)."""
+
+    extension = ".npy"
+
+    def _decode(self, data: bytes) -> Any:
+        import numpy as np
+
+        return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+class ParquetEvaluationArtifact(EvaluationArtifact):
+    """A Parquet table; ``content`` is a pandas DataFrame."""
+
+    extension = ".parquet"
+
+    def _decode(self, data: bytes) -> pd.DataFrame:
+        import pandas as pd
+
+        require("pyarrow")
+        return pd.read_parquet(io.BytesIO(data))
+
+
+class TextEvaluationArtifact(EvaluationArtifact):
+    """A text file; ``content`` is its text."""
+
+    extension = ".txt"
+
+    def _decode(self, data: bytes) -> str:
+        return data.decode("utf-8")
+
+
 _KINDS: dict[str, type[EvaluationArtifact]] = {
     cls.__name__: cls
-    for cls in (ImageEvaluationArtifact, CsvEvaluationArtifact, JsonEvaluationArtifact)
+    for cls in (
+        ImageEvaluationArtifact,
+        CsvEvaluationArtifact,
+        JsonEvaluationArtifact,
+        NumpyEvaluationArtifact,
+        ParquetEvaluationArtifact,
+        TextEvaluationArtifact,
+    )
+}
+
+#: A file's extension to the kind of artifact it is (MLflow's table).
+KIND_BY_EXTENSION: dict[str, type[EvaluationArtifact]] = {
+    ".png": ImageEvaluationArtifact,
+    ".jpg": ImageEvaluationArtifact,
+    ".jpeg": ImageEvaluationArtifact,
+    ".json": JsonEvaluationArtifact,
+    ".npy": NumpyEvaluationArtifact,
+    ".csv": CsvEvaluationArtifact,
+    ".parquet": ParquetEvaluationArtifact,
+    ".txt": TextEvaluationArtifact,
 }
 
 
