@@ -156,6 +156,9 @@ def scenarios(lib: Any) -> dict[str, Any]:
         evaluator_config={"average": "macro"},
     )
 
+    out["binary_single_class"] = _evaluate(
+        lib, uri, frame.assign(y=1), targets="y", model_type="classifier"
+    )
     weights = np.random.default_rng(7).random(len(frame))
     out["binary_weighted"] = _evaluate(
         lib,

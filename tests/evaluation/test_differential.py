@@ -39,6 +39,7 @@ SCENARIOS = [
     "strings_label_list",
     "multiclass_macro",
     "binary_numpy",
+    "binary_single_class",
     "binary_weighted",
     "multiclass_weighted",
     "regression_weighted",

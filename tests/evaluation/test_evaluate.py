@@ -384,6 +384,18 @@ def test_a_dataset_names_its_own_targets(store: str) -> None:
         _nothing_logged(run.info.run_id)
 
 
+def test_targets_of_one_class_give_scikit_learns_values(store: str) -> None:
+    frame = _frame()
+    model = _classifier(frame)
+    result = mltrail.evaluate(
+        _logged(model), frame.assign(y=0), targets="y", model_type="classifier"
+    )
+    assert np.isnan(result.metrics["roc_auc"])
+    assert result.metrics["precision_recall_auc"] == 0.0  # no positives
+    assert "lift_curve_plot" not in result.artifacts
+    assert result.metrics["true_positives"] == 0
+
+
 def test_no_model_type_computes_the_extra_metrics_only(store: str) -> None:
     frame = _frame("regression")
     bias = make_metric(

@@ -82,6 +82,8 @@ class ClassifierOutcome:
     pos_index: int = 1
     #: Binary: the lift curves (None when they need another sort: see :func:`binary_curve`).
     lift: Lift | None = None
+    #: Binary: the targets hold one class only (no lift curve, as in MLflow).
+    single_class: bool = False
 
 
 def _plain(value: Any) -> Any:
@@ -128,14 +130,15 @@ def _thin_index(count: int) -> Any:
 
 def binary_curve(
     positive: Any, score: Any, weights: Any, other_score: Any = None
-) -> tuple[Curve, Curve, Lift | None] | None:
+) -> tuple[Curve, Curve, Lift | None]:
     """The ROC and precision-recall curves of boolean *positive* against *score*, from one
     descending sort, with their exact areas; the curves keep at most :data:`MAX_POINTS` points.
-    None when the targets hold a single class (the curves are undefined).
 
-    With *other_score* (the negative class's scores), the lift curves of both classes are
-    read from the same sort when *other_score* orders the rows the other way round (as
-    complementary probabilities do); else the lift is left out (``None``)."""
+    Targets of a single class give scikit-learn's values: a ROC area of NaN, an average
+    precision of 1 (positives only) or 0 (negatives only).  With *other_score* (the negative
+    class's scores), the lift curves of both classes are read from the same sort when
+    *other_score* orders the rows the other way round (as complementary probabilities do);
+    else, or for a single class, the lift is left out (``None``)."""
     import numpy as np
 
     n = score.size
@@ -159,31 +162,36 @@ def binary_curve(
         fps = np.cumsum(np.where(hit, 0.0, w))[ends]
     del ends, w, hit
     total_pos, total_neg = float(tps[-1]), float(fps[-1])
-    if total_pos <= 0 or total_neg <= 0:
-        return None
-    step = np.diff(fps, prepend=0.0)
-    roc_auc = float((step @ tps + step[1:] @ tps[:-1]) / (2.0 * total_pos * total_neg))
-    del step
-    gain = np.diff(tps, prepend=0.0)
-    gain *= tps
-    gain /= tps + fps
-    average_precision = float(gain.sum() / total_pos)
-    del gain
+    both = total_pos > 0 and total_neg > 0
+    roc_auc = float("nan")
+    if both:
+        step = np.diff(fps, prepend=0.0)
+        roc_auc = float((step @ tps + step[1:] @ tps[:-1]) / (2.0 * total_pos * total_neg))
+        del step
+    average_precision = 0.0
+    if total_pos > 0:
+        gain = np.diff(tps, prepend=0.0)
+        gain *= tps
+        gain /= tps + fps
+        average_precision = float(gain.sum() / total_pos)
+        del gain
     keep = _thin_index(tps.size)
     kept_tps, kept_fps = tps[keep], fps[keep]
+    nan = np.full(keep.size, np.nan)
     roc = Curve(
-        np.concatenate(([0.0], kept_fps / total_neg)),
-        np.concatenate(([0.0], kept_tps / total_pos)),
+        np.concatenate(([0.0], kept_fps / total_neg if total_neg > 0 else nan)),
+        np.concatenate(([0.0], kept_tps / total_pos if total_pos > 0 else nan)),
         roc_auc,
     )
     # MLflow draws recall (x) against precision (y), from recall 1 down to (0, 1).
+    recall = kept_tps / total_pos if total_pos > 0 else np.ones(keep.size)
     pr = Curve(
-        np.concatenate(((kept_tps / total_pos)[::-1], [0.0])),
+        np.concatenate((recall[::-1], [0.0])),
         np.concatenate(((kept_tps / (kept_tps + kept_fps))[::-1], [1.0])),
         average_precision,
     )
     lift = None
-    if reversed_other:
+    if reversed_other and both:
         rows = _thin_index(n)
         share = (rows + 1.0) / n
         positives = int(counts[-1])
@@ -365,23 +373,23 @@ def classifier_metrics(
         )
         if probabilities is not None:
             base["log_loss"] = _log_loss(true_index, probabilities, weights)
-            curves = binary_curve(
-                true_index == pos_index,
+            positive = true_index == pos_index
+            roc, pr, outcome.lift = binary_curve(
+                positive,
                 probabilities[:, pos_index],
                 weights,
                 other_score=probabilities[:, 1 - pos_index],
             )
-            if curves is None:
+            outcome.single_class = bool(positive.all() or not positive.any())
+            if outcome.single_class:
                 _logger.warning(
-                    "The targets hold one class only: roc_auc, precision_recall_auc and their "
-                    "curves are not defined and are not logged"
+                    "The targets hold one class only: roc_auc is not defined (NaN) and the "
+                    "lift curve is not drawn"
                 )
-            else:
-                roc, pr, outcome.lift = curves
-                base["roc_auc"] = roc.auc
-                base["precision_recall_auc"] = pr.auc
-                outcome.roc.append((outcome.labels[1], roc))
-                outcome.pr.append((outcome.labels[1], pr))
+            base["roc_auc"] = roc.auc
+            base["precision_recall_auc"] = pr.auc
+            outcome.roc.append((outcome.labels[1], roc))
+            outcome.pr.append((outcome.labels[1], pr))
         return outcome
 
     if average not in AVERAGES:
@@ -405,10 +413,6 @@ def classifier_metrics(
     if probabilities is not None:
         for i, label in enumerate(outcome.labels):
             curves = binary_curve(true_index == i, probabilities[:, i], weights)
-            if curves is None:
-                class_aucs.append(float("nan"))
-                class_aps.append(float("nan"))
-                continue
             class_aucs.append(curves[0].auc)
             class_aps.append(curves[1].auc)
             if k <= max_curve_classes:

@@ -229,7 +229,8 @@ def classifier_plots(
                     lambda: _curves(outcome, outcome.pr, "pr", pos_label),
                 )
             )
-            plots.append(("lift_curve_plot", lambda: _lift(outcome, probabilities)))
+            if not outcome.single_class:
+                plots.append(("lift_curve_plot", lambda: _lift(outcome, probabilities)))
             plots.append(
                 ("calibration_curve_plot", lambda: _calibration(outcome, probabilities, config))
             )

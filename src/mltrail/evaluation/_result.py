@@ -21,6 +21,7 @@ from mltrail._exceptions import InvalidArgument, MltrailError
 from mltrail._optional import require
 from mltrail.evaluation._tables import load_table
 from mltrail.tracking._artifact_helpers import download_artifacts
+from mltrail.tracking._fluent import active_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,6 +188,9 @@ class EvaluationResult:
     ) -> None:
         self._metrics = metrics
         self._artifacts = artifacts
+        if run_id is None:  # MLflow's default: the active run, if any
+            active = active_run()
+            run_id = active.info.run_id if active is not None else None
         self._run_id = run_id
 
     @property
