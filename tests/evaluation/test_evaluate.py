@@ -396,6 +396,36 @@ def test_targets_of_one_class_give_scikit_learns_values(store: str) -> None:
     assert result.metrics["true_positives"] == 0
 
 
+def test_evaluators_and_nested_config(store: str, caplog: pytest.LogCaptureFixture) -> None:
+    frame = _frame()
+    predict = lambda df: (df["a"] > 0).astype(int)  # noqa: E731
+    with caplog.at_level(logging.WARNING, logger="mltrail"):
+        result = mltrail.evaluate(
+            predict,
+            frame,
+            targets="y",
+            model_type="classifier",
+            evaluators=["classifier"],
+            evaluator_config={"classifier": {"metric_prefix": "c_", "pos_label": 0}},
+        )
+    assert not [r for r in caplog.records if "explainability" in r.getMessage()]
+    predicted = predict(frame)
+    tp = int(((predicted == 0) & (frame["y"] == 0)).sum())
+    assert result.metrics["c_true_positives"] == tp
+    # without evaluators, a "default" configuration applies to the classifier (MLflow's rule)
+    result = mltrail.evaluate(
+        predict,
+        frame,
+        targets="y",
+        model_type="classifier",
+        evaluator_config={"default": {"pos_label": 0}, "shap": {"log_model_explainability": False}},
+    )
+    assert result.metrics["true_positives"] == tp
+    with pytest.raises(InvalidArgument, match="none of them evaluates 'classifier' models"):
+        mltrail.evaluate(predict, frame, targets="y", model_type="classifier", evaluators="shap")
+    assert mltrail.models.list_evaluators() == ["default", "classifier", "regressor", "shap"]
+
+
 def test_no_model_type_computes_the_extra_metrics_only(store: str) -> None:
     frame = _frame("regression")
     bias = make_metric(

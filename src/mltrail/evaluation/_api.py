@@ -67,8 +67,9 @@ class _Outputs:
     table: pd.DataFrame | None = None
 
 
-def _config(evaluators: Any, evaluator_config: Any, model_type: str | None) -> dict[str, Any]:
-    """One flat configuration from MLflow's forms (flat, or per evaluator name)."""
+def _evaluator_names(evaluators: Any, model_type: str | None) -> list[str]:
+    """The evaluators asked for; an error when none of them computes the metrics of
+    *model_type* (mltrail's ``shap`` evaluator computes nothing: see the explainability note)."""
     names: list[str]
     if evaluators is None:
         names = ["default"]
@@ -86,6 +87,17 @@ def _config(evaluators: Any, evaluator_config: Any, model_type: str | None) -> d
             f"Unknown evaluator {unknown[0]!r}: mltrail has MLflow's built-in evaluators "
             f"({', '.join(_EVALUATORS)})"
         )
+    if "default" not in names and (model_type is None or model_type not in names):
+        raise InvalidArgument(
+            f"Invalid evaluators {names}: none of them evaluates "
+            f"{'this model' if model_type is None else repr(model_type) + ' models'}; use "
+            f"'default'{'' if model_type is None else ' or ' + repr(model_type)}"
+        )
+    return names
+
+
+def _config(evaluator_config: Any, model_type: str | None) -> dict[str, Any]:
+    """One flat configuration from MLflow's forms (flat, or per evaluator name)."""
     if evaluator_config is None:
         return {}
     if not isinstance(evaluator_config, dict):
@@ -438,13 +450,14 @@ def evaluate(
         raise NotImplementedYet(
             "model_id (MLflow's logged models) is not supported by mltrail.evaluate yet"
         )
-    config = _config(evaluators, evaluator_config, model_type)
+    _check_model_type(model_type, extra_metrics)
+    names = _evaluator_names(evaluators, model_type)
+    config = _config(evaluator_config, model_type)
     mapping = config.get("col_mapping") or {}
     if isinstance(targets, str):
         targets = mapping.get(targets, targets)
     if isinstance(predictions, str):
         predictions = mapping.get(predictions, predictions)
-    _check_model_type(model_type, extra_metrics)
     metrics_wanted = check_extra_metrics(extra_metrics)
     artifact_functions = check_custom_artifacts(custom_artifacts)
     prefix = config.get("metric_prefix") or ""
@@ -490,7 +503,8 @@ def evaluate(
         predictions,
         prefix,
     )
-    _explainability_note(config, model_type, resolved)
+    if "default" in names or "shap" in names:
+        _explainability_note(config, model_type, resolved)
 
     active = active_run()
     run = active if active is not None else start_run()
