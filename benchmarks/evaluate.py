@@ -215,6 +215,11 @@ def main() -> None:
                 f"evaluate 10k rows, {key[:-2]:6} mltrail {ours[key]:7.3f} s   MLflow "
                 f"{theirs[key]:7.3f} s   mltrail/MLflow {ratio:5.2f}  (target <= 0.33: {verdict})"
             )
+        lines.append(
+            f"  peak memory of the first call above the start: mltrail "
+            f"{ours['first_peak_extra_mb']:.1f} MB, MLflow {theirs['first_peak_extra_mb']:.1f} MB "
+            "(imports included; info)"
+        )
     if "scale" in args.only:
         case = _case(["mltrail", "sklearn"], big, True, max(1, min(repeat, 3)), args.timeout)
         report["cases"]["scale"] = case
