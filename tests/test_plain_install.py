@@ -174,3 +174,43 @@ def test_a_plain_install_runs_the_seeds_snippet(plain_env: Path, tmp_path: Path)
         "skops is not installed: saving the scikit-learn model with cloudpickle (loading it "
         "runs pickle); for the safe skops format: pip install 'mltrail[sklearn]'"
     ], proc.stderr
+
+
+EVALUATE_SNIPPET = textwrap.dedent(
+    """
+    import json
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.ensemble import RandomForestClassifier
+
+    import mltrail as mlflow
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.random(80), "b": rng.random(80)})
+    y = (X["a"] + X["b"] > 1).astype(int)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(RandomForestClassifier(n_estimators=5).fit(X, y), "model")
+        result = mlflow.evaluate(info.model_uri, X.assign(y=y), targets="y",
+                                 model_type="classifier")
+    print(json.dumps({"metrics": sorted(result.metrics), "artifacts": sorted(result.artifacts)}))
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3000)
+def test_a_plain_install_evaluates_and_names_the_plots_extra(
+    plain_env: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "evaluate.py").write_text(EVALUATE_SNIPPET)
+    proc = _run(plain_env, tmp_path, "evaluate.py")
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "roc_auc" in result["metrics"]
+    assert "accuracy_score" in result["metrics"]
+    assert result["artifacts"] == []  # no matplotlib: no plots
+    hints = [line for line in proc.stderr.splitlines() if "mltrail[plots]" in line]
+    assert hints == [
+        "The evaluation plots are not logged: they need matplotlib: pip install 'mltrail[plots]'"
+    ], proc.stderr

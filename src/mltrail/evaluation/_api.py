@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, MissingDependency, NotImplementedYet
+from mltrail._optional import OPTIONAL
 from mltrail.data import Dataset
 from mltrail.entities import DatasetInput, InputTag, Metric, RunTag
 from mltrail.evaluation._custom import Prepared, check_custom_artifacts, compute_custom_artifacts
@@ -313,8 +314,11 @@ def _plots(
 ) -> None:
     try:
         has_matplotlib()
-    except MissingDependency as exc:
-        _logger.warning("The evaluation plots are not logged: %s", exc)
+    except MissingDependency:
+        _logger.warning(
+            "The evaluation plots are not logged: they need matplotlib: pip install 'mltrail[%s]'",
+            OPTIONAL["matplotlib"].extra,
+        )
         return
     pos_label = outcome.labels[-1] if outcome.binary else None
     for name, png in classifier_plots(outcome, probabilities, config, pos_label).items():
