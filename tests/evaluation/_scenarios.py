@@ -236,8 +236,27 @@ def scenarios(lib: Any) -> dict[str, Any]:
         custom_artifacts=[custom_artifacts],
         evaluator_config={"metric_prefix": "v_"},
     )
+    out.update(xgboost_scenarios(lib))
     out["validation"] = validation(lib, uri, frame, multi_model, multi)
     return out
+
+
+def xgboost_scenarios(lib: Any) -> dict[str, Any]:
+    """An XGBoost classifier (float32 probabilities, no ``score`` metric), when installed."""
+    try:
+        import xgboost
+    except ImportError:
+        return {}
+    importlib.import_module(f"{lib.__name__}.xgboost")
+    frame, y = data("binary")
+    model = xgboost.XGBClassifier(n_estimators=10, max_depth=2).fit(frame[COLUMNS], y)
+    with lib.start_run():
+        info = lib.xgboost.log_model(model, name="model", pip_requirements=["xgboost"])
+    return {
+        "xgboost_binary": _evaluate(
+            lib, info.model_uri, frame, targets="y", model_type="classifier"
+        )
+    }
 
 
 def custom_artifacts(eval_df: Any, builtin_metrics: Any, artifacts_dir: str) -> dict[str, Any]:

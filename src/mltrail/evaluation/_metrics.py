@@ -225,12 +225,15 @@ def _safe_divide(numerator: Any, denominator: Any) -> Any:
 def _log_loss(target_index: Any, probabilities: Any, weights: Any) -> float:
     import numpy as np
 
-    probabilities = np.asarray(probabilities, dtype=np.float64)
+    # float32 probabilities (XGBoost's) stay float32, clipped at float32's epsilon, as
+    # scikit-learn computes them
+    kept = probabilities.dtype if probabilities.dtype in (np.float32, np.float64) else None
+    probabilities = np.asarray(probabilities, dtype=kept or np.float64)
     if probabilities.min() < 0 or probabilities.max() > 1:
         raise InvalidArgument(
             "Invalid predicted probabilities: predict_proba returned values outside [0, 1]"
         )
-    eps = np.finfo(np.float64).eps
+    eps = np.finfo(probabilities.dtype).eps
     picked = np.take_along_axis(probabilities, target_index[:, None].astype(np.intp), axis=1)
     np.clip(picked, eps, 1 - eps, out=picked)
     np.log(picked, out=picked)

@@ -1,8 +1,8 @@
 """The model ``evaluate`` calls: a model URI, a loaded pyfunc model, a function, or None.
 
 For a scikit-learn, XGBoost or CatBoost model loaded as a pyfunc model the native model is
-called, as MLflow does: its ``predict_proba`` gives class probabilities and its ``score``
-method MLflow's ``score`` metric.  A function gives predictions only.
+called, as MLflow does: its ``predict_proba`` gives class probabilities and, for scikit-learn,
+its ``score`` method MLflow's ``score`` metric.  A function gives predictions only.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class Model:
     predict_proba: Callable[[Any], Any] | None = None
     native: Any = None
     model_uuid: str | None = None
+    #: MLflow's ``score`` metric comes from scikit-learn models' own ``score`` method only.
+    scorable: bool = False
 
 
 def resolve_model(model: Any, env_manager: str, model_config: Any) -> Model:
@@ -61,7 +63,13 @@ def resolve_model(model: Any, env_manager: str, model_config: Any) -> Model:
         if model.loader_module in _NATIVE_LOADERS:
             native = model.get_raw_model()
             proba = getattr(native, "predict_proba", None)
-            return Model(native.predict, proba if callable(proba) else None, native, uuid)
+            return Model(
+                native.predict,
+                proba if callable(proba) else None,
+                native,
+                uuid,
+                scorable=model.loader_module == "mlflow.sklearn",
+            )
         return Model(model.predict, model_uuid=uuid)
     if model is None:
         return Model(None)
@@ -118,7 +126,7 @@ def model_score(
 ) -> Any:
     """MLflow's ``score`` metric of a scikit-learn model: its own ``score`` method."""
     score = getattr(model.native, "score", None)
-    if not callable(score):
+    if not model.scorable or not callable(score):
         return None
     from sklearn.base import ClassifierMixin, RegressorMixin
 
