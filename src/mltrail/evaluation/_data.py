@@ -5,8 +5,8 @@ recorded as the run's input.
 array or a list of rows (``targets`` is an array or list), or a dataset from
 ``mltrail.data.from_pandas``/``from_numpy`` (which names its own targets and predictions).
 The features reach the model as a DataFrame whose columns are the feature names (for arrays:
-``feature_1``, ``feature_2``, ..., as MLflow names them).  No column is copied: pandas'
-copy-on-write shares the frame's data.
+``feature_1``, ``feature_2``, ..., as MLflow names them).  With pandas' copy-on-write (the
+default from pandas 3) the features share the frame's data: no column is copied.
 """
 
 from __future__ import annotations
