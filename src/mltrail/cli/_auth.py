@@ -14,11 +14,12 @@ from contextlib import contextmanager
 import click
 
 from mltrail.cli._common import TRACKING_URI_ENV_VARS, echo_table, format_time, handle_errors
+from mltrail.entities._auth import ResourceType
 from mltrail.store import AuthClient
 
 __all__ = ["auth"]
 
-_RESOURCE_TYPES = click.Choice(["experiment", "registered_model", "logged_model"])
+_RESOURCE_TYPES = click.Choice([t.value for t in ResourceType])
 _PERMISSIONS = click.Choice(["READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"])
 
 server_option = click.option(
@@ -129,7 +130,7 @@ def grant(
     username: str, resource_type: str, resource_id: str, permission: str, tracking_uri: str | None
 ) -> None:
     """Grant USERNAME PERMISSION on a resource (an experiment id, a registered model's name,
-    a logged model id). Needs MANAGE on the resource, or an admin."""
+    a logged model id, a webhook id). Needs MANAGE on the resource, or an admin."""
     with _client(tracking_uri) as client:
         client.grant_user_permission(username, resource_type, resource_id, permission)
     click.echo(f"Granted {permission} on {resource_type} {resource_id!r} to {username!r}")

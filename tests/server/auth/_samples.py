@@ -200,7 +200,7 @@ _ENDPOINTS: dict[tuple[str, str], Make] = {
     ("GET", "/mlflow/model-versions/get-download-uri"): _q(name=_name, version="1"),
     ("POST", "/mlflow/model-versions/set-tag"): _b(name=_name, version="1", key="k", value="v"),
     ("DELETE", "/mlflow/model-versions/delete-tag"): _b(name=_name, version="1", key="k"),
-    # webhooks (admins only)
+    # webhooks (a user manages the ones they create)
     ("POST", "/mlflow/webhooks"): _b(
         name="h",
         url="https://93.184.215.14/x",

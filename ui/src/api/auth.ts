@@ -17,7 +17,7 @@ export interface ListedUser extends AuthUser {
   roles: unknown[];
 }
 
-export const RESOURCE_TYPES = ["experiment", "registered_model", "logged_model"] as const;
+export const RESOURCE_TYPES = ["experiment", "registered_model", "logged_model", "webhook"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export const PERMISSIONS = ["READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"] as const;

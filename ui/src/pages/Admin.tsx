@@ -187,6 +187,7 @@ const TARGET_LABELS: Record<ResourceType, string> = {
   experiment: "Experiment id or name",
   registered_model: "Registered model name",
   logged_model: "Logged model id or name",
+  webhook: "Webhook id",
 };
 
 /** A filter string literal (MLflow's filters take either quote). */
@@ -201,7 +202,7 @@ async function resolveTarget(
   experiments: { experiment_id: string; name: string; lifecycle_stage: string }[],
 ): Promise<string> {
   const t = typed.trim();
-  if (type === "registered_model") return t;
+  if (type === "registered_model" || type === "webhook") return t;
   if (type === "experiment") {
     const id = experimentIdFrom(t, experiments);
     if (id === null) throw new Error(`No experiment has the id or the name "${t}".`);
@@ -337,7 +338,9 @@ export function PermissionsPage() {
       </div>
       <p className="muted">
         A grant gives one user a permission on one experiment, registered model or logged model, over the server&apos;s
-        default. <code>NO_PERMISSIONS</code> hides the resource from the user.
+        default. <code>NO_PERMISSIONS</code> hides the resource from the user. A webhook has no default: only the users
+        granted it (its creator manages it) and admins reach it, and it is sent only the events of registered models
+        that each user managing it may manage.
       </p>
       {users.error ? <ErrorBox error={users.error} what="Cannot list the users" /> : null}
       {!selected ? <div className="empty">Choose a user to see and change their grants.</div> : null}

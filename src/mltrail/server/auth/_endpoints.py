@@ -21,7 +21,7 @@ _ONE_USER = obj({"user": _USER})
 _USERNAME = obj({"username": string("The user's name.")}, required=["username"])
 _GRANT_TARGET = {
     "username": string("Whose permission."),
-    "resource_type": string("experiment, registered_model or logged_model."),
+    "resource_type": string("experiment, registered_model, logged_model or webhook."),
     "resource_id": string("An experiment id, a registered model's name, a logged model id."),
 }
 _GRANT = obj(
