@@ -343,8 +343,10 @@ def test_a_session_that_ends_brings_the_sign_in_page_back(
         page.get_by_role("heading", name="open-exp").wait_for()
         # The session ends on the server (signed out elsewhere) while the page is open.
         cookie = next(c for c in page.context.cookies() if c["name"] == "mltrail_session")
+        jar = {"mltrail_session": cookie["value"]}
+        csrf = auth_server.api("GET", "mlflow/users/current", cookies=jar).json()["csrf_token"]
         ended = auth_server.api(
-            "POST", "mltrail/auth/logout", cookies={"mltrail_session": cookie["value"]}
+            "POST", "mltrail/auth/logout", cookies=jar, headers={"X-CSRF-Token": csrf}
         )
         assert ended.status_code == 200
         page.locator(EXPERIMENTS).filter(has_text="secret-exp").click()

@@ -3,8 +3,8 @@
 - Tokens: shown once (no listing holds the secret), expired and revoked ones refused, a user
   lists and revokes their own, an admin anyone's; lifetimes bounded by ``max_token_days``.
 - Sessions: login sets an HttpOnly, SameSite=Strict cookie; a changing request without the
-  session's CSRF header (or with a wrong one) is 403, with it passes; logout and a password
-  change end the session; a stale cookie does not lock anyone out of public routes.
+  session's CSRF header (or with a wrong one) is 403, with it passes (logout too); logout and
+  a password change end the session; a stale cookie does not lock anyone out of public routes.
 - Trusted proxy (real sockets, clients bound to different loopback addresses): the header is
   honoured from the configured network only; from elsewhere it is ignored and the request is
   401 (or judged by its own credentials).
@@ -166,9 +166,14 @@ def test_a_session_write_needs_the_csrf_header(app: AuthApp) -> None:
 
 
 def test_logout_ends_the_session(app: AuthApp) -> None:
-    browser, _ = _login(app, "sam")
+    browser, csrf = _login(app, "sam")
     stolen = browser.client.cookies.get("mltrail_session")
-    out = browser.post("/api/2.0/mltrail/auth/logout")
+    # Signing out is a change: another site's forged POST (no CSRF token) ends nothing.
+    forged = browser.post("/api/2.0/mltrail/auth/logout")
+    assert forged.status_code == 403
+    assert "set-cookie" not in forged.headers
+    assert browser.ok("GET", CURRENT)["user"]["username"] == "sam"
+    out = browser.post("/api/2.0/mltrail/auth/logout", headers={"X-CSRF-Token": csrf})
     assert out.status_code == 200
     assert "Max-Age=0" in out.headers["set-cookie"]
     replay = app.anonymous()
@@ -177,6 +182,12 @@ def test_logout_ends_the_session(app: AuthApp) -> None:
     # a stale cookie does not keep anyone from the public routes (the sign-in page)
     assert replay.get("/api/3.0/mlflow/server-info").status_code == 200
     assert replay.post(LOGIN, json={"username": "sam", "password": "sam-pw-1"}).status_code == 200
+    # signing out of a session that has ended needs no token: it only clears the cookie
+    late = app.anonymous()
+    late.client.cookies.set("mltrail_session", stolen or "")
+    gone = late.post("/api/2.0/mltrail/auth/logout")
+    assert gone.status_code == 200
+    assert "Max-Age=0" in gone.headers["set-cookie"]
 
 
 def test_a_password_change_ends_every_session(tmp_path: Path) -> None:
