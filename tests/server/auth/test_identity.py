@@ -114,7 +114,7 @@ def _login(app: AuthApp, username: str, password: str | None = None) -> tuple[Ca
     """A client holding *username*'s session cookie, and the session's CSRF token."""
     anonymous = app.anonymous()
     response = anonymous.post(
-        LOGIN, json={"username": username, "password": password or f"{username}-pw-1"}
+        LOGIN, json={"username": username, "password": password or f"{username}-password-1"}
     )
     assert response.status_code == 200, response.text
     anonymous.client.cookies = response.cookies
@@ -122,7 +122,7 @@ def _login(app: AuthApp, username: str, password: str | None = None) -> tuple[Ca
 
 
 def test_login_sets_a_strict_http_only_cookie(app: AuthApp) -> None:
-    response = app.anonymous().post(LOGIN, json={"username": "sam", "password": "sam-pw-1"})
+    response = app.anonymous().post(LOGIN, json={"username": "sam", "password": "sam-password-1"})
     assert response.status_code == 200
     cookie = response.headers["set-cookie"]
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
@@ -181,7 +181,10 @@ def test_logout_ends_the_session(app: AuthApp) -> None:
     assert replay.get(CURRENT).status_code == 401
     # a stale cookie does not keep anyone from the public routes (the sign-in page)
     assert replay.get("/api/3.0/mlflow/server-info").status_code == 200
-    assert replay.post(LOGIN, json={"username": "sam", "password": "sam-pw-1"}).status_code == 200
+    assert (
+        replay.post(LOGIN, json={"username": "sam", "password": "sam-password-1"}).status_code
+        == 200
+    )
     # signing out of a session that has ended needs no token: it only clears the cookie
     late = app.anonymous()
     late.client.cookies.set("mltrail_session", stolen or "")
@@ -199,13 +202,17 @@ def test_a_password_change_ends_every_session(tmp_path: Path) -> None:
         changed = first.request(
             "PATCH",
             "/api/2.0/mlflow/users/update-password",
-            json={"username": "pat", "password": "pat-pw-2", "current_password": "pat-pw-1"},
+            json={
+                "username": "pat",
+                "password": "pat-password-2",
+                "current_password": "pat-password-1",
+            },
             headers={"X-CSRF-Token": csrf},
         )
         assert changed.status_code == 200
         assert first.get(CURRENT).status_code == 401
         assert second.get(CURRENT).status_code == 401
-        assert app.user("pat", "pat-pw-2").get(CURRENT).status_code == 200
+        assert app.user("pat", "pat-password-2").get(CURRENT).status_code == 200
     finally:
         app.close()
 
@@ -255,7 +262,7 @@ def limited(tmp_path: Path, serve: Callable[..., ThreadedServer]) -> ThreadedSer
         for name in ("ann", "ben"):
             made = admin.post(
                 "/api/2.0/mlflow/users/create",
-                json={"username": name, "password": f"{name}-pw-1"},
+                json={"username": name, "password": f"{name}-password-1"},
             )
             assert made.status_code == 200
     return server
@@ -272,7 +279,8 @@ def test_failed_logins_are_limited_per_user_and_per_address(limited: ThreadedSer
         assert blocked.status_code == 429
         assert blocked.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
         assert (
-            there.post(LOGIN, json={"username": "ann", "password": "ann-pw-1"}).status_code == 429
+            there.post(LOGIN, json={"username": "ann", "password": "ann-password-1"}).status_code
+            == 429
         )
         # ... this address is blocked for everyone ...
         assert here.get(CURRENT, headers=basic("ben")).status_code == 429

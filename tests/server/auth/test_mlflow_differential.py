@@ -46,12 +46,6 @@ Outcome = tuple[Any, ...]
 
 #: step -> (MLflow's outcome, mltrail's outcome, why they differ).
 KNOWN_DIFFERENCES: dict[str, tuple[Outcome, Outcome, str]] = {
-    "create a user with a short password": (
-        ("error", "INVALID_PARAMETER_VALUE", 400),
-        ("ok", {"_id": "int", "_is_admin": "bool", "_password_hash": "str", "_username": "str"}),
-        "MLflow 3.17 requires passwords of at least 12 characters; mltrail takes any non-empty "
-        "password (argon2id; no length policy)",
-    ),
     "the admin stops being an admin": (
         ("ok", None),
         ("error", "INVALID_PARAMETER_VALUE", 400),
