@@ -90,6 +90,10 @@ def test_users_grants_tokens_and_audit_through_the_cli(url: str) -> None:
     trail = _run(url, ["audit", "--max-results", "3"]).stdout.splitlines()
     actions = [line.split()[4] for line in trail[2:]]
     assert actions == ["token.revoke", "token.create", "permission.grant"]
+    tokens = _run(url, ["audit", "--action", "token"]).stdout.splitlines()
+    assert [line.split()[4] for line in tokens[2:]] == ["token.revoke", "token.create"]
+    revoked = _run(url, ["audit", "--action", "token.revoke"]).stdout.splitlines()
+    assert [line.split()[4] for line in revoked[2:]] == ["token.revoke"]
 
 
 def test_a_user_is_refused_admin_commands_with_the_servers_message(url: str) -> None:

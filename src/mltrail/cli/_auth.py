@@ -234,6 +234,14 @@ def revoke_token(token_id: int, tracking_uri: str | None) -> None:
 @auth.command("audit")
 @click.option("--user", default=None, help="Only this user's actions.")
 @click.option(
+    "--action",
+    default=None,
+    help="Only this action (run.delete); a name without a dot (permission) takes every "
+    "action on that kind of thing.",
+)
+@click.option("--resource-type", default=None, help="Only actions on this kind of resource.")
+@click.option("--resource-id", default=None, help="Only actions on the resource of this id.")
+@click.option(
     "--max-results",
     type=click.IntRange(1, 1000),
     default=100,
@@ -244,11 +252,25 @@ def revoke_token(token_id: int, tracking_uri: str | None) -> None:
 @server_option
 @handle_errors
 def audit(
-    user: str | None, max_results: int, page_token: str | None, tracking_uri: str | None
+    user: str | None,
+    action: str | None,
+    resource_type: str | None,
+    resource_id: str | None,
+    max_results: int,
+    page_token: str | None,
+    tracking_uri: str | None,
 ) -> None:
     """Show the audit trail, newest first (admins only)."""
     with _client(tracking_uri) as client:
-        page = client.list_audit(user, None, max_results, page_token)
+        page = client.list_audit(
+            user,
+            None,
+            max_results,
+            page_token,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+        )
     echo_table(
         ["TIME", "USER", "ADDRESS", "ACTION", "RESOURCE", "DETAILS"],
         [

@@ -244,4 +244,15 @@ def test_the_audit_trail_records_who_did_what_from_where(audited: AuthApp) -> No
     # one user's events, and admins only
     of_ana = audited.admin.ok("GET", "/api/2.0/mltrail/audit/list", params={"username": "ana"})
     assert {e["username"] for e in of_ana["events"]} == {"ana"}
+    # one kind of action, one action, one resource
+    listed = "/api/2.0/mltrail/audit/list"
+    grants = audited.admin.ok("GET", listed, params={"action": "permission"})["events"]
+    assert {e["action"] for e in grants} == {"permission.grant"}
+    on_model = audited.admin.ok(
+        "GET", listed, params={"resource_type": "registered_model", "max_results": 100}
+    )["events"]
+    assert on_model
+    assert {e["resource_type"] for e in on_model} == {"registered_model"}
+    exact = audited.admin.ok("GET", listed, params={"action": on_model[0]["action"]})["events"]
+    assert {e["action"] for e in exact} == {on_model[0]["action"]}
     assert audited.user("ana").get("/api/2.0/mltrail/audit/list").status_code == 403

@@ -134,6 +134,9 @@ def list_audit(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         since_ms=args.get("since"),
         max_results=args.get("max_results", 100),
         page_token=args.get("page_token") or None,
+        action=args.get("action") or None,
+        resource_type=args.get("resource_type") or None,
+        resource_id=args.get("resource_id") or None,
     )
     out: dict[str, Any] = {"events": [audit_json(e) for e in page]}
     if page.token:
