@@ -149,3 +149,33 @@ def test_get_app_client_speaks_for_the_admin_as_mlflows_does(
         client.close()
     with pytest.raises(InvalidArgument, match="basic-auth"):
         get_app_client("other-app", tracking_uri=url)
+
+
+@pytest.mark.parametrize(
+    ("host", "public"),
+    [
+        ("127.0.0.1", False),
+        ("localhost", False),
+        ("::1", False),
+        ("0.0.0.0", True),
+        ("::", True),
+        ("10.1.2.3", True),
+        ("ml.example.org", True),
+    ],
+)
+def test_the_server_command_tells_auth_whether_it_listens_beyond_loopback(
+    host: str, public: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[ServerSettings] = []
+
+    def run_server(settings: ServerSettings, *args: Any) -> None:
+        served.append(settings)  # instead of serving
+
+    monkeypatch.setattr("mltrail.server.run_server", run_server)
+    monkeypatch.delenv("MLTRAIL_AUTH_CONFIG_PATH", raising=False)
+    monkeypatch.delenv("MLFLOW_AUTH_CONFIG_PATH", raising=False)
+    result = CliRunner().invoke(cli, ["server", "--app-name", "basic-auth", "--host", host])
+    assert result.exit_code == 0, result.output
+    (settings,) = served
+    assert settings.auth is not None
+    assert settings.auth.public_listener is public

@@ -79,6 +79,7 @@ __all__ = [
     "Resource",
     "edit",
     "located_values",
+    "logged_model_resources",
     "manage",
     "read",
     "resolve",
@@ -309,15 +310,17 @@ def _logged_model(backend: Backend, model_id: str) -> LoggedModel | None:
         return None
 
 
+def logged_model_resources(model: LoggedModel) -> tuple[Resource, Resource]:
+    """What decides a permission on a logged model: its own grant, else its experiment's
+    (MLflow's fallback; the one place it is written)."""
+    return (ResourceType.LOGGED_MODEL, model.model_id), _experiment(model.experiment_id)
+
+
 def _logged_model_checks(permission: Permission, model: LoggedModel) -> list[Check]:
     """As MLflow: READ on the model's experiment, and *permission* by the model's own grant,
     falling back to the experiment's."""
-    experiment = _experiment(model.experiment_id)
-    model_resource = (ResourceType.LOGGED_MODEL, model.model_id)
-    return [
-        Check(Permission.READ, (experiment,)),
-        Check(permission, (model_resource, experiment)),
-    ]
+    resources = logged_model_resources(model)
+    return [Check(Permission.READ, resources[1:]), Check(permission, resources)]
 
 
 def _under(root: str | None, segments: list[str]) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
 from mltrail.entities._auth import Permission, ResourceType, User
-from mltrail.server._access import Check
+from mltrail.server._access import Check, Resource, logged_model_resources
 from mltrail.server.auth._ttl import TtlCache
 from mltrail.store import Backend, LoggedModelVisibility, Visibility
 from mltrail.store._auth_base import AuthStore
@@ -69,16 +69,23 @@ class Permissions:
         its experiment's)."""
         if user.is_admin:
             return Permission.MANAGE
-        explicit = self._grant(user, resource_type, resource_id)
-        if explicit is not None:
-            return explicit
+        resources: tuple[Resource, ...] = ((resource_type, resource_id),)
         if resource_type is ResourceType.LOGGED_MODEL:
             try:
                 model = self.backend.logged_models.get_logged_model(resource_id, allow_deleted=True)
             except (NotFound, InvalidArgument):
-                return self.default
-            return self.of(user, ResourceType.EXPERIMENT, model.experiment_id)
-        return self._fallback(resource_type)
+                pass
+            else:
+                resources = logged_model_resources(model)
+        return self._judge(user, resources)
+
+    def _judge(self, user: User, resources: tuple[Resource, ...]) -> Permission:
+        """The grant of the first of *resources* the user holds one on, else the default."""
+        for resource_type, resource_id in resources:
+            explicit = self._grant(user, resource_type, resource_id)
+            if explicit is not None:
+                return explicit
+        return self._fallback(resources[-1][0])
 
     def _fallback(self, resource_type: ResourceType) -> Permission:
         """The permission of a user holding no grant on a resource of *resource_type*."""
@@ -91,11 +98,7 @@ class Permissions:
             return Permission.MANAGE
         if check.admin_only:
             return Permission.NO_PERMISSIONS
-        for resource_type, resource_id in check.resources:
-            explicit = self._grant(user, resource_type, resource_id)
-            if explicit is not None:
-                return explicit
-        return self._fallback(check.resources[-1][0])
+        return self._judge(user, check.resources)
 
     def require(self, user: User, checks: Iterable[Check]) -> None:
         """PermissionDenied (403) naming the first check the user fails."""
