@@ -1,0 +1,140 @@
+// A run's Evaluation tab: for each evaluation (one metric prefix), its datasets and model, its
+// metrics by group with which way is better, its plots, and its per-row table.
+
+import { toNumber } from "../api/endpoints";
+import { artifactUrl } from "../api/endpoints";
+import type { Run } from "../api/types";
+import { EvalTableLoader } from "../components/EvalTableView";
+import { PlotGrid } from "../components/EvalPlots";
+import { groupMetrics, metricDirection } from "../lib/evalMetrics";
+import { type EvalDataset, type Evaluation, PER_CLASS_FILE, evaluationLabel, metricBase, plotKey } from "../lib/evaluation";
+import { formatNumber } from "../lib/format";
+import { Link, enc } from "../lib/router";
+
+export function DirectionMark({ metric }: { metric: string }) {
+  const d = metricDirection(metric);
+  if (!d) return null;
+  return (
+    <span className="dir-mark muted" title={d === "higher" ? "Higher is better" : "Lower is better"} aria-label={d === "higher" ? "higher is better" : "lower is better"}>
+      {d === "higher" ? "↑" : "↓"}
+    </span>
+  );
+}
+
+/** The model of an evaluation: an MLflow 3 logged model (linked to its page) or a URI. */
+function ModelRef({ model, experimentId }: { model: string; experimentId: string }) {
+  if (/^m-[0-9a-f]+$/i.test(model))
+    return <Link href={`/experiments/${enc(experimentId)}/models/${enc(model)}`} data-testid="eval-model">{model}</Link>;
+  return <span className="mono" data-testid="eval-model">{model || "unknown"}</span>;
+}
+
+function Datasets({ datasets, experimentId }: { datasets: EvalDataset[]; experimentId: string }) {
+  if (!datasets.length) return <div className="muted">No dataset recorded (the run has no mlflow.datasets tag for it).</div>;
+  return (
+    <table className="plain" data-testid="eval-datasets">
+      <thead>
+        <tr><th>Dataset</th><th>Digest</th><th className="num">Rows</th><th>Model</th><th>Hash</th></tr>
+      </thead>
+      <tbody>
+        {datasets.map((d, i) => (
+          <tr key={i}>
+            <td>{d.name}{d.path ? <div className="muted small mono">{d.path}</div> : null}</td>
+            <td className="mono">{d.digest ?? ""}</td>
+            <td className="num">{d.rows?.toLocaleString() ?? ""}</td>
+            <td><ModelRef model={d.model} experimentId={experimentId} /></td>
+            <td className="mono small muted" title="The evaluation dataset's hash (the mlflow.datasets tag)">{d.hash}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Metrics({ run, evaluation }: { run: Run; evaluation: Evaluation }) {
+  const base = (k: string) => metricBase(k, evaluation.prefix);
+  const values = new Map((run.data.metrics ?? []).map((m) => [m.key, toNumber(m.value)]));
+  const groups = groupMetrics(evaluation.metrics, base);
+  if (!groups.length) return <div className="muted">No evaluation metrics.</div>;
+  return (
+    <div className="eval-metric-groups" data-testid="eval-metrics">
+      {groups.map((g) => (
+        <div key={g.title} className="eval-metric-group" data-group={g.title}>
+          <h3>{g.title}</h3>
+          <table className="kv">
+            <tbody>
+              {g.keys.map((k) => (
+                <tr key={k} data-metric={base(k)}>
+                  <th className="mono" title={k}>{base(k)} <DirectionMark metric={base(k)} /></th>
+                  <td className="num mono">{formatNumber(values.get(k))}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function EvaluationView({ run, evaluation, rootFiles }: { run: Run; evaluation: Evaluation; rootFiles: readonly string[] | null }) {
+  const id = run.info.run_id;
+  const plots = evaluation.plots.map((p) => ({ name: plotKey(p, evaluation.prefix), url: artifactUrl(id, p) }));
+  const perClass = rootFiles?.includes(PER_CLASS_FILE);
+  return (
+    <div className="eval-view" data-testid="evaluation" data-prefix={evaluation.prefix}>
+      <div className="card">
+        <h2>Dataset{evaluation.datasets.length > 1 ? "s" : ""}</h2>
+        <Datasets datasets={evaluation.datasets} experimentId={run.info.experiment_id} />
+        {evaluation.prefix ? <div className="muted small" style={{ marginTop: 6 }}>Metric prefix <code>{evaluation.prefix}</code></div> : null}
+        {evaluation.datasets.length > 1 && !evaluation.prefix ? (
+          <div className="muted small" style={{ marginTop: 6 }}>Evaluated {evaluation.datasets.length} times without a metric prefix: the metrics and plots are those of the latest.</div>
+        ) : null}
+      </div>
+      <div className="card">
+        <h2>Metrics ({evaluation.metrics.length})</h2>
+        <Metrics run={run} evaluation={evaluation} />
+        {perClass ? (
+          <div className="small" style={{ marginTop: 8 }}>
+            Per class: <Link href={`/runs/${enc(id)}?tab=artifacts&path=${enc(PER_CLASS_FILE)}`}>{PER_CLASS_FILE}</Link>
+          </div>
+        ) : null}
+      </div>
+      <div className="card wide">
+        <h2>Plots ({plots.length})</h2>
+        {rootFiles === null ? <div className="muted">Listing the run's artifacts…</div> : plots.length ? <PlotGrid plots={plots} /> : <div className="muted">No plots logged.</div>}
+      </div>
+      <div className="card wide">
+        <h2>Per-row results</h2>
+        {evaluation.table ? (
+          <EvalTableLoader key={evaluation.table} url={artifactUrl(id, evaluation.table)} name={evaluation.table} />
+        ) : (
+          <div className="muted">No per-row table: MLflow writes <code>eval_results_table.json</code> only when a metric scores each row.</div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/** The tab: a switch between a run's evaluations when there are several, then the chosen one. */
+export function EvaluationTab(props: { run: Run; evaluations: Evaluation[]; rootFiles: readonly string[] | null; chosen: string | null; onChoose: (prefix: string) => void }) {
+  const { evaluations } = props;
+  if (!evaluations.length) return <div className="empty">This run records no evaluation.</div>;
+  const current = evaluations.find((e) => e.prefix === props.chosen) ?? evaluations[0]!;
+  return (
+    <>
+      {evaluations.length > 1 ? (
+        <div className="toolbar">
+          <span className="muted">{evaluations.length} evaluations:</span>
+          <div className="segmented" role="group" aria-label="Evaluation">
+            {evaluations.map((e) => (
+              <button key={e.prefix} aria-pressed={e === current} className={e === current ? "on" : ""} onClick={() => props.onChoose(e.prefix)}>
+                {evaluationLabel(e)}
+              </button>
+            ))}
+          </div>
+        </div>
+      ) : null}
+      <EvaluationView key={current.prefix} run={props.run} evaluation={current} rootFiles={props.rootFiles} />
+    </>
+  );
+}
