@@ -3,14 +3,14 @@
 // every other column's difference to the baseline's (the first column, or the one chosen).
 // Plots: those of one name in a row, one per column.
 
-import { useMemo, useState } from "react";
+import { Fragment, useMemo, useState } from "react";
 import { artifactUrl, listArtifacts } from "../api/endpoints";
 import type { Run } from "../api/types";
 import { ErrorBox, Loading } from "../components/common";
 import { Lightbox, type Plot, PlotFigure, plotTitle } from "../components/EvalPlots";
 import { runName } from "../lib/columns";
 import { type CompareRow, type EvalColumn, comparePlots, compareRows, evalColumns } from "../lib/evalCompare";
-import { formatDelta } from "../lib/evalMetrics";
+import { formatDelta, groupMetrics } from "../lib/evalMetrics";
 import { evaluationsOf } from "../lib/evaluation";
 import { formatNumber } from "../lib/format";
 import { useAsync } from "../lib/hooks";
@@ -58,6 +58,7 @@ function DiffText({ row, i }: { row: CompareRow; i: number }) {
 function MetricsTable({ cols, onlyDiff }: { cols: EvalColumn[]; onlyDiff: boolean }) {
   const rows = compareRows(cols).filter((r) => !onlyDiff || r.values.some((v) => v !== r.values[0]));
   if (!rows.length) return <div className="muted">{onlyDiff ? "No metric differs." : "No evaluation metrics."}</div>;
+  const byMetric = new Map(rows.map((r) => [r.metric, r]));
   return (
     <div className="eval-compare-scroll">
       <table className="plain eval-compare" data-testid="eval-compare-metrics">
@@ -68,18 +69,29 @@ function MetricsTable({ cols, onlyDiff }: { cols: EvalColumn[]; onlyDiff: boolea
           </tr>
         </thead>
         <tbody>
-          {rows.map((row) => (
-            <tr key={row.metric} data-metric={row.metric}>
-              <th className="mono">
-                {row.metric} <DirectionMark metric={row.metric} />
-              </th>
-              {row.values.map((v, i) => (
-                <td key={i} className={`num${row.best === i ? " best" : ""}`} data-best={row.best === i ? "true" : undefined} title={row.best === i ? "Best" : undefined}>
-                  <span className="mono">{v === undefined ? "—" : formatNumber(v)}</span>
-                  {i === 0 && cols.length > 1 && v !== undefined ? <div className="muted small">baseline</div> : <DiffText row={row} i={i} />}
-                </td>
-              ))}
-            </tr>
+          {groupMetrics(rows.map((r) => r.metric), (m) => m).map((g) => (
+            <Fragment key={g.title}>
+              <tr className="eval-group-row">
+                <th colSpan={cols.length + 1}>{g.title}</th>
+              </tr>
+              {g.keys.map((metric) => {
+                const row = byMetric.get(metric)!;
+                const compared = row.diffs.some((d) => d !== null);
+                return (
+                  <tr key={row.metric} data-metric={row.metric}>
+                    <th className="mono">
+                      {row.metric} <DirectionMark metric={row.metric} />
+                    </th>
+                    {row.values.map((v, i) => (
+                      <td key={i} className={`num${row.best === i ? " best" : ""}`} data-best={row.best === i ? "true" : undefined} title={row.best === i ? "Best" : undefined}>
+                        <span className="mono">{v === undefined ? "—" : formatNumber(v)}</span>
+                        {i === 0 && compared ? <div className="muted small">baseline</div> : <DiffText row={row} i={i} />}
+                      </td>
+                    ))}
+                  </tr>
+                );
+              })}
+            </Fragment>
           ))}
         </tbody>
       </table>

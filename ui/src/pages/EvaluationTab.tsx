@@ -1,9 +1,9 @@
 // A run's Evaluation tab: for each evaluation (one metric prefix), its datasets and model, its
 // metrics by group with which way is better, its plots, and its per-row table.
 
-import { toNumber } from "../api/endpoints";
-import { artifactUrl } from "../api/endpoints";
+import { artifactUrl, toNumber } from "../api/endpoints";
 import type { Run } from "../api/types";
+import { KeyValueTable } from "../components/common";
 import { EvalTableLoader } from "../components/EvalTableView";
 import { PlotGrid } from "../components/EvalPlots";
 import { groupMetrics, metricDirection } from "../lib/evalMetrics";
@@ -31,22 +31,19 @@ function ModelRef({ model, experimentId }: { model: string; experimentId: string
 function Datasets({ datasets, experimentId }: { datasets: EvalDataset[]; experimentId: string }) {
   if (!datasets.length) return <div className="muted">No dataset recorded (the run has no mlflow.datasets tag for it).</div>;
   return (
-    <table className="plain" data-testid="eval-datasets">
-      <thead>
-        <tr><th>Dataset</th><th>Digest</th><th className="num">Rows</th><th>Model</th><th>Hash</th></tr>
-      </thead>
-      <tbody>
-        {datasets.map((d, i) => (
-          <tr key={i}>
-            <td>{d.name}{d.path ? <div className="muted small mono">{d.path}</div> : null}</td>
-            <td className="mono">{d.digest ?? ""}</td>
-            <td className="num">{d.rows?.toLocaleString() ?? ""}</td>
-            <td><ModelRef model={d.model} experimentId={experimentId} /></td>
-            <td className="mono small muted" title="The evaluation dataset's hash (the mlflow.datasets tag)">{d.hash}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <div className="eval-datasets" data-testid="eval-datasets">
+      {datasets.map((d, i) => {
+        const rows: [string, React.ReactNode][] = [
+          ["Name", <strong key="n" data-testid="eval-dataset-name">{d.name}</strong>],
+          ["Digest", d.digest ?? ""],
+          ["Rows", d.rows?.toLocaleString() ?? ""],
+          ["Model", <ModelRef key="m" model={d.model} experimentId={experimentId} />],
+          ["Path", d.path ?? ""],
+          ["Hash", <span key="h" title="The evaluation dataset's hash (the mlflow.datasets tag)">{d.hash}</span>],
+        ];
+        return <KeyValueTable key={i} rows={rows.filter(([, v]) => v !== "")} />;
+      })}
+    </div>
   );
 }
 
