@@ -266,7 +266,7 @@ const RunRow = memo(function RunRow(p: {
         const text = cellText(run, c, p.now);
         if (c.id === "attr:run_name") {
           return (
-            <div key={c.id} className="cell" style={{ width: c.width }} title={text}>
+            <div key={c.id} className="cell run-name" style={{ width: c.width }} title={text}>
               {depth ? <span className="child-indent" style={{ width: 18 * depth }} /> : null}
               {childCount ? (
                 <span
