@@ -290,6 +290,10 @@ def test_the_runs_table_marks_evaluations_with_their_datasets(ui: Page, logged: 
     screenshot(ui, "evaluation-runs-table")
     _dark(ui)
     screenshot(ui, "evaluation-runs-table-dark")
+    # The badge opens the run's Evaluation tab.
+    badge(logged.runs["two-splits"].run_id).click()
+    ui.get_by_role("tab", name="Evaluation (2)", selected=True).wait_for()
+    assert ui.get_by_test_id("run-title").inner_text() == "two-splits"
 
 
 def test_a_plain_run_has_no_evaluation_tab(ui: Page, logged: Logged) -> None:

@@ -91,6 +91,19 @@ describe("evaluationsOf", () => {
     expect(evaluationsOf(run("e", { metrics: { acc: 1 } }), ["plot.png", "model"])).toEqual([]);
   });
 
+  it("takes no autologged training plot for an evaluation", () => {
+    // sklearn autologging: training_* metrics and plots, no mlflow.datasets tag
+    const autologged = run("h", { metrics: { training_accuracy_score: 0.9, training_log_loss: 0.2 } });
+    const files = ["training_confusion_matrix.png", "training_roc_curve.png", "estimator.html"];
+    expect(evaluationsOf(autologged, files)).toEqual([]);
+    // ... and in a run also evaluated, they stay out of the evaluation.
+    const both = run("i", { tags: { "mlflow.datasets": BINARY_TAG }, metrics: { training_accuracy_score: 0.9, accuracy_score: 0.8 } });
+    const [e, ...rest] = evaluationsOf(both, [...files, "confusion_matrix.png"]);
+    expect(rest).toEqual([]);
+    expect(e!.plots).toEqual(["confusion_matrix.png"]);
+    expect(e!.metrics).toEqual(["accuracy_score"]);
+  });
+
   it("puts two evaluations without a prefix together", () => {
     const r = run("f", {
       tags: { "mlflow.datasets": '[{"name":"a","hash":"1","model":"m"},{"name":"b","hash":"2","model":"m"}]' },

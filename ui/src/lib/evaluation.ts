@@ -132,11 +132,13 @@ export function evaluationsOf(run: Run, rootFiles: readonly string[] | null): Ev
     if (!e) byPrefix.set(prefix, (e = { prefix, datasets: [], metrics: [], plots: [], table: null }));
     return e;
   };
-  // Prefixes seen in artifacts: those of tables and of the known plots.
+  // Prefixes seen in artifacts: those of per-row tables; and in a run with the tag, its plots
+  // without a prefix. (A plot name alone is no proof: sklearn's autologging writes
+  // `training_confusion_matrix.png`; a prefixed evaluation's prefix comes from its dataset.)
   for (const f of files) {
     if (f.includes("/")) continue;
     if (f.endsWith(TABLE_FILE)) at(f.slice(0, -TABLE_FILE.length));
-    for (const p of KNOWN_PLOTS) if (f.endsWith(`${p}.png`)) at(f.slice(0, -(p.length + 4)));
+    if (tagged.length && KNOWN_PLOTS.some((p) => f === `${p}.png`)) at("");
   }
   // Datasets: each tag entry joins the input of the same name (in order), whose context is the prefix.
   const used = new Set<number>();
@@ -152,7 +154,7 @@ export function evaluationsOf(run: Run, rootFiles: readonly string[] | null): Ev
     } catch {
       rows = undefined;
     }
-    // A prefix MLflow would not write (a context such as "training") is no prefix.
+    // A context that prefixes no metric or table (one such as "training") is no prefix.
     const prefix = context !== undefined && (byPrefix.has(context) || hasMetricPrefix(run, context)) ? context : "";
     at(prefix).datasets.push({ ...d, digest: input?.dataset.digest, rows });
   }
