@@ -1,6 +1,7 @@
 // A run's Evaluation tab: for each evaluation (one metric prefix), its datasets and model, its
 // metrics by group with which way is better, its plots, and its per-row table.
 
+import { Fragment } from "react";
 import { artifactUrl, toNumber } from "../api/endpoints";
 import type { Run } from "../api/types";
 import { KeyValueTable } from "../components/common";
@@ -10,6 +11,21 @@ import { groupMetrics, metricDirection } from "../lib/evalMetrics";
 import { type EvalDataset, type Evaluation, PER_CLASS_FILE, evaluationLabel, metricBase, plotKey } from "../lib/evaluation";
 import { formatNumber } from "../lib/format";
 import { Link, enc } from "../lib/router";
+
+/** A metric name that may wrap after its underscores and slashes (not inside a word). */
+export function MetricName({ name }: { name: string }) {
+  const parts = name.split(/(?<=[_/])/);
+  return (
+    <>
+      {parts.map((p, i) => (
+        <Fragment key={i}>
+          {i ? <wbr /> : null}
+          {p}
+        </Fragment>
+      ))}
+    </>
+  );
+}
 
 export function DirectionMark({ metric }: { metric: string }) {
   const d = metricDirection(metric);
@@ -61,7 +77,7 @@ function Metrics({ run, evaluation }: { run: Run; evaluation: Evaluation }) {
             <tbody>
               {g.keys.map((k) => (
                 <tr key={k} data-metric={base(k)}>
-                  <th className="mono" title={k}>{base(k)} <DirectionMark metric={base(k)} /></th>
+                  <th className="mono" title={k}><MetricName name={base(k)} />{"\u00a0"}<DirectionMark metric={base(k)} /></th>
                   <td className="num mono">{formatNumber(values.get(k))}</td>
                 </tr>
               ))}
