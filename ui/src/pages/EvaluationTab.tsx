@@ -118,7 +118,9 @@ export function EvaluationView({ run, evaluation, rootFiles }: { run: Run; evalu
       </div>
       <div className="card wide">
         <h2>Per-row results</h2>
-        {evaluation.table ? (
+        {rootFiles === null && !evaluation.table ? (
+          <div className="muted">Listing the run's artifacts…</div>
+        ) : evaluation.table ? (
           <EvalTableLoader key={evaluation.table} url={artifactUrl(id, evaluation.table)} name={evaluation.table} />
         ) : (
           <div className="muted">No per-row table: MLflow writes <code>eval_results_table.json</code> only when a metric scores each row.</div>
