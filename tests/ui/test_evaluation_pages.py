@@ -588,4 +588,5 @@ def test_compare_across_datasets_and_prefixes(ui: Page, logged: Logged) -> None:
     assert labels == ["val-split (val_)"]
     srcs = _loaded_images(ui, "[data-testid=eval-compare-plots]")
     assert all("val_" in s for s in srcs)
+    ui.locator(".main").evaluate("main => main.scrollTo(0, 0)")
     screenshot(ui, "evaluation-compare-datasets")

@@ -116,7 +116,7 @@ function PlotsSideBySide({ cols }: { cols: EvalColumn[] }) {
         return (
           <div key={name} className="eval-plot-row" data-plot-row={name}>
             <h3>{plotTitle(name)}</h3>
-            <div className="eval-plot-cells" style={{ gridTemplateColumns: `repeat(${cols.length}, minmax(240px, 1fr))` }}>
+            <div className="eval-plot-cells" style={{ gridTemplateColumns: `repeat(${cols.length}, minmax(240px, 460px))` }}>
               {cells.map(({ plot, index }, i) =>
                 plot ? (
                   <div key={i} className="eval-plot-cell" style={{ borderTopColor: colorAt(cols[i]!.runIndex) }}>
