@@ -72,7 +72,9 @@ function MetricsTable({ cols, onlyDiff }: { cols: EvalColumn[]; onlyDiff: boolea
           {groupMetrics(rows.map((r) => r.metric), (m) => m).map((g) => (
             <Fragment key={g.title}>
               <tr className="eval-group-row">
-                <th colSpan={cols.length + 1}>{g.title}</th>
+                <th colSpan={cols.length + 1}>
+                  <span>{g.title}</span>
+                </th>
               </tr>
               {g.keys.map((metric) => {
                 const row = byMetric.get(metric)!;
