@@ -59,6 +59,12 @@ BINARY_PLOTS = [
     "lift_curve_plot",
     "calibration_curve_plot",
 ]
+MULTICLASS_PLOTS = [
+    "confusion_matrix",
+    "roc_curve_plot",
+    "precision_recall_curve_plot",
+    "calibration_curve_plot",
+]
 
 
 @dataclass
@@ -76,6 +82,7 @@ class Logged:
     runs: dict[str, Evaluated]  # run name -> what evaluate recorded
     plain_id: str
     table: dict[str, Any]  # logreg-holdout's eval_results_table.json
+    per_class: list[dict[str, Any]]  # two-splits' per_class_metrics.csv (its last evaluation's)
 
 
 def _abs_err(predictions: Any, targets: Any, metrics: Any) -> Any:
@@ -143,17 +150,23 @@ def _log_evaluations() -> Logged:
             model_type="classifier",
             datasets=[("holdout", holdout, "")],
         ),
-        "two-splits": _evaluate(
-            "two-splits",
-            logreg,
-            target="label",
-            model_type="classifier",
-            datasets=[
-                ("val-split", holdout.iloc[:300], "val_"),
-                ("test-split", holdout.iloc[300:600], "test_"),
-            ],
-        ),
     }
+    # Three classes, evaluated on two splits with a prefix each.
+    x3, y3 = make_classification(
+        n_samples=800, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+    classes = pd.DataFrame(x3, columns=[f"f{i}" for i in range(5)]).assign(label=y3)
+    multi = LogisticRegression().fit(classes.iloc[:200].drop(columns="label"), y3[:200])
+    runs["two-splits"] = _evaluate(
+        "two-splits",
+        multi,
+        target="label",
+        model_type="classifier",
+        datasets=[
+            ("val-split", classes.iloc[200:500], "val_"),
+            ("test-split", classes.iloc[500:800], "test_"),
+        ],
+    )
     xr, yr = make_regression(n_samples=300, n_features=3, noise=5.0, random_state=0)
     houses = pd.DataFrame(xr, columns=["rooms", "area", "age"]).assign(price=yr)
     ridge = Ridge().fit(houses.drop(columns="price"), houses.price)
@@ -170,7 +183,9 @@ def _log_evaluations() -> Logged:
     path = client.download_artifacts(runs["logreg-holdout"].run_id, "eval_results_table.json")
     with open(path, encoding="utf-8") as f:
         table = json.load(f)
-    return Logged("", experiment_id, runs, plain.info.run_id, table)
+    path = client.download_artifacts(runs["two-splits"].run_id, "per_class_metrics.csv")
+    per_class = pd.read_csv(path).to_dict("records")
+    return Logged("", experiment_id, runs, plain.info.run_id, table, per_class)
 
 
 @pytest.fixture(scope="module")
@@ -452,8 +467,9 @@ def test_a_run_evaluated_on_two_datasets_switches_between_them(ui: Page, logged:
     assert _metric_value(metrics, "abs_err/mean") == pytest.approx(
         run.metrics["val_abs_err/val_mean"], rel=1e-5
     )
+    plots = view.get_by_test_id("eval-plots").locator("[data-plot]")
+    assert plots.evaluate_all("fs => fs.map(f => f.dataset.plot)") == MULTICLASS_PLOTS
     srcs = _loaded_images(ui, "[data-testid=eval-plots]")
-    assert len(srcs) == len(BINARY_PLOTS)
     assert all("val_" in s and "test_" not in s for s in srcs)
     assert (
         view.get_by_test_id("eval-table").get_attribute("data-table")
@@ -461,6 +477,21 @@ def test_a_run_evaluated_on_two_datasets_switches_between_them(ui: Page, logged:
     )
     assert view.get_by_test_id("eval-table-count").inner_text().startswith("300 rows")
     screenshot(ui, "evaluation-two-datasets")
+
+    # Three classes: a row per class from per_class_metrics.csv, which MLflow does not
+    # prefix (the last evaluation's, as the page says).
+    per_class = view.get_by_test_id("eval-per-class")
+    per_class.wait_for()
+    shown = per_class.locator("tbody tr").evaluate_all("trs => trs.map(t => t.dataset.class)")
+    assert shown == [str(r["positive_class"]) for r in logged.per_class]
+    heads = per_class.locator("thead th").evaluate_all("ths => ths.map(t => t.title.split(':')[0])")
+    column = heads.index("recall_score")
+    recalls = per_class.locator(f"tbody tr td:nth-child({column + 1})").all_inner_texts()
+    expected = [r["recall_score"] for r in logged.per_class]
+    assert [_number(v) for v in recalls] == pytest.approx(expected, rel=1e-5)
+    assert "the last evaluation's" in view.inner_text()
+    per_class.scroll_into_view_if_needed()
+    screenshot(ui, "evaluation-per-class")
 
 
 def test_a_regressor_evaluation_groups_its_errors(ui: Page, logged: Logged) -> None:

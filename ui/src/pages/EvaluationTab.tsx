@@ -5,6 +5,7 @@ import { Fragment } from "react";
 import { artifactUrl, toNumber } from "../api/endpoints";
 import type { Run } from "../api/types";
 import { KeyValueTable } from "../components/common";
+import { PerClassTable } from "../components/EvalPerClass";
 import { EvalTableLoader } from "../components/EvalTableView";
 import { PlotGrid } from "../components/EvalPlots";
 import { groupMetrics, metricDirection } from "../lib/evalMetrics";
@@ -89,7 +90,8 @@ function Metrics({ run, evaluation }: { run: Run; evaluation: Evaluation }) {
   );
 }
 
-export function EvaluationView({ run, evaluation, rootFiles }: { run: Run; evaluation: Evaluation; rootFiles: readonly string[] | null }) {
+export function EvaluationView(props: { run: Run; evaluation: Evaluation; rootFiles: readonly string[] | null; several: boolean }) {
+  const { run, evaluation, rootFiles, several } = props;
   const id = run.info.run_id;
   const plots = evaluation.plots.map((p) => ({ name: plotKey(p, evaluation.prefix), url: artifactUrl(id, p) }));
   const perClass = rootFiles?.includes(PER_CLASS_FILE);
@@ -106,12 +108,17 @@ export function EvaluationView({ run, evaluation, rootFiles }: { run: Run; evalu
       <div className="card">
         <h2>Metrics ({evaluation.metrics.length})</h2>
         <Metrics run={run} evaluation={evaluation} />
-        {perClass ? (
-          <div className="small" style={{ marginTop: 8 }}>
-            Per class: <Link href={`/runs/${enc(id)}?tab=artifacts&path=${enc(PER_CLASS_FILE)}`}>{PER_CLASS_FILE}</Link>
-          </div>
-        ) : null}
       </div>
+      {perClass ? (
+        <div className="card wide">
+          <h2>Per class</h2>
+          <PerClassTable url={artifactUrl(id, PER_CLASS_FILE)} />
+          <div className="muted small" style={{ marginTop: 6 }}>
+            From <Link href={`/runs/${enc(id)}?tab=artifacts&path=${enc(PER_CLASS_FILE)}`}>{PER_CLASS_FILE}</Link>
+            {several ? ": MLflow writes this file without the metric prefix, so it is the last evaluation's." : "."}
+          </div>
+        </div>
+      ) : null}
       <div className="card wide">
         <h2>Plots ({plots.length})</h2>
         {rootFiles === null ? <div className="muted">Listing the run's artifacts…</div> : plots.length ? <PlotGrid plots={plots} /> : <div className="muted">No plots logged.</div>}
@@ -149,7 +156,7 @@ export function EvaluationTab(props: { run: Run; evaluations: Evaluation[]; root
           </div>
         </div>
       ) : null}
-      <EvaluationView key={current.prefix} run={props.run} evaluation={current} rootFiles={props.rootFiles} />
+      <EvaluationView key={current.prefix} run={props.run} evaluation={current} rootFiles={props.rootFiles} several={evaluations.length > 1} />
     </>
   );
 }
