@@ -617,6 +617,9 @@ def test_compare_across_datasets_and_prefixes(ui: Page, logged: Logged) -> None:
     ui.get_by_label("Dataset").select_option("val-split")
     labels = table.locator("thead .eval-col-label").all_inner_texts()
     assert labels == ["val-split (val_)"]
+    assert ui.get_by_test_id("not-on-dataset").inner_text() == (
+        "Not evaluated on val-split: logreg-holdout"
+    )
     srcs = _loaded_images(ui, "[data-testid=eval-compare-plots]")
     assert all("val_" in s for s in srcs)
     ui.locator(".main").evaluate("main => main.scrollTo(0, 0)")

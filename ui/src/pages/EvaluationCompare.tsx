@@ -157,6 +157,7 @@ export function EvaluationCompare({ runs }: { runs: Run[] }) {
   const first = Math.min(baseline, shown.length - 1);
   const cols = first > 0 ? [shown[first]!, ...shown.filter((_, i) => i !== first)] : shown;
   const notEvaluated = runs.filter((r) => !all.some((c) => c.run === r));
+  const notOnDataset = dataset ? runs.filter((r) => !notEvaluated.includes(r) && !shown.some((c) => c.run === r)) : [];
   return (
     <div className="eval-compare-page" data-testid="eval-compare">
       <div className="toolbar">
@@ -185,6 +186,11 @@ export function EvaluationCompare({ runs }: { runs: Run[] }) {
       {notEvaluated.length ? (
         <div className="muted small" data-testid="not-evaluated">
           Not evaluations: {notEvaluated.map((r) => runName(r)).join(", ")}
+        </div>
+      ) : null}
+      {notOnDataset.length ? (
+        <div className="muted small" data-testid="not-on-dataset">
+          Not evaluated on {dataset}: {notOnDataset.map((r) => runName(r)).join(", ")}
         </div>
       ) : null}
       <div className="card">
