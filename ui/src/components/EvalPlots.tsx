@@ -1,7 +1,7 @@
 // Evaluation plots: images in a grid, each opening enlarged in a lightbox (Escape, a click
 // outside or the close button shuts it; the arrow keys step through the plots shown with it).
 
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 export interface Plot {
   /** The plot's name ("roc_curve_plot"). */
@@ -56,6 +56,15 @@ export function PlotGrid({ plots }: { plots: Plot[] }) {
 
 export function Lightbox({ plots, index, onIndex, onClose }: { plots: Plot[]; index: number; onIndex: (i: number) => void; onClose: () => void }) {
   const plot = plots[index];
+  const close = useRef<HTMLButtonElement>(null);
+  // Focus moves into the dialog (on its close button) and back where it was when it closes.
+  useEffect(() => {
+    const before = document.activeElement;
+    close.current?.focus();
+    return () => {
+      if (before instanceof HTMLElement) before.focus();
+    };
+  }, []);
   useEffect(() => {
     const key = (e: KeyboardEvent) => {
       if (e.key === "Escape") onClose();
@@ -78,7 +87,7 @@ export function Lightbox({ plots, index, onIndex, onClose }: { plots: Plot[]; in
           <button onClick={() => onIndex(index - 1)} disabled={index === 0} aria-label="Previous plot">‹</button>
           <button onClick={() => onIndex(index + 1)} disabled={index === plots.length - 1} aria-label="Next plot">›</button>
           <a className="btn" href={plot.url} download>Download</a>
-          <button onClick={onClose} aria-label="Close">✕</button>
+          <button ref={close} onClick={onClose} aria-label="Close">✕</button>
         </div>
         <img src={plot.url} alt={title} />
       </div>
