@@ -40,7 +40,9 @@ in both tools), who owns the experiments the workloads create and has MANAGE on 
 The same table is printed (same targets), the results go to ``server-auth-<time>.json``.
 ``--baseline FILE`` (a results JSON of a run without ``--auth``) adds the issue's comparison:
 per figure, mltrail's advantage without auth and with it, PASS when the lead is kept (the
-advantage with auth at least the one without).
+advantage with auth at least the one without), and each tool's own figure with auth against
+without (x1.00: unchanged; above 1: better with auth), which tells a lead lost to
+authentication's cost from one that moved because the other tool's figure changed.
 """
 
 from __future__ import annotations
@@ -250,24 +252,53 @@ def command_args(name: str, args: argparse.Namespace) -> tuple[str, list[str]]:
     return module, extra
 
 
-def advantages(report: dict[str, Any]) -> dict[tuple[str, str], float]:
-    """mltrail's advantage (how many times better) per (workload, row key) of a report."""
+def _figures(report: dict[str, Any], tool: str) -> dict[tuple[str, str], tuple[float, bool]]:
+    """*tool*'s median per (workload, row key) of a report, with whether higher is better."""
     out = {}
     for name, entry in report["workloads"].items():
-        mt, mf = entry["medians"].get("mltrail"), entry["medians"].get("mlflow")
-        if name not in BY_NAME or not mt or not mf:
+        medians = entry["medians"].get(tool)
+        if name not in BY_NAME or not medians:
             continue
         for row in BY_NAME[name].rows:
-            a, b = mt.get(row.key), mf.get(row.key)
-            if a and b and a > 0 and b > 0:
-                out[(name, row.key)] = a / b if row.higher_is_better else b / a
+            value = medians.get(row.key)
+            if value and value > 0:
+                out[(name, row.key)] = (value, row.higher_is_better)
     return out
 
 
+def _better(a: tuple[float, bool], b: tuple[float, bool]) -> float:
+    """How many times better figure *a* is than *b* (same row)."""
+    return a[0] / b[0] if a[1] else b[0] / a[0]
+
+
+def advantages(report: dict[str, Any]) -> dict[tuple[str, str], float]:
+    """mltrail's advantage (how many times better) per (workload, row key) of a report."""
+    mt, mf = _figures(report, "mltrail"), _figures(report, "mlflow")
+    return {key: _better(mt[key], mf[key]) for key in mt.keys() & mf.keys()}
+
+
 def lead_table(base: dict[str, Any], auth: dict[str, Any]) -> list[list[str]]:
-    """The issue's comparison: mltrail's advantage without and with authentication."""
+    """The issue's comparison: mltrail's advantage without and with authentication, and how
+    each tool's own figure changed with authentication (x1.00: the same; below 1: worse), so
+    that a lead lost because the other tool's figure improved shows as such."""
     before, after = advantages(base), advantages(auth)
-    lines = [["figure", "adv. no auth", "adv. auth", "target", "PASS/FAIL"]]
+    change = {tool: (_figures(base, tool), _figures(auth, tool)) for tool in ("mltrail", "mlflow")}
+
+    def own(tool: str, key: tuple[str, str]) -> str:
+        off, on = change[tool][0].get(key), change[tool][1].get(key)
+        return "n/a" if off is None or on is None else f"x{_better(on, off):.2f}"
+
+    lines = [
+        [
+            "figure",
+            "adv. no auth",
+            "adv. auth",
+            "mltrail w/ auth",
+            "MLflow w/ auth",
+            "target",
+            "PASS/FAIL",
+        ]
+    ]
     for name in (name for name in BY_NAME if name in auth["workloads"]):
         for row in BY_NAME[name].rows:
             if row.judge is None:  # the figures with a target
@@ -280,6 +311,8 @@ def lead_table(base: dict[str, Any], auth: dict[str, Any]) -> list[list[str]]:
                     row.label,
                     "n/a" if b is None else f"{b:,.1f}x",
                     "n/a" if a is None else f"{a:,.1f}x",
+                    own("mltrail", key),
+                    own("mlflow", key),
                     "lead kept",
                     verdict,
                 ]

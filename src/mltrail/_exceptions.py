@@ -36,6 +36,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from mltrail._error_codes import ERROR_CODE_TO_HTTP_STATUS, code_name
+
 __all__ = [
     "Aborted",
     "AlreadyExists",
@@ -73,22 +75,33 @@ class MltrailError(Exception):
     def __init__(
         self,
         message: str,
-        error_code: str | None = None,
+        error_code: str | int | None = None,
         *,
         details: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        message = str(message)
         super().__init__(message)
         self.message = message
-        if error_code is not None and error_code != type(self).error_code:
-            # An explicit code (e.g. from a REST error body) is kept on the instance.
-            self.error_code = error_code  # type: ignore[misc]
+        if error_code is not None:
+            name = code_name(error_code)  # MLflow's code numbers are taken too
+            if name != type(self).error_code:
+                # An explicit code (e.g. from a REST error body) is kept on the instance.
+                self.error_code = name  # type: ignore[misc]
         self.details: dict[str, Any] = dict(details or {})
         self.json_kwargs = kwargs
 
+    @classmethod
+    def invalid_parameter_value(cls, message: str, **kwargs: Any) -> MltrailError:
+        """MLflow's shorthand for an INVALID_PARAMETER_VALUE error."""
+        return cls(message, "INVALID_PARAMETER_VALUE", **kwargs)
+
     def get_http_status_code(self) -> int:
-        """MLflow's name for the HTTP status of this error."""
-        return self.http_status
+        """MLflow's name for the HTTP status of this error (a code set on the instance has
+        that code's status)."""
+        if "http_status" in vars(self) or self.error_code == type(self).error_code:
+            return self.http_status
+        return ERROR_CODE_TO_HTTP_STATUS.get(self.error_code, 500)
 
     def serialize_as_json(self) -> str:
         import json

@@ -42,7 +42,7 @@ def _run(
 
 
 def test_users_grants_tokens_and_audit_through_the_cli(url: str) -> None:
-    created = _run(url, ["create-user", "bob", "--password", "bob-pw-1"])
+    created = _run(url, ["create-user", "bob", "--password", "bob-password-1"])
     assert created.exit_code == 0, created.output
     assert "Created user 'bob'" in created.output
     listed = _run(url, ["list-users"])
@@ -63,11 +63,11 @@ def test_users_grants_tokens_and_audit_through_the_cli(url: str) -> None:
     seen = httpx.get(
         f"{url}/api/2.0/mlflow/experiments/get",
         params={"experiment_id": experiment},
-        auth=("bob", "bob-pw-1"),
+        auth=("bob", "bob-password-1"),
     )
     assert seen.status_code == 403
 
-    token = _run(url, ["create-token", "ci", "--days", "2"], user="bob", password="bob-pw-1")
+    token = _run(url, ["create-token", "ci", "--days", "2"], user="bob", password="bob-password-1")
     assert token.exit_code == 0, token.output
     secret = token.stdout.splitlines()[0]
     assert secret.startswith("mlt_")
@@ -79,7 +79,9 @@ def test_users_grants_tokens_and_audit_through_the_cli(url: str) -> None:
     assert secret not in tokens
     assert " ci " in tokens
     token_id = tokens.splitlines()[2].split()[0]
-    assert _run(url, ["revoke-token", token_id], user="bob", password="bob-pw-1").exit_code == 0
+    assert (
+        _run(url, ["revoke-token", token_id], user="bob", password="bob-password-1").exit_code == 0
+    )
     refused = httpx.get(
         f"{url}/api/2.0/mlflow/users/current", headers={"Authorization": f"Bearer {secret}"}
     )
@@ -88,11 +90,15 @@ def test_users_grants_tokens_and_audit_through_the_cli(url: str) -> None:
     trail = _run(url, ["audit", "--max-results", "3"]).stdout.splitlines()
     actions = [line.split()[4] for line in trail[2:]]
     assert actions == ["token.revoke", "token.create", "permission.grant"]
+    tokens = _run(url, ["audit", "--action", "token"]).stdout.splitlines()
+    assert [line.split()[4] for line in tokens[2:]] == ["token.revoke", "token.create"]
+    revoked = _run(url, ["audit", "--action", "token.revoke"]).stdout.splitlines()
+    assert [line.split()[4] for line in revoked[2:]] == ["token.revoke"]
 
 
 def test_a_user_is_refused_admin_commands_with_the_servers_message(url: str) -> None:
-    assert _run(url, ["create-user", "carol", "--password", "carol-pw-1"]).exit_code == 0
-    refused = _run(url, ["list-users"], user="carol", password="carol-pw-1")
+    assert _run(url, ["create-user", "carol", "--password", "carol-password-1"]).exit_code == 0
+    refused = _run(url, ["list-users"], user="carol", password="carol-password-1")
     assert refused.exit_code == 1
     assert "PERMISSION_DENIED" in refused.output or "not an admin" in refused.output
     wrong = _run(url, ["list-users"], password="wrong")
@@ -101,21 +107,28 @@ def test_a_user_is_refused_admin_commands_with_the_servers_message(url: str) -> 
 
 
 def test_changing_ones_own_password_needs_the_current_one(url: str) -> None:
-    assert _run(url, ["create-user", "dan", "--password", "dan-pw-1"]).exit_code == 0
-    as_dan: dict[str, Any] = {"user": "dan", "password": "dan-pw-1"}
-    missing = _run(url, ["update-password", "dan", "--password", "dan-pw-2"], **as_dan)
+    assert _run(url, ["create-user", "dan", "--password", "dan-password-1"]).exit_code == 0
+    as_dan: dict[str, Any] = {"user": "dan", "password": "dan-password-1"}
+    missing = _run(url, ["update-password", "dan", "--password", "dan-password-2"], **as_dan)
     assert missing.exit_code == 1
     assert "current_password" in missing.output
     changed = _run(
         url,
-        ["update-password", "dan", "--password", "dan-pw-2", "--current-password", "dan-pw-1"],
+        [
+            "update-password",
+            "dan",
+            "--password",
+            "dan-password-2",
+            "--current-password",
+            "dan-password-1",
+        ],
         **as_dan,
     )
     assert changed.exit_code == 0, changed.output
     assert _run(url, ["set-admin", "dan", "true"]).exit_code == 0
-    assert _run(url, ["list-users"], user="dan", password="dan-pw-2").exit_code == 0
+    assert _run(url, ["list-users"], user="dan", password="dan-password-2").exit_code == 0
     assert _run(url, ["delete-user", "dan", "--yes"]).exit_code == 0
-    assert _run(url, ["list-users"], user="dan", password="dan-pw-2").exit_code == 1
+    assert _run(url, ["list-users"], user="dan", password="dan-password-2").exit_code == 1
 
 
 def test_get_app_client_speaks_for_the_admin_as_mlflows_does(
@@ -125,7 +138,7 @@ def test_get_app_client_speaks_for_the_admin_as_mlflows_does(
     monkeypatch.setenv("MLTRAIL_TRACKING_PASSWORD", ADMIN_PASSWORD)
     client = get_app_client("basic-auth", tracking_uri=url)
     try:
-        user = client.create_user("erin", "erin-pw-1")
+        user = client.create_user("erin", "erin-password-1")
         assert (user.username, user.is_admin) == ("erin", False)
         client.grant_user_permission("erin", "experiment", "0", "EDIT")
         answer = client.get_user_permission("erin", "experiment", "0")
@@ -136,3 +149,33 @@ def test_get_app_client_speaks_for_the_admin_as_mlflows_does(
         client.close()
     with pytest.raises(InvalidArgument, match="basic-auth"):
         get_app_client("other-app", tracking_uri=url)
+
+
+@pytest.mark.parametrize(
+    ("host", "public"),
+    [
+        ("127.0.0.1", False),
+        ("localhost", False),
+        ("::1", False),
+        ("0.0.0.0", True),
+        ("::", True),
+        ("10.1.2.3", True),
+        ("ml.example.org", True),
+    ],
+)
+def test_the_server_command_tells_auth_whether_it_listens_beyond_loopback(
+    host: str, public: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[ServerSettings] = []
+
+    def run_server(settings: ServerSettings, *args: Any) -> None:
+        served.append(settings)  # instead of serving
+
+    monkeypatch.setattr("mltrail.server.run_server", run_server)
+    monkeypatch.delenv("MLTRAIL_AUTH_CONFIG_PATH", raising=False)
+    monkeypatch.delenv("MLFLOW_AUTH_CONFIG_PATH", raising=False)
+    result = CliRunner().invoke(cli, ["server", "--app-name", "basic-auth", "--host", host])
+    assert result.exit_code == 0, result.output
+    (settings,) = served
+    assert settings.auth is not None
+    assert settings.auth.public_listener is public

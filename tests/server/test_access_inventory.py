@@ -185,10 +185,9 @@ def _has_array(schema: dict[str, Any]) -> bool:
 def test_filtered_rules_are_on_listings_and_every_search_is_filtered() -> None:
     endpoints = _endpoints()
     filtered = [e for e in endpoints if e.access.filtered]
-    assert {(e.method, e.path) for e in filtered} == {
-        (e.method, e.path) for e in endpoints if e.path.endswith("/search")
-    }
-    assert len(filtered) == 8
+    listings = {(e.method, e.path) for e in endpoints if e.path.endswith("/search")}
+    assert {(e.method, e.path) for e in filtered} == listings | {("GET", "/mlflow/webhooks")}
+    assert len(filtered) == 9
     for e in filtered:
         assert _has_array(e.response), f"{e.method} {e.path} is filtered but lists nothing"
         assert e.access.kind is AccessKind.AUTHENTICATED
@@ -255,7 +254,10 @@ def test_openapi_operations_carry_their_rule() -> None:
         "kind": "authenticated",
         "filtered_by": "experiment",
     }
-    assert ops[("GET", "/api/2.0/mlflow/webhooks")]["x-mltrail-access"] == {"kind": "admin"}
+    assert ops[("GET", "/api/2.0/mlflow/webhooks")]["x-mltrail-access"] == {
+        "kind": "authenticated",
+        "filtered_by": "webhook",
+    }
 
 
 def test_rules_combine_and_refuse_nonsense() -> None:
@@ -484,12 +486,16 @@ _MLFLOW_MESSAGES = {
     ("DELETE", "/mlflow/logged-models/{model_id}/tags/{tag_key:path}"): "DeleteLoggedModelTag",
     ("POST", "/mlflow/logged-models/{model_id}/params"): "LogLoggedModelParamsRequest",
     ("GET", "/mlflow/logged-models/{model_id}/artifacts/directories"): "ListLoggedModelArtifacts",
-    ("POST", "/mlflow/webhooks"): "CreateWebhook",
-    ("GET", "/mlflow/webhooks"): "ListWebhooks",
-    ("GET", "/mlflow/webhooks/{webhook_id}"): "GetWebhook",
-    ("PATCH", "/mlflow/webhooks/{webhook_id}"): "UpdateWebhook",
-    ("DELETE", "/mlflow/webhooks/{webhook_id}"): "DeleteWebhook",
-    ("POST", "/mlflow/webhooks/{webhook_id}/test"): "TestWebhook",
+}
+#: Where we differ on purpose: MLflow keeps webhooks to admins; here a user may create one
+#: and manage what they created (it is sent only their models' events: server/auth/_webhooks).
+_WEBHOOK_MESSAGES = {
+    ("POST", "/mlflow/webhooks"): ("CreateWebhook", AccessKind.AUTHENTICATED),
+    ("GET", "/mlflow/webhooks"): ("ListWebhooks", AccessKind.AUTHENTICATED),
+    ("GET", "/mlflow/webhooks/{webhook_id}"): ("GetWebhook", MANAGE),
+    ("PATCH", "/mlflow/webhooks/{webhook_id}"): ("UpdateWebhook", MANAGE),
+    ("DELETE", "/mlflow/webhooks/{webhook_id}"): ("DeleteWebhook", MANAGE),
+    ("POST", "/mlflow/webhooks/{webhook_id}/test"): ("TestWebhook", MANAGE),
 }
 #: What each MLflow validator asks for, in our terms (a rule's kind, or the permission its
 #: first need asks for).
@@ -558,6 +564,10 @@ def test_rules_agree_with_mlflows_validators() -> None:
     ours = {key: _our_need(rules[key]) for key in _MLFLOW_MESSAGES}
     theirs = {key: _VALIDATOR_NEEDS[validators[msg]] for key, msg in _MLFLOW_MESSAGES.items()}
     assert ours == theirs
+    for key, (message, need) in _WEBHOOK_MESSAGES.items():
+        assert validators[message] == "sender_is_admin"
+        assert _our_need(rules[key]) == need
+    assert rules[("GET", "/mlflow/webhooks")].filtered_by is ResourceType.WEBHOOK
     # MLflow filters these listings' results rather than checking before the request.
     for message in ("SearchExperiments", "SearchRuns", "SearchRegisteredModels"):
         assert message not in validators

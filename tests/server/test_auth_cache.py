@@ -83,14 +83,16 @@ def test_a_revocation_holds_at_once_here_and_within_the_ttl_in_another_process(
         runtime.permissions._grants._clock = clock
         runtime.resolved._clock = clock
     admin = _client(first, ADMIN)
-    admin.post("/api/2.0/mlflow/users/create", json={"username": "eve", "password": "eve-pw-1"})
+    admin.post(
+        "/api/2.0/mlflow/users/create", json={"username": "eve", "password": "eve-password-1"}
+    )
     experiment = admin.post("/api/2.0/mlflow/experiments/create", json={"name": "shared"}).json()[
         "experiment_id"
     ]
     get = f"/api/2.0/mlflow/experiments/get?experiment_id={experiment}"
     eve_first, eve_second = (
-        _client(first, ("eve", "eve-pw-1")),
-        _client(second, ("eve", "eve-pw-1")),
+        _client(first, ("eve", "eve-password-1")),
+        _client(second, ("eve", "eve-password-1")),
     )
     assert eve_first.get(get).status_code == 200
     assert eve_second.get(get).status_code == 200  # now remembered by the second process
@@ -117,16 +119,18 @@ def test_a_revocation_holds_at_once_here_and_within_the_ttl_in_another_process(
 def test_with_no_cache_every_process_refuses_on_the_next_request(tmp_path: Path) -> None:
     first, second = _app(tmp_path / "m.db", 0.0), _app(tmp_path / "m.db", 0.0)
     admin = _client(first, ADMIN)
-    admin.post("/api/2.0/mlflow/users/create", json={"username": "fay", "password": "fay-pw-1"})
-    fay = _client(second, ("fay", "fay-pw-1"))
+    admin.post(
+        "/api/2.0/mlflow/users/create", json={"username": "fay", "password": "fay-password-1"}
+    )
+    fay = _client(second, ("fay", "fay-password-1"))
     assert fay.get("/api/2.0/mlflow/users/current").status_code == 200
     admin.patch(
         "/api/2.0/mlflow/users/update-password",
-        json={"username": "fay", "password": "fay-pw-2"},
+        json={"username": "fay", "password": "fay-password-2"},
     )
     assert fay.get("/api/2.0/mlflow/users/current").status_code == 401
     assert (
-        _client(second, ("fay", "fay-pw-2"))
+        _client(second, ("fay", "fay-password-2"))
         .get("/api/2.0/mlflow/users/current")
         .json()["user"]["username"]
         == "fay"

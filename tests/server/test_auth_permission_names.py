@@ -37,7 +37,9 @@ def test_a_deny_grant_hides_the_experiment_as_mlflow_does(tmp_path: Path) -> Non
     )
     client = httpx.Client(transport=SyncASGITransport(app), base_url="http://localhost")
     client.post(
-        "/api/2.0/mlflow/users/create", json={"username": "gil", "password": "gil-pw-1"}, auth=ADMIN
+        "/api/2.0/mlflow/users/create",
+        json={"username": "gil", "password": "gil-password-1"},
+        auth=ADMIN,
     )
     experiment = client.post(
         "/api/2.0/mlflow/experiments/create", json={"name": "hidden"}, auth=ADMIN
@@ -58,6 +60,8 @@ def test_a_deny_grant_hides_the_experiment_as_mlflow_does(tmp_path: Path) -> Non
     ).json()
     assert answer == {"allowed": False, "permission": "NO_PERMISSIONS"}
     seen = client.get(
-        "/api/2.0/mlflow/experiments/search", params={"max_results": 10}, auth=("gil", "gil-pw-1")
+        "/api/2.0/mlflow/experiments/search",
+        params={"max_results": 10},
+        auth=("gil", "gil-password-1"),
     ).json()["experiments"]
     assert [e["name"] for e in seen] == ["Default"]

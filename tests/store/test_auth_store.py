@@ -448,6 +448,40 @@ def test_audit_pages_follow_each_other_without_repeats(auth: AuthStore) -> None:
     assert [e.action for e in auth.list_audit(since_ms=T0 + 2)] == ["a6", "a5", "a4", "a3"]
 
 
+def test_audit_filters_by_action_kind_and_resource(auth: AuthStore) -> None:
+    recorded = [
+        ("run.delete", "experiment", "1"),
+        ("run.restore", "experiment", "1"),
+        ("registered_model.rename", "registered_model", "churn"),
+        ("registered_model.set_alias", "registered_model", "churn_v2"),
+        ("registeredXmodel.create", "registered_model", "other"),  # "_" must not be a wildcard
+        ("permission.grant", "experiment", "2"),
+        ("user.create", "user", "bob"),
+    ]
+    for i, (action, kind, rid) in enumerate(recorded):
+        auth.record_audit(AuditEvent(T0 + i, "alice", None, action, kind, rid))
+
+    def actions(**filters: str) -> list[str]:
+        return [e.action for e in auth.list_audit(**filters)]
+
+    assert actions(action="run.delete") == ["run.delete"]
+    assert actions(action="run") == ["run.restore", "run.delete"]
+    assert actions(action="registered_model") == [
+        "registered_model.set_alias",
+        "registered_model.rename",
+    ]
+    assert actions(action="permission%") == []
+    assert actions(resource_type="experiment") == ["permission.grant", "run.restore", "run.delete"]
+    assert actions(resource_type="registered_model", resource_id="churn") == [
+        "registered_model.rename"
+    ]
+    assert actions(action="run", resource_id="2") == []
+    page = auth.list_audit(action="registered_model", max_results=1)
+    assert [e.action for e in page] == ["registered_model.set_alias"]
+    later = auth.list_audit(action="registered_model", page_token=page.token)
+    assert [e.action for e in later] == ["registered_model.rename"]
+
+
 def test_invalid_audit_requests_name_the_field(auth: AuthStore) -> None:
     with pytest.raises(InvalidArgument, match="max_results 0: must be between 1 and 1000"):
         auth.list_audit(max_results=0)

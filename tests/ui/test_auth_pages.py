@@ -264,7 +264,23 @@ def test_admin_creates_a_user_and_hides_an_experiment_from_them(
         assert "permission.grant" in text
         assert "user.create" in text
         assert "permission=NO_PERMISSIONS" in text
+        # Narrowed to one kind of action, then to a user with no events, then cleared.
+        audit = page.get_by_test_id("audit-page")
+        audit.get_by_label("Action").fill("permission")
+        audit.get_by_role("button", name="Filter").click()
+        rows = page.get_by_test_id("audit-row")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=audit-row]')]"
+            ".every(r => r.innerText.includes('permission.'))"
+        )
+        assert rows.count() >= 1
+        assert "user.create" not in table.inner_text()
         screenshot(page, "auth-audit")
+        audit.get_by_label("User").fill("nobody-at-all")
+        audit.get_by_role("button", name="Filter").click()
+        assert "No event matches" in page.get_by_test_id("audit-empty").inner_text()
+        audit.get_by_role("button", name="Clear").click()
+        page.get_by_test_id("audit-table").filter(has_text="user.create").wait_for()
 
     with auth_page(browser, auth_server) as page:  # ana, in a browser of her own
         page.goto("/experiments/all")
@@ -343,8 +359,10 @@ def test_a_session_that_ends_brings_the_sign_in_page_back(
         page.get_by_role("heading", name="open-exp").wait_for()
         # The session ends on the server (signed out elsewhere) while the page is open.
         cookie = next(c for c in page.context.cookies() if c["name"] == "mltrail_session")
+        jar = {"mltrail_session": cookie["value"]}
+        csrf = auth_server.api("GET", "mlflow/users/current", cookies=jar).json()["csrf_token"]
         ended = auth_server.api(
-            "POST", "mltrail/auth/logout", cookies={"mltrail_session": cookie["value"]}
+            "POST", "mltrail/auth/logout", cookies=jar, headers={"X-CSRF-Token": csrf}
         )
         assert ended.status_code == 200
         page.locator(EXPERIMENTS).filter(has_text="secret-exp").click()

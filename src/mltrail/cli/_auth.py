@@ -14,11 +14,12 @@ from contextlib import contextmanager
 import click
 
 from mltrail.cli._common import TRACKING_URI_ENV_VARS, echo_table, format_time, handle_errors
+from mltrail.entities._auth import ResourceType
 from mltrail.store import AuthClient
 
 __all__ = ["auth"]
 
-_RESOURCE_TYPES = click.Choice(["experiment", "registered_model", "logged_model"])
+_RESOURCE_TYPES = click.Choice([t.value for t in ResourceType])
 _PERMISSIONS = click.Choice(["READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"])
 
 server_option = click.option(
@@ -129,7 +130,7 @@ def grant(
     username: str, resource_type: str, resource_id: str, permission: str, tracking_uri: str | None
 ) -> None:
     """Grant USERNAME PERMISSION on a resource (an experiment id, a registered model's name,
-    a logged model id). Needs MANAGE on the resource, or an admin."""
+    a logged model id, a webhook id). Needs MANAGE on the resource, or an admin."""
     with _client(tracking_uri) as client:
         client.grant_user_permission(username, resource_type, resource_id, permission)
     click.echo(f"Granted {permission} on {resource_type} {resource_id!r} to {username!r}")
@@ -233,6 +234,14 @@ def revoke_token(token_id: int, tracking_uri: str | None) -> None:
 @auth.command("audit")
 @click.option("--user", default=None, help="Only this user's actions.")
 @click.option(
+    "--action",
+    default=None,
+    help="Only this action (run.delete); a name without a dot (permission) takes every "
+    "action on that kind of thing.",
+)
+@click.option("--resource-type", default=None, help="Only actions on this kind of resource.")
+@click.option("--resource-id", default=None, help="Only actions on the resource of this id.")
+@click.option(
     "--max-results",
     type=click.IntRange(1, 1000),
     default=100,
@@ -243,11 +252,25 @@ def revoke_token(token_id: int, tracking_uri: str | None) -> None:
 @server_option
 @handle_errors
 def audit(
-    user: str | None, max_results: int, page_token: str | None, tracking_uri: str | None
+    user: str | None,
+    action: str | None,
+    resource_type: str | None,
+    resource_id: str | None,
+    max_results: int,
+    page_token: str | None,
+    tracking_uri: str | None,
 ) -> None:
     """Show the audit trail, newest first (admins only)."""
     with _client(tracking_uri) as client:
-        page = client.list_audit(user, None, max_results, page_token)
+        page = client.list_audit(
+            user,
+            None,
+            max_results,
+            page_token,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+        )
     echo_table(
         ["TIME", "USER", "ADDRESS", "ACTION", "RESOURCE", "DETAILS"],
         [

@@ -71,6 +71,9 @@ class ResourceType(enum.Enum):
     EXPERIMENT = "experiment"
     REGISTERED_MODEL = "registered_model"
     LOGGED_MODEL = "logged_model"
+    #: mltrail's: a webhook a non-admin created (MLflow's webhooks are for admins only).  No
+    #: default permission applies to one: only its grants and admins reach it.
+    WEBHOOK = "webhook"
 
 
 @dataclass(frozen=True, slots=True)

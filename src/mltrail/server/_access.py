@@ -8,7 +8,7 @@ An :class:`Access` is one of::
                     the credential (the parts of a staged multipart upload, which MLflow's
                     client PUTs without credentials, as it does to presigned S3 URLs)
     AUTHENTICATED   any signed-in user, no resource (create an experiment or a registered model)
-    ADMIN           admins only (webhooks, as MLflow)
+    ADMIN           admins only (users, server settings, garbage collection)
     read(L), use(L), edit(L), manage(L)
                     the permission needed on the resource(s) the locator L finds in the
                     request's arguments; rules combine with ``&`` (all must pass)
@@ -17,8 +17,9 @@ An :class:`Access` is one of::
 
 A :class:`Locator` names the argument it reads and how it leads to a resource: an experiment
 by id or name, a run (its experiment), a registered model or one of its versions (by name), a
-logged model (its own grant, falling back to its experiment), an artifact proxy path (the run,
-logged model or experiment whose artifact root holds it).  Arguments are the parsed JSON body
+logged model (its own grant, falling back to its experiment), a webhook (its own grants only:
+the default permission does not reach webhooks), an artifact proxy path (the run, logged model
+or experiment whose artifact root holds it).  Arguments are the parsed JSON body
 or query of a JSON endpoint; for a raw (streaming) endpoint, its path parameters and query.
 
 :func:`resolve` turns a rule and arguments into :class:`Check` s.  A check names the permission
@@ -67,6 +68,7 @@ __all__ = [
     "SOURCE_RUN_ID",
     "UPLOAD_CAPABILITY",
     "VERSION_SOURCE",
+    "WEBHOOK_ID",
     "Access",
     "AccessKind",
     "Check",
@@ -77,6 +79,7 @@ __all__ = [
     "Resource",
     "edit",
     "located_values",
+    "logged_model_resources",
     "manage",
     "read",
     "resolve",
@@ -110,6 +113,7 @@ class Find(enum.Enum):
     LOGGED_MODELS_IN = "logged-models-in"  # a list of objects whose model_id names one
     ARTIFACT_PATH = "artifact-path"  # a proxy path -> its run, logged model or experiment
     MODEL_SOURCE = "model-source"  # a models:/ or runs:/ URI -> what it names
+    WEBHOOK = "webhook"  # a webhook id (one lookup: is there one)
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,8 @@ ARTIFACT_PATH = Locator(Find.ARTIFACT_PATH, "artifact_path")
 ARTIFACT_LIST_PATH = Locator(Find.ARTIFACT_PATH, "path", default="")
 #: model-versions/create: the ``models:/`` or ``runs:/`` URI the version copies.
 VERSION_SOURCE = Locator(Find.MODEL_SOURCE, "source")
+#: ``/mlflow/webhooks/{webhook_id}``'s path parameter.
+WEBHOOK_ID = Locator(Find.WEBHOOK, "webhook_id")
 
 
 @dataclass(frozen=True)
@@ -304,15 +310,17 @@ def _logged_model(backend: Backend, model_id: str) -> LoggedModel | None:
         return None
 
 
+def logged_model_resources(model: LoggedModel) -> tuple[Resource, Resource]:
+    """What decides a permission on a logged model: its own grant, else its experiment's
+    (MLflow's fallback; the one place it is written)."""
+    return (ResourceType.LOGGED_MODEL, model.model_id), _experiment(model.experiment_id)
+
+
 def _logged_model_checks(permission: Permission, model: LoggedModel) -> list[Check]:
     """As MLflow: READ on the model's experiment, and *permission* by the model's own grant,
     falling back to the experiment's."""
-    experiment = _experiment(model.experiment_id)
-    model_resource = (ResourceType.LOGGED_MODEL, model.model_id)
-    return [
-        Check(Permission.READ, (experiment,)),
-        Check(permission, (model_resource, experiment)),
-    ]
+    resources = logged_model_resources(model)
+    return [Check(Permission.READ, resources[1:]), Check(permission, resources)]
 
 
 def _under(root: str | None, segments: list[str]) -> bool:
@@ -416,6 +424,14 @@ def _find_model_source(p: Permission, value: Any, backend: Backend) -> Iterator[
     yield from _source_checks(p, str(value), backend)
 
 
+def _find_webhook(p: Permission, value: Any, backend: Backend) -> Iterator[Check]:
+    try:
+        backend.webhooks.get_webhook(str(value))
+    except (NotFound, InvalidArgument):
+        return
+    yield Check(p, ((ResourceType.WEBHOOK, str(value)),))
+
+
 _FINDERS: dict[Find, Callable[[Permission, Any, Backend], Iterator[Check]]] = {
     Find.EXPERIMENT: _find_experiment,
     Find.EXPERIMENTS: _find_experiment,
@@ -427,6 +443,7 @@ _FINDERS: dict[Find, Callable[[Permission, Any, Backend], Iterator[Check]]] = {
     Find.LOGGED_MODELS_IN: _find_logged_models_in,
     Find.ARTIFACT_PATH: _find_artifact_path,
     Find.MODEL_SOURCE: _find_model_source,
+    Find.WEBHOOK: _find_webhook,
 }
 
 

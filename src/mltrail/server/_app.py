@@ -65,6 +65,7 @@ from mltrail.server.auth._asgi import GuardedApp
 from mltrail.server.auth._bootstrap import open_auth
 from mltrail.server.auth._endpoints import auth_endpoints
 from mltrail.server.auth._runtime import AuthRuntime
+from mltrail.server.auth._webhooks import delivery_filter
 from mltrail.store import open_backend
 
 __all__ = ["OPENAPI_PATH", "create_app", "server_endpoints"]
@@ -119,6 +120,7 @@ def create_app(
             backend.close()
             raise
         auth = AuthRuntime.build(settings.auth, auth_store, backend, ready=admin.ensure)
+        backend.webhooks.set_delivery_filter(delivery_filter(auth.permissions))
         admin.start()
         extra_endpoints = [*auth_endpoints(), *extra_endpoints]
     ctx = ServerContext(settings, backend, settings.resolved_artifacts_destination(), auth)

@@ -68,7 +68,7 @@ def error_body(error_code: str, message: str) -> dict[str, str]:
 
 
 def error_response(exc: MltrailError) -> Response:
-    status = exc.http_status
+    status = exc.get_http_status_code()
     if exc.error_code == "INTERNAL_ERROR" and type(exc) is MltrailError:
         status = 500
     return json_response(exc.to_dict(), status)

@@ -23,13 +23,13 @@ from mltrail.registry import MAX_REGISTRY_TAG_VALUE_LENGTH
 from mltrail.registry.webhooks import WebhookEvent
 from mltrail.search import MAX_ORDER_BY_ITEMS
 from mltrail.server._access import (
-    ADMIN,
     AUTHENTICATED,
     LOGGED_MODEL_ID,
     MODEL_VERSION_NAME,
     REGISTERED_MODEL_NAME,
     RUN_ID,
     VERSION_SOURCE,
+    WEBHOOK_ID,
     Effect,
     edit,
     manage,
@@ -298,7 +298,9 @@ def _create_webhook(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 def _list_webhooks(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     page = ctx.backend.webhooks.list_webhooks(
-        args.get("max_results"), args.get("page_token") or None
+        args.get("max_results"),
+        args.get("page_token") or None,
+        visible=visible(ctx, ResourceType.WEBHOOK),
     )
     return _page("webhooks", page, page.token)
 
@@ -388,9 +390,10 @@ def _webhook_endpoint(
         raw=_with_webhook_id(handler, schema, method),
         tag="webhooks",
         openapi=_webhook_openapi(schema, response, method),
-        # As MLflow: every webhook route is for admins (a webhook names no registered model, and
-        # it makes the server send requests).
-        access=ADMIN,
+        # MLflow keeps webhooks to admins.  Here their creator manages them too (and whoever an
+        # admin grants them to); such a webhook is sent only the events of registered models
+        # its holders may MANAGE (server/auth/_webhooks.py).
+        access=manage(WEBHOOK_ID),
         effect=effect,
     )
 
@@ -742,8 +745,13 @@ def _webhook_endpoints() -> list[Endpoint]:
             _ONE_WEBHOOK,
             _create_webhook,
             tag="webhooks",
-            access=ADMIN,
-            effect=Effect("webhook.create", None, ("webhook", "webhook_id")),
+            access=AUTHENTICATED,
+            effect=Effect(
+                "webhook.create",
+                ResourceType.WEBHOOK,
+                ("webhook", "webhook_id"),
+                creator_manages=True,
+            ),
         ),
         Endpoint(
             "GET",
@@ -753,7 +761,7 @@ def _webhook_endpoints() -> list[Endpoint]:
             obj({"webhooks": array(WEBHOOK), "next_page_token": string()}),
             _list_webhooks,
             tag="webhooks",
-            access=ADMIN,
+            access=searchable(ResourceType.WEBHOOK),
         ),
         _webhook_endpoint("GET", "", "Get a webhook", EMPTY, _ONE_WEBHOOK, _get_webhook),
         _webhook_endpoint(
@@ -763,7 +771,7 @@ def _webhook_endpoints() -> list[Endpoint]:
             obj(_WEBHOOK_FIELDS),
             _ONE_WEBHOOK,
             _update_webhook,
-            Effect("webhook.update", None, "webhook_id"),
+            Effect("webhook.update", ResourceType.WEBHOOK, "webhook_id"),
         ),
         _webhook_endpoint(
             "DELETE",
@@ -772,7 +780,7 @@ def _webhook_endpoints() -> list[Endpoint]:
             EMPTY,
             EMPTY,
             _delete_webhook,
-            Effect("webhook.delete", None, "webhook_id"),
+            Effect("webhook.delete", ResourceType.WEBHOOK, "webhook_id", deletes=True),
         ),
         _webhook_endpoint(
             "POST",

@@ -105,7 +105,7 @@ class ScoringSettings:
 
 
 def _json_error(exc: MltrailError) -> Response:
-    return Response(json.dumps(exc.to_dict()), exc.http_status, media_type=_JSON)
+    return Response(json.dumps(exc.to_dict()), exc.get_http_status_code(), media_type=_JSON)
 
 
 def _rows(data: Any) -> int:

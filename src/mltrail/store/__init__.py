@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from mltrail.store._auth_base import AuthStore
     from mltrail.store._logged_models_base import LoggedModelStore
     from mltrail.store._registry_base import (
+        DeliveryFilter,
         ModelRegistryStore,
         UrlCheck,
         WebhookSender,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 # entities) load on first use, off ``import mltrail``.
 _LAZY = {
     "AuthClient": "mltrail.store.rest._auth",
+    "DeliveryFilter": "mltrail.store._registry_base",
     "AuthStore": "mltrail.store._auth_base",
     "LoggedModelStore": "mltrail.store._logged_models_base",
     "ModelRegistryStore": "mltrail.store._registry_base",
@@ -58,6 +60,7 @@ __all__ = [
     "AuthStore",
     "Backend",
     "BatchLimits",
+    "DeliveryFilter",
     "ExperimentStore",
     "LoggedModelStore",
     "LoggedModelVisibility",

@@ -180,9 +180,14 @@ class AuthStore(abc.ABC):
         since_ms: int | None = None,
         max_results: int = 100,
         page_token: str | None = None,
+        action: str | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
     ) -> PagedList[AuditEvent]:
-        """Events, newest first: of one user, at or after *since_ms*; at most *max_results*
-        (1 to :data:`MAX_AUDIT_RESULTS`) a page, the next page by the list's ``token``."""
+        """Events, newest first: of one user, at or after *since_ms*, of one *action*
+        (``run.delete``; a name without a dot, ``permission``, is every action on that kind
+        of thing), on one kind of resource (and one id of it); at most *max_results* (1 to
+        :data:`MAX_AUDIT_RESULTS`) a page, the next page by the list's ``token``."""
 
     # -- resources -------------------------------------------------------------------------------
     @abc.abstractmethod

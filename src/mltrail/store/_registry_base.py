@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from mltrail.entities import (
     ModelVersion,
@@ -28,13 +29,15 @@ from mltrail.entities._webhook import (
 from mltrail.store._base import PagedList
 from mltrail.store._visibility import Visibility
 
-__all__ = ["ModelRegistryStore", "UrlCheck", "WebhookSender", "WebhookStore"]
+__all__ = ["DeliveryFilter", "ModelRegistryStore", "UrlCheck", "WebhookSender", "WebhookStore"]
 
 #: Sends a webhook's example payload for *event* now (what ``test_webhook`` calls; it lives
 #: above the store, in :mod:`mltrail.registry.webhooks`).
 WebhookSender = Callable[[Webhook, WebhookEvent], WebhookTestResult]
 #: Raises InvalidArgument for a URL the sender of this store's deliveries may not send to.
 UrlCheck = Callable[[str], object]
+#: Whether the event (its name and data) may be delivered to the webhook with the given id.
+DeliveryFilter = Callable[[str, str, dict[str, Any]], bool]
 
 
 class ModelRegistryStore(abc.ABC):
@@ -187,8 +190,14 @@ class WebhookStore(abc.ABC):
 
     @abc.abstractmethod
     def list_webhooks(
-        self, max_results: int | None = None, page_token: str | None = None
-    ) -> PagedList[Webhook]: ...
+        self,
+        max_results: int | None = None,
+        page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
+    ) -> PagedList[Webhook]:
+        """Oldest first; *visible*: only the webhooks whose ids it admits (an authenticating
+        server's restriction to what the caller may see; paging stays exact)."""
 
     @abc.abstractmethod
     def update_webhook(
@@ -231,6 +240,13 @@ class WebhookStore(abc.ABC):
 
     @abc.abstractmethod
     def remove_pending_listener(self, listener: Callable[[], None]) -> None: ...
+
+    @abc.abstractmethod
+    def set_delivery_filter(self, admits: DeliveryFilter | None) -> None:
+        """From now on, write a delivery of an event to a webhook only when
+        ``admits(webhook_id, event, data)`` (an authenticating server's: a webhook a user
+        holds is sent only what that user may see); None: to every subscribed webhook.  It
+        runs in the transaction of the change, so it must be quick and must not write."""
 
     @abc.abstractmethod
     def claim_due_deliveries(self, lease_seconds: float, limit: int = 16) -> list[DeliveryClaim]:

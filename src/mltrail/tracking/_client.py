@@ -277,8 +277,18 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
             return
         self._backend.runs.log_batch(run_id, list(metrics), list(params), list(tags))
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
-        self._backend.runs.log_inputs(run_id, list(datasets or []))
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[Any] | None = None,
+    ) -> None:
+        """Record the datasets (``DatasetInput``) and logged models (``LoggedModelInput``: a
+        model id) the run used."""
+        if datasets or not models:
+            self._backend.runs.log_inputs(run_id, list(datasets or []))
+        if models:
+            self.log_model_inputs(run_id, models)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         self.flush()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mltrail import artifacts
 from mltrail._exceptions import InvalidArgument
+from mltrail.artifacts._paths import iter_chunks
 from mltrail.tracking import _background
 from mltrail.validation import validate_key
 
@@ -75,6 +77,27 @@ class ClientArtifacts:
             local = os.path.join(tmp, name)
             write(obj, local)
             self._repo(run_id).log_artifact(local, directory or None)
+
+    def log_stream(self, run_id: str, stream: BinaryIO, artifact_file: str) -> None:
+        """Store what a binary stream (an open file, ``io.BytesIO``) holds as *artifact_file*,
+        read in blocks (never whole in memory)."""
+        if not artifact_file or artifact_file.endswith("/"):
+            raise InvalidArgument(f"Invalid artifact_file {artifact_file!r}: must name a file")
+        if not callable(getattr(stream, "read", None)):
+            raise InvalidArgument(
+                f"Invalid stream {type(stream).__name__}: must be a binary stream with read()"
+            )
+
+        def blocks() -> Iterator[bytes]:
+            for block in iter_chunks(stream):
+                if not isinstance(block, (bytes, bytearray, memoryview)):
+                    raise InvalidArgument(
+                        f"Invalid stream: it gives {type(block).__name__}, not bytes (open the "
+                        "file in binary mode, 'rb')"
+                    )
+                yield bytes(block)
+
+        self._repo(run_id).write_stream(artifact_file, blocks())
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         from mltrail.artifacts._serialize import write_text

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from mltrail import artifacts
 from mltrail._exceptions import InvalidArgument
-from mltrail.entities._logged_model import LoggedModelOutput, LoggedModelStatus, validate_model_id
+from mltrail.entities._logged_model import (
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelStatus,
+    validate_model_id,
+)
 from mltrail.tracking._client_artifacts import log_file_or_folder
 from mltrail.tracking._client_registry import _text
 from mltrail.validation import validate_int
@@ -127,6 +132,11 @@ class ClientLoggedModels:
         self._logged_models.log_logged_model_params(validate_model_id(model_id), _strings(params))
 
     # -- runs -------------------------------------------------------------------------------
+    def log_model_inputs(self, run_id: str, models: Sequence[Any]) -> None:
+        """Record that the run used these models (``LoggedModelInput``: a model id)."""
+        inputs = [LoggedModelInput(validate_model_id(m.model_id)) for m in models]
+        self._logged_models.log_model_inputs(run_id, inputs)
+
     def log_outputs(self, run_id: str, models: Sequence[Any]) -> None:
         """Record that the run produced these models (``LoggedModelOutput``: id and step)."""
         outputs = [

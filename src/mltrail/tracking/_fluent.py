@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
@@ -36,7 +36,10 @@ __all__ = [
     "delete_tag",
     "end_run",
     "flush",
+    "flush_artifact_async_logging",
+    "flush_async_logging",
     "get_artifact_uri",
+    "get_parent_run",
     "get_run",
     "last_active_run",
     "log_artifact",
@@ -45,11 +48,15 @@ __all__ = [
     "log_figure",
     "log_image",
     "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
+    "log_outputs",
     "log_param",
     "log_params",
+    "log_stream",
     "log_text",
+    "restore_run",
     "set_tag",
     "set_tags",
     "start_run",
@@ -267,6 +274,17 @@ def delete_run(run_id: str) -> None:
     _client().delete_run(run_id)
 
 
+def restore_run(run_id: str) -> None:
+    """Bring a deleted run back (before the garbage collector removes it for good)."""
+    _client().restore_run(run_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    """The run whose child *run_id* is (its ``mlflow.parentRunId`` tag); None for a run
+    started outside any other."""
+    return _client().get_parent_run(run_id)
+
+
 def flush() -> None:
     """Wait until every value logged so far is stored (raises the first failure)."""
     seen = set()
@@ -275,6 +293,18 @@ def flush() -> None:
         active.client.flush()
     if state.last_client is not None and id(state.last_client) not in seen:
         state.last_client.flush()
+
+
+def flush_async_logging() -> None:
+    """MLflow's name for :func:`flush`: wait until every metric, param and tag logged so far
+    (mltrail sends them in the background by default) is stored."""
+    flush()
+
+
+def flush_artifact_async_logging() -> None:
+    """Wait until the artifacts handed to the background are stored (autologging's plots and
+    models); the logging calls themselves store their files before they return."""
+    _background.wait()
 
 
 def log_metric(
@@ -408,13 +438,7 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     return active.client.get_artifact_uri(active.info.run_id, artifact_path)
 
 
-def log_input(
-    dataset: Any,
-    context: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    run_id: str | None = None,
-) -> None:
-    """Record that the run used *dataset* (from ``mltrail.data``), e.g. with context "training"."""
+def _dataset_input(dataset: Any, context: str | None, tags: Mapping[str, Any] | None) -> Any:
     to_entity = getattr(dataset, "_to_mlflow_entity", None)
     if to_entity is None:
         raise InvalidArgument(
@@ -424,5 +448,50 @@ def log_input(
     input_tags = [InputTag(k, str(v)) for k, v in (tags or {}).items()]
     if context:
         input_tags.append(InputTag("mlflow.data.context", context))
+    return DatasetInput(to_entity(), input_tags)
+
+
+def log_input(
+    dataset: Any,
+    context: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Record that the run used *dataset* (from ``mltrail.data``), e.g. with context "training"."""
+    entry = _dataset_input(dataset, context, tags)
     client, rid = _target(run_id)
-    client.log_inputs(rid, [DatasetInput(to_entity(), input_tags)])
+    client.log_inputs(rid, [entry])
+
+
+def log_inputs(
+    datasets: Sequence[Any] | None = None,
+    contexts: Sequence[str | None] | None = None,
+    tags_list: Sequence[Mapping[str, str] | None] | None = None,
+    models: Sequence[Any] | None = None,
+) -> None:
+    """Record several datasets at once, each with its context and tags (three lists of the
+    same length, as MLflow's), and the logged models the run used (``LoggedModelInput``; MLflow
+    takes these on Databricks only)."""
+    given = [list(datasets or []), list(contexts or []), list(tags_list or [])]
+    if len({len(items) for items in given}) != 1:
+        raise InvalidArgument(
+            "Invalid log_inputs arguments: datasets, contexts and tags_list must have the same "
+            f"length (got {', '.join(str(len(items)) for items in given)})"
+        )
+    entries = [_dataset_input(d, c, t) for d, c, t in zip(*given, strict=True)]
+    active = _active_or_start()
+    active.client.log_inputs(active.info.run_id, entries, models=list(models or []) or None)
+
+
+def log_outputs(models: Sequence[Any] | None = None) -> None:
+    """Record the logged models (``LoggedModelOutput``: a model id and a step) the active run
+    produced (a run is started when none is active)."""
+    active = _active_or_start()
+    active.client.log_outputs(active.info.run_id, list(models or []))
+
+
+def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Store what a binary stream holds (an open file, ``io.BytesIO``) as *artifact_file* of
+    the run (the active one when *run_id* is None, started when none is)."""
+    client, rid = _target(run_id)
+    client.log_stream(rid, stream, artifact_file)

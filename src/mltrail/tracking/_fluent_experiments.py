@@ -14,6 +14,7 @@ from mltrail.tracking._fluent import _client, current_experiment_id
 __all__ = [
     "create_experiment",
     "delete_experiment",
+    "delete_experiment_tag",
     "get_experiment",
     "get_experiment_by_name",
     "list_experiments",
@@ -109,29 +110,40 @@ def rename_experiment(experiment_id: str, new_name: str) -> None:
     _client().rename_experiment(experiment_id, new_name)
 
 
-def set_experiment_tag(*args: Any) -> None:
-    """``set_experiment_tag(key, value)`` on the active experiment, or
-    ``set_experiment_tag(experiment_id_or_name, key, value)``."""
+def set_experiment_tag(key: Any, value: Any, *rest: Any) -> None:
+    """MLflow's ``set_experiment_tag(key, value)`` (also as keywords) on the active experiment;
+    ``set_experiment_tag(experiment_id_or_name, key, value)`` names the experiment."""
     client = _client()
-    if len(args) == 2:
-        client.set_experiment_tag(current_experiment_id(client), args[0], args[1])
-    elif len(args) == 3:
-        client.set_experiment_tag(args[0], args[1], args[2])
+    if not rest:
+        client.set_experiment_tag(current_experiment_id(client), key, value)
+    elif len(rest) == 1:
+        client.set_experiment_tag(key, value, rest[0])
     else:
         raise InvalidArgument("set_experiment_tag takes (key, value) or (experiment, key, value)")
 
 
-def set_experiment_tags(*args: Any) -> None:
-    """``set_experiment_tags(tags)`` on the active experiment, or ``(experiment, tags)``."""
+def set_experiment_tags(tags: Any, *rest: Any) -> None:
+    """MLflow's ``set_experiment_tags(tags)`` on the active experiment;
+    ``set_experiment_tags(experiment_id_or_name, tags)`` names the experiment."""
     client = _client()
-    if len(args) == 1:
-        target, tags = current_experiment_id(client), args[0]
-    elif len(args) == 2:
-        target, tags = args
+    if not rest:
+        target, mapping = current_experiment_id(client), tags
+    elif len(rest) == 1:
+        target, mapping = tags, rest[0]
     else:
         raise InvalidArgument("set_experiment_tags takes (tags) or (experiment, tags)")
-    for key, value in tags.items():
+    if not isinstance(mapping, Mapping):
+        raise InvalidArgument(
+            f"Invalid tags {type(mapping).__name__}: set_experiment_tags takes a dict"
+        )
+    for key, value in mapping.items():
         client.set_experiment_tag(target, key, value)
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Remove tag *key* from the active experiment (NotFound when it has no such tag)."""
+    client = _client()
+    client.delete_experiment_tag(current_experiment_id(client), key)
 
 
 def search_runs(

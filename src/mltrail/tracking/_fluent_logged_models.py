@@ -7,10 +7,13 @@ pandas DataFrame (MLflow's columns: one per ``LoggedModel`` attribute) or, with
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._run_context import resolve_run_context_tags
 from mltrail.tracking._active import run_stack
 from mltrail.tracking._fluent import _client, current_experiment_id
 from mltrail.tracking._fluent_registry import _all_pages
@@ -24,9 +27,16 @@ __all__ = [
     "delete_logged_model_tag",
     "finalize_logged_model",
     "get_logged_model",
+    "initialize_logged_model",
+    "last_logged_model",
+    "log_model_params",
+    "remember_logged_model",
     "search_logged_models",
     "set_logged_model_tags",
 ]
+
+#: The id of the model this thread created last (MLflow keeps it per thread too).
+_last = threading.local()
 
 #: The page size of the fluent search's requests (the server's largest page).
 _PAGE = 1000
@@ -46,6 +56,64 @@ _COLUMNS = (
     "status_message",
     "tags",
 )
+
+
+def remember_logged_model(model_id: str) -> None:
+    """Make *model_id* what :func:`last_logged_model` answers in this thread."""
+    _last.model_id = model_id
+
+
+def last_logged_model() -> LoggedModel | None:
+    """The logged model this thread created last (None before the first)."""
+    model_id = getattr(_last, "model_id", None)
+    return None if model_id is None else get_logged_model(model_id)
+
+
+def initialize_logged_model(
+    name: str | None = None,
+    source_run_id: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    model_type: str | None = None,
+    experiment_id: str | None = None,
+) -> LoggedModel:
+    """A new PENDING logged model, as MLflow's: of the active run (its source, its experiment)
+    unless given, else of the current experiment; tagged with who and what created it (the
+    run context tags) beside *tags*.  Finalize it with :func:`finalize_logged_model`."""
+    stack = run_stack()
+    active = stack[-1] if stack else None
+    client = _client()
+    if source_run_id is None and active is not None:
+        source_run_id = active.info.run_id
+    if experiment_id is None:
+        if active is not None:
+            experiment_id = active.info.experiment_id
+        elif source_run_id is not None:
+            experiment_id = client.get_run(source_run_id).info.experiment_id
+        else:
+            experiment_id = current_experiment_id(client)
+    all_tags = {**resolve_run_context_tags(check_dirty=False), **(tags or {})}
+    model = client.create_logged_model(
+        experiment_id, name, source_run_id, all_tags, params, model_type
+    )
+    remember_logged_model(model.model_id)
+    return model
+
+
+def log_model_params(params: Mapping[str, str], model_id: str | None = None) -> None:
+    """Log *params* on logged model *model_id* (else the one ``MLFLOW_ACTIVE_MODEL_ID`` names,
+    as MLflow's active model when set from the environment)."""
+    target = (
+        model_id
+        or os.environ.get("MLTRAIL_ACTIVE_MODEL_ID")
+        or os.environ.get("MLFLOW_ACTIVE_MODEL_ID")
+    )
+    if not target:
+        raise InvalidArgument(
+            "Missing model_id: log_model_params needs the id of a logged model (or "
+            "MLFLOW_ACTIVE_MODEL_ID set)"
+        )
+    _client().log_model_params(target, params)
 
 
 def get_logged_model(model_id: str) -> LoggedModel:

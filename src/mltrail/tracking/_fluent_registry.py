@@ -21,6 +21,7 @@ __all__ = [
     "register_model",
     "search_model_versions",
     "search_registered_models",
+    "set_model_version_tag",
     "set_registry_uri",
 ]
 
@@ -85,6 +86,13 @@ def register_model(
     return client.create_model_version(
         name, model_uri, run_id=run_id, tags=tags, await_creation_for=await_registration_for
     )
+
+
+def set_model_version_tag(
+    name: str, version: int | str | None = None, key: str | None = None, value: Any = None
+) -> None:
+    """Tag version *version* of registered model *name* (in the registry URI's store)."""
+    _registry_client().set_model_version_tag(name, version, key, value)
 
 
 def search_registered_models(

@@ -50,7 +50,7 @@ MLFLOW_WARNINGS = (
 
 def password_of(username: str) -> str:
     """Every test user's password (the admin's is :data:`ADMIN_PASSWORD`)."""
-    return ADMIN_PASSWORD if username == ADMIN else f"{username}-pw-1"
+    return ADMIN_PASSWORD if username == ADMIN else f"{username}-password-1"
 
 
 def basic(username: str, password: str | None = None) -> dict[str, str]:

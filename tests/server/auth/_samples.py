@@ -200,7 +200,7 @@ _ENDPOINTS: dict[tuple[str, str], Make] = {
     ("GET", "/mlflow/model-versions/get-download-uri"): _q(name=_name, version="1"),
     ("POST", "/mlflow/model-versions/set-tag"): _b(name=_name, version="1", key="k", value="v"),
     ("DELETE", "/mlflow/model-versions/delete-tag"): _b(name=_name, version="1", key="k"),
-    # webhooks (admins only)
+    # webhooks (a user manages the ones they create)
     ("POST", "/mlflow/webhooks"): _b(
         name="h",
         url="https://93.184.215.14/x",
@@ -233,11 +233,11 @@ _ENDPOINTS: dict[tuple[str, str], Make] = {
         path={"upload_id": w.upload_id, "part_number": "1"}, content=b"part"
     ),
     # MLflow's users and grants
-    ("POST", "/mlflow/users/create"): _b(username="newcomer", password="newcomer-pw"),
+    ("POST", "/mlflow/users/create"): _b(username="newcomer", password="newcomer-password"),
     ("GET", "/mlflow/users/get"): _q(username=OWNER),
     ("GET", "/mlflow/users/current"): _q(),
     ("GET", "/mlflow/users/list"): _q(),
-    ("PATCH", "/mlflow/users/update-password"): _b(username=OWNER, password="taken-over"),
+    ("PATCH", "/mlflow/users/update-password"): _b(username=OWNER, password="taken-over-now"),
     ("PATCH", "/mlflow/users/update-admin"): _b(username=OWNER, is_admin=True),
     ("DELETE", "/mlflow/users/delete"): _b(username=OWNER),
     ("POST", "/mlflow/users/permissions/grant"): _b(**_GRANT_TARGET, permission="MANAGE"),

@@ -3,8 +3,8 @@
 - Tokens: shown once (no listing holds the secret), expired and revoked ones refused, a user
   lists and revokes their own, an admin anyone's; lifetimes bounded by ``max_token_days``.
 - Sessions: login sets an HttpOnly, SameSite=Strict cookie; a changing request without the
-  session's CSRF header (or with a wrong one) is 403, with it passes; logout and a password
-  change end the session; a stale cookie does not lock anyone out of public routes.
+  session's CSRF header (or with a wrong one) is 403, with it passes (logout too); logout and
+  a password change end the session; a stale cookie does not lock anyone out of public routes.
 - Trusted proxy (real sockets, clients bound to different loopback addresses): the header is
   honoured from the configured network only; from elsewhere it is ignored and the request is
   401 (or judged by its own credentials).
@@ -114,7 +114,7 @@ def _login(app: AuthApp, username: str, password: str | None = None) -> tuple[Ca
     """A client holding *username*'s session cookie, and the session's CSRF token."""
     anonymous = app.anonymous()
     response = anonymous.post(
-        LOGIN, json={"username": username, "password": password or f"{username}-pw-1"}
+        LOGIN, json={"username": username, "password": password or f"{username}-password-1"}
     )
     assert response.status_code == 200, response.text
     anonymous.client.cookies = response.cookies
@@ -122,7 +122,7 @@ def _login(app: AuthApp, username: str, password: str | None = None) -> tuple[Ca
 
 
 def test_login_sets_a_strict_http_only_cookie(app: AuthApp) -> None:
-    response = app.anonymous().post(LOGIN, json={"username": "sam", "password": "sam-pw-1"})
+    response = app.anonymous().post(LOGIN, json={"username": "sam", "password": "sam-password-1"})
     assert response.status_code == 200
     cookie = response.headers["set-cookie"]
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
@@ -166,9 +166,14 @@ def test_a_session_write_needs_the_csrf_header(app: AuthApp) -> None:
 
 
 def test_logout_ends_the_session(app: AuthApp) -> None:
-    browser, _ = _login(app, "sam")
+    browser, csrf = _login(app, "sam")
     stolen = browser.client.cookies.get("mltrail_session")
-    out = browser.post("/api/2.0/mltrail/auth/logout")
+    # Signing out is a change: another site's forged POST (no CSRF token) ends nothing.
+    forged = browser.post("/api/2.0/mltrail/auth/logout")
+    assert forged.status_code == 403
+    assert "set-cookie" not in forged.headers
+    assert browser.ok("GET", CURRENT)["user"]["username"] == "sam"
+    out = browser.post("/api/2.0/mltrail/auth/logout", headers={"X-CSRF-Token": csrf})
     assert out.status_code == 200
     assert "Max-Age=0" in out.headers["set-cookie"]
     replay = app.anonymous()
@@ -176,7 +181,16 @@ def test_logout_ends_the_session(app: AuthApp) -> None:
     assert replay.get(CURRENT).status_code == 401
     # a stale cookie does not keep anyone from the public routes (the sign-in page)
     assert replay.get("/api/3.0/mlflow/server-info").status_code == 200
-    assert replay.post(LOGIN, json={"username": "sam", "password": "sam-pw-1"}).status_code == 200
+    assert (
+        replay.post(LOGIN, json={"username": "sam", "password": "sam-password-1"}).status_code
+        == 200
+    )
+    # signing out of a session that has ended needs no token: it only clears the cookie
+    late = app.anonymous()
+    late.client.cookies.set("mltrail_session", stolen or "")
+    gone = late.post("/api/2.0/mltrail/auth/logout")
+    assert gone.status_code == 200
+    assert "Max-Age=0" in gone.headers["set-cookie"]
 
 
 def test_a_password_change_ends_every_session(tmp_path: Path) -> None:
@@ -188,13 +202,17 @@ def test_a_password_change_ends_every_session(tmp_path: Path) -> None:
         changed = first.request(
             "PATCH",
             "/api/2.0/mlflow/users/update-password",
-            json={"username": "pat", "password": "pat-pw-2", "current_password": "pat-pw-1"},
+            json={
+                "username": "pat",
+                "password": "pat-password-2",
+                "current_password": "pat-password-1",
+            },
             headers={"X-CSRF-Token": csrf},
         )
         assert changed.status_code == 200
         assert first.get(CURRENT).status_code == 401
         assert second.get(CURRENT).status_code == 401
-        assert app.user("pat", "pat-pw-2").get(CURRENT).status_code == 200
+        assert app.user("pat", "pat-password-2").get(CURRENT).status_code == 200
     finally:
         app.close()
 
@@ -244,7 +262,7 @@ def limited(tmp_path: Path, serve: Callable[..., ThreadedServer]) -> ThreadedSer
         for name in ("ann", "ben"):
             made = admin.post(
                 "/api/2.0/mlflow/users/create",
-                json={"username": name, "password": f"{name}-pw-1"},
+                json={"username": name, "password": f"{name}-password-1"},
             )
             assert made.status_code == 200
     return server
@@ -261,7 +279,8 @@ def test_failed_logins_are_limited_per_user_and_per_address(limited: ThreadedSer
         assert blocked.status_code == 429
         assert blocked.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
         assert (
-            there.post(LOGIN, json={"username": "ann", "password": "ann-pw-1"}).status_code == 429
+            there.post(LOGIN, json={"username": "ann", "password": "ann-password-1"}).status_code
+            == 429
         )
         # ... this address is blocked for everyone ...
         assert here.get(CURRENT, headers=basic("ben")).status_code == 429

@@ -98,7 +98,7 @@ def test_a_deleted_user(pair: tuple[AuthApp, AuthApp]) -> None:
     one, two = pair
     made = one.user("ben").ok("POST", "/api/2.0/mltrail/tokens/create", json={"name": "ci"})
     login = two.anonymous().post(
-        "/api/2.0/mltrail/auth/login", json={"username": "ben", "password": "ben-pw-1"}
+        "/api/2.0/mltrail/auth/login", json={"username": "ben", "password": "ben-password-1"}
     )
     assert login.status_code == 200
     session = two.anonymous()

@@ -36,13 +36,16 @@ def _mlflow_ini() -> Path:
 
 def test_mlflows_own_ini_works(tmp_path: Path) -> None:
     settings = read_auth_settings(
-        {"MLFLOW_AUTH_CONFIG_PATH": str(_mlflow_ini()), "MLFLOW_AUTH_ADMIN_PASSWORD": "pw-from-env"}
+        {
+            "MLFLOW_AUTH_CONFIG_PATH": str(_mlflow_ini()),
+            "MLFLOW_AUTH_ADMIN_PASSWORD": "pw-from-the-env",
+        }
     )
     assert settings == AuthSettings(
         default_permission="READ",
         database_uri="sqlite:///basic_auth.db",
         admin_username="admin",
-        admin_password="pw-from-env",
+        admin_password="pw-from-the-env",
     )
 
 
@@ -56,13 +59,13 @@ def test_mltrails_keys_and_the_environment(tmp_path: Path) -> None:
     env = _ini(
         tmp_path,
         "[mlflow]\ndefault_permission = NO_PERMISSIONS\nadmin_username = root\n"
-        "admin_password = from-file\n"
+        "admin_password = from-the-file\n"
         "[mltrail]\nlogin_attempts = 5\nsession_hours = 1.5\n"
         "trusted_proxy_header = X-User\ntrusted_proxies = 10.0.0.0/8, 192.168.1.7\n",
     )
-    settings = read_auth_settings({**env, "MLTRAIL_AUTH_ADMIN_PASSWORD": "from-env"})
+    settings = read_auth_settings({**env, "MLTRAIL_AUTH_ADMIN_PASSWORD": "from-mltrail-env"})
     assert settings.default_permission == "NO_PERMISSIONS"
-    assert (settings.admin_username, settings.admin_password) == ("root", "from-env")
+    assert (settings.admin_username, settings.admin_password) == ("root", "from-mltrail-env")
     assert (settings.login_attempts, settings.session_hours) == (5, 1.5)
     assert settings.trusted_proxies == ("10.0.0.0/8", "192.168.1.7")
     # mltrail's variable names the file before MLflow's
@@ -105,6 +108,32 @@ def test_mlflows_cache_ttl_key_sets_how_long_answers_are_reused(tmp_path: Path) 
 # -- the default admin password -------------------------------------------------------------------
 
 
+def test_passwords_shorter_than_mlflows_twelve_characters_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match="admin_password: must be at least 12 characters"):
+        read_auth_settings(_ini(tmp_path, "[mlflow]\nadmin_password = eleven-char\n"))
+    app = open_app(tmp_path)
+    try:
+        admin = app.admin
+        short = admin.post(
+            "/api/2.0/mlflow/users/create", json={"username": "kim", "password": "x" * 11}
+        )
+        assert short.status_code == 400
+        assert short.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert "password: must be at least 12 characters" in short.json()["message"]
+        admin.ok(
+            "POST", "/api/2.0/mlflow/users/create", json={"username": "kim", "password": "x" * 12}
+        )
+        change = admin.request(
+            "PATCH",
+            "/api/2.0/mlflow/users/update-password",
+            json={"username": "kim", "password": "y" * 11},
+        )
+        assert change.status_code == 400
+        assert app.user("kim", "x" * 12).get("/version").status_code == 200  # unchanged
+    finally:
+        app.close()
+
+
 @pytest.mark.parametrize("password", [None, DEFAULT_ADMIN_PASSWORD])
 def test_the_default_password_is_refused_beyond_loopback(
     tmp_path: Path, password: str | None
@@ -129,16 +158,18 @@ def test_an_admin_still_holding_the_default_password_is_refused(tmp_path: Path) 
             "/api/2.0/mlflow/users/update-password",
             json={
                 "username": ADMIN,
-                "password": "a-real-one",
+                "password": "a-real-one-here",
                 "current_password": DEFAULT_ADMIN_PASSWORD,
             },
         )
     finally:
         changed.close()
-    public = create_app(settings_for(tmp_path, public_listener=True, admin_password="a-real-one"))
+    public = create_app(
+        settings_for(tmp_path, public_listener=True, admin_password="a-real-one-here")
+    )
     served = AuthApp(public, SyncASGITransport(public))
     try:
-        assert served.user(ADMIN, "a-real-one").get("/version").status_code == 200
+        assert served.user(ADMIN, "a-real-one-here").get("/version").status_code == 200
     finally:
         served.close()
 
@@ -213,4 +244,15 @@ def test_the_audit_trail_records_who_did_what_from_where(audited: AuthApp) -> No
     # one user's events, and admins only
     of_ana = audited.admin.ok("GET", "/api/2.0/mltrail/audit/list", params={"username": "ana"})
     assert {e["username"] for e in of_ana["events"]} == {"ana"}
+    # one kind of action, one action, one resource
+    listed = "/api/2.0/mltrail/audit/list"
+    grants = audited.admin.ok("GET", listed, params={"action": "permission"})["events"]
+    assert {e["action"] for e in grants} == {"permission.grant"}
+    on_model = audited.admin.ok(
+        "GET", listed, params={"resource_type": "registered_model", "max_results": 100}
+    )["events"]
+    assert on_model
+    assert {e["resource_type"] for e in on_model} == {"registered_model"}
+    exact = audited.admin.ok("GET", listed, params={"action": on_model[0]["action"]})["events"]
+    assert {e["action"] for e in exact} == {on_model[0]["action"]}
     assert audited.user("ana").get("/api/2.0/mltrail/audit/list").status_code == 403

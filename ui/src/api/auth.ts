@@ -17,7 +17,7 @@ export interface ListedUser extends AuthUser {
   roles: unknown[];
 }
 
-export const RESOURCE_TYPES = ["experiment", "registered_model", "logged_model"] as const;
+export const RESOURCE_TYPES = ["experiment", "registered_model", "logged_model", "webhook"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export const PERMISSIONS = ["READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"] as const;
@@ -122,9 +122,28 @@ export const revokeToken = (tokenId: string) => post(`${MLTRAIL_API}/tokens/revo
 
 // --- Audit trail (admins) ---------------------------------------------------------------------
 
-export const listAudit = (maxResults: number, pageToken: string | undefined, signal?: AbortSignal) =>
+/** What the audit trail is narrowed to (each empty: no restriction). */
+export interface AuditFilter {
+  username: string;
+  /** One action (`run.delete`), or a kind of thing without a dot (`permission`). */
+  action: string;
+  resourceType: string;
+  /** A local date, `YYYY-MM-DD`: events from its start on. */
+  since: string;
+}
+
+export const NO_AUDIT_FILTER: AuditFilter = { username: "", action: "", resourceType: "", since: "" };
+
+export const listAudit = (maxResults: number, pageToken: string | undefined, filter: AuditFilter = NO_AUDIT_FILTER, signal?: AbortSignal) =>
   get<{ events?: AuditEvent[]; next_page_token?: string }>(
     `${MLTRAIL_API}/audit/list`,
-    { max_results: maxResults, page_token: pageToken },
+    {
+      max_results: maxResults,
+      page_token: pageToken,
+      username: filter.username.trim() || undefined,
+      action: filter.action.trim() || undefined,
+      resource_type: filter.resourceType || undefined,
+      since: filter.since ? new Date(`${filter.since}T00:00:00`).getTime() : undefined,
+    },
     signal,
   ).then((r) => ({ events: r.events ?? [], next: r.next_page_token || undefined }));

@@ -7,6 +7,7 @@ import { type Column, cellText, tagValue } from "../lib/columns";
 import { Link, enc, navigate } from "../lib/router";
 import type { SortState } from "../lib/urlState";
 import { StatusBadge } from "./common";
+import { EvalBadge } from "./EvalBadge";
 
 const ROW = 30;
 const OVERSCAN = 12;
@@ -265,7 +266,7 @@ const RunRow = memo(function RunRow(p: {
         const text = cellText(run, c, p.now);
         if (c.id === "attr:run_name") {
           return (
-            <div key={c.id} className="cell" style={{ width: c.width }} title={text}>
+            <div key={c.id} className="cell run-name" style={{ width: c.width }} title={text}>
               {depth ? <span className="child-indent" style={{ width: 18 * depth }} /> : null}
               {childCount ? (
                 <span
@@ -279,6 +280,7 @@ const RunRow = memo(function RunRow(p: {
               ) : null}
               <Link href={`/runs/${enc(id)}`}>{text}</Link>
               {childCount ? <span className="muted small"> ({childCount})</span> : null}
+              <EvalBadge run={run} compact />
             </div>
           );
         }

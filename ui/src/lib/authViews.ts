@@ -20,6 +20,7 @@ export const RESOURCE_LABELS: Record<ResourceType, string> = {
   experiment: "Experiment",
   registered_model: "Registered model",
   logged_model: "Logged model",
+  webhook: "Webhook",
 };
 
 export const PERMISSION_HELP: Record<string, string> = {

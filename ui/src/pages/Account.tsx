@@ -90,6 +90,7 @@ export function ChangePasswordModal({ username, self, onClose, onDone }: {
               <input type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
             </label>
             {mismatch ? <div className="warn-text small">The two new passwords differ.</div> : null}
+            {next && next.length < 12 ? <div className="warn-text small">A password has at least 12 characters.</div> : null}
             {error ? <ErrorBox error={error} /> : null}
             <div className="row">
               <button type="button" onClick={onClose}>

@@ -11,6 +11,8 @@ import {
   type ResourceType,
   createUser,
   deleteUser,
+  type AuditFilter,
+  NO_AUDIT_FILTER,
   grantPermission,
   listAudit,
   listGrants,
@@ -187,6 +189,7 @@ const TARGET_LABELS: Record<ResourceType, string> = {
   experiment: "Experiment id or name",
   registered_model: "Registered model name",
   logged_model: "Logged model id or name",
+  webhook: "Webhook id",
 };
 
 /** A filter string literal (MLflow's filters take either quote). */
@@ -201,7 +204,7 @@ async function resolveTarget(
   experiments: { experiment_id: string; name: string; lifecycle_stage: string }[],
 ): Promise<string> {
   const t = typed.trim();
-  if (type === "registered_model") return t;
+  if (type === "registered_model" || type === "webhook") return t;
   if (type === "experiment") {
     const id = experimentIdFrom(t, experiments);
     if (id === null) throw new Error(`No experiment has the id or the name "${t}".`);
@@ -337,7 +340,9 @@ export function PermissionsPage() {
       </div>
       <p className="muted">
         A grant gives one user a permission on one experiment, registered model or logged model, over the server&apos;s
-        default. <code>NO_PERMISSIONS</code> hides the resource from the user.
+        default. <code>NO_PERMISSIONS</code> hides the resource from the user. A webhook has no default: only the users
+        granted it (its creator manages it) and admins reach it, and it is sent only the events of registered models
+        that each user managing it may manage.
       </p>
       {users.error ? <ErrorBox error={users.error} what="Cannot list the users" /> : null}
       {!selected ? <div className="empty">Choose a user to see and change their grants.</div> : null}
@@ -430,11 +435,21 @@ export function PermissionsPage() {
 
 const AUDIT_PAGE = 50;
 
+/** The kinds of thing the audit trail records actions on (the part of an action before its dot). */
+const AUDIT_KINDS = ["experiment", "run", "registered_model", "model_version", "logged_model", "webhook", "permission", "user", "token", "session"];
+
 export function AuditPage() {
   useTitle("Audit log");
   const [trail, setTrail] = useState(() => new PageTrail());
-  const page = useAsync((signal) => listAudit(AUDIT_PAGE, trail.current || undefined, signal), [trail]);
+  const [draft, setDraft] = useState<AuditFilter>(NO_AUDIT_FILTER);
+  const [filter, setFilter] = useState<AuditFilter>(NO_AUDIT_FILTER);
+  const page = useAsync((signal) => listAudit(AUDIT_PAGE, trail.current || undefined, filter, signal), [trail, filter]);
   const events = page.data?.events ?? [];
+  const filtered = Object.values(filter).some((v) => v.trim() !== "");
+  const apply = (next: AuditFilter) => {
+    setFilter(next);
+    setTrail(new PageTrail());
+  };
   return (
     <div className="page" data-testid="audit-page">
       <div className="title-row">
@@ -443,9 +458,70 @@ export function AuditPage() {
         <span className="spacer" />
         <button onClick={page.reload}>Refresh</button>
       </div>
+      <form
+        className="card toolbar"
+        aria-label="Filter the audit log"
+        onSubmit={(e) => {
+          e.preventDefault();
+          apply(draft);
+        }}
+      >
+        <label className="field inline">
+          User
+          <input aria-label="User" value={draft.username} onChange={(e) => setDraft({ ...draft, username: e.target.value })} />
+        </label>
+        <label className="field inline">
+          Action
+          <input
+            aria-label="Action"
+            list="audit-kinds"
+            placeholder="run.delete, or permission"
+            value={draft.action}
+            onChange={(e) => setDraft({ ...draft, action: e.target.value })}
+          />
+          <datalist id="audit-kinds">
+            {AUDIT_KINDS.map((k) => (
+              <option key={k} value={k} />
+            ))}
+          </datalist>
+        </label>
+        <label className="field inline">
+          Resource
+          <select aria-label="Resource type" value={draft.resourceType} onChange={(e) => setDraft({ ...draft, resourceType: e.target.value })}>
+            <option value="">any</option>
+            {[...RESOURCE_TYPES, "user"].map((t) => (
+              <option key={t} value={t}>
+                {RESOURCE_LABELS[t as ResourceType] ?? "User"}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field inline">
+          Since
+          <input aria-label="Since" type="date" value={draft.since} onChange={(e) => setDraft({ ...draft, since: e.target.value })} />
+        </label>
+        <button className="primary" type="submit">
+          Filter
+        </button>
+        {filtered ? (
+          <button
+            type="button"
+            onClick={() => {
+              setDraft(NO_AUDIT_FILTER);
+              apply(NO_AUDIT_FILTER);
+            }}
+          >
+            Clear
+          </button>
+        ) : null}
+      </form>
       {page.error ? <ErrorBox error={page.error} what="Cannot read the audit log" /> : null}
       {page.loading && !page.data ? <Loading what="the audit log" /> : null}
-      {page.data && !events.length ? <div className="empty">Nothing recorded yet.</div> : null}
+      {page.data && !events.length ? (
+        <div className="empty" data-testid="audit-empty">
+          {filtered ? "No event matches the filter." : "Nothing recorded yet."}
+        </div>
+      ) : null}
       {events.length ? (
         <div className="card">
           <table className="plain" data-testid="audit-table">

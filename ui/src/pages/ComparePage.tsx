@@ -4,14 +4,16 @@ import type { Run } from "../api/types";
 import { type ChartRun, ChartControls, MetricChart } from "../components/Chart";
 import { ErrorBox, Loading } from "../components/common";
 import { metricValue, paramValue, runName, tagValue } from "../lib/columns";
+import { isEvaluation } from "../lib/evaluation";
 import { useExperiments } from "../lib/experiments";
 import { formatNumber, formatTime } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { Link, enc, navigate, useLocation } from "../lib/router";
 import { colorAt } from "../lib/series";
 import { type ViewState, formatView, parseView } from "../lib/urlState";
+import { EvaluationCompare } from "./EvaluationCompare";
 
-const TABS = ["charts", "parallel", "scatter", "table"] as const;
+const TABS = ["charts", "parallel", "scatter", "table", "evaluation"] as const;
 type Tab = (typeof TABS)[number];
 
 async function loadRuns(ids: string[], experimentIds: string[], signal: AbortSignal): Promise<Run[]> {
@@ -65,6 +67,7 @@ export function ComparePage() {
     group: view.groupBy ? (paramValue(r, view.groupBy) ?? "(none)") : undefined,
   }));
   const settings = { xAxis: view.xAxis, logScale: view.logScale, smoothing: view.smoothing };
+  const evaluated = list.filter(isEvaluation).length;
 
   return (
     <div className="page">
@@ -82,9 +85,9 @@ export function ComparePage() {
         {list.length > 30 ? <span className="muted">and {list.length - 30} more</span> : null}
       </div>
       <div className="tabs" role="tablist">
-        {TABS.map((t) => (
+        {TABS.filter((t) => t !== "evaluation" || evaluated || tab === t).map((t) => (
           <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? "on" : ""} onClick={() => set({}, { tab: t === "charts" ? null : t })}>
-            {{ charts: "Charts", parallel: "Parallel coordinates", scatter: "Scatter", table: "Table" }[t]}
+            {{ charts: "Charts", parallel: "Parallel coordinates", scatter: "Scatter", table: "Table", evaluation: `Evaluation (${evaluated})` }[t]}
           </button>
         ))}
       </div>
@@ -113,6 +116,7 @@ export function ComparePage() {
       {tab === "parallel" ? <Parallel runs={list} params={paramKeys} metrics={metricKeys} /> : null}
       {tab === "scatter" ? <Scatter runs={list} params={paramKeys} metrics={metricKeys} /> : null}
       {tab === "table" ? <DiffTable runs={list} /> : null}
+      {tab === "evaluation" ? <EvaluationCompare runs={list} /> : null}
     </div>
   );
 }

@@ -11,6 +11,7 @@ import { type Column, columnsFromIds } from "../lib/columns";
 import { reloadExperiments, useExperiments } from "../lib/experiments";
 import { download, runsToCsv } from "../lib/export";
 import { useInterval } from "../lib/hooks";
+import { isEvaluation } from "../lib/evaluation";
 import { keysOfRuns, valuesOf } from "../lib/runKeys";
 import { enc, navigate, useLocation } from "../lib/router";
 import { FIRST_PAGE, firstPage, runsQuery, startFirstPage } from "../lib/runsQuery";
@@ -188,6 +189,12 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
 
   // --- Selection and actions ----------------------------------------------------------------------
   const selected = useMemo(() => new Set(view.selected), [view.selected]);
+  // The selected runs that are evaluations (mlflow.datasets tag), in the table's order.
+  const evaluatedIds = useMemo(
+    () => state.runs.filter((r) => selected.has(r.info.run_id) && isEvaluation(r)).map((r) => r.info.run_id),
+    [state.runs, selected],
+  );
+  const evaluatedSelected = evaluatedIds.length;
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [moveOpen, setMoveOpen] = useState(false);
@@ -304,6 +311,15 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
           <button className="primary" onClick={() => navigate(`/compare?runs=${view.selected.map(enc).join(",")}`)}>
             Compare
           </button>
+          {evaluatedSelected >= 2 ? (
+            <button
+              onClick={() => navigate(`/compare?runs=${evaluatedIds.map(enc).join(",")}&tab=evaluation`)}
+              title={`Compare the evaluations of the ${evaluatedSelected} selected runs that are evaluations`}
+              data-testid="compare-evaluations"
+            >
+              Compare evaluations ({evaluatedSelected})
+            </button>
+          ) : null}
           {view.view !== "active" ? (
             <button disabled={!!busy} onClick={() => void bulk("Restoring", restoreRun)}>
               Restore

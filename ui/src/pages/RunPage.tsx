@@ -7,6 +7,7 @@ import {
   deleteRunTag,
   getLoggedModel,
   getRun,
+  listArtifacts,
   metricSummaries,
   renameRun,
   restoreRun,
@@ -18,11 +19,13 @@ import {
 } from "../api/endpoints";
 import type { LoggedModel, MetricSummary, Run } from "../api/types";
 import { ChartControls, MetricChart } from "../components/Chart";
+import { EvalBadge } from "../components/EvalBadge";
 import { ArtifactBrowser, Markdown } from "../components/lazy";
 import { CopyButton, ErrorBox, KeyValueTable, Loading, PromptModal, StatusBadge } from "../components/common";
 import { runArtifacts } from "../lib/artifactSource";
 import { authState } from "../lib/auth";
 import { runDuration, runName, tagValue } from "../lib/columns";
+import { evaluationsOf } from "../lib/evaluation";
 import { useExperiments } from "../lib/experiments";
 import { missingOutputs } from "../lib/loggedModels";
 import { formatDuration, formatNumber, formatTime } from "../lib/format";
@@ -31,9 +34,10 @@ import { type ProjectRun, commitWebUrl, explicitCommand, keyValues, projectRun, 
 import { Link, enc, navigate, useLocation } from "../lib/router";
 import { runOfPage } from "../lib/runsQuery";
 import { type ViewState, formatView, parseView } from "../lib/urlState";
+import { EvaluationTab } from "./EvaluationTab";
 import { LoggedModelsTable } from "./LoggedModels";
 
-const TABS = ["overview", "metrics", "system", "artifacts"] as const;
+const TABS = ["overview", "evaluation", "metrics", "system", "artifacts"] as const;
 type Tab = (typeof TABS)[number];
 
 /** A model recorded in the run's `mlflow.log-model.history` tag (MLflow 2, and MLflow 3 beside its logged models). */
@@ -70,6 +74,13 @@ export function RunPage({ runId }: { runId: string }) {
   const run = useAsync((signal) => runOfPage(runId, signal), [runId]);
   const exps = useExperiments();
   useInterval(() => !document.hidden && run.reload(), run.data?.info.status === "RUNNING" ? 5000 : null);
+  // The files at the artifact root: an evaluation's plots and per-row table are there.
+  const root = useAsync(
+    (signal) => listArtifacts(runId, "", signal).then((r) => r.files.filter((f) => !f.is_dir).map((f) => f.path)),
+    [runId, run.data?.info.status],
+  );
+  const rootFiles = root.data ?? (root.error ? [] : null);
+  const evaluations = useMemo(() => (run.data ? evaluationsOf(run.data, rootFiles) : []), [run.data, rootFiles]);
 
   if (run.error)
     return (
@@ -101,18 +112,28 @@ export function RunPage({ runId }: { runId: string }) {
         <StatusBadge status={r.info.status} />
         {r.info.lifecycle_stage === "deleted" ? <span className="badge">deleted</span> : null}
         <AutologBadge run={r} />
+        <EvalBadge run={r} />
         <span className="muted mono small">{r.info.run_id}</span>
         <span className="spacer" />
         <RunActions run={r} reload={run.reload} />
       </div>
       <div className="tabs" role="tablist">
-        {TABS.map((t) => (
+        {TABS.filter((t) => t !== "evaluation" || evaluations.length || tab === t).map((t) => (
           <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? "on" : ""} onClick={() => setQuery({}, { tab: t === "overview" ? null : t })}>
-            {t === "system" ? `System metrics (${systemMetrics.length})` : t === "metrics" ? `Metric charts (${userMetrics.length})` : t[0]!.toUpperCase() + t.slice(1)}
+            {t === "system"
+              ? `System metrics (${systemMetrics.length})`
+              : t === "metrics"
+                ? `Metric charts (${userMetrics.length})`
+                : t === "evaluation" && evaluations.length > 1
+                  ? `Evaluation (${evaluations.length})`
+                  : t[0]!.toUpperCase() + t.slice(1)}
           </button>
         ))}
       </div>
       {tab === "overview" ? <Overview run={r} reload={run.reload} /> : null}
+      {tab === "evaluation" ? (
+        <EvaluationTab run={r} evaluations={evaluations} rootFiles={rootFiles} chosen={loc.search.get("eval")} onChoose={(prefix) => setQuery({}, { eval: prefix })} />
+      ) : null}
       {tab === "metrics" || tab === "system" ? (
         <>
           <ChartControls settings={settings} onChange={(s) => setQuery(s)} />

@@ -45,6 +45,7 @@ from mltrail.entities._auth import Permission
 __all__ = [
     "CONFIG_PATH_ENVS",
     "DEFAULT_ADMIN_PASSWORD",
+    "MIN_PASSWORD_LENGTH",
     "AuthSettings",
     "read_auth_settings",
 ]
@@ -53,6 +54,8 @@ __all__ = [
 CONFIG_PATH_ENVS = ("MLTRAIL_AUTH_CONFIG_PATH", "MLFLOW_AUTH_CONFIG_PATH")
 #: The admin password used when none is configured (loopback only): MLflow's historical default.
 DEFAULT_ADMIN_PASSWORD = "password1234"
+#: The shortest password accepted, for users and the admin (MLflow 3.17's rule).
+MIN_PASSWORD_LENGTH = 12
 _MLFLOW_FUNCTION = "mlflow.server.auth:authenticate_request_basic_auth"
 #: MLflow's keys that mltrail accepts and does not use.
 _IGNORED = frozenset(
@@ -105,8 +108,11 @@ class AuthSettings:
         _check_permission(self.default_permission)
         if not self.admin_username.strip():
             raise InvalidArgument("Invalid auth setting admin_username: must not be empty")
-        if self.admin_password is not None and not self.admin_password:
-            raise InvalidArgument("Invalid auth setting admin_password: must not be empty")
+        if self.admin_password is not None and len(self.admin_password) < MIN_PASSWORD_LENGTH:
+            raise InvalidArgument(
+                "Invalid auth setting admin_password: must be at least "
+                f"{MIN_PASSWORD_LENGTH} characters"
+            )
         object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
         for network in self.trusted_proxies:
             _check_network(network)

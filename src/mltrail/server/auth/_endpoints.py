@@ -21,7 +21,7 @@ _ONE_USER = obj({"user": _USER})
 _USERNAME = obj({"username": string("The user's name.")}, required=["username"])
 _GRANT_TARGET = {
     "username": string("Whose permission."),
-    "resource_type": string("experiment, registered_model or logged_model."),
+    "resource_type": string("experiment, registered_model, logged_model or webhook."),
     "resource_id": string("An experiment id, a registered model's name, a logged model id."),
 }
 _GRANT = obj(
@@ -236,6 +236,17 @@ def _mltrail_endpoints() -> list[Endpoint]:
                 {
                     "username": string(),
                     "since": int64("Only events at or after this time (ms)."),
+                    "action": string(
+                        "Only this action (run.delete); a name without a dot (permission) "
+                        "takes every action on that kind of thing.",
+                        max_length=100,
+                    ),
+                    "resource_type": string(
+                        "Only actions on this kind of resource.", max_length=50
+                    ),
+                    "resource_id": string(
+                        "Only actions on the resource of this id.", max_length=500
+                    ),
                     "max_results": int64("Page size (1..1000).", minimum=1, maximum=1000),
                     "page_token": string(),
                 }

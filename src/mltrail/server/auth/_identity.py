@@ -172,6 +172,14 @@ class Authenticator:
             return self._session(session, headers, address, method)
         return None
 
+    def session_caller(
+        self, session: str, headers: Mapping[str, str], address: str, method: str
+    ) -> Caller:
+        """The caller of browser session *session* (Unauthenticated once it has ended;
+        PermissionDenied for a *method* that changes something without the CSRF token)."""
+        self._ready()
+        return self._session(session, headers, address, method)
+
     # -- the four ways in -----------------------------------------------------------------------
 
     def _from_proxy(self, headers: Mapping[str, str], address: str) -> Caller | None:

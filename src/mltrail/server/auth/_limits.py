@@ -29,9 +29,11 @@ class LoginLimiter:
         attempts: int,
         window_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        max_keys: int = MAX_KEYS,
     ) -> None:
         self.attempts = attempts
         self.window = window_seconds
+        self.max_keys = max_keys
         self._clock = clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
@@ -69,7 +71,7 @@ class LoginLimiter:
                     times = self._failures[key] = deque()
                 times.append(now)
                 self._failures.move_to_end(key)
-            while len(self._failures) > MAX_KEYS:
+            while len(self._failures) > self.max_keys:
                 self._failures.popitem(last=False)
 
     def succeeded(self, key: str) -> None:

@@ -1,7 +1,8 @@
 """A user's effective permission on a resource, and what a search may show them.
 
 The rule is MLflow's: an admin may do everything; otherwise an explicit grant on the resource
-decides, and without one the server's ``default_permission`` does.  A logged model with no
+decides, and without one the server's ``default_permission`` does (not for a webhook, which
+only its grants and admins reach).  A logged model with no
 grant of its own takes its experiment's permission, and reading it needs READ on that
 experiment in any case (as MLflow checks).  Every answer is read from the auth store at the
 time of the request, or remembered at most ``auth_cache_ttl_seconds`` (:mod:`._ttl`), so a
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 
 from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
 from mltrail.entities._auth import Permission, ResourceType, User
-from mltrail.server._access import Check
+from mltrail.server._access import Check, Resource, logged_model_resources
 from mltrail.server.auth._ttl import TtlCache
 from mltrail.store import Backend, LoggedModelVisibility, Visibility
 from mltrail.store._auth_base import AuthStore
@@ -26,7 +27,10 @@ _NOUNS = {
     ResourceType.EXPERIMENT: "experiment",
     ResourceType.REGISTERED_MODEL: "registered model",
     ResourceType.LOGGED_MODEL: "logged model",
+    ResourceType.WEBHOOK: "webhook",
 }
+#: Resources the default permission does not reach: without a grant, only admins may.
+_GRANTS_ONLY = frozenset({ResourceType.WEBHOOK})
 
 
 def describe(resource_type: ResourceType, resource_id: str) -> str:
@@ -65,16 +69,27 @@ class Permissions:
         its experiment's)."""
         if user.is_admin:
             return Permission.MANAGE
-        explicit = self._grant(user, resource_type, resource_id)
-        if explicit is not None:
-            return explicit
+        resources: tuple[Resource, ...] = ((resource_type, resource_id),)
         if resource_type is ResourceType.LOGGED_MODEL:
             try:
                 model = self.backend.logged_models.get_logged_model(resource_id, allow_deleted=True)
             except (NotFound, InvalidArgument):
-                return self.default
-            return self.of(user, ResourceType.EXPERIMENT, model.experiment_id)
-        return self.default
+                pass
+            else:
+                resources = logged_model_resources(model)
+        return self._judge(user, resources)
+
+    def _judge(self, user: User, resources: tuple[Resource, ...]) -> Permission:
+        """The grant of the first of *resources* the user holds one on, else the default."""
+        for resource_type, resource_id in resources:
+            explicit = self._grant(user, resource_type, resource_id)
+            if explicit is not None:
+                return explicit
+        return self._fallback(resources[-1][0])
+
+    def _fallback(self, resource_type: ResourceType) -> Permission:
+        """The permission of a user holding no grant on a resource of *resource_type*."""
+        return Permission.NO_PERMISSIONS if resource_type in _GRANTS_ONLY else self.default
 
     def decide(self, user: User, check: Check) -> Permission:
         """The permission that judges *check*: the first of its resources the user holds an
@@ -83,11 +98,7 @@ class Permissions:
             return Permission.MANAGE
         if check.admin_only:
             return Permission.NO_PERMISSIONS
-        for resource_type, resource_id in check.resources:
-            explicit = self._grant(user, resource_type, resource_id)
-            if explicit is not None:
-                return explicit
-        return self.default
+        return self._judge(user, check.resources)
 
     def require(self, user: User, checks: Iterable[Check]) -> None:
         """PermissionDenied (403) naming the first check the user fails."""
@@ -114,7 +125,7 @@ class Permissions:
             (user.username, resource_type),
             lambda: self.store.permissions_of(user.username, resource_type),
         )
-        if self.default.can_read:
+        if self._fallback(resource_type).can_read:
             denied = frozenset(rid for rid, p in grants.items() if not p.can_read)
             return Visibility(denied=denied) if denied else None
         return Visibility(allowed=frozenset(rid for rid, p in grants.items() if p.can_read))

@@ -18,7 +18,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
+from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from mltrail.entities._auth import AccessToken, AuditEvent
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import json_response
@@ -134,6 +134,9 @@ def list_audit(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         since_ms=args.get("since"),
         max_results=args.get("max_results", 100),
         page_token=args.get("page_token") or None,
+        action=args.get("action") or None,
+        resource_type=args.get("resource_type") or None,
+        resource_id=args.get("resource_id") or None,
     )
     out: dict[str, Any] = {"events": [audit_json(e) for e in page]}
     if page.token:
@@ -180,8 +183,17 @@ async def logout(ctx: ServerContext, request: Request) -> Response:
     auth = auth_of(ctx)
     session = request.cookies.get(SESSION_COOKIE)
     if session:
-        with contextlib.suppress(NotFound):
-            await ctx.run_blocking(auth.store.delete_session, secret_hash(session))
+        address = _address(request)
+
+        def end() -> None:
+            # Signing out is a change: a live session's cookie needs its CSRF token with it
+            # (PermissionDenied, the session kept); an ended one has nothing left to protect.
+            with contextlib.suppress(Unauthenticated):
+                auth.authenticator.session_caller(session, request.headers, address, "POST")
+            with contextlib.suppress(NotFound):
+                auth.store.delete_session(secret_hash(session))
+
+        await ctx.run_blocking(end)
         auth.changed()
     response = json_response({})
     response.headers.append("set-cookie", _cookie(request, "", 0))

@@ -15,6 +15,7 @@ from typing import Any
 from mltrail._exceptions import BadRequest, InvalidArgument, PermissionDenied
 from mltrail.entities._auth import Permission, ResourceType, User
 from mltrail.server._context import ServerContext
+from mltrail.server.auth._config import MIN_PASSWORD_LENGTH
 from mltrail.server.auth._identity import csrf_token
 from mltrail.server.auth._permissions import describe
 from mltrail.server.auth._runtime import AuthRuntime, auth_of, current_caller
@@ -42,8 +43,10 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def _check_password(password: str) -> str:
-    if not password:
-        raise InvalidArgument("Invalid password: must not be empty")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidArgument(
+            f"Invalid password: must be at least {MIN_PASSWORD_LENGTH} characters"
+        )
     return password
 
 

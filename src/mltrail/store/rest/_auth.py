@@ -169,6 +169,9 @@ class AuthClient:
         since_ms: int | None = None,
         max_results: int = 100,
         page_token: str | None = None,
+        action: str | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
     ) -> PagedList[AuditEvent]:
         data = self._get(
             f"{_MLTRAIL}/audit/list",
@@ -176,6 +179,9 @@ class AuthClient:
             since=since_ms,
             max_results=max_results,
             page_token=page_token,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
         )
         events = [
             AuditEvent(

@@ -23,6 +23,7 @@ from mltrail.entities._webhook import (
 )
 from mltrail.store._base import PagedList
 from mltrail.store._registry_base import (
+    DeliveryFilter,
     ModelRegistryStore,
     UrlCheck,
     WebhookSender,
@@ -277,8 +278,13 @@ class RestWebhooks(WebhookStore):
         return Webhook.from_dict(self._call("GET", f"webhooks/{webhook_id}")["webhook"])
 
     def list_webhooks(
-        self, max_results: int | None = None, page_token: str | None = None
+        self,
+        max_results: int | None = None,
+        page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[Webhook]:
+        refuse_visibility("list_webhooks", visible)
         data = self._call("GET", "webhooks", {"max_results": max_results, "page_token": page_token})
         return PagedList(
             [Webhook.from_dict(w) for w in data.get("webhooks", [])],
@@ -346,6 +352,11 @@ class RestWebhooks(WebhookStore):
 
     def remove_pending_listener(self, listener: Callable[[], None]) -> None:
         """See :meth:`add_pending_listener`."""
+
+    def set_delivery_filter(self, admits: DeliveryFilter | None) -> None:
+        raise NotImplementedYet(
+            f"Webhook deliveries are sent by the tracking server ({self._ctx.base_url})"
+        )
 
     def claim_due_deliveries(self, lease_seconds: float, limit: int = 16) -> list[DeliveryClaim]:
         raise NotImplementedYet(

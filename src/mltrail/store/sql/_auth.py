@@ -606,12 +606,25 @@ class SqlAuthStore(AuthStore):
         since_ms: int | None = None,
         max_results: int = 100,
         page_token: str | None = None,
+        action: str | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
     ) -> PagedList[AuditEvent]:
         limit = validate_max_results(max_results, MAX_AUDIT_RESULTS)
         query = select(audit_table)
         conditions = []
         if username is not None:
             conditions.append(_A.username == username)
+        if action:
+            if "." in action:
+                conditions.append(_A.action == action)
+            else:  # every action on that kind of thing: LIKE with the prefix's wildcards escaped
+                prefix = action.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+                conditions.append(_A.action.like(prefix + ".%", escape="!"))
+        if resource_type:
+            conditions.append(_A.resource_type == resource_type)
+        if resource_id:
+            conditions.append(_A.resource_id == resource_id)
         if since_ms is not None:
             conditions.append(_A.time_ms >= _timestamp("since_ms", since_ms))
         if page_token:

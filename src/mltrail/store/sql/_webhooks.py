@@ -12,6 +12,7 @@ processes may send at once), sends them and records each attempt
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -33,17 +34,20 @@ from mltrail.entities._webhook import (
     validate_webhook_url,
 )
 from mltrail.store._base import PagedList
-from mltrail.store._registry_base import UrlCheck, WebhookSender, WebhookStore
+from mltrail.store._registry_base import DeliveryFilter, UrlCheck, WebhookSender, WebhookStore
+from mltrail.store._visibility import Visibility
 from mltrail.store.sql._codec import decode_token, encode_token
 from mltrail.store.sql._core import SqlContext, now_ms
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
 from mltrail.store.sql._registry_schema import webhook_deliveries_table, webhooks_table
+from mltrail.store.sql._visible import visibility_condition
 from mltrail.validation import validate_max_results
 
 __all__ = ["SqlWebhooks"]
 
 _W = webhooks_table.c
 _D = webhook_deliveries_table.c
+_log = logging.getLogger(__name__)
 MAX_WEBHOOK_NAME_LENGTH = 256
 MAX_SECRET_LENGTH = 1000
 
@@ -114,6 +118,7 @@ class SqlWebhooks(WebhookStore):
         self._ctx = ctx
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
+        self._admits: DeliveryFilter | None = None
 
     # -- the outbox --------------------------------------------------------------------------
     def add_pending_listener(self, listener: Callable[[], None]) -> None:
@@ -124,6 +129,19 @@ class SqlWebhooks(WebhookStore):
         with self._listeners_lock:
             if listener in self._listeners:
                 self._listeners.remove(listener)
+
+    def set_delivery_filter(self, admits: DeliveryFilter | None) -> None:
+        self._admits = admits
+
+    def _admitted(self, webhook_id: str, event: str, data: dict[str, Any]) -> bool:
+        admits = self._admits
+        if admits is None:
+            return True
+        try:
+            return admits(webhook_id, event, data)
+        except Exception:  # a filter that cannot decide sends nothing, and fails no change
+            _log.warning("webhook %s: no delivery of %s (its filter failed)", webhook_id, event)
+            return False
 
     def notify_pending(self) -> None:
         """Tell the listeners that deliveries are pending (after the transaction's commit)."""
@@ -138,7 +156,11 @@ class SqlWebhooks(WebhookStore):
         hooks = conn.execute(
             select(_W.webhook_id, _W.events).where(_W.status == WebhookStatus.ACTIVE)
         ).all()
-        targets = [h.webhook_id for h in hooks if event in json.loads(h.events)]
+        targets = [
+            h.webhook_id
+            for h in hooks
+            if event in json.loads(h.events) and self._admitted(h.webhook_id, event, data)
+        ]
         if not targets:
             return False
         now = now_ms()
@@ -278,7 +300,11 @@ class SqlWebhooks(WebhookStore):
         return self._ctx.read(lambda c: _webhook(self._webhook_row(c, webhook_id)))
 
     def list_webhooks(
-        self, max_results: int | None = None, page_token: str | None = None
+        self,
+        max_results: int | None = None,
+        page_token: str | None = None,
+        *,
+        visible: Visibility | None = None,
     ) -> PagedList[Webhook]:
         limit = validate_max_results(max_results or 100, 1000)
         sort = [
@@ -286,6 +312,9 @@ class SqlWebhooks(WebhookStore):
             SortColumn(_W.webhook_id, nullable=False),
         ]
         query = select(webhooks_table)
+        shown = visibility_condition(_W.webhook_id, visible, length=32)  # Str(32)
+        if shown is not None:
+            query = query.where(shown)
         if page_token:
             query = query.where(after_condition(sort, decode_token(page_token, "webhooks")["k"]))
         query = query.order_by(*order_clauses(sort)).limit(limit + 1)
