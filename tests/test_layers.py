@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "_exceptions",
+                "_error_codes",
                 "exceptions",
                 "entities",
                 "validation",
