@@ -87,6 +87,10 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
     # package re-exports them on first use (module __getattr__), and nothing else in the
     # models layer imports evaluation.
     ("mltrail.models", "mltrail.evaluation"): "MLflow's mlflow.models evaluation names (facade)",
+    # MLflow's module paths mlflow.models.evaluation(.validation), for `from ... import`:
+    # facades that only re-export mltrail.evaluation's names (imported when named).
+    ("mltrail.models.evaluation", "mltrail.evaluation"): "MLflow's module path (facade)",
+    ("mltrail.models.evaluation.validation", "mltrail.evaluation"): "the same, for validation",
 }
 
 

@@ -75,6 +75,24 @@ def test_mltrail_evaluate_and_models_evaluate_are_one_function() -> None:
     )
 
 
+def test_mlflows_import_paths_work() -> None:
+    from mltrail.metrics import MetricValue
+    from mltrail.models.evaluation import EvaluationResult as FromModule
+    from mltrail.models.evaluation import evaluate
+    from mltrail.models.evaluation.validation import (
+        MetricThreshold,
+        ModelValidationFailedException,
+        validate_evaluation_results,
+    )
+
+    assert evaluate is mltrail.evaluate
+    assert FromModule is EvaluationResult
+    assert MetricThreshold is mltrail.models.MetricThreshold
+    assert ModelValidationFailedException is mltrail.exceptions.ModelValidationFailedException
+    assert validate_evaluation_results is mltrail.validate_evaluation_results
+    assert MetricValue is mltrail.evaluation.MetricValue
+
+
 def test_a_function_as_model_without_an_active_run_starts_and_ends_one(store: str) -> None:
     frame = _frame()
     model = _classifier(frame)

@@ -15,6 +15,7 @@ MLflow's evaluation names (``evaluate``, ``make_metric``, ``MetricThreshold``, .
 first use.
 """
 
+import importlib
 from typing import Any
 
 from mltrail.models import signature
@@ -42,7 +43,9 @@ def __getattr__(name: str) -> Any:
     if name in _EVALUATION_NAMES:
         from mltrail import evaluation
 
-        value = evaluation if name == "evaluation" else getattr(evaluation, name)
+        if name == "evaluation":  # MLflow's module path, a facade over mltrail.evaluation
+            return importlib.import_module(f"{__name__}.evaluation")
+        value = getattr(evaluation, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
