@@ -624,3 +624,45 @@ def test_compare_across_datasets_and_prefixes(ui: Page, logged: Logged) -> None:
     assert all("val_" in s for s in srcs)
     ui.locator(".main").evaluate("main => main.scrollTo(0, 0)")
     screenshot(ui, "evaluation-compare-datasets")
+
+
+def test_an_evaluation_recorded_by_mltrail_shows_the_same(ui: Page, logged: Logged) -> None:
+    """``mltrail.evaluate`` (not MLflow's) records what the pages read: the same tab, groups,
+    metric values and plots."""
+    import pandas as pd
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    import mltrail
+
+    x, y = make_classification(n_samples=1500, n_features=4, random_state=1)
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(4)]).assign(label=y)
+    model = LogisticRegression().fit(frame.iloc[:1000].drop(columns="label"), y[:1000])
+    holdout = frame.iloc[1000:].reset_index(drop=True)
+    previous = mltrail.get_tracking_uri()
+    mltrail.set_tracking_uri(logged.url)
+    try:
+        mltrail.set_experiment("evaluations")
+        with mltrail.start_run(run_name="mltrail-evaluated") as run:
+            info = mltrail.sklearn.log_model(model, "model")
+            dataset = mltrail.data.from_pandas(holdout, targets="label", name="mltrail-holdout")
+            result = mltrail.evaluate(info.model_uri, dataset, model_type="classifier")
+    finally:
+        mltrail.set_tracking_uri(previous)
+    ui.goto(f"/runs/{run.info.run_id}")
+    assert ui.get_by_test_id("eval-badge").inner_text() == "evaluation: mltrail-holdout"
+    ui.get_by_role("tab", name="Evaluation").click()
+    view = ui.get_by_test_id("evaluation")
+    view.wait_for()
+    assert "mltrail-holdout" in view.get_by_test_id("eval-datasets").inner_text()
+    metrics = view.get_by_test_id("eval-metrics")
+    groups = metrics.locator("[data-group]").evaluate_all("gs => gs.map(g => g.dataset.group)")
+    assert groups[:2] == ["Classification", "Confusion counts"]
+    for key in ("accuracy_score", "roc_auc", "log_loss", "true_positives"):
+        assert _metric_value(metrics, key) == pytest.approx(result.metrics[key], rel=1e-5), key
+    plots = view.get_by_test_id("eval-plots")
+    plots.wait_for()
+    names = plots.locator("[data-plot]").evaluate_all("fs => fs.map(f => f.dataset.plot)")
+    assert names == BINARY_PLOTS
+    _loaded_images(ui, "[data-testid=eval-plots]")
+    screenshot(ui, "evaluation-by-mltrail")
