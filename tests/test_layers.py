@@ -63,8 +63,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             }
         ),
     ),
-    # evaluation logs what it computes to runs (tracking); metrics re-exports its names
-    ("library", frozenset({"tracking", "client", "evaluation", "metrics"})),
+    # evaluation logs what it computes to runs (tracking); metrics re-exports its names;
+    # _doctor reports the library's state (URIs, the active run) for a bug report
+    ("library", frozenset({"tracking", "client", "evaluation", "metrics", "_doctor"})),
     # reading other stores (MLflow's database, mlruns, server; TensorBoard; another mltrail)
     # and writing what they hold into a backend
     ("importers", frozenset({"importers"})),

@@ -99,6 +99,7 @@ if TYPE_CHECKING:
     from mltrail import pyfunc as pyfunc
     from mltrail import sklearn as sklearn
     from mltrail import tracking as tracking
+    from mltrail._doctor import doctor as doctor
     from mltrail.evaluation import evaluate as evaluate
     from mltrail.evaluation import load_table as load_table
     from mltrail.evaluation import log_table as log_table
@@ -122,6 +123,7 @@ _LAZY_SUBMODULES = frozenset(
 # mlflow.evaluate, ...).
 _LAZY_FUNCTIONS = {
     "run": "mltrail.projects",
+    "doctor": "mltrail._doctor",
     "evaluate": "mltrail.evaluation",
     "load_table": "mltrail.evaluation",
     "log_table": "mltrail.evaluation",
@@ -153,6 +155,7 @@ __all__ = [
     "delete_run",
     "delete_tag",
     "disable_system_metrics_logging",
+    "doctor",
     "enable_system_metrics_logging",
     "end_run",
     "evaluate",

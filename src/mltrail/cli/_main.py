@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from mltrail._doctor import doctor_report
 from mltrail.cli._artifacts import artifacts
 from mltrail.cli._auth import auth
 from mltrail.cli._db import db
@@ -43,6 +44,20 @@ cli.add_command(webhooks)
 cli.add_command(auth)
 cli.add_command(server)
 cli.add_command(ui)
+
+
+@cli.command("doctor")
+@click.option(
+    "--mask-envs",
+    is_flag=True,
+    help="Show the MLFLOW_*/MLTRAIL_* variables' values as *** and remove passwords from the "
+    "URIs (the output is meant for a bug report).",
+)
+def doctor(mask_envs: bool) -> None:
+    """Print what a bug report needs: system, Python and mltrail versions, the tracking and
+    registry URIs, the environment's MLFLOW_*/MLTRAIL_* variables and the installed versions
+    of mltrail's dependencies."""
+    click.echo(doctor_report(mask_envs))
 
 
 def main() -> None:
