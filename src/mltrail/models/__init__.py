@@ -20,6 +20,12 @@ from typing import Any
 
 from mltrail.models import signature
 from mltrail.models._example import read_input_example
+from mltrail.models._info import (
+    convert_input_example_to_serving_input,
+    get_model_info,
+    set_signature,
+    validate_schema,
+)
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._schema import ColSpec, DataType, ParamSchema, ParamSpec, Schema, TensorSpec
 from mltrail.models._signature import ModelSignature, infer_signature
@@ -69,10 +75,14 @@ __all__ = [
     "ParamSpec",
     "Schema",
     "TensorSpec",
+    "convert_input_example_to_serving_input",
     "evaluate",
+    "get_model_info",
     "infer_signature",
     "list_evaluators",
     "make_metric",
     "read_input_example",
+    "set_signature",
     "signature",
+    "validate_schema",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "INPUT_EXAMPLE_FILE",
     "SERVING_INPUT_EXAMPLE_FILE",
     "read_input_example",
+    "serving_input",
     "split_example",
     "to_jsonable",
     "write_input_example",
@@ -84,11 +85,9 @@ def _frame_json(df: Any) -> dict[str, Any]:
     return {"columns": columns, "data": data}
 
 
-def write_input_example(model: Model, path: str, example: Any) -> Any:
-    """Save *example* into the model directory *path*; records it in *model*.
-
-    Returns the input part of the example (a DataFrame for tabular data).
-    """
+def _forms(example: Any) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
+    """(input part, ``input_example.json`` content, serving input, MLmodel info) of an
+    example."""
     import numpy as np
     import pandas as pd
 
@@ -113,6 +112,20 @@ def write_input_example(model: Model, path: str, example: Any) -> Any:
     if params:
         serving["params"] = to_jsonable(params)
     info["serving_input_path"] = SERVING_INPUT_EXAMPLE_FILE
+    return data, content, serving, info
+
+
+def serving_input(example: Any) -> dict[str, Any]:
+    """The request body a model server takes for *example* (see the module's table)."""
+    return _forms(example)[2]
+
+
+def write_input_example(model: Model, path: str, example: Any) -> Any:
+    """Save *example* into the model directory *path*; records it in *model*.
+
+    Returns the input part of the example (a DataFrame for tabular data).
+    """
+    data, content, serving, info = _forms(example)
     with open(os.path.join(path, INPUT_EXAMPLE_FILE), "w", encoding="utf-8") as f:
         json.dump(content, f)
     with open(os.path.join(path, SERVING_INPUT_EXAMPLE_FILE), "w", encoding="utf-8") as f:

@@ -35,6 +35,7 @@ __all__ = [
     "download_model",
     "download_model_file",
     "is_local_uri",
+    "upload_model_file",
 ]
 
 _MAX_REDIRECTS = 5
@@ -118,3 +119,25 @@ def download_model_file(uri: str, name: str) -> str:
         target = posixpath.join(path, name) if path else name
         return _repository(root).download_artifacts(target, _private_dir(None))
     return _repository(uri.rstrip("/")).download_artifacts(name, _private_dir(None))
+
+
+def upload_model_file(uri: str, local_file: str) -> None:
+    """Write *local_file* into the model *uri* names, under its own name (replacing the file
+    there): a local directory, a run's model (``runs:/``) or any artifact location.  A
+    registered version (``models:/``) is refused: its files are what it was registered as."""
+    if uri.lower().startswith("models:"):
+        raise InvalidArgument(
+            f"Invalid model URI {uri!r}: a registered model version cannot be changed; use the "
+            "URI of the run's model it came from (runs:/<run_id>/<path>)"
+        )
+    if is_local_uri(uri):
+        local = _local_path(uri)
+        if not os.path.isdir(local):
+            raise NotFound(f"No model directory at {uri!r}")
+        _repository(local).log_artifact(local_file)
+        return
+    if uri.lower().startswith("runs:"):
+        root, path = _run_artifact_location(uri)
+        _repository(root).log_artifact(local_file, path or None)
+        return
+    _repository(uri.rstrip("/")).log_artifact(local_file)
