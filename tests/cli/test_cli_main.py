@@ -66,6 +66,8 @@ COMMANDS = [
 ]
 # The server takes --backend-store-uri (MLflow's name for it), not --tracking-uri.
 SERVER_COMMANDS = [("server",), ("ui",)]
+# `doctor` reports the tracking URI the environment sets (MLflow's takes no URI either).
+REPORT_COMMANDS = [("doctor",)]
 
 HEAVY = ("sqlalchemy", "alembic", "pandas", "numpy", "mltrail.store.sql", "mltrail.importers")
 
@@ -81,7 +83,7 @@ def _leaf_commands(command: click.Command, path: tuple[str, ...] = ()) -> list[t
 
 
 def test_the_commands_are_the_expected_ones() -> None:
-    assert sorted(_leaf_commands(cli)) == sorted(COMMANDS + SERVER_COMMANDS)
+    assert sorted(_leaf_commands(cli)) == sorted(COMMANDS + SERVER_COMMANDS + REPORT_COMMANDS)
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
