@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-import mltrail
+from tests._differential import record_both
 
 pytestmark = pytest.mark.slow
 
@@ -52,33 +48,6 @@ MODEL_DIRS = ("model/", "best_estimator/")
 Summary = dict[str, list[dict[str, Any]]]
 
 
-def _record(library: str, workdir: Path) -> subprocess.Popen[bytes]:
-    workdir.mkdir()
-    env = dict(os.environ)
-    src = str(Path(mltrail.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
-    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
-        env.pop(var, None)
-    uri = f"sqlite:///{workdir / 'store.db'}"
-    return subprocess.Popen(
-        [sys.executable, str(SCRIPT), library, uri, str(workdir / "summary.json")],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _record_both(root: Path) -> dict[str, Summary]:
-    processes = {lib: _record(lib, root / lib) for lib in ("mlflow", "mltrail")}
-    summaries = {}
-    for lib, process in processes.items():
-        output, _ = process.communicate(timeout=600)
-        assert process.returncode == 0, f"{lib} side failed:\n{output.decode()[-4000:]}"
-        summaries[lib] = json.loads((root / lib / "summary.json").read_text())
-    return summaries
-
-
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Summary, Summary]:
     """One recording per library (both processes run at the same time), made once per test
@@ -86,7 +55,7 @@ def recordings(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tupl
     pytest.importorskip("mlflow")
     pytest.importorskip("matplotlib")
     if worker_id == "master":
-        summaries = _record_both(tmp_path_factory.mktemp("sklearn-autolog"))
+        summaries = record_both(SCRIPT, tmp_path_factory.mktemp("sklearn-autolog"))
     else:
         shared = tmp_path_factory.getbasetemp().parent / "sklearn-autolog"
         shared.mkdir(exist_ok=True)
@@ -94,7 +63,7 @@ def recordings(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tupl
             fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker records, the others read
             done = shared / "recordings.json"
             if not done.exists():
-                done.write_text(json.dumps(_record_both(shared)))
+                done.write_text(json.dumps(record_both(SCRIPT, shared)))
             summaries = json.loads(done.read_text())
     return summaries["mlflow"], summaries["mltrail"]
 

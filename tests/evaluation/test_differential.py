@@ -11,17 +11,12 @@ plots, at a lower resolution), the ``mlflow.datasets`` tag's hash (each tool's o
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-import mltrail
+from tests._differential import record_both
 
 pytestmark = pytest.mark.slow
 
@@ -51,36 +46,12 @@ SCENARIOS = [
 VALIDATION_CASES = ["pass", "fail_threshold", "fail_baseline", "missing_baseline"]
 
 
-def _start(library: str, workdir: Path) -> subprocess.Popen[bytes]:
-    workdir.mkdir()
-    env = dict(os.environ)
-    src = str(Path(mltrail.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
-    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    for var in ("MLFLOW_TRACKING_URI", "MLTRAIL_TRACKING_URI", "MLFLOW_EXPERIMENT_ID"):
-        env.pop(var, None)
-    uri = f"sqlite:///{workdir / 'store.db'}"
-    return subprocess.Popen(
-        [sys.executable, str(SCRIPT), library, uri, str(workdir / "summary.json")],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-
-
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
     """(MLflow's, mltrail's) summaries; both processes run at the same time."""
     pytest.importorskip("mlflow")
     pytest.importorskip("matplotlib")
-    root = tmp_path_factory.mktemp("evaluate-differential")
-    processes = {lib: _start(lib, root / lib) for lib in ("mlflow", "mltrail")}
-    summaries = {}
-    for lib, process in processes.items():
-        output, _ = process.communicate(timeout=600)
-        assert process.returncode == 0, f"{lib} side failed:\n{output.decode()[-4000:]}"
-        summaries[lib] = json.loads((root / lib / "summary.json").read_text())
+    summaries = record_both(SCRIPT, tmp_path_factory.mktemp("evaluate-differential"))
     return summaries["mlflow"], summaries["mltrail"]
 
 

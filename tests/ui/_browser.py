@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from tests._live_server import mltrail_command
+from tests._live_server import (
+    ServerProcess,
+    clean_env,
+    find_free_port,
+    mltrail_command,
+    start_process,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -191,6 +197,50 @@ class Server:
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.request(method, f"{self.url}/ajax-api/2.0/mlflow/{path}", timeout=30, **kwargs)
+
+
+@contextlib.contextmanager
+def mlflow_against_server(tmp: Path, *, infer_requirements: bool = False) -> Iterator[str]:
+    """A live ``mltrail server`` (cwd *tmp*, the built UI) with the official ``mlflow``
+    client's tracking URI pointed at it; yields the server's URL.  Afterwards every mlflow run
+    is ended, mlflow's fluent state reset and the server stopped.  Unless *infer_requirements*,
+    mlflow's ``log_model`` writes its flavor's default requirements instead of probing the model
+    in a new interpreter (seconds a model; the pages show models, not their requirements)."""
+    if not STATIC_INDEX.is_file():
+        missing("the UI is not built: run `npm ci && npm run build` in ui/")
+    port = find_free_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        server: ServerProcess = start_process(
+            mltrail_command("server", "--host", "127.0.0.1", "--port", str(port)),
+            url,
+            cwd=tmp,
+            env=clean_env(),
+            timeout=60,
+        )
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    import mlflow
+    import mlflow.models
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+    import mlflow.tracking.fluent as fluent
+
+    with pytest.MonkeyPatch.context() as mp:
+        if not infer_requirements:
+            mp.setattr(
+                mlflow.models,
+                "infer_pip_requirements",
+                lambda model_uri, flavor, fallback=None, **_: list(fallback or []),
+            )
+        try:
+            mlflow.set_tracking_uri(url)
+            yield url
+        finally:
+            while mlflow.active_run() is not None:
+                mlflow.end_run()
+            fluent._active_experiment_id = None
+            tracking_utils._tracking_uri = None
+            server.stop()
 
 
 def server_command() -> list[str]:

@@ -21,17 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from tests._live_server import (
-    ServerProcess,
-    clean_env,
-    find_free_port,
-    mltrail_command,
-    start_process,
-)
 from tests.ui._browser import (
     ROWS,
-    STATIC_INDEX,
-    missing,
+    mlflow_against_server,
     open_page,
     row_names,
     screenshot,
@@ -132,40 +124,19 @@ def _log_with_mlflow_autolog() -> Logged:
 
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logged]:
-    if not STATIC_INDEX.is_file():
-        missing("the UI is not built: run `npm ci && npm run build` in ui/")
+    # Autologging's own requirement inference is what these runs record: not replaced.
     tmp = tmp_path_factory.mktemp("autolog-ui")
-    port = find_free_port()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        server: ServerProcess = start_process(
-            mltrail_command("server", "--host", "127.0.0.1", "--port", str(port)),
-            url,
-            cwd=tmp,
-            env=clean_env(),
-            timeout=60,
-        )
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    import mlflow.tracking._tracking_service.utils as tracking_utils
-    import mlflow.tracking.fluent as fluent
-
-    try:
-        mlflow.set_tracking_uri(url)
-        # Autologging reports its own troubles as warnings; here they would be errors raised
-        # inside the patched fit (where MLflow swallows them, logging less).
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            data = _log_with_mlflow_autolog()
-        data.url = url
-        yield data
-    finally:
-        mlflow.autolog(disable=True)
-        while mlflow.active_run() is not None:
-            mlflow.end_run()
-        fluent._active_experiment_id = None
-        tracking_utils._tracking_uri = None
-        server.stop()
+    with mlflow_against_server(tmp, infer_requirements=True) as url:
+        try:
+            # Autologging reports its own troubles as warnings; here they would be errors
+            # raised inside the patched fit (where MLflow swallows them, logging less).
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                data = _log_with_mlflow_autolog()
+            data.url = url
+            yield data
+        finally:
+            mlflow.autolog(disable=True)
 
 
 @pytest.fixture

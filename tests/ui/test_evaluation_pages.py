@@ -24,14 +24,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests._live_server import (
-    ServerProcess,
-    clean_env,
-    find_free_port,
-    mltrail_command,
-    start_process,
+from tests.ui._browser import (
+    ROWS,
+    mlflow_against_server,
+    open_page,
+    screenshot,
+    wait_rows,
 )
-from tests.ui._browser import ROWS, STATIC_INDEX, missing, open_page, screenshot, wait_rows
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -190,47 +189,15 @@ def _log_evaluations() -> Logged:
 
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logged]:
-    if not STATIC_INDEX.is_file():
-        missing("the UI is not built: run `npm ci && npm run build` in ui/")
-    tmp = tmp_path_factory.mktemp("evaluation-ui")
-    port = find_free_port()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        server: ServerProcess = start_process(
-            mltrail_command("server", "--host", "127.0.0.1", "--port", str(port)),
-            url,
-            cwd=tmp,
-            env=clean_env(),
-            timeout=60,
-        )
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    import mlflow.models
-    import mlflow.tracking._tracking_service.utils as tracking_utils
-    import mlflow.tracking.fluent as fluent
-
-    with pytest.MonkeyPatch.context() as mp:
-        # MLflow infers pip requirements by loading the model in a new interpreter (seconds a
-        # model); the pages show the evaluation, not the model's requirements.
-        mp.setattr(
-            mlflow.models,
-            "infer_pip_requirements",
-            lambda model_uri, flavor, fallback=None, **_: list(fallback or []),
-        )
+    with mlflow_against_server(tmp_path_factory.mktemp("evaluation-ui")) as url:
         try:
-            mlflow.set_tracking_uri(url)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 data = _log_evaluations()
             data.url = url
             yield data
         finally:
-            while mlflow.active_run() is not None:
-                mlflow.end_run()
             mlflow.clear_active_model()  # evaluate made the last model the active one
-            fluent._active_experiment_id = None
-            tracking_utils._tracking_uri = None
-            server.stop()
 
 
 @pytest.fixture
