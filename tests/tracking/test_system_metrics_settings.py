@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,17 @@ def test_bad_settings_are_refused_naming_the_rule(setter: str, value: object) ->
     assert _settings() == dict.fromkeys(_VARS)
 
 
+def _two_points(client: mlflow.MlflowClient, run_id: str, key: str) -> list[Any]:
+    """The metric's history once it has two points (the monitor's thread logs them)."""
+    deadline = time.monotonic() + 60  # a bound on waiting, not a measured duration
+    history: list[Any] = []
+    while time.monotonic() < deadline and len(history) < 2:
+        time.sleep(0.02)
+        mlflow.flush()
+        history = client.get_metric_history(run_id, key)
+    return history
+
+
 def test_samples_are_averaged_and_logged_under_the_node_id(sqlite_uri: str) -> None:
     pytest.importorskip("psutil")
     mlflow.set_tracking_uri(sqlite_uri)
@@ -75,14 +87,7 @@ def test_samples_are_averaged_and_logged_under_the_node_id(sqlite_uri: str) -> N
     mlflow.set_system_metrics_node_id("node-1")
     client = mlflow.MlflowClient()
     with mlflow.start_run(log_system_metrics=True) as run:
-        deadline = time.monotonic() + 60  # a bound on waiting, not a measured duration
-        history: list[mlflow.entities.Metric] = []
-        while time.monotonic() < deadline and len(history) < 2:
-            time.sleep(0.05)
-            mlflow.flush()
-            history = client.get_metric_history(
-                run.info.run_id, "system/node-1/disk_usage_percentage"
-            )
+        history = _two_points(client, run.info.run_id, "system/node-1/disk_usage_percentage")
     keys = set(client.get_run(run.info.run_id).data.metrics)
     assert "system/node-1/cpu_utilization_percentage" in keys
     assert not [k for k in keys if k.startswith("system/") and not k.startswith("system/node-1/")]
@@ -103,11 +108,6 @@ def test_each_logged_value_is_the_mean_of_its_samples(
     mlflow.set_system_metrics_samples_before_logging(3)
     client = mlflow.MlflowClient()
     with mlflow.start_run(log_system_metrics=True) as run:
-        deadline = time.monotonic() + 60  # a bound on waiting, not a measured duration
-        history: list[mlflow.entities.Metric] = []
-        while time.monotonic() < deadline and len(history) < 2:
-            time.sleep(0.02)
-            mlflow.flush()
-            history = client.get_metric_history(run.info.run_id, "system/gpu_x")
+        history = _two_points(client, run.info.run_id, "system/gpu_x")
     # samples 1, 2, 3 then 4, 5, 6: their means, at steps 0 and 1
     assert [(m.step, m.value) for m in history[:2]] == [(0, 2.0), (1, 5.0)]
