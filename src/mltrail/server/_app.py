@@ -61,6 +61,7 @@ from mltrail.server._runs import run_endpoints
 from mltrail.server._security import SecurityMiddleware
 from mltrail.server._settings import ServerSettings
 from mltrail.server._ui import ui_routes
+from mltrail.server._webhook_routes import webhook_endpoints
 from mltrail.server.auth._asgi import GuardedApp
 from mltrail.server.auth._bootstrap import open_auth
 from mltrail.server.auth._endpoints import auth_endpoints
@@ -78,6 +79,7 @@ _ENDPOINT_GROUPS: tuple[Callable[[], list[Endpoint]], ...] = (
     metric_endpoints,
     logged_model_endpoints,
     registry_endpoints,
+    webhook_endpoints,
     lambda: [server_info_endpoint()],
 )
 _PROXY_PREFIX = "/mlflow-artifacts/"
