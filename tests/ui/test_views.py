@@ -313,7 +313,8 @@ def test_registry_edits(page: Page, server: Server) -> None:
     card.get_by_role("button", name="Edit").click()
     card.get_by_role("textbox").fill("Second try.")
     card.get_by_role("button", name="Save").click()
-    card.get_by_text("Second try.").wait_for()
+    # The textarea's own text holds what was typed, so wait for the rendered markdown.
+    card.locator(".markdown").filter(has_text="Second try.").wait_for()
     got = server.api("GET", "model-versions/get", params={"name": name, "version": "2"})
     assert got.json()["model_version"]["description"] == "Second try."
     # No match: the list says so.
