@@ -91,6 +91,9 @@ def _summary(lib: Any, result: Any) -> dict[str, Any]:
 
 
 def _evaluate(lib: Any, model: Any, frame: Any, **kwargs: Any) -> dict[str, Any]:
+    # SHAP has scenarios of its own (_shap_scenarios.py): here it would only add minutes.
+    config = kwargs.setdefault("evaluator_config", {})
+    config.setdefault("log_model_explainability", False)
     with lib.start_run():
         result = lib.models.evaluate(model, frame, **kwargs)
     return _summary(lib, result)

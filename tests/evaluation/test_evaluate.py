@@ -17,11 +17,13 @@ import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import mltrail
-from mltrail.exceptions import InvalidArgument, MltrailError, NotImplementedYet
+from mltrail.exceptions import InvalidArgument, MltrailError
 from mltrail.models import EvaluationResult, make_metric
 from mltrail.models import evaluate as models_evaluate
 
 COLUMNS = ["a", "b", "c"]
+#: SHAP has tests of its own (test_explain.py); elsewhere it would only add time.
+NO_SHAP = {"log_model_explainability": False}
 
 
 @pytest.fixture
@@ -97,7 +99,11 @@ def test_a_function_as_model_without_an_active_run_starts_and_ends_one(store: st
     frame = _frame()
     model = _classifier(frame)
     result = mltrail.evaluate(
-        lambda df: model.predict(df), frame, targets="y", model_type="classifier"
+        lambda df: model.predict(df),
+        frame,
+        targets="y",
+        model_type="classifier",
+        evaluator_config=NO_SHAP,
     )
     assert mltrail.active_run() is None
     run = mltrail.get_run(result.run_id)
@@ -114,7 +120,9 @@ def test_the_active_run_is_used_and_left_running(store: str) -> None:
     frame = _frame("regression")
     model = LinearRegression().fit(frame[COLUMNS], frame["y"])
     with mltrail.start_run() as run:
-        result = mltrail.evaluate(model.predict, frame, targets="y", model_type="regressor")
+        result = mltrail.evaluate(
+            model.predict, frame, targets="y", model_type="regressor", evaluator_config=NO_SHAP
+        )
         assert result.run_id == run.info.run_id
         assert mltrail.active_run() is not None
     logged = mltrail.get_run(run.info.run_id).data.metrics
@@ -134,7 +142,11 @@ def test_stored_predictions_without_a_model(store: str) -> None:
 def test_artifacts_have_uris_and_content(store: str, tmp_path: Path) -> None:
     frame = _frame("multiclass")
     result = mltrail.evaluate(
-        _logged(_classifier(frame)), frame, targets="y", model_type="classifier"
+        _logged(_classifier(frame)),
+        frame,
+        targets="y",
+        model_type="classifier",
+        evaluator_config=NO_SHAP,
     )
     assert list(result.artifacts) == [
         "calibration_curve_plot",
@@ -176,7 +188,7 @@ def test_extra_metrics_prefix_and_results_table(store: str) -> None:
         targets="y",
         model_type="regressor",
         extra_metrics=extra,
-        evaluator_config={"metric_prefix": "val_"},
+        evaluator_config={"metric_prefix": "val_", **NO_SHAP},
     )
     m = result.metrics
     assert m["val_doubled_mae"] == pytest.approx(2 * m["val_mean_absolute_error"])
@@ -215,7 +227,7 @@ def test_numpy_data_names_its_features_as_mlflow_does(store: str) -> None:
         seen.append(list(df.columns))
         return (df["feature_1"] > 0).astype(int)
 
-    mltrail.evaluate(predict, x, targets=y, model_type="classifier")
+    mltrail.evaluate(predict, x, targets=y, model_type="classifier", evaluator_config=NO_SHAP)
     assert seen == [["feature_1", "feature_2", "feature_3"]]
 
 
@@ -369,9 +381,9 @@ def _bad(call: dict[str, Any]) -> MltrailError:
                 "model_type": "classifier",
                 "targets": "y",
                 "model": lambda df: df["a"] > 0,
-                "baseline_model": "runs:/x/m",
+                "baseline_model": 42,
             },
-            ["baseline_model", "validate_evaluation_results"],
+            ["Invalid baseline_model: Invalid model of type int"],
         ),
     ],
 )
@@ -406,7 +418,11 @@ def test_targets_of_one_class_give_scikit_learns_values(store: str) -> None:
     frame = _frame()
     model = _classifier(frame)
     result = mltrail.evaluate(
-        _logged(model), frame.assign(y=0), targets="y", model_type="classifier"
+        _logged(model),
+        frame.assign(y=0),
+        targets="y",
+        model_type="classifier",
+        evaluator_config=NO_SHAP,
     )
     assert np.isnan(result.metrics["roc_auc"])
     assert result.metrics["precision_recall_auc"] == 0.0  # no positives
@@ -440,7 +456,9 @@ def test_evaluators_and_nested_config(store: str, caplog: pytest.LogCaptureFixtu
     )
     assert result.metrics["true_positives"] == tp
     with pytest.raises(InvalidArgument, match="none of them evaluates 'classifier' models"):
-        mltrail.evaluate(predict, frame, targets="y", model_type="classifier", evaluators="shap")
+        mltrail.evaluate(
+            predict, frame, targets="y", model_type="classifier", evaluators=["regressor"]
+        )
     assert mltrail.models.list_evaluators() == ["default", "classifier", "regressor", "shap"]
 
 
@@ -463,26 +481,14 @@ def test_without_an_active_run_a_refused_call_leaves_no_run(store: str) -> None:
     assert len(mltrail.search_runs(search_all_experiments=True)) == 0
 
 
-def test_non_local_env_manager_is_named(store: str) -> None:
-    with pytest.raises(NotImplementedYet, match="env_manager='virtualenv'"):
-        mltrail.evaluate(
-            "runs:/0/model",
-            _frame(),
-            targets="y",
-            model_type="classifier",
-            env_manager="virtualenv",
-        )
-
-
 def test_explainability_is_skipped_with_one_note(
-    store: str, caplog: pytest.LogCaptureFixture
+    store: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("matplotlib")
-    if __import__("importlib").util.find_spec("shap") is not None:
-        pytest.skip("shap is installed here")
+    monkeypatch.setitem(sys.modules, "shap", None)  # as if SHAP were not installed
     frame = _frame()
     with caplog.at_level(logging.WARNING, logger="mltrail"):
-        mltrail.evaluate(
+        result = mltrail.evaluate(
             lambda df: (df["a"] > 0).astype(int), frame, targets="y", model_type="classifier"
         )
         mltrail.evaluate(
@@ -493,8 +499,13 @@ def test_explainability_is_skipped_with_one_note(
             evaluator_config={"log_model_explainability": False},
         )
     notes = [r.getMessage() for r in caplog.records if "explainability" in r.getMessage()]
-    assert len(notes) == 1
-    assert "SHAP is not installed" in notes[0]
+    assert notes == [
+        "Model explainability insights are not logged: Model explainability in evaluate needs "
+        "shap: pip install 'mltrail[shap]' (or evaluator_config={'log_model_explainability': "
+        "False})"
+    ]
+    assert "accuracy_score" in result.metrics
+    assert not [name for name in result.artifacts if name.startswith("shap")]
 
 
 def test_without_matplotlib_metrics_are_logged_and_the_extra_is_named(

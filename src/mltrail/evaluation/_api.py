@@ -9,7 +9,6 @@ behind and, without an active run, no run at all.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -25,10 +24,18 @@ from mltrail.data import Dataset
 from mltrail.entities import DatasetInput, InputTag, Metric, RunTag
 from mltrail.evaluation._custom import Prepared, check_custom_artifacts, compute_custom_artifacts
 from mltrail.evaluation._data import EvalData, prepare_data
+from mltrail.evaluation._explain import check_explain_config, explain
 from mltrail.evaluation._extra import aggregate, check_extra_metrics, compute_extra_metrics
 from mltrail.evaluation._metric import EvaluationMetric, MetricValue
 from mltrail.evaluation._metrics import ClassifierOutcome, classifier_metrics, regressor_metrics
-from mltrail.evaluation._model import Model, as_column, call_model, model_score, resolve_model
+from mltrail.evaluation._model import (
+    Model,
+    as_column,
+    call_model,
+    check_env_manager,
+    model_score,
+    resolve_model,
+)
 from mltrail.evaluation._plots import classifier_plots, has_matplotlib
 from mltrail.evaluation._result import (
     CsvEvaluationArtifact,
@@ -37,7 +44,13 @@ from mltrail.evaluation._result import (
     ImageEvaluationArtifact,
     JsonEvaluationArtifact,
 )
+from mltrail.evaluation._served import served_model
 from mltrail.evaluation._tables import log_table_to
+from mltrail.evaluation._validation import (
+    MetricThreshold,
+    check_thresholds,
+    validate_evaluation_results,
+)
 from mltrail.tracking._fluent import active_run, end_run, start_run
 
 if TYPE_CHECKING:
@@ -66,11 +79,13 @@ class _Outputs:
     custom: dict[str, Prepared] = field(default_factory=dict)
     files: dict[str, Prepared] = field(default_factory=dict)
     table: pd.DataFrame | None = None
+    #: SHAP's plots (the ``shap`` evaluator runs after the default one)
+    explain: dict[str, Prepared] = field(default_factory=dict)
 
 
 def _evaluator_names(evaluators: Any, model_type: str | None) -> list[str]:
-    """The evaluators asked for; an error when none of them computes the metrics of
-    *model_type* (mltrail's ``shap`` evaluator computes nothing: see the explainability note)."""
+    """The evaluators asked for; an error when none of them evaluates *model_type*
+    (``default``, the model type's own, or ``shap``, which only explains)."""
     names: list[str]
     if evaluators is None:
         names = ["default"]
@@ -88,7 +103,11 @@ def _evaluator_names(evaluators: Any, model_type: str | None) -> list[str]:
             f"Unknown evaluator {unknown[0]!r}: mltrail has MLflow's built-in evaluators "
             f"({', '.join(_EVALUATORS)})"
         )
-    if "default" not in names and (model_type is None or model_type not in names):
+    if (
+        "default" not in names
+        and (model_type is None or model_type not in names)
+        and ("shap" not in names or model_type not in MODEL_TYPES)
+    ):
         raise InvalidArgument(
             f"Invalid evaluators {names}: none of them evaluates "
             f"{'this model' if model_type is None else repr(model_type) + ' models'}; use "
@@ -260,8 +279,10 @@ def _compute(
     extras: tuple[list[EvaluationMetric], list[Any]],
     predictions: str | None,
     prefix: str,
+    draw: bool = True,
 ) -> _Outputs:
-    """Every metric, plot and table, in memory: nothing is logged here."""
+    """Every metric, plot and table (without *draw*: the metrics only), in memory: nothing
+    is logged here."""
     out = _Outputs()
     outcome: ClassifierOutcome | None = None
     probabilities: Any = None
@@ -284,6 +305,8 @@ def _compute(
     )
     if prefix:
         out.values = _prefixed(out.values, prefix)
+    if not draw:
+        return out
     if outcome is not None:
         _plots(outcome, probabilities, config, prefix, out)
         if not outcome.binary:
@@ -346,21 +369,18 @@ def _results_table(
     return data.features.reset_index(drop=True).assign(**columns)
 
 
-def _explainability_note(config: dict[str, Any], model_type: str | None, model: Model) -> None:
-    if model_type not in MODEL_TYPES or model.predict is None:
-        return
-    if not config.get("log_model_explainability", True):
-        return
-    if importlib.util.find_spec("shap") is None:
-        _logger.warning(
-            "SHAP is not installed, so model explainability insights are not logged "
-            "(pip install shap; or evaluator_config={'log_model_explainability': False})"
-        )
-        return
-    _logger.warning(
-        "mltrail does not compute SHAP explainability yet: model explainability insights are "
-        "not logged (evaluator_config={'log_model_explainability': False} silences this)"
-    )
+def _explaining(names: list[str], config: dict[str, Any], model_type: str | None) -> bool:
+    """Whether the ``shap`` evaluator runs: asked for (``default`` includes it) for a
+    classifier or a regressor, unless ``log_model_explainability`` is False."""
+    wanted = "default" in names or "shap" in names
+    return wanted and model_type in MODEL_TYPES and config.get("log_model_explainability", True)
+
+
+def _resolve(model: Any, env_manager: str, model_config: Any) -> Model:
+    check_env_manager(model, env_manager)
+    if env_manager == "local":
+        return resolve_model(model, model_config)
+    return served_model(model, env_manager, model_config)
 
 
 def _dataset_hash(data: EvalData) -> str:
@@ -392,7 +412,7 @@ def _log(
             client.log_batch(run_id, tags=[RunTag(DATASETS_TAG, text)])
     now = time.time_ns() // 1_000_000
     client.log_batch(run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()])
-    files = {**out.custom, **out.files}
+    files = {**out.custom, **out.files, **out.explain}
     if files:
         with tempfile.TemporaryDirectory(prefix="mltrail-evaluate-") as tmp:
             for _, file_name, content in files.values():
@@ -410,7 +430,7 @@ def _log(
         artifacts[EVAL_TABLE_FILE.split(".")[0]] = JsonEvaluationArtifact(
             client.get_artifact_uri(run_id, file_name)
         )
-    for name, (kind, file_name, content) in out.files.items():
+    for name, (kind, file_name, content) in {**out.files, **out.explain}.items():
         artifacts[name] = kind(client.get_artifact_uri(run_id, file_name), data=content)
     return artifacts
 
@@ -433,18 +453,28 @@ def evaluate(
     inference_params: dict[str, Any] | None = None,
     model_id: str | None = None,
     baseline_model: Any = None,
+    validation_thresholds: dict[str, MetricThreshold] | None = None,
+    baseline_config: dict[str, Any] | None = None,
+    custom_metrics: Sequence[Any] | None = None,
 ) -> EvaluationResult:
     """Evaluate *model* (a model URI, a loaded pyfunc model, a function, or None with stored
     predictions) on *data* and log MLflow's default metrics, plots and tables.
 
+    MLflow 2's ``baseline_model`` (with ``baseline_config``), ``validation_thresholds`` and
+    ``custom_metrics`` are taken too: the baseline is evaluated on the same data without being
+    logged, its metrics are the result's ``baseline_model_metrics``, and the thresholds are
+    checked once the candidate's results are logged.
     See docs/evaluation.md for what is computed and logged.
     """
-    if baseline_model is not None:
-        raise InvalidArgument(
-            "Invalid baseline_model: MLflow 3 removed it from evaluate; evaluate the baseline "
-            "with its own evaluate call and compare the two results with "
-            "mltrail.validate_evaluation_results(thresholds, candidate_result, baseline_result)"
-        )
+    if custom_metrics is not None:
+        if extra_metrics is not None:
+            raise InvalidArgument(
+                "Give extra_metrics or custom_metrics (MLflow 2's name for it), not both"
+            )
+        _logger.warning("evaluate's custom_metrics is MLflow 2's name: use extra_metrics")
+        extra_metrics = custom_metrics
+    if validation_thresholds is not None:
+        check_thresholds(validation_thresholds)
     if inference_params is not None:
         raise InvalidArgument(
             "The inference_params argument can only be specified when the model is a "
@@ -457,6 +487,9 @@ def evaluate(
     _check_model_type(model_type, extra_metrics)
     names = _evaluator_names(evaluators, model_type)
     config = _config(evaluator_config, model_type)
+    explaining = _explaining(names, config, model_type)
+    if explaining:
+        check_explain_config(config)
     mapping = config.get("col_mapping") or {}
     if isinstance(targets, str):
         targets = mapping.get(targets, targets)
@@ -471,7 +504,13 @@ def evaluate(
         )
     if data is None:
         raise InvalidArgument("The data argument cannot be None.")
-    resolved = resolve_model(model, env_manager, model_config)
+    resolved = _resolve(model, env_manager, model_config)
+    baseline = None
+    if baseline_model is not None:
+        try:
+            baseline = _resolve(baseline_model, env_manager, baseline_config)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"Invalid baseline_model: {exc.message}") from None
     data_in = prepare_data(
         data,
         targets=targets,
@@ -497,18 +536,39 @@ def evaluate(
         y_pred = as_column(output, predictions, data_in.rows, "predictions")
     else:
         y_pred = data_in.predictions
+    measured = "default" in names or model_type in names
     out = _compute(
         resolved,
         data_in,
         y_pred,
-        model_type,
+        model_type if measured else None,
         config,
         (metrics_wanted, artifact_functions),
         predictions,
         prefix,
     )
-    if "default" in names or "shap" in names:
-        _explainability_note(config, model_type, resolved)
+    if explaining:
+        out.explain = explain(resolved, data_in, y_pred, config, prefix)
+    baseline_metrics = None
+    if baseline is not None:
+        if baseline.predict is None:
+            raise InvalidArgument(
+                "Invalid baseline_model: give a model URI, a loaded model or a function"
+            )
+        output = call_model(baseline.predict, data_in.features, "predict")
+        base_pred = as_column(output, predictions, data_in.rows, "baseline predictions")
+        base = _compute(
+            baseline,
+            data_in,
+            base_pred,
+            model_type if measured else None,
+            config,
+            (metrics_wanted, []),
+            predictions,
+            prefix,
+            draw=False,
+        )
+        baseline_metrics = aggregate(base.values)
 
     active = active_run()
     run = active if active is not None else start_run()
@@ -523,4 +583,12 @@ def evaluate(
         raise
     if active is None:
         end_run()
-    return EvaluationResult(metrics, artifacts, run.info.run_id)
+    result = EvaluationResult(metrics, artifacts, run.info.run_id, baseline_metrics)
+    if validation_thresholds is not None:
+        base_result = (
+            None
+            if baseline_metrics is None
+            else EvaluationResult(baseline_metrics, {}, run.info.run_id)
+        )
+        validate_evaluation_results(validation_thresholds, result, base_result)
+    return result

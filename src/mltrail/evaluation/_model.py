@@ -12,11 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mltrail._exceptions import InvalidArgument, MissingDependency, NotImplementedYet
+from mltrail._exceptions import InvalidArgument, MissingDependency
 from mltrail.evaluation._data import EvalData
 from mltrail.pyfunc import PyFuncModel, load_model
 
-__all__ = ["Model", "as_column", "call_model", "model_score", "resolve_model"]
+__all__ = [
+    "Model",
+    "as_column",
+    "call_model",
+    "check_env_manager",
+    "model_score",
+    "resolve_model",
+]
 
 _ENV_MANAGERS = ("local", "virtualenv", "uv", "conda")
 #: Loader modules whose native model ``evaluate`` calls directly (``predict_proba``, ``score``).
@@ -34,23 +41,25 @@ class Model:
     model_uuid: str | None = None
     #: MLflow's ``score`` metric comes from scikit-learn models' own ``score`` method only.
     scorable: bool = False
+    #: Predicting in its own environment (a non-local ``env_manager``): ``predict`` only.
+    served: bool = False
 
 
-def resolve_model(model: Any, env_manager: str, model_config: Any) -> Model:
+def check_env_manager(model: Any, env_manager: str) -> None:
+    """MLflow's rules: a known manager, and a model URI for any manager but ``local``."""
     if env_manager not in _ENV_MANAGERS:
         raise InvalidArgument(
             f"Invalid env_manager {env_manager!r}: must be one of {', '.join(_ENV_MANAGERS)}"
         )
-    if env_manager != "local":
-        if not isinstance(model, str):
-            raise InvalidArgument(
-                "The model argument must be a string URI referring to a model when a non-local "
-                "env_manager is specified."
-            )
-        raise NotImplementedYet(
-            f"env_manager={env_manager!r} is not supported by mltrail.evaluate yet: the model "
-            "is loaded in this Python environment with env_manager='local'"
+    if env_manager != "local" and not isinstance(model, str):
+        raise InvalidArgument(
+            "The model argument must be a string URI referring to a model when a non-local "
+            "env_manager is specified."
         )
+
+
+def resolve_model(model: Any, model_config: Any) -> Model:
+    """The model as this process loads it (``env_manager='local'``)."""
     if isinstance(model, str):
         model = load_model(model, model_config=model_config)
     elif model_config is not None:

@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 _logger = logging.getLogger("mltrail")
+#: Written by save() only for a result with a baseline (MLflow 2's baseline_model).
+_BASELINE_FILE = "baseline_model_metrics.json"
 
 
 class EvaluationArtifact:
@@ -185,9 +187,11 @@ class EvaluationResult:
         metrics: dict[str, Any],
         artifacts: dict[str, EvaluationArtifact],
         run_id: str | None = None,
+        baseline_model_metrics: dict[str, Any] | None = None,
     ) -> None:
         self._metrics = metrics
         self._artifacts = artifacts
+        self._baseline_model_metrics = baseline_model_metrics
         if run_id is None:  # MLflow's default: the active run, if any
             active = active_run()
             run_id = active.info.run_id if active is not None else None
@@ -202,6 +206,11 @@ class EvaluationResult:
     def artifacts(self) -> dict[str, EvaluationArtifact]:
         """Artifact names (``roc_curve_plot``, ``confusion_matrix``, ...) to artifacts."""
         return self._artifacts
+
+    @property
+    def baseline_model_metrics(self) -> dict[str, Any] | None:
+        """The baseline model's metrics (MLflow 2's ``baseline_model``), or None."""
+        return self._baseline_model_metrics
 
     @property
     def run_id(self) -> str | None:
@@ -229,6 +238,9 @@ class EvaluationResult:
         os.makedirs(path, exist_ok=True)
         with open(os.path.join(path, "metrics.json"), "w", encoding="utf-8") as f:
             json.dump({k: _plain(v) for k, v in self._metrics.items()}, f)
+        if self._baseline_model_metrics is not None:
+            with open(os.path.join(path, _BASELINE_FILE), "w", encoding="utf-8") as f:
+                json.dump({k: _plain(v) for k, v in self._baseline_model_metrics.items()}, f)
         meta = {
             name: {"uri": a.uri, "class_name": type(a).__name__}
             for name, a in self._artifacts.items()
@@ -259,7 +271,11 @@ class EvaluationResult:
             uri = str(entry["uri"])
             with open(os.path.join(path, "artifacts", _file_name(uri)), "rb") as f:
                 artifacts[name] = kind(uri, data=f.read())
-        return cls(metrics, artifacts)
+        baseline = None
+        if os.path.exists(os.path.join(path, _BASELINE_FILE)):
+            with open(os.path.join(path, _BASELINE_FILE), encoding="utf-8") as f:
+                baseline = json.load(f)
+        return cls(metrics, artifacts, baseline_model_metrics=baseline)
 
     def __repr__(self) -> str:
         return f"EvaluationResult(run_id={self._run_id!r}, metrics={self._metrics!r})"

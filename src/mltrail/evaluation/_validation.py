@@ -21,7 +21,12 @@ from typing import Any
 from mltrail._exceptions import InvalidArgument, ModelValidationFailedException
 from mltrail.evaluation._result import EvaluationResult
 
-__all__ = ["MetricThreshold", "ModelValidationFailedException", "validate_evaluation_results"]
+__all__ = [
+    "MetricThreshold",
+    "ModelValidationFailedException",
+    "check_thresholds",
+    "validate_evaluation_results",
+]
 
 _logger = logging.getLogger("mltrail")
 
@@ -193,6 +198,17 @@ def _check(
     return result
 
 
+def check_thresholds(validation_thresholds: Any) -> None:
+    """Refuse anything but a dict of metric names to :class:`MetricThreshold`."""
+    if type(validation_thresholds) is not dict or not all(
+        type(k) is str and isinstance(v, MetricThreshold) for k, v in validation_thresholds.items()
+    ):
+        raise InvalidArgument(
+            "The validation thresholds argument must be a dictionary that maps strings to "
+            "MetricThreshold objects."
+        )
+
+
 def validate_evaluation_results(
     validation_thresholds: dict[str, MetricThreshold],
     candidate_result: EvaluationResult,
@@ -203,13 +219,7 @@ def validate_evaluation_results(
 
     Raises :class:`ModelValidationFailedException` listing every failed check.
     """
-    if type(validation_thresholds) is not dict or not all(
-        type(k) is str and isinstance(v, MetricThreshold) for k, v in validation_thresholds.items()
-    ):
-        raise InvalidArgument(
-            "The validation thresholds argument must be a dictionary that maps strings to "
-            "MetricThreshold objects."
-        )
+    check_thresholds(validation_thresholds)
     for argument, result in (
         ("candidate_result", candidate_result),
         ("baseline_result", baseline_result),

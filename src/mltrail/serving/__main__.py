@@ -8,9 +8,11 @@ scoring server's dependencies (not the command line or the tracking store).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from typing import Any
 
-from mltrail._exceptions import MltrailError
+from mltrail._exceptions import InvalidArgument, MltrailError
 from mltrail.serving._app import ScoringSettings
 from mltrail.serving._predict import open_input, predict_stream
 from mltrail.serving._server import ServerOptions, load_model, serve
@@ -37,7 +39,22 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--content-type", default="json", choices=["json", "csv", "parquet"])
     predict.add_argument("--output-type", default="json", choices=["json", "csv"])
     predict.add_argument("--batch-size", type=int, default=10_000)
+    predict.add_argument(
+        "--model-config", default=None, help="a JSON object given to the model as model_config"
+    )
     return p
+
+
+def _model_config(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        config = json.loads(text)
+    except ValueError as exc:
+        raise InvalidArgument(f"Invalid --model-config: not JSON ({exc})") from None
+    if not isinstance(config, dict):
+        raise InvalidArgument("Invalid --model-config: must be a JSON object")
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             serve(args.model_path, settings, options)
             return 0
 
-        model = load_model(args.model_path)
+        model = load_model(args.model_path, _model_config(args.model_config))
         source = open_input(args.input)
         try:
             if args.output is None or args.output == "-":

@@ -66,9 +66,10 @@ class ServerOptions:
     access_log: bool = False
 
 
-def load_model(model_uri: str) -> Any:
-    """The pyfunc model at *model_uri* (any URI form :func:`mltrail.pyfunc.load_model` reads)."""
-    return load_pyfunc(model_uri)
+def load_model(model_uri: str, model_config: dict[str, Any] | None = None) -> Any:
+    """The pyfunc model at *model_uri* (any URI form :func:`mltrail.pyfunc.load_model` reads),
+    given *model_config* when the model takes one."""
+    return load_pyfunc(model_uri, model_config=model_config)
 
 
 def _uvicorn_config(app: Any, options: ServerOptions, **extra: Any) -> Any:
