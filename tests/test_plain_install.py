@@ -209,8 +209,8 @@ def test_a_plain_install_evaluates_and_names_the_plots_extra(
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "roc_auc" in result["metrics"]
     assert "accuracy_score" in result["metrics"]
-    assert result["artifacts"] == []  # no matplotlib: no plots
+    assert result["artifacts"] == []  # no Pillow: no plots
     hints = [line for line in proc.stderr.splitlines() if "mltrail[plots]" in line]
     assert hints == [
-        "The evaluation plots are not logged: they need matplotlib: pip install 'mltrail[plots]'"
+        "The evaluation plots are not logged: they need pillow: pip install 'mltrail[plots]'"
     ], proc.stderr

@@ -50,7 +50,7 @@ VALIDATION_CASES = ["pass", "fail_threshold", "fail_baseline", "missing_baseline
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
     """(MLflow's, mltrail's) summaries; both processes run at the same time."""
     pytest.importorskip("mlflow")
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib")  # MLflow draws its plots with it
     summaries = record_both(SCRIPT, tmp_path_factory.mktemp("evaluate-differential"))
     return summaries["mlflow"], summaries["mltrail"]
 

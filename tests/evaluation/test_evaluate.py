@@ -484,7 +484,7 @@ def test_without_an_active_run_a_refused_call_leaves_no_run(store: str) -> None:
 def test_explainability_is_skipped_with_one_note(
     store: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("PIL")
     monkeypatch.setitem(sys.modules, "shap", None)  # as if SHAP were not installed
     frame = _frame()
     with caplog.at_level(logging.WARNING, logger="mltrail"):
@@ -508,18 +508,19 @@ def test_explainability_is_skipped_with_one_note(
     assert not [name for name in result.artifacts if name.startswith("shap")]
 
 
-def test_without_matplotlib_metrics_are_logged_and_the_extra_is_named(
+def test_without_pillow_metrics_are_logged_and_the_extra_is_named(
     store: str, tmp_path: Path
 ) -> None:
     script = f"""
 import sys
-sys.modules["matplotlib"] = None  # as if the plots extra were not installed
+sys.modules["PIL"] = None  # as if the plots extra were not installed
 import numpy as np, pandas as pd, mltrail
 mltrail.set_tracking_uri({store!r})
 x = np.random.default_rng(0).normal(size=(50, 2))
 frame = pd.DataFrame(x, columns=["a", "b"]).assign(y=(x[:, 0] > 0).astype(int))
 result = mltrail.evaluate(lambda df: (df["b"] > 0).astype(int), frame, targets="y",
-                          model_type="classifier")
+                          model_type="classifier",
+                          evaluator_config={{"log_model_explainability": False}})
 print(sorted(result.metrics)[0], len(result.artifacts))
 """
     done = subprocess.run(
@@ -532,7 +533,10 @@ print(sorted(result.metrics)[0], len(result.artifacts))
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["accuracy_score", "0"]
-    assert "pip install 'mltrail[plots]'" in done.stderr
+    assert (
+        "The evaluation plots are not logged: they need pillow: pip install 'mltrail[plots]'"
+        in done.stderr
+    )
 
 
 def test_importing_mltrail_models_loads_no_evaluation() -> None:

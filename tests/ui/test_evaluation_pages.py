@@ -47,6 +47,7 @@ pytestmark = [
 mlflow = pytest.importorskip("mlflow")
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")  # MLflow draws the evaluation plots with it
+pytest.importorskip("shap")  # both draw the explained runs' SHAP plots with it
 
 HOLDOUT_ROWS = 10_000
 DASH = "\u2013"  # between the first and last row of a page
@@ -57,6 +58,14 @@ BINARY_PLOTS = [
     "precision_recall_curve_plot",
     "lift_curve_plot",
     "calibration_curve_plot",
+]
+# SHAP's, after the default evaluator's: the logistic regression's run is explained (the
+# others are not: time, and SHAP draws one of its three plots for a tree of two classes)
+EXPLAINED_PLOTS = [
+    *BINARY_PLOTS,
+    "shap_beeswarm_plot",
+    "shap_summary_plot",
+    "shap_feature_importance_plot",
 ]
 MULTICLASS_PLOTS = [
     "confusion_matrix",
@@ -92,7 +101,13 @@ def _abs_err(predictions: Any, targets: Any, metrics: Any) -> Any:
 
 
 def _evaluate(
-    name: str, model: Any, *, target: str, model_type: str, datasets: list[tuple[str, Any, str]]
+    name: str,
+    model: Any,
+    *,
+    target: str,
+    model_type: str,
+    datasets: list[tuple[str, Any, str]],
+    explain: bool = False,
 ) -> Evaluated:
     """Log *model* in a run named *name* and evaluate it on each (dataset name, frame, prefix)."""
     import mlflow.data
@@ -111,7 +126,10 @@ def _evaluate(
                 dataset,
                 model_type=model_type,
                 extra_metrics=[per_row] if model_type == "classifier" else None,
-                evaluator_config={"metric_prefix": prefix} if prefix else None,
+                evaluator_config={
+                    "log_model_explainability": explain,
+                    **({"metric_prefix": prefix} if prefix else {}),
+                },
             )
             metrics.update({k: float(v) for k, v in result.metrics.items()})
     recorded = mlflow.MlflowClient().get_run(run.info.run_id)
@@ -141,6 +159,7 @@ def _log_evaluations() -> Logged:
             target="label",
             model_type="classifier",
             datasets=[("holdout", holdout, "")],
+            explain=True,
         ),
         "stump-holdout": _evaluate(
             "stump-holdout",
@@ -321,7 +340,7 @@ def test_the_run_page_shows_dataset_metrics_and_plots(ui: Page, logged: Logged) 
     plots = view.get_by_test_id("eval-plots")
     plots.wait_for()  # once the run's artifacts are listed
     names = plots.locator("[data-plot]").evaluate_all("fs => fs.map(f => f.dataset.plot)")
-    assert names == BINARY_PLOTS
+    assert names == EXPLAINED_PLOTS
     srcs = _loaded_images(ui, "[data-testid=eval-plots]")
     assert all(run.run_id in s for s in srcs)
     screenshot(ui, "evaluation-run")
@@ -330,7 +349,7 @@ def test_the_run_page_shows_dataset_metrics_and_plots(ui: Page, logged: Logged) 
     plots.get_by_role("button", name="Enlarge Confusion matrix").click()
     box = ui.get_by_test_id("plot-lightbox")
     assert box.get_by_role("heading").inner_text() == "Confusion matrix"
-    assert "1 of 5" in box.inner_text()
+    assert f"1 of {len(EXPLAINED_PLOTS)}" in box.inner_text()
     _loaded_images(ui, "[data-testid=plot-lightbox]")
     screenshot(ui, "evaluation-plot-enlarged")
     ui.keyboard.press("ArrowRight")
@@ -540,7 +559,7 @@ def test_evaluated_runs_compare_side_by_side(ui: Page, logged: Logged) -> None:
     # The plots of one name side by side, one per run.
     plots = ui.get_by_test_id("eval-compare-plots")
     rows = plots.locator("[data-plot-row]").evaluate_all("rs => rs.map(r => r.dataset.plotRow)")
-    assert rows == BINARY_PLOTS
+    assert rows == EXPLAINED_PLOTS
     srcs = _loaded_images(ui, "[data-plot-row='roc_curve_plot']")
     assert [next(i for i in ids if i in s) for s in srcs] == ids
     plots.locator("[data-plot-row='roc_curve_plot']").get_by_role("button").nth(1).click()
@@ -630,6 +649,6 @@ def test_an_evaluation_recorded_by_mltrail_shows_the_same(ui: Page, logged: Logg
     plots = view.get_by_test_id("eval-plots")
     plots.wait_for()
     names = plots.locator("[data-plot]").evaluate_all("fs => fs.map(f => f.dataset.plot)")
-    assert names == BINARY_PLOTS
+    assert names == EXPLAINED_PLOTS
     _loaded_images(ui, "[data-testid=eval-plots]")
     screenshot(ui, "evaluation-by-mltrail")

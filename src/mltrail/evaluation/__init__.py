@@ -4,7 +4,7 @@ against thresholds, and tables as run artifacts.
 ``mltrail.evaluate`` and ``mltrail.models.evaluate`` are :func:`evaluate`;
 ``mltrail.validate_evaluation_results``, ``mltrail.log_table`` and ``mltrail.load_table`` are
 the functions of the same names here.  Importing this package loads no NumPy, pandas,
-scikit-learn or matplotlib: they are imported when an evaluation runs.
+scikit-learn or Pillow: they are imported when an evaluation runs.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from mltrail.evaluation._model import (
     model_score,
     resolve_model,
 )
-from mltrail.evaluation._plots import classifier_plots, has_matplotlib
+from mltrail.evaluation._plots import classifier_plots, has_pillow
 from mltrail.evaluation._result import (
     CsvEvaluationArtifact,
     EvaluationArtifact,
@@ -336,11 +336,11 @@ def _plots(
     out: _Outputs,
 ) -> None:
     try:
-        has_matplotlib()
+        has_pillow()
     except MissingDependency:
         _logger.warning(
-            "The evaluation plots are not logged: they need matplotlib: pip install 'mltrail[%s]'",
-            OPTIONAL["matplotlib"].extra,
+            "The evaluation plots are not logged: they need pillow: pip install 'mltrail[%s]'",
+            OPTIONAL["PIL"].extra,
         )
         return
     pos_label = outcome.labels[-1] if outcome.binary else None

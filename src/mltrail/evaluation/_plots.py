@@ -1,36 +1,33 @@
-"""The default evaluator's plots, rendered to PNG bytes with matplotlib (the ``plots`` extra).
+"""The default evaluator's plots, rendered to PNG bytes with Pillow (the ``plots`` extra).
 
-Figures are built with ``matplotlib.figure.Figure`` and the Agg renderer, not pyplot: no global
-figure state, no GUI backend.  Curves of many points are thinned to at most
-:data:`MAX_POINTS` points before drawing (far below a pixel's difference at the figure's
-width), so a million-row evaluation draws as fast as a small one.  File names are MLflow's.
+Each plot is a :class:`~mltrail.evaluation._chart.Chart` (600 x 400 pixels).  Curves of many
+points are thinned to at most :data:`MAX_POINTS` points before drawing (far below a pixel's
+difference at the figure's width), so a million-row evaluation draws as fast as a small one.
+File names, titles, labels and legends are MLflow's.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mltrail._optional import require
+from mltrail.evaluation._chart import Chart, Heatmap
 from mltrail.evaluation._metrics import MAX_POINTS, ClassifierOutcome, Curve
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
-__all__ = ["DPI", "MAX_POINTS", "classifier_plots", "has_matplotlib"]
+__all__ = ["DPI", "MAX_POINTS", "classifier_plots", "has_pillow"]
 
 #: Resolution of the PNG files (MLflow draws at 175 dpi; 6 x 4 inches at 100 dpi is 600 x 400).
 DPI = 100
-_SIZE = (6.0, 4.0)
-_DASHED: dict[str, Any] = {"color": "gray", "alpha": 0.3, "linestyle": "dashed"}
+_DASH = (3.7, 1.6)  # matplotlib's "dashed", in line widths
+_DOTS = (1.0, 1.65)  # matplotlib's "dotted"
+_GRAY = "#b3b3b3"
 
 
-def has_matplotlib() -> None:
+def has_pillow() -> None:
     """Raise :class:`~mltrail.MissingDependency` (naming the ``plots`` extra) without it."""
-    require("matplotlib")
+    require("PIL")
 
 
 def _thin(x: Any, y: Any) -> tuple[Any, Any]:
@@ -42,23 +39,6 @@ def _thin(x: Any, y: Any) -> tuple[Any, Any]:
     return x[keep], y[keep]
 
 
-def _figure(right: float = 0.97, bottom: float = 0.12) -> tuple[Figure, Axes]:
-    """A figure with fixed margins (a tight layout or bounding box would lay it out, or draw
-    it, twice: a third of the time of a plot)."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=_SIZE, dpi=DPI)
-    figure.subplots_adjust(left=0.11, right=right, bottom=bottom, top=0.92)
-    return figure, figure.subplots()
-
-
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    # zlib level 1: a tenth larger than the default level, and faster to write.
-    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
-
-
 def _positive(label: Any) -> str:
     return f" (Positive label: {label})" if label not in (None, "", 0, False) else ""
 
@@ -66,7 +46,7 @@ def _positive(label: Any) -> str:
 def _curves(
     outcome: ClassifierOutcome, curves: list[tuple[Any, Curve]], kind: str, pos_label: Any
 ) -> bytes:
-    figure, ax = _figure(right=0.97 if outcome.binary else 0.68)
+    chart = Chart(right=0.97 if outcome.binary else 0.68)
     for label, curve in curves:
         x, y = _thin(curve.x, curve.y)
         score = "AUC" if kind == "roc" else "AP"
@@ -75,26 +55,28 @@ def _curves(
             if outcome.binary
             else f"label={label},{score}={curve.auc:.3f}"
         )
-        ax.plot(x, y, label=name, drawstyle="steps-post", linewidth=1)
+        chart.line(x, y, label=name, step=True, width=1.0)
     if kind == "roc":
-        ax.plot([0, 1], [0, 1], **_DASHED)
-        ax.set(
-            xlabel=f"False Positive Rate{_positive(pos_label)}",
-            ylabel=f"True Positive Rate{_positive(pos_label)}",
-            title="ROC curve",
-        )
+        chart.line([0, 1], [0, 1], color=_GRAY, dash=_DASH)
+        chart.xlabel = f"False Positive Rate{_positive(pos_label)}"
+        chart.ylabel = f"True Positive Rate{_positive(pos_label)}"
+        chart.title = "ROC curve"
     else:
-        ax.plot([0, 1], [1, 0], **_DASHED)
-        ax.set(
-            xlabel=f"Recall{_positive(pos_label)}",
-            ylabel=f"Precision{_positive(pos_label)}",
-            title="Precision recall curve",
-        )
-    if outcome.binary:  # where the curve is not (a "best" place costs a search of the data)
-        ax.legend(loc="lower right" if kind == "roc" else "lower left")
+        chart.line([0, 1], [1, 0], color=_GRAY, dash=_DASH)
+        chart.xlabel = f"Recall{_positive(pos_label)}"
+        chart.ylabel = f"Precision{_positive(pos_label)}"
+        chart.title = "Precision recall curve"
+    if outcome.binary:  # where the curve is not
+        chart.legend = "lower right" if kind == "roc" else "lower left"
     else:
-        ax.legend(loc="center left", bbox_to_anchor=(1, 0.5))
-    return _png(figure)
+        chart.legend = "right"
+    return _small_text(chart).png()
+
+
+def _small_text(chart: Chart) -> Chart:
+    """The sizes the plots share (matplotlib's at a base font size of 8 points)."""
+    chart.title_size, chart.label_size, chart.tick_size = 9.6, 8.0, 8.0
+    return chart
 
 
 def _lift_columns(outcome: ClassifierOutcome, probabilities: Any) -> list[tuple[Any, Any]]:
@@ -119,16 +101,14 @@ def _lift_columns(outcome: ClassifierOutcome, probabilities: Any) -> list[tuple[
 
 
 def _lift(outcome: ClassifierOutcome, probabilities: Any) -> bytes:
-    figure, ax = _figure()
+    chart = _small_text(Chart(grid=True, legend="upper right"))
     for column, (x, y) in enumerate(_lift_columns(outcome, probabilities)):
         label = outcome.sorted_labels[column]
         positive = " (positive)" if column == outcome.pos_index else ""
-        ax.plot(x, y, lw=3, label=f"Class {label}{positive}")
-    ax.plot([0, 1], [1, 1], "k--", lw=2, label="Baseline")
-    ax.set(xlabel="Percentage of sample", ylabel="Lift", title="Lift Curve")
-    ax.grid(True)
-    ax.legend(loc="upper right")
-    return _png(figure)
+        chart.line(x, y, width=3.0, label=f"Class {label}{positive}")
+    chart.line([0, 1], [1, 1], color="#000000", dash=_DASH, width=2.0, label="Baseline")
+    chart.xlabel, chart.ylabel, chart.title = "Percentage of sample", "Lift", "Lift Curve"
+    return chart.png()
 
 
 def _calibration_points(hits: Any, probability: Any, bins: int) -> tuple[Any, Any]:
@@ -151,71 +131,44 @@ def _calibration(outcome: ClassifierOutcome, probabilities: Any, config: dict[st
     # multiclass: the legend goes below the axes, in rows of up to four entries
     columns = min(len(outcome.labels) + 1, 4)
     rows = math.ceil((len(outcome.labels) + 1) / columns)
-    figure, ax = _figure(bottom=0.12 if outcome.binary else min(0.6, 0.24 + 0.05 * rows))
+    chart = _small_text(Chart(bottom=0.12 if outcome.binary else min(0.6, 0.24 + 0.05 * rows)))
     if outcome.binary:
         column = outcome.pos_index
         label = outcome.sorted_labels[column]
         x, y = _calibration_points(outcome.target_index == column, probabilities[:, column], bins)
-        ax.plot([0, 1], [0, 1], "k:", label="Perfectly calibrated")
-        ax.plot(x, y, "s-", label=name or "Classifier")
-        ax.set(
-            xlabel=f"Mean predicted probability (Positive class: {label})",
-            ylabel=f"Fraction of positives (Positive class: {label})",
-        )
-        ax.legend(loc="lower right")
+        chart.line([0, 1], [0, 1], color="#000000", dash=_DOTS, label="Perfectly calibrated")
+        chart.line(x, y, marker="s", label=name or "Classifier")
+        chart.xlabel = f"Mean predicted probability (Positive class: {label})"
+        chart.ylabel = f"Fraction of positives (Positive class: {label})"
+        chart.legend = "lower right"
     else:
         for column, label in enumerate(outcome.sorted_labels):
             x, y = _calibration_points(
                 outcome.target_index == column, probabilities[:, column], bins
             )
-            ax.plot(x, y, marker="o", markersize=3, label=f"Class {label}")
-        ax.plot([0, 1], [0, 1], linestyle="dotted", color="black", label="Perfect Calibration")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=columns)
-        ax.set_title(f"{name or 'Classifier'} Calibration", fontsize=12)
-        ax.set_xlabel("Mean Predicted Probability", fontsize=10)
-        ax.set_ylabel("Fraction of True Positives", fontsize=10)
-    return _png(figure)
+            chart.line(x, y, marker="o", marker_size=3.0, label=f"Class {label}")
+        chart.line([0, 1], [0, 1], color="#000000", dash=_DOTS, label="Perfect Calibration")
+        chart.legend, chart.legend_columns = "below", columns
+        chart.title = f"{name or 'Classifier'} Calibration"
+        chart.title_size, chart.label_size = 12.0, 10.0
+        chart.xlabel, chart.ylabel = "Mean Predicted Probability", "Fraction of True Positives"
+    return chart.png()
 
 
 def _confusion_matrix(outcome: ClassifierOutcome) -> bytes:
-    from matplotlib import rc_context
-
     k = len(outcome.labels)
-    with rc_context({"font.size": min(8, math.ceil(50.0 / k)), "axes.labelsize": 8}):
-        figure, ax = _figure(right=1.0)
-        matrix = outcome.confusion
-        image = ax.imshow(matrix, interpolation="nearest", cmap="Blues", vmin=0.0)
-        figure.colorbar(image, ax=ax)
-        middle = (float(matrix.max()) + float(matrix.min())) / 2.0
-        for i in range(k):
-            for j in range(k):
-                value = float(matrix[i, j])
-                ax.text(
-                    j,
-                    i,
-                    format(value, ".2g"),
-                    ha="center",
-                    va="center",
-                    color="white" if value > middle else "black",
-                )
-        names = [str(label) for label in outcome.labels]
-        ax.set(
-            xticks=range(k),
-            yticks=range(k),
-            xticklabels=names,
-            yticklabels=names,
-            xlabel="Predicted label",
-            ylabel="True label",
-            title="Normalized confusion matrix",
-        )
-        return _png(figure)
+    size = min(8, math.ceil(50.0 / k))
+    chart = Chart(right=1.0, title="Normalized confusion matrix", title_size=size * 1.2)
+    chart.xlabel, chart.ylabel = "Predicted label", "True label"
+    chart.label_size, chart.tick_size = 8.0, float(size)
+    chart.heatmap = Heatmap(outcome.confusion, [str(label) for label in outcome.labels], size)
+    return chart.png()
 
 
 def classifier_plots(
     outcome: ClassifierOutcome, probabilities: Any, config: dict[str, Any], pos_label: Any
 ) -> dict[str, bytes]:
     """MLflow's classifier plots, by artifact name (without extension), in MLflow's order."""
-    from matplotlib import rc_context
 
     plots: list[tuple[str, Callable[[], bytes]]] = []
     if outcome.binary:
@@ -244,5 +197,4 @@ def classifier_plots(
                 ("precision_recall_curve_plot", lambda: _curves(outcome, outcome.pr, "pr", None))
             )
     plots.append(("confusion_matrix", lambda: _confusion_matrix(outcome)))
-    with rc_context({"font.size": 8, "figure.dpi": DPI}):
-        return {name: draw() for name, draw in plots}
+    return {name: draw() for name, draw in plots}
