@@ -28,9 +28,18 @@ describe("parallelLayout", () => {
     expect(last + measure(l.titles[2]!) / 2).toBeLessThanOrEqual(l.width);
   });
   it("cuts titles longer than the room between axes", () => {
-    const l = parallelLayout([{ title: "params." + "x".repeat(60), values: [] }, ...axes], measure, { spacing: 100 });
+    const l = parallelLayout([{ title: "params." + "x".repeat(60), values: [] }, ...axes], measure, { spacing: 100, minWidth: 300 });
     expect(l.titles[0]!.endsWith("…")).toBe(true);
     expect(measure(l.titles[0]!)).toBeLessThanOrEqual(90);
+  });
+  it("gives the labels the room of axes spread wider than the spacing", () => {
+    const long = [{ title: "params." + "x".repeat(40), values: ["1"] }, ...axes];
+    const tight = parallelLayout(long, measure, { spacing: 100, minWidth: 300 });
+    const wide = parallelLayout(long, measure, { spacing: 100, minWidth: 1200 });
+    expect(wide.titles[0]!.length).toBeGreaterThan(tight.titles[0]!.length);
+    const step = wide.xs[1]! - wide.xs[0]!;
+    for (const t of wide.titles) expect(measure(t)).toBeLessThanOrEqual(step - 10);
+    expect(wide.xs[0]! - measure(wide.titles[0]!) / 2).toBeGreaterThanOrEqual(0);
   });
   it("spreads the axes over the width asked", () => {
     const l = parallelLayout(axes, measure, { minWidth: 1000 });

@@ -47,14 +47,24 @@ export function parallelLayout(
   const gap = opts.valueGap ?? 4;
   const margin = opts.margin ?? 6;
   const n = axes.length;
-  const room = spacing - 10;
-  const titles = axes.map((a) => fitText(a.title, room, measure));
-  const values = axes.map((a) => a.values.map((v) => fitText(v, room - gap - 6, measure)));
   const widest = (list: string[]) => Math.max(0, ...list.map(measure));
-  const left = Math.max(40, n ? measure(titles[0]!) / 2 + margin : 0);
-  const lastValues = n ? widest(values[n - 1]!) + gap : 0;
-  const right = Math.max(40, n ? Math.max(lastValues, measure(titles[n - 1]!) / 2) + margin : 0);
-  const width = Math.max(opts.minWidth ?? 600, left + right + Math.max(0, n - 1) * spacing);
-  const step = n > 1 ? (width - left - right) / (n - 1) : 0;
-  return { width, xs: axes.map((_, i) => left + i * step), titles, values };
+  const place = (room: number) => {
+    const titles = axes.map((a) => fitText(a.title, room, measure));
+    const values = axes.map((a) => a.values.map((v) => fitText(v, room - gap - 6, measure)));
+    const left = Math.max(40, n ? measure(titles[0]!) / 2 + margin : 0);
+    const lastValues = n ? widest(values[n - 1]!) + gap : 0;
+    const right = Math.max(40, n ? Math.max(lastValues, measure(titles[n - 1]!) / 2) + margin : 0);
+    const width = Math.max(opts.minWidth ?? 600, left + right + Math.max(0, n - 1) * spacing);
+    const step = n > 1 ? (width - left - right) / (n - 1) : 0;
+    return { width, xs: axes.map((_, i) => left + i * step), titles, values, step };
+  };
+  let layout = place(spacing - 10);
+  if (n > 1 && layout.step > spacing) {
+    // Spread wider than `spacing` (to fill minWidth): labels may use the axes' real distance.
+    // Longer end labels narrow it again, so fit them once more to that narrower distance
+    // (shorter labels only widen it: they then fit).
+    const wide = place(layout.step - 10);
+    layout = wide.step < layout.step ? place(wide.step - 10) : wide;
+  }
+  return { width: layout.width, xs: layout.xs, titles: layout.titles, values: layout.values };
 }

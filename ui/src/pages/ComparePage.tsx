@@ -210,7 +210,7 @@ function Parallel({ runs, params, metrics }: { runs: Run[]; params: string[]; me
   // Room at both ends for the names and values (lib/parallel.ts): none is cut at the edge.
   const bold = textMeasure(true);
   const plain = textMeasure(false);
-  // The axes spread over the card's width, 90 to 140 pixels apart; more axes than fit scroll.
+  // The axes spread over the card's width, at least 90 pixels apart; more axes than fit scroll.
   const box = useRef<HTMLDivElement>(null);
   const [boxWidth, setBoxWidth] = useState(0);
   useLayoutEffect(() => {
