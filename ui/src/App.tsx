@@ -5,16 +5,16 @@ import { Sidebar } from "./components/Sidebar";
 import { UserMenu } from "./components/UserMenu";
 import { loadSession, useAuth } from "./lib/auth";
 import { useStored } from "./lib/hooks";
-import { Link, match, navigate, useLocation } from "./lib/router";
+import { Link, match, useLocation } from "./lib/router";
 import { TokensPage } from "./pages/Account";
 import { AdminOnly, AuditPage, PermissionsPage, UsersPage } from "./pages/Admin";
 import { ComparePage } from "./pages/ComparePage";
 import { ExperimentPage } from "./pages/ExperimentPage";
+import { ExperimentsOverview } from "./pages/ExperimentsOverview";
 import { ExperimentModelsPage, LoggedModelPage } from "./pages/LoggedModels";
 import { ModelPage, ModelsPage, VersionPage } from "./pages/Registry";
 import { LoginPage } from "./pages/Login";
 import { RunPage } from "./pages/RunPage";
-import { useExperiments } from "./lib/experiments";
 
 type Theme = "light" | "dark";
 
@@ -34,18 +34,6 @@ function ThemeToggle() {
       {theme === "dark" ? "☀ Light" : "☾ Dark"}
     </button>
   );
-}
-
-function Home() {
-  // The first experiment with runs is the natural landing place; "all" when there are none.
-  const { all, loaded } = useExperiments();
-  useEffect(() => {
-    if (!loaded) return;
-    const active = all.filter((e) => e.lifecycle_stage === "active");
-    const target = active.find((e) => e.experiment_id !== "0") ?? active[0];
-    navigate(target ? `/experiments/${encodeURIComponent(target.experiment_id)}` : "/experiments/all", { replace: true });
-  }, [loaded, all]);
-  return null;
 }
 
 function NotFound({ path }: { path: string }) {
@@ -104,7 +92,7 @@ function Shell({ user }: { user: AuthUser | null }) {
   // An MLflow link that mltrail maps was replaced by its own path (lib/router.tsx); one that is
   // left in the fragment names a page mltrail does not have.
   if (path === "/" && loc.hash.startsWith("#/")) page = <UnknownMlflowLink hash={loc.hash} />;
-  else if (path === "/" || path === "/experiments") page = <Home />;
+  else if (path === "/" || path === "/experiments") page = <ExperimentsOverview />;
   else if ((m = match("/experiments/:ids", path))) {
     sidebar = m.ids === "all" ? [] : m.ids!.split(",");
     page = <ExperimentPage key={m.ids} idsParam={m.ids!} />;

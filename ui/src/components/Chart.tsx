@@ -8,10 +8,13 @@ import "uplot/dist/uPlot.min.css";
 import type { SeriesField } from "../api/endpoints";
 import type { MetricSeries } from "../api/types";
 import { formatNumber } from "../lib/format";
+import { useTheme } from "../lib/hooks";
+import { singleValueBars } from "../lib/metricBars";
 import { loadSeries } from "../lib/seriesLoader";
 import { aggregate, align, colorAt, fillForward, forLog, smooth, toXY } from "../lib/series";
 import type { XAxis } from "../lib/urlState";
 import { ErrorBox } from "./common";
+import { MetricBars } from "./MetricBars";
 
 export interface ChartRun {
   id: string;
@@ -43,6 +46,25 @@ function loadUPlot(): Promise<UPlotClass> {
   uplotLoading ??= import("uplot").then((m) => (uplotClass = m.default));
   return uplotLoading;
 }
+
+/**
+ * The width of a y axis that fits its widest tick label (uPlot's `size` hook): a fixed width
+ * cut large values such as 200000 MB short at the chart's left edge.
+ */
+const yAxisSize: uPlot.Axis.Size = (u, values, axisIdx, cycleNum) => {
+  const axis = u.axes[axisIdx]! as uPlot.Axis & { _size?: number };
+  // uPlot asks again while it settles the layout; keep its answer after two rounds.
+  if (cycleNum > 1 && axis._size) return axis._size;
+  let widest = 0;
+  if (values?.length) {
+    u.ctx.save();
+    u.ctx.font = axis.font?.[0] ?? u.ctx.font;
+    for (const v of values) widest = Math.max(widest, u.ctx.measureText(v).width);
+    u.ctx.restore();
+  }
+  const gap = (axis.gap ?? 5) + (axis.ticks?.size ?? 10);
+  return Math.ceil(widest / (window.devicePixelRatio || 1) + gap + 8);
+};
 
 const xLabel = (x: XAxis) => (x === "step" ? "step" : x === "time" ? "wall time" : "relative time (s)");
 
@@ -161,6 +183,7 @@ export function MetricChart(props: {
   // Only what the chart draws: timestamps for time axes, the bucket min and max for the band
   // of a single run (overlaid runs draw only their line), which halves the bytes of a compare.
   const band = runIds.length === 1 && !props.grouped;
+  const theme = useTheme();
   const fields: SeriesField[] = [...(settings.xAxis === "step" ? [] : (["timestamps"] as const)), "last", ...(band ? (["min", "max"] as const) : [])];
 
   useLayoutEffect(() => {
@@ -191,9 +214,14 @@ export function MetricChart(props: {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, metricKey, perRun, range?.[0], range?.[1], width > 0, fields.join(",")]);
 
+  // One point a run (a final score): bars across the runs, not dots on an empty axis.
+  const bars = useMemo(
+    () => (series && !range ? singleValueBars(runs.map((r, i) => ({ id: r.id, label: r.label, color: r.color ?? colorAt(i) })), series) : null),
+    [series, runs, range],
+  );
   const built = useMemo(
-    () => (series ? build(runs, series, settings, bucketsQ, !!props.grouped) : null),
-    [series, runs, settings, bucketsQ, props.grouped],
+    () => (series && !bars ? build(runs, series, settings, bucketsQ, !!props.grouped) : null),
+    [series, runs, settings, bucketsQ, props.grouped, bars],
   );
 
   useEffect(() => {
@@ -208,16 +236,19 @@ export function MetricChart(props: {
   }, [series, runs, settings.xAxis]);
 
   // (Re)create the plot when its shape changes; otherwise just swap the data.
-  const shape = built ? `${built.series.length}|${settings.logScale}|${settings.xAxis}|${props.grouped}|${built.series.map((s) => s.label).join("\u0001")}` : "";
+  // The theme too: the axes and grid take their colours from it when the plot is made.
+  const shape = built ? `${built.series.length}|${settings.logScale}|${settings.xAxis}|${props.grouped}|${theme}|${built.series.map((s) => s.label).join("\u0001")}` : "";
   useEffect(() => {
     const el = host.current;
     if (!el || !built || !width || !UPlot) return;
     const axisColor = cssVar("--muted", "#666");
-    const gridColor = cssVar("--border", "#ddd");
-    const axis = (): uPlot.Axis => ({
+    // A faint grid (its own colour per theme, --grid), only across the values: the x ticks mark steps.
+    const gridColor = cssVar("--grid", "#eceef2");
+    el.dataset.grid = gridColor;
+    const axis = (grid: boolean): uPlot.Axis => ({
       stroke: axisColor,
-      grid: { stroke: gridColor, width: 1 },
-      ticks: { stroke: gridColor, width: 1 },
+      grid: { show: grid, stroke: gridColor, width: 1 },
+      ticks: { stroke: gridColor, width: 1, size: 4 },
     });
     const opts: uPlot.Options = {
       width: el.clientWidth,
@@ -230,8 +261,8 @@ export function MetricChart(props: {
       },
       axes: [
         // Wall-time ticks take two lines (time, then date): room for both above the label.
-        { ...axis(), label: xLabel(settings.xAxis), labelSize: 18, size: settings.xAxis === "time" ? 52 : 36 },
-        { ...axis(), size: 56, values: (_u, vals) => vals.map((v) => formatNumber(v)) },
+        { ...axis(false), label: xLabel(settings.xAxis), labelSize: 18, size: settings.xAxis === "time" ? 52 : 36 },
+        { ...axis(true), size: yAxisSize, values: (_u, vals) => vals.map((v) => formatNumber(v)) },
       ],
       legend: { show: built.series.length <= 12, live: true },
       cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 } },
@@ -328,7 +359,8 @@ export function MetricChart(props: {
       {error ? <ErrorBox error={error} what="Cannot load the series" /> : null}
       {!series && !error ? <div className="loading">Loading…</div> : null}
       {series && !series.some((s) => s.steps.length) ? <div className="muted small">No points in this range.</div> : null}
-      <div className="chart-host" ref={host} style={{ minHeight: series ? undefined : (props.height ?? 220) - 30 }} />
+      <div className="chart-host" ref={host} data-bars={bars ? bars.length : undefined} style={{ minHeight: series ? undefined : (props.height ?? 220) - 30 }} />
+      {bars ? <MetricBars bars={bars} /> : null}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { ATTRIBUTE_COLUMNS, DEFAULT_COLUMNS } from "../lib/columns";
 import type { KnownKeys } from "../lib/filterComplete";
+import { isSystemTag } from "../lib/runTags";
 import { useDismiss } from "./common";
 
 export function ColumnChooser(props: { columns: string[]; keys: KnownKeys; onChange: (ids: string[]) => void }) {
@@ -17,7 +18,7 @@ export function ColumnChooser(props: { columns: string[]; keys: KnownKeys; onCha
       <span className="mono">{label}</span>
     </label>
   );
-  const userTags = props.keys.tags.filter((t) => !t.startsWith("mlflow."));
+  const userTags = props.keys.tags.filter((t) => !isSystemTag(t));
   return (
     <div className="rel" ref={ref}>
       <button onClick={() => setOpen((o) => !o)} aria-expanded={open}>

@@ -3,7 +3,7 @@
 
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { Run } from "../api/types";
-import { type Column, cellText, tagValue } from "../lib/columns";
+import { type Column, cellText, cellTitle, tagValue } from "../lib/columns";
 import { Link, enc, navigate } from "../lib/router";
 import type { SortState } from "../lib/urlState";
 import { StatusBadge } from "./common";
@@ -195,7 +195,7 @@ export function RunsTable(props: Props) {
     >
       <div className="grid" style={{ width, height: ROW + rows.length * ROW }}>
         <div className="grid-head" role="row" style={{ width }}>
-          <div className="cell check">
+          <div className="cell check pinned">
             <input
               type="checkbox"
               aria-label="Select all loaded runs"
@@ -203,12 +203,12 @@ export function RunsTable(props: Props) {
               onChange={() => props.onSelect(allSelected ? [] : rows.map((r) => r.run.info.run_id))}
             />
           </div>
-          {columns.map((c) => (
+          {columns.map((c, i) => (
             <div
               key={c.id}
               role="columnheader"
               data-col={c.id}
-              className={`cell ${c.numeric ? "num" : ""} ${c.orderBy ? "" : "nosort"}`}
+              className={`cell ${c.numeric ? "num" : ""} ${c.orderBy ? "" : "nosort"} ${i === 0 && c.id === "attr:run_name" ? "pinned" : ""}`}
               style={{ width: c.width }}
               title={c.orderBy ? `Sort by ${c.label}` : `${c.label} (not sortable)`}
               aria-sort={sort.column === c.id ? (sort.desc ? "descending" : "ascending") : "none"}
@@ -250,7 +250,7 @@ const RunRow = memo(function RunRow(p: {
       style={{ top: ROW + p.index * ROW, width: p.width }}
       onMouseDown={() => p.onFocus(p.index)}
     >
-      <div className="cell check">
+      <div className="cell check pinned">
         <input
           type="checkbox"
           aria-label="Select run"
@@ -262,11 +262,12 @@ const RunRow = memo(function RunRow(p: {
           onChange={() => undefined}
         />
       </div>
-      {p.columns.map((c) => {
+      {p.columns.map((c, i) => {
         const text = cellText(run, c, p.now);
         if (c.id === "attr:run_name") {
+          // The name stays in view when the table scrolls sideways (when it is the first column).
           return (
-            <div key={c.id} className="cell run-name" style={{ width: c.width }} title={text}>
+            <div key={c.id} className={`cell run-name ${i === 0 ? "pinned" : ""}`} style={{ width: c.width }} title={text}>
               {depth ? <span className="child-indent" style={{ width: 18 * depth }} /> : null}
               {childCount ? (
                 <span
@@ -292,7 +293,7 @@ const RunRow = memo(function RunRow(p: {
           );
         }
         return (
-          <div key={c.id} className={`cell ${c.numeric ? "num" : ""}`} style={{ width: c.width }} title={text} data-col={c.id}>
+          <div key={c.id} className={`cell ${c.numeric ? "num" : ""}`} style={{ width: c.width }} title={cellTitle(run, c, p.now)} data-col={c.id}>
             {text}
           </div>
         );

@@ -40,6 +40,14 @@ export function quoteKey(key: string): string {
   return SIMPLE_KEY.test(key) ? key : "`" + key.replace(/`/g, "``") + "`";
 }
 
+/**
+ * The width of a param, metric or tag column: room for its name in the header (about 8.5
+ * pixels a character, and the kind's letter), between `min` and 170 pixels.
+ */
+export function keyColumnWidth(label: string, min = 100): number {
+  return Math.max(min, Math.min(170, Math.round(label.length * 8.5 + 44)));
+}
+
 export function parseColumnId(id: string): Column | null {
   const i = id.indexOf(":");
   if (i < 0) return null;
@@ -53,15 +61,15 @@ export function parseColumnId(id: string): Column | null {
       return { id, kind, key, label: a.label, width: a.width, numeric: !!a.numeric, orderBy: a.orderBy };
     }
     case "param":
-      return { id, kind, key, label: key, width: 110, numeric: false, orderBy: `params.${quoteKey(key)}` };
+      return { id, kind, key, label: key, width: keyColumnWidth(key), numeric: false, orderBy: `params.${quoteKey(key)}` };
     case "tag":
-      return { id, kind, key, label: key, width: 120, numeric: false, orderBy: `tags.${quoteKey(key)}` };
+      return { id, kind, key, label: key, width: keyColumnWidth(key, 120), numeric: false, orderBy: `tags.${quoteKey(key)}` };
     case "metric":
-      return { id, kind, key, label: key, width: 110, numeric: true, orderBy: `metrics.${quoteKey(key)}` };
+      return { id, kind, key, label: key, width: keyColumnWidth(key), numeric: true, orderBy: `metrics.${quoteKey(key)}` };
     case "metricmin":
-      return { id, kind, key, label: `min ${key}`, width: 110, numeric: true, orderBy: `min(metrics.${quoteKey(key)})` };
+      return { id, kind, key, label: `min ${key}`, width: keyColumnWidth(`min ${key}`), numeric: true, orderBy: `min(metrics.${quoteKey(key)})` };
     case "metricmax":
-      return { id, kind, key, label: `max ${key}`, width: 110, numeric: true, orderBy: `max(metrics.${quoteKey(key)})` };
+      return { id, kind, key, label: `max ${key}`, width: keyColumnWidth(`max ${key}`), numeric: true, orderBy: `max(metrics.${quoteKey(key)})` };
     default:
       return null;
   }
@@ -147,17 +155,77 @@ export function cellValue(run: Run, col: Column, now = Date.now()): string | num
   return undefined;
 }
 
-/** The text of a cell as the table and the CSV export show it. */
+/**
+ * The file name of a run's source (`mlflow.source.name`): the last part of a path or URL
+ * (`/home/ana/train.py` -> `train.py`, `C:\\work\\fit.py` -> `fit.py`); a name without
+ * separators (`<console>`) stays as it is.
+ */
+export function sourceFileName(source: string): string {
+  const trimmed = source.replace(/[/\\]+$/, "");
+  const parts = trimmed.split(/[/\\]/);
+  return parts[parts.length - 1] || source;
+}
+
+/** The text of a cell as the table shows it (the source by its file name). */
 export function cellText(run: Run, col: Column, now = Date.now()): string {
   const v = cellValue(run, col, now);
   if (v === undefined) return "";
   if (col.kind === "attr") {
     if (col.key === "start_time" || col.key === "end_time") return formatTime(v as number);
     if (col.key === "duration") return formatDuration(v as number);
+    if (col.key === "source") return sourceFileName(String(v));
     return String(v);
   }
   if (typeof v === "number") return formatNumber(v);
   return v;
+}
+
+/** A cell's tooltip: its whole text (the source's full path, the whole commit hash). */
+export function cellTitle(run: Run, col: Column, now = Date.now()): string {
+  if (col.kind === "attr" && col.key === "source") return tagValue(run, "mlflow.source.name") ?? "";
+  if (col.kind === "attr" && col.key === "git_commit") return tagValue(run, "mlflow.source.git.commit") ?? "";
+  return cellText(run, col, now);
+}
+
+/** The attribute columns shown after the params and metrics when the URL names no columns. */
+const TRAILING_ATTRIBUTES = new Set(["attr:start_time", "attr:duration", "attr:user_id", "attr:source"]);
+
+/**
+ * The columns of a runs table whose URL names none: the run's name and status (and its
+ * experiment when several are shown), then the first params and metrics, then the times, the
+ * user and the source. Params come before metrics and params whose value differs between the
+ * loaded runs before those every run shares, so what tells the runs apart is in view without
+ * scrolling sideways.
+ */
+export function defaultColumnIds(
+  base: readonly string[],
+  keys: { params: readonly string[]; metrics: readonly string[] },
+  runs: readonly Run[],
+  opts: { several?: boolean; params?: number; metrics?: number } = {},
+): string[] {
+  const lead = base.filter((c) => !TRAILING_ATTRIBUTES.has(c));
+  const trail = base.filter((c) => TRAILING_ATTRIBUTES.has(c));
+  if (opts.several) lead.splice(1, 0, "attr:experiment_id");
+  const params = paramsThatDifferFirst(keys.params, runs).slice(0, opts.params ?? 4);
+  const metrics = keys.metrics.filter((k) => !k.startsWith("system/")).slice(0, opts.metrics ?? 4);
+  return [...lead, ...params.map((k) => `param:${k}`), ...metrics.map((k) => `metric:${k}`), ...trail];
+}
+
+/** Param keys, those whose value differs between the runs first (each group in its order). */
+export function paramsThatDifferFirst(keys: readonly string[], runs: readonly Run[]): string[] {
+  const differs = (k: string) => {
+    let first: string | undefined | null = null;
+    for (const r of runs) {
+      const v = paramValue(r, k);
+      if (first === null) first = v;
+      else if (v !== first) return true;
+    }
+    return false;
+  };
+  const yes: string[] = [];
+  const no: string[] = [];
+  for (const k of keys) (differs(k) ? yes : no).push(k);
+  return [...yes, ...no];
 }
 
 /** CSV cell text: full precision numbers and ISO times, so the export round-trips. */

@@ -63,3 +63,16 @@ export function useInterval(fn: () => void, ms: number | null) {
     return () => window.clearInterval(id);
   }, [ms]);
 }
+
+/** The page's theme (`data-theme` of the root element: "light" or "dark"), following changes. */
+export function useTheme(): string {
+  const read = () => document.documentElement.dataset.theme ?? "light";
+  const [theme, setTheme] = useState(read);
+  useEffect(() => {
+    const mo = new MutationObserver(() => setTheme(read()));
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+    setTheme(read());
+    return () => mo.disconnect();
+  }, []);
+  return theme;
+}

@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useLayoutEffect, useMemo, useRef, useState } from "react";
 import { getRun, searchRuns, toNumber } from "../api/endpoints";
 import type { Run } from "../api/types";
 import { type ChartRun, ChartControls, MetricChart } from "../components/Chart";
@@ -7,6 +7,8 @@ import { metricValue, paramValue, runName, tagValue } from "../lib/columns";
 import { isEvaluation } from "../lib/evaluation";
 import { useExperiments } from "../lib/experiments";
 import { formatNumber, formatTime } from "../lib/format";
+import { type Measure, parallelLayout } from "../lib/parallel";
+import { isSystemTag } from "../lib/runTags";
 import { useAsync } from "../lib/hooks";
 import { Link, enc, navigate, useLocation } from "../lib/router";
 import { colorAt } from "../lib/series";
@@ -187,15 +189,48 @@ function heat(t: number) {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
+/** The width of SVG text in the chart's font (11px; bold for the axis names), from a canvas. */
+let measureCanvas: CanvasRenderingContext2D | null = null;
+function textMeasure(bold: boolean): Measure {
+  measureCanvas ??= document.createElement("canvas").getContext("2d");
+  const family = getComputedStyle(document.documentElement).getPropertyValue("--font").trim() || "sans-serif";
+  const font = `${bold ? "600 " : ""}11px ${family}`;
+  return (text) => {
+    if (!measureCanvas) return text.length * 7;
+    measureCanvas.font = font;
+    return measureCanvas.measureText(text).width;
+  };
+}
+
 function Parallel({ runs, params, metrics }: { runs: Run[]; params: string[]; metrics: string[] }) {
   const [metric, setMetric] = useState(metrics.find((m) => !m.startsWith("system/")) ?? metrics[0] ?? "");
   const [chosen, setChosen] = useState<string[]>(params.slice(0, 8));
   const fields = [...chosen.map((p) => `params.${p}`), ...(metric ? [`metrics.${metric}`] : [])];
   const axes = fields.map((f) => axisOf(runs, f));
-  const W = Math.max(600, fields.length * 140);
+  // Room at both ends for the names and values (lib/parallel.ts): none is cut at the edge.
+  const bold = textMeasure(true);
+  const plain = textMeasure(false);
+  // The axes spread over the card's width, at least 90 pixels apart; more axes than fit scroll.
+  const box = useRef<HTMLDivElement>(null);
+  const [boxWidth, setBoxWidth] = useState(0);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    setBoxWidth(el.clientWidth);
+    const ro = new ResizeObserver(() => setBoxWidth(el.clientWidth));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const fit = Math.max(600, boxWidth - 4);
+  const layout = parallelLayout(
+    axes.map((a) => ({ title: a.field, values: a.numeric ? [formatNumber(a.max), formatNumber(a.min)] : a.cats })),
+    (t) => Math.max(bold(t), plain(t)),
+    { minWidth: fit, spacing: Math.max(90, Math.min(140, (fit - 140) / Math.max(1, fields.length - 1))) },
+  );
+  const W = layout.width;
   const H = 360;
-  const pad = { l: 60, r: 60, t: 30, b: 30 };
-  const x = (i: number) => pad.l + (fields.length <= 1 ? 0 : (i * (W - pad.l - pad.r)) / (fields.length - 1));
+  const pad = { t: 30, b: 30 };
+  const x = (i: number) => layout.xs[i]!;
   const y = (t: number) => pad.t + (1 - t) * (H - pad.t - pad.b);
   const last = axes[axes.length - 1];
   return (
@@ -214,6 +249,7 @@ function Parallel({ runs, params, metrics }: { runs: Run[]; params: string[]; me
           </label>
         ))}
       </div>
+      <div ref={box} className="parcoords-scroll">
       {fields.length < 2 ? (
         <div className="empty">Choose at least one param and a metric.</div>
       ) : (
@@ -230,19 +266,28 @@ function Parallel({ runs, params, metrics }: { runs: Run[]; params: string[]; me
           {axes.map((a, i) => (
             <g key={a.field}>
               <line x1={x(i)} x2={x(i)} y1={pad.t} y2={H - pad.b} stroke="currentColor" strokeOpacity={0.5} />
-              <text x={x(i)} y={pad.t - 10} textAnchor="middle" fontWeight={600}>{a.field}</text>
+              <text x={x(i)} y={pad.t - 10} textAnchor="middle" fontWeight={600} data-testid="axis-title">
+                <title>{a.field}</title>
+                {layout.titles[i]}
+              </text>
               {a.numeric ? (
                 <>
-                  <text x={x(i) + 4} y={y(1) + 4}>{formatNumber(a.max)}</text>
-                  <text x={x(i) + 4} y={y(0)}>{formatNumber(a.min)}</text>
+                  <text x={x(i) + 4} y={y(1) + 4}>{layout.values[i]![0]}</text>
+                  <text x={x(i) + 4} y={y(0)}>{layout.values[i]![1]}</text>
                 </>
               ) : (
-                a.cats.map((c) => <text key={c} x={x(i) + 4} y={y(pos(a, c) ?? 0) + 4}>{c}</text>)
+                a.cats.map((c, ci) => (
+                  <text key={c} x={x(i) + 4} y={y(pos(a, c) ?? 0) + 4}>
+                    <title>{c}</title>
+                    {layout.values[i]![ci]}
+                  </text>
+                ))
               )}
             </g>
           ))}
         </svg>
       )}
+      </div>
     </div>
   );
 }
@@ -294,7 +339,7 @@ function DiffTable({ runs }: { runs: Run[] }) {
   for (const k of keysOf((r) => r.data.params)) rows.push({ section: "Params", key: k, values: runs.map((r) => paramValue(r, k) ?? "") });
   for (const k of keysOf((r) => r.data.metrics))
     rows.push({ section: "Metrics", key: k, values: runs.map((r) => { const m = r.data.metrics?.find((x) => x.key === k); return m ? formatNumber(toNumber(m.value)) : ""; }) });
-  for (const k of keysOf((r) => r.data.tags).filter((k) => !k.startsWith("mlflow.") || k === "mlflow.source.git.commit"))
+  for (const k of keysOf((r) => r.data.tags).filter((k) => !isSystemTag(k) || k === "mlflow.source.git.commit" || k === "mltrail.source.git.dirty"))
     rows.push({ section: "Tags", key: k, values: runs.map((r) => tagValue(r, k) ?? "") });
   const differs = (v: string[]) => v.some((x) => x !== v[0]);
   const shown = onlyDiff ? rows.filter((r) => differs(r.values)) : rows;

@@ -7,7 +7,7 @@ import { ErrorBox, Empty, Loading } from "../components/common";
 import { FilterBox } from "../components/FilterBox";
 import { ExperimentTabs } from "./LoggedModels";
 import { RunsTable } from "../components/RunsTable";
-import { type Column, columnsFromIds } from "../lib/columns";
+import { type Column, columnsFromIds, defaultColumnIds } from "../lib/columns";
 import { reloadExperiments, useExperiments } from "../lib/experiments";
 import { download, runsToCsv } from "../lib/export";
 import { useInterval } from "../lib/hooks";
@@ -135,18 +135,13 @@ export function ExperimentPage({ idsParam }: { idsParam: string }) {
   const keys = useMemo(() => keysOfRuns(state.runs.slice(0, 2000)), [state.runs]);
   const values = useCallback((field: string) => valuesOf(state.runs, field), [state.runs]);
 
-  // Without columns in the URL: the defaults plus the first few metrics and params seen.
+  // Without columns in the URL: the name and status, the first few params (those that differ
+  // first) and metrics seen, then the times, user and source (lib/columns.defaultColumnIds).
   // Runs of several experiments: which one each belongs to, right after the run's name.
   const several = idsParam === "all" || (ids?.length ?? 0) > 1;
   const columnIds = useMemo(
-    () =>
-      explicitColumns
-        ? view.columns
-        : [
-            ...(several ? [view.columns[0]!, "attr:experiment_id", ...view.columns.slice(1)] : view.columns),
-            ...keys.metrics.filter((k) => !k.startsWith("system/")).slice(0, 4).map((k) => `metric:${k}`),
-            ...keys.params.slice(0, 4).map((k) => `param:${k}`),
-          ],
+    () => (explicitColumns ? view.columns : defaultColumnIds(view.columns, keys, state.runs.slice(0, 2000), { several })),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
     [explicitColumns, view.columns, keys, several],
   );
   const columns = useMemo(() => columnsFromIds(columnIds), [columnIds]);

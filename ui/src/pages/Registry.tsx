@@ -76,7 +76,7 @@ export function ModelsPage() {
                     <td>{latest ? <Link href={`/models/${enc(m.name)}/versions/${latest}`}>v{latest}</Link> : ""}</td>
                     <td>{(m.aliases ?? []).map((a) => <span key={a.alias} className="badge">@{a.alias}: v{a.version}</span>)}</td>
                     <td>{formatTime(m.last_updated_timestamp)}</td>
-                    <td className="muted">{(m.description ?? "").slice(0, 120)}</td>
+                    <td className="model-description" data-testid="model-description">{m.description ? <Markdown text={m.description} /> : null}</td>
                   </tr>
                 );
               })}

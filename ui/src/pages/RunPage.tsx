@@ -33,6 +33,7 @@ import { useAsync, useInterval } from "../lib/hooks";
 import { type ProjectRun, commitWebUrl, explicitCommand, keyValues, projectRun, repoWebUrl, reproduceCommand, shortCommit } from "../lib/projectRun";
 import { Link, enc, navigate, useLocation } from "../lib/router";
 import { runOfPage } from "../lib/runsQuery";
+import { gitState, otherSystemTags, userTags } from "../lib/runTags";
 import { type ViewState, formatView, parseView } from "../lib/urlState";
 import { EvaluationTab } from "./EvaluationTab";
 import { LoggedModelsTable } from "./LoggedModels";
@@ -199,6 +200,8 @@ function Overview({ run, reload }: { run: Run; reload: () => void }) {
   const commit = t("mlflow.source.git.commit");
   const repo = t("mlflow.source.git.repoURL");
   const project = projectRun(keyValues(run.data.tags), keyValues(run.data.params));
+  const git = gitState(run.data.tags);
+  const systemTags = otherSystemTags(run.data.tags, !!project);
   const details: [string, React.ReactNode][] = [
     ["Status", <StatusBadge key="s" status={info.status} />],
     ["Started", formatTime(info.start_time)],
@@ -209,6 +212,15 @@ function Overview({ run, reload }: { run: Run; reload: () => void }) {
     // A project run shows its git source in the Project card.
     ["Git commit", commit && !project ? <CommitLink key="c" commit={commit} repoUrl={repo} /> : ""],
     ["Git branch", project ? "" : (t("mlflow.source.git.branch") ?? "")],
+    ["Git repository", project ? "" : (repo ?? "")],
+    [
+      "Working tree",
+      project || !git ? "" : git === "dirty" ? (
+        <span key="g" className="warn-text" data-testid="git-dirty">uncommitted changes (the commit does not hold the code that ran)</span>
+      ) : (
+        <span key="g" data-testid="git-clean">clean</span>
+      ),
+    ],
     ["Parent run", parent ? <RunLink key="p" runId={parent} testId="parent-run" /> : ""],
     ["Artifact URI", info.artifact_uri ?? ""],
   ];
@@ -227,6 +239,12 @@ function Overview({ run, reload }: { run: Run; reload: () => void }) {
       <div className="card">
         <h2>Details</h2>
         <KeyValueTable rows={details.filter(([, v]) => v !== "")} />
+        {systemTags.length ? (
+          <details className="system-tags" data-testid="system-tags">
+            <summary className="muted small">Other system tags ({systemTags.length})</summary>
+            <KeyValueTable rows={systemTags.map((x) => [x.key, x.value])} />
+          </details>
+        ) : null}
       </div>
       <Description run={run} reload={reload} />
       {project ? <ProjectCard run={run} project={project} /> : null}
@@ -444,14 +462,12 @@ function Description({ run, reload }: { run: Run; reload: () => void }) {
   );
 }
 
+/** The user's tags, editable; the system tags (mlflow.*, mltrail.*) are shown with the details. */
 function Tags({ run, reload }: { run: Run; reload: () => void }) {
-  const [showSystem, setShowSystem] = useState(false);
   const [key, setKey] = useState("");
   const [value, setValue] = useState("");
   const [error, setError] = useState<unknown>(null);
-  const tags = [...(run.data.tags ?? [])]
-    .filter((t) => showSystem || !t.key.startsWith("mlflow."))
-    .sort((a, b) => a.key.localeCompare(b.key));
+  const tags = userTags(run.data.tags);
   const act = async (fn: () => Promise<unknown>) => {
     setError(null);
     try {
@@ -463,13 +479,7 @@ function Tags({ run, reload }: { run: Run; reload: () => void }) {
   };
   return (
     <div className="card">
-      <div className="title-row">
-        <h2>Tags</h2>
-        <span className="spacer" />
-        <label className="small muted">
-          <input type="checkbox" checked={showSystem} onChange={(e) => setShowSystem(e.target.checked)} /> system tags
-        </label>
-      </div>
+      <h2>Tags</h2>
       <table className="kv" data-testid="tags-table">
         <tbody>
           {tags.map((t) => (
