@@ -241,7 +241,35 @@ def scenarios(lib: Any) -> dict[str, Any]:
     )
     out.update(xgboost_scenarios(lib))
     out["validation"] = validation(lib, uri, frame, multi_model, multi)
+    out["linked_model"] = linked_model(lib, frame, estimator)
     return out
+
+
+def linked_model(lib: Any, frame: Any, estimator: Any) -> dict[str, Any]:
+    """An evaluation linked to a logged model (MLflow 3's ``model_id``): its metrics on the
+    model, with the dataset and the run, and the model among the run's inputs."""
+    model = lib.initialize_logged_model(name="linked")
+    with lib.start_run() as run:
+        result = lib.models.evaluate(
+            lambda df: estimator.predict(df[COLUMNS]),
+            frame,
+            targets="y",
+            model_type="classifier",
+            model_id=model.model_id,
+            evaluator_config={"log_model_explainability": False},
+        )
+    client = lib.MlflowClient()
+    linked = client.get_logged_model(model.model_id).metrics
+    recorded = client.get_run(run.info.run_id)
+    return {
+        "metrics": sorted(result.metrics),
+        "linked": sorted(
+            (m.key, m.value, m.dataset_name, m.run_id == run.info.run_id, bool(m.dataset_digest))
+            for m in linked
+        ),
+        "model_inputs": [m.model_id == model.model_id for m in recorded.inputs.model_inputs],
+        "history": len(client.get_metric_history(run.info.run_id, "accuracy_score")),
+    }
 
 
 def xgboost_scenarios(lib: Any) -> dict[str, Any]:

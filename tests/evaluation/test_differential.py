@@ -145,3 +145,21 @@ def test_validation_messages_are_mlflows(
     assert ours == theirs
     if case != "pass":
         assert ours["type"] == "ModelValidationFailedException"
+
+
+def test_an_evaluation_linked_to_a_logged_model_is_mlflows(
+    recordings: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    theirs, ours = (r["linked_model"] for r in recordings)
+    assert ours["metrics"] == theirs["metrics"]
+    # MLflow 3.17 links every value twice (the evaluator logs under the active model, then
+    # evaluate logs the same values again with the model_id) and the run's history holds
+    # both; mltrail logs each value once, linked.  The same keys, values, dataset and run.
+    unique = sorted({tuple(m) for m in theirs["linked"]})
+    assert len(ours["linked"]) == len(unique) == len(theirs["metrics"])
+    for mine, want in zip(ours["linked"], unique, strict=True):
+        assert mine[0] == want[0]
+        assert _close(want[1], mine[1]), mine[0]
+        assert tuple(mine[2:]) == tuple(want[2:])
+    assert ours["model_inputs"] == theirs["model_inputs"] == [True]
+    assert (ours["history"], theirs["history"]) == (1, 2)

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument, MissingDependency, NotImplementedYet
 from mltrail._optional import OPTIONAL
+from mltrail.artifacts._model_uris import parse_models_uri
 from mltrail.data import Dataset
 from mltrail.entities import DatasetInput, InputTag, Metric, RunTag
+from mltrail.entities._logged_model import LoggedModelInput, LoggedModelMetric
 from mltrail.evaluation._custom import Prepared, check_custom_artifacts, compute_custom_artifacts
 from mltrail.evaluation._data import EvalData, prepare_data
 from mltrail.evaluation._explain import check_explain_config, explain
@@ -51,12 +53,11 @@ from mltrail.evaluation._validation import (
     check_thresholds,
     validate_evaluation_results,
 )
+from mltrail.tracking._client import MlflowClient
 from mltrail.tracking._fluent import active_run, end_run, start_run
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from mltrail.tracking._client import MlflowClient
 
 __all__ = ["EVAL_TABLE_FILE", "MODEL_TYPES", "evaluate"]
 
@@ -376,6 +377,29 @@ def _explaining(names: list[str], config: dict[str, Any], model_type: str | None
     return wanted and model_type in MODEL_TYPES and config.get("log_model_explainability", True)
 
 
+def _linked_model(model: Any, given: str | None) -> str | None:
+    """MLflow 3's logged model the results are linked to: *given*, else the one a
+    ``models:/`` URI names (a logged model, or a registered version's), else the active one
+    (``MLFLOW_ACTIVE_MODEL_ID``); checked to exist before anything is computed."""
+    derived = None
+    parsed = parse_models_uri(model) if isinstance(model, str) else None
+    if parsed is not None and parsed.model_id is not None:
+        derived = parsed.model_id
+    elif parsed is not None and parsed.name is not None and parsed.version is not None:
+        version = MlflowClient().get_model_version(parsed.name, str(parsed.version))
+        derived = version.model_id
+    if given is not None and derived is not None and given != derived:
+        raise InvalidArgument(
+            f"The specified value of the 'model_id' parameter '{given}' contradicts the "
+            f"model_id '{derived}' associated with the model. Please ensure they match or omit "
+            "the 'model_id' parameter."
+        )
+    model_id = given or derived or os.environ.get("MLFLOW_ACTIVE_MODEL_ID") or None
+    if model_id is not None:
+        MlflowClient().get_logged_model(model_id)  # NotFound names it
+    return model_id
+
+
 def _resolve(model: Any, env_manager: str, model_config: Any) -> Model:
     check_env_manager(model, env_manager)
     if env_manager == "local":
@@ -397,9 +421,14 @@ def _log(
     out: _Outputs,
     prefix: str,
     dataset_path: str | None,
+    model_id: str | None,
 ) -> dict[str, EvaluationArtifact]:
     tags = [InputTag(CONTEXT_TAG, prefix)] if prefix else []
-    client.log_inputs(run_id, [DatasetInput(data.dataset._to_mlflow_entity(), tags)])
+    client.log_inputs(
+        run_id,
+        [DatasetInput(data.dataset._to_mlflow_entity(), tags)],
+        models=[LoggedModelInput(model_id)] if model_id else None,
+    )
     if model.model_uuid is not None:
         listed = json.loads(client.get_run(run_id).data.tags.get(DATASETS_TAG, "[]"))
         entry: dict[str, Any] = {"name": data.dataset.name, "hash": _dataset_hash(data)}
@@ -412,6 +441,13 @@ def _log(
             client.log_batch(run_id, tags=[RunTag(DATASETS_TAG, text)])
     now = time.time_ns() // 1_000_000
     client.log_batch(run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()])
+    if model_id is not None:  # the same values, linked to the logged model and the dataset
+        name, digest = data.dataset.name, data.dataset.digest
+        linked = [
+            LoggedModelMetric(k, float(v), now, 0, model_id, run_id, name, digest)
+            for k, v in metrics.items()
+        ]
+        client.log_model_metrics(run_id, linked)
     files = {**out.custom, **out.files, **out.explain}
     if files:
         with tempfile.TemporaryDirectory(prefix="mltrail-evaluate-") as tmp:
@@ -480,10 +516,6 @@ def evaluate(
             "The inference_params argument can only be specified when the model is a "
             "deployment endpoint URI, which mltrail does not evaluate"
         )
-    if model_id is not None:
-        raise NotImplementedYet(
-            "model_id (MLflow's logged models) is not supported by mltrail.evaluate yet"
-        )
     _check_model_type(model_type, extra_metrics)
     names = _evaluator_names(evaluators, model_type)
     config = _config(evaluator_config, model_type)
@@ -504,6 +536,7 @@ def evaluate(
         )
     if data is None:
         raise InvalidArgument("The data argument cannot be None.")
+    model_id = _linked_model(model, model_id)
     resolved = _resolve(model, env_manager, model_config)
     baseline = None
     if baseline_model is not None:
@@ -575,7 +608,15 @@ def evaluate(
     metrics = aggregate(out.values)
     try:
         artifacts = _log(
-            run.client, run.info.run_id, data_in, resolved, metrics, out, prefix, dataset_path
+            run.client,
+            run.info.run_id,
+            data_in,
+            resolved,
+            metrics,
+            out,
+            prefix,
+            dataset_path,
+            model_id,
         )
     except BaseException:
         if active is None:

@@ -16,6 +16,7 @@ from mltrail import artifacts
 from mltrail._exceptions import InvalidArgument
 from mltrail.entities._logged_model import (
     LoggedModelInput,
+    LoggedModelMetric,
     LoggedModelOutput,
     LoggedModelStatus,
     validate_model_id,
@@ -136,6 +137,13 @@ class ClientLoggedModels:
         """Record that the run used these models (``LoggedModelInput``: a model id)."""
         inputs = [LoggedModelInput(validate_model_id(m.model_id)) for m in models]
         self._logged_models.log_model_inputs(run_id, inputs)
+
+    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        """Log metric values of the run and link them to the logged models they name (with
+        the dataset they were measured on): MLflow's metrics logged with a ``model_id``."""
+        for metric in metrics:
+            validate_model_id(metric.model_id)
+        self._logged_models.log_model_metrics(run_id, list(metrics))
 
     def log_outputs(self, run_id: str, models: Sequence[Any]) -> None:
         """Record that the run produced these models (``LoggedModelOutput``: id and step)."""
