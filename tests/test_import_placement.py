@@ -57,6 +57,7 @@ ALLOWED: dict[tuple[str, str], str] = {
             "mltrail.pyfunc._save",
             "mltrail.pytorch._flavor",
             "mltrail.sklearn._flavor",
+            "mltrail.statsmodels._flavor",
             "mltrail.xgboost._flavor",
         )
     },

@@ -49,6 +49,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "pyfunc",
                 "sklearn",
                 "xgboost",
+                "statsmodels",
                 "lightgbm",
                 "onnx",
                 "pytorch",

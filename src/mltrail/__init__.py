@@ -112,10 +112,10 @@ MlflowException = _MltrailError
 # Submodules loaded on first attribute access (mltrail.data, mltrail.entities, ...).
 _LAZY_SUBMODULES = frozenset(
     {"artifacts", "client", "data", "entities", "exceptions", "projects", "store", "tracking"}
-    # Model evaluation (NumPy, pandas, scikit-learn, matplotlib load when an evaluation runs).
+    # Model evaluation (NumPy, pandas, scikit-learn, Pillow load when an evaluation runs).
     | {"evaluation", "metrics"}
     # Models and their flavors: each imports its framework only when a model is saved/loaded.
-    | {"lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "xgboost"}
+    | {"lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "statsmodels", "xgboost"}
 )
 
 

@@ -31,6 +31,7 @@ _LOADERS = {
     "mlflow.sklearn": "mltrail.sklearn",
     "mlflow.pyfunc.model": "mltrail.pyfunc._python_model",
     "mlflow.xgboost": "mltrail.xgboost",
+    "mlflow.statsmodels": "mltrail.statsmodels",
     "mlflow.lightgbm": "mltrail.lightgbm",
     "mlflow.pytorch": "mltrail.pytorch",
     "mlflow.onnx": "mltrail.onnx",
