@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -72,27 +70,15 @@ def _local_model(model_uri: str) -> Iterator[str]:
 
 
 def _run_in_env(python: str, args: list[str]) -> int:
-    """Run ``python -m mltrail.serving ARGS``; SIGINT and SIGTERM are passed on to it."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["PYTHONNOUSERSITE"] = "1"
-    proc = subprocess.Popen([python, "-m", "mltrail.serving", *args], env=env)
+    from mltrail.serving._model_api import run_in_env
 
-    def forward(signum: int, frame: Any) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
-
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return proc.wait()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    return run_in_env(python, args)
 
 
 def _env_python(env_manager: str, env_root: str | None, model_dir: str) -> str:
-    from mltrail._envs import EnvironmentManager
+    from mltrail.serving._model_api import env_python
 
-    return str(EnvironmentManager(env_manager, env_root).prepare(model_dir))
+    return env_python(env_manager, env_root, model_dir)
 
 
 @click.group("models")

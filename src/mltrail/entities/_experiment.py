@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from mltrail.entities._enums import LifecycleStage
 
@@ -13,6 +13,8 @@ __all__ = ["Experiment"]
 @dataclass(frozen=True, slots=True)
 class Experiment:
     """A named group of runs; ``tags`` maps tag keys to values."""
+
+    DEFAULT_EXPERIMENT_NAME: ClassVar[str] = "Default"
 
     experiment_id: str
     name: str

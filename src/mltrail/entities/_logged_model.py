@@ -44,6 +44,7 @@ def validate_model_id(model_id: Any) -> str:
 class LoggedModelStatus:
     """``PENDING`` while files are uploaded, then ``READY`` or ``FAILED``."""
 
+    UNSPECIFIED = "UNSPECIFIED"  # MLflow's proto default; no stored model has it
     PENDING = "PENDING"
     READY = "READY"
     FAILED = "FAILED"
@@ -72,6 +73,28 @@ class LoggedModelStatus:
             f"Invalid logged model status {value!r}: must be one of "
             f"{', '.join(cls.ALL)} (or {', '.join(cls.WIRE)})"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelParameter:
+    """One parameter of a logged model (``LoggedModel.params`` maps keys to values)."""
+
+    key: str
+    value: str
+
+    def to_dictionary(self) -> dict[str, str]:
+        return {"key": self.key, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelTag:
+    """One tag of a logged model (``LoggedModel.tags`` maps keys to values)."""
+
+    key: str
+    value: str
+
+    def to_dictionary(self) -> dict[str, str]:
+        return {"key": self.key, "value": self.value}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from mltrail.entities._dataset import DatasetInput
 from mltrail.entities._enums import LifecycleStage
 from mltrail.entities._logged_model import LoggedModelInput, LoggedModelOutput
 from mltrail.entities._metric import Metric, Param, RunTag, metric_value_to_json
+from mltrail.search._fields import KINDS
 
 __all__ = ["Run", "RunData", "RunInfo", "RunInputs", "RunOutputs"]
 
@@ -26,6 +27,16 @@ class RunInfo:
     end_time: int | None
     artifact_uri: str
     lifecycle_stage: str = LifecycleStage.ACTIVE
+
+    @staticmethod
+    def get_searchable_attributes() -> list[str]:
+        """The run attributes a search filter may use (``attributes.<name>``)."""
+        return sorted(KINDS["runs"].attributes)
+
+    @staticmethod
+    def get_orderable_attributes() -> list[str]:
+        """The run attributes a search may order by."""
+        return sorted(KINDS["runs"].order_attributes)
 
     @property
     def run_uuid(self) -> str:

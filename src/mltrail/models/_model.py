@@ -22,7 +22,11 @@ import datetime as _dt
 import os
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail._version import __version__
@@ -30,7 +34,13 @@ from mltrail.models._example import read_input_example
 from mltrail.models._signature import ModelSignature
 from mltrail.models._uri import download_model_file, is_local_uri
 
-__all__ = ["MLMODEL_FILE_NAME", "Model", "ModelInfo"]
+__all__ = ["MLMODEL_FILE_NAME", "Model", "ModelInfo", "ModelInputExample"]
+
+#: What ``input_example=`` takes: a DataFrame, an array, a dict (of columns or of tensors), a
+#: list of records, a string, bytes, or a tuple ``(example, params)``.
+ModelInputExample = Union[
+    "pd.DataFrame", "np.ndarray", dict[str, Any], list[Any], str, bytes, tuple[Any, ...]
+]
 
 MLMODEL_FILE_NAME = "MLmodel"
 
@@ -122,10 +132,13 @@ class Model:
             out.setdefault(key, value)
         return out
 
-    def to_yaml(self) -> str:
+    def to_yaml(self, stream: IO[str] | None = None) -> str:
+        """The ``MLmodel`` text; also written to *stream* when one is given."""
         import yaml
 
         text: str = yaml.safe_dump(self.to_dict(), default_flow_style=False, sort_keys=True)
+        if stream is not None:
+            stream.write(text)
         return text
 
     def to_json(self) -> str:
@@ -139,10 +152,12 @@ class Model:
             f.write(self.to_yaml())
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Model:
-        if not isinstance(d, dict):
-            raise InvalidArgument(f"Invalid MLmodel content: expected a mapping, got {type(d)}")
-        data = dict(d)
+    def from_dict(cls, model_dict: dict[str, Any]) -> Model:
+        if not isinstance(model_dict, dict):
+            raise InvalidArgument(
+                f"Invalid MLmodel content: expected a mapping, got {type(model_dict)}"
+            )
+        data = dict(model_dict)
         flavors = data.get("flavors")
         if flavors is not None and not (
             isinstance(flavors, dict) and all(isinstance(v, dict) for v in flavors.values())

@@ -22,7 +22,14 @@ from mltrail.models._enforce import enforce_params, enforce_schema
 from mltrail.models._model import Model
 from mltrail.models._uri import download_model
 
-__all__ = ["FLAVOR_NAME", "PyFuncModel", "add_to_model", "load_model", "loader_for"]
+__all__ = [
+    "FLAVOR_NAME",
+    "PyFuncModel",
+    "add_to_model",
+    "load_model",
+    "load_pyfunc",
+    "loader_for",
+]
 
 FLAVOR_NAME = "python_function"
 
@@ -129,6 +136,17 @@ class PyFuncModel:
         return self._meta
 
     @property
+    def model_id(self) -> str | None:
+        """The id of the logged model this model was saved as (MLflow 3 models), or None."""
+        model_id = self._meta.extra.get("model_id")
+        return str(model_id) if model_id else None
+
+    @property
+    def input_example(self) -> Any:
+        """The input example saved with the model, or None."""
+        return self._meta.load_input_example(self.model_path)
+
+    @property
     def model_config(self) -> dict[str, Any]:
         context = getattr(self._impl, "context", None)
         config = getattr(context, "model_config", None)
@@ -202,3 +220,8 @@ def load_model(
     except ModuleNotFoundError as exc:  # a flavor's optional framework is not installed
         raise missing_dependency(exc) from None
     return PyFuncModel(meta, impl, loader_module, local)
+
+
+def load_pyfunc(model_uri: str, suppress_warnings: bool = False) -> PyFuncModel:
+    """MLflow 1.x's name of :func:`load_model`."""
+    return load_model(model_uri, suppress_warnings)

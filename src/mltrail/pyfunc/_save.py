@@ -61,10 +61,18 @@ def _copy_artifacts(path: str, artifacts: dict[str, str]) -> dict[str, dict[str,
     return entries
 
 
-def _default_requirements() -> list[str]:
+def get_default_pip_requirements() -> list[str]:
+    """The pip requirements a custom (``PythonModel``) model is saved with by default."""
     from mltrail.models._env import pinned
 
     return [pinned("mltrail"), pinned("cloudpickle")]
+
+
+def get_default_conda_env() -> dict[str, Any]:
+    """The conda environment (``conda.yaml``) of a model saved with the default requirements."""
+    from mltrail.models._env import conda_environment
+
+    return conda_environment(get_default_pip_requirements())
 
 
 def save_model(
@@ -132,7 +140,7 @@ def save_model(
                 )
                 python_model.load_context(context)
                 predict = PythonModelWrapper(python_model, context).predict
-            requirements = _default_requirements()
+            requirements = get_default_pip_requirements()
         else:
             data = None
             if data_path is not None:
