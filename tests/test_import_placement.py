@@ -184,8 +184,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "re-exported on first use, so importing mltrail.models loads no server code"
     ),
     ("mltrail.entities", "mltrail.entities._webhook"): (
-        "the webhook entities (json, datetime, URL checks) load on first use, off "
-        "`import mltrail`"
+        "the webhook entities (json, datetime, URL checks) load on first use, off `import mltrail`"
     ),
     ("mltrail.models._requirements", "mltrail.models._env"): (
         "the requirements machinery (importlib.metadata, subprocess, pickle, csv, zipfile) "
