@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from tests.serving.conftest import Models
 
 import mltrail
 from mltrail._exceptions import InvalidArgument, NotImplementedYet, TemporarilyUnavailable
+from mltrail.cli import cli
 from mltrail.serving import _model_api
 
 
@@ -93,3 +96,49 @@ def test_predict_sets_extra_envs_while_predicting_locally(
 def test_validate_serving_input_refuses_other_types(models: Models) -> None:
     with pytest.raises(InvalidArgument, match="expected JSON text or a dict, got list"):
         mltrail.models.validate_serving_input(str(models.sklearn_dir), [1, 2])  # type: ignore[arg-type]
+
+
+def _cli(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), prog_name="mltrail")
+
+
+def test_cli_update_pip_requirements(models: Models, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(models.sklearn_dir, model)
+    result = _cli("models", "update-pip-requirements", "-m", str(model), "add", "tabulate==0.9")
+    assert result.exit_code == 0, result.output
+    assert "tabulate==0.9" in (model / "requirements.txt").read_text().splitlines()
+    result = _cli("models", "update-pip-requirements", "-m", str(model), "remove", "tabulate")
+    assert result.exit_code == 0, result.output
+    assert "tabulate" not in (model / "requirements.txt").read_text()
+    result = _cli("models", "update-pip-requirements", "-m", str(model), "add", "not a req!")
+    assert result.exit_code == 1
+    assert "not pip requirements" in result.output
+
+
+def test_cli_build_docker_without_an_engine(
+    models: Models, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_model_api, "docker_engine_problem", lambda: "no engine in this test")
+    result = _cli("models", "build-docker", "-m", str(models.sklearn_dir), "-n", "my-model")
+    assert result.exit_code == 1
+    assert "Cannot build the image 'my-model': no engine in this test" in result.output
+    assert "docker build -t my-model " in result.output
+
+
+def test_cli_prepare_env(models: Models, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, str | None]] = []
+
+    def fake_env_python(manager: str, root: str | None, model_dir: str) -> str:
+        asked.append((manager, root))
+        assert (Path(model_dir) / "MLmodel").is_file()
+        return "/envs/uv-123/bin/python"
+
+    monkeypatch.setattr(_model_api, "env_python", fake_env_python)
+    result = _cli("models", "prepare-env", "-m", str(models.sklearn_dir), "--env-manager", "uv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "/envs/uv-123/bin/python"
+    assert asked == [("uv", None)]
+    result = _cli("models", "prepare-env", "-m", str(models.sklearn_dir), "--env-manager", "local")
+    assert result.exit_code == 0
+    assert "nothing to prepare" in result.stderr
