@@ -409,10 +409,6 @@ _not_yet(
     "mlflow.models.FlavorBackend",
     "mlflow.models.add_libraries_to_model",
     "mlflow.models.Model.log",
-    "mlflow.models.Model.get_model_info",
-    "mlflow.models.Model.get_serving_input",
-    "mlflow.models.Model.load_input_example_params",
-    "mlflow.models.Model.env_vars",
     "mlflow.pyfunc.update_signature_for_type_hint_from_example",
 )
 # PyTorch Lightning checkpoints logged to runs.

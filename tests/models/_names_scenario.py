@@ -131,6 +131,25 @@ out["conda_default_has_sklearn"] = any(
     if isinstance(d, dict)
     for p in d["pip"]
 )
+# -- an (input, params) example: MLmodel's info, the files, the Model helpers --------------------
+
+
+class Echo(mlflow.pyfunc.PythonModel):
+    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+        return model_input
+
+
+echo_path = os.path.abspath("echo-model")
+mlflow.pyfunc.save_model(echo_path, python_model=Echo(), input_example=(X.head(2), {"k": 1}))
+echo = mlflow.models.Model.load(echo_path)
+out["example_info"] = echo.saved_input_example_info
+with open(os.path.join(echo_path, "input_example.json"), encoding="utf-8") as f:
+    out["example_file"] = json.load(f)
+out["example_params"] = echo.load_input_example_params(echo_path)
+out["example_input"] = echo.load_input_example(echo_path).to_dict(orient="list")
+out["serving_example"] = json.loads(echo.get_serving_input(echo_path))
+out["model_info_uri"] = echo.get_model_info().model_uri.startswith("runs:/")
+out["env_vars"] = echo.env_vars
 # -- mlflow.Image --------------------------------------------------------------------------
 pixels = np.zeros((6, 8, 3), dtype=np.uint8)
 pixels[:, :4] = [255, 128, 0]

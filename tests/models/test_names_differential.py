@@ -7,7 +7,9 @@ model and dataset inputs, the logged model's metrics), ``log_input(model=)``,
 ``MlflowClient.log_metric(dataset_name=, dataset_digest=, model_id=)``,
 ``validate_serving_input``, ``load_pyfunc``, ``PyFuncModel.input_example``/``model_id``,
 ``update_model_requirements``, ``get_model_dependencies``, ``infer_pip_requirements``,
-``EnvType``, ``get_default_conda_env``, ``mlflow.Image`` and ``log_image`` of one, and the
+``EnvType``, ``get_default_conda_env``, an ``(input, params)`` example (MLmodel's info, the
+``input_example.json`` file, ``Model.load_input_example_params``, ``get_serving_input``,
+``get_model_info``), ``mlflow.Image`` and ``log_image`` of one, and the
 entity helpers (``matches_view_type``, ``FileInfo``, ``Metric.to_dictionary``, ...).
 """
 
@@ -62,3 +64,5 @@ def test_the_scenario_exercised_what_it_claims(
     assert ours["dataset_inputs"] == [["eval", ["eval"]], ["train", []]]
     assert ours["image_artifacts"] == ["pictures/orange.png"]
     assert ours["validated"] == ours["pyfunc_predict"]
+    assert ours["example_params"] == {"k": 1}
+    assert ours["example_file"]["params"] == {"k": 1}
