@@ -401,8 +401,6 @@ _not_yet(
 _not_yet("client tables", "mlflow.MlflowClient.load_table", "mlflow.MlflowClient.log_table")
 # Dataset sources of frameworks mltrail has no integration for yet.
 _not_yet("dataset sources", "mlflow.data.from_huggingface", "mlflow.data.from_tensorflow")
-# Models from code (a script that calls set_model) and its configuration object.
-_not_yet("models from code", "mlflow.models.set_model", "mlflow.models.ModelConfig")
 # Model helpers not written yet.
 _not_yet(
     "model helpers",
@@ -496,7 +494,6 @@ NOT_YET_PARAMETERS: dict[str, dict[str, str]] = {
         for flavor in ("sklearn", "xgboost", "lightgbm", "onnx", "pytorch")
     },
     "mlflow.pytorch.load_model": {"kwargs": "torch.load keyword arguments"},
-    "mlflow.pyfunc.add_to_model": {"model_code_path": "models from code"},
     **{
         f"mlflow.pyfunc.{function}": {
             **dict.fromkeys(_LOGGED_MODEL_ARGUMENTS, "logged-model arguments"),

@@ -150,6 +150,45 @@ out["example_input"] = echo.load_input_example(echo_path).to_dict(orient="list")
 out["serving_example"] = json.loads(echo.get_serving_input(echo_path))
 out["model_info_uri"] = echo.get_model_info().model_uri.startswith("runs:/")
 out["env_vars"] = echo.env_vars
+# -- models from code: set_model, ModelConfig, python_model="file.py", model_config -----------
+IMPORT = "import mlflow" if sys.argv[1] == "mlflow" else "import mltrail as mlflow"
+IMPORT += f"\nfrom {sys.argv[1]}.models import ModelConfig, set_model"
+with open("code_model.py", "w", encoding="utf-8") as f:
+    f.write(
+        IMPORT
+        + """
+
+config = ModelConfig(development_config={"factor": 1})
+
+
+class Scaled(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return [x * config.get("factor") for x in model_input["x"]]
+
+
+set_model(Scaled())
+"""
+    )
+code_path = os.path.abspath("code-model")
+mlflow.pyfunc.save_model(code_path, python_model="code_model.py", model_config={"factor": 3})
+flavor = mlflow.models.Model.load(code_path).flavors["python_function"]
+out["code_flavor"] = [
+    flavor["loader_module"],
+    os.path.basename(flavor["model_code_path"]),
+    flavor.get("config"),
+    "python_model" in flavor,
+]
+out["code_files"] = sorted(
+    n for n in os.listdir(code_path) if n.endswith((".py", ".pkl", "MLmodel"))
+)
+frame_x = pd.DataFrame({"x": [1, 2]})
+out["code_predict"] = list(mlflow.pyfunc.load_model(code_path).predict(frame_x))
+out["code_predict_config"] = list(
+    mlflow.pyfunc.load_model(code_path, model_config={"factor": 10}).predict(frame_x)
+)
+development = mlflow.models.ModelConfig(development_config={"a": 1})
+out["development_config"] = [development.get("a"), development.to_dict()]
+out["missing_key"] = error_of(lambda: development.get("b"))
 # -- mlflow.Image --------------------------------------------------------------------------
 pixels = np.zeros((6, 8, 3), dtype=np.uint8)
 pixels[:, :4] = [255, 128, 0]

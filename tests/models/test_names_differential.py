@@ -9,7 +9,8 @@ model and dataset inputs, the logged model's metrics), ``log_input(model=)``,
 ``update_model_requirements``, ``get_model_dependencies``, ``infer_pip_requirements``,
 ``EnvType``, ``get_default_conda_env``, an ``(input, params)`` example (MLmodel's info, the
 ``input_example.json`` file, ``Model.load_input_example_params``, ``get_serving_input``,
-``get_model_info``), ``mlflow.Image`` and ``log_image`` of one, and the
+``get_model_info``), models from code (``set_model``, ``ModelConfig``, ``python_model=`` a
+file, ``model_config``), ``mlflow.Image`` and ``log_image`` of one, and the
 entity helpers (``matches_view_type``, ``FileInfo``, ``Metric.to_dictionary``, ...).
 """
 
@@ -64,5 +65,8 @@ def test_the_scenario_exercised_what_it_claims(
     assert ours["dataset_inputs"] == [["eval", ["eval"]], ["train", []]]
     assert ours["image_artifacts"] == ["pictures/orange.png"]
     assert ours["validated"] == ours["pyfunc_predict"]
+    assert ours["code_predict"] == [3, 6]
+    assert ours["code_predict_config"] == [10, 20]
+    assert ours["code_flavor"][:2] == ["mlflow.pyfunc.loaders.code_model", "code_model.py"]
     assert ours["example_params"] == {"k": 1}
     assert ours["example_file"]["params"] == {"k": 1}

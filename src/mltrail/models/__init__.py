@@ -19,6 +19,7 @@ import importlib
 from typing import Any
 
 from mltrail.models import signature
+from mltrail.models._code_model import ModelConfig, set_model
 from mltrail.models._example import read_input_example
 from mltrail.models._info import (
     convert_input_example_to_serving_input,
@@ -81,6 +82,7 @@ __all__ = [
     "EvaluationResult",
     "MetricThreshold",
     "Model",
+    "ModelConfig",
     "ModelInfo",
     "ModelInputExample",
     "ModelSignature",
@@ -98,6 +100,7 @@ __all__ = [
     "make_metric",
     "predict",
     "read_input_example",
+    "set_model",
     "set_signature",
     "signature",
     "update_model_requirements",

@@ -37,6 +37,7 @@ FLAVOR_NAME = "python_function"
 _LOADERS = {
     "mlflow.sklearn": "mltrail.sklearn",
     "mlflow.pyfunc.model": "mltrail.pyfunc._python_model",
+    "mlflow.pyfunc.loaders.code_model": "mltrail.pyfunc._python_model",
     "mlflow.xgboost": "mltrail.xgboost",
     "mlflow.lightgbm": "mltrail.lightgbm",
     "mlflow.pytorch": "mltrail.pytorch",
@@ -67,9 +68,11 @@ def add_to_model(
     conda_env: str | None = None,
     python_env: str | None = None,
     model_config: dict[str, Any] | None = None,
+    model_code_path: str | None = None,
     **kwargs: Any,
 ) -> Model:
-    """Add the ``python_function`` flavor to *model* (MLflow's keys); returns *model*."""
+    """Add the ``python_function`` flavor to *model* (MLflow's keys); returns *model*.
+    *model_code_path* names the models-from-code file (in the model directory)."""
     import platform
 
     params: dict[str, Any] = dict(kwargs)
@@ -88,6 +91,8 @@ def add_to_model(
         params["env"] = env
     if model_config:
         params["config"] = model_config  # MLflow's key (mlflow.models.model.MODEL_CONFIG)
+    if model_code_path is not None:
+        params["model_code_path"] = model_code_path
     return model.add_flavor(FLAVOR_NAME, **params)
 
 
