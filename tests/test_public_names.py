@@ -420,6 +420,22 @@ _HAVE_TO_DICTIONARY = {
     "entities.Run.to_dictionary",
     "entities.LoggedModelParameter.to_dictionary",
     "entities.LoggedModelTag.to_dictionary",
+    *(
+        f"entities.{entity}.from_dictionary"
+        for entity in (
+            "Dataset",
+            "Experiment",
+            "ExperimentTag",
+            "InputTag",
+            "LoggedModelInput",
+            "LoggedModelOutput",
+            "LoggedModelParameter",
+            "LoggedModelTag",
+            "Param",
+            "RunInfo",
+            "RunTag",
+        )
+    ),
 }
 # Entities' dictionary round trip (MLflow's to_dictionary/from_dictionary shapes).
 _not_yet(

@@ -223,6 +223,27 @@ out["param_entity"] = [
     from_mlflow_entities.LoggedModelParameter("a", "1").key,
     from_mlflow_entities.LoggedModelTag("t", "v").value,
 ]
+entities = from_mlflow_entities
+built = [
+    entities.Param.from_dictionary({"key": "a", "value": "1", "ignored": 0}),
+    entities.RunTag.from_dictionary({"key": "t", "value": "v"}),
+    entities.InputTag.from_dictionary({"key": "i", "value": "w"}),
+    entities.LoggedModelOutput.from_dictionary({"model_id": "m-1", "step": 3}),
+    entities.LoggedModelInput.from_dictionary({"model_id": "m-2"}),
+]
+out["from_dictionary"] = [[getattr(b, "key", None), getattr(b, "model_id", None)] for b in built]
+info = entities.RunInfo.from_dictionary(
+    {
+        "run_id": "r1", "experiment_id": "1", "user_id": "u", "status": "FINISHED",
+        "start_time": 5, "end_time": 6, "lifecycle_stage": "active", "artifact_uri": "a",
+        "run_name": "n",
+    }
+)  # fmt: skip
+out["run_info_from_dictionary"] = [info.run_id, info.status, info.end_time, info.run_name]
+source = entities.Dataset.from_dictionary(
+    {"name": "d", "digest": "x", "source_type": "local", "source": "{}", "schema": None}
+)
+out["dataset_from_dictionary"] = [source.name, source.digest, source.source_type]
 error = mlflow.MlflowException.invalid_parameter_value("bad", sqlstate="42000", error_class="C")
 out["exception_fields"] = [error.error_code, error.sqlstate, error.error_class]
 

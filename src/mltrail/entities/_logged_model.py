@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.entities._dictionary import FromDictionary
 from mltrail.entities._metric import metric_value_to_json
 
 __all__ = [
@@ -76,7 +77,7 @@ class LoggedModelStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelParameter:
+class LoggedModelParameter(FromDictionary):
     """One parameter of a logged model (``LoggedModel.params`` maps keys to values)."""
 
     key: str
@@ -87,7 +88,7 @@ class LoggedModelParameter:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelTag:
+class LoggedModelTag(FromDictionary):
     """One tag of a logged model (``LoggedModel.tags`` maps keys to values)."""
 
     key: str
@@ -139,7 +140,7 @@ class LoggedModelMetric:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelOutput:
+class LoggedModelOutput(FromDictionary):
     """A run produced the model (at ``step``)."""
 
     model_id: str
@@ -154,7 +155,7 @@ class LoggedModelOutput:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelInput:
+class LoggedModelInput(FromDictionary):
     """A run used the model."""
 
     model_id: str

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from mltrail.entities._dictionary import FromDictionary
+
 __all__ = ["ExperimentTag", "Metric", "Param", "RunTag", "metric_value_to_json"]
 
 
@@ -78,7 +80,7 @@ class Metric(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Param:
+class Param(FromDictionary):
     key: str
     value: str
 
@@ -91,7 +93,7 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
-class RunTag:
+class RunTag(FromDictionary):
     key: str
     value: str
 
@@ -104,7 +106,7 @@ class RunTag:
 
 
 @dataclass(frozen=True, slots=True)
-class ExperimentTag:
+class ExperimentTag(FromDictionary):
     key: str
     value: str
 

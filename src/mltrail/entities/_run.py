@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mltrail.entities._dataset import DatasetInput
+from mltrail.entities._dictionary import FromDictionary
 from mltrail.entities._enums import LifecycleStage
 from mltrail.entities._logged_model import LoggedModelInput, LoggedModelOutput
 from mltrail.entities._metric import Metric, Param, RunTag, metric_value_to_json
@@ -15,7 +16,7 @@ __all__ = ["Run", "RunData", "RunInfo", "RunInputs", "RunOutputs"]
 
 
 @dataclass(frozen=True, slots=True)
-class RunInfo:
+class RunInfo(FromDictionary):
     """A run's metadata; times are milliseconds since the epoch."""
 
     run_id: str
