@@ -32,17 +32,19 @@ def _model_uri_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+_env_root_option = click.option(
+    "--env-root",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    envvar="MLTRAIL_ENV_ROOT",
+    show_envvar=True,
+    default=None,
+    help="Where virtualenv/uv environments are built and cached. Default: ~/.cache/mltrail/envs.",
+)
+
+
 def _env_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option(
-        "--env-root",
-        type=click.Path(file_okay=False),
-        metavar="DIR",
-        envvar="MLTRAIL_ENV_ROOT",
-        show_envvar=True,
-        default=None,
-        help="Where virtualenv/uv environments are built and cached. Default: "
-        "~/.cache/mltrail/envs.",
-    )(fn)
+    fn = _env_root_option(fn)
     return click.option(
         "--env-manager",
         type=click.Choice(ENV_MANAGERS),
@@ -378,15 +380,7 @@ _ENV_MANAGER_CHOICES = ("local", "virtualenv", "uv", "conda")
     is_flag=True,
     help="Accepted for MLflow's scripts: mltrail always installs itself into the environment.",
 )
-@click.option(
-    "--env-root",
-    type=click.Path(file_okay=False),
-    metavar="DIR",
-    envvar="MLTRAIL_ENV_ROOT",
-    show_envvar=True,
-    default=None,
-    help="Where environments are built and cached. Default: ~/.cache/mltrail/envs.",
-)
+@_env_root_option
 @tracking_uri_option
 @handle_errors
 def prepare_env(

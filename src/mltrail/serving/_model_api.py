@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from mltrail._envs import EnvironmentManager
+from mltrail._envs import EnvironmentManager, docker_engine_problem
 from mltrail._exceptions import InvalidArgument, NotImplementedYet, TemporarilyUnavailable
 from mltrail.models._info import convert_input_example_to_serving_input
 from mltrail.serving._docker import generate_dockerfile
@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 ENV_MANAGERS = ("local", "virtualenv", "uv", "conda")
-_ENGINE_TIMEOUT_S = 30.0
 
 
 def validate_serving_input(model_uri: str, serving_input: str | dict[str, Any]) -> Any:
@@ -199,31 +198,6 @@ def _predict_to(model: Any, source: IO[bytes], output_path: str | None, content_
         return
     with open(output_path, "w", encoding="utf-8", newline="") as sink:
         predict_stream(model, source, sink, content_type, "json")
-
-
-def docker_engine_problem() -> str | None:
-    """Why no image can be built here (no ``docker`` on PATH, or no engine answering), or
-    None when a Docker engine is there."""
-    docker = shutil.which("docker")
-    if docker is None:
-        return "there is no `docker` executable on PATH"
-    try:
-        done = subprocess.run(
-            [docker, "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=_ENGINE_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return f"the Docker engine did not answer `docker info` within {_ENGINE_TIMEOUT_S:.0f} s"
-    if done.returncode != 0 or not done.stdout.strip():
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        return (
-            f"no Docker engine is running (`docker info`: {detail[-1] if detail else 'no answer'})"
-        )
-    return None
 
 
 def build_docker(
