@@ -100,6 +100,7 @@ if TYPE_CHECKING:
     from mltrail import sklearn as sklearn
     from mltrail import tracking as tracking
     from mltrail._doctor import doctor as doctor
+    from mltrail.artifacts._image import Image as Image
     from mltrail.evaluation import evaluate as evaluate
     from mltrail.evaluation import load_table as load_table
     from mltrail.evaluation import log_table as log_table
@@ -124,6 +125,7 @@ _LAZY_SUBMODULES = frozenset(
 _LAZY_FUNCTIONS = {
     "run": "mltrail.projects",
     "doctor": "mltrail._doctor",
+    "Image": "mltrail.artifacts._image",
     "evaluate": "mltrail.evaluation",
     "load_table": "mltrail.evaluation",
     "log_table": "mltrail.evaluation",
@@ -142,6 +144,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ActiveRun",
     "Client",
+    "Image",
     "MlflowClient",
     "MlflowException",
     "ViewType",
