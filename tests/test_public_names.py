@@ -44,6 +44,7 @@ MODULES = (
     "mlflow.xgboost",
     "mlflow.lightgbm",
     "mlflow.onnx",
+    "mlflow.statsmodels",
 )
 
 # Lists MLflow's public surface as JSON: {"names": {"mlflow.x.Name": {...}}}.
@@ -110,6 +111,8 @@ def _exclude(reason: str, *names: str) -> None:
         EXCLUDED[name] = reason
 
 
+# Internal machinery MLflow's module happens to expose (its autologging's bookkeeping).
+_exclude("internal", "mlflow.statsmodels.AutologHelpers")
 # GenAI tracing: spans, traces, their entities, errors and client calls.
 _exclude(
     "GenAI tracing",
@@ -415,6 +418,8 @@ _not_yet(
     "mlflow.pytorch.MlflowModelCheckpointCallback",
     "mlflow.pytorch.load_checkpoint",
 )
+# statsmodels autologging (fit() calls logged as runs).
+_not_yet("statsmodels autologging", "mlflow.statsmodels.autolog")
 _HAVE_TO_DICTIONARY = {
     "ActiveRun.to_dictionary",
     "entities.Run.to_dictionary",
@@ -495,7 +500,7 @@ NOT_YET_PARAMETERS: dict[str, dict[str, str]] = {
             "metadata": "follows extra_files",
             "export_model": "PyTorch's torch.export format",
         }
-        for flavor in ("sklearn", "xgboost", "lightgbm", "onnx", "pytorch")
+        for flavor in ("sklearn", "xgboost", "lightgbm", "onnx", "pytorch", "statsmodels")
     },
     **{
         f"mlflow.{flavor}.save_model": {
@@ -507,7 +512,7 @@ NOT_YET_PARAMETERS: dict[str, dict[str, str]] = {
             "serialization_format": "follows export_model",
             "export_model": "PyTorch's torch.export format",
         }
-        for flavor in ("sklearn", "xgboost", "lightgbm", "onnx", "pytorch")
+        for flavor in ("sklearn", "xgboost", "lightgbm", "onnx", "pytorch", "statsmodels")
     },
     "mlflow.pytorch.load_model": {"kwargs": "torch.load keyword arguments"},
     **{

@@ -7,6 +7,7 @@ from mltrail.statsmodels._flavor import (
     FLAVOR_NAME,
     STATSMODELS_DATA_SUBPATH,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.statsmodels"
+    get_default_conda_env,
     get_default_pip_requirements,
     load_model,
     log_model,
@@ -16,6 +17,7 @@ from mltrail.statsmodels._flavor import (
 __all__ = [
     "FLAVOR_NAME",
     "STATSMODELS_DATA_SUBPATH",
+    "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
     "log_model",

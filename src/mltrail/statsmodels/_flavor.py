@@ -29,6 +29,7 @@ from mltrail.pyfunc._load import add_to_model
 __all__ = [
     "FLAVOR_NAME",
     "STATSMODELS_DATA_SUBPATH",
+    "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
     "log_model",
@@ -46,6 +47,13 @@ def get_default_pip_requirements() -> list[str]:
     from mltrail.models._env import pinned
 
     return [pinned("statsmodels")]
+
+
+def get_default_conda_env() -> dict[str, Any]:
+    """The conda environment (``conda.yaml``) of a model saved with the default requirements."""
+    from mltrail.models._env import conda_environment
+
+    return conda_environment(get_default_pip_requirements())
 
 
 def _check_results(statsmodels_model: Any) -> None:
