@@ -2,7 +2,9 @@
 
 Routes, in matching order:
 
-- ``/health`` ("OK"), ``/version`` (plain text), ``/api/openapi.json`` (the OpenAPI document);
+- ``/health`` ("OK"), ``/version`` (plain text: the MLflow API version with mltrail's as its
+  local label, see :func:`~mltrail.server._meta.served_version`), ``/api/openapi.json`` (the
+  OpenAPI document);
 - ``/get-artifact?run_uuid=&path=``: one file of a run, for the web UI;
 - ``/api/2.0/...`` and ``/ajax-api/2.0/...``: every endpoint of :func:`server_endpoints` (MLflow's
   tracking, metrics and artifact API, mltrail's extensions under ``/mltrail/``), plus the
@@ -50,7 +52,7 @@ from mltrail.server._errors import (
 )
 from mltrail.server._experiments import experiment_endpoints
 from mltrail.server._logged_models import logged_model_endpoints
-from mltrail.server._meta import mltrail_version, server_info_endpoint
+from mltrail.server._meta import mltrail_version, served_version, server_info_endpoint
 from mltrail.server._metrics import metric_endpoints
 from mltrail.server._multipart_routes import multipart_endpoints
 from mltrail.server._openapi import openapi_document
@@ -138,7 +140,7 @@ def create_app(
         return PlainTextResponse("OK")
 
     async def version(request: Request) -> Response:
-        return PlainTextResponse(mltrail_version())
+        return PlainTextResponse(served_version())
 
     async def openapi(request: Request) -> Response:
         return json_response(document())

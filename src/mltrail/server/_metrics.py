@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mltrail._exceptions import InvalidArgument
 from mltrail.entities._metric import metric_value_to_json
 from mltrail.server._access import RUN_ID, RUN_IDS, read
 from mltrail.server._context import ServerContext
@@ -55,6 +56,8 @@ _MAGIC = b"MTS1"
 MAX_BULK_RUNS = 100
 MAX_BULK_RESULTS = 2500
 DEFAULT_BULK_RESULTS = 320
+#: MLflow's limit (and default) for get-history-bulk, points in all.
+MAX_HISTORY_BULK_RESULTS = 25_000
 
 
 def _history(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +73,59 @@ def _history(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _history_bulk(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    """MLflow's UI call: every point of one metric of several runs, runs in id order, each
+    point with its run_id; at most max_results points in all."""
+    what = "GetMetricHistoryBulk request"
+    run_ids = args.get("run_id") or []
+    if not run_ids:
+        raise InvalidArgument(f"{what} must specify at least one run_id.")
+    if len(run_ids) > MAX_BULK_RUNS:
+        raise InvalidArgument(
+            f"{what} cannot specify more than {MAX_BULK_RUNS} run_ids. Got {len(run_ids)}."
+        )
+    if not args.get("metric_key"):
+        raise InvalidArgument(f"{what} must specify a metric_key.")
+    limit = args.get("max_results") or MAX_HISTORY_BULK_RESULTS
+    metrics: list[dict[str, Any]] = []
+    for run_id in sorted(set(run_ids)):
+        history = ctx.backend.metrics.get_metric_history(
+            run_id, args["metric_key"], max_results=limit - len(metrics)
+        )
+        metrics.extend({**m.to_dict(), "run_id": run_id} for m in history)
+        if len(metrics) >= limit:
+            break
+    return {"metrics": metrics}
+
+
+def _check_bulk_interval(args: dict[str, Any]) -> None:
+    """The request's own rules, checked before any run is looked up, in MLflow's words."""
+    what = "GetMetricHistoryBulkInterval request"
+    if not args.get("metric_key"):
+        raise InvalidArgument("Missing value for required parameter 'metric_key'")
+    if len(args["run_ids"]) > MAX_BULK_RUNS:
+        raise InvalidArgument(
+            f"{what} must specify at most {MAX_BULK_RUNS} run_ids. Got {len(args['run_ids'])}."
+        )
+    limit = args.get("max_results", DEFAULT_BULK_RESULTS)
+    if not 1 <= limit <= MAX_BULK_RESULTS:
+        raise InvalidArgument(
+            f"max_results must be between 1 and {MAX_BULK_RESULTS}, got {limit} in the {what}"
+        )
+    start, end = args.get("start_step"), args.get("end_step")
+    if (start is None) != (end is None):
+        raise InvalidArgument(
+            f"If either start step or end step are specified, both must be specified. "
+            f"Got start_step={start}, end_step={end}."
+        )
+    if start is not None and end is not None and end < start:
+        raise InvalidArgument(
+            f"end_step must be greater than start_step. Got start_step={start}, end_step={end}."
+        )
+
+
 def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    _check_bulk_interval(args)
     series = ctx.backend.metrics.get_metric_series(
         args["run_ids"],
         [args["metric_key"]],
@@ -204,15 +259,34 @@ def metric_endpoints() -> list[Endpoint]:
         ),
         Endpoint(
             "GET",
+            "/mlflow/metrics/get-history-bulk",
+            "One metric's every point for up to 100 runs (run_id repeated), as MLflow's UI "
+            "asks for it",
+            obj(
+                {
+                    # at least one, at most MAX_BULK_RUNS, checked by the handler
+                    "run_id": array(string(max_length=256), max_items=10_000),
+                    "metric_key": string(max_length=250),
+                    "max_results": int32(minimum=1, maximum=MAX_HISTORY_BULK_RESULTS),
+                }
+            ),
+            obj({"metrics": array(METRIC)}),
+            _history_bulk,
+            access=read(RUN_ID),
+        ),
+        Endpoint(
+            "GET",
             "/mlflow/metrics/get-history-bulk-interval",
             "One metric of up to 100 runs, at most max_results points per run",
             obj(
                 {
-                    "run_ids": array(string(max_length=256), max_items=MAX_BULK_RUNS),
+                    # at most MAX_BULK_RUNS ids and max_results in 1..MAX_BULK_RESULTS, checked
+                    # by the handler in MLflow's words
+                    "run_ids": array(string(max_length=256), max_items=10_000),
                     "metric_key": string(max_length=250),
                     "start_step": int64(),
                     "end_step": int64(),
-                    "max_results": int32(minimum=1, maximum=MAX_BULK_RESULTS),
+                    "max_results": int32(),
                 },
                 ["run_ids", "metric_key"],
             ),

@@ -1,0 +1,158 @@
+"""What MLflow's own server tests (``scripts/mlflow_server_suite.py``) found, held here without
+MLflow's files: the official ``mlflow`` client (and plain HTTP) against an mltrail server.
+
+- ``/version`` answers a version MLflow's client parses and places (its feature checks);
+- ``--default-artifact-root http://HOST:PORT/api/2.0/mlflow-artifacts/artifacts``, as MLflow's
+  documentation configures the proxy, takes the client's ``log_artifact``;
+- model version sources: remote URIs and runs tracked elsewhere are accepted as MLflow accepts
+  them, local paths and climbing paths refused (CVE-2023-1177 class).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests._live_server import ThreadedServer
+
+from mltrail.server import ServerSettings, create_app
+
+mlflow = pytest.importorskip("mlflow")
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::FutureWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
+
+CREATE_VERSION = "/api/2.0/mlflow/model-versions/create"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_uri(request: pytest.FixtureRequest) -> str:
+    fixture = {"sqlite": "sqlite_uri", "postgres": "postgres_uri"}[request.param]
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def started(
+    tmp_path: Path, serve: Callable[..., ThreadedServer], free_port: Callable[[], int]
+) -> Iterator[Callable[..., str]]:
+    """``started(store_uri, **settings)``: a server's URL; the mlflow client points at it."""
+
+    def start(store_uri: str, **settings: Any) -> str:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        settings = {k: v.replace("{url}", url) for k, v in settings.items()}
+        app = create_app(ServerSettings(backend_store_uri=store_uri, **settings))
+        serve(app, port=port)
+        mlflow.set_tracking_uri(url)
+        return url
+
+    try:
+        yield start
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def test_version_is_one_mlflows_client_places(
+    started: Callable[..., str], sqlite_uri: str, tmp_path: Path
+) -> None:
+    """MLflow's client parses /version and turns features off for a server older than it needs
+    (log_spans needs 3.4); mltrail's version travels as the local label."""
+    from mlflow.store.tracking.rest_store import RestStore
+    from mlflow.utils.rest_utils import MlflowHostCreds
+    from packaging.version import Version
+
+    import mltrail
+
+    url = started(sqlite_uri, artifacts_destination=str(tmp_path / "a"))
+    text = httpx.get(f"{url}/version").text
+    seen = RestStore._get_server_version(MlflowHostCreds(url))
+    assert seen == Version(text)
+    assert seen is not None
+    assert seen >= Version("3.4")
+    info = httpx.get(f"{url}/api/3.0/mlflow/server-info").json()
+    assert info["version"] == mltrail.__version__
+    assert text == f"{info['mlflow_api_version']}+mltrail.{mltrail.__version__}"
+    assert seen.local == f"mltrail.{mltrail.__version__}"
+
+
+def test_an_http_default_artifact_root_takes_log_artifact(
+    started: Callable[..., str], store_uri: str, tmp_path: Path
+) -> None:
+    """As MLflow's docs configure it: the root is the proxy's own URL; runs get http(s) artifact
+    URIs that the client writes to through the proxy, which files them in the destination."""
+    destination = tmp_path / "destination"
+    url = started(
+        store_uri,
+        default_artifact_root="{url}/api/2.0/mlflow-artifacts/artifacts",
+        artifacts_destination=str(destination),
+    )
+    (tmp_path / "a.txt").write_text("0")
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(tmp_path / "a.txt"))
+        mlflow.log_artifact(str(tmp_path / "a.txt"), artifact_path="sub")
+    root = run.info.artifact_uri
+    assert root == f"{url}/api/2.0/mlflow-artifacts/artifacts/0/{run.info.run_id}/artifacts"
+    assert (destination / "0" / run.info.run_id / "artifacts" / "a.txt").read_text() == "0"
+    client = mlflow.MlflowClient()
+    assert sorted(f.path for f in client.list_artifacts(run.info.run_id)) == ["a.txt", "sub"]
+    listed = httpx.get(
+        f"{url}/api/2.0/mlflow/artifacts/list", params={"run_id": run.info.run_id}
+    ).json()
+    assert listed["root_uri"] == root
+    got = httpx.get(f"{url}/get-artifact", params={"run_id": run.info.run_id, "path": "sub/a.txt"})
+    assert got.text == "0"
+    # outside every run the proxy still takes nothing (a deliberate difference from MLflow)
+    refused = httpx.put(f"{url}/api/2.0/mlflow-artifacts/artifacts/loose.txt", content=b"x")
+    assert refused.status_code == 404
+    assert refused.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert not (destination / "loose.txt").exists()
+
+
+def _create(url: str, **body: Any) -> httpx.Response:
+    return httpx.post(f"{url}{CREATE_VERSION}", json={"name": "m", **body})
+
+
+def test_model_version_sources_as_mlflow_accepts_them(
+    started: Callable[..., str], store_uri: str, tmp_path: Path
+) -> None:
+    """Differential: the statuses MLflow's server gives (read from MLflow 3.17's handlers):
+    200 for remote URIs and runs tracked elsewhere, 400 for climbing paths and local paths
+    outside the named run's artifacts."""
+    url = started(store_uri, default_artifact_root=(tmp_path / "root").as_uri())
+    client = mlflow.MlflowClient()
+    client.create_registered_model("m")
+    run = client.create_run(client.create_experiment("e"))
+    here = run.info.run_id
+    elsewhere = "e" * 32
+    accepted = [
+        {"source": "s3://bucket/path/model", "run_id": here},
+        {"source": "gs://bucket/path/model"},
+        {"source": "wasbs://c@acct.blob.core.windows.net/path/model", "run_id": elsewhere},
+        {"source": "hdfs://namenode:8020/path/model"},
+        {"source": "models:/m/1"},
+        {"source": f"runs:/{elsewhere}/model", "run_id": elsewhere},
+        {"source": f"{run.info.artifact_uri}/model", "run_id": here},
+    ]
+    for body in accepted:
+        answer = _create(url, **body)
+        assert answer.status_code == 200, (body, answer.text)
+        assert answer.json()["model_version"]["source"] == body["source"]
+    refused = [
+        ({"source": "s3://bucket/models/../../../", "run_id": here}, "If supplying a source"),
+        ({"source": "gs://bucket/models/..%2f..%2fx"}, "If supplying a source"),
+        ({"source": f"runs:/{elsewhere}/model", "run_id": here}, "names run"),
+        ({"source": "/etc", "run_id": here}, "To use a local path as a model version"),
+        ({"source": str(tmp_path)}, "To use a local path as a model version"),
+        ({"source": f"{run.info.artifact_uri}/model", "run_id": elsewhere}, "names no run"),
+    ]
+    for body, words in refused:
+        answer = _create(url, **body)
+        assert answer.status_code == 400, (body, answer.text)
+        assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert words in answer.json()["message"]
