@@ -6,6 +6,7 @@ Routes, in matching order:
   local label, see :func:`~mltrail.server._meta.served_version`), ``/api/openapi.json`` (the
   OpenAPI document);
 - ``/get-artifact?run_uuid=&path=``: one file of a run, for the web UI;
+- ``/graphql``: MLflow's GraphQL queries, answered by the endpoints (:mod:`~.server._graphql`);
 - ``/api/2.0/...`` and ``/ajax-api/2.0/...``: every endpoint of :func:`server_endpoints` (MLflow's
   tracking, metrics and artifact API, mltrail's extensions under ``/mltrail/``), plus the
   artifact proxy ``/mlflow-artifacts/...`` when artifacts are served; unknown paths and methods
@@ -51,6 +52,7 @@ from mltrail.server._errors import (
     unexpected_error_response,
 )
 from mltrail.server._experiments import experiment_endpoints
+from mltrail.server._graphql import graphql_route_handler
 from mltrail.server._logged_models import logged_model_endpoints
 from mltrail.server._meta import mltrail_version, served_version, server_info_endpoint
 from mltrail.server._metrics import metric_endpoints
@@ -163,6 +165,11 @@ def create_app(
         PlainRoute(Route("/version", version, methods=["GET", "HEAD"]), AUTHENTICATED),
         PlainRoute(Route(OPENAPI_PATH, openapi, methods=["GET"]), AUTHENTICATED),
         PlainRoute(Route("/get-artifact", get_artifact, methods=["GET"]), read(RUN_ID)),
+        # Each root field is checked by the rule of the endpoint that answers it.
+        PlainRoute(
+            Route("/graphql", graphql_route_handler(ctx, endpoints), methods=["GET", "POST"]),
+            AUTHENTICATED,
+        ),
     ]
     # The UI's shell and assets hold no data: public, so that a browser can show a sign-in page.
     tail = [*extra_routes, *(PlainRoute(r, PUBLIC) for r in ui_routes(static))]
