@@ -46,7 +46,9 @@ def started(
     def start(store_uri: str, **settings: Any) -> str:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        settings = {k: v.replace("{url}", url) for k, v in settings.items()}
+        settings = {
+            k: v.replace("{url}", url) if isinstance(v, str) else v for k, v in settings.items()
+        }
         app = create_app(ServerSettings(backend_store_uri=store_uri, **settings))
         serve(app, port=port)
         mlflow.set_tracking_uri(url)
@@ -156,3 +158,73 @@ def test_model_version_sources_as_mlflow_accepts_them(
         assert answer.status_code == 400, (body, answer.text)
         assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
         assert words in answer.json()["message"]
+
+
+def test_a_relative_artifact_location_as_mlflow_returns_it(
+    started: Callable[..., str], sqlite_uri: str, tmp_path: Path
+) -> None:
+    """Made absolute against the server's working folder, and kept a plain path."""
+    started(sqlite_uri, default_artifact_root=(tmp_path / "root").as_uri(), serve_artifacts=False)
+    client = mlflow.MlflowClient()
+    experiment_id = client.create_experiment("rel", artifact_location="my_location")
+    location = client.get_experiment(experiment_id).artifact_location
+    assert location == str(Path.cwd() / "my_location")
+
+
+def test_the_ajax_endpoints_of_mlflows_ui(
+    started: Callable[..., str], store_uri: str, tmp_path: Path
+) -> None:
+    url = started(store_uri, default_artifact_root=(tmp_path / "root").as_uri())
+    client = mlflow.MlflowClient()
+    exp = client.create_experiment("ui")
+    runs = sorted(client.create_run(exp).info.run_id for _ in range(2))
+    for i, run_id in enumerate(runs):
+        client.log_metric(run_id, "loss", float(i), timestamp=5, step=i)
+        client.log_metric(run_id, "loss", float(i) + 0.5, timestamp=6, step=i + 1)
+    ajax = f"{url}/ajax-api/2.0/mlflow"
+    bulk = httpx.get(
+        f"{ajax}/metrics/get-history-bulk", params={"run_id": runs[::-1], "metric_key": "loss"}
+    ).json()["metrics"]
+    assert [(m["run_id"], m["step"]) for m in bulk] == [
+        (runs[0], 0),
+        (runs[0], 1),
+        (runs[1], 1),
+        (runs[1], 2),
+    ]
+    capped = httpx.get(
+        f"{ajax}/metrics/get-history-bulk",
+        params={"run_id": runs, "metric_key": "loss", "max_results": 3},
+    ).json()["metrics"]
+    assert len(capped) == 3
+    for params, words in [
+        ({"metric_key": "loss"}, "must specify at least one run_id"),
+        ({"run_id": [f"r{i}" for i in range(101)], "metric_key": "x"}, "more than 100 run_ids"),
+        ({"run_id": runs}, "must specify a metric_key"),
+    ]:
+        refused = httpx.get(f"{ajax}/metrics/get-history-bulk", params=params)
+        assert refused.status_code == 400
+        assert words in refused.json()["message"]
+    # the UI's upload: the raw body becomes a file of the run, served back as an attachment
+    put = httpx.post(
+        f"{ajax}/upload-artifact", params={"run_uuid": runs[0], "path": "notes.txt"}, content=b"hi"
+    )
+    assert put.status_code == 200
+    got = httpx.get(f"{url}/get-artifact", params={"run_id": runs[0], "path": "notes.txt"})
+    assert got.text == "hi"
+    assert got.headers["content-disposition"] == "attachment; filename=notes.txt"
+    assert got.headers["content-type"].startswith("text/plain")
+    for params, body, words in [
+        ({}, b"x", "must specify run_uuid"),
+        ({"run_uuid": runs[0]}, b"x", "must specify path"),
+        ({"run_uuid": runs[0], "path": "../x"}, b"x", "Invalid path '../x'"),
+        ({"run_uuid": runs[0], "path": "x"}, b"", "must specify data"),
+    ]:
+        refused = httpx.post(f"{ajax}/upload-artifact", params=params, content=body)
+        assert refused.status_code == 400
+        assert words in refused.json()["message"]
+    summaries = httpx.post(f"{ajax}/experiments/search-datasets", json={"experiment_ids": [exp]})
+    assert summaries.json() == {"dataset_summaries": []}
+    too_many = httpx.post(
+        f"{ajax}/experiments/search-datasets", json={"experiment_ids": [str(i) for i in range(21)]}
+    )
+    assert "cannot specify more than 20 experiment_ids" in too_many.json()["message"]
