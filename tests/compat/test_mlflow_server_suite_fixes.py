@@ -228,3 +228,32 @@ def test_the_ajax_endpoints_of_mlflows_ui(
         f"{ajax}/experiments/search-datasets", json={"experiment_ids": [str(i) for i in range(21)]}
     )
     assert "cannot specify more than 20 experiment_ids" in too_many.json()["message"]
+
+
+def test_a_model_versions_files_for_the_ui(
+    started: Callable[..., str], store_uri: str, tmp_path: Path
+) -> None:
+    """``/model-versions/get-artifact`` serves the files of a version inside a run here; a
+    source kept as given (a remote URI) is never read by the server."""
+    url = started(store_uri, default_artifact_root=(tmp_path / "root").as_uri())
+    client = mlflow.MlflowClient()
+    run_id = client.create_run(client.create_experiment("mv")).info.run_id
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    client.log_artifact(run_id, str(tmp_path / "MLmodel"), "model")
+    client.create_registered_model("m")
+    client.create_model_version("m", f"runs:/{run_id}/model", run_id)
+    client.create_model_version("m", "s3://bucket/elsewhere/model", run_id)
+    get = f"{url}/model-versions/get-artifact"
+    got = httpx.get(get, params={"name": "m", "version": "1", "path": "MLmodel"})
+    assert got.status_code == 200
+    assert got.text == "flavors: {}\n"
+    assert got.headers["content-type"].startswith("text/plain")
+    assert got.headers["content-disposition"] == "attachment; filename=MLmodel"
+    remote = httpx.get(get, params={"name": "m", "version": "2", "path": "MLmodel"})
+    assert remote.status_code == 403
+    assert "does not read them" in remote.json()["message"]
+    climbing = httpx.get(get, params={"name": "m", "version": "1", "path": "../../x"})
+    assert climbing.status_code == 400
+    assert climbing.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    missing = httpx.get(get, params={"name": "m", "version": "9", "path": "MLmodel"})
+    assert missing.status_code == 404

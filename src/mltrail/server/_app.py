@@ -6,6 +6,7 @@ Routes, in matching order:
   local label, see :func:`~mltrail.server._meta.served_version`), ``/api/openapi.json`` (the
   OpenAPI document);
 - ``/get-artifact?run_uuid=&path=``: one file of a run, for the web UI;
+- ``/model-versions/get-artifact?name=&version=&path=``: one file of a registered version;
 - ``/graphql``: MLflow's GraphQL queries, answered by the endpoints (:mod:`~.server._graphql`);
 - ``/api/2.0/...`` and ``/ajax-api/2.0/...``: every endpoint of :func:`server_endpoints` (MLflow's
   tracking, metrics and artifact API, mltrail's extensions under ``/mltrail/``), plus the
@@ -42,8 +43,12 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from mltrail._exceptions import MltrailError
 from mltrail.registry.webhooks import WebhookDispatcher
-from mltrail.server._access import AUTHENTICATED, PUBLIC, RUN_ID, read
-from mltrail.server._artifacts import artifact_endpoints, get_artifact_route
+from mltrail.server._access import AUTHENTICATED, PUBLIC, REGISTERED_MODEL_NAME, RUN_ID, read
+from mltrail.server._artifacts import (
+    artifact_endpoints,
+    get_artifact_route,
+    get_model_version_artifact_route,
+)
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import (
     error_response,
@@ -155,6 +160,14 @@ def create_app(
         except Exception as exc:
             return unexpected_error_response(request, exc)
 
+    async def get_version_artifact(request: Request) -> Response:
+        try:
+            return await get_model_version_artifact_route(ctx, request)
+        except MltrailError as exc:
+            return error_response(exc)
+        except Exception as exc:
+            return unexpected_error_response(request, exc)
+
     v2 = routes_for(endpoints, ctx, "2.0")
     v3 = routes_for(endpoints, ctx, "3.0")
     static = Path(settings.static_dir) if settings.static_dir else None
@@ -165,6 +178,10 @@ def create_app(
         PlainRoute(Route("/version", version, methods=["GET", "HEAD"]), AUTHENTICATED),
         PlainRoute(Route(OPENAPI_PATH, openapi, methods=["GET"]), AUTHENTICATED),
         PlainRoute(Route("/get-artifact", get_artifact, methods=["GET"]), read(RUN_ID)),
+        PlainRoute(
+            Route("/model-versions/get-artifact", get_version_artifact, methods=["GET"]),
+            read(REGISTERED_MODEL_NAME),
+        ),
         # Each root field is checked by the rule of the endpoint that answers it.
         PlainRoute(
             Route("/graphql", graphql_route_handler(ctx, endpoints), methods=["GET", "POST"]),

@@ -30,8 +30,9 @@ from starlette.types import Receive, Scope, Send
 
 from mltrail._exceptions import InvalidArgument, NotFound, PayloadTooLarge, PermissionDenied
 from mltrail.artifacts import ArtifactRepository, FileInfo, validate_artifact_path
+from mltrail.artifacts._model_uris import path_below
 from mltrail.server._access import ARTIFACT_LIST_PATH, ARTIFACT_PATH, RUN_ID, edit, manage, read
-from mltrail.server._context import STAGING_DIR, ServerContext
+from mltrail.server._context import PROXY_SCHEME, STAGING_DIR, ServerContext, proxy_path
 from mltrail.server._errors import json_response
 from mltrail.server._routing import Endpoint
 from mltrail.server._runs import RUN_ID_FIELDS, run_id_of
@@ -43,6 +44,7 @@ __all__ = [
     "artifact_endpoints",
     "body_blocks",
     "get_artifact_route",
+    "get_model_version_artifact_route",
     "stream_file",
 ]
 
@@ -278,6 +280,47 @@ async def get_artifact_route(ctx: ServerContext, request: Request) -> Response:
     run = await run_in_threadpool(ctx.backend.runs.get_run, run_id)
     repo = ctx.repo_for_uri(run.info.artifact_uri)
     return await stream_file(repo, rel, inline=True)
+
+
+def _version_file_location(ctx: ServerContext, name: str, version: str) -> tuple[str, str]:
+    """The (root, path below it) where the server may read a model version's files: inside the
+    artifacts of the run it links, when that run is here, or in the proxy's destination.  A
+    source kept as given (a remote URI of a registry apart from tracking) is never read by the
+    server with its own credentials."""
+    mv = ctx.backend.registry.get_model_version(name, version)
+    location = ctx.backend.registry.get_model_version_download_uri(name, version)
+    if mv.run_id:
+        try:
+            run = ctx.backend.runs.get_run(mv.run_id)
+        except NotFound:
+            run = None
+        if run is not None:
+            below = path_below(run.info.artifact_uri, location)
+            if below is not None:
+                return run.info.artifact_uri, below
+    rel = proxy_path(location) if ctx.settings.serve_artifacts else None
+    if rel is not None:
+        return f"{PROXY_SCHEME}:/", rel
+    raise PermissionDenied(
+        f"The files of model version {name!r} {version} are at {location!r}, outside every run "
+        "of this server and its artifact proxy; the server does not read them (download them "
+        "from there with your own credentials)"
+    )
+
+
+async def get_model_version_artifact_route(ctx: ServerContext, request: Request) -> Response:
+    """``GET /model-versions/get-artifact?name=&version=&path=``: one file of a registered
+    version, for the web UI (as MLflow's)."""
+    args = request.query_params
+    name, version = args.get("name"), args.get("version")
+    if not name or not version:
+        raise InvalidArgument("Missing value for required parameter 'name' or 'version'")
+    rel = _rel(args.get("path"))
+    if not rel:
+        raise InvalidArgument("Missing value for required parameter 'path'")
+    root, below = await run_in_threadpool(_version_file_location, ctx, name, version)
+    repo = ctx.repo_for_uri(root)
+    return await stream_file(repo, posixpath.join(below, rel) if below else rel, inline=True)
 
 
 _PATH_PARAM = [
