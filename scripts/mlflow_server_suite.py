@@ -187,7 +187,7 @@ DELIBERATE_DIFFERENCES: dict[str, list[str]] = {
         "test_create_model_version_with_file_uri",
     ],
     # It asserts the message is exactly "Invalid path"; mltrail's names the path and the rule
-    # ("Invalid artifact path '../path': ..."), and it serves no /model-versions/get-artifact.
+    # ("Invalid artifact path '../path': ...", the same status and error code).
     "error messages that name the rule": [
         "test_path_validation",
     ],
