@@ -10,6 +10,7 @@ MLflow's files: the official ``mlflow`` client (and plain HTTP) against an mltra
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -257,3 +258,53 @@ def test_a_model_versions_files_for_the_ui(
     assert climbing.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     missing = httpx.get(get, params={"name": "m", "version": "9", "path": "MLmodel"})
     assert missing.status_code == 404
+
+
+def test_metric_interval_samples_as_mlflow_does(
+    started: Callable[..., str], sqlite_uri: str, tmp_path: Path
+) -> None:
+    """Differential: the same points logged to MLflow's own SQL store and to an mltrail server;
+    get-history-bulk-interval picks the same points (MLflow 3.17's row sampling)."""
+    from mlflow.entities import Metric as MlflowMetric
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    theirs = SqlAlchemyStore(f"sqlite:///{tmp_path / 'mlflow.db'}", (tmp_path / "a").as_uri())
+    url = started(sqlite_uri, default_artifact_root=(tmp_path / "root").as_uri())
+    client = mlflow.MlflowClient()
+    exp = client.create_experiment("interval")
+    their_exp = theirs.create_experiment("interval")
+    histories = {
+        "ten": [(s, 1, 10.0) for s in range(10)],
+        "twenty": [(s, 1, float(s)) for s in range(20)],
+        "ties": [(s, t, 10.0) for t in (1, 2) for s in range(10)],
+        "odd": [(s * 3, 5, math.nan if s == 4 else s / 7) for s in range(37)],
+    }
+    pairs = {}
+    for name, points in histories.items():
+        ours = client.create_run(exp).info.run_id
+        other = theirs.create_run(their_exp, "u", 0, [], name).info.run_id
+        batch = [MlflowMetric("m", v, t, s) for s, t, v in points]
+        theirs.log_batch(other, batch, [], [])
+        client.log_batch(ours, metrics=batch)
+        pairs[name] = (ours, other)
+
+    def rows(found: Any) -> list[tuple[int, int, Any]]:
+        return [(m["step"], m["timestamp"], str(m["value"])) for m in found]
+
+    for name, (ours, other) in pairs.items():
+        for limit, window in [(5, None), (1, None), (320, None), (4, (3, 40)), (2, (0, 0))]:
+            params: dict[str, Any] = {"run_ids": [ours], "metric_key": "m", "max_results": limit}
+            if window:
+                params.update(start_step=window[0], end_step=window[1])
+            got = httpx.get(
+                f"{url}/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval", params=params
+            ).json()["metrics"]
+            expected = theirs.get_metric_history_bulk_interval(
+                [other], "m", limit, *(window or (None, None))
+            )
+            want = [{"step": m.step, "timestamp": m.timestamp, "value": m.value} for m in expected]
+            assert rows(got) == [
+                (w["step"], w["timestamp"], "NaN" if math.isnan(w["value"]) else str(w["value"]))
+                for w in want
+            ], (name, limit, window)
+    theirs.engine.dispose()

@@ -19,6 +19,7 @@ The packed body (``application/vnd.mltrail.series``), all little-endian:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -124,19 +125,55 @@ def _check_bulk_interval(args: dict[str, Any]) -> None:
         )
 
 
+def _ntile_firsts(total: int, buckets: int) -> list[int]:
+    """The index of the first row of each of SQL's ``NTILE(buckets)`` groups of *total* rows
+    (the first ``total % buckets`` groups hold one row more)."""
+    if total <= buckets:
+        return list(range(total))
+    size, extra = divmod(total, buckets)
+    return [b * size + min(b, extra) for b in range(buckets)]
+
+
+def _sample_like_mlflow(points: list[tuple[int, int, float]], limit: int) -> list[Any]:
+    """MLflow's sample of one series: its points ordered by (step, timestamp, value) cut into
+    *limit* even groups, the first point of each, and the last point (in place of the last
+    pick when there are already *limit*)."""
+    ordered = sorted(points, key=lambda p: (p[0], p[1], math.isnan(p[2]), _finite_or_zero(p[2])))
+    picks = [ordered[i] for i in _ntile_firsts(len(ordered), limit)]
+    if ordered and picks[-1] is not ordered[-1]:
+        if len(picks) >= limit:
+            picks[-1] = ordered[-1]
+        else:
+            picks.append(ordered[-1])
+    return picks
+
+
+def _finite_or_zero(value: float) -> float:
+    return 0.0 if math.isnan(value) else value
+
+
 def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    """Up to max_results points per run, sampled as MLflow samples them, from the whole series
+    when it has at most MAX_BUCKETS_LIMIT points in the range; a longer series is reduced to
+    max_results buckets (each bucket's last point) instead of being read point by point."""
     _check_bulk_interval(args)
-    series = ctx.backend.metrics.get_metric_series(
-        args["run_ids"],
-        [args["metric_key"]],
-        max_buckets=args.get("max_results", DEFAULT_BULK_RESULTS),
-        start_step=args.get("start_step"),
-        end_step=args.get("end_step"),
+    limit = args.get("max_results", DEFAULT_BULK_RESULTS)
+    window = {"start_step": args.get("start_step"), "end_step": args.get("end_step")}
+    metrics = ctx.backend.metrics
+    whole = metrics.get_metric_series(
+        args["run_ids"], [args["metric_key"]], max_buckets=MAX_BUCKETS_LIMIT, **window
     )
-    metrics = []
-    for s in series:
-        for step, timestamp, value in zip(s.steps, s.timestamps, s.last, strict=True):
-            metrics.append(
+    out = []
+    for s in whole:
+        if s.exact:
+            points = _sample_like_mlflow(
+                list(zip(s.steps, s.timestamps, s.last, strict=True)), limit
+            )
+        else:
+            (reduced,) = metrics.get_metric_series([s.run_id], [s.key], max_buckets=limit, **window)
+            points = list(zip(reduced.steps, reduced.timestamps, reduced.last, strict=True))
+        for step, timestamp, value in points:
+            out.append(
                 {
                     "key": s.key,
                     "value": metric_value_to_json(value),
@@ -145,7 +182,7 @@ def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
                     "run_id": s.run_id,
                 }
             )
-    return {"metrics": metrics}
+    return {"metrics": out}
 
 
 def _read_series(ctx: ServerContext, args: dict[str, Any]) -> tuple[list[MetricSeries], Any]:
