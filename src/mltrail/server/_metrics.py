@@ -1,11 +1,14 @@
-"""Metric endpoints: full histories (paged), MLflow's bulk interval, and reduced chart series.
+"""Metric endpoints: full histories (paged), MLflow's bulk endpoints, and reduced chart series.
 
 ``GET /mlflow/metrics/get-history-bulk-interval``, ``POST /mltrail/metrics/series`` and
-``POST /mltrail/metrics/series-packed`` are answered by the same store call,
-:meth:`~mltrail.store.MetricStore.get_metric_series`: the first returns each bucket's last point
-(MLflow's shape, one list of metrics with ``run_id``), the second the columnar series with min,
-max and last per bucket as JSON, the third the same series as packed binary arrays (what the
-web UI's charts read: no number is formatted or parsed as text).
+``POST /mltrail/metrics/series-packed`` read the same store call,
+:meth:`~mltrail.store.MetricStore.get_metric_series`.  The first samples each series as MLflow
+3.17 does (the first point of each of ``max_results`` even groups of the points in (step,
+timestamp, value) order, plus the last point) when it has at most ``MAX_BUCKETS_LIMIT`` points
+in the range, and returns each bucket's last point of a longer one (MLflow's shape, one list of
+metrics with ``run_id``); the second the columnar series with min, max and last per bucket as
+JSON, the third the same series as packed binary arrays (what the web UI's charts read: no
+number is formatted or parsed as text).
 
 The packed body (``application/vnd.mltrail.series``), all little-endian:
 
