@@ -161,10 +161,10 @@ def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     max_results buckets (each bucket's last point) instead of being read point by point."""
     _check_bulk_interval(args)
     limit = args.get("max_results", DEFAULT_BULK_RESULTS)
-    window = {"start_step": args.get("start_step"), "end_step": args.get("end_step")}
+    start, end = args.get("start_step"), args.get("end_step")
     metrics = ctx.backend.metrics
     whole = metrics.get_metric_series(
-        args["run_ids"], [args["metric_key"]], max_buckets=MAX_BUCKETS_LIMIT, **window
+        args["run_ids"], [args["metric_key"]], MAX_BUCKETS_LIMIT, start, end
     )
     out = []
     for s in whole:
@@ -173,7 +173,7 @@ def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
                 list(zip(s.steps, s.timestamps, s.last, strict=True)), limit
             )
         else:
-            (reduced,) = metrics.get_metric_series([s.run_id], [s.key], max_buckets=limit, **window)
+            (reduced,) = metrics.get_metric_series([s.run_id], [s.key], limit, start, end)
             points = list(zip(reduced.steps, reduced.timestamps, reduced.last, strict=True))
         for step, timestamp, value in points:
             out.append(
