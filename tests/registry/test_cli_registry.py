@@ -123,7 +123,7 @@ def test_models_commands(run: Cli, run_id: str, sqlite_uri: str) -> None:
 
 def test_models_errors(run: Cli, run_id: str) -> None:
     assert "not found" in run.fails("models", "describe", "-n", "nope")
-    assert "must be a runs:/ or models:/" in run.fails(
+    assert "To use a local path as a model version source" in run.fails(
         "models", "register", "-m", "/etc/passwd", "-n", "m"
     )
     assert "'..'" in run.fails(

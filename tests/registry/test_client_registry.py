@@ -98,8 +98,9 @@ def test_register_model_creates_and_reuses_the_model(
     assert client.get_registered_model("Existing").description == "kept"
     # from another registered version
     assert mltrail.register_model("models:/Existing/1", "Other").version == 1
-    with pytest.raises(InvalidArgument, match="must be a runs:/ or models:/ URI"):
+    with pytest.raises(InvalidArgument, match="To use a local path as a model version source"):
         mltrail.register_model("/etc/passwd", "Other")
+    # the fluent API looks the run up in the tracking store first, as MLflow's does
     with pytest.raises(NotFound):
         mltrail.register_model(f"runs:/{'0' * 32}/model", "Other")
 
@@ -142,9 +143,10 @@ def test_registry_uri(tmp_path: Path, sqlite_uri: str, trained: str) -> None:
     mltrail.set_registry_uri(other)
     try:
         assert mltrail.get_registry_uri() == other
-        # the run is not in the registry's database (the model is created first, as MLflow does)
-        with pytest.raises(NotFound, match="Run with id"):
-            mltrail.register_model(f"runs:/{trained}/model", "X")
+        # the run is not in the registry's database: a registry apart from tracking keeps
+        # the source as given, as MLflow's does
+        version = mltrail.register_model(f"runs:/{trained}/model", "X")
+        assert (version.source, version.run_id) == (f"runs:/{trained}/model", trained)
         mltrail.MlflowClient(other).create_registered_model("Elsewhere")
         assert [m.name for m in mltrail.search_registered_models()] == ["Elsewhere", "X"]
         assert mltrail.MlflowClient(sqlite_uri).search_registered_models() == []

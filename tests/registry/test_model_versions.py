@@ -106,8 +106,6 @@ def test_source_traversal_forms_are_refused(store: SqlBackend, run_id: str) -> N
         "etc/passwd",
         "",
         "   ",
-        "s3://bucket/elsewhere",
-        "http://169.254.169.254/latest",
         "//proc/self/root/etc/passwd",
         f"{base}/../../other-run/artifacts",
         f"{base}/%2e%2e/%2e%2e/x",
@@ -131,13 +129,11 @@ def test_source_traversal_forms_are_refused(store: SqlBackend, run_id: str) -> N
     for source in refused:
         with pytest.raises(InvalidArgument):
             store.registry.create_model_version("m", source, run_id)
-    # without run_id a plain location is refused outright
-    with pytest.raises(InvalidArgument, match="runs:/ or models:/"):
+    # without run_id a local location is refused outright
+    with pytest.raises(InvalidArgument, match="To use a local path as a model version source"):
         store.registry.create_model_version("m", f"{base}/model")
     with pytest.raises(InvalidArgument, match="names run"):
         store.registry.create_model_version("m", f"runs:/{run_id}/model", "0" * 32)
-    with pytest.raises(NotFound):
-        store.registry.create_model_version("m", f"runs:/{'0' * 32}/model")
     # the spellings of the same run location are accepted
     for ok in (f"{base}/model", f"{local}/model", f"{base}/", base):
         store.registry.create_model_version("m", ok, run_id)
@@ -148,6 +144,70 @@ def test_source_traversal_forms_are_refused(store: SqlBackend, run_id: str) -> N
         2,
         1,
     ]
+
+
+REMOTE_SOURCES = [
+    "s3://bucket/path/model",
+    "gs://bucket/path/model",
+    "wasbs://container@account.blob.core.windows.net/path/model",
+    "hdfs://namenode:8020/path/model",
+    "dbfs:/databricks/mlflow/model",
+    "http://host:9000/models/model",
+    "s3://bucket/models/artifact/..../",
+]
+
+
+@pytest.mark.parametrize("source", REMOTE_SOURCES)
+def test_a_remote_source_is_kept_as_given(store: SqlBackend, run_id: str, source: str) -> None:
+    """As MLflow: the server never reads a remote source, so it checks only that its path does
+    not climb; with or without run_id, whether or not this server has that run."""
+    store.registry.create_registered_model("m")
+    for linked in (None, run_id, "f" * 32):
+        mv = store.registry.create_model_version("m", source, linked)
+        assert (mv.source, mv.run_id) == (source, linked)
+        assert store.registry.get_model_version_download_uri("m", mv.version) == source
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "s3://bucket/models/../../../",
+        "s3a://my_bucket/api/2.0/mlflow-artifacts/artifacts/../../../",
+        "ftp://host:8888/api/2.0/mlflow-artifacts/artifacts/../../../",
+        "http://host:9000/models/../../../",
+        "gs://bucket/models/..%2f..%2fartifacts",
+        "gs://bucket/models/%252e%252e/x",
+        "hdfs://nn/models/./x",
+        "wasbs://c@a.blob.core.windows.net/models/artifact%00",
+        "dbfs:/run/artifacts/a%3f/../../../../",
+    ],
+)
+def test_a_remote_source_that_climbs_is_refused(
+    store: SqlBackend, run_id: str, source: str
+) -> None:
+    store.registry.create_registered_model("m")
+    with pytest.raises(InvalidArgument, match="If supplying a source as an http, https"):
+        store.registry.create_model_version("m", source, run_id)
+
+
+def test_a_run_tracked_elsewhere_is_a_source_as_given(store: SqlBackend, run_id: str) -> None:
+    """A registry apart from tracking: runs:/ of a run this server does not have is kept as
+    given (MLflow checks neither); a run_id beside it must still name the same run."""
+    elsewhere = "e" * 32
+    store.registry.create_registered_model("m")
+    mv = store.registry.create_model_version("m", f"runs:/{elsewhere}/model")
+    assert (mv.source, mv.run_id) == (f"runs:/{elsewhere}/model", elsewhere)
+    assert store.registry.get_model_version_download_uri("m", 1) == f"runs:/{elsewhere}/model"
+    assert store.registry.create_model_version("m", f"runs:/{elsewhere}/m", elsewhere).version == 2
+    with pytest.raises(InvalidArgument, match="names run"):
+        store.registry.create_model_version("m", f"runs:/{elsewhere}/model", run_id)
+    with pytest.raises(InvalidArgument, match="names run"):
+        store.registry.create_model_version("m", f"runs:/{run_id}/model", elsewhere)
+    # local and proxied sources are read by the server: their run must be here
+    base = store.runs.get_run(run_id).info.artifact_uri
+    for source in (f"{base}/model", "mlflow-artifacts:/1/x/artifacts/model"):
+        with pytest.raises(InvalidArgument, match="names no run of this server"):
+            store.registry.create_model_version("m", source, elsewhere)
 
 
 def test_a_logged_models_location_is_a_source_with_its_model_id(

@@ -21,8 +21,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tests.server.conftest import Api
 
+from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts import _destinations
-from mltrail.server._context import STAGING_DIR
+from mltrail.server._context import STAGING_DIR, proxy_path
 from mltrail.store import open_backend
 
 API = "/api/2.0/mlflow"
@@ -192,3 +193,19 @@ def test_a_read_goes_to_the_checked_address_without_the_servers_credentials(
     assert len(target.headers) == 1
     assert target.headers[0]["host"] == f"rebind.test:{port}"
     assert "authorization" not in target.headers[0]
+
+
+def test_the_proxys_http_route_names_the_same_folder_as_mlflow_artifacts() -> None:
+    """MLflow's docs configure --default-artifact-root as the proxy's own URL; its paths are
+    the destination's, whatever host the client used, and climbing is refused in both forms."""
+    assert proxy_path("mlflow-artifacts:/1/r/artifacts") == "1/r/artifacts"
+    for host in ("http://127.0.0.1:5000", "https://mlflow.example.com/prefix"):
+        assert proxy_path(f"{host}/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts") == (
+            "1/r/artifacts"
+        )
+        assert proxy_path(f"{host}/api/2.0/mlflow-artifacts/artifacts") == ""
+        with pytest.raises(InvalidArgument):
+            proxy_path(f"{host}/api/2.0/mlflow-artifacts/artifacts/1/../../etc")
+    assert proxy_path("http://host/api/2.0/mlflow-artifacts/artifactsX/1") is None
+    assert proxy_path("http://host/elsewhere/1") is None
+    assert proxy_path("s3://bucket/api/2.0/mlflow-artifacts/artifacts/1") is None

@@ -94,8 +94,8 @@ def test_errors(store: Backend) -> None:
         lm.create_logged_model(eid, name="a/b")
     with pytest.raises(NotFound):
         lm.create_logged_model("12345")
-    with pytest.raises(NotFound):
-        lm.create_logged_model(eid, source_run_id="f" * 32)
+    # a source run tracked elsewhere is kept as given, as MLflow keeps it
+    assert lm.create_logged_model(eid, source_run_id="f" * 32).source_run_id == "f" * 32
     model = lm.create_logged_model(eid, params={"p": "1"})
     with pytest.raises(InvalidArgument, match="status"):
         lm.finalize_logged_model(model.model_id, "DONE")

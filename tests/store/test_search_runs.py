@@ -56,6 +56,21 @@ def test_default_order_is_newest_first(store: Backend, runs: dict[str, str]) -> 
     assert names(store) == ["f", "e", "d", "c", "b", "a"]
 
 
+def test_equal_start_times_are_ordered_by_run_id(store: Backend) -> None:
+    """As MLflow orders them (start_time DESC, then run id ascending), page after page."""
+    eid = store.experiments.create_experiment("ties")
+    ids = sorted(store.runs.create_run(eid, "u", 1, [], None).info.run_id for _ in range(10))
+    late = store.runs.create_run(eid, "u", 2, [], None).info.run_id
+    seen, token = [], None
+    while True:
+        page = store.runs.search_runs([eid], max_results=4, page_token=token)
+        seen += [r.info.run_id for r in page]
+        token = page.token
+        if not token:
+            break
+    assert seen == [late, *ids]
+
+
 @pytest.mark.parametrize(
     ("filter_string", "expected"),
     [
@@ -215,3 +230,34 @@ def test_key_sort_pages_through_runs_lacking_the_key(store: Backend) -> None:
             assert got == expected, (order, size)
     desc = store.runs.search_runs([eid], None, ViewType.ACTIVE_ONLY, 100, ["metrics.m DESC"])
     assert [r.info.run_name for r in desc] == ["r4", "r0", "r6", "r2", "r7", "r5", "r3", "r1"]
+
+
+def test_dataset_summaries_of_experiments(store: Backend) -> None:
+    """Distinct (dataset, context) pairs of the runs' inputs, as MLflow's UI lists them."""
+    a = store.experiments.create_experiment("ds-a")
+    b = store.experiments.create_experiment("ds-b")
+    train = Dataset("iris", "d1", "code", "src")
+    other = Dataset("wine", "d2", "code", "src")
+    context = [InputTag("mlflow.data.context", "training")]
+    for _ in range(2):  # the same pair twice is listed once
+        rid = store.runs.create_run(a, "u", 1, [], None).info.run_id
+        store.runs.log_inputs(rid, [DatasetInput(train, context), DatasetInput(other)])
+    rid = store.runs.create_run(b, "u", 1, [], None).info.run_id
+    store.runs.log_inputs(rid, [DatasetInput(train, [InputTag("mlflow.data.context", "eval")])])
+    found = {
+        (s.experiment_id, s.name, s.digest, s.context)
+        for s in store.runs.search_dataset_summaries([a, b])
+    }
+    assert found == {
+        (a, "iris", "d1", "training"),
+        (a, "wine", "d2", None),
+        (b, "iris", "d1", "eval"),
+    }
+    assert store.runs.search_dataset_summaries([b])[0].to_dict() == {
+        "experiment_id": b,
+        "name": "iris",
+        "digest": "d1",
+        "context": "eval",
+    }
+    with pytest.raises(InvalidArgument):
+        store.runs.search_dataset_summaries(["x"])

@@ -5,7 +5,7 @@ The registry's entities load on first use, so that ``import mltrail`` does not p
 
 from typing import TYPE_CHECKING, Any
 
-from mltrail.entities._dataset import Dataset, DatasetInput, InputTag
+from mltrail.entities._dataset import Dataset, DatasetInput, DatasetSummary, InputTag
 from mltrail.entities._enums import LifecycleStage, RunStatus, SourceType, ViewType
 from mltrail.entities._experiment import Experiment
 from mltrail.entities._file_info import FileInfo
@@ -23,6 +23,7 @@ from mltrail.entities._run import Run, RunData, RunInfo, RunInputs, RunOutputs
 __all__ = [
     "Dataset",
     "DatasetInput",
+    "DatasetSummary",
     "Experiment",
     "ExperimentTag",
     "FileInfo",

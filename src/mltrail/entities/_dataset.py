@@ -1,4 +1,4 @@
-"""Dataset entities: Dataset, InputTag, DatasetInput."""
+"""Dataset entities: Dataset, InputTag, DatasetInput, DatasetSummary."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from mltrail.entities._dictionary import FromDictionary
 
-__all__ = ["Dataset", "DatasetInput", "InputTag"]
+__all__ = ["Dataset", "DatasetInput", "DatasetSummary", "InputTag"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +71,24 @@ class DatasetInput:
             dataset=Dataset.from_dict(d["dataset"]),
             tags=[InputTag(t["key"], t.get("value", "")) for t in d.get("tags", [])],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSummary:
+    """One dataset an experiment's runs used, with the context it was used in (``training``,
+    ``eval``, ...; None without an ``mlflow.data.context`` input tag)."""
+
+    experiment_id: str
+    name: str
+    digest: str
+    context: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"experiment_id": self.experiment_id, "name": self.name, "digest": self.digest}
+        if self.context is not None:
+            out["context"] = self.context
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DatasetSummary:
+        return cls(str(d["experiment_id"]), d["name"], d["digest"], d.get("context"))

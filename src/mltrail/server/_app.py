@@ -2,8 +2,12 @@
 
 Routes, in matching order:
 
-- ``/health`` ("OK"), ``/version`` (plain text), ``/api/openapi.json`` (the OpenAPI document);
+- ``/health`` ("OK"), ``/version`` (plain text: the MLflow API version with mltrail's as its
+  local label, see :func:`~mltrail.server._meta.served_version`), ``/api/openapi.json`` (the
+  OpenAPI document);
 - ``/get-artifact?run_uuid=&path=``: one file of a run, for the web UI;
+- ``/model-versions/get-artifact?name=&version=&path=``: one file of a registered version;
+- ``/graphql``: MLflow's GraphQL queries, answered by the endpoints (:mod:`~.server._graphql`);
 - ``/api/2.0/...`` and ``/ajax-api/2.0/...``: every endpoint of :func:`server_endpoints` (MLflow's
   tracking, metrics and artifact API, mltrail's extensions under ``/mltrail/``), plus the
   artifact proxy ``/mlflow-artifacts/...`` when artifacts are served; unknown paths and methods
@@ -39,8 +43,12 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from mltrail._exceptions import MltrailError
 from mltrail.registry.webhooks import WebhookDispatcher
-from mltrail.server._access import AUTHENTICATED, PUBLIC, RUN_ID, read
-from mltrail.server._artifacts import artifact_endpoints, get_artifact_route
+from mltrail.server._access import AUTHENTICATED, PUBLIC, REGISTERED_MODEL_NAME, RUN_ID, read
+from mltrail.server._artifacts import (
+    artifact_endpoints,
+    get_artifact_route,
+    get_model_version_artifact_route,
+)
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import (
     error_response,
@@ -49,8 +57,9 @@ from mltrail.server._errors import (
     unexpected_error_response,
 )
 from mltrail.server._experiments import experiment_endpoints
+from mltrail.server._graphql import graphql_route_handler
 from mltrail.server._logged_models import logged_model_endpoints
-from mltrail.server._meta import mltrail_version, server_info_endpoint
+from mltrail.server._meta import mltrail_version, served_version, server_info_endpoint
 from mltrail.server._metrics import metric_endpoints
 from mltrail.server._multipart_routes import multipart_endpoints
 from mltrail.server._openapi import openapi_document
@@ -138,7 +147,7 @@ def create_app(
         return PlainTextResponse("OK")
 
     async def version(request: Request) -> Response:
-        return PlainTextResponse(mltrail_version())
+        return PlainTextResponse(served_version())
 
     async def openapi(request: Request) -> Response:
         return json_response(document())
@@ -146,6 +155,14 @@ def create_app(
     async def get_artifact(request: Request) -> Response:
         try:
             return await get_artifact_route(ctx, request)
+        except MltrailError as exc:
+            return error_response(exc)
+        except Exception as exc:
+            return unexpected_error_response(request, exc)
+
+    async def get_version_artifact(request: Request) -> Response:
+        try:
+            return await get_model_version_artifact_route(ctx, request)
         except MltrailError as exc:
             return error_response(exc)
         except Exception as exc:
@@ -161,6 +178,15 @@ def create_app(
         PlainRoute(Route("/version", version, methods=["GET", "HEAD"]), AUTHENTICATED),
         PlainRoute(Route(OPENAPI_PATH, openapi, methods=["GET"]), AUTHENTICATED),
         PlainRoute(Route("/get-artifact", get_artifact, methods=["GET"]), read(RUN_ID)),
+        PlainRoute(
+            Route("/model-versions/get-artifact", get_version_artifact, methods=["GET"]),
+            read(REGISTERED_MODEL_NAME),
+        ),
+        # Each root field is checked by the rule of the endpoint that answers it.
+        PlainRoute(
+            Route("/graphql", graphql_route_handler(ctx, endpoints), methods=["GET", "POST"]),
+            AUTHENTICATED,
+        ),
     ]
     # The UI's shell and assets hold no data: public, so that a browser can show a sign-in page.
     tail = [*extra_routes, *(PlainRoute(r, PUBLIC) for r in ui_routes(static))]

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
+import string as _chars
 from collections.abc import Iterator
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 import anyio
 import anyio.from_thread
@@ -26,10 +28,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from mltrail._exceptions import InvalidArgument, NotFound, PermissionDenied
+from mltrail._exceptions import InvalidArgument, NotFound, PayloadTooLarge, PermissionDenied
 from mltrail.artifacts import ArtifactRepository, FileInfo, validate_artifact_path
+from mltrail.artifacts._model_uris import path_below
 from mltrail.server._access import ARTIFACT_LIST_PATH, ARTIFACT_PATH, RUN_ID, edit, manage, read
-from mltrail.server._context import STAGING_DIR, ServerContext
+from mltrail.server._context import PROXY_SCHEME, STAGING_DIR, ServerContext, proxy_path
 from mltrail.server._errors import json_response
 from mltrail.server._routing import Endpoint
 from mltrail.server._runs import RUN_ID_FIELDS, run_id_of
@@ -41,9 +44,12 @@ __all__ = [
     "artifact_endpoints",
     "body_blocks",
     "get_artifact_route",
+    "get_model_version_artifact_route",
     "stream_file",
 ]
 
+#: The largest file ``upload-artifact`` (the web UI's upload) takes.
+_UI_UPLOAD_LIMIT = 100 * 1024 * 1024
 #: Bytes handed over per step when streaming.
 BLOCK_SIZE = 1024 * 1024
 # Served as text/plain: a browser must never run an artifact as a page or a script.
@@ -100,8 +106,40 @@ class _StreamResponse(StreamingResponse):
                 await anyio.to_thread.run_sync(self._stream.close)
 
 
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + _chars.ascii_letters + _chars.digits)
+#: Files without an extension shown as text (MLflow's model and project files).
+_TEXT_NAMES = frozenset({"MLmodel", "MLproject", "mlproject", "Dockerfile", "LICENSE"})
+
+
+def _disposition(name: str) -> str:
+    """An attachment ``Content-Disposition`` for *name* (RFC 6266; RFC 5987 for non-ASCII)."""
+    if name and set(name) <= _TOKEN_CHARS:
+        return f"attachment; filename={name}"
+    fallback = name.encode("ascii", "ignore").decode() or "download"
+    quoted = '"' + fallback.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if fallback == name:
+        return f"attachment; filename={quoted}"
+    return f"attachment; filename={quoted}; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _media_type(name: str) -> str:
+    """The file's type as guessed from its name; active types (HTML, SVG, scripts) as text."""
+    if name in _TEXT_NAMES:
+        return "text/plain; charset=utf-8"
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if media_type in _ACTIVE_TYPES:
+        media_type = "text/plain"
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    return media_type
+
+
 async def stream_file(repo: ArtifactRepository, rel: str, *, inline: bool) -> Response:
-    """A streamed response with one artifact file (404 when missing, 400 for a directory)."""
+    """A streamed response with one artifact file (404 when missing, 400 for a directory).
+
+    Always an attachment (as MLflow sends it: a browser opening the URL downloads it, never
+    renders it on the server's origin); *inline* answers with the type guessed from the name
+    (what the web UI reads), else as ``application/octet-stream``."""
     info: FileInfo | None = await run_in_threadpool(repo.file_info, rel)
     if info is None:
         raise NotFound(f"Artifact {rel!r} does not exist")
@@ -112,16 +150,8 @@ async def stream_file(repo: ArtifactRepository, rel: str, *, inline: bool) -> Re
     headers = dict(_SAFE_HEADERS)
     if info.file_size is not None:
         headers["Content-Length"] = str(info.file_size)
-    if inline:
-        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if media_type in _ACTIVE_TYPES:
-            media_type = "text/plain"
-        if media_type.startswith("text/"):
-            media_type += "; charset=utf-8"
-    else:
-        media_type = "application/octet-stream"
-        quoted = name.replace("\\", "_").replace('"', "_")
-        headers["Content-Disposition"] = f'attachment; filename="{quoted}"'
+    headers["Content-Disposition"] = _disposition(name)
+    media_type = _media_type(name) if inline else "application/octet-stream"
     return _StreamResponse(stream, headers=headers, media_type=media_type)
 
 
@@ -198,6 +228,39 @@ async def _list(ctx: ServerContext, request: Request) -> Response:
 # -- a run's artifacts --------------------------------------------------------------------------
 
 
+async def _upload_to_run(ctx: ServerContext, request: Request) -> Response:
+    """``POST /mlflow/upload-artifact?run_uuid=&path=`` (MLflow's UI): the raw body becomes the
+    file *path* of an active run's artifacts, in whatever store holds them."""
+    run_id = request.query_params.get("run_uuid") or request.query_params.get("run_id")
+    if not run_id:
+        raise InvalidArgument("Request must specify run_uuid.")
+    raw = request.query_params.get("path")
+    if not raw:
+        raise InvalidArgument("Request must specify path.")
+    try:
+        rel = validate_artifact_path(raw)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"Invalid path {raw!r} for upload-artifact: {exc}") from None
+    run = await run_in_threadpool(ctx.backend.runs.get_run, run_id)
+    if run.info.lifecycle_stage != "active":
+        raise PermissionDenied(f"Cannot write artifact {rel!r}: run {run_id} is deleted")
+    # A UI upload is one small file, read whole (the proxy's PUT streams large ones).
+    limit = _UI_UPLOAD_LIMIT
+    body = bytearray()
+    async for block in request.stream():
+        body += block
+        if len(body) > limit:
+            raise PayloadTooLarge(
+                f"Invalid upload-artifact body: larger than {limit} bytes; upload large files "
+                "through the artifact proxy (PUT /api/2.0/mlflow-artifacts/artifacts/<path>)"
+            )
+    if not body:
+        raise InvalidArgument("Request must specify data.")
+    repo = ctx.repo_for_uri(run.info.artifact_uri)
+    await run_in_threadpool(repo.write_stream, rel, iter([bytes(body)]))
+    return json_response({})
+
+
 def _list_run(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     run = ctx.backend.runs.get_run(run_id_of(args))
     rel = _rel(args.get("path"))
@@ -217,6 +280,47 @@ async def get_artifact_route(ctx: ServerContext, request: Request) -> Response:
     run = await run_in_threadpool(ctx.backend.runs.get_run, run_id)
     repo = ctx.repo_for_uri(run.info.artifact_uri)
     return await stream_file(repo, rel, inline=True)
+
+
+def _version_file_location(ctx: ServerContext, name: str, version: str) -> tuple[str, str]:
+    """The (root, path below it) where the server may read a model version's files: inside the
+    artifacts of the run it links, when that run is here, or in the proxy's destination.  A
+    source kept as given (a remote URI of a registry apart from tracking) is never read by the
+    server with its own credentials."""
+    mv = ctx.backend.registry.get_model_version(name, version)
+    location = ctx.backend.registry.get_model_version_download_uri(name, version)
+    if mv.run_id:
+        try:
+            run = ctx.backend.runs.get_run(mv.run_id)
+        except NotFound:
+            run = None
+        if run is not None:
+            below = path_below(run.info.artifact_uri, location)
+            if below is not None:
+                return run.info.artifact_uri, below
+    rel = proxy_path(location) if ctx.settings.serve_artifacts else None
+    if rel is not None:
+        return f"{PROXY_SCHEME}:/", rel
+    raise PermissionDenied(
+        f"The files of model version {name!r} {version} are at {location!r}, outside every run "
+        "of this server and its artifact proxy; the server does not read them (download them "
+        "from there with your own credentials)"
+    )
+
+
+async def get_model_version_artifact_route(ctx: ServerContext, request: Request) -> Response:
+    """``GET /model-versions/get-artifact?name=&version=&path=``: one file of a registered
+    version, for the web UI (as MLflow's)."""
+    args = request.query_params
+    name, version = args.get("name"), args.get("version")
+    if not name or not version:
+        raise InvalidArgument("Missing value for required parameter 'name' or 'version'")
+    rel = _rel(args.get("path"))
+    if not rel:
+        raise InvalidArgument("Missing value for required parameter 'path'")
+    root, below = await run_in_threadpool(_version_file_location, ctx, name, version)
+    repo = ctx.repo_for_uri(root)
+    return await stream_file(repo, posixpath.join(below, rel) if below else rel, inline=True)
 
 
 _PATH_PARAM = [
@@ -243,6 +347,30 @@ def artifact_endpoints() -> list[Endpoint]:
             _list_run,
             tag="artifacts",
             access=read(RUN_ID),
+        ),
+        Endpoint(
+            "POST",
+            "/mlflow/upload-artifact",
+            "Write one file of a run's artifacts from the raw body (run_uuid and path in the "
+            "query), as MLflow's UI uploads it",
+            raw=_upload_to_run,
+            tag="artifacts",
+            openapi={
+                "parameters": [
+                    {"name": "run_uuid", "in": "query", "required": True, "schema": string()},
+                    {"name": "run_id", "in": "query", "required": False, "schema": string()},
+                    {"name": "path", "in": "query", "required": True, "schema": string()},
+                ],
+                "requestBody": {
+                    "content": {
+                        "application/octet-stream": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
+                    }
+                },
+                "responses": _JSON_OK,
+            },
+            access=edit(RUN_ID),
         ),
         Endpoint(
             "GET",

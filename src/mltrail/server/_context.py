@@ -44,12 +44,31 @@ HANDLER_THREADS = 40
 STAGING_DIR = ".mltrail-mpu"
 
 
+#: The proxy's route, as it appears in an ``http(s)`` artifact root that names this proxy.
+PROXY_ROUTE = "/api/2.0/mlflow-artifacts/artifacts"
+
+
 def proxy_path(uri: str) -> str | None:
-    """The destination-relative path of an ``mlflow-artifacts:`` URI (None for other URIs)."""
-    if not uri.lower().startswith(PROXY_SCHEME + ":"):
+    """The destination-relative path of a proxied location (None for other URIs).
+
+    Two forms name the proxy: ``mlflow-artifacts:/<path>``, and (as MLflow's documentation
+    configures ``--default-artifact-root``) an ``http(s)`` URL of the proxy's route,
+    ``http://host:port[/prefix]/api/2.0/mlflow-artifacts/artifacts/<path>``, whatever the host
+    (a client may reach the server under several names), as MLflow's server reads it.
+    """
+    scheme = uri.partition(":")[0].lower()
+    if scheme == PROXY_SCHEME:
+        return validate_artifact_path(urlsplit(uri).path.strip("/"))
+    if scheme not in ("http", "https"):
         return None
-    path = urlsplit(uri).path.strip("/")
-    return validate_artifact_path(path)
+    try:
+        path = urlsplit(uri).path
+    except ValueError:
+        return None
+    _, found, rest = path.partition(PROXY_ROUTE)
+    if not found or (rest and not rest.startswith("/")):
+        return None
+    return validate_artifact_path(rest.strip("/"))
 
 
 def _is_prefix(prefix: list[str], segments: list[str], allow_equal: bool) -> bool:
@@ -112,7 +131,9 @@ class ServerContext:
         """The repository of a run's or experiment's artifact URI (an ``http(s)`` one only on
         a destination the rules of :mod:`~mltrail.server._locations` allow)."""
         rel = proxy_path(uri)
-        if rel is not None:
+        if rel is not None and (
+            self.settings.serve_artifacts or uri.lower().startswith(PROXY_SCHEME + ":")
+        ):
             return self.repo_at(rel)
         allow = self.settings.artifacts_allow_private_destinations
         checked = check_http_destination(uri, allow_private=allow)
@@ -121,8 +142,9 @@ class ServerContext:
         return get_artifact_repository(uri)
 
     def check_artifact_location(self, location: str | None) -> str | None:
-        """A new experiment's location: when serving artifacts, an ``mlflow-artifacts:`` URI
-        inside the destination; always within the rules of :mod:`~mltrail.server._locations`."""
+        """A new experiment's location: when serving artifacts, an ``mlflow-artifacts:`` URI (or
+        the proxy route's ``http(s)`` URL) inside the destination; always within the rules of
+        :mod:`~mltrail.server._locations`."""
         if not location:
             return None
         refuse_credentials(location)
@@ -137,9 +159,14 @@ class ServerContext:
                     "so an experiment's artifact_location must be an 'mlflow-artifacts:/<path>' "
                     "URI inside its artifacts destination"
                 )
-            location = f"{PROXY_SCHEME}:/{rel}"
+            # The proxy's http(s) route form stays as given (it names the same folder).
+            checked = f"{PROXY_SCHEME}:/{rel}"
+            if location.partition(":")[0].lower() not in ("http", "https"):
+                location = checked
+        else:
+            checked = location
         refuse_location(
-            location,
+            checked,
             proxy_scheme=PROXY_SCHEME,
             destination=self.destination,
             staging_dir=STAGING_DIR,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mltrail._exceptions import NotFound
+from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import ExperimentTag, ViewType
 from mltrail.entities._auth import ResourceType
 from mltrail.search import MAX_ORDER_BY_ITEMS
 from mltrail.server._access import (
     AUTHENTICATED,
     EXPERIMENT_ID,
+    EXPERIMENT_IDS,
     EXPERIMENT_NAME,
     Effect,
     edit,
@@ -125,9 +126,43 @@ _SEARCH = obj(
 )
 
 
+#: MLflow's limit on the experiments one search-datasets request names.
+MAX_DATASET_SEARCH_EXPERIMENTS = 20
+
+
+def _search_datasets(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    what = "SearchDatasets request"
+    ids = args.get("experiment_ids") or []
+    if not ids:
+        raise InvalidArgument(f"{what} must specify at least one experiment_id.")
+    if len(ids) > MAX_DATASET_SEARCH_EXPERIMENTS:
+        raise InvalidArgument(
+            f"{what} cannot specify more than {MAX_DATASET_SEARCH_EXPERIMENTS} experiment_ids. "
+            f"Received {len(ids)} experiment_ids."
+        )
+    found = ctx.backend.runs.search_dataset_summaries(ids)
+    return {"dataset_summaries": [d.to_dict() for d in found]}
+
+
+_DATASET_SUMMARY = obj(
+    {"experiment_id": string(), "name": string(), "digest": string(), "context": string()}
+)
+
+
 def experiment_endpoints() -> list[Endpoint]:
     ex = "/mlflow/experiments"
     return [
+        Endpoint(
+            "POST",
+            f"{ex}/search-datasets",
+            "The datasets the runs of up to 20 experiments logged, with their context (the "
+            "filters of MLflow's UI)",
+            # at least one id, at most MAX_DATASET_SEARCH_EXPERIMENTS, checked by the handler
+            obj({"experiment_ids": array(string(max_length=32), max_items=10_000)}),
+            obj({"dataset_summaries": array(_DATASET_SUMMARY)}),
+            _search_datasets,
+            access=read(EXPERIMENT_IDS),
+        ),
         Endpoint(
             "POST",
             f"{ex}/create",

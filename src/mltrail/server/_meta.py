@@ -12,7 +12,17 @@ from mltrail.server._context import ServerContext
 from mltrail.server._routing import Endpoint
 from mltrail.server._schema import boolean, obj, string
 
-__all__ = ["mltrail_version", "server_info", "server_info_endpoint"]
+__all__ = [
+    "MLFLOW_API_VERSION",
+    "mltrail_version",
+    "served_version",
+    "server_info",
+    "server_info_endpoint",
+]
+
+#: The MLflow release whose REST API this server implements, as MLflow's clients compare it
+#: (MLflow's own test suite runs against this server with that release's client).
+MLFLOW_API_VERSION = "3.17"
 
 
 @functools.cache
@@ -21,6 +31,15 @@ def mltrail_version() -> str:
         return metadata.version("mltrail")
     except metadata.PackageNotFoundError:  # pragma: no cover - a source tree without install
         return "0+unknown"
+
+
+@functools.cache
+def served_version() -> str:
+    """What ``/version`` answers: the MLflow API version with mltrail's version as its local
+    label (``3.17+mltrail.0.1.0``), a PEP 440 version MLflow's client parses and compares for its
+    feature checks (it switches features off for a server it cannot place)."""
+    local = "".join(c if c.isalnum() else "." for c in mltrail_version().lower()).strip(".")
+    return f"{MLFLOW_API_VERSION}+mltrail.{local}"
 
 
 def server_info(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -39,6 +58,7 @@ def server_info(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
         "features_enabled": {"gateway": False},
         "server": "mltrail",
         "version": mltrail_version(),
+        "mlflow_api_version": MLFLOW_API_VERSION,
         "serve_artifacts": ctx.settings.serve_artifacts,
     }
 
@@ -55,6 +75,7 @@ def server_info_endpoint() -> Endpoint:
                 "multipart_downloads_enabled": boolean(),
                 "server": string(),
                 "version": string(),
+                "mlflow_api_version": string(),
                 "serve_artifacts": boolean(),
             }
         ),

@@ -1,11 +1,14 @@
-"""Metric endpoints: full histories (paged), MLflow's bulk interval, and reduced chart series.
+"""Metric endpoints: full histories (paged), MLflow's bulk endpoints, and reduced chart series.
 
 ``GET /mlflow/metrics/get-history-bulk-interval``, ``POST /mltrail/metrics/series`` and
-``POST /mltrail/metrics/series-packed`` are answered by the same store call,
-:meth:`~mltrail.store.MetricStore.get_metric_series`: the first returns each bucket's last point
-(MLflow's shape, one list of metrics with ``run_id``), the second the columnar series with min,
-max and last per bucket as JSON, the third the same series as packed binary arrays (what the
-web UI's charts read: no number is formatted or parsed as text).
+``POST /mltrail/metrics/series-packed`` read the same store call,
+:meth:`~mltrail.store.MetricStore.get_metric_series`.  The first samples each series as MLflow
+3.17 does (the first point of each of ``max_results`` even groups of the points in (step,
+timestamp, value) order, plus the last point) when it has at most ``MAX_BUCKETS_LIMIT`` points
+in the range, and returns each bucket's last point of a longer one (MLflow's shape, one list of
+metrics with ``run_id``); the second the columnar series with min, max and last per bucket as
+JSON, the third the same series as packed binary arrays (what the web UI's charts read: no
+number is formatted or parsed as text).
 
 The packed body (``application/vnd.mltrail.series``), all little-endian:
 
@@ -19,6 +22,7 @@ The packed body (``application/vnd.mltrail.series``), all little-endian:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mltrail._exceptions import InvalidArgument
 from mltrail.entities._metric import metric_value_to_json
 from mltrail.server._access import RUN_ID, RUN_IDS, read
 from mltrail.server._context import ServerContext
@@ -55,6 +60,8 @@ _MAGIC = b"MTS1"
 MAX_BULK_RUNS = 100
 MAX_BULK_RESULTS = 2500
 DEFAULT_BULK_RESULTS = 320
+#: MLflow's limit (and default) for get-history-bulk, points in all.
+MAX_HISTORY_BULK_RESULTS = 25_000
 
 
 def _history(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -70,18 +77,106 @@ def _history(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _history_bulk(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
+    """MLflow's UI call: every point of one metric of several runs, runs in id order, each
+    point with its run_id; at most max_results points in all."""
+    what = "GetMetricHistoryBulk request"
+    run_ids = args.get("run_id") or []
+    if not run_ids:
+        raise InvalidArgument(f"{what} must specify at least one run_id.")
+    if len(run_ids) > MAX_BULK_RUNS:
+        raise InvalidArgument(
+            f"{what} cannot specify more than {MAX_BULK_RUNS} run_ids. Got {len(run_ids)}."
+        )
+    if not args.get("metric_key"):
+        raise InvalidArgument(f"{what} must specify a metric_key.")
+    limit = args.get("max_results") or MAX_HISTORY_BULK_RESULTS
+    metrics: list[dict[str, Any]] = []
+    for run_id in sorted(set(run_ids)):
+        history = ctx.backend.metrics.get_metric_history(
+            run_id, args["metric_key"], max_results=limit - len(metrics)
+        )
+        metrics.extend({**m.to_dict(), "run_id": run_id} for m in history)
+        if len(metrics) >= limit:
+            break
+    return {"metrics": metrics}
+
+
+def _check_bulk_interval(args: dict[str, Any]) -> None:
+    """The request's own rules, checked before any run is looked up, in MLflow's words."""
+    what = "GetMetricHistoryBulkInterval request"
+    if not args.get("metric_key"):
+        raise InvalidArgument("Missing value for required parameter 'metric_key'")
+    if len(args["run_ids"]) > MAX_BULK_RUNS:
+        raise InvalidArgument(
+            f"{what} must specify at most {MAX_BULK_RUNS} run_ids. Got {len(args['run_ids'])}."
+        )
+    limit = args.get("max_results", DEFAULT_BULK_RESULTS)
+    if not 1 <= limit <= MAX_BULK_RESULTS:
+        raise InvalidArgument(
+            f"max_results must be between 1 and {MAX_BULK_RESULTS}, got {limit} in the {what}"
+        )
+    start, end = args.get("start_step"), args.get("end_step")
+    if (start is None) != (end is None):
+        raise InvalidArgument(
+            f"If either start step or end step are specified, both must be specified. "
+            f"Got start_step={start}, end_step={end}."
+        )
+    if start is not None and end is not None and end < start:
+        raise InvalidArgument(
+            f"end_step must be greater than start_step. Got start_step={start}, end_step={end}."
+        )
+
+
+def _ntile_firsts(total: int, buckets: int) -> list[int]:
+    """The index of the first row of each of SQL's ``NTILE(buckets)`` groups of *total* rows
+    (the first ``total % buckets`` groups hold one row more)."""
+    if total <= buckets:
+        return list(range(total))
+    size, extra = divmod(total, buckets)
+    return [b * size + min(b, extra) for b in range(buckets)]
+
+
+def _sample_like_mlflow(points: list[tuple[int, int, float]], limit: int) -> list[Any]:
+    """MLflow's sample of one series: its points ordered by (step, timestamp, value) cut into
+    *limit* even groups, the first point of each, and the last point (in place of the last
+    pick when there are already *limit*)."""
+    ordered = sorted(points, key=lambda p: (p[0], p[1], math.isnan(p[2]), _finite_or_zero(p[2])))
+    picks = [ordered[i] for i in _ntile_firsts(len(ordered), limit)]
+    if ordered and picks[-1] is not ordered[-1]:
+        if len(picks) >= limit:
+            picks[-1] = ordered[-1]
+        else:
+            picks.append(ordered[-1])
+    return picks
+
+
+def _finite_or_zero(value: float) -> float:
+    return 0.0 if math.isnan(value) else value
+
+
 def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    series = ctx.backend.metrics.get_metric_series(
-        args["run_ids"],
-        [args["metric_key"]],
-        max_buckets=args.get("max_results", DEFAULT_BULK_RESULTS),
-        start_step=args.get("start_step"),
-        end_step=args.get("end_step"),
+    """Up to max_results points per run, sampled as MLflow samples them, from the whole series
+    when it has at most MAX_BUCKETS_LIMIT points in the range; a longer series is reduced to
+    max_results buckets (each bucket's last point) instead of being read point by point."""
+    _check_bulk_interval(args)
+    limit = args.get("max_results", DEFAULT_BULK_RESULTS)
+    start, end = args.get("start_step"), args.get("end_step")
+    metrics = ctx.backend.metrics
+    whole = metrics.get_metric_series(
+        args["run_ids"], [args["metric_key"]], MAX_BUCKETS_LIMIT, start, end
     )
-    metrics = []
-    for s in series:
-        for step, timestamp, value in zip(s.steps, s.timestamps, s.last, strict=True):
-            metrics.append(
+    out = []
+    for s in whole:
+        if s.exact:
+            points = _sample_like_mlflow(
+                list(zip(s.steps, s.timestamps, s.last, strict=True)), limit
+            )
+        else:
+            (reduced,) = metrics.get_metric_series([s.run_id], [s.key], limit, start, end)
+            points = list(zip(reduced.steps, reduced.timestamps, reduced.last, strict=True))
+        for step, timestamp, value in points:
+            out.append(
                 {
                     "key": s.key,
                     "value": metric_value_to_json(value),
@@ -90,7 +185,7 @@ def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
                     "run_id": s.run_id,
                 }
             )
-    return {"metrics": metrics}
+    return {"metrics": out}
 
 
 def _read_series(ctx: ServerContext, args: dict[str, Any]) -> tuple[list[MetricSeries], Any]:
@@ -204,15 +299,34 @@ def metric_endpoints() -> list[Endpoint]:
         ),
         Endpoint(
             "GET",
+            "/mlflow/metrics/get-history-bulk",
+            "One metric's every point for up to 100 runs (run_id repeated), as MLflow's UI "
+            "asks for it",
+            obj(
+                {
+                    # at least one, at most MAX_BULK_RUNS, checked by the handler
+                    "run_id": array(string(max_length=256), max_items=10_000),
+                    "metric_key": string(max_length=250),
+                    "max_results": int32(minimum=1, maximum=MAX_HISTORY_BULK_RESULTS),
+                }
+            ),
+            obj({"metrics": array(METRIC)}),
+            _history_bulk,
+            access=read(RUN_ID),
+        ),
+        Endpoint(
+            "GET",
             "/mlflow/metrics/get-history-bulk-interval",
             "One metric of up to 100 runs, at most max_results points per run",
             obj(
                 {
-                    "run_ids": array(string(max_length=256), max_items=MAX_BULK_RUNS),
+                    # at most MAX_BULK_RUNS ids and max_results in 1..MAX_BULK_RESULTS, checked
+                    # by the handler in MLflow's words
+                    "run_ids": array(string(max_length=256), max_items=10_000),
                     "metric_key": string(max_length=250),
                     "start_step": int64(),
                     "end_step": int64(),
-                    "max_results": int32(minimum=1, maximum=MAX_BULK_RESULTS),
+                    "max_results": int32(),
                 },
                 ["run_ids", "metric_key"],
             ),

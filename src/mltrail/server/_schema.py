@@ -13,6 +13,7 @@ enums by name.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -167,12 +168,16 @@ class _Bad(Exception):
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    """The value as JSON (as it arrived, and as MLflow shows it), shortened."""
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _invalid(path: str, value: Any, rule: str) -> InvalidArgument:
-    return InvalidArgument(f"Invalid value {_shown(value)} for parameter '{path}': {rule}")
+    return InvalidArgument(f"Invalid value {_shown(value)} for parameter '{path}' supplied: {rule}")
 
 
 def _missing(path: str) -> InvalidArgument:

@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from mltrail.entities import (
     DatasetInput,
+    DatasetSummary,
     Experiment,
     ExperimentTag,
     Metric,
@@ -26,6 +27,7 @@ from mltrail.store._series import MetricSeries, reduce_series, validate_series_r
 from mltrail.store._visibility import Visibility
 
 __all__ = [
+    "MAX_DATASET_SUMMARIES",
     "ExperimentStore",
     "MetricSeries",
     "MetricStore",
@@ -35,6 +37,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+#: The most dataset summaries a search returns (MLflow's limit).
+MAX_DATASET_SUMMARIES = 1000
 
 
 class PagedList(list[T], Generic[T]):
@@ -168,6 +172,11 @@ class RunStore(abc.ABC):
         """*experiment_ids* None searches every experiment.  *visible* (experiment ids)
         keeps only the runs of experiments the caller may read, inside the query, with or
         without *experiment_ids* (None: no constraint)."""
+
+    @abc.abstractmethod
+    def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """The distinct (dataset, context) pairs the runs of *experiment_ids* logged as inputs,
+        at most :data:`MAX_DATASET_SUMMARIES` of them (MLflow's UI lists them as filters)."""
 
     @abc.abstractmethod
     def move_runs(self, run_ids: Sequence[str], experiment_id: str) -> None:

@@ -118,6 +118,13 @@ def _artifact(file: str, content: bytes | None = None, json: Any = None) -> Make
     )
 
 
+def _graphql_query(w: World) -> str:
+    return (
+        f'{{ mlflowGetExperiment(input: {{experimentId: "{w.experiment_id}"}}) '
+        "{ experiment { name } apiError { code } } }"
+    )
+
+
 _GRANT_TARGET = {"username": READER, "resource_type": "experiment", "resource_id": _exp}
 
 #: Endpoints: (method, path below /api/<version>) -> sample.
@@ -154,6 +161,11 @@ _ENDPOINTS: dict[tuple[str, str], Make] = {
     # metrics
     ("GET", "/mlflow/metrics/get-history"): _q(run_id=_run, metric_key="loss"),
     ("GET", "/mlflow/metrics/get-history-bulk-interval"): _q(run_ids=_runs, metric_key="loss"),
+    ("GET", "/mlflow/metrics/get-history-bulk"): _q(run_id=_runs, metric_key="loss"),
+    ("POST", "/mlflow/experiments/search-datasets"): _b(experiment_ids=_exps),
+    ("POST", "/mlflow/upload-artifact"): lambda w: Sample(
+        params={"run_uuid": w.run_id, "path": "uploaded.txt"}, content=b"x"
+    ),
     ("POST", "/mltrail/metrics/series"): _b(run_ids=_runs, metric_keys=["loss"]),
     ("POST", "/mltrail/metrics/series-packed"): _b(run_ids=_runs, metric_keys=["loss"]),
     # logged models
@@ -260,6 +272,9 @@ _PLAIN: dict[tuple[str, str], Make] = {
     ("GET", "/version"): _q(),
     ("GET", "/api/openapi.json"): _q(),
     ("GET", "/get-artifact"): _q(run_uuid=_run, path="notes.txt"),
+    ("GET", "/model-versions/get-artifact"): _q(name=_name, version="1", path="MLmodel"),
+    ("POST", "/graphql"): lambda w: Sample(json={"query": _graphql_query(w)}),
+    ("GET", "/graphql"): lambda w: Sample(params={"query": _graphql_query(w)}),
     ("GET", "/"): _q(),
     ("GET", "/{path:path}"): lambda w: Sample(path={"path": f"experiments/{w.experiment_id}"}),
     ("*", "/assets"): _q(),

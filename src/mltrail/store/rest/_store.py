@@ -26,6 +26,7 @@ from typing import Any
 from mltrail._exceptions import InvalidArgument, MltrailError, NotFound
 from mltrail.entities import (
     DatasetInput,
+    DatasetSummary,
     Experiment,
     ExperimentTag,
     Metric,
@@ -283,6 +284,12 @@ class RestRuns(RunStore):
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         body = {"run_id": run_id, "datasets": [d.to_dict() for d in datasets]}
         self._ctx.post("runs/log-inputs", body, idempotent=True)
+
+    def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        found = self._ctx.post(
+            "experiments/search-datasets", {"experiment_ids": list(experiment_ids)}, idempotent=True
+        )
+        return [DatasetSummary.from_dict(d) for d in found.get("dataset_summaries", [])]
 
     def search_runs(
         self,

@@ -160,6 +160,10 @@ class SqlContext:
             raise NotFound(f"Run with id={run_id} not found")
         return row
 
+    def find_run_row(self, conn: Connection, run_id: str) -> Any:
+        """The runs row of *run_id*, or None when this store has no such run."""
+        return _RUN_BY_UUID.first(conn, {"run_uuid": run_id})
+
     def active_run_row(self, conn: Connection, run_id: str) -> Any:
         row = self.run_row(conn, run_id)
         if row.lifecycle_stage != LifecycleStage.ACTIVE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,16 +44,27 @@ _TAGS_OF_EXPERIMENTS = PreparedIn(
 )
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 def join_uri(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts])
 
 
 def location_uri(location: str) -> str:
-    """Local paths become absolute ``file://`` URIs (relative ones against the cwd, now);
-    other URIs pass through."""
+    """Local paths become absolute ``file://`` URIs; other URIs pass through."""
     if "://" in location or location.startswith(("file:", "mlflow-artifacts:")):
         return location.rstrip("/")
     return Path(location).expanduser().resolve().as_uri()
+
+
+def experiment_location(location: str) -> str:
+    """A new experiment's ``artifact_location`` as stored and returned: a relative path is made
+    absolute against the cwd and kept a plain path, as MLflow keeps it; other forms as
+    :func:`location_uri` makes them."""
+    if not _SCHEME.match(location) and not location.startswith(("/", "~", "\\")):
+        return (Path.cwd() / location).as_posix().rstrip("/")
+    return location_uri(location)
 
 
 def default_experiment_rows(conn: Connection, artifact_root: str) -> None:
@@ -95,7 +107,7 @@ class SqlExperiments(ExperimentStore):
         validate_experiment_name(name)
         tag_rows = self._experiment_tag_rows(tags or [])
         if artifact_location:
-            artifact_location = location_uri(artifact_location)
+            artifact_location = experiment_location(artifact_location)
 
         def create(conn: Connection) -> str:
             existing = conn.execute(select(_E.lifecycle_stage).where(_E.name == name)).first()

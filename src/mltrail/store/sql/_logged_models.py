@@ -253,8 +253,8 @@ class SqlLoggedModels(LoggedModelStore):
                     f"The experiment {experiment_id} must be in the 'active' state; its current "
                     f"state is '{experiment.lifecycle_stage}'"
                 )
-            if source_run_id:
-                self._ctx.run_row(conn, source_run_id)
+            # A source run this store does not have is kept as given, as MLflow keeps it (the
+            # model may come from a run tracked elsewhere).
             model_id = f"m-{uuid.uuid4().hex}"
             now = now_ms()
             result = conn.execute(

@@ -1,27 +1,40 @@
 """Model versions in the SQL store: create (with source validation), stages, tags, copies.
 
-Source validation (CVE-2023-1177 and its siblings): a version's ``source`` must resolve inside
-a run's artifacts or a registered version's files, never a server-local path elsewhere.
+Source validation (CVE-2023-1177 and its siblings): a version's ``source`` never names a
+server-local path outside a run's (or logged model's) artifacts, nor a path that climbs.
 Accepted forms:
 
-- ``runs:/<run_id>/<path>``: the run must exist; the path is checked like any artifact path;
+- ``runs:/<run_id>/<path>``: when the run is in this store, its artifacts (and a ``run_id``
+  given beside it must be that run); a run this store does not have is accepted as given, as
+  MLflow accepts it (a registry may serve runs tracked elsewhere);
 - ``models:/<name>/<version|stage|latest>`` and ``models:/<name>@<alias>``: an existing
-  version, whose files the new version shares;
-- any other URI or path only together with ``run_id``, and only when it lies below that run's
-  artifact URI; what follows the run's artifact URI is checked like an artifact path, so
-  ``..``, ``%2e%2e`` (any depth of encoding), ``;``, ``?``, ``#``, backslashes and absolute or
-  drive paths are refused.
+  version, whose files the new version shares; ``models:/<model_id>``: a logged model here, or
+  one elsewhere when ``model_id`` names the same id;
+- a remote URI of any other scheme (``s3://``, ``gs://``, ``wasbs://``, ``hdfs://``,
+  ``dbfs:/``, ``http(s)://`` outside the artifact proxy, ...): accepted as given, with or
+  without a ``run_id`` (the server never reads it), unless its path climbs: ``.`` or ``..``
+  segments (decoded at any depth of URL encoding) and NUL characters are refused;
+- a local path or ``file:`` URI, and a proxied location (``mlflow-artifacts:`` or the proxy's
+  ``http(s)`` route), which the server does read: only together with ``run_id`` (or
+  ``model_id``), and only below that run's (or logged model's) artifact URI; what follows it is
+  checked like an artifact path, so ``..``, ``%2e%2e`` (any depth of encoding), ``;``, ``?``,
+  ``#``, backslashes and absolute or drive paths are refused.
 """
 
 from __future__ import annotations
 
+import json
+import posixpath
+import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.artifacts._model_uris import ModelsUri, parse_models_uri, parse_runs_uri, path_below
+from mltrail.artifacts._registry import is_local_uri
 from mltrail.entities import LifecycleStage, ModelVersion, ModelVersionStatus, ModelVersionTag
 from mltrail.entities._registry import (
     ACTIVE_STAGES,
@@ -31,7 +44,7 @@ from mltrail.entities._registry import (
 )
 from mltrail.store.sql._core import SqlContext, now_ms
 from mltrail.store.sql._experiments import join_uri
-from mltrail.store.sql._logged_model_schema import logged_models_table
+from mltrail.store.sql._logged_model_schema import logged_model_tags_table, logged_models_table
 from mltrail.store.sql._registry_core import RegistryCore, check_description, registry_tag_rows
 from mltrail.store.sql._registry_schema import (
     model_version_tags_table,
@@ -49,8 +62,79 @@ _T = model_version_tags_table.c
 MAX_RUN_LINK_LENGTH = 500
 
 
+_PROXY_ROUTE = "/api/2.0/mlflow-artifacts/artifacts"
+
+
 def _join(base: str, path: str) -> str:
     return join_uri(base, path) if path else base
+
+
+def _is_proxied(source: str) -> bool:
+    """Whether the server itself resolves *source* (its artifact proxy, in either form)."""
+    scheme = source.partition(":")[0].lower()
+    if scheme == "mlflow-artifacts":
+        return True
+    return scheme in ("http", "https") and _PROXY_ROUTE in unquote_plus(source)
+
+
+def _lexically_normal(source: str) -> str:
+    """A local path or ``file:`` URI with its literal ``.`` and ``..`` segments folded (as
+    MLflow resolves it before checking that it lies inside a run's artifacts); encoded forms,
+    queries and fragments are left for the artifact-path rules to refuse, and other URIs are
+    returned unchanged."""
+    if not is_local_uri(source) or "\\" in source or "?" in source or "#" in source:
+        return source
+    path = urlsplit(source).path if source[:5].lower() == "file:" else source
+    if not path.startswith("/") or not source.endswith(path):
+        return source
+    if not any(seg in (".", "..") for seg in path.split("/")):
+        return source
+    return source[: len(source) - len(path)] + posixpath.normpath(path)
+
+
+def _check_remote_source(source: str) -> None:
+    """Refuse a remote *source* whose path climbs, however it is encoded."""
+    text = source
+    while (decoded := unquote_plus(text)) != text:
+        text = decoded
+    # Every segment of the decoded text (a query or fragment may hide one from the path).
+    segments = re.split(r"[/\\]", text)
+    if "\x00" in text or any(seg in (".", "..") for seg in segments):
+        raise InvalidArgument(
+            f"Invalid model version source {source!r}: If supplying a source as an http, https, "
+            "s3 or other remote URI, its path must be absolute, without '.' or '..' segments "
+            "(in any URL encoding) or NUL characters"
+        )
+
+
+#: The logged model's tag listing the versions registered from it (MLflow's, as JSON).
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
+
+
+def _record_on_logged_model(conn: Connection, model_id: str, name: str, version: int) -> None:
+    """Add the new version to the ``mlflow.modelVersions`` tag of the logged model it was
+    registered from (when that model is in this store), as MLflow records it."""
+    lm, tags = logged_models_table.c, logged_model_tags_table.c
+    pk = conn.execute(select(lm.id).where(lm.model_id == model_id)).scalar()
+    if pk is None:
+        return
+    where = (tags.model_pk == pk) & (tags.key == MODEL_VERSIONS_TAG)
+    current = conn.execute(select(tags.value).where(where)).scalar()
+    try:
+        listed = json.loads(current) if current else []
+    except ValueError:
+        listed = []
+    if not isinstance(listed, list):
+        listed = []
+    listed.append({"name": name, "version": version})
+    if current is None:
+        conn.execute(
+            insert(logged_model_tags_table).values(
+                model_pk=pk, key=MODEL_VERSIONS_TAG, value=json.dumps(listed)
+            )
+        )
+    else:
+        conn.execute(update(logged_model_tags_table).where(where).values(value=json.dumps(listed)))
 
 
 class SqlModelVersions:
@@ -75,6 +159,11 @@ class SqlModelVersions:
                 "model of that id; register from runs:/<run_id>/<path> or models:/<name>/<version>"
             )
         return str(row.artifact_location), row.source_run_id
+
+    def _has_logged_model(self, conn: Connection, model_id: str) -> bool:
+        lm = logged_models_table.c
+        found = conn.execute(select(lm.model_id).where(lm.model_id == model_id)).first()
+        return found is not None
 
     def _resolve_version_row(self, conn: Connection, uri: ModelsUri) -> Row[Any]:
         """The version row a ``models:/<name>/...`` URI names."""
@@ -113,16 +202,32 @@ class SqlModelVersions:
                     f"Invalid model version source {source!r}: it names run {source_run}, "
                     f"but run_id is {run_id}"
                 )
-            run = self._ctx.run_row(conn, source_run)
-            return _join(run.artifact_uri, path), source_run
+            here = self._ctx.find_run_row(conn, source_run)
+            if here is None:  # a run tracked elsewhere: kept as given, as MLflow keeps it
+                return source, source_run
+            return _join(here.artifact_uri, path), source_run
         models = parse_models_uri(source)
         if models is not None:
             if models.model_id is not None:
+                if model_id == models.model_id and not self._has_logged_model(
+                    conn, models.model_id
+                ):
+                    return source, run_id  # a logged model tracked elsewhere, named twice
                 model_location, model_run = self._logged_model_location(conn, models.model_id)
                 return _join(model_location, models.path), run_id or model_run
             row = self._resolve_version_row(conn, models)
             return _join(row.storage_location, models.path), run_id or row.run_id
-        run = self._ctx.run_row(conn, run_id) if run_id else None
+        if not is_local_uri(source) and not _is_proxied(source):
+            _check_remote_source(source)
+            return source, run_id
+        source = _lexically_normal(source)
+        run = self._ctx.find_run_row(conn, run_id) if run_id else None
+        if run_id and run is None and not model_id:
+            raise InvalidArgument(
+                f"Invalid model version source {source!r}: run_id {run_id} names no run of "
+                "this server, and a local path (or a location of its artifact proxy) must lie "
+                "inside the artifacts of a run here"
+            )
         rest = path_below(run.artifact_uri, source) if run is not None else None
         if run is not None and rest is not None:
             return _join(run.artifact_uri, rest), run_id
@@ -133,13 +238,15 @@ class SqlModelVersions:
                 return _join(model_location, below_model), run_id or model_run
         if run is None:
             raise InvalidArgument(
-                f"Invalid model version source {source!r}: a source must be a runs:/ or "
-                "models:/ URI, or a location inside the artifacts of the run given as run_id "
-                "or of the logged model given as model_id"
+                f"Invalid model version source {source!r}: To use a local path as a model "
+                "version source (or a location of this server's artifact proxy), give the "
+                "run_id (or model_id) whose artifacts hold it; runs:/ and models:/ URIs need "
+                "neither"
             )
         raise InvalidArgument(
             f"Invalid model version source {source!r}: it is not inside the artifacts of "
-            f"run {run_id} ({run.artifact_uri})"
+            f"run {run_id} ({run.artifact_uri}). To use a local path as a model version "
+            "source, it must lie inside the artifact directory of the run given as run_id"
         )
 
     # -- versions ----------------------------------------------------------------------------
@@ -193,6 +300,8 @@ class SqlModelVersions:
                 )
             )
             (version_pk,) = result.inserted_primary_key or (None,)
+            if model_ref:
+                _record_on_logged_model(conn, model_ref, model.name, number)
             if tag_map:
                 conn.execute(
                     insert(model_version_tags_table),

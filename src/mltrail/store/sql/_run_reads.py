@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, select
 from mltrail.entities import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     InputTag,
     LifecycleStage,
     LoggedModelInput,
@@ -25,7 +26,7 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.search import OrderKey, parse_filter, parse_order_by
-from mltrail.store._base import PagedList
+from mltrail.store._base import MAX_DATASET_SUMMARIES, PagedList
 from mltrail.store._visibility import Visibility
 from mltrail.store.sql._codec import decode_float, decode_token, encode_token
 from mltrail.store.sql._core import SqlContext, parse_experiment_id
@@ -45,7 +46,10 @@ from mltrail.store.sql._schema import (
 from mltrail.store.sql._visible import visibility_condition
 from mltrail.validation import validate_max_results
 
-__all__ = ["get_run", "run_info_from_row", "search_runs"]
+__all__ = ["get_run", "run_info_from_row", "search_dataset_summaries", "search_runs"]
+
+#: The input tag naming how a run used a dataset (training, eval, ...).
+DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 _R = runs_table.c
 _METRIC_COLUMNS = {"latest": "value", "min": "min_value", "max": "max_value"}
@@ -198,7 +202,8 @@ def search_runs(
             sort.append(column)
         if not any(s.expr is _R.start_time for s in sort):
             sort.append(SortColumn(_R.start_time, ascending=False, nullable=False))
-        sort.append(SortColumn(_R.id, ascending=False, nullable=False))
+        # Ties broken by run id, ascending, as MLflow breaks them.
+        sort.append(SortColumn(_R.run_uuid, ascending=True, nullable=False))
         query = query.add_columns(*(s.expr.label(f"s{i}") for i, s in enumerate(sort)))
         where = list(conditions)
         if state is not None:
@@ -246,3 +251,23 @@ def _sort_column(
     on = and_(alias.c.run_id == _R.id, alias.c.key == ident.key)
     query = query.join(alias, on) if inner else query.outerjoin(alias, on)
     return SortColumn(expr, key.ascending, nullable=True), query
+
+
+def search_dataset_summaries(
+    ctx: SqlContext, experiment_ids: Sequence[str]
+) -> list[DatasetSummary]:
+    """The distinct (dataset, ``mlflow.data.context``) pairs of the experiments' run inputs."""
+    ids = [parse_experiment_id(e) for e in experiment_ids]
+    d, i, t = dataset_table.c, inputs_table.c, input_tags_table.c
+    context = and_(t.run_id == i.run_id, t.dataset_id == i.dataset_id, t.key == DATASET_CONTEXT_TAG)
+    query = (
+        select(d.experiment_id, d.name, d.digest, t.value)
+        .select_from(dataset_table.join(inputs_table, i.dataset_id == d.id))
+        .outerjoin(input_tags_table, context)
+        .where(d.experiment_id.in_(ids))
+        .distinct()
+        .order_by(d.experiment_id, d.name, d.digest, t.value)
+        .limit(MAX_DATASET_SUMMARIES)
+    )
+    rows = ctx.read(lambda conn: conn.execute(query).all())
+    return [DatasetSummary(str(r[0]), r[1], r[2], r[3]) for r in rows]

@@ -12,6 +12,7 @@ from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail._run_names import generate_run_name
 from mltrail.entities import (
     DatasetInput,
+    DatasetSummary,
     LifecycleStage,
     Metric,
     Param,
@@ -34,7 +35,12 @@ from mltrail.store.sql._core import (
 from mltrail.store.sql._experiments import join_uri
 from mltrail.store.sql._metrics import SqlMetrics, group_metrics
 from mltrail.store.sql._prepared import Prepared, PreparedIn, bound
-from mltrail.store.sql._run_reads import get_run, run_info_from_row, search_runs
+from mltrail.store.sql._run_reads import (
+    get_run,
+    run_info_from_row,
+    search_dataset_summaries,
+    search_runs,
+)
 from mltrail.store.sql._schema import (
     dataset_table,
     input_tags_table,
@@ -251,6 +257,9 @@ class SqlRuns(RunStore):
             page_token,
             visible,
         )
+
+    def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        return search_dataset_summaries(self._ctx, experiment_ids)
 
     def _set_run_stage(self, run_id: str, stage: str) -> None:
         def apply(conn: Connection) -> None:
