@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "sklearn",
                 "xgboost",
                 "lightgbm",
+                "catboost",
                 "onnx",
                 "pytorch",
                 "registry",

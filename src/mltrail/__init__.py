@@ -115,7 +115,7 @@ _LAZY_SUBMODULES = frozenset(
     # Model evaluation (NumPy, pandas, scikit-learn, matplotlib load when an evaluation runs).
     | {"evaluation", "metrics"}
     # Models and their flavors: each imports its framework only when a model is saved/loaded.
-    | {"lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "xgboost"}
+    | {"catboost", "lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "xgboost"}
 )
 
 

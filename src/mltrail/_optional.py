@@ -46,6 +46,7 @@ OPTIONAL: dict[str, OptionalPackage] = {
     "skops": OptionalPackage("skops", "The scikit-learn flavor's skops format", "sklearn"),
     "xgboost": OptionalPackage("xgboost", "The XGBoost flavor", "xgboost"),
     "lightgbm": OptionalPackage("lightgbm", "The LightGBM flavor", "lightgbm"),
+    "catboost": OptionalPackage("catboost", "The CatBoost flavor", "catboost"),
     "onnx": OptionalPackage("onnx", "The ONNX flavor", "onnx"),
     "onnxruntime": OptionalPackage("onnxruntime", "ONNX models' predictions", "onnx"),
     "torch": OptionalPackage("torch", "The PyTorch flavor", "pytorch"),

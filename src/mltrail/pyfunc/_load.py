@@ -32,6 +32,7 @@ _LOADERS = {
     "mlflow.pyfunc.model": "mltrail.pyfunc._python_model",
     "mlflow.xgboost": "mltrail.xgboost",
     "mlflow.lightgbm": "mltrail.lightgbm",
+    "mlflow.catboost": "mltrail.catboost",
     "mlflow.pytorch": "mltrail.pytorch",
     "mlflow.onnx": "mltrail.onnx",
 }
