@@ -174,3 +174,33 @@ def test_refuses_foreign_model_types_and_formats(
         mlmodel.write_text(yaml.safe_dump(content))
         with pytest.raises(MltrailError, match=message):
             mlflow.catboost.load_model(str(tmp_path / "m"))
+
+
+@pytest.mark.private_requirements_cache  # counts probes
+def test_a_retrained_model_is_not_probed_again(
+    tmp_path: Path, data: tuple[pd.DataFrame, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltrail.models import _env
+
+    probes: list[str] = []
+    real = _env._probe
+
+    def counted(model_path: str, started: object = None) -> object:
+        probes.append(model_path)
+        return real(model_path, started)
+
+    monkeypatch.setattr(_env, "_probe", counted)
+    X, y = data
+    mlflow.catboost.save_model(_classifier(X, y), tmp_path / "a", input_example=X.head(2))
+    other = cb.CatBoostClassifier(
+        iterations=5, random_seed=9, verbose=False, allow_writing_files=False
+    )
+    other.fit(X, 1 - y)  # other trees, same kind: the file's bytes differ, the key does not
+    mlflow.catboost.save_model(other, tmp_path / "b", input_example=X.tail(3))
+    assert len(probes) == 1
+    for name in ("requirements.txt", "conda.yaml", "python_env.yaml"):
+        assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()
+    regressor = cb.CatBoostRegressor(iterations=5, verbose=False, allow_writing_files=False)
+    regressor.fit(X, X["a"])
+    mlflow.catboost.save_model(regressor, tmp_path / "c", input_example=X.head(2))
+    assert len(probes) == 2  # another model_type is another kind
