@@ -357,6 +357,32 @@ def test_catboost_models_move_both_ways(
     }
 
 
+def test_catboost_categorical_models_with_signatures_move_both_ways(tmp_path: Path) -> None:
+    cb = pytest.importorskip("catboost")
+    pytest.importorskip("mlflow.catboost")
+    rng = np.random.default_rng(6)
+    X = pd.DataFrame({"city": rng.choice(["oslo", "lima"], 50), "x": rng.random(50)})
+    y = np.where(X["city"] == "oslo", "north", np.where(X["x"] > 0.5, "high", "low"))
+    clf = cb.CatBoostClassifier(
+        iterations=5, verbose=False, allow_writing_files=False, cat_features=["city"]
+    ).fit(X, y)
+    ours.catboost.save_model(clf, tmp_path / "ours", input_example=X.head(3))
+    mlflow.catboost.save_model(clf, str(tmp_path / "theirs"), input_example=X.head(3))
+    for side in ("ours", "theirs"):
+        path = str(tmp_path / side)
+        assert (
+            ours.pyfunc.load_model(path).metadata.signature.to_dict()
+            == mlflow.pyfunc.load_model(path).metadata.signature.to_dict()
+        )
+        shuffled = X[["x", "city"]]  # both reorder the columns as the signature says
+        np.testing.assert_array_equal(
+            ours.pyfunc.load_model(path).predict(shuffled), clf.predict(X)
+        )
+        np.testing.assert_array_equal(
+            mlflow.pyfunc.load_model(path).predict(shuffled), clf.predict(X)
+        )
+
+
 def test_catboost_takes_mlflows_arguments() -> None:
     import inspect
 

@@ -204,3 +204,28 @@ def test_a_retrained_model_is_not_probed_again(
     regressor.fit(X, X["a"])
     mlflow.catboost.save_model(regressor, tmp_path / "c", input_example=X.head(2))
     assert len(probes) == 2  # another model_type is another kind
+
+
+def test_categorical_features_and_string_classes(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"city": rng.choice(["oslo", "lima", "pune"], 90), "x": rng.random(90)})
+    y = np.where(X["city"] == "oslo", "north", np.where(X["x"] > 0.5, "high", "low"))
+    clf = cb.CatBoostClassifier(
+        iterations=10, verbose=False, allow_writing_files=False, cat_features=["city"]
+    ).fit(X, y)
+    mlflow.catboost.save_model(clf, tmp_path / "m", input_example=X.head(3), pip_requirements=[])
+    loaded = mlflow.pyfunc.load_model(str(tmp_path / "m"))
+    signature = loaded.metadata.signature
+    assert signature is not None
+    assert [(c.name, c.type.name) for c in signature.inputs.inputs] == [
+        ("city", "string"),
+        ("x", "double"),
+    ]
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    result = mlflow.evaluate(
+        str(tmp_path / "m"), X.assign(y=y), targets="y", model_type="classifier"
+    )
+    assert result.metrics["accuracy_score"] == pytest.approx(
+        float(np.mean(clf.predict(X).ravel() == y))
+    )
+    assert "log_loss" in result.metrics  # from the native predict_proba
