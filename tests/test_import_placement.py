@@ -58,6 +58,7 @@ ALLOWED: dict[tuple[str, str], str] = {
             "mltrail.pyfunc._save",
             "mltrail.pytorch._flavor",
             "mltrail.sklearn._flavor",
+            "mltrail.statsmodels._flavor",
             "mltrail.xgboost._flavor",
         )
     },
@@ -155,10 +156,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "`mltrail run` loads the project runner (YAML, git, the environment builder, the "
         "artifact helpers) when a project runs, not at `mltrail --help`"
     ),
-    ("mltrail.cli._models", "mltrail._envs"): (
-        "`--env-manager virtualenv/uv` loads the environment builder (importlib.metadata, "
-        "hashlib, subprocess) when a model is served or scored in one, not at `mltrail --help`"
-    ),
     ("mltrail.cli._import_tensorboard", "mltrail.importers._tensorboard"): (
         "the TensorBoard reader loads when `mltrail import tensorboard` runs"
     ),
@@ -177,10 +174,24 @@ ALLOWED: dict[tuple[str, str], str] = {
         for module in (
             "mltrail.serving._app",
             "mltrail.serving._docker",
+            "mltrail.serving._model_api",
             "mltrail.serving._predict",
             "mltrail.serving._server",
         )
     },
+    # MLflow's mlflow.models.predict, build_docker and validate_serving_input share the
+    # scoring server's input rules and build context: re-exported on first use.
+    ("mltrail.models", "mltrail.serving._model_api"): (
+        "MLflow's mlflow.models scoring names are mltrail.serving's (faces layer, Starlette): "
+        "re-exported on first use, so importing mltrail.models loads no server code"
+    ),
+    ("mltrail.entities", "mltrail.entities._webhook"): (
+        "the webhook entities (json, datetime, URL checks) load on first use, off `import mltrail`"
+    ),
+    ("mltrail.models._requirements", "mltrail.models._env"): (
+        "the requirements machinery (importlib.metadata, subprocess, pickle, csv, zipfile) "
+        "loads when requirements are inferred, not with `import mltrail.models`"
+    ),
 }
 
 

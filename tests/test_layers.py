@@ -49,6 +49,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "pyfunc",
                 "sklearn",
                 "xgboost",
+                "statsmodels",
                 "lightgbm",
                 "catboost",
                 "onnx",
@@ -93,6 +94,10 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
     # facades that only re-export mltrail.evaluation's names (imported when named).
     ("mltrail.models.evaluation", "mltrail.evaluation"): "MLflow's module path (facade)",
     ("mltrail.models.evaluation.validation", "mltrail.evaluation"): "the same, for validation",
+    # MLflow's public names: mlflow.models.predict, build_docker and validate_serving_input
+    # score or package a model with the scoring server's input rules and Docker build context
+    # (mltrail.serving, faces layer); the models package re-exports them on first use.
+    ("mltrail.models", "mltrail.serving"): "MLflow's mlflow.models scoring names (facade)",
 }
 
 

@@ -100,6 +100,7 @@ if TYPE_CHECKING:
     from mltrail import sklearn as sklearn
     from mltrail import tracking as tracking
     from mltrail._doctor import doctor as doctor
+    from mltrail.artifacts._image import Image as Image
     from mltrail.evaluation import evaluate as evaluate
     from mltrail.evaluation import load_table as load_table
     from mltrail.evaluation import log_table as log_table
@@ -112,10 +113,11 @@ MlflowException = _MltrailError
 # Submodules loaded on first attribute access (mltrail.data, mltrail.entities, ...).
 _LAZY_SUBMODULES = frozenset(
     {"artifacts", "client", "data", "entities", "exceptions", "projects", "store", "tracking"}
-    # Model evaluation (NumPy, pandas, scikit-learn, matplotlib load when an evaluation runs).
+    # Model evaluation (NumPy, pandas, scikit-learn, Pillow load when an evaluation runs).
     | {"evaluation", "metrics"}
     # Models and their flavors: each imports its framework only when a model is saved/loaded.
-    | {"catboost", "lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "xgboost"}
+    | {"catboost", "lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn"}
+    | {"statsmodels", "xgboost"}
 )
 
 
@@ -124,6 +126,7 @@ _LAZY_SUBMODULES = frozenset(
 _LAZY_FUNCTIONS = {
     "run": "mltrail.projects",
     "doctor": "mltrail._doctor",
+    "Image": "mltrail.artifacts._image",
     "evaluate": "mltrail.evaluation",
     "load_table": "mltrail.evaluation",
     "log_table": "mltrail.evaluation",
@@ -142,6 +145,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ActiveRun",
     "Client",
+    "Image",
     "MlflowClient",
     "MlflowException",
     "ViewType",

@@ -76,11 +76,17 @@ class MltrailError(Exception):
         self,
         message: str,
         error_code: str | int | None = None,
+        sqlstate: str | None = None,
+        error_class: str | None = None,
         *,
         details: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         message = str(message)
+        # MLflow's optional SQL state and error class names (Databricks' error taxonomy):
+        # kept for callers that set or read them; the error body carries error_code only.
+        self.sqlstate = sqlstate
+        self.error_class = error_class
         super().__init__(message)
         self.message = message
         if error_code is not None:
@@ -92,9 +98,15 @@ class MltrailError(Exception):
         self.json_kwargs = kwargs
 
     @classmethod
-    def invalid_parameter_value(cls, message: str, **kwargs: Any) -> MltrailError:
+    def invalid_parameter_value(
+        cls,
+        message: str,
+        sqlstate: str | None = None,
+        error_class: str | None = None,
+        **kwargs: Any,
+    ) -> MltrailError:
         """MLflow's shorthand for an INVALID_PARAMETER_VALUE error."""
-        return cls(message, "INVALID_PARAMETER_VALUE", **kwargs)
+        return cls(message, "INVALID_PARAMETER_VALUE", sqlstate, error_class, **kwargs)
 
     def get_http_status_code(self) -> int:
         """MLflow's name for the HTTP status of this error (a code set on the instance has

@@ -45,6 +45,7 @@ OPTIONAL: dict[str, OptionalPackage] = {
     "sklearn": OptionalPackage("scikit-learn", "The scikit-learn flavor", "sklearn"),
     "skops": OptionalPackage("skops", "The scikit-learn flavor's skops format", "sklearn"),
     "xgboost": OptionalPackage("xgboost", "The XGBoost flavor", "xgboost"),
+    "statsmodels": OptionalPackage("statsmodels", "The statsmodels flavor", "statsmodels"),
     "lightgbm": OptionalPackage("lightgbm", "The LightGBM flavor", "lightgbm"),
     "catboost": OptionalPackage("catboost", "The CatBoost flavor", "catboost"),
     "onnx": OptionalPackage("onnx", "The ONNX flavor", "onnx"),

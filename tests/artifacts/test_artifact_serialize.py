@@ -234,7 +234,9 @@ def test_bad_arrays_name_the_rule(tmp_path: Path, array: np.ndarray[Any, Any], r
 
 @pytest.mark.parametrize("image", [[[0, 1], [1, 0]], "img.png", None])
 def test_non_images(tmp_path: Path, image: object) -> None:
-    with pytest.raises(InvalidArgument, match=r"numpy\.ndarray or a PIL\.Image\.Image"):
+    with pytest.raises(
+        InvalidArgument, match=r"numpy\.ndarray, a PIL\.Image\.Image or an mltrail\.Image"
+    ):
         write_image(image, tmp_path / "x.png")
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -362,15 +363,17 @@ def validation(lib: Any, uri: str, frame: Any, weaker: str, weaker_frame: Any) -
     return messages
 
 
-def main() -> None:
+def record(play: Callable[[Any], dict[str, Any]]) -> None:
+    """``python SCRIPT LIB URI OUT``: *play* the scenarios under LIB on the store at URI and
+    write what they recorded to OUT."""
     library, uri, out = sys.argv[1:4]
     warnings.simplefilter("ignore")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     lib = importlib.import_module(library)
     importlib.import_module(f"{library}.sklearn")
     lib.set_tracking_uri(uri)
-    Path(out).write_text(json.dumps(scenarios(lib), default=str))
+    Path(out).write_text(json.dumps(play(lib), default=str))
 
 
 if __name__ == "__main__":
-    main()
+    record(scenarios)

@@ -7,15 +7,9 @@ small ``explainability_nsamples`` (SHAP's time grows with it), and records what 
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
-import sys
-import warnings
-from pathlib import Path
 from typing import Any
 
-from _scenarios import COLUMNS, _fit, _log, _summary, data
+from _scenarios import COLUMNS, _fit, _log, _summary, data, record
 
 
 def _explained(lib: Any, model: Any, frame: Any, **kwargs: Any) -> dict[str, Any]:
@@ -82,15 +76,5 @@ def scenarios(lib: Any) -> dict[str, Any]:
     return out
 
 
-def main() -> None:
-    library, uri, out = sys.argv[1:4]
-    warnings.simplefilter("ignore")
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    lib = importlib.import_module(library)
-    importlib.import_module(f"{library}.sklearn")
-    lib.set_tracking_uri(uri)
-    Path(out).write_text(json.dumps(scenarios(lib), default=str))
-
-
 if __name__ == "__main__":
-    main()
+    record(scenarios)

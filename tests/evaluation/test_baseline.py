@@ -26,12 +26,6 @@ COLUMNS = ["a", "b", "c"]
 QUIET = {"log_model_explainability": False}
 
 
-@pytest.fixture
-def store(sqlite_uri: str) -> str:
-    mltrail.set_tracking_uri(sqlite_uri)
-    return sqlite_uri
-
-
 def _frame(rows: int = 200) -> pd.DataFrame:
     x = np.random.default_rng(3).normal(size=(rows, 3))
     noise = np.random.default_rng(4).normal(size=rows)

@@ -26,12 +26,6 @@ COLUMNS = ["a", "b", "c"]
 NO_SHAP = {"log_model_explainability": False}
 
 
-@pytest.fixture
-def store(sqlite_uri: str) -> str:
-    mltrail.set_tracking_uri(sqlite_uri)
-    return sqlite_uri
-
-
 def _frame(kind: str = "binary", rows: int = 120, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(rows, 3))

@@ -64,12 +64,6 @@ def test_shap_artifacts_are_mlflows(
     assert shown == (SHAP_PLOTS if explained else [])
 
 
-@pytest.fixture
-def store(sqlite_uri: str) -> str:
-    mltrail.set_tracking_uri(sqlite_uri)
-    return sqlite_uri
-
-
 def _frame(rows: int = 60) -> pd.DataFrame:
     x = np.random.default_rng(0).normal(size=(rows, 3))
     return pd.DataFrame(x, columns=COLUMNS).assign(y=(x[:, 0] + x[:, 1] > 0).astype(int))

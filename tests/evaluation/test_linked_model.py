@@ -13,12 +13,6 @@ from mltrail.exceptions import InvalidArgument, MltrailError
 QUIET = {"log_model_explainability": False}
 
 
-@pytest.fixture
-def store(sqlite_uri: str) -> str:
-    mltrail.set_tracking_uri(sqlite_uri)
-    return sqlite_uri
-
-
 def _frame() -> pd.DataFrame:
     x = np.random.default_rng(2).normal(size=(50, 2))
     return pd.DataFrame(x, columns=["a", "b"]).assign(y=(x[:, 0] > 0).astype(int))

@@ -19,12 +19,6 @@ from mltrail.exceptions import InvalidArgument, NotFound
 TABLE = {"inputs": ["What is MLflow?", "What is mltrail?"], "score": [0.5, 1.0], "n": [1, 2]}
 
 
-@pytest.fixture
-def store(sqlite_uri: str) -> str:
-    mltrail.set_tracking_uri(sqlite_uri)
-    return sqlite_uri
-
-
 def test_a_table_round_trips_and_is_tagged(store: str) -> None:
     with mltrail.start_run() as run:
         mltrail.log_table(TABLE, artifact_file="tables/qa.json")

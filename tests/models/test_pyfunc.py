@@ -123,11 +123,17 @@ def test_input_example_infers_signature_and_is_checked(tmp_path: Path, factor_fi
         "dataframe_split": {"columns": ["x"], "data": [[1.0], [2.0]]},
         "params": {"shift": 0.5},
     }
-    assert (tmp_path / "m" / "input_example.json").read_text() == (
-        '{"columns": ["x"], "data": [[1.0], [2.0]]}'
-    )
+    # MLflow 3's form of an (input, params) example, flagged in MLmodel
+    assert json.loads((tmp_path / "m" / "input_example.json").read_text()) == {
+        "inputs": {"columns": ["x"], "data": [[1.0], [2.0]]},
+        "params": {"shift": 0.5},
+    }
     loaded = Model.load(tmp_path / "m")
+    assert loaded.saved_input_example_info is not None
+    assert loaded.saved_input_example_info["params"] == "true"
     pd.testing.assert_frame_equal(loaded.load_input_example(tmp_path / "m"), example)
+    assert loaded.load_input_example_params(str(tmp_path / "m")) == {"shift": 0.5}
+    assert json.loads(loaded.get_serving_input(str(tmp_path / "m")) or "") == serving
     bad_signature = infer_signature(pd.DataFrame({"y": [1.0]}))
     with pytest.raises(InvalidArgument, match=r"input example does not match.*'x'"):
         mlflow.pyfunc.save_model(

@@ -7,6 +7,7 @@ virtualenv, uv or conda, caches it by the hash of what decides its content and r
 Model serving and projects share this package; it sits below both faces.
 """
 
+from mltrail._envs._docker import docker_engine_problem
 from mltrail._envs._manager import (
     CONDA_TOOLS,
     ENV_MANAGERS,
@@ -30,6 +31,7 @@ __all__ = [
     "PythonEnvironment",
     "copy_mltrail",
     "default_env_root",
+    "docker_engine_problem",
     "env_lock",
     "mltrail_requirements",
     "read_conda_as_python_env",

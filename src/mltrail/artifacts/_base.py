@@ -5,29 +5,11 @@ from __future__ import annotations
 import abc
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar
+
+from mltrail.entities._file_info import FileInfo
 
 __all__ = ["ArtifactRepository", "FileInfo"]
-
-
-@dataclass(frozen=True, slots=True)
-class FileInfo:
-    """One entry of an artifact listing, in MLflow's shape.
-
-    ``path`` is relative to the repository root in POSIX form (``model/MLmodel``);
-    ``file_size`` is ``None`` for directories.
-    """
-
-    path: str
-    is_dir: bool
-    file_size: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of ``artifacts/list``: ``file_size`` is left out for directories."""
-        if self.is_dir:
-            return {"path": self.path, "is_dir": True}
-        return {"path": self.path, "is_dir": False, "file_size": self.file_size}
 
 
 class ArtifactRepository(abc.ABC):

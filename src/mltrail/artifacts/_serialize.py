@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     from PIL import Image as PILImage
 
-__all__ = ["write_dict", "write_figure", "write_image", "write_text"]
+__all__ = ["to_pil", "write_dict", "write_figure", "write_image", "write_text"]
 
 _PLOTLY_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".svg", ".pdf")
 
@@ -154,7 +154,11 @@ def _array_to_uint8(array: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
     )
 
 
-def _to_pil(image: Any) -> PILImage.Image:
+def to_pil(image: Any) -> PILImage.Image:
+    """*image* (a numpy array, a PIL image or an ``mltrail.Image``) as a PIL image."""
+    inner = getattr(image, "to_pil", None)
+    if callable(inner):
+        return inner()  # type: ignore[no-any-return]
     if "numpy" in sys.modules:
         import numpy as np
 
@@ -169,7 +173,7 @@ def _to_pil(image: Any) -> PILImage.Image:
         if isinstance(image, Image.Image):
             return image
     raise InvalidArgument(
-        f"log_image expects a numpy.ndarray or a PIL.Image.Image, "
+        f"log_image expects a numpy.ndarray, a PIL.Image.Image or an mltrail.Image, "
         f"not {type(image).__module__}.{type(image).__qualname__}"
     )
 
@@ -181,7 +185,7 @@ def write_image(image: Any, path: StrPath) -> None:
     [0, 255], float values in [0, 1] (scaled by 255 and rounded), booleans become 0 and 255.
     """
     target = os.fspath(path)
-    pil_image = _to_pil(image)
+    pil_image = to_pil(image)
     try:
         pil_image.save(target)
     except (ValueError, OSError, KeyError) as exc:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import click
 
 from mltrail.cli._common import handle_errors, tracking_uri_option
+from mltrail.models._requirements import update_model_requirements
 from mltrail.tracking._uri import set_tracking_uri
 
 __all__ = ["models"]
@@ -33,17 +32,19 @@ def _model_uri_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+_env_root_option = click.option(
+    "--env-root",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    envvar="MLTRAIL_ENV_ROOT",
+    show_envvar=True,
+    default=None,
+    help="Where virtualenv/uv environments are built and cached. Default: ~/.cache/mltrail/envs.",
+)
+
+
 def _env_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option(
-        "--env-root",
-        type=click.Path(file_okay=False),
-        metavar="DIR",
-        envvar="MLTRAIL_ENV_ROOT",
-        show_envvar=True,
-        default=None,
-        help="Where virtualenv/uv environments are built and cached. Default: "
-        "~/.cache/mltrail/envs.",
-    )(fn)
+    fn = _env_root_option(fn)
     return click.option(
         "--env-manager",
         type=click.Choice(ENV_MANAGERS),
@@ -72,27 +73,15 @@ def _local_model(model_uri: str) -> Iterator[str]:
 
 
 def _run_in_env(python: str, args: list[str]) -> int:
-    """Run ``python -m mltrail.serving ARGS``; SIGINT and SIGTERM are passed on to it."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["PYTHONNOUSERSITE"] = "1"
-    proc = subprocess.Popen([python, "-m", "mltrail.serving", *args], env=env)
+    from mltrail.serving._model_api import run_in_env
 
-    def forward(signum: int, frame: Any) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
-
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return proc.wait()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    return run_in_env(python, args)
 
 
 def _env_python(env_manager: str, env_root: str | None, model_dir: str) -> str:
-    from mltrail._envs import EnvironmentManager
+    from mltrail.serving._model_api import env_python
 
-    return str(EnvironmentManager(env_manager, env_root).prepare(model_dir))
+    return env_python(env_manager, env_root, model_dir)
 
 
 @click.group("models")
@@ -370,3 +359,132 @@ def generate_dockerfile(
     with _local_model(model_uri) as model_dir:
         path = generate(model_dir, output_directory, base_image=base_image, model_uri=model_uri)
     click.echo(f"Wrote {path}", err=True)
+
+
+_ENV_MANAGER_CHOICES = ("local", "virtualenv", "uv", "conda")
+
+
+@models.command("prepare-env")
+@_model_uri_option
+@click.option(
+    "--env-manager",
+    type=click.Choice(_ENV_MANAGER_CHOICES),
+    default="virtualenv",
+    show_default=True,
+    metavar="NAME",
+    help="virtualenv, uv or conda: build (or find cached) the environment 'serve' and "
+    "'predict' use with the same --env-manager; local: nothing to prepare.",
+)
+@click.option(
+    "--install-mlflow",
+    is_flag=True,
+    help="Accepted for MLflow's scripts: mltrail always installs itself into the environment.",
+)
+@_env_root_option
+@tracking_uri_option
+@handle_errors
+def prepare_env(
+    model_uri: str,
+    env_manager: str,
+    install_mlflow: bool,
+    env_root: str | None,
+    tracking_uri: str | None,
+) -> None:
+    """Build the model's environment ahead of time, so that 'serve' and 'predict' with the
+    same --env-manager start at once; prints the environment's Python.
+
+    Example: mltrail models prepare-env -m runs:/<run_id>/model --env-manager uv
+    """
+    _use_tracking_uri(tracking_uri)
+    if env_manager == "local":
+        click.echo("--env-manager local uses this Python: nothing to prepare", err=True)
+        return
+    with _local_model(model_uri) as model_dir:
+        python = _env_python(env_manager, env_root, model_dir)
+    click.echo(python)
+
+
+@models.command("update-pip-requirements")
+@_model_uri_option
+@click.argument("operation", type=click.Choice(["add", "remove"]))
+@click.argument("requirement_strings", nargs=-1, metavar="[REQUIREMENT_STRINGS]...")
+@tracking_uri_option
+@handle_errors
+def update_pip_requirements(
+    model_uri: str, operation: str, requirement_strings: tuple[str, ...], tracking_uri: str | None
+) -> None:
+    """Add requirements to, or remove them from, the model's requirements.txt and conda.yaml.
+
+    'add' replaces a requirement of the same package; 'remove' matches by package name,
+    whatever the version.  A registered version (models:/) cannot change: use the run's model.
+
+    Example: mltrail models update-pip-requirements -m runs:/<run_id>/model add "pandas==2.2"
+    """
+    _use_tracking_uri(tracking_uri)
+    update_model_requirements(model_uri, operation, list(requirement_strings))
+    click.echo(f"Requirements of {model_uri} updated ({operation})", err=True)
+
+
+@models.command("build-docker")
+@click.option(
+    "-m",
+    "--model-uri",
+    default=None,
+    metavar="URI",
+    help="The model (required by mltrail: it builds the image of one model).",
+)
+@click.option("-n", "--name", default="mlflow-pyfunc", show_default=True, help="The image's name.")
+@click.option(
+    "--env-manager",
+    type=click.Choice(_ENV_MANAGER_CHOICES),
+    default="virtualenv",
+    show_default=True,
+    metavar="NAME",
+    help="Accepted for MLflow's scripts: the image installs the model's pip requirements.",
+)
+@click.option("--mlflow-home", default=None, metavar="PATH", help="Not supported by mltrail.")
+@click.option("--install-java", type=bool, default=None, help="Not supported by mltrail.")
+@click.option(
+    "--install-mlflow",
+    is_flag=True,
+    help="Accepted for MLflow's scripts: the image always has mltrail.",
+)
+@click.option(
+    "--base-image",
+    default=None,
+    metavar="IMAGE",
+    help="The image to start from. Default: python:<the model's Python version>-slim.",
+)
+@tracking_uri_option
+@handle_errors
+def build_docker(
+    model_uri: str | None,
+    name: str,
+    env_manager: str,
+    mlflow_home: str | None,
+    install_java: bool | None,
+    install_mlflow: bool,
+    base_image: str | None,
+    tracking_uri: str | None,
+) -> None:
+    """Build a Docker image that serves the model on port 8080.
+
+    The build context is 'generate-dockerfile''s.  Where no Docker engine runs, the command
+    says so, names the folder holding the context (to build elsewhere with docker build) and
+    exits with status 1.
+
+    Example: mltrail models build-docker -m runs:/<run_id>/model -n my-model
+    """
+    from mltrail.serving._model_api import build_docker as build
+
+    _use_tracking_uri(tracking_uri)
+    build(
+        model_uri,
+        name,
+        env_manager,
+        mlflow_home=mlflow_home,
+        install_java=bool(install_java),
+        install_mlflow=install_mlflow,
+        base_image=base_image,
+    )
+    click.echo(f"Built the image {name}", err=True)

@@ -1,4 +1,4 @@
-"""``mltrail runs``: list, describe, delete and restore runs."""
+"""``mltrail runs``: create, list, describe, delete and restore runs."""
 
 from __future__ import annotations
 
@@ -17,15 +17,20 @@ from mltrail.cli._common import (
     tracking_uri_option,
     view_option,
 )
+from mltrail.tracking._fluent import end_run, start_run
+from mltrail.tracking._fluent_experiments import set_experiment
+from mltrail.tracking._uri import set_tracking_uri
 
 __all__ = ["runs"]
+
+_STATUSES = ("finished", "failed", "killed")
 
 run_id_option = click.option("--run-id", required=True, metavar="ID", help="The run's id.")
 
 
 @click.group("runs")
 def runs() -> None:
-    """List, describe, delete and restore runs."""
+    """Create, list, describe, delete and restore runs."""
 
 
 @runs.command("list")
@@ -132,3 +137,82 @@ def restore(run_id: str, tracking_uri: str | None) -> None:
     """Restore a deleted run."""
     make_client(tracking_uri).restore_run(run_id)
     click.echo(f"Run {run_id} restored")
+
+
+def _tag_pairs(tags: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for text in tags:
+        key, sep, value = text.partition("=")
+        if not sep or not key:
+            raise click.UsageError(f"Invalid tag {text!r}: expected key=value")
+        if key in out:
+            raise click.UsageError(f"Tag {key!r} is given twice")
+        out[key] = value
+    return out
+
+
+@runs.command("create")
+@click.option("--experiment-id", default=None, metavar="ID", help="The experiment of the run.")
+@click.option(
+    "--experiment-name",
+    default=None,
+    metavar="NAME",
+    help="The experiment of the run, by name (created when no experiment has the name).",
+)
+@click.option("--run-name", default=None, metavar="NAME", help="The run's name.")
+@click.option("--description", default=None, metavar="TEXT", help="The run's description.")
+@click.option(
+    "--tags", "-t", multiple=True, metavar="KEY=VALUE", help="A tag of the run; repeat for more."
+)
+@click.option(
+    "--status",
+    type=click.Choice(_STATUSES, case_sensitive=False),
+    default="finished",
+    show_default=True,
+    metavar="STATUS",
+    help="The status the run ends with: finished, failed or killed.",
+)
+@click.option(
+    "--parent-run-id", default=None, metavar="ID", help="Make the run a child of this run."
+)
+@tracking_uri_option
+@handle_errors
+def create(
+    experiment_id: str | None,
+    experiment_name: str | None,
+    run_name: str | None,
+    description: str | None,
+    tags: tuple[str, ...],
+    status: str,
+    parent_run_id: str | None,
+    tracking_uri: str | None,
+) -> None:
+    """Create a run and end it at once with --status; prints its id, experiment, status and
+    name as JSON.  Give exactly one of --experiment-id and --experiment-name.
+
+    Example: mltrail runs create --experiment-name demo --run-name baseline -t team=vision
+    """
+    if (experiment_id is None) == (experiment_name is None):
+        raise click.UsageError("Give exactly one of --experiment-id and --experiment-name.")
+    tag_dict = _tag_pairs(tags)
+    if tracking_uri:
+        set_tracking_uri(tracking_uri)
+    if experiment_name is not None:
+        experiment_id = set_experiment(experiment_name).experiment_id
+    run = start_run(
+        experiment_id=experiment_id,
+        run_name=run_name,
+        nested=parent_run_id is not None,
+        parent_run_id=parent_run_id,
+        tags=tag_dict,
+        description=description,
+    )
+    end_run(status.upper())
+    echo_json(
+        {
+            "run_id": run.info.run_id,
+            "experiment_id": run.info.experiment_id,
+            "status": status.upper(),
+            "run_name": run_name,
+        }
+    )

@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Any
 from mltrail.entities._dataset import Dataset, DatasetInput, InputTag
 from mltrail.entities._enums import LifecycleStage, RunStatus, SourceType, ViewType
 from mltrail.entities._experiment import Experiment
+from mltrail.entities._file_info import FileInfo
 from mltrail.entities._logged_model import (
     LoggedModel,
     LoggedModelInput,
     LoggedModelOutput,
+    LoggedModelParameter,
     LoggedModelStatus,
+    LoggedModelTag,
 )
 from mltrail.entities._metric import ExperimentTag, Metric, Param, RunTag
 from mltrail.entities._run import Run, RunData, RunInfo, RunInputs, RunOutputs
@@ -22,12 +25,15 @@ __all__ = [
     "DatasetInput",
     "Experiment",
     "ExperimentTag",
+    "FileInfo",
     "InputTag",
     "LifecycleStage",
     "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "LoggedModelParameter",
     "LoggedModelStatus",
+    "LoggedModelTag",
     "Metric",
     "ModelVersion",
     "ModelVersionStatus",
@@ -45,8 +51,13 @@ __all__ = [
     "RunTag",
     "SourceType",
     "ViewType",
+    "Webhook",
+    "WebhookEvent",
+    "WebhookStatus",
+    "WebhookTestResult",
 ]
 
+_WEBHOOK_NAMES = frozenset({"Webhook", "WebhookEvent", "WebhookStatus", "WebhookTestResult"})
 _REGISTRY_NAMES = frozenset(
     {
         "ModelVersion",
@@ -67,6 +78,7 @@ if TYPE_CHECKING:
         RegisteredModelAlias,
         RegisteredModelTag,
     )
+    from mltrail.entities._webhook import Webhook, WebhookEvent, WebhookStatus, WebhookTestResult
 
 
 def __getattr__(name: str) -> Any:
@@ -76,8 +88,14 @@ def __getattr__(name: str) -> Any:
         value = getattr(_registry, name)
         globals()[name] = value
         return value
+    if name in _WEBHOOK_NAMES:
+        from mltrail.entities import _webhook
+
+        value = getattr(_webhook, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _REGISTRY_NAMES)
+    return sorted(set(globals()) | _REGISTRY_NAMES | _WEBHOOK_NAMES)

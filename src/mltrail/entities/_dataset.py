@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mltrail.entities._dictionary import FromDictionary
+
 __all__ = ["Dataset", "DatasetInput", "InputTag"]
 
 
 @dataclass(frozen=True, slots=True)
-class Dataset:
+class Dataset(FromDictionary):
     """A dataset as recorded on a run: ``schema`` and ``profile`` are JSON strings."""
 
     name: str
@@ -45,7 +47,7 @@ class Dataset:
 
 
 @dataclass(frozen=True, slots=True)
-class InputTag:
+class InputTag(FromDictionary):
     key: str
     value: str
 

@@ -16,7 +16,7 @@ class _StrIntEnum:
     _field: ClassVar[str]
 
     @classmethod
-    def from_string(cls, name: str) -> int:
+    def _parse(cls, name: str) -> int:
         try:
             return cls._names.index(name.upper()) + 1
         except (ValueError, AttributeError):
@@ -25,7 +25,7 @@ class _StrIntEnum:
             ) from None
 
     @classmethod
-    def to_string(cls, value: int) -> str:
+    def _name(cls, value: int) -> str:
         if isinstance(value, int) and 1 <= value <= len(cls._names):
             return cls._names[value - 1]
         raise InvalidArgument(f"Invalid {cls._field} {value!r}")
@@ -43,9 +43,17 @@ class RunStatus(_StrIntEnum):
     _field = "run status"
 
     @classmethod
+    def from_string(cls, status_str: str) -> int:
+        return cls._parse(status_str)
+
+    @classmethod
+    def to_string(cls, status: int) -> str:
+        return cls._name(status)
+
+    @classmethod
     def is_terminated(cls, status: int | str) -> bool:
         if isinstance(status, str):
-            status = cls.from_string(status)
+            status = cls._parse(status)
         return status in (cls.FINISHED, cls.FAILED, cls.KILLED)
 
     @classmethod
@@ -61,6 +69,14 @@ class ViewType(_StrIntEnum):
     ALL = 3
     _names = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
     _field = "view type"
+
+    @classmethod
+    def from_string(cls, view_str: str) -> int:
+        return cls._parse(view_str)
+
+    @classmethod
+    def to_string(cls, view_type: int) -> str:
+        return cls._name(view_type)
 
     @classmethod
     def coerce(cls, value: int | str | None) -> int:
@@ -87,8 +103,18 @@ class LifecycleStage:
         return stages
 
     @classmethod
-    def is_valid(cls, stage: str) -> bool:
-        return stage in (cls.ACTIVE, cls.DELETED)
+    def is_valid(cls, lifecycle_stage: str) -> bool:
+        return lifecycle_stage in (cls.ACTIVE, cls.DELETED)
+
+    @classmethod
+    def matches_view_type(cls, view_type: int, lifecycle_stage: str) -> bool:
+        """Whether a search with *view_type* sees an entity in *lifecycle_stage*."""
+        if not cls.is_valid(lifecycle_stage):
+            raise InvalidArgument(
+                f"Invalid lifecycle stage {lifecycle_stage!r}: expected 'active' or 'deleted'"
+            )
+        ViewType.to_string(view_type)  # an invalid view type raises
+        return lifecycle_stage in cls.view_type_to_stages(view_type)
 
 
 class SourceType(_StrIntEnum):
@@ -99,3 +125,12 @@ class SourceType(_StrIntEnum):
     UNKNOWN = 5
     _names = ("NOTEBOOK", "JOB", "PROJECT", "LOCAL", "UNKNOWN")
     _field = "source type"
+    SOURCETYPE_TO_STRING: ClassVar[dict[int, str]] = dict(enumerate(_names, start=1))
+
+    @classmethod
+    def from_string(cls, status_str: str) -> int:
+        return cls._parse(status_str)
+
+    @classmethod
+    def to_string(cls, status: int) -> str:
+        return cls._name(status)

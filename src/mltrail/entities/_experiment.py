@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from mltrail.entities._dictionary import FromDictionary
 from mltrail.entities._enums import LifecycleStage
 
 __all__ = ["Experiment"]
 
 
 @dataclass(frozen=True, slots=True)
-class Experiment:
+class Experiment(FromDictionary):
     """A named group of runs; ``tags`` maps tag keys to values."""
+
+    DEFAULT_EXPERIMENT_NAME: ClassVar[str] = "Default"
 
     experiment_id: str
     name: str

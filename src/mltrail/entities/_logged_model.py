@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.entities._dictionary import FromDictionary
 from mltrail.entities._metric import metric_value_to_json
 
 __all__ = [
@@ -44,6 +45,7 @@ def validate_model_id(model_id: Any) -> str:
 class LoggedModelStatus:
     """``PENDING`` while files are uploaded, then ``READY`` or ``FAILED``."""
 
+    UNSPECIFIED = "UNSPECIFIED"  # MLflow's proto default; no stored model has it
     PENDING = "PENDING"
     READY = "READY"
     FAILED = "FAILED"
@@ -72,6 +74,28 @@ class LoggedModelStatus:
             f"Invalid logged model status {value!r}: must be one of "
             f"{', '.join(cls.ALL)} (or {', '.join(cls.WIRE)})"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelParameter(FromDictionary):
+    """One parameter of a logged model (``LoggedModel.params`` maps keys to values)."""
+
+    key: str
+    value: str
+
+    def to_dictionary(self) -> dict[str, str]:
+        return {"key": self.key, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelTag(FromDictionary):
+    """One tag of a logged model (``LoggedModel.tags`` maps keys to values)."""
+
+    key: str
+    value: str
+
+    def to_dictionary(self) -> dict[str, str]:
+        return {"key": self.key, "value": self.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +140,7 @@ class LoggedModelMetric:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelOutput:
+class LoggedModelOutput(FromDictionary):
     """A run produced the model (at ``step``)."""
 
     model_id: str
@@ -131,7 +155,7 @@ class LoggedModelOutput:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelInput:
+class LoggedModelInput(FromDictionary):
     """A run used the model."""
 
     model_id: str

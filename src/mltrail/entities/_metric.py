@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from mltrail.entities._dictionary import FromDictionary
+
 __all__ = ["ExperimentTag", "Metric", "Param", "RunTag", "metric_value_to_json"]
 
 
@@ -19,12 +21,21 @@ def metric_value_to_json(value: float) -> float | str:
 
 
 class Metric(NamedTuple):
-    """One point of a metric series; ``timestamp`` in ms since the epoch."""
+    """One point of a metric series; ``timestamp`` in ms since the epoch.
+
+    ``model_id``, ``dataset_name`` and ``dataset_digest`` say which logged model and dataset a
+    point was measured for (``log_metric(..., model_id=, dataset=)``); ``run_id`` the run it
+    belongs to, where known.
+    """
 
     key: str
     value: float
     timestamp: int
     step: int = 0
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+    run_id: str | None = None
 
     def to_dictionary(self) -> dict[str, Any]:
         return {
@@ -32,7 +43,25 @@ class Metric(NamedTuple):
             "value": self.value,
             "timestamp": self.timestamp,
             "step": self.step,
+            "model_id": self.model_id,
+            "dataset_name": self.dataset_name,
+            "dataset_digest": self.dataset_digest,
+            "run_id": self.run_id,
         }
+
+    @classmethod
+    def from_dictionary(cls, metric_dict: dict[str, Any]) -> Metric:
+        get = metric_dict.get
+        return cls(
+            metric_dict["key"],
+            float(metric_dict["value"]),
+            int(get("timestamp") or 0),
+            int(get("step") or 0),
+            get("model_id"),
+            get("dataset_name"),
+            get("dataset_digest"),
+            get("run_id"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The REST (JSON) shape."""
@@ -51,7 +80,7 @@ class Metric(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Param:
+class Param(FromDictionary):
     key: str
     value: str
 
@@ -64,7 +93,7 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
-class RunTag:
+class RunTag(FromDictionary):
     key: str
     value: str
 
@@ -77,7 +106,7 @@ class RunTag:
 
 
 @dataclass(frozen=True, slots=True)
-class ExperimentTag:
+class ExperimentTag(FromDictionary):
     key: str
     value: str
 

@@ -63,6 +63,14 @@ class ModelVersionStatus(_StrIntEnum):
     _field = "model version status"
 
     @classmethod
+    def from_string(cls, status_str: str) -> int:
+        return cls._parse(status_str)
+
+    @classmethod
+    def to_string(cls, status: int) -> str:
+        return cls._name(status)
+
+    @classmethod
     def all_status(cls) -> list[int]:
         return list(range(1, len(cls._names) + 1))
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mltrail.entities._dataset import DatasetInput
+from mltrail.entities._dictionary import FromDictionary
 from mltrail.entities._enums import LifecycleStage
 from mltrail.entities._logged_model import LoggedModelInput, LoggedModelOutput
 from mltrail.entities._metric import Metric, Param, RunTag, metric_value_to_json
@@ -13,8 +14,34 @@ from mltrail.entities._metric import Metric, Param, RunTag, metric_value_to_json
 __all__ = ["Run", "RunData", "RunInfo", "RunInputs", "RunOutputs"]
 
 
+#: The run attributes a search filter may use, and those it may order by: mltrail.search's
+#: run fields (which import nothing of mltrail's; tests/search/test_run_attributes.py keeps
+#: the two the same).
+SEARCHABLE_RUN_ATTRIBUTES = (
+    "run_id",
+    "run_name",
+    "status",
+    "user_id",
+    "artifact_uri",
+    "lifecycle_stage",
+    "start_time",
+    "end_time",
+    "experiment_id",
+)
+ORDERABLE_RUN_ATTRIBUTES = (
+    "run_id",
+    "run_name",
+    "status",
+    "user_id",
+    "artifact_uri",
+    "start_time",
+    "end_time",
+    "experiment_id",
+)
+
+
 @dataclass(frozen=True, slots=True)
-class RunInfo:
+class RunInfo(FromDictionary):
     """A run's metadata; times are milliseconds since the epoch."""
 
     run_id: str
@@ -26,6 +53,16 @@ class RunInfo:
     end_time: int | None
     artifact_uri: str
     lifecycle_stage: str = LifecycleStage.ACTIVE
+
+    @staticmethod
+    def get_searchable_attributes() -> list[str]:
+        """The run attributes a search filter may use (``attributes.<name>``)."""
+        return sorted(SEARCHABLE_RUN_ATTRIBUTES)
+
+    @staticmethod
+    def get_orderable_attributes() -> list[str]:
+        """The run attributes a search may order by."""
+        return sorted(ORDERABLE_RUN_ATTRIBUTES)
 
     @property
     def run_uuid(self) -> str:

@@ -101,11 +101,11 @@ class WebhookEvent:
         return f"{self.entity}.{self.action}"
 
     @classmethod
-    def from_str(cls, text: str) -> WebhookEvent:
-        entity, dot, action = str(text).strip().partition(".")
+    def from_str(cls, event_str: str) -> WebhookEvent:
+        entity, dot, action = str(event_str).strip().partition(".")
         if not dot:
             raise InvalidArgument(
-                f"Invalid webhook event {text!r}: expected '<entity>.<action>', one of "
+                f"Invalid webhook event {event_str!r}: expected '<entity>.<action>', one of "
                 + ", ".join(EVENTS)
             )
         return cls(entity, action)

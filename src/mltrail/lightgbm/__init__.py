@@ -7,6 +7,7 @@ from mltrail.lightgbm._autolog import autolog
 from mltrail.lightgbm._flavor import (
     FLAVOR_NAME,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.lightgbm"
+    get_default_conda_env,
     get_default_pip_requirements,
     load_model,
     log_model,
@@ -16,6 +17,7 @@ from mltrail.lightgbm._flavor import (
 __all__ = [
     "FLAVOR_NAME",
     "autolog",
+    "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
     "log_model",

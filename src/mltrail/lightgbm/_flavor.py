@@ -60,6 +60,15 @@ def get_default_pip_requirements(
     return out
 
 
+def get_default_conda_env(
+    include_cloudpickle: bool = False, include_skops: bool = False
+) -> dict[str, Any]:
+    """The conda environment (``conda.yaml``) of a model saved with the default requirements."""
+    from mltrail.models._env import conda_environment
+
+    return conda_environment(get_default_pip_requirements(include_cloudpickle, include_skops))
+
+
 def save_model(
     lgb_model: Any,
     path: str | os.PathLike[str],

@@ -19,6 +19,7 @@ import importlib
 from typing import Any
 
 from mltrail.models import signature
+from mltrail.models._code_model import ModelConfig, set_model
 from mltrail.models._example import read_input_example
 from mltrail.models._info import (
     convert_input_example_to_serving_input,
@@ -26,7 +27,8 @@ from mltrail.models._info import (
     set_signature,
     validate_schema,
 )
-from mltrail.models._model import Model, ModelInfo
+from mltrail.models._model import Model, ModelInfo, ModelInputExample
+from mltrail.models._requirements import infer_pip_requirements, update_model_requirements
 from mltrail.models._schema import ColSpec, DataType, ParamSchema, ParamSpec, Schema, TensorSpec
 from mltrail.models._signature import ModelSignature, infer_signature
 
@@ -41,11 +43,22 @@ _EVALUATION_NAMES = frozenset(
         "evaluation",
         "list_evaluators",
         "make_metric",
+        "predict",
     }
 )
 
+# MLflow's mlflow.models names that score or package a model: they share the scoring server's
+# input rules and Docker build context (mltrail.serving), loaded on first access.
+_SERVING_NAMES = frozenset({"build_docker", "predict", "validate_serving_input"})
+
 
 def __getattr__(name: str) -> Any:
+    if name in _SERVING_NAMES:
+        from mltrail.serving import _model_api
+
+        value = getattr(_model_api, name)
+        globals()[name] = value
+        return value
     if name in _EVALUATION_NAMES:
         from mltrail import evaluation
 
@@ -58,7 +71,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _EVALUATION_NAMES)
+    return sorted(set(globals()) | _EVALUATION_NAMES | _SERVING_NAMES)
 
 
 __all__ = [
@@ -69,20 +82,28 @@ __all__ = [
     "EvaluationResult",
     "MetricThreshold",
     "Model",
+    "ModelConfig",
     "ModelInfo",
+    "ModelInputExample",
     "ModelSignature",
     "ParamSchema",
     "ParamSpec",
     "Schema",
     "TensorSpec",
+    "build_docker",
     "convert_input_example_to_serving_input",
     "evaluate",
     "get_model_info",
+    "infer_pip_requirements",
     "infer_signature",
     "list_evaluators",
     "make_metric",
+    "predict",
     "read_input_example",
+    "set_model",
     "set_signature",
     "signature",
+    "update_model_requirements",
     "validate_schema",
+    "validate_serving_input",
 ]

@@ -19,7 +19,7 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "PYTHON_ENV_FILE",
     "REQUIREMENTS_FILE",
     "StartedProbe",
+    "conda_environment",
     "early_probe",
     "infer_requirements",
     "modules_to_requirements",
@@ -127,7 +128,12 @@ def probed_modules(edges: Iterable[Sequence[str]]) -> set[str]:
 
 
 def infer_requirements(
-    model_path: str, fallback: Sequence[str], started: StartedProbe | None = None
+    model_path: str,
+    fallback: Sequence[str],
+    started: StartedProbe | None = None,
+    *,
+    timeout: float | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The pinned requirements of the model saved at *model_path*, found by loading it.
 
@@ -135,9 +141,11 @@ def infer_requirements(
     timeout (*started*, when the flavor started one early), unless the cache knows what a model
     like it imports; the distributions of what it needed are pinned at their installed
     versions, and the flavor's own requirements (*fallback*) are added.  When the probe fails
-    or times out, *fallback* alone is returned and a warning logged.
+    or times out, *fallback* alone is returned and a warning logged.  *timeout* (seconds)
+    replaces ``MLTRAIL_REQUIREMENTS_INFERENCE_TIMEOUT``; *extra_env* adds variables to the
+    probe's environment (its answer is then not cached).
     """
-    modules = _needed_modules(model_path, started)
+    modules = _needed_modules(model_path, started, timeout, extra_env)
     if modules is None:
         return list(fallback)
     found = modules_to_requirements(modules)
@@ -215,20 +223,26 @@ def _prepare_pins() -> None:
     import yaml  # noqa: F401  (write_environment's)
 
 
-def _probe_environment() -> dict[str, str]:
-    return dict(os.environ, MLTRAIL_ALLOW_PICKLE="true")
+def _probe_environment(extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    return dict(os.environ, **(extra_env or {}), MLTRAIL_ALLOW_PICKLE="true")
 
 
-def _needed_modules(model_path: str, started: StartedProbe | None) -> set[str] | None:
+def _needed_modules(
+    model_path: str,
+    started: StartedProbe | None,
+    timeout: float | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> set[str] | None:
     """The top-level modules the model needs: cached, else probed (and cached when it may be)."""
-    key = cache.model_key(model_path) if cache.cache_enabled() else None
+    cached = cache.cache_enabled() and not extra_env
+    key = cache.model_key(model_path) if cached else None
     if key is not None:
         known = cache.read_modules(key)
         if known is not None:
             if started is not None:
                 started.close()
             return known
-    probed = _probe(model_path, started)
+    probed = _probe(model_path, started, timeout, extra_env)
     if probed is None:
         return None
     modules, local, path, sources = probed
@@ -245,7 +259,12 @@ def _asks_for_retry(stdout: str) -> bool:
     return isinstance(answer, dict) and answer.get("retry") is True
 
 
-def _run_probe(model_path: str, started: StartedProbe | None) -> tuple[int, str, str] | None:
+def _run_probe(
+    model_path: str,
+    started: StartedProbe | None,
+    timeout: float | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> tuple[int, str, str] | None:
     """Run a probe on *model_path* (the started one, if any): its outcome; None on timeout."""
     if started is not None:
         done = started.run(model_path)
@@ -258,8 +277,8 @@ def _run_probe(model_path: str, started: StartedProbe | None) -> tuple[int, str,
             command,
             capture_output=True,
             text=True,
-            timeout=_timeout(),
-            env=_probe_environment(),
+            timeout=timeout or _timeout(),
+            env=_probe_environment(extra_env),
             check=False,
         )
     except subprocess.TimeoutExpired:
@@ -268,16 +287,19 @@ def _run_probe(model_path: str, started: StartedProbe | None) -> tuple[int, str,
 
 
 def _probe(
-    model_path: str, started: StartedProbe | None = None
+    model_path: str,
+    started: StartedProbe | None = None,
+    timeout: float | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> tuple[set[str], bool, list[str], list[str]] | None:
     """Load the model in a fresh interpreter: the modules it needs, whether local code ran, the
     interpreter's ``sys.path`` and the mltrail source files it ran."""
-    done = _run_probe(model_path, started)
+    done = _run_probe(model_path, started, timeout, extra_env)
     if done is None:
         _log.warning(
             "Inferring the model's requirements timed out after %ss (%s); using the flavor's "
             "defaults",
-            _timeout(),
+            timeout or _timeout(),
             _TIMEOUT_VARIABLE,
         )
         return None
@@ -339,6 +361,21 @@ def _conda_pip_requirements(conda_env: Any) -> tuple[dict[str, Any], list[str]]:
     return env, pip
 
 
+def conda_environment(pip_requirements: Sequence[str]) -> dict[str, Any]:
+    """The ``conda.yaml`` content of a model whose pip requirements are *pip_requirements*
+    (this Python's version, pip no newer than this one's)."""
+    pip_version = _version("pip") or "23.0"
+    return {
+        "channels": ["conda-forge"],
+        "dependencies": [
+            f"python={platform.python_version()}",
+            f"pip<={pip_version}",
+            {"pip": list(pip_requirements)},
+        ],
+        "name": "mlflow-env",
+    }
+
+
 def _build_tools() -> list[str]:
     return [pinned("pip"), pinned("setuptools"), pinned("wheel")]
 
@@ -378,16 +415,7 @@ def write_environment(
             requirements = list(default_requirements)
         names = {_req_name(r) for r in extra}
         requirements = [r for r in requirements if _req_name(r) not in names] + extra
-        pip_version = _version("pip") or "23.0"
-        conda = {
-            "channels": ["conda-forge"],
-            "dependencies": [
-                f"python={python_version}",
-                f"pip<={pip_version}",
-                {"pip": requirements},
-            ],
-            "name": "mlflow-env",
-        }
+        conda = conda_environment(requirements)
     with open(os.path.join(path, REQUIREMENTS_FILE), "w", encoding="utf-8") as f:
         f.write("\n".join(requirements) + ("\n" if requirements else ""))
     python_env = {

@@ -31,6 +31,8 @@ __all__ = [
     "INPUT_EXAMPLE_FILE",
     "SERVING_INPUT_EXAMPLE_FILE",
     "read_input_example",
+    "read_input_example_params",
+    "read_serving_input",
     "serving_input",
     "split_example",
     "to_jsonable",
@@ -126,12 +128,39 @@ def write_input_example(model: Model, path: str, example: Any) -> Any:
     Returns the input part of the example (a DataFrame for tabular data).
     """
     data, content, serving, info = _forms(example)
+    if "params" in serving:  # MLflow's form of an (input, params) example
+        content = {"inputs": content, "params": serving["params"]}
+        info["params"] = "true"
     with open(os.path.join(path, INPUT_EXAMPLE_FILE), "w", encoding="utf-8") as f:
         json.dump(content, f)
     with open(os.path.join(path, SERVING_INPUT_EXAMPLE_FILE), "w", encoding="utf-8") as f:
         json.dump(serving, f, indent=2)
     model.saved_input_example_info = dict(sorted(info.items()))
     return data
+
+
+def read_input_example_params(model: Model, path: str) -> dict[str, Any] | None:
+    """The params of the (input, params) example saved with the model at *path*, or None."""
+    info = model.saved_input_example_info
+    if not info or not info.get("params"):
+        return None
+    name = str(info.get("artifact_path", INPUT_EXAMPLE_FILE))
+    file = os.path.join(path, *validate_artifact_path(name).split("/"))
+    with open(file, encoding="utf-8") as f:
+        content = json.load(f)
+    params = content.get("params") if isinstance(content, dict) else None
+    return dict(params) if isinstance(params, dict) else None
+
+
+def read_serving_input(model: Model, path: str) -> str | None:
+    """The text of the serving input example saved with the model at *path*, or None."""
+    info = model.saved_input_example_info
+    name = info.get("serving_input_path") if info else None
+    if not name:
+        return None
+    file = os.path.join(path, *validate_artifact_path(str(name)).split("/"))
+    with open(file, encoding="utf-8") as f:
+        return f.read()
 
 
 def read_input_example(model: Model, path: str) -> Any:
@@ -147,6 +176,8 @@ def read_input_example(model: Model, path: str) -> Any:
     file = os.path.join(path, *validate_artifact_path(name).split("/"))
     with open(file, encoding="utf-8") as f:
         content = json.load(f)
+    if info.get("params") and isinstance(content, dict) and "inputs" in content:
+        content = content["inputs"]  # an (input, params) example: the input part
     kind = info.get("type")
     if kind == "dataframe":
         orient = info.get("pandas_orient", "split")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -27,20 +28,7 @@ __all__ = [
 def get_model_info(model_uri: str) -> ModelInfo:
     """What the ``MLmodel`` at *model_uri* says (a local path or any model URI), as the
     ``ModelInfo`` that ``log_model`` returned."""
-    model = Model.load(model_uri)
-    version = model.extra.get("mlflow_version") or model.extra.get("mltrail_version") or ""
-    return ModelInfo(
-        artifact_path=model.artifact_path or "",
-        flavors=model.flavors,
-        model_uri=model_uri,
-        model_uuid=model.model_uuid,
-        run_id=model.run_id or "",
-        saved_input_example_info=model.saved_input_example_info,
-        signature=model.signature,
-        utc_time_created=model.utc_time_created,
-        mlflow_version=str(version),
-        metadata=model.metadata,
-    )
+    return dataclasses.replace(Model.load(model_uri).get_model_info(), model_uri=model_uri)
 
 
 def set_signature(model_uri: str, signature: ModelSignature) -> None:

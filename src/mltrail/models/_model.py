@@ -22,15 +22,29 @@ import datetime as _dt
 import os
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail._version import __version__
-from mltrail.models._example import read_input_example
+from mltrail.models._example import (
+    read_input_example,
+    read_input_example_params,
+    read_serving_input,
+)
 from mltrail.models._signature import ModelSignature
 from mltrail.models._uri import download_model_file, is_local_uri
 
-__all__ = ["MLMODEL_FILE_NAME", "Model", "ModelInfo"]
+__all__ = ["MLMODEL_FILE_NAME", "Model", "ModelInfo", "ModelInputExample"]
+
+#: What ``input_example=`` takes: a DataFrame, an array, a dict (of columns or of tensors), a
+#: list of records, a string, bytes, or a tuple ``(example, params)``.
+ModelInputExample = Union[
+    "pd.DataFrame", "np.ndarray", dict[str, Any], list[Any], str, bytes, tuple[Any, ...]
+]
 
 MLMODEL_FILE_NAME = "MLmodel"
 
@@ -44,6 +58,7 @@ _KNOWN = (
     "model_uuid",
     "metadata",
     "model_size_bytes",
+    "env_vars",
 )
 
 
@@ -65,6 +80,7 @@ class Model:
         model_uuid: str | None = None,
         metadata: dict[str, Any] | None = None,
         model_size_bytes: int | None = None,
+        env_vars: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         self.artifact_path = artifact_path
@@ -78,6 +94,12 @@ class Model:
         self.model_uuid = model_uuid or uuid.uuid4().hex
         self.metadata = metadata
         self.model_size_bytes = model_size_bytes
+        if env_vars is not None and not (
+            isinstance(env_vars, list) and all(isinstance(v, str) for v in env_vars)
+        ):
+            raise InvalidArgument(f"Invalid env_vars {env_vars!r}: expected a list of names")
+        #: The environment variables the model reads (names only), as MLflow records them.
+        self.env_vars = env_vars
         self.extra: dict[str, Any] = dict(kwargs)
         self.extra.setdefault("mltrail_version", _mltrail_version())
 
@@ -100,6 +122,32 @@ class Model:
         """The saved input example of the model stored at *path* (None when there is none)."""
         return read_input_example(self, os.fspath(path))
 
+    def load_input_example_params(self, path: str) -> dict[str, Any] | None:
+        """The params of the ``(input, params)`` example saved with the model at *path*."""
+        return read_input_example_params(self, os.fspath(path))
+
+    def get_serving_input(self, path: str) -> str | None:
+        """The serving input example (JSON text) saved with the model at *path*, or None."""
+        return read_serving_input(self, os.fspath(path))
+
+    def get_model_info(self, logged_model: Any = None) -> ModelInfo:
+        """This model's :class:`ModelInfo` (what ``log_model`` returns); *logged_model* is
+        accepted for MLflow's callers (mltrail's models are logged to runs)."""
+        version = self.extra.get("mlflow_version") or self.extra.get("mltrail_version") or ""
+        return ModelInfo(
+            artifact_path=self.artifact_path or "",
+            flavors=self.flavors,
+            model_uri=f"runs:/{self.run_id}/{self.artifact_path}",
+            model_uuid=self.model_uuid,
+            run_id=self.run_id or "",
+            saved_input_example_info=self.saved_input_example_info,
+            signature=self.signature,
+            utc_time_created=self.utc_time_created,
+            mlflow_version=str(version),
+            metadata=self.metadata,
+            env_vars=self.env_vars,
+        )
+
     # -- serialisation -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -118,14 +166,19 @@ class Model:
             out["metadata"] = self.metadata
         if self.model_size_bytes is not None:
             out["model_size_bytes"] = self.model_size_bytes
+        if self.env_vars is not None:
+            out["env_vars"] = self.env_vars
         for key, value in self.extra.items():
             out.setdefault(key, value)
         return out
 
-    def to_yaml(self) -> str:
+    def to_yaml(self, stream: IO[str] | None = None) -> str:
+        """The ``MLmodel`` text; also written to *stream* when one is given."""
         import yaml
 
         text: str = yaml.safe_dump(self.to_dict(), default_flow_style=False, sort_keys=True)
+        if stream is not None:
+            stream.write(text)
         return text
 
     def to_json(self) -> str:
@@ -139,10 +192,12 @@ class Model:
             f.write(self.to_yaml())
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Model:
-        if not isinstance(d, dict):
-            raise InvalidArgument(f"Invalid MLmodel content: expected a mapping, got {type(d)}")
-        data = dict(d)
+    def from_dict(cls, model_dict: dict[str, Any]) -> Model:
+        if not isinstance(model_dict, dict):
+            raise InvalidArgument(
+                f"Invalid MLmodel content: expected a mapping, got {type(model_dict)}"
+            )
+        data = dict(model_dict)
         flavors = data.get("flavors")
         if flavors is not None and not (
             isinstance(flavors, dict) and all(isinstance(v, dict) for v in flavors.values())

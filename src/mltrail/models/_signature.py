@@ -46,12 +46,12 @@ class ModelSignature:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelSignature:
-        if not isinstance(d, dict):
-            raise InvalidArgument(f"Invalid signature {d!r}: expected a mapping")
+    def from_dict(cls, signature_dict: dict[str, Any]) -> ModelSignature:
+        if not isinstance(signature_dict, dict):
+            raise InvalidArgument(f"Invalid signature {signature_dict!r}: expected a mapping")
 
         def part(key: str, parse: Any) -> Any:
-            value = d.get(key)
+            value = signature_dict.get(key)
             return None if value in (None, "", "null") else parse(value)
 
         return cls(

@@ -7,6 +7,7 @@ from mltrail.onnx._flavor import (
     FLAVOR_NAME,
     ONNX_EXECUTION_PROVIDERS,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.onnx"
+    get_default_conda_env,
     get_default_pip_requirements,
     load_model,
     log_model,
@@ -16,6 +17,7 @@ from mltrail.onnx._flavor import (
 __all__ = [
     "FLAVOR_NAME",
     "ONNX_EXECUTION_PROVIDERS",
+    "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
     "log_model",

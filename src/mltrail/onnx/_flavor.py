@@ -57,6 +57,13 @@ def get_default_pip_requirements() -> list[str]:
     return [pinned("onnx"), pinned("onnxruntime"), pinned("numpy"), pinned("pandas")]
 
 
+def get_default_conda_env() -> dict[str, Any]:
+    """The conda environment (``conda.yaml``) of a model saved with the default requirements."""
+    from mltrail.models._env import conda_environment
+
+    return conda_environment(get_default_pip_requirements())
+
+
 def _check_providers(providers: Any) -> list[Any]:
     if isinstance(providers, str) or not isinstance(providers, (list, tuple)) or not providers:
         raise InvalidArgument(

@@ -17,14 +17,13 @@ environment, and ``docker_args`` as ``--name value`` (``-n value`` for one lette
 from __future__ import annotations
 
 import shlex
-import shutil
-import subprocess
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mltrail._envs import docker_engine_problem
 from mltrail._exceptions import ExecutionException, InvalidArgument
 
 __all__ = [
@@ -38,7 +37,6 @@ __all__ = [
 
 CONTAINER_WORKDIR = "/mlflow/projects/code/"
 CONTAINER_TRACKING_DIR = "/mlflow/tmp/mlruns"
-_ENGINE_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -60,33 +58,11 @@ class DockerPlan:
 
 def check_docker() -> None:
     """Stop with a clear message when Docker cannot run a container here."""
-    docker = shutil.which("docker")
-    if docker is None:
+    problem = docker_engine_problem()
+    if problem is not None:
         raise ExecutionException(
-            "This project declares a docker_env and there is no `docker` executable on PATH: "
-            "install Docker (https://docs.docker.com/engine/install/) or run a project "
-            "without docker_env"
-        )
-    try:
-        done = subprocess.run(
-            [docker, "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=_ENGINE_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise ExecutionException(
-            "This project declares a docker_env and the Docker engine did not answer "
-            f"`docker info` within {_ENGINE_TIMEOUT_S:.0f} s"
-        ) from None
-    if done.returncode != 0 or not done.stdout.strip():
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise ExecutionException(
-            "This project declares a docker_env and no Docker engine is running here "
-            f"(`docker info`: {detail[-1] if detail else 'no answer'}): start the Docker "
-            "daemon or run a project without docker_env"
+            f"This project declares a docker_env and {problem}: install or start Docker "
+            "(https://docs.docker.com/engine/install/), or run a project without docker_env"
         )
 
 

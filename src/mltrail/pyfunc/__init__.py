@@ -5,17 +5,28 @@ Custom models subclass :class:`PythonModel` (or are plain functions) and are sav
 into a :class:`PyFuncModel` whose ``predict`` checks input against the model's signature.
 """
 
-from mltrail.pyfunc._load import FLAVOR_NAME, PyFuncModel, add_to_model, load_model
+from mltrail.pyfunc._dependencies import EnvType, get_model_dependencies
+from mltrail.pyfunc._load import FLAVOR_NAME, PyFuncModel, add_to_model, load_model, load_pyfunc
 from mltrail.pyfunc._python_model import PythonModel, PythonModelContext
-from mltrail.pyfunc._save import log_model, save_model
+from mltrail.pyfunc._save import (
+    get_default_conda_env,
+    get_default_pip_requirements,
+    log_model,
+    save_model,
+)
 
 __all__ = [
     "FLAVOR_NAME",
+    "EnvType",
     "PyFuncModel",
     "PythonModel",
     "PythonModelContext",
     "add_to_model",
+    "get_default_conda_env",
+    "get_default_pip_requirements",
+    "get_model_dependencies",
     "load_model",
+    "load_pyfunc",
     "log_model",
     "save_model",
 ]

@@ -22,7 +22,14 @@ from mltrail.models._enforce import enforce_params, enforce_schema
 from mltrail.models._model import Model
 from mltrail.models._uri import download_model
 
-__all__ = ["FLAVOR_NAME", "PyFuncModel", "add_to_model", "load_model", "loader_for"]
+__all__ = [
+    "FLAVOR_NAME",
+    "PyFuncModel",
+    "add_to_model",
+    "load_model",
+    "load_pyfunc",
+    "loader_for",
+]
 
 FLAVOR_NAME = "python_function"
 
@@ -30,7 +37,9 @@ FLAVOR_NAME = "python_function"
 _LOADERS = {
     "mlflow.sklearn": "mltrail.sklearn",
     "mlflow.pyfunc.model": "mltrail.pyfunc._python_model",
+    "mlflow.pyfunc.loaders.code_model": "mltrail.pyfunc._python_model",
     "mlflow.xgboost": "mltrail.xgboost",
+    "mlflow.statsmodels": "mltrail.statsmodels",
     "mlflow.lightgbm": "mltrail.lightgbm",
     "mlflow.catboost": "mltrail.catboost",
     "mlflow.pytorch": "mltrail.pytorch",
@@ -61,9 +70,11 @@ def add_to_model(
     conda_env: str | None = None,
     python_env: str | None = None,
     model_config: dict[str, Any] | None = None,
+    model_code_path: str | None = None,
     **kwargs: Any,
 ) -> Model:
-    """Add the ``python_function`` flavor to *model* (MLflow's keys); returns *model*."""
+    """Add the ``python_function`` flavor to *model* (MLflow's keys); returns *model*.
+    *model_code_path* names the models-from-code file (in the model directory)."""
     import platform
 
     params: dict[str, Any] = dict(kwargs)
@@ -82,6 +93,8 @@ def add_to_model(
         params["env"] = env
     if model_config:
         params["config"] = model_config  # MLflow's key (mlflow.models.model.MODEL_CONFIG)
+    if model_code_path is not None:
+        params["model_code_path"] = model_code_path
     return model.add_flavor(FLAVOR_NAME, **params)
 
 
@@ -128,6 +141,17 @@ class PyFuncModel:
     @property
     def metadata(self) -> Model:
         return self._meta
+
+    @property
+    def model_id(self) -> str | None:
+        """The id of the logged model this model was saved as (MLflow 3 models), or None."""
+        model_id = self._meta.extra.get("model_id")
+        return str(model_id) if model_id else None
+
+    @property
+    def input_example(self) -> Any:
+        """The input example saved with the model, or None."""
+        return self._meta.load_input_example(self.model_path)
 
     @property
     def model_config(self) -> dict[str, Any]:
@@ -203,3 +227,8 @@ def load_model(
     except ModuleNotFoundError as exc:  # a flavor's optional framework is not installed
         raise missing_dependency(exc) from None
     return PyFuncModel(meta, impl, loader_module, local)
+
+
+def load_pyfunc(model_uri: str, suppress_warnings: bool = False) -> PyFuncModel:
+    """MLflow 1.x's name of :func:`load_model`."""
+    return load_model(model_uri, suppress_warnings)

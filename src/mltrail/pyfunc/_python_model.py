@@ -18,6 +18,7 @@ from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts import validate_artifact_path
+from mltrail.models._code_model import load_code_model
 from mltrail.models._model import Model
 from mltrail.models._safety import check_pickle_allowed
 
@@ -129,14 +130,21 @@ def load_python_model(model_path: str, conf: dict[str, Any], model_config: Any =
 def _load_pyfunc(model_path: str, model_config: dict[str, Any] | None = None) -> PythonModelWrapper:
     """Loader of ``loader_module: mlflow.pyfunc.model``: unpickle, then ``load_context``."""
     conf = Model.load(model_path).flavors.get("python_function", {})
-    python_model = load_python_model(model_path, conf)
+    # MLflow's key; "model_config" is where mltrail 0.x wrote it
+    config = dict(conf.get("config") or conf.get("model_config") or {})
+    config.update(model_config or {})
+    if conf.get("model_code_path"):  # a model from code: run its file (nothing is unpickled)
+        name = os.path.basename(str(conf["model_code_path"]).replace("\\", "/"))
+        python_model = load_code_model(os.path.join(model_path, name), config)
+        if not isinstance(python_model, PythonModel) and not hasattr(python_model, "predict"):
+            python_model = FunctionPythonModel(python_model)
+    else:
+        python_model = load_python_model(model_path, conf)
     artifacts = {}
     for artifact_name, info in (conf.get("artifacts") or {}).items():
         rel = validate_artifact_path(str(info.get("path", "")))
         artifacts[str(artifact_name)] = os.path.join(model_path, *rel.split("/"))
-    # MLflow's key; "model_config" is where mltrail 0.x wrote it
-    config = dict(conf.get("config") or conf.get("model_config") or {})
-    config.update(model_config or {})
     context = PythonModelContext(artifacts=artifacts, model_config=config)
-    python_model.load_context(context)
+    if callable(getattr(python_model, "load_context", None)):
+        python_model.load_context(context)
     return PythonModelWrapper(python_model, context)

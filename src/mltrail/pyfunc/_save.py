@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.models._code_model import load_code_model, read_model_config
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
@@ -61,10 +62,18 @@ def _copy_artifacts(path: str, artifacts: dict[str, str]) -> dict[str, dict[str,
     return entries
 
 
-def _default_requirements() -> list[str]:
+def get_default_pip_requirements() -> list[str]:
+    """The pip requirements a custom (``PythonModel``) model is saved with by default."""
     from mltrail.models._env import pinned
 
     return [pinned("mltrail"), pinned("cloudpickle")]
+
+
+def get_default_conda_env() -> dict[str, Any]:
+    """The conda environment (``conda.yaml``) of a model saved with the default requirements."""
+    from mltrail.models._env import conda_environment
+
+    return conda_environment(get_default_pip_requirements())
 
 
 def save_model(
@@ -74,17 +83,22 @@ def save_model(
     code_paths: Sequence[str] | None = None,
     conda_env: Any = None,
     mlflow_model: Model | None = None,
-    python_model: PythonModel | Callable[..., Any] | None = None,
+    python_model: PythonModel | Callable[..., Any] | str | os.PathLike[str] | None = None,
     artifacts: dict[str, str] | None = None,
     signature: ModelSignature | bool | None = None,
     input_example: Any = None,
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
-    model_config: dict[str, Any] | None = None,
+    model_config: str | os.PathLike[str] | dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> Model:
-    """Save a custom model to the new directory *path*; returns its ``Model``."""
+    """Save a custom model to the new directory *path*; returns its ``Model``.
+
+    *python_model* is a ``PythonModel``, a function, or the path of a models-from-code file
+    (a Python file that calls ``mltrail.models.set_model``), copied into the model; its
+    ``ModelConfig`` reads *model_config* (a dict or the path of a YAML file) when it loads.
+    """
     import cloudpickle
 
     from mltrail.models._env import early_probe
@@ -98,6 +112,16 @@ def save_model(
         raise InvalidArgument("artifacts can only be given with python_model")
     if kwargs:
         raise InvalidArgument(f"Unsupported arguments for pyfunc.save_model: {sorted(kwargs)}")
+    config = read_model_config(model_config)
+    code_file = None
+    if isinstance(python_model, (str, os.PathLike)):
+        code_file = os.path.abspath(os.fspath(python_model))
+        if not code_file.endswith(".py") or not os.path.isfile(code_file):
+            raise InvalidArgument(
+                f"Invalid python_model {os.fspath(python_model)!r}: a models-from-code model is "
+                "the path of an existing .py file"
+            )
+        python_model = load_code_model(code_file, config)
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
@@ -114,25 +138,29 @@ def save_model(
                     )
                 python_model = FunctionPythonModel(python_model)
             entries = _copy_artifacts(local, artifacts) if artifacts else {}
-            with open(os.path.join(local, PYTHON_MODEL_FILE), "wb") as f:
-                cloudpickle.dump(python_model, f)
-            conf: dict[str, Any] = {
-                "python_model": PYTHON_MODEL_FILE,
-                "cloudpickle_version": cloudpickle.__version__,
-            }
+            conf: dict[str, Any] = {"cloudpickle_version": cloudpickle.__version__}
+            loader = "mlflow.pyfunc.model"
+            if code_file is not None:  # MLflow's models-from-code entry; nothing is pickled
+                shutil.copy2(code_file, os.path.join(local, os.path.basename(code_file)))
+                conf["model_code_path"] = os.path.basename(code_file)
+                loader = "mlflow.pyfunc.loaders.code_model"
+            else:
+                with open(os.path.join(local, PYTHON_MODEL_FILE), "wb") as f:
+                    cloudpickle.dump(python_model, f)
+                conf["python_model"] = PYTHON_MODEL_FILE
             if entries:
                 conf["artifacts"] = entries
-            add_to_model(model, "mlflow.pyfunc.model", code=code, model_config=model_config, **conf)
+            add_to_model(model, loader, code=code, model_config=config, **conf)
             if input_example is not None and signature is None:
                 context = PythonModelContext(
                     artifacts={
                         n: os.path.join(local, *e["path"].split("/")) for n, e in entries.items()
                     },
-                    model_config=dict(model_config or {}),
+                    model_config=dict(config),
                 )
                 python_model.load_context(context)
                 predict = PythonModelWrapper(python_model, context).predict
-            requirements = _default_requirements()
+            requirements = get_default_pip_requirements()
         else:
             data = None
             if data_path is not None:
@@ -144,7 +172,7 @@ def save_model(
                     shutil.copytree(source, os.path.join(local, data))
                 else:
                     shutil.copy2(source, os.path.join(local, data))
-            add_to_model(model, str(loader_module), data=data, code=code, model_config=model_config)
+            add_to_model(model, str(loader_module), data=data, code=code, model_config=config)
             requirements = []
         return finish_save(
             local,
@@ -167,7 +195,7 @@ def log_model(
     data_path: str | os.PathLike[str] | None = None,
     code_paths: Sequence[str] | None = None,
     conda_env: Any = None,
-    python_model: PythonModel | Callable[..., Any] | None = None,
+    python_model: PythonModel | Callable[..., Any] | str | os.PathLike[str] | None = None,
     artifacts: dict[str, str] | None = None,
     registered_model_name: str | None = None,
     signature: ModelSignature | bool | None = None,
@@ -176,7 +204,7 @@ def log_model(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
-    model_config: dict[str, Any] | None = None,
+    model_config: str | os.PathLike[str] | dict[str, Any] | None = None,
     name: str | None = None,
     run_id: str | None = None,
 ) -> ModelInfo:

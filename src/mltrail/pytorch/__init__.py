@@ -9,6 +9,7 @@ from mltrail.pytorch._flavor import (
     SERIALIZATION_FORMAT_PICKLE,
     SERIALIZATION_FORMAT_PT2,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.pytorch"
+    get_default_conda_env,
     get_default_pip_requirements,
     load_model,
     load_state_dict,
@@ -23,6 +24,7 @@ __all__ = [
     "SERIALIZATION_FORMAT_PICKLE",
     "SERIALIZATION_FORMAT_PT2",
     "autolog",
+    "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
     "load_state_dict",

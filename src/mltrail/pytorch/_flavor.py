@@ -71,6 +71,13 @@ def get_default_pip_requirements() -> list[str]:
     return [pinned("torch"), pinned("cloudpickle"), pinned("numpy"), pinned("pandas")]
 
 
+def get_default_conda_env() -> dict[str, Any]:
+    """The conda environment (``conda.yaml``) of a model saved with the default requirements."""
+    from mltrail.models._env import conda_environment
+
+    return conda_environment(get_default_pip_requirements())
+
+
 def _pickle_module_name(pickle_module: Any) -> str:
     """The recorded name of *pickle_module* (a module or a name); InvalidArgument if unknown."""
     name = pickle_module

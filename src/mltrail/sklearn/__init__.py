@@ -11,6 +11,7 @@ from mltrail.sklearn._flavor import (
     SERIALIZATION_FORMAT_SKOPS,
     SUPPORTED_SERIALIZATION_FORMATS,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.sklearn"
+    get_default_conda_env,
     get_default_pip_requirements,
     load_model,
     log_model,
@@ -24,6 +25,7 @@ __all__ = [
     "SERIALIZATION_FORMAT_SKOPS",
     "SUPPORTED_SERIALIZATION_FORMATS",
     "autolog",
+    "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
     "log_model",

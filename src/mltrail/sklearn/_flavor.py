@@ -103,6 +103,15 @@ def get_default_pip_requirements(
     return out
 
 
+def get_default_conda_env(
+    include_cloudpickle: bool = False, include_skops: bool = False
+) -> dict[str, Any]:
+    """The conda environment (``conda.yaml``) of a model saved with the default requirements."""
+    from mltrail.models._env import conda_environment
+
+    return conda_environment(get_default_pip_requirements(include_cloudpickle, include_skops))
+
+
 def _is_standard(type_name: str) -> bool:
     return type_name.split(".", 1)[0] in _STANDARD_ROOTS
 

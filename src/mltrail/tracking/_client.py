@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mltrail._exceptions import NotFound
+from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import (
     DatasetInput,
     Experiment,
@@ -19,6 +19,7 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
+from mltrail.entities._logged_model import LoggedModelMetric, validate_model_id
 from mltrail.store import Backend, PagedList
 from mltrail.tracking import _background
 from mltrail.tracking._backends import backend_for
@@ -226,16 +227,31 @@ class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> None:
+        """Log one metric point; with *model_id*, the point is also linked to that logged
+        model, and *dataset_name* / *dataset_digest* (both or neither) say which dataset it
+        was measured on."""
         validate_key(key, "metric")
         number = validate_metric_value(key, value)
-        metric = Metric(
-            key, number, _now_ms() if timestamp is None else int(timestamp), int(step or 0)
-        )
-        if synchronous is False:
-            self._async.log_metric(run_id, *metric)
+        ts = _now_ms() if timestamp is None else int(timestamp)
+        if (dataset_name is None) != (dataset_digest is None):
+            raise InvalidArgument(
+                "Invalid log_metric arguments: dataset_name and dataset_digest go together "
+                f"(got dataset_name={dataset_name!r}, dataset_digest={dataset_digest!r})"
+            )
+        if model_id is not None:
+            point = LoggedModelMetric(
+                key, number, ts, int(step or 0), validate_model_id(model_id), run_id,
+                dataset_name, dataset_digest,
+            )  # fmt: skip
+            self._backend.logged_models.log_model_metrics(run_id, [point])
+        elif synchronous is False:
+            self._async.log_metric(run_id, key, number, ts, int(step or 0))
         else:
-            self._backend.runs.log_batch(run_id, metrics=[metric])
+            self._backend.runs.log_batch(run_id, metrics=[Metric(key, number, ts, int(step or 0))])
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         validate_key(key, "param")

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.entities import DatasetInput, InputTag, Run
+from mltrail.entities import DatasetInput, InputTag, LoggedModelInput, Run
 from mltrail.tracking import _background
 from mltrail.tracking._active import ActiveRun, run_stack, state
 from mltrail.tracking._client import PARENT_RUN_TAG, MlflowClient
@@ -314,14 +314,22 @@ def log_metric(
     synchronous: bool | None = None,
     timestamp: int | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
-    """Log a metric value; returns at once (the write happens in the background)."""
+    """Log a metric value; returns at once (the write happens in the background).
+
+    With *model_id* (a logged model's id) and/or *dataset* (from ``mltrail.data``), the point
+    is written at once, linked to that model and dataset, and the run records the model and
+    the dataset as inputs when it has not yet (as MLflow's)."""
     client, rid = _target(run_id)
     validate_key(key, "metric")
     number = value if type(value) is float else validate_metric_value(key, value)
     ts = time.time_ns() // 1_000_000 if timestamp is None else validate_int("timestamp", timestamp)
     st = 0 if step is None else (step if type(step) is int else validate_int("step", step))
-    if synchronous:
+    if model_id is not None or dataset is not None:
+        _log_linked_metrics(client, rid, {key: number}, st, ts, model_id, dataset)
+    elif synchronous:
         client.log_metric(rid, key, number, ts, st)
     else:
         client._async.log_metric(rid, key, number, ts, st)
@@ -333,10 +341,53 @@ def log_metrics(
     synchronous: bool | None = None,
     run_id: str | None = None,
     timestamp: int | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
     ts = time.time_ns() // 1_000_000 if timestamp is None else timestamp
+    if model_id is not None or dataset is not None:
+        client, rid = _target(run_id)
+        checked = {}
+        for key, value in metrics.items():
+            validate_key(key, "metric")
+            checked[key] = validate_metric_value(key, value)
+        st = 0 if step is None else validate_int("step", step)
+        _log_linked_metrics(
+            client, rid, checked, st, validate_int("timestamp", ts), model_id, dataset
+        )
+        return
     for key, value in metrics.items():
         log_metric(key, value, step, synchronous, ts, run_id)
+
+
+def _log_linked_metrics(
+    client: MlflowClient,
+    run_id: str,
+    metrics: Mapping[str, float],
+    step: int,
+    timestamp: int,
+    model_id: str | None,
+    dataset: Any,
+) -> None:
+    """Metrics measured for a logged model and/or on a dataset: the run first records the
+    model and the dataset as its inputs (unless it has them), then the points are written."""
+    name = digest = None
+    entry = None
+    if dataset is not None:
+        entry = _dataset_input(dataset, None, None)
+        name, digest = entry.dataset.name, entry.dataset.digest
+    run = client.get_run(run_id)
+    inputs, outputs = run.inputs, run.outputs
+    known_models = {m.model_id for m in inputs.model_inputs} | {
+        m.model_id for m in outputs.model_outputs
+    }
+    new_models = [LoggedModelInput(model_id)] if model_id and model_id not in known_models else []
+    known_data = {(d.dataset.name, d.dataset.digest) for d in inputs.dataset_inputs}
+    new_data = [entry] if entry is not None and (name, digest) not in known_data else []
+    if new_models or new_data:
+        client.log_inputs(run_id, new_data, models=new_models)
+    for key, number in metrics.items():
+        client.log_metric(run_id, key, number, timestamp, step, True, name, digest, model_id)
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
@@ -455,12 +506,14 @@ def log_input(
     dataset: Any,
     context: str | None = None,
     tags: Mapping[str, str] | None = None,
+    model: Any = None,
     run_id: str | None = None,
 ) -> None:
-    """Record that the run used *dataset* (from ``mltrail.data``), e.g. with context "training"."""
-    entry = _dataset_input(dataset, context, tags)
+    """Record that the run used *dataset* (from ``mltrail.data``), e.g. with context "training",
+    and/or the logged model *model* (a ``LoggedModelInput``)."""
+    entries = [] if dataset is None else [_dataset_input(dataset, context, tags)]
     client, rid = _target(run_id)
-    client.log_inputs(rid, [entry])
+    client.log_inputs(rid, entries, models=[model] if model is not None else None)
 
 
 def log_inputs(

@@ -41,6 +41,13 @@ def get_default_pip_requirements(sklearn_api: bool = False) -> list[str]:
     return out
 
 
+def get_default_conda_env() -> dict[str, Any]:
+    """The conda environment (``conda.yaml``) of a model saved with the default requirements."""
+    from mltrail.models._env import conda_environment
+
+    return conda_environment(get_default_pip_requirements())
+
+
 def save_model(
     xgb_model: Any,
     path: str | os.PathLike[str],

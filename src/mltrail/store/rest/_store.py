@@ -68,7 +68,7 @@ def _metrics_json(metrics: Sequence[Metric]) -> list[dict[str, Any]]:
     """Metrics in MLflow's JSON shape, checked as a local store checks them."""
     out = []
     for m in metrics:
-        key, value, timestamp, step = m
+        key, value, timestamp, step = m.key, m.value, m.timestamp, m.step
         validate_key(key, "metric")  # cached: cheap for keys seen before
         if type(value) is not float:
             value = validate_metric_value(key, value)

@@ -1,0 +1,254 @@
+"""MLflow's ``mlflow.models`` functions that score or package a model: ``predict``,
+``validate_serving_input`` and ``build_docker`` (re-exported by :mod:`mltrail.models`).
+
+They live here, beside the scoring server whose input rules and Docker build context they
+share; ``mltrail models predict`` and ``mltrail models build-docker`` call them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from mltrail._envs import EnvironmentManager, docker_engine_problem
+from mltrail._exceptions import InvalidArgument, NotImplementedYet, TemporarilyUnavailable
+from mltrail.models._info import convert_input_example_to_serving_input
+from mltrail.serving._docker import generate_dockerfile
+from mltrail.serving._parsing import parse_json_input
+from mltrail.serving._predict import INPUT_TYPES, open_input, predict_stream
+from mltrail.serving._server import load_model, local_model_dir
+
+__all__ = [
+    "build_docker",
+    "docker_engine_problem",
+    "env_python",
+    "predict",
+    "run_in_env",
+    "validate_serving_input",
+]
+
+ENV_MANAGERS = ("local", "virtualenv", "uv", "conda")
+
+
+def validate_serving_input(model_uri: str, serving_input: str | dict[str, Any]) -> Any:
+    """Check that *serving_input* (the JSON a scoring server takes, as text or a dict) is
+    accepted by the model *model_uri* names: it is parsed as the server parses it and the model
+    predicts on it, in this process.  Returns the predictions; a bad input raises the error
+    the server would answer with (400)."""
+    if not isinstance(serving_input, (str, bytes, dict)):
+        raise InvalidArgument(
+            "Invalid serving_input: expected JSON text or a dict, got "
+            f"{type(serving_input).__name__}"
+        )
+    model = load_model(model_uri)
+    schema = model.metadata.get_input_schema()
+    parsed = parse_json_input(serving_input, schema, max_columns=None)
+    if parsed.params:
+        return model.predict(parsed.data, params=parsed.params)
+    return model.predict(parsed.data)
+
+
+def run_in_env(python: str, args: list[str], extra_envs: Mapping[str, str] | None = None) -> int:
+    """Run ``python -m mltrail.serving ARGS``; SIGINT and SIGTERM are passed on to it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(extra_envs or {})
+    env["PYTHONNOUSERSITE"] = "1"
+    proc = subprocess.Popen([python, "-m", "mltrail.serving", *args], env=env)
+
+    def forward(signum: int, frame: Any) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return proc.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def env_python(env_manager: str, env_root: str | None, model_dir: str) -> str:
+    """The interpreter of the model's environment built by *env_manager* (cached)."""
+    return str(EnvironmentManager(env_manager, env_root).prepare(model_dir))
+
+
+def _input_file(input_data: Any, content_type: str, folder: str) -> str:
+    """*input_data* written as a file of *content_type* (json: a scoring request)."""
+    path = os.path.join(folder, f"input.{content_type}")
+    if content_type == "json":
+        if isinstance(input_data, (str, bytes)):
+            text = input_data.decode() if isinstance(input_data, bytes) else input_data
+        elif isinstance(input_data, dict) and any(
+            k in input_data for k in ("dataframe_split", "dataframe_records", "instances", "inputs")
+        ):
+            text = json.dumps(input_data)
+        else:
+            text = convert_input_example_to_serving_input(input_data) or ""
+        Path(path).write_text(text, encoding="utf-8")
+    elif content_type == "csv":
+        if isinstance(input_data, str):
+            Path(path).write_text(input_data, encoding="utf-8")
+        elif hasattr(input_data, "to_csv"):
+            input_data.to_csv(path, index=False)
+        else:
+            raise InvalidArgument(
+                "Invalid input_data for content_type='csv': expected a pandas DataFrame or CSV text"
+            )
+    else:
+        raise InvalidArgument("Invalid input_data: give a parquet file as input_path")
+    return path
+
+
+@contextlib.contextmanager
+def _environment(extra_envs: Mapping[str, str] | None) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in extra_envs or {}}
+    os.environ.update(extra_envs or {})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _check_predict_arguments(
+    input_data: Any,
+    input_path: str | None,
+    content_type: str,
+    env_manager: str,
+    pip_requirements_override: Sequence[str] | None,
+) -> None:
+    if input_data is not None and input_path is not None:
+        raise InvalidArgument("Invalid predict arguments: give input_data or input_path, not both")
+    if content_type not in INPUT_TYPES:
+        raise InvalidArgument(
+            f"Invalid content_type {content_type!r}: expected one of {', '.join(INPUT_TYPES)}"
+        )
+    if env_manager not in ENV_MANAGERS:
+        raise InvalidArgument(
+            f"Invalid env_manager {env_manager!r}: expected one of {', '.join(ENV_MANAGERS)}"
+        )
+    if pip_requirements_override:
+        raise NotImplementedYet(
+            "predict(pip_requirements_override=...) is not supported by mltrail yet: add the "
+            "requirements to the model (mltrail.models.update_model_requirements) instead"
+        )
+
+
+def predict(
+    model_uri: str,
+    input_data: Any = None,
+    input_path: str | None = None,
+    content_type: str = "json",
+    output_path: str | None = None,
+    env_manager: str = "virtualenv",
+    install_mlflow: bool = False,
+    pip_requirements_override: Sequence[str] | None = None,
+    extra_envs: Mapping[str, str] | None = None,
+) -> None:
+    """Score *input_data* (a DataFrame, array, dict, list or a JSON scoring request) or the
+    file *input_path* (standard input when both are None) with the model, in the model's own
+    environment (``virtualenv``, ``uv``, ``conda``) or in this process (``local``), as
+    ``mltrail models predict`` does; predictions go to *output_path* or standard output as
+    ``{"predictions": ...}``.  *extra_envs* are environment variables set while predicting.
+    mltrail is always installed into the environment it builds (*install_mlflow* changes
+    nothing)."""
+    _check_predict_arguments(
+        input_data, input_path, content_type, env_manager, pip_requirements_override
+    )
+    with tempfile.TemporaryDirectory(prefix="mltrail-predict-") as scratch:
+        if input_data is not None:
+            input_path = _input_file(input_data, content_type, scratch)
+        if env_manager != "local":
+            with local_model_dir(model_uri) as model_dir:
+                python = env_python(env_manager, None, model_dir)
+                args = ["predict", "--model-path", model_dir, "--content-type", content_type]
+                if input_path:
+                    args += ["--input", os.path.abspath(input_path)]
+                if output_path:
+                    args += ["--output", os.path.abspath(output_path)]
+                code = run_in_env(python, args, extra_envs)
+            if code:
+                raise InvalidArgument(f"Prediction failed in the model's environment (exit {code})")
+            return
+        with _environment(extra_envs):
+            model = load_model(model_uri)
+            source = open_input(input_path)
+            try:
+                _predict_to(model, source, output_path, content_type)
+            finally:
+                if source is not sys.stdin.buffer:
+                    source.close()
+
+
+def _predict_to(model: Any, source: IO[bytes], output_path: str | None, content_type: str) -> None:
+    if output_path is None or output_path == "-":
+        predict_stream(model, source, sys.stdout, content_type, "json")
+        return
+    with open(output_path, "w", encoding="utf-8", newline="") as sink:
+        predict_stream(model, source, sink, content_type, "json")
+
+
+def build_docker(
+    model_uri: str | None = None,
+    name: str = "mlflow-pyfunc",
+    env_manager: str = "virtualenv",
+    mlflow_home: str | None = None,
+    install_java: bool = False,
+    install_mlflow: bool = False,
+    base_image: str | None = None,
+) -> None:
+    """Build a Docker image named *name* that serves the model *model_uri* names on port 8080.
+
+    The build context (``mltrail models generate-dockerfile``'s) is written to a new private
+    folder first; when no Docker engine is there, :class:`TemporarilyUnavailable` says so and
+    names that folder, which ``docker build -t NAME FOLDER`` builds on another machine.  The
+    image installs the model's pip requirements (whatever *env_manager*) and this mltrail.
+    mltrail builds images of one model: *model_uri* is required, and *mlflow_home* and
+    *install_java* are not supported."""
+    if not model_uri:
+        raise InvalidArgument(
+            "Invalid model_uri: mltrail builds the image of one model (e.g. runs:/<run_id>/model)"
+        )
+    if mlflow_home is not None or install_java:
+        raise InvalidArgument(
+            "Invalid build_docker arguments: mlflow_home and install_java are not supported "
+            "(the image installs the running mltrail; Java-based flavors are not served)"
+        )
+    if env_manager not in ENV_MANAGERS:
+        raise InvalidArgument(
+            f"Invalid env_manager {env_manager!r}: expected one of {', '.join(ENV_MANAGERS)}"
+        )
+    if not isinstance(name, str) or not name.strip() or name.startswith("-"):
+        raise InvalidArgument(f"Invalid image name {name!r}")
+    context = tempfile.mkdtemp(prefix="mltrail-docker-")
+    with local_model_dir(model_uri) as model_dir:
+        generate_dockerfile(model_dir, context, base_image=base_image, model_uri=model_uri)
+    problem = docker_engine_problem()
+    if problem is not None:
+        raise TemporarilyUnavailable(
+            f"Cannot build the image {name!r}: {problem}.  The build context is in {context}: "
+            f"build it where Docker runs with `docker build -t {name} {context}`"
+        )
+    done = subprocess.run(
+        [str(shutil.which("docker")), "build", "-t", name, context],
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise InvalidArgument(
+            f"`docker build` of {name!r} failed (exit {done.returncode}); the context is in "
+            f"{context}"
+        )
+    shutil.rmtree(context, ignore_errors=True)
