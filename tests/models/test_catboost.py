@@ -185,9 +185,9 @@ def test_a_retrained_model_is_not_probed_again(
     probes: list[str] = []
     real = _env._probe
 
-    def counted(model_path: str, started: object = None) -> object:
+    def counted(model_path: str, *args: object, **kwargs: object) -> object:
         probes.append(model_path)
-        return real(model_path, started)
+        return real(model_path, *args, **kwargs)
 
     monkeypatch.setattr(_env, "_probe", counted)
     X, y = data

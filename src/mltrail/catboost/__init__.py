@@ -6,6 +6,7 @@ CatBoost is imported when a model is saved or loaded, not with this package.
 from mltrail.catboost._flavor import (
     FLAVOR_NAME,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.catboost"
+    get_default_conda_env,
     get_default_pip_requirements,
     load_model,
     log_model,
@@ -14,6 +15,7 @@ from mltrail.catboost._flavor import (
 
 __all__ = [
     "FLAVOR_NAME",
+    "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
     "log_model",

@@ -24,7 +24,14 @@ from mltrail.models._signature import ModelSignature
 from mltrail.models._uri import download_model
 from mltrail.pyfunc._load import add_to_model
 
-__all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
+__all__ = [
+    "FLAVOR_NAME",
+    "get_default_conda_env",
+    "get_default_pip_requirements",
+    "load_model",
+    "log_model",
+    "save_model",
+]
 
 # What the requirements probe imports while the model is written (the loader's libraries).
 _PROBE_MODULES = ["catboost", "mltrail.catboost"]
@@ -46,6 +53,13 @@ def get_default_pip_requirements() -> list[str]:
     from mltrail.models._env import pinned
 
     return [pinned("catboost")]
+
+
+def get_default_conda_env() -> dict[str, Any]:
+    """The conda environment (``conda.yaml``) of a model saved with the default requirements."""
+    from mltrail.models._env import conda_environment
+
+    return conda_environment(get_default_pip_requirements())
 
 
 def _save_kwargs(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
