@@ -229,3 +229,10 @@ def test_categorical_features_and_string_classes(tmp_path: Path) -> None:
         float(np.mean(clf.predict(X).ravel() == y))
     )
     assert "log_loss" in result.metrics  # from the native predict_proba
+
+
+def test_default_environment() -> None:
+    pin = f"catboost=={cb.__version__}"
+    assert mlflow.catboost.get_default_pip_requirements() == [pin]
+    conda = mlflow.catboost.get_default_conda_env()
+    assert {"pip": [pin]} in conda["dependencies"]
