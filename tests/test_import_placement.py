@@ -51,6 +51,7 @@ ALLOWED: dict[tuple[str, str], str] = {
             "loads when a model is saved, not with `import mltrail.<flavor>`"
         )
         for importer in (
+            "mltrail.catboost._flavor",
             "mltrail.lightgbm._flavor",
             "mltrail.models._save",
             "mltrail.onnx._flavor",

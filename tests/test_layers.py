@@ -51,6 +51,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "xgboost",
                 "statsmodels",
                 "lightgbm",
+                "catboost",
                 "onnx",
                 "pytorch",
                 "registry",

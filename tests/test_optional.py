@@ -130,6 +130,19 @@ def _lightgbm(tmp_path: Path) -> None:
     mltrail.lightgbm.load_model(_model_dir(tmp_path, "mlflow.lightgbm", "lightgbm", conf))
 
 
+def _catboost(tmp_path: Path) -> None:
+    import mltrail.pyfunc
+
+    conf = "    data: data\n    model_type: CatBoostClassifier\n    save_format: cbm\n"
+    mltrail.pyfunc.load_model(_model_dir(tmp_path, "mlflow.catboost", "catboost", conf))
+
+
+def _catboost_save(tmp_path: Path) -> None:
+    import mltrail.catboost
+
+    mltrail.catboost.save_model(object(), str(tmp_path / "m"), pip_requirements=[])
+
+
 def _onnx(tmp_path: Path) -> None:
     import mltrail.onnx
 
@@ -201,6 +214,8 @@ SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("xgboost",), _xgboost, "xgboost"),
     (("xgboost",), _xgboost_pyfunc, "xgboost"),
     (("lightgbm",), _lightgbm, "lightgbm"),
+    (("catboost",), _catboost, "catboost"),
+    (("catboost",), _catboost_save, "catboost"),
     (("onnx",), _onnx, "onnx"),
     (("onnxruntime",), _onnxruntime, "onnx"),
     (("torch",), _torch, "pytorch"),

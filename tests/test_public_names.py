@@ -45,6 +45,7 @@ MODULES = (
     "mlflow.lightgbm",
     "mlflow.onnx",
     "mlflow.statsmodels",
+    "mlflow.catboost",
 )
 
 # Lists MLflow's public surface as JSON: {"names": {"mlflow.x.Name": {...}}}.

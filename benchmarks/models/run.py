@@ -3,9 +3,9 @@
     benchmarks/setup_env.sh                     # once: benchmarks/.venv with mlflow + mltrail
     benchmarks/.venv/bin/python -m benchmarks.models.run [--repeat N] [--quick]
 
-Two workloads (benchmarks/models/bench_models.py), each run ``--repeat`` times per tool in a
-fresh subprocess and temporary directory (a fresh SQLite store for ``log_model``), tools
-alternating within each repeat:
+The workloads (benchmarks/models/bench_models.py unless said otherwise), each run ``--repeat``
+times per tool in a fresh subprocess and temporary directory (a fresh SQLite store for
+``log_model``), tools alternating within each repeat:
 
 - ``log_model``: ``<tool>.sklearn.log_model`` of a small logistic regression with a signature
   and an input example, end to end, each tool with its default (skops) serialization, after
@@ -13,6 +13,9 @@ alternating within each repeat:
   requirements cache knows it).  Target: mltrail at least 3x faster than MLflow.
 - ``log_model_cold``: the same with an empty requirements cache (the first model of its kind
   in an environment: mltrail loads it in a subprocess, as MLflow always does).
+- ``catboost_log_model``, ``catboost_log_model_cold``: the same two for
+  ``<tool>.catboost.log_model`` of a small ``CatBoostClassifier``
+  (benchmarks/models/bench_catboost.py).  Target: mltrail at least 3x faster than MLflow.
 - ``predict``: ``<tool>.pyfunc.load_model(path).predict`` on a 1-row and a 10,000-row
   DataFrame, against the native ``model.predict`` in the same process.  Targets: at most 1.5x
   the native cost, and no slower than MLflow's pyfunc.
@@ -45,6 +48,7 @@ from benchmarks.run import (
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 MODULE = "benchmarks.models.bench_models"
+CATBOOST_MODULE = "benchmarks.models.bench_catboost"
 
 WORKLOADS = {
     "log_model": Workload(
@@ -76,6 +80,36 @@ WORKLOADS = {
             ),
         ),
         module=MODULE,
+    ),
+    "catboost_log_model": Workload(
+        "catboost_log_model",
+        (
+            Row(
+                "catboost log_model",
+                "log_model_s",
+                "s",
+                False,
+                ">= 3x faster",
+                _faster("log_model_s", 3),
+                needs_mlflow=True,
+            ),
+        ),
+        module=CATBOOST_MODULE,
+    ),
+    "catboost_log_model_cold": Workload(
+        "catboost_log_model_cold",
+        (
+            Row(
+                "catboost log_model, empty cache",
+                "log_model_s",
+                "s",
+                False,
+                ">= 3x faster",
+                _faster("log_model_s", 3),
+                needs_mlflow=True,
+            ),
+        ),
+        module=CATBOOST_MODULE,
     ),
     "predict": Workload(
         "predict",
@@ -139,7 +173,8 @@ def main() -> None:
         raw: dict[str, list[dict[str, Any]]] = {tool: [] for tool in args.tools}
         for i in range(args.repeat):
             for tool in args.tools:
-                result = run_once(name, tool, extra, args.keep_tmp, args.timeout, MODULE)
+                module = WORKLOADS[name].module or MODULE
+                result = run_once(name, tool, extra, args.keep_tmp, args.timeout, module)
                 raw[tool].append(result)
                 shown = {k: v for k, v in result.items() if k not in ("stderr_tail", "tool")}
                 print(

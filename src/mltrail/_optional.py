@@ -47,6 +47,7 @@ OPTIONAL: dict[str, OptionalPackage] = {
     "xgboost": OptionalPackage("xgboost", "The XGBoost flavor", "xgboost"),
     "statsmodels": OptionalPackage("statsmodels", "The statsmodels flavor", "statsmodels"),
     "lightgbm": OptionalPackage("lightgbm", "The LightGBM flavor", "lightgbm"),
+    "catboost": OptionalPackage("catboost", "The CatBoost flavor", "catboost"),
     "onnx": OptionalPackage("onnx", "The ONNX flavor", "onnx"),
     "onnxruntime": OptionalPackage("onnxruntime", "ONNX models' predictions", "onnx"),
     "torch": OptionalPackage("torch", "The PyTorch flavor", "pytorch"),

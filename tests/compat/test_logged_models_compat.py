@@ -109,6 +109,36 @@ def test_log_model_and_load_it_back(mlflow_server: ServerProcess, tmp_path: Path
     assert "stage" not in client.get_logged_model(info.model_id).tags
 
 
+def test_catboost_models_through_a_server_both_ways(mlflow_server: ServerProcess) -> None:
+    cb = pytest.importorskip("catboost")
+    import mlflow
+    import numpy as np
+
+    import mltrail
+
+    features, labels = _iris()
+    model = cb.CatBoostClassifier(iterations=5, verbose=False, allow_writing_files=False)
+    model.fit(features, labels)
+    expected = model.predict_proba(features[:5])
+    mlflow.set_experiment("catboost")
+    with mlflow.start_run() as run:
+        theirs = mlflow.catboost.log_model(model, name="theirs")
+    mltrail.set_tracking_uri(mlflow_server.url)
+    try:
+        for uri in (theirs.model_uri, f"runs:/{run.info.run_id}/theirs"):
+            native = mltrail.catboost.load_model(uri)
+            np.testing.assert_allclose(native.predict_proba(features[:5]), expected)
+        with mltrail.start_run(run_id=run.info.run_id):
+            ours = mltrail.catboost.log_model(model, name="ours")
+    finally:
+        mltrail.set_tracking_uri(None)
+    assert ours.model_uri == f"runs:/{run.info.run_id}/ours"
+    loaded = mlflow.pyfunc.load_model(ours.model_uri)
+    np.testing.assert_array_equal(loaded.predict(features[:5]), model.predict(features[:5]))
+    native = mlflow.catboost.load_model(ours.model_uri)
+    np.testing.assert_allclose(native.predict_proba(features[:5]), expected)
+
+
 def test_sklearn_autolog_logs_the_model(mlflow_server: ServerProcess) -> None:
     import mlflow
     from mlflow import MlflowClient

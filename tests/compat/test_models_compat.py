@@ -324,6 +324,76 @@ def test_lightgbm_models_move_both_ways(
             assert type(mlflow.lightgbm.load_model(path)) is type(estimator)
 
 
+def test_catboost_models_move_both_ways(
+    tmp_path: Path, data: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    cb = pytest.importorskip("catboost")
+    pytest.importorskip("mlflow.catboost")
+    X, y = data
+    options = {"iterations": 5, "depth": 2, "verbose": False, "allow_writing_files": False}
+    models = {
+        "classifier": cb.CatBoostClassifier(**options).fit(X, y),
+        "regressor": cb.CatBoostRegressor(**options).fit(X, X["a"]),
+        "ranker": cb.CatBoostRanker(**options).fit(X, X["a"], group_id=np.arange(len(X)) // 5),
+    }
+    for kind, model in models.items():
+        for fmt in ("cbm", "json"):
+            ours.catboost.save_model(model, tmp_path / f"ours_{kind}_{fmt}", format=fmt)
+            mlflow.catboost.save_model(model, str(tmp_path / f"theirs_{kind}_{fmt}"), format=fmt)
+            for side in ("ours", "theirs"):
+                path = str(tmp_path / f"{side}_{kind}_{fmt}")
+                expected = model.predict(X)
+                np.testing.assert_allclose(mlflow.pyfunc.load_model(path).predict(X), expected)
+                loaded = ours.pyfunc.load_model(path)
+                np.testing.assert_allclose(loaded.predict(X), expected)
+                assert type(loaded.get_raw_model()) is type(model)
+                assert type(ours.catboost.load_model(path)) is type(model)
+                assert type(mlflow.catboost.load_model(path)) is type(model)
+    ours_conf = ours.models.Model.load(str(tmp_path / "ours_classifier_cbm")).flavors
+    theirs_conf = mlflow.models.Model.load(str(tmp_path / "theirs_classifier_cbm")).flavors
+    assert ours_conf["catboost"] == theirs_conf["catboost"]
+    assert {k: v for k, v in ours_conf["python_function"].items() if k != "python_version"} == {
+        k: v for k, v in theirs_conf["python_function"].items() if k != "python_version"
+    }
+
+
+def test_catboost_categorical_models_with_signatures_move_both_ways(tmp_path: Path) -> None:
+    cb = pytest.importorskip("catboost")
+    pytest.importorskip("mlflow.catboost")
+    rng = np.random.default_rng(6)
+    X = pd.DataFrame({"city": rng.choice(["oslo", "lima"], 50), "x": rng.random(50)})
+    y = np.where(X["city"] == "oslo", "north", np.where(X["x"] > 0.5, "high", "low"))
+    clf = cb.CatBoostClassifier(
+        iterations=5, verbose=False, allow_writing_files=False, cat_features=["city"]
+    ).fit(X, y)
+    ours.catboost.save_model(clf, tmp_path / "ours", input_example=X.head(3))
+    mlflow.catboost.save_model(clf, str(tmp_path / "theirs"), input_example=X.head(3))
+    for side in ("ours", "theirs"):
+        path = str(tmp_path / side)
+        assert (
+            ours.pyfunc.load_model(path).metadata.signature.to_dict()
+            == mlflow.pyfunc.load_model(path).metadata.signature.to_dict()
+        )
+        shuffled = X[["x", "city"]]  # both reorder the columns as the signature says
+        np.testing.assert_array_equal(
+            ours.pyfunc.load_model(path).predict(shuffled), clf.predict(X)
+        )
+        np.testing.assert_array_equal(
+            mlflow.pyfunc.load_model(path).predict(shuffled), clf.predict(X)
+        )
+
+
+def test_catboost_takes_mlflows_arguments() -> None:
+    import inspect
+
+    pytest.importorskip("mlflow.catboost")
+    for fn in ("save_model", "log_model", "load_model", "get_default_pip_requirements"):
+        theirs = list(inspect.signature(getattr(mlflow.catboost, fn)).parameters)
+        mine = list(inspect.signature(getattr(ours.catboost, fn)).parameters)
+        # mltrail's log_model also takes run_id (every flavor's does), before **kwargs
+        assert [p for p in mine if p != "run_id"] == theirs, fn
+
+
 def test_onnx_models_move_both_ways(tmp_path: Path) -> None:
     onnx = pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")

@@ -57,6 +57,23 @@ def _xgb_booster(path: Path) -> Callable[[pd.DataFrame], Any]:
     return lambda frame: booster.predict(xgb.DMatrix(frame))
 
 
+def _catboost(kind: str, path: Path) -> Callable[[pd.DataFrame], Any]:
+    cb = pytest.importorskip("catboost")
+    flavor = pytest.importorskip("mltrail.catboost")
+    from mltrail.models import infer_signature
+
+    X, y = _data()
+    options = {"iterations": 8, "depth": 2, "verbose": False, "allow_writing_files": False}
+    if kind == "classifier":
+        model = cb.CatBoostClassifier(**options).fit(X, y)
+    else:
+        model = cb.CatBoostRegressor(**options).fit(X, 2 * X["a"] - X["c"])
+    flavor.save_model(
+        model, path, signature=infer_signature(X, model.predict(X)), pip_requirements=["catboost"]
+    )
+    return model.predict
+
+
 def _sklearn_pipeline(path: Path) -> Callable[[pd.DataFrame], Any]:
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.pipeline import make_pipeline
@@ -99,6 +116,8 @@ FLAVORS = {
     "xgboost-classifier": _xgb_classifier,
     "xgboost-booster": _xgb_booster,
     "sklearn-pipeline": _sklearn_pipeline,
+    "catboost-classifier": lambda path: _catboost("classifier", path),
+    "catboost-regressor": lambda path: _catboost("regressor", path),
     "pyfunc-function": _pyfunc_function,
 }
 

@@ -21,7 +21,10 @@ imports is decided by three things only, and the cache key holds all three:
   schema without object ids, array file names and the values of JSON-encoded leaves) and of a
   pickle (every opcode and its string and memo arguments, with numbers and byte payloads left
   out), so that the same estimator retrained on other data has the same key; other files (and
-  pickles that carry code by value, as cloudpickle writes) by their full content.
+  pickles that carry code by value, as cloudpickle writes) by their full content.  The data
+  file of a flavor whose loader hands it to the framework's native code only (CatBoost's
+  ``model.cb``: ``MLmodel`` names the class and the format) cannot change what a load
+  imports, and is left out.
 
 A result is stored only when the probe succeeded and imported no code from outside installed
 packages (a model's ``code_paths``, the working directory, an editable install): such code can
@@ -77,6 +80,8 @@ _VOLATILE_MLMODEL_KEYS = (
 _WORKING_DIRECTORY = ""  # how an entry's sys.path names the probe's working directory
 _METADATA_SUFFIXES = (".dist-info", ".egg-info", ".pth", ".egg-link")
 _MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
+# python_function loaders whose data file only the framework's native code reads.
+_NATIVE_DATA_LOADERS = frozenset({"mlflow.catboost"})
 _MAX_HASHED_BYTES = 2 << 30  # a model larger than this is probed, not fingerprinted
 _CHUNK = 1 << 20
 _TRUE = {"1", "true", "yes", "on"}
@@ -336,14 +341,29 @@ def _model_files(model_path: str) -> Iterable[tuple[str, str]]:
             yield os.path.relpath(full, model_path).replace(os.sep, "/"), full
 
 
+def _native_data_file(meta: Any) -> str | None:
+    """The data file of *meta*'s python_function flavor when only native code reads it."""
+    flavors = meta.get("flavors") if isinstance(meta, dict) else None
+    pyfunc = flavors.get("python_function") if isinstance(flavors, dict) else None
+    if not isinstance(pyfunc, dict) or pyfunc.get("loader_module") not in _NATIVE_DATA_LOADERS:
+        return None
+    data = pyfunc.get("data")
+    return data if isinstance(data, str) else None
+
+
 def _model_fingerprint(model_path: str) -> list[Any]:
     budget = _Budget()
     files: list[Any] = []
+    mlmodel = os.path.join(model_path, "MLmodel")
+    meta = _mlmodel(mlmodel) if os.path.isfile(mlmodel) else None
+    native = _native_data_file(meta)
     for relative, full in _model_files(model_path):
         if relative in _UNREAD_FILES:
             continue
         if relative == "MLmodel":
-            files.append([relative, _mlmodel(full)])
+            files.append([relative, meta])
+        elif relative == native:
+            files.append([relative, "native"])
         else:
             files.append([relative, _file_digest(full, budget)])
     return files

@@ -41,6 +41,7 @@ _LOADERS = {
     "mlflow.xgboost": "mltrail.xgboost",
     "mlflow.statsmodels": "mltrail.statsmodels",
     "mlflow.lightgbm": "mltrail.lightgbm",
+    "mlflow.catboost": "mltrail.catboost",
     "mlflow.pytorch": "mltrail.pytorch",
     "mlflow.onnx": "mltrail.onnx",
 }

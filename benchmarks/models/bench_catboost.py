@@ -1,0 +1,93 @@
+"""CatBoost's log_model for one tool: ``python -m benchmarks.models.bench_catboost --case CASE``.
+
+``--case catboost_log_model``: train a small ``CatBoostClassifier`` (50 trees of depth 4 on
+200 x 4 rows), infer its signature, start a run on a SQLite store in a fresh directory, then
+time ``<tool>.catboost.log_model(model, name="model", signature=..., input_example=...)`` end
+to end (CatBoost's ``save_model``, requirement inference, environment files, upload, run tag).
+Before it, another interpreter logged a CatBoost model trained on other data in the same
+environment and working directory (a training script run again: mltrail's requirements cache
+knows what such a model imports).  ``--case catboost_log_model_cold`` is the same with an empty
+cache and nothing logged before: mltrail loads the model in a subprocess, as MLflow does every
+time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from benchmarks.tracking._common import Result, check, connect, load_sub, main, parser
+
+CASES = ("catboost_log_model", "catboost_log_model_cold", "warm_up")
+
+
+def _model(seed: int = 0) -> tuple[Any, Any]:
+    import catboost
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame(rng.random((200, 4)), columns=["a", "b", "c", "d"])
+    y = (x["a"] + x["b"] > 1.0).astype(int)
+    model = catboost.CatBoostClassifier(
+        iterations=50,
+        depth=4,
+        random_seed=seed,
+        verbose=False,
+        allow_writing_files=False,
+        thread_count=1,
+    )
+    return model.fit(x, y), x
+
+
+def _log(args: argparse.Namespace, seed: int, example_rows: Any) -> tuple[float, Any, str]:
+    mlflow, _ = connect(args.tool, args.tmp)
+    signature_mod = load_sub(args.tool, "models")
+    flavor = load_sub(args.tool, "catboost")
+    model, x = _model(seed)
+    signature = signature_mod.infer_signature(x, model.predict(x))
+    with mlflow.start_run() as run:
+        start = time.perf_counter()
+        info = flavor.log_model(
+            model, name="model", signature=signature, input_example=example_rows(x)
+        )
+        elapsed = time.perf_counter() - start
+    return elapsed, info, run.info.run_id
+
+
+def _warm_up(args: argparse.Namespace) -> None:
+    """Log a CatBoost model trained on other data from another interpreter (same directory
+    and store, as a script run twice)."""
+    command = [sys.executable, "-m", "benchmarks.models.bench_catboost", "--case", "warm_up"]
+    command += ["--tool", args.tool, "--tmp", str(args.tmp)]
+    done = subprocess.run(command, cwd=args.tmp, capture_output=True, text=True, check=False)
+    check(done.returncode == 0, f"the warm-up log_model ran: {done.stderr[-2000:]}")
+
+
+def _run(args: argparse.Namespace) -> Result:
+    os.environ["XDG_CACHE_HOME"] = str(args.tmp / "cache")  # this run's own user cache
+    if args.case == "warm_up":
+        _log(args, 1, lambda x: x.tail(3))
+        return {}
+    if args.case == "catboost_log_model":
+        _warm_up(args)
+    elapsed, info, _ = _log(args, 0, lambda x: x.head(5))
+    check(bool(info.model_uri), "log_model returned a model URI")
+    dst = args.tmp / "downloaded"
+    dst.mkdir()
+    artifacts = load_sub(args.tool, "artifacts")
+    local = artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=str(dst))
+    with open(os.path.join(local, "requirements.txt"), encoding="utf-8") as f:
+        requirements = [line.strip() for line in f if line.strip()]
+    check(any(r.startswith("catboost") for r in requirements), "catboost is a requirement")
+    return {"log_model_s": elapsed, "requirements": requirements}
+
+
+if __name__ == "__main__":
+    p = parser(__doc__ or "")
+    p.add_argument("--case", choices=CASES, required=True)
+    main("models", _run, p)
