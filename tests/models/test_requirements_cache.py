@@ -49,9 +49,9 @@ def _count_probes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = _env._probe
 
-    def counted(model_path: str, started: Any = None) -> Any:
+    def counted(model_path: str, *args: Any, **kwargs: Any) -> Any:
         calls.append(model_path)
-        return real(model_path, started)
+        return real(model_path, *args, **kwargs)
 
     monkeypatch.setattr(_env, "_probe", counted)
     return calls

@@ -10,7 +10,6 @@ runs and model through the REST API. Screenshots go to ``test-artifacts/ui/``.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,9 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = pytest.mark.slow
+
+# When the runs started: a fixed time, so that nothing here reads the clock.
+START_MS = 1_780_000_000_000  # 2026-05-28
 
 LONG_NAME = "first-look-resnet50-imagenet-hyperparameter-search"
 SOURCE = "/home/ana/projects/vision/experiments/resnet/train_imagenet.py"
@@ -54,7 +56,7 @@ def first(server: Server) -> FirstLook:
     )["experiment_id"]
     empty = _ok(server.api("POST", "experiments/create", json={"name": "first-look-empty"}))
     data = FirstLook(experiment_id=exp, empty_id=empty["experiment_id"])
-    start = int(time.time() * 1000) - 60_000
+    start = START_MS
     for i, (lr, opt) in enumerate([(0.1, "adam"), (0.01, "sgd"), (0.001, "adam")]):
         created = _ok(
             server.api(
