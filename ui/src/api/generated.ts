@@ -13,6 +13,21 @@ export interface ErrorSchema {
   };
 }
 
+/** Body of The datasets the runs of up to 20 experiments logged, with their context (the filters of MLflow's UI) (POST /api/2.0/mlflow/experiments/search-datasets) */
+export interface PostMlflowExperimentsSearchDatasetsRequest {
+  experiment_ids?: string[];
+}
+
+/** Answer of The datasets the runs of up to 20 experiments logged, with their context (the filters of MLflow's UI) (POST /api/2.0/mlflow/experiments/search-datasets) */
+export interface PostMlflowExperimentsSearchDatasetsResponse {
+  dataset_summaries?: {
+    experiment_id?: string;
+    name?: string;
+    digest?: string;
+    context?: string;
+  }[];
+}
+
 /** Body of Create an experiment (POST /api/2.0/mlflow/experiments/create) */
 export interface PostMlflowExperimentsCreateRequest {
   /** A unique name. */
@@ -602,6 +617,24 @@ export interface GetMlflowMetricsGetHistoryResponse {
     run_id?: string;
   }[];
   next_page_token?: string;
+}
+
+/** Query of One metric's every point for up to 100 runs (run_id repeated), as MLflow's UI asks for it (GET /api/2.0/mlflow/metrics/get-history-bulk) */
+export interface GetMlflowMetricsGetHistoryBulkQuery {
+  run_id?: string[];
+  metric_key?: string;
+  max_results?: number;
+}
+
+/** Answer of One metric's every point for up to 100 runs (run_id repeated), as MLflow's UI asks for it (GET /api/2.0/mlflow/metrics/get-history-bulk) */
+export interface GetMlflowMetricsGetHistoryBulkResponse {
+  metrics?: {
+    key?: string;
+    value?: number | "NaN" | "Infinity" | "-Infinity";
+    timestamp?: number;
+    step?: number;
+    run_id?: string;
+  }[];
 }
 
 /** Query of One metric of up to 100 runs, at most max_results points per run (GET /api/2.0/mlflow/metrics/get-history-bulk-interval) */
@@ -1825,6 +1858,7 @@ export interface GetMlflowServerInfoResponse {
   multipart_downloads_enabled?: boolean;
   server?: string;
   version?: string;
+  mlflow_api_version?: string;
   serve_artifacts?: boolean;
 }
 
@@ -1848,6 +1882,16 @@ export interface GetMlflowArtifactsListResponse {
   }[];
   next_page_token?: string;
 }
+
+/** Query of Write one file of a run's artifacts from the raw body (run_uuid and path in the query), as MLflow's UI uploads it (POST /api/2.0/mlflow/upload-artifact) */
+export interface PostMlflowUploadArtifactQuery {
+  run_uuid: string;
+  run_id?: string;
+  path: string;
+}
+
+/** Answer of Write one file of a run's artifacts from the raw body (run_uuid and path in the query), as MLflow's UI uploads it (POST /api/2.0/mlflow/upload-artifact) */
+export type PostMlflowUploadArtifactResponse = Record<string, never>;
 
 /** Answer of Upload an artifact file through the proxy (raw body, streamed); only inside an existing run's artifact root (PUT /api/2.0/mlflow-artifacts/artifacts/{artifact_path}) */
 export type PutMlflowArtifactsArtifactsArtifactPathResponse = Record<string, never>;
@@ -1916,6 +1960,7 @@ export type PutMlflowArtifactsMpuPartUploadIdPartNumberResponse = Record<string,
 /** Every JSON operation by method and path. */
 
 export interface Operations {
+  "POST /api/2.0/mlflow/experiments/search-datasets": { request: PostMlflowExperimentsSearchDatasetsRequest; response: PostMlflowExperimentsSearchDatasetsResponse };
   "POST /api/2.0/mlflow/experiments/create": { request: PostMlflowExperimentsCreateRequest; response: PostMlflowExperimentsCreateResponse };
   "GET /api/2.0/mlflow/experiments/get": { query: GetMlflowExperimentsGetQuery; response: GetMlflowExperimentsGetResponse };
   "GET /api/2.0/mlflow/experiments/get-by-name": { query: GetMlflowExperimentsGetByNameQuery; response: GetMlflowExperimentsGetByNameResponse };
@@ -1941,6 +1986,7 @@ export interface Operations {
   "POST /api/2.0/mlflow/runs/search": { request: PostMlflowRunsSearchRequest; response: PostMlflowRunsSearchResponse };
   "POST /api/2.0/mltrail/runs/move": { request: PostMltrailRunsMoveRequest; response: PostMltrailRunsMoveResponse };
   "GET /api/2.0/mlflow/metrics/get-history": { query: GetMlflowMetricsGetHistoryQuery; response: GetMlflowMetricsGetHistoryResponse };
+  "GET /api/2.0/mlflow/metrics/get-history-bulk": { query: GetMlflowMetricsGetHistoryBulkQuery; response: GetMlflowMetricsGetHistoryBulkResponse };
   "GET /api/2.0/mlflow/metrics/get-history-bulk-interval": { query: GetMlflowMetricsGetHistoryBulkIntervalQuery; response: GetMlflowMetricsGetHistoryBulkIntervalResponse };
   "POST /api/2.0/mltrail/metrics/series": { request: PostMltrailMetricsSeriesRequest; response: PostMltrailMetricsSeriesResponse };
   "POST /api/2.0/mltrail/metrics/series-packed": { request: PostMltrailMetricsSeriesPackedRequest };
@@ -1988,6 +2034,7 @@ export interface Operations {
   "GET /api/2.0/mlflow/webhooks/{webhook_id}/deliveries": { query: GetMlflowWebhooksWebhookIdDeliveriesQuery; response: GetMlflowWebhooksWebhookIdDeliveriesResponse };
   "GET /api/3.0/mlflow/server-info": { response: GetMlflowServerInfoResponse };
   "GET /api/2.0/mlflow/artifacts/list": { query: GetMlflowArtifactsListQuery; response: GetMlflowArtifactsListResponse };
+  "POST /api/2.0/mlflow/upload-artifact": { query: PostMlflowUploadArtifactQuery; response: PostMlflowUploadArtifactResponse };
   "PUT /api/2.0/mlflow-artifacts/artifacts/{artifact_path}": { response: PutMlflowArtifactsArtifactsArtifactPathResponse };
   "DELETE /api/2.0/mlflow-artifacts/artifacts/{artifact_path}": { response: DeleteMlflowArtifactsArtifactsArtifactPathResponse };
   "GET /api/2.0/mlflow-artifacts/artifacts": { query: GetMlflowArtifactsArtifactsQuery; response: GetMlflowArtifactsArtifactsResponse };
