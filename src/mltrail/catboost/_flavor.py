@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from mltrail._exceptions import InvalidArgument, NotImplementedYet
+from mltrail._exceptions import InvalidArgument
 from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 from mltrail.models._log import log_model as _log_model
@@ -178,20 +178,6 @@ def log_model(
 ) -> ModelInfo:
     """Log a CatBoost model to the active run (started if none); *kwargs* go to CatBoost's
     ``save_model`` as in :func:`save_model`."""
-    # MLflow 3's logged-model arguments: refused by name rather than handed to CatBoost.
-    logged_model_args: dict[str, object] = {
-        "params": params,
-        "tags": tags,
-        "model_type": model_type,
-        "step": step or None,
-        "model_id": model_id,
-    }
-    for arg, value in logged_model_args.items():
-        if value is not None:
-            raise NotImplementedYet(
-                f"log_model's {arg!r} argument (MLflow 3's logged-model entity) is not "
-                "supported yet: log params and tags to the run instead"
-            )
     _save_kwargs(kwargs)  # bad arguments fail before a run is started
 
     def save(local: str, model: Model) -> Model:
@@ -216,6 +202,12 @@ def log_model(
         name=name,
         registered_model_name=registered_model_name,
         run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        await_registration_for=await_registration_for,
     )
 
 

@@ -8,9 +8,10 @@ reached through :mod:`mltrail._model_tracking` so that the flavors never import 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from mltrail._exceptions import InvalidArgument
+from mltrail._exceptions import InvalidArgument, NotImplementedYet
 from mltrail._model_tracking import model_tracking
 from mltrail.artifacts._paths import validate_artifact_path
 from mltrail.models._model import Model, ModelInfo
@@ -42,8 +43,32 @@ def log_model(
     name: str | None = None,
     registered_model_name: str | None = None,
     run_id: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    await_registration_for: int | None = 300,
 ) -> ModelInfo:
-    """Save with ``save(local_dir, Model(artifact_path, run_id))`` and log it to the run."""
+    """Save with ``save(local_dir, Model(artifact_path, run_id))`` and log it to the run.
+
+    *params*, *tags*, *model_type*, *step* and *model_id* are MLflow 3's logged-model arguments
+    of every flavor's ``log_model``; *await_registration_for* is accepted as MLflow's (versions
+    are created ready here)."""
+    del await_registration_for
+    logged_model_args: dict[str, object] = {
+        "params": params,
+        "tags": tags,
+        "model_type": model_type,
+        "step": step or None,
+        "model_id": model_id,
+    }
+    for arg, value in logged_model_args.items():
+        if value is not None:
+            raise NotImplementedYet(
+                f"log_model's {arg!r} argument (MLflow 3's logged-model entity) is not "
+                "supported yet: log params and tags to the run instead"
+            )
     path = resolve_artifact_path(artifact_path, name)
     model, run_id, version = model_tracking().log_model(
         lambda local, run: save(local, Model(artifact_path=path, run_id=run)),
