@@ -484,41 +484,25 @@ EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {
     "mlflow.MlflowClient.update_registered_model": {"deployment_job_id": "Databricks"},
 }
 
-# Classic parameters mltrail does not take yet: MLflow 3's logged-model arguments of
-# log_model (params, tags, model_type, step, model_id), extra_files, flavor **kwargs, and
+# Classic parameters mltrail does not take yet: PyTorch's torch.export format, and
 # pyfunc's code-path inference, streaming and uv options.
-_LOGGED_MODEL_ARGUMENTS = ("params", "tags", "model_type", "step", "model_id", "name")
 NOT_YET_PARAMETERS: dict[str, dict[str, str]] = {
     **{
-        f"mlflow.{flavor}.log_model": {
-            **dict.fromkeys(_LOGGED_MODEL_ARGUMENTS, "logged-model arguments"),
-            "extra_files": "extra files",
-            "kwargs": "flavor keyword arguments",
-            "serialization_format": "follows the arguments above",
-            "skops_trusted_types": "follows the arguments above",
-            "pip_requirements": "follows extra_files",
-            "extra_pip_requirements": "follows extra_files",
-            "metadata": "follows extra_files",
+        f"mlflow.pytorch.{function}": {
             "export_model": "PyTorch's torch.export format",
-        }
-        for flavor in ("sklearn", "xgboost", "lightgbm", "onnx", "pytorch", "statsmodels")
-    },
-    **{
-        f"mlflow.{flavor}.save_model": {
-            "extra_files": "extra files",
-            "kwargs": "flavor keyword arguments",
-            "pip_requirements": "follows extra_files",
-            "extra_pip_requirements": "follows extra_files",
-            "metadata": "follows extra_files",
             "serialization_format": "follows export_model",
-            "export_model": "PyTorch's torch.export format",
         }
-        for flavor in ("sklearn", "xgboost", "lightgbm", "onnx", "pytorch", "statsmodels")
+        for function in ("log_model", "save_model")
     },
     "mlflow.pytorch.load_model": {"kwargs": "torch.load keyword arguments"},
+    # MLflow hands these to save_model, which takes none (only Model.log's own options, such as
+    # validate_serving_input, would reach anything).
+    **{
+        f"mlflow.{flavor}.log_model": {"kwargs": "Model.log's options"}
+        for flavor in ("sklearn", "statsmodels")
+    },
     **{
         f"mlflow.pyfunc.{function}": {
-            **dict.fromkeys(_LOGGED_MODEL_ARGUMENTS, "logged-model arguments"),
             **dict.fromkeys(
                 (
                     "conda_env",
@@ -533,6 +517,12 @@ NOT_YET_PARAMETERS: dict[str, dict[str, str]] = {
                     "extra_pip_requirements",
                     "metadata",
                     "model_config",
+                    "name",
+                    "params",
+                    "tags",
+                    "model_type",
+                    "step",
+                    "model_id",
                 ),
                 "follows infer_code_paths",
             ),

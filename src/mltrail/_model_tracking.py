@@ -11,10 +11,18 @@ This module is core: it holds the interface and the installed implementation, no
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["ModelTracking", "TaggedModel", "install_model_tracking", "model_tracking"]
+__all__ = [
+    "LogModelRequest",
+    "LoggedModelResult",
+    "ModelTracking",
+    "TaggedModel",
+    "install_model_tracking",
+    "model_tracking",
+]
 
 
 class TaggedModel(Protocol):
@@ -24,6 +32,37 @@ class TaggedModel(Protocol):
 
 
 M = TypeVar("M", bound=TaggedModel)
+
+
+@dataclass(frozen=True)
+class LogModelRequest:
+    """What a flavor's ``log_model`` asks for, beside the model's files (MLflow 3's arguments).
+
+    *name* is the logged model's name (already checked); *run_id* the run to link it to (the
+    active run when None, or none at all); *params* and *tags* go on the logged model; *step*
+    is the run step its output is recorded at; *model_id* names an existing logged model
+    (made by ``initialize_logged_model``) to store the files in instead of creating one.
+    """
+
+    name: str
+    registered_model_name: str | None = None
+    run_id: str | None = None
+    params: Mapping[str, Any] | None = None
+    tags: Mapping[str, Any] | None = None
+    model_type: str | None = None
+    step: int = 0
+    model_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LoggedModelResult(Generic[M]):
+    """What logging produced: the saved model, its run (None when no run is active), the
+    logged model (``mltrail.entities.LoggedModel`` as created) and the registered version."""
+
+    model: M
+    run_id: str | None
+    logged_model: Any
+    registered_version: int | None
 
 
 class ModelTracking(Protocol):
@@ -44,17 +83,14 @@ class ModelTracking(Protocol):
         ...
 
     def log_model(
-        self,
-        save: Callable[[str, str], M],
-        artifact_path: str,
-        *,
-        registered_model_name: str | None,
-        run_id: str | None,
-    ) -> tuple[M, str, int | None]:
-        """Save with ``save(local_dir, run_id)`` into a private directory, log it below
-        *artifact_path* of the run (the active one, started if none, when *run_id* is None),
-        record it in the run's model history and register it when *registered_model_name* is
-        given: ``(the saved model, the run id, the registered version or None)``."""
+        self, save: Callable[[str, dict[str, Any]], M], request: LogModelRequest
+    ) -> LoggedModelResult[M]:
+        """Log a model as MLflow 3 does: create (or take) the logged model, link it to the run
+        (the active one when *request.run_id* is None; none when no run is active), save with
+        ``save(local_dir, model_fields)`` into a private directory (*model_fields* are the
+        ``Model`` fields logging sets: ``artifact_path``, ``run_id``, ``model_uuid``,
+        ``model_id``), upload the files to the logged model's location, mark it READY (FAILED
+        when saving fails) and register it when a registered model name is given."""
         ...
 
     def log_artifacts(self, local_dir: str, artifact_path: str, run_id: str | None) -> None:

@@ -132,11 +132,92 @@ def test_catboost_models_through_a_server_both_ways(mlflow_server: ServerProcess
             ours = mltrail.catboost.log_model(model, name="ours")
     finally:
         mltrail.set_tracking_uri(None)
-    assert ours.model_uri == f"runs:/{run.info.run_id}/ours"
+    assert ours.model_uri == f"models:/{ours.model_id}"
     loaded = mlflow.pyfunc.load_model(ours.model_uri)
     np.testing.assert_array_equal(loaded.predict(features[:5]), model.predict(features[:5]))
     native = mlflow.catboost.load_model(ours.model_uri)
     np.testing.assert_allclose(native.predict_proba(features[:5]), expected)
+
+
+def test_mltrail_and_mlflow_log_models_that_look_the_same(mlflow_server: ServerProcess) -> None:
+    """The same model logged by each client into one run of one server: the API, the registry
+    and the run show the two the same way (MLflow 3's logged models, sources models:/m-...)."""
+    import mlflow
+    from mlflow import MlflowClient
+    from sklearn.linear_model import LogisticRegression
+
+    import mltrail
+
+    features, labels = _iris()
+    model = LogisticRegression(max_iter=300).fit(features, labels)
+    mlflow.set_experiment("side-by-side")
+    with mlflow.start_run() as run:
+        mlflow.log_param("C", "1.0")
+        mlflow.log_metric("acc", 0.9, step=2)
+    arguments = {
+        "params": {"solver": "lbfgs"},
+        "tags": {"team": "a"},
+        "model_type": "classifier",
+        "step": 2,
+        "input_example": features[:2],
+    }
+    with mlflow.start_run(run_id=run.info.run_id):
+        theirs = mlflow.sklearn.log_model(
+            model, name="theirs", registered_model_name="Theirs", **arguments
+        )
+    mltrail.set_tracking_uri(mlflow_server.url)
+    try:
+        with mltrail.start_run(run_id=run.info.run_id):
+            ours = mltrail.sklearn.log_model(
+                model, name="ours", registered_model_name="Ours", **arguments
+            )
+    finally:
+        mltrail.set_tracking_uri(None)
+
+    client = MlflowClient()
+
+    def seen(model_id: str, registered: str) -> dict[str, object]:
+        logged = client.get_logged_model(model_id)
+        version = client.get_model_version(registered, "1")
+        return {
+            "status": str(logged.status),
+            "source_run_id": logged.source_run_id,
+            "experiment_id": logged.experiment_id,
+            "model_type": logged.model_type,
+            "params": logged.params,
+            # (MLflow looks for git beside the entry point, pytest's here; mltrail in the
+            # working directory: the git tags are compared by the scenario differentials)
+            "tags": sorted(
+                k for k in logged.tags if not k.startswith(("mltrail.", "mlflow.source.git."))
+            ),
+            "user_tags": {k: v for k, v in logged.tags.items() if "." not in k},
+            "metrics": [(m.key, m.value, m.step, m.run_id) for m in logged.metrics],
+            "location": logged.artifact_location.replace(model_id, "<id>"),
+            "files": sorted(f.path for f in client.list_logged_model_artifacts(model_id)),
+            "version_source": version.source.replace(model_id, "<id>"),
+            "version_run": version.run_id,
+            "version_tags": version.tags,
+        }
+
+    assert seen(ours.model_id, "Ours") == seen(theirs.model_id, "Theirs")
+    assert ours.model_uri == f"models:/{ours.model_id}"
+    outputs = client.get_run(run.info.run_id).outputs.model_outputs
+    assert sorted((o.model_id, o.step) for o in outputs) == sorted(
+        [(ours.model_id, 2), (theirs.model_id, 2)]
+    )
+    assert client.list_artifacts(run.info.run_id) == []
+    # Each client loads the other's model by id, by run path and by version.
+    for uri in (theirs.model_uri, f"runs:/{run.info.run_id}/theirs", "models:/Theirs/1"):
+        mltrail.set_tracking_uri(mlflow_server.url)
+        try:
+            got = mltrail.pyfunc.load_model(uri).predict(features[:4])
+        finally:
+            mltrail.set_tracking_uri(None)
+        assert list(got) == list(model.predict(features[:4]))
+    for uri in (ours.model_uri, f"runs:/{run.info.run_id}/ours", "models:/Ours/1"):
+        assert list(mlflow.pyfunc.load_model(uri).predict(features[:4])) == list(
+            model.predict(features[:4])
+        )
 
 
 def test_sklearn_autolog_logs_the_model(mlflow_server: ServerProcess) -> None:

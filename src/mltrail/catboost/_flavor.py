@@ -19,9 +19,8 @@ from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
-from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+from mltrail.models._save import copy_code_paths, copy_extra_files, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
-from mltrail.models._uri import download_model
 from mltrail.pyfunc._load import add_to_model
 
 __all__ = [
@@ -38,7 +37,6 @@ _PROBE_MODULES = ["catboost", "mltrail.catboost"]
 
 FLAVOR_NAME = "catboost"
 _DATA_FILE = "model.cb"
-_EXTRA_FILES_DIR = "extra_files"
 _MODEL_TYPES = ("CatBoost", "CatBoostClassifier", "CatBoostRegressor", "CatBoostRanker")
 # Formats CatBoost writes and reads back to the same model; cpp, python and pmml are
 # export-only (CatBoost cannot load them) and coreml and onnx keep only part of a model.
@@ -79,23 +77,6 @@ def _save_kwargs(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return save_format, {**kwargs, "format": save_format}
 
 
-def _copy_extra_files(local: str, extra_files: Sequence[str] | None) -> list[dict[str, str]]:
-    """Copy *extra_files* (local paths or artifact URIs) into ``extra_files/``: their entries."""
-    if not extra_files:
-        return []
-    if not isinstance(extra_files, (list, tuple)):
-        raise InvalidArgument("Invalid extra_files: expected a list of paths or URIs")
-    target = os.path.join(local, _EXTRA_FILES_DIR)
-    entries = []
-    for uri in extra_files:
-        if not isinstance(uri, (str, os.PathLike)) or not os.fspath(uri):
-            raise InvalidArgument(f"Invalid extra_files entry {uri!r}: expected a path or URI")
-        text = os.fspath(uri)
-        download_model(text, target)
-        entries.append({"path": f"{_EXTRA_FILES_DIR}/{os.path.basename(text.rstrip('/'))}"})
-    return entries
-
-
 def save_model(
     cb_model: Any,
     path: str | os.PathLike[str],
@@ -127,7 +108,7 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
-    extras = _copy_extra_files(local, extra_files)
+    extras = copy_extra_files(local, extra_files)
     with early_probe(_PROBE_MODULES, pip_requirements, conda_env) as started:
         cb_model.save_model(os.path.join(local, _DATA_FILE), **save_kwargs)
         add_to_model(model, "mlflow.catboost", data=_DATA_FILE, code=code)
@@ -136,9 +117,7 @@ def save_model(
             "save_format": save_format,
             "data": _DATA_FILE,
         }
-        if extras:
-            conf["extra_files"] = extras
-        model.add_flavor(FLAVOR_NAME, catboost_version=cb.__version__, code=code, **conf)
+        model.add_flavor(FLAVOR_NAME, catboost_version=cb.__version__, code=code, **conf, **extras)
         return finish_save(
             local,
             model,

@@ -21,7 +21,7 @@ from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
-from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+from mltrail.models._save import copy_code_paths, copy_extra_files, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
 from mltrail.sklearn._flavor import (
@@ -82,6 +82,8 @@ def save_model(
     metadata: dict[str, Any] | None = None,
     serialization_format: str | None = None,
     skops_trusted_types: Sequence[str] | None = None,
+    extra_files: Sequence[str] | None = None,
+    **kwargs: Any,
 ) -> Model:
     """Save a ``lightgbm.Booster`` or a LightGBM scikit-learn estimator to *path*.
 
@@ -104,6 +106,7 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
+    extras = copy_extra_files(local, extra_files)
     with early_probe(
         _probe_modules(lgb_model, serialization_format), pip_requirements, conda_env
     ) as started:
@@ -111,7 +114,7 @@ def save_model(
         trusted: list[str] | None = None
         if is_booster:
             file_name = _BOOSTER_FILE
-            lgb_model.save_model(os.path.join(local, file_name))
+            lgb_model.save_model(os.path.join(local, file_name), **kwargs)
             requirements = get_default_pip_requirements()
         else:
             file_name, found, from_file = dump_estimator(
@@ -129,6 +132,7 @@ def save_model(
             code=code,
             serialization_format=serialization_format,
             skops_trusted_types=trusted,
+            **extras,
         )
         return finish_save(
             local,
@@ -171,10 +175,17 @@ def log_model(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    extra_files: Sequence[str] | None = None,
+    name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
     serialization_format: str | None = None,
     skops_trusted_types: Sequence[str] | None = None,
-    name: str | None = None,
     run_id: str | None = None,
+    **kwargs: Any,
 ) -> ModelInfo:
     """Log a LightGBM model to the active run (started if none)."""
 
@@ -190,8 +201,10 @@ def log_model(
             pip_requirements=pip_requirements,
             extra_pip_requirements=extra_pip_requirements,
             metadata=metadata,
+            extra_files=extra_files,
             serialization_format=serialization_format,
             skops_trusted_types=skops_trusted_types,
+            **kwargs,
         )
 
     return _log_model(
@@ -200,6 +213,12 @@ def log_model(
         name=name,
         registered_model_name=registered_model_name,
         run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        await_registration_for=await_registration_for,
     )
 
 

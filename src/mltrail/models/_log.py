@@ -1,18 +1,20 @@
-"""Logging a model to a run, as every flavor's ``log_model`` does it.
+"""Logging a model, as every flavor's ``log_model`` does it.
 
-The artifact path is checked here and the ``Model`` and its ``ModelInfo`` are built here; the
-run handling (the active run, uploading the files, the run's ``mlflow.log-model.history`` tag,
-registering a version) belongs to the tracking layer (:mod:`mltrail.tracking._log_model`),
-reached through :mod:`mltrail._model_tracking` so that the flavors never import upward.
+The model's name is checked here and the ``Model`` and its ``ModelInfo`` are built here; the
+tracking half (MLflow 3's logged model, linking it to the run, uploading the files to the
+logged model's location, registering a version) belongs to the tracking layer
+(:mod:`mltrail.tracking._log_model`), reached through :mod:`mltrail._model_tracking` so that
+the flavors never import upward.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mltrail._exceptions import InvalidArgument, NotImplementedYet
-from mltrail._model_tracking import model_tracking
+from mltrail._exceptions import InvalidArgument
+from mltrail._model_tracking import LogModelRequest, model_tracking
 from mltrail.artifacts._paths import validate_artifact_path
 from mltrail.models._model import Model, ModelInfo
 
@@ -50,43 +52,33 @@ def log_model(
     model_id: str | None = None,
     await_registration_for: int | None = 300,
 ) -> ModelInfo:
-    """Save with ``save(local_dir, Model(artifact_path, run_id))`` and log it to the run.
+    """Save with ``save(local_dir, Model(...))`` and log it as MLflow 3's ``log_model`` does:
+    a logged model (``models:/m-...``), an output of the active run (or of *run_id*; no run
+    is started), registered as a version of *registered_model_name* when given.
 
-    *params*, *tags*, *model_type*, *step* and *model_id* are MLflow 3's logged-model arguments
-    of every flavor's ``log_model``; *await_registration_for* is accepted as MLflow's (versions
-    are created ready here)."""
+    *params*, *tags*, *model_type* and *step* describe the new logged model; *model_id* names
+    an existing one (``initialize_logged_model``) to store the files in instead.
+    *await_registration_for* is accepted as MLflow's (versions are created ready here).
+    """
     del await_registration_for
-    logged_model_args: dict[str, object] = {
-        "params": params,
-        "tags": tags,
-        "model_type": model_type,
-        "step": step or None,
-        "model_id": model_id,
-    }
-    for arg, value in logged_model_args.items():
-        if value is not None:
-            raise NotImplementedYet(
-                f"log_model's {arg!r} argument (MLflow 3's logged-model entity) is not "
-                "supported yet: log params and tags to the run instead"
-            )
     path = resolve_artifact_path(artifact_path, name)
-    model, run_id, version = model_tracking().log_model(
-        lambda local, run: save(local, Model(artifact_path=path, run_id=run)),
-        path,
+    if model_type is not None and not isinstance(model_type, str):
+        raise InvalidArgument(f"Invalid model_type {model_type!r}: expected a string")
+    for arg, mapping in (("params", params), ("tags", tags)):
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise InvalidArgument(f"Invalid {arg} {mapping!r}: expected a dict of names to values")
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise InvalidArgument(f"Invalid step {step!r}: expected an integer")
+    request = LogModelRequest(
+        name=path,
         registered_model_name=registered_model_name,
         run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
     )
-    model_uri = f"runs:/{run_id}/{path}"
-    return ModelInfo(
-        artifact_path=path,
-        flavors=model.flavors,
-        model_uri=model_uri,
-        model_uuid=model.model_uuid,
-        run_id=run_id,
-        saved_input_example_info=model.saved_input_example_info,
-        signature=model.signature,
-        utc_time_created=model.utc_time_created,
-        mlflow_version=str(model.extra.get("mltrail_version", "")),
-        metadata=model.metadata,
-        registered_model_version=version,
-    )
+    result = model_tracking().log_model(lambda local, fields: save(local, Model(**fields)), request)
+    info = result.model.get_model_info(result.logged_model)
+    return dataclasses.replace(info, registered_model_version=result.registered_version)

@@ -59,6 +59,7 @@ _KNOWN = (
     "metadata",
     "model_size_bytes",
     "env_vars",
+    "model_id",
 )
 
 
@@ -81,9 +82,12 @@ class Model:
         metadata: dict[str, Any] | None = None,
         model_size_bytes: int | None = None,
         env_vars: list[str] | None = None,
+        model_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         self.artifact_path = artifact_path
+        #: The logged model (``m-...``) this model was logged as; None for a saved model.
+        self.model_id = model_id
         self.run_id = run_id
         self.utc_time_created = utc_time_created or _dt.datetime.now(_dt.timezone.utc).strftime(
             "%Y-%m-%d %H:%M:%S.%f"
@@ -131,21 +135,27 @@ class Model:
         return read_serving_input(self, os.fspath(path))
 
     def get_model_info(self, logged_model: Any = None) -> ModelInfo:
-        """This model's :class:`ModelInfo` (what ``log_model`` returns); *logged_model* is
-        accepted for MLflow's callers (mltrail's models are logged to runs)."""
+        """This model's :class:`ModelInfo` (what ``log_model`` returns), with the logged
+        model it went to (*logged_model*; its URI is then ``models:/<model_id>``)."""
         version = self.extra.get("mlflow_version") or self.extra.get("mltrail_version") or ""
+        uri = (
+            f"models:/{self.model_id}"
+            if self.model_id
+            else f"runs:/{self.run_id}/{self.artifact_path}"
+        )
         return ModelInfo(
             artifact_path=self.artifact_path or "",
             flavors=self.flavors,
-            model_uri=f"runs:/{self.run_id}/{self.artifact_path}",
+            model_uri=uri,
             model_uuid=self.model_uuid,
-            run_id=self.run_id or "",
+            run_id=self.run_id,
             saved_input_example_info=self.saved_input_example_info,
             signature=self.signature,
             utc_time_created=self.utc_time_created,
             mlflow_version=str(version),
             metadata=self.metadata,
             env_vars=self.env_vars,
+            logged_model=logged_model,
         )
 
     # -- serialisation -----------------------------------------------------------------------
@@ -168,6 +178,8 @@ class Model:
             out["model_size_bytes"] = self.model_size_bytes
         if self.env_vars is not None:
             out["env_vars"] = self.env_vars
+        if self.model_id is not None:
+            out["model_id"] = self.model_id
         for key, value in self.extra.items():
             out.setdefault(key, value)
         return out
@@ -262,7 +274,7 @@ class ModelInfo:
     flavors: dict[str, Any]
     model_uri: str
     model_uuid: str
-    run_id: str
+    run_id: str | None
     saved_input_example_info: dict[str, Any] | None
     signature: ModelSignature | None
     utc_time_created: str
@@ -270,11 +282,38 @@ class ModelInfo:
     metadata: dict[str, Any] | None = None
     registered_model_version: int | None = None
     env_vars: list[str] | None = field(default=None)
+    #: The logged model (``mltrail.entities.LoggedModel``, as it was created) the model went
+    #: to; ``name``, ``model_id``, ``params``, ``tags``, ``metrics`` and
+    #: ``creation_timestamp`` are its (None for a model that was not logged as one).
+    logged_model: Any = field(default=None, compare=False, repr=False)
 
     @property
     def signature_dict(self) -> dict[str, Any] | None:
         return self.signature.to_dict() if self.signature is not None else None
 
+    def _logged(self, attribute: str) -> Any:
+        return None if self.logged_model is None else getattr(self.logged_model, attribute)
+
     @property
-    def name(self) -> str:
-        return self.artifact_path
+    def name(self) -> str | None:
+        return self._logged("name")  # type: ignore[no-any-return]
+
+    @property
+    def model_id(self) -> str | None:
+        return self._logged("model_id")  # type: ignore[no-any-return]
+
+    @property
+    def params(self) -> dict[str, str] | None:
+        return self._logged("params")  # type: ignore[no-any-return]
+
+    @property
+    def tags(self) -> dict[str, str] | None:
+        return self._logged("tags")  # type: ignore[no-any-return]
+
+    @property
+    def metrics(self) -> list[Any] | None:
+        return self._logged("metrics")  # type: ignore[no-any-return]
+
+    @property
+    def creation_timestamp(self) -> int | None:
+        return self._logged("creation_timestamp")  # type: ignore[no-any-return]

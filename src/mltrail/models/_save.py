@@ -20,15 +20,24 @@ from mltrail.models._example import split_example, write_input_example
 from mltrail.models._infer import infer_param_schema, infer_schema
 from mltrail.models._model import MLMODEL_FILE_NAME, Model
 from mltrail.models._signature import ModelSignature
+from mltrail.models._uri import download_model
 
 if TYPE_CHECKING:
     from mltrail.models._env import StartedProbe
 
-__all__ = ["copy_code_paths", "finish_save", "prepare_model_dir"]
+__all__ = [
+    "EXTRA_FILES_DIR",
+    "copy_code_paths",
+    "copy_extra_files",
+    "finish_save",
+    "prepare_model_dir",
+]
 
 _log = logging.getLogger(__name__)
 
 CODE_DIR = "code"
+#: Where ``extra_files=`` go in a model directory (MLflow's ``extra_files/``).
+EXTRA_FILES_DIR = "extra_files"
 
 
 def prepare_model_dir(path: str | os.PathLike[str]) -> str:
@@ -58,6 +67,24 @@ def copy_code_paths(path: str, code_paths: Sequence[str] | None) -> str | None:
         else:
             shutil.copy2(source, dest)
     return CODE_DIR
+
+
+def copy_extra_files(path: str, extra_files: Sequence[str] | None) -> dict[str, Any]:
+    """Copy *extra_files* (local paths or artifact URIs) into ``<path>/extra_files``: the
+    flavor entry's ``extra_files`` item (``{"extra_files": [{"path": ...}]}``, or {})."""
+    if not extra_files:
+        return {}
+    if not isinstance(extra_files, (list, tuple)):
+        raise InvalidArgument("Invalid extra_files: expected a list of paths or URIs")
+    target = os.path.join(path, EXTRA_FILES_DIR)
+    entries = []
+    for uri in extra_files:
+        if not isinstance(uri, (str, os.PathLike)) or not os.fspath(uri):
+            raise InvalidArgument(f"Invalid extra_files entry {uri!r}: expected a path or URI")
+        text = os.fspath(uri)
+        download_model(text, target)
+        entries.append({"path": f"{EXTRA_FILES_DIR}/{os.path.basename(text.rstrip('/'))}"})
+    return {EXTRA_FILES_DIR: entries}
 
 
 def _dir_size(path: str) -> int:

@@ -23,7 +23,7 @@ from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
-from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+from mltrail.models._save import copy_code_paths, copy_extra_files, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
 
@@ -124,6 +124,8 @@ def save_model(
     onnx_session_options: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
     save_as_external_data: bool = True,
+    extra_files: Sequence[str] | None = None,
+    **kwargs: Any,
 ) -> Model:
     """Save an ``onnx.ModelProto`` to *path* (checked with the ONNX checker)."""
     import onnx
@@ -141,6 +143,7 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
+    extras = copy_extra_files(local, extra_files)
     with early_probe(_PROBE_MODULES, pip_requirements, conda_env) as started:
         file = os.path.join(local, _MODEL_FILE)
         if save_as_external_data:
@@ -148,7 +151,7 @@ def save_model(
             copy = onnx.ModelProto()
             copy.CopyFrom(onnx_model)
             onnx_model = copy
-        onnx.save_model(onnx_model, file, save_as_external_data=save_as_external_data)
+        onnx.save_model(onnx_model, file, save_as_external_data=save_as_external_data, **kwargs)
         try:
             onnx.checker.check_model(file)
         except onnx.checker.ValidationError as exc:
@@ -163,6 +166,7 @@ def save_model(
             providers=providers,
             onnx_session_options=session_options,
             code=code,
+            **extras,
         )
         return finish_save(
             local,
@@ -194,8 +198,15 @@ def log_model(
     onnx_session_options: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
     save_as_external_data: bool = True,
+    extra_files: Sequence[str] | None = None,
     name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
     run_id: str | None = None,
+    **kwargs: Any,
 ) -> ModelInfo:
     """Log an ONNX model to the active run (started if none)."""
 
@@ -213,7 +224,9 @@ def log_model(
             onnx_execution_providers=onnx_execution_providers,
             onnx_session_options=onnx_session_options,
             metadata=metadata,
+            extra_files=extra_files,
             save_as_external_data=save_as_external_data,
+            **kwargs,
         )
 
     return _log_model(
@@ -222,6 +235,12 @@ def log_model(
         name=name,
         registered_model_name=registered_model_name,
         run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        await_registration_for=await_registration_for,
     )
 
 

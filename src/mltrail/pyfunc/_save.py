@@ -206,6 +206,11 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     model_config: str | os.PathLike[str] | dict[str, Any] | None = None,
     name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a custom model to the active run (started if none); returns its ``ModelInfo``."""
@@ -234,4 +239,10 @@ def log_model(
         name=name,
         registered_model_name=registered_model_name,
         run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        await_registration_for=await_registration_for,
     )

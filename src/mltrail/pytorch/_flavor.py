@@ -29,7 +29,7 @@ from mltrail.models._log import log_model as _log_model
 from mltrail.models._log import resolve_artifact_path
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._safety import check_pickle_allowed
-from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+from mltrail.models._save import copy_code_paths, copy_extra_files, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
 
@@ -153,10 +153,12 @@ def save_model(
     pickle_module: Any = None,
     signature: ModelSignature | bool | None = None,
     input_example: Any = None,
+    extra_files: Sequence[str] | None = None,
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
     serialization_format: str | None = None,
+    **kwargs: Any,
 ) -> Model:
     """Save a ``torch.nn.Module`` to *path*: exported (``pt2``) or pickled whole.
 
@@ -186,6 +188,7 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
+    extras = copy_extra_files(local, extra_files)
     with early_probe(_probe_modules(exported), pip_requirements, conda_env) as started:
         data = os.path.join(local, _DATA_DIR)
         os.makedirs(data)
@@ -199,9 +202,13 @@ def save_model(
                 torch.jit.save(pytorch_model, file)
             else:
                 pickler = importlib.import_module(_PICKLE_MODULES[module_name])
-                torch.save(pytorch_model, file, pickle_module=pickler)
+                torch.save(pytorch_model, file, pickle_module=pickler, **kwargs)
         model.add_flavor(
-            FLAVOR_NAME, model_data=_DATA_DIR, pytorch_version=str(torch.__version__), code=code
+            FLAVOR_NAME,
+            model_data=_DATA_DIR,
+            pytorch_version=str(torch.__version__),
+            code=code,
+            **extras,
         )
         add_to_model(
             model,
@@ -236,12 +243,19 @@ def log_model(
     signature: ModelSignature | bool | None = None,
     input_example: Any = None,
     await_registration_for: int = 300,
+    extra_files: Sequence[str] | None = None,
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
-    serialization_format: str | None = None,
     name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    serialization_format: str | None = None,
     run_id: str | None = None,
+    **kwargs: Any,
 ) -> ModelInfo:
     """Log a PyTorch module to the active run (started if none)."""
 
@@ -258,7 +272,9 @@ def log_model(
             pip_requirements=pip_requirements,
             extra_pip_requirements=extra_pip_requirements,
             metadata=metadata,
+            extra_files=extra_files,
             serialization_format=serialization_format,
+            **kwargs,
         )
 
     return _log_model(
@@ -267,6 +283,12 @@ def log_model(
         name=name,
         registered_model_name=registered_model_name,
         run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        await_registration_for=await_registration_for,
     )
 
 

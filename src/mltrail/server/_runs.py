@@ -122,7 +122,8 @@ def _tags(items: list[dict[str, Any]] | None) -> list[RunTag]:
 
 def _metric(m: dict[str, Any]) -> Metric:
     # tuple.__new__ straight from C: a log-batch request makes a thousand of these.
-    return _new_tuple(Metric, (m["key"], m["value"], m["timestamp"], m.get("step", 0)))
+    point = (m["key"], m["value"], m["timestamp"], m.get("step", 0), None, None, None, None)
+    return _new_tuple(Metric, point)
 
 
 def _create(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._safety import check_pickle_allowed, pickle_allowed
-from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+from mltrail.models._save import copy_code_paths, copy_extra_files, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
 from mltrail.sklearn._integrity import check_index_bounds
@@ -130,6 +130,7 @@ def save_model(
     pyfunc_predict_fn: str = "predict",
     metadata: dict[str, Any] | None = None,
     skops_trusted_types: Sequence[str] | None = None,
+    extra_files: Sequence[str] | None = None,
 ) -> Model:
     """Save a scikit-learn estimator (or pipeline) to the new directory *path*
     (*serialization_format*: see :func:`resolve_serialization_format`)."""
@@ -139,6 +140,7 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
+    extras = copy_extra_files(local, extra_files)
     with early_probe(probe_modules(serialization_format), pip_requirements, conda_env) as started:
         return _save(
             sk_model,
@@ -155,6 +157,7 @@ def save_model(
             pyfunc_predict_fn=pyfunc_predict_fn,
             metadata=metadata,
             skops_trusted_types=skops_trusted_types,
+            extras=extras,
         )
 
 
@@ -192,6 +195,7 @@ def _save(
     pyfunc_predict_fn: str,
     metadata: dict[str, Any] | None,
     skops_trusted_types: Sequence[str] | None,
+    extras: dict[str, Any],
 ) -> Model:
     import sklearn
 
@@ -215,6 +219,7 @@ def _save(
         serialization_format=serialization_format,
         code=code,
         skops_trusted_types=trusted,
+        **extras,
     )
     return finish_save(
         local,
@@ -279,8 +284,14 @@ def log_model(
     extra_pip_requirements: str | Sequence[str] | None = None,
     pyfunc_predict_fn: str = "predict",
     metadata: dict[str, Any] | None = None,
-    skops_trusted_types: Sequence[str] | None = None,
+    extra_files: Sequence[str] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
     name: str | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a scikit-learn model to the active run (started if none)."""
@@ -300,6 +311,7 @@ def log_model(
             extra_pip_requirements=extra_pip_requirements,
             pyfunc_predict_fn=pyfunc_predict_fn,
             metadata=metadata,
+            extra_files=extra_files,
             skops_trusted_types=skops_trusted_types,
         )
 
@@ -309,6 +321,12 @@ def log_model(
         name=name,
         registered_model_name=registered_model_name,
         run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        await_registration_for=await_registration_for,
     )
 
 

@@ -22,7 +22,7 @@ from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._safety import check_pickle_allowed
-from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+from mltrail.models._save import copy_code_paths, copy_extra_files, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
 
@@ -78,6 +78,7 @@ def save_model(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    extra_files: Sequence[str] | None = None,
 ) -> Model:
     """Save fitted statsmodels results to *path* (``remove_data``: without the training
     data, through statsmodels' own ``remove_data``)."""
@@ -91,6 +92,7 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
+    extras = copy_extra_files(local, extra_files)
     with early_probe(_PROBE_MODULES, pip_requirements, conda_env) as started:
         statsmodels_model.save(os.path.join(local, STATSMODELS_DATA_SUBPATH), remove_data)
         add_to_model(model, "mlflow.statsmodels", data=STATSMODELS_DATA_SUBPATH, code=code)
@@ -99,6 +101,7 @@ def save_model(
             statsmodels_version=statsmodels.__version__,
             data=STATSMODELS_DATA_SUBPATH,
             code=code,
+            **extras,
         )
         wrapper = _StatsmodelsPyfunc(statsmodels_model)
         return finish_save(
@@ -129,7 +132,13 @@ def log_model(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    extra_files: Sequence[str] | None = None,
     name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log fitted statsmodels results to the active run (started if none)."""
@@ -147,6 +156,7 @@ def log_model(
             pip_requirements=pip_requirements,
             extra_pip_requirements=extra_pip_requirements,
             metadata=metadata,
+            extra_files=extra_files,
         )
 
     return _log_model(
@@ -155,6 +165,12 @@ def log_model(
         name=name,
         registered_model_name=registered_model_name,
         run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        await_registration_for=await_registration_for,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from mltrail._model_tracking import TaggedModel
+from mltrail._model_tracking import LoggedModelResult, LogModelRequest, TaggedModel
 from mltrail.tracking import _log_model, autolog
 from mltrail.tracking._uri import get_tracking_uri
 
@@ -37,16 +37,9 @@ class TrackingForModels:
         return _model_uris.runs_uri_location(uri)
 
     def log_model(
-        self,
-        save: Callable[[str, str], M],
-        artifact_path: str,
-        *,
-        registered_model_name: str | None,
-        run_id: str | None,
-    ) -> tuple[M, str, int | None]:
-        return _log_model.log_model(
-            save, artifact_path, registered_model_name=registered_model_name, run_id=run_id
-        )
+        self, save: Callable[[str, dict[str, Any]], M], request: LogModelRequest
+    ) -> LoggedModelResult[M]:
+        return _log_model.log_model(save, request)
 
     def log_artifacts(self, local_dir: str, artifact_path: str, run_id: str | None) -> None:
         _log_model.log_files(local_dir, artifact_path, run_id)

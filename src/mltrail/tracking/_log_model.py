@@ -1,71 +1,41 @@
-"""``log_model``'s run handling: upload a saved model, record it in the run, register it.
+"""``log_model``'s tracking half: MLflow 3's logged model, its run, its files, its version.
 
 Every flavor's ``log_model`` (through :func:`mltrail.models._log.log_model`, which builds the
-``Model`` and its ``ModelInfo``) ends here, through :mod:`mltrail._model_tracking`.  The model
-is saved into a private temporary directory, uploaded below its artifact path in the active
-run's artifacts (a run is started when none is active, as in MLflow), and recorded in the run's
-``mlflow.log-model.history`` tag (a JSON list with one entry per logged model: run id, artifact
-path, creation time, model uuid, flavors and signature).  With a registered model name a new
-version of that registered model is created from ``runs:/<run_id>/<artifact_path>``.
+``Model`` and its ``ModelInfo``) ends here, through :mod:`mltrail._model_tracking`, and does
+what MLflow 3's ``Model.log`` does:
+
+- a PENDING logged model is created (``models:/m-...``) in the active run's experiment (else
+  the current one), named after the model, with the run's params and the given ones, the given
+  tags and the run context tags (or the existing model ``model_id=`` names is taken);
+- when a run is given or active (none is started) the model becomes one of the run's outputs
+  at ``step``, and the run's metric values at that step are linked to it;
+- the model is saved into a private temporary directory and uploaded to the logged model's
+  own location (``<experiment artifacts>/models/<model_id>/artifacts``), not into the run's
+  artifacts; ``runs:/<run_id>/<name>`` still finds it through the run's outputs;
+- the model is marked READY, or FAILED when saving or uploading fails;
+- with a registered model name, a version is created from ``models:/<model_id>`` with the
+  given tags.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from mltrail._model_tracking import TaggedModel
+from mltrail._model_tracking import LoggedModelResult, LogModelRequest, TaggedModel
+from mltrail.entities._logged_model import LoggedModelMetric, LoggedModelOutput
 from mltrail.tracking._client import MlflowClient
 from mltrail.tracking._fluent import active_run, start_run
+from mltrail.tracking._fluent_logged_models import initialize_logged_model
 from mltrail.tracking._fluent_registry import register_model
-from mltrail.validation import MAX_TAG_VALUE_LENGTH
 
-__all__ = ["LOGGED_MODELS_TAG", "log_files", "log_model", "logged_models"]
-
-LOGGED_MODELS_TAG = "mlflow.log-model.history"
+__all__ = ["log_files", "log_model"]
 
 M = TypeVar("M", bound=TaggedModel)
-
-
-def logged_models(tags: dict[str, str]) -> list[dict[str, Any]]:
-    """The models recorded in a run's tags (its ``mlflow.log-model.history``), oldest first."""
-    import json  # this module loads with mltrail, json when a model is logged
-
-    raw = tags.get(LOGGED_MODELS_TAG)
-    if not raw:
-        return []
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return []
-    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
-
-
-def _history_value(entries: list[dict[str, Any]]) -> str:
-    """The tag value, kept within the tag length limit (older signatures, then entries, go)."""
-    import json
-
-    entries = list(entries)
-    text = json.dumps(entries)
-    index = 0
-    while len(text) > MAX_TAG_VALUE_LENGTH and index < len(entries) - 1:
-        entries[index] = {k: v for k, v in entries[index].items() if k != "signature"}
-        index += 1
-        text = json.dumps(entries)
-    while len(text) > MAX_TAG_VALUE_LENGTH and len(entries) > 1:
-        entries.pop(0)
-        text = json.dumps(entries)
-    if len(text) > MAX_TAG_VALUE_LENGTH:
-        entries = [{k: v for k, v in entries[0].items() if k != "signature"}]
-        text = json.dumps(entries)
-    return text
-
-
-def _register(model_uri: str, name: str) -> int:
-    return int(register_model(model_uri, name).version)
 
 
 def _run(run_id: str | None) -> tuple[MlflowClient, str]:
@@ -76,29 +46,93 @@ def _run(run_id: str | None) -> tuple[MlflowClient, str]:
     return active.client, active.info.run_id
 
 
+def _target_run(run_id: str | None) -> str | None:
+    """The run a model is logged from: *run_id*, else the active run, else none (MLflow 3's
+    ``log_model`` starts no run)."""
+    if run_id:
+        return run_id
+    active = active_run()
+    return None if active is None else active.info.run_id
+
+
+def _logged_model(client: MlflowClient, request: LogModelRequest, run_id: str | None) -> Any:
+    """The logged model to store the files in: the one *request.model_id* names, else a new
+    PENDING one carrying the run's params beside the given ones (the run's win, as in
+    MLflow), the given tags and the run context tags."""
+    if request.model_id is not None:
+        return client.get_logged_model(request.model_id)
+    params = {str(k): str(v) for k, v in (request.params or {}).items()}
+    if run_id is not None:
+        params.update(client.get_run(run_id).data.params)
+    tags = None if request.tags is None else {str(k): str(v) for k, v in request.tags.items()}
+    return initialize_logged_model(
+        name=request.name,
+        source_run_id=run_id,
+        tags=tags,
+        params=params,
+        model_type=request.model_type,
+    )
+
+
+def _link_step_metrics(client: MlflowClient, model_id: str, run_id: str, step: int) -> None:
+    """Link the run's metric values at *step* (those not measured for a model already) to the
+    new model, as MLflow 3's ``log_model`` does; the run's histories gain no point."""
+    points = [
+        LoggedModelMetric(
+            key=m.key,
+            value=m.value,
+            timestamp=m.timestamp,
+            step=m.step,
+            model_id=model_id,
+            run_id=run_id,
+            dataset_name=m.dataset_name,
+            dataset_digest=m.dataset_digest,
+        )
+        for key in client.get_run(run_id).data.metrics
+        for m in client.get_metric_history(run_id, key)
+        if m.step == step and m.model_id is None
+    ]
+    if points:
+        client.log_model_metrics(run_id, points)
+
+
 def log_model(
-    save: Callable[[str, str], M],
-    artifact_path: str,
-    *,
-    registered_model_name: str | None,
-    run_id: str | None,
-) -> tuple[M, str, int | None]:
-    """Save with ``save(local_dir, run_id)``, log it below *artifact_path* (already checked)
-    of the run, record it and register it: (the saved model, the run id, the version)."""
-    client, run_id = _run(run_id)
-    tmp = tempfile.mkdtemp(prefix="mltrail-log-model-")  # mode 0o700
+    save: Callable[[str, dict[str, Any]], M], request: LogModelRequest
+) -> LoggedModelResult[M]:
+    """Log a model as MLflow 3 does (:meth:`mltrail._model_tracking.ModelTracking.log_model`)."""
+    client = MlflowClient()
+    run_id = _target_run(request.run_id)
+    logged = _logged_model(client, request, run_id)
+    model_id = str(logged.model_id)
     try:
-        local = os.path.join(tmp, "model")
-        model = save(local, run_id)
-        client.log_artifacts(run_id, local, artifact_path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    history = logged_models(client.get_run(run_id).data.tags)
-    history.append(model.get_tags_dict())
-    client.set_tag(run_id, LOGGED_MODELS_TAG, _history_value(history))
-    model_uri = f"runs:/{run_id}/{artifact_path}"
-    version = _register(model_uri, registered_model_name) if registered_model_name else None
-    return model, run_id, version
+        if run_id is not None:
+            client.log_outputs(run_id, [LoggedModelOutput(model_id, request.step)])
+            _link_step_metrics(client, model_id, run_id, request.step)
+        tmp = tempfile.mkdtemp(prefix="mltrail-log-model-")  # mode 0o700
+        try:
+            local = os.path.join(tmp, "model")
+            fields = {
+                "artifact_path": str(logged.artifact_location),
+                "run_id": run_id,
+                "model_uuid": model_id,
+                "model_id": model_id,
+            }
+            model = save(local, fields)
+            client.log_model_artifacts(model_id, local)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.finalize_logged_model(model_id, "FAILED")
+        raise
+    client.finalize_logged_model(model_id, "READY")
+    version = None
+    if request.registered_model_name:
+        registered = register_model(
+            f"models:/{model_id}", request.registered_model_name, tags=request.tags
+        )
+        version = int(registered.version)
+    return LoggedModelResult(model, run_id, logged, version)
 
 
 def log_files(local_dir: str, artifact_path: str, run_id: str | None) -> None:

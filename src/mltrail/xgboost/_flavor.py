@@ -19,7 +19,7 @@ from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model, model_class_name
 from mltrail.models._log import log_model as _log_model
 from mltrail.models._model import Model, ModelInfo
-from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
+from mltrail.models._save import copy_code_paths, copy_extra_files, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
 
@@ -60,6 +60,8 @@ def save_model(
     extra_pip_requirements: str | Sequence[str] | None = None,
     model_format: str = "ubj",
     metadata: dict[str, Any] | None = None,
+    extra_files: Sequence[str] | None = None,
+    **kwargs: Any,
 ) -> Model:
     """Save an ``xgboost.Booster`` or an XGBoost scikit-learn estimator to *path*."""
     import xgboost as xgb
@@ -78,9 +80,10 @@ def save_model(
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
+    extras = copy_extra_files(local, extra_files)
     with early_probe(_PROBE_MODULES, pip_requirements, conda_env) as started:
         file_name = f"model.{model_format}"
-        xgb_model.save_model(os.path.join(local, file_name))
+        xgb_model.save_model(os.path.join(local, file_name), **kwargs)
         add_to_model(model, "mlflow.xgboost", data=file_name, code=code)
         model.add_flavor(
             FLAVOR_NAME,
@@ -89,6 +92,7 @@ def save_model(
             model_class=model_class_name(xgb_model),
             model_format=model_format,
             xgb_version=xgb.__version__,
+            **extras,
         )
         wrapper = _XGBoostPyfunc(xgb_model)
         return finish_save(
@@ -119,8 +123,15 @@ def log_model(
     extra_pip_requirements: str | Sequence[str] | None = None,
     model_format: str = "ubj",
     metadata: dict[str, Any] | None = None,
+    extra_files: Sequence[str] | None = None,
     name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
     run_id: str | None = None,
+    **kwargs: Any,
 ) -> ModelInfo:
     """Log an XGBoost model to the active run (started if none)."""
 
@@ -137,6 +148,8 @@ def log_model(
             extra_pip_requirements=extra_pip_requirements,
             model_format=model_format,
             metadata=metadata,
+            extra_files=extra_files,
+            **kwargs,
         )
 
     return _log_model(
@@ -145,6 +158,12 @@ def log_model(
         name=name,
         registered_model_name=registered_model_name,
         run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        await_registration_for=await_registration_for,
     )
 
 

@@ -43,6 +43,8 @@ __all__ = [
 _LM = latest_metrics_table.c
 _MC = metric_chunks_table.c
 _new_tuple = tuple.__new__
+#: A history point's model, dataset and run fields (None: every field of Metric is there).
+_NO_LINKS = (repeat(None),) * 4
 
 
 @contextlib.contextmanager
@@ -275,7 +277,7 @@ class SqlMetrics(MetricStore):
                         map(
                             _new_tuple,
                             repeat(Metric, take),
-                            zip(repeat(metric_key, take), *columns, strict=True),
+                            zip(repeat(metric_key, take), *columns, *_NO_LINKS, strict=False),
                         )
                     )
                     if limit is not None and len(out) >= limit:
