@@ -410,7 +410,6 @@ _not_yet(
     "model helpers",
     "mlflow.models.FlavorBackend",
     "mlflow.models.add_libraries_to_model",
-    "mlflow.models.Model.log",
     "mlflow.pyfunc.update_signature_for_type_hint_from_example",
 )
 # PyTorch Lightning checkpoints logged to runs.

@@ -169,3 +169,34 @@ def test_extra_files_go_into_every_flavor_entry(
     client = mltrail.MlflowClient()
     listed = client.list_logged_model_artifacts(info.model_id, "extra_files")
     assert [f.path for f in listed] == ["extra_files/notes.txt"]
+
+
+def test_model_log_takes_a_flavor_module(store: str, model: LinearRegression) -> None:
+    """``Model.log(name=, flavor=, **save_model arguments)``, as MLflow's flavors call it."""
+    with mltrail.start_run() as run:
+        info = mltrail.models.Model.log(
+            name="via-model-log",
+            flavor=mltrail.sklearn,
+            sk_model=model,
+            metadata={"owner": "team-a"},
+            resources={"api_version": "1", "databricks": {}},
+            tags={"k": "v"},
+        )
+    assert info.model_uri == f"models:/{info.model_id}"
+    assert info.run_id == run.info.run_id
+    assert info.metadata == {"owner": "team-a"}
+    assert info.tags is not None
+    assert info.tags["k"] == "v"
+    saved = mltrail.models.Model.load(info.model_uri)
+    assert saved.extra["resources"] == {"api_version": "1", "databricks": {}}
+    assert saved.model_id == info.model_id
+    X = np.arange(3.0).reshape(-1, 1)
+    np.testing.assert_allclose(
+        mltrail.pyfunc.load_model(info.model_uri).predict(X), [0.0, 3.0, 6.0], atol=1e-9
+    )
+    with pytest.raises(MlflowException, match="save_model"):
+        mltrail.models.Model.log(name="x", flavor=object())
+    with pytest.raises(MlflowException, match="Only one of resources and auth_policy"):
+        mltrail.models.Model.log(
+            name="x", flavor=mltrail.sklearn, sk_model=model, resources={}, auth_policy={}
+        )

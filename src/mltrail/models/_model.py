@@ -18,9 +18,11 @@ newer MLflow survives a read-modify-write by mltrail.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Union
 
@@ -28,8 +30,10 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail._exceptions import InvalidArgument, NotFound, NotImplementedYet
+from mltrail._model_tracking import LogModelRequest, model_tracking
 from mltrail._version import __version__
+from mltrail.artifacts._paths import validate_artifact_path
 from mltrail.models._example import (
     read_input_example,
     read_input_example_params,
@@ -38,7 +42,14 @@ from mltrail.models._example import (
 from mltrail.models._signature import ModelSignature
 from mltrail.models._uri import download_model_file, is_local_uri
 
-__all__ = ["MLMODEL_FILE_NAME", "Model", "ModelInfo", "ModelInputExample"]
+__all__ = [
+    "MLMODEL_FILE_NAME",
+    "Model",
+    "ModelInfo",
+    "ModelInputExample",
+    "log_saved_model",
+    "resolve_artifact_path",
+]
 
 #: What ``input_example=`` takes: a DataFrame, an array, a dict (of columns or of tensors), a
 #: list of records, a string, bytes, or a tuple ``(example, params)``.
@@ -243,6 +254,68 @@ class Model:
             content = yaml.safe_load(f)
         return cls.from_dict(content or {})
 
+    @classmethod
+    def log(
+        cls,
+        artifact_path: str | None = None,
+        flavor: Any = None,
+        registered_model_name: str | None = None,
+        await_registration_for: int | None = 300,
+        metadata: dict[str, Any] | None = None,
+        run_id: str | None = None,
+        resources: Any = None,
+        auth_policy: Any = None,
+        prompts: Any = None,
+        name: str | None = None,
+        model_type: str | None = None,
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        step: int = 0,
+        model_id: str | None = None,
+        **kwargs: Any,
+    ) -> ModelInfo:
+        """Log a model the way every flavor's ``log_model`` does (MLflow's ``Model.log``):
+        *flavor* is a module or object whose ``save_model(path=..., mlflow_model=...,
+        **kwargs)`` writes the model's files; the rest are ``log_model``'s arguments.
+
+        *resources* and *auth_policy* (MLflow's model-serving declarations) are written to
+        ``MLmodel`` as given; *prompts* (MLflow's GenAI prompt registry) are refused.
+        """
+        save_flavor = getattr(flavor, "save_model", None)
+        if not callable(save_flavor):
+            raise InvalidArgument(
+                f"Invalid flavor {flavor!r}: expected a module or object with save_model(path, "
+                "mlflow_model, ...), such as mltrail.sklearn"
+            )
+        if resources is not None and auth_policy is not None:
+            raise InvalidArgument("Only one of resources and auth_policy can be given")
+        if prompts is not None:
+            raise NotImplementedYet(
+                "Model.log's 'prompts' argument links GenAI prompts, which mltrail does not have"
+            )
+        declared = {"resources": resources, "auth_policy": auth_policy}
+
+        def save(local: str, model: Model) -> Model:
+            model.metadata = metadata if metadata is not None else model.metadata
+            model.extra.update({k: v for k, v in declared.items() if v is not None})
+            saved = save_flavor(path=local, mlflow_model=model, **kwargs)
+            return saved if isinstance(saved, Model) else model
+
+        return log_saved_model(
+            save,
+            artifact_path=artifact_path,
+            name=name,
+            registered_model_name=registered_model_name,
+            run_id=run_id,
+            params=params,
+            tags=tags,
+            model_type=model_type,
+            step=step,
+            model_id=model_id,
+            await_registration_for=await_registration_for,
+            model_class=cls,
+        )
+
     def get_tags_dict(self) -> dict[str, Any]:
         """The entry recorded in the run's ``mlflow.log-model.history`` tag."""
         entry: dict[str, Any] = {
@@ -317,3 +390,68 @@ class ModelInfo:
     @property
     def creation_timestamp(self) -> int | None:
         return self._logged("creation_timestamp")  # type: ignore[no-any-return]
+
+
+def resolve_artifact_path(artifact_path: str | None, name: str | None) -> str:
+    """The artifact path from MLflow's two spellings (positional ``artifact_path``, ``name=``)."""
+    if artifact_path is not None and name is not None and artifact_path != name:
+        raise InvalidArgument(
+            f"Both artifact_path={artifact_path!r} and name={name!r} were given: pass only one"
+        )
+    chosen = artifact_path if artifact_path is not None else name
+    if chosen is None:
+        chosen = "model"
+    if not isinstance(chosen, str):
+        raise InvalidArgument(f"Invalid artifact path {chosen!r}: expected a string")
+    checked = validate_artifact_path(chosen.strip("/"))
+    if not checked:
+        raise InvalidArgument("Invalid artifact path '': a model needs a non-empty name")
+    return checked
+
+
+def log_saved_model(
+    save: Callable[[str, Model], Model],
+    *,
+    artifact_path: str | None,
+    name: str | None = None,
+    registered_model_name: str | None = None,
+    run_id: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    await_registration_for: int | None = 300,
+    model_class: type[Model] | None = None,
+) -> ModelInfo:
+    """Save with ``save(local_dir, Model(...))`` and log it as MLflow 3's ``log_model`` does:
+    a logged model (``models:/m-...``), an output of the active run (or of *run_id*; no run
+    is started), registered as a version of *registered_model_name* when given.
+
+    *params*, *tags*, *model_type* and *step* describe the new logged model; *model_id* names
+    an existing one (``initialize_logged_model``) to store the files in instead.
+    *await_registration_for* is accepted as MLflow's (versions are created ready here).
+    """
+    del await_registration_for
+    path = resolve_artifact_path(artifact_path, name)
+    if model_type is not None and not isinstance(model_type, str):
+        raise InvalidArgument(f"Invalid model_type {model_type!r}: expected a string")
+    for arg, mapping in (("params", params), ("tags", tags)):
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise InvalidArgument(f"Invalid {arg} {mapping!r}: expected a dict of names to values")
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise InvalidArgument(f"Invalid step {step!r}: expected an integer")
+    request = LogModelRequest(
+        name=path,
+        registered_model_name=registered_model_name,
+        run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+    )
+    new = model_class or Model
+    result = model_tracking().log_model(lambda local, fields: save(local, new(**fields)), request)
+    info = result.model.get_model_info(result.logged_model)
+    return dataclasses.replace(info, registered_model_version=result.registered_version)

@@ -134,7 +134,8 @@ def finish_save(
         elif signature is None and predict is not None:
             signature = _signature_from_example(predict, data, params)
     model.signature = signature if isinstance(signature, ModelSignature) else None
-    model.metadata = metadata
+    if metadata is not None:
+        model.metadata = metadata
     mlmodel = os.path.join(path, MLMODEL_FILE_NAME)
     model.save(mlmodel)
     env = write_environment(
