@@ -19,6 +19,7 @@ LIBRARY, TRACKING_URI, SUMMARY = sys.argv[1:4]
 warnings.simplefilter("ignore")
 mlflow: Any = importlib.import_module(LIBRARY)
 importlib.import_module(f"{LIBRARY}.sklearn")
+importlib.import_module(f"{LIBRARY}.artifacts")
 if LIBRARY == "mlflow":
     from _mlflow_requirements import skip_requirement_inference
 
@@ -95,11 +96,7 @@ def artifact_paths(client: Any, run_id: str, path: str | None = None) -> list[st
 
 
 def logged_models(experiment_id: str) -> dict[str, dict[str, list[str]]]:
-    """MLflow 3: the run's models are logged models ({source run: {name: files}})."""
-    if LIBRARY != "mlflow":
-        return {}
-    import mlflow.artifacts
-
+    """The runs' models, MLflow 3's logged models ({source run: {name: files}})."""
     found: dict[str, dict[str, list[str]]] = {}
     for model in mlflow.search_logged_models(experiment_ids=[experiment_id], output_format="list"):
         files = sorted(

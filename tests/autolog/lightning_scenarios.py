@@ -107,11 +107,9 @@ def record(run_id: str) -> dict[str, Any]:
             local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path)
             with open(local) as f:
                 texts[path] = json.load(f) if path.endswith(".json") else f.read()
-    if LIB == "mlflow":  # MLflow 3 logs the model as a LoggedModel of the run
-        models = list(mlflow.search_logged_models(output_format="list"))
-        mlmodel = [f"{m.artifact_location}/MLmodel" for m in models if m.source_run_id == run_id]
-    else:
-        mlmodel = [f"runs:/{run_id}/model/MLmodel"] if "model/MLmodel" in paths else []
+    # Both log the model as an MLflow 3 logged model of the run.
+    models = list(mlflow.search_logged_models(output_format="list"))
+    mlmodel = [f"{m.artifact_location}/MLmodel" for m in models if m.source_run_id == run_id]
     signature = None
     if mlmodel:
         with open(mlflow.artifacts.download_artifacts(artifact_uri=mlmodel[0])) as f:

@@ -119,7 +119,7 @@ def test_same_params_metrics_tags_and_artifacts_as_mlflow(
     # Every metric's history, steps and values (the training is deterministic).
     assert ours["metrics"] == theirs["metrics"]
     assert _autolog_tags(ours["tags"]) == _autolog_tags(theirs["tags"])
-    assert [p for p in ours["artifacts"] if not p.startswith("model/")] == theirs["artifacts"]
+    assert ours["artifacts"] == theirs["artifacts"]
     # The checkpoints' metrics files and the model summary, to the character.
     assert ours["texts"] == theirs["texts"]
 
@@ -153,10 +153,8 @@ def test_model_signature_and_registration(recorded: dict[str, dict[str, Any]]) -
         '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 8]}}]'
     )
     assert ours["versions"] == theirs["versions"] == 1
-    assert {p for p in ours["artifacts"] if p.startswith("model/")} >= {
-        "model/MLmodel",
-        "model/data/model.pth",
-    }
+    assert ours["models"] == 1
+    assert not any(p.startswith("model/") for p in ours["artifacts"])  # the model's, not the run's
 
 
 def test_early_stopping_of_the_lightning_package(recorded: dict[str, dict[str, Any]]) -> None:
@@ -310,6 +308,8 @@ def test_to_a_tracking_server(tracking_server: Any, autolog_off_after: None) -> 
     client = mltrail.MlflowClient()
     assert [m.step for m in client.get_metric_history(run.info.run_id, "val_loss")] == [0, 1]
     paths = {f.path for f in client.list_artifacts(run.info.run_id)}
-    assert {"checkpoints", "model", "model_summary.txt"} <= paths
+    assert {"checkpoints", "model_summary.txt"} <= paths
+    (output,) = client.get_run(run.info.run_id).outputs.model_outputs
+    assert client.get_logged_model(output.model_id).name == "model"
     model = mltrail.pytorch.load_model(f"runs:/{run.info.run_id}/model")
     assert model.layer.in_features == 8

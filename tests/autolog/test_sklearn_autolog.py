@@ -212,8 +212,14 @@ def test_logs_to_the_sql_databases(
     assert run.info.status == "FINISHED"
     assert run.data.params["max_iter"] == "300"
     assert "training_f1_score" in run.data.metrics
-    artifacts = {a.path for a in mltrail.MlflowClient().list_artifacts(run.info.run_id)}
-    assert {"model", "training_confusion_matrix.png"} <= artifacts
+    client = mltrail.MlflowClient()
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert "training_confusion_matrix.png" in artifacts
+    (output,) = run.outputs.model_outputs
+    model = client.get_logged_model(output.model_id)
+    assert model.name == "model"
+    assert str(model.status) == "READY"
+    assert "MLmodel" in {a.path for a in client.list_logged_model_artifacts(model.model_id)}
 
 
 def test_an_untested_version_is_left_alone_when_asked(

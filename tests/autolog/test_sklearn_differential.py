@@ -113,15 +113,10 @@ def test_artifacts_and_models_are_mlflows(
     recordings: tuple[Summary, Summary], scenario: str
 ) -> None:
     for theirs, ours in _pairs(recordings, scenario):
-        plain = [p for p in ours["artifacts"] if not p.startswith(MODEL_DIRS)]
-        assert plain == theirs["artifacts"]
-        # MLflow 3's logged models hold the files mltrail logs below the run.
-        our_models: dict[str, list[str]] = {}
-        for path in ours["artifacts"]:
-            if path.startswith(MODEL_DIRS):
-                name, _, file = path.partition("/")
-                our_models.setdefault(name, []).append(f"artifacts/{file}")
-        assert our_models == theirs["models"]
+        assert ours["artifacts"] == theirs["artifacts"]
+        assert not any(p.startswith(MODEL_DIRS) for p in ours["artifacts"])
+        # Both log the models as MLflow 3's logged models, with the same files.
+        assert ours["models"] == theirs["models"]
         assert ours["text"] == theirs["text"]  # metric_info.json
 
 

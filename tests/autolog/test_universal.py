@@ -37,7 +37,8 @@ SCRIPT = textwrap.dedent(
     runs = client.search_runs(["0"])
     print(json.dumps({
         run.data.tags.get("mlflow.autologging", "-"): sorted(
-            a.path for a in client.list_artifacts(run.info.run_id)
+            [a.path for a in client.list_artifacts(run.info.run_id)]
+            + [client.get_logged_model(o.model_id).name for o in run.outputs.model_outputs]
         )
         for run in runs
     }))

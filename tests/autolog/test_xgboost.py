@@ -72,11 +72,13 @@ def test_importance_json_and_model(autolog: None) -> None:
     assert run is not None
     client = mltrail.MlflowClient()
     paths = {f.path for f in client.list_artifacts(run.info.run_id)}
-    assert {"feature_importance_weight.json", "feature_importance_gain.json", "model"} <= paths
+    assert {"feature_importance_weight.json", "feature_importance_gain.json"} <= paths
     local = client.download_artifacts(run.info.run_id, "feature_importance_gain.json")
     assert json.loads(Path(local).read_text()) == model.get_score(importance_type="gain")
-    model_files = {f.path for f in client.list_artifacts(run.info.run_id, "model")}
-    assert "model/model.json" in model_files
+    (output,) = run.outputs.model_outputs
+    assert client.get_logged_model(output.model_id).name == "model"
+    model_files = {f.path for f in client.list_logged_model_artifacts(output.model_id)}
+    assert "model.json" in model_files
 
 
 def test_a_logging_failure_does_not_break_training(
@@ -138,8 +140,9 @@ def test_sklearn_api_against_a_tracking_server(tracking_server: ThreadedServer) 
     assert [m.step for m in history] == [0, 1, 2, 3]
     assert run.data.params["num_boost_round"] == "4"
     assert run.data.tags["mlflow.autologging"] == "xgboost"
-    paths = {f.path for f in client.list_artifacts(run.info.run_id, "model")}
-    assert {"model/MLmodel", "model/model.ubj"} <= paths
+    (output,) = run.outputs.model_outputs
+    paths = {f.path for f in client.list_logged_model_artifacts(output.model_id)}
+    assert {"MLmodel", "model.ubj"} <= paths
     contexts = sorted(
         {t.key: t.value for t in i.tags}["mlflow.data.context"] for i in run.inputs.dataset_inputs
     )

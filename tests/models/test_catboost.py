@@ -103,7 +103,8 @@ def test_logged_with_signature_extra_files_and_evaluated(
         )
         frame = X.assign(y=y)
         result = mlflow.evaluate(info.model_uri, frame, targets="y", model_type="classifier")
-    assert info.model_uri == f"runs:/{run.info.run_id}/model"
+    assert info.model_uri == f"models:/{info.model_id}"
+    assert info.run_id == run.info.run_id
     assert info.flavors["catboost"]["extra_files"] == [{"path": "extra_files/notes.txt"}]
     local = mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path / "dl"))
     assert (Path(local) / "extra_files" / "notes.txt").read_text() == "trained on a and b"
@@ -152,9 +153,9 @@ def test_bad_arguments_are_named(tmp_path: Path, data: tuple[pd.DataFrame, np.nd
         mlflow.catboost.save_model(clf, tmp_path / "d", compress=True)
     with pytest.raises(InvalidArgument, match="Invalid extra_files"):
         mlflow.catboost.save_model(clf, tmp_path / "e", extra_files="notes.txt")  # type: ignore[arg-type]
-    with pytest.raises(MltrailError, match="'tags' argument"):
-        mlflow.catboost.log_model(clf, name="model", tags={"a": "b"})
-    assert mltrail.active_run() is None  # refused before a run was started
+    with pytest.raises(InvalidArgument, match="Invalid argument 'compress'"):
+        mlflow.catboost.log_model(clf, name="model", compress=True)
+    assert mltrail.active_run() is None  # refused before anything was logged
 
 
 def test_refuses_foreign_model_types_and_formats(

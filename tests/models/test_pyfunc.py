@@ -217,7 +217,7 @@ def test_pickle_refused_by_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         mlflow.pyfunc.load_model(str(tmp_path / "m"))
 
 
-def test_log_model_records_history_and_loads_from_runs_uri(tracking: str, factor_file: str) -> None:
+def test_log_model_records_outputs_and_loads_from_runs_uri(tracking: str, factor_file: str) -> None:
     frame = pd.DataFrame({"x": [1.0]})
     signature = infer_signature(frame, np.array([3.0]))
     with mlflow.start_run() as run:
@@ -232,31 +232,32 @@ def test_log_model_records_history_and_loads_from_runs_uri(tracking: str, factor
         second = mlflow.pyfunc.log_model(
             name="again", python_model=NoContext(), pip_requirements=REQS
         )
-    assert info.model_uri == f"runs:/{run.info.run_id}/scaler"
-    assert info.artifact_path == "scaler"
-    assert second.artifact_path == "again"
+    assert info.model_uri == f"models:/{info.model_id}"
+    assert (info.name, second.name) == ("scaler", "again")
     assert info.run_id == run.info.run_id
     assert info.metadata == {"owner": "me"}
-    loaded = mlflow.pyfunc.load_model(info.model_uri)
-    assert loaded.predict(frame).tolist() == [3.0]
-    assert loaded.metadata.run_id == run.info.run_id
-    assert loaded.metadata.artifact_path == "scaler"
-    tags = mlflow.get_run(run.info.run_id).data.tags
-    history = json.loads(tags["mlflow.log-model.history"])
-    assert [h["artifact_path"] for h in history] == ["scaler", "again"]
-    assert history[0]["flavors"]["python_function"]["loader_module"] == "mlflow.pyfunc.model"
-    assert history[0]["signature"] == signature.to_dict()
-    assert history[0]["model_uuid"] == info.model_uuid
-    listed = mlflow.MlflowClient().list_artifacts(run.info.run_id, "scaler")
-    assert {os.path.basename(f.path) for f in listed} >= {"MLmodel", "python_model.pkl"}
+    for uri in (info.model_uri, f"runs:/{run.info.run_id}/scaler"):
+        loaded = mlflow.pyfunc.load_model(uri)
+        assert loaded.predict(frame).tolist() == [3.0]
+        assert loaded.metadata.run_id == run.info.run_id
+        assert loaded.metadata.model_id == info.model_id
+        assert loaded.metadata.signature == signature
+    finished = mlflow.get_run(run.info.run_id)
+    assert "mlflow.log-model.history" not in finished.data.tags  # MLflow 3 writes none either
+    outputs = [o.model_id for o in finished.outputs.model_outputs]
+    assert sorted(outputs) == sorted([info.model_id, second.model_id])
+    client = mlflow.MlflowClient()
+    assert client.list_artifacts(run.info.run_id) == []
+    listed = client.list_logged_model_artifacts(info.model_id)
+    assert {f.path for f in listed} >= {"MLmodel", "python_model.pkl"}
 
 
-def test_log_model_starts_a_run_and_checks_artifact_path(tracking: str) -> None:
+def test_log_model_outside_a_run_starts_none_and_checks_the_name(tracking: str) -> None:
     info = mlflow.pyfunc.log_model(python_model=NoContext(), pip_requirements=REQS)
-    assert info.artifact_path == "model"
-    active = mlflow.active_run()
-    assert active is not None
-    assert active.info.run_id == info.run_id
+    assert info.name == "model"
+    assert mlflow.active_run() is None  # as MLflow 3: the logged model has no run
+    assert info.run_id is None
+    assert mlflow.get_logged_model(str(info.model_id)).source_run_id is None
     with pytest.raises(InvalidArgument):
         mlflow.pyfunc.log_model("../escape", python_model=NoContext(), pip_requirements=REQS)
     with pytest.raises(InvalidArgument, match="pass only one"):
@@ -264,11 +265,11 @@ def test_log_model_starts_a_run_and_checks_artifact_path(tracking: str) -> None:
 
 
 def test_downloads_go_to_private_directories(tracking: str) -> None:
-    with mlflow.start_run():
-        info = mlflow.pyfunc.log_model("m", python_model=NoContext(), pip_requirements=REQS)
+    with mlflow.start_run() as run:
+        mlflow.pyfunc.log_model("m", python_model=NoContext(), pip_requirements=REQS)
     from mltrail.models._uri import download_model
 
-    local = download_model(info.model_uri)
+    local = download_model(f"runs:/{run.info.run_id}/m")
     parent = os.path.dirname(local)
     assert stat.S_IMODE(os.stat(parent).st_mode) == 0o700
     assert os.path.isfile(os.path.join(local, "MLmodel"))
@@ -295,7 +296,7 @@ def test_models_uris_resolve_through_the_registry(tracking: str) -> None:
     assert mlflow.pyfunc.load_model("models:/words@champion").predict(frame) == [2]
     assert mlflow.pyfunc.load_model("models:/words/Staging").predict(["ab"]) == ["AB"]
     assert mlflow.pyfunc.load_model("models:/words/latest").predict(["ab"]) == ["AB"]
-    assert Model.load("models:/words/1").artifact_path == "m"
+    assert Model.load("models:/words/1").model_id == first.model_id
     with pytest.raises(NotFound):
         mlflow.pyfunc.load_model("models:/words/Production")
     with pytest.raises(NotFound):

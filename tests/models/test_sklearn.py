@@ -210,8 +210,9 @@ def test_log_model_as_the_seeds_write_it(tmp_path: Path, data: tuple[pd.DataFram
     with mlflow.start_run() as run:
         info = mlflow.sklearn.log_model(model, "model", signature=signature)
         other = mlflow.sklearn.log_model(model, artifact_path="models_mlflow")
-    assert info.model_uri == f"runs:/{run.info.run_id}/model"
-    assert other.artifact_path == "models_mlflow"
+    assert info.model_uri == f"models:/{info.model_id}"
+    assert info.name == "model"
+    assert other.name == "models_mlflow"
     assert info.signature == signature
     assert info.flavors["sklearn"]["serialization_format"] == "skops"
     loaded = mlflow.pyfunc.load_model(info.model_uri)

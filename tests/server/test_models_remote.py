@@ -46,22 +46,28 @@ def test_load_from_s3(
         mltrail.pyfunc.load_model(f"{s3_bucket}/models/missing")
 
 
-def _log_through(api: Api, model: LogisticRegression, X: pd.DataFrame) -> tuple[str, str]:
+def _log_through(api: Api, model: LogisticRegression, X: pd.DataFrame) -> tuple[str, str, str]:
+    """(server URL, run id, model id) of *model* logged through the server."""
     url = str(api.client.base_url).rstrip("/")
     mltrail.set_tracking_uri(url)
     with mltrail.start_run() as run:
-        mltrail.sklearn.log_model(model, "model", input_example=X.head(2))
-    return url, run.info.run_id
+        info = mltrail.sklearn.log_model(model, "model", input_example=X.head(2))
+    assert info.model_id is not None
+    return url, run.info.run_id, info.model_id
 
 
-def _check_remote_loads(model: LogisticRegression, X: pd.DataFrame, url: str, run_id: str) -> None:
-    info = mltrail.MlflowClient().get_run(run_id).info
-    assert info.artifact_uri.startswith("mlflow-artifacts:/")
+def _check_remote_loads(
+    model: LogisticRegression, X: pd.DataFrame, url: str, run_id: str, model_id: str
+) -> None:
+    location = mltrail.MlflowClient().get_logged_model(model_id).artifact_location
+    assert location.startswith("mlflow-artifacts:/")
+    assert location.endswith(f"/models/{model_id}/artifacts")
     host = url.removeprefix("http://")
     for uri in (
         f"runs:/{run_id}/model",
-        f"{info.artifact_uri}/model",
-        f"{info.artifact_uri.replace('mlflow-artifacts:/', f'mlflow-artifacts://{host}/')}/model",
+        f"models:/{model_id}",
+        location,
+        location.replace("mlflow-artifacts:/", f"mlflow-artifacts://{host}/"),
     ):
         _same(mltrail.pyfunc.load_model(uri), model, X)
     assert isinstance(mltrail.sklearn.load_model(f"runs:/{run_id}/model"), LogisticRegression)
@@ -73,9 +79,9 @@ def test_load_through_the_proxy_to_a_folder(
     api: Api, trained: tuple[LogisticRegression, pd.DataFrame]
 ) -> None:
     model, X = trained
-    url, run_id = _log_through(api, model, X)
+    url, run_id, model_id = _log_through(api, model, X)
     assert any((api.artifacts).rglob("MLmodel"))
-    _check_remote_loads(model, X, url, run_id)
+    _check_remote_loads(model, X, url, run_id, model_id)
 
 
 def test_load_through_the_proxy_to_s3(
@@ -86,15 +92,16 @@ def test_load_through_the_proxy_to_s3(
 ) -> None:
     api = make_api(artifacts_destination=f"{s3_bucket}/proxied")
     model, X = trained
-    url, run_id = _log_through(api, model, X)
+    url, run_id, model_id = _log_through(api, model, X)
     client = seaweedfs.client()  # type: ignore[attr-defined]
     keys = [
         o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket.removeprefix("s3://"))["Contents"]
     ]
     assert any(
-        k.startswith("proxied/") and k.endswith(f"{run_id}/artifacts/model/MLmodel") for k in keys
+        k.startswith("proxied/") and k.endswith(f"/models/{model_id}/artifacts/MLmodel")
+        for k in keys
     )
-    _check_remote_loads(model, X, url, run_id)
+    _check_remote_loads(model, X, url, run_id, model_id)
 
 
 def test_load_from_a_run_whose_artifacts_are_on_s3(
@@ -107,7 +114,9 @@ def test_load_from_a_run_whose_artifacts_are_on_s3(
     model, X = trained
     mltrail.set_tracking_uri(str(api.client.base_url).rstrip("/"))
     with mltrail.start_run() as run:
-        mltrail.sklearn.log_model(model, "model")
+        info = mltrail.sklearn.log_model(model, "model")
     assert run.info.artifact_uri.startswith(f"{s3_bucket}/direct/")
+    location = mltrail.MlflowClient().get_logged_model(str(info.model_id)).artifact_location
+    assert location.startswith(f"{s3_bucket}/direct/")
     _same(mltrail.pyfunc.load_model(f"runs:/{run.info.run_id}/model"), model, X)
-    _same(mltrail.pyfunc.load_model(f"{run.info.artifact_uri}/model"), model, X)
+    _same(mltrail.pyfunc.load_model(location), model, X)
