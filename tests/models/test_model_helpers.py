@@ -91,10 +91,15 @@ def test_get_model_info_and_set_signature_on_a_saved_model(tmp_path: Path) -> No
 def test_set_signature_on_a_runs_model_and_not_on_a_registered_version(sqlite_uri: str) -> None:
     mltrail.set_tracking_uri(sqlite_uri)
     model = sklearn_linear.LinearRegression().fit(FRAME, [1.0, 2.0, 3.0])
-    with mltrail.start_run():
+    with mltrail.start_run() as run:
         info = mltrail.sklearn.log_model(model, name="model", registered_model_name="reg")
     signature = mltrail.models.infer_signature(FRAME, model.predict(FRAME))
-    mltrail.models.set_signature(info.model_uri, signature)
+    mltrail.models.set_signature(info.model_uri, signature)  # models:/<model_id>, in place
     assert mltrail.models.get_model_info(info.model_uri).signature == signature
+    by_run = f"runs:/{run.info.run_id}/model"
+    assert mltrail.models.get_model_info(by_run).signature == signature
+    other = mltrail.models.infer_signature(FRAME.astype("float32"), model.predict(FRAME))
+    mltrail.models.set_signature(by_run, other)
+    assert mltrail.models.get_model_info(info.model_uri).signature == other
     with pytest.raises(InvalidArgument, match="registered model version cannot be changed"):
         mltrail.models.set_signature("models:/reg/1", signature)

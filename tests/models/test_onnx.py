@@ -97,8 +97,8 @@ def test_multi_input_logged_with_external_data(tmp_path: Path) -> None:
             onnx_session_options={"intra_op_num_threads": 1, "graph_optimization_level": 99},
         )
     client = mltrail.MlflowClient()
-    files = {f.path for f in client.list_artifacts(info.run_id, "linear")}
-    assert "linear/model.onnx" in files
+    files = {f.path for f in client.list_logged_model_artifacts(str(info.model_id))}
+    assert "model.onnx" in files
     assert len([f for f in files if f.endswith(".data")]) == 1  # the weights, outside the graph
     x = np.ones((2, 600), dtype=np.float32)
     out = mlflow.pyfunc.load_model(info.model_uri).predict(x)

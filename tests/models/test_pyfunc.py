@@ -269,10 +269,13 @@ def test_downloads_go_to_private_directories(tracking: str) -> None:
         mlflow.pyfunc.log_model("m", python_model=NoContext(), pip_requirements=REQS)
     from mltrail.models._uri import download_model
 
+    # runs:/<run>/<name> names the logged model's whole folder: downloaded as a private folder
     local = download_model(f"runs:/{run.info.run_id}/m")
-    parent = os.path.dirname(local)
-    assert stat.S_IMODE(os.stat(parent).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(local).st_mode) == 0o700
     assert os.path.isfile(os.path.join(local, "MLmodel"))
+    # a path inside it lands below a private folder
+    sub = download_model(f"runs:/{run.info.run_id}/m/MLmodel")
+    assert stat.S_IMODE(os.stat(os.path.dirname(sub)).st_mode) == 0o700
 
 
 def test_models_uris_resolve_through_the_registry(tracking: str) -> None:

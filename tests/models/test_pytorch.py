@@ -86,8 +86,8 @@ def test_exported_program_logged_to_a_run(tmp_path: Path, x: np.ndarray) -> None
         info = mlflow.pytorch.log_model(
             net, name="exported", input_example=x[:3], serialization_format="pt2"
         )
-    listed = mltrail.MlflowClient().list_artifacts(info.run_id, "exported/data")
-    assert [f.path for f in listed] == ["exported/data/model.pt2"]
+    listed = mltrail.MlflowClient().list_logged_model_artifacts(str(info.model_id), "data")
+    assert [f.path for f in listed] == ["data/model.pt2"]
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     np.testing.assert_allclose(loaded.predict(x), expected(net, x), rtol=1e-6)  # other batch
     native = mlflow.pytorch.load_model(info.model_uri)

@@ -69,6 +69,12 @@ def _resolve_models_uri(uri: str) -> str:
     return model_tracking().models_uri_location(uri)
 
 
+def _is_logged_model_uri(uri: str) -> bool:
+    """Whether *uri* is ``models:/<model_id>`` (a logged model's id: ``m-...``, one segment)."""
+    rest = uri[len("models:") :].strip("/")
+    return rest.startswith("m-") and "/" not in rest and "@" not in rest
+
+
 def _run_artifact_location(uri: str) -> tuple[str, str]:
     """(root, path below it) of a ``runs:/`` URI naming a model: the run's artifacts, or the
     files of the logged model the path names (:func:`mltrail.registry.resolve_runs_uri`)."""
@@ -124,11 +130,15 @@ def download_model_file(uri: str, name: str) -> str:
 def upload_model_file(uri: str, local_file: str) -> None:
     """Write *local_file* into the model *uri* names, under its own name (replacing the file
     there): a local directory, a run's model (``runs:/``) or any artifact location.  A
-    registered version (``models:/``) is refused: its files are what it was registered as."""
+    registered version (``models:/<name>/...``) is refused: its files are what it was registered
+    as; a logged model (``models:/<model_id>``) is written in place, as MLflow 3 does."""
+    if uri.lower().startswith("models:") and _is_logged_model_uri(uri):
+        _repository(_resolve_models_uri(uri)).log_artifact(local_file)
+        return
     if uri.lower().startswith("models:"):
         raise InvalidArgument(
             f"Invalid model URI {uri!r}: a registered model version cannot be changed; use the "
-            "URI of the run's model it came from (runs:/<run_id>/<path>)"
+            "URI of the logged model it came from (models:/<model_id> or runs:/<run_id>/<name>)"
         )
     if is_local_uri(uri):
         local = _local_path(uri)
