@@ -217,3 +217,60 @@ def test_each_root_field_keeps_its_endpoints_rule(tmp_path: Path) -> None:
         assert app.anonymous().client.post("/graphql", json={"query": query}).status_code == 401
     finally:
         app.close()
+
+
+def test_a_post_must_be_json(client: httpx.Client) -> None:
+    """As MLflow's: a form or a cross-site "simple" request (text/plain) carries no query."""
+    body = '{"query": "{ __typename }"}'
+    for headers, words in [
+        ({"Content-Type": "text/plain"}, "Content-Type must be one of ['application/json']"),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "must be one of"),
+        ({}, "Content-Type header is missing"),
+    ]:
+        answer = client.post("/graphql", content=body.encode(), headers=headers)
+        assert answer.status_code == 400
+        assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert words in answer.json()["message"]
+    typed = {"Content-Type": "application/json; charset=utf-8"}
+    answer = client.post("/graphql", content=body.encode(), headers=typed)
+    assert answer.json() == {"data": {"__typename": "Query"}, "errors": None}
+
+
+def test_the_schema_refuses_what_it_does_not_have(client: httpx.Client) -> None:
+    """The checks of _graphql_check, in graphql-core's words (MLflow's own answers are
+    compared in tests/compat/test_graphql_differential.py)."""
+    for query, message in [
+        (
+            '{ mlflowGetRun(input: {runId: "x"}) { run { info { runIdd } } } }',
+            "Cannot query field 'runIdd' on type 'MlflowRunInfo'. "
+            "Did you mean 'runId' or 'runUuid'?",
+        ),
+        (
+            '{ mlflowGetRun(input: {runId: "x"}, extra: 1) { apiError { code } } }',
+            "Unknown argument 'extra' on field 'Query.mlflowGetRun'.",
+        ),
+        (
+            '{ mlflowGetRun(input: {runIdx: "x"}) { apiError { code } } }',
+            "Field 'runIdx' is not defined by type 'MlflowGetRunInput'. "
+            "Did you mean 'runId' or 'runUuid'?",
+        ),
+        (
+            "{ mlflowSearchRuns(input: {runViewType: ALLL}) { runs { info { runId } } } }",
+            "Value 'ALLL' does not exist in 'MlflowViewType' enum. "
+            "Did you mean the enum value 'ALL'?",
+        ),
+        (
+            '{ mlflowGetRun(input: {runId: "x"}) { run { info } } }',
+            "Field 'info' of type 'MlflowRunInfo' must have a selection of subfields. "
+            "Did you mean 'info { ... }'?",
+        ),
+        (
+            "query Q($id: String!) { mlflowGetRun(input: {runId: $id}) { apiError { code } } }",
+            "Variable '$id' of required type 'String!' was not provided.",
+        ),
+    ]:
+        assert _query(client, query) == {"data": None, "errors": [message]}, query
+    introspected = _query(client, '{ __type(name: "MlflowRunInfo") { kind fields { name } } }')
+    fields = introspected["data"]["__type"]["fields"]
+    assert introspected["data"]["__type"]["kind"] == "OBJECT"
+    assert [f["name"] for f in fields][:3] == ["runId", "runUuid", "runName"]

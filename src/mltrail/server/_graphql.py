@@ -21,7 +21,9 @@ answers ``__typename``, ``__schema`` and ``__type(name:)`` from the declared sch
 (descriptions null).
 
 The response is ``{"data": ..., "errors": [message, ...] or null}`` with status 200, as
-MLflow's.
+MLflow's.  A POST must be ``application/json`` (400 otherwise, as MLflow's): a form or a
+cross-site "simple" request cannot carry a query.  A GET takes ``query`` (and ``variables``,
+``operationName``) from the query string.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from starlette.responses import Response
 
 from mltrail._exceptions import InvalidArgument, MltrailError, PermissionDenied
 from mltrail.server._context import ServerContext
-from mltrail.server._errors import json_response
+from mltrail.server._errors import error_response, json_response
 from mltrail.server._graphql_check import check_document, missing_variables
 from mltrail.server._graphql_parse import (
     Document,
@@ -330,6 +332,16 @@ class _Run:
         return None
 
 
+def _content_type_problem(content_type: str | None) -> str | None:
+    """Why a POST's body is refused (as MLflow refuses it): only JSON is read, so a form or a
+    cross-site "simple" request (``text/plain``) never reaches a query."""
+    if content_type is None:
+        return "Bad Request. Content-Type header is missing."
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return "Bad Request. Content-Type must be one of ['application/json']."
+    return None
+
+
 def graphql_route_handler(
     ctx: ServerContext, endpoints: list[Endpoint]
 ) -> Callable[[Request], Any]:
@@ -341,6 +353,9 @@ def graphql_route_handler(
             if request.method == "GET":
                 body: dict[str, Any] = dict(request.query_params)
             else:
+                refused = _content_type_problem(request.headers.get("content-type"))
+                if refused:
+                    return error_response(InvalidArgument(refused))
                 raw = await read_json_body(request, ctx.settings.max_json_body_bytes)
                 if not isinstance(raw, dict):
                     raise InvalidArgument("Invalid request body: expected a JSON object")
