@@ -2,23 +2,28 @@
 artifacts through, on MLflow 3.17's schema (:mod:`._graphql_schema`), answered by the same
 endpoints as the REST API.
 
-A document is parsed and held to the limits of :mod:`._graphql_parse`, then checked against the
-schema (:mod:`._graphql_check`): a field a type does not have, an unknown argument, a literal
-of the wrong type and the like answer ``data`` null and graphql-core's messages, as MLflow's
-server does.  Then each root field is one REST endpoint (:data:`ROOT_FIELDS`): its ``input``
-argument, in camelCase, becomes the endpoint's arguments in snake_case; the endpoint's own
-schema checks them, its own access rule admits the caller (with authentication on), its own
-handler answers, and the answer is written out as the schema's types say: 64-bit integers
-(``LongString``) as strings, a NaN metric value as null (an error too, except in a run's
-metrics, as MLflow's), an infinite one as the largest double (what MLflow stores for it), a
-field the REST answer leaves out as MLflow answers an unset protobuf field (``""``, ``"0"``,
-``[]``, an empty object).  An endpoint's error makes its field
-null and its message an entry of ``errors``; a field the caller may not read is null, with no
-error (as MLflow's).  Two fields of a run are resolved by further endpoints: ``experiment``
-(experiments/get) and ``modelVersions`` (model-versions/search with the run's id).  ``test``
-echoes its ``inputString``; ``testMutation`` answers null, as MLflow's does.  Introspection
-answers ``__typename``, ``__schema`` and ``__type(name:)`` from the declared schema
-(descriptions null).
+A document is parsed and held to the limits of :mod:`._graphql_parse`, then checked against
+the schema (:mod:`._graphql_check`): a field a type does not have, an unknown argument, a
+literal of the wrong type and the like answer ``data`` null and graphql-core's messages, as
+MLflow's server does.
+
+Then each root field is one REST endpoint (:data:`ROOT_FIELDS`, :data:`MUTATION_FIELDS`): its
+``input`` argument, in camelCase, becomes the endpoint's arguments in snake_case; the
+endpoint's own schema checks them, its own access rule admits the caller (with authentication
+on), its own handler answers, and the answer is written out as the schema's types say:
+
+- 64-bit integers (``LongString``) as strings;
+- a NaN metric value as null (and an error, except in a run's metrics, as MLflow's); an
+  infinite one as the largest double (what MLflow stores for it);
+- a field the REST answer leaves out as MLflow answers an unset protobuf field (``""``,
+  ``"0"``, ``[]``, an empty object; ``apiError`` null).
+
+An endpoint's error makes its field null and its message an entry of ``errors``; a field the
+caller may not read is null, with no error (as MLflow's).  Two fields of a run are resolved by
+further endpoints: ``experiment`` (experiments/get) and ``modelVersions`` (model-versions/search
+with the run's id).  ``test`` echoes its ``inputString``; ``testMutation`` answers null, as
+MLflow's does.  Introspection answers ``__typename``, ``__schema`` and ``__type(name:)`` from
+the declared schema (descriptions null).
 
 The response is ``{"data": ..., "errors": [message, ...] or null}`` with status 200, as
 MLflow's.  A POST must be ``application/json`` (400 otherwise, as MLflow's): a form or a
@@ -69,38 +74,28 @@ __all__ = ["MUTATION_FIELDS", "ROOT_FIELDS", "RootField", "graphql_route_handler
 
 @dataclass(frozen=True)
 class RootField:
-    """A root field answered by the endpoint (method, path); *type_name* names its answer."""
+    """A root field answered by the endpoint (method, path)."""
 
     method: str
     path: str
-    type_name: str
 
 
+_SEARCH_RUNS = RootField("POST", "/mlflow/runs/search")
+#: The query root's fields answered by endpoints (``test`` echoes; introspection aside).
 ROOT_FIELDS: dict[str, RootField] = {
-    "mlflowGetExperiment": RootField(
-        "GET", "/mlflow/experiments/get", "MlflowGetExperimentResponse"
-    ),
-    "mlflowGetRun": RootField("GET", "/mlflow/runs/get", "MlflowGetRunResponse"),
-    "mlflowSearchRuns": RootField("POST", "/mlflow/runs/search", "MlflowSearchRunsResponse"),
-    "mlflowListArtifacts": RootField(
-        "GET", "/mlflow/artifacts/list", "MlflowListArtifactsResponse"
-    ),
+    "mlflowGetExperiment": RootField("GET", "/mlflow/experiments/get"),
+    "mlflowGetRun": RootField("GET", "/mlflow/runs/get"),
+    "mlflowSearchRuns": _SEARCH_RUNS,
+    "mlflowListArtifacts": RootField("GET", "/mlflow/artifacts/list"),
     "mlflowGetMetricHistoryBulkInterval": RootField(
-        "GET",
-        "/mlflow/metrics/get-history-bulk-interval",
-        "MlflowGetMetricHistoryBulkIntervalResponse",
+        "GET", "/mlflow/metrics/get-history-bulk-interval"
     ),
-    "mlflowSearchDatasets": RootField(
-        "POST", "/mlflow/experiments/search-datasets", "MlflowSearchDatasetsResponse"
-    ),
-    "mlflowSearchModelVersions": RootField(
-        "GET", "/mlflow/model-versions/search", "MlflowSearchModelVersionsResponse"
-    ),
+    "mlflowSearchModelVersions": RootField("GET", "/mlflow/model-versions/search"),
 }
-#: The mutation root's fields answered by endpoints.
+#: The mutation root's fields answered by endpoints (``testMutation`` answers null).
 MUTATION_FIELDS: dict[str, RootField] = {
-    "mlflowSearchDatasets": ROOT_FIELDS["mlflowSearchDatasets"],
-    "mlflowSearchRuns": ROOT_FIELDS["mlflowSearchRuns"],
+    "mlflowSearchDatasets": RootField("POST", "/mlflow/experiments/search-datasets"),
+    "mlflowSearchRuns": _SEARCH_RUNS,
 }
 #: What MLflow answers for a scalar its message leaves unset (protobuf's defaults).
 _UNSET: dict[str, Any] = {
