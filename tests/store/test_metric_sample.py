@@ -2,8 +2,8 @@
 
 What MLflow answers is compared in tests/compat/test_metric_interval_differential.py; here the
 work the SQL store does for it is counted (statements sent, stored chunks decoded: never a
-whole history read point by point), and the REST store's sample (from histories) is checked
-against the SQL store's.
+whole history read point by point), and the REST store's sample (the server's, or from whole
+histories beyond the endpoint's limits) is checked against the SQL store's.
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ def test_the_rest_store_samples_as_the_sql_store(
     store: SqlBackend,
     tmp_path: Any,
     asgi_backend: Callable[[Starlette], RestBackend],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     served = f"sqlite:///{tmp_path / 'served.db'}"
     app = create_app(
@@ -139,10 +140,20 @@ def test_the_rest_store_samples_as_the_sql_store(
     def shape(sample: list[Metric]) -> list[tuple[int, int, str]]:
         return [(m.step, m.timestamp, repr(m.value)) for m in sample]
 
-    for limit, window in [(7, None), (2500, None), (1, None), (30, (100, 400))]:
-        (sql, sql_run), (over_rest, rest_run) = pairs
+    # 2600 is over the endpoint's limit: the REST store samples whole histories itself
+    (sql, sql_run), (over_rest, rest_run) = pairs
+    histories: list[str] = []
+    read_history = over_rest.metrics.get_metric_history
+
+    def counted(run_id: str, key: str, *args: Any, **kwargs: Any) -> Any:
+        histories.append(run_id)
+        return read_history(run_id, key, *args, **kwargs)
+
+    monkeypatch.setattr(over_rest.metrics, "get_metric_history", counted)
+    for limit, window in [(7, None), (2500, None), (1, None), (30, (100, 400)), (2600, None)]:
         start, end = window or (None, None)
         ours = sql.metrics.sample_metric_history([sql_run], "m", limit, start, end)
         theirs = over_rest.metrics.sample_metric_history([rest_run], "m", limit, start, end)
         assert shape(ours) == shape(theirs), (limit, window)
         assert {m.run_id for m in theirs} == {rest_run}
+    assert histories == [rest_run]  # only the sample over the endpoint's limit read it whole
