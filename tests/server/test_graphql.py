@@ -178,18 +178,19 @@ def test_mlflows_ui_queries(client: httpx.Client, tmp_path: Path) -> None:
         f"""mutation {{ mlflowSearchRuns(input: {{experimentIds: ["{exp}"], maxResults: 5}})
               {{ runs {{ info {{ runId }} }} nextPageToken }} }}""",
     )["data"]["mlflowSearchRuns"]
-    assert searched == {"runs": [{"info": {"runId": run_id}}], "nextPageToken": None}
+    # an absent page token is protobuf's unset string, as MLflow answers it
+    assert searched == {"runs": [{"info": {"runId": run_id}}], "nextPageToken": ""}
     missing = _query(
         client, '{ mlflowGetExperiment(input: {experimentId: "999"}) { apiError { code } } }'
     )
-    assert missing["data"]["mlflowGetExperiment"]["apiError"]["code"] == "RESOURCE_DOES_NOT_EXIST"
+    # an endpoint's error: the field is null, the message in errors (as MLflow's)
+    assert missing["data"] == {"mlflowGetExperiment": None}
     assert "999" in missing["errors"][0]
+    # what the schema refuses is refused before anything runs
     unknown = _query(client, "{ nope { x } }")
-    assert unknown["data"] == {"nope": None}
-    assert unknown["errors"] == ["Cannot query field 'nope' on type 'Query'."]
+    assert unknown == {"data": None, "errors": ["Cannot query field 'nope' on type 'Query'."]}
     bad = _query(client, "{ mlflowGetRun(input: {runId: 5}) { apiError { code } } }")
-    assert bad["data"]["mlflowGetRun"]["apiError"]["code"] == "INVALID_PARAMETER_VALUE"
-    assert "'run_id'" in bad["errors"][0]
+    assert bad == {"data": None, "errors": ["String cannot represent a non string value: 5"]}
     over = _query(client, "{ " + " ".join(f"a{i}: test {{ output }}" for i in range(11)) + " }")
     assert over["data"] is None
     assert "root fields" in over["errors"][0]
@@ -198,8 +199,8 @@ def test_mlflows_ui_queries(client: httpx.Client, tmp_path: Path) -> None:
 
 
 def test_each_root_field_keeps_its_endpoints_rule(tmp_path: Path) -> None:
-    """A user who may not read an experiment gets its endpoint's PERMISSION_DENIED inside
-    GraphQL too; anonymous callers are refused at the door."""
+    """A user who may not read an experiment gets null for it (its endpoint's rule holds
+    inside GraphQL too); anonymous callers are refused at the door."""
     app = open_app(tmp_path, default_permission="NO_PERMISSIONS")
     try:
         app.create_users(["viewer"])
@@ -211,8 +212,65 @@ def test_each_root_field_keeps_its_endpoints_rule(tmp_path: Path) -> None:
         seen = admin.client.post("/graphql", json={"query": query}).json()
         assert seen["data"]["mlflowGetExperiment"]["experiment"]["name"] == "secret"
         refused = app.user("viewer").client.post("/graphql", json={"query": query}).json()
-        denied = refused["data"]["mlflowGetExperiment"]
-        assert denied == {"experiment": None, "apiError": {"code": "PERMISSION_DENIED"}}
+        # as MLflow's: a field the caller may not read is null, with nothing said
+        assert refused == {"data": {"mlflowGetExperiment": None}, "errors": None}
         assert app.anonymous().client.post("/graphql", json={"query": query}).status_code == 401
     finally:
         app.close()
+
+
+def test_a_post_must_be_json(client: httpx.Client) -> None:
+    """As MLflow's: a form or a cross-site "simple" request (text/plain) carries no query."""
+    body = '{"query": "{ __typename }"}'
+    for headers, words in [
+        ({"Content-Type": "text/plain"}, "Content-Type must be one of ['application/json']"),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "must be one of"),
+        ({}, "Content-Type header is missing"),
+    ]:
+        answer = client.post("/graphql", content=body.encode(), headers=headers)
+        assert answer.status_code == 400
+        assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert words in answer.json()["message"]
+    typed = {"Content-Type": "application/json; charset=utf-8"}
+    answer = client.post("/graphql", content=body.encode(), headers=typed)
+    assert answer.json() == {"data": {"__typename": "Query"}, "errors": None}
+
+
+def test_the_schema_refuses_what_it_does_not_have(client: httpx.Client) -> None:
+    """The checks of _graphql_check, in graphql-core's words (MLflow's own answers are
+    compared in tests/compat/test_graphql_differential.py)."""
+    for query, message in [
+        (
+            '{ mlflowGetRun(input: {runId: "x"}) { run { info { runIdd } } } }',
+            "Cannot query field 'runIdd' on type 'MlflowRunInfo'. "
+            "Did you mean 'runId' or 'runUuid'?",
+        ),
+        (
+            '{ mlflowGetRun(input: {runId: "x"}, extra: 1) { apiError { code } } }',
+            "Unknown argument 'extra' on field 'Query.mlflowGetRun'.",
+        ),
+        (
+            '{ mlflowGetRun(input: {runIdx: "x"}) { apiError { code } } }',
+            "Field 'runIdx' is not defined by type 'MlflowGetRunInput'. "
+            "Did you mean 'runId' or 'runUuid'?",
+        ),
+        (
+            "{ mlflowSearchRuns(input: {runViewType: ALLL}) { runs { info { runId } } } }",
+            "Value 'ALLL' does not exist in 'MlflowViewType' enum. "
+            "Did you mean the enum value 'ALL'?",
+        ),
+        (
+            '{ mlflowGetRun(input: {runId: "x"}) { run { info } } }',
+            "Field 'info' of type 'MlflowRunInfo' must have a selection of subfields. "
+            "Did you mean 'info { ... }'?",
+        ),
+        (
+            "query Q($id: String!) { mlflowGetRun(input: {runId: $id}) { apiError { code } } }",
+            "Variable '$id' of required type 'String!' was not provided.",
+        ),
+    ]:
+        assert _query(client, query) == {"data": None, "errors": [message]}, query
+    introspected = _query(client, '{ __type(name: "MlflowRunInfo") { kind fields { name } } }')
+    fields = introspected["data"]["__type"]["fields"]
+    assert introspected["data"]["__type"]["kind"] == "OBJECT"
+    assert [f["name"] for f in fields][:3] == ["runId", "runUuid", "runName"]

@@ -1,20 +1,34 @@
 """``/graphql``: the GraphQL endpoint MLflow's web UI reads runs, experiments, metrics and
-artifacts through, answered by the same endpoints as the REST API.
+artifacts through, on MLflow 3.17's schema (:mod:`._graphql_schema`), answered by the same
+endpoints as the REST API.
 
-Each root field is one REST endpoint (:data:`ROOT_FIELDS`): its ``input`` argument, in
-camelCase, becomes the endpoint's arguments in snake_case; the endpoint's own schema checks
-them, its own access rule admits the caller (with authentication on), its own handler answers,
-and the answer is shaped as MLflow's schema shapes it: camelCase names, 64-bit integers as
-strings, a NaN or infinite metric value as null, an absent list as ``[]``, ``apiError`` null
-(an endpoint's error becomes ``apiError`` and an entry of ``errors``), ``__typename`` where
-asked.  Two fields of a run are resolved by further endpoints: ``experiment`` (experiments/get)
-and ``modelVersions`` (model-versions/search with the run's id).  The field ``test(inputString)``
-echoes its input (``{output}``), as MLflow's does.
+A document is parsed and held to the limits of :mod:`._graphql_parse`, then checked against
+the schema (:mod:`._graphql_check`): a field a type does not have, an unknown argument, a
+literal of the wrong type and the like answer ``data`` null and graphql-core's messages, as
+MLflow's server does.
+
+Then each root field is one REST endpoint (:data:`ROOT_FIELDS`, :data:`MUTATION_FIELDS`): its
+``input`` argument, in camelCase, becomes the endpoint's arguments in snake_case; the
+endpoint's own schema checks them, its own access rule admits the caller (with authentication
+on), its own handler answers, and the answer is written out as the schema's types say:
+
+- 64-bit integers (``LongString``) as strings;
+- a NaN metric value as null (and an error, except in a run's metrics, as MLflow's); an
+  infinite one as the largest double (what MLflow stores for it);
+- a field the REST answer leaves out as MLflow answers an unset protobuf field (``""``,
+  ``"0"``, ``[]``, an empty object; ``apiError`` null).
+
+An endpoint's error makes its field null and its message an entry of ``errors``; a field the
+caller may not read is null, with no error (as MLflow's).  Two fields of a run are resolved by
+further endpoints: ``experiment`` (experiments/get) and ``modelVersions`` (model-versions/search
+with the run's id).  ``test`` echoes its ``inputString``; ``testMutation`` answers null, as
+MLflow's does.  Introspection answers ``__typename``, ``__schema`` and ``__type(name:)`` from
+the declared schema (descriptions null).
 
 The response is ``{"data": ..., "errors": [message, ...] or null}`` with status 200, as
-MLflow's; a document that does not parse or is over the limits of
-:mod:`~mltrail.server._graphql_parse` gets ``data`` null and one error.  Fields the shape does
-not have answer null (the schema is MLflow's, not declared here field by field).
+MLflow's.  A POST must be ``application/json`` (400 otherwise, as MLflow's): a form or a
+cross-site "simple" request cannot carry a query.  A GET takes ``query`` (and ``variables``,
+``operationName``) from the query string.
 """
 
 from __future__ import annotations
@@ -28,89 +42,79 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mltrail._exceptions import InvalidArgument, MltrailError
+from mltrail._exceptions import InvalidArgument, MltrailError, PermissionDenied
 from mltrail.server._context import ServerContext
-from mltrail.server._errors import json_response
+from mltrail.server._errors import error_response, json_response
+from mltrail.server._graphql_check import check_document, missing_variables
 from mltrail.server._graphql_parse import (
     Document,
+    EnumLiteral,
     Field,
-    FragmentSpread,
+    FloatLiteral,
     InlineFragment,
     Selection,
     Variable,
     check_limits,
     parse_document,
 )
+from mltrail.server._graphql_schema import (
+    META_FIELDS,
+    SCHEMA,
+    TypeRef,
+    introspect_schema,
+    introspect_type,
+)
 from mltrail.server._routing import Endpoint, read_json_body
 from mltrail.server._schema import parse_body
 from mltrail.server.auth._asgi import request_info
 from mltrail.server.auth._guard import run_guarded
 
-__all__ = ["ROOT_FIELDS", "RootField", "graphql_route_handler"]
+__all__ = ["MUTATION_FIELDS", "ROOT_FIELDS", "RootField", "graphql_route_handler"]
 
 
 @dataclass(frozen=True)
 class RootField:
-    """A root field answered by the endpoint (method, path); *type_name* names its answer."""
+    """A root field answered by the endpoint (method, path)."""
 
     method: str
     path: str
-    type_name: str
 
 
+_SEARCH_RUNS = RootField("POST", "/mlflow/runs/search")
+#: The query root's fields answered by endpoints (``test`` echoes; introspection aside).
 ROOT_FIELDS: dict[str, RootField] = {
-    "mlflowGetExperiment": RootField(
-        "GET", "/mlflow/experiments/get", "MlflowGetExperimentResponse"
-    ),
-    "mlflowGetRun": RootField("GET", "/mlflow/runs/get", "MlflowGetRunResponse"),
-    "mlflowSearchRuns": RootField("POST", "/mlflow/runs/search", "MlflowSearchRunsResponse"),
-    "mlflowListArtifacts": RootField(
-        "GET", "/mlflow/artifacts/list", "MlflowListArtifactsResponse"
-    ),
+    "mlflowGetExperiment": RootField("GET", "/mlflow/experiments/get"),
+    "mlflowGetRun": RootField("GET", "/mlflow/runs/get"),
+    "mlflowSearchRuns": _SEARCH_RUNS,
+    "mlflowListArtifacts": RootField("GET", "/mlflow/artifacts/list"),
     "mlflowGetMetricHistoryBulkInterval": RootField(
-        "GET",
-        "/mlflow/metrics/get-history-bulk-interval",
-        "MlflowGetMetricHistoryBulkIntervalResponse",
+        "GET", "/mlflow/metrics/get-history-bulk-interval"
     ),
-    "mlflowSearchDatasets": RootField(
-        "POST", "/mlflow/experiments/search-datasets", "MlflowSearchDatasetsResponse"
-    ),
-    "mlflowSearchModelVersions": RootField(
-        "GET", "/mlflow/model-versions/search", "MlflowSearchModelVersionsResponse"
-    ),
+    "mlflowSearchModelVersions": RootField("GET", "/mlflow/model-versions/search"),
 }
-#: Fields that are lists in MLflow's schema: absent means empty.
-_LIST_FIELDS = frozenset(
-    {
-        "metrics",
-        "params",
-        "tags",
-        "runs",
-        "files",
-        "datasetSummaries",
-        "datasetInputs",
-        "modelInputs",
-        "modelOutputs",
-        "modelVersions",
-        "experiments",
-        "aliases",
-        "latestVersions",
-    }
-)
-#: What MLflow's schema answers for a field the REST answer leaves out (proto defaults).
-_DEFAULTS = {"fileSize": "0", "context": ""}
-#: Keys whose values stay numbers (MLflow's 32-bit integers and doubles).
-_NUMBER_FIELDS = frozenset({"value", "maxResults"})
+#: The mutation root's fields answered by endpoints (``testMutation`` answers null).
+MUTATION_FIELDS: dict[str, RootField] = {
+    "mlflowSearchDatasets": RootField("POST", "/mlflow/experiments/search-datasets"),
+    "mlflowSearchRuns": _SEARCH_RUNS,
+}
+#: What MLflow answers for a scalar its message leaves unset (protobuf's defaults).
+_UNSET: dict[str, Any] = {
+    "String": "",
+    "LongString": "0",
+    "Int": 0,
+    "Float": 0.0,
+    "Boolean": False,
+}
+#: Types whose metric ``value`` MLflow answers as null for NaN (elsewhere NaN is an error).
+_NAN_NULL = frozenset({"MlflowMetricExtension"})
+_ABSENT = object()  # a field the REST answer does not have
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+#: What MLflow stores (and so answers) for an infinite metric value.
+_MAX_DOUBLE = 1.7976931348623157e308
 
 
 def _snake(name: str) -> str:
     return _SNAKE.sub("_", name).lower()
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
 def _input(value: Any) -> Any:
@@ -119,28 +123,59 @@ def _input(value: Any) -> Any:
         return {_snake(k): _input(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_input(v) for v in value]
+    if isinstance(value, EnumLiteral | FloatLiteral):
+        return str(value) if isinstance(value, EnumLiteral) else float(value)
     return value
 
 
-def _shaped(value: Any, key: str = "", metric: bool = False) -> Any:
-    """An endpoint's answer in MLflow's GraphQL shape (camelCase; int64 as strings; a NaN or
-    infinite metric value as null)."""
-    if isinstance(value, dict):
-        return {_camel(k): _shaped(v, _camel(k), metric) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shaped(v, key, metric or key == "metrics") for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if metric and key == "value":
-        number = float(value) if isinstance(value, int | float | str) else math.nan
-        return number if math.isfinite(number) else None
-    if isinstance(value, int) and key not in _NUMBER_FIELDS:
+def _unset(name: str, ref: TypeRef) -> Any:
+    """A field the REST answer leaves out, as MLflow's schema answers it from an unset field
+    of its protobuf message: an empty list, an empty message, a scalar's default, an enum's
+    first value; ``apiError`` (no field of the message) null."""
+    if name == "apiError":
+        return None
+    if ref.of is not None:
+        return []
+    target = SCHEMA.types[ref.named]
+    if target.kind == "OBJECT":
+        return {}
+    if target.kind == "ENUM":
+        return target.values[0]
+    return _UNSET[target.name]
+
+
+def _is_nan(value: Any) -> bool:
+    return value == "NaN" or (isinstance(value, float) and math.isnan(value))
+
+
+def _float(value: Any) -> float | None:
+    number = float(value)
+    if math.isnan(number):
+        return None
+    if math.isinf(number):
+        return _MAX_DOUBLE if number > 0 else -_MAX_DOUBLE
+    return number
+
+
+def _leaf(type_name: str, value: Any) -> Any:
+    """A scalar or enum value as the schema's type writes it."""
+    if type_name in ("String", "LongString"):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
         return str(value)
-    return value
+    if type_name == "Int":
+        return int(value)
+    if type_name == "Float":
+        return _float(value)
+    if type_name == "Boolean":
+        return bool(value)
+    return str(value)  # an enum's name
 
 
 class _Run:
-    """Executes one operation: resolves its root fields through the endpoints."""
+    """Executes one (checked) operation: resolves its root fields through the endpoints."""
 
     def __init__(
         self,
@@ -186,34 +221,39 @@ class _Run:
             return {k: self.resolve(v) for k, v in value.items()}
         return value
 
-    def root(self, selections: list[Selection]) -> dict[str, Any]:
+    def root(self, kind: str, selections: list[Selection]) -> dict[str, Any]:
+        root = SCHEMA.root(kind)
+        assert root is not None
         out: dict[str, Any] = {}
         for f in self.fields(selections):
-            out[f.key] = self.root_field(f)
+            definition = root.fields.get(f.name) or META_FIELDS[f.name]
+            value = self.root_field(kind, f)
+            out[f.key] = self.select(value, f.selections, definition.type)
         return out
 
-    def root_field(self, f: Field) -> Any:
+    def root_field(self, kind: str, f: Field) -> Any:
+        """A root field's value before selection (REST-shaped), or None with its error."""
         args = {k: self.resolve(v) for k, v in f.arguments.items()}
         if f.name == "test":
-            return self.select({"output": args.get("inputString")}, f.selections, "TestResponse")
+            return {"output": args.get("inputString")}
+        if f.name == "testMutation":
+            return None  # MLflow's resolver for it is never called: its answer is null
         if f.name == "__typename":
-            return "Query"
-        spec = ROOT_FIELDS.get(f.name)
-        if spec is None:
-            self.errors.append(f"Cannot query field '{f.name}' on type 'Query'.")
-            return None
-        given = args.get("input") or {}
-        if not isinstance(given, dict):
-            self.errors.append(f"Invalid value for argument 'input' of '{f.name}': an object")
-            return None
+            return SCHEMA.query if kind == "query" else SCHEMA.mutation
+        if f.name == "__schema":
+            return introspect_schema()
+        if f.name == "__type":
+            name = str(args.get("name"))
+            return introspect_type(TypeRef(name)) if name in SCHEMA.types else None
+        spec = (ROOT_FIELDS if kind == "query" else MUTATION_FIELDS)[f.name]
+        given = _input(args.get("input") or {})
         try:
-            answer = _shaped(self.call(spec.method, spec.path, _input(given)))
+            return self.call(spec.method, spec.path, given)
+        except PermissionDenied:
+            return None  # as MLflow's: the field is null, nothing said
         except MltrailError as exc:
             self.errors.append(str(exc))
-            error = {"code": exc.error_code, "message": str(exc), "helpUrl": None}
-            return self.select({"apiError": error}, f.selections, spec.type_name)
-        answer.setdefault("apiError", None)
-        return self.select(answer, f.selections, spec.type_name, run_links=True)
+            return None
 
     def fields(self, selections: list[Selection]) -> list[Field]:
         out: list[Field] = []
@@ -222,63 +262,79 @@ class _Run:
                 out.append(s)
             elif isinstance(s, InlineFragment):
                 out.extend(self.fields(s.selections))
-            elif isinstance(s, FragmentSpread):
+            else:
                 fragment = self.document.fragments.get(s.name)
                 if fragment is not None:
                     out.extend(self.fields(fragment.selections))
         return out
 
-    def select(
-        self,
-        value: Any,
-        selections: list[Selection] | None,
-        type_name: str,
-        *,
-        run_links: bool = False,
-    ) -> Any:
-        if selections is None or value is None:
-            return value
-        if isinstance(value, list):
-            return [self.select(v, selections, type_name, run_links=run_links) for v in value]
-        if not isinstance(value, dict):
-            return value
+    def select(self, value: Any, selections: list[Selection] | None, ref: TypeRef) -> Any:
+        """*value* written out as the type *ref* with the *selections* asked for."""
+        if callable(value):
+            value = value()
+        if value is None:
+            return None
+        if ref.of is not None:
+            items = value if isinstance(value, list) else [value]
+            return [self.select(v, selections, ref.of) for v in items]
+        target = SCHEMA.types[ref.named]
+        if target.kind != "OBJECT":
+            return _leaf(target.name, value)
         out: dict[str, Any] = {}
-        for f in self.fields(selections):
+        for f in self.fields(selections or []):
             if f.name == "__typename":
-                out[f.key] = type_name
+                out[f.key] = target.name
                 continue
-            if run_links and f.name == "run" and isinstance(value.get("run"), dict):
-                value = {**value, "run": self.run_extras(value["run"], f)}
-            item = value.get(f.name)
-            if item is None and f.name in _LIST_FIELDS:
-                item = []
-            elif item is None:
-                item = _DEFAULTS.get(f.name)
-            inner = f"{type_name.removesuffix('Response')}{f.name[:1].upper()}{f.name[1:]}"
-            out[f.key] = self.select(item, f.selections, inner, run_links=run_links)
+            definition = target.fields[f.name]
+            item = self.field_value(value, target.name, f)
+            if item is _ABSENT:
+                item = _unset(f.name, definition.type)
+            elif definition.type.name == "Float" and _is_nan(item) and target.name not in _NAN_NULL:
+                # graphql-core refuses NaN as a Float: the field is null, with this error
+                self.errors.append("Float cannot represent non numeric value: nan")
+                item = None
+            out[f.key] = self.select(item, f.selections, definition.type)
         return out
 
-    def run_extras(self, run: dict[str, Any], f: Field) -> dict[str, Any]:
-        """A run with the ``experiment`` and ``modelVersions`` the selection asks for."""
-        wanted = {g.name for g in self.fields(f.selections or [])}
+    def field_value(self, value: dict[str, Any], type_name: str, f: Field) -> Any:
+        if type_name == "MlflowRunExtension" and f.name in ("experiment", "modelVersions"):
+            return self.run_link(value, f.name)
+        if f.name in value:  # introspection objects are keyed by the GraphQL names
+            return value[f.name]
+        found = value.get(_snake(f.name), _ABSENT)
+        return _ABSENT if found is None else found
+
+    def run_link(self, run: dict[str, Any], name: str) -> Any:
+        """A run's ``experiment`` or ``modelVersions``, from their endpoints."""
         info = run.get("info") or {}
-        extra: dict[str, Any] = {}
         try:
-            if "experiment" in wanted and info.get("experimentId") is not None:
+            if name == "experiment" and info.get("experiment_id") is not None:
                 found = self.call(
-                    "GET", "/mlflow/experiments/get", {"experiment_id": info["experimentId"]}
+                    "GET", "/mlflow/experiments/get", {"experiment_id": info["experiment_id"]}
                 )
-                extra["experiment"] = _shaped(found.get("experiment"))
-            if "modelVersions" in wanted and info.get("runId"):
+                return found.get("experiment")
+            if name == "modelVersions" and info.get("run_id"):
                 found = self.call(
                     "GET",
                     "/mlflow/model-versions/search",
-                    {"filter": f"run_id = '{info['runId']}'"},
+                    {"filter": f"run_id = '{info['run_id']}'"},
                 )
-                extra["modelVersions"] = _shaped(found.get("model_versions", []))
+                return found.get("model_versions", [])
+        except PermissionDenied:
+            return None
         except MltrailError as exc:
             self.errors.append(str(exc))
-        return {**run, **extra}
+        return None
+
+
+def _content_type_problem(content_type: str | None) -> str | None:
+    """Why a POST's body is refused (as MLflow refuses it): only JSON is read, so a form or a
+    cross-site "simple" request (``text/plain``) never reaches a query."""
+    if content_type is None:
+        return "Bad Request. Content-Type header is missing."
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return "Bad Request. Content-Type must be one of ['application/json']."
+    return None
 
 
 def graphql_route_handler(
@@ -292,22 +348,31 @@ def graphql_route_handler(
             if request.method == "GET":
                 body: dict[str, Any] = dict(request.query_params)
             else:
+                refused = _content_type_problem(request.headers.get("content-type"))
+                if refused:
+                    return error_response(InvalidArgument(refused))
                 raw = await read_json_body(request, ctx.settings.max_json_body_bytes)
                 if not isinstance(raw, dict):
                     raise InvalidArgument("Invalid request body: expected a JSON object")
                 body = raw
             document = parse_document(body.get("query"))
             check_limits(document)
+            problems = check_document(document)
+            if problems:
+                return json_response({"data": None, "errors": problems})
             operation = document.operation(body.get("operationName") or None)
             variables = {k: v for k, v in operation.variables.items() if v is not None}
             given = body.get("variables") or {}
             if not isinstance(given, dict):
                 raise InvalidArgument("Invalid value for parameter 'variables': an object")
+            problems = missing_variables(operation, given)
+            if problems:
+                return json_response({"data": None, "errors": problems})
             variables.update(given)
         except InvalidArgument as exc:
             return json_response({"data": None, "errors": [str(exc)]})
         run = _Run(ctx, table, document, variables, request_info(request.scope))
-        data = await ctx.run_blocking(run.root, operation.selections)
+        data = await ctx.run_blocking(run.root, operation.kind, operation.selections)
         return json_response({"data": data, "errors": run.errors or None})
 
     return handle

@@ -27,7 +27,9 @@ __all__ = [
     "MAX_ROOT_FIELDS",
     "MAX_SELECTIONS",
     "Document",
+    "EnumLiteral",
     "Field",
+    "FloatLiteral",
     "FragmentSpread",
     "InlineFragment",
     "Operation",
@@ -63,6 +65,23 @@ class Variable:
     name: str
 
 
+class EnumLiteral(str):
+    """An enum value written in the document (a bare name), as opposed to a string."""
+
+    __slots__ = ()
+
+
+class FloatLiteral(float):
+    """A float written in the document; ``text`` is how it was written."""
+
+    text: str
+
+    def __new__(cls, text: str) -> FloatLiteral:
+        made = super().__new__(cls, text)
+        made.text = text
+        return made
+
+
 @dataclass
 class Field:
     name: str
@@ -95,6 +114,7 @@ class Operation:
     name: str | None
     variables: dict[str, Any]  # name -> default value (None when absent)
     selections: list[Selection]
+    variable_types: dict[str, str] = field(default_factory=dict)  # name -> type as written
 
 
 @dataclass
@@ -216,24 +236,25 @@ class _Parser:
         kind = self.take()
         name = self.take(kind="name") if self.peek(kind="name") else None
         variables: dict[str, Any] = {}
+        types: dict[str, str] = {}
         if self.skip("("):
             while not self.skip(")"):
                 self.take("$")
                 var = self.take(kind="name")
                 self.take(":")
-                self.type_reference()
+                types[var] = self.type_reference()
                 variables[var] = self.value(const=True) if self.skip("=") else None
                 self.directives()
         self.directives()
-        return Operation(kind, name, variables, self.selection_set())
+        return Operation(kind, name, variables, self.selection_set(), types)
 
-    def type_reference(self) -> None:
+    def type_reference(self) -> str:
         if self.skip("["):
-            self.type_reference()
+            written = f"[{self.type_reference()}]"
             self.take("]")
         else:
-            self.take(kind="name")
-        self.skip("!")
+            written = self.take(kind="name")
+        return written + "!" if self.skip("!") else written
 
     def directives(self) -> None:
         while self.skip("@"):
@@ -284,13 +305,15 @@ class _Parser:
             return Variable(self.take(kind="name"))
         if kind == "number":
             self.take()
-            return float(text) if any(c in text for c in ".eE") else int(text)
+            return FloatLiteral(text) if any(c in text for c in ".eE") else int(text)
         if kind in ("string", "block"):
             self.take()
             return _string(text)
         if kind == "name":
             self.take()
-            return {"true": True, "false": False, "null": None}.get(text, text)
+            if text in ("true", "false", "null"):
+                return {"true": True, "false": False, "null": None}[text]
+            return EnumLiteral(text)
         if self.skip("["):
             items = []
             while not self.skip("]"):

@@ -1,14 +1,13 @@
 """Metric endpoints: full histories (paged), MLflow's bulk endpoints, and reduced chart series.
 
 ``GET /mlflow/metrics/get-history-bulk-interval``, ``POST /mltrail/metrics/series`` and
-``POST /mltrail/metrics/series-packed`` read the same store call,
-:meth:`~mltrail.store.MetricStore.get_metric_series`.  The first samples each series as MLflow
-3.17 does (the first point of each of ``max_results`` even groups of the points in (step,
-timestamp, value) order, plus the last point) when it has at most ``MAX_BUCKETS_LIMIT`` points
-in the range, and returns each bucket's last point of a longer one (MLflow's shape, one list of
-metrics with ``run_id``); the second the columnar series with min, max and last per bucket as
-JSON, the third the same series as packed binary arrays (what the web UI's charts read: no
-number is formatted or parsed as text).
+``POST /mltrail/metrics/series-packed`` read the stored series.  The first samples each
+series as MLflow 3.17 does, whatever its length (the first point of each of ``max_results``
+even groups of the points in (step, timestamp, value) order, plus the last point:
+:mod:`mltrail.store._sample`, through :meth:`~mltrail.store.MetricStore.sample_metric_history`),
+in MLflow's shape (one list of metrics with ``run_id``); the second the columnar series with
+min, max and last per bucket as JSON, the third the same series as packed binary arrays (what
+the web UI's charts read: no number is formatted or parsed as text).
 
 The packed body (``application/vnd.mltrail.series``), all little-endian:
 
@@ -22,7 +21,6 @@ The packed body (``application/vnd.mltrail.series``), all little-endian:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,7 +57,7 @@ _MAGIC = b"MTS1"
 #: MLflow's limits for get-history-bulk-interval.
 MAX_BULK_RUNS = 100
 MAX_BULK_RESULTS = 2500
-DEFAULT_BULK_RESULTS = 320
+DEFAULT_BULK_RESULTS = 2500
 #: MLflow's limit (and default) for get-history-bulk, points in all.
 MAX_HISTORY_BULK_RESULTS = 25_000
 
@@ -103,89 +101,55 @@ def _history_bulk(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_bulk_interval(args: dict[str, Any]) -> None:
-    """The request's own rules, checked before any run is looked up, in MLflow's words."""
+    """The request's own rules, checked before any run is looked up, in MLflow's order and
+    words."""
     what = "GetMetricHistoryBulkInterval request"
+    count = len(args["run_ids"])
+    if count > MAX_BULK_RUNS:
+        raise InvalidArgument(
+            f"{what} must specify at most {MAX_BULK_RUNS} run_ids. Received {count} run_ids."
+        )
     if not args.get("metric_key"):
         raise InvalidArgument("Missing value for required parameter 'metric_key'")
-    if len(args["run_ids"]) > MAX_BULK_RUNS:
-        raise InvalidArgument(
-            f"{what} must specify at most {MAX_BULK_RUNS} run_ids. Got {len(args['run_ids'])}."
-        )
     limit = args.get("max_results", DEFAULT_BULK_RESULTS)
     if not 1 <= limit <= MAX_BULK_RESULTS:
-        raise InvalidArgument(
-            f"max_results must be between 1 and {MAX_BULK_RESULTS}, got {limit} in the {what}"
-        )
+        raise InvalidArgument(f"max_results must be between 1 and {MAX_BULK_RESULTS}.")
     start, end = args.get("start_step"), args.get("end_step")
     if (start is None) != (end is None):
         raise InvalidArgument(
-            f"If either start step or end step are specified, both must be specified. "
-            f"Got start_step={start}, end_step={end}."
+            "If either start step or end step are specified, both must be specified."
         )
     if start is not None and end is not None and end < start:
         raise InvalidArgument(
-            f"end_step must be greater than start_step. Got start_step={start}, end_step={end}."
+            "end_step must be greater than start_step. "
+            f"Found start_step={start} and end_step={end}."
         )
 
 
-def _ntile_firsts(total: int, buckets: int) -> list[int]:
-    """The index of the first row of each of SQL's ``NTILE(buckets)`` groups of *total* rows
-    (the first ``total % buckets`` groups hold one row more)."""
-    if total <= buckets:
-        return list(range(total))
-    size, extra = divmod(total, buckets)
-    return [b * size + min(b, extra) for b in range(buckets)]
-
-
-def _sample_like_mlflow(points: list[tuple[int, int, float]], limit: int) -> list[Any]:
-    """MLflow's sample of one series: its points ordered by (step, timestamp, value) cut into
-    *limit* even groups, the first point of each, and the last point (in place of the last
-    pick when there are already *limit*)."""
-    ordered = sorted(points, key=lambda p: (p[0], p[1], math.isnan(p[2]), _finite_or_zero(p[2])))
-    picks = [ordered[i] for i in _ntile_firsts(len(ordered), limit)]
-    if ordered and picks[-1] is not ordered[-1]:
-        if len(picks) >= limit:
-            picks[-1] = ordered[-1]
-        else:
-            picks.append(ordered[-1])
-    return picks
-
-
-def _finite_or_zero(value: float) -> float:
-    return 0.0 if math.isnan(value) else value
-
-
 def _bulk_interval(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
-    """Up to max_results points per run, sampled as MLflow samples them, from the whole series
-    when it has at most MAX_BUCKETS_LIMIT points in the range; a longer series is reduced to
-    max_results buckets (each bucket's last point) instead of being read point by point."""
+    """MLflow's sample of one metric of up to 100 runs: per run in the order asked, at most
+    max_results points (see :mod:`mltrail.store._sample`), picked by the store without
+    building the whole history."""
     _check_bulk_interval(args)
-    limit = args.get("max_results", DEFAULT_BULK_RESULTS)
-    start, end = args.get("start_step"), args.get("end_step")
-    metrics = ctx.backend.metrics
-    whole = metrics.get_metric_series(
-        args["run_ids"], [args["metric_key"]], MAX_BUCKETS_LIMIT, start, end
+    sample = ctx.backend.metrics.sample_metric_history(
+        args["run_ids"],
+        args["metric_key"],
+        args.get("max_results", DEFAULT_BULK_RESULTS),
+        args.get("start_step"),
+        args.get("end_step"),
     )
-    out = []
-    for s in whole:
-        if s.exact:
-            points = _sample_like_mlflow(
-                list(zip(s.steps, s.timestamps, s.last, strict=True)), limit
-            )
-        else:
-            (reduced,) = metrics.get_metric_series([s.run_id], [s.key], limit, start, end)
-            points = list(zip(reduced.steps, reduced.timestamps, reduced.last, strict=True))
-        for step, timestamp, value in points:
-            out.append(
-                {
-                    "key": s.key,
-                    "value": metric_value_to_json(value),
-                    "timestamp": timestamp,
-                    "step": step,
-                    "run_id": s.run_id,
-                }
-            )
-    return {"metrics": out}
+    return {
+        "metrics": [
+            {
+                "key": m.key,
+                "value": metric_value_to_json(m.value),
+                "timestamp": m.timestamp,
+                "step": m.step,
+                "run_id": m.run_id,
+            }
+            for m in sample
+        ]
+    }
 
 
 def _read_series(ctx: ServerContext, args: dict[str, Any]) -> tuple[list[MetricSeries], Any]:

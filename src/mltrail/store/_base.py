@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Generic, TypeVar
 
+from mltrail._exceptions import NotFound
 from mltrail.entities import (
     DatasetInput,
     DatasetSummary,
@@ -23,6 +24,7 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
+from mltrail.store._sample import sampled_metrics
 from mltrail.store._series import MetricSeries, reduce_series, validate_series_request
 from mltrail.store._visibility import Visibility
 
@@ -233,6 +235,37 @@ class MetricStore(abc.ABC):
         an unknown run.  With ``timestamps=False`` (a chart on a step axis) every series'
         ``timestamps`` is empty, and a backend may skip reading them.
         """
+
+    def sample_metric_history(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """MLflow's ``get-history-bulk-interval`` sample of one metric of several runs: per run
+        in the order given (a run given twice comes twice; an unknown run or one without the
+        metric gives nothing), at most *max_results* points picked as MLflow picks them (see
+        :mod:`mltrail.store._sample`), each with its ``run_id``.  Here from whole histories;
+        the SQL store reads its stored chunks in one query instead."""
+        picked: dict[str, list[Metric]] = {}
+        for run_id in dict.fromkeys(run_ids):
+            try:
+                points = self.get_metric_history(run_id, metric_key)
+            except NotFound:
+                points = PagedList([], None)
+            picked[run_id] = sampled_metrics(
+                run_id,
+                metric_key,
+                [p.step for p in points],
+                [p.timestamp for p in points],
+                [p.value for p in points],
+                max_results,
+                start_step,
+                end_step,
+            )
+        return [m for run_id in run_ids for m in picked[run_id]]
 
 
 def series_from_histories(

@@ -63,6 +63,9 @@ from mltrail.validation import (
 __all__ = ["RestExperiments", "RestMetrics", "RestRuns"]
 
 HISTORY_PAGE = 25_000  # points per get-history request when reading a whole series
+#: The limits of a tracking server's get-history-bulk-interval (MLflow's): runs, points per run.
+_MAX_SAMPLE_RUNS = 100
+_MAX_SAMPLE_RESULTS = 2500
 
 
 def _metrics_json(metrics: Sequence[Metric]) -> list[dict[str, Any]]:
@@ -378,6 +381,43 @@ class RestMetrics(MetricStore):
             ],
             data.get("next_page_token") or None,
         )
+
+    def sample_metric_history(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """The server samples (``metrics/get-history-bulk-interval``, mltrail's or MLflow's)
+        within its limits (100 runs, 1 to 2500 points); beyond them, from whole histories."""
+        if not run_ids:
+            return []
+        within = len(run_ids) <= _MAX_SAMPLE_RUNS and 1 <= max_results <= _MAX_SAMPLE_RESULTS
+        if not within:
+            return super().sample_metric_history(
+                run_ids, metric_key, max_results, start_step, end_step
+            )
+        ranged = start_step is not None and end_step is not None
+        data = self._ctx.get(
+            "metrics/get-history-bulk-interval",
+            run_ids=list(run_ids),
+            metric_key=metric_key,
+            max_results=max_results,
+            start_step=start_step if ranged else None,
+            end_step=end_step if ranged else None,
+        )
+        return [
+            Metric(
+                metric_key,
+                float(m["value"]),
+                int(m.get("timestamp") or 0),
+                int(m.get("step") or 0),
+                run_id=m.get("run_id"),
+            )
+            for m in data.get("metrics", [])
+        ]
 
     def get_metric_series(
         self,

@@ -28,7 +28,7 @@ from mltrail.store.sql._codec import (
 from mltrail.store.sql._core import SqlContext
 from mltrail.store.sql._prepared import Prepared, PreparedIn, bound
 from mltrail.store.sql._schema import latest_metrics_table, metric_chunks_table
-from mltrail.store.sql._series import read_metric_series
+from mltrail.store.sql._series import read_metric_series, sample_metric_series
 from mltrail.validation import validate_int, validate_key, validate_metric_value
 
 __all__ = [
@@ -305,6 +305,20 @@ class SqlMetrics(MetricStore):
         not reading the stored timestamps)."""
         return read_metric_series(
             self._ctx, run_ids, metric_keys, max_buckets, start_step, end_step, timestamps
+        )
+
+    def sample_metric_history(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """See :meth:`mltrail.store.MetricStore.sample_metric_history`: one query over the
+        stored chunks in the step range, sampled in arrays."""
+        return sample_metric_series(
+            self._ctx, run_ids, metric_key, max_results, start_step, end_step
         )
 
     @staticmethod

@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy import Connection, null, select
 
 from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.entities import Metric
+from mltrail.store._sample import sampled_metrics
 from mltrail.store._series import MetricSeries, reduce_series, validate_series_request
 from mltrail.store.sql._core import SqlContext
 from mltrail.store.sql._schema import metric_chunks_table, runs_table
 
-__all__ = ["MAX_SERIES_KEYS", "MAX_SERIES_RUNS", "read_metric_series"]
+__all__ = ["MAX_SERIES_KEYS", "MAX_SERIES_RUNS", "read_metric_series", "sample_metric_series"]
 
 _MC = metric_chunks_table.c
 _R = runs_table.c
@@ -124,6 +126,61 @@ def read_metric_series(
             series = reduce_series(by_pk[run_pk], key, steps, stamps, values, buckets, start, end)
             keep(replace(series, timestamps=[]))
         return [found[(r, k)] for r in runs for k in keys if (r, k) in found]
+
+    return ctx.read(read)
+
+
+def sample_metric_series(
+    ctx: SqlContext,
+    run_ids: Sequence[str],
+    metric_key: str,
+    max_results: int,
+    start_step: int | None,
+    end_step: int | None,
+) -> list[Metric]:
+    """:meth:`mltrail.store.MetricStore.sample_metric_history` in one query: the chunks of
+    the runs' series that reach into the step range, streamed run by run, each run's points
+    decoded into arrays and sampled there (no object per point; only the picks become
+    metrics)."""
+    if not run_ids:
+        return []
+    runs = _check_ids("run_ids", run_ids, MAX_SERIES_RUNS)
+    ranged = start_step is not None and end_step is not None
+
+    def read(conn: Connection) -> list[Metric]:
+        query = (
+            select(_R.run_uuid, _MC.steps, _MC.timestamps, _MC.vals)
+            .join(runs_table, _R.id == _MC.run_id)
+            .where(_R.run_uuid.in_(runs), _MC.key == metric_key)
+        )
+        if ranged:
+            query = query.where(_MC.max_step >= start_step, _MC.min_step <= end_step)
+        query = query.order_by(_MC.run_id, _MC.id).execution_options(yield_per=64)
+        picked: dict[str, list[Metric]] = {}
+        current: str | None = None
+        parts: list[tuple[bytes, bytes | None, bytes]] = []
+
+        def flush() -> None:
+            if current is None:
+                return
+            picked[current] = sampled_metrics(
+                current,
+                metric_key,
+                _column(parts, 0, "<i8"),
+                _column(parts, 1, "<i8"),
+                _column(parts, 2, "<f8"),
+                max_results,
+                start_step if ranged else None,
+                end_step if ranged else None,
+            )
+
+        for run_uuid, steps, stamps, vals in conn.execute(query):
+            if run_uuid != current:
+                flush()
+                current, parts = run_uuid, []
+            parts.append((steps, stamps, vals))
+        flush()
+        return [m for run_id in run_ids for m in picked.get(run_id, ())]
 
     return ctx.read(read)
 
