@@ -70,6 +70,13 @@ def _keras() -> Any:
     """Keras, imported on the PyTorch backend (chosen here when nothing chose one)."""
     if "keras" not in sys.modules:
         choose_backend()
+        chosen = os.environ[_BACKEND_VARIABLE]
+        if chosen != BACKEND:
+            raise MltrailError(
+                f"The Keras flavor runs Keras on its PyTorch backend, but {_BACKEND_VARIABLE} is "
+                f"{chosen!r}: set {_BACKEND_VARIABLE}=torch (or leave it unset) before keras is "
+                "first imported"
+            )
         if importlib.util.find_spec("torch") is None:
             raise MissingDependency(
                 "The Keras flavor needs torch (Keras' PyTorch backend): "
