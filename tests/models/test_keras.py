@@ -17,7 +17,7 @@ import yaml
 
 import mltrail
 import mltrail as mlflow
-import mltrail.keras  # noqa: F401 - chooses the torch backend before keras is imported
+import mltrail.keras  # chooses the torch backend before keras is imported
 from mltrail.exceptions import InvalidArgument, MltrailError, PermissionDenied
 from mltrail.models import ColSpec, ModelSignature, Schema, TensorSpec, infer_signature
 
@@ -141,7 +141,7 @@ def test_bad_arguments_are_named(tmp_path: Path) -> None:
     model, x = _model(), _x()
     with pytest.raises(InvalidArgument, match="Invalid model of type object"):
         mlflow.keras.save_model(object(), tmp_path / "a")
-    with pytest.raises(InvalidArgument, match="save_exported_model=True.*TensorFlow"):
+    with pytest.raises(InvalidArgument, match=r"save_exported_model=True.*TensorFlow"):
         mlflow.keras.save_model(model, tmp_path / "b", save_exported_model=True)
     with pytest.raises(InvalidArgument, match="Invalid save_model_kwargs"):
         mlflow.keras.save_model(model, tmp_path / "c", save_model_kwargs=["zipped"])  # type: ignore[arg-type]
@@ -171,7 +171,7 @@ def test_exported_models_are_refused_by_name(tmp_path: Path) -> None:
     content = yaml.safe_load(mlmodel.read_text())
     content["flavors"]["keras"]["save_exported_model"] = True
     mlmodel.write_text(yaml.safe_dump(content))
-    with pytest.raises(InvalidArgument, match="save_exported_model=True.*TensorFlow"):
+    with pytest.raises(InvalidArgument, match=r"save_exported_model=True.*TensorFlow"):
         mlflow.keras.load_model(str(tmp_path / "m"))
     with pytest.raises(InvalidArgument, match="save_exported_model=True"):
         mlflow.pyfunc.load_model(str(tmp_path / "m"))
