@@ -22,12 +22,14 @@ code-carrying models.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import sys
+import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument, MissingDependency, MltrailError
@@ -98,6 +100,18 @@ def _keras() -> Any:
             "and import mltrail.keras's functions before keras"
         )
     return keras
+
+
+@contextlib.contextmanager
+def _quiet_numpy_conversions() -> Iterator[None]:
+    """Silence Keras' own NumPy 2 deprecation (its tensors' ``__array__`` takes no ``copy``),
+    which every ``predict`` and optimizer save on the PyTorch backend raises: nothing a user of
+    this flavor can change, and an error where warnings are errors (a strict test suite)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "__array__ implementation doesn't accept a copy keyword", DeprecationWarning
+        )
+        yield
 
 
 def get_default_pip_requirements() -> list[str]:
@@ -222,7 +236,8 @@ def save_model(
     file = os.path.join(data, _MODEL_NAME + _SUFFIX)
     with open(os.path.join(data, _MODULE_FILE), "w", encoding="utf-8") as f:
         f.write("keras")
-    model.save(file, **save_kwargs)
+    with _quiet_numpy_conversions():
+        model.save(file, **save_kwargs)
     mlmodel.add_flavor(
         FLAVOR_NAME,
         data=_DATA_DIR,
@@ -367,14 +382,16 @@ class _KerasPyfunc:
         import numpy as np
         import pandas as pd
 
-        if isinstance(data, pd.DataFrame):
-            return pd.DataFrame(self.model.predict(data.values, verbose=0), index=data.index)
-        if not isinstance(data, (np.ndarray, list, tuple, dict)):
+        frame = isinstance(data, pd.DataFrame)
+        if not frame and not isinstance(data, (np.ndarray, list, tuple, dict)):
             raise InvalidArgument(
                 f"Invalid input of type {type(data).__name__}: a Keras model predicts on a "
                 "DataFrame, a NumPy array, a list, a tuple or a dict"
             )
-        return _keras().ops.convert_to_numpy(self.model.predict(data, verbose=0))
+        with _quiet_numpy_conversions():
+            if frame:
+                return pd.DataFrame(self.model.predict(data.values, verbose=0), index=data.index)
+            return _keras().ops.convert_to_numpy(self.model.predict(data, verbose=0))
 
 
 def _load_pyfunc(path: str) -> _KerasPyfunc:
