@@ -337,6 +337,7 @@ def _load_file(
     custom_objects: dict[str, Any] | None = None,
     load_model_kwargs: dict[str, Any] | None = None,
 ) -> Any:
+    keras = _keras()
     kwargs = _load_kwargs(load_model_kwargs)
     if conf.get("save_exported_model"):
         raise InvalidArgument(
@@ -351,7 +352,6 @@ def _load_file(
     target += _SUFFIX
     if not os.path.isfile(target):
         raise InvalidArgument(f"Invalid keras flavor: the model file {target!r} is missing")
-    keras = _keras()
     return keras.saving.load_model(target, custom_objects=custom_objects, **kwargs)
 
 
