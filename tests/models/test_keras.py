@@ -280,3 +280,20 @@ def test_another_backend_asked_for_is_refused_before_keras_loads(tmp_path: Path)
     assert done.stdout.strip() == "False"
     last = done.stderr.strip().splitlines()[-1]
     assert "KERAS_BACKEND is 'jax': set KERAS_BACKEND=torch (or leave it unset)" in last
+
+
+def test_a_missing_torch_names_the_extra(tmp_path: Path) -> None:
+    done = _python(
+        f"""
+        import sys
+        sys.modules["torch"] = None  # as if PyTorch were not installed
+        import mltrail.keras
+        mltrail.keras.save_model(object(), {str(tmp_path / "m")!r})
+        """,
+        {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"},
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.endswith(
+        "The Keras flavor needs torch (Keras' PyTorch backend): pip install 'mltrail[keras]'"
+    )
