@@ -175,6 +175,16 @@ def test_exported_models_are_refused_by_name(tmp_path: Path) -> None:
         mlflow.keras.load_model(str(tmp_path / "m"))
     with pytest.raises(InvalidArgument, match="save_exported_model=True"):
         mlflow.pyfunc.load_model(str(tmp_path / "m"))
+    # What MLflow's Keras 2 / tf.keras flavor wrote (a SavedModel folder) is refused by name.
+    content["flavors"]["keras"] = {
+        "data": "data",
+        "keras_module": "tensorflow.keras",
+        "keras_version": "2.15.0",
+        "save_format": "tf",
+    }
+    mlmodel.write_text(yaml.safe_dump(content))
+    with pytest.raises(InvalidArgument, match=r"saved from Keras 2 or tf\.keras"):
+        mlflow.keras.load_model(str(tmp_path / "m"))
 
 
 def test_lambda_layers_load_only_outside_safe_mode(

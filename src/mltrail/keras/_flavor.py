@@ -344,6 +344,13 @@ def _load_file(
             "Invalid keras flavor: the model was saved with save_exported_model=True (a "
             "TensorFlow SavedModel), which needs TensorFlow; mltrail loads .keras models only"
         )
+    if "save_format" in conf or "keras_module" in conf:
+        raise InvalidArgument(
+            "Invalid keras flavor: the model was saved from Keras 2 or tf.keras (its MLmodel "
+            f"names save_format {conf.get('save_format')!r}, keras_module "
+            f"{conf.get('keras_module')!r}), which needs TensorFlow; mltrail loads Keras 3 "
+            ".keras models only"
+        )
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise InvalidArgument("Invalid custom_objects: expected a dict of names to objects")
     target = flavor_file(model_dir, conf.get("data", _MODEL_NAME), "keras data")
