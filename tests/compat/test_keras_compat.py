@@ -168,3 +168,33 @@ def test_keras_takes_mlflows_arguments() -> None:
             assert mine[name].default == parameter.default, (fn, name)
     assert ours.keras.get_default_pip_requirements() == mlflow.keras.get_default_pip_requirements()
     assert ours.keras.FLAVOR_NAME == mlflow.keras.FLAVOR_NAME
+
+
+def test_keras_models_through_a_server_both_ways(mlflow_server: Any) -> None:
+    model, x = _trained()
+    expected = model.predict(x, verbose=0)
+    signature = mlflow.models.infer_signature(x, expected)
+    mlflow.set_experiment("keras")
+    with mlflow.start_run() as run:
+        theirs = mlflow.keras.log_model(model, name="theirs", signature=signature)
+    ours.set_tracking_uri(mlflow_server.url)
+    try:
+        for uri in (theirs.model_uri, f"runs:/{run.info.run_id}/theirs"):
+            native = ours.keras.load_model(uri)
+            np.testing.assert_allclose(native.predict(x, verbose=0), expected, rtol=1e-6)
+            np.testing.assert_allclose(ours.pyfunc.load_model(uri).predict(x), expected, rtol=1e-6)
+        with ours.start_run(run_id=run.info.run_id):
+            mine = ours.keras.log_model(
+                model,
+                name="ours",
+                signature=ours.models.ModelSignature.from_dict(signature.to_dict()),
+                input_example=x[:2],
+            )
+    finally:
+        ours.set_tracking_uri(None)
+    assert mine.model_uri == f"runs:/{run.info.run_id}/ours"
+    loaded = mlflow.pyfunc.load_model(mine.model_uri)
+    np.testing.assert_allclose(loaded.predict(x), expected, rtol=1e-6)
+    np.testing.assert_allclose(loaded.input_example, x[:2])
+    native = mlflow.keras.load_model(mine.model_uri)
+    np.testing.assert_allclose(native.predict(x, verbose=0), expected, rtol=1e-6)
