@@ -307,3 +307,25 @@ def test_a_missing_torch_names_the_extra(tmp_path: Path) -> None:
     assert last.endswith(
         "The Keras flavor needs torch (Keras' PyTorch backend): pip install 'mltrail[keras]'"
     )
+
+
+def test_packages_the_config_names_are_pinned(tmp_path: Path) -> None:
+    """A registered class from an installed package is that package's requirement; code
+    from outside installed packages (this test module) adds nothing."""
+    pytest.importorskip("sklearn")
+
+    @keras.saving.register_keras_serializable(package="mltrail_test")
+    class Doubling(keras.layers.Layer):  # type: ignore[misc]
+        def call(self, inputs: Any) -> Any:
+            return inputs * 2.0
+
+    model = keras.Sequential([keras.Input([3]), Doubling()])
+    mlflow.keras.save_model(model, tmp_path / "local")
+    requirements = (tmp_path / "local" / "requirements.txt").read_text().splitlines()
+    assert requirements == _pins("keras", "numpy", "pandas", "torch")
+    Doubling.__module__ = "sklearn.doubling"  # as if scikit-learn shipped the layer
+    mlflow.keras.save_model(model, tmp_path / "installed")
+    requirements = (tmp_path / "installed" / "requirements.txt").read_text().splitlines()
+    assert requirements == _pins("keras", "numpy", "pandas", "scikit-learn", "torch")
+    loaded = mlflow.keras.load_model(str(tmp_path / "local"))  # registered: found by name
+    np.testing.assert_allclose(loaded.predict(np.ones((1, 3)), verbose=0), [[2.0, 2.0, 2.0]])
