@@ -6,8 +6,9 @@ keras_version, keras_backend, save_exported_model: false}`` and ``loader_module:
 mlflow.keras``, so the models move both ways.
 
 Keras runs on PyTorch here: when Keras is not imported yet and ``KERAS_BACKEND`` is unset,
-it is set to ``torch`` before Keras is first imported; a Keras already running on another
-backend is refused with the fix.  TensorFlow is never needed, so MLflow's
+it is set to ``torch`` before Keras is first imported (by ``import mltrail.keras`` and by
+every save or load); a Keras already running on another backend, or ``KERAS_BACKEND`` naming
+one, is refused with the fix.  TensorFlow is never needed, so MLflow's
 ``save_exported_model=True`` (a TensorFlow SavedModel) is refused by name.
 
 Requirements are read from the saved file rather than probed in a fresh interpreter: a
@@ -97,7 +98,7 @@ def _keras() -> Any:
             f"The Keras flavor runs Keras on its PyTorch backend, but Keras was imported with "
             f"the {backend!r} backend ({_BACKEND_VARIABLE}={os.environ.get(_BACKEND_VARIABLE)!r})"
             f". Set {_BACKEND_VARIABLE}=torch before keras is first imported, or leave it unset "
-            "and import mltrail.keras's functions before keras"
+            "and import mltrail.keras before keras"
         )
     return keras
 
