@@ -132,7 +132,7 @@ def test_logged_to_a_run_and_registered(tmp_path: Path) -> None:
     requirements = (Path(local) / "requirements.txt").read_text().splitlines()
     assert requirements[-1] == "h5py"
     assert _pins("keras", "torch")[0] in requirements
-    # The tensor signature is enforced: a float64 array of the wrong width is refused.
+    # The tensor signature is enforced: an array of the wrong width is refused.
     with pytest.raises(MltrailError, match="shape"):
         loaded.predict(np.zeros((2, 3), dtype="float32"))
 
