@@ -52,6 +52,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         )
         for importer in (
             "mltrail.catboost._flavor",
+            "mltrail.keras._flavor",
             "mltrail.lightgbm._flavor",
             "mltrail.models._save",
             "mltrail.onnx._flavor",

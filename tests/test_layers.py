@@ -52,6 +52,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "statsmodels",
                 "lightgbm",
                 "catboost",
+                "keras",
                 "onnx",
                 "pytorch",
                 "registry",

@@ -143,6 +143,19 @@ def _catboost_save(tmp_path: Path) -> None:
     mltrail.catboost.save_model(object(), str(tmp_path / "m"), pip_requirements=[])
 
 
+def _keras(tmp_path: Path) -> None:
+    import mltrail.pyfunc
+
+    conf = "    data: data\n    keras_backend: torch\n    save_exported_model: false\n"
+    mltrail.pyfunc.load_model(_model_dir(tmp_path, "mlflow.keras", "keras", conf))
+
+
+def _keras_save(tmp_path: Path) -> None:
+    import mltrail.keras
+
+    mltrail.keras.save_model(object(), str(tmp_path / "m"), pip_requirements=[])
+
+
 def _onnx(tmp_path: Path) -> None:
     import mltrail.onnx
 
@@ -216,6 +229,8 @@ SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("lightgbm",), _lightgbm, "lightgbm"),
     (("catboost",), _catboost, "catboost"),
     (("catboost",), _catboost_save, "catboost"),
+    (("keras",), _keras, "keras"),
+    (("keras",), _keras_save, "keras"),
     (("onnx",), _onnx, "onnx"),
     (("onnxruntime",), _onnxruntime, "onnx"),
     (("torch",), _torch, "pytorch"),

@@ -46,6 +46,7 @@ MODULES = (
     "mlflow.onnx",
     "mlflow.statsmodels",
     "mlflow.catboost",
+    "mlflow.keras",
 )
 
 # Lists MLflow's public surface as JSON: {"names": {"mlflow.x.Name": {...}}}.
@@ -418,6 +419,13 @@ _not_yet(
     "mlflow.pytorch.MlflowModelCheckpointCallback",
     "mlflow.pytorch.load_checkpoint",
 )
+# Keras autologging (fit() logged as runs) and its callback.
+_not_yet(
+    "keras autologging",
+    "mlflow.keras.autolog",
+    "mlflow.keras.MlflowCallback",
+    "mlflow.keras.MLflowCallback",
+)
 # statsmodels autologging (fit() calls logged as runs).
 _not_yet("statsmodels autologging", "mlflow.statsmodels.autolog")
 _HAVE_TO_DICTIONARY = {
@@ -541,7 +549,8 @@ NOT_YET_PARAMETERS: dict[str, dict[str, str]] = {
 
 @pytest.fixture(scope="module")
 def mlflow_surface() -> dict[str, Any]:
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    # mlflow.keras imports Keras, which runs on PyTorch here (no TensorFlow is installed).
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "KERAS_BACKEND": "torch"}
     done = subprocess.run(
         [sys.executable, "-c", LISTER, json.dumps(MODULES)],
         capture_output=True,

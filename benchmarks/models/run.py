@@ -16,6 +16,9 @@ times per tool in a fresh subprocess and temporary directory (a fresh SQLite sto
 - ``catboost_log_model``, ``catboost_log_model_cold``: the same two for
   ``<tool>.catboost.log_model`` of a small ``CatBoostClassifier``
   (benchmarks/models/bench_catboost.py).  Target: mltrail at least 3x faster than MLflow.
+- ``keras_log_model``, ``keras_log_model_cold``: the same two for ``<tool>.keras.log_model``
+  of a small Keras 3 MLP on the PyTorch backend (benchmarks/models/bench_keras.py).  Target:
+  mltrail at least 3x faster than MLflow.
 - ``predict``: ``<tool>.pyfunc.load_model(path).predict`` on a 1-row and a 10,000-row
   DataFrame, against the native ``model.predict`` in the same process.  Targets: at most 1.5x
   the native cost, and no slower than MLflow's pyfunc.
@@ -49,6 +52,7 @@ from benchmarks.run import (
 ROOT = Path(__file__).resolve().parent.parent.parent
 MODULE = "benchmarks.models.bench_models"
 CATBOOST_MODULE = "benchmarks.models.bench_catboost"
+KERAS_MODULE = "benchmarks.models.bench_keras"
 
 WORKLOADS = {
     "log_model": Workload(
@@ -110,6 +114,36 @@ WORKLOADS = {
             ),
         ),
         module=CATBOOST_MODULE,
+    ),
+    "keras_log_model": Workload(
+        "keras_log_model",
+        (
+            Row(
+                "keras log_model",
+                "log_model_s",
+                "s",
+                False,
+                ">= 3x faster",
+                _faster("log_model_s", 3),
+                needs_mlflow=True,
+            ),
+        ),
+        module=KERAS_MODULE,
+    ),
+    "keras_log_model_cold": Workload(
+        "keras_log_model_cold",
+        (
+            Row(
+                "keras log_model, empty cache",
+                "log_model_s",
+                "s",
+                False,
+                ">= 3x faster",
+                _faster("log_model_s", 3),
+                needs_mlflow=True,
+            ),
+        ),
+        module=KERAS_MODULE,
     ),
     "predict": Workload(
         "predict",

@@ -116,7 +116,7 @@ _LAZY_SUBMODULES = frozenset(
     # Model evaluation (NumPy, pandas, scikit-learn, Pillow load when an evaluation runs).
     | {"evaluation", "metrics"}
     # Models and their flavors: each imports its framework only when a model is saved/loaded.
-    | {"catboost", "lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn"}
+    | {"catboost", "keras", "lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn"}
     | {"statsmodels", "xgboost"}
 )
 

@@ -48,6 +48,7 @@ OPTIONAL: dict[str, OptionalPackage] = {
     "statsmodels": OptionalPackage("statsmodels", "The statsmodels flavor", "statsmodels"),
     "lightgbm": OptionalPackage("lightgbm", "The LightGBM flavor", "lightgbm"),
     "catboost": OptionalPackage("catboost", "The CatBoost flavor", "catboost"),
+    "keras": OptionalPackage("keras", "The Keras flavor", "keras"),
     "onnx": OptionalPackage("onnx", "The ONNX flavor", "onnx"),
     "onnxruntime": OptionalPackage("onnxruntime", "ONNX models' predictions", "onnx"),
     "torch": OptionalPackage("torch", "The PyTorch flavor", "pytorch"),

@@ -8,6 +8,7 @@ import sys
 
 FRAMEWORKS = (
     "catboost",
+    "keras",
     "lightgbm",
     "onnx",
     "onnxruntime",
@@ -23,14 +24,14 @@ def test_flavor_packages_import_no_framework() -> None:
     probe = (
         "import sys, json\n"
         "import mltrail\n"
-        "for name in ('catboost', 'lightgbm', 'onnx', 'pytorch', 'xgboost', 'sklearn',"
+        "for name in ('catboost', 'keras', 'lightgbm', 'onnx', 'pytorch', 'xgboost', 'sklearn',"
         "'statsmodels', 'pyfunc'):\n"
         "    getattr(mltrail, name).load_model\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
-    flavors = ("catboost", "lightgbm", "onnx", "pytorch", "statsmodels")
+    flavors = ("catboost", "keras", "lightgbm", "onnx", "pytorch", "statsmodels")
     assert {f"mltrail.{name}" for name in flavors} <= loaded
     assert sorted(m for m in loaded if m.split(".")[0] in FRAMEWORKS) == []
 
@@ -42,6 +43,7 @@ def test_flavor_packages_load_no_save_or_uri_machinery() -> None:
         "import sys, json\n"
         "import mltrail.lightgbm, mltrail.onnx, mltrail.pytorch, mltrail.pyfunc\n"
         "import mltrail.sklearn, mltrail.xgboost, mltrail.statsmodels, mltrail.catboost\n"
+        "import mltrail.keras\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -4,6 +4,7 @@ model's."""
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,30 @@ def _catboost(kind: str, path: Path) -> Callable[[pd.DataFrame], Any]:
     return model.predict
 
 
+def _keras(path: Path) -> Callable[[pd.DataFrame], Any]:
+    flavor = pytest.importorskip("mltrail.keras")  # first: Keras then runs on PyTorch
+    keras = pytest.importorskip("keras")
+
+    X, y = _data()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input([3]), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)]
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(X.to_numpy(), y.to_numpy(), epochs=1, verbose=0)
+    with warnings.catch_warnings():  # Keras' own NumPy 2 deprecation, saving optimizer state
+        warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
+        # A column signature, inferred from the DataFrame example: a DataFrame in, one out.
+        flavor.save_model(model, path, input_example=X.head(5), pip_requirements=["keras"])
+
+    def native(frame: pd.DataFrame) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
+            return model.predict(frame.to_numpy(), verbose=0)
+
+    return native
+
+
 def _sklearn_pipeline(path: Path) -> Callable[[pd.DataFrame], Any]:
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.pipeline import make_pipeline
@@ -118,6 +143,7 @@ FLAVORS = {
     "sklearn-pipeline": _sklearn_pipeline,
     "catboost-classifier": lambda path: _catboost("classifier", path),
     "catboost-regressor": lambda path: _catboost("regressor", path),
+    "keras-sequential": _keras,
     "pyfunc-function": _pyfunc_function,
 }
 
@@ -130,6 +156,8 @@ def flavor_model(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, 
 
 
 def _close(predictions: Any, expected: Any) -> None:
+    if isinstance(predictions, list) and predictions and isinstance(predictions[0], dict):
+        predictions = [list(row.values()) for row in predictions]  # a DataFrame's records
     np.testing.assert_allclose(
         np.asarray(predictions, dtype=float), np.asarray(expected, dtype=float), rtol=1e-6
     )

@@ -42,6 +42,7 @@ _LOADERS = {
     "mlflow.statsmodels": "mltrail.statsmodels",
     "mlflow.lightgbm": "mltrail.lightgbm",
     "mlflow.catboost": "mltrail.catboost",
+    "mlflow.keras": "mltrail.keras",
     "mlflow.pytorch": "mltrail.pytorch",
     "mlflow.onnx": "mltrail.onnx",
 }
