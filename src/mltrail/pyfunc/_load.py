@@ -44,6 +44,7 @@ _LOADERS = {
     "mlflow.catboost": "mltrail.catboost",
     "mlflow.pytorch": "mltrail.pytorch",
     "mlflow.onnx": "mltrail.onnx",
+    "mlflow.transformers": "mltrail.transformers",
 }
 
 
