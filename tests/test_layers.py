@@ -52,6 +52,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "statsmodels",
                 "lightgbm",
                 "catboost",
+                "transformers",
                 "onnx",
                 "pytorch",
                 "registry",

@@ -143,6 +143,19 @@ def _catboost_save(tmp_path: Path) -> None:
     mltrail.catboost.save_model(object(), str(tmp_path / "m"), pip_requirements=[])
 
 
+def _transformers(tmp_path: Path) -> None:
+    import mltrail.pyfunc
+
+    conf = "    task: fill-mask\n    model_binary: model\n    pipeline_model_type: BertForMaskedLM\n"
+    mltrail.pyfunc.load_model(_model_dir(tmp_path, "mlflow.transformers", "transformers", conf))
+
+
+def _transformers_save(tmp_path: Path) -> None:
+    import mltrail.transformers
+
+    mltrail.transformers.save_model(object(), str(tmp_path / "m"), pip_requirements=[])
+
+
 def _onnx(tmp_path: Path) -> None:
     import mltrail.onnx
 
@@ -216,6 +229,8 @@ SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("lightgbm",), _lightgbm, "lightgbm"),
     (("catboost",), _catboost, "catboost"),
     (("catboost",), _catboost_save, "catboost"),
+    (("transformers",), _transformers, "transformers"),
+    (("transformers",), _transformers_save, "transformers"),
     (("onnx",), _onnx, "onnx"),
     (("onnxruntime",), _onnxruntime, "onnx"),
     (("torch",), _torch, "pytorch"),

@@ -27,6 +27,7 @@ from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
 from mltrail.transformers._conf import COMPONENTS_DIR, build_flavor_conf, load_parts, save_parts
 from mltrail.transformers._pyfunc import PROMPT_TEMPLATE_TASKS, TransformersPyfunc
+from mltrail.transformers._signature import infer_or_get_default_signature
 
 __all__ = [
     "FLAVOR_NAME",
@@ -262,8 +263,6 @@ def save_model(
         _write_card(local, model_card)
         predict_signature = signature
         if _with_pyfunc(pipeline, processor):
-            from mltrail.transformers._signature import infer_or_get_default_signature
-
             if signature is None:
                 predict_signature = infer_or_get_default_signature(
                     pipeline, input_example, model_config, conf
