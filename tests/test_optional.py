@@ -146,7 +146,7 @@ def _catboost_save(tmp_path: Path) -> None:
 def _transformers(tmp_path: Path) -> None:
     import mltrail.pyfunc
 
-    conf = "    task: fill-mask\n    model_binary: model\n    pipeline_model_type: BertForMaskedLM\n"
+    conf = "    task: fill-mask\n    model_binary: model\n    pipeline_model_type: BertModel\n"
     mltrail.pyfunc.load_model(_model_dir(tmp_path, "mlflow.transformers", "transformers", conf))
 
 
