@@ -288,16 +288,21 @@ def test_loading_runs_no_foreign_code_or_pickles(
         flavor.load_model(str(pickled))
 
 
-def test_requirements_are_inferred_and_default(
+def test_requirements_are_what_loading_the_model_imports(
     saved: dict[str, tuple[Any, Path]], tmp_path: Path
 ) -> None:
+    """The flavor writes its requirements without loading the model in a fresh interpreter:
+    they are what such a load finds (the requirements probe, run here on purpose)."""
+    from mltrail.models._env import infer_requirements
+
     pipeline, _ = saved["feature-extraction"]
-    flavor.save_model(pipeline, tmp_path / "m")
-    requirements = (tmp_path / "m" / "requirements.txt").read_text().splitlines()
-    names = {r.split("==")[0] for r in requirements}
-    assert {"transformers", "torch"} <= names
-    # The python_function loader imports numpy and pandas too.
-    assert {"numpy", "pandas"} <= names
+    flavor.save_model(pipeline, tmp_path / "m", extra_pip_requirements=["extra-package==1"])
+    written = (tmp_path / "m" / "requirements.txt").read_text().splitlines()
+    assert written[-1] == "extra-package==1"
+    probed = infer_requirements(str(tmp_path / "m"), flavor.get_default_pip_requirements())
+    assert sorted(written[:-1]) == sorted(probed)
+    names = {r.split("==")[0] for r in written}
+    assert {"transformers", "torch", "numpy", "pandas"} <= names
     defaults = flavor.get_default_pip_requirements()
     assert defaults[:2] == [f"transformers=={transformers.__version__}", defaults[1]]
     assert defaults[1].startswith("torch==")

@@ -41,8 +41,6 @@ __all__ = [
 
 FLAVOR_NAME = "transformers"
 _LOADER_MODULE = "mlflow.transformers"
-# What the requirements probe imports while the model is written (the loader's libraries).
-_PROBE_MODULES = ["torch", "transformers", "mltrail.transformers"]
 _RETURN_TYPES = ("pipeline", "components")
 _DICT_KEYS = ("model", "tokenizer", "feature_extractor", "image_processor", "torch_dtype")
 _LLM_TASK_PREFIX = "llm/v1/"
@@ -79,6 +77,13 @@ def get_default_pip_requirements(model: Any = None) -> list[str]:
     names = ["transformers", "torch"]
     names += [n for n in ("torchvision", "accelerate") if importlib.util.find_spec(n)]
     return [pinned(name) for name in names]
+
+
+def _requirements() -> list[str]:
+    """What a saved model needs: the defaults, and the python_function's numpy and pandas."""
+    from mltrail.models._env import pinned
+
+    return [pinned("numpy"), pinned("pandas"), *get_default_pip_requirements()]
 
 
 def get_default_conda_env(model: Any = None) -> dict[str, Any]:
@@ -239,8 +244,6 @@ def save_model(
     """Save a transformers pipeline (or a dict of its components with *task*) to *path*."""
     require("torch")
     transformers = require("transformers")
-    from mltrail.models._env import early_probe
-
     _check_save_arguments(save_pretrained, base_model_path, task, kwargs)
     if model_config is not None and not isinstance(model_config, dict):
         raise InvalidArgument("Invalid model_config: expected a dict of pipeline arguments")
@@ -254,33 +257,31 @@ def save_model(
         metadata = {**(metadata or {}), "prompt_template": prompt_template}
         if pipeline.task == "text-generation":
             model_config = {"return_full_text": False, **(model_config or {})}
-    with early_probe(_PROBE_MODULES, pip_requirements, conda_env) as started:
-        conf = build_flavor_conf(pipeline, torch_dtype or dict_dtype, processor)
-        model.add_flavor(
-            FLAVOR_NAME, transformers_version=transformers.__version__, code=code, **conf
-        )
-        save_parts(local, pipeline, conf, processor)
-        _write_card(local, model_card)
-        predict_signature = signature
-        if _with_pyfunc(pipeline, processor):
-            if signature is None:
-                predict_signature = infer_or_get_default_signature(
-                    pipeline, input_example, model_config, conf
-                )
-            add_to_model(model, _LOADER_MODULE, code=code, model_config=model_config)
-        return finish_save(
-            local,
-            model,
-            predict=None,
-            signature=predict_signature,
-            input_example=input_example,
-            default_requirements=get_default_pip_requirements(pipeline.model),
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            conda_env=conda_env,
-            metadata=metadata,
-            started_probe=started,
-        )
+    conf = build_flavor_conf(pipeline, torch_dtype or dict_dtype, processor)
+    model.add_flavor(FLAVOR_NAME, transformers_version=transformers.__version__, code=code, **conf)
+    save_parts(local, pipeline, conf, processor)
+    _write_card(local, model_card)
+    if _with_pyfunc(pipeline, processor):
+        if signature is None:
+            signature = infer_or_get_default_signature(pipeline, input_example, model_config, conf)
+        add_to_model(model, _LOADER_MODULE, code=code, model_config=model_config)
+    # No requirements probe: the loader imports transformers and torch only (classes are
+    # looked up by name in transformers; a model's own code never runs in a python_function
+    # load) and the python_function numpy and pandas, so loading the model in a fresh
+    # interpreter would find nothing else.
+    return finish_save(
+        local,
+        model,
+        predict=None,
+        signature=signature,
+        input_example=input_example,
+        default_requirements=_requirements(),
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+        metadata=metadata,
+        infer_requirements=False,
+    )
 
 
 def log_model(
