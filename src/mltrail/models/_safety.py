@@ -3,8 +3,9 @@
 ``MLTRAIL_ALLOW_PICKLE=false`` makes every loader refuse a model whose files are read with
 pickle or cloudpickle (sklearn's pickle formats, python_function models, whole PyTorch modules):
 loading such a file runs code chosen by whoever wrote it.  skops files holding only standard
-scikit-learn, numpy and scipy types, XGBoost, LightGBM and CatBoost native files, ONNX graphs
-and PyTorch state dicts (read with ``weights_only=True``) never need it.
+scikit-learn, numpy and scipy types, XGBoost, LightGBM and CatBoost native files, ONNX graphs,
+PyTorch state dicts (read with ``weights_only=True``) and transformers models in safetensors
+never need it (transformers weights in ``pytorch_model.bin`` do).
 """
 
 from __future__ import annotations
