@@ -9,6 +9,7 @@ sides are given their requirements.
 from __future__ import annotations
 
 import inspect
+import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,9 @@ def test_predictions_agree_both_ways(saved: dict[str, tuple[Any, Path, Path]], t
         ours_model = ours.pyfunc.load_model(path)
         for data in (batch, single, pd.DataFrame({"text": batch})):
             _same(ours_model.predict(data), theirs_model.predict(data))
+        if task == "text-classification":  # text pairs, JSON-encoded as the server passes them
+            pairs = [json.dumps({"text": "the cat", "text_pair": t}) for t in batch]
+            _same(ours_model.predict(pairs), theirs_model.predict(pairs))
 
 
 @pytest.mark.parametrize("task", TASKS)

@@ -317,3 +317,38 @@ def test_import_pulls_in_neither_transformers_nor_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+REMOTE_CODE = '''
+from transformers import BertForSequenceClassification
+
+
+class TinyRemoteModel(BertForSequenceClassification):
+    """A model class defined by the model's own code (trust_remote_code)."""
+'''
+
+
+def test_model_code_runs_only_when_trusted_explicitly(
+    saved: dict[str, tuple[Any, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import transformers.dynamic_module_utils as dynamic
+
+    # transformers copies trusted code to its modules cache: keep it in this test's folder.
+    monkeypatch.setattr(dynamic, "HF_MODULES_CACHE", str(tmp_path / "hf_modules"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    pipeline, path = saved["text-classification"]
+    remote = _copy_with_conf(path, tmp_path / "remote", pipeline_model_type="TinyRemoteModel")
+    (remote / "model" / "remote_code.py").write_text(REMOTE_CODE)
+    config = json.loads((remote / "model" / "config.json").read_text())
+    config["auto_map"] = {"AutoModelForSequenceClassification": "remote_code.TinyRemoteModel"}
+    (remote / "model" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(InvalidArgument, match="trust_remote_code=True"):
+        flavor.load_model(str(remote))
+    with pytest.raises(InvalidArgument, match="trust_remote_code=True"):
+        mltrail.pyfunc.load_model(str(remote))  # never trusted as a python function
+    trusted = flavor.load_model(str(remote), trust_remote_code=True)
+    assert type(trusted.model).__name__ == "TinyRemoteModel"
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(trusted(INPUTS["text-classification"])),
+        pd.DataFrame(pipeline(INPUTS["text-classification"])),
+    )
