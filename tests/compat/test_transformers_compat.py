@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from tests._live_server import ServerProcess
 from tests.models._tiny_transformers import GENERATION_CONFIG, INPUTS, TASKS, build
 
 import mltrail as ours
@@ -168,3 +169,32 @@ def test_takes_mlflows_arguments() -> None:
         mine = list(inspect.signature(getattr(ours.transformers, fn)).parameters)
         # mltrail's log_model also takes run_id (every flavor's does), before **kwargs
         assert [p for p in mine if p != "run_id"] == theirs, fn
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_logged_through_a_server_both_ways(
+    saved: dict[str, tuple[Any, Path, Path]], mlflow_server: ServerProcess
+) -> None:
+    """MLflow's client logs to ``mltrail server`` and mltrail loads the model by id and by
+    run; mltrail logs into the same run and MLflow loads that."""
+    pipeline = saved["text-classification"][0]
+    texts = INPUTS["text-classification"]
+    expected = pd.DataFrame(pipeline(texts))
+    mlflow.set_experiment("transformers")
+    with mlflow.start_run() as run:
+        theirs = mlflow.transformers.log_model(
+            pipeline, name="theirs", pip_requirements=_REQUIREMENTS
+        )
+    ours.set_tracking_uri(mlflow_server.url)
+    try:
+        for uri in (theirs.model_uri, f"runs:/{run.info.run_id}/theirs"):
+            _same(ours.pyfunc.load_model(uri).predict(texts), expected)
+            assert type(ours.transformers.load_model(uri)) is type(pipeline)
+        with ours.start_run(run_id=run.info.run_id):
+            mine = ours.transformers.log_model(pipeline, name="ours")
+    finally:
+        ours.set_tracking_uri(None)
+    _same(mlflow.pyfunc.load_model(mine.model_uri).predict(texts), expected)
+    parts = mlflow.transformers.load_model(mine.model_uri, return_type="components")
+    assert type(parts["model"]) is type(pipeline.model)
