@@ -60,6 +60,7 @@ ALLOWED: dict[tuple[str, str], str] = {
             "mltrail.pytorch._flavor",
             "mltrail.sklearn._flavor",
             "mltrail.statsmodels._flavor",
+            "mltrail.transformers._flavor",
             "mltrail.xgboost._flavor",
         )
     },

@@ -53,6 +53,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "lightgbm",
                 "catboost",
                 "keras",
+                "transformers",
                 "onnx",
                 "pytorch",
                 "registry",

@@ -154,6 +154,17 @@ def _keras_save(tmp_path: Path) -> None:
     import mltrail.keras
 
     mltrail.keras.save_model(object(), str(tmp_path / "m"), pip_requirements=[])
+def _transformers(tmp_path: Path) -> None:
+    import mltrail.pyfunc
+
+    conf = "    task: fill-mask\n    model_binary: model\n    pipeline_model_type: BertModel\n"
+    mltrail.pyfunc.load_model(_model_dir(tmp_path, "mlflow.transformers", "transformers", conf))
+
+
+def _transformers_save(tmp_path: Path) -> None:
+    import mltrail.transformers
+
+    mltrail.transformers.save_model(object(), str(tmp_path / "m"), pip_requirements=[])
 
 
 def _onnx(tmp_path: Path) -> None:
@@ -231,6 +242,8 @@ SEAMS: list[tuple[tuple[str, ...], Callable[[Path], Any], str]] = [
     (("catboost",), _catboost_save, "catboost"),
     (("keras",), _keras, "keras"),
     (("keras",), _keras_save, "keras"),
+    (("transformers",), _transformers, "transformers"),
+    (("transformers",), _transformers_save, "transformers"),
     (("onnx",), _onnx, "onnx"),
     (("onnxruntime",), _onnxruntime, "onnx"),
     (("torch",), _torch, "pytorch"),

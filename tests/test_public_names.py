@@ -47,6 +47,7 @@ MODULES = (
     "mlflow.statsmodels",
     "mlflow.catboost",
     "mlflow.keras",
+    "mlflow.transformers",
 )
 
 # Lists MLflow's public surface as JSON: {"names": {"mlflow.x.Name": {...}}}.
@@ -115,6 +116,41 @@ def _exclude(reason: str, *names: str) -> None:
 
 # Internal machinery MLflow's module happens to expose (its autologging's bookkeeping).
 _exclude("internal", "mlflow.statsmodels.AutologHelpers")
+# Plumbing MLflow's transformers module imports from its submodules (flavor-config keys, file
+# layout helpers): mltrail writes the same files with its own.
+_exclude(
+    "internal",
+    *(
+        f"mlflow.transformers.{name}"
+        for name in (
+            "FlavorKey",
+            "build_flavor_config",
+            "build_flavor_config_from_local_checkpoint",
+            "load_model_and_components_from_huggingface_hub",
+            "load_model_and_components_from_local",
+            "load_model_and_components_from_local_base_path",
+            "save_local_checkpoint",
+            "save_pipeline_components",
+            "save_pipeline_pretrained_weights",
+            "update_flavor_conf_to_persist_pretrained_model",
+        )
+    ),
+)
+# GenAI: the transformers flavor's LLM inference tasks (llm/v1 chat, completions, embeddings).
+_exclude(
+    "GenAI LLM inference tasks",
+    *(
+        f"mlflow.transformers.{name}"
+        for name in (
+            "convert_messages_to_prompt",
+            "infer_signature_from_llm_inference_task",
+            "postprocess_output_for_llm_inference_task",
+            "postprocess_output_for_llm_v1_embedding_task",
+            "preprocess_llm_embedding_params",
+            "preprocess_llm_inference_input",
+        )
+    ),
+)
 # GenAI tracing: spans, traces, their entities, errors and client calls.
 _exclude(
     "GenAI tracing",
@@ -428,6 +464,16 @@ _not_yet(
 )
 # statsmodels autologging (fit() calls logged as runs).
 _not_yet("statsmodels autologging", "mlflow.statsmodels.autolog")
+# transformers: Trainer/setfit autologging, PEFT adapters, and models saved with
+# save_pretrained=False (Hub references: mltrail never downloads models).
+_not_yet("transformers autologging", "mlflow.transformers.autolog")
+_not_yet(
+    "PEFT adapters",
+    "mlflow.transformers.get_model_with_peft_adapter",
+    "mlflow.transformers.get_peft_base_model",
+    "mlflow.transformers.is_peft_model",
+)
+_not_yet("Hub-referenced transformers models", "mlflow.transformers.persist_pretrained_model")
 _HAVE_TO_DICTIONARY = {
     "ActiveRun.to_dictionary",
     "entities.Run.to_dictionary",

@@ -19,6 +19,11 @@ times per tool in a fresh subprocess and temporary directory (a fresh SQLite sto
 - ``keras_log_model``, ``keras_log_model_cold``: the same two for ``<tool>.keras.log_model``
   of a small Keras 3 MLP on the PyTorch backend (benchmarks/models/bench_keras.py).  Target:
   mltrail at least 3x faster than MLflow.
+- ``transformers_log_model``, ``transformers_log_model_cold``: the same two for
+  ``<tool>.transformers.log_model`` of a small local BERT text-classification pipeline
+  (benchmarks/models/bench_transformers.py; needs ``transformers`` and ``torch`` in
+  benchmarks/.venv, and torchvision, whose version MLflow pins).  Target: mltrail at least 3x
+  faster than MLflow.
 - ``predict``: ``<tool>.pyfunc.load_model(path).predict`` on a 1-row and a 10,000-row
   DataFrame, against the native ``model.predict`` in the same process.  Targets: at most 1.5x
   the native cost, and no slower than MLflow's pyfunc.
@@ -53,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 MODULE = "benchmarks.models.bench_models"
 CATBOOST_MODULE = "benchmarks.models.bench_catboost"
 KERAS_MODULE = "benchmarks.models.bench_keras"
+TRANSFORMERS_MODULE = "benchmarks.models.bench_transformers"
 
 WORKLOADS = {
     "log_model": Workload(
@@ -144,6 +150,36 @@ WORKLOADS = {
             ),
         ),
         module=KERAS_MODULE,
+    ),
+    "transformers_log_model": Workload(
+        "transformers_log_model",
+        (
+            Row(
+                "transformers log_model",
+                "log_model_s",
+                "s",
+                False,
+                ">= 3x faster",
+                _faster("log_model_s", 3),
+                needs_mlflow=True,
+            ),
+        ),
+        module=TRANSFORMERS_MODULE,
+    ),
+    "transformers_log_model_cold": Workload(
+        "transformers_log_model_cold",
+        (
+            Row(
+                "transformers log_model, empty cache",
+                "log_model_s",
+                "s",
+                False,
+                ">= 3x faster",
+                _faster("log_model_s", 3),
+                needs_mlflow=True,
+            ),
+        ),
+        module=TRANSFORMERS_MODULE,
     ),
     "predict": Workload(
         "predict",

@@ -52,6 +52,7 @@ OPTIONAL: dict[str, OptionalPackage] = {
     "onnx": OptionalPackage("onnx", "The ONNX flavor", "onnx"),
     "onnxruntime": OptionalPackage("onnxruntime", "ONNX models' predictions", "onnx"),
     "torch": OptionalPackage("torch", "The PyTorch flavor", "pytorch"),
+    "transformers": OptionalPackage("transformers", "The transformers flavor", "transformers"),
     "lightning": OptionalPackage("lightning", "PyTorch Lightning autologging", "lightning"),
     "pyarrow": OptionalPackage("pyarrow", "Parquet input", "serving"),
     "tensorboard": OptionalPackage("tensorboard", "Importing TensorBoard logs", "tensorboard"),

@@ -17,6 +17,10 @@ FRAMEWORKS = (
     "sklearn",
     "skops",
     "statsmodels",
+    "transformers",
+    "tokenizers",
+    "safetensors",
+    "huggingface_hub",
 )
 
 
@@ -25,13 +29,13 @@ def test_flavor_packages_import_no_framework() -> None:
         "import sys, json\n"
         "import mltrail\n"
         "for name in ('catboost', 'keras', 'lightgbm', 'onnx', 'pytorch', 'xgboost', 'sklearn',"
-        "'statsmodels', 'pyfunc'):\n"
+        "'statsmodels', 'transformers', 'pyfunc'):\n"
         "    getattr(mltrail, name).load_model\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
-    flavors = ("catboost", "keras", "lightgbm", "onnx", "pytorch", "statsmodels")
+    flavors = ("catboost", "keras", "lightgbm", "onnx", "pytorch", "statsmodels", "transformers")
     assert {f"mltrail.{name}" for name in flavors} <= loaded
     assert sorted(m for m in loaded if m.split(".")[0] in FRAMEWORKS) == []
 
@@ -44,6 +48,7 @@ def test_flavor_packages_load_no_save_or_uri_machinery() -> None:
         "import mltrail.lightgbm, mltrail.onnx, mltrail.pytorch, mltrail.pyfunc\n"
         "import mltrail.sklearn, mltrail.xgboost, mltrail.statsmodels, mltrail.catboost\n"
         "import mltrail.keras\n"
+        "import mltrail.transformers\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -203,10 +203,10 @@ def test_save_refuses_a_non_empty_directory_and_bad_arguments(tmp_path: Path) ->
 
 def test_unsupported_mlflow_flavor_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "m").mkdir()
-    Model(flavors={"python_function": {"loader_module": "mlflow.transformers"}}).save(
+    Model(flavors={"python_function": {"loader_module": "mlflow.tensorflow"}}).save(
         tmp_path / "m" / "MLmodel"
     )
-    with pytest.raises(NotImplementedYet, match=r"mlflow\.transformers"):
+    with pytest.raises(NotImplementedYet, match=r"mlflow\.tensorflow"):
         mlflow.pyfunc.load_model(str(tmp_path / "m"))
 
 

@@ -203,3 +203,69 @@ def test_served_predictions_equal_the_native_model(
         )
         assert wrong.status_code == 400
         assert "'b'" in wrong.json()["message"]
+
+
+def _transformers_model(task: str, path: Path) -> Any:
+    """A tiny local pipeline of *task* saved by mltrail (nothing is downloaded)."""
+    pytest.importorskip("transformers")
+    flavor = pytest.importorskip("mltrail.transformers")
+    from tests.models._tiny_transformers import GENERATION_CONFIG, build
+
+    pipeline = build(task, path.parent / f"{task}-vocab")
+    config = GENERATION_CONFIG if task == "text-generation" else None
+    flavor.save_model(pipeline, path, pip_requirements=["transformers"], model_config=config)
+    return pipeline
+
+
+def _mlflows_answer(path: Path, texts: list[str]) -> Any:
+    """What MLflow's scoring server answers: its python_function's output, as JSON."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow_pyfunc = pytest.importorskip("mlflow.pyfunc")
+        predictions = mlflow_pyfunc.load_model(str(path)).predict(texts)
+    if isinstance(predictions, pd.DataFrame):
+        return json.loads(predictions.to_json(orient="records"))
+    return predictions
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.parametrize("task", ["text-classification", "token-classification", "text-generation"])
+def test_transformers_batch_prediction_equals_mlflows(task: str, tmp_path: Path) -> None:
+    from tests.models._tiny_transformers import INPUTS
+
+    path = tmp_path / "model"
+    _transformers_model(task, path)
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps({"inputs": INPUTS[task]}))
+    result = CliRunner().invoke(cli, ["models", "predict", "-m", str(path), "-i", str(source)])
+    assert result.exit_code == 0, result.output
+    predictions = json.loads(result.stdout)["predictions"]
+    expected = _mlflows_answer(path, INPUTS[task])
+    if task == "text-classification":
+        assert [p["label"] for p in predictions] == [e["label"] for e in expected]
+        _close([p["score"] for p in predictions], [e["score"] for e in expected])
+    else:
+        assert predictions == expected
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_transformers_served_predictions_equal_mlflows(tmp_path: Path) -> None:
+    from tests.models._tiny_transformers import INPUTS
+
+    path = tmp_path / "model"
+    _transformers_model("text-classification", path)
+    texts = INPUTS["text-classification"]
+    expected = _mlflows_answer(path, texts)
+    with run_server(["-m", str(path)], tmp_path, child_env(HF_HUB_OFFLINE="1")) as server:
+        for body in (
+            {"inputs": texts},
+            {"dataframe_split": {"columns": ["text"], "data": [[t] for t in texts]}},
+        ):
+            response = httpx.post(server.url + "/invocations", json=body, timeout=60)
+            assert response.status_code == 200, response.text
+            predictions = response.json()["predictions"]
+            assert [p["label"] for p in predictions] == [e["label"] for e in expected]
+            _close([p["score"] for p in predictions], [e["score"] for e in expected])
+        wrong = httpx.post(server.url + "/invocations", json={"inputs": [1.5]}, timeout=60)
+        assert wrong.status_code == 400

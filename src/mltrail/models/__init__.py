@@ -4,8 +4,8 @@ A model directory is MLflow's: ``MLmodel`` (flavors, signature, input example in
 ``requirements.txt``, ``python_env.yaml``, ``conda.yaml``, ``input_example.json``,
 ``serving_input_example.json`` and the flavor's own files.  Flavors live in
 ``mltrail.<flavor>`` (``sklearn``, ``xgboost``, ``lightgbm``, ``catboost``, ``keras``,
-``pytorch``, ``onnx``, ``pyfunc``); every one of them also loads as a generic Python function
-through :func:`mltrail.pyfunc.load_model`.
+``pytorch``, ``transformers``, ``onnx``, ``pyfunc``); every one of them also loads as a generic
+Python function through :func:`mltrail.pyfunc.load_model`.
 
 Importing this package loads the standard library only; numpy, pandas and YAML are imported
 when data is inspected or a file is read or written.

@@ -4,8 +4,9 @@
 pickle or cloudpickle (sklearn's pickle formats, python_function models, whole PyTorch modules):
 loading such a file runs code chosen by whoever wrote it.  skops files holding only standard
 scikit-learn, numpy and scipy types, XGBoost, LightGBM and CatBoost native files, ONNX graphs,
-PyTorch state dicts (read with ``weights_only=True``) and Keras ``.keras`` files (read in Keras'
-safe mode; ``safe_mode=False`` is refused unless it is allowed) never need it.
+PyTorch state dicts (read with ``weights_only=True``), Keras ``.keras`` files (read in Keras'
+safe mode; ``safe_mode=False`` is refused unless it is allowed) and transformers models in
+safetensors never need it (transformers weights in ``pytorch_model.bin`` do).
 """
 
 from __future__ import annotations

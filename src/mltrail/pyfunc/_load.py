@@ -45,6 +45,7 @@ _LOADERS = {
     "mlflow.keras": "mltrail.keras",
     "mlflow.pytorch": "mltrail.pytorch",
     "mlflow.onnx": "mltrail.onnx",
+    "mlflow.transformers": "mltrail.transformers",
 }
 
 
