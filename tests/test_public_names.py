@@ -421,57 +421,6 @@ _not_yet(
 )
 # statsmodels autologging (fit() calls logged as runs).
 _not_yet("statsmodels autologging", "mlflow.statsmodels.autolog")
-_HAVE_TO_DICTIONARY = {
-    "ActiveRun.to_dictionary",
-    "entities.Run.to_dictionary",
-    "entities.LoggedModelParameter.to_dictionary",
-    "entities.LoggedModelTag.to_dictionary",
-    *(
-        f"entities.{entity}.from_dictionary"
-        for entity in (
-            "Dataset",
-            "Experiment",
-            "ExperimentTag",
-            "InputTag",
-            "LoggedModelInput",
-            "LoggedModelOutput",
-            "LoggedModelParameter",
-            "LoggedModelTag",
-            "Param",
-            "RunInfo",
-            "RunTag",
-        )
-    ),
-}
-# Entities' dictionary round trip (MLflow's to_dictionary/from_dictionary shapes).
-_not_yet(
-    "entity dictionaries",
-    *(
-        f"mlflow.{entity}.{method}"
-        for entity in (
-            "ActiveRun",
-            "entities.Dataset",
-            "entities.DatasetInput",
-            "entities.Experiment",
-            "entities.ExperimentTag",
-            "entities.InputTag",
-            "entities.LoggedModel",
-            "entities.LoggedModelInput",
-            "entities.LoggedModelOutput",
-            "entities.LoggedModelParameter",
-            "entities.LoggedModelTag",
-            "entities.Param",
-            "entities.Run",
-            "entities.RunData",
-            "entities.RunInfo",
-            "entities.RunInputs",
-            "entities.RunOutputs",
-            "entities.RunTag",
-        )
-        for method in ("from_dictionary", "to_dictionary")
-        if f"{entity}.{method}" not in _HAVE_TO_DICTIONARY
-    ),
-)
 
 # Deliberately different parameters: {MLflow's dotted name: {parameter: reason}}.
 EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {
