@@ -419,8 +419,6 @@ _not_yet(
     "mlflow.pytorch.MlflowModelCheckpointCallback",
     "mlflow.pytorch.load_checkpoint",
 )
-# statsmodels autologging (fit() calls logged as runs).
-_not_yet("statsmodels autologging", "mlflow.statsmodels.autolog")
 
 # Deliberately different parameters: {MLflow's dotted name: {parameter: reason}}.
 EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {
