@@ -400,9 +400,6 @@ _not_yet(
     "mlflow.MlflowClient.list_workspaces",
     "mlflow.MlflowClient.update_workspace",
 )
-# Tables through the client: mltrail.log_table/load_table exist (mltrail.evaluation); the
-# client-addressed forms need a load_table by experiment there.
-_not_yet("client tables", "mlflow.MlflowClient.load_table", "mlflow.MlflowClient.log_table")
 # Dataset sources of frameworks mltrail has no integration for yet.
 _not_yet("dataset sources", "mlflow.data.from_huggingface", "mlflow.data.from_tensorflow")
 # Model helpers not written yet.
