@@ -10,6 +10,7 @@ import warnings
 from typing import Any
 
 import pandas as pd
+from _plain_entities import plain  # this folder: the script's own
 
 warnings.filterwarnings("ignore")
 
@@ -20,18 +21,6 @@ else:
 
 mlflow.set_tracking_uri(sys.argv[2])
 mlflow.set_experiment("dictionaries")
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if callable(getattr(value, "to_dictionary", None)):
-        return plain(value.to_dictionary())
-    if hasattr(value, "_properties"):  # MLflow's entity without to_dictionary: its pairs
-        return plain(dict(value))
-    return value
 
 
 out: dict[str, Any] = {}

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from tests._differential import record_both
+from tests.tracking._plain_entities import plain
 
 import mltrail.entities as ours
 from mltrail.entities._logged_model import LoggedModelMetric
@@ -25,19 +26,6 @@ with warnings.catch_warnings():
     import mlflow.entities as theirs
 
 SCENARIO = Path(__file__).with_name("_dictionary_scenario.py")
-
-
-def plain(value: Any) -> Any:
-    """Entities inside a dictionary (a run's model inputs, a model's metrics) as dictionaries."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if callable(getattr(value, "to_dictionary", None)):
-        return plain(value.to_dictionary())
-    if hasattr(value, "_properties"):  # MLflow's entity without to_dictionary
-        return plain(dict(value))
-    return value
 
 
 def mlflow_dictionary(entity: Any) -> dict[str, Any]:
