@@ -437,9 +437,6 @@ _not_yet(
     "mlflow.MlflowClient.list_workspaces",
     "mlflow.MlflowClient.update_workspace",
 )
-# Tables through the client: mltrail.log_table/load_table exist (mltrail.evaluation); the
-# client-addressed forms need a load_table by experiment there.
-_not_yet("client tables", "mlflow.MlflowClient.load_table", "mlflow.MlflowClient.log_table")
 # Dataset sources of frameworks mltrail has no integration for yet.
 _not_yet("dataset sources", "mlflow.data.from_huggingface", "mlflow.data.from_tensorflow")
 # Model helpers not written yet.
@@ -462,8 +459,6 @@ _not_yet(
     "mlflow.keras.MlflowCallback",
     "mlflow.keras.MLflowCallback",
 )
-# statsmodels autologging (fit() calls logged as runs).
-_not_yet("statsmodels autologging", "mlflow.statsmodels.autolog")
 # transformers: Trainer/setfit autologging, PEFT adapters, and models saved with
 # save_pretrained=False (Hub references: mltrail never downloads models).
 _not_yet("transformers autologging", "mlflow.transformers.autolog")
@@ -474,57 +469,6 @@ _not_yet(
     "mlflow.transformers.is_peft_model",
 )
 _not_yet("Hub-referenced transformers models", "mlflow.transformers.persist_pretrained_model")
-_HAVE_TO_DICTIONARY = {
-    "ActiveRun.to_dictionary",
-    "entities.Run.to_dictionary",
-    "entities.LoggedModelParameter.to_dictionary",
-    "entities.LoggedModelTag.to_dictionary",
-    *(
-        f"entities.{entity}.from_dictionary"
-        for entity in (
-            "Dataset",
-            "Experiment",
-            "ExperimentTag",
-            "InputTag",
-            "LoggedModelInput",
-            "LoggedModelOutput",
-            "LoggedModelParameter",
-            "LoggedModelTag",
-            "Param",
-            "RunInfo",
-            "RunTag",
-        )
-    ),
-}
-# Entities' dictionary round trip (MLflow's to_dictionary/from_dictionary shapes).
-_not_yet(
-    "entity dictionaries",
-    *(
-        f"mlflow.{entity}.{method}"
-        for entity in (
-            "ActiveRun",
-            "entities.Dataset",
-            "entities.DatasetInput",
-            "entities.Experiment",
-            "entities.ExperimentTag",
-            "entities.InputTag",
-            "entities.LoggedModel",
-            "entities.LoggedModelInput",
-            "entities.LoggedModelOutput",
-            "entities.LoggedModelParameter",
-            "entities.LoggedModelTag",
-            "entities.Param",
-            "entities.Run",
-            "entities.RunData",
-            "entities.RunInfo",
-            "entities.RunInputs",
-            "entities.RunOutputs",
-            "entities.RunTag",
-        )
-        for method in ("from_dictionary", "to_dictionary")
-        if f"{entity}.{method}" not in _HAVE_TO_DICTIONARY
-    ),
-)
 
 # Deliberately different parameters: {MLflow's dotted name: {parameter: reason}}.
 EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {

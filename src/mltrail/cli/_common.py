@@ -167,13 +167,20 @@ def echo_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
+def _entity_json(value: Any) -> Any:
+    """JSON for an entity inside an entity's dictionary (a run's model inputs)."""
+    if callable(getattr(value, "to_dictionary", None)):
+        return value.to_dictionary()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2))
+    click.echo(json.dumps(value, indent=2, default=_entity_json))
 
 
 def echo_json_lines(values: Iterable[Any]) -> None:
     for value in values:
-        click.echo(json.dumps(value))
+        click.echo(json.dumps(value, default=_entity_json))
 
 
 # -- long operations -----------------------------------------------------------------------------

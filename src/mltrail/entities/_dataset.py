@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from mltrail.entities._dictionary import FromDictionary
+from mltrail.entities._dictionary import Dictionary, as_entity, mapping_of, to_dictionary
 
 __all__ = ["Dataset", "DatasetInput", "DatasetSummary", "InputTag"]
 
 
 @dataclass(frozen=True, slots=True)
-class Dataset(FromDictionary):
+class Dataset(Dictionary):
     """A dataset as recorded on a run: ``schema`` and ``profile`` are JSON strings."""
 
     name: str
@@ -47,7 +47,7 @@ class Dataset(FromDictionary):
 
 
 @dataclass(frozen=True, slots=True)
-class InputTag(FromDictionary):
+class InputTag(Dictionary):
     key: str
     value: str
 
@@ -55,9 +55,24 @@ class InputTag(FromDictionary):
         return {"key": self.key, "value": self.value}
 
 
+def _input_tags(value: Any) -> list[InputTag]:
+    return [InputTag(k, v) for k, v in mapping_of(value).items()]
+
+
 @dataclass(frozen=True, slots=True)
-class DatasetInput:
-    """A dataset used by a run, with input tags such as ``mlflow.data.context``."""
+class DatasetInput(Dictionary):
+    """A dataset used by a run, with input tags such as ``mlflow.data.context``.
+
+    Its dictionary holds the dataset's dictionary and the tags as ``{key: value}``."""
+
+    _TO_DICTIONARY: ClassVar = {
+        "dataset": to_dictionary,
+        "tags": lambda tags: {t.key: t.value for t in tags},
+    }
+    _FROM_DICTIONARY: ClassVar = {
+        "dataset": lambda value: as_entity(Dataset, value),
+        "tags": _input_tags,
+    }
 
     dataset: Dataset
     tags: list[InputTag] = field(default_factory=list)

@@ -5,17 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from mltrail.entities._dictionary import FromDictionary
+from mltrail.entities._dictionary import Dictionary, mapping_of
 from mltrail.entities._enums import LifecycleStage
 
 __all__ = ["Experiment"]
 
 
 @dataclass(frozen=True, slots=True)
-class Experiment(FromDictionary):
-    """A named group of runs; ``tags`` maps tag keys to values."""
+class Experiment(Dictionary):
+    """A named group of runs; ``tags`` maps tag keys to values.
+
+    Its dictionary is MLflow's ``dict(experiment)`` without MLflow's workspace and GenAI trace
+    settings; ``from_dictionary`` also takes the tags as a list of key/value pairs."""
 
     DEFAULT_EXPERIMENT_NAME: ClassVar[str] = "Default"
+    _FROM_DICTIONARY: ClassVar = {"tags": mapping_of}
 
     experiment_id: str
     name: str

@@ -10,11 +10,11 @@ they produced (outputs, with the step) and used (inputs).  The JSON shapes are M
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.entities._dictionary import FromDictionary
-from mltrail.entities._metric import metric_value_to_json
+from mltrail.entities._dictionary import Dictionary, as_entity, mapping_of
+from mltrail.entities._metric import Metric, metric_value_to_json
 
 __all__ = [
     "LoggedModel",
@@ -77,25 +77,19 @@ class LoggedModelStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelParameter(FromDictionary):
+class LoggedModelParameter(Dictionary):
     """One parameter of a logged model (``LoggedModel.params`` maps keys to values)."""
 
     key: str
     value: str
 
-    def to_dictionary(self) -> dict[str, str]:
-        return {"key": self.key, "value": self.value}
-
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelTag(FromDictionary):
+class LoggedModelTag(Dictionary):
     """One tag of a logged model (``LoggedModel.tags`` maps keys to values)."""
 
     key: str
     value: str
-
-    def to_dictionary(self) -> dict[str, str]:
-        return {"key": self.key, "value": self.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +119,34 @@ class LoggedModelMetric:
                 out[name] = value
         return out
 
+    def to_metric(self) -> Metric:
+        """As a :class:`Metric` (what MLflow's ``LoggedModel.metrics`` holds)."""
+        return Metric(
+            self.key,
+            self.value,
+            self.timestamp,
+            self.step,
+            self.model_id or None,
+            self.dataset_name,
+            self.dataset_digest,
+            self.run_id,
+        )
+
+    @classmethod
+    def from_metric(cls, value: Any) -> LoggedModelMetric:
+        """From a :class:`Metric` in any form ``Metric.from_dictionary`` reads, or MLflow's."""
+        m = as_entity(Metric, value)
+        return cls(
+            m.key,
+            m.value,
+            m.timestamp,
+            m.step,
+            m.model_id or "",
+            m.run_id,
+            m.dataset_name,
+            m.dataset_digest,
+        )
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LoggedModelMetric:
         return cls(
@@ -140,7 +162,7 @@ class LoggedModelMetric:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelOutput(FromDictionary):
+class LoggedModelOutput(Dictionary):
     """A run produced the model (at ``step``)."""
 
     model_id: str
@@ -155,7 +177,7 @@ class LoggedModelOutput(FromDictionary):
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelInput(FromDictionary):
+class LoggedModelInput(Dictionary):
     """A run used the model."""
 
     model_id: str
@@ -172,9 +194,27 @@ def _pairs(mapping: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in mapping.items()]
 
 
+def _status_number(status: str) -> int:
+    return LoggedModelStatus.ALL.index(status) + 1
+
+
 @dataclass(frozen=True, slots=True)
-class LoggedModel:
-    """A logged model; times are milliseconds since the epoch."""
+class LoggedModel(Dictionary):
+    """A logged model; times are milliseconds since the epoch.
+
+    Its dictionary is MLflow's: each attribute, the status as its number (1 pending, 2 ready,
+    3 failed), the metrics as :class:`Metric` entities."""
+
+    _TO_DICTIONARY: ClassVar = {
+        "status": _status_number,
+        "metrics": lambda metrics: [m.to_metric() for m in metrics],
+    }
+    _FROM_DICTIONARY: ClassVar = {
+        "status": LoggedModelStatus.parse,
+        "tags": mapping_of,
+        "params": mapping_of,
+        "metrics": lambda metrics: [LoggedModelMetric.from_metric(m) for m in metrics or ()],
+    }
 
     model_id: str
     experiment_id: str

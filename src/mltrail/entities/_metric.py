@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from mltrail.entities._dictionary import FromDictionary
+from mltrail.entities._dictionary import Dictionary
 
 __all__ = ["ExperimentTag", "Metric", "Param", "RunTag", "metric_value_to_json"]
 
@@ -80,7 +80,7 @@ class Metric(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Param(FromDictionary):
+class Param(Dictionary):
     key: str
     value: str
 
@@ -93,7 +93,7 @@ class Param(FromDictionary):
 
 
 @dataclass(frozen=True, slots=True)
-class RunTag(FromDictionary):
+class RunTag(Dictionary):
     key: str
     value: str
 
@@ -106,7 +106,7 @@ class RunTag(FromDictionary):
 
 
 @dataclass(frozen=True, slots=True)
-class ExperimentTag(FromDictionary):
+class ExperimentTag(Dictionary):
     key: str
     value: str
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from mltrail.entities._dataset import DatasetInput
-from mltrail.entities._dictionary import FromDictionary
+from mltrail.entities._dictionary import (
+    Dictionary,
+    as_entity,
+    dictionaries,
+    entities_of,
+    mapping_of,
+    to_dictionary,
+)
 from mltrail.entities._enums import LifecycleStage
 from mltrail.entities._logged_model import LoggedModelInput, LoggedModelOutput
-from mltrail.entities._metric import Metric, Param, RunTag, metric_value_to_json
+from mltrail.entities._metric import Metric, Param, RunTag
 
 __all__ = ["Run", "RunData", "RunInfo", "RunInputs", "RunOutputs"]
 
@@ -41,7 +49,7 @@ ORDERABLE_RUN_ATTRIBUTES = (
 
 
 @dataclass(frozen=True, slots=True)
-class RunInfo(FromDictionary):
+class RunInfo(Dictionary):
     """A run's metadata; times are milliseconds since the epoch."""
 
     run_id: str
@@ -135,6 +143,26 @@ class RunData:
             "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
         }
 
+    def to_dictionary(self) -> dict[str, Any]:
+        """MLflow's dictionary: metrics (latest values), params and tags as mappings."""
+        return {"metrics": dict(self.metrics), "params": dict(self.params), "tags": dict(self.tags)}
+
+    @classmethod
+    def from_dictionary(cls, the_dict: dict[str, Any]) -> RunData:
+        """From :meth:`to_dictionary`'s shape; metrics may also be a list of :class:`Metric`
+        (in any form ``Metric.from_dictionary`` reads), params and tags lists of pairs.  A
+        metric given as ``{key: value}`` gets timestamp and step 0."""
+        metrics = the_dict.get("metrics")
+        if isinstance(metrics, Mapping):
+            metric_list = [Metric(k, float(v), 0, 0) for k, v in metrics.items()]
+        else:
+            metric_list = [as_entity(Metric, m) for m in metrics or ()]
+        return cls(
+            metric_list,
+            [Param(k, v) for k, v in mapping_of(the_dict.get("params")).items()],
+            [RunTag(k, v) for k, v in mapping_of(the_dict.get("tags")).items()],
+        )
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunData:
         return cls(
@@ -145,8 +173,17 @@ class RunData:
 
 
 @dataclass(frozen=True, slots=True)
-class RunInputs:
-    """What a run used: datasets and (MLflow 3) logged models."""
+class RunInputs(Dictionary):
+    """What a run used: datasets and (MLflow 3) logged models.
+
+    Its dictionary, as MLflow's, holds the dataset inputs' dictionaries and the model inputs
+    themselves (:class:`LoggedModelInput` entities)."""
+
+    _TO_DICTIONARY: ClassVar = {"dataset_inputs": dictionaries, "model_inputs": list}
+    _FROM_DICTIONARY: ClassVar = {
+        "dataset_inputs": entities_of(DatasetInput),
+        "model_inputs": entities_of(LoggedModelInput),
+    }
 
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
     model_inputs: list[LoggedModelInput] = field(default_factory=list)
@@ -166,8 +203,11 @@ class RunInputs:
 
 
 @dataclass(frozen=True, slots=True)
-class RunOutputs:
+class RunOutputs(Dictionary):
     """What a run produced: (MLflow 3) logged models, each at a step."""
+
+    _TO_DICTIONARY: ClassVar = {"model_outputs": dictionaries}
+    _FROM_DICTIONARY: ClassVar = {"model_outputs": entities_of(LoggedModelOutput)}
 
     model_outputs: list[LoggedModelOutput] = field(default_factory=list)
 
@@ -180,7 +220,18 @@ class RunOutputs:
 
 
 @dataclass(frozen=True, slots=True)
-class Run:
+class Run(Dictionary):
+    """A run: its info, data, inputs and outputs.  Its dictionary, as MLflow's, holds each
+    part's dictionary (``info`` as MLflow's ``dict(run.info)``)."""
+
+    _TO_DICTIONARY: ClassVar = dict.fromkeys(("info", "data", "inputs", "outputs"), to_dictionary)
+    _FROM_DICTIONARY: ClassVar = {
+        "info": lambda value: as_entity(RunInfo, value),
+        "data": lambda value: as_entity(RunData, value),
+        "inputs": lambda value: as_entity(RunInputs, value),
+        "outputs": lambda value: as_entity(RunOutputs, value),
+    }
+
     info: RunInfo
     data: RunData
     inputs: RunInputs = field(default_factory=RunInputs)
@@ -221,16 +272,3 @@ class Run:
             inputs=RunInputs.from_dict(d.get("inputs", {})),
             outputs=RunOutputs.from_dict(d.get("outputs") or {}),
         )
-
-    def to_dictionary(self) -> dict[str, Any]:
-        """MLflow's plain-dict view: metrics, params and tags as mappings."""
-        return {
-            "info": self.info.to_dict(),
-            "data": {
-                "metrics": {k: metric_value_to_json(v) for k, v in self.data.metrics.items()},
-                "params": dict(self.data.params),
-                "tags": dict(self.data.tags),
-            },
-            "inputs": self.inputs.to_dict(),
-            "outputs": self.outputs.to_dict(),
-        }

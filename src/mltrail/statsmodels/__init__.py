@@ -1,8 +1,11 @@
-"""The statsmodels flavor (``mltrail.statsmodels.log_model(results, name="model")``).
+"""The statsmodels flavor (``mltrail.statsmodels.log_model(results, name="model")``) and its
+autologging (``mltrail.statsmodels.autolog()``).
 
-statsmodels is imported when a model is saved or loaded, not with this package.
+statsmodels is imported when a model is saved or loaded, or autologging patches it, not with
+this package.
 """
 
+from mltrail.statsmodels._autolog import autolog
 from mltrail.statsmodels._flavor import (
     FLAVOR_NAME,
     STATSMODELS_DATA_SUBPATH,
@@ -17,6 +20,7 @@ from mltrail.statsmodels._flavor import (
 __all__ = [
     "FLAVOR_NAME",
     "STATSMODELS_DATA_SUBPATH",
+    "autolog",
     "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",

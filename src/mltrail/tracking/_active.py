@@ -36,6 +36,11 @@ class ActiveRun(Run):
         object.__setattr__(self, "client", client)
         object.__setattr__(self, "_end_run", end_run)
 
+    @classmethod
+    def from_dictionary(cls, the_dict: dict[str, Any]) -> Run:  # type: ignore[override]
+        """A plain :class:`Run` from a run's dictionary (an active run needs a live client)."""
+        return Run.from_dictionary(the_dict)
+
     def __enter__(self) -> ActiveRun:
         return self
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from mltrail import artifacts
 from mltrail._exceptions import InvalidArgument
 from mltrail.artifacts._paths import iter_chunks
 from mltrail.tracking import _background
+from mltrail.tracking._tables import load_table_of, log_table_to
 from mltrail.validation import validate_key
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mltrail.artifacts import ArtifactRepository, FileInfo
     from mltrail.entities import RunInfo
+    from mltrail.tracking._client import MlflowClient
 
 __all__ = ["ClientArtifacts", "log_file_or_folder"]
 
@@ -77,6 +81,26 @@ class ClientArtifacts:
             local = os.path.join(tmp, name)
             write(obj, local)
             self._repo(run_id).log_artifact(local, directory or None)
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Log *data* (a pandas DataFrame or a dict of columns) as the table *artifact_file*
+        (``.json`` or ``.parquet``) of run *run_id*, listed in its ``mlflow.loggedArtifacts``
+        tag; rows are appended when the file exists already."""
+        log_table_to(cast("MlflowClient", self), run_id, data, artifact_file)
+
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: Sequence[str] | None = None,
+        extra_columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The table *artifact_file* of the runs of *experiment_id* that logged it (those of
+        *run_ids* when given), rows concatenated (newest run first) as a pandas DataFrame;
+        *extra_columns* adds columns of ``search_runs``' frame (``run_id``, ``tags.<key>``)."""
+        return load_table_of(
+            cast("MlflowClient", self), str(experiment_id), artifact_file, run_ids, extra_columns
+        )
 
     def log_stream(self, run_id: str, stream: BinaryIO, artifact_file: str) -> None:
         """Store what a binary stream (an open file, ``io.BytesIO``) holds as *artifact_file*,

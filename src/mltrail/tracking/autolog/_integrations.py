@@ -78,6 +78,13 @@ INTEGRATIONS: dict[str, Integration] = {
             "mltrail.tracking.autolog._lightgbm",
         ),
         Integration(
+            "statsmodels",
+            ("statsmodels",),
+            ("statsmodels",),
+            ("0.14.5", "0.15.0"),
+            "mltrail.tracking.autolog._statsmodels",
+        ),
+        Integration(
             "pytorch",
             ("lightning", "pytorch_lightning"),
             ("lightning", "pytorch-lightning"),

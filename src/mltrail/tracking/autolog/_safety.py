@@ -167,6 +167,7 @@ class _Call:
 
     def __init__(self, original: Callable[..., Any], caller: _CallerWarnings) -> None:
         self.original = original
+        self.__wrapped__ = original  # inspect.signature(call) is the original's
         self.caller = caller
         self.called = False
         self.raised = False
