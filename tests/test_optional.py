@@ -154,6 +154,8 @@ def _keras_save(tmp_path: Path) -> None:
     import mltrail.keras
 
     mltrail.keras.save_model(object(), str(tmp_path / "m"), pip_requirements=[])
+
+
 def _transformers(tmp_path: Path) -> None:
     import mltrail.pyfunc
 
