@@ -192,7 +192,8 @@ def test_keras_models_through_a_server_both_ways(mlflow_server: Any) -> None:
             )
     finally:
         ours.set_tracking_uri(None)
-    assert mine.model_uri == f"runs:/{run.info.run_id}/ours"
+    assert mine.model_uri == f"models:/{mine.model_id}"
+    assert mine.run_id == run.info.run_id
     loaded = mlflow.pyfunc.load_model(mine.model_uri)
     np.testing.assert_allclose(loaded.predict(x), expected, rtol=1e-6)
     np.testing.assert_allclose(loaded.input_example, x[:2])

@@ -120,7 +120,8 @@ def test_logged_to_a_run_and_registered(tmp_path: Path) -> None:
             extra_pip_requirements=["h5py"],
             save_model_kwargs={"overwrite": True},
         )
-    assert info.model_uri == f"runs:/{run.info.run_id}/model"
+    assert info.model_uri == f"models:/{info.model_id}"
+    assert info.run_id == run.info.run_id
     assert info.flavors["keras"]["keras_backend"] == "torch"
     assert info.registered_model_version == 1
     for uri in (info.model_uri, "models:/dense/1"):
