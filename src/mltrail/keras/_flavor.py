@@ -36,7 +36,7 @@ from typing import Any
 from mltrail._exceptions import InvalidArgument, MissingDependency, MltrailError
 from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
-from mltrail.models._log import log_model as _log_model
+from mltrail.models._log import log_flavor_model
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._safety import check_pickle_allowed
 from mltrail.models._save import finish_save, prepare_model_dir
@@ -284,39 +284,12 @@ def log_model(
     model_id: str | None = None,
     run_id: str | None = None,
 ) -> ModelInfo:
-    """Log a Keras 3 model to the active run (started if none), as :func:`save_model`
-    writes it."""
-    _check_save_options(save_exported_model, save_model_kwargs)  # before a run is started
+    """Log a Keras 3 model as MLflow 3 does: a logged model (``models:/m-...``), an output of the
+    active run (or *run_id*) when there is one; the other arguments are :func:`save_model`'s."""
+    arguments = dict(locals())
+    _check_save_options(save_exported_model, save_model_kwargs)  # before anything is logged
     _check_signature(signature)
-
-    def save(local: str, mlmodel: Model) -> Model:
-        return save_model(
-            model,
-            local,
-            save_exported_model=save_exported_model,
-            conda_env=conda_env,
-            mlflow_model=mlmodel,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            save_model_kwargs=save_model_kwargs,
-            metadata=metadata,
-        )
-
-    return _log_model(
-        save,
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-        run_id=run_id,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-        await_registration_for=await_registration_for,
-    )
+    return log_flavor_model(save_model, arguments)
 
 
 def _load_kwargs(load_model_kwargs: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from mltrail._exceptions import InvalidArgument, PermissionDenied
 from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
-from mltrail.models._log import log_model as _log_model
+from mltrail.models._log import log_flavor_model
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._safety import check_pickle_allowed, pickle_allowed
 from mltrail.models._save import copy_code_paths, copy_extra_files, finish_save, prepare_model_dir
@@ -294,40 +294,12 @@ def log_model(
     skops_trusted_types: Sequence[str] | None = None,
     run_id: str | None = None,
 ) -> ModelInfo:
-    """Log a scikit-learn model to the active run (started if none)."""
-    serialization_format = resolve_serialization_format(serialization_format)
-
-    def save(local: str, model: Model) -> Model:
-        return save_model(
-            sk_model,
-            local,
-            conda_env=conda_env,
-            code_paths=code_paths,
-            mlflow_model=model,
-            serialization_format=serialization_format,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            pyfunc_predict_fn=pyfunc_predict_fn,
-            metadata=metadata,
-            extra_files=extra_files,
-            skops_trusted_types=skops_trusted_types,
-        )
-
-    return _log_model(
-        save,
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-        run_id=run_id,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-        await_registration_for=await_registration_for,
-    )
+    """Log a scikit-learn model as MLflow 3 does: a logged model (``models:/m-...``), an output
+    of the active run (or *run_id*) when there is one; the other arguments are
+    :func:`save_model`'s."""
+    arguments = dict(locals())
+    resolve_serialization_format(serialization_format)  # a bad value fails before logging
+    return log_flavor_model(save_model, arguments)
 
 
 def load_estimator(file: str, conf: dict[str, Any], extra_trusted: Sequence[str] | None) -> Any:

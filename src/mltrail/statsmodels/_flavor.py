@@ -19,7 +19,7 @@ from typing import Any
 from mltrail._exceptions import InvalidArgument
 from mltrail._optional import require
 from mltrail.models._flavor import flavor_file, load_flavor_conf, local_model
-from mltrail.models._log import log_model as _log_model
+from mltrail.models._log import log_flavor_model
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._safety import check_pickle_allowed
 from mltrail.models._save import copy_code_paths, copy_extra_files, finish_save, prepare_model_dir
@@ -141,37 +141,11 @@ def log_model(
     model_id: str | None = None,
     run_id: str | None = None,
 ) -> ModelInfo:
-    """Log fitted statsmodels results to the active run (started if none)."""
-
-    def save(local: str, model: Model) -> Model:
-        return save_model(
-            statsmodels_model,
-            local,
-            conda_env=conda_env,
-            code_paths=code_paths,
-            mlflow_model=model,
-            remove_data=remove_data,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            metadata=metadata,
-            extra_files=extra_files,
-        )
-
-    return _log_model(
-        save,
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-        run_id=run_id,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-        await_registration_for=await_registration_for,
-    )
+    """Log a statsmodels results object as MLflow 3 does: a logged model (``models:/m-...``),
+    an output of the active run (or *run_id*) when there is one; the other arguments are
+    :func:`save_model`'s."""
+    arguments = dict(locals())
+    return log_flavor_model(save_model, arguments)
 
 
 def _load_file(model_dir: str, conf: dict[str, Any]) -> Any:

@@ -20,7 +20,7 @@ from typing import Any
 from mltrail._exceptions import InvalidArgument, NotImplementedYet
 from mltrail._optional import require
 from mltrail.models._flavor import load_flavor_conf, local_model
-from mltrail.models._log import log_model as _log_model
+from mltrail.models._log import log_flavor_model
 from mltrail.models._model import Model, ModelInfo
 from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
@@ -314,48 +314,17 @@ def log_model(
     run_id: str | None = None,
     **kwargs: Any,
 ) -> ModelInfo:
-    """Log a transformers pipeline to the active run (started if none); see
-    :func:`save_model`."""
-    if prompts is not None:
+    """Log a transformers pipeline (or its components) as MLflow 3 does: a logged model
+    (``models:/m-...``), an output of the active run (or *run_id*) when there is one; the other
+    arguments are :func:`save_model`'s."""
+    arguments = dict(locals())
+    if arguments.pop("prompts") is not None:
         raise NotImplementedYet(
             "log_model's prompts argument links MLflow GenAI prompts: not supported by mltrail"
         )
-    # Bad arguments fail before a run is started.
+    # Bad arguments fail before anything is logged.
     _check_save_arguments(save_pretrained, base_model_path, task, kwargs)
-
-    def save(local: str, model: Model) -> Model:
-        return save_model(
-            transformers_model,
-            local,
-            processor=processor,
-            task=task,
-            torch_dtype=torch_dtype,
-            model_card=model_card,
-            code_paths=code_paths,
-            mlflow_model=model,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            conda_env=conda_env,
-            metadata=metadata,
-            model_config=model_config,
-            prompt_template=prompt_template,
-        )
-
-    return _log_model(
-        save,
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-        run_id=run_id,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-        await_registration_for=await_registration_for,
-    )
+    return log_flavor_model(save_model, arguments)
 
 
 def _build(local: str, conf: dict[str, Any], return_type: str, device: Any, kwargs: Any) -> Any:
