@@ -218,6 +218,25 @@ class LoggedModel:
             },
         }
 
+    def to_dictionary(self) -> dict[str, Any]:
+        """MLflow's flat form: every attribute by name, in name order, with ``status`` as
+        MLflow's number (1 pending, 2 ready, 3 failed) and without the derived ``model_uri``."""
+        return {
+            "artifact_location": self.artifact_location,
+            "creation_timestamp": self.creation_timestamp,
+            "experiment_id": self.experiment_id,
+            "last_updated_timestamp": self.last_updated_timestamp,
+            "metrics": list(self.metrics),
+            "model_id": self.model_id,
+            "model_type": self.model_type,
+            "name": self.name,
+            "params": dict(self.params),
+            "source_run_id": self.source_run_id,
+            "status": LoggedModelStatus.ALL.index(self.status) + 1,
+            "status_message": self.status_message,
+            "tags": dict(self.tags),
+        }
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LoggedModel:
         info = d.get("info", {})
