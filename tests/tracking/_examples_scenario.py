@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 from sklearn.linear_model import Ridge
 
 library, uri, out = sys.argv[1:4]
@@ -48,6 +50,57 @@ summary["to_dictionary"] = {
     "metrics": sorted((m.key, m.value, m.step) for m in flat["metrics"] or []),
     "types": {k: type(v).__name__ for k, v in flat.items() if k not in ("metrics", "model_type")},
 }
+
+# A signature inferred from a SciPy sparse matrix (what xgboost's DMatrix.get_data returns).
+sparse = scipy.sparse.csr_matrix(X.astype(np.float32))
+summary["sparse_signature"] = {
+    "csr": mlflow.models.infer_signature(sparse, y).to_dict(),
+    "csc": mlflow.models.infer_signature(scipy.sparse.csc_matrix(X)).to_dict(),
+}
+
+# The pyfunc model loaded from models:/<id> knows the logged model it came from.
+loaded = mlflow.pyfunc.load_model(info.model_uri)
+summary["pyfunc_model_id"] = loaded.model_id == info.model_id
+
+# A model version made from a logged model; MLflow's registry keeps no params or metrics on it.
+client = mlflow.MlflowClient()
+client.create_registered_model("examples-model")
+client.create_model_version("examples-model", info.model_uri, model_id=info.model_id)
+version = client.get_model_version("examples-model", 1)
+summary["model_version"] = {
+    "model_id": version.model_id == info.model_id,
+    "params": version.params,
+    "metrics": version.metrics,
+}
+
+# A run's logged model's files, downloaded by the client through the run (MLflow 3 keeps them
+# at the model's own location, not in the run's artifacts).
+local = client.download_artifacts(run.info.run_id, "ridge/requirements.txt")
+with open(local) as f:
+    requirements = f.read()
+summary["download_through_run"] = {
+    "tail": local.replace(os.sep, "/").split("/")[-2:],
+    "has_scikit_learn": "scikit-learn" in requirements,
+}
+
+# pip_requirements given as a list naming a requirements file (-r) and a constraints file (-c).
+with open("more.requirements.txt", "w") as f:
+    f.write("# extra\npandas\n-r nested.txt\n")
+with open("nested.txt", "w") as f:
+    f.write("numpy\n")
+with open("pins.constraints.txt", "w") as f:
+    f.write("scipy<99\n")
+with mlflow.start_run() as run:
+    listed = mlflow.sklearn.log_model(
+        Ridge().fit(X, y),
+        name="listed",
+        pip_requirements=["scikit-learn", "-r more.requirements.txt", "-c pins.constraints.txt"],
+    )
+files = {}
+for name in ("requirements.txt", "constraints.txt"):
+    with open(mlflow.artifacts.download_artifacts(f"{listed.model_uri}/{name}")) as f:
+        files[name] = f.read().split()
+summary["requirement_files"] = files
 
 with open(out, "w") as f:
     json.dump(summary, f, indent=1, sort_keys=True, default=str)

@@ -30,3 +30,39 @@ def test_logged_model_to_dictionary_is_mlflows(recorded: dict[str, Any]) -> None
     assert ours["same_ids"] == [True, True, True]
     assert ours["metrics"] == [["mse", 0.25, 3]]
     assert "model_uri" not in ours["keys"]
+
+
+def test_signature_of_a_sparse_matrix_is_mlflows(recorded: dict[str, Any]) -> None:
+    ours, theirs = recorded["mltrail"]["sparse_signature"], recorded["mlflow"]["sparse_signature"]
+    assert ours == theirs
+    assert '"dtype": "float32", "shape": [-1, 3]' in ours["csr"]["inputs"]
+    assert '"dtype": "float64", "shape": [-1, 3]' in ours["csc"]["inputs"]
+
+
+def test_loaded_pyfunc_model_knows_its_logged_model(recorded: dict[str, Any]) -> None:
+    assert recorded["mltrail"]["pyfunc_model_id"] is True
+    assert recorded["mlflow"]["pyfunc_model_id"] is True
+
+
+def test_model_version_params_and_metrics_read_as_mlflows(recorded: dict[str, Any]) -> None:
+    ours, theirs = recorded["mltrail"]["model_version"], recorded["mlflow"]["model_version"]
+    assert ours == theirs
+    assert ours == {"model_id": True, "params": None, "metrics": None}
+
+
+def test_client_downloads_a_logged_models_file_through_its_run(recorded: dict[str, Any]) -> None:
+    ours, theirs = (
+        recorded["mltrail"]["download_through_run"],
+        recorded["mlflow"]["download_through_run"],
+    )
+    assert ours == theirs
+    assert ours == {"tail": ["ridge", "requirements.txt"], "has_scikit_learn": True}
+
+
+def test_requirement_and_constraint_files_in_pip_requirements(recorded: dict[str, Any]) -> None:
+    ours, theirs = recorded["mltrail"]["requirement_files"], recorded["mlflow"]["requirement_files"]
+    assert ours == theirs
+    assert ours == {
+        "requirements.txt": ["scikit-learn", "pandas", "numpy", "-c", "constraints.txt"],
+        "constraints.txt": ["scipy<99"],
+    }
