@@ -426,6 +426,7 @@ _HAVE_TO_DICTIONARY = {
     "entities.Run.to_dictionary",
     "entities.LoggedModelParameter.to_dictionary",
     "entities.LoggedModelTag.to_dictionary",
+    "entities.LoggedModel.to_dictionary",
     *(
         f"entities.{entity}.from_dictionary"
         for entity in (
