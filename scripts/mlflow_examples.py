@@ -642,6 +642,16 @@ def _compare_mapping(
     return diffs
 
 
+_MODEL_ID = re.compile(r"\bm-[0-9a-f]{32}\b")
+
+
+def _same_tag(a: Any, b: Any) -> bool:
+    """Tag values equal once logged model ids (new in every run) are masked."""
+    if isinstance(a, str) and isinstance(b, str):
+        return _MODEL_ID.sub("m-<id>", a) == _MODEL_ID.sub("m-<id>", b)
+    return bool(a == b)
+
+
 def compare(base: dict[str, Any], other: dict[str, Any], nondeterministic: bool) -> list[str]:
     """Differences of ``other`` from ``base`` (the record of the unchanged script under MLflow)."""
     tol = 1e-6
@@ -655,7 +665,7 @@ def compare(base: dict[str, Any], other: dict[str, Any], nondeterministic: bool)
     diffs += _compare_mapping("experiments", b_exps, o_exps, False, None)
     for name in sorted(set(b_exps) & set(o_exps)):
         be, oe = b_exps[name], o_exps[name]
-        diffs += _compare_mapping(f"{name}.tags", be["tags"], oe["tags"], True, lambda a, b: a == b)
+        diffs += _compare_mapping(f"{name}.tags", be["tags"], oe["tags"], True, _same_tag)
         if len(be["runs"]) != len(oe["runs"]):
             diffs.append(f"{name}: {len(be['runs'])} runs != {len(oe['runs'])}")
         for i, (br, orr) in enumerate(zip(be["runs"], oe["runs"], strict=False)):
@@ -677,9 +687,7 @@ def compare(base: dict[str, Any], other: dict[str, Any], nondeterministic: bool)
                 values,
                 lambda a, b: _same_number(a, b, tol),
             )
-            diffs += _compare_mapping(
-                f"{w}.tags", br["tags"], orr["tags"], values, lambda a, b: a == b
-            )
+            diffs += _compare_mapping(f"{w}.tags", br["tags"], orr["tags"], values, _same_tag)
             if br["artifacts"] != orr["artifacts"]:
                 missing = sorted(set(br["artifacts"]) - set(orr["artifacts"]))
                 extra = sorted(set(orr["artifacts"]) - set(br["artifacts"]))
@@ -723,6 +731,45 @@ def compare(base: dict[str, Any], other: dict[str, Any], nondeterministic: bool)
 # ------------------------------------------------------------------------------------------------
 
 
+def _print_table(outcomes: list[Outcome]) -> None:
+    width = max((len(o.example) for o in outcomes), default=10)
+    print(f"{'example':<{width}}  {'mode':<7}  {'status':<8}  details")
+    for o in outcomes:
+        print(f"{o.example:<{width}}  {o.mode:<7}  {o.status:<8}  {_row_detail(o)}")
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[f"{o.mode}:{o.status}"] = counts.get(f"{o.mode}:{o.status}", 0) + 1
+    print("totals:", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+
+
+def _recompare(report: Path, out: Path | None) -> int:
+    """The comparison of an earlier report's records, again (after a change to ``compare``)."""
+    outcomes = [Outcome(**o) for o in json.loads(report.read_text())]
+    by_example: dict[str, dict[str, Outcome]] = {}
+    for o in outcomes:
+        by_example.setdefault(o.example, {})[o.mode] = o
+    for name, records in by_example.items():
+        spec = classify(name)
+        base = records.get("mlflow")
+        if isinstance(spec, str) or base is None:
+            continue
+        for mode, o in records.items():
+            if mode == "mlflow":
+                continue
+            o.status = "failed" if o.returncode not in (0, None) else o.status
+            o.status = "ok" if o.status == "differs" else o.status
+            o.differences = []
+            if base.status != o.status:
+                o.differences.append(f"status {base.status} under mlflow, {o.status} here")
+            o.differences += compare(base.record, o.record, spec.nondeterministic)
+            if o.status == "ok" and o.differences:
+                o.status = "differs"
+    _print_table(outcomes)
+    if out:
+        _write_report(out, outcomes)
+    return 0
+
+
 def _row_detail(o: Outcome) -> str:
     detail = o.error
     if o.differences:
@@ -756,7 +803,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--timeout", type=int, default=300)
     parser.add_argument("--keep", action="store_true", help="keep each run's temporary folder")
+    parser.add_argument(
+        "--recompare",
+        type=Path,
+        default=None,
+        metavar="REPORT",
+        help="compare the records of an earlier --out report again (no example runs)",
+    )
     args = parser.parse_args(argv)
+    if args.recompare:
+        return _recompare(args.recompare, args.out)
 
     modes = ["mlflow", "mltrail", "client"] if args.mode == "all" else [args.mode]
     tmp = Path(tempfile.mkdtemp(prefix="mlflow-examples-"))
@@ -804,14 +860,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    width = max((len(o.example) for o in outcomes), default=10)
-    print(f"{'example':<{width}}  {'mode':<7}  {'status':<8}  details")
-    for o in outcomes:
-        print(f"{o.example:<{width}}  {o.mode:<7}  {o.status:<8}  {_row_detail(o)}")
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        counts[f"{o.mode}:{o.status}"] = counts.get(f"{o.mode}:{o.status}", 0) + 1
-    print("totals:", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    _print_table(outcomes)
     if args.out:
         _write_report(args.out, outcomes)
     bad = [o for o in outcomes if o.status in ("failed", "timeout", "differs") and o.mode != "-"]
