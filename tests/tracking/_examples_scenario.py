@@ -104,5 +104,19 @@ for name in ("requirements.txt", "constraints.txt"):
         files[name] = [w for w in f.read().split() if not w.startswith(("mlflow", "mltrail"))]
 summary["requirement_files"] = files
 
+# evaluate() on NumPy data: the mlflow.datasets run tag names the data by MLflow's hash.
+with mlflow.start_run() as run:
+    mlflow.evaluate(
+        info.model_uri,
+        X,
+        targets=y,
+        model_type="regressor",
+        evaluators="default",
+        feature_names=["a", "b", "c"],
+        evaluator_config={"log_model_explainability": False},
+    )
+entries = json.loads(client.get_run(run.info.run_id).data.tags["mlflow.datasets"])
+summary["evaluation_dataset_tag"] = [(e["name"], e["hash"]) for e in entries]
+
 with open(out, "w") as f:
     json.dump(summary, f, indent=1, sort_keys=True, default=str)

@@ -69,3 +69,11 @@ def test_requirement_and_constraint_files_in_pip_requirements(recorded: dict[str
         "requirements.txt": ["scikit-learn", "pandas", "numpy", "-c", "constraints.txt"],
         "constraints.txt": ["scipy<99"],
     }
+
+
+def test_evaluation_dataset_hash_of_numpy_data_is_mlflows(recorded: dict[str, Any]) -> None:
+    ours, theirs = recorded["mltrail"], recorded["mlflow"]
+    assert ours["evaluation_dataset_tag"] == theirs["evaluation_dataset_tag"]
+    [(name, digest)] = ours["evaluation_dataset_tag"]
+    assert name == "dataset"
+    assert len(digest) == 32
