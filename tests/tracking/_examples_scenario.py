@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse
 from sklearn.linear_model import Ridge
 
@@ -113,6 +114,15 @@ with mlflow.start_run() as run:
         model_type="regressor",
         evaluators="default",
         feature_names=["a", "b", "c"],
+        evaluator_config={"log_model_explainability": False},
+    )
+    frame = pd.DataFrame(X, columns=["a", "b", "c"], index=range(100, 100 + len(X)))
+    mlflow.evaluate(
+        info.model_uri,
+        frame.assign(label=y),
+        targets="label",
+        model_type="regressor",
+        evaluators="default",
         evaluator_config={"log_model_explainability": False},
     )
 entries = json.loads(client.get_run(run.info.run_id).data.tags["mlflow.datasets"])
