@@ -167,6 +167,18 @@ class ModelVersion:
         "model_id",
     )
 
+    @property
+    def params(self) -> list[Any] | None:
+        """MLflow 3's ``ModelVersion.params``: MLflow's registry stores none, and its stores and
+        REST client give None; kept for scripts that read it (the logged model has the params:
+        ``get_logged_model(version.model_id).params``)."""
+        return None
+
+    @property
+    def metrics(self) -> list[Any] | None:
+        """MLflow 3's ``ModelVersion.metrics``: None, as ``params``."""
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         """The REST (JSON) shape: ``version`` as a string, unset fields left out."""
         out: dict[str, Any] = {"name": self.name, "version": str(self.version)}

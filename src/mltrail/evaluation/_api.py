@@ -28,6 +28,7 @@ from mltrail.evaluation._custom import Prepared, check_custom_artifacts, compute
 from mltrail.evaluation._data import EvalData, prepare_data
 from mltrail.evaluation._explain import check_explain_config, explain
 from mltrail.evaluation._extra import aggregate, check_extra_metrics, compute_extra_metrics
+from mltrail.evaluation._hash import array_dataset_hash, frame_dataset_hash
 from mltrail.evaluation._metric import EvaluationMetric, MetricValue
 from mltrail.evaluation._metrics import ClassifierOutcome, classifier_metrics, regressor_metrics
 from mltrail.evaluation._model import (
@@ -408,6 +409,13 @@ def _resolve(model: Any, env_manager: str, model_config: Any) -> Model:
 
 
 def _dataset_hash(data: EvalData) -> str:
+    names = data.feature_names
+    if not data.from_frame:  # NumPy or list input: MLflow's hash of the arrays
+        features = data.features.to_numpy()
+        return array_dataset_hash(features, data.targets, data.predictions, names)
+    digest = frame_dataset_hash(data.features, data.targets, data.predictions, names)
+    if digest is not None:
+        return digest
     text = f"{data.dataset.digest}:{','.join(data.feature_names)}"
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 

@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 REQUIREMENTS_FILE = "requirements.txt"
+CONSTRAINTS_FILE = "constraints.txt"
 PYTHON_ENV_FILE = "python_env.yaml"
 CONDA_ENV_FILE = "conda.yaml"
 DEFAULT_TIMEOUT_SECONDS = 120.0
@@ -328,21 +329,52 @@ def _req_name(requirement: str) -> str:
     return requirement.strip().lower().replace("_", "-")
 
 
-def _read_requirements(value: str | Sequence[str] | None, what: str) -> list[str] | None:
+_INCLUDE = ("-r ", "--requirement ", "--requirement=")
+_CONSTRAINT = ("-c ", "--constraint ", "--constraint=")
+
+
+def _file_lines(path: str, what: str) -> list[str]:
+    if not os.path.isfile(path):
+        raise InvalidArgument(f"Invalid {what} {path!r}: expected a list or a requirements file")
+    with open(path, encoding="utf-8") as f:
+        lines = [line.strip() for line in f]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _expand(
+    lines: list[str], base: str, what: str, constraints: list[str], depth: int = 0
+) -> list[str]:
+    """*lines* with ``-r FILE`` replaced by FILE's lines and ``-c FILE`` lines moved into
+    *constraints* (as pip and MLflow read them; FILE relative to *base*)."""
+    if depth > 20:
+        raise InvalidArgument(f"Invalid {what}: requirement files include each other too deeply")
+    out: list[str] = []
+    for line in lines:
+        for prefixes, target in ((_INCLUDE, out), (_CONSTRAINT, constraints)):
+            prefix = next((p for p in prefixes if line.startswith(p)), None)
+            if prefix is not None:
+                path = os.path.join(base, line[len(prefix) :].strip())
+                nested = _file_lines(path, what)
+                target.extend(_expand(nested, os.path.dirname(path), what, constraints, depth + 1))
+                break
+        else:
+            out.append(line)
+    return out
+
+
+def _read_requirements(
+    value: str | Sequence[str] | None, what: str, constraints: list[str]
+) -> list[str] | None:
+    """The requirement lines *value* (a list or a requirements file) gives, ``-r`` files
+    included; the lines of its ``-c`` files are added to *constraints*."""
     if value is None:
         return None
     if isinstance(value, (str, os.PathLike)):
         path = os.fspath(value)
-        if not os.path.isfile(path):
-            raise InvalidArgument(
-                f"Invalid {what} {path!r}: expected a list or a requirements file"
-            )
-        with open(path, encoding="utf-8") as f:
-            lines = [line.strip() for line in f]
-        return [line for line in lines if line and not line.startswith("#")]
+        return _expand(_file_lines(path, what), os.path.dirname(path), what, constraints)
     if not all(isinstance(r, str) for r in value):
         raise InvalidArgument(f"Invalid {what}: expected a list of requirement strings")
-    return [r.strip() for r in value if r.strip()]
+    return _expand([r.strip() for r in value if r.strip()], os.getcwd(), what, constraints)
 
 
 def _conda_pip_requirements(conda_env: Any) -> tuple[dict[str, Any], list[str]]:
@@ -393,8 +425,9 @@ def write_environment(
     """Write the three environment files into *path*; returns the pyfunc ``env`` entry."""
     import yaml
 
-    given = _read_requirements(pip_requirements, "pip_requirements")
-    extra = _read_requirements(extra_pip_requirements, "extra_pip_requirements") or []
+    constraints: list[str] = []
+    given = _read_requirements(pip_requirements, "pip_requirements", constraints)
+    extra = _read_requirements(extra_pip_requirements, "extra_pip_requirements", constraints) or []
     if given is not None and extra_pip_requirements is not None:
         raise InvalidArgument(
             "pip_requirements and extra_pip_requirements cannot both be given: "
@@ -415,6 +448,10 @@ def write_environment(
             requirements = list(default_requirements)
         names = {_req_name(r) for r in extra}
         requirements = [r for r in requirements if _req_name(r) not in names] + extra
+        if constraints:  # as MLflow: the constraints in their own file, named in the list
+            with open(os.path.join(path, CONSTRAINTS_FILE), "w", encoding="utf-8") as f:
+                f.write("\n".join(constraints) + "\n")
+            requirements.append(f"-c {CONSTRAINTS_FILE}")
         conda = conda_environment(requirements)
     with open(os.path.join(path, REQUIREMENTS_FILE), "w", encoding="utf-8") as f:
         f.write("\n".join(requirements) + ("\n" if requirements else ""))

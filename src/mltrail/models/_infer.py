@@ -160,8 +160,18 @@ def _tensor_spec(array: Any, name: str | None) -> TensorSpec:
     return TensorSpec(array.dtype, (-1, *array.shape[1:]), name)
 
 
+def _is_scipy_sparse(data: Any) -> bool:
+    """A SciPy CSR or CSC matrix (or array): a 2-d tensor of its dtype, as MLflow infers it.
+    Recognized without importing SciPy (a model given one has SciPy loaded already)."""
+    return type(data).__module__.startswith("scipy.sparse") and getattr(data, "format", None) in (
+        "csr",
+        "csc",
+    )
+
+
 def infer_schema(data: Any) -> Schema:
-    """The schema of *data* (DataFrame, Series, ndarray, dict, list or scalar)."""
+    """The schema of *data* (DataFrame, Series, ndarray, SciPy CSR/CSC matrix, dict, list or
+    scalar)."""
     import numpy as np
     import pandas as pd
 
@@ -172,7 +182,7 @@ def infer_schema(data: Any) -> Schema:
     if isinstance(data, pd.Series):
         name = None if data.name is None else str(data.name)
         return Schema([_column_spec(name, data)])
-    if isinstance(data, np.ndarray):
+    if isinstance(data, np.ndarray) or _is_scipy_sparse(data):
         return Schema([_tensor_spec(data, None)])
     if isinstance(data, dict):
         if not data:

@@ -147,7 +147,7 @@ class PyFuncModel:
     @property
     def model_id(self) -> str | None:
         """The id of the logged model this model was saved as (MLflow 3 models), or None."""
-        model_id = self._meta.extra.get("model_id")
+        model_id = self._meta.model_id or self._meta.extra.get("model_id")
         return str(model_id) if model_id else None
 
     @property

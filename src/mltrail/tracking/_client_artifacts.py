@@ -9,8 +9,9 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from mltrail import artifacts
-from mltrail._exceptions import InvalidArgument
+from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.artifacts._paths import iter_chunks
+from mltrail.registry._uris import resolve_runs_uri
 from mltrail.tracking import _background
 from mltrail.tracking._tables import load_table_of, log_table_to
 from mltrail.validation import validate_key
@@ -66,8 +67,22 @@ class ClientArtifacts:
         return self._repo(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        """Download *path* of the run's artifacts; as MLflow 3, a path the run's artifacts lack
+        whose first segment names a logged model of the run (``model/MLmodel``) comes from
+        that model's files, into ``<dst_path>/<model name>/``."""
         _background.wait()
-        return self._repo(run_id).download_artifacts(path, dst_path)
+        try:
+            return self._repo(run_id).download_artifacts(path, dst_path)
+        except NotFound:
+            root, rest, model_id = resolve_runs_uri(f"runs:/{run_id}/{path}", self)  # type: ignore[arg-type]
+            if model_id is None:
+                raise
+        dst = dst_path if dst_path is not None else tempfile.mkdtemp(prefix="mltrail-")
+        dst = os.path.join(dst, path.partition("/")[0])
+        os.makedirs(dst, exist_ok=True)
+        tracking_uri = getattr(self, "_tracking_uri", None)
+        repo = artifacts.get_artifact_repository(root, tracking_uri=tracking_uri)
+        return repo.download_artifacts(rest, dst)
 
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:
         uri = self._run_info(run_id).artifact_uri
