@@ -37,6 +37,8 @@ class Dictionary:
     __slots__ = ()
     _TO_DICTIONARY: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
     _FROM_DICTIONARY: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    #: Whether MLflow's dictionary lists the attributes in name order (else in field order).
+    _NAME_ORDER: ClassVar[bool] = False
 
     def to_dictionary(self) -> dict[str, Any]:
         convert = self._TO_DICTIONARY
@@ -44,7 +46,7 @@ class Dictionary:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
             out[f.name] = convert[f.name](value) if f.name in convert else value
-        return out
+        return dict(sorted(out.items())) if self._NAME_ORDER else out
 
     @classmethod
     def from_dictionary(cls: type[E], the_dict: dict[str, Any]) -> E:

@@ -209,6 +209,7 @@ class LoggedModel(Dictionary):
         "status": _status_number,
         "metrics": lambda metrics: [m.to_metric() for m in metrics],
     }
+    _NAME_ORDER: ClassVar = True
     _FROM_DICTIONARY: ClassVar = {
         "status": LoggedModelStatus.parse,
         "tags": mapping_of,

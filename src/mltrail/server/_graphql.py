@@ -345,7 +345,7 @@ def graphql_route_handler(
 
     async def handle(request: Request) -> Response:
         try:
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):  # a HEAD is answered as its GET
                 body: dict[str, Any] = dict(request.query_params)
             else:
                 refused = _content_type_problem(request.headers.get("content-type"))
