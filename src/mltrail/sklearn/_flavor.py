@@ -298,7 +298,8 @@ def log_model(
     of the active run (or *run_id*) when there is one; the other arguments are
     :func:`save_model`'s."""
     arguments = dict(locals())
-    resolve_serialization_format(serialization_format)  # a bad value fails before logging
+    # A bad value fails before anything is logged, and the fallback's warning is said once.
+    arguments["serialization_format"] = resolve_serialization_format(serialization_format)
     return log_flavor_model(save_model, arguments)
 
 
