@@ -91,6 +91,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the webhook dispatcher (sender, signing, destination checks: socket, hmac, the "
         "registry's URI rules) loads with the first backend the library opens"
     ),
+    ("mltrail.tracking._client_artifacts", "mltrail.registry._uris"): (
+        "a missing run artifact looked up among the run's logged models: keeps the registry "
+        "(and its entities) off `import mltrail`"
+    ),
     ("mltrail.tracking._client_registry", "mltrail.registry"): (
         "copy_model_version's models:/ parsing: keeps the registry off `import mltrail`"
     ),

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from mltrail import artifacts
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.artifacts._paths import iter_chunks
-from mltrail.registry._uris import resolve_runs_uri
 from mltrail.tracking import _background
 from mltrail.tracking._tables import load_table_of, log_table_to
 from mltrail.validation import validate_key
@@ -74,6 +73,8 @@ class ClientArtifacts:
         try:
             return self._repo(run_id).download_artifacts(path, dst_path)
         except NotFound:
+            from mltrail.registry._uris import resolve_runs_uri
+
             root, rest, model_id = resolve_runs_uri(f"runs:/{run_id}/{path}", self)  # type: ignore[arg-type]
             if model_id is None:
                 raise
