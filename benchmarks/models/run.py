@@ -60,127 +60,30 @@ CATBOOST_MODULE = "benchmarks.models.bench_catboost"
 KERAS_MODULE = "benchmarks.models.bench_keras"
 TRANSFORMERS_MODULE = "benchmarks.models.bench_transformers"
 
+
+def _log_model_workloads(prefix: str, flavor: str, module: str) -> dict[str, Workload]:
+    """The warm and empty-cache ``log_model`` workloads of one flavor (target: 3x faster)."""
+    out = {}
+    for suffix, label in (("", ""), ("_cold", ", empty cache")):
+        name = f"{prefix}log_model{suffix}"
+        row = Row(
+            f"{flavor} log_model{label}",
+            "log_model_s",
+            "s",
+            False,
+            ">= 3x faster",
+            _faster("log_model_s", 3),
+            needs_mlflow=True,
+        )
+        out[name] = Workload(name, (row,), module=module)
+    return out
+
+
 WORKLOADS = {
-    "log_model": Workload(
-        "log_model",
-        (
-            Row(
-                "sklearn log_model",
-                "log_model_s",
-                "s",
-                False,
-                ">= 3x faster",
-                _faster("log_model_s", 3),
-                needs_mlflow=True,
-            ),
-        ),
-        module=MODULE,
-    ),
-    "log_model_cold": Workload(
-        "log_model_cold",
-        (
-            Row(
-                "sklearn log_model, empty cache",
-                "log_model_s",
-                "s",
-                False,
-                ">= 3x faster",
-                _faster("log_model_s", 3),
-                needs_mlflow=True,
-            ),
-        ),
-        module=MODULE,
-    ),
-    "catboost_log_model": Workload(
-        "catboost_log_model",
-        (
-            Row(
-                "catboost log_model",
-                "log_model_s",
-                "s",
-                False,
-                ">= 3x faster",
-                _faster("log_model_s", 3),
-                needs_mlflow=True,
-            ),
-        ),
-        module=CATBOOST_MODULE,
-    ),
-    "catboost_log_model_cold": Workload(
-        "catboost_log_model_cold",
-        (
-            Row(
-                "catboost log_model, empty cache",
-                "log_model_s",
-                "s",
-                False,
-                ">= 3x faster",
-                _faster("log_model_s", 3),
-                needs_mlflow=True,
-            ),
-        ),
-        module=CATBOOST_MODULE,
-    ),
-    "keras_log_model": Workload(
-        "keras_log_model",
-        (
-            Row(
-                "keras log_model",
-                "log_model_s",
-                "s",
-                False,
-                ">= 3x faster",
-                _faster("log_model_s", 3),
-                needs_mlflow=True,
-            ),
-        ),
-        module=KERAS_MODULE,
-    ),
-    "keras_log_model_cold": Workload(
-        "keras_log_model_cold",
-        (
-            Row(
-                "keras log_model, empty cache",
-                "log_model_s",
-                "s",
-                False,
-                ">= 3x faster",
-                _faster("log_model_s", 3),
-                needs_mlflow=True,
-            ),
-        ),
-        module=KERAS_MODULE,
-    ),
-    "transformers_log_model": Workload(
-        "transformers_log_model",
-        (
-            Row(
-                "transformers log_model",
-                "log_model_s",
-                "s",
-                False,
-                ">= 3x faster",
-                _faster("log_model_s", 3),
-                needs_mlflow=True,
-            ),
-        ),
-        module=TRANSFORMERS_MODULE,
-    ),
-    "transformers_log_model_cold": Workload(
-        "transformers_log_model_cold",
-        (
-            Row(
-                "transformers log_model, empty cache",
-                "log_model_s",
-                "s",
-                False,
-                ">= 3x faster",
-                _faster("log_model_s", 3),
-                needs_mlflow=True,
-            ),
-        ),
-        module=TRANSFORMERS_MODULE,
-    ),
+    **_log_model_workloads("", "sklearn", MODULE),
+    **_log_model_workloads("catboost_", "catboost", CATBOOST_MODULE),
+    **_log_model_workloads("keras_", "keras", KERAS_MODULE),
+    **_log_model_workloads("transformers_", "transformers", TRANSFORMERS_MODULE),
     "predict": Workload(
         "predict",
         (
