@@ -20,7 +20,15 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.tracking._common import Result, check, connect, load_sub, main, parser
+from benchmarks.tracking._common import (
+    Result,
+    check,
+    connect,
+    downloaded_model,
+    load_sub,
+    main,
+    parser,
+)
 
 CASES = ("catboost_log_model", "catboost_log_model_cold", "warm_up")
 
@@ -77,12 +85,7 @@ def _run(args: argparse.Namespace) -> Result:
         _warm_up(args)
     elapsed, info, _ = _log(args, 0, lambda x: x.head(5))
     check(bool(info.model_uri), "log_model returned a model URI")
-    dst = args.tmp / "downloaded"
-    dst.mkdir()
-    artifacts = load_sub(args.tool, "artifacts")
-    local = artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=str(dst))
-    with open(os.path.join(local, "requirements.txt"), encoding="utf-8") as f:
-        requirements = [line.strip() for line in f if line.strip()]
+    _, requirements = downloaded_model(args.tool, info.model_uri, args.tmp)
     check(any(r.startswith("catboost") for r in requirements), "catboost is a requirement")
     return {"log_model_s": elapsed, "requirements": requirements}
 

@@ -27,7 +27,16 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.tracking._common import Result, check, connect, load_sub, main, median, parser
+from benchmarks.tracking._common import (
+    Result,
+    check,
+    connect,
+    downloaded_model,
+    load_sub,
+    main,
+    median,
+    parser,
+)
 
 
 def _data(rows: int, seed: int = 0) -> tuple[Any, Any]:
@@ -84,30 +93,16 @@ def _log_model(args: argparse.Namespace) -> Result:
     sklearn_flavor = load_sub(args.tool, "sklearn")
     model, x = _model()
     signature = signature_mod.infer_signature(x, model.predict(x))
-    with mlflow.start_run() as run:
+    with mlflow.start_run():
         start = time.perf_counter()
         info = sklearn_flavor.log_model(
             model, name="model", signature=signature, input_example=x.head(5)
         )
         elapsed = time.perf_counter() - start
     check(bool(info.model_uri), "log_model returned a model URI")
-    requirements = _requirements(mlflow, run.info.run_id, info.model_uri, args.tmp)
+    _, requirements = downloaded_model(args.tool, info.model_uri, args.tmp)
     check(bool(requirements), "the logged model has a requirements.txt")
     return {"log_model_s": elapsed, "requirements": requirements}
-
-
-def _requirements(mlflow: Any, run_id: str, model_uri: str, tmp: Any) -> list[str]:
-    """The logged requirements.txt (for the record): MLflow 3 keeps it under its logged model
-    (``models:/m-...``), mltrail under the run, read with the client's ``download_artifacts``."""
-    dst = tmp / "downloaded"
-    dst.mkdir(exist_ok=True)
-    download = getattr(mlflow.artifacts, "download_artifacts", None)
-    if download is not None:
-        path = os.path.join(download(artifact_uri=model_uri, dst_path=str(dst)), "requirements.txt")
-    else:
-        path = mlflow.MlflowClient().download_artifacts(run_id, "model/requirements.txt", str(dst))
-    with open(path, encoding="utf-8") as f:
-        return [line.strip() for line in f if line.strip()]
 
 
 def _once(fn: Any, frame: Any) -> float:

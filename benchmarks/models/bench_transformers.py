@@ -27,7 +27,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.tracking._common import Result, check, connect, load_sub, main, parser
+from benchmarks.tracking._common import (
+    Result,
+    check,
+    connect,
+    downloaded_model,
+    load_sub,
+    main,
+    parser,
+)
 
 CASES = ("transformers_log_model", "transformers_log_model_cold", "warm_up")
 _WORDS = [f"w{i}" for i in range(95)]
@@ -87,12 +95,7 @@ def _run(args: argparse.Namespace) -> Result:
         _warm_up(args)
     elapsed, info = _log(args, 0)
     check(bool(info.model_uri), "log_model returned a model URI")
-    dst = args.tmp / "downloaded"
-    dst.mkdir()
-    artifacts = load_sub(args.tool, "artifacts")
-    local = artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=str(dst))
-    with open(os.path.join(local, "requirements.txt"), encoding="utf-8") as f:
-        requirements = [line.strip() for line in f if line.strip()]
+    local, requirements = downloaded_model(args.tool, info.model_uri, args.tmp)
     for name in ("transformers", "torch"):
         check(any(r.startswith(name + "==") for r in requirements), f"{name} is a requirement")
     check(os.path.isfile(os.path.join(local, "model", "model.safetensors")), "weights saved")

@@ -50,6 +50,17 @@ def load_sub(tool: str, name: str) -> ModuleType:
     return importlib.import_module(f"{tool}.{name}")
 
 
+def downloaded_model(tool: str, model_uri: str, tmp: Path) -> tuple[str, list[str]]:
+    """The logged model *model_uri* downloaded below ``tmp/downloaded``, and the lines of its
+    ``requirements.txt`` (for the record and the checks)."""
+    dst = tmp / "downloaded"
+    dst.mkdir(exist_ok=True)
+    artifacts = load_sub(tool, "artifacts")
+    local: str = artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dst))
+    with open(os.path.join(local, "requirements.txt"), encoding="utf-8") as f:
+        return local, [line.strip() for line in f if line.strip()]
+
+
 def tracking_uri(tmp: Path) -> str:
     return f"sqlite:///{tmp.resolve()}/store.db"
 
