@@ -37,9 +37,6 @@ SRC = str(Path(mltrail.__file__).resolve().parent.parent)
 
 #: Tags of the run context (who, where from), not of autologging.
 _CONTEXT_TAG_PREFIXES = ("mlflow.source.", "mltrail.source.", "mlflow.user")
-#: mltrail records a logged model in the run (MLflow 2's layout, kept by mltrail's
-#: ``log_model``); MLflow 3 makes it a logged-model entity of its own.
-_MLTRAIL_MODEL_TAG = "mlflow.log-model.history"
 
 
 def _run(which: str, directory: Path) -> subprocess.Popen[bytes]:
@@ -91,7 +88,7 @@ def _record(directory: Path) -> dict[str, dict[str, Any]]:
 
 
 def _tag_keys(tags: dict[str, str]) -> set[str]:
-    return {k for k in tags if not k.startswith(_CONTEXT_TAG_PREFIXES) and k != _MLTRAIL_MODEL_TAG}
+    return {k for k in tags if not k.startswith(_CONTEXT_TAG_PREFIXES)}
 
 
 def _inputs(run: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -108,13 +105,11 @@ def _digest_groups(run: dict[str, Any]) -> list[list[tuple[Any, ...]]]:
 
 
 def model_files(dump: dict[str, Any]) -> list[str]:
-    """The files of the run's logged model "model", wherever the library keeps them."""
+    """The files of the run's logged model "model" (none when no model was logged)."""
     for model in dump["models"]:
         if model["name"] == "model":
             return sorted(p.removeprefix("artifacts/") for p in model["artifacts"])
-    return sorted(
-        p.removeprefix("model/") for p in dump["runs"][0]["artifacts"] if p.startswith("model/")
-    )
+    return []
 
 
 def _mlmodel(dump: dict[str, Any]) -> Any:
@@ -143,7 +138,7 @@ def assert_same_recording(recorded: dict[str, dict[str, Any]], scenario: str) ->
         assert values == pytest.approx([value for _, value in history], rel=1e-6), key
     assert _tag_keys(run["tags"]) == _tag_keys(ref["tags"])
     assert run["tags"]["mlflow.autologging"] == ref["tags"]["mlflow.autologging"]
-    assert [p for p in run["artifacts"] if not p.startswith("model/")] == ref["artifacts"]
+    assert run["artifacts"] == ref["artifacts"]
     assert model_files(actual) == model_files(expected)
     assert _mlmodel(actual) == _mlmodel(expected)
     assert _inputs(run) == _inputs(ref)

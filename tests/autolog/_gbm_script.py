@@ -168,8 +168,6 @@ def dump(lib: object, scenario: str) -> dict[str, object]:
             iter(lib.search_logged_models([experiment.experiment_id], output_format="list"))
         ).artifact_location
         mlmodel = lib.artifacts.download_artifacts(artifact_uri=f"{location}/MLmodel")
-    elif runs and "model/MLmodel" in out[0]["artifacts"]:
-        mlmodel = client.download_artifacts(runs[0].info.run_id, "model/MLmodel")
     return {"runs": out, "models": models, "mlmodel": _mlmodel(mlmodel) if mlmodel else None}
 
 

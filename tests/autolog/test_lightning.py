@@ -47,9 +47,6 @@ import lightning_scenarios  # noqa: E402
 SAME = ("plain", "early_stop", "steps")
 #: Tags of the run context (who, where from), not of autologging.
 CONTEXT_TAGS = ("mlflow.user", "mlflow.source.", "mltrail.source.", "mlflow.runName")
-#: mltrail records a logged model in its run (this tag, the artifacts under ``model/``);
-#: MLflow 3 records it as a LoggedModel beside the run.
-MODEL_IN_RUN_TAG = "mlflow.log-model.history"
 EARLY_STOP_PARAMS = {"monitor", "mode", "patience", "min_delta", "stopped_epoch"}
 EARLY_STOP_METRICS = {"stopped_epoch", "restored_epoch", "best_score", "wait_count"}
 
@@ -103,9 +100,7 @@ def _both(recorded: dict[str, dict[str, Any]], scenario: str) -> tuple[Any, Any]
 
 
 def _autolog_tags(tags: dict[str, str]) -> dict[str, str]:
-    return {
-        k: v for k, v in tags.items() if not k.startswith(CONTEXT_TAGS) and k != MODEL_IN_RUN_TAG
-    }
+    return {k: v for k, v in tags.items() if not k.startswith(CONTEXT_TAGS)}
 
 
 @pytest.mark.parametrize("scenario", SAME)

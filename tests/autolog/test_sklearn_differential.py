@@ -29,7 +29,7 @@ SCENARIOS = [
     "grid_search",
     "post_training",
 ]
-#: Tags of the run context (user, source, git, name) and the model history, which differ.
+#: Tags of the run context (user, source, git, name), which differ.
 CONTEXT_TAGS = {
     "mlflow.user",
     "mlflow.source.name",
@@ -39,7 +39,6 @@ CONTEXT_TAGS = {
     "mlflow.source.git.repoURL",
     "mltrail.source.git.dirty",
     "mlflow.runName",
-    "mlflow.log-model.history",
 }
 #: Metrics that are timings.
 TIMINGS = {"mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"}
