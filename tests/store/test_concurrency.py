@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from mltrail.entities import Metric, Param, RunTag
 from mltrail.store.sql import SqlBackend
+from mltrail.store.sql._engine import _switch_to_wal
 
 WRITER = """
 import sys
@@ -132,3 +136,32 @@ def test_fluent_logging_from_eight_threads(tmp_path: Path) -> None:
     assert run.data.metrics == {f"thread{n}": 999.0 for n in range(8)}
     for n in range(8):
         assert len(client.get_metric_history(run_id, f"thread{n}")) == 1000
+
+
+class _LockedCursor:
+    """A cursor whose switch to WAL finds the file locked *locked* times first."""
+
+    def __init__(self, locked: int, message: str = "database is locked") -> None:
+        self.locked = locked
+        self.message = message
+        self.statements: list[str] = []
+
+    def execute(self, statement: str) -> None:
+        self.statements.append(statement)
+        if len(self.statements) <= self.locked:
+            raise sqlite3.OperationalError(self.message)
+
+
+def test_the_switch_to_wal_is_retried_while_another_connection_holds_the_file() -> None:
+    # SQLite answers a journal-mode change with "database is locked" at once, without its busy
+    # handler, while other connections open the same fresh file.
+    cursor = _LockedCursor(locked=3)
+    _switch_to_wal(cursor)
+    assert cursor.statements == ["PRAGMA journal_mode = WAL"] * 4
+
+
+def test_any_other_error_in_the_switch_to_wal_is_raised_at_once() -> None:
+    cursor = _LockedCursor(locked=1, message="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        _switch_to_wal(cursor)
+    assert len(cursor.statements) == 1

@@ -79,6 +79,10 @@ def normalize_db_uri(uri: str) -> str:
     )
 
 
+#: How long a connection keeps retrying its switch to WAL (the busy timeout's length).
+_WAL_SWITCH_WAIT = 60.0
+
+
 def sqlite_path(uri: str) -> str | None:
     """The file path of an ``sqlite:///`` URI; None for in-memory databases."""
     path = urlsplit(uri).path if uri.startswith("sqlite") else ""
@@ -94,11 +98,31 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # transactions are begun explicitly (see _on_begin)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA busy_timeout = 60000")
-    cur.execute("PRAGMA journal_mode = WAL")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA case_sensitive_like = ON")
     cur.close()
+
+
+def _switch_to_wal(cur: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another connection holds the file.
+
+    SQLite answers a journal-mode change (and a first read while the last connection of a WAL
+    file cleans up) with "database is locked" at once, without its busy handler: several
+    processes opening a fresh file together would otherwise fail.
+    """
+    deadline = time.monotonic() + _WAL_SWITCH_WAIT
+    delay = 0.002
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay * (1 + random.random()))
+        delay = min(delay * 2, 0.1)
 
 
 def _on_sqlite_begin(conn: Connection) -> None:
