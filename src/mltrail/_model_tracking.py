@@ -41,7 +41,9 @@ class LogModelRequest:
     *name* is the logged model's name (already checked); *run_id* the run to link it to (the
     active run when None, or none at all); *params* and *tags* go on the logged model; *step*
     is the run step its output is recorded at; *model_id* names an existing logged model
-    (made by ``initialize_logged_model``) to store the files in instead of creating one.
+    (made by ``initialize_logged_model``) to store the files in instead of creating one;
+    *run_params* are logged to the run once the model is stored (its ``model_config``, as
+    MLflow does).
     """
 
     name: str
@@ -52,6 +54,7 @@ class LogModelRequest:
     model_type: str | None = None
     step: int = 0
     model_id: str | None = None
+    run_params: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

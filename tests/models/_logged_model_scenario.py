@@ -139,6 +139,42 @@ summary["experiment_models"] = sorted(
     m.name for m in mlflow.search_logged_models(output_format="list")
 )
 
+
+class Echo(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined,misc]
+    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+        return model_input
+
+
+# A model's model_config becomes its run's params (nested keys joined with "/"), from a dict or
+# a YAML file; any other file is a warning, as is a config key the run holds another value of.
+config_runs: dict[str, Any] = {}
+folder = os.path.dirname(os.path.abspath(out))
+yaml_path = os.path.join(folder, "config.yaml")
+with open(yaml_path, "w") as f:
+    f.write("timeout: 30\nllm:\n  temperature: 0.1\n  stop: [a, b]\n")
+text_path = os.path.join(folder, "config.txt")
+with open(text_path, "w") as f:
+    f.write("timeout: 30\n")
+configs: dict[str, Any] = {
+    "dict": {"timeout": 5, "llm": {"name": "m", "sampling": {"top_k": 3}}, "flag": True},
+    "yaml": yaml_path,
+    "text": text_path,
+    "clash": {"timeout": 7, "retries": 2},
+}
+for label, config in configs.items():
+    with mlflow.start_run() as config_run:
+        ids[f"{label}_run"] = config_run.info.run_id
+        if label == "clash":
+            mlflow.log_param("timeout", "10")
+        info = mlflow.pyfunc.log_model(name="echo", python_model=Echo(), model_config=config)
+        ids[label] = info.model_id
+    config_runs[label] = {
+        "run_params": client.get_run(config_run.info.run_id).data.params,
+        "model_params": client.get_logged_model(info.model_id).params,
+        "status": str(client.get_logged_model(info.model_id).status).replace("LOGGED_MODEL_", ""),
+    }
+summary["model_config"] = config_runs
+
 with open(out, "w") as f:
     json.dump(named(summary), f, sort_keys=True, indent=1)
 print("done", os.getpid())

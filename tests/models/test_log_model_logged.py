@@ -83,6 +83,24 @@ def test_the_recording_is_mlflow_3s_layout(recorded: dict[str, Any]) -> None:
     assert ours["into_existing"]["logged"]["status"] == "READY"
     assert ours["last_logged_is_prepared"] is True
     assert ours["experiment_models"] == ["free", "plain", "prepared", "regressor"]
+    configs = ours["model_config"]
+    assert configs["dict"]["run_params"] == {
+        "timeout": "5",
+        "llm/name": "m",
+        "llm/sampling/top_k": "3",
+        "flag": "True",
+    }
+    assert configs["dict"]["model_params"] == {}  # the run had none when the model was made
+    assert configs["yaml"]["run_params"] == {
+        "timeout": "30",
+        "llm/temperature": "0.1",
+        "llm/stop": "['a', 'b']",
+    }
+    assert configs["text"]["run_params"] == {}  # not a JSON or YAML file: a warning only
+    # A key the run already holds with another value: a warning, the model is logged anyway.
+    assert configs["clash"]["run_params"] == {"timeout": "10"}
+    assert configs["clash"]["model_params"] == {"timeout": "10"}
+    assert {c["status"] for c in configs.values()} == {"READY"}
 
 
 @pytest.fixture

@@ -53,4 +53,4 @@ def log_flavor_model(save_model: Callable[..., Model], arguments: Mapping[str, A
     def save(local: str, mlmodel: Model) -> Model:
         return save_model(model, local, mlflow_model=mlmodel, **rest, **extra)
 
-    return log_saved_model(save, **logging)
+    return log_saved_model(save, model_config=rest.get("model_config"), **logging)

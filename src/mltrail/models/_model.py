@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import logging
 import os
 import uuid
 from collections.abc import Callable, Mapping
@@ -34,6 +35,7 @@ from mltrail._exceptions import InvalidArgument, NotFound, NotImplementedYet
 from mltrail._model_tracking import LogModelRequest, model_tracking
 from mltrail._version import __version__
 from mltrail.artifacts._paths import validate_artifact_path
+from mltrail.models._code_model import read_model_config
 from mltrail.models._example import (
     read_input_example,
     read_input_example_params,
@@ -58,6 +60,8 @@ ModelInputExample = Union[
 ]
 
 MLMODEL_FILE_NAME = "MLmodel"
+
+_logger = logging.getLogger(__name__)
 
 _KNOWN = (
     "artifact_path",
@@ -314,6 +318,7 @@ class Model:
             model_id=model_id,
             await_registration_for=await_registration_for,
             model_class=cls,
+            model_config=kwargs.get("model_config"),
         )
 
     def get_tags_dict(self) -> dict[str, Any]:
@@ -409,6 +414,36 @@ def resolve_artifact_path(artifact_path: str | None, name: str | None) -> str:
     return checked
 
 
+def model_config_params(model_config: Any) -> dict[str, str]:
+    """The run params MLflow logs for a model's *model_config*: a dict, or a ``.json``,
+    ``.yaml`` or ``.yml`` file holding one, with nested keys joined by ``/``.  Anything else
+    logs none, with a warning (as in MLflow)."""
+    if isinstance(model_config, (str, os.PathLike)):
+        path = os.fspath(model_config)
+        if os.path.splitext(path)[1].lower() not in (".json", ".yaml", ".yml"):
+            _logger.warning("Unsupported file format for model config: %s", path)
+            return {}
+        try:
+            model_config = read_model_config(path)
+        except InvalidArgument as exc:
+            _logger.warning("Failed to load model config from %s: %s", path, exc.message)
+            return {}
+    if not isinstance(model_config, Mapping):
+        return {}
+    flat: dict[str, str] = {}
+
+    def walk(mapping: Mapping[Any, Any], prefix: str) -> None:
+        for key, value in mapping.items():
+            name = f"{prefix}/{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                walk(value, name)
+            else:
+                flat[name] = str(value)
+
+    walk(model_config, "")
+    return flat
+
+
 def log_saved_model(
     save: Callable[[str, Model], Model],
     *,
@@ -423,6 +458,7 @@ def log_saved_model(
     model_id: str | None = None,
     await_registration_for: int | None = 300,
     model_class: type[Model] | None = None,
+    model_config: Any = None,
 ) -> ModelInfo:
     """Save with ``save(local_dir, Model(...))`` and log it as MLflow 3's ``log_model`` does:
     a logged model (``models:/m-...``), an output of the active run (or of *run_id*; no run
@@ -431,6 +467,7 @@ def log_saved_model(
     *params*, *tags*, *model_type* and *step* describe the new logged model; *model_id* names
     an existing one (``initialize_logged_model``) to store the files in instead.
     *await_registration_for* is accepted as MLflow's (versions are created ready here).
+    The model's *model_config* (a dict, or a JSON or YAML file) is logged as the run's params.
     """
     del await_registration_for
     path = resolve_artifact_path(artifact_path, name)
@@ -450,6 +487,7 @@ def log_saved_model(
         model_type=model_type,
         step=step,
         model_id=model_id,
+        run_params=model_config_params(model_config),
     )
     new = model_class or Model
     result = model_tracking().log_model(lambda local, fields: save(local, new(**fields)), request)

@@ -245,4 +245,5 @@ def log_model(
         step=step,
         model_id=model_id,
         await_registration_for=await_registration_for,
+        model_config=model_config,
     )

@@ -12,6 +12,8 @@ what MLflow 3's ``Model.log`` does:
 - the model is saved into a private temporary directory and uploaded to the logged model's
   own location (``<experiment artifacts>/models/<model_id>/artifacts``), not into the run's
   artifacts; ``runs:/<run_id>/<name>`` still finds it through the run's outputs;
+- the model's ``model_config`` becomes the run's params (nested keys joined with ``/``; a
+  failure is a warning, as in MLflow);
 - the model is marked READY, or FAILED when saving or uploading fails;
 - with a registered model name, a version is created from ``models:/<model_id>`` with the
   given tags.
@@ -20,22 +22,26 @@ what MLflow 3's ``Model.log`` does:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from mltrail._exceptions import MltrailError
 from mltrail._model_tracking import LoggedModelResult, LogModelRequest, TaggedModel
 from mltrail.entities._logged_model import LoggedModelMetric, LoggedModelOutput
 from mltrail.tracking._client import MlflowClient
-from mltrail.tracking._fluent import active_run, start_run
+from mltrail.tracking._fluent import active_run, log_params, start_run
 from mltrail.tracking._fluent_logged_models import initialize_logged_model
 from mltrail.tracking._fluent_registry import register_model
 
 __all__ = ["log_files", "log_model"]
 
 M = TypeVar("M", bound=TaggedModel)
+
+_logger = logging.getLogger(__name__)
 
 
 def _run(run_id: str | None) -> tuple[MlflowClient, str]:
@@ -96,6 +102,15 @@ def _link_step_metrics(client: MlflowClient, model_id: str, run_id: str, step: i
         client.log_model_metrics(run_id, points)
 
 
+def _log_run_params(run_id: str, params: Mapping[str, str]) -> None:
+    """Log the model's config as the run's params; as in MLflow, a refusal (a param already
+    logged with another value, say) is a warning, and the model is logged all the same."""
+    try:
+        log_params(params, run_id=run_id)
+    except MltrailError as exc:
+        _logger.warning("Failed to log model config as params: %s", exc.message)
+
+
 def log_model(
     save: Callable[[str, dict[str, Any]], M], request: LogModelRequest
 ) -> LoggedModelResult[M]:
@@ -119,6 +134,8 @@ def log_model(
             }
             model = save(local, fields)
             client.log_model_artifacts(model_id, local)
+            if run_id is not None and request.run_params:
+                _log_run_params(run_id, request.run_params)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
