@@ -462,7 +462,21 @@ exps = sorted(client.search_experiments(), key=lambda e: (e.name))
 for exp in exps:
     runs = client.search_runs([exp.experiment_id], order_by=["attributes.start_time ASC"],
                               max_results=1000)
-    runs = sorted(runs, key=lambda r: (r.info.start_time or 0, r.info.run_name or ""))
+    # Child runs (a search's candidates) often start within one millisecond: they are put
+    # after their top-level run, ordered by their params, so that start order cannot differ.
+    by_id = {r.info.run_id: r for r in runs}
+    def top(r):
+        seen = set()
+        while r.data.tags.get("mlflow.parentRunId") in by_id and r.info.run_id not in seen:
+            seen.add(r.info.run_id)
+            r = by_id[r.data.tags["mlflow.parentRunId"]]
+        return r
+    def order(r):
+        child = r.data.tags.get("mlflow.parentRunId") in by_id
+        params = json.dumps(sorted(r.data.params.items())) if child else ""
+        return (top(r).info.start_time or 0, child, params, r.info.start_time or 0,
+                r.info.run_name or "")
+    runs = sorted(runs, key=order)
     exp_rec = {"name": exp.name, "tags": tags(exp.tags), "runs": [], "logged_models": []}
     for i, r in enumerate(runs):
         run_index[r.info.run_id] = f"{exp.name}#{i}"

@@ -160,6 +160,15 @@ def dump(lib: object, scenario: str) -> dict[str, object]:
                 "name": m.name,
                 "source_run_id": m.source_run_id is not None,
                 "artifacts": model_artifacts,
+                "params": m.params,
+                "status": str(m.status)
+                .replace("LoggedModelStatus.", "")
+                .replace("LOGGED_MODEL_", ""),
+                "tag_keys": sorted(k for k in m.tags if not k.startswith("mlflow.source.")),
+                # The values linked to the model: (key, step, on a dataset), value.
+                "metrics": sorted(
+                    [[x.key, x.step, x.dataset_name is not None], x.value] for x in m.metrics or []
+                ),
             }
         )
     mlmodel = None

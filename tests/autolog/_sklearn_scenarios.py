@@ -95,14 +95,34 @@ def artifact_paths(client: Any, run_id: str, path: str | None = None) -> list[st
     return paths
 
 
-def logged_models(experiment_id: str) -> dict[str, dict[str, list[str]]]:
-    """The runs' models, MLflow 3's logged models ({source run: {name: files}})."""
-    found: dict[str, dict[str, list[str]]] = {}
+#: Metrics that are timings (their values differ from run to run).
+TIMINGS = {"mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"}
+
+
+def logged_models(experiment_id: str) -> dict[str, dict[str, Any]]:
+    """The runs' models, MLflow 3's logged models ({source run: {name: what it holds}}): its
+    files, params, and the metric values linked to it (key, step, measured on a dataset, from
+    the model's own run, value)."""
+    found: dict[str, dict[str, Any]] = {}
     for model in mlflow.search_logged_models(experiment_ids=[experiment_id], output_format="list"):
         files = sorted(
             f.path for f in mlflow.artifacts.list_artifacts(artifact_uri=model.artifact_location)
         )
-        found.setdefault(model.source_run_id, {})[model.name] = files
+        metrics = sorted(
+            [
+                m.key,
+                m.step,
+                m.dataset_name is not None,
+                m.run_id == model.source_run_id,
+                None if m.key in TIMINGS else round(m.value, 9),
+            ]
+            for m in model.metrics or []
+        )
+        found.setdefault(model.source_run_id, {})[model.name] = {
+            "files": files,
+            "params": model.params,
+            "metrics": metrics,
+        }
     return found
 
 

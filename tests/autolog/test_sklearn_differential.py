@@ -3,8 +3,6 @@
 in its own process with its own SQLite store, and the runs are compared.
 
 Known, deliberate differences (asserted as such):
-- MLflow 3 logs each model as a *logged model* (``models:/m-...``); mltrail's ``log_model``
-  puts it below the run's artifacts (``model/``, ``best_estimator/``): the files are the same.
 - dataset digests: mltrail.data digests a bounded sample of the data by its own scheme, so the
   digest strings differ; names, source types and contexts are MLflow's.
 """
@@ -114,7 +112,9 @@ def test_artifacts_and_models_are_mlflows(
     for theirs, ours in _pairs(recordings, scenario):
         assert ours["artifacts"] == theirs["artifacts"]
         assert not any(p.startswith(MODEL_DIRS) for p in ours["artifacts"])
-        # Both log the models as MLflow 3's logged models, with the same files.
+        # Both log the models as MLflow 3's logged models, with the same files and params,
+        # and the same metric values linked to them (training scores, post-training metrics,
+        # the search's best score and its best candidates' results).
         assert ours["models"] == theirs["models"]
         assert ours["text"] == theirs["text"]  # metric_info.json
 

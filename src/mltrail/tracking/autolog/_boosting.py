@@ -34,9 +34,12 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from mltrail.data import CodeDatasetSource, from_numpy, from_pandas
+from mltrail.entities._logged_model import LoggedModelMetric
 from mltrail.models import ModelSignature, infer_signature
 from mltrail.tracking import _background, _fluent
+from mltrail.tracking._fluent_logged_models import initialize_logged_model
 from mltrail.tracking.autolog._config import get_autologging_config
+from mltrail.tracking.autolog._linked_metrics import linked_points, write_linked_points
 from mltrail.tracking.autolog._safety import active_session, log_warning, safe_patch
 from mltrail.tracking.autolog._sklearn_post_training import (
     QUIET,
@@ -45,6 +48,7 @@ from mltrail.tracking.autolog._sklearn_post_training import (
     flag,
     is_loggable,
     log_metric_call,
+    logged_model_of,
     post_training_off,
     register_model,
     register_prediction,
@@ -65,12 +69,15 @@ __all__ = [
     "log_feature_importance",
     "patch_library",
     "patch_sklearn_fit",
+    "start_logged_model",
     "training_session",
 ]
 
 _logger = logging.getLogger("mltrail.autolog")
 V = TypeVar("V")
 
+#: Metric values linked to a logged model are written this many at a time.
+_LINKED_BATCH = 1000
 #: Rows of the training data kept as the model's input example (MLflow's number).
 INPUT_EXAMPLE_ROWS = 5
 ENSURE_AUTOLOGGING_ENABLED = (
@@ -225,13 +232,20 @@ def active_run_id() -> str:
 
 class MetricRecorder:
     """Logs each iteration's evaluation results (step = iteration) and keeps them for the
-    early-stopping metrics.  A failure is reported once and never reaches the training loop."""
+    early-stopping metrics.  A failure is reported once and never reaches the training loop.
 
-    def __init__(self, integration: str, run_id: str) -> None:
+    With *model_id* (the logged model autologging made before training, as MLflow 3 does)
+    every value is also linked to that model; those points are written in batches, the last
+    by :meth:`flush`.
+    """
+
+    def __init__(self, integration: str, run_id: str, model_id: str | None = None) -> None:
         self.integration = integration
         self.run_id = run_id
+        self.model_id = model_id
         self.results: list[dict[str, float]] = []
         self._failed = False
+        self._linked: list[LoggedModelMetric] = []
 
     @staticmethod
     def sanitize(metrics: Mapping[str, V]) -> dict[str, V]:
@@ -242,7 +256,7 @@ class MetricRecorder:
         try:
             self.results.append(values)
             if not self._failed:
-                _fluent.log_metrics(values, step=step, run_id=self.run_id)
+                self._log(values, step)
         except Exception as exc:
             if not self._failed:
                 self._failed = True
@@ -252,24 +266,42 @@ class MetricRecorder:
                     f"iteration {step}: {type(exc).__name__}: {exc}",
                 )
 
-    def log_early_stopping(self, stopped: int, best: int, best_index: int) -> None:
+    def _log(self, values: Mapping[str, float], step: int, dataset: Any = None) -> None:
+        if self.model_id is None:
+            _fluent.log_metrics(values, step=step, run_id=self.run_id, dataset=dataset)
+            return
+        self._linked.extend(linked_points(self.run_id, values, step, self.model_id, dataset))
+        if len(self._linked) >= _LINKED_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the values linked to the model that are still buffered."""
+        points, self._linked = self._linked, []
+        write_linked_points(self.run_id, points)
+
+    def log_early_stopping(
+        self, stopped: int, best: int, best_index: int, dataset: Any = None
+    ) -> None:
         """``stopped_iteration`` and ``best_iteration`` (step 0), then the results of the best
-        iteration again at the step after the last one."""
-        _fluent.log_metrics(
-            {"stopped_iteration": stopped, "best_iteration": best}, run_id=self.run_id
-        )
+        iteration again at the step after the last one (measured on *dataset*, when given)."""
+        self._log({"stopped_iteration": stopped, "best_iteration": best}, 0, dataset)
         if 0 <= best_index < len(self.results):
-            _fluent.log_metrics(
-                self.results[best_index], step=len(self.results), run_id=self.run_id
-            )
+            self._log(self.results[best_index], len(self.results), dataset)
+        self.flush()
+
+
+def start_logged_model(run_id: str) -> str:
+    """The logged model autologging stores the trained model in, made before training so
+    that each iteration's metrics link to it (MLflow 3's boosting autologging)."""
+    return str(initialize_logged_model("model", source_run_id=run_id).model_id)
 
 
 # -- datasets --------------------------------------------------------------------------------
 
 
-def log_dataset(integration: str, data: Any, targets: Any, name: str | None, context: str) -> bool:
-    """Log *data* (a DataFrame, a sparse matrix or an array) as a run input of *context*;
-    False (with a warning) for a type that cannot be described."""
+def log_dataset(integration: str, data: Any, targets: Any, name: str | None, context: str) -> Any:
+    """Log *data* (a DataFrame, a sparse matrix or an array) as a run input of *context*: the
+    dataset logged, or None (with a warning) for a type that cannot be described."""
     import numpy as np  # the frameworks depend on NumPy; mltrail does not
 
     if type(data).__module__.split(".")[0] == "pandas" and hasattr(data, "columns"):
@@ -284,9 +316,9 @@ def log_dataset(integration: str, data: Any, targets: Any, name: str | None, con
         log_warning(
             integration, f"Unrecognized dataset type {type(data)}. Dataset logging skipped."
         )
-        return False
+        return None
     _fluent.log_input(dataset, context=context, run_id=active_run_id())
-    return True
+    return dataset
 
 
 def _code_source() -> CodeDatasetSource:
@@ -429,11 +461,12 @@ def patch_library(
 def patch_sklearn_fit(
     integration: str,
     classes: Sequence[type],
-    log_model: Callable[[Any, Any, ModelSignature | bool | None], None],
+    log_model: Callable[[Any, Any, ModelSignature | bool | None], str | None],
 ) -> None:
     """Patch ``fit`` (and ``fit_transform``/``fit_predict`` where defined) of the framework's
     scikit-learn estimators: the outermost fit starts the run (the ``train`` call inside logs
-    params, metrics, datasets and importances) and logs the fitted estimator as the model."""
+    params, metrics, datasets and importances) and logs the fitted estimator as the model
+    (*log_model* returns its id, to which later metrics of its predictions are linked)."""
 
     def fit(original: Callable[..., Any], self: Any, *args: Any, **kwargs: Any) -> Any:
         with training_session(self, allow_children=True) as logs:
@@ -446,14 +479,16 @@ def patch_sklearn_fit(
                 else InputExample(error="the training data X was not found")
             )
             result = original(self, *args, **kwargs)
+            model_id = None
             if get_autologging_config(integration, "log_models", True):
                 example_value, signature = example_and_signature(
                     integration,
                     example.get,
                     lambda data: infer_signature(data, self.predict(copy.deepcopy(data))),
                 )
-                log_model(self, example_value, signature)
-            register_model(self, active_run_id())  # for what predict and score see after
+                model_id = log_model(self, example_value, signature)
+            # for what predict and score see after
+            register_model(self, active_run_id(), model_id)
             return result
 
     for cls in classes:
@@ -490,7 +525,7 @@ def _predict(
     with flag(session, QUIET):  # what predict calls inside is not logged
         result = original(self, *args, **kw)
     data = args[0] if args else kw.get("X", kw.get("data"))
-    register_prediction(result, dataset_for_prediction(self, run_id, data), run_id)
+    register_prediction(result, dataset_for_prediction(self, run_id, data), run_id, self)
     key = (run_id, id(data))
     if (
         data is not None
@@ -525,9 +560,8 @@ def _score(original: Callable[..., Any], self: Any, *args: Any, **kw: Any) -> An
         name = type(self).__name__
         data = args[0] if args else kw.get("X")
         command = call_command(self.score, f"{name}.score", args, kw)
-        log_metric_call(
-            run_id, f"{name}_score", dataset_for_prediction(self, run_id, data), command, value
-        )
+        dataset = dataset_for_prediction(self, run_id, data)
+        log_metric_call(run_id, f"{name}_score", dataset, command, value, logged_model_of(self))
     return value
 
 

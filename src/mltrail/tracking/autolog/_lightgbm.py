@@ -30,6 +30,7 @@ from mltrail.tracking.autolog._boosting import (
     log_dataset,
     log_feature_importance,
     patch_library,
+    start_logged_model,
     training_session,
 )
 from mltrail.tracking.autolog._config import get_autologging_config
@@ -126,14 +127,19 @@ def _train_and_log(
     if _config("log_datasets", True) and train_set is not None:
         _log_datasets(train_set, kwargs.get("valid_sets"), kwargs.get("valid_names"))
 
-    recorder = MetricRecorder(INTEGRATION, run_id)
+    logs_model = log_models and bool(_config("log_models", True))
+    model_id = start_logged_model(run_id) if logs_model else None
+    recorder = MetricRecorder(INTEGRATION, run_id, model_id)
     callback = _Callback(recorder)
     index = names.index("callbacks")
     if len(args) > index:
         args = (*args[:index], [*(args[index] or ()), callback], *args[index + 1 :])
     else:
         kwargs = {**kwargs, "callbacks": [*(kwargs.get("callbacks") or ()), callback]}
-    model = original(*args, **kwargs)
+    try:
+        model = original(*args, **kwargs)
+    finally:
+        recorder.flush()
 
     if model.best_iteration > 0:  # early stopping (best_iteration counts from 1)
         recorder.log_early_stopping(
@@ -147,12 +153,12 @@ def _train_and_log(
         values = model.feature_importance(importance_type=kind)
         importances[kind] = (features, values, dict(zip(features, values.tolist(), strict=False)))
     log_feature_importance(INTEGRATION, importances, json_indent=2)
-    if log_models and _config("log_models", True):
-        _log_booster(model, getattr(train_set, _EXAMPLE_ATTRIBUTE, None))
+    if logs_model:
+        _log_booster(model, getattr(train_set, _EXAMPLE_ATTRIBUTE, None), model_id)
     return model
 
 
-def _log_booster(model: Any, example: Any) -> None:
+def _log_booster(model: Any, example: Any, model_id: str | None) -> None:
     def get_example() -> Any:
         if example is None:
             raise ValueError(ENSURE_AUTOLOGGING_ENABLED)
@@ -161,17 +167,21 @@ def _log_booster(model: Any, example: Any) -> None:
     input_example, signature = example_and_signature(
         INTEGRATION, get_example, lambda data: infer_signature(data, model.predict(data))
     )
-    _log_sklearn_model(model, input_example, signature)
+    _log_sklearn_model(model, input_example, signature, model_id)
 
 
-def _log_sklearn_model(model: Any, input_example: Any, signature: Any) -> None:
-    log_lightgbm_model(
+def _log_sklearn_model(
+    model: Any, input_example: Any, signature: Any, model_id: str | None = None
+) -> str | None:
+    """Log the trained model (into *model_id* when made before training): its model id."""
+    return log_lightgbm_model(
         model,
         "model",
         signature=signature,
         input_example=input_example,
         registered_model_name=_config("registered_model_name"),
-    )
+        model_id=model_id,
+    ).model_id
 
 
 def _sklearn_estimators(framework: ModuleType) -> list[type]:

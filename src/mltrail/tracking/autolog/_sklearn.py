@@ -50,6 +50,7 @@ from mltrail.tracking.autolog._sklearn_post_training import (
     dataset_for_prediction,
     is_loggable,
     log_metric_call,
+    logged_model_of,
     register_model,
     register_prediction,
     run_of,
@@ -120,11 +121,11 @@ def _patched_fit(original: Callable[..., Any], self: Any, *args: Any, **kwargs: 
         _QUIET
     )
     with _flag(session, _FITTING):
-        result = log_fit(original, self, args, kwargs)
+        result, model_id = log_fit(original, self, args, kwargs)
     if post_training:
         active = _fluent.active_run()
         if active is not None:
-            register_model(self, active.info.run_id)
+            register_model(self, active.info.run_id, model_id)
     return result
 
 
@@ -180,7 +181,7 @@ def _patched_predict(
     with _flag(session, _QUIET):
         result = original(self, *args, **kwargs)
     data = _first_argument(getattr(self, method), args, kwargs)
-    register_prediction(result, dataset_for_prediction(self, run_id, data), run_id)
+    register_prediction(result, dataset_for_prediction(self, run_id, data), run_id, self)
     if _option("log_datasets", True):
         _log_eval_dataset(run_id, data)
     return result
@@ -198,7 +199,7 @@ def _patched_score(original: Callable[..., Any], self: Any, *args: Any, **kwargs
         bound = self.score
         command = call_command(bound, f"{name}.score", args, kwargs)
         dataset = dataset_for_prediction(self, run_id, _first_argument(bound, args, kwargs))
-        log_metric_call(run_id, f"{name}_score", dataset, command, value)
+        log_metric_call(run_id, f"{name}_score", dataset, command, value, logged_model_of(self))
     return value
 
 

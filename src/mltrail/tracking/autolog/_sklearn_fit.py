@@ -31,6 +31,7 @@ from mltrail.tracking.autolog._config import get_autologging_config
 from mltrail.tracking.autolog._safety import log_warning
 from mltrail.tracking.autolog._sklearn_metrics import TRAINING_PREFIX, log_estimator_content
 from mltrail.tracking.autolog._sklearn_search import (
+    BestEstimator,
     estimator_tags,
     is_search,
     log_search_results,
@@ -152,29 +153,38 @@ def _example_and_signature(estimator: Any, X: Any) -> tuple[Any, ModelSignature 
 
 
 def _log_model(
-    estimator: Any, name: str, example: Any, signature: Any, registered_model_name: str | None
-) -> bool:
+    estimator: Any,
+    name: str,
+    example: Any,
+    signature: Any,
+    registered_model_name: str | None,
+    params: dict[str, Any],
+) -> str | None:
+    """Log *estimator* as the logged model *name* carrying *params* (beside the run's, as
+    MLflow 3 does); its model id, or None (with a warning) when it could not be logged."""
     try:
-        mltrail.sklearn.log_model(
+        info = mltrail.sklearn.log_model(
             estimator,
             name=name,
             signature=signature,
             input_example=example,
             serialization_format=_option("serialization_format", "cloudpickle"),
             registered_model_name=registered_model_name,
+            params=params,
         )
     except Exception as exc:
         log_warning(
             INTEGRATION, f"The model '{name}' of {type(estimator).__name__} was not logged: {exc}"
         )
-        return False
-    return True
+        return None
+    return info.model_id
 
 
 def log_fit(
     original: Callable[..., Any], estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    """Train with ``original(estimator, *args, **kwargs)`` and log it all to the active run."""
+) -> tuple[Any, str | None]:
+    """Train with ``original(estimator, *args, **kwargs)`` and log it all to the active run:
+    what ``fit`` returned, and the id of the logged model (None when none was logged)."""
     active = _fluent.active_run()
     assert active is not None  # the framework started one (manage_run)
     run_id = active.info.run_id
@@ -201,11 +211,26 @@ def log_fit(
 
     example: Any = None
     signature: Any = None
+    model_id: str | None = None
+    best: BestEstimator | None = None
     log_models = bool(_option("log_models", True))
     if log_models:
         example, signature = _example_and_signature(estimator, X)
-        _log_model(estimator, "model", example, signature, _option("registered_model_name"))
+        params = {**estimator.get_params(deep=not search), **_best_params(estimator)}
+        model_id = _log_model(
+            estimator, "model", example, signature, _option("registered_model_name"), params
+        )
+        if search and hasattr(estimator, "best_estimator_"):
+            # Logged before the training metrics: MLflow queues those until the fit's end, so
+            # the best estimator it logs links none of them (log_model links the run's values
+            # at its step), and neither does this one.
+            best_params = estimator.best_estimator_.get_params(deep=True)
+            best_id = _log_model(
+                estimator.best_estimator_, "best_estimator", example, signature, None, best_params
+            )
+            best = BestEstimator(best_id, best_params)
 
+    # The training metrics are linked to the model (and the training set), as MLflow 3 does.
     metrics = log_estimator_content(
         run_id,
         estimator,
@@ -214,6 +239,8 @@ def log_fit(
         y,
         sample_weight,
         _option("pos_label"),
+        model_id=model_id,
+        dataset=dataset,
     )
     if y is None and not metrics:
         log_warning(
@@ -223,7 +250,18 @@ def log_fit(
             " the model training function.",
         )
     if search:
-        if log_models and hasattr(estimator, "best_estimator_"):
-            _log_model(estimator.best_estimator_, "best_estimator", example, signature, None)
-        log_search_results(estimator, run_id, _option("max_tuning_runs", 5), dataset, format_params)
-    return result
+        log_search_results(
+            estimator,
+            run_id,
+            _option("max_tuning_runs", 5),
+            dataset,
+            format_params,
+            model_id=model_id,
+            best=best,
+        )
+    return result, model_id
+
+
+def _best_params(estimator: Any) -> dict[str, Any]:
+    """A search's best parameters as ``best_<name>`` (none for other estimators)."""
+    return {f"best_{k}": v for k, v in (getattr(estimator, "best_params_", None) or {}).items()}

@@ -64,10 +64,9 @@ def _patched_metric(
     if is_loggable(value):
         source = prediction_source(args, kwargs)
         if source is not None:
-            dataset, run_id = source
-            log_metric_call(
-                run_id, name, dataset, call_command(function, name, args, kwargs), value
-            )
+            dataset, run_id, model_id = source
+            command = call_command(function, name, args, kwargs)
+            log_metric_call(run_id, name, dataset, command, value, model_id)
     return value
 
 

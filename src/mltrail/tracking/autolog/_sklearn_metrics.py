@@ -25,6 +25,7 @@ import sklearn.metrics
 from sklearn.utils import estimator_html_repr
 
 from mltrail.tracking import _fluent
+from mltrail.tracking.autolog._linked_metrics import log_linked_metrics
 from mltrail.tracking.autolog._safety import log_warning
 from mltrail.tracking.autolog._sklearn_plots import prepare as prepare_plots
 from mltrail.tracking.autolog._sklearn_plots import submit as submit_plots
@@ -135,9 +136,13 @@ def log_estimator_content(
     y: Any,
     sample_weight: Any,
     pos_label: Any,
+    *,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> dict[str, Any]:
     """Log the metrics (and, for a classifier, the plots) of *estimator* on (X, y), its
-    ``{prefix}score`` and ``estimator.html``; returns the metrics logged."""
+    ``{prefix}score`` and ``estimator.html``; returns the metrics logged.  With *model_id*
+    the metrics are linked to that logged model, measured on *dataset*."""
     metrics: dict[str, Any] = {}
     is_classifier = sklearn.base.is_classifier(estimator)
     if y is not None:
@@ -153,7 +158,7 @@ def log_estimator_content(
             )
             metrics = {}
         else:
-            _fluent.log_metrics(metrics, run_id=run_id)
+            log_linked_metrics(run_id, metrics, model_id=model_id, dataset=dataset)
     if is_classifier:
         try:
             job = prepare_plots(run_id, estimator, prefix, X, y, sample_weight)
@@ -176,7 +181,9 @@ def log_estimator_content(
                 f"be recorded. Scoring error: {exc}",
             )
         else:
-            _fluent.log_metrics({prefix + "score": score}, run_id=run_id)
+            log_linked_metrics(
+                run_id, {prefix + "score": score}, model_id=model_id, dataset=dataset
+            )
             metrics[prefix + "score"] = score
     _fluent.log_text(_estimator_html(estimator), "estimator.html", run_id=run_id)
     return metrics

@@ -8,6 +8,7 @@ How a metric finds its run and its name (MLflow's rules):
   result object with the run and the name of the variable holding the input data, found in
   the calling code (``X_test``; ``unknown_dataset`` when there is none); another object under
   a name already seen gets ``-2``, ``-3``, ... appended;
+- the metric is linked to the logged model the fit logged (as MLflow 3 does);
 - a metric function called with such a result is logged as ``{function}_{dataset}``, e.g.
   ``accuracy_score_X_test``; ``model.score(X, y)`` as ``{EstimatorClass}_score_{dataset}``;
   the n-th call of the same metric on a run gets ``-n`` after the metric name
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from mltrail.tracking import _fluent
+from mltrail.tracking.autolog._linked_metrics import log_linked_metrics
 from mltrail.tracking.autolog._safety import AutologSession
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "forget_all",
     "is_loggable",
     "log_metric_call",
+    "logged_model_of",
     "post_training_off",
     "register_model",
     "register_prediction",
@@ -59,10 +62,10 @@ FITTING = "sklearn.fitting"
 QUIET = "sklearn.quiet"
 
 _lock = threading.Lock()
-# id(estimator) -> run id of the autologged fit that trained it
-_model_runs: dict[int, str] = {}
-# id(prediction result) -> (dataset name, run id)
-_predictions: dict[int, tuple[str, str]] = {}
+# id(estimator) -> (run id of the autologged fit that trained it, id of its logged model)
+_model_runs: dict[int, tuple[str, str | None]] = {}
+# id(prediction result) -> (dataset name, run id, logged model id)
+_predictions: dict[int, tuple[str, str, str | None]] = {}
 # run id -> dataset variable name -> ids of the distinct objects seen under that name
 _datasets: defaultdict[str, defaultdict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
 # run id -> metric name -> [(metric key, call command)]
@@ -87,11 +90,11 @@ def _forget(mapping: dict[int, Any], key: int) -> None:
         mapping.pop(key, None)
 
 
-def register_model(model: Any, run_id: str) -> None:
-    """*model* was trained by the autologged fit of run *run_id*."""
+def register_model(model: Any, run_id: str, model_id: str | None = None) -> None:
+    """*model* was trained by the autologged fit of run *run_id* (and logged as *model_id*)."""
     key = id(model)
     with _lock:
-        _model_runs[key] = run_id
+        _model_runs[key] = (run_id, model_id)
     # Without weak references to it, the id stays (as MLflow's attribute on the model does).
     with contextlib.suppress(TypeError):
         weakref.finalize(model, _forget, _model_runs, key)
@@ -99,7 +102,15 @@ def register_model(model: Any, run_id: str) -> None:
 
 def run_of(model: Any) -> str | None:
     with _lock:
-        return _model_runs.get(id(model))
+        entry = _model_runs.get(id(model))
+    return None if entry is None else entry[0]
+
+
+def logged_model_of(model: Any) -> str | None:
+    """The id of the logged model the autologged fit of *model* made (None: none)."""
+    with _lock:
+        entry = _model_runs.get(id(model))
+    return None if entry is None else entry[1]
 
 
 def with_index(name: str, index: int) -> str:
@@ -155,11 +166,12 @@ def dataset_for_prediction(model: Any, run_id: str, data: Any) -> str:
         return with_index(name, seen.index(key))
 
 
-def register_prediction(result: Any, dataset_name: str, run_id: str) -> None:
-    """*result* was predicted by a model of *run_id* on the data named *dataset_name*."""
+def register_prediction(result: Any, dataset_name: str, run_id: str, model: Any = None) -> None:
+    """*result* was predicted by *model* (trained in *run_id*) on the data *dataset_name*."""
     key = id(result)
+    model_id = None if model is None else logged_model_of(model)  # takes the lock itself
     with _lock:
-        _predictions[key] = (dataset_name, run_id)
+        _predictions[key] = (dataset_name, run_id, model_id)
     try:
         weakref.finalize(result, _forget, _predictions, key)
     except TypeError:
@@ -168,8 +180,11 @@ def register_prediction(result: Any, dataset_name: str, run_id: str) -> None:
         _forget(_predictions, key)
 
 
-def prediction_source(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str] | None:
-    """(dataset name, run id) of the first argument that is a registered prediction."""
+def prediction_source(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[str, str, str | None] | None:
+    """(dataset name, run id, logged model id) of the first argument that is a registered
+    prediction."""
     with _lock:
         if not _predictions:
             return None
@@ -210,16 +225,21 @@ def call_command(
 
 
 def log_metric_call(
-    run_id: str, metric_name: str, dataset_name: str, command: str, value: Any
+    run_id: str,
+    metric_name: str,
+    dataset_name: str,
+    command: str,
+    value: Any,
+    model_id: str | None = None,
 ) -> None:
-    """Log *value* as the next call of *metric_name* on *dataset_name* to *run_id*, and
-    rewrite the run's ``metric_info.json``."""
+    """Log *value* as the next call of *metric_name* on *dataset_name* to *run_id* (linked to
+    the logged model *model_id*), and rewrite the run's ``metric_info.json``."""
     with _lock:
         calls = _calls[run_id][metric_name]
         key = f"{with_index(metric_name, len(calls))}_{dataset_name}"
         calls.append((key, command))
         info = dict(sorted(c for per_metric in _calls[run_id].values() for c in per_metric))
-    _fluent.log_metrics({key: value}, run_id=run_id)
+    log_linked_metrics(run_id, {key: value}, model_id=model_id)
     _fluent.log_dict(info, "metric_info.json", run_id=run_id)
 
 

@@ -8,6 +8,10 @@ autologging records them on the search's run:
   estimator tags, holding the seed estimator's params updated with the candidate's, and the
   candidate's numeric results except the per-split and ``param_`` columns (``mean_test_score``,
   ``std_test_score``, ``rank_test_score``, ``mean_fit_time``, ...).
+
+As in MLflow 3, ``best_cv_score`` is linked to the search's logged model, and the results of
+the candidates whose params are the best estimator's to the ``best_estimator`` model (both
+measured on the training set).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from numbers import Number
 from typing import Any
 
@@ -29,10 +34,12 @@ from mltrail.entities import DatasetInput, InputTag
 from mltrail.tracking import _fluent
 from mltrail.tracking._client import PARENT_RUN_TAG
 from mltrail.tracking.autolog._config import AUTOLOGGING_TAG
+from mltrail.tracking.autolog._linked_metrics import log_linked_metrics
 from mltrail.tracking.autolog._safety import log_warning
 
 __all__ = [
     "SEARCH_ESTIMATORS",
+    "BestEstimator",
     "best_params",
     "estimator_tags",
     "is_search",
@@ -42,6 +49,22 @@ __all__ = [
 INTEGRATION = "sklearn"
 SEARCH_ESTIMATORS: tuple[type, ...] = (GridSearchCV, RandomizedSearchCV)
 _logger = logging.getLogger("mltrail.autolog")
+
+
+@dataclass(frozen=True)
+class BestEstimator:
+    """The logged ``best_estimator`` model (None when logging it failed) and its params."""
+
+    model_id: str | None
+    params: dict[str, Any]
+
+    def links(self, candidate: dict[str, Any]) -> str | None:
+        """The model a candidate's results are linked to: this one when the candidate's
+        params are among the best estimator's."""
+        if not self.params or self.model_id is None:
+            return None
+        items = self.params.items()
+        return self.model_id if all(pair in items for pair in candidate.items()) else None
 
 
 def is_search(estimator: Any) -> bool:
@@ -88,6 +111,7 @@ def create_child_runs(
     max_tuning_runs: int | None,
     dataset: Dataset | None,
     format_params: Any,
+    best: BestEstimator | None = None,
 ) -> None:
     client = _fluent._client()
     parent = client.get_run(parent_run_id)
@@ -124,7 +148,8 @@ def create_child_runs(
             for key, value in row.items()
             if not str(key).startswith(("param", "split")) and isinstance(value, Number)
         }
-        _fluent.log_metrics(metrics, run_id=child_id)
+        model_id = None if best is None else best.links(dict(row.get("params", {})))
+        log_linked_metrics(child_id, metrics, model_id=model_id, dataset=dataset)
         if inputs:
             client.log_inputs(child_id, inputs)
     for child_id in children:
@@ -137,16 +162,21 @@ def log_search_results(
     max_tuning_runs: int | None,
     dataset: Dataset | None,
     format_params: Any,
+    *,
+    model_id: str | None = None,
+    best: BestEstimator | None = None,
 ) -> None:
     """What a fitted search adds to its run (besides the model and the training metrics)."""
     if hasattr(search, "best_score_"):
-        _fluent.log_metrics({"best_cv_score": search.best_score_}, run_id=run_id)
+        log_linked_metrics(
+            run_id, {"best_cv_score": search.best_score_}, model_id=model_id, dataset=dataset
+        )
     if hasattr(search, "best_params_"):
         _fluent.log_params(format_params(best_params(search)), run_id=run_id)
     if not hasattr(search, "cv_results_"):
         return
     try:
-        create_child_runs(search, run_id, max_tuning_runs, dataset, format_params)
+        create_child_runs(search, run_id, max_tuning_runs, dataset, format_params, best)
     except Exception as exc:
         log_warning(
             INTEGRATION,

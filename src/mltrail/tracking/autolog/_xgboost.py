@@ -32,6 +32,7 @@ from mltrail.tracking.autolog._boosting import (
     log_dataset,
     log_feature_importance,
     patch_library,
+    start_logged_model,
 )
 from mltrail.tracking.autolog._config import get_autologging_config
 from mltrail.tracking.autolog._safety import log_warning
@@ -88,16 +89,21 @@ def _dmatrix_init(original: Callable[..., Any], self: Any, *args: Any, **kwargs:
     return original(self, *args, **kwargs)
 
 
-def _log_datasets(dtrain: Any, evals: Any) -> None:
+def _log_datasets(dtrain: Any, evals: Any) -> Any:
+    """Log the training and evaluation sets as run inputs: the training set's dataset, or
+    None when it could not be logged."""
     try:
-        if not log_dataset(INTEGRATION, dtrain.get_data(), None, None, "train"):
-            return
+        dataset = log_dataset(INTEGRATION, dtrain.get_data(), None, None, "train")
+        if dataset is None:
+            return None
         for dmatrix, name in evals or ():
             log_dataset(INTEGRATION, dmatrix.get_data(), None, name, "eval")
+        return dataset
     except Exception as exc:
         log_warning(
             INTEGRATION, f"Failed to log dataset information to MLflow Tracking. Reason: {exc}"
         )
+        return None
 
 
 def _with_callback(
@@ -126,21 +132,28 @@ def _train(
     _fluent.log_params(dict(booster_params), run_id=run_id)
     _fluent.log_params(fit_params(train_function, args, kwargs, _UNLOGGED), run_id=run_id)
     dtrain = args[1] if len(args) > 1 else kwargs.get("dtrain")
+    dataset = None
     if _config("log_datasets", True) and dtrain is not None:
-        _log_datasets(dtrain, kwargs.get("evals"))
+        dataset = _log_datasets(dtrain, kwargs.get("evals"))
 
-    recorder = MetricRecorder(INTEGRATION, run_id)
+    logs_model = log_models and bool(_config("log_models", True))
+    model_id = start_logged_model(run_id) if logs_model else None
+    recorder = MetricRecorder(INTEGRATION, run_id, model_id)
     args, kwargs = _with_callback(signature, args, kwargs, _Callback(recorder))
-    model = original(*args, **kwargs)
+    try:
+        model = original(*args, **kwargs)
+    finally:
+        recorder.flush()
 
-    if log_models and _config("log_models", True):
-        _log_booster(model, getattr(dtrain, _EXAMPLE_ATTRIBUTE, None))
+    if logs_model:
+        _log_booster(model, getattr(dtrain, _EXAMPLE_ATTRIBUTE, None), model_id)
     early_stopping_index = list(signature.parameters).index("early_stopping_rounds")
     if (len(args) > early_stopping_index or kwargs.get("early_stopping_rounds")) and (
         recorder.results
     ):
+        # Measured on the training set, as MLflow records them.
         recorder.log_early_stopping(
-            len(recorder.results) - 1, model.best_iteration, model.best_iteration
+            len(recorder.results) - 1, model.best_iteration, model.best_iteration, dataset
         )
     _fluent.flush()  # a store that refuses the values is reported here, not at end_run;
     # the importance files are written in the background
@@ -148,7 +161,7 @@ def _train(
     return model
 
 
-def _log_booster(model: Any, example: Any) -> None:
+def _log_booster(model: Any, example: Any, model_id: str | None) -> None:
     def get_example() -> Any:
         if example is None:
             raise ValueError(ENSURE_AUTOLOGGING_ENABLED)
@@ -159,25 +172,22 @@ def _log_booster(model: Any, example: Any) -> None:
         get_example,
         lambda data: infer_signature(data, model.predict(xgboost.DMatrix(data))),
     )
-    log_xgboost_model(
+    _log_sklearn_model(model, input_example, signature, model_id)
+
+
+def _log_sklearn_model(
+    model: Any, input_example: Any, signature: Any, model_id: str | None = None
+) -> str | None:
+    """Log the trained model (into *model_id* when made before training): its model id."""
+    return log_xgboost_model(
         model,
         "model",
         signature=signature,
         input_example=input_example,
         registered_model_name=_config("registered_model_name"),
         model_format=_config("model_format", "ubj"),
-    )
-
-
-def _log_sklearn_model(model: Any, input_example: Any, signature: Any) -> None:
-    log_xgboost_model(
-        model,
-        "model",
-        signature=signature,
-        input_example=input_example,
-        registered_model_name=_config("registered_model_name"),
-        model_format=_config("model_format", "ubj"),
-    )
+        model_id=model_id,
+    ).model_id
 
 
 def _log_importance(model: Any) -> None:
