@@ -163,7 +163,9 @@ EXAMPLES: dict[str, Example | str] = {
     # Unseeded train_test_split: MLflow's own runs of it differ from each other.
     "lightgbm/lightgbm_sklearn/train.py": Example(nondeterministic=True),
     "lightgbm/lightgbm_sklearn/utils.py": NOT_A_SCRIPT,
-    "statsmodels/train.py": Example(known="mltrail has no statsmodels autologging yet"),
+    "statsmodels/train.py": Example(
+        known="deliberate: MLflow logs fit's **kwargs as a param holding <class 'inspect._empty'>"
+    ),
     "catboost/train.py": Example(),
     "pytorch/torchscript/IrisClassification/iris_classification.py": "does not run on MLflow "
     "3.17 (its log_model refuses a torch.jit.ScriptModule with the default "
