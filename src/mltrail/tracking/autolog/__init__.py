@@ -16,7 +16,13 @@ from mltrail.tracking.autolog._config import (
     autologging_is_disabled,
     get_autologging_config,
 )
-from mltrail.tracking.autolog._integrations import INTEGRATIONS, disable_all, enable, enable_all
+from mltrail.tracking.autolog._integrations import (
+    INTEGRATIONS,
+    disable_all,
+    enable,
+    enable_all,
+    member,
+)
 from mltrail.tracking.autolog._safety import active_session, revert_patches, safe_patch
 
 __all__ = [
@@ -28,6 +34,7 @@ __all__ = [
     "disable_all",
     "enable",
     "get_autologging_config",
+    "member",
     "revert_patches",
     "safe_patch",
 ]
