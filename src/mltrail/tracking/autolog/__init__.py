@@ -1,7 +1,8 @@
 """Autologging: one line logs a whole training run, as MLflow's autologging does.
 
 ``mltrail.autolog()`` turns on every integration whose framework is installed (scikit-learn,
-XGBoost, LightGBM, statsmodels, PyTorch Lightning), now or when the framework is imported later;
+XGBoost, LightGBM, statsmodels, PyTorch Lightning, Keras, transformers), now or when the
+framework is imported later;
 ``mltrail.<flavor>.autolog()`` configures one.  Each integration patches its framework's
 training calls (:mod:`._safety`) only while it is enabled, and its code is loaded only once
 the framework is imported.

@@ -325,7 +325,9 @@ class CheckpointHooks(_Picklable):
         self.trainer = trainer
 
     @_batch_hook
-    def on_train_batch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
+    def on_train_batch_end(
+        self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         step = trainer.global_step
         if isinstance(self.save_freq, int) and step > 0 and step % self.save_freq == 0:
             with _warnings_of_logging_code(INTEGRATION):
