@@ -263,6 +263,25 @@ def test_autolog_with_an_mlflow_callback_warns_and_trains(
     assert any("MlflowCallback" in r.getMessage() for r in caplog.records)
 
 
+def test_a_model_that_cannot_be_logged_does_not_break_training(
+    store: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``save_exported_model=True`` needs TensorFlow: the training and its run are logged, the
+    model made before training is marked FAILED, and a warning says why."""
+    x, y = _arrays()
+    mltrail.keras.autolog(save_exported_model=True, log_datasets=False)
+    with caplog.at_level(logging.WARNING, logger="mltrail.autolog"):
+        history = _model().fit(x, y, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    run = mltrail.last_active_run()
+    assert run is not None
+    assert run.info.status == "FINISHED"
+    assert "loss" in run.data.metrics
+    [model] = mltrail.search_logged_models(output_format="list")
+    assert str(model.status) == "FAILED"
+    assert any("save_exported_model" in r.getMessage() for r in caplog.records)
+
+
 def test_disable_restores_fit(store: str) -> None:
     original = inspect.getattr_static(keras.Model, "fit")
     mltrail.keras.autolog(log_models=False)

@@ -198,5 +198,10 @@ def _patched_fit(original: Any, model: Any, *args: Any, **kwargs: Any) -> Any:
     arguments["callbacks"] = _callbacks(arguments.get("callbacks"), callback)
     history = original(model, **arguments)
     if model_id is not None:
-        _log_model(model, model_id)
+        try:
+            _log_model(model, model_id)
+        except Exception:
+            # The logged model made before training would stay PENDING.
+            _fluent_logged_models.finalize_logged_model(model_id, "FAILED")
+            raise
     return history
