@@ -248,6 +248,16 @@ def test_callback_failures_do_not_break_training(
     assert any("unexpected error during autologging" in r.getMessage() for r in caplog.records)
 
 
+def test_silent_prints_nothing(store: str, caplog: pytest.LogCaptureFixture) -> None:
+    x, y = _arrays()
+    mltrail.keras.autolog(silent=True, log_models=False)
+    with caplog.at_level(logging.DEBUG, logger="mltrail"), mltrail.start_run():
+        mltrail.log_param("optimizer_name", "other")  # the store refuses the callback's
+        history = _model().fit(x, y, epochs=1, verbose=0)
+    assert len(history.history["loss"]) == 1
+    assert [r for r in caplog.records if r.name.startswith("mltrail.autolog")] == []
+
+
 def test_autolog_with_an_mlflow_callback_warns_and_trains(
     store: str, caplog: pytest.LogCaptureFixture
 ) -> None:

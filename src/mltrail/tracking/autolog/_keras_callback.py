@@ -8,23 +8,23 @@ optimizer's iteration count), and the metrics of each evaluation Keras runs with
 (validation during ``fit`` included) as ``validation_<name>`` at step 0.  With a *model_id*
 (autologging's logged model) the metrics are linked to that model too.
 
-A hook that fails warns and lets training go on, as MLflow's exception-safe callback does.
+A hook that fails warns (unless Keras autologging is silent) and lets training go on, as
+MLflow's exception-safe callback does.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import keras
 
 from mltrail.tracking import _fluent
+from mltrail.tracking.autolog._safety import log_warning
 
 __all__ = ["MLflowCallback", "MlflowCallback"]
 
-_logger = logging.getLogger("mltrail.autolog")
 F = TypeVar("F", bound=Callable[..., None])
 
 
@@ -33,8 +33,8 @@ def _exception_safe(method: F) -> F:
     def hook(*args: Any, **kwargs: Any) -> None:
         try:
             method(*args, **kwargs)
-        except Exception as exc:
-            _logger.warning("Encountered unexpected error during autologging: %s", exc)
+        except Exception as exc:  # unless Keras autologging is silent
+            log_warning("keras", f"Encountered unexpected error during autologging: {exc}")
 
     return hook  # type: ignore[return-value]
 
