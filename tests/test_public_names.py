@@ -446,22 +446,8 @@ _not_yet(
     "mlflow.models.add_libraries_to_model",
     "mlflow.pyfunc.update_signature_for_type_hint_from_example",
 )
-# PyTorch Lightning checkpoints logged to runs.
-_not_yet(
-    "lightning checkpoints",
-    "mlflow.pytorch.MlflowModelCheckpointCallback",
-    "mlflow.pytorch.load_checkpoint",
-)
-# Keras autologging (fit() logged as runs) and its callback.
-_not_yet(
-    "keras autologging",
-    "mlflow.keras.autolog",
-    "mlflow.keras.MlflowCallback",
-    "mlflow.keras.MLflowCallback",
-)
-# transformers: Trainer/setfit autologging, PEFT adapters, and models saved with
-# save_pretrained=False (Hub references: mltrail never downloads models).
-_not_yet("transformers autologging", "mlflow.transformers.autolog")
+# transformers: PEFT adapters, and models saved with save_pretrained=False (Hub references:
+# mltrail never downloads models).
 _not_yet(
     "PEFT adapters",
     "mlflow.transformers.get_model_with_peft_adapter",

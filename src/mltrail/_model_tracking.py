@@ -105,6 +105,11 @@ class ModelTracking(Protocol):
         ``autolog(...)`` arguments, patching or unpatching its framework."""
         ...
 
+    def autolog_member(self, integration: str, name: str) -> Any:
+        """A public object autologging *integration* defines on its framework (a callback
+        class such as ``mltrail.keras.MlflowCallback``; loading it imports the framework)."""
+        ...
+
 
 _installed: ModelTracking | None = None
 

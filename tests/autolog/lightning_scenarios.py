@@ -67,10 +67,16 @@ def loaders() -> tuple[Any, Any]:
     )
 
 
-def fit(namespace: str, name: str, early_stopping: bool = False, test: bool = False) -> Any:
+def fit(
+    namespace: str,
+    name: str,
+    early_stopping: bool = False,
+    test: bool = False,
+    callbacks: list[Any] | None = None,
+) -> Any:
     pl = importlib.import_module(namespace)
     pl.seed_everything(0, verbose=False)
-    callbacks = []
+    callbacks = list(callbacks or [])
     if early_stopping:  # val_loss never improves by 100: stops after epoch 1
         callbacks.append(pl.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=100))
     trainer = pl.Trainer(
@@ -88,6 +94,10 @@ def fit(namespace: str, name: str, early_stopping: bool = False, test: bool = Fa
     if test:
         trainer.test(model, val, verbose=False)
     return trainer
+
+
+def weights(module: Any) -> list[float]:
+    return [round(float(v), 6) for p in module.parameters() for v in p.detach().flatten()]
 
 
 def artifacts(client: Any, run_id: str, path: str | None = None) -> list[str]:
@@ -167,6 +177,18 @@ def main() -> None:
     with mlflow.start_run() as run:
         fit("lightning.pytorch", "steps")
     out["steps"] = record(run.info.run_id)
+
+    # The public checkpoint callback, without autologging, and checkpoints loaded back.
+    mlflow.pytorch.autolog(disable=True)
+    with mlflow.start_run() as run:
+        checkpoints = mlflow.pytorch.MlflowModelCheckpointCallback(save_best_only=False)
+        fit("pytorch_lightning", "callback", callbacks=[checkpoints])
+    net = module_class(importlib.import_module("pytorch_lightning"))
+    out["callback"] = record(run.info.run_id)
+    out["callback"]["restored"] = {
+        "latest": weights(mlflow.pytorch.load_checkpoint(net, run.info.run_id)),
+        "epoch_1": weights(mlflow.pytorch.load_checkpoint(net, run.info.run_id, epoch=1)),
+    }
 
     with open(sys.argv[2], "w") as f:
         json.dump(out, f)

@@ -167,6 +167,22 @@ def test_early_stopping_of_the_lightning_package(recorded: dict[str, dict[str, A
     assert ours["artifacts"] == theirs["artifacts"]
 
 
+def test_checkpoint_callback_and_load_checkpoint(recorded: dict[str, dict[str, Any]]) -> None:
+    """``MlflowModelCheckpointCallback`` on a trainer without autologging logs the checkpoints
+    MLflow's logs, and ``load_checkpoint`` restores the same weights from them."""
+    theirs, ours = _both(recorded, "callback")
+    assert ours["status"] == theirs["status"] == "FINISHED"
+    assert ours["params"] == theirs["params"] == {}
+    assert ours["metrics"] == theirs["metrics"] == {}
+    assert _autolog_tags(ours["tags"]) == _autolog_tags(theirs["tags"])
+    assert ours["artifacts"] == theirs["artifacts"]
+    assert ours["texts"] == theirs["texts"]
+    assert ours["restored"] == theirs["restored"]
+    assert ours["tags"]["mlflow.latest_checkpoint_artifact"] == "checkpoints/epoch_2/checkpoint.pth"
+    assert "checkpoints/epoch_0/checkpoint_metrics.json" in ours["artifacts"]
+    assert ours["restored"]["latest"] != ours["restored"]["epoch_1"]
+
+
 # -- in this process ------------------------------------------------------------------------
 
 
@@ -308,3 +324,90 @@ def test_to_a_tracking_server(tracking_server: Any, autolog_off_after: None) -> 
     assert client.get_logged_model(output.model_id).name == "model"
     model = mltrail.pytorch.load_model(f"runs:/{run.info.run_id}/model")
     assert model.layer.in_features == 8
+
+
+def _checkpointed_run(callback: Any, epochs: int = 2) -> str:
+    pl.seed_everything(0, verbose=False)
+    trainer = pl.Trainer(
+        max_epochs=epochs,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        callbacks=[callback],
+    )
+    train, val = lightning_scenarios.loaders()
+    with mltrail.start_run() as run:
+        trainer.fit(lightning_scenarios.module_class(pl)(), train, val)
+    return run.info.run_id
+
+
+def test_checkpoint_callback_on_a_lightning_pytorch_trainer(store: str) -> None:
+    """The callback is a Callback of both Lightning packages, so lightning.pytorch's Trainer
+    takes it too; it logs while autologging is off."""
+    callback = mltrail.pytorch.MlflowModelCheckpointCallback(save_freq=8, save_weights_only=True)
+    assert isinstance(callback, pl.Callback)
+    assert autologging_is_disabled("pytorch")
+    run_id = _checkpointed_run(callback)
+    # best only: one file, replaced while val_loss improves (checked at steps 8 and 16)
+    paths = {f.path for f in mltrail.MlflowClient().list_artifacts(run_id, "checkpoints")}
+    assert paths == {
+        "checkpoints/latest_checkpoint.weights.pth",
+        "checkpoints/latest_checkpoint_metrics.json",
+    }
+    metrics = mltrail.artifacts.load_dict(
+        f"runs:/{run_id}/checkpoints/latest_checkpoint_metrics.json"
+    )
+    assert metrics["global_step"] in (8, 16)
+    assert set(metrics) >= {"val_loss", "epoch", "global_step"}
+    # A strategy that spawns processes pickles the trainer with its callbacks.
+    del callback.log, callback.log_dict  # the test module's, which is local
+    copy = pickle.loads(pickle.dumps(callback))
+    assert type(copy) is type(callback)
+    assert copy.trainer is None
+    assert {k: v for k, v in copy.__dict__.items() if k != "trainer"} == {
+        k: v for k, v in callback.__dict__.items() if k != "trainer"
+    }
+
+
+def test_load_checkpoint(store: str) -> None:
+    net = lightning_scenarios.module_class(pl)
+    callback = mltrail.pytorch.MlflowModelCheckpointCallback(save_best_only=False)
+    run_id = _checkpointed_run(callback)
+    latest = mltrail.pytorch.load_checkpoint(net, run_id)
+    first = mltrail.pytorch.load_checkpoint(net, run_id, epoch=0, kwargs={"lr": 0.5})
+    assert isinstance(latest, net)
+    assert first.hparams.lr == 0.5  # kwargs go to load_from_checkpoint
+    assert lightning_scenarios.weights(latest) != lightning_scenarios.weights(first)
+    # In the run itself (MLflow 3.17 reads the tag from the run as it was when it started,
+    # and finds no checkpoint there).
+    with mltrail.start_run(run_id=run_id):
+        again = mltrail.pytorch.load_checkpoint(net)
+    assert lightning_scenarios.weights(again) == lightning_scenarios.weights(latest)
+
+
+def test_load_checkpoint_errors(store: str) -> None:
+    net = lightning_scenarios.module_class(pl)
+    with pytest.raises(mltrail.MlflowException, match="no active run"):
+        mltrail.pytorch.load_checkpoint(net)
+    with mltrail.start_run() as run:
+        pass
+    with pytest.raises(mltrail.MlflowException, match="has no logged checkpoint"):
+        mltrail.pytorch.load_checkpoint(net, run.info.run_id)
+    run_id = _checkpointed_run(mltrail.pytorch.MlflowModelCheckpointCallback(), epochs=1)
+    with pytest.raises(mltrail.MlflowException, match="epoch or global_step, not both"):
+        mltrail.pytorch.load_checkpoint(net, run_id, epoch=0, global_step=8)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"monitor": None}, "monitor must name one"),
+        ({"mode": "lowest"}, "'min' or 'max'"),
+        ({"save_freq": 0}, "save_freq 0"),
+        ({"save_freq": "batch"}, "'epoch' or a positive"),
+    ],
+)
+def test_checkpoint_callback_arguments(arguments: dict[str, Any], message: str) -> None:
+    with pytest.raises(mltrail.MlflowException, match=message):
+        mltrail.pytorch.MlflowModelCheckpointCallback(**arguments)

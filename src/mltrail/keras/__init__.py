@@ -5,6 +5,9 @@ Importing it sets ``KERAS_BACKEND=torch`` when that is unset and Keras is not im
 that ``import mltrail.keras`` then ``import keras`` runs Keras on PyTorch.
 """
 
+from typing import Any
+
+from mltrail.keras._autolog import autolog, callback_class
 from mltrail.keras._flavor import (
     FLAVOR_NAME,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.keras"
@@ -20,9 +23,19 @@ _choose_backend()
 
 __all__ = [
     "FLAVOR_NAME",
+    "MLflowCallback",
+    "MlflowCallback",
+    "autolog",
     "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
     "log_model",
     "save_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # MlflowCallback subclasses Keras' Callback: Keras is imported when it is first asked for.
+    if name in ("MlflowCallback", "MLflowCallback"):
+        return callback_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

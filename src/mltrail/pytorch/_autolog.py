@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mltrail._model_tracking import model_tracking
 
-__all__ = ["autolog"]
+__all__ = ["autolog", "checkpoint_callback_class", "load_checkpoint"]
 
 
 def autolog(
@@ -42,3 +44,23 @@ def autolog(
     ``log_input_examples`` is not an argument here, as in MLflow.
     """
     model_tracking().autolog("pytorch", dict(locals()))
+
+
+def load_checkpoint(
+    model_class: Any,
+    run_id: str | None = None,
+    epoch: int | None = None,
+    global_step: int | None = None,
+    kwargs: dict[str, Any] | None = None,
+) -> Any:
+    """The *model_class* (a ``LightningModule`` class) instance restored from a checkpoint that
+    autologging or ``MlflowModelCheckpointCallback`` logged to run *run_id* (the active run
+    when None): the latest, or that of *epoch* (checkpoints saved per epoch) or *global_step*
+    (saved every n steps), not both; *kwargs* go to ``load_from_checkpoint``."""
+    load = model_tracking().autolog_member("pytorch", "load_checkpoint")
+    return load(model_class, run_id, epoch, global_step, kwargs)
+
+
+def checkpoint_callback_class() -> Any:
+    """``MlflowModelCheckpointCallback``, a Lightning ``Callback`` (imports Lightning)."""
+    return model_tracking().autolog_member("pytorch", "MlflowModelCheckpointCallback")

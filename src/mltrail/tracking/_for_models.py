@@ -46,3 +46,6 @@ class TrackingForModels:
 
     def autolog(self, integration: str, options: dict[str, Any]) -> None:
         autolog.enable(integration, options)
+
+    def autolog_member(self, integration: str, name: str) -> Any:
+        return autolog.member(integration, name)

@@ -4,6 +4,7 @@ Hugging Face pipelines on PyTorch, in MLflow's layout.
 transformers and torch are imported when a model is saved or loaded, not with this package.
 """
 
+from mltrail.transformers._autolog import autolog
 from mltrail.transformers._flavor import (
     FLAVOR_NAME,
     _load_pyfunc,  # noqa: F401 - the python_function loader of "mlflow.transformers"
@@ -22,6 +23,7 @@ from mltrail.transformers._signature import (
 
 __all__ = [
     "FLAVOR_NAME",
+    "autolog",
     "format_input_example_for_special_cases",
     "generate_signature_output",
     "get_default_conda_env",

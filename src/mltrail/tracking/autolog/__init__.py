@@ -1,7 +1,8 @@
 """Autologging: one line logs a whole training run, as MLflow's autologging does.
 
 ``mltrail.autolog()`` turns on every integration whose framework is installed (scikit-learn,
-XGBoost, LightGBM, statsmodels, PyTorch Lightning), now or when the framework is imported later;
+XGBoost, LightGBM, statsmodels, PyTorch Lightning, Keras, transformers), now or when the
+framework is imported later;
 ``mltrail.<flavor>.autolog()`` configures one.  Each integration patches its framework's
 training calls (:mod:`._safety`) only while it is enabled, and its code is loaded only once
 the framework is imported.
@@ -16,7 +17,13 @@ from mltrail.tracking.autolog._config import (
     autologging_is_disabled,
     get_autologging_config,
 )
-from mltrail.tracking.autolog._integrations import INTEGRATIONS, disable_all, enable, enable_all
+from mltrail.tracking.autolog._integrations import (
+    INTEGRATIONS,
+    disable_all,
+    enable,
+    enable_all,
+    member,
+)
 from mltrail.tracking.autolog._safety import active_session, revert_patches, safe_patch
 
 __all__ = [
@@ -28,6 +35,7 @@ __all__ = [
     "disable_all",
     "enable",
     "get_autologging_config",
+    "member",
     "revert_patches",
     "safe_patch",
 ]

@@ -7,8 +7,10 @@ is called again.  State is process-wide, as in MLflow: training code in any thre
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "get_autologging_config",
     "is_configured",
     "reset",
+    "suspended",
 ]
 
 #: The tag MLflow sets on each run an autologging integration creates: its name.
@@ -40,6 +43,10 @@ COMMON_DEFAULTS: Mapping[str, Any] = {
 
 _lock = threading.Lock()
 _configs: dict[str, dict[str, Any]] = {}
+# Integrations switched off for the code running in this context (see `suspended`).
+_suspended: ContextVar[frozenset[str]] = ContextVar(
+    "mltrail_autolog_suspended", default=frozenset()
+)
 
 
 def configure(integration: str, options: Mapping[str, Any]) -> None:
@@ -60,7 +67,10 @@ def get_autologging_config(integration: str, key: str, default: Any = None) -> A
 
 
 def autologging_is_disabled(integration: str) -> bool:
-    """True unless *integration* was enabled (and not disabled since)."""
+    """True unless *integration* was enabled (and not disabled since), or while it is
+    :func:`suspended`."""
+    if integration in _suspended.get():
+        return True
     with _lock:
         config = _configs.get(integration)
         return config is None or bool(config.get("disable", False))
@@ -70,3 +80,14 @@ def reset() -> None:
     """Forget every integration's configuration (tests; patches are reverted separately)."""
     with _lock:
         _configs.clear()
+
+
+@contextlib.contextmanager
+def suspended(integrations: Iterable[str]) -> Iterator[None]:
+    """Autologging of *integrations* is off for the code this block runs (in this thread, and
+    the tasks it awaits); their configuration is kept and applies again afterwards."""
+    token = _suspended.set(_suspended.get() | frozenset(integrations))
+    try:
+        yield
+    finally:
+        _suspended.reset(token)

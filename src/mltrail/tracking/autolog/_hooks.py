@@ -75,7 +75,9 @@ class _Loader(importlib.abc.Loader):
         if module.__spec__ is not None:
             module.__spec__.loader = self.loader
         self.loader.exec_module(module)
-        _fire(self.name, module)
+        # A package may put another object in sys.modules while it runs (transformers puts
+        # its lazy module there): that is what `import` gives the user.
+        _fire(self.name, sys.modules.get(self.name, module))
 
     def __getattr__(self, attribute: str) -> Any:  # get_resource_reader, is_package, ...
         return getattr(self.loader, attribute)

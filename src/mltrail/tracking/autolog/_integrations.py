@@ -28,7 +28,7 @@ from mltrail.tracking.autolog._config import (
 from mltrail.tracking.autolog._hooks import forget, when_imported
 from mltrail.tracking.autolog._safety import log_warning, revert_patches, validate_extra_tags
 
-__all__ = ["INTEGRATIONS", "Integration", "disable_all", "enable", "enable_all"]
+__all__ = ["INTEGRATIONS", "Integration", "disable_all", "enable", "enable_all", "member"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Integration:
     implementation: str
     #: The integration's own ``autolog`` arguments with their defaults.
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: Public objects made on the framework (callback classes): name -> defining module.
+    members: Mapping[str, str] = field(default_factory=dict)
 
 
 INTEGRATIONS: dict[str, Integration] = {
@@ -100,6 +102,33 @@ INTEGRATIONS: dict[str, Integration] = {
                 "checkpoint_save_weights_only": False,
                 "checkpoint_save_freq": "epoch",
             },
+            {
+                "MlflowModelCheckpointCallback": "mltrail.tracking.autolog._lightning_checkpoint",
+                "load_checkpoint": "mltrail.tracking.autolog._lightning_checkpoint",
+            },
+        ),
+        Integration(
+            "keras",
+            ("keras",),
+            ("keras",),
+            ("3.7.0", "3.15.1"),
+            "mltrail.tracking.autolog._keras",
+            {
+                "log_every_epoch": True,
+                "log_every_n_steps": None,
+                "save_exported_model": False,
+                "save_model_kwargs": None,
+            },
+            {"MlflowCallback": "mltrail.tracking.autolog._keras_callback"},
+        ),
+        Integration(
+            "transformers",
+            ("transformers", "setfit"),
+            ("transformers",),
+            ("4.45.2", "5.17.0"),
+            "mltrail.tracking.autolog._transformers",
+            # MLflow's: this integration logs nothing itself.
+            {"log_model_signatures": False, "log_models": False, "log_datasets": False},
         ),
     )
 }
@@ -157,6 +186,19 @@ def _apply(integration: Integration, framework: ModuleType) -> None:
     importlib.import_module(integration.implementation).patch(framework)
 
 
+def _require_framework(integration: Integration) -> None:
+    if not any(importlib.util.find_spec(m) for m in integration.modules):
+        require(integration.modules[0])  # raises: which package, and the extra installing it
+
+
+def member(name: str, attribute: str) -> Any:
+    """The public object *attribute* of integration *name* (see :attr:`Integration.members`);
+    loading it imports the framework."""
+    integration = INTEGRATIONS[name]
+    _require_framework(integration)
+    return getattr(importlib.import_module(integration.members[attribute]), attribute)
+
+
 def enable(name: str, options: Mapping[str, Any], *, universal: bool = False) -> None:
     """Configure integration *name* with *options* and patch (or unpatch) its framework.
 
@@ -166,8 +208,8 @@ def enable(name: str, options: Mapping[str, Any], *, universal: bool = False) ->
     integration = INTEGRATIONS[name]
     if universal and is_configured(name) and not _from_universal.get(name, True):
         return
-    if not universal and not any(importlib.util.find_spec(m) for m in integration.modules):
-        require(integration.modules[0])  # raises: which package, and the extra installing it
+    if not universal:
+        _require_framework(integration)
     validate_extra_tags(options.get("extra_tags"))
     settings = {**COMMON_DEFAULTS, **integration.defaults, **options}
     configure(name, settings)

@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from mltrail import pytorch as mltrail_pytorch
+from mltrail._exceptions import MltrailError
 from mltrail.models import infer_signature
 from mltrail.models._signature import ModelSignature
 from mltrail.tracking import _fluent
@@ -129,7 +130,7 @@ def _add_callbacks(namespace: ModuleType, trainer: Any, run_id: str, tmp: str) -
                 save_weights_only=bool(_config("checkpoint_save_weights_only")),
                 save_freq=_config("checkpoint_save_freq"),
             )
-        except ValueError as exc:
+        except MltrailError as exc:
             log_warning(INTEGRATION, f"no checkpoints are logged: {exc}")
         else:
             callbacks.append(checkpoints)

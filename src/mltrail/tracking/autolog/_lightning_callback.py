@@ -34,12 +34,17 @@ from typing import Any, TypeVar
 
 import torch
 
+from mltrail._exceptions import MltrailError
 from mltrail.tracking import _fluent
 from mltrail.tracking.autolog._config import autologging_is_disabled
 from mltrail.tracking.autolog._safety import _warnings_of_logging_code, log_warning
 
 __all__ = [
+    "CHECKPOINT_DIR",
+    "EPOCH_PREFIX",
+    "GLOBAL_STEP_PREFIX",
     "INTEGRATION",
+    "LATEST_CHECKPOINT_TAG",
     "SIGNATURE_TENSORS_FILE",
     "CheckpointHooks",
     "MetricsHooks",
@@ -52,7 +57,10 @@ INTEGRATION = "pytorch"
 #: The first batch's (input, output) of ``forward``, saved for the signature.
 SIGNATURE_TENSORS_FILE = "input_output_tensors.pt"
 LATEST_CHECKPOINT_TAG = "mlflow.latest_checkpoint_artifact"
-_CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_DIR = "checkpoints"
+EPOCH_PREFIX = "epoch_"
+GLOBAL_STEP_PREFIX = "global_step_"
+_CHECKPOINT_DIR = CHECKPOINT_DIR
 _CHECKPOINT_FILE = "checkpoint"
 _CHECKPOINT_METRICS_FILE = "checkpoint_metrics.json"
 _CHECKPOINT_SUFFIX = ".pth"
@@ -65,7 +73,9 @@ F = TypeVar("F", bound=Callable[..., None])
 def _guarded(method: F, capture_warnings: bool) -> F:
     @functools.wraps(method)
     def hook(self: Any, trainer: Any, *args: Any, **kwargs: Any) -> None:
-        if not trainer.is_global_zero or autologging_is_disabled(INTEGRATION):
+        if not trainer.is_global_zero or (
+            self._autologging and autologging_is_disabled(INTEGRATION)
+        ):
             return
         with _warnings_of_logging_code(INTEGRATION) if capture_warnings else _nothing():
             try:
@@ -122,9 +132,20 @@ class _Picklable:
 
     _namespace = ""
     _kind = 0
+    #: Added by autologging (its hooks do nothing while it is off); False for a callback the
+    #: user adds (``mltrail.pytorch.MlflowModelCheckpointCallback``).
+    _autologging = True
+
+    def _state(self) -> dict[str, Any]:
+        """What is pickled: the attributes, but not the trainer a fit left (it is set again
+        when the next fit starts)."""
+        state = dict(self.__dict__)
+        if "trainer" in state:
+            state["trainer"] = None
+        return state
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self._namespace, self._kind, dict(self.__dict__)))
+        return (_rebuild, (self._namespace, self._kind, self._state()))
 
 
 def _rebuild(namespace: str, kind: int, state: dict[str, Any]) -> Any:
@@ -260,11 +281,12 @@ class MetricsHooks(_Picklable):
 
 
 class CheckpointHooks(_Picklable):
-    """Checkpoints logged as MLflow's ``MlflowModelCheckpointCallback`` logs them."""
+    """Checkpoints logged as MLflow's ``MlflowModelCheckpointCallback`` logs them, into run
+    *run_id* (the active run when None, as the public callback logs)."""
 
     def __init__(
         self,
-        run_id: str,
+        run_id: str | None,
         *,
         monitor: str | None,
         mode: str,
@@ -273,12 +295,21 @@ class CheckpointHooks(_Picklable):
         save_freq: str | int,
     ) -> None:
         if save_best_only and monitor is None:
-            raise ValueError("checkpoint_save_best_only=True needs a checkpoint_monitor metric")
+            raise MltrailError(
+                "Invalid checkpoint monitor: save_best_only=True compares a monitored metric, "
+                "so monitor must name one"
+            )
         if save_best_only and mode not in ("min", "max"):
-            raise ValueError(f"checkpoint_mode must be 'min' or 'max', not {mode!r}")
-        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
-            raise ValueError(
-                f"checkpoint_save_freq must be 'epoch' or a positive number, not {save_freq!r}"
+            raise MltrailError(
+                f"Invalid checkpoint mode {mode!r}: with save_best_only=True it must be 'min' "
+                "or 'max'"
+            )
+        if save_freq != "epoch" and not (
+            isinstance(save_freq, int) and not isinstance(save_freq, bool) and save_freq > 0
+        ):
+            raise MltrailError(
+                f"Invalid checkpoint save_freq {save_freq!r}: must be 'epoch' or a positive "
+                "number of steps"
             )
         self.run_id = run_id
         self.monitor = monitor
@@ -286,61 +317,88 @@ class CheckpointHooks(_Picklable):
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
         self.save_freq = save_freq
-        self.best: float | None = None
+        self.last_monitor_value: float | None = None
+        self.trainer: Any = None
+
+    @_hook
+    def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
+        self.trainer = trainer
 
     @_batch_hook
-    def on_train_batch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
+    def on_train_batch_end(
+        self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         step = trainer.global_step
         if isinstance(self.save_freq, int) and step > 0 and step % self.save_freq == 0:
             with _warnings_of_logging_code(INTEGRATION):
-                self._checkpoint(trainer)
+                self.trainer = trainer
+                self.check_and_save_checkpoint_if_needed(
+                    trainer.current_epoch, step, _floats(trainer.callback_metrics)
+                )
 
     @_hook
     def on_train_epoch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
         if self.save_freq == "epoch":
-            self._checkpoint(trainer)
+            self.trainer = trainer
+            self.check_and_save_checkpoint_if_needed(
+                trainer.current_epoch, trainer.global_step, _floats(trainer.callback_metrics)
+            )
 
     def _improves(self, value: float) -> bool:
-        if self.best is None:
+        if self.last_monitor_value is None:
             return True
-        return value < self.best if self.mode == "min" else value > self.best
+        if self.mode == "min":
+            return value < self.last_monitor_value
+        return value > self.last_monitor_value
 
-    def _checkpoint(self, trainer: Any) -> None:
-        metrics = _floats(trainer.callback_metrics)
-        epoch, step = trainer.current_epoch, trainer.global_step
+    def save_checkpoint(self, filepath: str) -> None:
+        """Write the trainer's checkpoint (the weights alone with *save_weights_only*)."""
+        # Not trainer.save_checkpoint: its barrier would wait for the other ranks forever.
+        checkpoint = self.trainer._checkpoint_connector.dump_checkpoint(self.save_weights_only)
+        self.trainer.strategy.save_checkpoint(checkpoint, filepath)
+
+    def check_and_save_checkpoint_if_needed(
+        self, current_epoch: int, global_step: int, metric_dict: Mapping[str, float]
+    ) -> None:
+        """Log a checkpoint of this epoch or step, unless *save_best_only* and the monitored
+        metric of *metric_dict* did not improve."""
         if self.save_best_only:
-            if self.monitor not in metrics:
+            if self.monitor is None or self.monitor not in metric_dict:
                 log_warning(
                     INTEGRATION,
-                    f"no checkpoint logged: checkpoint_save_best_only=True compares the "
-                    f"monitored metric {self.monitor!r}, which the module did not log",
+                    f"no checkpoint logged: save_best_only=True compares the monitored metric "
+                    f"{self.monitor!r}, which the module did not log",
                 )
                 return
-            if not self._improves(metrics[self.monitor]):
+            value = metric_dict[self.monitor]
+            if not self._improves(value):
                 return
-            self.best = metrics[self.monitor]
+            self.last_monitor_value = value
         weights = _WEIGHTS_ONLY if self.save_weights_only else ""
         if self.save_best_only:
             directory = _CHECKPOINT_DIR
             model_file = f"{_LATEST}{_CHECKPOINT_FILE}{weights}{_CHECKPOINT_SUFFIX}"
             metrics_file = f"{_LATEST}{_CHECKPOINT_METRICS_FILE}"
         else:
-            sub = f"epoch_{epoch}" if self.save_freq == "epoch" else f"global_step_{step}"
+            sub = (
+                f"{EPOCH_PREFIX}{current_epoch}"
+                if self.save_freq == "epoch"
+                else f"{GLOBAL_STEP_PREFIX}{global_step}"
+            )
             directory = f"{_CHECKPOINT_DIR}/{sub}"
             model_file = f"{_CHECKPOINT_FILE}{weights}{_CHECKPOINT_SUFFIX}"
             metrics_file = _CHECKPOINT_METRICS_FILE
-        set_run_tag(self.run_id, LATEST_CHECKPOINT_TAG, f"{directory}/{model_file}")
+        run_id = self.run_id or _fluent._active_or_start().info.run_id
+        set_run_tag(run_id, LATEST_CHECKPOINT_TAG, f"{directory}/{model_file}")
         _fluent.log_dict(
-            {**metrics, "epoch": epoch, "global_step": step},
+            {**metric_dict, "epoch": current_epoch, "global_step": global_step},
             f"{directory}/{metrics_file}",
-            run_id=self.run_id,
+            run_id=run_id,
         )
         with tempfile.TemporaryDirectory() as tmp:
             local = os.path.join(tmp, model_file)
-            # Not trainer.save_checkpoint: its barrier would wait for the other ranks forever.
-            checkpoint = trainer._checkpoint_connector.dump_checkpoint(self.save_weights_only)
-            trainer.strategy.save_checkpoint(checkpoint, local)
-            _fluent.log_artifact(local, directory, run_id=self.run_id)
+            self.save_checkpoint(local)
+            _fluent.log_artifact(local, directory, run_id=run_id)
 
 
 @functools.cache
