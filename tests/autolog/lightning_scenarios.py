@@ -135,6 +135,16 @@ def record(run_id: str) -> dict[str, Any]:
         "artifacts": sorted(paths),
         "texts": texts,
         "models": len(mlmodel),
+        # The run's logged models: params, and the metric keys and steps linked to them.
+        "logged_models": sorted(
+            [
+                m.name,
+                m.params,
+                sorted({(x.key, x.step) for x in m.metrics or []}),
+            ]
+            for m in models
+            if m.source_run_id == run_id
+        ),
         "signature": signature,
     }
 

@@ -128,6 +128,9 @@ def test_what_the_scenarios_cover(recorded: dict[str, dict[str, Any]]) -> None:
     assert "test_loss" in plain["metrics"]
     assert "checkpoints/latest_checkpoint.pth" in plain["artifacts"]
     assert "model_summary.txt" in plain["artifacts"]
+    [[name, params, linked]] = plain["logged_models"]
+    assert (name, params) == ("model", {})
+    assert ["val_loss", 0] in linked and ["test_loss", 0] in linked
     assert set(early["params"]) >= EARLY_STOP_PARAMS
     assert set(early["metrics"]) >= EARLY_STOP_METRICS
     assert "checkpoints/epoch_1/checkpoint.pth" in early["artifacts"]
@@ -142,6 +145,10 @@ def test_model_signature_and_registration(recorded: dict[str, dict[str, Any]]) -
     for scenario in SAME:
         theirs, ours = _both(recorded, scenario)
         assert ours["models"] == theirs["models"]
+        # MLflow 3 makes the model before training (no params) and links the metrics to it.
+        assert json.loads(json.dumps(ours["logged_models"])) == json.loads(
+            json.dumps(theirs["logged_models"])
+        )
         assert ours["signature"] == theirs["signature"]
     theirs, ours = _both(recorded, "early_stop")
     assert ours["signature"]["inputs"] == (

@@ -37,9 +37,12 @@ from mltrail.data import CodeDatasetSource, from_numpy, from_pandas
 from mltrail.entities._logged_model import LoggedModelMetric
 from mltrail.models import ModelSignature, infer_signature
 from mltrail.tracking import _background, _fluent
-from mltrail.tracking._fluent_logged_models import initialize_logged_model
 from mltrail.tracking.autolog._config import get_autologging_config
-from mltrail.tracking.autolog._linked_metrics import linked_points, write_linked_points
+from mltrail.tracking.autolog._linked_metrics import (
+    linked_points,
+    start_logged_model,
+    write_linked_points,
+)
 from mltrail.tracking.autolog._safety import active_session, log_warning, safe_patch
 from mltrail.tracking.autolog._sklearn_post_training import (
     QUIET,
@@ -288,12 +291,6 @@ class MetricRecorder:
         if 0 <= best_index < len(self.results):
             self._log(self.results[best_index], len(self.results), dataset)
         self.flush()
-
-
-def start_logged_model(run_id: str) -> str:
-    """The logged model autologging stores the trained model in, made before training so
-    that each iteration's metrics link to it (MLflow 3's boosting autologging)."""
-    return str(initialize_logged_model("model", source_run_id=run_id).model_id)
 
 
 # -- datasets --------------------------------------------------------------------------------

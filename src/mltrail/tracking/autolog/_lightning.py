@@ -44,6 +44,7 @@ from mltrail.tracking.autolog._lightning_callback import (
     MetricsHooks,
     callback_classes,
 )
+from mltrail.tracking.autolog._linked_metrics import log_linked_metrics, start_logged_model
 from mltrail.tracking.autolog._safety import log_warning, safe_patch
 
 __all__ = ["patch"]
@@ -92,7 +93,7 @@ def _early_stopping(namespace: ModuleType, trainer: Any, run_id: str) -> Any:
     return found
 
 
-def _log_early_stop_metrics(callback: Any, run_id: str) -> None:
+def _log_early_stop_metrics(callback: Any, run_id: str, model_id: str | None) -> None:
     if callback.stopped_epoch == 0:
         return
     metrics: dict[str, float] = {
@@ -103,10 +104,12 @@ def _log_early_stop_metrics(callback: Any, run_id: str) -> None:
         metrics["best_score"] = float(callback.best_score)
     if hasattr(callback, "wait_count"):
         metrics["wait_count"] = callback.wait_count
-    _fluent.log_metrics(metrics, step=0, run_id=run_id)
+    log_linked_metrics(run_id, metrics, model_id=model_id)
 
 
-def _add_callbacks(namespace: ModuleType, trainer: Any, run_id: str, tmp: str) -> MetricsHooks:
+def _add_callbacks(
+    namespace: ModuleType, trainer: Any, run_id: str, tmp: str, model_id: str | None
+) -> MetricsHooks:
     """Put this fit's autologging callbacks on the trainer (replacing an earlier fit's)."""
     metrics_class, checkpoint_class = callback_classes(namespace)
     ours = (MetricsHooks, CheckpointHooks)
@@ -118,6 +121,7 @@ def _add_callbacks(namespace: ModuleType, trainer: Any, run_id: str, tmp: str) -
         log_every_n_step=_config("log_every_n_step"),
         log_model_signatures=bool(_config("log_model_signatures")),
         signature_dir=tmp,
+        model_id=model_id,
     )
     callbacks.append(hooks)
     if _config("checkpoint"):
@@ -167,16 +171,18 @@ def _patched_fit(namespace: ModuleType, original: Any, trainer: Any, *args: Any,
     assert active is not None  # safe_patch(manage_run=True) starts one
     run_id = active.info.run_id
     log_models = bool(_config("log_models"))
+    # As in MLflow 3, the logged model is made before training and the metrics link to it.
+    model_id = start_logged_model(run_id) if log_models else None
     early_stop = _early_stopping(namespace, trainer, run_id)
     with tempfile.TemporaryDirectory() as tmp:
-        hooks = _add_callbacks(namespace, trainer, run_id, tmp)
+        hooks = _add_callbacks(namespace, trainer, run_id, tmp, model_id)
         try:
             result = original(trainer, *args, **kw)
         finally:
             hooks.restore_forward()
         signature = _signature(tmp)
         if early_stop is not None:
-            _log_early_stop_metrics(early_stop, run_id)
+            _log_early_stop_metrics(early_stop, run_id, model_id)
         _log_model_summary(namespace, trainer, tmp)
     if log_models:
         mltrail_pytorch.log_model(
@@ -185,6 +191,7 @@ def _patched_fit(namespace: ModuleType, original: Any, trainer: Any, *args: Any,
             registered_model_name=_config("registered_model_name"),
             signature=signature,
             serialization_format="pickle",
+            model_id=model_id,
         )
         best = getattr(trainer.checkpoint_callback, "best_model_path", None)
         if early_stop is not None and best:

@@ -37,6 +37,7 @@ import torch
 from mltrail._exceptions import MltrailError
 from mltrail.tracking import _fluent
 from mltrail.tracking.autolog._config import autologging_is_disabled
+from mltrail.tracking.autolog._linked_metrics import log_linked_metrics
 from mltrail.tracking.autolog._safety import _warnings_of_logging_code, log_warning
 
 __all__ = [
@@ -167,8 +168,11 @@ class MetricsHooks(_Picklable):
         log_every_n_step: int | None,
         log_model_signatures: bool,
         signature_dir: str,
+        model_id: str | None = None,
     ) -> None:
         self.run_id = run_id
+        # The logged model made before training, as MLflow 3 does: metrics are linked to it.
+        self.model_id = model_id
         self.log_models = log_models
         self.log_every_n_epoch = log_every_n_epoch
         self.log_every_n_step = log_every_n_step
@@ -186,7 +190,7 @@ class MetricsHooks(_Picklable):
         if trainer.sanity_checking or not metrics:
             return
         with _warnings_of_logging_code(INTEGRATION):
-            _fluent.log_metrics(_floats(metrics), step=step, run_id=self.run_id)
+            log_linked_metrics(self.run_id, _floats(metrics), step=step, model_id=self.model_id)
 
     @_hook
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
@@ -276,7 +280,8 @@ class MetricsHooks(_Picklable):
     def on_test_end(self, trainer: Any, pl_module: Any) -> None:
         # A `trainer.test` after `fit` logs the test metrics into the run of the fit.
         set_run_tag(self.run_id, "Mode", "testing")
-        _fluent.log_metrics(_floats(trainer.callback_metrics), step=0, run_id=self.run_id)
+        metrics = _floats(trainer.callback_metrics)
+        log_linked_metrics(self.run_id, metrics, model_id=self.model_id)
         _fluent.flush()
 
 

@@ -16,8 +16,9 @@ from typing import Any
 from mltrail.entities._logged_model import LoggedModelMetric
 from mltrail.tracking import _fluent
 from mltrail.tracking._client import MlflowClient
+from mltrail.tracking._fluent_logged_models import initialize_logged_model
 
-__all__ = ["linked_points", "log_linked_metrics", "write_linked_points"]
+__all__ = ["linked_points", "log_linked_metrics", "start_logged_model", "write_linked_points"]
 
 
 def linked_points(
@@ -58,3 +59,9 @@ def log_linked_metrics(
         _fluent.log_metrics(metrics, step=step, run_id=run_id)
     else:
         write_linked_points(run_id, linked_points(run_id, metrics, step, model_id, dataset))
+
+
+def start_logged_model(run_id: str) -> str:
+    """The logged model autologging stores the trained model in, made before training so
+    that the training's metrics link to it (MLflow 3's boosting and Lightning autologging)."""
+    return str(initialize_logged_model("model", source_run_id=run_id).model_id)
