@@ -481,17 +481,9 @@ EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {
     "mlflow.MlflowClient.update_registered_model": {"deployment_job_id": "Databricks"},
 }
 
-# Classic parameters mltrail does not take yet: PyTorch's torch.export format, and
-# pyfunc's code-path inference, streaming and uv options.
+# Classic parameters mltrail does not take yet: pyfunc's code-path inference, streaming and uv
+# options.
 NOT_YET_PARAMETERS: dict[str, dict[str, str]] = {
-    **{
-        f"mlflow.pytorch.{function}": {
-            "export_model": "PyTorch's torch.export format",
-            "serialization_format": "follows export_model",
-        }
-        for function in ("log_model", "save_model")
-    },
-    "mlflow.pytorch.load_model": {"kwargs": "torch.load keyword arguments"},
     # MLflow hands these to save_model, which takes none (only Model.log's own options, such as
     # validate_serving_input, would reach anything).
     **{
