@@ -531,7 +531,7 @@ def test_pytorch_export_model_and_torch_load_kwargs_as_in_mlflow(tmp_path: Path)
             with torch.no_grad():
                 np.testing.assert_allclose(loaded(torch.from_numpy(x)).numpy(), expected)
             # weights_only=True refuses a whole module (its classes are not allow-listed).
-            with pytest.raises(Exception, match="[Ww]eights"):
+            with pytest.raises(Exception, match=r"[Ww]eights"):
                 load(path, weights_only=True)
 
 
