@@ -459,16 +459,8 @@ _not_yet(
     "mlflow.keras.MlflowCallback",
     "mlflow.keras.MLflowCallback",
 )
-# transformers: Trainer/setfit autologging, PEFT adapters, and models saved with
-# save_pretrained=False (Hub references: mltrail never downloads models).
+# transformers: Trainer/setfit autologging.
 _not_yet("transformers autologging", "mlflow.transformers.autolog")
-_not_yet(
-    "PEFT adapters",
-    "mlflow.transformers.get_model_with_peft_adapter",
-    "mlflow.transformers.get_peft_base_model",
-    "mlflow.transformers.is_peft_model",
-)
-_not_yet("Hub-referenced transformers models", "mlflow.transformers.persist_pretrained_model")
 
 # Deliberately different parameters: {MLflow's dotted name: {parameter: reason}}.
 EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {
