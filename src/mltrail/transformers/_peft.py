@@ -98,27 +98,27 @@ def base_weights(model: Any) -> dict[str, Any]:
 
 def restore_injected_weights(model: Any, model_dir: str) -> None:
     """Load base weights saved under peft's injected names (``...base_layer.weight``, as MLflow
-    3.17 writes them) into the PEFT *model* built on *model_dir*; nothing when there are none."""
+    3.17 writes them) into the PEFT *model* built on *model_dir*; nothing when there are none.
+    Only those tensors are read (the files' key lists are read first)."""
     names = sorted(n for n in os.listdir(model_dir) if n.endswith(".safetensors"))
     if not names:
         return
-    safetensors_torch = require("safetensors.torch")
-    saved: dict[str, Any] = {}
-    for name in names:
-        saved.update(safetensors_torch.load_file(os.path.join(model_dir, name)))
-    if not any(_INJECTED in key for key in saved):
-        return
+    safetensors = require("safetensors")
     target = get_peft_base_model(model)
     own = target.state_dict()
     # transformers may save a model without its base-model prefix ("transformer.", "bert."):
     # a saved key names the parameter whose name ends with it.
-    by_suffix = {}
+    by_saved_name = {}
     for key in own:
-        by_suffix[key] = key
+        by_saved_name[key] = key
         head, _, rest = key.partition(".")
         if rest and head == getattr(target, "base_model_prefix", None):
-            by_suffix.setdefault(rest, key)
-    update = {by_suffix[k]: v for k, v in saved.items() if _INJECTED in k and k in by_suffix}
-    if not update:
-        return
-    target.load_state_dict(update, strict=False)
+            by_saved_name.setdefault(rest, key)
+    update = {}
+    for name in names:
+        with safetensors.safe_open(os.path.join(model_dir, name), framework="pt") as f:
+            for key in f.keys():  # noqa: SIM118 - safe_open has keys(), no __iter__
+                if _INJECTED in key and key in by_saved_name:
+                    update[by_saved_name[key]] = f.get_tensor(key)
+    if update:
+        target.load_state_dict(update, strict=False)
