@@ -535,6 +535,37 @@ def test_pytorch_export_model_and_torch_load_kwargs_as_in_mlflow(tmp_path: Path)
                 load(path, weights_only=True)
 
 
+def test_pytorch_tensor_examples_as_in_mlflow(tmp_path: Path) -> None:
+    """A tensor example is traced from but not written; a traced program gets no
+    python_function flavor, a pickled module does (and no inferred signature)."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("mlflow.pytorch")
+    import yaml
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    x = np.random.default_rng(7).random((5, 3)).astype(np.float32)
+    with torch.no_grad():
+        y = net(torch.from_numpy(x)).numpy()
+    example = torch.from_numpy(x[:2])
+    for fmt in ("pt2", "pickle"):
+        saved = {}
+        for name, lib in (("ours", ours), ("theirs", mlflow)):
+            path = tmp_path / f"{name}_{fmt}"
+            signature = lib.models.infer_signature(x, y) if fmt == "pt2" else None
+            lib.pytorch.save_model(
+                net, str(path), input_example=example, signature=signature, serialization_format=fmt
+            )
+            content = yaml.safe_load((path / "MLmodel").read_text())
+            saved[name] = (_files(path), sorted(content["flavors"]), content.get("signature"))
+            for load in (ours.pytorch.load_model, mlflow.pytorch.load_model):
+                with torch.no_grad():
+                    out = load(str(path))(torch.from_numpy(x)).numpy()
+                np.testing.assert_allclose(out, y, rtol=1e-6)
+        assert saved["ours"] == saved["theirs"]
+        assert ("python_function" in saved["ours"][1]) is (fmt == "pickle")
+
+
 class OurConfigured(ours.pyfunc.PythonModel):
     def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
         return [context.model_config.get("mode", "unset")] * len(model_input)

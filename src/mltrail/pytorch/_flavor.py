@@ -107,6 +107,22 @@ def _example_tensors(input_example: Any) -> tuple[Any, ...]:
     )
 
 
+def _tensors_only(input_example: Any) -> bool:
+    """Whether *input_example* is a tensor or several arrays/tensors: what ``pt2`` traces from
+    but MLflow writes no input example of."""
+    import numpy as np
+    import torch
+
+    if isinstance(input_example, torch.Tensor):
+        return True
+    if not isinstance(input_example, (list, tuple)) or not input_example:
+        return False
+    arrays = all(isinstance(v, (np.ndarray, torch.Tensor)) for v in input_example)
+    return arrays and (
+        len(input_example) > 1 or any(isinstance(v, torch.Tensor) for v in input_example)
+    )
+
+
 def _default_format(pytorch_model: Any, input_example: Any) -> str:
     """MLflow 3's default, ``pt2``, when the model can be traced from *input_example*."""
     import numpy as np
@@ -231,20 +247,25 @@ def save_model(
             code=code,
             **extras,
         )
-        add_to_model(
-            model,
-            "mlflow.pytorch",
-            data=_DATA_DIR,
-            pickle_module_name=module_name,
-            code=code,
-            model_config={"device": None},
-        )
+        tensors_only = _tensors_only(input_example)
+        # As in MLflow: a program traced from tensors or from several inputs has no
+        # python_function flavor (one array in, one array out is all it serves).
+        if not (exported and tensors_only):
+            add_to_model(
+                model,
+                "mlflow.pytorch",
+                data=_DATA_DIR,
+                pickle_module_name=module_name,
+                code=code,
+                model_config={"device": None},
+            )
         return finish_save(
             local,
             model,
             predict=_PyTorchPyfunc(pytorch_model).predict,
             signature=signature,
-            input_example=input_example,
+            # Tensors and several arrays are no input example MLflow writes: only traced from.
+            input_example=None if tensors_only else input_example,
             default_requirements=get_default_pip_requirements(),
             pip_requirements=pip_requirements,
             extra_pip_requirements=extra_pip_requirements,
