@@ -87,6 +87,14 @@ def test_peft_models_move_both_ways(tmp_path: Path, task: str) -> None:
     assert {"peft/adapter_config.json", "peft/adapter_model.safetensors"} <= _files(
         tmp_path / "ours"
     )
+    # The base model's own weights, under its own names: nothing of the adapter in model/.
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "ours" / "model" / "model.safetensors"), "pt") as weights:
+        names = list(weights.keys())
+    base_names = set(build(task, tmp_path / "plain").model.state_dict())
+    assert set(names) <= base_names
+    assert not [n for n in names if "lora_" in n or "base_layer" in n or "original_module" in n]
     our_flavors, their_flavors = _flavor(tmp_path / "ours"), _flavor(tmp_path / "theirs")
     assert our_flavors["transformers"] == their_flavors["transformers"]
     assert our_flavors["transformers"]["peft_adaptor"] == "peft"

@@ -32,7 +32,13 @@ __all__ = [
 
 PEFT_ADAPTER_DIR = "peft"
 # The submodule of each kind of wrapper peft puts around a base model's module.
-_WRAPPED = (("BaseTunerLayer", "base_layer"), ("AuxiliaryTrainingWrapper", "original_module"))
+# (module of peft, class, the wrapped module's attribute); ModulesToSaveWrapper for peft
+# versions before AuxiliaryTrainingWrapper.
+_WRAPPED = (
+    ("peft.tuners.tuners_utils", "BaseTunerLayer", "base_layer"),
+    ("peft.utils.other", "AuxiliaryTrainingWrapper", "original_module"),
+    ("peft.utils.other", "ModulesToSaveWrapper", "original_module"),
+)
 _INJECTED = ".base_layer."
 
 
@@ -68,20 +74,17 @@ def get_model_with_peft_adapter(base_model: Any, peft_adapter_path: str) -> Any:
 def base_weights(model: Any) -> dict[str, Any]:
     """The base model's ``state_dict`` as it was before peft wrapped its modules: the adapter's
     parameters dropped and each wrapped module's original weights under their own names."""
-    tuners_utils = require("peft.tuners.tuners_utils")
-    other = require("peft.utils.other")
-    base = get_peft_base_model(model)
     kinds = [
-        (getattr(module, name), inner)
-        for module, (name, inner) in zip((tuners_utils, other), _WRAPPED, strict=True)
-        if isinstance(getattr(module, name, None), type)
+        (cls, inner)
+        for module, name, inner in _WRAPPED
+        if isinstance(cls := getattr(require(module), name, None), type)
     ]
-    wrapped = [
-        (prefix + "." if prefix else "", inner)
-        for prefix, module in base.named_modules()
-        for cls, inner in kinds
-        if isinstance(module, cls)
-    ]
+    base = get_peft_base_model(model)
+    wrapped = []
+    for prefix, module in base.named_modules():
+        inner = next((inner for cls, inner in kinds if isinstance(module, cls)), None)
+        if inner is not None:  # the first kind that matches: each wrapper once
+            wrapped.append((prefix + "." if prefix else "", inner))
     state = dict(base.state_dict())
     # Innermost wrappers first: an outer prefix then sees the inner names already restored.
     for prefix, inner in sorted(wrapped, key=lambda p: len(p[0]), reverse=True):
