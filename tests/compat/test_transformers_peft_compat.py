@@ -183,3 +183,15 @@ def test_peft_helpers_agree_with_mlflows(tmp_path: Path) -> None:
         line.split("==")[0] for line in Path(requirements, "requirements.txt").read_text().split()
     ]
     assert "peft" in names
+
+
+def test_loading_an_adapter_without_peft_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    pipeline = _lora("text-generation", tmp_path / "src")
+    ours.transformers.save_model(pipeline, tmp_path / "m", pip_requirements=_REQUIREMENTS)
+    monkeypatch.setitem(sys.modules, "peft", None)
+    with pytest.raises(ours.exceptions.MissingDependency, match=r"pip install 'mltrail\[peft\]'"):
+        ours.transformers.load_model(str(tmp_path / "m"))
