@@ -123,3 +123,8 @@ def test_save_pretrained_false_needs_the_cached_repository(tmp_path: Path) -> No
         pipeline, tmp_path / "w", save_pretrained=False, pip_requirements=["transformers"]
     )
     assert (tmp_path / "w" / "model" / "model.safetensors").is_file()
+
+
+def test_persisting_a_registered_version_is_refused_before_any_work() -> None:
+    with pytest.raises(mltrail.exceptions.MlflowException, match="registered model version"):
+        mltrail.transformers.persist_pretrained_model("models:/tiny/1")

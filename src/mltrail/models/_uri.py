@@ -37,6 +37,7 @@ __all__ = [
     "is_local_uri",
     "upload_model_dir",
     "upload_model_file",
+    "writable_location",
 ]
 
 _MAX_REDIRECTS = 5
@@ -128,7 +129,7 @@ def download_model_file(uri: str, name: str) -> str:
     return _repository(uri.rstrip("/")).download_artifacts(name, _private_dir(None))
 
 
-def _writable_location(uri: str) -> tuple[ArtifactRepository, str | None]:
+def writable_location(uri: str) -> tuple[ArtifactRepository, str | None]:
     """The repository holding the model *uri* names and the model's path in it (None: its
     root).  A registered version (``models:/<name>/...``) is refused: its files are what it was
     registered as; a logged model (``models:/<model_id>``) is written in place, as MLflow 3
@@ -154,13 +155,13 @@ def _writable_location(uri: str) -> tuple[ArtifactRepository, str | None]:
 def upload_model_file(uri: str, local_file: str) -> None:
     """Write *local_file* into the model *uri* names, under its own name (replacing the file
     there): a local directory, a run's model (``runs:/``) or any artifact location (see
-    :func:`_writable_location` for ``models:/`` URIs)."""
-    repository, path = _writable_location(uri)
+    :func:`writable_location` for ``models:/`` URIs)."""
+    repository, path = writable_location(uri)
     repository.log_artifact(local_file, path)
 
 
 def upload_model_dir(uri: str, local_dir: str, name: str) -> None:
     """Write the files of *local_dir* into the directory *name* of the model *uri* names (the
     same locations as :func:`upload_model_file`)."""
-    repository, path = _writable_location(uri)
+    repository, path = writable_location(uri)
     repository.log_artifacts(local_dir, posixpath.join(path, name) if path else name)

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 from mltrail.models._flavor import load_flavor_conf, local_model
 from mltrail.models._model import Model
-from mltrail.models._uri import upload_model_dir, upload_model_file
+from mltrail.models._uri import upload_model_dir, upload_model_file, writable_location
 from mltrail.transformers._conf import COMPONENTS_DIR, MODEL_BINARY, save_parts
 from mltrail.transformers._flavor import FLAVOR_NAME, _build
 
@@ -32,8 +32,12 @@ def persist_pretrained_model(model_uri: str) -> None:
     ``save_pretrained=False``) into it; a model that holds its weights already is left as it is.
 
     The Hub commits the model records are read from the local Hugging Face cache: a commit the
-    cache does not hold is an error naming the command that fetches it.
+    cache does not hold is an error naming the command that fetches it.  *model_uri* is a local
+    directory, a ``runs:/`` URI, a logged model (``models:/<model_id>``) or an artifact URI; a
+    registered version (``models:/<name>/<version>``) is refused: its files stay what it was
+    registered as.
     """
+    writable_location(str(model_uri))  # a registered version is refused before any work
     work = tempfile.mkdtemp(prefix="mltrail-persist-")  # mode 0o700
     try:
         local = local_model(str(model_uri), os.path.join(work, "model"))
