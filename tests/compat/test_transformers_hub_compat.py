@@ -21,6 +21,8 @@ pytest.importorskip("transformers")
 pytest.importorskip("peft")
 pytest.importorskip("mlflow.transformers")
 
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SRC = str(Path(mltrail.__file__).resolve().parents[1])
 LIBS = ("ours", "theirs")

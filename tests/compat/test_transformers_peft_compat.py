@@ -26,6 +26,7 @@ with warnings.catch_warnings():
     pytest.importorskip("mlflow.transformers")
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.filterwarnings("ignore:::mlflow"),
     pytest.mark.filterwarnings("ignore::UserWarning"),
     pytest.mark.filterwarnings("ignore::FutureWarning"),
