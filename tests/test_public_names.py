@@ -437,8 +437,8 @@ _not_yet(
     "mlflow.MlflowClient.list_workspaces",
     "mlflow.MlflowClient.update_workspace",
 )
-# Dataset sources of frameworks mltrail has no integration for yet.
-_not_yet("dataset sources", "mlflow.data.from_huggingface", "mlflow.data.from_tensorflow")
+# TensorFlow datasets: TensorFlow is too heavy a dependency to test against.
+_not_yet("dataset sources (TensorFlow is not a dependency)", "mlflow.data.from_tensorflow")
 # Model helpers not written yet.
 _not_yet(
     "model helpers",
@@ -446,15 +446,6 @@ _not_yet(
     "mlflow.models.add_libraries_to_model",
     "mlflow.pyfunc.update_signature_for_type_hint_from_example",
 )
-# transformers: PEFT adapters, and models saved with save_pretrained=False (Hub references:
-# mltrail never downloads models).
-_not_yet(
-    "PEFT adapters",
-    "mlflow.transformers.get_model_with_peft_adapter",
-    "mlflow.transformers.get_peft_base_model",
-    "mlflow.transformers.is_peft_model",
-)
-_not_yet("Hub-referenced transformers models", "mlflow.transformers.persist_pretrained_model")
 
 # Deliberately different parameters: {MLflow's dotted name: {parameter: reason}}.
 EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {
@@ -467,17 +458,9 @@ EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {
     "mlflow.MlflowClient.update_registered_model": {"deployment_job_id": "Databricks"},
 }
 
-# Classic parameters mltrail does not take yet: PyTorch's torch.export format, and
-# pyfunc's code-path inference, streaming and uv options.
+# Classic parameters mltrail does not take yet: pyfunc's code-path inference, streaming and uv
+# options.
 NOT_YET_PARAMETERS: dict[str, dict[str, str]] = {
-    **{
-        f"mlflow.pytorch.{function}": {
-            "export_model": "PyTorch's torch.export format",
-            "serialization_format": "follows export_model",
-        }
-        for function in ("log_model", "save_model")
-    },
-    "mlflow.pytorch.load_model": {"kwargs": "torch.load keyword arguments"},
     # MLflow hands these to save_model, which takes none (only Model.log's own options, such as
     # validate_serving_input, would reach anything).
     **{

@@ -53,6 +53,8 @@ OPTIONAL: dict[str, OptionalPackage] = {
     "onnxruntime": OptionalPackage("onnxruntime", "ONNX models' predictions", "onnx"),
     "torch": OptionalPackage("torch", "The PyTorch flavor", "pytorch"),
     "transformers": OptionalPackage("transformers", "The transformers flavor", "transformers"),
+    "datasets": OptionalPackage("datasets", "Hugging Face datasets", "huggingface"),
+    "peft": OptionalPackage("peft", "PEFT adapters of transformers models", "peft"),
     "lightning": OptionalPackage("lightning", "PyTorch Lightning autologging", "lightning"),
     "pyarrow": OptionalPackage("pyarrow", "Parquet input", "serving"),
     "tensorboard": OptionalPackage("tensorboard", "Importing TensorBoard logs", "tensorboard"),

@@ -476,6 +476,96 @@ def test_pytorch_models_move_both_ways(tmp_path: Path) -> None:
         assert torch.equal(loaded_state[key], value)
 
 
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_pytorch_export_model_and_torch_load_kwargs_as_in_mlflow(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("mlflow.pytorch")
+    import yaml
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    x = np.random.default_rng(6).random((5, 3)).astype(np.float32)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(x)).numpy()
+    # export_model=True: MLflow's deprecated spelling of serialization_format="pt2".
+    with pytest.warns(FutureWarning, match="export_model"):
+        ours.pytorch.save_model(net, tmp_path / "ours", input_example=x[:2], export_model=True)
+    with pytest.warns(FutureWarning, match="export_model"):
+        mlflow.pytorch.save_model(
+            net, str(tmp_path / "theirs"), input_example=x[:2], export_model=True
+        )
+    assert _files(tmp_path / "ours") == _files(tmp_path / "theirs")
+    assert "data/model.pt2" in _files(tmp_path / "ours")
+    confs = [yaml.safe_load((tmp_path / d / "MLmodel").read_text()) for d in ("ours", "theirs")]
+    assert confs[0]["flavors"] == confs[1]["flavors"]
+    assert confs[0]["signature"] == confs[1]["signature"]
+    for name in ("ours", "theirs"):
+        for load in (ours.pytorch.load_model, mlflow.pytorch.load_model):
+            with torch.no_grad():
+                out = load(str(tmp_path / name))(torch.from_numpy(x)).numpy()
+            np.testing.assert_allclose(out, expected, rtol=1e-6)
+    # Both refuse export_model=True with serialization_format="pickle".
+    with pytest.raises(ours.exceptions.MlflowException) as our_error:
+        ours.pytorch.save_model(
+            net,
+            tmp_path / "a",
+            input_example=x[:2],
+            export_model=True,
+            serialization_format="pickle",
+        )
+    with pytest.raises(mlflow.exceptions.MlflowException) as their_error:
+        mlflow.pytorch.save_model(
+            net, str(tmp_path / "b"), export_model=True, serialization_format="pickle"
+        )
+    assert our_error.value.error_code == their_error.value.error_code == "INVALID_PARAMETER_VALUE"
+    # load_model's keyword arguments reach torch.load (a pickled module).
+    ours.pytorch.save_model(net, tmp_path / "ours_pickle", serialization_format="pickle")
+    mlflow.pytorch.save_model(net, str(tmp_path / "theirs_pickle"), serialization_format="pickle")
+    for name in ("ours_pickle", "theirs_pickle"):
+        path = str(tmp_path / name)
+        for load in (ours.pytorch.load_model, mlflow.pytorch.load_model):
+            loaded = load(path, map_location="cpu", weights_only=False)
+            with torch.no_grad():
+                np.testing.assert_allclose(loaded(torch.from_numpy(x)).numpy(), expected)
+            # weights_only=True refuses a whole module (its classes are not allow-listed).
+            with pytest.raises(Exception, match=r"[Ww]eights"):
+                load(path, weights_only=True)
+
+
+def test_pytorch_tensor_examples_as_in_mlflow(tmp_path: Path) -> None:
+    """A tensor example is traced from but not written; a traced program gets no
+    python_function flavor, a pickled module does (and no inferred signature)."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("mlflow.pytorch")
+    import yaml
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    x = np.random.default_rng(7).random((5, 3)).astype(np.float32)
+    with torch.no_grad():
+        y = net(torch.from_numpy(x)).numpy()
+    example = torch.from_numpy(x[:2])
+    for fmt in ("pt2", "pickle"):
+        saved = {}
+        for name, lib in (("ours", ours), ("theirs", mlflow)):
+            path = tmp_path / f"{name}_{fmt}"
+            signature = lib.models.infer_signature(x, y) if fmt == "pt2" else None
+            lib.pytorch.save_model(
+                net, str(path), input_example=example, signature=signature, serialization_format=fmt
+            )
+            content = yaml.safe_load((path / "MLmodel").read_text())
+            saved[name] = (_files(path), sorted(content["flavors"]), content.get("signature"))
+            for load in (ours.pytorch.load_model, mlflow.pytorch.load_model):
+                with torch.no_grad():
+                    out = load(str(path))(torch.from_numpy(x)).numpy()
+                np.testing.assert_allclose(out, y, rtol=1e-6)
+        assert saved["ours"] == saved["theirs"]
+        assert ("python_function" in saved["ours"][1]) is (fmt == "pickle")
+
+
 class OurConfigured(ours.pyfunc.PythonModel):
     def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
         return [context.model_config.get("mode", "unset")] * len(model_input)

@@ -137,6 +137,14 @@ def scenarios(lib: Any) -> dict[str, Any]:
     )
     dataset = lib.data.from_pandas(frame, targets="y", name="holdout")
     out["binary_dataset"] = _evaluate(lib, uri, dataset, model_type="classifier")
+    try:
+        import datasets
+    except ImportError:
+        pass
+    else:
+        hf = datasets.Dataset.from_pandas(frame, preserve_index=False)
+        hf_dataset = lib.data.from_huggingface(hf, targets="y", name="holdout-hf")
+        out["binary_hf_dataset"] = _evaluate(lib, uri, hf_dataset, model_type="classifier")
 
     strings, labels = data("strings")
     string_model = _fit("strings", strings, labels)

@@ -31,6 +31,7 @@ SCENARIOS = [
     "binary_prefix",
     "binary_pos_label_0",
     "binary_dataset",
+    "binary_hf_dataset",
     "strings_label_list",
     "multiclass_macro",
     "binary_numpy",

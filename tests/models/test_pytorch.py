@@ -154,3 +154,34 @@ def test_default_format_is_pt2_with_an_array_example_as_in_mlflow(
     # Nothing to trace from: pickled whole, as before.
     mlflow.pytorch.save_model(net, tmp_path / "whole", pip_requirements=["torch"])
     assert (tmp_path / "whole" / "data" / "model.pth").is_file()
+
+
+def test_export_model_is_pt2_and_load_kwargs_reach_torch_load(
+    tmp_path: Path, x: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mltrail.set_tracking_uri(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    net = make_net()
+    with mlflow.start_run(), pytest.warns(FutureWarning, match="export_model"):
+        info = mlflow.pytorch.log_model(net, name="m", input_example=x[:2], export_model=True)
+    listed = mltrail.MlflowClient().list_logged_model_artifacts(str(info.model_id), "data")
+    assert [f.path for f in listed] == ["data/model.pt2"]
+    # An exported program ignores torch.load's arguments, as in MLflow.
+    native = mlflow.pytorch.load_model(info.model_uri, weights_only=True)
+    np.testing.assert_allclose(expected(native, x), expected(net, x), rtol=1e-6)
+    with pytest.raises(InvalidArgument, match="export_model=True and serialization_format"):
+        mlflow.pytorch.save_model(
+            net, tmp_path / "x", export_model=True, serialization_format="pickle"
+        )
+    mlflow.pytorch.save_model(net, tmp_path / "whole", pip_requirements=["torch"])
+    seen: list[dict[str, Any]] = []
+    real_load = torch.load
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", spy)
+    mlflow.pytorch.load_model(str(tmp_path / "whole"), mmap=True, map_location="meta")
+    assert seen[0]["mmap"] is True
+    assert seen[0]["map_location"] == "meta"
+    assert seen[0]["weights_only"] is False

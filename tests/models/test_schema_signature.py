@@ -198,3 +198,20 @@ def test_signature_dict_round_trip() -> None:
         ModelSignature()
     with pytest.raises(InvalidArgument, match="expected a Schema"):
         ModelSignature(inputs="nope")  # type: ignore[arg-type]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # MLflow's integer-column hint
+def test_list_columns_are_arrays_as_in_mlflow() -> None:
+    """A column of lists (of lists) is an array column; inferring it used to raise TypeError."""
+    mlflow_models = pytest.importorskip("mlflow.models")
+    frame = pd.DataFrame(
+        {"tokens": [[1, 2], [3], [4, 5, 6]], "nested": [[[1.0]], [[2.0, 3.0]], [[4.0]]]}
+    )
+    ours = infer_signature(frame).inputs.to_dict()
+    assert ours == mlflow_models.infer_signature(frame).inputs.to_dict()
+    assert ours[0] == {
+        "type": "array",
+        "items": {"type": "long"},
+        "name": "tokens",
+        "required": True,
+    }

@@ -233,7 +233,7 @@ def test_log_model_with_a_dict_of_components(
 def test_bad_arguments_are_named(saved: dict[str, tuple[Any, Path]], tmp_path: Path) -> None:
     pipeline, path = saved["fill-mask"]
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"save_pretrained": False}, "save_pretrained"),
+        ({"save_pretrained": "no"}, "save_pretrained"),
         ({"base_model_path": str(tmp_path)}, "base_model_path"),
         ({"prompt_template": "no field"}, "prompt_template"),
         ({"unknown_option": 1}, "unknown_option"),
@@ -274,8 +274,14 @@ def test_loading_runs_no_foreign_code_or_pickles(
     private = _copy_with_conf(path, tmp_path / "private", tokenizer_type="__class__")
     with pytest.raises(InvalidArgument, match="tokenizer_type"):
         flavor.load_model(str(private))
-    hub = _copy_with_conf(path, tmp_path / "hub", model_binary=None, source_model_revision="0" * 40)
-    with pytest.raises(MltrailError, match="save_pretrained=False"):
+    hub = _copy_with_conf(
+        path,
+        tmp_path / "hub",
+        model_binary=None,
+        source_model_name="org/not-cached",
+        source_model_revision="0" * 40,
+    )
+    with pytest.raises(MltrailError, match=r"save_pretrained=False.*org/not-cached.*hf download"):
         flavor.load_model(str(hub))
     # Pickled weights (pytorch_model.bin) load only when pickles are allowed.
     pickled = tmp_path / "pickled"

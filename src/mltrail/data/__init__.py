@@ -1,8 +1,9 @@
 """Datasets a run records with ``log_input``: MLflow's ``mlflow.data`` API.
 
-``from_pandas(df)`` and ``from_numpy(features)`` describe data by name, a short digest, where it
-came from (its source), a schema and a profile. Importing this package does not import pandas or
-NumPy; they are used only once a dataset is built from their objects.
+``from_pandas(df)``, ``from_numpy(features)`` and ``from_huggingface(ds)`` describe data by name,
+a short digest, where it came from (its source), a schema and a profile. Importing this package
+does not import pandas, NumPy or ``datasets``; they are used only once a dataset is built from
+their objects.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from mltrail._exceptions import InvalidArgument
 from mltrail.data._dataset import Dataset
+from mltrail.data._huggingface import HuggingFaceDataset, from_huggingface
 from mltrail.data._numpy import NumpyDataset, from_numpy
 from mltrail.data._pandas import PandasDataset, from_pandas
 from mltrail.data._sources import (
@@ -18,6 +20,7 @@ from mltrail.data._sources import (
     CodeDatasetSource,
     DatasetSource,
     HTTPDatasetSource,
+    HuggingFaceDatasetSource,
     LocalArtifactDatasetSource,
     source_from_json,
 )
@@ -30,9 +33,12 @@ __all__ = [
     "Dataset",
     "DatasetSource",
     "HTTPDatasetSource",
+    "HuggingFaceDataset",
+    "HuggingFaceDatasetSource",
     "LocalArtifactDatasetSource",
     "NumpyDataset",
     "PandasDataset",
+    "from_huggingface",
     "from_numpy",
     "from_pandas",
     "get_source",

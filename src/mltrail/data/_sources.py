@@ -1,16 +1,20 @@
 """Where a dataset came from: a local file, a URL, an object store URI, or the running code.
 
-A source is recorded on a run as its type (``"local"``, ``"http"``, ``"s3"``, ``"code"``, ...) and
-a JSON document (``{"uri": ...}``, ``{"url": ...}``, ``{"tags": {...}}``), the shapes MLflow uses.
+A source is recorded on a run as its type (``"local"``, ``"http"``, ``"s3"``, ``"code"``,
+``"hugging_face"``, ...) and a JSON document (``{"uri": ...}``, ``{"url": ...}``,
+``{"tags": {...}}``, ``{"path": ..., "split": ...}``), the shapes MLflow uses.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail._optional import require
 from mltrail._run_context import resolve_run_context_tags, strip_url_credentials
 
 __all__ = [
@@ -19,6 +23,7 @@ __all__ = [
     "CodeDatasetSource",
     "DatasetSource",
     "HTTPDatasetSource",
+    "HuggingFaceDatasetSource",
     "LocalArtifactDatasetSource",
     "resolve_source",
     "source_from_json",
@@ -123,6 +128,85 @@ class CodeDatasetSource(DatasetSource):
         return cls(resolve_run_context_tags(check_dirty=False))
 
 
+class HuggingFaceDatasetSource(DatasetSource):
+    """A Hugging Face dataset as ``datasets.load_dataset`` reloads it: MLflow's source type
+    ``"hugging_face"``.  *config_name* is ``load_dataset``'s ``name``; the other arguments are
+    ``load_dataset``'s own.  Recorded without ``trust_remote_code`` and with the split as a
+    string (``"None"`` when there is none), as MLflow records it."""
+
+    def __init__(
+        self,
+        path: str,
+        config_name: str | None = None,
+        data_dir: str | None = None,
+        data_files: str | Sequence[str] | Mapping[str, str | Sequence[str]] | None = None,
+        split: Any = None,
+        revision: Any = None,
+        trust_remote_code: bool | None = None,
+    ) -> None:
+        if not isinstance(path, str) or not path:
+            raise InvalidArgument(
+                f"Invalid path {path!r}: expected the non-empty path of a Hugging Face dataset"
+            )
+        self.path = path
+        self.config_name = config_name
+        self.data_dir = data_dir
+        self.data_files = data_files
+        self.split = split
+        self.revision = revision
+        self.trust_remote_code = trust_remote_code
+
+    def _get_source_type(self) -> str:
+        return "hugging_face"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "config_name": self.config_name,
+            "data_dir": self.data_dir,
+            "data_files": self.data_files,
+            "split": str(self.split),
+            "revision": self.revision,
+        }
+
+    @classmethod
+    def from_dict(cls, source_dict: dict[str, Any]) -> HuggingFaceDatasetSource:
+        return cls(
+            path=source_dict.get("path"),  # type: ignore[arg-type]  # checked in __init__
+            config_name=source_dict.get("config_name"),
+            data_dir=source_dict.get("data_dir"),
+            data_files=source_dict.get("data_files"),
+            split=source_dict.get("split"),
+            revision=source_dict.get("revision"),
+        )
+
+    def load(self, **kwargs: Any) -> Any:
+        """The dataset, loaded again with ``datasets.load_dataset`` (*kwargs* are its other
+        arguments; naming one the source holds is an error)."""
+        datasets = require("datasets")
+        arguments = {
+            "path": self.path,
+            "name": self.config_name,
+            "data_dir": self.data_dir,
+            "data_files": self.data_files,
+            "split": self.split,
+            "revision": self.revision,
+            "trust_remote_code": self.trust_remote_code,
+        }
+        takes_trust = "trust_remote_code" in inspect.signature(datasets.load_dataset).parameters
+        # datasets 4 and later read no dataset scripts: only None means the same there
+        if not takes_trust and arguments.pop("trust_remote_code") is not None:
+            raise InvalidArgument(
+                "Invalid trust_remote_code: this datasets version runs no dataset scripts"
+            )
+        duplicated = sorted(set(arguments) & set(kwargs))
+        if duplicated:
+            raise InvalidArgument(
+                f"Invalid arguments {duplicated}: the HuggingFaceDatasetSource holds them"
+            )
+        return datasets.load_dataset(**arguments, **kwargs)
+
+
 class _OpaqueDatasetSource(DatasetSource):
     """A source of a type this version does not know (e.g. logged by another client)."""
 
@@ -198,6 +282,8 @@ def source_from_json(source_type: str, source_json: str) -> DatasetSource:
         return HTTPDatasetSource(data["url"])
     if source_type == "code" and isinstance(data.get("tags"), dict):
         return CodeDatasetSource({str(k): str(v) for k, v in data["tags"].items()})
+    if source_type == "hugging_face" and isinstance(data.get("path"), str) and data["path"]:
+        return HuggingFaceDatasetSource.from_dict(data)
     if source_type in ARTIFACT_SCHEMES and isinstance(uri, str):
         return ArtifactDatasetSource(uri)
     return _OpaqueDatasetSource(source_type, data)

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
-from mltrail.data import Dataset, NumpyDataset, PandasDataset, from_numpy, from_pandas
+from mltrail.data import (
+    Dataset,
+    HuggingFaceDataset,
+    NumpyDataset,
+    PandasDataset,
+    from_numpy,
+    from_pandas,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -178,6 +185,11 @@ def prepare_data(
             return EvalData(
                 features, names, y, data.targets, p, data.predictions, data, from_frame=True
             )
+        if isinstance(data, HuggingFaceDataset):  # evaluated as its pandas frame, as in MLflow
+            features, names, y, p = _from_frame(
+                data.ds.to_pandas(), data.targets, None, feature_names
+            )
+            return EvalData(features, names, y, data.targets, p, None, data, from_frame=True)
         if isinstance(data, NumpyDataset):
             if isinstance(data.features, dict) or isinstance(data.targets, dict):
                 raise InvalidArgument(
@@ -188,7 +200,7 @@ def prepare_data(
             return EvalData(frame, names, y, None, None, None, data, from_frame=False)
         raise InvalidArgument(
             f"Invalid data: a {type(data).__name__} cannot be evaluated (use "
-            "mltrail.data.from_pandas or from_numpy)"
+            "mltrail.data.from_pandas, from_numpy or from_huggingface)"
         )
     if isinstance(data, pd.DataFrame):
         use_predictions = predictions if not model_given else None

@@ -9,6 +9,7 @@ named TensorSpecs, lists of records named ColSpecs, and lists or scalars one unn
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
@@ -88,7 +89,8 @@ def _values_type(values: list[Any], what: str) -> DataType | dict[str, Any]:
         if isinstance(value, (list, tuple)) or (
             hasattr(value, "ndim") and getattr(value, "ndim", 0) == 1
         ):
-            kinds.add(("array", _array_item_type(list(value), what)))
+            # the item type as JSON: a set holds only hashable kinds (key order is kept)
+            kinds.add(("array", json.dumps(_array_item_type(list(value), what))))
             continue
         kind = _python_scalar_type(value)
         if kind is None:
@@ -107,7 +109,7 @@ def _values_type(values: list[Any], what: str) -> DataType | dict[str, Any]:
         raise InvalidArgument(f"Cannot infer a type for {what}: it mixes types {names}")
     (kind,) = kinds
     if isinstance(kind, tuple):
-        return {"type": "array", "items": kind[1]}
+        return {"type": "array", "items": json.loads(kind[1])}
     result: DataType = kind
     return result
 

@@ -35,7 +35,9 @@ __all__ = [
     "download_model",
     "download_model_file",
     "is_local_uri",
+    "upload_model_dir",
     "upload_model_file",
+    "writable_location",
 ]
 
 _MAX_REDIRECTS = 5
@@ -127,14 +129,13 @@ def download_model_file(uri: str, name: str) -> str:
     return _repository(uri.rstrip("/")).download_artifacts(name, _private_dir(None))
 
 
-def upload_model_file(uri: str, local_file: str) -> None:
-    """Write *local_file* into the model *uri* names, under its own name (replacing the file
-    there): a local directory, a run's model (``runs:/``) or any artifact location.  A
-    registered version (``models:/<name>/...``) is refused: its files are what it was registered
-    as; a logged model (``models:/<model_id>``) is written in place, as MLflow 3 does."""
+def writable_location(uri: str) -> tuple[ArtifactRepository, str | None]:
+    """The repository holding the model *uri* names and the model's path in it (None: its
+    root).  A registered version (``models:/<name>/...``) is refused: its files are what it was
+    registered as; a logged model (``models:/<model_id>``) is written in place, as MLflow 3
+    does."""
     if uri.lower().startswith("models:") and _is_logged_model_uri(uri):
-        _repository(_resolve_models_uri(uri)).log_artifact(local_file)
-        return
+        return _repository(_resolve_models_uri(uri)), None
     if uri.lower().startswith("models:"):
         raise InvalidArgument(
             f"Invalid model URI {uri!r}: a registered model version cannot be changed; use the "
@@ -144,10 +145,23 @@ def upload_model_file(uri: str, local_file: str) -> None:
         local = _local_path(uri)
         if not os.path.isdir(local):
             raise NotFound(f"No model directory at {uri!r}")
-        _repository(local).log_artifact(local_file)
-        return
+        return _repository(local), None
     if uri.lower().startswith("runs:"):
         root, path = _run_artifact_location(uri)
-        _repository(root).log_artifact(local_file, path or None)
-        return
-    _repository(uri.rstrip("/")).log_artifact(local_file)
+        return _repository(root), path or None
+    return _repository(uri.rstrip("/")), None
+
+
+def upload_model_file(uri: str, local_file: str) -> None:
+    """Write *local_file* into the model *uri* names, under its own name (replacing the file
+    there): a local directory, a run's model (``runs:/``) or any artifact location (see
+    :func:`writable_location` for ``models:/`` URIs)."""
+    repository, path = writable_location(uri)
+    repository.log_artifact(local_file, path)
+
+
+def upload_model_dir(uri: str, local_dir: str, name: str) -> None:
+    """Write the files of *local_dir* into the directory *name* of the model *uri* names (the
+    same locations as :func:`upload_model_file`)."""
+    repository, path = writable_location(uri)
+    repository.log_artifacts(local_dir, posixpath.join(path, name) if path else name)

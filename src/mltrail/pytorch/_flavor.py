@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -106,6 +107,22 @@ def _example_tensors(input_example: Any) -> tuple[Any, ...]:
     )
 
 
+def _tensors_only(input_example: Any) -> bool:
+    """Whether *input_example* is a tensor or several arrays/tensors: what ``pt2`` traces from
+    but MLflow writes no input example of."""
+    import numpy as np
+    import torch
+
+    if isinstance(input_example, torch.Tensor):
+        return True
+    if not isinstance(input_example, (list, tuple)) or not input_example:
+        return False
+    arrays = all(isinstance(v, (np.ndarray, torch.Tensor)) for v in input_example)
+    return arrays and (
+        len(input_example) > 1 or any(isinstance(v, torch.Tensor) for v in input_example)
+    )
+
+
 def _default_format(pytorch_model: Any, input_example: Any) -> str:
     """MLflow 3's default, ``pt2``, when the model can be traced from *input_example*."""
     import numpy as np
@@ -135,6 +152,23 @@ def _export(pytorch_model: Any, input_example: Any, file: str) -> None:
     torch.export.save(program, file)
 
 
+def _resolve_format(export_model: bool, serialization_format: str | None) -> str | None:
+    """MLflow's deprecated ``export_model=True``: ``pt2``, and never together with ``pickle``."""
+    if not export_model:
+        return serialization_format
+    if serialization_format == SERIALIZATION_FORMAT_PICKLE:
+        raise InvalidArgument(
+            "Invalid arguments: export_model=True and serialization_format='pickle' contradict "
+            "each other; pass serialization_format only"
+        )
+    warnings.warn(
+        "`export_model` is deprecated: pass serialization_format='pt2' instead",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return SERIALIZATION_FORMAT_PT2
+
+
 def _probe_modules(exported: bool) -> list[str]:
     """What the requirements probe imports while the model is written: torch and, for a
     program, the deserializer ``torch.export.load`` imports (private: skipped where absent)."""
@@ -156,6 +190,7 @@ def save_model(
     pip_requirements: str | Sequence[str] | None = None,
     extra_pip_requirements: str | Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    export_model: bool = False,
     serialization_format: str | None = None,
     **kwargs: Any,
 ) -> Model:
@@ -163,11 +198,14 @@ def save_model(
 
     As in MLflow 3, the default is ``pt2`` (a traced program, traced from the input example);
     with no array or tensor input example, or for a ``torch.jit.ScriptModule``, the default is
-    ``pickle`` (MLflow refuses instead).
+    ``pickle`` (MLflow refuses instead).  ``export_model=True`` is MLflow's deprecated spelling
+    of ``serialization_format="pt2"`` (a FutureWarning, as in MLflow).
     """
     import torch
 
     from mltrail.models._env import early_probe
+
+    serialization_format = _resolve_format(export_model, serialization_format)
 
     if not isinstance(pytorch_model, torch.nn.Module):
         raise InvalidArgument(
@@ -209,20 +247,25 @@ def save_model(
             code=code,
             **extras,
         )
-        add_to_model(
-            model,
-            "mlflow.pytorch",
-            data=_DATA_DIR,
-            pickle_module_name=module_name,
-            code=code,
-            model_config={"device": None},
-        )
+        tensors_only = _tensors_only(input_example)
+        # As in MLflow: a program traced from tensors or from several inputs has no
+        # python_function flavor (one array in, one array out is all it serves).
+        if not (exported and tensors_only):
+            add_to_model(
+                model,
+                "mlflow.pytorch",
+                data=_DATA_DIR,
+                pickle_module_name=module_name,
+                code=code,
+                model_config={"device": None},
+            )
         return finish_save(
             local,
             model,
             predict=_PyTorchPyfunc(pytorch_model).predict,
             signature=signature,
-            input_example=input_example,
+            # Tensors and several arrays are no input example MLflow writes: only traced from.
+            input_example=None if tensors_only else input_example,
             default_requirements=get_default_pip_requirements(),
             pip_requirements=pip_requirements,
             extra_pip_requirements=extra_pip_requirements,
@@ -252,6 +295,7 @@ def log_model(
     model_type: str | None = None,
     step: int = 0,
     model_id: str | None = None,
+    export_model: bool = False,
     serialization_format: str | None = None,
     run_id: str | None = None,
     **kwargs: Any,
@@ -262,8 +306,13 @@ def log_model(
     return log_flavor_model(save_model, arguments)
 
 
-def _load_data(data: str, device: str | None = None) -> Any:
-    """The module saved in the ``data`` directory (or the model file) *data*."""
+def _load_data(data: str, device: str | None = None, **kwargs: Any) -> Any:
+    """The module saved in the ``data`` directory (or the model file) *data*.
+
+    *kwargs* go to ``torch.load`` for a pickled module (``map_location`` defaults to *device*
+    or the CPU, ``weights_only`` to False: reading whole modules is gated by
+    ``MLTRAIL_ALLOW_PICKLE`` instead); as in MLflow, an exported program ignores them.
+    """
     require("torch")
     import torch
 
@@ -289,13 +338,18 @@ def _load_data(data: str, device: str | None = None) -> Any:
         file = data
     check_pickle_allowed(f"the PyTorch model {file!r}")
     if _is_torchscript(file):
-        module = torch.jit.load(file, map_location=device or "cpu")
+        kwargs.pop("pickle_module", None)  # torch.jit.load takes none
+        kwargs.pop("weights_only", None)
+        kwargs.setdefault("map_location", device or "cpu")
+        module = torch.jit.load(file, **kwargs)
     else:
         import pickle
 
-        module = torch.load(
-            file, map_location=device or "cpu", pickle_module=pickle, weights_only=False
-        )
+        kwargs.setdefault("map_location", device or "cpu")
+        kwargs.setdefault("weights_only", False)
+        if not kwargs["weights_only"]:  # torch's own restricted unpickler otherwise
+            kwargs.setdefault("pickle_module", pickle)
+        module = torch.load(file, **kwargs)
     module.eval()
     return module
 
@@ -309,11 +363,18 @@ def _is_torchscript(file: str) -> bool:
         return any(n.endswith("/constants.pkl") for n in archive.namelist())
 
 
-def load_model(model_uri: str, dst_path: str | None = None, device: str | None = None) -> Any:
-    """The ``torch.nn.Module`` saved at *model_uri*, in evaluation mode, on *device* (CPU)."""
+def load_model(model_uri: str, dst_path: str | None = None, **kwargs: Any) -> Any:
+    """The ``torch.nn.Module`` saved at *model_uri*, in evaluation mode.
+
+    *kwargs* are MLflow's: ``device`` (where to load it; the CPU by default) and ``torch.load``'s
+    keyword arguments (``map_location``, ``weights_only``, ``pickle_module``, ...), which an
+    exported (``pt2``) program ignores as in MLflow.
+    """
     local = local_model(model_uri, dst_path)
     conf = load_flavor_conf(local, FLAVOR_NAME)
-    return _load_data(flavor_file(local, conf.get("model_data"), "pytorch model_data"), device)
+    device = kwargs.pop("device", None)
+    data = flavor_file(local, conf.get("model_data"), "pytorch model_data")
+    return _load_data(data, device, **kwargs)
 
 
 def save_state_dict(state_dict: Any, path: str | os.PathLike[str]) -> None:

@@ -15,6 +15,12 @@ from mltrail.transformers._flavor import (
     log_model,
     save_model,
 )
+from mltrail.transformers._peft import (
+    get_model_with_peft_adapter,
+    get_peft_base_model,
+    is_peft_model,
+)
+from mltrail.transformers._persist import persist_pretrained_model
 from mltrail.transformers._signature import (
     format_input_example_for_special_cases,
     generate_signature_output,
@@ -28,9 +34,13 @@ __all__ = [
     "generate_signature_output",
     "get_default_conda_env",
     "get_default_pip_requirements",
+    "get_model_with_peft_adapter",
+    "get_peft_base_model",
     "infer_or_get_default_signature",
     "is_gpu_available",
+    "is_peft_model",
     "load_model",
     "log_model",
+    "persist_pretrained_model",
     "save_model",
 ]

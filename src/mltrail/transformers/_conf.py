@@ -3,13 +3,17 @@ building them back.
 
 The layout is MLflow's: the model's ``save_pretrained`` output in ``model/`` (safetensors
 weights and ``config.json``), each component (``tokenizer``, ``feature_extractor``,
-``image_processor``) in ``components/<name>/``, and the flavor entry naming the task, the
-pipeline and model classes, the component classes, the dtype and the transformers version.
+``image_processor``) in ``components/<name>/``, a PEFT adapter in ``peft/``
+(:mod:`mltrail.transformers._peft`), and the flavor entry naming the task, the pipeline and
+model classes, the component classes, the dtype and the transformers version.  A model saved
+with ``save_pretrained=False`` names Hub repositories and commits instead of holding weights
+and components (:mod:`mltrail.transformers._hub`: read from the local cache only).
 
 Loading never runs pickles or code from the model: classes are looked up by name in the
 ``transformers`` package only (a class defined by the model's own code is refused unless
 the caller passes ``trust_remote_code=True``), weights are read from safetensors files, and
-nothing is fetched from the Hugging Face Hub (``local_files_only``).
+nothing is fetched from the Hugging Face Hub (``local_files_only``).  A PEFT adapter is read
+by ``peft`` from its safetensors file.
 """
 
 from __future__ import annotations
@@ -17,15 +21,25 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from mltrail._exceptions import InvalidArgument, NotImplementedYet
+from mltrail._exceptions import InvalidArgument
 from mltrail._optional import require
 from mltrail.models._flavor import flavor_file
 from mltrail.models._safety import check_pickle_allowed
+from mltrail.transformers._hub import checkpoint_dir
+from mltrail.transformers._peft import (
+    PEFT_ADAPTER_DIR,
+    base_weights,
+    get_model_with_peft_adapter,
+    get_peft_base_model,
+    is_peft_model,
+    restore_injected_weights,
+)
 
 __all__ = [
     "COMPONENTS_DIR",
     "MODEL_BINARY",
     "build_flavor_conf",
+    "checked_checkpoint",
     "load_parts",
     "save_parts",
     "torch_dtype_of",
@@ -76,8 +90,18 @@ def components_of(pipeline: Any) -> dict[str, Any]:
     return found
 
 
-def build_flavor_conf(pipeline: Any, torch_dtype: Any, processor: Any = None) -> dict[str, Any]:
-    """The ``transformers`` flavor entry of *pipeline* (without version and code)."""
+def build_flavor_conf(
+    pipeline: Any,
+    torch_dtype: Any,
+    processor: Any = None,
+    hub: dict[str, tuple[str, str]] | None = None,
+    local_base: str | None = None,
+) -> dict[str, Any]:
+    """The ``transformers`` flavor entry of *pipeline* (without version and code).
+
+    *hub* maps ``"model"`` and each component to its Hub (repository, commit) for a model saved
+    with ``save_pretrained=False``; *local_base* is a PEFT model's local base checkpoint.
+    """
     conf: dict[str, Any] = {
         "task": pipeline.task,
         "instance_type": type(pipeline).__name__,
@@ -88,23 +112,45 @@ def build_flavor_conf(pipeline: Any, torch_dtype: Any, processor: Any = None) ->
     dtype = torch_dtype_of(pipeline, torch_dtype)
     if dtype is not None:
         conf["torch_dtype"] = dtype
-    conf["pipeline_model_type"] = type(pipeline.model).__name__
-    conf["source_model_name"] = str(getattr(pipeline.model, "name_or_path", "") or "")
-    conf["model_binary"] = MODEL_BINARY
+    model = pipeline.model
+    if is_peft_model(model):
+        conf["peft_adaptor"] = PEFT_ADAPTER_DIR
+        model = get_peft_base_model(model)
+    conf["pipeline_model_type"] = type(model).__name__
+    conf["source_model_name"] = str(getattr(model, "name_or_path", "") or "")
+    if hub is not None:
+        conf["source_model_name"], conf["source_model_revision"] = hub["model"]
+    elif local_base is not None:
+        conf["local_base_model_path"] = local_base
+    else:
+        conf["model_binary"] = MODEL_BINARY
     components = components_of(pipeline)
+    if processor is not None:
+        components[_PROCESSOR] = processor
     for name, component in components.items():
         conf[f"{name}_type"] = type(component).__name__
-    if processor is not None:
-        conf["processor_type"] = type(processor).__name__
-    conf["components"] = list(components)
+        if hub is not None:
+            conf[f"{name}_name"], conf[f"{name}_revision"] = hub[name]
+    conf["components"] = [n for n in components if n != _PROCESSOR]
     return conf
 
 
 def save_parts(local: str, pipeline: Any, conf: dict[str, Any], processor: Any = None) -> None:
-    """Write the model (safetensors) and its components under *local*."""
-    pipeline.model.save_pretrained(
-        os.path.join(local, MODEL_BINARY), max_shard_size=_MAX_SHARD_SIZE
-    )
+    """Write the model (safetensors), its PEFT adapter and its components under *local*: a
+    Hub reference writes the adapter only, a local base checkpoint no model weights."""
+    model = pipeline.model
+    if conf.get("peft_adaptor"):
+        model.save_pretrained(os.path.join(local, str(conf["peft_adaptor"])))
+    if "source_model_revision" in conf:
+        return
+    if "model_binary" in conf:
+        weights = None
+        if is_peft_model(model):
+            weights = base_weights(model)
+            model = get_peft_base_model(model)
+        model.save_pretrained(
+            os.path.join(local, MODEL_BINARY), max_shard_size=_MAX_SHARD_SIZE, state_dict=weights
+        )
     components = os.path.join(local, COMPONENTS_DIR)
     for name in conf["components"]:
         getattr(pipeline, name).save_pretrained(os.path.join(components, name))
@@ -189,37 +235,47 @@ def _load_component(local: str, conf: dict[str, Any], name: str, trust: bool) ->
     cls = _transformers_class(conf.get(f"{name}_type"), f"{name}_type", trust)
     if cls is None:
         cls = getattr(transformers, _AUTO_CLASSES[name])
-    path = os.path.join(local, COMPONENTS_DIR, name)
+    if "source_model_revision" in conf:
+        path = checkpoint_dir(conf.get(f"{name}_name"), conf.get(f"{name}_revision"), name)
+    else:
+        path = os.path.join(local, COMPONENTS_DIR, name)
     if not os.path.isdir(path):
         raise InvalidArgument(f"Invalid transformers model: {COMPONENTS_DIR}/{name} is missing")
     return cls.from_pretrained(path, local_files_only=True, trust_remote_code=trust)
 
 
-def _refuse_hub_reference(conf: dict[str, Any]) -> None:
-    if "model_binary" in conf:
-        return
-    if conf.get("local_base_model_path") is not None:
-        raise NotImplementedYet(
-            "This model is a PEFT adapter saved with base_model_path: PEFT models are not "
-            "supported by mltrail's transformers flavor yet"
+def _base_model_dir(local: str, conf: dict[str, Any], base_model_path: str | None) -> str:
+    """Where the (base) model's weights are: in the model, a local checkpoint or the cache."""
+    if base_model_path is not None:
+        if not conf.get("local_base_model_path"):
+            raise InvalidArgument(
+                "Invalid base_model_path: only a model saved with base_model_path takes one"
+            )
+        return checked_checkpoint(base_model_path)
+    if conf.get("local_base_model_path"):
+        return checked_checkpoint(str(conf["local_base_model_path"]))
+    if "source_model_revision" in conf:
+        return checkpoint_dir(conf.get("source_model_name"), conf["source_model_revision"], "model")
+    # Models saved before MLflow 2.11 keep the weights in "pipeline/" and name no binary.
+    return flavor_file(local, conf.get("model_binary", _LEGACY_BINARY), "model_binary")
+
+
+def checked_checkpoint(path: str) -> str:
+    """*path* as an absolute path; InvalidArgument unless it holds a transformers checkpoint."""
+    absolute = os.path.abspath(path)
+    if not os.path.isdir(absolute):
+        raise InvalidArgument(f"Invalid base_model_path {path!r}: not a directory")
+    if not os.path.isfile(os.path.join(absolute, "config.json")):
+        raise InvalidArgument(
+            f"Invalid base_model_path {path!r}: not a transformers checkpoint (no config.json)"
         )
-    if "source_model_revision" not in conf:
-        return
-    raise NotImplementedYet(
-        f"This model was saved with save_pretrained=False: it refers to the Hugging Face Hub "
-        f"repository {conf.get('source_model_name')!r} at revision "
-        f"{conf.get('source_model_revision')!r} instead of holding its weights, and mltrail "
-        "never downloads models. Save it again with save_pretrained=True (the default)"
-    )
+    return absolute
 
 
-def load_parts(local: str, conf: dict[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+def load_parts(
+    local: str, conf: dict[str, Any], kwargs: dict[str, Any], base_model_path: str | None = None
+) -> dict[str, Any]:
     """The pipeline arguments of the model at *local*: task, dtype, model and components."""
-    _refuse_hub_reference(conf)
-    if conf.get("peft_adaptor"):
-        raise NotImplementedYet(
-            "This model holds a PEFT adapter: PEFT models are not supported by mltrail yet"
-        )
     task = conf.get("task")
     if not isinstance(task, str) or not task:
         raise InvalidArgument("Invalid transformers flavor: 'task' is missing")
@@ -229,9 +285,13 @@ def load_parts(local: str, conf: dict[str, Any], kwargs: dict[str, Any]) -> dict
         parts["framework"] = framework
     if conf.get("torch_dtype"):
         parts[_dtype_kwarg()] = deserialize_dtype(conf["torch_dtype"])
-    # Models saved before MLflow 2.11 keep the weights in "pipeline/" and name no binary.
-    binary = flavor_file(local, conf.get("model_binary", _LEGACY_BINARY), "model_binary")
-    parts["model"] = _load_model(binary, conf, kwargs)
+    model_dir = _base_model_dir(local, conf, base_model_path)
+    model = _load_model(model_dir, conf, kwargs)
+    adapter = conf.get("peft_adaptor")
+    if adapter:
+        model = get_model_with_peft_adapter(model, flavor_file(local, adapter, "peft_adaptor"))
+        restore_injected_weights(model, model_dir)
+    parts["model"] = model
     trust = bool(kwargs.get("trust_remote_code", False))
     names = list(conf.get("components") or [])
     if conf.get("processor_type"):

@@ -4,14 +4,17 @@
 mlflow.transformers``, the ``transformers`` flavor with task, classes and dtype), so models
 move both ways; see :mod:`mltrail.transformers._conf`.  Weights are written and read as
 safetensors; loading looks classes up in the ``transformers`` package only and never contacts
-the Hugging Face Hub.  Not supported (refused by name): ``save_pretrained=False`` (a reference
-to a Hub repository instead of the weights), PEFT adapters, local checkpoint paths, LLM
-inference tasks (``llm/v1/...``), TensorFlow and Flax models.
+the Hugging Face Hub.  PEFT models are saved as MLflow saves them (the adapter beside its base
+model, :mod:`mltrail.transformers._peft`); ``save_pretrained=False`` records Hub references
+resolved in the local Hugging Face cache (:mod:`mltrail.transformers._hub`).  Not supported
+(refused by name): local checkpoint paths, LLM inference tasks (``llm/v1/...``), TensorFlow and
+Flax models.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import string
 from collections.abc import Sequence
@@ -25,7 +28,16 @@ from mltrail.models._model import Model, ModelInfo
 from mltrail.models._save import copy_code_paths, finish_save, prepare_model_dir
 from mltrail.models._signature import ModelSignature
 from mltrail.pyfunc._load import add_to_model
-from mltrail.transformers._conf import COMPONENTS_DIR, build_flavor_conf, load_parts, save_parts
+from mltrail.transformers._conf import (
+    COMPONENTS_DIR,
+    build_flavor_conf,
+    checked_checkpoint,
+    components_of,
+    load_parts,
+    save_parts,
+)
+from mltrail.transformers._hub import cached_revision, is_valid_repo_id
+from mltrail.transformers._peft import get_peft_base_model, is_peft_model
 from mltrail.transformers._pyfunc import PROMPT_TEMPLATE_TASKS, TransformersPyfunc
 from mltrail.transformers._signature import infer_or_get_default_signature
 
@@ -38,6 +50,8 @@ __all__ = [
     "log_model",
     "save_model",
 ]
+
+_log = logging.getLogger(__name__)
 
 FLAVOR_NAME = "transformers"
 _LOADER_MODULE = "mlflow.transformers"
@@ -71,19 +85,21 @@ _NO_PYFUNC_MODELS = (
 
 def get_default_pip_requirements(model: Any = None) -> list[str]:
     """transformers and torch (with torchvision and accelerate when they are installed, as
-    MLflow lists them), pinned to the installed versions."""
+    MLflow lists them), and peft for a PEFT *model*, pinned to the installed versions."""
     from mltrail.models._env import pinned
 
     names = ["transformers", "torch"]
     names += [n for n in ("torchvision", "accelerate") if importlib.util.find_spec(n)]
+    if is_peft_model(model):
+        names.append("peft")
     return [pinned(name) for name in names]
 
 
-def _requirements() -> list[str]:
+def _requirements(model: Any = None) -> list[str]:
     """What a saved model needs: the defaults, and the python_function's numpy and pandas."""
     from mltrail.models._env import pinned
 
-    return [pinned("numpy"), pinned("pandas"), *get_default_pip_requirements()]
+    return [pinned("numpy"), pinned("pandas"), *get_default_pip_requirements(model)]
 
 
 def get_default_conda_env(model: Any = None) -> dict[str, Any]:
@@ -134,8 +150,8 @@ def _pipeline_of(transformers_model: Any, task: str | None) -> tuple[Any, Any]:
 def _check_model(pipeline: Any) -> None:
     transformers = require("transformers")
     model = pipeline.model
-    if type(model).__module__.split(".")[0] == "peft":
-        raise NotImplementedYet("PEFT models are not supported by mltrail's transformers flavor")
+    if is_peft_model(model):
+        model = get_peft_base_model(model)
     if not isinstance(model, transformers.PreTrainedModel):
         raise InvalidArgument(
             f"Invalid pipeline model of type {type(model).__name__}: expected a PyTorch "
@@ -204,20 +220,60 @@ def _check_save_arguments(
             f"Invalid argument {sorted(kwargs)[0]!r}: the transformers flavor's save_model "
             "takes no other keyword arguments"
         )
-    if save_pretrained is not True:
-        raise NotImplementedYet(
-            "save_pretrained=False (recording a Hugging Face Hub repository instead of the "
-            "weights) is not supported: mltrail never downloads models, so it always saves them"
-        )
-    if base_model_path is not None:
-        raise InvalidArgument(
-            "Invalid base_model_path: it applies to PEFT models only, which mltrail's "
-            "transformers flavor does not support yet"
-        )
+    if not isinstance(save_pretrained, bool):
+        raise InvalidArgument(f"Invalid save_pretrained {save_pretrained!r}: expected a bool")
+    if base_model_path is not None and not isinstance(base_model_path, (str, os.PathLike)):
+        raise InvalidArgument(f"Invalid base_model_path {base_model_path!r}: expected a path")
     if isinstance(task, str) and task.startswith(_LLM_TASK_PREFIX):
         raise NotImplementedYet(
             f"Invalid task {task!r}: the LLM inference tasks (llm/v1/...) are not supported yet"
         )
+
+
+def _hub_reference(
+    pipeline: Any, processor: Any, save_pretrained: bool, local_base: str | None
+) -> dict[str, tuple[str, str]] | None:
+    """The Hub (repository, commit) of the model and each component when the weights are not
+    saved (``save_pretrained=False``, and PEFT models, as in MLflow); None to save them."""
+    peft = is_peft_model(pipeline.model)
+    if local_base is not None or (save_pretrained and not peft):
+        return None
+    base = get_peft_base_model(pipeline.model) if peft else pipeline.model
+    repo = getattr(base, "name_or_path", None)
+    if not is_valid_repo_id(repo):
+        # MLflow's rule: no Hub repository to refer to, so the weights are saved
+        if not save_pretrained:
+            _log.warning(
+                "save_pretrained=False, but the model's name_or_path %r is not a Hugging Face "
+                "Hub repository: its weights are saved",
+                repo,
+            )
+        return None
+    parts = {"model": (repo, base)}
+    components = components_of(pipeline)
+    if processor is not None:
+        components["processor"] = processor
+    for name, component in components.items():
+        parts[name] = (getattr(component, "name_or_path", None) or repo, component)
+    refs: dict[str, tuple[str, str]] = {}
+    for name, (ref_repo, obj) in parts.items():
+        revision = cached_revision(str(ref_repo), obj) if is_valid_repo_id(ref_repo) else None
+        if revision is None:
+            if save_pretrained:  # a PEFT model: its base weights are saved instead
+                _log.warning(
+                    "The PEFT model's base %s %r is not in the local Hugging Face cache: its "
+                    "weights are saved with the adapter",
+                    name,
+                    ref_repo,
+                )
+                return None
+            raise InvalidArgument(
+                f"Invalid save_pretrained=False: the {name}'s Hugging Face Hub repository "
+                f"{ref_repo!r} is not in the local Hugging Face cache, so mltrail (which never "
+                "asks the Hub) cannot record its commit; save with save_pretrained=True"
+            )
+        refs[name] = (str(ref_repo), revision)
+    return refs
 
 
 def save_model(
@@ -250,6 +306,14 @@ def save_model(
     pipeline, dict_dtype = _pipeline_of(transformers_model, task)
     _check_model(pipeline)
     _check_prompt_template(prompt_template, pipeline.task)
+    local_base = None
+    if base_model_path is not None:
+        if not is_peft_model(pipeline.model):
+            raise InvalidArgument(
+                "Invalid base_model_path: only a PEFT model's base model can be referred to"
+            )
+        local_base = checked_checkpoint(os.fspath(base_model_path))
+    hub = _hub_reference(pipeline, processor, save_pretrained, local_base)
     local = prepare_model_dir(path)
     model = mlflow_model if mlflow_model is not None else Model()
     code = copy_code_paths(local, code_paths)
@@ -257,7 +321,7 @@ def save_model(
         metadata = {**(metadata or {}), "prompt_template": prompt_template}
         if pipeline.task == "text-generation":
             model_config = {"return_full_text": False, **(model_config or {})}
-    conf = build_flavor_conf(pipeline, torch_dtype or dict_dtype, processor)
+    conf = build_flavor_conf(pipeline, torch_dtype or dict_dtype, processor, hub, local_base)
     model.add_flavor(FLAVOR_NAME, transformers_version=transformers.__version__, code=code, **conf)
     save_parts(local, pipeline, conf, processor)
     _write_card(local, model_card)
@@ -275,7 +339,7 @@ def save_model(
         predict=None,
         signature=signature,
         input_example=input_example,
-        default_requirements=_requirements(),
+        default_requirements=_requirements(pipeline.model),
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         conda_env=conda_env,
@@ -327,8 +391,15 @@ def log_model(
     return log_flavor_model(save_model, arguments)
 
 
-def _build(local: str, conf: dict[str, Any], return_type: str, device: Any, kwargs: Any) -> Any:
-    parts = load_parts(local, conf, kwargs)
+def _build(
+    local: str,
+    conf: dict[str, Any],
+    return_type: str,
+    device: Any,
+    kwargs: Any,
+    base_model_path: str | None = None,
+) -> Any:
+    parts = load_parts(local, conf, kwargs, base_model_path)
     if device is None and is_gpu_available():
         device = 0
     if device is not None:
@@ -358,14 +429,10 @@ def load_model(
         raise InvalidArgument(
             f"Invalid return_type {return_type!r}: expected one of {list(_RETURN_TYPES)}"
         )
-    if base_model_path is not None:
-        raise InvalidArgument(
-            "Invalid base_model_path: it applies to PEFT models saved with one, which mltrail "
-            "does not support yet"
-        )
     local = local_model(str(model_uri), dst_path)
     conf = load_flavor_conf(local, FLAVOR_NAME)
-    return _build(local, dict(conf), return_type, device, dict(kwargs))
+    path = None if base_model_path is None else os.fspath(base_model_path)
+    return _build(local, dict(conf), return_type, device, dict(kwargs), path)
 
 
 def _model_config(local: str, config: dict[str, Any] | None) -> dict[str, Any]:
