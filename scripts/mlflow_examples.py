@@ -122,7 +122,8 @@ EXAMPLES: dict[str, Example | str] = {
     "virtualenv/project/entrypoint.py": Example(),
     "uv-dependency-management/log_model.py": Example(
         own_store="mlflow.db",
-        known="mltrail's log_model has no uv_project_path/uv_groups/uv_extras yet",
+        known="MLflow 3.17 fails here: its lock file pins another mlflow than the installed "
+        "one, and MLflow's pip --dry-run check of the two pins finds no resolution",
     ),
     "pip_requirements/pip_requirements.py": Example(),
     "system_metrics/collect_system_metrics.py": Example(nondeterministic=True),  # machine load
@@ -150,9 +151,7 @@ EXAMPLES: dict[str, Example | str] = {
     "demos/mlflow-3/genai.py": GENAI,
     # --- pyfunc --------------------------------------------------------------------------------
     "pyfunc/train.py": Example(),
-    "pyfunc/infer_model_code_paths.py": Example(
-        known="mltrail's pyfunc.log_model has no infer_code_paths (code_paths must be listed)"
-    ),
+    "pyfunc/infer_model_code_paths.py": Example(),
     "pyfunc/custom_code.py": NOT_A_SCRIPT,
     "pyfunc/model_as_code.py": "the model file of model_as_code_driver.py (set_model), "
     "not a script",

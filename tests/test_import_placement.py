@@ -179,10 +179,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         )
         for module in (
             "mltrail.serving._app",
-            "mltrail.serving._docker",
+            "mltrail.serving._backend",
             "mltrail.serving._model_api",
-            "mltrail.serving._predict",
-            "mltrail.serving._server",
         )
     },
     # MLflow's mlflow.models.predict, build_docker and validate_serving_input share the
@@ -190,6 +188,12 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("mltrail.models", "mltrail.serving._model_api"): (
         "MLflow's mlflow.models scoring names are mltrail.serving's (faces layer, Starlette): "
         "re-exported on first use, so importing mltrail.models loads no server code"
+    ),
+    # MLflow's mlflow.models.add_libraries_to_model re-logs and registers a model (tracking).
+    ("mltrail.models", "mltrail.tracking._wheeled_model"): (
+        "MLflow's mlflow.models.add_libraries_to_model logs to runs and registers versions "
+        "(tracking layer): re-exported on first use, so importing mltrail.models loads no "
+        "tracking code"
     ),
     ("mltrail.entities", "mltrail.entities._webhook"): (
         "the webhook entities (json, datetime, URL checks) load on first use, off `import mltrail`"

@@ -100,6 +100,9 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
     # score or package a model with the scoring server's input rules and Docker build context
     # (mltrail.serving, faces layer); the models package re-exports them on first use.
     ("mltrail.models", "mltrail.serving"): "MLflow's mlflow.models scoring names (facade)",
+    # MLflow's public name: mlflow.models.add_libraries_to_model re-logs a registered model
+    # with wheels of its requirements (tracking layer); re-exported on first use.
+    ("mltrail.models", "mltrail.tracking"): "MLflow's mlflow.models.add_libraries_to_model",
 }
 
 

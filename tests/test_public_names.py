@@ -439,13 +439,6 @@ _not_yet(
 )
 # TensorFlow datasets: TensorFlow is too heavy a dependency to test against.
 _not_yet("dataset sources (TensorFlow is not a dependency)", "mlflow.data.from_tensorflow")
-# Model helpers not written yet.
-_not_yet(
-    "model helpers",
-    "mlflow.models.FlavorBackend",
-    "mlflow.models.add_libraries_to_model",
-    "mlflow.pyfunc.update_signature_for_type_hint_from_example",
-)
 
 # Deliberately different parameters: {MLflow's dotted name: {parameter: reason}}.
 EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {
@@ -458,50 +451,13 @@ EXCLUDED_PARAMETERS: dict[str, dict[str, str]] = {
     "mlflow.MlflowClient.update_registered_model": {"deployment_job_id": "Databricks"},
 }
 
-# Classic parameters mltrail does not take yet: pyfunc's code-path inference, streaming and uv
-# options.
+# Classic parameters mltrail does not take yet.
 NOT_YET_PARAMETERS: dict[str, dict[str, str]] = {
     # MLflow hands these to save_model, which takes none (only Model.log's own options, such as
     # validate_serving_input, would reach anything).
     **{
         f"mlflow.{flavor}.log_model": {"kwargs": "Model.log's options"}
         for flavor in ("sklearn", "statsmodels")
-    },
-    **{
-        f"mlflow.pyfunc.{function}": {
-            **dict.fromkeys(
-                (
-                    "conda_env",
-                    "mlflow_model",
-                    "python_model",
-                    "artifacts",
-                    "registered_model_name",
-                    "signature",
-                    "input_example",
-                    "await_registration_for",
-                    "pip_requirements",
-                    "extra_pip_requirements",
-                    "metadata",
-                    "model_config",
-                    "name",
-                    "params",
-                    "tags",
-                    "model_type",
-                    "step",
-                    "model_id",
-                ),
-                "follows infer_code_paths",
-            ),
-            "infer_code_paths": "code-path inference",
-            "streamable": "GenAI streaming",
-            "resources": "GenAI agents' resources",
-            "auth_policy": "GenAI agents' auth policy",
-            "prompts": "GenAI prompts",
-            "uv_project_path": "uv projects",
-            "uv_groups": "uv projects",
-            "uv_extras": "uv projects",
-        }
-        for function in ("log_model", "save_model")
     },
 }
 

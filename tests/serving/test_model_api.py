@@ -18,13 +18,13 @@ from tests.serving.conftest import Models
 import mltrail
 from mltrail._exceptions import InvalidArgument, NotImplementedYet, TemporarilyUnavailable
 from mltrail.cli import cli
-from mltrail.serving import _model_api
+from mltrail.serving import _backend, _model_api
 
 
 def test_build_docker_without_an_engine_writes_the_context(
     models: Models, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_model_api, "docker_engine_problem", lambda: "no engine in this test")
+    monkeypatch.setattr(_backend, "docker_engine_problem", lambda: "no engine in this test")
     with pytest.raises(TemporarilyUnavailable, match="no engine in this test") as caught:
         mltrail.models.build_docker(str(models.sklearn_dir), name="my-model")
     assert caught.value.error_code == "TEMPORARILY_UNAVAILABLE"
@@ -72,13 +72,13 @@ def test_predict_sets_extra_envs_while_predicting_locally(
 ) -> None:
     monkeypatch.delenv("MLTRAIL_TEST_EXTRA_ENV", raising=False)
     seen: list[str | None] = []
-    real = _model_api._predict_to
+    real = _backend.predict_stream
 
     def spy(*args: object) -> None:
         seen.append(os.environ.get("MLTRAIL_TEST_EXTRA_ENV"))
         real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_model_api, "_predict_to", spy)
+    monkeypatch.setattr(_backend, "predict_stream", spy)
     example = json.loads((models.sklearn_dir / "serving_input_example.json").read_text())
     out = tmp_path / "out.json"
     mltrail.models.predict(
@@ -119,7 +119,7 @@ def test_cli_update_pip_requirements(models: Models, tmp_path: Path) -> None:
 def test_cli_build_docker_without_an_engine(
     models: Models, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_model_api, "docker_engine_problem", lambda: "no engine in this test")
+    monkeypatch.setattr(_backend, "docker_engine_problem", lambda: "no engine in this test")
     result = _cli("models", "build-docker", "-m", str(models.sklearn_dir), "-n", "my-model")
     assert result.exit_code == 1
     assert "Cannot build the image 'my-model': no engine in this test" in result.output
@@ -129,12 +129,12 @@ def test_cli_build_docker_without_an_engine(
 def test_cli_prepare_env(models: Models, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[tuple[str, str | None]] = []
 
-    def fake_env_python(manager: str, root: str | None, model_dir: str) -> str:
-        asked.append((manager, root))
+    def fake_env_python(backend: _backend.PyFuncBackend, model_dir: str, quiet: bool) -> str:
+        asked.append((backend._env_manager, backend._env_root_dir))
         assert (Path(model_dir) / "MLmodel").is_file()
         return "/envs/uv-123/bin/python"
 
-    monkeypatch.setattr(_model_api, "env_python", fake_env_python)
+    monkeypatch.setattr(_backend.PyFuncBackend, "_env_python", fake_env_python)
     result = _cli("models", "prepare-env", "-m", str(models.sklearn_dir), "--env-manager", "uv")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "/envs/uv-123/bin/python"

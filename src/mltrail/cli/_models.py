@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -63,25 +61,11 @@ def _use_tracking_uri(tracking_uri: str | None) -> None:
         set_tracking_uri(tracking_uri)
 
 
-@contextlib.contextmanager
-def _local_model(model_uri: str) -> Iterator[str]:
-    """A local directory holding the model (a private copy, removed at the end, when remote)."""
-    from mltrail.serving._server import local_model_dir
+def _backend(env_manager: str, env_root: str | None = None, **options: Any) -> Any:
+    """The python_function backend (:class:`mltrail.serving.PyFuncBackend`) the commands use."""
+    from mltrail.serving._backend import PyFuncBackend
 
-    with local_model_dir(model_uri) as path:
-        yield path
-
-
-def _run_in_env(python: str, args: list[str]) -> int:
-    from mltrail.serving._model_api import run_in_env
-
-    return run_in_env(python, args)
-
-
-def _env_python(env_manager: str, env_root: str | None, model_dir: str) -> str:
-    from mltrail.serving._model_api import env_python
-
-    return env_python(env_manager, env_root, model_dir)
+    return PyFuncBackend({}, env_manager, env_root_dir=env_root, **options)
 
 
 @click.group("models")
@@ -182,41 +166,19 @@ def serve(
         curl http://127.0.0.1:5001/invocations -H 'Content-Type: application/json' \\
             -d '{"dataframe_split": {"columns": ["a"], "data": [[1]]}}'
     """
-    _use_tracking_uri(tracking_uri)
-    if env_manager == "local":
-        from mltrail.serving._app import ScoringSettings
-        from mltrail.serving._server import ServerOptions
-        from mltrail.serving._server import serve as run
+    from mltrail.serving._app import ScoringSettings
 
-        settings = ScoringSettings(timeout or None, max_body_size, threads, max_columns=max_columns)
-        run(model_uri, settings, ServerOptions(host, port, workers, log_level, access_log))
-        return
-    with _local_model(model_uri) as model_dir:
-        python = _env_python(env_manager, env_root, model_dir)
-        args = [
-            "serve",
-            "--model-path",
-            model_dir,
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--timeout",
-            str(timeout),
-            "--max-body-size",
-            str(max_body_size),
-            "--max-columns",
-            str(max_columns),
-            "--threads",
-            str(threads),
-            "--log-level",
-            log_level,
-        ]
-        code = _run_in_env(python, [*args, *(["--access-log"] if access_log else [])])
-    if code:
-        sys.exit(code)
+    _use_tracking_uri(tracking_uri)
+    settings = ScoringSettings(timeout or None, max_body_size, threads, max_columns=max_columns)
+    backend = _backend(
+        env_manager,
+        env_root,
+        workers=workers,
+        settings=settings,
+        log_level=log_level,
+        access_log=access_log,
+    )
+    backend.serve(model_uri, port=port, host=host, timeout=timeout)
 
 
 def _progress() -> Callable[[int, int | None], None]:
@@ -294,37 +256,15 @@ def predict(
     Example: mltrail models predict -m runs:/<run_id>/model -i data.csv -t csv -o out.json
     """
     _use_tracking_uri(tracking_uri)
-    if env_manager != "local":
-        with _local_model(model_uri) as model_dir:
-            python = _env_python(env_manager, env_root, model_dir)
-            args = ["predict", "--model-path", model_dir, "--content-type", content_type]
-            args += ["--output-type", output_format, "--batch-size", str(batch_size)]
-            if input_path:
-                args += ["--input", os.path.abspath(input_path)]
-            if output_path:
-                args += ["--output", os.path.abspath(output_path)]
-            code = _run_in_env(python, args)
-        if code:
-            sys.exit(code)
-        return
-    from mltrail.serving._predict import open_input, predict_stream
-    from mltrail.serving._server import load_model
-
-    model = load_model(model_uri)
-    source = open_input(input_path)
-    try:
-        if output_path is None or output_path == "-":
-            predict_stream(
-                model, source, sys.stdout, content_type, output_format, batch_size, _progress()
-            )
-        else:
-            with open(output_path, "w", encoding="utf-8", newline="") as sink:
-                predict_stream(
-                    model, source, sink, content_type, output_format, batch_size, _progress()
-                )
-    finally:
-        if source is not sys.stdin.buffer:
-            source.close()
+    _backend(env_manager, env_root).predict(
+        model_uri,
+        input_path,
+        output_path,
+        content_type,
+        output_format=output_format,
+        batch_size=batch_size,
+        progress=_progress(),
+    )
 
 
 @models.command("generate-dockerfile")
@@ -353,11 +293,8 @@ def generate_dockerfile(
 
     Then: docker build -t my-model DIR && docker run -p 5001:8080 my-model
     """
-    from mltrail.serving._docker import generate_dockerfile as generate
-
     _use_tracking_uri(tracking_uri)
-    with _local_model(model_uri) as model_dir:
-        path = generate(model_dir, output_directory, base_image=base_image, model_uri=model_uri)
+    path = _backend("local").generate_dockerfile(model_uri, output_directory, base_image=base_image)
     click.echo(f"Wrote {path}", err=True)
 
 
@@ -399,9 +336,7 @@ def prepare_env(
     if env_manager == "local":
         click.echo("--env-manager local uses this Python: nothing to prepare", err=True)
         return
-    with _local_model(model_uri) as model_dir:
-        python = _env_python(env_manager, env_root, model_dir)
-    click.echo(python)
+    click.echo(_backend(env_manager, env_root).prepare_env(model_uri))
 
 
 @models.command("update-pip-requirements")

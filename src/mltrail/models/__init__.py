@@ -21,6 +21,7 @@ from typing import Any
 from mltrail.models import signature
 from mltrail.models._code_model import ModelConfig, set_model
 from mltrail.models._example import read_input_example
+from mltrail.models._flavor_backend import FlavorBackend
 from mltrail.models._info import (
     convert_input_example_to_serving_input,
     get_model_info,
@@ -52,7 +53,18 @@ _EVALUATION_NAMES = frozenset(
 _SERVING_NAMES = frozenset({"build_docker", "predict", "validate_serving_input"})
 
 
+# MLflow's mlflow.models names that log to runs and register versions (the tracking layer,
+# above this one), loaded on first access.
+_TRACKING_NAMES = frozenset({"add_libraries_to_model"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _TRACKING_NAMES:
+        from mltrail.tracking import _wheeled_model
+
+        value = getattr(_wheeled_model, name)
+        globals()[name] = value
+        return value
     if name in _SERVING_NAMES:
         from mltrail.serving import _model_api
 
@@ -71,7 +83,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _EVALUATION_NAMES | _SERVING_NAMES)
+    return sorted(set(globals()) | _EVALUATION_NAMES | _SERVING_NAMES | _TRACKING_NAMES)
 
 
 __all__ = [
@@ -80,6 +92,7 @@ __all__ = [
     "EvaluationArtifact",
     "EvaluationMetric",
     "EvaluationResult",
+    "FlavorBackend",
     "MetricThreshold",
     "Model",
     "ModelConfig",
@@ -90,6 +103,7 @@ __all__ = [
     "ParamSpec",
     "Schema",
     "TensorSpec",
+    "add_libraries_to_model",
     "build_docker",
     "convert_input_example_to_serving_input",
     "evaluate",

@@ -185,6 +185,8 @@ class Model:
         out["utc_time_created"] = self.utc_time_created
         if self.signature is not None:
             out["signature"] = self.signature.to_dict()
+            if self.signature._is_type_hint_from_example:
+                out["type_hint_from_example"] = True
         if self.saved_input_example_info is not None:
             out["saved_input_example_info"] = self.saved_input_example_info
         if self.metadata is not None:
@@ -233,6 +235,8 @@ class Model:
         signature = data.get("signature")
         if isinstance(signature, dict):
             signature = ModelSignature.from_dict(signature)
+            # MLflow's mark beside the signature; the key stays in the extras, so it is kept
+            signature._is_type_hint_from_example = data.get("type_hint_from_example") is True
         elif signature is not None:
             raise InvalidArgument("Invalid MLmodel content: 'signature' must be a mapping")
         known = {k: data.pop(k) for k in _KNOWN if k in data}

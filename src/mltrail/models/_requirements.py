@@ -13,6 +13,7 @@ from typing import Any
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.models._model import Model
 from mltrail.models._uri import download_model, download_model_file, upload_model_file
+from mltrail.models._uv import export_uv_requirements, uv_source_dir
 
 __all__ = ["infer_pip_requirements", "update_model_requirements"]
 
@@ -34,15 +35,19 @@ def infer_pip_requirements(
     """The pinned pip requirements of the model *model_uri* names, found by loading it in a
     fresh interpreter and pinning the installed versions of what it imported.  *flavor* must
     be one of the model's flavors.  When loading fails or takes longer than *timeout* seconds,
-    *fallback* is returned (with a warning).  mltrail does not export uv projects: the
-    ``uv_*`` arguments must be left out."""
+    *fallback* is returned (with a warning).
+
+    As in MLflow, a uv project (``uv.lock`` and ``pyproject.toml``) in *uv_project_dir*, else
+    in the current directory unless ``MLTRAIL_UV_AUTO_DETECT``/``MLFLOW_UV_AUTO_DETECT`` is
+    false, gives the requirements instead: ``uv export`` of its lock file with *uv_groups*
+    and *uv_extras* (loading the model when the export fails)."""
     from mltrail.models._env import infer_requirements
 
-    if uv_project_dir is not None or uv_groups or uv_extras:
-        raise InvalidArgument(
-            "Invalid infer_pip_requirements arguments: uv_project_dir, uv_groups and uv_extras "
-            "are not supported by mltrail (requirements are inferred by loading the model)"
-        )
+    uv_dir = uv_source_dir(uv_project_dir, uv_groups, uv_extras)
+    if uv_dir is not None:
+        exported = export_uv_requirements(uv_dir, uv_groups, uv_extras)
+        if exported is not None:
+            return exported
     if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
         raise InvalidArgument(f"Invalid timeout {timeout!r}: expected a positive number")
     local = download_model(model_uri)

@@ -36,6 +36,9 @@ class ModelSignature:
         self.inputs = inputs
         self.outputs = outputs
         self.params = params
+        #: MLflow's ``TypeFromExample`` mark: the loaded model hands ``predict`` its input in
+        #: the input example's form (a list, a Series) rather than as a DataFrame.
+        self._is_type_hint_from_example = False
 
     def to_dict(self) -> dict[str, str | None]:
         """``{"inputs": json, "outputs": json, "params": json}``, None for a missing part."""

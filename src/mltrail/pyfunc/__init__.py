@@ -6,6 +6,7 @@ into a :class:`PyFuncModel` whose ``predict`` checks input against the model's s
 """
 
 from mltrail.pyfunc._dependencies import EnvType, get_model_dependencies
+from mltrail.pyfunc._example_format import update_signature_for_type_hint_from_example
 from mltrail.pyfunc._load import FLAVOR_NAME, PyFuncModel, add_to_model, load_model, load_pyfunc
 from mltrail.pyfunc._python_model import PythonModel, PythonModelContext
 from mltrail.pyfunc._save import (
@@ -29,4 +30,5 @@ __all__ = [
     "load_pyfunc",
     "log_model",
     "save_model",
+    "update_signature_for_type_hint_from_example",
 ]

@@ -21,6 +21,7 @@ from mltrail.artifacts import validate_artifact_path
 from mltrail.models._enforce import enforce_params, enforce_schema
 from mltrail.models._model import Model
 from mltrail.models._uri import download_model
+from mltrail.pyfunc._example_format import to_example_format
 
 __all__ = [
     "FLAVOR_NAME",
@@ -139,6 +140,7 @@ class PyFuncModel:
         signature = model_meta.signature
         self._input_schema = signature.inputs if signature is not None else None
         self._params_schema = signature.params if signature is not None else None
+        self._example_form = signature is not None and signature._is_type_hint_from_example
 
     @property
     def metadata(self) -> Model:
@@ -164,6 +166,10 @@ class PyFuncModel:
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         if self._input_schema is not None:
             data = enforce_schema(data, self._input_schema)
+            if self._example_form:  # MLflow's TypeFromExample: the example's form, not a frame
+                example = self.input_example
+                if example is not None:
+                    data = to_example_format(data, example)
         if self._params_schema is not None or params:
             params = enforce_params(params, self._params_schema)
         if self._with_params:

@@ -7,12 +7,15 @@
 - :class:`EnvironmentManager` builds (and caches) a virtualenv or uv environment from a model's
   ``python_env.yaml`` and ``requirements.txt`` to serve or predict from.
 - :func:`generate_dockerfile` writes a Docker build context that serves a model.
+- :class:`PyFuncBackend` (MLflow's ``FlavorBackend`` of python_function models) predicts,
+  serves, prepares environments and builds images; :func:`get_flavor_backend` picks it.
 
 Command line: ``mltrail models serve|predict|generate-dockerfile``.
 """
 
 from mltrail._exceptions import PayloadTooLarge, UnsupportedMediaType
 from mltrail.serving._app import ScoringSettings, create_scoring_app, predict_body
+from mltrail.serving._backend import PyFuncBackend, get_flavor_backend
 from mltrail.serving._metrics import ScoringMetrics
 from mltrail.serving._output import jsonable, predictions_to_csv, predictions_to_json
 from mltrail.serving._parsing import (
@@ -39,10 +42,12 @@ __all__ = [
     "MAX_COLUMNS",
     "ParsedInput",
     "PayloadTooLarge",
+    "PyFuncBackend",
     "ScoringMetrics",
     "ScoringSettings",
     "UnsupportedMediaType",
     "create_scoring_app",
+    "get_flavor_backend",
     "jsonable",
     "parse_content_type",
     "parse_csv_input",

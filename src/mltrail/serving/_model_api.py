@@ -7,25 +7,20 @@ share; ``mltrail models predict`` and ``mltrail models build-docker`` call them 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from mltrail._envs import EnvironmentManager, docker_engine_problem
-from mltrail._exceptions import InvalidArgument, NotImplementedYet, TemporarilyUnavailable
+from mltrail._exceptions import InvalidArgument, NotImplementedYet
 from mltrail.models._info import convert_input_example_to_serving_input
-from mltrail.serving._docker import generate_dockerfile
+from mltrail.serving._backend import ENV_MANAGERS, PyFuncBackend, run_in_env
 from mltrail.serving._parsing import parse_json_input
-from mltrail.serving._predict import INPUT_TYPES, open_input, predict_stream
-from mltrail.serving._server import load_model, local_model_dir
+from mltrail.serving._predict import INPUT_TYPES
+from mltrail.serving._server import load_model
 
 __all__ = [
     "build_docker",
@@ -35,8 +30,6 @@ __all__ = [
     "run_in_env",
     "validate_serving_input",
 ]
-
-ENV_MANAGERS = ("local", "virtualenv", "uv", "conda")
 
 
 def validate_serving_input(model_uri: str, serving_input: str | dict[str, Any]) -> Any:
@@ -55,25 +48,6 @@ def validate_serving_input(model_uri: str, serving_input: str | dict[str, Any]) 
     if parsed.params:
         return model.predict(parsed.data, params=parsed.params)
     return model.predict(parsed.data)
-
-
-def run_in_env(python: str, args: list[str], extra_envs: Mapping[str, str] | None = None) -> int:
-    """Run ``python -m mltrail.serving ARGS``; SIGINT and SIGTERM are passed on to it."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env.update(extra_envs or {})
-    env["PYTHONNOUSERSITE"] = "1"
-    proc = subprocess.Popen([python, "-m", "mltrail.serving", *args], env=env)
-
-    def forward(signum: int, frame: Any) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
-
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return proc.wait()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def env_python(env_manager: str, env_root: str | None, model_dir: str) -> str:
@@ -106,20 +80,6 @@ def _input_file(input_data: Any, content_type: str, folder: str) -> str:
     else:
         raise InvalidArgument("Invalid input_data: give a parquet file as input_path")
     return path
-
-
-@contextlib.contextmanager
-def _environment(extra_envs: Mapping[str, str] | None) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in extra_envs or {}}
-    os.environ.update(extra_envs or {})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _check_predict_arguments(
@@ -167,37 +127,11 @@ def predict(
     _check_predict_arguments(
         input_data, input_path, content_type, env_manager, pip_requirements_override
     )
+    backend = PyFuncBackend({}, env_manager)
     with tempfile.TemporaryDirectory(prefix="mltrail-predict-") as scratch:
         if input_data is not None:
             input_path = _input_file(input_data, content_type, scratch)
-        if env_manager != "local":
-            with local_model_dir(model_uri) as model_dir:
-                python = env_python(env_manager, None, model_dir)
-                args = ["predict", "--model-path", model_dir, "--content-type", content_type]
-                if input_path:
-                    args += ["--input", os.path.abspath(input_path)]
-                if output_path:
-                    args += ["--output", os.path.abspath(output_path)]
-                code = run_in_env(python, args, extra_envs)
-            if code:
-                raise InvalidArgument(f"Prediction failed in the model's environment (exit {code})")
-            return
-        with _environment(extra_envs):
-            model = load_model(model_uri)
-            source = open_input(input_path)
-            try:
-                _predict_to(model, source, output_path, content_type)
-            finally:
-                if source is not sys.stdin.buffer:
-                    source.close()
-
-
-def _predict_to(model: Any, source: IO[bytes], output_path: str | None, content_type: str) -> None:
-    if output_path is None or output_path == "-":
-        predict_stream(model, source, sys.stdout, content_type, "json")
-        return
-    with open(output_path, "w", encoding="utf-8", newline="") as sink:
-        predict_stream(model, source, sink, content_type, "json")
+        backend.predict(model_uri, input_path, output_path, content_type, extra_envs=extra_envs)
 
 
 def build_docker(
@@ -221,34 +155,15 @@ def build_docker(
         raise InvalidArgument(
             "Invalid model_uri: mltrail builds the image of one model (e.g. runs:/<run_id>/model)"
         )
-    if mlflow_home is not None or install_java:
-        raise InvalidArgument(
-            "Invalid build_docker arguments: mlflow_home and install_java are not supported "
-            "(the image installs the running mltrail; Java-based flavors are not served)"
-        )
     if env_manager not in ENV_MANAGERS:
         raise InvalidArgument(
             f"Invalid env_manager {env_manager!r}: expected one of {', '.join(ENV_MANAGERS)}"
         )
-    if not isinstance(name, str) or not name.strip() or name.startswith("-"):
-        raise InvalidArgument(f"Invalid image name {name!r}")
-    context = tempfile.mkdtemp(prefix="mltrail-docker-")
-    with local_model_dir(model_uri) as model_dir:
-        generate_dockerfile(model_dir, context, base_image=base_image, model_uri=model_uri)
-    problem = docker_engine_problem()
-    if problem is not None:
-        raise TemporarilyUnavailable(
-            f"Cannot build the image {name!r}: {problem}.  The build context is in {context}: "
-            f"build it where Docker runs with `docker build -t {name} {context}`"
-        )
-    done = subprocess.run(
-        [str(shutil.which("docker")), "build", "-t", name, context],
-        stdin=subprocess.DEVNULL,
-        check=False,
+    PyFuncBackend({}, env_manager).build_image(
+        model_uri,
+        name,
+        install_java=install_java,
+        install_mlflow=install_mlflow,
+        mlflow_home=mlflow_home,
+        base_image=base_image,
     )
-    if done.returncode != 0:
-        raise InvalidArgument(
-            f"`docker build` of {name!r} failed (exit {done.returncode}); the context is in "
-            f"{context}"
-        )
-    shutil.rmtree(context, ignore_errors=True)
