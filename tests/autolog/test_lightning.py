@@ -130,7 +130,8 @@ def test_what_the_scenarios_cover(recorded: dict[str, dict[str, Any]]) -> None:
     assert "model_summary.txt" in plain["artifacts"]
     [[name, params, linked]] = plain["logged_models"]
     assert (name, params) == ("model", {})
-    assert ["val_loss", 0] in linked and ["test_loss", 0] in linked
+    assert ["val_loss", 0] in linked
+    assert ["test_loss", 0] in linked
     assert set(early["params"]) >= EARLY_STOP_PARAMS
     assert set(early["metrics"]) >= EARLY_STOP_METRICS
     assert "checkpoints/epoch_1/checkpoint.pth" in early["artifacts"]
