@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from mltrail._envs import (
     mltrail_requirements,
     read_model_environment,
 )
+from mltrail._envs._spec import overridden
 from mltrail._exceptions import InvalidArgument, NotFound
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -79,6 +81,22 @@ def test_env_hash_depends_on_what_decides_the_content(tmp_path: Path) -> None:
     )
 
 
+def test_an_override_replaces_the_models_requirements_of_the_same_packages() -> None:
+    env = PythonEnvironment("3.11.4", ("pip",), ("numpy==1.26.4", "Scikit_Learn>=1.4", "six"))
+    changed = overridden(env, ["scikit-learn==1.5.0", "requests==2.32.0", "mltrail==9"])
+    # mltrail is still copied in, never installed from an index
+    assert changed.requirements == (
+        "numpy==1.26.4",
+        "six",
+        "scikit-learn==1.5.0",
+        "requests==2.32.0",
+    )
+    assert changed.build_dependencies == ("pip",)
+    manager = EnvironmentManager("uv", Path("/unused"))
+    # an environment of its own: the model's cached one is left as it is
+    assert manager.env_hash(changed, "3.11.7") != manager.env_hash(env, "3.11.7")
+
+
 def test_a_missing_python_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match=r"needs Python 2\.6.*--env-manager local"):
         EnvironmentManager("virtualenv", tmp_path).find_python("2.6.9")
@@ -115,7 +133,7 @@ def small_model(models: Models) -> Path:
 
 
 def _predict_in_env(
-    manager: str, model: Path, env_root: Path, tmp_path: Path
+    manager: str, model: Path, env_root: Path, tmp_path: Path, *options: str
 ) -> tuple[dict[str, object], str]:
     source = tmp_path / "in.json"
     source.write_text(
@@ -133,6 +151,7 @@ def _predict_in_env(
             manager,
             "--env-root",
             str(env_root),
+            *options,
         ),
         capture_output=True,
         text=True,
@@ -223,3 +242,27 @@ def test_an_interrupted_build_is_rebuilt(small_model: Path, env_root: Path, tmp_
     assert again == python
     assert (env_dir / ".complete").exists()
     assert not (env_dir / "half-built").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_predict_with_requirements_overridden(
+    small_model: Path, env_root: Path, tmp_path: Path
+) -> None:
+    """``-r`` installs its requirements into an environment of its own (MLflow's
+    ``pip_requirements_override``), and ``--env`` variables reach the model's process."""
+    EnvironmentManager.uv_binary()
+    result, stderr = _predict_in_env(
+        "uv", small_model, env_root, tmp_path, "-r", "six==1.16.0", "--env", "MLTRAIL_X=1"
+    )
+    assert result == {"predictions": [{"0": 4.0}]}
+    found = re.search(r"(?:uv environment for the model in|cached uv environment) (\S+)", stderr)
+    assert found is not None, stderr
+    env_dir = Path(found.group(1))
+    marker = json.loads((env_dir / ".complete").read_text())
+    assert "six==1.16.0" in marker["requirements"]
+    probe = [str(EnvironmentManager.env_python(env_dir)), "-I", "-c"]
+    version = subprocess.run(
+        [*probe, "import six; print(six.__version__)"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.strip() == "1.16.0"

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from tests.serving.conftest import Models
 
 import mltrail
-from mltrail._exceptions import InvalidArgument, NotImplementedYet, TemporarilyUnavailable
+from mltrail._exceptions import InvalidArgument, TemporarilyUnavailable
 from mltrail.cli import cli
 from mltrail.serving import _backend, _model_api
 
@@ -63,8 +63,25 @@ def test_predict_refuses(models: Models) -> None:
         mltrail.models.predict(path, input_data={"x": [1]}, input_path="in.json")
     with pytest.raises(InvalidArgument, match="Invalid content_type 'xml'"):
         mltrail.models.predict(path, input_path="in.xml", content_type="xml")
-    with pytest.raises(NotImplementedYet, match="pip_requirements_override"):
-        mltrail.models.predict(path, input_path="in.json", pip_requirements_override=["x"])
+    # Requirements can only be overridden in an environment built for the model (as in MLflow).
+    with pytest.raises(InvalidArgument, match="not supported with env_manager 'local'"):
+        mltrail.models.predict(
+            path, input_path="in.json", env_manager="local", pip_requirements_override=["x"]
+        )
+    with pytest.raises(InvalidArgument, match="Invalid pip_requirements_override 'x==1'"):
+        mltrail.models.predict(path, input_path="in.json", pip_requirements_override="x==1")
+
+
+def test_the_cli_takes_mlflows_predict_options(models: Models, tmp_path: Path) -> None:
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps({"dataframe_split": {"columns": ["x"], "data": [[1.0]]}}))
+    base = ["models", "predict", "-m", str(models.sklearn_dir), "-i", str(source)]
+    bad_env = CliRunner().invoke(cli, [*base, "--env", "NO_EQUALS_SIGN"])
+    assert bad_env.exit_code == 2
+    assert "'NO_EQUALS_SIGN' is not KEY=VALUE" in bad_env.output
+    local = CliRunner().invoke(cli, [*base, "--env-manager", "local", "-r", "x==1,y==2"])
+    assert local.exit_code == 1
+    assert "not supported with env_manager 'local'" in local.output
 
 
 def test_predict_sets_extra_envs_while_predicting_locally(
@@ -129,7 +146,10 @@ def test_cli_build_docker_without_an_engine(
 def test_cli_prepare_env(models: Models, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[tuple[str, str | None]] = []
 
-    def fake_env_python(backend: _backend.PyFuncBackend, model_dir: str, quiet: bool) -> str:
+    def fake_env_python(
+        backend: _backend.PyFuncBackend, model_dir: str, quiet: bool, override: list[str]
+    ) -> str:
+        assert override == []
         asked.append((backend._env_manager, backend._env_root_dir))
         assert (Path(model_dir) / "MLmodel").is_file()
         return "/envs/uv-123/bin/python"

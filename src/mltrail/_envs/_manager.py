@@ -32,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mltrail._envs._spec import PythonEnvironment, read_model_environment
+from mltrail._envs._spec import PythonEnvironment, overridden, read_model_environment
 from mltrail._exceptions import InvalidArgument, MltrailError, NotFound
 from mltrail._optional import require
 from mltrail._version import __version__
@@ -359,9 +359,16 @@ class EnvironmentManager:
             "conda", f"conda-{digest.hexdigest()[:20]}", build, {"conda": str(source)}
         )
 
-    def prepare(self, model_dir: str | os.PathLike[str]) -> Path:
-        """The python of an environment for the model at *model_dir*, built if needed."""
-        return self.prepare_environment(read_model_environment(model_dir))
+    def prepare(
+        self, model_dir: str | os.PathLike[str], pip_requirements_override: Sequence[str] = ()
+    ) -> Path:
+        """The python of an environment for the model at *model_dir*, built if needed; with
+        *pip_requirements_override*, those requirements replace the model's of the same
+        packages (an environment of its own: the model's cached one is not changed)."""
+        env = read_model_environment(model_dir)
+        if pip_requirements_override:
+            env = overridden(env, pip_requirements_override)
+        return self.prepare_environment(env)
 
     def prepare_environment(self, env: PythonEnvironment) -> Path:
         """The python of an environment holding *env*, built if needed."""

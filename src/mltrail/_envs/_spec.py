@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from mltrail._exceptions import InvalidArgument, NotFound
 
 __all__ = [
     "PythonEnvironment",
+    "overridden",
     "read_conda_as_python_env",
     "read_model_environment",
     "read_python_env",
@@ -62,6 +64,14 @@ def _requirement_name(line: str) -> str:
     for sep in ("==", ">=", "<=", "~=", "!=", "===", ">", "<", "[", ";", " ", "@"):
         line = line.split(sep, 1)[0]
     return line.strip().lower().replace("_", "-")
+
+
+def overridden(env: PythonEnvironment, override: Sequence[str]) -> PythonEnvironment:
+    """*env* with the requirements of *override* in place of its own of the same packages
+    (``predict(pip_requirements_override=...)``: MLflow installs them over the model's)."""
+    names = {_requirement_name(r) for r in override}
+    kept = [r for r in env.requirements if _requirement_name(r) not in names]
+    return replace(env, requirements=_without_mltrail([*kept, *override]))
 
 
 def _without_mltrail(requirements: list[str]) -> tuple[str, ...]:

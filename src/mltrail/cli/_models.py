@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -54,6 +54,24 @@ def _env_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "python_env.yaml and requirements.txt, cached and reused)."
         ),
     )(fn)
+
+
+_install_mlflow_option = click.option(
+    "--install-mlflow",
+    is_flag=True,
+    help="Accepted as MLflow's: mltrail is always copied into the environments it builds.",
+)
+
+
+def _key_values(pairs: Sequence[str]) -> dict[str, str]:
+    """``--env KEY=VALUE`` options as a mapping."""
+    found = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--env")
+        found[key] = value
+    return found
 
 
 def _use_tracking_uri(tracking_uri: str | None) -> None:
@@ -137,6 +155,12 @@ def models() -> None:
     help="critical, error, warning, info or debug.",
 )
 @click.option("--access-log", is_flag=True, help="Log every request (uvicorn's access log).")
+@_install_mlflow_option
+@click.option(
+    "--no-conda",
+    is_flag=True,
+    help="MLflow's older spelling of --env-manager local.",
+)
 @tracking_uri_option
 @handle_errors
 def serve(
@@ -152,6 +176,8 @@ def serve(
     env_root: str | None,
     log_level: str,
     access_log: bool,
+    install_mlflow: bool,
+    no_conda: bool,
     tracking_uri: str | None,
 ) -> None:
     """Serve a model over HTTP (MLflow's scoring protocol).
@@ -168,10 +194,11 @@ def serve(
     """
     from mltrail.serving._app import ScoringSettings
 
+    del install_mlflow  # mltrail always copies itself into the environments it builds
     _use_tracking_uri(tracking_uri)
     settings = ScoringSettings(timeout or None, max_body_size, threads, max_columns=max_columns)
     backend = _backend(
-        env_manager,
+        "local" if no_conda else env_manager,
         env_root,
         workers=workers,
         settings=settings,
@@ -238,6 +265,22 @@ def _progress() -> Callable[[int, int | None], None]:
     help="Rows scored per model call (progress is shown between batches); 0: all at once.",
 )
 @_env_options
+@_install_mlflow_option
+@click.option(
+    "--pip-requirements-override",
+    "-r",
+    default=None,
+    metavar="REQS",
+    help="Requirements replacing the model's of the same packages in the environment built "
+    "for it, comma-separated: x==1.0,y==2.0 (not with --env-manager local).",
+)
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An environment variable set while the model predicts (repeatable).",
+)
 @tracking_uri_option
 @handle_errors
 def predict(
@@ -249,18 +292,27 @@ def predict(
     batch_size: int,
     env_manager: str,
     env_root: str | None,
+    install_mlflow: bool,
+    pip_requirements_override: str | None,
+    envs: tuple[str, ...],
     tracking_uri: str | None,
 ) -> None:
     """Score a file with a model: the same input formats and checks as the server.
 
     Example: mltrail models predict -m runs:/<run_id>/model -i data.csv -t csv -o out.json
     """
+    del install_mlflow  # mltrail always copies itself into the environments it builds
     _use_tracking_uri(tracking_uri)
+    override = None
+    if pip_requirements_override is not None:
+        override = [r.strip() for r in pip_requirements_override.split(",") if r.strip()]
     _backend(env_manager, env_root).predict(
         model_uri,
         input_path,
         output_path,
         content_type,
+        pip_requirements_override=override,
+        extra_envs=_key_values(envs),
         output_format=output_format,
         batch_size=batch_size,
         progress=_progress(),

@@ -25,7 +25,6 @@ from mltrail._exceptions import (
     InvalidArgument,
     MltrailError,
     NotFound,
-    NotImplementedYet,
     TemporarilyUnavailable,
 )
 from mltrail.models._flavor_backend import FlavorBackend
@@ -79,12 +78,25 @@ def _environment(extra_envs: Mapping[str, str] | None) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _no_override(pip_requirements_override: Sequence[str] | None) -> None:
-    if pip_requirements_override:
-        raise NotImplementedYet(
-            "pip_requirements_override is not supported by mltrail yet: add the requirements "
-            "to the model (mltrail.models.update_model_requirements) instead"
+def _override(env_manager: str, pip_requirements_override: Sequence[str] | None) -> list[str]:
+    """The requirements to install over the model's (MLflow's ``pip_requirements_override``),
+    checked: only an environment built for the model can take them."""
+    if pip_requirements_override is None:
+        return []
+    if isinstance(pip_requirements_override, str) or not all(
+        isinstance(r, str) and r.strip() for r in pip_requirements_override
+    ):
+        raise InvalidArgument(
+            f"Invalid pip_requirements_override {pip_requirements_override!r}: expected a list "
+            "of requirement strings such as ['scikit-learn==1.5.0']"
         )
+    override = [r.strip() for r in pip_requirements_override]
+    if override and env_manager == "local":
+        raise InvalidArgument(
+            "pip_requirements_override is not supported with env_manager 'local' (this "
+            "Python's packages are used as they are): use 'virtualenv', 'uv' or 'conda'"
+        )
+    return override
 
 
 class PyFuncBackend(FlavorBackend):
@@ -144,15 +156,19 @@ class PyFuncBackend(FlavorBackend):
         pip_requirements_override: Sequence[str] | None = None,
         extra_envs: Mapping[str, str] | None = None,
     ) -> str | None:
-        """Build (or find cached) the model's environment; its Python, or None for local."""
-        _no_override(pip_requirements_override)
+        """Build (or find cached) the model's environment; its Python, or None for local.
+        *pip_requirements_override* replaces the model's requirements of the same packages
+        (in an environment of its own)."""
+        override = _override(self._env_manager, pip_requirements_override)
         if self._env_manager == "local":
             return None
         with local_model_dir(model_uri) as model_dir:
-            return self._env_python(model_dir, capture_output)
+            return self._env_python(model_dir, capture_output, override)
 
-    def _env_python(self, model_dir: str, capture_output: bool = False) -> str:
-        return str(self._manager(capture_output).prepare(model_dir))
+    def _env_python(
+        self, model_dir: str, capture_output: bool = False, override: Sequence[str] = ()
+    ) -> str:
+        return str(self._manager(capture_output).prepare(model_dir, override))
 
     def can_score_model(self) -> bool:
         """Whether the environment manager's tool is here (local: always)."""
@@ -182,14 +198,14 @@ class PyFuncBackend(FlavorBackend):
         """Score *input_path* (standard input when None) into *output_path* (standard output
         when None or ``-``), as the scoring server reads and answers: ``json`` predictions
         are ``{"predictions": ...}``; *output_format* ``csv`` writes a table."""
-        _no_override(pip_requirements_override)
+        override = _override(self._env_manager, pip_requirements_override)
         if content_type not in INPUT_TYPES:
             raise InvalidArgument(
                 f"Invalid content_type {content_type!r}: expected one of {', '.join(INPUT_TYPES)}"
             )
         if self._env_manager != "local":
             with local_model_dir(model_uri) as model_dir:
-                python = self._env_python(model_dir)
+                python = self._env_python(model_dir, override=override)
                 args = ["predict", "--model-path", model_dir, "--content-type", content_type]
                 args += ["--output-type", output_format, "--batch-size", str(batch_size)]
                 if input_path:

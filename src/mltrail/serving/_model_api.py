@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mltrail._envs import EnvironmentManager, docker_engine_problem
-from mltrail._exceptions import InvalidArgument, NotImplementedYet
+from mltrail._exceptions import InvalidArgument
 from mltrail.models._info import convert_input_example_to_serving_input
 from mltrail.serving._backend import ENV_MANAGERS, PyFuncBackend, run_in_env
 from mltrail.serving._parsing import parse_json_input
@@ -87,7 +87,6 @@ def _check_predict_arguments(
     input_path: str | None,
     content_type: str,
     env_manager: str,
-    pip_requirements_override: Sequence[str] | None,
 ) -> None:
     if input_data is not None and input_path is not None:
         raise InvalidArgument("Invalid predict arguments: give input_data or input_path, not both")
@@ -98,11 +97,6 @@ def _check_predict_arguments(
     if env_manager not in ENV_MANAGERS:
         raise InvalidArgument(
             f"Invalid env_manager {env_manager!r}: expected one of {', '.join(ENV_MANAGERS)}"
-        )
-    if pip_requirements_override:
-        raise NotImplementedYet(
-            "predict(pip_requirements_override=...) is not supported by mltrail yet: add the "
-            "requirements to the model (mltrail.models.update_model_requirements) instead"
         )
 
 
@@ -121,17 +115,24 @@ def predict(
     file *input_path* (standard input when both are None) with the model, in the model's own
     environment (``virtualenv``, ``uv``, ``conda``) or in this process (``local``), as
     ``mltrail models predict`` does; predictions go to *output_path* or standard output as
-    ``{"predictions": ...}``.  *extra_envs* are environment variables set while predicting.
+    ``{"predictions": ...}``.  *extra_envs* are environment variables set while predicting;
+    *pip_requirements_override* (``["package==version", ...]``) replaces the model's
+    requirements of the same packages in the environment built for it (not with ``local``).
     mltrail is always installed into the environment it builds (*install_mlflow* changes
     nothing)."""
-    _check_predict_arguments(
-        input_data, input_path, content_type, env_manager, pip_requirements_override
-    )
+    _check_predict_arguments(input_data, input_path, content_type, env_manager)
     backend = PyFuncBackend({}, env_manager)
     with tempfile.TemporaryDirectory(prefix="mltrail-predict-") as scratch:
         if input_data is not None:
             input_path = _input_file(input_data, content_type, scratch)
-        backend.predict(model_uri, input_path, output_path, content_type, extra_envs=extra_envs)
+        backend.predict(
+            model_uri,
+            input_path,
+            output_path,
+            content_type,
+            pip_requirements_override=pip_requirements_override,
+            extra_envs=extra_envs,
+        )
 
 
 def build_docker(
