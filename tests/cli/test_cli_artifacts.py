@@ -130,6 +130,27 @@ def test_download_many_files_with_a_progress_bar(
     assert os.stat(whole).st_mode & 0o077 == 0
 
 
+def test_mlflows_short_options_and_artifact_uri(
+    mltrail, client: MlflowClient, run_id: str, files: Path, tmp_path: Path
+):
+    client.log_artifacts(run_id, str(files))
+    listed = mltrail.ok("artifacts", "list", "-r", run_id, "--json").stdout
+    assert sorted(json.loads(line)["path"] for line in listed.splitlines()) == [
+        "model",
+        "notes.txt",
+    ]
+    dst = tmp_path / "by-uri"
+    out = mltrail.ok(
+        "artifacts", "download", "-u", f"runs:/{run_id}/model/sub", "-d", str(dst)
+    ).stdout
+    assert (Path(out.strip()) / "weights.bin").read_bytes() == b"\x00" * 10
+    assert Path(out.strip()).is_relative_to(dst)
+    both = mltrail.fails("artifacts", "download", "-r", run_id, "-u", f"runs:/{run_id}/notes.txt")
+    assert "Give either --run-id or --artifact-uri" in both.stderr
+    neither = mltrail.fails("artifacts", "download")
+    assert "Give either --run-id or --artifact-uri" in neither.stderr
+
+
 def test_download_errors(mltrail, client: MlflowClient, run_id: str, files: Path):
     err = mltrail.fails("artifacts", "download", "--run-id", run_id).stderr
     assert err == f"Error: Run {run_id} has no artifacts\n"

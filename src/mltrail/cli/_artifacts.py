@@ -6,8 +6,13 @@ import os
 
 import click
 
-from mltrail._exceptions import NotFound
-from mltrail.artifacts import ArtifactRepository, get_artifact_repository, validate_artifact_path
+from mltrail._exceptions import InvalidArgument, NotFound
+from mltrail.artifacts import (
+    ArtifactRepository,
+    download_artifacts,
+    get_artifact_repository,
+    validate_artifact_path,
+)
 from mltrail.cli._common import (
     PROGRESS_THRESHOLD,
     echo_json_lines,
@@ -18,11 +23,12 @@ from mltrail.cli._common import (
     progress,
     tracking_uri_option,
 )
+from mltrail.tracking._uri import set_tracking_uri
 
 __all__ = ["artifacts"]
 
 run_id_option = click.option(
-    "--run-id", required=True, metavar="ID", help="The run the artifacts belong to."
+    "--run-id", "-r", required=True, metavar="ID", help="The run the artifacts belong to."
 )
 
 
@@ -104,13 +110,20 @@ def _download(repo: ArtifactRepository, run_id: str, path: str, dst_path: str | 
 
 
 @artifacts.command("download")
-@run_id_option
+@click.option("--run-id", "-r", default=None, metavar="ID", help="The run the artifacts belong to.")
 @click.option(
     "--artifact-path",
     "-a",
     default=None,
     metavar="PATH",
     help="The file or folder to download (default: all of the run's artifacts).",
+)
+@click.option(
+    "--artifact-uri",
+    "-u",
+    default=None,
+    metavar="URI",
+    help="Download this artifact URI instead (runs:/..., models:/..., s3://..., a path).",
 )
 @click.option(
     "--dst-path",
@@ -122,13 +135,28 @@ def _download(repo: ArtifactRepository, run_id: str, path: str, dst_path: str | 
 @tracking_uri_option
 @handle_errors
 def download(
-    run_id: str, artifact_path: str | None, dst_path: str | None, tracking_uri: str | None
+    run_id: str | None,
+    artifact_path: str | None,
+    artifact_uri: str | None,
+    dst_path: str | None,
+    tracking_uri: str | None,
 ) -> None:
     """Download artifacts and print their local path.
 
     A file or a folder (with everything inside it) is copied into --dst-path, keeping its
-    path inside the run's artifacts, and the local path of the copy is printed.
+    path inside the run's artifacts, and the local path of the copy is printed. Give
+    --run-id (with --artifact-path) or --artifact-uri.
     """
+    if (run_id is None) == (artifact_uri is None):
+        raise InvalidArgument("Give either --run-id or --artifact-uri")
+    if artifact_uri is not None:
+        if artifact_path is not None:
+            raise InvalidArgument("--artifact-path goes with --run-id, not --artifact-uri")
+        if tracking_uri:
+            set_tracking_uri(tracking_uri)
+        click.echo(download_artifacts(artifact_uri=artifact_uri, dst_path=dst_path))
+        return
+    assert run_id is not None
     path = validate_artifact_path(artifact_path)
     client = make_client(tracking_uri)
     run = client.get_run(run_id)

@@ -67,6 +67,7 @@ tracking_uri_option = click.option(
 
 view_option = click.option(
     "--view",
+    "-v",
     "view",
     type=click.Choice(["active_only", "deleted_only", "all"], case_sensitive=False),
     default="active_only",

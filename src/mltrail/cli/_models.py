@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -319,6 +320,42 @@ def predict(
     )
 
 
+_ENV_MANAGER_CHOICES = ("local", "virtualenv", "uv", "conda")
+
+
+def _docker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """MLflow's options of the Docker commands: --env-manager, --mlflow-home, --install-java
+    and --install-mlflow."""
+    return functools.reduce(
+        lambda f, option: option(f),
+        reversed(
+            [
+                click.option(
+                    "--env-manager",
+                    type=click.Choice(_ENV_MANAGER_CHOICES),
+                    default="virtualenv",
+                    show_default=True,
+                    metavar="NAME",
+                    help="Accepted for MLflow's scripts: the image installs the model's pip "
+                    "requirements.",
+                ),
+                click.option(
+                    "--mlflow-home", default=None, metavar="PATH", help="Not supported by mltrail."
+                ),
+                click.option(
+                    "--install-java", type=bool, default=None, help="Not supported by mltrail."
+                ),
+                click.option(
+                    "--install-mlflow",
+                    is_flag=True,
+                    help="Accepted for MLflow's scripts: the image always has mltrail.",
+                ),
+            ]
+        ),
+        fn,
+    )
+
+
 @models.command("generate-dockerfile")
 @_model_uri_option
 @click.option(
@@ -336,21 +373,33 @@ def predict(
     metavar="IMAGE",
     help="The image to start from. Default: python:<the model's Python version>-slim.",
 )
+@_docker_options
 @tracking_uri_option
 @handle_errors
 def generate_dockerfile(
-    model_uri: str, output_directory: str, base_image: str | None, tracking_uri: str | None
+    model_uri: str,
+    output_directory: str,
+    base_image: str | None,
+    env_manager: str,
+    mlflow_home: str | None,
+    install_java: bool | None,
+    install_mlflow: bool,
+    tracking_uri: str | None,
 ) -> None:
     """Write a Docker build context (Dockerfile, model, mltrail) that serves the model.
 
     Then: docker build -t my-model DIR && docker run -p 5001:8080 my-model
     """
     _use_tracking_uri(tracking_uri)
-    path = _backend("local").generate_dockerfile(model_uri, output_directory, base_image=base_image)
+    path = _backend(env_manager).generate_dockerfile(
+        model_uri,
+        output_directory,
+        install_java=bool(install_java),
+        install_mlflow=install_mlflow,
+        mlflow_home=mlflow_home,
+        base_image=base_image,
+    )
     click.echo(f"Wrote {path}", err=True)
-
-
-_ENV_MANAGER_CHOICES = ("local", "virtualenv", "uv", "conda")
 
 
 @models.command("prepare-env")
@@ -421,21 +470,7 @@ def update_pip_requirements(
     help="The model (required by mltrail: it builds the image of one model).",
 )
 @click.option("-n", "--name", default="mlflow-pyfunc", show_default=True, help="The image's name.")
-@click.option(
-    "--env-manager",
-    type=click.Choice(_ENV_MANAGER_CHOICES),
-    default="virtualenv",
-    show_default=True,
-    metavar="NAME",
-    help="Accepted for MLflow's scripts: the image installs the model's pip requirements.",
-)
-@click.option("--mlflow-home", default=None, metavar="PATH", help="Not supported by mltrail.")
-@click.option("--install-java", type=bool, default=None, help="Not supported by mltrail.")
-@click.option(
-    "--install-mlflow",
-    is_flag=True,
-    help="Accepted for MLflow's scripts: the image always has mltrail.",
-)
+@_docker_options
 @click.option(
     "--base-image",
     default=None,

@@ -68,7 +68,9 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Serve the artifact proxy (/api/2.0/mlflow-artifacts/...).",
         ),
-        click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind."),
+        click.option(
+            "--host", "-h", default="127.0.0.1", show_default=True, help="Address to bind."
+        ),
         click.option(
             "-p",
             "--port",
@@ -195,7 +197,8 @@ def _run(
     run_server(settings, host, port, workers, log_level, access_log)
 
 
-@click.command("server")
+# -h is --host, as in MLflow (`mlflow server -h 0.0.0.0`); help is --help only.
+@click.command("server", context_settings={"help_option_names": ["--help"]})
 @_options
 @handle_errors
 def server(**options: Any) -> None:
@@ -208,7 +211,7 @@ def server(**options: Any) -> None:
     _run(**options)
 
 
-@click.command("ui")
+@click.command("ui", context_settings={"help_option_names": ["--help"]})
 @_options
 @handle_errors
 def ui(**options: Any) -> None:
