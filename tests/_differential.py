@@ -12,12 +12,15 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 import mltrail
 
-__all__ = ["LIBRARIES", "record_both"]
+__all__ = ["LIBRARIES", "record_both", "recorded_once", "run_both", "scenario_env"]
 
 LIBRARIES = ("mlflow", "mltrail")
 _UNSET = (
@@ -54,3 +57,56 @@ def record_both(script: Path, root: Path, timeout: float = 600) -> dict[str, Any
         assert process.returncode == 0, f"{lib} side failed:\n{output.decode()[-4000:]}"
         summaries[lib] = json.loads((root / lib / "summary.json").read_text())
     return summaries
+
+
+def scenario_env(**extra: str) -> dict[str, str]:
+    """The environment of a scenario process: the caller's without its MLflow and mltrail
+    variables, the mltrail under test first on the path, telemetry off, then *extra*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
+    src = str(Path(mltrail.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    return {**env, "MLFLOW_DISABLE_TELEMETRY": "true", **extra}
+
+
+def run_both(
+    script: Path,
+    folder: Path,
+    extra_env: Mapping[str, Mapping[str, str]] | None = None,
+    timeout: float = 280,
+) -> dict[str, Any]:
+    """Run ``python SCRIPT <library> out.json`` for both libraries at once, each in
+    ``folder/<library>`` (made here) with :func:`scenario_env` plus ``extra_env[library]``:
+    ``{library: what it wrote to out.json}``; a side that fails fails the caller."""
+    processes = {}
+    for lib in LIBRARIES:
+        (folder / lib).mkdir()
+        processes[lib] = subprocess.Popen(
+            [sys.executable, str(script), lib, "out.json"],
+            cwd=folder / lib,
+            env=scenario_env(**(extra_env or {}).get(lib, {})),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    results = {}
+    for lib, process in processes.items():
+        output, _ = process.communicate(timeout=timeout)
+        assert process.returncode == 0, f"{lib} side failed:\n{output[-4000:]}"
+        results[lib] = json.loads((folder / lib / "out.json").read_text())
+    return results
+
+
+def recorded_once(
+    tmp_path_factory: Any, worker_id: str, name: str, record: Callable[[Path], Any]
+) -> Any:
+    """``record(folder)`` made once per test session: pytest-xdist workers share one
+    recording through a file in the session's shared temporary folder (the first records,
+    the others wait and read it)."""
+    if worker_id == "master":
+        return record(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent / name
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "recorded.json").exists():
+            shared.mkdir()
+            (shared / "recorded.json").write_text(json.dumps(record(shared)))
+    return json.loads((shared / "recorded.json").read_text())

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from filelock import FileLock
+from tests._differential import recorded_once, run_both, scenario_env
 
 pytest.importorskip("mlflow")
 pytest.importorskip("torch")
@@ -40,7 +40,6 @@ pytestmark = [
 ]
 
 HERE = Path(__file__).parent
-SRC = HERE.parents[1] / "src"
 SCENARIOS = HERE / "keras_scenarios.py"
 sys.path.insert(0, str(HERE))
 import keras_scenarios  # noqa: E402
@@ -51,44 +50,20 @@ CONTEXT_TAGS = ("mlflow.user", "mlflow.source.", "mltrail.source.", "mlflow.runN
 
 
 def _environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
-    return {**env, "KERAS_BACKEND": "torch", "MLFLOW_DISABLE_TELEMETRY": "true", **extra}
+    return scenario_env(KERAS_BACKEND="torch", **extra)
 
 
 def _record_both(folder: Path) -> dict[str, dict[str, Any]]:
     # mltrail reads a Keras model's requirements from its file (no interpreter); the MLflow
     # side skips its inference subprocess (see _mlflow_requirements).
-    processes = {}
-    for lib in ("mlflow", "mltrail"):
-        (folder / lib).mkdir()
-        processes[lib] = subprocess.Popen(
-            [sys.executable, str(SCENARIOS), lib, "out.json"],
-            cwd=folder / lib,
-            env=_environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    results = {}
-    for lib, process in processes.items():
-        output, _ = process.communicate(timeout=280)
-        assert process.returncode == 0, f"{lib} side failed:\n{output[-4000:]}"
-        results[lib] = json.loads((folder / lib / "out.json").read_text())
-    return results
+    env = {"KERAS_BACKEND": "torch"}
+    return dict(run_both(SCENARIOS, folder, {"mlflow": env, "mltrail": env}))
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, Any]:
     """{"mlflow": {scenario: record}, "mltrail": {...}}, recorded once per test session."""
-    if worker_id == "master":
-        return _record_both(tmp_path_factory.mktemp("keras"))
-    shared = tmp_path_factory.getbasetemp().parent / "keras-autolog"
-    with FileLock(f"{shared}.lock"):
-        if not (shared / "recorded.json").exists():
-            shared.mkdir()
-            (shared / "recorded.json").write_text(json.dumps(_record_both(shared)))
-    return dict(json.loads((shared / "recorded.json").read_text()))
+    return dict(recorded_once(tmp_path_factory, worker_id, "keras-autolog", _record_both))
 
 
 def _autolog_tags(tags: dict[str, str]) -> dict[str, str]:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import os
 import pickle
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -20,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from filelock import FileLock
+from tests._differential import recorded_once, run_both
 
 pytest.importorskip("mlflow")
 pl = pytest.importorskip("lightning.pytorch")
@@ -38,7 +36,6 @@ pytestmark = [
 ]
 
 HERE = Path(__file__).parent
-SRC = HERE.parents[1] / "src"
 SCENARIOS = HERE / "lightning_scenarios.py"
 sys.path.insert(0, str(HERE))
 import lightning_scenarios  # noqa: E402
@@ -51,48 +48,19 @@ EARLY_STOP_PARAMS = {"monitor", "mode", "patience", "min_delta", "stopped_epoch"
 EARLY_STOP_METRICS = {"stopped_epoch", "restored_epoch", "best_score", "wait_count"}
 
 
-def _environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
-    return {**env, **extra}
-
-
 def _record_both(folder: Path) -> dict[str, dict[str, Any]]:
     # mltrail infers a model's requirements by loading it in a new interpreter, as MLflow does
     # (seconds each); the MLflow side writes its defaults instead, and so does mltrail when
     # the inference times out.
-    extra = {"mlflow": {}, "mltrail": {"MLTRAIL_REQUIREMENTS_INFERENCE_TIMEOUT": "0.001"}}
-    processes = {}
-    for lib in ("mlflow", "mltrail"):
-        (folder / lib).mkdir()
-        processes[lib] = subprocess.Popen(
-            [sys.executable, str(SCENARIOS), lib, "out.json"],
-            cwd=folder / lib,
-            env=_environment(**extra[lib]),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    results = {}
-    for lib, process in processes.items():
-        output, _ = process.communicate(timeout=280)
-        assert process.returncode == 0, f"{lib} side failed:\n{output[-4000:]}"
-        results[lib] = json.loads((folder / lib / "out.json").read_text())
-    return results
+    extra = {"mltrail": {"MLTRAIL_REQUIREMENTS_INFERENCE_TIMEOUT": "0.001"}}
+    return dict(run_both(SCENARIOS, folder, extra))
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, Any]:
     """{"mlflow": {scenario: record}, "mltrail": {...}}, recorded once per test session: the
     xdist workers that run these tests share one recording (a folder of the session's)."""
-    if worker_id == "master":
-        return _record_both(tmp_path_factory.mktemp("lightning"))
-    shared = tmp_path_factory.getbasetemp().parent / "lightning-autolog"
-    with FileLock(f"{shared}.lock"):
-        if not (shared / "recorded.json").exists():
-            shared.mkdir()
-            (shared / "recorded.json").write_text(json.dumps(_record_both(shared)))
-    return dict(json.loads((shared / "recorded.json").read_text()))
+    return dict(recorded_once(tmp_path_factory, worker_id, "lightning-autolog", _record_both))
 
 
 def _both(recorded: dict[str, dict[str, Any]], scenario: str) -> tuple[Any, Any]:

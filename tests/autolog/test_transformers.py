@@ -9,14 +9,11 @@ The differential test runs ``transformers_scenarios.py`` under the real ``mlflow
 from __future__ import annotations
 
 import inspect
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._differential import run_both
 
 pytest.importorskip("mlflow")
 pytest.importorskip("torch")
@@ -31,31 +28,11 @@ from mltrail.tracking.autolog._config import suspended  # noqa: E402
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
-SRC = HERE.parents[1] / "src"
 SCENARIO = HERE / "transformers_scenarios.py"
 
 
 def _record_both(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
-    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    processes = {}
-    for lib in ("mlflow", "mltrail"):
-        (folder / lib).mkdir()
-        processes[lib] = subprocess.Popen(
-            [sys.executable, str(SCENARIO), lib, "out.json"],
-            cwd=folder / lib,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    results = {}
-    for lib, process in processes.items():
-        output, _ = process.communicate(timeout=280)
-        assert process.returncode == 0, f"{lib} side failed:\n{output[-4000:]}"
-        results[lib] = json.loads((folder / lib / "out.json").read_text())
-    return results
+    return dict(run_both(SCENARIO, folder))
 
 
 def test_trainer_runs_as_under_mlflow(tmp_path: Path) -> None:
