@@ -275,8 +275,8 @@ def _explain(
     )
     if config.get("log_explainer", False):
         _logger.warning(
-            "evaluator_config['log_explainer'] is not supported: mltrail has no shap model "
-            "flavor, so the explainer is not logged (its plots are)"
+            "evaluator_config['log_explainer'] is not supported by evaluate yet: the explainer "
+            "is not logged (its plots are); log one with mltrail.shap.log_explainer"
         )
     try:
         explainer = _explainer(shap, model, predict, (features, sample), count, config)
