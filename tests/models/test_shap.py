@@ -211,3 +211,35 @@ def test_a_pytorch_model_is_saved_with_the_pytorch_flavor(tmp_path: Path) -> Non
         assert torch.equal(inner.weight, net.weight)
     with pytest.raises(Exception, match="input_example is required"):
         mlflow_shap.save_explainer(explainer, str(tmp_path / "theirs"))
+
+
+def test_a_sparse_matrix_is_explained_and_autologging_records_nothing(sqlite_uri: str) -> None:
+    """Features as a SciPy sparse matrix (MLflow 3.17 takes ``len()`` of them, which SciPy
+    refuses); scikit-learn autologging records nothing while the explainer calls the model
+    (which fits one each time, here), though it does outside ``log_explanation``."""
+    import scipy.sparse
+    from sklearn.linear_model import LinearRegression
+
+    mltrail.set_tracking_uri(sqlite_uri)
+    features = np.random.default_rng(0).normal(size=(30, 3))
+    target = features @ [1.0, 2.0, 3.0]
+
+    def predict(rows: Any) -> Any:
+        return LinearRegression().fit(features, target).predict(rows)
+
+    client = mltrail.MlflowClient()
+    mltrail.sklearn.autolog(log_models=False, log_datasets=False)
+    try:
+        with mltrail.start_run() as run:
+            uri = mltrail.shap.log_explanation(predict, scipy.sparse.csr_matrix(features))
+            explained = client.get_run(run.info.run_id).data.params
+            predict(features)
+    finally:
+        mltrail.sklearn.autolog(disable=True)
+    assert uri.endswith("/model_explanations_shap")
+    assert explained == {}
+    assert "fit_intercept" in client.get_run(run.info.run_id).data.params  # the control
+    local = client.download_artifacts(run.info.run_id, "model_explanations_shap")
+    values = np.load(Path(local) / "shap_values.npy")
+    base = float(np.load(Path(local) / "base_values.npy"))
+    assert np.allclose(values.sum(axis=1) + base, predict(features))

@@ -49,7 +49,8 @@ def log_explanation(
     path = DEFAULT_ARTIFACT_PATH if artifact_path is None else artifact_path
     tracking = model_tracking()
     with tracking.autolog_suspended(), tempfile.TemporaryDirectory() as tmp:
-        background = shap.kmeans(features, min(_MAX_BACKGROUND_ROWS, len(features)))
+        rows = features.shape[0] if hasattr(features, "shape") else len(features)
+        background = shap.kmeans(features, min(_MAX_BACKGROUND_ROWS, rows))
         explainer = shap.KernelExplainer(predict_function, background)
         values = explainer.shap_values(features)
         np.save(os.path.join(tmp, BASE_VALUES_FILE_NAME), explainer.expected_value)
