@@ -58,6 +58,7 @@ ALLOWED: dict[tuple[str, str], str] = {
             "mltrail.onnx._flavor",
             "mltrail.pyfunc._save",
             "mltrail.pytorch._flavor",
+            "mltrail.shap._flavor",
             "mltrail.sklearn._flavor",
             "mltrail.statsmodels._flavor",
             "mltrail.transformers._flavor",

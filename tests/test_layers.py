@@ -56,6 +56,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "transformers",
                 "onnx",
                 "pytorch",
+                "shap",
                 "registry",
                 "data",
                 # the run context (user, source, git commit) that data's code sources and the

@@ -48,6 +48,7 @@ MODULES = (
     "mlflow.catboost",
     "mlflow.keras",
     "mlflow.transformers",
+    "mlflow.shap",
 )
 
 # Lists MLflow's public surface as JSON: {"names": {"mlflow.x.Name": {...}}}.

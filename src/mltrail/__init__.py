@@ -117,7 +117,7 @@ _LAZY_SUBMODULES = frozenset(
     | {"evaluation", "metrics"}
     # Models and their flavors: each imports its framework only when a model is saved/loaded.
     | {"catboost", "keras", "lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn"}
-    | {"statsmodels", "transformers", "xgboost"}
+    | {"shap", "statsmodels", "transformers", "xgboost"}
 )
 
 

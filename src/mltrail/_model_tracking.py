@@ -12,6 +12,7 @@ This module is core: it holds the interface and the installed implementation, no
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -96,8 +97,14 @@ class ModelTracking(Protocol):
         when saving fails) and register it when a registered model name is given."""
         ...
 
-    def log_artifacts(self, local_dir: str, artifact_path: str, run_id: str | None) -> None:
-        """Log the files of *local_dir* below *artifact_path* of the run (as ``log_model``)."""
+    def log_artifacts(self, local_dir: str, artifact_path: str, run_id: str | None) -> str:
+        """Log the files of *local_dir* below *artifact_path* of the run (the active one,
+        started if none, when *run_id* is None); returns the URI of *artifact_path* there."""
+        ...
+
+    def autolog_suspended(self) -> AbstractContextManager[None]:
+        """A block in which no autologging integration logs (a flavor calling the model
+        itself, as ``mltrail.shap.log_explanation`` does, records nothing more)."""
         ...
 
     def autolog(self, integration: str, options: dict[str, Any]) -> None:

@@ -41,7 +41,7 @@ OPTIONAL: dict[str, OptionalPackage] = {
     "PIL": OptionalPackage("pillow", "Images", "plots"),
     "matplotlib": OptionalPackage("matplotlib", "Matplotlib figures", "plots"),
     "plotly": OptionalPackage("plotly", "Plotly figures", "plots"),
-    "shap": OptionalPackage("shap", "Model explainability in evaluate", "shap"),
+    "shap": OptionalPackage("shap", "Model explainability (SHAP)", "shap"),
     "sklearn": OptionalPackage("scikit-learn", "The scikit-learn flavor", "sklearn"),
     "skops": OptionalPackage("skops", "The scikit-learn flavor's skops format", "sklearn"),
     "xgboost": OptionalPackage("xgboost", "The XGBoost flavor", "xgboost"),

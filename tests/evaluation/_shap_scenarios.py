@@ -13,9 +13,16 @@ from _scenarios import COLUMNS, _fit, _log, _summary, data, record
 
 
 def _explained(lib: Any, model: Any, frame: Any, **kwargs: Any) -> dict[str, Any]:
-    with lib.start_run():
+    with lib.start_run() as run:
         result = lib.models.evaluate(model, frame, targets="y", **kwargs)
     summary = _summary(lib, result)
+    # The explainers logged as models of the run (``log_explainer``): name and shap flavor.
+    found = lib.MlflowClient().search_logged_models(experiment_ids=[run.info.experiment_id])
+    summary["explainers"] = sorted(
+        [m.name, lib.models.Model.load(f"models:/{m.model_id}").flavors.get("shap")]
+        for m in found
+        if m.source_run_id == run.info.run_id
+    )
     summary["images"] = {
         name: hasattr(artifact.content, "size")
         for name, artifact in result.artifacts.items()
@@ -62,7 +69,12 @@ def scenarios(lib: Any) -> dict[str, Any]:
             lambda df: estimator.predict(df[COLUMNS]),
             regression,
             model_type="regressor",
-            evaluator_config={"explainability_nsamples": 25, "explainability_algorithm": algorithm},
+            evaluator_config={
+                "explainability_nsamples": 25,
+                "explainability_algorithm": algorithm,
+                # The explainer itself too, as a model of the run (the permutation one).
+                "log_explainer": algorithm == "permutation",
+            },
         )
     # Skipped with a warning: labels that are not numbers.  (A feature of strings is skipped
     # too, but MLflow 3.17 fails on pandas 3's string columns: see test_explain.py.)

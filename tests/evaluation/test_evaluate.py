@@ -494,7 +494,7 @@ def test_explainability_is_skipped_with_one_note(
         )
     notes = [r.getMessage() for r in caplog.records if "explainability" in r.getMessage()]
     assert notes == [
-        "Model explainability insights are not logged: Model explainability in evaluate needs "
+        "Model explainability insights are not logged: Model explainability (SHAP) needs "
         "shap: pip install 'mltrail[shap]' (or evaluator_config={'log_model_explainability': "
         "False})"
     ]

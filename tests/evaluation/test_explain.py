@@ -52,6 +52,9 @@ def test_shap_artifacts_are_mlflows(
     assert ours["artifact_files"] == theirs["artifact_files"]
     assert ours["uris_end_with"] == theirs["uris_end_with"]
     assert ours["images"] == theirs["images"]
+    assert ours["explainers"] == theirs["explainers"]
+    logged = scenario == "regression_permutation"
+    assert [name for name, _ in ours["explainers"]] == (["explainer"] if logged else [])
     assert list(ours["metrics"]) == list(theirs["metrics"])
     for name, value in theirs["metrics"].items():
         same = (
@@ -155,18 +158,23 @@ def test_a_failure_inside_shap_is_a_note_unless_exceptions_are_not_ignored(
     assert len(mltrail.search_runs(search_all_experiments=True)) == runs
 
 
-def test_the_explainer_itself_is_not_logged_and_that_is_said(
-    store: str, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.mark.filterwarnings("ignore:Unable to serialize underlying model")
+def test_log_explainer_logs_the_explainer_as_a_model_of_the_run(store: str) -> None:
     pytest.importorskip("shap")
-    with caplog.at_level(logging.WARNING, logger="mltrail"):
-        result = mltrail.evaluate(
-            _predict,
-            _frame(),
-            targets="y",
-            model_type="classifier",
-            evaluator_config={"log_explainer": True, "explainability_nsamples": 20},
-        )
-    assert [r.getMessage() for r in caplog.records if "log_explainer" in r.getMessage()]
+    result = mltrail.evaluate(
+        _predict,
+        _frame(),
+        targets="y",
+        model_type="classifier",
+        evaluator_config={"log_explainer": True, "explainability_nsamples": 20},
+    )
     assert [name for name in result.artifacts if "shap" in name] == SHAP_PLOTS
-    assert "explainer" not in {f.path for f in mltrail.MlflowClient().list_artifacts(result.run_id)}
+    client = mltrail.MlflowClient()
+    experiment = client.get_run(result.run_id).info.experiment_id
+    models = client.search_logged_models(experiment_ids=[experiment])
+    explainers = [m for m in models if m.source_run_id == result.run_id]
+    assert [m.name for m in explainers] == ["explainer"]
+    uri = f"models:/{explainers[0].model_id}"
+    assert mltrail.models.Model.load(uri).flavors["shap"]["underlying_model_flavor"] == "unknown"
+    values = mltrail.shap.load_explainer(uri)(_frame(4)[COLUMNS]).values
+    assert values.shape == (4, 3)

@@ -21,6 +21,8 @@ FRAMEWORKS = (
     "tokenizers",
     "safetensors",
     "huggingface_hub",
+    "shap",
+    "matplotlib",
 )
 
 
@@ -29,13 +31,23 @@ def test_flavor_packages_import_no_framework() -> None:
         "import sys, json\n"
         "import mltrail\n"
         "for name in ('catboost', 'keras', 'lightgbm', 'onnx', 'pytorch', 'xgboost', 'sklearn',"
-        "'statsmodels', 'transformers', 'pyfunc'):\n"
-        "    getattr(mltrail, name).load_model\n"
+        "'statsmodels', 'transformers', 'pyfunc', 'shap'):\n"
+        "    getattr(mltrail, name).load_explainer if name == 'shap' else "
+        "getattr(mltrail, name).load_model\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
-    flavors = ("catboost", "keras", "lightgbm", "onnx", "pytorch", "statsmodels", "transformers")
+    flavors = (
+        "catboost",
+        "keras",
+        "lightgbm",
+        "onnx",
+        "pytorch",
+        "shap",
+        "statsmodels",
+        "transformers",
+    )
     assert {f"mltrail.{name}" for name in flavors} <= loaded
     assert sorted(m for m in loaded if m.split(".")[0] in FRAMEWORKS) == []
 
@@ -48,7 +60,7 @@ def test_flavor_packages_load_no_save_or_uri_machinery() -> None:
         "import mltrail.lightgbm, mltrail.onnx, mltrail.pytorch, mltrail.pyfunc\n"
         "import mltrail.sklearn, mltrail.xgboost, mltrail.statsmodels, mltrail.catboost\n"
         "import mltrail.keras\n"
-        "import mltrail.transformers\n"
+        "import mltrail.transformers, mltrail.shap\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

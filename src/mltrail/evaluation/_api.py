@@ -26,7 +26,7 @@ from mltrail.entities import DatasetInput, InputTag, Metric, RunTag
 from mltrail.entities._logged_model import LoggedModelInput, LoggedModelMetric
 from mltrail.evaluation._custom import Prepared, check_custom_artifacts, compute_custom_artifacts
 from mltrail.evaluation._data import EvalData, prepare_data
-from mltrail.evaluation._explain import check_explain_config, explain
+from mltrail.evaluation._explain import check_explain_config, explain, log_explainer
 from mltrail.evaluation._extra import aggregate, check_extra_metrics, compute_extra_metrics
 from mltrail.evaluation._hash import array_dataset_hash, frame_dataset_hash
 from mltrail.evaluation._metric import EvaluationMetric, MetricValue
@@ -83,6 +83,8 @@ class _Outputs:
     table: pd.DataFrame | None = None
     #: SHAP's plots (the ``shap`` evaluator runs after the default one)
     explain: dict[str, Prepared] = field(default_factory=dict)
+    #: SHAP's explainer, logged as the model ``explainer`` (``log_explainer``), else None
+    explainer: Any = None
 
 
 def _evaluator_names(evaluators: Any, model_type: str | None) -> list[str]:
@@ -589,7 +591,7 @@ def evaluate(
         prefix,
     )
     if explaining:
-        out.explain = explain(resolved, data_in, y_pred, config, prefix)
+        out.explain, out.explainer = explain(resolved, data_in, y_pred, config, prefix)
     baseline_metrics = None
     if baseline is not None:
         if baseline.predict is None:
@@ -615,6 +617,8 @@ def evaluate(
     run = active if active is not None else start_run()
     metrics = aggregate(out.values)
     try:
+        if out.explainer is not None:
+            log_explainer(out.explainer)
         artifacts = _log(
             run.client,
             run.info.run_id,

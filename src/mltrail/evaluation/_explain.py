@@ -9,7 +9,9 @@ or regression problem it is given the native model (a linear or tree explainer),
 the predict function; ``explainability_algorithm`` names one (``exact``, ``permutation``,
 ``partition`` or ``kernel``, with ``explainability_kernel_link`` ``identity`` or ``logit``).
 A failure inside SHAP is a warning and no plots, as in MLflow, unless
-``ignore_exceptions`` is False.  Nothing is logged here: the plots come back as PNG bytes.
+``ignore_exceptions`` is False.  The plots come back as PNG bytes, with the explainer when
+``log_explainer`` is set; :func:`log_explainer` logs it, once the run is active, as the model
+``explainer`` (MLflow's shap flavor).
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from mltrail.evaluation._data import EvalData
 from mltrail.evaluation._model import Model
 from mltrail.evaluation._plots import DPI
 from mltrail.evaluation._result import ImageEvaluationArtifact
+from mltrail.shap import _flavor as shap_flavor
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ALGORITHMS", "check_explain_config", "explain"]
+__all__ = ["ALGORITHMS", "check_explain_config", "explain", "log_explainer"]
 
 ALGORITHMS = ("exact", "permutation", "partition", "kernel")
 _LINKS = ("identity", "logit")
@@ -63,9 +66,10 @@ def check_explain_config(config: dict[str, Any]) -> None:
         )
 
 
-def _skip(reason: str) -> dict[str, Prepared]:
+def _skip(reason: str) -> tuple[dict[str, Prepared], Any]:
+    """No plots and no explainer, with a warning saying why."""
     _logger.warning("Model explainability insights are not logged: %s", reason)
-    return {}
+    return {}, None
 
 
 def _numeric(kind: Any) -> bool:
@@ -221,13 +225,14 @@ def _imports() -> tuple[Any, Any] | None:
 
 def explain(
     model: Model, data: EvalData, y_pred: Any, config: dict[str, Any], prefix: str
-) -> dict[str, Prepared]:
-    """SHAP's three plots of *model* on *data*, or nothing (with a warning saying why)."""
+) -> tuple[dict[str, Prepared], Any]:
+    """SHAP's three plots of *model* on *data*, or nothing (with a warning saying why), and
+    the explainer when ``log_explainer`` asks for it to be logged (else None)."""
     import numpy as np
 
     predict = model.predict
     if predict is None:
-        return {}
+        return {}, None
     if model.served:
         return _skip(
             "the model predicts in its own environment (a non-local env_manager), where SHAP "
@@ -257,12 +262,12 @@ def _explain(
     y_pred: Any,
     config: dict[str, Any],
     prefix: str,
-) -> dict[str, Prepared]:
+) -> tuple[dict[str, Prepared], Any]:
     import numpy as np
 
     imported = _imports()
     if imported is None:
-        return {}
+        return {}, None
     shap, pyplot = imported
     features = data.features.copy()
     sample = shap.sample(features, config.get("explainability_nsamples", _SAMPLES), random_state=0)
@@ -273,11 +278,6 @@ def _explain(
         if labels is not None
         else len(np.unique(np.concatenate([np.asarray(data.targets), np.asarray(y_pred)])))
     )
-    if config.get("log_explainer", False):
-        _logger.warning(
-            "evaluator_config['log_explainer'] is not supported: mltrail has no shap model "
-            "flavor, so the explainer is not logged (its plots are)"
-        )
     try:
         explainer = _explainer(shap, model, predict, (features, sample), count, config)
         _logger.info("SHAP explainer %s is used", type(explainer).__name__)
@@ -286,4 +286,14 @@ def _explain(
         if not config.get("ignore_exceptions", True):
             raise
         return _skip(f"SHAP failed: {exc!r}")
-    return _plots(shap, pyplot, values, prefix)
+    kept = explainer if config.get("log_explainer", False) else None
+    return _plots(shap, pyplot, values, prefix), kept
+
+
+def log_explainer(explainer: Any) -> None:
+    """Log *explainer* to the active run as the model ``explainer`` (``log_explainer`` in the
+    evaluator config); a failure is a warning, as in MLflow."""
+    try:
+        shap_flavor.log_explainer(explainer, name="explainer")
+    except Exception as exc:
+        _logger.warning("Logging explainer failed. Reason: %r", exc)

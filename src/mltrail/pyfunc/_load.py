@@ -47,6 +47,7 @@ _LOADERS = {
     "mlflow.pytorch": "mltrail.pytorch",
     "mlflow.onnx": "mltrail.onnx",
     "mlflow.transformers": "mltrail.transformers",
+    "mlflow.shap": "mltrail.shap",
 }
 
 

@@ -9,11 +9,13 @@ is imported when a ``runs:/`` or ``models:/`` URI is first resolved.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from mltrail._model_tracking import LoggedModelResult, LogModelRequest, TaggedModel
 from mltrail.tracking import _log_model, autolog
 from mltrail.tracking._uri import get_tracking_uri
+from mltrail.tracking.autolog._config import suspended
 
 __all__ = ["TrackingForModels"]
 
@@ -41,8 +43,11 @@ class TrackingForModels:
     ) -> LoggedModelResult[M]:
         return _log_model.log_model(save, request)
 
-    def log_artifacts(self, local_dir: str, artifact_path: str, run_id: str | None) -> None:
-        _log_model.log_files(local_dir, artifact_path, run_id)
+    def log_artifacts(self, local_dir: str, artifact_path: str, run_id: str | None) -> str:
+        return _log_model.log_files(local_dir, artifact_path, run_id)
+
+    def autolog_suspended(self) -> AbstractContextManager[None]:
+        return suspended(autolog.INTEGRATIONS)
 
     def autolog(self, integration: str, options: dict[str, Any]) -> None:
         autolog.enable(integration, options)

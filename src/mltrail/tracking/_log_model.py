@@ -152,8 +152,10 @@ def log_model(
     return LoggedModelResult(model, run_id, logged, version)
 
 
-def log_files(local_dir: str, artifact_path: str, run_id: str | None) -> None:
+def log_files(local_dir: str, artifact_path: str, run_id: str | None) -> str:
     """Log the files of *local_dir* below *artifact_path* of the run (the active one, started
-    if none, when *run_id* is None)."""
+    if none, when *run_id* is None); returns the URI of *artifact_path* in the run."""
     client, run_id = _run(run_id)
     client.log_artifacts(run_id, local_dir, artifact_path)
+    root = str(client.get_run(run_id).info.artifact_uri).rstrip("/")
+    return f"{root}/{artifact_path.strip('/')}" if artifact_path else root
