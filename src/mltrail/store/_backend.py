@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the parts' interfaces (and their entities) load with a back
     from mltrail.store._imports_base import ImportStore
     from mltrail.store._logged_models_base import LoggedModelStore
     from mltrail.store._registry_base import ModelRegistryStore, WebhookStore
+    from mltrail.store._workspace_base import WorkspaceStore
 
 __all__ = ["BUILTIN_SCHEMES", "Backend", "backend_class_for_scheme", "open_backend"]
 
@@ -57,6 +58,7 @@ class Backend:
     webhooks: WebhookStore
     logged_models: LoggedModelStore
     imports: ImportStore
+    workspaces: WorkspaceStore
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class Backend:
         webhooks: WebhookStore,
         logged_models: LoggedModelStore,
         imports: ImportStore | None = None,
+        workspaces: WorkspaceStore | None = None,
         batch_limits: BatchLimits | None = None,
     ) -> None:
         self.uri = uri
@@ -89,6 +92,11 @@ class Backend:
                 "SQL database URI (sqlite:///..., postgresql://..., mysql://...)"
             )
         self.imports = imports
+        if workspaces is None:
+            from mltrail.store._workspace_base import UnsupportedWorkspaces  # off `import mltrail`
+
+            workspaces = UnsupportedWorkspaces(type(self).__name__)
+        self.workspaces = workspaces
 
     def close(self) -> None:
         """Release connections (a subclass holding any overrides this)."""
