@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.store._workspace_base import UnsupportedWorkspaces, WorkspaceStore
 
 if TYPE_CHECKING:  # the parts' interfaces (and their entities) load with a backend
     from mltrail.store._base import ExperimentStore, MetricStore, RunStore
@@ -22,7 +23,6 @@ if TYPE_CHECKING:  # the parts' interfaces (and their entities) load with a back
     from mltrail.store._imports_base import ImportStore
     from mltrail.store._logged_models_base import LoggedModelStore
     from mltrail.store._registry_base import ModelRegistryStore, WebhookStore
-    from mltrail.store._workspace_base import WorkspaceStore
 
 __all__ = ["BUILTIN_SCHEMES", "Backend", "backend_class_for_scheme", "open_backend"]
 
@@ -93,8 +93,6 @@ class Backend:
             )
         self.imports = imports
         if workspaces is None:
-            from mltrail.store._workspace_base import UnsupportedWorkspaces  # off `import mltrail`
-
             workspaces = UnsupportedWorkspaces(type(self).__name__)
         self.workspaces = workspaces
 
