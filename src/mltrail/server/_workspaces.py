@@ -194,11 +194,11 @@ async def _update(ctx: ServerContext, request: Request) -> Response:
         return _disabled(request)
     name = _checked_name(request.path_params["workspace_name"])
     body = await _json_object(ctx, request)
+    fields = _fields(ctx, body, name)  # checks the types first, as MLflow does
     archival = body.get("trace_archival_config") or {}
     keys = {"description", "default_artifact_root"} & set(body)
     if not keys and not ({"location", "retention"} & set(archival)):
         raise InvalidArgument("Workspace update must have at least one key")
-    fields = _fields(ctx, body, name)
     return _one(await ctx.run_blocking(ctx.backend.workspaces.update_workspace, fields))
 
 
