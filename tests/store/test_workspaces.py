@@ -167,3 +167,27 @@ def test_deletion_modes(store: Backend) -> None:
         ws.delete_workspace("nope-x")
     with pytest.raises(InvalidArgument, match="Invalid deletion mode 'BAD'"):
         ws.delete_workspace("team-a", "BAD")  # type: ignore[arg-type]
+
+
+def test_mlflows_variables_scope_a_database_opened_directly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'ws.db'}"
+    plain = SqlBackend(uri)
+    try:
+        assert plain.workspaces.enabled is False
+        plain.workspaces.create_workspace(Workspace("team-a"))
+    finally:
+        plain.close()
+    monkeypatch.setenv("MLFLOW_ENABLE_WORKSPACES", "true")
+    monkeypatch.setenv("MLFLOW_WORKSPACE", "team-a")
+    scoped = SqlBackend(uri)
+    try:
+        assert scoped.workspaces.enabled is True
+        eid = scoped.experiments.create_experiment("e")
+        assert scoped.experiments.get_experiment(eid).workspace == "team-a"
+        monkeypatch.delenv("MLFLOW_WORKSPACE")
+        with pytest.raises(NotFound):
+            scoped.experiments.get_experiment(eid)
+    finally:
+        scoped.close()
