@@ -16,6 +16,8 @@ state of a freshly created store, in milliseconds:
   slowly);
 - id sequences (PostgreSQL) and ``AUTO_INCREMENT`` counters (MariaDB) start at 1 again, so the
   first experiment created in a test is experiment 1, as in a new database;
+- the default workspace is inserted again when its table was emptied (a table holding only
+  it is left alone);
 - the default experiment (id 0, "Default") is inserted again.  A new store names its location
   after its artifact root, which only the store that opens the database first knows:
   :meth:`WorkerDatabase.opened` gives the row that location (``tests/conftest.py`` calls it
@@ -57,6 +59,16 @@ __all__ = [
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 MY_HOST, MY_PORT = "127.0.0.1", 3306
 PG_ADMIN = f"host={PG_HOST} port={PG_PORT} dbname=test user=postgres"
+DEFAULT_WORKSPACE_DESCRIPTION = "Default workspace for legacy resources"
+# Tables a new store fills: a row other than these makes the table dirty (emptied, refilled).
+_PRISTINE = {
+    "workspaces": (
+        "WHERE name <> 'default' OR description IS NULL "
+        f"OR description <> '{DEFAULT_WORKSPACE_DESCRIPTION}' "
+        "OR default_artifact_root IS NOT NULL OR trace_archival_location IS NOT NULL "
+        "OR trace_archival_retention IS NOT NULL"
+    )
+}
 ARTIFACTS_DIR_NAME = "mltrail-artifacts"  # a server store's artifact root: ./mltrail-artifacts
 
 
@@ -208,7 +220,9 @@ class WorkerDatabase:
         self._close_other_connections()
         q = self._quote
         holding = self._execute(
-            " UNION ALL ".join(f"(SELECT '{t}' FROM {q(t)} LIMIT 1)" for t in self._tables)
+            " UNION ALL ".join(
+                f"(SELECT '{t}' FROM {q(t)} {_PRISTINE.get(t, '')} LIMIT 1)" for t in self._tables
+            )
         )
         dirty = {row[0] for row in holding}
         if self.kind == "postgres":
@@ -231,6 +245,11 @@ class WorkerDatabase:
             dirty |= {row[0] for row in counted}
             for table in sorted(dirty):
                 self._execute(f"TRUNCATE TABLE {q(table)}")
+        if "workspaces" in dirty:  # emptied: the default workspace a new store has, again
+            self._execute(
+                "INSERT INTO workspaces (name, description) VALUES ('default', %s)",
+                (DEFAULT_WORKSPACE_DESCRIPTION,),
+            )
         now = int(time.time() * 1000)
         self._location = _default_location(cwd)
         self._named = False

@@ -418,26 +418,6 @@ def _not_yet(reason: str, *names: str) -> None:
         NOT_YET[name] = reason
 
 
-# Workspaces: a multi-tenant server feature of MLflow 3.x.
-_not_yet(
-    "workspaces",
-    "mlflow.create_workspace",
-    "mlflow.delete_workspace",
-    "mlflow.get_workspace",
-    "mlflow.list_workspaces",
-    "mlflow.set_workspace",
-    "mlflow.update_workspace",
-    "mlflow.entities.Workspace",
-    "mlflow.entities.WorkspaceDeletionMode",
-    "mlflow.entities.Experiment.workspace",
-    "mlflow.entities.Webhook.workspace",
-    "mlflow.MlflowClient.create_workspace",
-    "mlflow.MlflowClient.delete_workspace",
-    "mlflow.MlflowClient.get_workspace",
-    "mlflow.MlflowClient.get_workspace_store_uri",
-    "mlflow.MlflowClient.list_workspaces",
-    "mlflow.MlflowClient.update_workspace",
-)
 # TensorFlow datasets: TensorFlow is too heavy a dependency to test against.
 _not_yet("dataset sources (TensorFlow is not a dependency)", "mlflow.data.from_tensorflow")
 

@@ -31,6 +31,9 @@ def fuzz_url(tmp_path: Path, serve: Callable[..., Any]) -> str:
     app_settings = ServerSettings(
         backend_store_uri=f"sqlite:///{tmp_path / 'fuzz.db'}",
         artifacts_destination=str(tmp_path / "artifacts"),
+        # The workspace endpoints answer (without workspaces they answer MLflow's 503,
+        # tests/server/test_workspaces.py); the other endpoints act in the default workspace.
+        enable_workspaces=True,
     )
     app = create_app(app_settings)
     served = app.state.endpoints

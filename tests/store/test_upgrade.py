@@ -7,12 +7,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, inspect
+from sqlalchemy import create_engine, delete, insert, inspect
 
 from mltrail._exceptions import SchemaOutOfDate
-from mltrail.entities import Metric, Param
+from mltrail.entities import Metric, Param, Workspace
+from mltrail.store._workspace_base import workspace_scope
 from mltrail.store.sql import SqlBackend
 from mltrail.store.sql._engine import create_db_engine
+from mltrail.store.sql._registry_schema import (
+    model_versions_table,
+    registered_models_table,
+    webhooks_table,
+)
 from mltrail.store.sql._schema import (
     HEAD_REVISION,
     experiments_table,
@@ -131,3 +137,85 @@ def test_a_foreign_database_is_not_touched(tmp_path: Path) -> None:
         SqlBackend(f"sqlite:///{path}")
     with pytest.raises(Exception, match="not an mltrail database"):
         upgrade_database(f"sqlite:///{path}")
+
+
+def test_the_workspaces_migration_keeps_every_row_in_the_default_workspace(
+    fresh_db_uri: str,
+) -> None:
+    """0006 on a 0005 database holding an experiment with a run, a registered model with a
+    version, and a webhook: all of it ends in ``default`` (no row lost to the SQLite table
+    rebuild's foreign keys), and names are then unique per workspace."""
+    engine = create_db_engine(fresh_db_uri)
+    run_migrations(engine, "0005_import_ledger")
+    exp = {"artifact_location": "file:///a", "lifecycle_stage": "active"}
+    rows = [
+        (experiments_table, {"experiment_id": 0, "name": "Default", **exp}),
+        (experiments_table, {"experiment_id": 7, "name": "exp", **exp}),
+        (experiments_table, {"experiment_id": 9, "name": "gone", **exp}),
+        (
+            runs_table,
+            {
+                "id": 1,
+                "run_uuid": "abc",
+                "experiment_id": 7,
+                "name": "r",
+                "user_id": "u",
+                "status": "FINISHED",
+                "start_time": 5,
+                "lifecycle_stage": "active",
+                "artifact_uri": "x",
+            },
+        ),
+        (params_table, {"run_id": 1, "key": "lr", "value": "0.1"}),
+        (
+            registered_models_table,
+            {"id": 3, "name": "Model", "name_key": "Model", "next_version": 2},
+        ),
+        (
+            model_versions_table,
+            {
+                "model_id": 3,
+                "version": 1,
+                "source": "s",
+                "storage_location": "s",
+                "status": "READY",
+                "current_stage": "None",
+            },
+        ),
+        (
+            webhooks_table,
+            {"webhook_id": "w1", "name": "hook", "url": "http://h", "events": "[]"},
+        ),
+    ]
+    times = {
+        experiments_table: ("creation_time", "last_update_time"),
+        registered_models_table: ("creation_time", "last_updated_time"),
+        model_versions_table: ("creation_time", "last_updated_time"),
+        webhooks_table: ("creation_time", "last_updated_time"),
+    }
+    with engine.begin() as conn:
+        for table, values in rows:
+            stamps = dict.fromkeys(times.get(table, ()), 1)
+            status = {"status": "ACTIVE"} if table is webhooks_table else {}
+            conn.execute(insert(table).values(**values, **stamps, **status))
+        conn.execute(delete(experiments_table).where(experiments_table.c.experiment_id == 9))
+    engine.dispose()
+    assert upgrade_database(fresh_db_uri, backup=False).from_revision == "0005_import_ledger"
+    store = SqlBackend(fresh_db_uri)
+    try:
+        assert [w.name for w in store.workspaces.list_workspaces()] == ["default"]
+        assert store.experiments.get_experiment("7").workspace == "default"
+        assert store.runs.get_run("abc").data.params == {"lr": "0.1"}
+        model = store.registry.get_registered_model("Model")
+        assert [int(v.version) for v in model.latest_versions] == [1]
+        assert store.webhooks.get_webhook("w1").workspace == "default"
+        store.workspaces.enable()
+        store.workspaces.create_workspace(Workspace("team-a"))
+        with workspace_scope("team-a"):
+            created = store.experiments.create_experiment("exp")
+            assert created != "7"
+            if fresh_db_uri.startswith("sqlite"):  # the rebuilt table never reuses an id
+                assert created == "10"
+            assert store.registry.create_registered_model("Model").name == "Model"
+    finally:
+        store.close()

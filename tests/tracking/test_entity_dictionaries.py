@@ -130,8 +130,8 @@ def pairs() -> list[tuple[Any, Any]]:
     ]
 
 
-# MLflow's Experiment attributes mltrail leaves out (workspaces, GenAI trace settings).
-_EXPERIMENT_EXTRAS = ("workspace", "trace_location", "effective_trace_archival_retention")
+# MLflow's Experiment attributes mltrail leaves out (GenAI trace settings).
+_EXPERIMENT_EXTRAS = ("trace_location", "effective_trace_archival_retention")
 
 
 @pytest.mark.parametrize(("mine", "mlflows"), pairs(), ids=lambda e: type(e).__name__)

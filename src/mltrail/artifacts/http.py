@@ -69,6 +69,7 @@ from mltrail.artifacts._paths import (
     safe_makedirs,
     validate_artifact_path,
 )
+from mltrail.store._workspace_base import WORKSPACE_HEADER, bound_workspace
 
 if TYPE_CHECKING:
     import httpx
@@ -300,6 +301,9 @@ class HttpArtifactRepository(ArtifactRepository, MultipartUploadRepository):
         client = _client(self.verify)
         pinned = self.destination is not None
         all_headers = {**(_auth_headers() if auth and not pinned else {}), **(headers or {})}
+        workspace = None if pinned else bound_workspace()
+        if workspace:  # the tracking server scopes the run look-ups of its proxy by it
+            all_headers[WORKSPACE_HEADER] = workspace
         if self.destination is not None:
             target = self.destination.pinned(url)
             url = target.url

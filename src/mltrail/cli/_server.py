@@ -135,6 +135,17 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ),
         click.option(
+            "--enable-workspaces",
+            is_flag=True,
+            default=False,
+            envvar="MLFLOW_ENABLE_WORKSPACES",
+            help=(
+                "Partition experiments, registered models and webhooks into workspaces chosen "
+                "by the X-MLflow-Workspace request header, and serve the workspace endpoints "
+                "(/api/3.0/mlflow/workspaces)."
+            ),
+        ),
+        click.option(
             "--log-level",
             type=click.Choice(["critical", "error", "warning", "info", "debug"]),
             default="info",
@@ -166,6 +177,7 @@ def _run(
     webhooks_allow_private_destinations: bool,
     artifacts_allow_private_destinations: bool,
     app_name: str | None,
+    enable_workspaces: bool,
     log_level: str,
     access_log: bool,
 ) -> None:
@@ -187,6 +199,7 @@ def _run(
         webhooks_allow_private_destinations=webhooks_allow_private_destinations,
         artifacts_allow_private_destinations=artifacts_allow_private_destinations,
         auth=auth,
+        enable_workspaces=enable_workspaces,
     )
     if host in _ANY_ADDRESS and not allowed_hosts:
         click.echo(

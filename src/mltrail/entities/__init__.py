@@ -19,6 +19,7 @@ from mltrail.entities._logged_model import (
 )
 from mltrail.entities._metric import ExperimentTag, Metric, Param, RunTag
 from mltrail.entities._run import Run, RunData, RunInfo, RunInputs, RunOutputs
+from mltrail.entities._workspace import TraceArchivalConfig, Workspace, WorkspaceDeletionMode
 
 __all__ = [
     "Dataset",
@@ -51,11 +52,14 @@ __all__ = [
     "RunStatus",
     "RunTag",
     "SourceType",
+    "TraceArchivalConfig",
     "ViewType",
     "Webhook",
     "WebhookEvent",
     "WebhookStatus",
     "WebhookTestResult",
+    "Workspace",
+    "WorkspaceDeletionMode",
 ]
 
 _WEBHOOK_NAMES = frozenset({"Webhook", "WebhookEvent", "WebhookStatus", "WebhookTestResult"})

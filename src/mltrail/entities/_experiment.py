@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from mltrail.entities._dictionary import Dictionary, mapping_of
 from mltrail.entities._enums import LifecycleStage
+from mltrail.entities._workspace import DEFAULT_WORKSPACE_NAME
 
 __all__ = ["Experiment"]
 
@@ -15,8 +16,9 @@ __all__ = ["Experiment"]
 class Experiment(Dictionary):
     """A named group of runs; ``tags`` maps tag keys to values.
 
-    Its dictionary is MLflow's ``dict(experiment)`` without MLflow's workspace and GenAI trace
-    settings; ``from_dictionary`` also takes the tags as a list of key/value pairs."""
+    ``workspace`` names the workspace it belongs to. Its dictionary is MLflow's
+    ``dict(experiment)`` without MLflow's GenAI trace settings; ``from_dictionary`` also takes
+    the tags as a list of key/value pairs."""
 
     DEFAULT_EXPERIMENT_NAME: ClassVar[str] = "Default"
     _FROM_DICTIONARY: ClassVar = {"tags": mapping_of}
@@ -28,6 +30,7 @@ class Experiment(Dictionary):
     tags: dict[str, str] = field(default_factory=dict)
     creation_time: int | None = None
     last_update_time: int | None = None
+    workspace: str = DEFAULT_WORKSPACE_NAME
 
     def to_dict(self) -> dict[str, Any]:
         """The REST (JSON) shape."""
@@ -43,6 +46,7 @@ class Experiment(Dictionary):
             out["last_update_time"] = self.last_update_time
         if self.tags:
             out["tags"] = [{"key": k, "value": v} for k, v in self.tags.items()]
+        out["workspace"] = self.workspace
         return out
 
     @classmethod
@@ -55,6 +59,7 @@ class Experiment(Dictionary):
             tags={t["key"]: t.get("value", "") for t in d.get("tags", [])},
             creation_time=_opt_int(d.get("creation_time")),
             last_update_time=_opt_int(d.get("last_update_time")),
+            workspace=d.get("workspace") or DEFAULT_WORKSPACE_NAME,
         )
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.entities._workspace import DEFAULT_WORKSPACE_NAME
 from mltrail.validation import MAX_URL_LENGTH, DestinationRefused, validate_destination_url
 
 __all__ = [
@@ -141,6 +142,8 @@ class Webhook:
     secret: str | None = field(default=None, repr=False)
     creation_timestamp: int | None = None
     last_updated_timestamp: int | None = None
+    #: The workspace it belongs to (not part of its REST shape, as in MLflow).
+    workspace: str = DEFAULT_WORKSPACE_NAME
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

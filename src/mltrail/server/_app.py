@@ -71,6 +71,7 @@ from mltrail.server._security import SecurityMiddleware
 from mltrail.server._settings import ServerSettings
 from mltrail.server._ui import ui_routes
 from mltrail.server._webhook_routes import webhook_endpoints
+from mltrail.server._workspaces import WorkspaceMiddleware, workspace_endpoints
 from mltrail.server.auth._asgi import GuardedApp
 from mltrail.server.auth._bootstrap import open_auth
 from mltrail.server.auth._endpoints import auth_endpoints
@@ -89,6 +90,7 @@ _ENDPOINT_GROUPS: tuple[Callable[[], list[Endpoint]], ...] = (
     logged_model_endpoints,
     registry_endpoints,
     webhook_endpoints,
+    workspace_endpoints,
     lambda: [server_info_endpoint()],
 )
 _PROXY_PREFIX = "/mlflow-artifacts/"
@@ -134,6 +136,12 @@ def create_app(
         backend.webhooks.set_delivery_filter(delivery_filter(auth.permissions))
         admin.start()
         extra_endpoints = [*auth_endpoints(), *extra_endpoints]
+    if settings.enable_workspaces:
+        try:
+            backend.workspaces.enable()
+        except BaseException:
+            backend.close()
+            raise
     ctx = ServerContext(settings, backend, settings.resolved_artifacts_destination(), auth)
     dispatcher = WebhookDispatcher(backend.webhooks, ctx.webhook_settings)
     endpoints = server_endpoints(settings, extra_endpoints)
@@ -228,6 +236,7 @@ def create_app(
                 max_age=600,
             )
         )
+    middleware.append(Middleware(WorkspaceMiddleware, ctx=ctx, enabled=settings.enable_workspaces))
     lanes = [(prefix, mounted) for prefix, _, mounted in api_mounts]
     middleware.append(Middleware(FastLane, endpoints=fast_lane_table(lanes)))
 

@@ -46,7 +46,7 @@ def server_info(ctx: ServerContext, args: dict[str, Any]) -> dict[str, Any]:
     """MLflow's capability document (what clients probe before choosing upload strategies)."""
     return {
         "store_type": "SqlStore",
-        "workspaces_enabled": False,
+        "workspaces_enabled": ctx.settings.enable_workspaces,
         "trace_archival_enabled": False,
         # As MLflow: advertised when the destination takes parts itself (S3); a folder destination
         # still accepts multipart uploads (staged by the server) from clients that ask for them.

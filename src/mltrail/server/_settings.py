@@ -66,6 +66,9 @@ class ServerSettings:
       make the server probe its own network).
     - ``auth``: authentication and permissions (``--app-name basic-auth``); ``None``: off,
       every caller may do everything (:mod:`mltrail.server.auth`).
+    - ``enable_workspaces``: scope experiments, registered models and webhooks by the
+      ``X-MLflow-Workspace`` header and serve the workspace endpoints (MLflow's
+      ``--enable-workspaces``).
     """
 
     backend_store_uri: str | None = None
@@ -79,6 +82,7 @@ class ServerSettings:
     webhooks_allow_private_destinations: bool = False
     artifacts_allow_private_destinations: bool = False
     auth: AuthSettings | None = None
+    enable_workspaces: bool = False
 
     def __post_init__(self) -> None:
         if self.max_json_body_bytes < 1024:

@@ -28,6 +28,7 @@ EXPERIMENT = obj(
         "creation_time": int64(),
         "last_update_time": int64(),
         "tags": array(KEY_VALUE),
+        "workspace": string(),
     }
 )
 

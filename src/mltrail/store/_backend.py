@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from mltrail._exceptions import InvalidArgument
+from mltrail.store._workspace_base import UnsupportedWorkspaces, WorkspaceStore
 
 if TYPE_CHECKING:  # the parts' interfaces (and their entities) load with a backend
     from mltrail.store._base import ExperimentStore, MetricStore, RunStore
@@ -57,6 +58,7 @@ class Backend:
     webhooks: WebhookStore
     logged_models: LoggedModelStore
     imports: ImportStore
+    workspaces: WorkspaceStore
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class Backend:
         webhooks: WebhookStore,
         logged_models: LoggedModelStore,
         imports: ImportStore | None = None,
+        workspaces: WorkspaceStore | None = None,
         batch_limits: BatchLimits | None = None,
     ) -> None:
         self.uri = uri
@@ -89,6 +92,9 @@ class Backend:
                 "SQL database URI (sqlite:///..., postgresql://..., mysql://...)"
             )
         self.imports = imports
+        if workspaces is None:
+            workspaces = UnsupportedWorkspaces(type(self).__name__)
+        self.workspaces = workspaces
 
     def close(self) -> None:
         """Release connections (a subclass holding any overrides this)."""

@@ -27,6 +27,7 @@ from mltrail.tracking._batching import AsyncLogger, wait_for_all
 from mltrail.tracking._client_artifacts import ClientArtifacts
 from mltrail.tracking._client_logged_models import ClientLoggedModels
 from mltrail.tracking._client_registry import ClientRegistry
+from mltrail.tracking._client_workspaces import ClientWorkspaces
 from mltrail.tracking._uri import get_tracking_uri, resolve_tracking_uri
 from mltrail.validation import validate_key, validate_metric_value, validate_param_value
 
@@ -47,14 +48,20 @@ def _tag_list(tags: Mapping[str, Any] | Sequence[RunTag] | None) -> list[RunTag]
     return list(tags)
 
 
-class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels):
+class MlflowClient(ClientArtifacts, ClientRegistry, ClientLoggedModels, ClientWorkspaces):
     """A client of one tracking backend, addressed by tracking URI (default: the current one)."""
 
-    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        registry_uri: str | None = None,
+        workspace_store_uri: str | None = None,
+    ) -> None:
         self._tracking_uri = (
             resolve_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
         )
         self._registry_uri = registry_uri or self._tracking_uri
+        self._workspace_store_uri = workspace_store_uri
         self._logger: AsyncLogger | None = None
 
     @property

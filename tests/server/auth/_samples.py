@@ -112,6 +112,13 @@ def _hook(body: Any = None) -> Make:
     return lambda w: Sample(path={"webhook_id": w.webhook_id}, json=body)
 
 
+_WORKSPACES = itertools.count()
+
+
+def _workspace(name: str, body: Any = None) -> Make:
+    return lambda w: Sample(path={"workspace_name": name}, json=body)
+
+
 def _artifact(file: str, content: bytes | None = None, json: Any = None) -> Make:
     return lambda w: Sample(
         path={"artifact_path": f"{w.run_artifacts}{file}"}, content=content, json=json
@@ -225,6 +232,12 @@ _ENDPOINTS: dict[tuple[str, str], Make] = {
     ("POST", "/mlflow/webhooks/{webhook_id}/test"): _hook({}),
     ("GET", "/mlflow/webhooks/{webhook_id}/deliveries"): _hook(),
     ("GET", "/mlflow/server-info"): _q(),
+    # workspaces (any signed-in user lists and reads them; admins change them)
+    ("GET", "/mlflow/workspaces"): _q(),
+    ("POST", "/mlflow/workspaces"): _b(name=lambda w: f"team-{next(_WORKSPACES)}"),
+    ("GET", "/mlflow/workspaces/{workspace_name}"): _workspace("default"),
+    ("PATCH", "/mlflow/workspaces/{workspace_name}"): _workspace("default", {"description": "d"}),
+    ("DELETE", "/mlflow/workspaces/{workspace_name}"): _workspace("team-x"),
     # artifacts
     ("GET", "/mlflow/artifacts/list"): _q(run_id=_run),
     ("GET", "/mlflow-artifacts/artifacts/{artifact_path:path}"): _artifact("/notes.txt"),

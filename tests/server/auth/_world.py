@@ -12,10 +12,14 @@ permission they may see nothing of it).  Every name, value and file text is in
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.server.auth._apps import AuthApp, open_app
+from tests._asgi import SyncASGITransport
+from tests.server.auth._apps import AuthApp, settings_for
+
+from mltrail.server import create_app
 
 __all__ = ["SECRET", "World", "build_world"]
 
@@ -41,7 +45,13 @@ class World:
 
 
 def build_world(root: Path, default_permission: str) -> World:
-    app = open_app(root, default_permission=default_permission, login_attempts=10_000)
+    # Workspaces on: their endpoints answer (the resources live in the default workspace).
+    settings = dataclasses.replace(
+        settings_for(root, default_permission=default_permission, login_attempts=10_000),
+        enable_workspaces=True,
+    )
+    served = create_app(settings)
+    app = AuthApp(served, SyncASGITransport(served))
     app.create_users([OWNER, READER, STRANGER])
     owner = app.user(OWNER)
     secrets = {

@@ -64,6 +64,7 @@ export interface GetMlflowExperimentsGetResponse {
       key: string;
       value?: string;
     }[];
+    workspace?: string;
   };
 }
 
@@ -85,6 +86,7 @@ export interface GetMlflowExperimentsGetByNameResponse {
       key: string;
       value?: string;
     }[];
+    workspace?: string;
   };
 }
 
@@ -115,6 +117,7 @@ export interface GetMlflowExperimentsSearchResponse {
       key: string;
       value?: string;
     }[];
+    workspace?: string;
   }[];
   next_page_token?: string;
 }
@@ -146,6 +149,7 @@ export interface PostMlflowExperimentsSearchResponse {
       key: string;
       value?: string;
     }[];
+    workspace?: string;
   }[];
   next_page_token?: string;
 }
@@ -1851,6 +1855,72 @@ export interface GetMlflowWebhooksWebhookIdDeliveriesResponse {
   next_page_token?: string;
 }
 
+/** Answer of List the workspaces (GET /api/3.0/mlflow/workspaces) */
+export interface GetMlflowWorkspacesResponse {
+  workspaces?: {
+    name?: string;
+    description?: string;
+    default_artifact_root?: string;
+    trace_archival_config?: {
+      location?: string;
+      retention?: string;
+    };
+  }[];
+}
+
+/** Body of Create a workspace (POST /api/3.0/mlflow/workspaces) */
+export interface PostMlflowWorkspacesRequest {
+  name?: string;
+  description?: string;
+  default_artifact_root?: string;
+  trace_archival_config?: {
+    location?: string;
+    retention?: string;
+  };
+}
+
+/** Answer of Get a workspace (GET /api/3.0/mlflow/workspaces/{workspace_name}) */
+export interface GetMlflowWorkspacesWorkspaceNameResponse {
+  workspace?: {
+    name?: string;
+    description?: string;
+    default_artifact_root?: string;
+    trace_archival_config?: {
+      location?: string;
+      retention?: string;
+    };
+  };
+}
+
+/** Body of Update a workspace's description, artifact root or trace archival settings (PATCH /api/3.0/mlflow/workspaces/{workspace_name}) */
+export interface PatchMlflowWorkspacesWorkspaceNameRequest {
+  name?: string;
+  description?: string;
+  default_artifact_root?: string;
+  trace_archival_config?: {
+    location?: string;
+    retention?: string;
+  };
+}
+
+/** Answer of Update a workspace's description, artifact root or trace archival settings (PATCH /api/3.0/mlflow/workspaces/{workspace_name}) */
+export interface PatchMlflowWorkspacesWorkspaceNameResponse {
+  workspace?: {
+    name?: string;
+    description?: string;
+    default_artifact_root?: string;
+    trace_archival_config?: {
+      location?: string;
+      retention?: string;
+    };
+  };
+}
+
+/** Query of Delete a workspace (mode: RESTRICT, CASCADE or SET_DEFAULT) (DELETE /api/3.0/mlflow/workspaces/{workspace_name}) */
+export interface DeleteMlflowWorkspacesWorkspaceNameQuery {
+  mode?: string;
+}
+
 /** Answer of What this server supports (MLflow's capability document) (GET /api/3.0/mlflow/server-info) */
 export interface GetMlflowServerInfoResponse {
   store_type?: string;
@@ -2032,6 +2102,11 @@ export interface Operations {
   "DELETE /api/2.0/mlflow/webhooks/{webhook_id}": { request: DeleteMlflowWebhooksWebhookIdRequest; response: DeleteMlflowWebhooksWebhookIdResponse };
   "POST /api/2.0/mlflow/webhooks/{webhook_id}/test": { request: PostMlflowWebhooksWebhookIdTestRequest; response: PostMlflowWebhooksWebhookIdTestResponse };
   "GET /api/2.0/mlflow/webhooks/{webhook_id}/deliveries": { query: GetMlflowWebhooksWebhookIdDeliveriesQuery; response: GetMlflowWebhooksWebhookIdDeliveriesResponse };
+  "GET /api/3.0/mlflow/workspaces": { response: GetMlflowWorkspacesResponse };
+  "POST /api/3.0/mlflow/workspaces": { request: PostMlflowWorkspacesRequest };
+  "GET /api/3.0/mlflow/workspaces/{workspace_name}": { response: GetMlflowWorkspacesWorkspaceNameResponse };
+  "PATCH /api/3.0/mlflow/workspaces/{workspace_name}": { request: PatchMlflowWorkspacesWorkspaceNameRequest; response: PatchMlflowWorkspacesWorkspaceNameResponse };
+  "DELETE /api/3.0/mlflow/workspaces/{workspace_name}": { query: DeleteMlflowWorkspacesWorkspaceNameQuery };
   "GET /api/3.0/mlflow/server-info": { response: GetMlflowServerInfoResponse };
   "GET /api/2.0/mlflow/artifacts/list": { query: GetMlflowArtifactsListQuery; response: GetMlflowArtifactsListResponse };
   "POST /api/2.0/mlflow/upload-artifact": { query: PostMlflowUploadArtifactQuery; response: PostMlflowUploadArtifactResponse };

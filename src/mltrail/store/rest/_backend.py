@@ -17,6 +17,7 @@ from mltrail.store.rest._http import RestClient
 from mltrail.store.rest._logged_models import RestLoggedModels
 from mltrail.store.rest._registry import RestRegistry, RestWebhooks
 from mltrail.store.rest._store import RestExperiments, RestMetrics, RestRuns
+from mltrail.store.rest._workspaces import RestWorkspaces
 
 __all__ = ["RestBackend"]
 
@@ -37,6 +38,7 @@ class RestBackend(Backend):
     registry: RestRegistry
     webhooks: RestWebhooks
     logged_models: RestLoggedModels
+    workspaces: RestWorkspaces
 
     def __init__(
         self,
@@ -63,6 +65,7 @@ class RestBackend(Backend):
                 "e.g. mltrail import ... --tracking-uri postgresql://...), with its artifact "
                 "root as --artifact-root"
             ),
+            workspaces=RestWorkspaces(ctx),
             batch_limits=MLFLOW_BATCH_LIMITS,
         )
 

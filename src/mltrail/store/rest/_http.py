@@ -37,6 +37,7 @@ from typing import Any
 import httpx
 
 from mltrail._exceptions import InvalidArgument, MltrailError, TemporarilyUnavailable
+from mltrail.store._workspace_base import WORKSPACE_HEADER, bound_workspace
 from mltrail.store.rest._config import Credentials, HttpConfig
 from mltrail.store.rest._errors import error_from_response
 
@@ -191,6 +192,9 @@ class RestClient:
         if body is not None:
             content = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
             headers = {"Content-Type": "application/json"}
+        workspace = bound_workspace()
+        if workspace:  # mltrail.set_workspace / MLFLOW_WORKSPACE, as MLflow's client sends it
+            headers = {**(headers or {}), WORKSPACE_HEADER: workspace}
         started = time.monotonic()
         retry = 0
         while True:

@@ -8,6 +8,7 @@ webhooks) and webhook tests are not.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ from mltrail.store._registry_base import (
     WebhookStore,
 )
 from mltrail.store._visibility import Visibility
+from mltrail.store._workspace_base import active_workspace
 from mltrail.store.rest._context import RestContext, refuse_visibility
 
 __all__ = ["RestRegistry", "RestWebhooks"]
@@ -236,6 +238,12 @@ class RestRegistry(ModelRegistryStore):
         )
 
 
+def _webhook(d: dict[str, Any]) -> Webhook:
+    """A webhook of the server: its REST shape carries no workspace, so (as MLflow's client
+    does) it belongs to the workspace the call was made in."""
+    return dataclasses.replace(Webhook.from_dict(d), workspace=active_workspace())
+
+
 class RestWebhooks(WebhookStore):
     """A tracking server's webhooks.  Their deliveries are the server's to send: the outbox
     is not offered through its API, and a URL is checked by the server's policy (a
@@ -272,10 +280,10 @@ class RestWebhooks(WebhookStore):
         for key, value in (("description", description), ("secret", secret), ("status", status)):
             if value is not None:
                 body[key] = value
-        return Webhook.from_dict(self._call("POST", "webhooks", body, idempotent=False)["webhook"])
+        return _webhook(self._call("POST", "webhooks", body, idempotent=False)["webhook"])
 
     def get_webhook(self, webhook_id: str) -> Webhook:
-        return Webhook.from_dict(self._call("GET", f"webhooks/{webhook_id}")["webhook"])
+        return _webhook(self._call("GET", f"webhooks/{webhook_id}")["webhook"])
 
     def list_webhooks(
         self,
@@ -287,7 +295,7 @@ class RestWebhooks(WebhookStore):
         refuse_visibility("list_webhooks", visible)
         data = self._call("GET", "webhooks", {"max_results": max_results, "page_token": page_token})
         return PagedList(
-            [Webhook.from_dict(w) for w in data.get("webhooks", [])],
+            [_webhook(w) for w in data.get("webhooks", [])],
             data.get("next_page_token") or None,
         )
 
@@ -314,7 +322,7 @@ class RestWebhooks(WebhookStore):
                 body[key] = value
         if events is not None:
             body["events"] = [WebhookEvent.coerce(e).to_dict() for e in events]
-        return Webhook.from_dict(self._call("PATCH", f"webhooks/{webhook_id}", body)["webhook"])
+        return _webhook(self._call("PATCH", f"webhooks/{webhook_id}", body)["webhook"])
 
     def delete_webhook(self, webhook_id: str) -> None:
         self._call("DELETE", f"webhooks/{webhook_id}", idempotent=False)

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from mltrail.store._backend import Backend
+from mltrail.store._workspace_base import workspaces_enabled_by_env
 from mltrail.store.sql._core import SqlContext
 from mltrail.store.sql._engine import ensure_schema, open_checked_engine, sqlite_path
 from mltrail.store.sql._experiments import SqlExperiments, default_experiment_rows, location_uri
@@ -20,6 +23,7 @@ from mltrail.store.sql._metrics import SqlMetrics
 from mltrail.store.sql._registry import SqlRegistry
 from mltrail.store.sql._runs import SqlRuns
 from mltrail.store.sql._webhooks import SqlWebhooks
+from mltrail.store.sql._workspaces import SqlWorkspaces, default_workspace_row
 
 __all__ = ["SqlBackend", "artifact_root_for"]
 
@@ -31,6 +35,11 @@ def artifact_root_for(db_uri: str) -> str:
     path = sqlite_path(db_uri)
     base = Path(path).parent if path else Path(os.getcwd())
     return (base / ARTIFACTS_DIR_NAME).resolve().as_uri()
+
+
+def _fresh_rows(conn: Connection, artifact_root: str) -> None:
+    default_experiment_rows(conn, artifact_root)
+    default_workspace_row(conn)
 
 
 class SqlBackend(Backend):
@@ -47,6 +56,7 @@ class SqlBackend(Backend):
     webhooks: SqlWebhooks
     logged_models: SqlLoggedModels
     imports: SqlImports
+    workspaces: SqlWorkspaces
 
     def __init__(self, db_uri: str, default_artifact_root: str | None = None) -> None:
         artifact_root = (
@@ -56,7 +66,7 @@ class SqlBackend(Backend):
         )
         engine = open_checked_engine(db_uri)  # an MLflow SQLite file is refused unwritten
         try:
-            ensure_schema(engine, db_uri, lambda conn: default_experiment_rows(conn, artifact_root))
+            ensure_schema(engine, db_uri, lambda conn: _fresh_rows(conn, artifact_root))
         except BaseException:
             engine.dispose()
             raise
@@ -74,7 +84,10 @@ class SqlBackend(Backend):
             webhooks=webhooks,
             logged_models=SqlLoggedModels(ctx, runs),
             imports=SqlImports(ctx),
+            workspaces=SqlWorkspaces(ctx),
         )
+        if workspaces_enabled_by_env():  # MLflow's switch, for a database opened directly
+            self.workspaces.enable()
 
     def close(self) -> None:
         self._ctx.engine.dispose()

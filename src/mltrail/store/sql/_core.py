@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from mltrail._exceptions import InvalidArgument, NotFound
 from mltrail.entities import LifecycleStage
+from mltrail.entities._workspace import DEFAULT_WORKSPACE_NAME
+from mltrail.store._workspace_base import active_workspace
 from mltrail.store.sql._engine import read_transaction, retrying, write_transaction
 from mltrail.store.sql._prepared import Prepared, bound
 from mltrail.store.sql._schema import experiments_table, runs_table
@@ -39,6 +41,12 @@ _RUN_BY_UUID_FOR_UPDATE = Prepared(
 )
 _EXPERIMENT_BY_ID = Prepared(
     lambda _: select(experiments_table).where(
+        experiments_table.c.experiment_id == bindparam("experiment_id")
+    )
+)
+
+_EXPERIMENT_WORKSPACE = Prepared(
+    lambda _: select(experiments_table.c.workspace).where(
         experiments_table.c.experiment_id == bindparam("experiment_id")
     )
 )
@@ -120,6 +128,17 @@ class SqlContext:
         self.engine = engine
         self.artifact_root = artifact_root
         self.dialect: str = engine.dialect.name
+        #: Whether experiments, registered models and webhooks are scoped by the active
+        #: workspace (``SqlWorkspaces.enable``).
+        self.workspaces_enabled = False
+
+    def workspace(self) -> str | None:
+        """The workspace this call is scoped to, or None while workspaces are off."""
+        return active_workspace() if self.workspaces_enabled else None
+
+    def new_row_workspace(self) -> str:
+        """The workspace a new experiment, registered model or webhook belongs to."""
+        return self.workspace() or DEFAULT_WORKSPACE_NAME
 
     def write(self, fn: Callable[[Connection], T]) -> T:
         """Run *fn* in one write transaction, retried on lock contention."""
@@ -156,13 +175,23 @@ class SqlContext:
         """The runs row of *run_id* (a named tuple of the table's columns)."""
         query = _RUN_BY_UUID_FOR_UPDATE if for_update and self.dialect != "sqlite" else _RUN_BY_UUID
         row = query.first(conn, {"run_uuid": run_id})
-        if row is None:
+        if row is None or not self._in_workspace(conn, row.experiment_id):
             raise NotFound(f"Run with id={run_id} not found")
         return row
 
     def find_run_row(self, conn: Connection, run_id: str) -> Any:
-        """The runs row of *run_id*, or None when this store has no such run."""
-        return _RUN_BY_UUID.first(conn, {"run_uuid": run_id})
+        """The runs row of *run_id*, or None when this store (workspace) has no such run."""
+        row = _RUN_BY_UUID.first(conn, {"run_uuid": run_id})
+        if row is None or not self._in_workspace(conn, row.experiment_id):
+            return None
+        return row
+
+    def _in_workspace(self, conn: Connection, experiment_id: int) -> bool:
+        workspace = self.workspace()
+        if workspace is None:
+            return True
+        found = _EXPERIMENT_WORKSPACE.first(conn, {"experiment_id": experiment_id})
+        return found is not None and found.workspace == workspace
 
     def active_run_row(self, conn: Connection, run_id: str) -> Any:
         row = self.run_row(conn, run_id)
@@ -176,7 +205,8 @@ class SqlContext:
     def experiment_row(self, conn: Connection, experiment_id: Any) -> Any:
         eid = parse_experiment_id(experiment_id)
         row = _EXPERIMENT_BY_ID.first(conn, {"experiment_id": eid})
-        if row is None:
+        workspace = self.workspace()
+        if row is None or (workspace is not None and row.workspace != workspace):
             raise NotFound(f"No Experiment with id={experiment_id} exists")
         return row
 

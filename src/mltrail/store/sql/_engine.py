@@ -50,6 +50,7 @@ KNOWN_REVISIONS = (
     "0002_datasets",
     "0003_registry",
     "0004_logged_models",
+    "0005_import_ledger",
     HEAD_REVISION,
 )
 # How mltrail names its revisions (a newer mltrail's too): "0004_logged_models".

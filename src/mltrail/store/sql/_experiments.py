@@ -20,7 +20,12 @@ from mltrail.store.sql._core import SqlContext, inserted_id, now_ms
 from mltrail.store.sql._filters import experiment_condition
 from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
 from mltrail.store.sql._prepared import Prepared, PreparedIn
-from mltrail.store.sql._schema import experiment_tags_table, experiments_table, runs_table
+from mltrail.store.sql._schema import (
+    experiment_tags_table,
+    experiments_table,
+    runs_table,
+    workspaces_table,
+)
 from mltrail.store.sql._visible import visibility_condition
 from mltrail.validation import (
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
@@ -35,7 +40,9 @@ __all__ = ["SqlExperiments", "default_experiment_rows", "join_uri", "location_ur
 _E = experiments_table.c
 _ET = experiment_tags_table.c
 _EXPERIMENT_BY_NAME = Prepared(
-    lambda _: select(experiments_table).where(_E.name == bindparam("name"))
+    lambda _: select(experiments_table).where(
+        _E.name == bindparam("name"), _E.workspace == bindparam("workspace")
+    )
 )
 _TAGS_OF_EXPERIMENTS = PreparedIn(
     lambda _, n: select(_ET.experiment_id, _ET.key, _ET.value).where(
@@ -109,13 +116,18 @@ class SqlExperiments(ExperimentStore):
         if artifact_location:
             artifact_location = experiment_location(artifact_location)
 
+        workspace = self._ctx.new_row_workspace()
+
         def create(conn: Connection) -> str:
-            existing = conn.execute(select(_E.lifecycle_stage).where(_E.name == name)).first()
+            existing = conn.execute(
+                select(_E.lifecycle_stage).where(_E.name == name, _E.workspace == workspace)
+            ).first()
             if existing is not None:
                 raise AlreadyExists(_exists_message(name, existing.lifecycle_stage))
             now = now_ms()
             result = conn.execute(
                 insert(experiments_table).values(
+                    workspace=workspace,
                     name=name,
                     artifact_location=artifact_location or "",
                     lifecycle_stage=LifecycleStage.ACTIVE,
@@ -125,10 +137,11 @@ class SqlExperiments(ExperimentStore):
             )
             eid = inserted_id(result)
             if not artifact_location:
+                root = self._workspace_artifact_root(conn, workspace)
                 conn.execute(
                     update(experiments_table)
                     .where(_E.experiment_id == eid)
-                    .values(artifact_location=join_uri(self._ctx.artifact_root, str(eid)))
+                    .values(artifact_location=join_uri(root, str(eid)))
                 )
             if tag_rows:
                 conn.execute(
@@ -140,6 +153,20 @@ class SqlExperiments(ExperimentStore):
             return self._ctx.write(create)
         except IntegrityError:
             raise AlreadyExists(_exists_message(name, LifecycleStage.ACTIVE)) from None
+
+    def _workspace_artifact_root(self, conn: Connection, workspace: str) -> str:
+        """Where a new experiment's artifacts go: its workspace's own root, else (workspaces
+        on) ``<root>/workspaces/<name>``, else the backend's root, as MLflow places them."""
+        if not self._ctx.workspaces_enabled:
+            return self._ctx.artifact_root
+        own = conn.execute(
+            select(workspaces_table.c.default_artifact_root).where(
+                workspaces_table.c.name == workspace
+            )
+        ).scalar()
+        if own:
+            return location_uri(str(own))
+        return join_uri(self._ctx.artifact_root, "workspaces", workspace)
 
     @staticmethod
     def _experiment_tag_rows(tags: Sequence[ExperimentTag]) -> list[dict[str, Any]]:
@@ -164,6 +191,7 @@ class SqlExperiments(ExperimentStore):
                 tags=tags[r.experiment_id],
                 creation_time=r.creation_time,
                 last_update_time=r.last_update_time,
+                workspace=r.workspace,
             )
             for r in rows
         ]
@@ -175,7 +203,8 @@ class SqlExperiments(ExperimentStore):
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         def get(conn: Connection) -> Experiment | None:
-            row = _EXPERIMENT_BY_NAME.first(conn, {"name": name})
+            workspace = self._ctx.new_row_workspace()
+            row = _EXPERIMENT_BY_NAME.first(conn, {"name": name, "workspace": workspace})
             return None if row is None else self._to_experiments(conn, [row])[0]
 
         return self._ctx.read(get)
@@ -201,6 +230,9 @@ class SqlExperiments(ExperimentStore):
             sort = [SortColumn(_E.creation_time, ascending=False, nullable=False)]
         sort.append(SortColumn(_E.experiment_id, ascending=True, nullable=False))
         query = select(experiments_table).where(_E.lifecycle_stage.in_(stages))
+        workspace = self._ctx.workspace()
+        if workspace is not None:
+            query = query.where(_E.workspace == workspace)
         if expr is not None:
             query = query.where(experiment_condition(expr))
         readable = visibility_condition(_E.experiment_id, visible)
@@ -262,7 +294,9 @@ class SqlExperiments(ExperimentStore):
                 raise InvalidArgument(f"Cannot rename experiment {experiment_id}: it is not active")
             clash = conn.execute(
                 select(_E.lifecycle_stage).where(
-                    _E.name == new_name, _E.experiment_id != row.experiment_id
+                    _E.name == new_name,
+                    _E.workspace == row.workspace,
+                    _E.experiment_id != row.experiment_id,
                 )
             ).first()
             if clash is not None:

@@ -69,13 +69,18 @@ class SqlRegistry(ModelRegistryStore):
         tag_map = registry_tag_rows(tags or [], "registered model tag")
         description = check_description(description)
 
+        workspace = self._ctx.new_row_workspace()
+
         def create(conn: Connection) -> RegisteredModel:
-            existing = conn.execute(select(_M.name).where(_M.name_key == key)).first()
+            existing = conn.execute(
+                select(_M.name).where(_M.name_key == key, _M.workspace == workspace)
+            ).first()
             if existing is not None:
                 raise _exists(name, existing.name)
             now = now_ms()
             result = conn.execute(
                 insert(registered_models_table).values(
+                    workspace=workspace,
                     name=name,
                     name_key=key,
                     creation_time=now,
@@ -127,7 +132,9 @@ class SqlRegistry(ModelRegistryStore):
         def apply(conn: Connection) -> RegisteredModel:
             model = self._core.model_row(conn, name)
             clash = conn.execute(
-                select(_M.name).where(_M.name_key == key, _M.id != model.id)
+                select(_M.name).where(
+                    _M.name_key == key, _M.workspace == model.workspace, _M.id != model.id
+                )
             ).first()
             if clash is not None:
                 raise _exists(new_name, clash.name)

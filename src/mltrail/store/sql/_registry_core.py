@@ -134,11 +134,17 @@ class RegistryCore:
     def read(self, fn: Callable[[Connection], T]) -> T:
         return self._ctx.read(fn)
 
+    def workspace(self) -> str:
+        """The workspace registered models are looked up and created in."""
+        return self._ctx.new_row_workspace()
+
     # -- rows --------------------------------------------------------------------------------
     def model_row(self, conn: Connection, name: str, *, for_update: bool = False) -> Row[Any]:
         if not isinstance(name, str) or not name:
             raise NotFound(f"Registered Model with name={name!r} not found")
-        query = select(registered_models_table).where(_M.name_key == model_name_key(name))
+        query = select(registered_models_table).where(
+            _M.name_key == model_name_key(name), _M.workspace == self.workspace()
+        )
         if for_update and self._ctx.dialect != "sqlite":
             query = query.with_for_update()
         row = conn.execute(query).first()

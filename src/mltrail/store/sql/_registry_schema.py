@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from mltrail.store.sql._schema import metadata
+from mltrail.store.sql._schema import metadata, workspace_column
 from mltrail.store.sql._types import MYSQL_TABLE_ARGS, Id, LongText, Str
 
 __all__ = [
@@ -52,7 +52,8 @@ registered_models_table = Table(
     Column("last_updated_time", BigInteger, nullable=False),
     Column("description", LongText, nullable=True),
     Column("next_version", Integer, nullable=False),
-    UniqueConstraint("name_key", name="uq_registered_models_name_key"),
+    workspace_column(),
+    UniqueConstraint("workspace", "name_key", name="uq_registered_models_workspace_name_key"),
     Index("ix_registered_models_name", "name", "id"),
     sqlite_autoincrement=True,
     **_MYSQL,
@@ -148,6 +149,7 @@ webhooks_table = Table(
     Column("status", Str(20), nullable=False),
     Column("creation_time", BigInteger, nullable=False),
     Column("last_updated_time", BigInteger, nullable=False),
+    workspace_column(),
     Index("ix_webhooks_creation", "creation_time", "webhook_id"),
     **_MYSQL,
 )

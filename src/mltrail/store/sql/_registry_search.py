@@ -53,6 +53,7 @@ _V = model_versions_table.c
 _NAME_LENGTH = 256
 #: The parameter that carries a search's visibility list (see :func:`_visibility`).
 _VISIBLE = "visible_names"
+_WORKSPACE = "workspace_name"
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 _MODEL_SORT = {
@@ -257,7 +258,7 @@ def _model_plan(
         natural=[("name", True)],
         unique=_M.id,
     )
-    query = select(registered_models_table)
+    query = select(registered_models_table).where(_M.workspace == bindparam(_WORKSPACE))
     if expr is not None:
         query = query.where(registered_model_condition(expr))
     return _plan(_visible_names(query, hidden), sort, compiled=hidden is None)
@@ -281,13 +282,19 @@ def _version_plan(
         unique=_V.id,
     )
     entity = [_V[name] for name in ENTITY_COLUMNS]
-    query = select(*entity, _M.name.label("model_name"), *VERSION_FLAGS).join(
-        registered_models_table, _M.id == _V.model_id
+    query = (
+        select(*entity, _M.name.label("model_name"), *VERSION_FLAGS)
+        .join(registered_models_table, _M.id == _V.model_id)
+        .where(_M.workspace == bindparam(_WORKSPACE))
     )
     if expr is not None:
         query = query.where(model_version_condition(expr))
     if pinned is not None:
-        model_id = select(_M.id).where(_M.name == pinned).scalar_subquery()
+        model_id = (
+            select(_M.id)
+            .where(_M.name == pinned, _M.workspace == bindparam(_WORKSPACE))
+            .scalar_subquery()
+        )
         query = query.where(_V.model_id == model_id)
     return _plan(_visible_names(query, hidden), sort, compiled=hidden is None)
 
@@ -335,7 +342,8 @@ def search_registered_models(
     plan = _cached(_model_plan, filter_string, order_by, hidden)
 
     def search(conn: Connection) -> PagedList[RegisteredModel]:
-        rows, token = _page(conn, plan, page_token, limit, "registered_models", params)
+        bound = {**params, _WORKSPACE: core.workspace()}
+        rows, token = _page(conn, plan, page_token, limit, "registered_models", bound)
         return PagedList(core.load_models(conn, rows), token)
 
     return core.read(search)
@@ -354,7 +362,8 @@ def search_model_versions(
     plan = _cached(_version_plan, filter_string, order_by, hidden)
 
     def search(conn: Connection) -> PagedList[ModelVersion]:
-        rows, token = _page(conn, plan, page_token, limit, "model_versions", params)
+        bound = {**params, _WORKSPACE: core.workspace()}
+        rows, token = _page(conn, plan, page_token, limit, "model_versions", bound)
         names = {}
         if rows:
             get = operator.itemgetter(*map(rows[0]._fields.index, ("model_id", "model_name")))

@@ -36,6 +36,7 @@ from mltrail.store.sql._paging import SortColumn, after_condition, order_clauses
 from mltrail.store.sql._prepared import PreparedIn
 from mltrail.store.sql._schema import (
     dataset_table,
+    experiments_table,
     input_tags_table,
     inputs_table,
     latest_metrics_table,
@@ -180,6 +181,15 @@ def search_runs(
         conditions.append(_R.experiment_id.in_([parse_experiment_id(e) for e in experiment_ids]))
     if expr is not None:
         conditions.append(run_condition(expr))
+    workspace = ctx.workspace()
+    if workspace is not None:
+        conditions.append(
+            _R.experiment_id.in_(
+                select(experiments_table.c.experiment_id).where(
+                    experiments_table.c.workspace == workspace
+                )
+            )
+        )
     readable = visibility_condition(_R.experiment_id, visible)
     if readable is not None:
         conditions.append(readable)

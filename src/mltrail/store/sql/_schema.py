@@ -43,10 +43,12 @@ __all__ = [
     "params_table",
     "runs_table",
     "tags_table",
+    "workspace_column",
+    "workspaces_table",
 ]
 
 # The Alembic revision that create_all() corresponds to (see migrations/versions).
-HEAD_REVISION = "0005_import_ledger"
+HEAD_REVISION = "0006_workspaces"
 
 metadata = MetaData()
 _MYSQL = MYSQL_TABLE_ARGS
@@ -55,6 +57,23 @@ _MYSQL = MYSQL_TABLE_ARGS
 def _key() -> Column[str]:
     return Column("key", Str(250), nullable=False)
 
+
+def workspace_column() -> Column[str]:
+    """The workspace a row belongs to (``default`` for rows from before workspaces)."""
+    return Column("workspace", Str(63), nullable=False, server_default="default")
+
+
+workspaces_table = Table(
+    "workspaces",
+    metadata,
+    Column("name", Str(63), nullable=False),
+    Column("description", LongText, nullable=True),
+    Column("default_artifact_root", Str(2000), nullable=True),
+    Column("trace_archival_location", Str(2000), nullable=True),
+    Column("trace_archival_retention", Str(32), nullable=True),
+    PrimaryKeyConstraint("name", name="pk_workspaces"),
+    **_MYSQL,
+)
 
 experiments_table = Table(
     "experiments",
@@ -66,7 +85,8 @@ experiments_table = Table(
     Column("creation_time", BigInteger, nullable=False),
     Column("last_update_time", BigInteger, nullable=False),
     Column("deleted_time", BigInteger, nullable=True),
-    UniqueConstraint("name", name="uq_experiments_name"),
+    workspace_column(),
+    UniqueConstraint("workspace", "name", name="uq_experiments_workspace_name"),
     sqlite_autoincrement=True,
     **_MYSQL,
 )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from mltrail._exceptions import MltrailError, NotFound
 from mltrail.store._foreign import folder_uri_error
@@ -63,12 +63,33 @@ def _backup_sqlite(path: str, revision: str) -> str:
     return target
 
 
+def _sqlite_pragma(conn: Connection, pragma: str) -> None:
+    """Run *pragma* on the driver connection, outside any transaction (SQLAlchemy would begin
+    one around a statement it runs itself)."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute(pragma)
+
+
 def run_migrations(engine: Engine, target: str = "head") -> None:
     """Run Alembic up to *target* in one transaction on *engine*."""
     config = _alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, target)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds an SQLite table (copy, drop, rename): with foreign keys
+            # on, dropping the old table would cascade to its child rows.  The pragma is set
+            # outside the transaction (SQLite ignores it inside one), and checked after.
+            _sqlite_pragma(conn, "PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                config.attributes["connection"] = conn
+                command.upgrade(config, target)
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise MltrailError("The upgrade would break foreign keys: nothing changed")
+        finally:
+            if sqlite:
+                _sqlite_pragma(conn, "PRAGMA foreign_keys = ON")
 
 
 def upgrade_database(

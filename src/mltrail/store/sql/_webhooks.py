@@ -63,6 +63,7 @@ def _webhook(row: Row[Any]) -> Webhook:
         secret=row.secret,
         creation_timestamp=row.creation_time,
         last_updated_timestamp=row.last_updated_time,
+        workspace=row.workspace,
     )
 
 
@@ -153,9 +154,11 @@ class SqlWebhooks(WebhookStore):
     def enqueue(self, conn: Connection, event: str, data: dict[str, Any]) -> bool:
         """Write deliveries of *event* for subscribed active webhooks, in the transaction of
         the change (see :class:`~mltrail.store.sql._registry_core.EventOutbox`)."""
-        hooks = conn.execute(
-            select(_W.webhook_id, _W.events).where(_W.status == WebhookStatus.ACTIVE)
-        ).all()
+        query = select(_W.webhook_id, _W.events).where(_W.status == WebhookStatus.ACTIVE)
+        workspace = self._ctx.workspace()
+        if workspace is not None:  # an event reaches the webhooks of its own workspace
+            query = query.where(_W.workspace == workspace)
+        hooks = conn.execute(query).all()
         targets = [
             h.webhook_id
             for h in hooks
@@ -263,7 +266,8 @@ class SqlWebhooks(WebhookStore):
     # -- webhooks ----------------------------------------------------------------------------
     def _webhook_row(self, conn: Connection, webhook_id: str) -> Row[Any]:
         row = conn.execute(select(webhooks_table).where(_W.webhook_id == str(webhook_id))).first()
-        if row is None:
+        workspace = self._ctx.workspace()
+        if row is None or (workspace is not None and row.workspace != workspace):
             raise NotFound(f"Webhook with ID {webhook_id} not found.")
         return row
 
@@ -287,6 +291,7 @@ class SqlWebhooks(WebhookStore):
             "secret": _secret(secret),
             "status": WebhookStatus.coerce(status),
             "creation_time": now_ms(),
+            "workspace": self._ctx.new_row_workspace(),
         }
         values["last_updated_time"] = values["creation_time"]
 
@@ -312,6 +317,9 @@ class SqlWebhooks(WebhookStore):
             SortColumn(_W.webhook_id, nullable=False),
         ]
         query = select(webhooks_table)
+        workspace = self._ctx.workspace()
+        if workspace is not None:
+            query = query.where(_W.workspace == workspace)
         shown = visibility_condition(_W.webhook_id, visible, length=32)  # Str(32)
         if shown is not None:
             query = query.where(shown)
