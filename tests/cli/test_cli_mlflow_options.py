@@ -46,9 +46,7 @@ NOT_YET: dict[str, dict[str, str]] = {
         "--read-replica-backend-store-uri": "reads from a database replica",
         "--x-frame-options": "the X-Frame-Options header's value",
         "--disable-security-middleware": "turning the host and CORS checks off",
-        "--enable-workspaces": "workspaces",
-        "--disable-workspaces": "workspaces",
-        "--workspace-store-uri": "workspaces",
+        "--workspace-store-uri": "workspaces kept in another database than tracking",
     },
     "gc": {
         "--backend-store-uri": "MLflow's name of --tracking-uri here",

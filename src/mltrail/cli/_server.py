@@ -135,8 +135,7 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ),
         click.option(
-            "--enable-workspaces",
-            is_flag=True,
+            "--enable-workspaces/--disable-workspaces",
             default=False,
             envvar="MLFLOW_ENABLE_WORKSPACES",
             help=(
