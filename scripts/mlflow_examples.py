@@ -228,16 +228,11 @@ EXAMPLES: dict[str, Example | str] = {
     "johnsnowlabs/export.py": "needs johnsnowlabs, Spark and a license",
     "diffusers/demo_diffusers_adapter.py": NETWORK + " (Hugging Face hub); needs a GPU",
     "sentence_transformers/simple.py": NETWORK + " (Hugging Face hub)",
-    "transformers/conversational.py": NETWORK + " (Hugging Face hub); transformers flavor in "
-    "progress on another branch",
-    "transformers/load_components.py": NETWORK + " (Hugging Face hub); transformers flavor in "
-    "progress on another branch",
-    "transformers/sentence_transformer.py": NETWORK + " (Hugging Face hub); transformers flavor "
-    "in progress on another branch",
-    "transformers/simple.py": NETWORK + " (Hugging Face hub); transformers flavor in progress on "
-    "another branch",
-    "transformers/whisper.py": NETWORK + " (Hugging Face hub); transformers flavor in progress "
-    "on another branch",
+    "transformers/conversational.py": NETWORK + " (Hugging Face hub)",
+    "transformers/load_components.py": NETWORK + " (Hugging Face hub)",
+    "transformers/sentence_transformer.py": NETWORK + " (Hugging Face hub)",
+    "transformers/simple.py": NETWORK + " (Hugging Face hub)",
+    "transformers/whisper.py": NETWORK + " (Hugging Face hub)",
     "ray_serve/train_model.py": "needs Ray Serve (not installed here)",
     "rapids/mlflow_project/src/rf_test/train.py": GPU,
     "rapids/mlflow_project/src/rf_test/train_simple.py": GPU,
