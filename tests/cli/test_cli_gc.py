@@ -337,3 +337,33 @@ def test_gc_of_an_experiment_takes_its_logged_models_artifacts(
         assert not _model_root(model).exists()
     assert not _model_gone(client, other.model_id)
     assert _model_root(other).is_dir()
+
+
+def test_gc_removes_what_was_logged_through_the_artifact_proxy(
+    mltrail, tracking_server: Any, tmp_path: Path
+) -> None:
+    """Runs logged through a server keep their files behind its proxy (mlflow-artifacts:/):
+    gc on the server's database removes them below its --artifacts-destination."""
+    remote = MlflowClient(tracking_server.url)
+    experiment_id = remote.create_experiment("proxied")
+    run_id = _run_with_artifact_remote(remote, experiment_id, tmp_path)
+    run_uri = remote.get_run(run_id).info.artifact_uri
+    assert run_uri.startswith("mlflow-artifacts:/")
+    stored = tmp_path / "server" / "artifacts" / run_uri.removeprefix("mlflow-artifacts:/")
+    assert (stored / f"{run_id}.txt").read_text() == run_id
+    remote.delete_run(run_id)
+    db = f"sqlite:///{tmp_path / 'server' / 'mltrail.db'}"
+    destination = str(tmp_path / "server" / "artifacts")
+    out = mltrail.ok("gc", "--backend-store-uri", db, "--artifacts-destination", destination).stdout
+    assert "Removed 1 run" in out
+    assert not stored.exists()
+    with pytest.raises(NotFound):
+        remote.get_run(run_id)
+
+
+def _run_with_artifact_remote(client: MlflowClient, experiment_id: str, tmp_path: Path) -> str:
+    run_id = client.create_run(experiment_id).info.run_id
+    source = tmp_path / f"{run_id}.txt"
+    source.write_text(run_id)
+    client.log_artifact(run_id, str(source))
+    return run_id

@@ -49,8 +49,6 @@ NOT_YET: dict[str, dict[str, str]] = {
         "--workspace-store-uri": "workspaces kept in another database than tracking",
     },
     "gc": {
-        "--backend-store-uri": "MLflow's name of --tracking-uri here",
-        "--artifacts-destination": "deleting proxied (mlflow-artifacts:) artifacts",
         "--workspace": "workspaces",
         "--all-workspaces": "workspaces",
     },

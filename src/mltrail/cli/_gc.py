@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -216,22 +218,43 @@ def _plan(
     ]
 
 
-def _delete_artifacts(uri: str | None, owner_id: str) -> None:
-    """Delete a run's or a logged model's artifacts at *uri*, and its local folder (named
-    by *owner_id*: ``<experiment>/<run id>/artifacts``, ``<experiment>/models/<model id>/
-    artifacts``) when that is left empty."""
+def _proxied(uri: str, destination: str) -> str:
+    """Where the artifact proxy keeps an ``mlflow-artifacts:`` location: below
+    *destination* (the server's ``--artifacts-destination``); other URIs as they are."""
+    if not uri.startswith("mlflow-artifacts:"):
+        return uri
+    path = urlsplit(uri).path.strip("/")
+    return f"{destination.rstrip('/')}/{path}" if path else destination
+
+
+def _delete_artifacts(uri: str | None, owner_id: str, destination: str) -> None:
+    """Delete a run's or a logged model's artifacts at *uri* (proxied ones below
+    *destination*), and its local folder (named by *owner_id*: ``<experiment>/<run id>/
+    artifacts``, ``<experiment>/models/<model id>/artifacts``) when that is left empty."""
     import contextlib
     import os
 
     if not uri:
         return
-    repo = get_artifact_repository(uri)
+    repo = get_artifact_repository(_proxied(uri, destination))
     repo.delete_artifacts()
     if isinstance(repo, LocalArtifactRepository):
         folder = os.path.dirname(repo.root)
         if os.path.basename(folder) == owner_id:
             with contextlib.suppress(OSError):  # not empty: something else lives there
                 os.rmdir(folder)
+
+
+def _destination(given: str | None, store_uri: str) -> str:
+    """The artifact proxy's root: *given* (a local path made absolute), else what
+    ``mltrail server`` uses for the store at *store_uri*."""
+    if given:
+        if "://" in given or given.startswith("file:"):
+            return given.rstrip("/")
+        return Path(given).expanduser().resolve().as_uri()
+    from mltrail.store.sql._backend import artifact_root_for
+
+    return artifact_root_for(store_uri)
 
 
 @click.command("gc", short_help="Remove deleted runs, experiments and models for good.")
@@ -270,6 +293,22 @@ def _delete_artifacts(uri: str | None, owner_id: str) -> None:
     help="Comma-separated ids of deleted logged models (m-...) to remove.",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would be removed; remove nothing.")
+@click.option(
+    "--backend-store-uri",
+    default=None,
+    metavar="URI",
+    help="The database to remove from (MLflow's option; it wins over --tracking-uri).",
+)
+@click.option(
+    "--artifacts-destination",
+    default=None,
+    metavar="URI",
+    help=(
+        "Where the server's artifact proxy stores artifacts (its --artifacts-destination), "
+        "to remove those of runs and models logged through it (mlflow-artifacts:/...). "
+        "Default: the server's default for this database."
+    ),
+)
 @tracking_uri_option
 @handle_errors
 def gc(
@@ -278,6 +317,8 @@ def gc(
     run_ids: list[str],
     model_ids: list[str],
     dry_run: bool,
+    backend_store_uri: str | None,
+    artifacts_destination: str | None,
     tracking_uri: str | None,
 ) -> None:
     """Permanently remove deleted runs, experiments and logged models, and their artifacts.
@@ -288,7 +329,9 @@ def gc(
     nothing is removed. Artifacts are removed before the database rows, so an interrupted gc
     can simply be run again.
     """
-    store = make_client(tracking_uri)._backend
+    client = make_client(backend_store_uri or tracking_uri)
+    store = client._backend
+    destination = _destination(artifacts_destination, client.tracking_uri)
     cutoff_ms = None if older_than is None else time.time_ns() // 1_000_000 - older_than
     items = _plan(store, cutoff_ms, experiment_ids, run_ids, model_ids)
     lm = store.logged_models
@@ -304,11 +347,11 @@ def gc(
         for item in bar:
             try:
                 for info in item.runs:
-                    _delete_artifacts(info.artifact_uri, info.run_id)
+                    _delete_artifacts(info.artifact_uri, info.run_id, destination)
                     store.runs.hard_delete_run(info.run_id)
                     removed_runs += 1
                 for model in item.models:
-                    _delete_artifacts(model.artifact_location, model.model_id)
+                    _delete_artifacts(model.artifact_location, model.model_id, destination)
                     if item.kind == "model" and lm is not None:
                         lm.hard_delete_logged_model(model.model_id)
                     removed_models += 1
