@@ -44,7 +44,6 @@ NOT_YET: dict[str, dict[str, str]] = {
         "--expose-prometheus": "Prometheus metrics of the tracking server",
         "--registry-store-uri": "a registry in another database than tracking",
         "--read-replica-backend-store-uri": "reads from a database replica",
-        "--x-frame-options": "the X-Frame-Options header's value",
         "--disable-security-middleware": "turning the host and CORS checks off",
         "--workspace-store-uri": "workspaces kept in another database than tracking",
     },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from tests.server.conftest import Api
@@ -172,3 +173,25 @@ def test_settings_round_trip(tmp_path: object) -> None:
     assert ServerSettings.from_json(settings.to_json()) == settings
     with pytest.raises(MltrailError, match="unknown fields"):
         ServerSettings.from_json('{"nope": 1}')
+
+
+@pytest.mark.parametrize(
+    ("given", "header"), [(None, "DENY"), ("sameorigin", "SAMEORIGIN"), ("NONE", None)]
+)
+def test_the_ui_page_frame_policy(
+    make_api: Callable[..., Api], tmp_path: Path, given: str | None, header: str | None
+) -> None:
+    """--x-frame-options (MLflow's): DENY by default, SAMEORIGIN, or NONE for no header."""
+    static = tmp_path / f"ui-{given}"
+    static.mkdir()
+    (static / "index.html").write_text("<!doctype html><title>mltrail</title>")
+    options = {} if given is None else {"x_frame_options": given}
+    api = make_api(static_dir=str(static), **options)
+    page = api.get("/")
+    assert page.status_code == 200
+    assert page.headers.get("X-Frame-Options") == header
+
+
+def test_an_unknown_frame_policy_is_refused() -> None:
+    with pytest.raises(MltrailError, match="Invalid x_frame_options 'ALLOW-FROM x'"):
+        ServerSettings(x_frame_options="ALLOW-FROM x")

@@ -145,6 +145,17 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ),
         click.option(
+            "--x-frame-options",
+            type=click.Choice(["DENY", "SAMEORIGIN", "NONE"], case_sensitive=False),
+            default="DENY",
+            show_default=True,
+            envvar="MLFLOW_SERVER_X_FRAME_OPTIONS",
+            help=(
+                "The UI's X-Frame-Options header: DENY (no page may frame it), SAMEORIGIN "
+                "(MLflow's default) or NONE (no header: any page may embed the UI)."
+            ),
+        ),
+        click.option(
             "--log-level",
             type=click.Choice(["critical", "error", "warning", "info", "debug"]),
             default="info",
@@ -177,6 +188,7 @@ def _run(
     artifacts_allow_private_destinations: bool,
     app_name: str | None,
     enable_workspaces: bool,
+    x_frame_options: str,
     log_level: str,
     access_log: bool,
 ) -> None:
@@ -199,6 +211,7 @@ def _run(
         artifacts_allow_private_destinations=artifacts_allow_private_destinations,
         auth=auth,
         enable_workspaces=enable_workspaces,
+        x_frame_options=x_frame_options,
     )
     if host in _ANY_ADDRESS and not allowed_hosts:
         click.echo(

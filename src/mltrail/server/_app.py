@@ -197,7 +197,10 @@ def create_app(
         ),
     ]
     # The UI's shell and assets hold no data: public, so that a browser can show a sign-in page.
-    tail = [*extra_routes, *(PlainRoute(r, PUBLIC) for r in ui_routes(static))]
+    tail = [
+        *extra_routes,
+        *(PlainRoute(r, PUBLIC) for r in ui_routes(static, settings.x_frame_options)),
+    ]
     api_mounts = [
         ("/api/2.0", "2.0", v2),
         ("/ajax-api/2.0", "2.0", v2),

@@ -41,6 +41,10 @@ def default_backend_store_uri() -> str:
     return resolve_tracking_uri(f"sqlite:///{DEFAULT_DB_NAME}")
 
 
+#: The ``X-Frame-Options`` values the server takes (``NONE``: the header is left out).
+X_FRAME_OPTIONS = ("DENY", "SAMEORIGIN", "NONE")
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """Everything ``create_app`` needs.
@@ -69,6 +73,8 @@ class ServerSettings:
     - ``enable_workspaces``: scope experiments, registered models and webhooks by the
       ``X-MLflow-Workspace`` header and serve the workspace endpoints (MLflow's
       ``--enable-workspaces``).
+    - ``x_frame_options``: the UI page's ``X-Frame-Options`` header: ``DENY`` (no page may
+      frame the UI), ``SAMEORIGIN`` (MLflow's default) or ``NONE`` (no header: any page may).
     """
 
     backend_store_uri: str | None = None
@@ -83,8 +89,16 @@ class ServerSettings:
     artifacts_allow_private_destinations: bool = False
     auth: AuthSettings | None = None
     enable_workspaces: bool = False
+    x_frame_options: str = "DENY"
 
     def __post_init__(self) -> None:
+        framing = str(self.x_frame_options).upper()
+        if framing not in X_FRAME_OPTIONS:
+            raise InvalidArgument(
+                f"Invalid x_frame_options {self.x_frame_options!r}: expected one of "
+                f"{', '.join(X_FRAME_OPTIONS)}"
+            )
+        object.__setattr__(self, "x_frame_options", framing)
         if self.max_json_body_bytes < 1024:
             raise InvalidArgument(
                 f"Invalid max_json_body_bytes {self.max_json_body_bytes}: must be at least 1024"

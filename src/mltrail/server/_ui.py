@@ -86,8 +86,9 @@ def _endpoint_not_found(request: Request) -> Response:
     )
 
 
-def ui_routes(static_dir: Path | None = None) -> list[BaseRoute]:
-    """Routes serving the built UI from *static_dir* (the packaged build by default)."""
+def ui_routes(static_dir: Path | None = None, x_frame_options: str = "DENY") -> list[BaseRoute]:
+    """Routes serving the built UI from *static_dir* (the packaged build by default); its
+    page carries *x_frame_options* (``NONE``: no ``X-Frame-Options`` header)."""
     root = (static_dir or STATIC_DIR).resolve()
     index = root / "index.html"
     assets = root / "assets"
@@ -105,7 +106,8 @@ def ui_routes(static_dir: Path | None = None) -> list[BaseRoute]:
         response = FileResponse(index, media_type="text/html; charset=utf-8")
         response.headers["Cache-Control"] = _NO_CACHE
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
+        if x_frame_options != "NONE":
+            response.headers["X-Frame-Options"] = x_frame_options
         response.headers["Referrer-Policy"] = "same-origin"
         return response
 
