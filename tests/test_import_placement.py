@@ -30,9 +30,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "to runs): re-exported on first use, so importing mltrail.models loads no tracking "
         "code and the models layer imports nothing above it"
     ),
-    ("mltrail.cli._gc", "mltrail.store.sql._backend"): (
-        "the artifact proxy's default root beside a database: SQLAlchemy stays off `mltrail --help`"
-    ),
     ("mltrail.entities", "mltrail.entities._registry"): (
         "the registry entities' dataclasses load on first use, off `import mltrail`"
     ),

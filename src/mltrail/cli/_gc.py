@@ -22,6 +22,7 @@ from mltrail.cli._common import (
     tracking_uri_option,
 )
 from mltrail.entities import LifecycleStage, LoggedModel, RunInfo, ViewType
+from mltrail.store import artifact_root_for
 
 if TYPE_CHECKING:
     from mltrail.store import Backend
@@ -252,8 +253,6 @@ def _destination(given: str | None, store_uri: str) -> str:
         if "://" in given or given.startswith("file:"):
             return given.rstrip("/")
         return Path(given).expanduser().resolve().as_uri()
-    from mltrail.store.sql._backend import artifact_root_for
-
     return artifact_root_for(store_uri)
 
 
