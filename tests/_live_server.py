@@ -60,6 +60,7 @@ __all__ = [
     "mltrail_command",
     "serve",
     "server_factory",
+    "start_mlflow_server",
     "start_mltrail_server",
     "start_process",
     "tracking_server",
@@ -289,6 +290,29 @@ def start_process(
         time.sleep(0.02)
     server.started_in = time.monotonic() - started
     return server
+
+
+@contextlib.contextmanager
+def start_mlflow_server(
+    folder: Path,
+    *options: str,
+    artifacts: Path | None = None,
+    timeout: float = 180.0,
+) -> Iterator[ServerProcess]:
+    """MLflow's own ``mlflow server`` (one worker) on a fresh SQLite database in *folder*,
+    proxying artifacts to *artifacts* (``folder/artifacts`` by default), with *options*
+    added; stopped afterwards (it runs the web server as a child: its process group goes)."""
+    port = find_free_port()
+    args = [sys.executable, "-m", "mlflow", "server", *options]
+    args += ["--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}"]
+    args += ["--artifacts-destination", str(artifacts or folder / "artifacts")]
+    args += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    url = f"http://127.0.0.1:{port}"
+    server = start_process(args, url, cwd=folder, env=clean_env(MLFLOW_SERVER_ENV), timeout=timeout)
+    try:
+        yield server
+    finally:
+        server.stop(timeout=1)  # MLflow's server lingers over kept-alive connections
 
 
 def start_mltrail_server(

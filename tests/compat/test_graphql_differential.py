@@ -22,7 +22,6 @@ Python ``TypeError``; and ``runViewType`` works here, where MLflow 3.17 fails on
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,8 @@ from typing import Any
 import httpx
 import pytest
 from tests._live_server import (
-    MLFLOW_SERVER_ENV,
     ThreadedServer,
-    clean_env,
-    find_free_port,
-    start_process,
+    start_mlflow_server,
 )
 
 from mltrail.server import ServerSettings, create_app
@@ -294,30 +290,9 @@ def _everything() -> list[tuple[str, dict[str, Any]]]:
 def mlflow_answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Any]]:
     pytest.importorskip("mlflow")
     folder = tmp_path_factory.mktemp("mlflow-graphql")
-    port = find_free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{folder / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(folder / "artifacts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    env = clean_env(MLFLOW_SERVER_ENV)
-    server = start_process(args, f"http://127.0.0.1:{port}", cwd=folder, env=env, timeout=180)
-    try:
+    with start_mlflow_server(folder) as server:
         ids = _make(server.url)
         yield [_ask(server.url, ids, q, v) for q, v in _everything()]
-    finally:
-        server.stop(timeout=1)
 
 
 @pytest.fixture

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests._live_server import MLFLOW_SERVER_ENV, ThreadedServer, clean_env, start_process
+from tests._live_server import (
+    ThreadedServer,
+    start_mlflow_server,
+)
 
 from mltrail.server import ServerSettings, create_app
 
@@ -147,32 +149,9 @@ def mlflow_answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[An
     module: it takes seconds to start)."""
     pytest.importorskip("mlflow")
     folder = tmp_path_factory.mktemp("mlflow-interval")
-    from tests._live_server import find_free_port
-
-    port = find_free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{folder / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(folder / "artifacts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    env = clean_env(MLFLOW_SERVER_ENV)
-    server = start_process(args, f"http://127.0.0.1:{port}", cwd=folder, env=env, timeout=180)
-    try:
+    with start_mlflow_server(folder) as server:
         ids = _log(server.url, "interval")
         yield [_ask(server.url, ids, r) for r in _requests()]
-    finally:
-        server.stop(timeout=1)  # MLflow's server lingers over kept-alive connections
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from tests._live_server import (
     clean_env,
     find_free_port,
     mltrail_command,
+    start_mlflow_server,
     start_process,
 )
 
@@ -157,17 +158,8 @@ def _run_script(module: str, url: str, folder: Path) -> list[Any]:
 def mlflow_record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Any]]:
     pytest.importorskip("mlflow")
     folder = tmp_path_factory.mktemp("mlflow-ws")
-    port = find_free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [sys.executable, "-m", "mlflow", "server", "--enable-workspaces"]
-    args += ["--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}"]
-    args += ["--artifacts-destination", str(folder / "artifacts")]
-    args += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    server = start_process(args, url, cwd=folder, env=clean_env(MLFLOW_SERVER_ENV), timeout=180)
-    try:
-        yield _run_script("mlflow", url, folder)
-    finally:
-        server.stop(timeout=1)
+    with start_mlflow_server(folder, "--enable-workspaces") as server:
+        yield _run_script("mlflow", server.url, folder)
 
 
 def _mltrail_server(folder: Path) -> tuple[ServerProcess, str]:

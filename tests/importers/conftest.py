@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._live_server import MLFLOW_SERVER_ENV, clean_env, find_free_port, start_process
+from tests._live_server import (
+    clean_env,
+    start_mlflow_server,
+)
 from tests.conftest import IN_CI
 
 from mltrail._envs import EnvironmentManager
@@ -175,28 +178,7 @@ class Server:
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``mlflow server`` over SQLite with proxied artifacts, filled by the store script."""
     folder = tmp_path_factory.mktemp("mlflow-server")
-    port = find_free_port()
     db, artifacts = folder / "mlflow.db", folder / "mlartifacts"
-    args = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{db}",
-        "--artifacts-destination",
-        str(artifacts),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    env = clean_env(MLFLOW_SERVER_ENV)
-    server = start_process(args, f"http://127.0.0.1:{port}", cwd=folder, env=env, timeout=600)
-    try:
+    with start_mlflow_server(folder, artifacts=artifacts, timeout=600) as server:
         dump = run_script(sys.executable, "make", server.url, folder / "made.json", cwd=folder)
         yield Server(server.url, db, artifacts, dump)
-    finally:
-        server.stop(timeout=1)  # MLflow's server lingers over kept-alive connections

@@ -7,12 +7,11 @@ SQLite file, then drives it through mltrail's RestBackend and fluent API.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests._live_server import MLFLOW_SERVER_ENV, clean_env, start_process
+from tests._live_server import start_mlflow_server
 
 import mltrail
 from mltrail._exceptions import AlreadyExists, NotFound
@@ -24,30 +23,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def mlflow_server(tmp_path: Path, free_port: Callable[[], int]) -> Iterator[str]:
-    port = free_port()
-    env = clean_env(MLFLOW_SERVER_ENV)
-    args = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{tmp_path / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(tmp_path / "mlflow-artifacts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    # `mlflow server` runs the web server as a child: stop() ends its whole process group.
-    server = start_process(args, f"http://127.0.0.1:{port}", cwd=tmp_path, env=env, timeout=120)
-    try:
+    with start_mlflow_server(
+        tmp_path, artifacts=tmp_path / "mlflow-artifacts", timeout=120
+    ) as server:
         yield server.url
-    finally:
-        server.stop(timeout=1)  # MLflow's server lingers over kept-alive connections
 
 
 def test_the_rest_store_and_fluent_api_speak_to_mlflows_server(mlflow_server: str) -> None:
