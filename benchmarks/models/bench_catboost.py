@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -28,6 +26,7 @@ from benchmarks.tracking._common import (
     load_sub,
     main,
     parser,
+    warm_up,
 )
 
 CASES = ("catboost_log_model", "catboost_log_model_cold", "warm_up")
@@ -67,22 +66,13 @@ def _log(args: argparse.Namespace, seed: int, example_rows: Any) -> tuple[float,
     return elapsed, info, run.info.run_id
 
 
-def _warm_up(args: argparse.Namespace) -> None:
-    """Log a CatBoost model trained on other data from another interpreter (same directory
-    and store, as a script run twice)."""
-    command = [sys.executable, "-m", "benchmarks.models.bench_catboost", "--case", "warm_up"]
-    command += ["--tool", args.tool, "--tmp", str(args.tmp)]
-    done = subprocess.run(command, cwd=args.tmp, capture_output=True, text=True, check=False)
-    check(done.returncode == 0, f"the warm-up log_model ran: {done.stderr[-2000:]}")
-
-
 def _run(args: argparse.Namespace) -> Result:
     os.environ["XDG_CACHE_HOME"] = str(args.tmp / "cache")  # this run's own user cache
     if args.case == "warm_up":
         _log(args, 1, lambda x: x.tail(3))
         return {}
     if args.case == "catboost_log_model":
-        _warm_up(args)
+        warm_up("benchmarks.models.bench_catboost", args)
     elapsed, info, _ = _log(args, 0, lambda x: x.head(5))
     check(bool(info.model_uri), "log_model returned a model URI")
     _, requirements = downloaded_model(args.tool, info.model_uri, args.tmp)

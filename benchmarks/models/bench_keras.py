@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -33,6 +31,7 @@ from benchmarks.tracking._common import (
     load_sub,
     main,
     parser,
+    warm_up,
 )
 
 CASES = ("keras_log_model", "keras_log_model_cold", "warm_up")
@@ -73,22 +72,13 @@ def _log(args: argparse.Namespace, seed: int) -> tuple[float, Any, str]:
     return elapsed, info, run.info.run_id
 
 
-def _warm_up(args: argparse.Namespace) -> None:
-    """Log a Keras model trained on other data from another interpreter (same directory and
-    store, as a script run twice)."""
-    command = [sys.executable, "-m", "benchmarks.models.bench_keras", "--case", "warm_up"]
-    command += ["--tool", args.tool, "--tmp", str(args.tmp)]
-    done = subprocess.run(command, cwd=args.tmp, capture_output=True, text=True, check=False)
-    check(done.returncode == 0, f"the warm-up log_model ran: {done.stderr[-2000:]}")
-
-
 def _run(args: argparse.Namespace) -> Result:
     os.environ["XDG_CACHE_HOME"] = str(args.tmp / "cache")  # this run's own user cache
     if args.case == "warm_up":
         _log(args, 1)
         return {}
     if args.case == "keras_log_model":
-        _warm_up(args)
+        warm_up("benchmarks.models.bench_keras", args)
     elapsed, info, _ = _log(args, 0)
     check(bool(info.model_uri), "log_model returned a model URI")
     local, requirements = downloaded_model(args.tool, info.model_uri, args.tmp)

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -36,6 +34,7 @@ from benchmarks.tracking._common import (
     main,
     median,
     parser,
+    warm_up,
 )
 
 
@@ -55,24 +54,6 @@ def _model(seed: int = 0) -> tuple[Any, Any]:
     return LogisticRegression().fit(x, y), x
 
 
-def _warm_up(args: argparse.Namespace) -> None:
-    """Log a model of the same kind, trained on other data, from another interpreter (same
-    directory and store, as a script run twice)."""
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks.models.bench_models",
-        "--case",
-        "warm_up",
-        "--tool",
-        args.tool,
-        "--tmp",
-        str(args.tmp),
-    ]
-    done = subprocess.run(command, cwd=args.tmp, capture_output=True, text=True, check=False)
-    check(done.returncode == 0, f"the warm-up log_model ran: {done.stderr[-2000:]}")
-
-
 def _log_other_model(args: argparse.Namespace) -> Result:
     mlflow, _ = connect(args.tool, args.tmp)
     signature_mod = load_sub(args.tool, "models")
@@ -87,7 +68,7 @@ def _log_other_model(args: argparse.Namespace) -> Result:
 def _log_model(args: argparse.Namespace) -> Result:
     os.environ["XDG_CACHE_HOME"] = str(args.tmp / "cache")  # this run's own user cache
     if args.case == "log_model":
-        _warm_up(args)
+        warm_up("benchmarks.models.bench_models", args)
     mlflow, _ = connect(args.tool, args.tmp)
     signature_mod = load_sub(args.tool, "models")
     sklearn_flavor = load_sub(args.tool, "sklearn")

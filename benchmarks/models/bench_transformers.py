@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from benchmarks.tracking._common import (
     load_sub,
     main,
     parser,
+    warm_up,
 )
 
 CASES = ("transformers_log_model", "transformers_log_model_cold", "warm_up")
@@ -77,22 +76,13 @@ def _log(args: argparse.Namespace, seed: int) -> tuple[float, Any]:
     return elapsed, info
 
 
-def _warm_up(args: argparse.Namespace) -> None:
-    """Log a pipeline built with another seed from another interpreter (same directory and
-    store, as a script run twice)."""
-    command = [sys.executable, "-m", "benchmarks.models.bench_transformers", "--case", "warm_up"]
-    command += ["--tool", args.tool, "--tmp", str(args.tmp)]
-    done = subprocess.run(command, cwd=args.tmp, capture_output=True, text=True, check=False)
-    check(done.returncode == 0, f"the warm-up log_model ran: {done.stderr[-2000:]}")
-
-
 def _run(args: argparse.Namespace) -> Result:
     os.environ["XDG_CACHE_HOME"] = str(args.tmp / "cache")  # this run's own user cache
     if args.case == "warm_up":
         _log(args, 1)
         return {}
     if args.case == "transformers_log_model":
-        _warm_up(args)
+        warm_up("benchmarks.models.bench_transformers", args)
     elapsed, info = _log(args, 0)
     check(bool(info.model_uri), "log_model returned a model URI")
     local, requirements = downloaded_model(args.tool, info.model_uri, args.tmp)

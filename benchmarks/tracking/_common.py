@@ -110,6 +110,24 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def warm_up(module: str, args: argparse.Namespace) -> None:
+    """Run *module*'s ``warm_up`` case for the same tool in another interpreter, in the same
+    directory and store (a training script run a second time), and check that it worked."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parents[2])  # benchmarks/ importable from args.tmp
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+    }
+    command = [sys.executable, "-m", module, "--case", "warm_up"]
+    command += ["--tool", args.tool, "--tmp", str(args.tmp)]
+    done = subprocess.run(
+        command, cwd=args.tmp, env=env, capture_output=True, text=True, check=False
+    )
+    check(done.returncode == 0, f"the warm-up log_model ran: {done.stderr[-2000:]}")
+
+
 def emit(result: Result) -> None:
     sys.stdout.flush()
     print(json.dumps(result, sort_keys=True), flush=True)
