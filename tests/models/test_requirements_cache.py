@@ -371,3 +371,17 @@ def test_an_early_probe_whose_imports_ran_local_code_is_replaced(
     probed = _env._probe(str(tmp_path / "m"), started)
     assert probed is not None
     assert "sklearn" in probed[0]
+
+
+def test_two_logged_models_of_the_same_kind_are_probed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow 3's log_model writes each model's own id into MLmodel: the key ignores it."""
+    probes = _count_probes(monkeypatch)
+    mltrail.set_tracking_uri(f"sqlite:///{tmp_path / 'store.db'}")
+    x, _ = _data(0)
+    with mltrail.start_run():
+        first = mltrail.sklearn.log_model(_logistic(0), name="a", input_example=x.head(3))
+        second = mltrail.sklearn.log_model(_logistic(1), name="b", input_example=x.head(2))
+    assert first.model_id != second.model_id
+    assert len(probes) == 1

@@ -72,6 +72,7 @@ _UNREAD_FILES = {
 # Differ between two saves of one model; no loader reads them.
 _VOLATILE_MLMODEL_KEYS = (
     "model_uuid",
+    "model_id",  # MLflow 3's logged model id: new for every log_model
     "utc_time_created",
     "run_id",
     "artifact_path",
